@@ -1,0 +1,42 @@
+# Retouch: `make run` starts the local stack, `make test` runs every test tier.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help run test test-unit test-integration test-e2e lint-template bench clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements-dev.txt layers/common/requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt -e .
+	@touch $(STAMP)
+
+run: $(STAMP) ## start the whole stack on 127.0.0.1 (PORT, default 3000)
+	$(BIN)/python -m local
+
+test: $(STAMP) ## run unit, integration, template and end-to-end tests
+	$(BIN)/python -m pytest tests
+
+test-unit: $(STAMP) ## unit tier only
+	$(BIN)/python -m pytest tests/unit
+
+test-integration: $(STAMP) ## integration tier only
+	$(BIN)/python -m pytest tests/integration
+
+test-e2e: $(STAMP) ## end-to-end tier only
+	$(BIN)/python -m pytest tests/e2e
+
+lint-template: $(STAMP) ## sam validate --lint and cfn-lint on template.yaml
+	$(BIN)/sam validate --lint --template template.yaml --region us-east-1
+	$(BIN)/cfn-lint template.yaml
+
+bench: $(STAMP) ## print latency and cold-import figures (not a test)
+	$(BIN)/python scripts/bench.py
+
+clean: ## remove the venv and caches
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,18 @@
+"""api function: image submissions, models, health and API docs."""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from retouch.config import api_settings
+from retouch.web.app import create_app
+from retouch.web.routes import catalog, images, system
+
+logger = Logger()
+api_settings()  # fail fast at cold start on missing configuration
+app = create_app(images.router, catalog.router, system.router)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,18 @@
+"""status function: GET /v1/jobs/{job_id}, read-only."""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from retouch.config import status_settings
+from retouch.web.app import create_app
+from retouch.web.routes import jobs
+
+logger = Logger()
+status_settings()  # fail fast at cold start on missing configuration
+app = create_app(jobs.router)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,30 @@
+"""worker function: one SQS message per job; failures are reported per record (partial batch response)."""
+
+from functools import cache
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from retouch.config import worker_settings
+from retouch.jobs.process import handle_delivery
+from retouch.jobs.worker_wiring import build_worker
+from retouch.models.messages import JobMessageRecord
+
+logger = Logger()
+processor = BatchProcessor(event_type=EventType.SQS, model=JobMessageRecord)
+
+
+@cache
+def _worker():
+    return build_worker(worker_settings())
+
+
+def record_handler(record: JobMessageRecord) -> str:
+    deps, queue = _worker()
+    return handle_delivery(record.body.job_id, record.receiptHandle, deps, queue.delay_redelivery)
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

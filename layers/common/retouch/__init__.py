@@ -1,0 +1,1 @@
+"""Retouch: domain, data access and provider adapters shared by every Lambda function."""

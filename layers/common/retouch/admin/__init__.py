@@ -1,0 +1,1 @@
+"""Operator tooling: accounts and keys, against a local or a deployed stack."""

@@ -1,0 +1,21 @@
+"""Seed the local stack with one account and key (a fixed key when RETOUCH_LOCAL_API_KEY is given)."""
+
+from __future__ import annotations
+
+from retouch.admin.accounts import create_account, issue_key
+from retouch.auth.keys import hash_api_key
+from retouch.data.accounts import AccountRepository
+
+LOCAL_ACCOUNT_ID = "acct_local0000000000000"
+
+
+def ensure_local_account(table_name: str, api_key: str | None) -> tuple[str, str]:
+    accounts = AccountRepository(table_name)
+    if accounts.get_account(LOCAL_ACCOUNT_ID) is None:
+        create_account(accounts, "local", account_id=LOCAL_ACCOUNT_ID)
+    if api_key:
+        existing = accounts.find_key(hash_api_key(api_key))
+        if existing is not None:
+            return existing.account_id, api_key
+    issued = issue_key(accounts, LOCAL_ACCOUNT_ID, raw_key=api_key)
+    return LOCAL_ACCOUNT_ID, issued.raw_key

@@ -1,0 +1,54 @@
+"""The supported models and their limits: the single place those limits are defined."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ModelLimits:
+    max_images: int = 16
+    max_image_bytes: int = 50 * MB
+    max_mask_bytes: int = 4 * MB
+    max_prompt_chars: int = 32_000
+    max_n: int = 10
+    size_multiple: int = 16
+    max_edge: int = 3840
+    min_pixels: int = 655_360
+    max_pixels: int = 8_294_400
+    max_aspect_ratio: float = 3.0
+    image_formats: tuple[str, ...] = ("png", "jpeg", "webp")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    id: str
+    owned_by: str
+    created: int
+    limits: ModelLimits = field(default_factory=ModelLimits)
+    qualities: tuple[str, ...] = ("low", "medium", "high", "auto")
+    output_formats: tuple[str, ...] = ("png", "jpeg", "webp")
+    backgrounds: tuple[str, ...] = ("transparent", "opaque", "auto")
+    moderation_levels: tuple[str, ...] = ("low", "auto")
+    # Parameters the OpenAI SDK can send that this model does not support: a 400 naming them.
+    unsupported_parameters: tuple[str, ...] = (
+        "input_fidelity",
+        "stream",
+        "partial_images",
+        "frame_count",
+        "svg",
+        "complexity",
+        "style",
+    )
+
+
+GPT_IMAGE_2 = ModelSpec(id="gpt-image-2", owned_by="openai", created=1776729600)
+
+MODELS: dict[str, ModelSpec] = {GPT_IMAGE_2.id: GPT_IMAGE_2}
+DEFAULT_MODEL = GPT_IMAGE_2.id
+
+
+def find_model(model_id: str) -> ModelSpec | None:
+    return MODELS.get(model_id)

@@ -1,0 +1,67 @@
+"""Accounts and API-key hashes in DynamoDB."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from retouch.data.clients import aws_client
+from retouch.data.items import from_item, to_item
+from retouch.models.records import AccountRecord, ApiKeyRecord
+
+_KEY_FIELDS = ("pk", "sk", "gsi1pk", "gsi1sk")
+
+
+def _strip(item: dict[str, Any]) -> dict[str, Any]:
+    data = from_item(item)
+    for field in _KEY_FIELDS:
+        data.pop(field, None)
+    return data
+
+
+class AccountRepository:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self._table = table_name
+        self._client = client or aws_client("dynamodb")
+
+    def put_account(self, account: AccountRecord) -> None:
+        data = account.model_dump(mode="json") | {"pk": f"ACCOUNT#{account.account_id}", "sk": "ACCOUNT"}
+        self._client.put_item(TableName=self._table, Item=to_item(data))
+
+    def get_account(self, account_id: str) -> AccountRecord | None:
+        response = self._client.get_item(
+            TableName=self._table, Key={"pk": {"S": f"ACCOUNT#{account_id}"}, "sk": {"S": "ACCOUNT"}}
+        )
+        item = response.get("Item")
+        return AccountRecord.model_validate(_strip(item)) if item else None
+
+    def put_key(self, key: ApiKeyRecord) -> None:
+        data = key.model_dump(mode="json") | {
+            "pk": f"KEY#{key.key_hash}",
+            "sk": "KEY",
+            "gsi1pk": f"ACCOUNT#{key.account_id}",
+            "gsi1sk": f"KEY#{key.key_id}",
+        }
+        self._client.put_item(TableName=self._table, Item=to_item(data), ConditionExpression="attribute_not_exists(pk)")
+
+    def find_key(self, key_hash: str) -> ApiKeyRecord | None:
+        response = self._client.get_item(TableName=self._table, Key={"pk": {"S": f"KEY#{key_hash}"}, "sk": {"S": "KEY"}})
+        item = response.get("Item")
+        return ApiKeyRecord.model_validate(_strip(item)) if item else None
+
+    def list_keys(self, account_id: str) -> list[ApiKeyRecord]:
+        response = self._client.query(
+            TableName=self._table,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk AND begins_with(gsi1sk, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": f"ACCOUNT#{account_id}"}, ":prefix": {"S": "KEY#"}},
+        )
+        return [ApiKeyRecord.model_validate(_strip(item)) for item in response.get("Items", [])]
+
+    def revoke_key(self, key_hash: str, revoked_at: int) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": f"KEY#{key_hash}"}, "sk": {"S": "KEY"}},
+            UpdateExpression="SET revoked_at = :at",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":at": {"N": str(revoked_at)}},
+        )

@@ -1,0 +1,77 @@
+"""Recognise input images: the format from magic bytes, the size and alpha from the header.
+
+Pillow is imported inside `inspect_image`, not at module import, so handlers that only
+need `sniff_format` pay nothing for it on a cold start.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Literal
+
+ImageFormat = Literal["png", "jpeg", "webp"]
+
+CONTENT_TYPES: dict[str, str] = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+_PIL_FORMATS: dict[str, str] = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
+_ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
+
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_JPEG_MAGIC = b"\xff\xd8\xff"
+
+
+class InvalidImage(ValueError):
+    """The bytes are not a readable PNG, JPEG or WebP image."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    format: ImageFormat
+    content_type: str
+    width: int
+    height: int
+    has_alpha: bool
+
+
+def sniff_format(data: bytes) -> ImageFormat | None:
+    """The image format named by the leading magic bytes, or None when it is none we accept."""
+    if data.startswith(_PNG_MAGIC):
+        return "png"
+    if data.startswith(_JPEG_MAGIC):
+        return "jpeg"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def inspect_image(data: bytes) -> ImageInfo:
+    """Format, dimensions and alpha of `data`, read from the image header without decoding pixels.
+
+    Raises InvalidImage when the bytes are not a PNG, JPEG or WebP image Pillow can open.
+    """
+    fmt = sniff_format(data)
+    if fmt is None:
+        raise InvalidImage("image is not a PNG, JPEG or WebP file")
+
+    from PIL import Image  # noqa: PLC0415 - lazy on purpose: keeps cold starts cheap
+
+    try:
+        with Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[fmt]]) as img:
+            width, height = img.size
+            has_alpha = img.mode in _ALPHA_MODES or (fmt == "png" and "transparency" in img.info)
+    except Image.DecompressionBombError as exc:
+        raise InvalidImage("image dimensions are too large") from exc
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        # UnidentifiedImageError is an OSError; truncated or corrupt headers raise the others.
+        raise InvalidImage(f"image could not be read as {fmt.upper()}") from exc
+
+    if width <= 0 or height <= 0:
+        raise InvalidImage("image has no pixels")
+    return ImageInfo(
+        format=fmt, content_type=CONTENT_TYPES[fmt], width=width, height=height, has_alpha=has_alpha
+    )

@@ -1,0 +1,166 @@
+"""Running a job (the worker's logic): claim, load inputs, call the provider, store outputs, finish.
+
+At-least-once safe: the claim is a conditional write, so a duplicate delivery of a job that is running
+or ended does nothing; finishing is conditional on still owning the claim, so a job ends exactly once.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aws_lambda_powertools import Logger
+
+from retouch.catalog import find_model
+from retouch.data.jobs import JobRepository
+from retouch.data.objects import ObjectStore
+from retouch.errors import InvalidImage, JobFailure
+from retouch.images.inspect import inspect_image
+from retouch.jobs.inputs import CheckedImage, check_image, check_mask
+from retouch.models.common import now_epoch
+from retouch.models.records import JobError, JobRecord, StoredInput, StoredOutput
+from retouch.providers.base import ImageProvider, InputImage, ProviderRefused, ProviderResult, ProviderUnavailable
+
+logger = Logger(child=True)
+
+MAX_BACKOFF_SECONDS = 900
+
+
+class RetryLater(Exception):
+    """The job went back to `queued`; deliver its message again after `delay_seconds`."""
+
+    def __init__(self, delay_seconds: int) -> None:
+        super().__init__(f"retry in {delay_seconds}s")
+        self.delay_seconds = delay_seconds
+
+
+@dataclass(frozen=True)
+class WorkerDeps:
+    jobs: JobRepository
+    store: ObjectStore
+    provider: Callable[[], ImageProvider]
+    fetch_url: Callable[[str], bytes]
+    max_attempts: int
+    retry_base_seconds: float
+    lease_seconds: int
+
+
+def backoff_seconds(attempt: int, base: float, retry_after: float | None = None) -> int:
+    """Exponential backoff with jitter; never sooner than the provider's Retry-After."""
+    delay = base * (2 ** max(0, attempt - 1)) * random.uniform(0.8, 1.2)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return int(min(MAX_BACKOFF_SECONDS, max(0.0, delay)) + 0.5)
+
+
+def _load(source: StoredInput, deps: WorkerDeps) -> bytes:
+    if source.key:
+        return deps.store.get(source.key)
+    return deps.fetch_url(source.url or "")
+
+
+def _load_inputs(job: JobRecord, deps: WorkerDeps) -> tuple[list[InputImage], InputImage | None]:
+    limits = find_model(job.model).limits
+    images: list[CheckedImage] = []
+    for index, source in enumerate(job.inputs):
+        try:
+            images.append(check_image(_load(source, deps), limits, f"image[{index}]"))
+        except InvalidImage as exc:
+            raise JobFailure(exc.code or "invalid_image", f"image[{index}]: {exc.message}") from exc
+    mask = None
+    if job.mask is not None:
+        try:
+            mask = check_mask(_load(job.mask, deps), images[0].info if images else None, limits)
+        except InvalidImage as exc:
+            raise JobFailure("invalid_mask", exc.message) from exc
+    as_input = [
+        InputImage(data=image.data, content_type=image.info.content_type, filename=f"image_{i}.{image.extension}")
+        for i, image in enumerate(images)
+    ]
+    mask_input = InputImage(data=mask.data, content_type="image/png", filename="mask.png") if mask else None
+    return as_input, mask_input
+
+
+def _call_provider(job: JobRecord, deps: WorkerDeps) -> ProviderResult:
+    options = {k: v for k, v in job.request.items() if k != "response_format"}
+    provider = deps.provider()
+    if job.kind == "edit":
+        images, mask = _load_inputs(job, deps)
+        return provider.edit(images=images, mask=mask, options=options)
+    return provider.generate(options=options)
+
+
+def _store_outputs(job: JobRecord, result: ProviderResult, deps: WorkerDeps) -> list[StoredOutput]:
+    outputs = []
+    for index, image in enumerate(result.images):
+        info = inspect_image(image.data)
+        key = f"outputs/{job.account_id}/{job.job_id}/{index}.{'jpg' if info.format == 'jpeg' else info.format}"
+        deps.store.put(key, image.data, info.content_type)
+        outputs.append(StoredOutput(key=key, content_type=info.content_type, bytes=len(image.data),
+                                    width=info.width, height=info.height))
+    return outputs
+
+
+def _resolved(result: ProviderResult, outputs: list[StoredOutput]) -> dict[str, str]:
+    resolved = {"size": result.size or (f"{outputs[0].width}x{outputs[0].height}" if outputs else None),
+                "quality": result.quality, "background": result.background, "output_format": result.output_format}
+    return {k: v for k, v in resolved.items() if v}
+
+
+def _fail(job: JobRecord, token: str, code: str, message: str, deps: WorkerDeps) -> str:
+    ended = deps.jobs.finish(job.job_id, token=token, status="failed",
+                             fields={"error": {"code": code, "message": message}, "completed_at": now_epoch()})
+    logger.warning("job failed", extra={"job_id": job.job_id, "code": code, "ended": ended})
+    return "failed" if ended else "lost_claim"
+
+
+def run_job(job_id: str, deps: WorkerDeps) -> str:
+    """Run one delivery of `job_id`; returns what happened (for logs and tests)."""
+    now = now_epoch()
+    token = secrets.token_hex(8)
+    job = deps.jobs.claim(job_id, token=token, now=now, lease_until=now + deps.lease_seconds)
+    if job is None:
+        existing = deps.jobs.get(job_id)
+        state = existing.status if existing else "missing"
+        logger.info("delivery skipped", extra={"job_id": job_id, "status": state})
+        return f"skipped_{state}"
+    log = {"job_id": job_id, "attempt": job.attempts, "kind": job.kind}
+    logger.info("job claimed", extra=log)
+    try:
+        result = _call_provider(job, deps)
+        if not result.images:
+            raise ProviderUnavailable("provider_bad_response", "The provider returned no images.")
+        outputs = _store_outputs(job, result, deps)
+    except JobFailure as exc:
+        return _fail(job, token, exc.code, exc.message, deps)
+    except ProviderRefused as exc:
+        return _fail(job, token, exc.code, exc.message, deps)
+    except ProviderUnavailable as exc:
+        if job.attempts >= deps.max_attempts:
+            return _fail(job, token, "provider_unavailable",
+                         f"The image provider did not succeed after {job.attempts} attempts: {exc.message}", deps)
+        delay = backoff_seconds(job.attempts, deps.retry_base_seconds, exc.retry_after)
+        if deps.jobs.release_for_retry(job_id, token=token, error=JobError(code=exc.code, message=exc.message)):
+            logger.warning("provider unavailable; retrying", extra={**log, "code": exc.code, "delay_seconds": delay})
+            raise RetryLater(delay) from exc
+        return "lost_claim"
+    ended = deps.jobs.finish(job_id, token=token, status="succeeded", fields={
+        "outputs": [o.model_dump() for o in outputs],
+        "usage": result.usage or None,
+        "result": _resolved(result, outputs),
+        "completed_at": now_epoch(),
+        "error": None,
+    })
+    logger.info("job succeeded" if ended else "job finished elsewhere", extra={**log, "images": len(outputs)})
+    return "succeeded" if ended else "lost_claim"
+
+
+def handle_delivery(job_id: str, receipt_handle: str, deps: WorkerDeps, delay_redelivery: Callable[[str, int], None]) -> str:
+    """One queue message: run the job; on a transient failure push the message's next delivery out, then fail it."""
+    try:
+        return run_job(job_id, deps)
+    except RetryLater as retry:
+        delay_redelivery(receipt_handle, retry.delay_seconds)
+        raise

@@ -1,0 +1,124 @@
+"""Submitting a job: check inputs, store them, write the job `queued`, enqueue it. All or nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_lambda_powertools import Logger
+
+from retouch.catalog import find_model
+from retouch.data.jobs import JobRepository
+from retouch.data.objects import ObjectStore
+from retouch.data.queue import JobQueue
+from retouch.errors import InvalidRequest, QueueUnavailable
+from retouch.jobs.inputs import CheckedImage, check_image, check_mask, decode_data_url
+from retouch.models.common import new_job_id, now_epoch
+from retouch.models.records import JobError, JobRecord, StoredInput
+from retouch.models.requests import EditRequest, GenerationRequest, ImageUrl, UploadedImage
+
+logger = Logger(child=True)
+
+JOB_RETENTION_SECONDS = 30 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class SubmitDeps:
+    jobs: JobRepository
+    store: ObjectStore
+    queue: JobQueue
+
+
+def _image_bytes(source: UploadedImage | ImageUrl, param: str) -> bytes | None:
+    """Bytes for uploads and data: URLs; None for http(s) URLs (the worker fetches those)."""
+    if isinstance(source, UploadedImage):
+        return source.data
+    url = source.image_url
+    if url.startswith("data:"):
+        return decode_data_url(url, param)
+    if url.startswith(("https://", "http://")) and len(url) <= 4096:
+        return None
+    raise InvalidRequest("image_url must be an http(s) URL or a base64 data: URL.", param=param,
+                         code="invalid_image_url")
+
+
+def _stored(key: str, image: CheckedImage) -> StoredInput:
+    return StoredInput(key=key, content_type=image.info.content_type, bytes=len(image.data),
+                       width=image.info.width, height=image.info.height)
+
+
+def _new_record(account_id: str, job_id: str, kind: str, request: GenerationRequest | EditRequest) -> JobRecord:
+    now = now_epoch()
+    return JobRecord(
+        job_id=job_id,
+        account_id=account_id,
+        kind=kind,
+        status="queued",
+        model=request.model,
+        request=request.model_dump(mode="json", exclude={"metadata", "images", "mask"}, exclude_none=True),
+        metadata=request.metadata,
+        created_at=now,
+        expires_at=now + JOB_RETENTION_SECONDS,
+    )
+
+
+def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], deps: SubmitDeps) -> JobRecord:
+    """Write inputs, then the job, then the message; undo what was written when a later step fails."""
+    written: list[str] = []
+    try:
+        for key, image in uploads.items():
+            deps.store.put(key, image.data, image.info.content_type)
+            written.append(key)
+        deps.jobs.create(record)
+    except Exception:
+        deps.store.delete(written)
+        raise
+    try:
+        deps.queue.send(record.job_id)
+    except QueueUnavailable:
+        logger.error("enqueue failed; ending the job", extra={"job_id": record.job_id})
+        deps.jobs.fail_unfinished(record.job_id, error=JobError(code="queue_unavailable",
+                                  message="The job could not be queued."), now=now_epoch())
+        deps.store.delete(written)
+        raise
+    logger.info("job queued", extra={"job_id": record.job_id, "kind": record.kind, "account_id": record.account_id})
+    return record
+
+
+def submit_generation(account_id: str, request: GenerationRequest, deps: SubmitDeps) -> JobRecord:
+    record = _new_record(account_id, new_job_id(), "generation", request)
+    return _persist_and_enqueue(record, {}, deps)
+
+
+def submit_edit(account_id: str, request: EditRequest, deps: SubmitDeps) -> JobRecord:
+    limits = find_model(request.model).limits  # the request model already checked the model exists
+    job_id = new_job_id()
+    prefix = f"inputs/{account_id}/{job_id}"
+    uploads: dict[str, CheckedImage] = {}
+    inputs: list[StoredInput] = []
+    first_info = None
+    for index, source in enumerate(request.images):
+        param = f"image[{index}]"
+        data = _image_bytes(source, param)
+        if data is None:
+            inputs.append(StoredInput(url=source.image_url))
+            continue
+        image = check_image(data, limits, param)
+        if index == 0:
+            first_info = image.info
+        key = f"{prefix}/image_{index}.{image.extension}"
+        uploads[key] = image
+        inputs.append(_stored(key, image))
+    mask = None
+    if request.mask is not None:
+        data = _image_bytes(request.mask, "mask")
+        if data is None:
+            mask = StoredInput(url=request.mask.image_url)
+        else:
+            checked = check_mask(data, first_info, limits)
+            key = f"{prefix}/mask.png"
+            uploads[key] = checked
+            mask = _stored(key, checked)
+    record = _new_record(account_id, job_id, "edit", request)
+    record.inputs = inputs
+    record.mask = mask
+    return _persist_and_enqueue(record, uploads, deps)

@@ -1,0 +1,53 @@
+"""Rendering a job for clients: presigned output URLs (or base64) at read time."""
+
+from __future__ import annotations
+
+import base64
+
+from retouch.data.jobs import JobRepository
+from retouch.data.objects import ObjectStore
+from retouch.errors import JobNotFound
+from retouch.models.records import JobRecord
+from retouch.models.responses import ImageData, JobErrorView, JobView
+
+
+def find_job(jobs: JobRepository, account_id: str, job_id: str) -> JobRecord:
+    """The caller's job; another account's job is indistinguishable from a missing one (404)."""
+    record = jobs.get(job_id)
+    if record is None or record.account_id != account_id:
+        raise JobNotFound(f"No job found with id '{job_id}'.", param="job_id")
+    return record
+
+
+def render_job(record: JobRecord, store: ObjectStore, url_expiry_seconds: int) -> JobView:
+    as_base64 = record.request.get("response_format") == "b64_json"
+    data = []
+    if record.status == "succeeded":
+        for output in record.outputs:
+            image = ImageData(width=output.width, height=output.height, content_type=output.content_type,
+                              bytes=output.bytes)
+            if as_base64:
+                image.b64_json = base64.b64encode(store.get(output.key)).decode()
+            else:
+                image.url = store.presign_get(output.key, url_expiry_seconds)
+            data.append(image)
+    result = record.result
+    return JobView(
+        id=record.job_id,
+        kind=record.kind,
+        status=record.status,
+        model=record.model,
+        created=record.created_at,
+        created_at=record.created_at,
+        started_at=record.started_at,
+        completed_at=record.completed_at,
+        request=record.request,
+        size=result.get("size", record.request.get("size")),
+        quality=result.get("quality", record.request.get("quality")),
+        output_format=result.get("output_format", record.request.get("output_format")),
+        background=result.get("background", record.request.get("background")),
+        data=data,
+        usage=record.usage,
+        error=JobErrorView(**record.error.model_dump()) if record.error and record.status == "failed" else None,
+        metadata=record.metadata,
+    )

@@ -1,0 +1,54 @@
+"""Builds the worker's collaborators from its settings (the composition root of the worker)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from retouch.catalog import MODELS
+from retouch.config import WorkerSettings
+from retouch.data.jobs import JobRepository
+from retouch.data.objects import ObjectStore
+from retouch.data.queue import JobQueue
+from retouch.data.secrets import provider_api_key
+from retouch.jobs.process import WorkerDeps
+from retouch.providers.base import ImageProvider
+from retouch.errors import JobFailure
+
+
+def _fetch(url: str, *, allowlist: frozenset[str], max_bytes: int, timeout: float) -> bytes:
+    from retouch.providers.url_fetch import UrlFetchError, fetch_url
+
+    try:
+        return fetch_url(url, allowlist=allowlist, max_bytes=max_bytes, timeout_seconds=timeout).data
+    except UrlFetchError as exc:
+        raise JobFailure(exc.code, exc.message) from exc
+
+
+def build_worker(settings: WorkerSettings) -> tuple[WorkerDeps, JobQueue]:
+    from retouch.providers.openai_images import OpenAIImagesProvider
+    from retouch.providers.url_safety import parse_allowlist
+
+    provider: ImageProvider | None = None
+
+    def get_provider() -> ImageProvider:
+        nonlocal provider
+        if provider is None:
+            provider = OpenAIImagesProvider(
+                base_url=settings.provider_base_url,
+                api_key=provider_api_key(settings.provider_secret_arn),
+                timeout_seconds=settings.provider_timeout_seconds,
+            )
+        return provider
+
+    max_bytes = max(spec.limits.max_image_bytes for spec in MODELS.values())
+    deps = WorkerDeps(
+        jobs=JobRepository(settings.table_name),
+        store=ObjectStore(settings.bucket_name),
+        provider=get_provider,
+        fetch_url=partial(_fetch, allowlist=parse_allowlist(settings.url_allowlist), max_bytes=max_bytes,
+                          timeout=settings.url_fetch_timeout_seconds),
+        max_attempts=settings.max_attempts,
+        retry_base_seconds=settings.retry_base_seconds,
+        lease_seconds=settings.lease_seconds,
+    )
+    return deps, JobQueue(settings.jobs_queue_url)

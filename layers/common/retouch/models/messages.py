@@ -1,0 +1,16 @@
+"""Queue message models."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from pydantic import BaseModel, Json
+
+from retouch.models.common import JobId
+
+
+class JobMessage(BaseModel):
+    job_id: JobId
+
+
+class JobMessageRecord(SqsRecordModel):
+    body: Json[JobMessage]  # type: ignore[assignment]

@@ -1,0 +1,130 @@
+"""Request models: what a client may submit, validated at the edge against the model catalog."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from retouch.catalog import DEFAULT_MODEL, ModelLimits, find_model
+from retouch.models.common import Background, Moderation, OutputFormat, Quality, ResponseFormat
+
+_SIZE = re.compile(r"^([1-9][0-9]{1,4})x([1-9][0-9]{1,4})$")
+MAX_METADATA_PAIRS = 16
+MAX_METADATA_KEY = 64
+MAX_METADATA_VALUE = 512
+
+
+def _invalid(code: str, param: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(code, message, {"param": param})
+
+
+def size_problem(size: str, limits: ModelLimits) -> str | None:
+    """Why `size` is not acceptable for a model with `limits`, or None when it is."""
+    if size == "auto":
+        return None
+    match = _SIZE.match(size)
+    if not match:
+        return "size must be 'auto' or 'WIDTHxHEIGHT', e.g. '1024x1536'"
+    width, height = int(match.group(1)), int(match.group(2))
+    if width % limits.size_multiple or height % limits.size_multiple:
+        return f"both sides must be divisible by {limits.size_multiple}"
+    if max(width, height) > limits.max_edge:
+        return f"the longest edge must be at most {limits.max_edge} pixels"
+    if max(width, height) / min(width, height) > limits.max_aspect_ratio:
+        return "the aspect ratio must be between 1:3 and 3:1"
+    if not limits.min_pixels <= width * height <= limits.max_pixels:
+        return f"the pixel count must be between {limits.min_pixels:,} and {limits.max_pixels:,}"
+    return None
+
+
+class ImageOptions(BaseModel):
+    """Options common to generations and edits (OpenAI's names and defaults)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = DEFAULT_MODEL
+    prompt: str = Field(min_length=1)
+    n: int = Field(default=1, ge=1)
+    size: str = "auto"
+    quality: Quality = "auto"
+    background: Background = "auto"
+    output_format: OutputFormat = "png"
+    output_compression: int | None = Field(default=None, ge=0, le=100)
+    moderation: Moderation = "auto"
+    user: str | None = Field(default=None, max_length=256)
+    safety_identifier: str | None = Field(default=None, max_length=256)
+    response_format: ResponseFormat = "url"
+    metadata: dict[str, str] = Field(default_factory=dict, description="Up to 16 string pairs, echoed on the job")
+
+    @field_validator("metadata")
+    @classmethod
+    def _bounded_metadata(cls, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > MAX_METADATA_PAIRS:
+            raise _invalid("invalid_metadata", "metadata", f"at most {MAX_METADATA_PAIRS} pairs are allowed")
+        for key, item in value.items():
+            if not 1 <= len(key) <= MAX_METADATA_KEY or len(item) > MAX_METADATA_VALUE:
+                raise _invalid(
+                    "invalid_metadata",
+                    "metadata",
+                    f"keys must be 1-{MAX_METADATA_KEY} characters and values at most {MAX_METADATA_VALUE}",
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _within_model_limits(self) -> ImageOptions:
+        spec = find_model(self.model)
+        if spec is None:
+            raise _invalid("model_not_found", "model", f"The model '{self.model}' does not exist or is not supported.")
+        limits = spec.limits
+        if len(self.prompt) > limits.max_prompt_chars:
+            raise _invalid("invalid_value", "prompt", f"prompt must be at most {limits.max_prompt_chars} characters")
+        if self.n > limits.max_n:
+            raise _invalid("invalid_value", "n", f"n must be between 1 and {limits.max_n}")
+        problem = size_problem(self.size, limits)
+        if problem:
+            raise _invalid("invalid_size", "size", f"Invalid size '{self.size}': {problem}.")
+        if self.output_compression is not None and self.output_format not in ("jpeg", "webp"):
+            raise _invalid("invalid_value", "output_compression", "output_compression applies only to jpeg and webp")
+        if self.background == "transparent" and self.output_format not in ("png", "webp"):
+            raise _invalid("invalid_value", "background", "a transparent background needs output_format png or webp")
+        return self
+
+    def provider_options(self) -> dict[str, Any]:
+        """The options forwarded to the provider (our extensions and response_format stay here)."""
+        return self.model_dump(exclude={"metadata", "response_format"}, exclude_none=True)
+
+
+class GenerationRequest(ImageOptions):
+    """`POST /v1/images/generations` (JSON)."""
+
+
+class UploadedImage(BaseModel):
+    """An image sent as bytes (multipart part or decoded data: URL)."""
+
+    filename: str = "image"
+    content_type: str | None = None
+    data: bytes = Field(repr=False)
+
+
+class ImageUrl(BaseModel):
+    """OpenAI's JSON image reference: an http(s) URL fetched by the worker, or a data: URL."""
+
+    model_config = ConfigDict(extra="forbid")
+    image_url: str = Field(min_length=1)
+
+
+class EditRequest(ImageOptions):
+    """`POST /v1/images/edits` (multipart/form-data or JSON)."""
+
+    images: list[UploadedImage | ImageUrl] = Field(min_length=1)
+    mask: UploadedImage | ImageUrl | None = None
+
+    @model_validator(mode="after")
+    def _image_count(self) -> EditRequest:
+        spec = find_model(self.model)
+        if spec is not None and len(self.images) > spec.limits.max_images:
+            raise _invalid("invalid_value", "image", f"at most {spec.limits.max_images} images are allowed")
+        return self

@@ -1,0 +1,144 @@
+"""Turn an HTTP API event into a validated request model; every problem becomes a 4xx, never a 500."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from retouch.catalog import DEFAULT_MODEL, find_model
+from retouch.errors import InvalidRequest, ModelNotFound, PayloadTooLarge, UnknownParameter, UnsupportedMediaType, \
+    UnsupportedParameter
+from retouch.models.requests import EditRequest, GenerationRequest, UploadedImage
+from retouch.web.multipart import Part, parse_multipart
+
+RequestModel = TypeVar("RequestModel", bound=BaseModel)
+_IMAGE_FIELDS = ("image", "image[]")
+
+
+def raw_body(event: dict[str, Any], max_bytes: int) -> bytes:
+    body = event.get("body") or ""
+    # base64 is 4/3 of the bytes: refuse obviously oversized bodies before decoding them.
+    if len(body) > max_bytes * 4 // 3 + 4:
+        raise PayloadTooLarge(f"The request body must be at most {max_bytes // (1024 * 1024)} MB.")
+    data = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"The request body must be at most {max_bytes // (1024 * 1024)} MB.")
+    return data
+
+
+def media_type(event: dict[str, Any]) -> str:
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    return headers.get("content-type", "")
+
+
+def _json_object(data: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(data or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequest("The request body is not valid JSON.", code="invalid_json") from exc
+    if not isinstance(payload, dict):
+        raise InvalidRequest("The request body must be a JSON object.", code="invalid_json")
+    return payload
+
+
+def _metadata_field(fields: dict[str, Any], part: Part) -> None:
+    metadata = fields.setdefault("metadata", {})
+    if part.name == "metadata":
+        try:
+            decoded = json.loads(part.data)
+        except ValueError as exc:
+            raise InvalidRequest("metadata must be a JSON object of strings.", param="metadata") from exc
+        if not isinstance(decoded, dict):
+            raise InvalidRequest("metadata must be a JSON object of strings.", param="metadata")
+        metadata.update(decoded)
+    else:
+        metadata[part.name[len("metadata["):-1]] = part.data.decode("utf-8", "replace")
+
+
+def _form_fields(parts: list[Part]) -> dict[str, Any]:
+    """Multipart parts -> the same dict shape the JSON form has (`images`, `mask`, scalar fields)."""
+    fields: dict[str, Any] = {}
+    for part in parts:
+        if part.name in _IMAGE_FIELDS or part.name == "mask":
+            if not part.is_file:
+                raise InvalidRequest(f"'{part.name}' must be a file upload.", param=part.name.rstrip("[]"))
+            upload = UploadedImage(filename=part.filename or "image", content_type=part.content_type, data=part.data)
+            if part.name == "mask":
+                fields["mask"] = upload
+            else:
+                fields.setdefault("images", []).append(upload)
+        elif part.name == "metadata" or (part.name.startswith("metadata[") and part.name.endswith("]")):
+            _metadata_field(fields, part)
+        elif part.name in fields:
+            raise InvalidRequest(f"'{part.name}' was given more than once.", param=part.name)
+        else:
+            fields[part.name] = part.data.decode("utf-8", "replace")
+    return fields
+
+
+def _reject_unsupported(fields: dict[str, Any]) -> None:
+    model_id = fields.get("model") or DEFAULT_MODEL
+    spec = find_model(model_id) if isinstance(model_id, str) else None
+    if spec is None:
+        raise ModelNotFound(f"The model '{model_id}' does not exist or is not supported.", param="model")
+    for name in fields:
+        if name in spec.unsupported_parameters:
+            raise UnsupportedParameter(f"'{name}' is not supported by {spec.id}.", param=name)
+    if fields.get("model") is None:
+        fields.pop("model", None)
+
+
+def _validated(model: type[RequestModel], fields: dict[str, Any]) -> RequestModel:
+    _reject_unsupported(fields)
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        raise invalid_request_from(exc) from exc
+
+
+def invalid_request_from(exc: ValidationError) -> InvalidRequest:
+    error = exc.errors(include_url=False)[0]
+    kind = error["type"]
+    param = (error.get("ctx") or {}).get("param") or _param_of(error["loc"])
+    if kind == "extra_forbidden":
+        return UnknownParameter(f"Unknown parameter: '{param}'.", param=param)
+    if kind == "missing":
+        return InvalidRequest(f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter")
+    if kind == "model_not_found":
+        return ModelNotFound(error["msg"], param="model")
+    code = kind if kind in ("invalid_size", "invalid_metadata") else "invalid_value"
+    return InvalidRequest(f"Invalid '{param}': {error['msg']}", param=param, code=code)
+
+
+def _param_of(loc: tuple[Any, ...]) -> str | None:
+    if not loc:
+        return None
+    head = str(loc[0])
+    if head == "images" and len(loc) > 1 and isinstance(loc[1], int):
+        return f"image[{loc[1]}]"
+    return head
+
+
+def parse_generation(event: dict[str, Any], max_bytes: int) -> GenerationRequest:
+    data = raw_body(event, max_bytes)
+    if not media_type(event).lower().startswith("application/json"):
+        raise UnsupportedMediaType("Send the generation request as application/json.")
+    return _validated(GenerationRequest, _json_object(data))
+
+
+def parse_edit(event: dict[str, Any], max_bytes: int) -> EditRequest:
+    data = raw_body(event, max_bytes)
+    content_type = media_type(event)
+    lowered = content_type.lower()
+    if lowered.startswith("multipart/form-data"):
+        fields = _form_fields(parse_multipart(data, content_type))
+    elif lowered.startswith("application/json"):
+        fields = _json_object(data)
+    else:
+        raise UnsupportedMediaType("Send the edit request as multipart/form-data or application/json.")
+    if "images" not in fields and "image" in fields:
+        raise InvalidRequest("Use 'images' (a list of {\"image_url\": ...}) in JSON requests.", param="image")
+    return _validated(EditRequest, fields)

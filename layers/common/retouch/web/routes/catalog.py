@@ -1,0 +1,29 @@
+"""GET /v1/models: the supported models with their limits."""
+
+
+from dataclasses import asdict
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from retouch.catalog import MODELS
+from retouch.models.responses import ModelList, ModelView
+from retouch.web.principal import current_account
+from retouch.web.responses import documented, json_response
+
+router = Router()
+
+
+def model_list() -> ModelList:
+    return ModelList(data=[
+        ModelView(id=spec.id, created=spec.created, owned_by=spec.owned_by, limits=asdict(spec.limits),
+                  qualities=list(spec.qualities), output_formats=list(spec.output_formats),
+                  backgrounds=list(spec.backgrounds), unsupported_parameters=list(spec.unsupported_parameters))
+        for spec in MODELS.values()
+    ])
+
+
+@router.get("/v1/models", summary="List models", responses={200: documented(ModelList, "Supported models")})
+def list_models() -> Response[ModelList]:
+    current_account(router.current_event)
+    return json_response(model_list())

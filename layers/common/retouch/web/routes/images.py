@@ -1,0 +1,69 @@
+"""POST /v1/images/edits and /v1/images/generations: validate, submit, optionally wait, render."""
+
+
+from functools import cache
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from retouch.config import api_settings
+from retouch.data.jobs import JobRepository
+from retouch.data.objects import ObjectStore
+from retouch.data.queue import JobQueue
+from retouch.jobs.submit import SubmitDeps, submit_edit, submit_generation
+from retouch.jobs.view import render_job
+from retouch.jobs.wait import wait_for_job
+from retouch.models.records import JobRecord
+from retouch.models.responses import ErrorBody, JobView
+from retouch.web.prefer import requested_wait
+from retouch.web.principal import current_account
+from retouch.web.request_parsing import parse_edit, parse_generation
+from retouch.web.responses import documented, json_response
+
+router = Router()
+
+_RESPONSES = {
+    200: documented(JobView, "The job ended while the request waited (`Prefer: wait`); an OpenAI ImagesResponse"),
+    202: documented(JobView, "Accepted; poll the Location"),
+    400: documented(ErrorBody, "Invalid request"),
+    401: documented(ErrorBody, "Missing or unknown API key"),
+    413: documented(ErrorBody, "Body too large"),
+    415: documented(ErrorBody, "Wrong content type"),
+    503: documented(ErrorBody, "Queue unavailable"),
+}
+
+
+@cache
+def _deps() -> SubmitDeps:
+    settings = api_settings()
+    return SubmitDeps(jobs=JobRepository(settings.table_name), store=ObjectStore(settings.bucket_name),
+                      queue=JobQueue(settings.jobs_queue_url))
+
+
+def _job_response(record: JobRecord) -> Response[JobView]:
+    """202 at once, or 200 if the job ended within the client's `Prefer: wait`."""
+    settings = api_settings()
+    wait = requested_wait(router.current_event.headers.get("prefer"), settings.max_wait_seconds)
+    headers = {"Location": f"/v1/jobs/{record.job_id}"}
+    if wait is not None:
+        record = wait_for_job(_deps().jobs, record, wait)
+        headers["Preference-Applied"] = f"wait={wait:g}"
+    view = render_job(record, _deps().store, settings.url_expiry_seconds)
+    return json_response(view, 200 if record.is_terminal else 202, headers)
+
+
+@router.post("/v1/images/edits", summary="Edit images (OpenAI-compatible)", responses=_RESPONSES,
+             description="multipart/form-data with `image`/`image[]` and `mask` files, or JSON with "
+                         "`images: [{image_url}]`; answers 202 with the job, or 200 when `Prefer: wait` sees it end.")
+def create_edit() -> Response[JobView]:
+    account_id = current_account(router.current_event)
+    request = parse_edit(router.current_event.raw_event, api_settings().max_body_bytes)
+    return _job_response(submit_edit(account_id, request, _deps()))
+
+
+@router.post("/v1/images/generations", summary="Generate images (OpenAI-compatible)", responses=_RESPONSES,
+             description="JSON with the same options as edits, without images or mask.")
+def create_generation() -> Response[JobView]:
+    account_id = current_account(router.current_event)
+    request = parse_generation(router.current_event.raw_event, api_settings().max_body_bytes)
+    return _job_response(submit_generation(account_id, request, _deps()))

@@ -1,0 +1,42 @@
+"""Where the stack's own messages and its child processes' output go: the console, a log file, or nowhere."""
+
+from __future__ import annotations
+
+import collections
+import sys
+import threading
+from pathlib import Path
+from typing import TextIO
+
+
+class Console:
+    """Thread-safe `[prefix] line` writer; quiet mode writes to `log_path` (or drops) instead of the console.
+
+    The last lines are always kept so a failed start can say what the child printed.
+    """
+
+    def __init__(self, *, quiet: bool = False, log_path: Path | str | None = None, stream: TextIO | None = None) -> None:
+        self._lock = threading.Lock()
+        self._recent: collections.deque[str] = collections.deque(maxlen=200)
+        self._file: TextIO | None = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
+        self._stream = None if quiet else (stream or sys.stderr)
+
+    def line(self, prefix: str, text: str) -> None:
+        formatted = f"[{prefix}] {text.rstrip()}"
+        with self._lock:
+            self._recent.append(formatted)
+            for sink in (self._stream, self._file):
+                if sink is not None:
+                    sink.write(formatted + "\n")
+                    sink.flush()
+
+    def recent(self, prefix: str, limit: int = 40) -> list[str]:
+        with self._lock:
+            mine = [line for line in self._recent if line.startswith(f"[{prefix}] ")]
+        return mine[-limit:]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None

@@ -1,0 +1,70 @@
+"""The AWS emulation: moto's ThreadedMotoServer on 127.0.0.1, in a child process of its own.
+
+A child rather than a thread of the stack because moto's state is process-global: in-process, a
+test's `mock_aws` would reset (or intercept) the running stack's tables and queues, and two stacks
+would share one account. It also keeps moto's CPU work (100 MB uploads) off the gateway's GIL.
+
+Child: `python -m local.moto_server`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+
+from local.child_process import ChildProcess, announce_ready, exit_with_parent
+from local.console import Console
+
+
+class MotoServer:
+    """Parent side: start the child, learn its port."""
+
+    def __init__(self, console: Console) -> None:
+        self._child = ChildProcess("moto", [sys.executable, "-m", "local.moto_server"], env=_child_env(), console=console)
+        self.endpoint_url = ""
+
+    def start(self) -> None:
+        self._child.start()
+
+    def wait_ready(self, timeout: float) -> str:
+        info = self._child.wait_ready(timeout)
+        self.endpoint_url = f"http://127.0.0.1:{info['port']}"
+        return self.endpoint_url
+
+    def stop(self) -> None:
+        self._child.stop()
+
+
+def _child_env() -> dict[str, str]:
+    import os
+
+    # moto needs no credentials or config of the developer's; the repo root makes `local` importable.
+    keep = ("PATH", "HOME", "LANG", "TMPDIR", "SYSTEMROOT")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    env["PYTHONPATH"] = _repo_root()
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _repo_root() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parent.parent)
+
+
+def main() -> None:
+    from moto.server import ThreadedMotoServer
+
+    # werkzeug logs every request at INFO; the functions' own logs say what matters.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    exit_with_parent()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    _, port = server.get_host_and_port()
+    announce_ready({"port": port})
+    threading.Event().wait()  # until the parent closes stdin (exit_with_parent)
+
+
+if __name__ == "__main__":
+    main()
