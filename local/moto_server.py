@@ -10,8 +10,10 @@ Child: `python -m local.moto_server`.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
+from pathlib import Path
 
 from local.child_process import ChildProcess, announce_ready, exit_with_parent
 from local.console import Console
@@ -37,20 +39,12 @@ class MotoServer:
 
 
 def _child_env() -> dict[str, str]:
-    import os
-
     # moto needs no credentials or config of the developer's; the repo root makes `local` importable.
     keep = ("PATH", "HOME", "LANG", "TMPDIR", "SYSTEMROOT")
     env = {k: os.environ[k] for k in keep if k in os.environ}
-    env["PYTHONPATH"] = _repo_root()
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
     env["PYTHONUNBUFFERED"] = "1"
     return env
-
-
-def _repo_root() -> str:
-    from pathlib import Path
-
-    return str(Path(__file__).resolve().parent.parent)
 
 
 def main() -> None:

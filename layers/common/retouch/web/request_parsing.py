@@ -102,7 +102,8 @@ def _validated(model: type[RequestModel], fields: dict[str, Any]) -> RequestMode
 def invalid_request_from(exc: ValidationError) -> InvalidRequest:
     error = exc.errors(include_url=False)[0]
     kind = error["type"]
-    param = (error.get("ctx") or {}).get("param") or _param_of(error["loc"])
+    custom_param = (error.get("ctx") or {}).get("param")
+    param = custom_param or _param_of(error["loc"])
     if kind == "extra_forbidden":
         return UnknownParameter(f"Unknown parameter: '{param}'.", param=param)
     if kind == "missing":
@@ -110,7 +111,8 @@ def invalid_request_from(exc: ValidationError) -> InvalidRequest:
     if kind == "model_not_found":
         return ModelNotFound(error["msg"], param="model")
     code = kind if kind in ("invalid_size", "invalid_metadata") else "invalid_value"
-    return InvalidRequest(f"Invalid '{param}': {error['msg']}", param=param, code=code)
+    message = error["msg"] if custom_param else f"Invalid '{param}': {error['msg']}"
+    return InvalidRequest(message, param=param, code=code)
 
 
 def _param_of(loc: tuple[Any, ...]) -> str | None:

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
-                    body=model.model_dump_json(exclude_none=True), headers=headers or {})
+                    body=model.model_dump(mode="json", exclude_none=True), headers=headers or {})
 
 
 def documented(model: type[BaseModel], description: str) -> dict:

@@ -1,0 +1,143 @@
+"""Regenerate events/*.json: real-shaped API Gateway HTTP API (payload 2.0), authorizer and SQS events.
+
+Run: .venv/bin/python scripts/make_events.py
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+
+from PIL import Image
+
+EVENTS = Path(__file__).resolve().parent.parent / "events"
+API_ID = "a1b2c3d4e5"
+ACCOUNT = "123456789012"
+BOUNDARY = "retouch-sample-boundary"
+
+
+def png(size: tuple[int, int], color: tuple[int, ...], mode: str = "RGB") -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size, color).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def multipart(fields: list[tuple[str, str | tuple[str, str, bytes]]]) -> bytes:
+    out = io.BytesIO()
+    for name, value in fields:
+        out.write(f"--{BOUNDARY}\r\n".encode())
+        if isinstance(value, tuple):
+            filename, content_type, data = value
+            out.write(f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'.encode())
+            out.write(f"Content-Type: {content_type}\r\n\r\n".encode())
+            out.write(data)
+        else:
+            out.write(f'Content-Disposition: form-data; name="{name}"\r\n\r\n{value}'.encode())
+        out.write(b"\r\n")
+    out.write(f"--{BOUNDARY}--\r\n".encode())
+    return out.getvalue()
+
+
+def http_event(method: str, path: str, route: str, *, headers: dict[str, str], body: bytes | None = None,
+               binary: bool = False, path_parameters: dict[str, str] | None = None,
+               authorized: bool = True) -> dict:
+    event = {
+        "version": "2.0",
+        "routeKey": f"{method} {route}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"accept": "*/*", "host": f"{API_ID}.execute-api.us-east-1.amazonaws.com",
+                    "user-agent": "OpenAI/Python 1.0", "x-forwarded-proto": "https", **headers},
+        "requestContext": {
+            "accountId": ACCOUNT,
+            "apiId": API_ID,
+            "domainName": f"{API_ID}.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": API_ID,
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.10",
+                     "userAgent": "OpenAI/Python 1.0"},
+            "requestId": "JKJaXmPLvHcESHA=",
+            "routeKey": f"{method} {route}",
+            "stage": "$default",
+            "time": "22/Nov/2026:02:00:00 +0000",
+            "timeEpoch": 1795399200000,
+        },
+        "isBase64Encoded": binary,
+    }
+    if authorized:
+        event["requestContext"]["authorizer"] = {"lambda": {"account_id": "acct_sample000000000000", "key_id": "key_sample0000000000"}}
+    if path_parameters:
+        event["pathParameters"] = path_parameters
+    if body is not None:
+        event["body"] = base64.b64encode(body).decode() if binary else body.decode()
+    return event
+
+
+def write(name: str, event: dict) -> None:
+    (EVENTS / name).write_text(json.dumps(event, indent=2) + "\n")
+
+
+def main() -> None:
+    EVENTS.mkdir(exist_ok=True)
+    photo, hat = png((96, 64), (200, 120, 80)), png((32, 32), (20, 20, 160))
+    mask = png((96, 64), (0, 0, 0, 0), mode="RGBA")
+    body = multipart([
+        ("image[]", ("photo.png", "image/png", photo)),
+        ("image[]", ("hat.png", "image/png", hat)),
+        ("mask", ("mask.png", "image/png", mask)),
+        ("prompt", "put the hat on the person"),
+        ("model", "gpt-image-2"),
+        ("size", "1024x1536"),
+        ("n", "1"),
+    ])
+    write("edit_multipart.json", http_event(
+        "POST", "/v1/images/edits", "/v1/images/edits", binary=True, body=body,
+        headers={"authorization": "Bearer rt_live_sample", "content-type": f"multipart/form-data; boundary={BOUNDARY}",
+                 "content-length": str(len(body))}))
+    edit_json = json.dumps({
+        "model": "gpt-image-2", "prompt": "make it dusk",
+        "images": [{"image_url": "data:image/png;base64," + base64.b64encode(photo).decode()},
+                   {"image_url": "https://images.example.com/hat.png"}],
+        "metadata": {"order": "A-1001"},
+    }).encode()
+    write("edit_json.json", http_event("POST", "/v1/images/edits", "/v1/images/edits", body=edit_json,
+                                       headers={"authorization": "Bearer rt_live_sample",
+                                                "content-type": "application/json"}))
+    generation = json.dumps({"model": "gpt-image-2", "prompt": "a lighthouse at dawn", "size": "1536x1024",
+                             "quality": "low"}).encode()
+    write("generation.json", http_event("POST", "/v1/images/generations", "/v1/images/generations", body=generation,
+                                        headers={"authorization": "Bearer rt_live_sample",
+                                                 "content-type": "application/json", "prefer": "wait=0"}))
+    write("get_job.json", http_event("GET", "/v1/jobs/job_SAMPLE00000000000000000", "/v1/jobs/{job_id}",
+                                     headers={"authorization": "Bearer rt_live_sample"},
+                                     path_parameters={"job_id": "job_SAMPLE00000000000000000"}))
+    write("list_models.json", http_event("GET", "/v1/models", "/v1/models",
+                                         headers={"authorization": "Bearer rt_live_sample"}))
+    write("health.json", http_event("GET", "/health", "/health", headers={}, authorized=False))
+    authorizer = http_event("POST", "/v1/images/generations", "/v1/images/generations",
+                            headers={"authorization": "Bearer rt_live_sample"}, authorized=False)
+    authorizer.update(type="REQUEST", identitySource=["Bearer rt_live_sample"],
+                      routeArn=f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{API_ID}/$default/POST/v1/images/generations")
+    authorizer.pop("isBase64Encoded")
+    write("authorizer_request.json", authorizer)
+    sqs_record = {
+        "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d",
+        "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a",
+        "body": json.dumps({"job_id": "job_SAMPLE00000000000000000"}),
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795399200000",
+                       "SenderId": "AIDAIENQZJOLO23YVJ4VO", "ApproximateFirstReceiveTimestamp": "1795399200100"},
+        "messageAttributes": {},
+        "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:us-east-1:{ACCOUNT}:retouch-JobsQueue",
+        "awsRegion": "us-east-1",
+    }
+    write("sqs_job.json", {"Records": [sqs_record]})
+    dead = dict(sqs_record, eventSourceARN=f"arn:aws:sqs:us-east-1:{ACCOUNT}:retouch-JobsDeadLetterQueue",
+                attributes=dict(sqs_record["attributes"], ApproximateReceiveCount="6"))
+    write("sqs_dead_letter.json", {"Records": [dead]})
+
+
+if __name__ == "__main__":
+    main()
