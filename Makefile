@@ -32,7 +32,7 @@ test-e2e: $(STAMP) ## end-to-end tier only
 	$(BIN)/python -m pytest tests/e2e
 
 lint-template: $(STAMP) ## sam validate --lint and cfn-lint on template.yaml
-	$(BIN)/sam validate --lint --template template.yaml --region us-east-1
+	SAM_CLI_TELEMETRY=0 $(BIN)/sam validate --lint --template template.yaml --region us-east-1
 	$(BIN)/cfn-lint template.yaml
 
 bench: $(STAMP) ## print latency and cold-import figures (not a test)

@@ -82,7 +82,9 @@ class ChildProcess:
             start_new_session=True,
         )
         for stream, watch_ready in ((self._process.stdout, True), (self._process.stderr, False)):
-            pump = threading.Thread(target=self._pump, args=(stream, watch_ready), name=f"{self.prefix}-out", daemon=True)
+            pump = threading.Thread(
+                target=self._pump, args=(stream, watch_ready), name=f"{self.prefix}-out", daemon=True
+            )
             pump.start()
             self._pumps.append(pump)
 

@@ -15,7 +15,9 @@ class Console:
     The last lines are always kept so a failed start can say what the child printed.
     """
 
-    def __init__(self, *, quiet: bool = False, log_path: Path | str | None = None, stream: TextIO | None = None) -> None:
+    def __init__(
+        self, *, quiet: bool = False, log_path: Path | str | None = None, stream: TextIO | None = None
+    ) -> None:
         self._lock = threading.Lock()
         self._recent: collections.deque[str] = collections.deque(maxlen=200)
         self._file: TextIO | None = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115

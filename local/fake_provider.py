@@ -33,6 +33,7 @@ import json
 import math
 import random
 import re
+import signal
 import sys
 import textwrap
 import threading
@@ -148,7 +149,9 @@ class FakeProvider:
         server.fake = self
         self._server = server
         self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-provider", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-provider", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -355,8 +358,11 @@ def _validate(request: _Request) -> dict[str, Any]:
     if not isinstance(prompt, str) or not prompt.strip():
         raise _invalid("prompt", "Missing required parameter: 'prompt'.", "missing_required_parameter")
     if len(prompt) > MAX_PROMPT_CHARS:
-        raise _invalid("prompt", f"Invalid 'prompt': string too long. Expected at most {MAX_PROMPT_CHARS}.",
-                       "string_above_max_length")
+        raise _invalid(
+            "prompt",
+            f"Invalid 'prompt': string too long. Expected at most {MAX_PROMPT_CHARS}.",
+            "string_above_max_length",
+        )
     if request.endpoint == "edits":
         if not request.images:
             raise _invalid("image", "Missing required parameter: 'image'.", "missing_required_parameter")
@@ -419,8 +425,12 @@ def _resolve_size(size: str, first_input: tuple[int, int] | None) -> tuple[int, 
         raise _invalid("size", f"Invalid 'size': {size!r}. Use 'auto' or 'WIDTHxHEIGHT'.")
     width, height = int(match[1]), int(match[2])
     if (
-        width < 16 or height < 16 or width % 16 or height % 16
-        or max(width, height) > MAX_EDGE or width * height > MAX_PIXELS
+        width < 16
+        or height < 16
+        or width % 16
+        or height % 16
+        or max(width, height) > MAX_EDGE
+        or width * height > MAX_PIXELS
         or max(width, height) > 3 * min(width, height)
     ):
         raise _invalid(
@@ -454,13 +464,14 @@ def _respond(request: _Request, params: dict[str, Any]) -> dict[str, Any]:
     transparent = params["background"] == "transparent"
     outputs = []
     for index in range(params["n"]):
+        overlays: list[tuple[int, int, int, int]] = []
         if request.endpoint == "edits":
-            canvas = _draw_edit(params["images"], params["mask"], request.prompt, (width, height), index, transparent)
+            canvas = _draw_edit(params["images"], params["mask"], request.prompt, (width, height), index, overlays)
         else:
-            canvas = _draw_generation(request.prompt, (width, height), index, transparent)
-        _draw_caption(canvas, request.prompt, index, params["n"])
+            canvas = _draw_generation(request.prompt, (width, height), index)
+        _draw_caption(canvas, request.prompt, index, params["n"], overlays)
         if transparent:
-            canvas.putalpha(_vignette_alpha(canvas.size))
+            canvas.putalpha(_subject_alpha(canvas.size, overlays))
         data = _encode(canvas, params["output_format"], params["output_compression"])
         outputs.append({"b64_json": base64.b64encode(data).decode("ascii")})
 
@@ -498,6 +509,11 @@ def _prompt_colour(prompt: str, index: int, shift: float = 0.0) -> tuple[int, in
     return int(red * 255), int(green * 255), int(blue * 255)
 
 
+def _margin(size: tuple[int, int]) -> int:
+    """Distance of overlays from the edges; also the transparent rim of a transparent background."""
+    return max(6, min(size) // 24)
+
+
 def _fit(img: Image.Image, size: tuple[int, int]) -> Image.Image:
     """Scale and centre-crop `img` to fill `size`."""
     src_w, src_h = img.size
@@ -505,18 +521,20 @@ def _fit(img: Image.Image, size: tuple[int, int]) -> Image.Image:
     scale = max(width / src_w, height / src_h)
     crop_w, crop_h = width / scale, height / scale
     left, top = (src_w - crop_w) / 2, (src_h - crop_h) / 2
-    return img.resize(size, Image.Resampling.BILINEAR, box=(left, top, left + crop_w, top + crop_h),
-                      reducing_gap=2.0)
+    box = (left, top, left + crop_w, top + crop_h)
+    return img.resize(size, Image.Resampling.BILINEAR, box=box, reducing_gap=2.0)
 
 
 def _draw_edit(
-    images: list[Image.Image], mask: Image.Image | None, prompt: str, size: tuple[int, int], index: int,
-    transparent: bool,
+    images: list[Image.Image],
+    mask: Image.Image | None,
+    prompt: str,
+    size: tuple[int, int],
+    index: int,
+    overlays: list[tuple[int, int, int, int]],
 ) -> Image.Image:
     width, height = size
-    first = images[0]
-    if first.mode != "RGB":
-        first = first.convert("RGB")
+    first = images[0] if images[0].mode == "RGB" else images[0].convert("RGB")
     canvas = _fit(first, size)
     # The "edit": a colour grade from the prompt, a little different for each of the n outputs.
     canvas = Image.blend(canvas, Image.new("RGB", size, _prompt_colour(prompt, index)), 0.18)
@@ -524,39 +542,40 @@ def _draw_edit(
     if mask is not None:
         if "A" not in mask.getbands() and "transparency" in mask.info:
             mask = mask.convert("RGBA")
-        alpha = mask.getchannel("A") if "A" in mask.getbands() else None
-        if alpha is not None:
-            region = _fit(alpha, size).point(lambda value: 255 if value < 128 else 0)
+        if "A" in mask.getbands():
+            region = _fit(mask.getchannel("A"), size).point(lambda value: 255 if value < 128 else 0)
             box = region.getbbox()
             if box is not None:  # blend only the masked rectangle: cheap on large canvases
                 part = canvas.crop(box)
                 tint = Image.blend(part, Image.new("RGB", part.size, _prompt_colour(prompt, index, 0.5)), 0.55)
                 canvas.paste(tint, box[:2], region.crop(box))
 
-    margin = max(4, width // 60)
-    thumb_w = max(16, width // 6)
-    x, y = width - margin - thumb_w, margin
+    # Further inputs: framed thumbnails in columns from the top-right corner.
+    margin = _margin(size)
+    thumb_edge = max(16, min(width, height) // 4)
+    border = max(2, thumb_edge // 60)
+    x, y = width - margin - thumb_edge, margin
     for extra in images[1:]:
         thumb = extra.convert("RGB") if extra.mode != "RGB" else extra.copy()
-        thumb.thumbnail((thumb_w, thumb_w), Image.Resampling.BILINEAR, reducing_gap=2.0)
-        border = max(2, width // 400)
+        thumb.thumbnail((thumb_edge, thumb_edge), Image.Resampling.BILINEAR, reducing_gap=2.0)
         framed = ImageOps.expand(thumb, border=border, fill=(255, 255, 255))
-        if y + framed.height > height - margin:
-            x, y = x - thumb_w - margin, margin
+        if y + framed.height > height - margin - max(24, height // 7):
+            x, y = x - thumb_edge - margin, margin
         if x < margin:
             break
         canvas.paste(framed, (x, y))
-        y += framed.height + margin
+        overlays.append((x, y, x + framed.width, y + framed.height))
+        y += framed.height + margin // 2
     return canvas
 
 
-def _draw_generation(prompt: str, size: tuple[int, int], index: int, transparent: bool) -> Image.Image:
+def _draw_generation(prompt: str, size: tuple[int, int], index: int) -> Image.Image:
     width, height = size
     seed = int.from_bytes(hashlib.sha256(prompt.encode("utf-8")).digest()[:8], "big")
     angle = seed % 360 + index * 20
-    gradient = Image.linear_gradient("L").rotate(angle, resample=Image.Resampling.BILINEAR, expand=False,
-                                                  fillcolor=128)
-    gradient = gradient.crop((32, 32, 224, 224)).resize(size, Image.Resampling.BILINEAR)
+    # Rotate a small gradient and keep its centre, which the rotation always covers; then upscale.
+    gradient = Image.linear_gradient("L").rotate(angle, resample=Image.Resampling.BILINEAR)
+    gradient = gradient.crop((40, 40, 216, 216)).resize(size, Image.Resampling.BILINEAR)
     canvas = ImageOps.colorize(gradient, _prompt_colour(prompt, 0), _prompt_colour(prompt, 0, 0.4))
     draw = ImageDraw.Draw(canvas)
     rng = random.Random(seed + index)
@@ -564,9 +583,12 @@ def _draw_generation(prompt: str, size: tuple[int, int], index: int, transparent
     for shape in range(6):
         radius = int(unit * rng.uniform(0.05, 0.18))
         cx, cy = rng.randrange(width), rng.randrange(height)
-        colour = _prompt_colour(prompt, index, 0.15 * shape)
-        draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill=colour,
-                     outline=(255, 255, 255), width=max(1, unit // 300))
+        draw.ellipse(
+            (cx - radius, cy - radius, cx + radius, cy + radius),
+            fill=_prompt_colour(prompt, index, 0.15 * shape),
+            outline=(255, 255, 255),
+            width=max(1, unit // 300),
+        )
     return canvas
 
 
@@ -578,38 +600,47 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
         return ImageFont.load_default()
 
 
-def _draw_caption(canvas: Image.Image, prompt: str, index: int, count: int) -> None:
+def _draw_caption(
+    canvas: Image.Image, prompt: str, index: int, count: int, overlays: list[tuple[int, int, int, int]]
+) -> None:
+    """The prompt on a dark lower-third band, and an "i/n" badge in the top-left corner."""
     width, height = canvas.size
+    margin = _margin(canvas.size)
     band_h = max(24, height // 7)
-    font_size = max(10, band_h // 3)
-    band_box = (0, height - band_h, width, height)
+    band_box = (margin, height - margin - band_h, width - margin, height - margin)
     band = canvas.crop(band_box)
     canvas.paste(Image.blend(band, Image.new(canvas.mode, band.size, (0, 0, 0)), 0.6), band_box[:2])
+    overlays.append(band_box)
 
     draw = ImageDraw.Draw(canvas)
+    font_size = max(10, band_h // 3)
     font = _font(font_size)
-    chars_per_line = max(8, int(width / (font_size * 0.55)))
+    text_x = margin + max(4, font_size // 2)
+    chars_per_line = max(8, int((width - 2 * text_x) / (font_size * 0.55)))
     lines = textwrap.wrap(" ".join(prompt.split()), width=chars_per_line, max_lines=2, placeholder=" …") or [""]
     line_h = int(font_size * 1.2)
-    top = height - band_h + max(2, (band_h - line_h * len(lines)) // 2)
+    top = band_box[1] + max(2, (band_h - line_h * len(lines)) // 2)
     for number, line in enumerate(lines):
-        draw.text((max(4, width // 60), top + number * line_h), line, fill=(255, 255, 255), font=font)
+        draw.text((text_x, top + number * line_h), line, fill=(255, 255, 255), font=font)
 
-    badge = f"{index + 1}/{count}"
     badge_font = _font(max(10, font_size // 2))
-    pad = max(4, width // 100)
-    box = draw.textbbox((pad, pad), badge, font=badge_font)
-    draw.rectangle((box[0] - pad // 2, box[1] - pad // 2, box[2] + pad // 2, box[3] + pad // 2), fill=(0, 0, 0))
-    draw.text((pad, pad), badge, fill=(255, 255, 255), font=badge_font)
+    pad = max(3, font_size // 6)
+    left, top_, right, bottom = draw.textbbox((margin + pad, margin + pad), f"{index + 1}/{count}", font=badge_font)
+    badge_box = (left - pad, top_ - pad, right + pad, bottom + pad)
+    draw.rectangle(badge_box, fill=(0, 0, 0))
+    draw.text((margin + pad, margin + pad), f"{index + 1}/{count}", fill=(255, 255, 255), font=badge_font)
+    overlays.append(badge_box)
 
 
-def _vignette_alpha(size: tuple[int, int]) -> Image.Image:
-    """Opaque ellipse and caption band, transparent corners: visibly a transparent background."""
+def _subject_alpha(size: tuple[int, int], overlays: list[tuple[int, int, int, int]]) -> Image.Image:
+    """An opaque ellipse plus the overlays on a transparent background."""
     width, height = size
+    inset = _margin(size) // 2
     alpha = Image.new("L", size, 0)
     draw = ImageDraw.Draw(alpha)
-    draw.ellipse((width // 20, height // 20, width - width // 20, height - height // 20), fill=255)
-    draw.rectangle((0, height - max(24, height // 7), width, height), fill=255)
+    draw.ellipse((inset, inset, width - inset, height - inset), fill=255)
+    for box in overlays:
+        draw.rectangle(box, fill=255)
     return alpha
 
 
@@ -620,8 +651,7 @@ def _encode(canvas: Image.Image, output_format: str, compression: int | None) ->
     elif output_format == "jpeg":
         canvas.convert("RGB").save(buffer, "JPEG", quality=max(1, min(compression or 90, 100)))
     else:
-        canvas.save(buffer, "WEBP", quality=max(0, min(compression if compression is not None else 80, 100)),
-                    method=0)
+        canvas.save(buffer, "WEBP", quality=max(0, min(compression if compression is not None else 80, 100)), method=0)
     return buffer.getvalue()
 
 
@@ -658,8 +688,9 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:  # noqa: BLE001 - a bug in the fake must still answer, like a real 500
             traceback.print_exc(file=sys.stderr)
             status, headers = 500, {}
-            payload = {"error": {"message": "fake provider crashed", "type": "server_error", "param": None,
-                                 "code": None}}
+            payload = {
+                "error": {"message": "fake provider crashed", "type": "server_error", "param": None, "code": None}
+            }
         self._send(status, payload, headers)
 
     def _read_body(self) -> bytes:
@@ -708,6 +739,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--hang-seconds", type=float, default=30.0, help="how long a timeout fault hangs")
     args = parser.parse_args(argv)
     fake = FakeProvider(args.host, args.port, delay=args.delay, hang_seconds=args.hang_seconds, quiet=False)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     fake.start()
     print(f"fake images provider listening: base_url={fake.base_url}", file=sys.stderr, flush=True)
     try:

@@ -3,7 +3,8 @@
 Child: `python -m local.function_host --handler app.lambda_handler --code-dir functions/api --layer-dir ...`.
 The environment (template variables, AWS endpoint, AWS_LAMBDA_*) is set by the parent, so the
 function reads its settings once, as in Lambda. Invocations arrive as Lambda's Invoke API over
-loopback HTTP; each runs in its own thread, so several can run at once.
+loopback HTTP, each in a thread of its own; the parent (local.function_pool) sends one at a time,
+as Lambda does per execution environment.
 """
 
 from __future__ import annotations
@@ -131,6 +132,8 @@ def _log_error(exc: BaseException, request_id: str) -> None:
 
 def _handler_class(runtime: FunctionRuntime) -> type[BaseHTTPRequestHandler]:
     class InvokeHandler(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True  # headers and body are two writes: avoid Nagle's delayed-ACK stall
+
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             if not self.path.startswith(INVOKE_PATH_PREFIX):
                 self._reply(404, b'{"message":"Not Found"}', failed=False)

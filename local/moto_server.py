@@ -23,7 +23,8 @@ class MotoServer:
     """Parent side: start the child, learn its port."""
 
     def __init__(self, console: Console) -> None:
-        self._child = ChildProcess("moto", [sys.executable, "-m", "local.moto_server"], env=_child_env(), console=console)
+        argv = [sys.executable, "-m", "local.moto_server"]
+        self._child = ChildProcess("moto", argv, env=_child_env(), console=console)
         self.endpoint_url = ""
 
     def start(self) -> None:

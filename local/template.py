@@ -30,10 +30,7 @@ class _CfnLoader(yaml.SafeLoader):
 
 
 def _construct_intrinsic(loader: _CfnLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    if tag_suffix in ("Ref", "Condition"):
-        key = tag_suffix
-    else:
-        key = f"Fn::{tag_suffix}"
+    key = tag_suffix if tag_suffix in ("Ref", "Condition") else f"Fn::{tag_suffix}"
     value: Any
     if isinstance(node, yaml.ScalarNode):
         value = loader.construct_scalar(node)

@@ -78,6 +78,19 @@ def write(name: str, event: dict) -> None:
     (EVENTS / name).write_text(json.dumps(event, indent=2) + "\n")
 
 
+def write_billing_events() -> None:
+    """GET /v1/account, /v1/usage?start=&end= and /v1/usage/ledger?limit= (status function)."""
+    key = {"authorization": "Bearer rt_live_sample"}
+    write("get_account.json", http_event("GET", "/v1/account", "/v1/account", headers=key))
+    usage = http_event("GET", "/v1/usage", "/v1/usage", headers=key)
+    usage.update(rawQueryString="start=2026-11-01&end=2026-11-22",
+                 queryStringParameters={"start": "2026-11-01", "end": "2026-11-22"})
+    write("get_usage.json", usage)
+    ledger = http_event("GET", "/v1/usage/ledger", "/v1/usage/ledger", headers=key)
+    ledger.update(rawQueryString="limit=20", queryStringParameters={"limit": "20"})
+    write("get_ledger.json", ledger)
+
+
 def main() -> None:
     EVENTS.mkdir(exist_ok=True)
     photo, hat = png((96, 64), (200, 120, 80)), png((32, 32), (20, 20, 160))
@@ -115,6 +128,7 @@ def main() -> None:
     write("list_models.json", http_event("GET", "/v1/models", "/v1/models",
                                          headers={"authorization": "Bearer rt_live_sample"}))
     write("health.json", http_event("GET", "/health", "/health", headers={}, authorized=False))
+    write_billing_events()
     authorizer = http_event("POST", "/v1/images/generations", "/v1/images/generations",
                             headers={"authorization": "Bearer rt_live_sample"}, authorized=False)
     authorizer.update(type="REQUEST", identitySource=["Bearer rt_live_sample"],

@@ -6,11 +6,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retouch.config import api_settings
 from retouch.web.app import create_app
-from retouch.web.routes import catalog, images, system
+from retouch.web.routes import catalog, images, system, webhooks
 
 logger = Logger()
 api_settings()  # fail fast at cold start on missing configuration
-app = create_app(images.router, catalog.router, system.router)
+app = create_app(images.router, catalog.router, system.router, webhooks.router)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

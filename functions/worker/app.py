@@ -12,7 +12,9 @@ from retouch.jobs.worker_wiring import build_worker
 from retouch.models.messages import JobMessageRecord
 
 logger = Logger()
-processor = BatchProcessor(event_type=EventType.SQS, model=JobMessageRecord)
+# A retry (RetryLater) is an expected outcome, not a crash: report it as a batch item failure even when it is
+# the whole batch (BatchSize is 1), instead of failing the invocation and counting a Lambda error.
+processor = BatchProcessor(event_type=EventType.SQS, model=JobMessageRecord, raise_on_entire_batch_failure=False)
 
 
 @cache

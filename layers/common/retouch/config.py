@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Annotated
 
-from pydantic import Field, SecretStr
+from pydantic import BeforeValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from retouch.webhooks.schedule import DEFAULT_SCHEDULE, parse_schedule
 
 
 class _RetouchSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RETOUCH_", frozen=True, extra="ignore")
 
     table_name: str = Field(min_length=1)
+
+
+def _blank_is_none(value: object) -> object:
+    return None if value == "" else value
+
+
+# Percent added to the price file's amounts; unset or "" keeps the file's own `markup_percent`.
+MarkupPercent = Annotated[Annotated[int, Field(ge=0, le=1000)] | None, BeforeValidator(_blank_is_none), Field(default=None)]
 
 
 class AuthorizerSettings(_RetouchSettings):
@@ -28,6 +39,10 @@ class ApiSettings(_PresigningSettings):
     max_wait_seconds: float = Field(default=25, ge=0, le=600)
     # Whole-request cap; API Gateway and Lambda cap bodies lower in AWS (10 MB / 6 MB).
     max_body_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    # Webhooks: URLs are vetted at submit (allowlisted hosts skip the address checks); redeliveries are queued.
+    url_allowlist: str = ""
+    webhooks_queue_url: str = Field(min_length=1)
+    price_markup_percent: MarkupPercent
 
 
 class StatusSettings(_PresigningSettings):
@@ -46,10 +61,35 @@ class WorkerSettings(_RetouchSettings):
     url_fetch_timeout_seconds: float = Field(default=20, gt=0)
     # Leased for as long as the function may run, so a crashed worker's job can be re-claimed after.
     lease_seconds: int = Field(default=900, gt=0)
+    webhooks_queue_url: str = Field(min_length=1)  # job events go here, off the worker's path
+    price_markup_percent: MarkupPercent
 
 
 class DeadLetterSettings(_RetouchSettings):
-    pass
+    webhooks_queue_url: str = Field(min_length=1)  # the failed event of an abandoned job
+
+
+class WebhookSettings(_RetouchSettings):
+    """The webhook function: delivers events, retries on `webhook_retry_schedule`, dead-letters the rest."""
+
+    bucket_name: str = Field(min_length=3)
+    webhooks_queue_url: str = Field(min_length=1)
+    webhooks_dead_letter_queue_url: str = Field(min_length=1)
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=30)
+    webhook_retry_schedule: str = DEFAULT_SCHEDULE
+    # Output URLs in event payloads stay valid this long, so a receiver can fetch them later.
+    webhook_url_expiry_seconds: int = Field(default=86400, ge=60, le=604800)
+    url_allowlist: str = ""
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _valid_schedule(cls, value: str) -> str:
+        parse_schedule(value)
+        return value
+
+    @property
+    def retry_schedule(self) -> tuple[int, ...]:
+        return parse_schedule(self.webhook_retry_schedule)
 
 
 class AdminSettings(_RetouchSettings):
@@ -86,3 +126,8 @@ def worker_settings() -> WorkerSettings:
 @cache
 def dead_letter_settings() -> DeadLetterSettings:
     return DeadLetterSettings()
+
+
+@cache
+def webhook_settings() -> WebhookSettings:
+    return WebhookSettings()

@@ -38,6 +38,22 @@ class InvalidImage(InvalidRequest):
     default_code = "invalid_image"
 
 
+class InvalidWebhookUrl(InvalidRequest):
+    default_code = "invalid_webhook_url"
+
+
+class WebhookSecretMissing(InvalidRequest):
+    default_code = "webhook_secret_missing"
+
+
+class NoWebhookEvent(RetouchError):
+    """Redelivery asked for a job that has no webhook or has not emitted an event yet."""
+
+    status_code = 409
+    error_type = "invalid_request_error"
+    default_code = "no_webhook_event"
+
+
 class Unauthenticated(RetouchError):
     status_code = 401
     error_type = "invalid_request_error"
@@ -60,6 +76,44 @@ class UnsupportedMediaType(RetouchError):
     status_code = 415
     error_type = "invalid_request_error"
     default_code = "unsupported_media_type"
+
+
+class InsufficientCredits(RetouchError):
+    """The job's price is more than the account's available balance."""
+
+    status_code = 402
+    error_type = "insufficient_quota"
+    default_code = "insufficient_credits"
+
+
+class _TooManyRequests(RetouchError):
+    status_code = 429
+    error_type = "rate_limit_error"
+
+    def __init__(self, message: str, *, retry_after_seconds: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after_seconds = retry_after_seconds
+        self.headers["Retry-After"] = str(retry_after_seconds)
+
+
+class RateLimited(_TooManyRequests):
+    """More requests this minute than the account's requests-per-minute limit."""
+
+    default_code = "rate_limit_exceeded"
+
+
+class ConcurrencyLimited(_TooManyRequests):
+    """As many jobs queued or running as the account's in-flight limit."""
+
+    default_code = "concurrency_limit_exceeded"
+
+
+class AccountBusy(RetouchError):
+    """The account's balance kept changing under every attempt to hold or settle (extreme contention)."""
+
+    status_code = 503
+    error_type = "server_error"
+    default_code = "account_busy"
 
 
 class QueueUnavailable(RetouchError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from retouch.auth.keys import generate_api_key, hash_api_key, visible_prefix
+from retouch.billing.limits import DEFAULT_MAX_IN_FLIGHT, DEFAULT_REQUESTS_PER_MINUTE
 from retouch.data.accounts import AccountRepository
 from retouch.models.common import now_epoch, random_id
 from retouch.models.records import AccountRecord, ApiKeyRecord
@@ -17,8 +18,12 @@ class IssuedKey:
     prefix: str
 
 
-def create_account(accounts: AccountRepository, name: str, account_id: str | None = None) -> AccountRecord:
-    account = AccountRecord(account_id=account_id or random_id("acct_", 20), name=name, created_at=now_epoch())
+def create_account(accounts: AccountRepository, name: str, account_id: str | None = None, *,
+                   max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+                   requests_per_minute: int = DEFAULT_REQUESTS_PER_MINUTE) -> AccountRecord:
+    """A new active account with a zero balance (credit is added through the ledger: `add_credit`)."""
+    account = AccountRecord(account_id=account_id or random_id("acct_", 20), name=name, created_at=now_epoch(),
+                            max_in_flight=max_in_flight, requests_per_minute=requests_per_minute)
     accounts.put_account(account)
     return account
 
@@ -34,3 +39,13 @@ def issue_key(accounts: AccountRepository, account_id: str, raw_key: str | None 
     )
     accounts.put_key(record)
     return IssuedKey(key_id=record.key_id, raw_key=raw, prefix=record.prefix)
+
+
+def revoke_key(accounts: AccountRepository, account_id: str, key_id: str) -> ApiKeyRecord:
+    """Revoke one of the account's keys by its id (the raw key is never stored, so never needed)."""
+    for key in accounts.list_keys(account_id):
+        if key.key_id == key_id:
+            if key.revoked_at is None:
+                accounts.revoke_key(key.key_hash, now_epoch())
+            return key
+    raise LookupError(f"account {account_id} has no key {key_id}")

@@ -118,23 +118,27 @@ class JobRepository:
         """running -> queued after a transient failure; the queue redelivers it after the backoff."""
         return self.finish(job_id, token=token, status="queued", fields={"error": error.model_dump()})
 
+    def fail_unfinished_update(self, job_id: str, *, error: JobError, now: int) -> dict[str, Any]:
+        """The conditional update behind `fail_unfinished`; returned bare so billing can put it in a transaction."""
+        return {
+            "TableName": self._table,
+            "Key": job_key(job_id),
+            "UpdateExpression": "SET #status = :failed, #error = :error, completed_at = :now REMOVE claim_token, lease_until",
+            "ConditionExpression": "#status IN (:queued, :running)",
+            "ExpressionAttributeNames": {"#status": "status", "#error": "error"},
+            "ExpressionAttributeValues": {
+                ":failed": {"S": "failed"},
+                ":queued": {"S": "queued"},
+                ":running": {"S": "running"},
+                ":error": to_value(error.model_dump()),
+                ":now": {"N": str(now)},
+            },
+        }
+
     def fail_unfinished(self, job_id: str, *, error: JobError, now: int) -> bool:
         """queued|running -> failed regardless of owner: for jobs whose messages are gone (DLQ, send failure)."""
         try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=job_key(job_id),
-                UpdateExpression="SET #status = :failed, #error = :error, completed_at = :now REMOVE claim_token, lease_until",
-                ConditionExpression="#status IN (:queued, :running)",
-                ExpressionAttributeNames={"#status": "status", "#error": "error"},
-                ExpressionAttributeValues={
-                    ":failed": {"S": "failed"},
-                    ":queued": {"S": "queued"},
-                    ":running": {"S": "running"},
-                    ":error": to_value(error.model_dump()),
-                    ":now": {"N": str(now)},
-                },
-            )
+            self._client.update_item(**self.fail_unfinished_update(job_id, error=error, now=now))
         except ClientError as exc:
             if _is_condition_failure(exc):
                 return False

@@ -72,6 +72,4 @@ def inspect_image(data: bytes) -> ImageInfo:
 
     if width <= 0 or height <= 0:
         raise InvalidImage("image has no pixels")
-    return ImageInfo(
-        format=fmt, content_type=CONTENT_TYPES[fmt], width=width, height=height, has_alpha=has_alpha
-    )
+    return ImageInfo(format=fmt, content_type=CONTENT_TYPES[fmt], width=width, height=height, has_alpha=has_alpha)

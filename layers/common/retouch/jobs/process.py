@@ -10,6 +10,7 @@ import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
@@ -22,6 +23,9 @@ from retouch.jobs.inputs import CheckedImage, check_image, check_mask
 from retouch.models.common import now_epoch
 from retouch.models.records import JobError, JobRecord, StoredInput, StoredOutput
 from retouch.providers.base import ImageProvider, InputImage, ProviderRefused, ProviderResult, ProviderUnavailable
+
+if TYPE_CHECKING:
+    from retouch.billing.charges import JobBilling
 
 logger = Logger(child=True)
 
@@ -45,6 +49,10 @@ class WorkerDeps:
     max_attempts: int
     retry_base_seconds: float
     lease_seconds: int
+    # Queues a job event for webhooks: announce(job, "job.succeeded"); announce(job) re-emits an ended job's.
+    announce: Callable[..., None] = lambda *_args: None
+    # Settles the job's hold in the same transaction as its terminal transition (None: jobs are not billed).
+    billing: JobBilling | None = None
 
 
 def backoff_seconds(attempt: int, base: float, retry_after: float | None = None) -> int:
@@ -109,10 +117,19 @@ def _resolved(result: ProviderResult, outputs: list[StoredOutput]) -> dict[str, 
     return {k: v for k, v in resolved.items() if v}
 
 
+def _end(job: JobRecord, token: str, status: str, fields: dict[str, Any], deps: WorkerDeps) -> bool:
+    """The claimed job's terminal transition; with billing, its charge/release is in the same transaction."""
+    if deps.billing is None:
+        return deps.jobs.finish(job.job_id, token=token, status=status, fields=fields)
+    return deps.billing.finish(job, token=token, status=status, fields=fields)
+
+
 def _fail(job: JobRecord, token: str, code: str, message: str, deps: WorkerDeps) -> str:
-    ended = deps.jobs.finish(job.job_id, token=token, status="failed",
-                             fields={"error": {"code": code, "message": message}, "completed_at": now_epoch()})
+    ended = _end(job, token, "failed", {"error": {"code": code, "message": message}, "completed_at": now_epoch()},
+                 deps)
     logger.warning("job failed", extra={"job_id": job.job_id, "code": code, "ended": ended})
+    if ended:
+        deps.announce(job, "job.failed")
     return "failed" if ended else "lost_claim"
 
 
@@ -125,9 +142,12 @@ def run_job(job_id: str, deps: WorkerDeps) -> str:
         existing = deps.jobs.get(job_id)
         state = existing.status if existing else "missing"
         logger.info("delivery skipped", extra={"job_id": job_id, "status": state})
+        if existing is not None and existing.is_terminal:
+            deps.announce(existing)  # its event, if a crash after the finish kept it from being queued
         return f"skipped_{state}"
     log = {"job_id": job_id, "attempt": job.attempts, "kind": job.kind}
     logger.info("job claimed", extra=log)
+    deps.announce(job, "job.started")
     try:
         result = _call_provider(job, deps)
         if not result.images:
@@ -146,14 +166,16 @@ def run_job(job_id: str, deps: WorkerDeps) -> str:
             logger.warning("provider unavailable; retrying", extra={**log, "code": exc.code, "delay_seconds": delay})
             raise RetryLater(delay) from exc
         return "lost_claim"
-    ended = deps.jobs.finish(job_id, token=token, status="succeeded", fields={
+    ended = _end(job, token, "succeeded", {
         "outputs": [o.model_dump() for o in outputs],
         "usage": result.usage or None,
         "result": _resolved(result, outputs),
         "completed_at": now_epoch(),
         "error": None,
-    })
+    }, deps)
     logger.info("job succeeded" if ended else "job finished elsewhere", extra={**log, "images": len(outputs)})
+    if ended:
+        deps.announce(job, "job.succeeded")
     return "succeeded" if ended else "lost_claim"
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
@@ -13,8 +15,12 @@ from retouch.data.queue import JobQueue
 from retouch.errors import InvalidRequest, QueueUnavailable
 from retouch.jobs.inputs import CheckedImage, check_image, check_mask, decode_data_url
 from retouch.models.common import new_job_id, now_epoch
-from retouch.models.records import JobError, JobRecord, StoredInput
-from retouch.models.requests import EditRequest, GenerationRequest, ImageUrl, UploadedImage
+from retouch.models.records import AccountRecord, JobError, JobRecord, StoredInput
+from retouch.models.requests import WEBHOOK_FIELDS, EditRequest, GenerationRequest, ImageOptions, ImageUrl, UploadedImage
+from retouch.models.webhooks import JobWebhook
+
+if TYPE_CHECKING:
+    from retouch.billing.charges import JobBilling
 
 logger = Logger(child=True)
 
@@ -26,6 +32,10 @@ class SubmitDeps:
     jobs: JobRepository
     store: ObjectStore
     queue: JobQueue
+    # The job's webhook (URL vetted, events chosen) or None; see retouch.webhooks.subscribe.
+    webhook_for: Callable[[str, ImageOptions], JobWebhook | None] = lambda _account, _request: None
+    # Holds the job's price in the transaction that creates it (None: jobs are not billed).
+    billing: JobBilling | None = None
 
 
 def _image_bytes(source: UploadedImage | ImageUrl, param: str) -> bytes | None:
@@ -54,21 +64,38 @@ def _new_record(account_id: str, job_id: str, kind: str, request: GenerationRequ
         kind=kind,
         status="queued",
         model=request.model,
-        request=request.model_dump(mode="json", exclude={"metadata", "images", "mask"}, exclude_none=True),
+        request=request.model_dump(mode="json", exclude={"metadata", "images", "mask", *WEBHOOK_FIELDS}, exclude_none=True),
         metadata=request.metadata,
         created_at=now,
         expires_at=now + JOB_RETENTION_SECONDS,
     )
 
 
-def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], deps: SubmitDeps) -> JobRecord:
+def _create(record: JobRecord, deps: SubmitDeps, account: AccountRecord | None) -> None:
+    if deps.billing is None:
+        deps.jobs.create(record)
+    else:
+        deps.billing.reserve(record, account)  # the job and its hold, one transaction: 402/429 write nothing
+
+
+def _abandon(record: JobRecord, error: JobError, deps: SubmitDeps) -> None:
+    if deps.billing is None:
+        deps.jobs.fail_unfinished(record.job_id, error=error, now=now_epoch())
+    else:
+        deps.billing.release_unfinished(record.job_id, error=error, now=now_epoch(), job=record)
+
+
+def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], deps: SubmitDeps,
+                         account: AccountRecord | None = None) -> JobRecord:
     """Write inputs, then the job, then the message; undo what was written when a later step fails."""
+    if deps.billing is not None:
+        account = deps.billing.precheck(record, account)  # refuse before storing any input
     written: list[str] = []
     try:
         for key, image in uploads.items():
             deps.store.put(key, image.data, image.info.content_type)
             written.append(key)
-        deps.jobs.create(record)
+        _create(record, deps, account)
     except Exception:
         deps.store.delete(written)
         raise
@@ -76,20 +103,22 @@ def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], de
         deps.queue.send(record.job_id)
     except QueueUnavailable:
         logger.error("enqueue failed; ending the job", extra={"job_id": record.job_id})
-        deps.jobs.fail_unfinished(record.job_id, error=JobError(code="queue_unavailable",
-                                  message="The job could not be queued."), now=now_epoch())
+        _abandon(record, JobError(code="queue_unavailable", message="The job could not be queued."), deps)
         deps.store.delete(written)
         raise
     logger.info("job queued", extra={"job_id": record.job_id, "kind": record.kind, "account_id": record.account_id})
     return record
 
 
-def submit_generation(account_id: str, request: GenerationRequest, deps: SubmitDeps) -> JobRecord:
+def submit_generation(account_id: str, request: GenerationRequest, deps: SubmitDeps,
+                      account: AccountRecord | None = None) -> JobRecord:
     record = _new_record(account_id, new_job_id(), "generation", request)
-    return _persist_and_enqueue(record, {}, deps)
+    record.webhook = deps.webhook_for(account_id, request)
+    return _persist_and_enqueue(record, {}, deps, account)
 
 
-def submit_edit(account_id: str, request: EditRequest, deps: SubmitDeps) -> JobRecord:
+def submit_edit(account_id: str, request: EditRequest, deps: SubmitDeps,
+                account: AccountRecord | None = None) -> JobRecord:
     limits = find_model(request.model).limits  # the request model already checked the model exists
     job_id = new_job_id()
     prefix = f"inputs/{account_id}/{job_id}"
@@ -121,4 +150,5 @@ def submit_edit(account_id: str, request: EditRequest, deps: SubmitDeps) -> JobR
     record = _new_record(account_id, job_id, "edit", request)
     record.inputs = inputs
     record.mask = mask
-    return _persist_and_enqueue(record, uploads, deps)
+    record.webhook = deps.webhook_for(account_id, request)
+    return _persist_and_enqueue(record, uploads, deps, account)

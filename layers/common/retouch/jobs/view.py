@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 
+from retouch.billing.usage import job_usage_view
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.errors import JobNotFound
 from retouch.models.records import JobRecord
 from retouch.models.responses import ImageData, JobErrorView, JobView
+from retouch.models.webhooks import webhook_view
 
 
 def find_job(jobs: JobRepository, account_id: str, job_id: str) -> JobRecord:
@@ -19,8 +21,10 @@ def find_job(jobs: JobRepository, account_id: str, job_id: str) -> JobRecord:
     return record
 
 
-def render_job(record: JobRecord, store: ObjectStore, url_expiry_seconds: int) -> JobView:
-    as_base64 = record.request.get("response_format") == "b64_json"
+def render_job(record: JobRecord, store: ObjectStore, url_expiry_seconds: int, *,
+               images_as_urls: bool = False) -> JobView:
+    """`images_as_urls`: presigned URLs even for b64_json jobs (webhook payloads stay small)."""
+    as_base64 = not images_as_urls and record.request.get("response_format") == "b64_json"
     data = []
     if record.status == "succeeded":
         for output in record.outputs:
@@ -47,7 +51,8 @@ def render_job(record: JobRecord, store: ObjectStore, url_expiry_seconds: int) -
         output_format=result.get("output_format", record.request.get("output_format")),
         background=result.get("background", record.request.get("background")),
         data=data,
-        usage=record.usage,
+        usage=job_usage_view(record),
         error=JobErrorView(**record.error.model_dump()) if record.error and record.status == "failed" else None,
         metadata=record.metadata,
+        webhook=webhook_view(record.webhook),
     )

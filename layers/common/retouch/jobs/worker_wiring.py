@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from functools import partial
 
+from retouch.billing.charges import JobBilling
+from retouch.billing.prices import price_table
 from retouch.catalog import MODELS
 from retouch.config import WorkerSettings
 from retouch.data.jobs import JobRepository
+from retouch.data.ledger import LedgerRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
 from retouch.data.secrets import provider_api_key
 from retouch.jobs.process import WorkerDeps
 from retouch.providers.base import ImageProvider
 from retouch.errors import JobFailure
+from retouch.webhooks.wiring import build_announcer
 
 
 def _fetch(url: str, *, allowlist: frozenset[str], max_bytes: int, timeout: float) -> bytes:
@@ -41,8 +45,9 @@ def build_worker(settings: WorkerSettings) -> tuple[WorkerDeps, JobQueue]:
         return provider
 
     max_bytes = max(spec.limits.max_image_bytes for spec in MODELS.values())
+    jobs = JobRepository(settings.table_name)
     deps = WorkerDeps(
-        jobs=JobRepository(settings.table_name),
+        jobs=jobs,
         store=ObjectStore(settings.bucket_name),
         provider=get_provider,
         fetch_url=partial(_fetch, allowlist=parse_allowlist(settings.url_allowlist), max_bytes=max_bytes,
@@ -50,5 +55,8 @@ def build_worker(settings: WorkerSettings) -> tuple[WorkerDeps, JobQueue]:
         max_attempts=settings.max_attempts,
         retry_base_seconds=settings.retry_base_seconds,
         lease_seconds=settings.lease_seconds,
+        announce=build_announcer(settings.table_name, settings.webhooks_queue_url),
+        billing=JobBilling(ledger=LedgerRepository(settings.table_name), jobs=jobs,
+                           prices=price_table(settings.price_markup_percent)),
     )
     return deps, JobQueue(settings.jobs_queue_url)

@@ -10,11 +10,13 @@ from pydantic_core import PydanticCustomError
 
 from retouch.catalog import DEFAULT_MODEL, ModelLimits, find_model
 from retouch.models.common import Background, Moderation, OutputFormat, Quality, ResponseFormat
+from retouch.models.webhooks import WebhookEvents, WebhookUrl
 
 _SIZE = re.compile(r"^([1-9][0-9]{1,4})x([1-9][0-9]{1,4})$")
 MAX_METADATA_PAIRS = 16
 MAX_METADATA_KEY = 64
 MAX_METADATA_VALUE = 512
+WEBHOOK_FIELDS = frozenset({"webhook_url", "webhook_events"})  # ours: stored on the job, never sent to the provider
 
 
 def _invalid(code: str, param: str, message: str) -> PydanticCustomError:
@@ -58,6 +60,8 @@ class ImageOptions(BaseModel):
     safety_identifier: str | None = Field(default=None, max_length=256)
     response_format: ResponseFormat = "url"
     metadata: dict[str, str] = Field(default_factory=dict, description="Up to 16 string pairs, echoed on the job")
+    webhook_url: WebhookUrl
+    webhook_events: WebhookEvents
 
     @field_validator("metadata")
     @classmethod
@@ -94,7 +98,7 @@ class ImageOptions(BaseModel):
 
     def provider_options(self) -> dict[str, Any]:
         """The options forwarded to the provider (our extensions and response_format stay here)."""
-        return self.model_dump(exclude={"metadata", "response_format"}, exclude_none=True)
+        return self.model_dump(exclude={"metadata", "response_format", *WEBHOOK_FIELDS}, exclude_none=True)
 
 
 class GenerationRequest(ImageOptions):

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from retouch.models.common import JobKind, JobStatus
+from retouch.models.webhooks import WebhookView
 
 
 class ErrorDetail(BaseModel):
@@ -53,6 +54,7 @@ class JobView(BaseModel):
     usage: dict[str, Any] | None = None
     error: JobErrorView | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
+    webhook: WebhookView | None = None
 
 
 class ModelView(BaseModel):
@@ -65,6 +67,7 @@ class ModelView(BaseModel):
     output_formats: list[str]
     backgrounds: list[str]
     unsupported_parameters: list[str]
+    pricing: dict[str, Any] | None = Field(default=None, description="Per-image prices (see billing/prices.json)")
 
 
 class ModelList(BaseModel):
@@ -74,3 +77,65 @@ class ModelList(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
+
+
+class AccountLimits(BaseModel):
+    max_in_flight: int = Field(description="Jobs queued or running at once")
+    requests_per_minute: int
+
+
+class AccountView(BaseModel):
+    id: str
+    object: Literal["account"] = "account"
+    name: str
+    status: str
+    balance_usd: float = Field(description="Available credit (holds of jobs in flight already taken off)")
+    balance_micros: int = Field(description="The same in micro-dollars (exact)")
+    in_flight: int
+    limits: AccountLimits
+    created: int
+
+
+class UsageBucket(BaseModel):
+    date: str = Field(description="UTC day the jobs were created, YYYY-MM-DD")
+    model: str
+    jobs: int
+    images: int
+    cost_usd: float
+    cost_micros: int
+
+
+class UsageReport(BaseModel):
+    object: Literal["usage"] = "usage"
+    start: str
+    end: str
+    data: list[UsageBucket]
+    total_jobs: int
+    total_images: int
+    total_cost_usd: float
+    total_cost_micros: int
+
+
+class LedgerEntryView(BaseModel):
+    id: str
+    object: Literal["ledger.entry"] = "ledger.entry"
+    kind: str = Field(description="credit | reserve | settle")
+    job_id: str | None = None
+    amount_usd: float
+    amount_micros: int
+    balance_after_usd: float
+    balance_after_micros: int
+    created: int = Field(description="Unix seconds")
+    created_ms: int
+    note: str | None = None
+    charged_micros: int | None = None
+    released_micros: int | None = None
+    outcome: str | None = None
+    images: int | None = None
+
+
+class LedgerPage(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[LedgerEntryView]
+    has_more: bool
+    next_cursor: str | None = Field(default=None, description="Pass as `after` for the next page")

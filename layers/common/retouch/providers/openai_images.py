@@ -129,9 +129,7 @@ class OpenAIImagesProvider:
         if not isinstance(items, list) or not items or not all(isinstance(item, dict) for item in items):
             raise _bad_response("no images in `data`")
 
-        output_format = (
-            _str_or_none(body.get("output_format")) or _str_or_none(options.get("output_format")) or "png"
-        )
+        output_format = _str_or_none(body.get("output_format")) or _str_or_none(options.get("output_format")) or "png"
         images = [self._image(item, output_format) for item in items]
         usage = body.get("usage")
         return ProviderResult(

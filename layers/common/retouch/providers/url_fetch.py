@@ -93,9 +93,7 @@ def _request(http: httpx.Client, target: ResolvedTarget, url: str, timeout: floa
     return http.build_request("GET", pinned, headers=headers, timeout=timeout, extensions=extensions)
 
 
-def _get(
-    http: httpx.Client, target: ResolvedTarget, url: str, *, deadline: float, max_bytes: int
-) -> FetchedBody | str:
+def _get(http: httpx.Client, target: ResolvedTarget, url: str, *, deadline: float, max_bytes: int) -> FetchedBody | str:
     """The body, or the Location of a redirect."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:

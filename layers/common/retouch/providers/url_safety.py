@@ -51,6 +51,7 @@ _BLOCKED_V6 = tuple(
     for n in (
         "2001::/23",  # IETF protocol assignments, incl. Teredo 2001::/32
         "2001:db8::/32",  # documentation
+        "2002::/16",  # 6to4 (deprecated): may embed any IPv4 address, and Python 3.13 calls it non-global
         "3fff::/20",  # documentation
     )
 )
@@ -98,7 +99,13 @@ def parse_allowlist(text: str | None) -> frozenset[str]:
 
 
 def is_public_address(address: str | IPAddress) -> bool:
-    """True when `address` is a globally routable unicast address, including through IPv6 embeddings."""
+    """True when `address` is a globally routable unicast address.
+
+    IPv4-mapped (::ffff:a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) addresses are judged by the IPv4
+    address they carry; 6to4 and Teredo addresses are refused outright. The blocklists here cover
+    everything `ipaddress` calls non-global on Python 3.11 to 3.13, so the verdict does not
+    depend on the Python version.
+    """
     if isinstance(address, str):
         try:
             address = ipaddress.ip_address(address.split("%", 1)[0])
@@ -110,10 +117,6 @@ def is_public_address(address: str | IPAddress) -> bool:
             embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if embedded is not None:
             return is_public_address(embedded)
-        if address.sixtofour is not None and not is_public_address(address.sixtofour):
-            return False
-        if address.teredo is not None:
-            return False
         if address not in _GLOBAL_UNICAST_V6 or any(address in net for net in _BLOCKED_V6):
             return False
     elif any(address in net for net in _BLOCKED_V4):

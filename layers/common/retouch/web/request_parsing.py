@@ -137,6 +137,9 @@ def parse_edit(event: dict[str, Any], max_bytes: int) -> EditRequest:
     lowered = content_type.lower()
     if lowered.startswith("multipart/form-data"):
         fields = _form_fields(parse_multipart(data, content_type))
+        if "images" not in fields:
+            raise InvalidRequest("Missing required parameter: 'image'.", param="image",
+                                 code="missing_required_parameter")
     elif lowered.startswith("application/json"):
         fields = _json_object(data)
     else:

@@ -1,12 +1,19 @@
 """POST /v1/images/edits and /v1/images/generations: validate, submit, optionally wait, render."""
 
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from retouch.billing.charges import JobBilling
+from retouch.billing.limits import Admission, admit
+from retouch.billing.prices import price_table
 from retouch.config import api_settings
+from retouch.data.ledger import LedgerRepository
+from retouch.errors import RetouchError
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
@@ -19,6 +26,7 @@ from retouch.web.prefer import requested_wait
 from retouch.web.principal import current_account
 from retouch.web.request_parsing import parse_edit, parse_generation
 from retouch.web.responses import documented, json_response
+from retouch.webhooks.wiring import build_subscriber
 
 router = Router()
 
@@ -27,8 +35,10 @@ _RESPONSES = {
     202: documented(JobView, "Accepted; poll the Location"),
     400: documented(ErrorBody, "Invalid request"),
     401: documented(ErrorBody, "Missing or unknown API key"),
+    402: documented(ErrorBody, "Insufficient credits (`insufficient_credits`: the price and the balance)"),
     413: documented(ErrorBody, "Body too large"),
     415: documented(ErrorBody, "Wrong content type"),
+    429: documented(ErrorBody, "`rate_limit_exceeded` or `concurrency_limit_exceeded`; see Retry-After"),
     503: documented(ErrorBody, "Queue unavailable"),
 }
 
@@ -37,14 +47,33 @@ _RESPONSES = {
 def _deps() -> SubmitDeps:
     settings = api_settings()
     return SubmitDeps(jobs=JobRepository(settings.table_name), store=ObjectStore(settings.bucket_name),
-                      queue=JobQueue(settings.jobs_queue_url))
+                      queue=JobQueue(settings.jobs_queue_url), webhook_for=build_subscriber(settings),
+                      billing=JobBilling(ledger=_deps_ledger(), jobs=JobRepository(settings.table_name),
+                                         prices=price_table(settings.price_markup_percent)))
 
 
-def _job_response(record: JobRecord) -> Response[JobView]:
+@cache
+def _deps_ledger() -> LedgerRepository:
+    return LedgerRepository(api_settings().table_name)
+
+
+@contextmanager
+def _admitted(account_id: str) -> Iterator[Admission]:
+    """Count the request against the account's per-minute limit (429 over it); every response after that,
+    errors included, carries the x-ratelimit-* headers."""
+    admission = admit(_deps_ledger(), account_id)
+    try:
+        yield admission
+    except RetouchError as exc:
+        exc.headers.update(admission.headers)
+        raise
+
+
+def _job_response(record: JobRecord, admission: Admission) -> Response[JobView]:
     """202 at once, or 200 if the job ended within the client's `Prefer: wait`."""
     settings = api_settings()
     wait = requested_wait(router.current_event.headers.get("prefer"), settings.max_wait_seconds)
-    headers = {"Location": f"/v1/jobs/{record.job_id}"}
+    headers = {"Location": f"/v1/jobs/{record.job_id}", **admission.headers}
     if wait is not None:
         record = wait_for_job(_deps().jobs, record, wait)
         headers["Preference-Applied"] = f"wait={wait:g}"
@@ -57,13 +86,15 @@ def _job_response(record: JobRecord) -> Response[JobView]:
                          "`images: [{image_url}]`; answers 202 with the job, or 200 when `Prefer: wait` sees it end.")
 def create_edit() -> Response[JobView]:
     account_id = current_account(router.current_event)
-    request = parse_edit(router.current_event.raw_event, api_settings().max_body_bytes)
-    return _job_response(submit_edit(account_id, request, _deps()))
+    with _admitted(account_id) as admission:
+        request = parse_edit(router.current_event.raw_event, api_settings().max_body_bytes)
+        return _job_response(submit_edit(account_id, request, _deps(), account=admission.account), admission)
 
 
 @router.post("/v1/images/generations", summary="Generate images (OpenAI-compatible)", responses=_RESPONSES,
              description="JSON with the same options as edits, without images or mask.")
 def create_generation() -> Response[JobView]:
     account_id = current_account(router.current_event)
-    request = parse_generation(router.current_event.raw_event, api_settings().max_body_bytes)
-    return _job_response(submit_generation(account_id, request, _deps()))
+    with _admitted(account_id) as admission:
+        request = parse_generation(router.current_event.raw_event, api_settings().max_body_bytes)
+        return _job_response(submit_generation(account_id, request, _deps(), account=admission.account), admission)

@@ -26,9 +26,9 @@ def openapi_document() -> str:
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
     from retouch.web.app import create_app
-    from retouch.web.routes import catalog, images, jobs
+    from retouch.web.routes import account, catalog, images, jobs, webhooks
 
-    app = create_app(images.router, jobs.router, catalog.router, router)
+    app = create_app(images.router, jobs.router, account.router, catalog.router, webhooks.router, router)
     return app.get_openapi_json_schema(
         title="Retouch API",
         version="1.0.0",
@@ -39,16 +39,16 @@ def openapi_document() -> str:
     )
 
 
-@router.get("/health", summary="Liveness", security=[], responses={200: documented(Health, "OK")})
+@router.get("/health", summary="Liveness", security=[{}], responses={200: documented(Health, "OK")})
 def health() -> Response[Health]:
     return json_response(Health())
 
 
-@router.get("/openapi.json", summary="OpenAPI document", security=[], include_in_schema=False)
+@router.get("/openapi.json", summary="OpenAPI document", security=[{}])
 def openapi() -> Response[str]:
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document())
 
 
-@router.get("/docs", summary="Swagger UI", security=[], include_in_schema=False)
+@router.get("/docs", summary="Swagger UI", security=[{}])
 def docs() -> Response[str]:
     return Response(status_code=200, content_type="text/html; charset=utf-8", body=_SWAGGER_PAGE)

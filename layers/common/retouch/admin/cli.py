@@ -1,0 +1,270 @@
+"""retouch-admin: accounts, credit, keys, limits, the ledger and reconciliation, against any Retouch table.
+
+    retouch-admin --table <TableName output> <command> ...     (or RETOUCH_TABLE_NAME)
+    AWS credentials and region as for the AWS CLI; for the local stack, the AWS_ENDPOINT_URL `make run` prints
+    (or --endpoint-url). Run `retouch-admin -h` or `retouch-admin <command> -h` for each command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from retouch.admin.webhooks_cli import add_webhook_commands
+from retouch.billing.money import format_usd, parse_usd
+
+
+def _when(epoch_seconds: int | None) -> str:
+    return datetime.fromtimestamp(epoch_seconds, UTC).isoformat(timespec="seconds") if epoch_seconds else "-"
+
+
+def _usd(text: str) -> int:
+    try:
+        return parse_usd(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+@dataclass
+class _Context:
+    table: str
+    as_json: bool
+
+    def repos(self) -> tuple[Any, Any, Any]:
+        from retouch.data.accounts import AccountRepository
+        from retouch.data.ledger import LedgerRepository
+        from retouch.data.usage import AccountJobs
+
+        return AccountRepository(self.table), LedgerRepository(self.table), AccountJobs(self.table)
+
+    def emit(self, data: dict[str, Any] | list[Any], text: str) -> None:
+        print(json.dumps(data, indent=2) if self.as_json else text)
+
+
+def _account_text(account: Any) -> str:
+    return (f"account   {account.account_id}  ({account.name})\n"
+            f"status    {account.status}\n"
+            f"balance   {format_usd(account.balance_micros)}  (available; jobs in flight hold their price)\n"
+            f"in flight {account.in_flight} / {account.max_in_flight}\n"
+            f"rate      {account.requests_per_minute} requests per minute")
+
+
+def _require_account(ledger: Any, account_id: str) -> Any:
+    account = ledger.get_account(account_id)
+    if account is None:
+        raise SystemExit(f"error: no account {account_id}")
+    return account
+
+
+def cmd_create_account(ctx: _Context, args: argparse.Namespace) -> int:
+    from retouch.admin.accounts import create_account
+    from retouch.billing.charges import add_credit
+
+    accounts, ledger, _ = ctx.repos()
+    if args.id and accounts.get_account(args.id) is not None:
+        raise SystemExit(f"error: account {args.id} already exists")
+    account = create_account(accounts, args.name, args.id, max_in_flight=args.max_in_flight,
+                             requests_per_minute=args.rpm)
+    if args.credit:
+        add_credit(ledger, account.account_id, args.credit, note=args.note or "initial credit")
+    account = ledger.get_account(account.account_id)
+    ctx.emit(account.model_dump(), _account_text(account))
+    return 0
+
+
+def cmd_show_account(ctx: _Context, args: argparse.Namespace) -> int:
+    _, ledger, _ = ctx.repos()
+    account = _require_account(ledger, args.account)
+    ctx.emit(account.model_dump(), _account_text(account))
+    return 0
+
+
+def cmd_add_credit(ctx: _Context, args: argparse.Namespace) -> int:
+    from retouch.billing.charges import add_credit
+
+    _, ledger, _ = ctx.repos()
+    _require_account(ledger, args.account)
+    try:
+        entry = add_credit(ledger, args.account, args.amount, note=args.note)
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    ctx.emit(entry.model_dump(), f"{format_usd(entry.amount_micros)} added to {args.account} ({args.note}); "
+                                 f"balance {format_usd(entry.balance_after_micros)}")
+    return 0
+
+
+def cmd_create_key(ctx: _Context, args: argparse.Namespace) -> int:
+    from retouch.admin.accounts import issue_key
+
+    accounts, ledger, _ = ctx.repos()
+    _require_account(ledger, args.account)
+    issued = issue_key(accounts, args.account)
+    ctx.emit({"key_id": issued.key_id, "api_key": issued.raw_key, "prefix": issued.prefix},
+             f"key_id  {issued.key_id}\napi_key {issued.raw_key}\n"
+             "This key is shown once: only its hash is stored. Give it to the customer now.")
+    return 0
+
+
+def cmd_list_keys(ctx: _Context, args: argparse.Namespace) -> int:
+    accounts, _, _ = ctx.repos()
+    keys = sorted(accounts.list_keys(args.account), key=lambda k: k.created_at)
+    rows = [{"key_id": k.key_id, "prefix": k.prefix, "created_at": k.created_at, "revoked_at": k.revoked_at}
+            for k in keys]
+    lines = [f"{k.key_id}  {k.prefix}...  created {_when(k.created_at)}  "
+             f"{'revoked ' + _when(k.revoked_at) if k.revoked_at else 'active'}" for k in keys]
+    ctx.emit(rows, "\n".join(lines) or "no keys")
+    return 0
+
+
+def cmd_revoke_key(ctx: _Context, args: argparse.Namespace) -> int:
+    from retouch.admin.accounts import revoke_key
+
+    accounts, _, _ = ctx.repos()
+    try:
+        key = revoke_key(accounts, args.account, args.key_id)
+    except LookupError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    ctx.emit({"key_id": key.key_id, "revoked": True},
+             f"revoked {key.key_id} ({key.prefix}...); refused within 30 s (the authorizer's cache)")
+    return 0
+
+
+def _set(ctx: _Context, account_id: str, fields: dict[str, Any]) -> int:
+    from retouch.data.ledger import AccountMissing
+
+    _, ledger, _ = ctx.repos()
+    try:
+        account = ledger.set_fields(account_id, fields)
+    except AccountMissing:
+        raise SystemExit(f"error: no account {account_id}") from None
+    ctx.emit(account.model_dump(), _account_text(account))
+    return 0
+
+
+def cmd_suspend(ctx: _Context, args: argparse.Namespace) -> int:
+    return _set(ctx, args.account, {"status": "suspended"})
+
+
+def cmd_activate(ctx: _Context, args: argparse.Namespace) -> int:
+    return _set(ctx, args.account, {"status": "active"})
+
+
+def cmd_set_limits(ctx: _Context, args: argparse.Namespace) -> int:
+    fields = {k: v for k, v in {"max_in_flight": args.max_in_flight, "requests_per_minute": args.rpm}.items()
+              if v is not None}
+    if not fields:
+        raise SystemExit("error: give --max-in-flight and/or --rpm")
+    return _set(ctx, args.account, fields)
+
+
+def cmd_ledger(ctx: _Context, args: argparse.Namespace) -> int:
+    _, ledger, _ = ctx.repos()
+    account = _require_account(ledger, args.account)
+    _, entries = ledger.account_with_ledger(args.account)
+    entries = entries[-args.limit:] if args.limit else entries
+    lines = [f"{datetime.fromtimestamp(e.at_ms / 1000, UTC).isoformat(timespec='milliseconds')}  "
+             f"{e.kind:<7} {format_usd(e.amount_micros):>12}  balance {format_usd(e.balance_after_micros):>12}  "
+             f"{e.job_id or ''}{'  ' + e.outcome if e.outcome else ''}"
+             f"{'  charged ' + format_usd(e.charged_micros) if e.charged_micros else ''}"
+             f"{'  ' + e.note if e.note else ''}" for e in entries]
+    lines.append(f"balance {format_usd(account.balance_micros)}; ledger sum "
+                 f"{format_usd(sum(e.amount_micros for e in entries))} over {len(entries)} entries shown")
+    ctx.emit([e.model_dump() for e in entries], "\n".join(lines))
+    return 0
+
+
+def cmd_reconcile(ctx: _Context, args: argparse.Namespace) -> int:
+    from retouch.billing.reconcile import reconcile
+
+    _, ledger, jobs = ctx.repos()
+    checked, differences = reconcile(ledger, jobs, args.account or None, pause_seconds=args.pause)
+    rows = [{"account_id": d.account_id, "check": d.check, "detail": d.detail} for d in differences]
+    text = "\n".join(f"DIFFERENCE {d.account_id} [{d.check}] {d.detail}" for d in differences)
+    text += f"\n{checked} accounts checked, {len(differences)} differences" if text else \
+        f"{checked} accounts checked: every balance equals its ledger"
+    ctx.emit({"accounts_checked": checked, "differences": rows}, text.strip())
+    return 1 if differences else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="retouch-admin", description=__doc__,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    top.add_argument("--table", default=os.environ.get("RETOUCH_TABLE_NAME"),
+                     help="the stack's TableName output (default: $RETOUCH_TABLE_NAME)")
+    top.add_argument("--endpoint-url", default=None,
+                     help="AWS endpoint, e.g. the local stack's (default: $AWS_ENDPOINT_URL, else AWS)")
+    top.add_argument("--region", default=None, help="AWS region (default: as the AWS CLI)")
+    top.add_argument("--json", action="store_true", help="print JSON")
+    commands = top.add_subparsers(dest="command", required=True, metavar="command")
+
+    def command(name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    sub = command("create-account", cmd_create_account, "create an active account (balance 0 unless --credit)")
+    sub.add_argument("--name", required=True)
+    sub.add_argument("--id", help="account id (acct_ + 16-32 letters/digits); default: random")
+    sub.add_argument("--credit", type=_usd, help="starting credit in dollars, e.g. 25.00")
+    sub.add_argument("--note", help="ledger note for --credit")
+    sub.add_argument("--max-in-flight", type=_positive, default=10, help="jobs queued or running at once (10)")
+    sub.add_argument("--rpm", type=_positive, default=60, help="requests per minute (60)")
+    sub = command("show-account", cmd_show_account, "balance, status, in-flight jobs and limits")
+    sub.add_argument("account")
+    sub = command("add-credit", cmd_add_credit,
+                  "add credit in dollars (a negative amount corrects a mistake; never below zero)")
+    sub.add_argument("account")
+    sub.add_argument("amount", type=_usd, help="dollars, exact to the micro-dollar, e.g. 50 or 0.25")
+    sub.add_argument("--note", required=True, help="why (kept on the ledger entry)")
+    sub = command("create-key", cmd_create_key, "issue an API key (printed once)")
+    sub.add_argument("account")
+    sub = command("list-keys", cmd_list_keys, "the account's keys: id, visible prefix, created, revoked")
+    sub.add_argument("account")
+    sub = command("revoke-key", cmd_revoke_key, "revoke a key by id (refused within 30 s)")
+    sub.add_argument("account")
+    sub.add_argument("key_id")
+    sub = command("suspend", cmd_suspend, "suspend an account: submissions refused at once, all calls within 30 s")
+    sub.add_argument("account")
+    sub = command("activate", cmd_activate, "re-activate a suspended account")
+    sub.add_argument("account")
+    sub = command("set-limits", cmd_set_limits, "change the in-flight and/or requests-per-minute limits")
+    sub.add_argument("account")
+    sub.add_argument("--max-in-flight", type=_positive)
+    sub.add_argument("--rpm", type=_positive)
+    sub = command("ledger", cmd_ledger, "the account's ledger, oldest first")
+    sub.add_argument("account")
+    sub.add_argument("--limit", type=int, default=0, help="only the last N entries")
+    sub = command("reconcile", cmd_reconcile,
+                  "check every account (or --account) against its ledger and jobs; exit 1 on any difference")
+    sub.add_argument("--account", action="append", help="only this account (repeatable)")
+    sub.add_argument("--pause", type=float, default=1.0, help="seconds before re-checking a difference (1)")
+    add_webhook_commands(commands)  # webhooks show|set-url|clear-url|rotate-secret|retire-old-secrets
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if not args.table:
+        print("error: give --table or set RETOUCH_TABLE_NAME (the stack's TableName output)", file=sys.stderr)
+        return 2
+    if args.endpoint_url:
+        os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url
+    if args.region:
+        os.environ["AWS_DEFAULT_REGION"] = args.region
+    return args.handler(_Context(table=args.table, as_json=args.json), args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

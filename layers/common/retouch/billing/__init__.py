@@ -1,0 +1,1 @@
+"""Pay-per-use: prices, reservations and settlements, the ledger, limits and usage."""

@@ -1,0 +1,55 @@
+"""Per-account limits: requests per minute (fixed one-minute windows, counted on the account item) and the
+defaults of new accounts. The in-flight limit is enforced by the reservation transaction (charges.py)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from retouch.data.ledger import AccountMissing, LedgerRepository
+from retouch.errors import RateLimited, Unauthenticated
+from retouch.models.records import AccountRecord
+
+DEFAULT_MAX_IN_FLIGHT = 10
+DEFAULT_REQUESTS_PER_MINUTE = 60
+WINDOW_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A counted request: the account as it is now (used as the reservation's first read) and the headers."""
+
+    account: AccountRecord
+    limit: int
+    remaining: int
+    reset_seconds: int
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {
+            "x-ratelimit-limit-requests": str(self.limit),
+            "x-ratelimit-remaining-requests": str(self.remaining),
+            "x-ratelimit-reset-requests": f"{self.reset_seconds}s",
+        }
+
+
+def admit(ledger: LedgerRepository, account_id: str, now: float | None = None) -> Admission:
+    """Count one request against the account's per-minute limit: 429 with Retry-After when over it, 401 when
+    the account is suspended (effective at once, without waiting for the authorizer's cache)."""
+    now = time.time() if now is None else now
+    window = int(now // WINDOW_SECONDS)
+    reset = max(1, int((window + 1) * WINDOW_SECONDS - now + 0.999))
+    try:
+        counted = ledger.count_request(account_id, window)
+    except AccountMissing as exc:
+        raise Unauthenticated("This account does not exist.") from exc
+    account = counted.account
+    if account.status != "active":
+        raise Unauthenticated("This account is suspended.")
+    limit = account.requests_per_minute
+    if not counted.admitted:
+        error = RateLimited(f"Rate limit reached: {limit} requests per minute. Retry in {reset} s.",
+                            retry_after_seconds=reset)
+        error.headers.update(Admission(account, limit, 0, reset).headers)
+        raise error
+    return Admission(account=account, limit=limit, remaining=max(0, limit - counted.count), reset_seconds=reset)

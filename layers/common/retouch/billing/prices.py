@@ -1,0 +1,125 @@
+"""The price table: `prices.json` (versioned with the code) plus the deployment's markup.
+
+Rules (also stated in the file): amounts are per 1024x1024 image; other sizes scale by pixel count, rounded
+up to the micro-dollar; `auto` quality/size reserve at the most they can resolve to; settlement prices
+what was produced and never exceeds the reservation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from retouch.billing.money import ceil_div, to_usd
+
+PRICES_FILE = Path(__file__).with_name("prices.json")
+_SIZE = re.compile(r"^(\d+)x(\d+)$")
+
+
+def pixels_of(size: str) -> int:
+    match = _SIZE.match(size)
+    if not match:
+        raise ValueError(f"not a WIDTHxHEIGHT size: {size!r}")
+    return int(match.group(1)) * int(match.group(2))
+
+
+@dataclass(frozen=True)
+class ModelPrices:
+    base_size: str
+    auto_size: str
+    quality: dict[str, int]
+
+    @property
+    def base_pixels(self) -> int:
+        return pixels_of(self.base_size)
+
+    @property
+    def top_quality(self) -> str:
+        return max(self.quality, key=self.quality.__getitem__)
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    version: str
+    markup_percent: int
+    models: dict[str, ModelPrices]
+
+    def with_markup(self, markup_percent: int | None) -> PriceTable:
+        if markup_percent is None:
+            return self
+        return PriceTable(version=self.version, markup_percent=markup_percent, models=self.models)
+
+    def _model(self, model: str) -> ModelPrices:
+        try:
+            return self.models[model]
+        except KeyError:
+            raise LookupError(f"no prices for model {model!r} in {PRICES_FILE.name}") from None
+
+    def unit_micros(self, model: str, quality: str, pixels: int, markup_percent: int | None = None) -> int:
+        """One image of `pixels` at `quality`: scaled by pixel count, marked up, rounded up."""
+        prices = self._model(model)
+        markup = self.markup_percent if markup_percent is None else markup_percent
+        amount = prices.quality[self.reserved_quality(model, quality)]
+        return ceil_div(amount * pixels * (100 + markup), prices.base_pixels * 100)
+
+    def reserved_quality(self, model: str, quality: str | None) -> str:
+        """The quality a price is taken at: `auto` (or anything unlisted) is the most expensive one."""
+        prices = self._model(model)
+        return quality if quality in prices.quality else prices.top_quality
+
+    def reserved_pixels(self, model: str, size: str | None) -> int:
+        prices = self._model(model)
+        if not size or size == "auto":
+            return pixels_of(prices.auto_size)
+        return pixels_of(size)
+
+    def reservation_micros(self, model: str, *, quality: str | None, size: str | None, n: int) -> int:
+        """What a job holds at submit: n x the unit price at the most its `auto` values can resolve to."""
+        return n * self.unit_micros(model, quality or "auto", self.reserved_pixels(model, size))
+
+    def produced_micros(self, model: str, *, quality: str | None, sizes: list[tuple[int, int]],
+                        markup_percent: int | None) -> int:
+        """What the images actually produced cost (quality as resolved by the provider, size as measured)."""
+        return sum(self.unit_micros(model, quality or "auto", width * height, markup_percent) for width, height in sizes)
+
+    def listing(self, model: str) -> dict[str, Any] | None:
+        """The `pricing` block of GET /v1/models."""
+        prices = self.models.get(model)
+        if prices is None:
+            return None
+        per_image = {q: self.unit_micros(model, q, prices.base_pixels) for q in prices.quality}
+        return {
+            "version": self.version,
+            "currency": "usd",
+            "markup_percent": self.markup_percent,
+            "base_size": prices.base_size,
+            "per_image_usd": {q: to_usd(v) for q, v in per_image.items()},
+            "per_image_micros": per_image,
+            "size_rule": "price x (width x height) / pixels of base_size, rounded up to the micro-dollar",
+            "auto": f"reserved at quality '{prices.top_quality}' and size {prices.auto_size}; "
+                    "settled at what was produced",
+        }
+
+
+def parse_prices(document: dict[str, Any]) -> PriceTable:
+    models = {
+        name: ModelPrices(base_size=spec["base_size"], auto_size=spec["auto_size"],
+                          quality={q: int(v) for q, v in spec["quality"].items()})
+        for name, spec in document["models"].items()
+    }
+    return PriceTable(version=str(document["version"]), markup_percent=int(document.get("markup_percent", 0)),
+                      models=models)
+
+
+@cache
+def _file_prices() -> PriceTable:
+    return parse_prices(json.loads(PRICES_FILE.read_text()))
+
+
+def price_table(markup_percent: int | None = None) -> PriceTable:
+    """The repository's prices, with the deployment's markup when it sets one."""
+    return _file_prices().with_markup(markup_percent)

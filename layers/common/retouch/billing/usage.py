@@ -1,0 +1,121 @@
+"""What an account sees of its money: the account, usage per day and model, the ledger, a job's usage."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from retouch.billing.money import to_usd
+from retouch.data.ledger import LedgerRepository
+from retouch.data.usage import AccountJobs
+from retouch.errors import InvalidRequest, Unauthenticated
+from retouch.models.records import AccountRecord, JobRecord, LedgerEntry
+from retouch.models.responses import (AccountLimits, AccountView, LedgerEntryView, LedgerPage, UsageBucket,
+                                      UsageReport)
+
+DEFAULT_USAGE_DAYS = 30
+MAX_USAGE_DAYS = 366
+MAX_LEDGER_PAGE = 100
+
+_OURS = ("images", "cost_micros")
+
+
+def job_usage_view(record: JobRecord) -> dict[str, Any]:
+    """`usage` of a job: the provider's token counts, images produced and cost_usd (0 until settled);
+    while the job is in flight, also what is held for it."""
+    stored = dict(record.usage or {})
+    cost = int(stored.pop("cost_micros", 0) or 0)
+    images = stored.pop("images", None)
+    if images is None:
+        images = len(record.outputs) if record.status == "succeeded" else 0
+    view = {**stored, "images": int(images), "cost_usd": to_usd(cost)}
+    if record.reserved_micros is not None and not record.is_terminal:
+        view["reserved_usd"] = to_usd(record.reserved_micros)
+    return view
+
+
+def account_view(account: AccountRecord | None) -> AccountView:
+    if account is None:
+        raise Unauthenticated("This account does not exist.")
+    return AccountView(id=account.account_id, name=account.name, status=account.status,
+                       balance_usd=to_usd(account.balance_micros), balance_micros=account.balance_micros,
+                       in_flight=account.in_flight, created=account.created_at,
+                       limits=AccountLimits(max_in_flight=account.max_in_flight,
+                                            requests_per_minute=account.requests_per_minute))
+
+
+def _day(text: str | None, param: str, default: date) -> date:
+    if not text:
+        return default
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        try:  # OpenAI's usage API takes unix seconds
+            return datetime.fromtimestamp(int(text), UTC).date()
+        except (ValueError, OverflowError, OSError):
+            raise InvalidRequest(f"'{param}' must be a date (YYYY-MM-DD) or unix seconds.", param=param) from None
+
+
+def usage_range(start: str | None, end: str | None, today: date) -> tuple[date, date]:
+    """[start, end] in UTC days, both inclusive; by default the last 30 days."""
+    last = _day(end, "end", today)
+    first = _day(start, "start", last - timedelta(days=DEFAULT_USAGE_DAYS - 1))
+    if first > last:
+        raise InvalidRequest("'start' must not be after 'end'.", param="start")
+    if (last - first).days >= MAX_USAGE_DAYS:
+        raise InvalidRequest(f"The range must be at most {MAX_USAGE_DAYS} days.", param="start")
+    return first, last
+
+
+def _epoch(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+
+
+def summarize(jobs: Iterable[JobRecord], first: date, last: date) -> UsageReport:
+    """Jobs, images and cost per (UTC day of creation, model). Cost is what was charged (0 while in flight)."""
+    buckets: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for job in jobs:
+        usage = job.usage or {}
+        bucket = buckets[(datetime.fromtimestamp(job.created_at, UTC).date().isoformat(), job.model)]
+        bucket[0] += 1
+        bucket[1] += int(usage.get("images", 0) or 0)
+        bucket[2] += int(usage.get("cost_micros", 0) or 0)
+    data = [UsageBucket(date=day, model=model, jobs=j, images=i, cost_usd=to_usd(c), cost_micros=c)
+            for (day, model), (j, i, c) in sorted(buckets.items())]
+    total = sum(b.cost_micros for b in data)
+    return UsageReport(start=first.isoformat(), end=last.isoformat(), data=data,
+                       total_jobs=sum(b.jobs for b in data), total_images=sum(b.images for b in data),
+                       total_cost_usd=to_usd(total), total_cost_micros=total)
+
+
+def usage_report(jobs: AccountJobs, account_id: str, start: str | None, end: str | None,
+                 today: date | None = None) -> UsageReport:
+    first, last = usage_range(start, end, today or datetime.now(UTC).date())
+    records = jobs.created_between(account_id, _epoch(first), _epoch(last + timedelta(days=1)) - 1)
+    return summarize(records, first, last)
+
+
+def entry_view(entry: LedgerEntry) -> LedgerEntryView:
+    return LedgerEntryView(id=entry.entry_id, kind=entry.kind, job_id=entry.job_id,
+                           amount_usd=to_usd(entry.amount_micros), amount_micros=entry.amount_micros,
+                           balance_after_usd=to_usd(entry.balance_after_micros),
+                           balance_after_micros=entry.balance_after_micros, created=entry.at_ms // 1000,
+                           created_ms=entry.at_ms, note=entry.note, charged_micros=entry.charged_micros,
+                           released_micros=entry.released_micros, outcome=entry.outcome, images=entry.images)
+
+
+def ledger_page(ledger: LedgerRepository, account_id: str, limit: str | None, after: str | None) -> LedgerPage:
+    """Newest first; `after` is the previous page's `next_cursor`."""
+    try:
+        size = int(limit) if limit else 20
+    except ValueError:
+        raise InvalidRequest("'limit' must be an integer.", param="limit") from None
+    if not 1 <= size <= MAX_LEDGER_PAGE:
+        raise InvalidRequest(f"'limit' must be between 1 and {MAX_LEDGER_PAGE}.", param="limit")
+    try:
+        entries, cursor = ledger.ledger_page(account_id, limit=size, cursor=after)
+    except ValueError:
+        raise InvalidRequest("'after' is not a cursor from this endpoint.", param="after") from None
+    return LedgerPage(data=[entry_view(e) for e in entries], has_more=cursor is not None, next_cursor=cursor)

@@ -1,0 +1,283 @@
+"""Account balances, limits and the ledger in DynamoDB.
+
+Every movement of a balance is one TransactWriteItems: the account update (conditional on the balance read
+just before, so the entry's `balance_after` is exact), the ledger entry (put only if absent: idempotent by
+job and kind) and, for jobs, the job's own state change (conditional on its state). Items:
+
+    ACCOUNT#<id> / ACCOUNT             the account: balance_micros, in_flight, limits, rate window
+    ACCOUNT#<id> / LEDGER#<entry_id>   an entry; gsi1: ACCOUNT#<id> / LEDGER#<at_ms>#<entry_id> (time order)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from retouch.data.clients import aws_client
+from retouch.data.items import from_item, to_item
+from retouch.models.records import AccountRecord, LedgerEntry
+
+_KEY_FIELDS = ("pk", "sk", "gsi1pk", "gsi1sk")
+_RATE_FIELDS = ("rate_window", "rate_count")
+
+
+def account_key(account_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"ACCOUNT#{account_id}"}, "sk": {"S": "ACCOUNT"}}
+
+
+class AccountChanged(Exception):
+    """The account was not as read (balance moved, a concurrent transaction, a limit or status). `current` is
+    the item as DynamoDB saw it when it said so, when it said; the caller re-decides and retries."""
+
+    def __init__(self, current: AccountRecord | None) -> None:
+        super().__init__("account changed")
+        self.current = current
+
+
+class AccountMissing(Exception):
+    pass
+
+
+class JobStateChanged(Exception):
+    """The job's own condition failed: another delivery already ended (or owns) it. Nothing was written."""
+
+
+@dataclass(frozen=True)
+class RateCount:
+    account: AccountRecord
+    count: int
+    admitted: bool
+
+
+def _account(item: dict[str, Any]) -> AccountRecord:
+    data = from_item(item)
+    for field in _KEY_FIELDS + _RATE_FIELDS:
+        data.pop(field, None)
+    return AccountRecord.model_validate(data)
+
+
+def _entry(item: dict[str, Any]) -> LedgerEntry:
+    data = from_item(item)
+    for field in _KEY_FIELDS:
+        data.pop(field, None)
+    return LedgerEntry.model_validate(data)
+
+
+def ledger_item(entry: LedgerEntry) -> dict[str, Any]:
+    data = entry.model_dump(mode="json", exclude_none=True) | {
+        "pk": f"ACCOUNT#{entry.account_id}",
+        "sk": f"LEDGER#{entry.entry_id}",
+        "gsi1pk": f"ACCOUNT#{entry.account_id}",
+        "gsi1sk": f"LEDGER#{entry.at_ms:013d}#{entry.entry_id}",
+    }
+    return to_item(data)
+
+
+def _code(exc: ClientError) -> str:
+    return exc.response.get("Error", {}).get("Code", "")
+
+
+def _reasons(exc: ClientError) -> list[dict[str, Any]]:
+    return exc.response.get("CancellationReasons") or []
+
+
+def _encode_cursor(key: dict[str, Any] | None) -> str | None:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
+
+
+def _decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError) as exc:
+        raise ValueError("invalid cursor") from exc
+    if not isinstance(key, dict) or set(key) != {"pk", "sk", "gsi1pk", "gsi1sk"}:
+        raise ValueError("invalid cursor")
+    return key
+
+
+class LedgerRepository:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self._table = table_name
+        self._client = client or aws_client("dynamodb")
+
+    # ---- accounts -----------------------------------------------------------------------------------------
+
+    def get_account(self, account_id: str) -> AccountRecord | None:
+        response = self._client.get_item(TableName=self._table, Key=account_key(account_id), ConsistentRead=True)
+        item = response.get("Item")
+        return _account(item) if item else None
+
+    def account_ids(self) -> Iterator[str]:
+        """Every account (a scan: admin and reconciliation only, never on a request path)."""
+        paginator = self._client.get_paginator("scan")
+        for page in paginator.paginate(TableName=self._table, FilterExpression="sk = :account",
+                                       ProjectionExpression="account_id",
+                                       ExpressionAttributeValues={":account": {"S": "ACCOUNT"}}):
+            for item in page.get("Items", []):
+                yield item["account_id"]["S"]
+
+    def set_fields(self, account_id: str, fields: dict[str, Any]) -> AccountRecord:
+        """Limits or status (never the balance: that only moves with a ledger entry)."""
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {f":v{i}": to_item({"v": value})["v"] for i, value in enumerate(fields.values())}
+        try:
+            response = self._client.update_item(
+                TableName=self._table, Key=account_key(account_id),
+                UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames=names, ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                raise AccountMissing(account_id) from exc
+            raise
+        return _account(response["Attributes"])
+
+    def count_request(self, account_id: str, window: int) -> RateCount:
+        """Count one request in the fixed one-minute `window` (an epoch minute) on the account item itself, and
+        return the account as it is now: one write that is also the submit path's read of the account."""
+        for _ in range(3):
+            try:
+                response = self._client.update_item(
+                    TableName=self._table, Key=account_key(account_id),
+                    UpdateExpression="SET rate_count = rate_count + :one",
+                    ConditionExpression="rate_window = :w AND rate_count < requests_per_minute",
+                    ExpressionAttributeValues={":one": {"N": "1"}, ":w": {"N": str(window)}},
+                    ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD")
+                return RateCount(_account(response["Attributes"]), int(response["Attributes"]["rate_count"]["N"]), True)
+            except ClientError as exc:
+                if _code(exc) != "ConditionalCheckFailedException":
+                    raise
+                old = exc.response.get("Item")
+            if not old:
+                raise AccountMissing(account_id)
+            if old.get("rate_window", {}).get("N") == str(window):
+                return RateCount(_account(old), int(old["rate_count"]["N"]), False)
+            try:  # first request of a new minute: start its window
+                response = self._client.update_item(
+                    TableName=self._table, Key=account_key(account_id),
+                    UpdateExpression="SET rate_window = :w, rate_count = :one",
+                    ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(rate_window) OR rate_window < :w)",
+                    ExpressionAttributeValues={":one": {"N": "1"}, ":w": {"N": str(window)}},
+                    ReturnValues="ALL_NEW")
+                return RateCount(_account(response["Attributes"]), 1, True)
+            except ClientError as exc:
+                if _code(exc) != "ConditionalCheckFailedException":
+                    raise
+        raise AccountChanged(None)
+
+    # ---- movements ----------------------------------------------------------------------------------------
+
+    def _account_update(self, account_id: str, *, delta: int, expected_balance: int, in_flight_delta: int,
+                        reserve: bool) -> dict[str, Any]:
+        condition = "balance_micros = :expected"
+        values = {":delta": {"N": str(delta)}, ":expected": {"N": str(expected_balance)},
+                  ":in_flight": {"N": str(in_flight_delta)}}
+        names: dict[str, str] = {}
+        if reserve:
+            # The guarantees of submit: never below zero, never above the in-flight limit, never while suspended.
+            condition += " AND balance_micros >= :zero_after AND in_flight < max_in_flight AND #status = :active"
+            values |= {":zero_after": {"N": str(-delta)}, ":active": {"S": "active"}}
+            names["#status"] = "status"
+        update = {
+            "TableName": self._table,
+            "Key": account_key(account_id),
+            "UpdateExpression": "SET balance_micros = balance_micros + :delta, in_flight = in_flight + :in_flight",
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        if names:
+            update["ExpressionAttributeNames"] = names
+        return update
+
+    def _entry_put(self, entry: LedgerEntry) -> dict[str, Any]:
+        return {"TableName": self._table, "Item": ledger_item(entry), "ConditionExpression": "attribute_not_exists(pk)"}
+
+    def _transact(self, items: list[dict[str, Any]], *, job_index: int | None, account_index: int) -> None:
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if _code(exc) != "TransactionCanceledException":
+                raise
+            reasons = _reasons(exc)
+            codes = [r.get("Code") for r in reasons]
+            if job_index is not None and len(codes) > job_index and codes[job_index] == "ConditionalCheckFailed":
+                raise JobStateChanged() from exc
+            if len(codes) > account_index and codes[account_index] == "ConditionalCheckFailed":
+                item = reasons[account_index].get("Item")
+                raise AccountChanged(_account(item) if item else None) from exc
+            if "TransactionConflict" in codes:
+                raise AccountChanged(None) from exc
+            if any(code == "ConditionalCheckFailed" for code in codes):  # the ledger entry already exists
+                raise JobStateChanged() from exc
+            raise
+        return None
+
+    def reserve(self, job_item: dict[str, Any], entry: LedgerEntry, *, expected_balance: int) -> None:
+        """Create the job and hold its price, atomically. AccountChanged when the account is not as read."""
+        items = [
+            {"Put": {"TableName": self._table, "Item": job_item, "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Update": self._account_update(entry.account_id, delta=entry.amount_micros,
+                                            expected_balance=expected_balance, in_flight_delta=1, reserve=True)},
+            {"Put": self._entry_put(entry)},
+        ]
+        self._transact(items, job_index=0, account_index=1)
+
+    def settle(self, job_update: dict[str, Any], entry: LedgerEntry, *, expected_balance: int) -> None:
+        """End the job (its own conditional update) and return its unused hold, atomically.
+        JobStateChanged when the job was already ended or is owned by another delivery."""
+        items = [
+            {"Update": job_update},
+            {"Update": self._account_update(entry.account_id, delta=entry.amount_micros,
+                                            expected_balance=expected_balance, in_flight_delta=-1, reserve=False)},
+            {"Put": self._entry_put(entry)},
+        ]
+        self._transact(items, job_index=0, account_index=1)
+
+    def credit(self, entry: LedgerEntry, *, expected_balance: int) -> None:
+        items = [
+            {"Update": self._account_update(entry.account_id, delta=entry.amount_micros,
+                                            expected_balance=expected_balance, in_flight_delta=0, reserve=False)},
+            {"Put": self._entry_put(entry)},
+        ]
+        self._transact(items, job_index=None, account_index=0)
+
+    # ---- reading the ledger -------------------------------------------------------------------------------
+
+    def account_with_ledger(self, account_id: str) -> tuple[AccountRecord | None, list[LedgerEntry]]:
+        """The account and all its entries from one strongly consistent query of its partition."""
+        account: AccountRecord | None = None
+        entries: list[LedgerEntry] = []
+        paginator = self._client.get_paginator("query")
+        for page in paginator.paginate(TableName=self._table, ConsistentRead=True,
+                                       KeyConditionExpression="pk = :pk",
+                                       ExpressionAttributeValues={":pk": {"S": f"ACCOUNT#{account_id}"}}):
+            for item in page.get("Items", []):
+                sk = item["sk"]["S"]
+                if sk == "ACCOUNT":
+                    account = _account(item)
+                elif sk.startswith("LEDGER#"):
+                    entries.append(_entry(item))
+        entries.sort(key=lambda e: (e.at_ms, e.entry_id))
+        return account, entries
+
+    def ledger_page(self, account_id: str, *, limit: int, cursor: str | None = None,
+                    newest_first: bool = True) -> tuple[list[LedgerEntry], str | None]:
+        """One page of the account's entries in time order; the cursor is opaque to callers."""
+        params: dict[str, Any] = {
+            "TableName": self._table, "IndexName": "gsi1", "Limit": limit, "ScanIndexForward": not newest_first,
+            "KeyConditionExpression": "gsi1pk = :pk AND begins_with(gsi1sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": f"ACCOUNT#{account_id}"}, ":prefix": {"S": "LEDGER#"}},
+        }
+        if cursor:
+            start = _decode_cursor(cursor)
+            if start["gsi1pk"] != {"S": f"ACCOUNT#{account_id}"}:
+                raise ValueError("invalid cursor")
+            params["ExclusiveStartKey"] = start
+        response = self._client.query(**params)
+        return [_entry(item) for item in response.get("Items", [])], _encode_cursor(response.get("LastEvaluatedKey"))

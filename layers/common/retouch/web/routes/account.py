@@ -1,0 +1,60 @@
+"""GET /v1/account, /v1/usage and /v1/usage/ledger: the calling account's balance, limits and spending."""
+
+
+from functools import cache
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from retouch.billing.usage import account_view, ledger_page, usage_report
+from retouch.config import status_settings
+from retouch.data.ledger import LedgerRepository
+from retouch.data.usage import AccountJobs
+from retouch.models.responses import AccountView, ErrorBody, LedgerPage, UsageReport
+from retouch.web.principal import current_account
+from retouch.web.responses import documented, json_response
+
+router = Router()
+
+_UNAUTHORIZED = documented(ErrorBody, "Missing or unknown API key")
+
+
+@cache
+def _repositories() -> tuple[LedgerRepository, AccountJobs]:
+    table = status_settings().table_name
+    return LedgerRepository(table), AccountJobs(table)
+
+
+@router.get("/v1/account", summary="The calling account", responses={
+    200: documented(AccountView, "Balance (available, after holds), in-flight jobs and limits"),
+    401: _UNAUTHORIZED,
+})
+def get_account() -> Response[AccountView]:
+    account_id = current_account(router.current_event)
+    ledger, _ = _repositories()
+    return json_response(account_view(ledger.get_account(account_id)))
+
+
+@router.get("/v1/usage", summary="Usage per day and model", responses={
+    200: documented(UsageReport, "Jobs, images and cost per UTC day and model"),
+    400: documented(ErrorBody, "Invalid range"),
+    401: _UNAUTHORIZED,
+}, description="`start` and `end` are UTC days (YYYY-MM-DD, or unix seconds), both inclusive; "
+               "the default is the last 30 days, the longest range 366 days.")
+def get_usage() -> Response[UsageReport]:
+    account_id = current_account(router.current_event)
+    _, jobs = _repositories()
+    params = router.current_event.query_string_parameters or {}
+    return json_response(usage_report(jobs, account_id, params.get("start"), params.get("end")))
+
+
+@router.get("/v1/usage/ledger", summary="The account's ledger, newest first", responses={
+    200: documented(LedgerPage, "One page of ledger entries; pass `next_cursor` as `after` for the next"),
+    400: documented(ErrorBody, "Invalid limit or cursor"),
+    401: _UNAUTHORIZED,
+})
+def list_ledger() -> Response[LedgerPage]:
+    account_id = current_account(router.current_event)
+    ledger, _ = _repositories()
+    params = router.current_event.query_string_parameters or {}
+    return json_response(ledger_page(ledger, account_id, params.get("limit"), params.get("after")))

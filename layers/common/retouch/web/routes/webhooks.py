@@ -1,0 +1,38 @@
+"""POST /v1/jobs/{job_id}/webhooks/redeliver: send the job's latest event again, with the same webhook-id."""
+
+from functools import cache
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from retouch.config import api_settings
+from retouch.data.jobs import JobRepository
+from retouch.data.webhooks import WebhookQueue
+from retouch.jobs.view import find_job
+from retouch.models.responses import ErrorBody
+from retouch.models.webhooks import RedeliveryView
+from retouch.web.principal import current_account
+from retouch.web.responses import documented, json_response
+from retouch.webhooks.events import redeliver_latest
+
+router = Router()
+
+
+@cache
+def _deps() -> tuple[JobRepository, WebhookQueue]:
+    settings = api_settings()
+    return JobRepository(settings.table_name), WebhookQueue(settings.webhooks_queue_url)
+
+
+@router.post("/v1/jobs/<job_id>/webhooks/redeliver", summary="Redeliver the job's latest webhook event", responses={
+    202: documented(RedeliveryView, "Queued; the attempts show in the job's `webhook.deliveries`"),
+    401: documented(ErrorBody, "Missing or unknown API key"),
+    404: documented(ErrorBody, "No such job for this account"),
+    409: documented(ErrorBody, "The job has no webhook, or no event yet"),
+    503: documented(ErrorBody, "Queue unavailable"),
+})
+def redeliver(job_id: str) -> Response[RedeliveryView]:
+    account_id = current_account(router.current_event)
+    jobs, queue = _deps()
+    message = redeliver_latest(find_job(jobs, account_id, job_id), queue)
+    return json_response(RedeliveryView(job_id=job_id, event_id=message.event_id, type=message.type), 202)

@@ -1,0 +1,112 @@
+"""Delivering one event (the webhook function's logic): sign, POST, log the attempt, then retry, stop or dead-letter.
+
+2xx: delivered. 410 Gone: stop retrying that event. Anything else (3xx, 4xx, 5xx, timeout,
+connection error, URL refused): retry after the schedule's next delay by pushing the SQS
+message's visibility out; after the last attempt the event goes to the DLQ. The job's own state
+is never touched here, only its `webhook` log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from aws_lambda_powertools import Logger
+
+from retouch.data.webhooks import JobWebhookLog, WebhookQueue, WebhookSettingsRepository
+from retouch.models.common import now_epoch
+from retouch.models.webhooks import MAX_DELIVERIES_SHOWN, DeliveryRecord, SendResult, WebhookMessage
+from retouch.webhooks.schedule import retry_delay, total_attempts
+from retouch.webhooks.signing import signed_headers
+
+logger = Logger(child=True)
+
+GONE = 410
+
+
+class RetryScheduled(Exception):
+    """The attempt failed and the message comes back after `delay_seconds` (reported as a batch item failure)."""
+
+    def __init__(self, event_id: str, delay_seconds: int) -> None:
+        super().__init__(f"webhook {event_id}: next attempt in {delay_seconds}s")
+        self.delay_seconds = delay_seconds
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: Literal["delivered", "retry", "gone", "exhausted", "duplicate"]
+    attempt: int
+    delay_seconds: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryDeps:
+    settings: WebhookSettingsRepository
+    log: JobWebhookLog
+    queue: WebhookQueue
+    render: Callable[[WebhookMessage], bytes]  # the POST body
+    send: Callable[[str, bytes, dict[str, str]], SendResult]
+    schedule: tuple[int, ...]
+    clock: Callable[[], int] = field(default=now_epoch)
+
+
+def attempt_event(message: WebhookMessage, attempt: int, deps: DeliveryDeps) -> Outcome:
+    """One attempt (1-based) of one event; logs it on the job and says what comes next."""
+    if not message.redelivery:
+        webhook = deps.log.get(message.job_id)
+        if webhook is not None and message.event_id in webhook.delivered:
+            return Outcome("duplicate", attempt)  # a re-emitted event whose first copy got through
+    now = deps.clock()
+    result = _send(message, now, deps)
+    if result.delivered:
+        outcome = Outcome("delivered", attempt)
+    elif result.status_code == GONE:
+        outcome = Outcome("gone", attempt, error="HTTP 410: the receiver is gone; no more attempts")
+    else:
+        delay = retry_delay(attempt, deps.schedule)
+        if delay is None:
+            error = f"{result.error}; gave up after {attempt} attempts"
+            outcome = Outcome("exhausted", attempt, error=error)
+        else:
+            outcome = Outcome("retry", attempt, delay_seconds=delay, error=result.error)
+    deps.log.record_delivery(message.job_id, DeliveryRecord(
+        event_id=message.event_id, type=message.type, attempt=attempt, status_code=result.status_code, at=now,
+        error=outcome.error if outcome.kind != "delivered" else None,
+        outcome={"delivered": "delivered", "retry": "retrying"}.get(outcome.kind, "failed"),
+    ), keep=MAX_DELIVERIES_SHOWN)
+    if outcome.kind == "delivered":
+        deps.log.mark_delivered(message.job_id, message.event_id)
+    return outcome
+
+
+def _send(message: WebhookMessage, now: int, deps: DeliveryDeps) -> SendResult:
+    account = deps.settings.get(message.account_id)
+    secrets = account.signing_secrets(now) if account else []
+    if not secrets:
+        return SendResult(None, "the account has no webhook signing secret")
+    body = deps.render(message)
+    return deps.send(message.url, body, signed_headers(secrets, message.event_id, now, body))
+
+
+def handle_webhook_message(message: WebhookMessage, attempt: int, receipt_handle: str, deps: DeliveryDeps) -> str:
+    """One received message. A retry pushes the message's visibility out and raises RetryScheduled so the
+    batch reports it failed (it stays queued); an exhausted event is sent to the DLQ and the message deleted."""
+    outcome = attempt_event(message, attempt, deps)
+    extra = {"event_id": message.event_id, "job_id": message.job_id, "type": message.type, "attempt": attempt,
+             "outcome": outcome.kind, "error": outcome.error}
+    if outcome.kind == "retry":
+        assert outcome.delay_seconds is not None
+        logger.info("webhook attempt failed; retrying", extra={**extra, "delay_seconds": outcome.delay_seconds,
+                                                                "attempts": total_attempts(deps.schedule)})
+        deps.queue.retry_after(receipt_handle, outcome.delay_seconds)
+        raise RetryScheduled(message.event_id, outcome.delay_seconds)
+    if outcome.kind == "exhausted":
+        logger.warning("webhook event dead-lettered", extra=extra)
+        deps.queue.dead_letter(message, outcome.error or "attempts exhausted")
+    elif outcome.kind == "gone":
+        logger.warning("webhook receiver gone", extra=extra)
+    else:
+        logger.info("webhook " + outcome.kind, extra=extra)
+    return outcome.kind

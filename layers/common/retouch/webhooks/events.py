@@ -1,0 +1,147 @@
+"""Job events: their ids and payloads, and announcing them (queueing them for the webhook function).
+
+At-least-once: an event is queued first and recorded in the job's `webhook.emitted` after, with a
+conditional append. A worker that dies in between leaves it unrecorded, so the next delivery of
+the job's message (which finds the job ended) queues it again; the event id is derived from the
+job and the event type, so the receiver sees the same `webhook-id` and can drop the duplicate.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from aws_lambda_powertools import Logger
+
+from retouch.data.jobs import JobRepository
+from retouch.data.objects import ObjectStore
+from retouch.data.webhooks import JobWebhookLog, WebhookQueue
+from retouch.errors import NoWebhookEvent, QueueUnavailable
+from retouch.jobs.process import RetryLater
+from retouch.jobs.view import render_job
+from retouch.models.records import JobRecord
+from retouch.models.webhooks import WebhookMessage
+
+logger = Logger(child=True)
+
+# A job whose terminal event could not be queued comes back this soon to try again.
+EMIT_RETRY_SECONDS = 30
+
+
+class EmitFailed(RetryLater):
+    """A terminal event could not be queued: deliver the job's message again soon so it is re-emitted."""
+
+
+def event_id(job_id: str, event_type: str) -> str:
+    """Deterministic per job and event: `evt_<job id without job_>_<succeeded|failed|…>`."""
+    return f"evt_{job_id.removeprefix('job_')}_{event_type.removeprefix('job.')}"
+
+
+def event_time(job: JobRecord, event_type: str) -> int:
+    """When the event happened: the start for job.started, the end for the others."""
+    if event_type == "job.started":
+        return job.started_at or job.created_at
+    return job.completed_at or job.started_at or job.created_at
+
+
+def terminal_event(job: JobRecord) -> str | None:
+    return f"job.{job.status}" if job.is_terminal else None
+
+
+def build_message(job: JobRecord, event_type: str, *, redelivery: bool = False) -> WebhookMessage:
+    if job.webhook is None:
+        raise ValueError(f"job {job.job_id} has no webhook")
+    snapshot = job.model_dump(mode="json", exclude={"webhook", "claim_token", "lease_until"}, exclude_none=True)
+    return WebhookMessage(
+        event_id=event_id(job.job_id, event_type),
+        type=event_type,
+        job_id=job.job_id,
+        account_id=job.account_id,
+        url=job.webhook.url,
+        created_at=event_time(job, event_type),
+        job=snapshot,
+        redelivery=redelivery,
+    )
+
+
+def payload_body(message: WebhookMessage, store: ObjectStore, url_expiry_seconds: int) -> bytes:
+    """The POST body: `{"type", "id", "created_at", "data": <the job as GET shows it>}`.
+
+    Outputs are always URLs here (presigned now, valid `url_expiry_seconds`), never inline base64;
+    the job's own webhook log is left out of `data`."""
+    view = render_job(JobRecord.model_validate(message.job), store, url_expiry_seconds, images_as_urls=True)
+    payload = {
+        "type": message.type,
+        "id": message.event_id,
+        "created_at": message.created_at,
+        "data": view.model_dump(mode="json", exclude_none=True, exclude={"webhook"}),
+    }
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@dataclass(frozen=True)
+class Announcer:
+    """`announce(job, event_type)`: queue the event if the job subscribed to it and it is not queued yet."""
+
+    jobs: JobRepository
+    log: JobWebhookLog
+    queue: WebhookQueue
+
+    def __call__(self, job: JobRecord | str, event_type: str | None = None) -> None:
+        """`job` may be a record (skips a read when it has no webhook) or a job id; with no `event_type`,
+        the event of the job's terminal status, if it has ended (re-emission after a crash).
+
+        A terminal event that cannot be queued raises EmitFailed; job.started is best-effort (logged),
+        so a queue outage never leaves a claimed job without its message."""
+        if isinstance(job, JobRecord) and job.webhook is None:
+            return
+        if event_type == "job.started":
+            try:
+                self._announce(job, event_type)
+            except Exception:  # noqa: BLE001 - never let a start notice stop the job itself
+                logger.exception("job.started event not queued", extra={"job_id": _job_id(job)})
+            return
+        self._announce(job, event_type)
+
+    def _announce(self, job: JobRecord | str, event_type: str | None) -> None:
+        current = self.jobs.get(_job_id(job))
+        if current is None or current.webhook is None:
+            return
+        event_type = event_type or terminal_event(current)
+        if event_type is None or event_type not in current.webhook.events or event_type in current.webhook.emitted:
+            return
+        extra = {"job_id": current.job_id, "event_type": event_type}
+        try:
+            self.queue.send(build_message(current, event_type))
+        except QueueUnavailable as exc:
+            if event_type == "job.started":
+                raise
+            logger.warning("event not queued; the job's message comes back to emit it", extra=extra)
+            raise EmitFailed(EMIT_RETRY_SECONDS) from exc
+        self.log.mark_emitted(current.job_id, event_type)
+        logger.info("webhook event queued", extra=extra)
+
+
+def _job_id(job: JobRecord | str) -> str:
+    return job if isinstance(job, str) else job.job_id
+
+
+def latest_event(job: JobRecord) -> str | None:
+    """The job's most recent event that was queued (what a redelivery sends again)."""
+    if job.webhook is None or not job.webhook.emitted:
+        return None
+    return job.webhook.emitted[-1]
+
+
+def redeliver_latest(job: JobRecord, queue: WebhookQueue) -> WebhookMessage:
+    """Queue the job's latest event again, same id, as the job is now; its attempts start over."""
+    event_type = latest_event(job)
+    if event_type is None:
+        raise NoWebhookEvent(
+            "This job has no webhook event to redeliver yet." if job.webhook else "This job has no webhook.",
+            param="job_id",
+        )
+    message = build_message(job, event_type, redelivery=True)
+    queue.send(message)
+    logger.info("webhook event queued again", extra={"job_id": job.job_id, "event_id": message.event_id})
+    return message

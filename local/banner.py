@@ -1,0 +1,37 @@
+"""What `make run` prints once the stack is up: where it is, the key, and copy-paste examples."""
+
+from __future__ import annotations
+
+from local.stack import LocalStack
+
+
+def banner(stack: LocalStack) -> str:
+    base, key = stack.base_url, stack.api_key or "<no key seeded>"
+    if stack.provider is not None:
+        provider = f"local stand-in at {stack.provider.base_url} (answers after {stack.provider.delay:g} s)"
+    else:
+        provider = f"{stack.parameters.get('ProviderBaseUrl', '?')} (OPENAI_API_KEY is set: real calls, real cost)"
+    return f"""
+Retouch is running at {base}   (OpenAI-compatible base URL: {base}/v1)
+  API key:   {key}
+  provider:  {provider}
+  AWS (moto): {stack.aws_endpoint_url}   startup: {stack.startup_seconds:.1f} s
+
+Edit an image and wait up to 60 s for the result:
+  curl -s {base}/v1/images/edits \\
+    -H "Authorization: Bearer {key}" \\
+    -H "Prefer: wait=60" \\
+    -F model=gpt-image-2 \\
+    -F "image[]=@photo.png" \\
+    -F prompt="Put a red hat on the cat"
+
+Job status (the id comes back from the edit):
+  curl -s {base}/v1/jobs/JOB_ID -H "Authorization: Bearer {key}"
+
+Python, with the openai SDK:
+  from openai import OpenAI
+  client = OpenAI(base_url="{base}/v1", api_key="{key}", default_headers={{"Prefer": "wait=60"}})
+  result = client.images.edit(model="gpt-image-2", image=[open("photo.png", "rb")], prompt="Put a red hat on the cat")
+
+Ctrl-C stops everything.
+"""

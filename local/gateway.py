@@ -1,0 +1,204 @@
+"""The HTTP API: route, authorize, invoke, map the response; and the loopback server that carries it."""
+
+from __future__ import annotations
+
+import binascii
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from local.authorizer import LambdaAuthorizer
+from local.functions import FunctionUnavailable, Invocation
+from local.http_events import (
+    HttpRequest,
+    HttpResponse,
+    RequestMeta,
+    build_http_event,
+    build_http_response,
+    message_response,
+)
+from local.routes import RouteTable
+
+
+def new_request_meta() -> RequestMeta:
+    return RequestMeta(request_id=str(uuid.uuid4()), time=datetime.now(UTC))
+
+
+class Gateway:
+    """API Gateway's request path, without sockets (the server below, or a test, feeds it requests)."""
+
+    def __init__(
+        self,
+        routes: RouteTable,
+        authorizers: dict[str, LambdaAuthorizer],
+        invoke: Callable[[str, dict[str, Any]], Invocation],
+        *,
+        log: Callable[[str], None] = lambda _line: None,
+        new_meta: Callable[[], RequestMeta] = new_request_meta,
+    ) -> None:
+        self._routes = routes
+        self._authorizers = authorizers
+        self._invoke = invoke
+        self._log = log
+        self._new_meta = new_meta
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        started = time.monotonic()
+        meta = self._new_meta()
+        try:
+            response = self._respond(request, meta)
+        except Exception:  # noqa: BLE001 - a bug here must answer 500 and say why, not drop the connection
+            self._log(f"{request.method} {request.raw_path} failed in the gateway:\n{traceback.format_exc()}")
+            response = message_response(500, "Internal Server Error", meta.request_id)
+        elapsed_ms = (time.monotonic() - started) * 1000
+        self._log(f"{request.method} {request.raw_path} {response.status} {elapsed_ms:.0f} ms")
+        return response
+
+    def _respond(self, request: HttpRequest, meta: RequestMeta) -> HttpResponse:
+        match = self._routes.match(request.method, request.raw_path)
+        if match is None:
+            return message_response(404, "Not Found", meta.request_id)
+        authorizer_context = None
+        if match.route.authorizer is not None:
+            try:
+                verdict = self._authorizers[match.route.authorizer].authorize(request, match, meta)
+            except FunctionUnavailable:
+                return message_response(500, "Internal Server Error", meta.request_id)
+            if verdict.denial is not None:
+                return verdict.denial
+            authorizer_context = verdict.context
+        event = build_http_event(request, match, meta, authorizer_context)
+        try:
+            invocation = self._invoke(match.route.function_id, event)
+        except FunctionUnavailable:
+            return message_response(500, "Internal Server Error", meta.request_id)
+        if invocation.failed:
+            return message_response(500, "Internal Server Error", meta.request_id)
+        try:
+            return build_http_response(invocation.payload, meta.request_id)
+        except (TypeError, ValueError, binascii.Error):
+            # A malformed result (bad statusCode, bad base64) is API Gateway's 500 too.
+            return message_response(500, "Internal Server Error", meta.request_id)
+
+
+class _BadRequest(Exception):
+    pass
+
+
+def _handler_class(server: GatewayServer) -> type[BaseHTTPRequestHandler]:
+    class GatewayRequestHandler(BaseHTTPRequestHandler):
+        # HTTP/1.1: keep-alive for SDK clients, and `Expect: 100-continue` (curl, large uploads) is honoured.
+        protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes; without TCP_NODELAY, Nagle plus delayed ACKs add ~40 ms.
+        disable_nagle_algorithm = True
+
+        def _serve(self) -> None:
+            try:
+                body = self._read_body()
+            except _BadRequest:
+                self._write(message_response(400, "Bad Request", ""), close=True)
+                return
+            path, _, query = self.path.partition("?")
+            request = HttpRequest(
+                method=self.command,
+                raw_path=path,
+                raw_query=query,
+                headers=list(self.headers.items()),
+                body=body,
+                source_ip=self.client_address[0],
+                protocol=self.request_version,
+            )
+            self._write(server.gateway.handle(request))
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve  # noqa: N815
+
+        def _read_body(self) -> bytes:
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                return self._read_chunked()
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                raise _BadRequest from None
+            if length < 0:
+                raise _BadRequest
+            body = self.rfile.read(length) if length else b""
+            if len(body) != length:
+                raise _BadRequest
+            return body
+
+        def _read_chunked(self) -> bytes:
+            chunks = []
+            while True:
+                try:
+                    size = int(self.rfile.readline(65537).split(b";")[0].strip(), 16)
+                except ValueError:
+                    raise _BadRequest from None
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+
+        def _write(self, response: HttpResponse, close: bool = False) -> None:
+            try:
+                self.send_response(response.status)
+                for name, value in response.headers:
+                    if name not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(response.body)))
+                if close:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(response.body)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client went away; nothing to answer
+
+        def version_string(self) -> str:
+            return "retouch-local"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass  # Gateway.handle logs one line per request
+
+    return GatewayRequestHandler
+
+
+class _ThreadingServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+
+class GatewayServer:
+    """Binds at construction (a busy PORT fails the start at once), serves once `serve(gateway)` is called."""
+
+    def __init__(self, port: int) -> None:
+        self.gateway: Gateway
+        self._server = _ThreadingServer(("127.0.0.1", port), _handler_class(self))
+        self.port = int(self._server.server_address[1])
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def serve(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="gateway", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Idempotent: the stack calls it once to stop serving early, and again when it unwinds."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._server.shutdown()
+            thread.join(timeout=5)
+        self._server.server_close()

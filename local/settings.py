@@ -1,0 +1,24 @@
+"""What a developer may set for `make run`, read once from the environment and validated."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LocalSettings(BaseSettings):
+    # An empty variable counts as unset (`OPENAI_API_KEY= make run` means "use the stand-in").
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True, env_ignore_empty=True)
+
+    port: int = Field(default=3000, ge=0, le=65535, validation_alias="PORT")
+    # A fixed key survives restarts (scripts keep working); unset, a new key is issued per start.
+    api_key: str | None = Field(default=None, min_length=1, validation_alias="RETOUCH_LOCAL_API_KEY")
+    provider_delay: float = Field(default=1.0, ge=0, validation_alias="RETOUCH_LOCAL_PROVIDER_DELAY")
+    # Set: the worker calls the real OpenAI API with it; unset: the local stand-in provider answers.
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    url_allowlist: str = Field(default="", validation_alias="RETOUCH_URL_ALLOWLIST")
+    # Longer than AWS's 25 s: no API Gateway 30 s limit locally, and real gpt-image-2 calls take minutes.
+    max_wait_seconds: float = Field(default=120, ge=0, le=600, validation_alias="RETOUCH_MAX_WAIT_SECONDS")
+    poller_concurrency: int = Field(default=4, ge=1, le=32, validation_alias="RETOUCH_LOCAL_POLLER_CONCURRENCY")
+    # Per function: how many invocations run at once, each in its own process (Lambda's execution environments).
+    max_environments: int = Field(default=8, ge=1, le=64, validation_alias="RETOUCH_LOCAL_MAX_ENVIRONMENTS")

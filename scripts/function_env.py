@@ -1,0 +1,30 @@
+"""Environment and sys.path that let a function module import outside Lambda (bench and lean-import checks)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS = ("authorizer", "api", "status", "worker", "dead_letter", "webhook")
+
+SETTINGS = {
+    "RETOUCH_TABLE_NAME": "retouch-table",
+    "RETOUCH_BUCKET_NAME": "retouch-bucket",
+    "RETOUCH_JOBS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/jobs",
+    "RETOUCH_WEBHOOKS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/webhooks",
+    "RETOUCH_PROVIDER_BASE_URL": "https://api.openai.com/v1",
+    "RETOUCH_PROVIDER_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:provider",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "POWERTOOLS_SERVICE_NAME": "retouch",
+}
+
+
+def existing_functions() -> list[str]:
+    return [name for name in FUNCTIONS if (ROOT / "functions" / name / "app.py").exists()]
+
+
+def function_env(name: str) -> dict[str, str]:
+    env = {**os.environ, **SETTINGS}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "functions" / name), str(ROOT / "layers" / "common")])
+    return env

@@ -1,0 +1,56 @@
+"""50 concurrent submits against credit for exactly 10 jobs: exactly 10 accepted, never below zero."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from retouch.billing.charges import JobBilling
+from retouch.billing.prices import price_table
+from retouch.config import api_settings
+from retouch.data.jobs import JobRepository
+from retouch.data.ledger import LedgerRepository
+from retouch.data.objects import ObjectStore
+from retouch.data.queue import JobQueue
+from retouch.errors import InsufficientCredits
+from retouch.jobs.submit import SubmitDeps, submit_generation
+from retouch.models.requests import GenerationRequest
+from tests.integration.billing.conftest import SerializedClient, seed
+from tests.integration.core.aws_stack import Stack, client
+from tests.unit.core.builders import generation_payload
+
+PRICE = 53_000  # medium, 1024x1024
+
+
+def test_fifty_concurrent_submits_against_credit_for_ten_accept_exactly_ten(fresh: Stack) -> None:
+    # Given an account with credit for exactly 10 medium 1024x1024 jobs, and 50 threads ready to submit
+    account_id = seed(fresh, credit_micros=10 * PRICE)
+    settings = api_settings()
+    dynamodb = SerializedClient(client("dynamodb"))
+    jobs = JobRepository(settings.table_name, dynamodb)
+    ledger = LedgerRepository(settings.table_name, dynamodb)
+    deps = SubmitDeps(jobs=jobs, store=ObjectStore(settings.bucket_name), queue=JobQueue(settings.jobs_queue_url),
+                      billing=JobBilling(ledger=ledger, jobs=jobs, prices=price_table(), sleep=lambda _s: None))
+    request = GenerationRequest.model_validate(generation_payload(quality="medium", size="1024x1024"))
+    start = threading.Barrier(50)
+
+    def attempt(_: int) -> str:
+        start.wait()
+        try:
+            submit_generation(account_id, request, deps)
+        except InsufficientCredits:
+            return "refused"
+        return "accepted"
+
+    # When all 50 submit at once
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        outcomes = list(pool.map(attempt, range(50)))
+
+    # Then exactly 10 are accepted, 40 refused 402, and no balance along the way was below zero
+    assert (outcomes.count("accepted"), outcomes.count("refused")) == (10, 40)
+    account, entries = ledger.account_with_ledger(account_id)
+    assert account.balance_micros == 0 and account.in_flight == 10
+    assert len(fresh.jobs_of(account_id)) == 10
+    assert [e.kind for e in entries].count("reserve") == 10
+    assert min(e.balance_after_micros for e in entries) == 0
+    assert sum(e.amount_micros for e in entries) == account.balance_micros

@@ -1,0 +1,227 @@
+"""Settling through the worker and dead-letter functions: charged once for what was produced, released
+otherwise, whatever the deliveries, crashes and retries; in-flight always back to where it was."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import pytest
+
+from retouch.billing.charges import JobBilling
+from retouch.billing.prices import price_table
+from retouch.config import api_settings, worker_settings
+from retouch.data.jobs import JobRepository
+from retouch.data.ledger import LedgerRepository
+from retouch.data.objects import ObjectStore
+from retouch.errors import QueueUnavailable
+from retouch.jobs.process import run_job
+from retouch.jobs.submit import SubmitDeps, submit_generation
+from retouch.jobs.worker_wiring import build_worker
+from retouch.models.requests import GenerationRequest
+from retouch.providers.base import ProviderUnavailable
+from tests.integration.billing.conftest import seed
+from tests.integration.core.aws_stack import Stack, client, json_body
+from tests.unit.core.builders import generation_payload, get_job_event, json_event, sqs_event
+
+API, WORKER, STATUS, DEAD = "ApiFunction", "WorkerFunction", "StatusFunction", "DeadLetterFunction"
+CREDIT = 1_000_000
+LOW_1024 = 6_000
+
+
+def ledger(stack: Stack) -> LedgerRepository:
+    return LedgerRepository(stack.table, client("dynamodb"))
+
+
+def submit(stack: Stack, account_id: str, **payload: Any) -> str:
+    body = generation_payload(quality="low", size="1024x1024") | payload
+    response = stack.invoke(API, json_event("generation.json", body, account_id=account_id))
+    assert response["statusCode"] == 202, response["body"]
+    return json_body(response)["id"]
+
+
+def settles_of(stack: Stack, account_id: str, job_id: str) -> list[Any]:
+    _, entries = ledger(stack).account_with_ledger(account_id)
+    return [e for e in entries if e.job_id == job_id and e.kind == "settle"]
+
+
+def assert_settled(stack: Stack, account_id: str, job_id: str, *, charged: int) -> None:
+    account, entries = ledger(stack).account_with_ledger(account_id)
+    [settle] = settles_of(stack, account_id, job_id)
+    assert settle.charged_micros == charged
+    assert account.balance_micros == CREDIT - charged == sum(e.amount_micros for e in entries)
+    assert account.in_flight == 0
+
+
+def test_a_succeeded_job_is_charged_for_its_images_and_shows_cost_and_images(fresh: Stack) -> None:
+    # Given a queued job for n=2 low 1024x1024 images
+    account_id = seed(fresh, credit_micros=CREDIT)
+    job_id = submit(fresh, account_id, n=2)
+
+    # When the worker runs it
+    fresh.run_worker_once()
+
+    # Then 2 x $0.006 is charged, nothing else held, and the job shows usage.images, cost_usd and tokens
+    assert_settled(fresh, account_id, job_id, charged=2 * LOW_1024)
+    job = json_body(fresh.invoke(STATUS, get_job_event(job_id, account_id=account_id)))
+    assert job["status"] == "succeeded"
+    assert job["usage"]["images"] == 2 and job["usage"]["cost_usd"] == 0.012
+    assert "total_tokens" in job["usage"] or "output_tokens" in job["usage"]
+
+
+def test_a_failed_job_is_refunded_in_full(fresh: Stack) -> None:
+    # Given a job the provider refuses (a safety block)
+    account_id = seed(fresh, credit_micros=CREDIT)
+    job_id = submit(fresh, account_id, prompt="a lighthouse [fault:safety]", n=3)
+
+    # When the worker runs it
+    fresh.run_worker_once()
+
+    # Then it failed and its whole hold came back: the balance is the credit again, in-flight 0
+    assert fresh.job_item(job_id)["status"] == "failed"
+    assert_settled(fresh, account_id, job_id, charged=0)
+    [settle] = settles_of(fresh, account_id, job_id)
+    assert settle.released_micros == 3 * LOW_1024 and settle.outcome == "failed"
+
+
+def test_a_job_delivered_twice_is_charged_once(fresh: Stack) -> None:
+    # Given a queued job whose message is delivered twice (SQS is at-least-once)
+    account_id = seed(fresh, credit_micros=CREDIT)
+    job_id = submit(fresh, account_id)
+    [message] = fresh.receive(fresh.jobs_queue)
+    event = fresh.worker_event(message)
+
+    # When the worker handles both deliveries
+    fresh.invoke(WORKER, event)
+    fresh.invoke(WORKER, event)
+
+    # Then there is one settlement, one charge
+    assert_settled(fresh, account_id, job_id, charged=LOW_1024)
+
+
+def _worker_deps(**replace: Any) -> Any:
+    deps, _queue = build_worker(worker_settings())
+    return dataclasses.replace(deps, **replace)
+
+
+class CrashAfterProvider:
+    """The object store of a worker that dies right after the provider answered (before anything is saved)."""
+
+    def __init__(self, inner: ObjectStore) -> None:
+        self._inner = inner
+
+    def get(self, key: str) -> bytes:
+        return self._inner.get(key)
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        raise SystemExit("worker killed")
+
+
+def expire_lease(job_id: str, stack: Stack) -> None:
+    client("dynamodb").update_item(TableName=stack.table, Key={"pk": {"S": f"JOB#{job_id}"}, "sk": {"S": "JOB"}},
+                                   UpdateExpression="SET lease_until = :past",
+                                   ExpressionAttributeValues={":past": {"N": "0"}})
+
+
+def test_a_worker_that_dies_after_the_provider_call_is_charged_once(fresh: Stack) -> None:
+    # Given a job claimed by a worker that dies after the provider call, before finishing
+    account_id = seed(fresh, credit_micros=CREDIT)
+    job_id = submit(fresh, account_id)
+    dying = _worker_deps(store=CrashAfterProvider(ObjectStore(worker_settings().bucket_name)))
+    with pytest.raises(SystemExit):
+        run_job(job_id, dying)
+    assert fresh.job_item(job_id)["status"] == "running"
+    assert settles_of(fresh, account_id, job_id) == []
+
+    # When its lease expires and the message is delivered again to a healthy worker (twice, for good measure)
+    expire_lease(job_id, fresh)
+    [message] = fresh.receive(fresh.jobs_queue)
+    fresh.invoke(WORKER, fresh.worker_event(message))
+    fresh.invoke(WORKER, fresh.worker_event(message))
+
+    # Then the job succeeded and was charged exactly once
+    assert fresh.job_item(job_id)["status"] == "succeeded"
+    assert_settled(fresh, account_id, job_id, charged=LOW_1024)
+
+
+def test_a_worker_that_lost_its_lease_cannot_charge_again(fresh: Stack) -> None:
+    # Given a slow worker whose lease expired, and a second worker that took the job over and finished it
+    account_id = seed(fresh, credit_micros=CREDIT)
+    job_id = submit(fresh, account_id)
+    jobs = JobRepository(fresh.table, client("dynamodb"))
+    slow = jobs.claim(job_id, token="slow", now=1, lease_until=2)
+    expire_lease(job_id, fresh)
+    assert run_job(job_id, _worker_deps()) == "succeeded"
+
+    # When the slow worker finally tries to finish (succeeded, with its own outputs)
+    billing = JobBilling(ledger=ledger(fresh), jobs=jobs, prices=price_table())
+    ended = billing.finish(slow, token="slow", status="succeeded", fields={
+        "outputs": [{"key": "k", "content_type": "image/png", "bytes": 1, "width": 1024, "height": 1024}]})
+
+    # Then nothing is written: still one settlement
+    assert ended is False
+    assert_settled(fresh, account_id, job_id, charged=LOW_1024)
+
+
+class Unavailable:
+    def generate(self, *, options: dict[str, Any]) -> Any:
+        raise ProviderUnavailable("provider_unavailable", "503 from the provider")
+
+    def edit(self, **_kwargs: Any) -> Any:
+        raise ProviderUnavailable("provider_unavailable", "503 from the provider")
+
+
+def test_a_job_whose_retries_are_exhausted_is_released_in_full(fresh: Stack) -> None:
+    # Given a job on its last attempt against a provider that stays unavailable
+    account_id = seed(fresh, credit_micros=CREDIT)
+    job_id = submit(fresh, account_id, n=2)
+
+    # When the worker runs it
+    outcome = run_job(job_id, _worker_deps(provider=Unavailable, max_attempts=1))
+
+    # Then it failed and nothing was charged
+    assert outcome == "failed"
+    assert_settled(fresh, account_id, job_id, charged=0)
+
+
+def test_a_dead_lettered_job_is_released_in_full_once(fresh: Stack) -> None:
+    # Given a job stuck `running` whose message ran out of receives
+    account_id = seed(fresh, credit_micros=CREDIT)
+    job_id = submit(fresh, account_id)
+    JobRepository(fresh.table, client("dynamodb")).claim(job_id, token="dead", now=1, lease_until=2)
+
+    # When the dead-letter function gets the message, twice
+    response = fresh.invoke(DEAD, sqs_event("sqs_dead_letter.json", job_id))
+    fresh.invoke(DEAD, sqs_event("sqs_dead_letter.json", job_id))
+
+    # Then the job failed and its hold was released once
+    assert response == {"batchItemFailures": []}
+    assert fresh.job_item(job_id)["status"] == "failed"
+    assert_settled(fresh, account_id, job_id, charged=0)
+
+
+class DownQueue:
+    def send(self, job_id: str) -> None:
+        raise QueueUnavailable("The job queue is unavailable; try again shortly.")
+
+
+def test_a_job_that_could_not_be_enqueued_is_released_in_full(fresh: Stack) -> None:
+    # Given the api's collaborators with a queue that is down
+    account_id = seed(fresh, credit_micros=CREDIT)
+    settings = api_settings()
+    jobs = JobRepository(settings.table_name)
+    deps = SubmitDeps(jobs=jobs, store=ObjectStore(settings.bucket_name), queue=DownQueue(),
+                      billing=JobBilling(ledger=LedgerRepository(settings.table_name), jobs=jobs, prices=price_table()))
+    request = GenerationRequest.model_validate(generation_payload(quality="low", size="1024x1024"))
+
+    # When a job is submitted
+    with pytest.raises(QueueUnavailable):
+        submit_generation(account_id, request, deps)
+
+    # Then the job ended failed and the hold came back
+    [item] = fresh.jobs_of(account_id)
+    job_id = item["job_id"]["S"]
+    assert item["status"]["S"] == "failed"
+    assert_settled(fresh, account_id, job_id, charged=0)
+    assert json.loads(json.dumps(fresh.job_item(job_id)["usage"])) == {"images": 0, "cost_micros": 0}

@@ -1,0 +1,211 @@
+"""The stack under test, in process: moto resources created from template.yaml's own properties, each
+function's environment resolved from the template, and the real handlers loaded the way Lambda loads them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import uuid
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from local.aws_resources import LocalResources, ResourceCreator
+from local.intrinsics import REGION, Resolver, parameter_values
+from local.template import FunctionSpec, Template
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+PROVIDER_SECRET_VALUE = "sk-test-provider-key"
+
+
+@cache
+def client(service: str) -> Any:
+    return boto3.client(service, region_name=REGION)
+
+
+@dataclass
+class LambdaContext:
+    """What Powertools reads from Lambda's context object."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = ""
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = ""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+def create_resources(template: Template, parameters: dict[str, str]) -> LocalResources:
+    creator = ResourceCreator(template, parameters, client, secret_value=PROVIDER_SECRET_VALUE)
+    return creator.create_all()
+
+
+def function_environments(template: Template, parameters: dict[str, str],
+                          resources: LocalResources) -> dict[str, dict[str, str]]:
+    resolver = Resolver(template, parameters, resources.physical)
+    return {lid: resolver.function_environment(spec) for lid, spec in template.functions.items()}
+
+
+def merged_environment(environments: dict[str, dict[str, str]]) -> dict[str, str]:
+    """One process hosts every function, so a variable two functions share must have one value."""
+    merged: dict[str, str] = {}
+    for function_id, env in environments.items():
+        for name, value in env.items():
+            if merged.setdefault(name, value) != value:
+                raise AssertionError(f"{function_id} sets {name}={value!r}, another function {merged[name]!r}")
+    return merged
+
+
+def load_handler(spec: FunctionSpec) -> Any:
+    """Import functions/<name>/app.py under a unique module name, its folder and layers on sys.path."""
+    module_name = f"retouch_function_{spec.logical_id}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    module_file, _, handler_name = spec.handler.rpartition(".")
+    for folder in (*spec.layer_dirs, spec.code_dir):
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+    loader_spec = importlib.util.spec_from_file_location(module_name, spec.code_dir / f"{module_file}.py")
+    assert loader_spec is not None and loader_spec.loader is not None
+    module = importlib.util.module_from_spec(loader_spec)
+    sys.modules[module_name] = module
+    loader_spec.loader.exec_module(module)
+    return getattr(module, handler_name)
+
+
+@dataclass
+class Stack:
+    template: Template
+    resources: LocalResources
+    provider: Any  # local.fake_provider.FakeProvider
+    handlers: dict[str, Any] = field(default_factory=dict)
+
+    # -- names ----------------------------------------------------------------------------------------
+
+    @property
+    def table(self) -> str:
+        return self.resources.tables["Table"]
+
+    @property
+    def bucket(self) -> str:
+        return self.resources.buckets["Bucket"]
+
+    @property
+    def jobs_queue(self) -> str:
+        return self.resources.queues["JobsQueue"]
+
+    @property
+    def dead_letter_queue(self) -> str:
+        return self.resources.queues["JobsDeadLetterQueue"]
+
+    # -- invoking -----------------------------------------------------------------------------------------
+
+    def handler(self, function_id: str) -> Any:
+        if function_id not in self.handlers:
+            self.handlers[function_id] = load_handler(self.template.functions[function_id])
+        return self.handlers[function_id]
+
+    def invoke(self, function_id: str, event: dict[str, Any]) -> Any:
+        spec = self.template.functions[function_id]
+        context = LambdaContext(function_name=f"retouch-{function_id}", memory_limit_in_mb=spec.memory_size,
+                                invoked_function_arn=f"arn:aws:lambda:{REGION}:123456789012:function:{function_id}")
+        return self.handler(function_id)(event, context)
+
+    # -- reading state --------------------------------------------------------------------------------
+
+    def seed_account(self, account_id: str, *, credit_micros: int = 100_000_000, status: str = "active") -> str:
+        """An account as an operator creates it (admin tool), with credit so submissions are not refused 402."""
+        from retouch.admin.accounts import create_account
+        from retouch.billing.charges import add_credit
+        from retouch.data.accounts import AccountRepository
+        from retouch.data.ledger import LedgerRepository
+
+        accounts = AccountRepository(self.table, client("dynamodb"))
+        create_account(accounts, f"test {account_id}", account_id=account_id, max_in_flight=100,
+                       requests_per_minute=1000)
+        if credit_micros:
+            add_credit(LedgerRepository(self.table, client("dynamodb")), account_id, credit_micros, "test credit")
+        if status != "active":
+            account = accounts.get_account(account_id)
+            assert account is not None
+            accounts.put_account(account.model_copy(update={"status": status}))
+        return account_id
+
+    def jobs_of(self, account_id: str) -> list[dict[str, Any]]:
+        response = client("dynamodb").scan(
+            TableName=self.table, ConsistentRead=True,
+            FilterExpression="account_id = :a AND begins_with(pk, :job)",
+            ExpressionAttributeValues={":a": {"S": account_id}, ":job": {"S": "JOB#"}})
+        return response["Items"]
+
+    def job_item(self, job_id: str) -> dict[str, Any] | None:
+        from retouch.data.items import from_item
+
+        item = client("dynamodb").get_item(TableName=self.table, Key={"pk": {"S": f"JOB#{job_id}"}, "sk": {"S": "JOB"}},
+                                           ConsistentRead=True).get("Item")
+        return from_item(item) if item else None
+
+    def keys_under(self, prefix: str) -> list[str]:
+        response = client("s3").list_objects_v2(Bucket=self.bucket, Prefix=prefix)
+        return sorted(o["Key"] for o in response.get("Contents", []))
+
+    def object(self, key: str) -> tuple[bytes, str]:
+        response = client("s3").get_object(Bucket=self.bucket, Key=key)
+        return response["Body"].read(), response["ContentType"]
+
+    def message_counts(self, queue_url: str) -> tuple[int, int]:
+        attributes = client("sqs").get_queue_attributes(
+            QueueUrl=queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]), int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+    def receive(self, queue_url: str, wait_seconds: int = 0) -> list[dict[str, Any]]:
+        return client("sqs").receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                             WaitTimeSeconds=wait_seconds,
+                                             AttributeNames=["ApproximateReceiveCount"]).get("Messages", [])
+
+    def purge_queues(self) -> None:
+        for url in self.resources.queues.values():
+            client("sqs").purge_queue(QueueUrl=url)
+
+    def delete_message(self, queue_url: str, receipt_handle: str) -> None:
+        client("sqs").delete_message(QueueUrl=queue_url, ReceiptHandle=receipt_handle)
+
+    def worker_event(self, message: dict[str, Any]) -> dict[str, Any]:
+        """What the SQS event source mapping hands the worker for `message` (events/sqs_job.json's shape)."""
+        from tests.unit.core.builders import load_event
+
+        event = load_event("sqs_job.json")
+        record = event["Records"][0]
+        record.update(messageId=message["MessageId"], receiptHandle=message["ReceiptHandle"], body=message["Body"],
+                      eventSourceARN=self.resources.queue_arns["JobsQueue"])
+        record["attributes"]["ApproximateReceiveCount"] = message["Attributes"]["ApproximateReceiveCount"]
+        return event
+
+    def run_worker_once(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Receive the next job message and hand it to the worker, deleting it on success as Lambda does."""
+        [message] = self.receive(self.jobs_queue)
+        response = self.invoke("WorkerFunction", self.worker_event(message))
+        failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+        if message["MessageId"] not in failed:
+            self.delete_message(self.jobs_queue, message["ReceiptHandle"])
+        return message, response
+
+
+def template_parameters(template: Template, provider_base_url: str) -> dict[str, str]:
+    # Retry base 0: a retried message becomes visible again at once, so a test can see its visibility change.
+    return parameter_values(template, {"ProviderBaseUrl": provider_base_url, "ProviderRetryBaseSeconds": 0})
+
+
+def json_body(response: dict[str, Any]) -> Any:
+    return json.loads(response["body"])

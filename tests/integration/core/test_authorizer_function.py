@@ -1,0 +1,45 @@
+"""The authorizer function on events/authorizer_request.json, against accounts and key hashes in moto."""
+
+from __future__ import annotations
+
+import pytest
+
+from retouch.admin.accounts import issue_key
+from retouch.auth.keys import generate_api_key, hash_api_key
+from retouch.data.accounts import AccountRepository
+from tests.integration.core.aws_stack import Stack, client, json_body
+from tests.unit.core.builders import authorizer_event, http_event, new_account_id
+
+
+def test_known_key_resolves_to_its_account(stack: Stack, account_id: str) -> None:
+    # Given an active account with an issued key
+    issued = issue_key(AccountRepository(stack.table, client("dynamodb")), account_id)
+
+    # When a request presents it
+    response = stack.invoke("AuthorizerFunction", authorizer_event(f"Bearer {issued.raw_key}"))
+
+    # Then the request is authorized as that account and key
+    assert response == {"isAuthorized": True, "context": {"account_id": account_id, "key_id": issued.key_id}}
+
+
+@pytest.mark.parametrize("situation", ["no-header", "not-bearer", "unknown-key", "revoked-key", "suspended-account"])
+def test_unusable_key_reaches_the_api_as_an_openai_401(situation: str, stack: Stack) -> None:
+    # Given a key that cannot be used
+    account_id = stack.seed_account(new_account_id(), status="suspended" if situation == "suspended-account" else "active")
+    accounts = AccountRepository(stack.table, client("dynamodb"))
+    issued = issue_key(accounts, account_id)
+    header: str | None = {"no-header": None, "not-bearer": f"Token {issued.raw_key}",
+                          "unknown-key": f"Bearer {generate_api_key()}"}.get(situation, f"Bearer {issued.raw_key}")
+    if situation == "revoked-key":
+        accounts.revoke_key(hash_api_key(issued.raw_key), revoked_at=1)
+
+    # When the authorizer decides, and the API receives what it passed on
+    decision = stack.invoke("AuthorizerFunction", authorizer_event(header))
+    event = http_event("list_models.json", account_id=None)
+    event["requestContext"]["authorizer"]["lambda"] = decision["context"]
+    response = stack.invoke("ApiFunction", event)
+
+    # Then the request passes the gateway with no account, and the API answers OpenAI's 401
+    assert decision == {"isAuthorized": True, "context": {"account_id": ""}}
+    assert response["statusCode"] == 401
+    assert json_body(response)["error"]["code"] == "invalid_api_key"

@@ -1,0 +1,107 @@
+"""The unit tier's FakeJobRepository and the real JobRepository (on moto) obey the same conditional rules.
+
+If this fails, the unit tests of the worker and submit logic are testing against a fiction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from retouch.data.jobs import JobRepository
+from retouch.models.records import JobError, JobRecord
+from tests.integration.core.aws_stack import Stack, client
+from tests.unit.core.builders import new_account_id, new_job_id
+from tests.unit.core.fakes import FakeJobRepository
+
+NOW = 1_800_000_000
+
+
+@pytest.fixture(params=["fake", "dynamodb"])
+def repository(request: pytest.FixtureRequest) -> Any:
+    if request.param == "fake":
+        return FakeJobRepository()
+    stack: Stack = request.getfixturevalue("stack")
+    return JobRepository(stack.table, client("dynamodb"))
+
+
+@pytest.fixture
+def new_job(repository: Any) -> Callable[[], JobRecord]:
+    def create() -> JobRecord:
+        record = JobRecord(job_id=new_job_id(), account_id=new_account_id(), kind="generation", status="queued",
+                           model="gpt-image-2", request={"prompt": "p", "n": 1}, metadata={"k": "v"},
+                           created_at=NOW, expires_at=NOW + 60)
+        repository.create(record)
+        return record
+
+    return create
+
+
+def test_claim_is_exclusive_until_the_lease_expires(repository: Any, new_job: Callable[[], JobRecord]) -> None:
+    # Given a queued job
+    job = new_job()
+
+    # When two workers claim it, then a third after the first's lease expired
+    first = repository.claim(job.job_id, token="a", now=NOW, lease_until=NOW + 10)
+    second = repository.claim(job.job_id, token="b", now=NOW + 5, lease_until=NOW + 15)
+    third = repository.claim(job.job_id, token="c", now=NOW + 11, lease_until=NOW + 20)
+
+    # Then the first and third win; attempts count claims; started_at is the first claim's
+    assert first is not None and (first.status, first.claim_token, first.attempts, first.started_at) == (
+        "running", "a", 1, NOW)
+    assert second is None
+    assert third is not None and (third.claim_token, third.attempts, third.started_at) == ("c", 2, NOW)
+    assert third.metadata == {"k": "v"} and third.request == {"prompt": "p", "n": 1}
+
+
+def test_finish_needs_the_current_claim(repository: Any, new_job: Callable[[], JobRecord]) -> None:
+    # Given a job claimed by "a"
+    job = new_job()
+    repository.claim(job.job_id, token="a", now=NOW, lease_until=NOW + 10)
+
+    # When "b" and then "a" finish it, then "a" finishes it again
+    by_other = repository.finish(job.job_id, token="b", status="failed", fields={"completed_at": NOW})
+    by_owner = repository.finish(job.job_id, token="a", status="succeeded", fields={
+        "completed_at": NOW + 1, "error": None, "usage": {"total_tokens": 3},
+        "outputs": [{"key": "k", "content_type": "image/png", "bytes": 1, "width": 2, "height": 3}]})
+    twice = repository.finish(job.job_id, token="a", status="failed", fields={})
+
+    # Then only the owner's first finish counts, and the claim is gone
+    done = repository.get(job.job_id)
+    assert (by_other, by_owner, twice) == (False, True, False)
+    assert done.status == "succeeded" and done.claim_token is None and done.lease_until is None
+    assert done.usage == {"total_tokens": 3} and done.error is None and done.outputs[0].height == 3
+
+
+def test_release_for_retry_and_fail_unfinished(repository: Any, new_job: Callable[[], JobRecord]) -> None:
+    # Given a claimed job
+    job = new_job()
+    repository.claim(job.job_id, token="a", now=NOW, lease_until=NOW + 10)
+
+    # When it is released for retry, claimed again, then failed as abandoned, then failed again
+    released = repository.release_for_retry(job.job_id, token="a", error=JobError(code="x", message="y"))
+    queued = repository.get(job.job_id)
+    reclaimed = repository.claim(job.job_id, token="b", now=NOW + 1, lease_until=NOW + 10)
+    failed = repository.fail_unfinished(job.job_id, error=JobError(code="processing_failed", message="m"), now=NOW + 2)
+    again = repository.fail_unfinished(job.job_id, error=JobError(code="other", message="m"), now=NOW + 3)
+
+    # Then each step behaves alike in both
+    assert released and queued.status == "queued" and queued.error.code == "x" and queued.claim_token is None
+    assert reclaimed is not None and reclaimed.attempts == 2
+    assert failed and not again
+    ended = repository.get(job.job_id)
+    assert (ended.status, ended.error.code, ended.completed_at, ended.claim_token) == (
+        "failed", "processing_failed", NOW + 2, None)
+
+
+def test_missing_jobs(repository: Any) -> None:
+    # Given no such job
+    job_id = new_job_id()
+
+    # Then it cannot be read, claimed, finished or failed
+    assert repository.get(job_id) is None
+    assert repository.claim(job_id, token="a", now=NOW, lease_until=NOW + 1) is None
+    assert repository.finish(job_id, token="a", status="failed", fields={}) is False
+    assert repository.fail_unfinished(job_id, error=JobError(code="c", message="m"), now=NOW) is False

@@ -1,0 +1,49 @@
+"""Core unit fixtures: in-memory collaborators, wired the way the handlers wire the real ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from retouch.jobs.process import WorkerDeps
+from retouch.jobs.submit import SubmitDeps
+from tests.unit.core.fakes import FakeJobQueue, FakeJobRepository, FakeObjectStore, FakeUrls, ScriptedProvider
+
+
+@pytest.fixture
+def jobs() -> FakeJobRepository:
+    return FakeJobRepository()
+
+
+@pytest.fixture
+def store() -> FakeObjectStore:
+    return FakeObjectStore()
+
+
+@pytest.fixture
+def queue() -> FakeJobQueue:
+    return FakeJobQueue()
+
+
+@pytest.fixture
+def submit_deps(jobs: FakeJobRepository, store: FakeObjectStore, queue: FakeJobQueue) -> SubmitDeps:
+    return SubmitDeps(jobs=jobs, store=store, queue=queue)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def urls() -> FakeUrls:
+    return FakeUrls()
+
+
+@pytest.fixture
+def worker_deps(jobs: FakeJobRepository, store: FakeObjectStore, urls: FakeUrls) -> Callable[..., WorkerDeps]:
+    """WorkerDeps around a given provider; max_attempts/retry_base/lease overridable per test."""
+
+    def build(provider: ScriptedProvider, *, max_attempts: int = 4, retry_base_seconds: float = 10,
+              lease_seconds: int = 900) -> WorkerDeps:
+        return WorkerDeps(jobs=jobs, store=store, provider=lambda: provider, fetch_url=urls,  # type: ignore[arg-type]
+                          max_attempts=max_attempts, retry_base_seconds=retry_base_seconds,
+                          lease_seconds=lease_seconds)
+
+    return build

@@ -1,0 +1,206 @@
+"""In-memory stand-ins for the data-access classes and the image provider.
+
+Duck-typed to JobRepository, ObjectStore, JobQueue and AccountRepository: the same methods, the same
+conditional semantics (a claim succeeds on `queued` or an expired lease; finishing needs the claim
+token), nothing else. tests/integration/core/test_fake_contract.py runs the same scenarios against
+the real classes on moto so these cannot drift silently.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image
+
+from retouch.errors import QueueUnavailable
+from retouch.models.records import AccountRecord, ApiKeyRecord, JobError, JobRecord
+from retouch.providers.base import InputImage, ProviderImage, ProviderResult
+
+
+def _plain(value: Any) -> Any:
+    """What a DynamoDB round trip leaves of a value: JSON types only."""
+    return json.loads(json.dumps(value))
+
+
+class FakeJobRepository:
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+
+    def create(self, record: JobRecord) -> None:
+        if record.job_id in self.items:
+            raise AssertionError(f"job {record.job_id} created twice")
+        self.items[record.job_id] = _plain(record.model_dump(mode="json", exclude_none=True))
+
+    def get(self, job_id: str) -> JobRecord | None:
+        item = self.items.get(job_id)
+        return JobRecord.model_validate(_plain(item)) if item else None
+
+    def claim(self, job_id: str, *, token: str, now: int, lease_until: int) -> JobRecord | None:
+        item = self.items.get(job_id)
+        if item is None:
+            return None
+        expired = item["status"] == "running" and item.get("lease_until") is not None and item["lease_until"] < now
+        if item["status"] != "queued" and not expired:
+            return None
+        item.update(status="running", claim_token=token, lease_until=lease_until)
+        item.setdefault("started_at", now)
+        item["attempts"] = item.get("attempts", 0) + 1
+        return self.get(job_id)
+
+    def finish(self, job_id: str, *, token: str, status: str, fields: dict[str, Any]) -> bool:
+        item = self.items.get(job_id)
+        if item is None or item["status"] != "running" or item.get("claim_token") != token:
+            return False
+        item["status"] = status
+        item.update(_plain(fields))
+        item.pop("claim_token", None)
+        item.pop("lease_until", None)
+        return True
+
+    def release_for_retry(self, job_id: str, *, token: str, error: JobError) -> bool:
+        return self.finish(job_id, token=token, status="queued", fields={"error": error.model_dump()})
+
+    def fail_unfinished(self, job_id: str, *, error: JobError, now: int) -> bool:
+        item = self.items.get(job_id)
+        if item is None or item["status"] not in ("queued", "running"):
+            return False
+        item.update(status="failed", error=error.model_dump(), completed_at=now)
+        item.pop("claim_token", None)
+        item.pop("lease_until", None)
+        return True
+
+    # -- test helpers ---------------------------------------------------------------------------
+
+    def put(self, record: JobRecord) -> None:
+        """Given-state: store a record exactly as it is (any status)."""
+        self.items[record.job_id] = _plain(record.model_dump(mode="json", exclude_none=True))
+
+    def set(self, job_id: str, **fields: Any) -> None:
+        self.items[job_id].update(_plain(fields))
+
+
+@dataclass
+class StoredObject:
+    data: bytes
+    content_type: str
+
+
+class FakeObjectStore:
+    def __init__(self) -> None:
+        self.objects: dict[str, StoredObject] = {}
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.objects[key] = StoredObject(data, content_type)
+
+    def get(self, key: str) -> bytes:
+        return self.objects[key].data
+
+    def delete(self, keys: list[str]) -> None:
+        for key in keys:
+            self.objects.pop(key, None)
+
+    def presign_get(self, key: str, expires_in: int) -> str:
+        return f"https://bucket.example/{key}?X-Amz-Expires={expires_in}&X-Amz-Signature=fake"
+
+
+class FakeJobQueue:
+    def __init__(self, *, unavailable: bool = False) -> None:
+        self.unavailable = unavailable
+        self.sent: list[str] = []
+        self.redeliveries: list[tuple[str, int]] = []
+
+    def send(self, job_id: str) -> None:
+        if self.unavailable:
+            raise QueueUnavailable("The job queue is unavailable; try again shortly.")
+        self.sent.append(job_id)
+
+    def delay_redelivery(self, receipt_handle: str, seconds: int) -> None:
+        self.redeliveries.append((receipt_handle, seconds))
+
+
+class FakeAccountRepository:
+    def __init__(self) -> None:
+        self.accounts: dict[str, AccountRecord] = {}
+        self.keys: dict[str, ApiKeyRecord] = {}
+
+    def put_account(self, account: AccountRecord) -> None:
+        self.accounts[account.account_id] = account
+
+    def get_account(self, account_id: str) -> AccountRecord | None:
+        return self.accounts.get(account_id)
+
+    def put_key(self, key: ApiKeyRecord) -> None:
+        if key.key_hash in self.keys:
+            raise AssertionError("key stored twice")
+        self.keys[key.key_hash] = key
+
+    def find_key(self, key_hash: str) -> ApiKeyRecord | None:
+        return self.keys.get(key_hash)
+
+    def list_keys(self, account_id: str) -> list[ApiKeyRecord]:
+        return [k for k in self.keys.values() if k.account_id == account_id]
+
+    def revoke_key(self, key_hash: str, revoked_at: int) -> None:
+        self.keys[key_hash] = self.keys[key_hash].model_copy(update={"revoked_at": revoked_at})
+
+
+# -- The image provider port ----------------------------------------------------------------------
+
+
+def rendered(size: str = "1024x1024", output_format: str = "png", n: int = 1) -> ProviderResult:
+    """A provider result with `n` real images of `size` in `output_format`."""
+    width, height = (int(v) for v in size.split("x"))
+    images = []
+    for _ in range(n):
+        buffer = io.BytesIO()
+        Image.new("RGB", (width, height), (10, 120, 200)).save(buffer, format=output_format.upper())
+        images.append(ProviderImage(data=buffer.getvalue(), content_type=f"image/{output_format}"))
+    return ProviderResult(images=images, usage={"total_tokens": 42}, size=size, quality="low",
+                          output_format=output_format)
+
+
+@dataclass
+class ProviderCall:
+    kind: str
+    options: dict[str, Any]
+    images: list[InputImage] = field(default_factory=list)
+    mask: InputImage | None = None
+
+
+class ScriptedProvider:
+    """Answers each call with the next scripted outcome: a ProviderResult, or an exception to raise."""
+
+    def __init__(self, *outcomes: ProviderResult | Exception) -> None:
+        self.outcomes = list(outcomes)
+        self.calls: list[ProviderCall] = []
+
+    def _next(self) -> ProviderResult:
+        if not self.outcomes:
+            raise AssertionError("the provider was called more often than scripted")
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def edit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> ProviderResult:
+        self.calls.append(ProviderCall("edit", options, images, mask))
+        return self._next()
+
+    def generate(self, *, options: dict[str, Any]) -> ProviderResult:
+        self.calls.append(ProviderCall("generate", options))
+        return self._next()
+
+
+class FakeUrls:
+    """`fetch_url` for the worker: bytes per URL, recording what was fetched."""
+
+    def __init__(self, pages: dict[str, bytes] | None = None) -> None:
+        self.pages = dict(pages or {})
+        self.fetched: list[str] = []
+
+    def __call__(self, url: str) -> bytes:
+        self.fetched.append(url)
+        return self.pages[url]

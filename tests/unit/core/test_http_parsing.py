@@ -1,0 +1,176 @@
+"""HTTP plumbing below the routes: Prefer, multipart, body size, the caller's account."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
+from retouch.errors import InvalidRequest, PayloadTooLarge, Unauthenticated
+from retouch.web.multipart import boundary_of, parse_multipart
+from retouch.web.prefer import requested_wait
+from retouch.web.principal import current_account
+from retouch.web.request_parsing import raw_body
+from tests.unit.core.builders import file_part, http_event, load_event, multipart, multipart_content_type, png
+
+# -- Prefer: wait -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    pytest.param(None, None, id="absent"),
+    pytest.param("", None, id="empty"),
+    pytest.param("wait=5", 5.0, id="wait-5"),
+    pytest.param("wait=0", 0.0, id="wait-0"),
+    pytest.param("wait=2.5", 2.5, id="fractional"),
+    pytest.param("wait=600", 25.0, id="capped-at-max"),
+    pytest.param("wait=-3", 0.0, id="negative-is-zero"),
+    pytest.param("wait", 25.0, id="bare-wait-means-max"),
+    pytest.param('wait="7"', 7.0, id="quoted"),
+    pytest.param("WAIT = 4", 4.0, id="case-and-spaces"),
+    pytest.param("respond-async, wait=3", 3.0, id="second-preference"),
+    pytest.param("wait=3; foo=bar", 3.0, id="with-parameter"),
+    pytest.param("return=minimal", None, id="other-preference"),
+    pytest.param("wait=soon", None, id="not-a-number"),
+    pytest.param("waiting=3", None, id="similar-token"),
+])
+def test_requested_wait(header: str | None, expected: float | None) -> None:
+    # Given a Prefer header and a 25 s cap
+    # When it is read
+    wait = requested_wait(header, 25)
+
+    # Then the hold is as RFC 7240 asks, never above the cap
+    assert wait == expected
+
+
+# -- multipart/form-data --------------------------------------------------------------------------------
+
+
+def test_multipart_is_binary_safe_and_keeps_repeated_parts_in_order() -> None:
+    # Given two binary files containing CRLFs, dashes and the boundary's prefix, under repeated image[]
+    tricky = b"\x00\r\n--retouch\r\n\r\n\xff" + bytes(range(256))
+    body = multipart([file_part("image[]", tricky, "a.bin", "application/octet-stream"),
+                      file_part("image[]", png(), "b.png"), ("prompt", "héllo")])
+
+    # When it is parsed
+    parts = parse_multipart(body, multipart_content_type())
+
+    # Then every byte survives, in order, with names and filenames
+    assert [(p.name, p.filename, p.is_file) for p in parts] == [
+        ("image[]", "a.bin", True), ("image[]", "b.png", True), ("prompt", None, False)]
+    assert parts[0].data == tricky and parts[1].data == png()
+    assert parts[0].content_type == "application/octet-stream"
+    assert parts[2].data.decode() == "héllo"
+
+
+def test_multipart_reads_rfc2231_filename_star() -> None:
+    # Given a part whose filename is sent RFC 2231-encoded (non-ASCII)
+    body = (b"--b\r\nContent-Disposition: form-data; name=\"image\"; filename*=UTF-8''%C3%A9t%C3%A9.png\r\n"
+            b"Content-Type: image/png\r\n\r\n" + png() + b"\r\n--b--\r\n")
+
+    # When it is parsed
+    [part] = parse_multipart(body, "multipart/form-data; boundary=b")
+
+    # Then the filename is decoded
+    assert part.filename == "été.png" and part.data == png()
+
+
+def test_multipart_quoted_boundary_and_empty_filename() -> None:
+    # Given a quoted boundary and a file part with an empty filename
+    body = b'--a b\r\nContent-Disposition: form-data; name="mask"; filename=""\r\n\r\nxyz\r\n--a b--'
+
+    # When it is parsed
+    [part] = parse_multipart(body, 'multipart/form-data; boundary="a b"')
+
+    # Then the part is still a file (filename present, even if empty)
+    assert part.is_file and part.filename == "" and part.data == b"xyz"
+
+
+def test_multipart_ignores_preamble_and_epilogue() -> None:
+    # Given text before the first boundary and after the last one
+    body = b"preamble\r\n--b\r\nContent-Disposition: form-data; name=\"n\"\r\n\r\n2\r\n--b--\r\nepilogue"
+
+    # When it is parsed
+    [part] = parse_multipart(body, "multipart/form-data; boundary=b")
+
+    # Then only the part is read
+    assert (part.name, part.data) == ("n", b"2")
+
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; charset=utf-8"])
+def test_missing_boundary_is_invalid_multipart(content_type: str) -> None:
+    # Given a multipart content type without a boundary
+    # When its boundary is asked for
+    with pytest.raises(InvalidRequest) as caught:
+        boundary_of(content_type)
+
+    # Then it is a 400 invalid_multipart
+    assert (caught.value.status_code, caught.value.code) == (400, "invalid_multipart")
+
+
+# -- Body size ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoded", [False, True], ids=["plain", "base64"])
+def test_body_exactly_at_the_cap_is_read(encoded: bool) -> None:
+    # Given a body of exactly max_bytes
+    data = b"x" * 1000
+    event = {"body": base64.b64encode(data).decode() if encoded else data.decode(), "isBase64Encoded": encoded}
+
+    # When it is read
+    # Then all bytes come back
+    assert raw_body(event, 1000) == data
+
+
+@pytest.mark.parametrize("encoded", [False, True], ids=["plain", "base64"])
+def test_body_one_byte_over_the_cap_is_413(encoded: bool) -> None:
+    # Given a body of max_bytes + 1
+    data = b"x" * 1001
+    event = {"body": base64.b64encode(data).decode() if encoded else data.decode(), "isBase64Encoded": encoded}
+
+    # When it is read
+    with pytest.raises(PayloadTooLarge) as caught:
+        raw_body(event, 1000)
+
+    # Then it is a 413 payload_too_large
+    assert (caught.value.status_code, caught.value.code) == (413, "payload_too_large")
+
+
+def test_grossly_oversized_base64_is_refused_before_decoding() -> None:
+    # Given a base64 body far beyond the cap that is not even valid base64
+    event = {"body": "!" * 5000, "isBase64Encoded": True}
+
+    # When it is read
+    # Then it is refused by length alone (decoding would have raised a different error)
+    with pytest.raises(PayloadTooLarge):
+        raw_body(event, 1000)
+
+
+# -- The caller's account (set by the authorizer) ----------------------------------------------------
+
+
+def test_current_account_comes_from_the_authorizer_context() -> None:
+    # Given an event the authorizer resolved to an account
+    event = APIGatewayProxyEventV2(http_event("list_models.json", account_id="acct_abcdefghij0123456789"))
+
+    # When the account is read
+    # Then it is the authorizer's
+    assert current_account(event) == "acct_abcdefghij0123456789"
+
+
+@pytest.mark.parametrize("shape", ["empty-account", "no-lambda-context", "no-authorizer"])
+def test_no_account_is_401_invalid_api_key(shape: str) -> None:
+    # Given an event the authorizer passed without an account (unknown key), or without any authorizer
+    raw = http_event("list_models.json", account_id=None)
+    if shape == "no-lambda-context":
+        raw["requestContext"]["authorizer"] = {}
+    if shape == "no-authorizer":
+        raw = load_event("health.json")
+
+    # When the account is read
+    with pytest.raises(Unauthenticated) as caught:
+        current_account(APIGatewayProxyEventV2(raw))
+
+    # Then it is OpenAI's 401
+    assert (caught.value.status_code, caught.value.code, caught.value.error_type) == (
+        401, "invalid_api_key", "invalid_request_error")

@@ -1,0 +1,148 @@
+"""What clients see of a job (jobs/view) and how `Prefer: wait` holds (jobs/wait), on fakes."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from retouch.errors import JobNotFound
+from retouch.jobs.view import find_job, render_job
+from retouch.jobs.wait import wait_for_job
+from retouch.models.records import JobError, JobRecord, StoredOutput
+from tests.unit.core.builders import new_account_id, new_job_id
+from tests.unit.core.fakes import FakeJobRepository, FakeObjectStore
+
+
+def job(status: str = "succeeded", response_format: str = "url", **fields: object) -> JobRecord:
+    return JobRecord(job_id=new_job_id(), account_id=new_account_id(), kind="generation", status=status,
+                     model="gpt-image-2", request={"prompt": "p", "size": "auto", "response_format": response_format},
+                     created_at=100, expires_at=200, **fields)
+
+
+def with_output(store: FakeObjectStore, record: JobRecord) -> JobRecord:
+    key = f"outputs/{record.account_id}/{record.job_id}/0.png"
+    store.put(key, b"\x89PNG-bytes", "image/png")
+    record.outputs = [StoredOutput(key=key, content_type="image/png", bytes=10, width=1024, height=1536)]
+    record.result = {"size": "1024x1536", "quality": "medium"}
+    return record
+
+
+def test_succeeded_job_has_presigned_urls_and_resolved_options(store: FakeObjectStore) -> None:
+    # Given a succeeded job with one output
+    record = with_output(store, job())
+
+    # When it is rendered with a 600 s URL expiry
+    view = render_job(record, store, 600)  # type: ignore[arg-type]
+
+    # Then it is an ImagesResponse-shaped view with a presigned URL, and `auto` resolved
+    [image] = view.data
+    assert image.url == f"https://bucket.example/{record.outputs[0].key}?X-Amz-Expires=600&X-Amz-Signature=fake"
+    assert image.b64_json is None and (image.width, image.height) == (1024, 1536)
+    assert (view.size, view.quality, view.status, view.created) == ("1024x1536", "medium", "succeeded", 100)
+
+
+def test_b64_json_job_returns_bytes_inline(store: FakeObjectStore) -> None:
+    # Given a succeeded job that asked for b64_json
+    record = with_output(store, job(response_format="b64_json"))
+
+    # When it is rendered
+    [image] = render_job(record, store, 600).data  # type: ignore[arg-type]
+
+    # Then the image bytes are inline and there is no URL
+    assert base64.b64decode(image.b64_json) == b"\x89PNG-bytes" and image.url is None
+
+
+@pytest.mark.parametrize("status", ["queued", "running"])
+def test_unfinished_job_has_no_data_and_no_error(status: str, store: FakeObjectStore) -> None:
+    # Given a job retried once (it carries the last transient error) and not finished yet
+    record = job(status=status, error=JobError(code="provider_error", message="HTTP 500"))
+
+    # When it is rendered
+    view = render_job(record, store, 600)  # type: ignore[arg-type]
+
+    # Then it shows no images and no error (the error only shows once the job failed)
+    assert view.data == [] and view.error is None and view.size == "auto"
+
+
+def test_failed_job_shows_its_error(store: FakeObjectStore) -> None:
+    record = job(status="failed", error=JobError(code="moderation_blocked", message="no"))
+    view = render_job(record, store, 600)  # type: ignore[arg-type]
+    assert view.error is not None and view.error.code == "moderation_blocked" and view.data == []
+
+
+def test_owner_finds_the_job_and_others_get_404() -> None:
+    # Given a job of one account
+    jobs = FakeJobRepository()
+    record = job()
+    jobs.put(record)
+
+    # When its owner, another account, and anyone asking for an unknown id look it up
+    found = find_job(jobs, record.account_id, record.job_id)  # type: ignore[arg-type]
+    with pytest.raises(JobNotFound) as other:
+        find_job(jobs, new_account_id(), record.job_id)  # type: ignore[arg-type]
+    with pytest.raises(JobNotFound) as unknown:
+        find_job(jobs, record.account_id, new_job_id())  # type: ignore[arg-type]
+
+    # Then only the owner sees it; the two misses are indistinguishable 404 job_not_found
+    assert found.job_id == record.job_id
+    assert (other.value.status_code, other.value.code, other.value.param) == (404, "job_not_found", "job_id")
+    assert (unknown.value.status_code, unknown.value.code) == (404, "job_not_found")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_wait_returns_as_soon_as_the_job_ends() -> None:
+    # Given a queued job that finishes after the third poll
+    jobs, clock = FakeJobRepository(), Clock()
+    record = job(status="queued")
+    jobs.put(record)
+    polls = {"n": 0}
+    real_get = jobs.get
+
+    def get(job_id: str) -> JobRecord | None:
+        polls["n"] += 1
+        if polls["n"] == 3:
+            jobs.set(job_id, status="succeeded")
+        return real_get(job_id)
+
+    jobs.get = get  # type: ignore[method-assign]
+
+    # When a client waits up to 10 s
+    final = wait_for_job(jobs, record, 10, sleep=clock.sleep, clock=clock)  # type: ignore[arg-type]
+
+    # Then the wait ends at the third poll, with growing intervals
+    assert final.status == "succeeded" and polls["n"] == 3
+    assert clock.sleeps == pytest.approx([0.2, 0.3, 0.45])
+
+
+def test_wait_gives_up_at_the_deadline() -> None:
+    # Given a job that never ends
+    jobs, clock = FakeJobRepository(), Clock()
+    record = job(status="running")
+    jobs.put(record)
+
+    # When a client waits 2 s
+    final = wait_for_job(jobs, record, 2, sleep=clock.sleep, clock=clock)  # type: ignore[arg-type]
+
+    # Then it returns the unfinished job after exactly the wait, intervals capped at 1 s
+    assert final.status == "running"
+    assert sum(clock.sleeps) == pytest.approx(2) and max(clock.sleeps) <= 1
+
+
+def test_wait_zero_does_not_poll() -> None:
+    jobs, clock = FakeJobRepository(), Clock()
+    record = job(status="queued")
+    assert wait_for_job(jobs, record, 0, sleep=clock.sleep, clock=clock) is record  # type: ignore[arg-type]
+    assert clock.sleeps == []

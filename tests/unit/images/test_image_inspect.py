@@ -1,0 +1,131 @@
+"""sniff_format reads magic bytes; inspect_image reads headers through Pillow."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from retouch.images.inspect import CONTENT_TYPES, ImageInfo, InvalidImage, inspect_image, sniff_format
+
+
+def encode(mode: str, size: tuple[int, int], fmt: str, **save: object) -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size).save(buffer, fmt, **save)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * 8, "png"),
+        (b"\xff\xd8\xff\xe0" + b"\0" * 8, "jpeg"),
+        (b"RIFF\x10\x00\x00\x00WEBPVP8 ", "webp"),
+        (b"GIF89a" + b"\0" * 8, None),
+        (b"RIFF\x10\x00\x00\x00WAVEfmt ", None),
+        (b"<svg xmlns=", None),
+        (b"", None),
+        (b"\x89PN", None),
+    ],
+)
+def test_sniff_format_reads_magic_bytes(data: bytes, expected: str | None) -> None:
+    # Given leading bytes / When sniffed / Then only PNG, JPEG and WebP are recognised
+    assert sniff_format(data) == expected
+
+
+@pytest.mark.parametrize(
+    ("mode", "fmt", "save", "expected_format", "expected_alpha"),
+    [
+        ("RGB", "PNG", {}, "png", False),
+        ("RGBA", "PNG", {}, "png", True),
+        ("LA", "PNG", {}, "png", True),
+        ("L", "PNG", {}, "png", False),
+        ("RGB", "JPEG", {}, "jpeg", False),
+        ("RGB", "WEBP", {}, "webp", False),
+        ("RGBA", "WEBP", {}, "webp", True),
+    ],
+)
+def test_inspect_image_reports_format_size_and_alpha(
+    mode: str, fmt: str, save: dict[str, object], expected_format: str, expected_alpha: bool
+) -> None:
+    # Given an encoded image
+    data = encode(mode, (33, 17), fmt, **save)
+
+    # When inspected
+    info = inspect_image(data)
+
+    # Then the header facts come back
+    assert info == ImageInfo(
+        format=expected_format,
+        content_type=CONTENT_TYPES[expected_format],
+        width=33,
+        height=17,
+        has_alpha=expected_alpha,
+    )
+
+
+def test_palette_png_with_trns_chunk_has_alpha() -> None:
+    # Given a palette PNG whose tRNS chunk makes colour 0 transparent
+    data = encode("P", (8, 8), "PNG", transparency=0)
+
+    # When / Then
+    assert inspect_image(data).has_alpha is True
+
+
+def test_rgb_png_with_trns_chunk_has_alpha() -> None:
+    data = encode("RGB", (8, 8), "PNG", transparency=(0, 0, 0))
+    assert inspect_image(data).has_alpha is True
+
+
+def test_palette_png_without_trns_has_no_alpha() -> None:
+    data = encode("P", (8, 8), "PNG")
+    assert inspect_image(data).has_alpha is False
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"not an image at all",
+        b"GIF89a\x01\x00\x01\x00\x00\x00\x00",
+        b"\x89PNG\r\n\x1a\n" + b"garbage" * 4,
+        b"\xff\xd8\xff",
+        b"RIFF\x04\x00\x00\x00WEBP",
+    ],
+)
+def test_unreadable_or_unsupported_data_raises_invalid_image(data: bytes) -> None:
+    # When / Then
+    with pytest.raises(InvalidImage) as excinfo:
+        inspect_image(data)
+    assert excinfo.value.message
+
+
+def test_gif_is_refused_even_though_pillow_reads_it() -> None:
+    data = encode("P", (4, 4), "GIF")
+    with pytest.raises(InvalidImage):
+        inspect_image(data)
+
+
+def test_inspect_reads_only_the_header() -> None:
+    # Given a PNG whose pixel data is cut short (header intact)
+    data = encode("RGB", (640, 480), "PNG")
+    truncated = data[: len(data) // 2]
+
+    # When inspected / Then the header is enough
+    info = inspect_image(truncated)
+    assert (info.width, info.height) == (640, 480)
+
+
+def test_module_import_does_not_pull_in_pillow() -> None:
+    # Given a fresh interpreter / When the module is imported / Then PIL stays unloaded
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import retouch
+
+    env = {**os.environ, "PYTHONPATH": str(Path(retouch.__file__).resolve().parents[1])}
+    code = "import sys, retouch.images.inspect; print('PIL' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert result.stdout.strip() == "False"

@@ -1,0 +1,30 @@
+"""local.banner: what `make run` prints is copy-pasteable for curl and the openai SDK."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from local.banner import banner
+
+
+def test_the_banner_gives_the_url_key_and_working_examples():
+    # Given a running stack with the stand-in provider
+    stack = SimpleNamespace(base_url="http://127.0.0.1:3000", api_key="rt_key", aws_endpoint_url="http://127.0.0.1:5000",
+                            provider=SimpleNamespace(base_url="http://127.0.0.1:9000/v1", delay=1.0), parameters={},
+                            startup_seconds=3.2)
+    # When the banner is printed
+    text = banner(stack)
+    # Then it shows where to go and how
+    assert "http://127.0.0.1:3000/v1" in text and "rt_key" in text
+    assert '-F "image[]=@photo.png"' in text and '-H "Prefer: wait=60"' in text
+    assert "curl -s http://127.0.0.1:3000/v1/jobs/JOB_ID" in text
+    sdk = 'OpenAI(base_url="http://127.0.0.1:3000/v1", api_key="rt_key", default_headers={"Prefer": "wait=60"})'
+    assert sdk in text
+    assert 'client.images.edit(model="gpt-image-2", image=[open("photo.png", "rb")]' in text
+    assert "stand-in" in text
+
+
+def test_with_a_real_key_the_banner_says_calls_cost_money():
+    stack = SimpleNamespace(base_url="http://127.0.0.1:3000", api_key="rt_key", aws_endpoint_url="x", provider=None,
+                            parameters={"ProviderBaseUrl": "https://api.openai.com/v1"}, startup_seconds=3.2)
+    assert "https://api.openai.com/v1 (OPENAI_API_KEY is set: real calls, real cost)" in banner(stack)

@@ -1,0 +1,64 @@
+"""local.routes: API Gateway's route selection over the template's declared routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from local.routes import RouteTable
+from local.template import HttpRouteSpec, Template
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def table() -> RouteTable:
+    return RouteTable(Template.load(ROOT / "template.yaml").http_routes)
+
+
+def route(method: str, path: str) -> HttpRouteSpec:
+    return HttpRouteSpec(function_id="F", event_id=f"{method}{path}", method=method, path=path, authorizer=None)
+
+
+@pytest.mark.parametrize(("method", "path", "function_id", "route_key"), [
+    ("POST", "/v1/images/edits", "ApiFunction", "POST /v1/images/edits"),
+    ("GET", "/health", "ApiFunction", "GET /health"),
+    ("GET", "/v1/jobs/job_123", "StatusFunction", "GET /v1/jobs/{job_id}"),
+])
+def test_declared_routes_match_their_function(table, method, path, function_id, route_key):
+    match = table.match(method, path)
+    assert match is not None
+    assert (match.route.function_id, match.route.route_key) == (function_id, route_key)
+
+
+def test_path_parameters_are_taken_from_the_placeholder_and_url_decoded(table):
+    match = table.match("GET", "/v1/jobs/job%20one")
+    assert match is not None and match.path_parameters == {"job_id": "job one"}
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/v1/images/edits"),  # declared for POST only
+    ("POST", "/health"),
+    ("GET", "/v1/jobs"),
+    ("GET", "/v1/jobs/"),  # empty parameter
+    ("GET", "/v1/jobs/a/b"),
+    ("GET", "/health/"),
+    ("GET", "/nope"),
+])
+def test_undeclared_method_or_path_has_no_route(table, method, path):
+    assert table.match(method, path) is None
+
+
+def test_a_literal_segment_beats_a_parameter_and_an_exact_method_beats_any():
+    table = RouteTable([route("GET", "/items/{id}"), route("GET", "/items/latest"), route("ANY", "/items/latest")])
+    assert table.match("GET", "/items/latest").route.path == "/items/latest"
+    assert table.match("GET", "/items/latest").route.method == "GET"
+    assert table.match("DELETE", "/items/latest").route.method == "ANY"
+    assert table.match("GET", "/items/7").path_parameters == {"id": "7"}
+
+
+def test_a_greedy_parameter_takes_the_rest_of_the_path():
+    table = RouteTable([route("GET", "/files/{proxy+}")])
+    assert table.match("GET", "/files/a/b/c.png").path_parameters == {"proxy": "a/b/c.png"}
+    assert table.match("GET", "/files") is None

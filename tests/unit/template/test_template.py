@@ -1,0 +1,103 @@
+"""template.yaml: SAM and CloudFormation linters pass, and the rules we rely on hold."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from local.template import load_yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+TEMPLATE = ROOT / "template.yaml"
+BIN = Path(sys.executable).parent
+OFFLINE_ENV = {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict:
+    return load_yaml(TEMPLATE.read_text())
+
+
+def _functions(template: dict) -> dict[str, dict]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}
+
+
+def _timeout(template: dict, function: dict) -> int:
+    return int(function["Properties"].get("Timeout", template["Globals"]["Function"]["Timeout"]))
+
+
+def test_sam_validate_lint_passes():
+    result = subprocess.run([str(BIN / "sam"), "validate", "--lint", "--template", str(TEMPLATE), "--region",
+                             "us-east-1"], capture_output=True, text=True, env=OFFLINE_ENV, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cfn_lint_reports_nothing():
+    result = subprocess.run([str(BIN / "cfn-lint"), str(TEMPLATE)], capture_output=True, text=True,
+                            env=OFFLINE_ENV, timeout=120)
+    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+
+
+def test_runtime_is_python313_on_arm64(template):
+    globals_ = template["Globals"]["Function"]
+    assert globals_["Runtime"] == "python3.13"
+    assert globals_["Architectures"] == ["arm64"]
+
+
+def test_every_sqs_triggered_queue_has_visibility_at_least_six_times_the_function_timeout(template):
+    resources = template["Resources"]
+    checked = 0
+    for function in _functions(template).values():
+        for event in function["Properties"].get("Events", {}).values():
+            if event["Type"] != "SQS":
+                continue
+            queue_id = event["Properties"]["Queue"]["Fn::GetAtt"][0]
+            visibility = int(resources[queue_id]["Properties"]["VisibilityTimeout"])
+            assert visibility >= 6 * _timeout(template, function), queue_id
+            assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+            checked += 1
+    assert checked >= 2
+
+
+def test_work_queues_redrive_to_a_dead_letter_queue_and_all_queues_are_encrypted(template):
+    queues = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::SQS::Queue"}
+    dead_letter_targets = {q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+                           for q in queues.values() if "RedrivePolicy" in q["Properties"]}
+    assert dead_letter_targets, "no queue has a DLQ"
+    for name, queue in queues.items():
+        assert queue["Properties"].get("SqsManagedSseEnabled") is True, name
+        assert name in dead_letter_targets or "RedrivePolicy" in queue["Properties"], name
+
+
+def test_no_function_uses_a_wildcard_or_full_access_policy(template):
+    for name, function in _functions(template).items():
+        for policy in function["Properties"].get("Policies", []):
+            text = str(policy)
+            assert "FullAccess" not in text and "'*'" not in text, name
+
+
+def test_every_function_has_a_log_group_with_retention(template):
+    groups = [v for v in template["Resources"].values() if v["Type"] == "AWS::Logs::LogGroup"]
+    named = {str(g["Properties"]["LogGroupName"]) for g in groups}
+    for name in _functions(template):
+        assert any(name in text for text in named), name
+    assert all("RetentionInDays" in g["Properties"] for g in groups)
+
+
+def test_bucket_is_private_encrypted_and_expires_objects(template):
+    bucket = template["Resources"]["Bucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    prefixes = {rule.get("Prefix") for rule in bucket["LifecycleConfiguration"]["Rules"]}
+    assert {"inputs/", "outputs/"} <= prefixes
+
+
+def test_no_catch_all_routes(template):
+    for function in _functions(template).values():
+        for event in function["Properties"].get("Events", {}).values():
+            if event["Type"] == "HttpApi":
+                assert "proxy+" not in event["Properties"]["Path"]
