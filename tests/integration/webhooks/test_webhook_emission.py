@@ -115,3 +115,16 @@ def test_the_webhook_log_appends_are_conditional(aws):
     assert log.mark_emitted("job_" + "0" * 24, "job.started") is False  # no such job
     stored = json.dumps(JobRepository(aws.table, aws.dynamodb).get(record.job_id).webhook.model_dump())
     assert stored.count("job.started") == 2  # once in events, once in emitted
+
+
+def test_the_delivery_log_keeps_only_the_latest_attempts(aws):
+    from retouch.models.webhooks import DeliveryRecord
+
+    record = new_job(aws)
+    log = JobWebhookLog(aws.table, aws.dynamodb)
+    for attempt in range(1, 8):
+        log.record_delivery(record.job_id, DeliveryRecord(event_id="evt_x", type="job.succeeded", attempt=attempt,
+                                                          status_code=500, at=now_epoch(), error="HTTP 500",
+                                                          outcome="retrying"), keep=5)
+    kept = JobRepository(aws.table, aws.dynamodb).get(record.job_id).webhook.deliveries
+    assert [d.attempt for d in kept] == [3, 4, 5, 6, 7]

@@ -88,7 +88,7 @@ class FakeQueue:
             raise QueueUnavailable("down")
         self.sent.append(message)
 
-    def retry_after(self, receipt_handle: str, seconds: int) -> None:
+    def delay_redelivery(self, receipt_handle: str, seconds: int) -> None:
         self.delays.append((receipt_handle, seconds))
 
     def dead_letter(self, message: WebhookMessage, reason: str) -> None:

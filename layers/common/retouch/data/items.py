@@ -41,3 +41,9 @@ def to_value(value: Any) -> dict[str, Any]:
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {key: _from_dynamo(_deserializer.deserialize(value)) for key, value in item.items()}
+
+
+def is_condition_failure(exc: Exception) -> bool:
+    """A conditional write whose condition did not hold (the expected outcome of a lost race)."""
+    response = getattr(exc, "response", None) or {}
+    return response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"

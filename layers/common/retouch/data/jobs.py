@@ -7,7 +7,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from retouch.data.clients import aws_client
-from retouch.data.items import from_item, to_item, to_value
+from retouch.data.items import from_item, is_condition_failure, to_item, to_value
 from retouch.models.records import JobError, JobRecord
 
 _KEY_FIELDS = ("pk", "sk", "gsi1pk", "gsi1sk")
@@ -16,9 +16,6 @@ _KEY_FIELDS = ("pk", "sk", "gsi1pk", "gsi1sk")
 def job_key(job_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"JOB#{job_id}"}, "sk": {"S": "JOB"}}
 
-
-def _is_condition_failure(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 def job_item(record: JobRecord) -> dict[str, Any]:
@@ -81,7 +78,7 @@ class JobRepository:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
-            if _is_condition_failure(exc):
+            if is_condition_failure(exc):
                 return None
             raise
         return _record(response["Attributes"])
@@ -109,7 +106,7 @@ class JobRepository:
         try:
             self._client.update_item(**self.finish_update(job_id, token=token, status=status, fields=fields))
         except ClientError as exc:
-            if _is_condition_failure(exc):
+            if is_condition_failure(exc):
                 return False
             raise
         return True
@@ -140,7 +137,7 @@ class JobRepository:
         try:
             self._client.update_item(**self.fail_unfinished_update(job_id, error=error, now=now))
         except ClientError as exc:
-            if _is_condition_failure(exc):
+            if is_condition_failure(exc):
                 return False
             raise
         return True

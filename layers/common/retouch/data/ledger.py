@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from retouch.data.clients import aws_client
-from retouch.data.items import from_item, to_item
+from retouch.data.items import from_item, to_item, is_condition_failure
 from retouch.models.records import AccountRecord, LedgerEntry
 
 _KEY_FIELDS = ("pk", "sk", "gsi1pk", "gsi1sk")
@@ -132,7 +132,7 @@ class LedgerRepository:
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeNames=names, ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
         except ClientError as exc:
-            if _code(exc) == "ConditionalCheckFailedException":
+            if is_condition_failure(exc):
                 raise AccountMissing(account_id) from exc
             raise
         return _account(response["Attributes"])
@@ -150,7 +150,7 @@ class LedgerRepository:
                     ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD")
                 return RateCount(_account(response["Attributes"]), int(response["Attributes"]["rate_count"]["N"]), True)
             except ClientError as exc:
-                if _code(exc) != "ConditionalCheckFailedException":
+                if not is_condition_failure(exc):
                     raise
                 old = exc.response.get("Item")
             if not old:
@@ -166,7 +166,7 @@ class LedgerRepository:
                     ReturnValues="ALL_NEW")
                 return RateCount(_account(response["Attributes"]), 1, True)
             except ClientError as exc:
-                if _code(exc) != "ConditionalCheckFailedException":
+                if not is_condition_failure(exc):
                     raise
         raise AccountChanged(None)
 

@@ -1,4 +1,4 @@
-"""The jobs queue: enqueue a job id; let the worker push a message's next delivery out (retry backoff)."""
+"""SQS queues: send a message (a 503 when SQS is unreachable) and push a received message's next delivery out."""
 
 from __future__ import annotations
 
@@ -10,23 +10,32 @@ from botocore.exceptions import BotoCoreError, ClientError
 from retouch.data.clients import aws_client
 from retouch.errors import QueueUnavailable
 
+# SQS DelaySeconds stops at 15 min; a received message's visibility can be pushed out to 12 h.
 MAX_VISIBILITY_SECONDS = 43_200
 
 
-class JobQueue:
+class SqsQueue:
     def __init__(self, queue_url: str, client: Any | None = None) -> None:
         self._url = queue_url
         self._client = client or aws_client("sqs")
 
-    def send(self, job_id: str) -> None:
+    def _send(self, body: str, *, queue_url: str | None = None, what: str = "queue") -> None:
         try:
-            self._client.send_message(QueueUrl=self._url, MessageBody=json.dumps({"job_id": job_id}))
+            self._client.send_message(QueueUrl=queue_url or self._url, MessageBody=body)
         except (BotoCoreError, ClientError) as exc:
-            raise QueueUnavailable("The job queue is unavailable; try again shortly.") from exc
+            raise QueueUnavailable(f"The {what} is unavailable; try again shortly.") from exc
 
     def delay_redelivery(self, receipt_handle: str, seconds: int) -> None:
+        """The received message becomes visible again after `seconds` (the retry backoff)."""
         self._client.change_message_visibility(
             QueueUrl=self._url,
             ReceiptHandle=receipt_handle,
             VisibilityTimeout=max(0, min(int(seconds), MAX_VISIBILITY_SECONDS)),
         )
+
+
+class JobQueue(SqsQueue):
+    """The jobs queue: one `{job_id}` message per job."""
+
+    def send(self, job_id: str) -> None:
+        self._send(json.dumps({"job_id": job_id}), what="job queue")

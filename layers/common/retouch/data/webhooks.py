@@ -8,22 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from retouch.data.clients import aws_client
-from retouch.data.items import from_item, to_item, to_value
+from retouch.data.items import from_item, is_condition_failure, to_item, to_value
 from retouch.data.jobs import job_key
-from retouch.data.queue import MAX_VISIBILITY_SECONDS
-from retouch.errors import QueueUnavailable
+from retouch.data.queue import SqsQueue
 from retouch.models.webhooks import AccountWebhookSettings, DeliveryRecord, JobWebhook, WebhookMessage
 
 
 class SettingsConflict(Exception):
     """Someone else changed the account's webhook settings since they were read; read again."""
 
-
-def _is_condition_failure(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 def _settings_key(account_id: str) -> dict[str, Any]:
@@ -58,7 +54,7 @@ class WebhookSettingsRepository:
             self._client.put_item(TableName=self._table, Item=item, ConditionExpression=condition,
                                   **({"ExpressionAttributeValues": values} if values else {}))
         except ClientError as exc:
-            if _is_condition_failure(exc):
+            if is_condition_failure(exc):
                 raise SettingsConflict(settings.account_id) from exc
             raise
 
@@ -94,7 +90,7 @@ class JobWebhookLog:
                 ExpressionAttributeValues={":empty": {"L": []}, ":new": {"L": [{"S": value}]}, ":value": {"S": value}},
             )
         except ClientError as exc:
-            if _is_condition_failure(exc):
+            if is_condition_failure(exc):
                 return False
             raise
         return True
@@ -113,7 +109,7 @@ class JobWebhookLog:
                 ReturnValues="UPDATED_NEW",
             )
         except ClientError as exc:
-            if _is_condition_failure(exc):
+            if is_condition_failure(exc):
                 return  # the job expired or never had a webhook: nothing to log against
             raise
         webhook = from_item(response.get("Attributes") or {}).get("webhook") or {}
@@ -133,31 +129,19 @@ class JobWebhookLog:
                 ExpressionAttributeValues={":keep": {"N": str(keep)}},
             )
         except ClientError as exc:
-            if not _is_condition_failure(exc):  # a concurrent trim got there first
+            if not is_condition_failure(exc):  # a concurrent trim got there first
                 raise
 
 
-class WebhookQueue:
+class WebhookQueue(SqsQueue):
     """The webhooks queue (events to deliver) and its DLQ (events whose attempts ran out)."""
 
     def __init__(self, queue_url: str, dead_letter_url: str | None = None, client: Any | None = None) -> None:
-        self._url = queue_url
+        super().__init__(queue_url, client)
         self._dead_letter_url = dead_letter_url
-        self._client = client or aws_client("sqs")
 
     def send(self, message: WebhookMessage) -> None:
-        try:
-            self._client.send_message(QueueUrl=self._url, MessageBody=message.model_dump_json())
-        except (BotoCoreError, ClientError) as exc:
-            raise QueueUnavailable("The webhooks queue is unavailable; try again shortly.") from exc
-
-    def retry_after(self, receipt_handle: str, seconds: int) -> None:
-        """The received message comes back after `seconds` (SQS delays stop at 15 min; visibility goes to 12 h)."""
-        self._client.change_message_visibility(
-            QueueUrl=self._url,
-            ReceiptHandle=receipt_handle,
-            VisibilityTimeout=max(0, min(int(seconds), MAX_VISIBILITY_SECONDS)),
-        )
+        self._send(message.model_dump_json(), what="webhooks queue")
 
     def dead_letter(self, message: WebhookMessage, reason: str) -> None:
         if self._dead_letter_url is None:

@@ -100,7 +100,7 @@ def handle_webhook_message(message: WebhookMessage, attempt: int, receipt_handle
         assert outcome.delay_seconds is not None
         logger.info("webhook attempt failed; retrying", extra={**extra, "delay_seconds": outcome.delay_seconds,
                                                                 "attempts": total_attempts(deps.schedule)})
-        deps.queue.retry_after(receipt_handle, outcome.delay_seconds)
+        deps.queue.delay_redelivery(receipt_handle, outcome.delay_seconds)
         raise RetryScheduled(message.event_id, outcome.delay_seconds)
     if outcome.kind == "exhausted":
         logger.warning("webhook event dead-lettered", extra=extra)

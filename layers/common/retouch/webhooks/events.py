@@ -93,7 +93,7 @@ class Announcer:
 
         A terminal event that cannot be queued raises EmitFailed; job.started is best-effort (logged),
         so a queue outage never leaves a claimed job without its message."""
-        if isinstance(job, JobRecord) and job.webhook is None:
+        if isinstance(job, JobRecord) and (job.webhook is None or (event_type and event_type not in job.webhook.events)):
             return
         if event_type == "job.started":
             try:
