@@ -33,5 +33,10 @@ Python, with the openai SDK:
   client = OpenAI(base_url="{base}/v1", api_key="{key}", default_headers={{"Prefer": "wait=60"}})
   result = client.images.edit(model="gpt-image-2", image=[open("photo.png", "rb")], prompt="Put a red hat on the cat")
 
+Admin tool (accounts, credit, keys, webhooks) against this stack:
+  export AWS_ENDPOINT_URL={stack.aws_endpoint_url} AWS_DEFAULT_REGION=us-east-1 \\
+         AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local RETOUCH_TABLE_NAME={stack.resources.ref("Table")}
+  .venv/bin/retouch-admin show-account {stack.account_id}
+
 Ctrl-C stops everything.
 """

@@ -122,9 +122,9 @@ def test_wait_returns_as_soon_as_the_job_ends() -> None:
     # When a client waits up to 10 s
     final = wait_for_job(jobs, record, 10, sleep=clock.sleep, clock=clock)  # type: ignore[arg-type]
 
-    # Then the wait ends at the third poll, with growing intervals
+    # Then the wait ends at the third poll, with intervals growing to at most a quarter second
     assert final.status == "succeeded" and polls["n"] == 3
-    assert clock.sleeps == pytest.approx([0.2, 0.3, 0.45])
+    assert clock.sleeps == pytest.approx([0.1, 0.15, 0.225])
 
 
 def test_wait_gives_up_at_the_deadline() -> None:
@@ -136,9 +136,9 @@ def test_wait_gives_up_at_the_deadline() -> None:
     # When a client waits 2 s
     final = wait_for_job(jobs, record, 2, sleep=clock.sleep, clock=clock)  # type: ignore[arg-type]
 
-    # Then it returns the unfinished job after exactly the wait, intervals capped at 1 s
+    # Then it returns the unfinished job after exactly the wait, intervals capped at a quarter second
     assert final.status == "running"
-    assert sum(clock.sleeps) == pytest.approx(2) and max(clock.sleeps) <= 1
+    assert sum(clock.sleeps) == pytest.approx(2) and max(clock.sleeps) <= 0.25
 
 
 def test_wait_zero_does_not_poll() -> None:

@@ -7,11 +7,15 @@ from types import SimpleNamespace
 from local.banner import banner
 
 
+def _resources(table: str) -> SimpleNamespace:
+    return SimpleNamespace(ref=lambda logical_id: {"Table": table}[logical_id])
+
+
 def test_the_banner_gives_the_url_key_and_working_examples():
     # Given a running stack with the stand-in provider
     stack = SimpleNamespace(base_url="http://127.0.0.1:3000", api_key="rt_key", aws_endpoint_url="http://127.0.0.1:5000",
                             provider=SimpleNamespace(base_url="http://127.0.0.1:9000/v1", delay=1.0), parameters={},
-                            startup_seconds=3.2)
+                            startup_seconds=3.2, account_id="acct_local", resources=_resources("retouch-local-table"))
     # When the banner is printed
     text = banner(stack)
     # Then it shows where to go and how
@@ -22,9 +26,13 @@ def test_the_banner_gives_the_url_key_and_working_examples():
     assert sdk in text
     assert 'client.images.edit(model="gpt-image-2", image=[open("photo.png", "rb")]' in text
     assert "stand-in" in text
+    # And how to point the admin tool at this stack
+    assert "AWS_ENDPOINT_URL=http://127.0.0.1:5000" in text and "RETOUCH_TABLE_NAME=retouch-local-table" in text
+    assert "retouch-admin show-account acct_local" in text
 
 
 def test_with_a_real_key_the_banner_says_calls_cost_money():
     stack = SimpleNamespace(base_url="http://127.0.0.1:3000", api_key="rt_key", aws_endpoint_url="x", provider=None,
-                            parameters={"ProviderBaseUrl": "https://api.openai.com/v1"}, startup_seconds=3.2)
+                            parameters={"ProviderBaseUrl": "https://api.openai.com/v1"}, startup_seconds=3.2,
+                            account_id="acct_local", resources=_resources("t"))
     assert "https://api.openai.com/v1 (OPENAI_API_KEY is set: real calls, real cost)" in banner(stack)

@@ -263,7 +263,14 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url
     if args.region:
         os.environ["AWS_DEFAULT_REGION"] = args.region
-    return args.handler(_Context(table=args.table, as_json=args.json), args)
+    from botocore.exceptions import NoCredentialsError, NoRegionError
+
+    try:
+        return args.handler(_Context(table=args.table, as_json=args.json), args)
+    except (NoRegionError, NoCredentialsError) as exc:
+        print(f"error: {exc} Set AWS_DEFAULT_REGION and AWS credentials (any values for the local stack).",
+              file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -8,6 +8,10 @@ from collections.abc import Callable
 from retouch.data.jobs import JobRepository
 from retouch.models.records import JobRecord
 
+# How often a held request re-reads the job: the end is noticed within this, at <= 4 consistent reads a second.
+FIRST_POLL_SECONDS = 0.1
+MAX_POLL_SECONDS = 0.25
+
 
 def wait_for_job(
     jobs: JobRepository,
@@ -18,9 +22,9 @@ def wait_for_job(
     clock: Callable[[], float] = time.monotonic,
 ) -> JobRecord:
     deadline = clock() + timeout_seconds
-    interval = 0.2
+    interval = FIRST_POLL_SECONDS
     while not record.is_terminal and clock() < deadline:
         sleep(min(interval, max(0.0, deadline - clock())))
         record = jobs.get(record.job_id) or record
-        interval = min(interval * 1.5, 1.0)
+        interval = min(interval * 1.5, MAX_POLL_SECONDS)
     return record
