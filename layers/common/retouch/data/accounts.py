@@ -6,7 +6,7 @@ from typing import Any
 
 from retouch.data.clients import aws_client
 from retouch.data.items import from_item, to_item
-from retouch.models.records import AccountRecord, ApiKeyRecord
+from retouch.models.account_records import AccountRecord, ApiKeyRecord
 
 _KEY_FIELDS = ("pk", "sk", "gsi1pk", "gsi1sk")
 

@@ -1,0 +1,68 @@
+"""Pay-per-use through the local stack: an operator sets up an account with the admin CLI, a customer spends
+its credit with the openai SDK, and the books reconcile."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ADMIN = Path(sys.executable).parent / "retouch-admin"
+LOW_1024_MICROS = 6_000  # gpt-image-2, low quality, 1024x1024 (billing/prices.json)
+
+
+def admin(stack, *argv: str) -> dict:
+    env = {**os.environ, "AWS_ENDPOINT_URL": stack.aws_endpoint_url, "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+           "RETOUCH_TABLE_NAME": stack.resources.ref("Table")}
+    result = subprocess.run([str(ADMIN), "--json", *argv], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout) if result.stdout.strip() else {}
+
+
+def test_credit_for_two_images_buys_exactly_two_and_the_ledger_reconciles(stack):
+    # Given an account created by the operator with credit for exactly two low-quality 1024x1024 images
+    account = admin(stack, "create-account", "--name", f"e2e-{uuid.uuid4().hex[:6]}", "--credit", "0.012",
+                    "--note", "e2e purchase")
+    key = admin(stack, "create-key", account["account_id"])["api_key"]
+    client = openai.OpenAI(base_url=f"{stack.base_url}/v1", api_key=key, max_retries=0, timeout=90,
+                           default_headers={"Prefer": "wait=60"})
+
+    # When the customer generates twice, then a third time
+    for index in range(2):
+        result = client.images.generate(model="gpt-image-2", prompt=f"paid image {index}", quality="low",
+                                        size="1024x1024")
+        assert len(result.data) == 1
+    with pytest.raises(openai.APIStatusError) as refused:
+        client.images.generate(model="gpt-image-2", prompt="one too many", quality="low", size="1024x1024")
+
+    # Then the third is refused for credit, naming the price and the balance
+    assert refused.value.status_code == 402
+    assert refused.value.body["code"] == "insufficient_credits"
+    headers = {"Authorization": f"Bearer {key}"}
+    balance = httpx.get(f"{stack.base_url}/v1/account", headers=headers).json()
+    assert balance["balance_micros"] == 0 and balance["in_flight"] == 0
+    # And usage shows two images at their exact price
+    usage = httpx.get(f"{stack.base_url}/v1/usage", headers=headers).json()
+    assert (usage["total_jobs"], usage["total_images"]) == (2, 2)
+    assert usage["total_cost_micros"] == 2 * LOW_1024_MICROS
+    assert [(b["model"], b["images"]) for b in usage["data"]] == [("gpt-image-2", 2)]
+    # And the account's ledger equals its balance (reconcile exits non-zero on any difference)
+    admin(stack, "reconcile", "--account", account["account_id"])
+
+
+def test_submissions_carry_openai_rate_limit_headers(stack, http):
+    response = http.post("/v1/images/generations", json={"prompt": "headers", "quality": "low"})
+    assert response.status_code == 202
+    assert int(response.headers["x-ratelimit-limit-requests"]) >= 1
+    assert int(response.headers["x-ratelimit-remaining-requests"]) >= 0
+    assert response.headers["x-ratelimit-reset-requests"].endswith("s")
