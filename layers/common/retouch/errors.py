@@ -66,6 +66,12 @@ class JobNotFound(RetouchError):
     default_code = "job_not_found"
 
 
+class OutputsExpired(RetouchError):
+    status_code = 410
+    error_type = "invalid_request_error"
+    default_code = "outputs_expired"
+
+
 class PayloadTooLarge(RetouchError):
     status_code = 413
     error_type = "invalid_request_error"

@@ -3,66 +3,20 @@ template.yaml (the core tier's helpers), one stack per test module, unique accou
 
 from __future__ import annotations
 
-import os
-import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
-from local.fake_provider import FakeProvider
-from local.template import Template
-from tests.integration.core.aws_stack import (
-    TEMPLATE_PATH,
-    Stack,
-    client,
-    create_resources,
-    function_environments,
-    merged_environment,
-    template_parameters,
-)
+from tests.integration.core.aws_stack import Stack, client, running_stack
 from tests.unit.core.builders import new_account_id
-
-
-def _forget_cached_wiring() -> None:
-    """Settings, clients and the handlers' cached collaborators are per process: start from this stack's."""
-    from retouch import config
-    from retouch.data import clients
-    from retouch.web.routes import account, images, jobs
-
-    for settings in (config.api_settings, config.status_settings, config.worker_settings,
-                     config.authorizer_settings, config.dead_letter_settings):
-        settings.cache_clear()
-    clients.aws_client.cache_clear()
-    for cached in (images._deps, images._deps_ledger, jobs._repositories, account._repositories):
-        cached.cache_clear()
-    for name in [n for n in sys.modules if n.startswith("retouch_function_")]:
-        del sys.modules[name]
 
 
 @pytest.fixture(scope="module")
 def stack(_fake_aws_credentials: None) -> Iterator[Stack]:
-    template = Template.load(TEMPLATE_PATH)
-    provider = FakeProvider(host="127.0.0.1", port=0, delay=0, hang_seconds=5).start()
-    with pytest.MonkeyPatch.context() as patch, mock_aws() as aws:
-        if client("dynamodb").list_tables()["TableNames"]:
-            # Another tier's stack (the core session's, when its tests ran first) is still open in this
-            # process: moto nests mocks without resetting, so start from empty resources explicitly.
-            aws.reset()
-        patch.setenv("MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR", "false")
-        parameters = template_parameters(template, provider.base_url)
-        resources = create_resources(template, parameters)
-        for name, value in merged_environment(function_environments(template, parameters, resources)).items():
-            patch.setenv(name, value)
-        patch.setenv("NO_PROXY", ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1"])))
-        _forget_cached_wiring()
-        try:
-            yield Stack(template=template, resources=resources, provider=provider)
-        finally:
-            _forget_cached_wiring()
-            provider.stop()
+    with running_stack() as running:
+        yield running
 
 
 @pytest.fixture

@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
+from moto import mock_aws
 
 from local.aws_resources import LocalResources, ResourceCreator
 from local.intrinsics import REGION, Resolver, parameter_values
@@ -40,9 +45,10 @@ class LambdaContext:
     function_version: str = "$LATEST"
     log_group_name: str = ""
     log_stream_name: str = ""
+    remaining_millis: int = 300_000
 
     def get_remaining_time_in_millis(self) -> int:
-        return 300_000
+        return self.remaining_millis
 
 
 def create_resources(template: Template, parameters: dict[str, str]) -> LocalResources:
@@ -115,10 +121,11 @@ class Stack:
             self.handlers[function_id] = load_handler(self.template.functions[function_id])
         return self.handlers[function_id]
 
-    def invoke(self, function_id: str, event: dict[str, Any]) -> Any:
+    def invoke(self, function_id: str, event: dict[str, Any], *, remaining_millis: int = 300_000) -> Any:
         spec = self.template.functions[function_id]
         context = LambdaContext(function_name=f"retouch-{function_id}", memory_limit_in_mb=spec.memory_size,
-                                invoked_function_arn=f"arn:aws:lambda:{REGION}:123456789012:function:{function_id}")
+                                invoked_function_arn=f"arn:aws:lambda:{REGION}:123456789012:function:{function_id}",
+                                remaining_millis=remaining_millis)
         return self.handler(function_id)(event, context)
 
     # -- reading state --------------------------------------------------------------------------------
@@ -209,3 +216,40 @@ def template_parameters(template: Template, provider_base_url: str) -> dict[str,
 
 def json_body(response: dict[str, Any]) -> Any:
     return json.loads(response["body"])
+
+
+def forget_cached_wiring() -> None:
+    """Settings, clients and handlers' collaborators are cached per process (as in Lambda): drop them all, and
+    the loaded handler modules, so the next stack's environment is read afresh."""
+    for name, module in list(sys.modules.items()):
+        if name == "retouch" or name.startswith("retouch."):
+            for value in list(vars(module).values()):
+                if callable(getattr(value, "cache_clear", None)) and getattr(value, "__module__", None) == name:
+                    value.cache_clear()
+    for name in [n for n in sys.modules if n.startswith("retouch_function_")]:
+        del sys.modules[name]
+
+
+@contextmanager
+def running_stack() -> Iterator[Stack]:
+    """moto resources from template.yaml, every function's environment set, the stand-in provider on loopback."""
+    from local.fake_provider import FakeProvider
+
+    template = Template.load(TEMPLATE_PATH)
+    provider = FakeProvider(host="127.0.0.1", port=0, delay=0, hang_seconds=5).start()
+    with pytest.MonkeyPatch.context() as patch, mock_aws() as aws:
+        if client("dynamodb").list_tables()["TableNames"]:
+            aws.reset()  # moto nests mocks without resetting: start from empty resources explicitly
+        # Each test starts with empty queues (moto otherwise allows one purge a minute, as SQS does).
+        patch.setenv("MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR", "false")
+        parameters = template_parameters(template, provider.base_url)
+        resources = create_resources(template, parameters)
+        for name, value in merged_environment(function_environments(template, parameters, resources)).items():
+            patch.setenv(name, value)
+        patch.setenv("NO_PROXY", ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1"])))
+        forget_cached_wiring()
+        try:
+            yield Stack(template=template, resources=resources, provider=provider)
+        finally:
+            forget_cached_wiring()
+            provider.stop()

@@ -4,56 +4,18 @@ settings never leak into them."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from moto import mock_aws
 
-from local.fake_provider import FakeProvider
-from local.template import Template
-from tests.integration.core.aws_stack import (
-    TEMPLATE_PATH,
-    Stack,
-    create_resources,
-    function_environments,
-    merged_environment,
-    template_parameters,
-)
+from tests.integration.core.aws_stack import Stack, running_stack
 from tests.unit.core.builders import new_account_id
 
 
 @pytest.fixture(scope="package")
 def _session_stack(_fake_aws_credentials: None) -> Iterator[Stack]:
-    from retouch import config
-    from retouch.data import clients
-
-    template = Template.load(TEMPLATE_PATH)
-    provider = FakeProvider(host="127.0.0.1", port=0, delay=0, hang_seconds=5).start()
-    with pytest.MonkeyPatch.context() as patch, mock_aws():
-        # Each test starts with empty queues (moto otherwise allows one purge a minute, as SQS does).
-        patch.setenv("MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR", "false")
-        parameters = template_parameters(template, provider.base_url)
-        resources = create_resources(template, parameters)
-        for name, value in merged_environment(function_environments(template, parameters, resources)).items():
-            patch.setenv(name, value)
-        patch.setenv("NO_PROXY", ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1"])))
-        # Settings and clients are cached per process: start from the environment just set, and leave none behind.
-        _clear_process_caches(config, clients)
-        try:
-            yield Stack(template=template, resources=resources, provider=provider)
-        finally:
-            provider.stop()
-            _clear_process_caches(config, clients)
-
-
-def _clear_process_caches(config: Any, clients: Any) -> None:
-    for name in dir(config):
-        factory = getattr(config, name)
-        if name.endswith("_settings") and hasattr(factory, "cache_clear"):
-            factory.cache_clear()
-    clients.aws_client.cache_clear()
+    with running_stack() as stack:
+        yield stack
 
 
 @pytest.fixture

@@ -112,6 +112,20 @@ def test_sample_generation_with_prefer_wait_zero(stack: Stack, account_id: str) 
     assert queued_job_ids(stack) == [body["id"]]
 
 
+def test_prefer_wait_never_outlives_the_function(stack: Stack, account_id: str) -> None:
+    # Given a client willing to wait 20 s, and a function with 4 s left (no worker runs here, the job stays queued)
+    event = http_event("generation.json", account_id=account_id)
+    event["headers"]["prefer"] = "wait=20"
+
+    # When the api function handles it
+    response = stack.invoke(API, event, remaining_millis=4_000)
+
+    # Then it holds only what the function's time allows (4 s less the margin to answer), then answers 202
+    assert response["statusCode"] == 202
+    applied = float(response["headers"]["Preference-Applied"].removeprefix("wait="))
+    assert 0 < applied <= 1
+
+
 # -- Refusals: OpenAI-shaped, and nothing left behind ---------------------------------------------------
 
 

@@ -76,6 +76,29 @@ def test_the_usage_range_defaults_to_30_days_and_refuses_bad_ranges() -> None:
             usage_range(start, end, date(2026, 3, 1))
 
 
+@pytest.mark.parametrize(("start", "end"), [
+    (None, "9999-12-31"), (None, "0001-01-05"), ("253402214400", "253402214400"), ("0001-01-01", "0001-01-02")])
+def test_dates_at_the_ends_of_the_calendar_are_a_400_not_an_overflow(start: str | None, end: str) -> None:
+    with pytest.raises(InvalidRequest):
+        usage_range(start, end, date(2026, 3, 1))
+
+
+@pytest.mark.parametrize("key", [
+    {"pk": 1, "sk": 1, "gsi1pk": {"S": "ACCOUNT#a"}, "gsi1sk": 1},
+    {"pk": {"S": "ACCOUNT#a"}, "sk": {"S": "LEDGER#x"}, "gsi1pk": {"S": "ACCOUNT#a"}, "gsi1sk": {"N": "1"}},
+    {"pk": {"S": "ACCOUNT#b"}, "sk": {"S": "LEDGER#x"}, "gsi1pk": {"S": "ACCOUNT#a"}, "gsi1sk": {"S": "LEDGER#1"}},
+    {"pk": {"S": "JOB#a"}, "sk": {"S": "JOB"}, "gsi1pk": {"S": "ACCOUNT#a"}, "gsi1sk": {"S": "LEDGER#1"}},
+])
+def test_a_crafted_ledger_cursor_is_refused_before_it_reaches_dynamodb(key: dict) -> None:
+    import base64
+    import json
+
+    from retouch.data.ledger import _decode_cursor
+
+    with pytest.raises(ValueError, match="invalid cursor"):
+        _decode_cursor(base64.urlsafe_b64encode(json.dumps(key).encode()).decode())
+
+
 def test_every_job_shows_images_and_cost_usd_with_the_providers_tokens() -> None:
     # Given a succeeded job with provider tokens, a queued one, and one from before billing
     done = job(status="succeeded", reserved_micros=6_000, usage={"total_tokens": 272, "images": 1, "cost_micros": 6_000})

@@ -15,6 +15,7 @@ from typing import Any
 
 from PIL import Image
 
+from retouch.data.objects import ObjectMissing
 from retouch.errors import QueueUnavailable
 from retouch.models.records import AccountRecord, ApiKeyRecord, JobError, JobRecord
 from retouch.providers.base import InputImage, ProviderImage, ProviderResult
@@ -96,6 +97,8 @@ class FakeObjectStore:
         self.objects[key] = StoredObject(data, content_type)
 
     def get(self, key: str) -> bytes:
+        if key not in self.objects:
+            raise ObjectMissing(key)
         return self.objects[key].data
 
     def delete(self, keys: list[str]) -> None:

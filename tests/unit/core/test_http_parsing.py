@@ -174,3 +174,19 @@ def test_no_account_is_401_invalid_api_key(shape: str) -> None:
     # Then it is OpenAI's 401
     assert (caught.value.status_code, caught.value.code, caught.value.error_type) == (
         401, "invalid_api_key", "invalid_request_error")
+
+
+@pytest.mark.parametrize("route", ["generation.json", "edit_json.json"])
+def test_pathologically_nested_json_is_a_400_not_a_crash(route: str) -> None:
+    # Given a 10 KB body nested 5,000 levels deep (json.loads raises RecursionError, not ValueError)
+    from retouch.web.request_parsing import parse_edit, parse_generation
+
+    event = load_event(route)
+    event["body"] = '{"prompt": "x", "metadata": ' + "[" * 5000 + "]" * 5000 + "}"
+    event["isBase64Encoded"] = False
+    parse = parse_generation if route == "generation.json" else parse_edit
+
+    # When it is parsed, Then it is refused as invalid JSON
+    with pytest.raises(InvalidRequest) as refused:
+        parse(event, max_bytes=1024 * 1024)
+    assert refused.value.code == "invalid_json"

@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
-from retouch.errors import JobNotFound
-from retouch.jobs.view import find_job, render_job
+from retouch.errors import JobNotFound, OutputsExpired
+from retouch.jobs.view import INLINE_BASE64_BUDGET, find_job, render_job
 from retouch.jobs.wait import wait_for_job
 from retouch.models.records import JobError, JobRecord, StoredOutput
 from tests.unit.core.builders import new_account_id, new_job_id
@@ -51,6 +51,46 @@ def test_b64_json_job_returns_bytes_inline(store: FakeObjectStore) -> None:
 
     # Then the image bytes are inline and there is no URL
     assert base64.b64decode(image.b64_json) == b"\x89PNG-bytes" and image.url is None
+
+
+def test_b64_json_inlines_only_what_fits_a_lambda_response_and_links_the_rest(store: FakeObjectStore) -> None:
+    # Given a b64_json job with three outputs of 2 MB each (base64: ~2.7 MB each, over 6 MB together)
+    record = job(response_format="b64_json")
+    for index in range(3):
+        key = f"outputs/{record.account_id}/{record.job_id}/{index}.png"
+        store.put(key, b"x" * 2_000_000, "image/png")
+        record.outputs.append(StoredOutput(key=key, content_type="image/png", bytes=2_000_000, width=1024,
+                                           height=1024))
+
+    # When it is rendered
+    data = render_job(record, store, 600).data  # type: ignore[arg-type]
+
+    # Then the first outputs are inline within the budget and the rest are presigned URLs
+    inline = [d for d in data if d.b64_json]
+    assert len(inline) == 1 and sum(len(d.b64_json) for d in inline) <= INLINE_BASE64_BUDGET
+    assert [d.url is not None for d in data] == [False, True, True]
+
+
+def test_b64_json_job_whose_outputs_expired_is_410(store: FakeObjectStore) -> None:
+    # Given a b64_json job whose output the bucket's lifecycle rule already removed
+    record = with_output(store, job(response_format="b64_json"))
+    store.delete([record.outputs[0].key])
+
+    # When it is rendered, Then the client is told the outputs are gone
+    with pytest.raises(OutputsExpired) as gone:
+        render_job(record, store, 600)  # type: ignore[arg-type]
+    assert gone.value.status_code == 410
+
+
+def test_a_malformed_job_id_is_404_without_a_read(jobs: FakeJobRepository) -> None:
+    # Given an id no job can have (real DynamoDB refuses keys over 2 KB with a ValidationException)
+    reads = []
+    jobs.get = lambda job_id: reads.append(job_id)  # type: ignore[method-assign]
+
+    # When it is looked up, Then it is simply not found
+    with pytest.raises(JobNotFound):
+        find_job(jobs, new_account_id(), "job_" + "a" * 4000)  # type: ignore[arg-type]
+    assert reads == []
 
 
 @pytest.mark.parametrize("status", ["queued", "running"])

@@ -12,7 +12,7 @@ from retouch.jobs.abandoned import end_abandoned_message
 from retouch.jobs.process import MAX_BACKOFF_SECONDS, RetryLater, WorkerDeps, backoff_seconds, handle_delivery, run_job
 from retouch.models.common import now_epoch
 from retouch.models.records import JobRecord, StoredInput
-from retouch.providers.base import ProviderRefused, ProviderResult, ProviderUnavailable
+from retouch.providers.base import ProviderImage, ProviderRefused, ProviderResult, ProviderUnavailable
 from tests.unit.core.builders import image_bytes, image_size, mask_png, new_account_id, new_job_id, png
 from tests.unit.core.fakes import FakeJobQueue, FakeJobRepository, FakeObjectStore, FakeUrls, ScriptedProvider, rendered
 
@@ -125,19 +125,43 @@ def test_duplicate_delivery_does_nothing(jobs: FakeJobRepository, store: FakeObj
     assert jobs.get(job.job_id) == finished
 
 
-def test_running_job_with_live_lease_is_skipped(jobs: FakeJobRepository, worker_deps: Build) -> None:
-    # Given a job another worker claimed, lease still valid
+def test_running_job_with_live_lease_is_left_to_its_owner_and_its_message_kept(
+        jobs: FakeJobRepository, worker_deps: Build) -> None:
+    # Given a job another worker claimed, lease still valid for 600 s
     job = queued_job(jobs)
     jobs.set(job.job_id, status="running", claim_token="other", lease_until=now_epoch() + 600, attempts=1)
     provider = ScriptedProvider()
+    queue = FakeJobQueue()
 
     # When a second delivery arrives
-    outcome = run_job(job.job_id, worker_deps(provider))
+    with pytest.raises(RetryLater) as later:
+        handle_delivery(job.job_id, "receipt-dup", worker_deps(provider), queue.delay_redelivery)
 
-    # Then it leaves the job to its owner
-    assert outcome == "skipped_running"
+    # Then it leaves the job to its owner, and keeps its message until the lease ends (it may be the only one)
     assert provider.calls == []
     assert jobs.items[job.job_id]["claim_token"] == "other"
+    assert 600 <= later.value.delay_seconds <= 610
+    assert queue.redeliveries == [("receipt-dup", later.value.delay_seconds)]
+
+
+def test_an_unreadable_image_from_the_provider_is_retried_not_a_crash(
+        jobs: FakeJobRepository, store: FakeObjectStore, worker_deps: Build) -> None:
+    # Given a provider that answers garbage bytes, then a real image
+    job = queued_job(jobs)
+    garbage = ProviderResult(images=[ProviderImage(data=b"\x89PNG\r\n\x1a\n truncated", content_type="image/png")])
+    provider = ScriptedProvider(garbage, rendered())
+    deps = worker_deps(provider, retry_base_seconds=1)
+
+    # When the worker runs it twice (the retry comes back through the queue)
+    with pytest.raises(RetryLater):
+        run_job(job.job_id, deps)
+    assert jobs.get(job.job_id).status == "queued"
+    assert jobs.get(job.job_id).error.code == "provider_bad_response"
+
+    # Then the second attempt succeeds and nothing unreadable was stored
+    assert run_job(job.job_id, deps) == "succeeded"
+    assert [k for k in store.objects if k.startswith(f"outputs/{job.account_id}/{job.job_id}/")] == [
+        f"outputs/{job.account_id}/{job.job_id}/0.png"]
 
 
 def test_running_job_with_expired_lease_is_reclaimed(jobs: FakeJobRepository, worker_deps: Build) -> None:

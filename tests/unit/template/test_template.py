@@ -101,3 +101,14 @@ def test_no_catch_all_routes(template):
         for event in function["Properties"].get("Events", {}).values():
             if event["Type"] == "HttpApi":
                 assert "proxy+" not in event["Properties"]["Path"]
+
+
+def test_functions_that_delay_redelivery_may_change_their_queues_visibility(template):
+    """The SQS event source grants receive/delete only; retry backoff needs sqs:ChangeMessageVisibility."""
+    for name in ("WorkerFunction", "WebhookFunction"):
+        function = _functions(template)[name]
+        queue_ids = [event["Properties"]["Queue"]["Fn::GetAtt"][0]
+                     for event in function["Properties"]["Events"].values() if event["Type"] == "SQS"]
+        pollable = [policy["SQSPollerPolicy"]["QueueName"]["Fn::GetAtt"][0]
+                    for policy in function["Properties"]["Policies"] if "SQSPollerPolicy" in policy]
+        assert queue_ids and set(queue_ids) <= set(pollable), name

@@ -46,22 +46,31 @@ def account_view(account: AccountRecord | None) -> AccountView:
                                             requests_per_minute=account.requests_per_minute))
 
 
+# Days outside these bounds can't be shifted by the range arithmetic (date.max + 1 day overflows).
+_EARLIEST_DAY, _LATEST_DAY = date(1970, 1, 1), date(9998, 12, 31)
+
+
 def _day(text: str | None, param: str, default: date) -> date:
     if not text:
         return default
+    invalid = InvalidRequest(f"'{param}' must be a date (YYYY-MM-DD) or unix seconds, from 1970 to 9998.",
+                             param=param)
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         try:  # OpenAI's usage API takes unix seconds
-            return datetime.fromtimestamp(int(text), UTC).date()
+            day = datetime.fromtimestamp(int(text), UTC).date()
         except (ValueError, OverflowError, OSError):
-            raise InvalidRequest(f"'{param}' must be a date (YYYY-MM-DD) or unix seconds.", param=param) from None
+            raise invalid from None
+    if not _EARLIEST_DAY <= day <= _LATEST_DAY:
+        raise invalid
+    return day
 
 
 def usage_range(start: str | None, end: str | None, today: date) -> tuple[date, date]:
     """[start, end] in UTC days, both inclusive; by default the last 30 days."""
     last = _day(end, "end", today)
-    first = _day(start, "start", last - timedelta(days=DEFAULT_USAGE_DAYS - 1))
+    first = _day(start, "start", max(_EARLIEST_DAY, last - timedelta(days=DEFAULT_USAGE_DAYS - 1)))
     if first > last:
         raise InvalidRequest("'start' must not be after 'end'.", param="start")
     if (last - first).days >= MAX_USAGE_DAYS:

@@ -97,6 +97,14 @@ def _decode_cursor(cursor: str) -> dict[str, Any]:
         raise ValueError("invalid cursor") from exc
     if not isinstance(key, dict) or set(key) != {"pk", "sk", "gsi1pk", "gsi1sk"}:
         raise ValueError("invalid cursor")
+    prefixes = {"pk": "ACCOUNT#", "sk": "LEDGER#", "gsi1pk": "ACCOUNT#", "gsi1sk": "LEDGER#"}
+    for name, prefix in prefixes.items():
+        value = key[name]
+        if not (isinstance(value, dict) and set(value) == {"S"} and isinstance(value["S"], str)
+                and value["S"].startswith(prefix) and len(value["S"]) <= 512):
+            raise ValueError("invalid cursor")
+    if key["pk"] != key["gsi1pk"]:
+        raise ValueError("invalid cursor")
     return key
 
 

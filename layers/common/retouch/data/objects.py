@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from retouch.data.clients import aws_client
+
+
+class ObjectMissing(LookupError):
+    """No object under that key (e.g. removed by the bucket's lifecycle rule)."""
 
 
 class ObjectStore:
@@ -16,7 +22,12 @@ class ObjectStore:
         self._client.put_object(Bucket=self._bucket, Key=key, Body=data, ContentType=content_type)
 
     def get(self, key: str) -> bytes:
-        return self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        try:
+            return self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                raise ObjectMissing(key) from exc
+            raise
 
     def delete(self, keys: list[str]) -> None:
         if keys:

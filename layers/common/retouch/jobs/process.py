@@ -18,7 +18,7 @@ from retouch.catalog import find_model
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.errors import InvalidImage, JobFailure
-from retouch.images.inspect import inspect_image
+from retouch.images.inspect import InvalidImage as UnreadableOutput, inspect_image
 from retouch.jobs.inputs import CheckedImage, check_image, check_mask
 from retouch.models.common import now_epoch
 from retouch.models.records import JobError, JobRecord, StoredInput, StoredOutput
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 logger = Logger(child=True)
 
 MAX_BACKOFF_SECONDS = 900
+LEASE_MARGIN_SECONDS = 5
 
 
 class RetryLater(Exception):
@@ -103,7 +104,10 @@ def _call_provider(job: JobRecord, deps: WorkerDeps) -> ProviderResult:
 def _store_outputs(job: JobRecord, result: ProviderResult, deps: WorkerDeps) -> list[StoredOutput]:
     outputs = []
     for index, image in enumerate(result.images):
-        info = inspect_image(image.data)
+        try:
+            info = inspect_image(image.data)
+        except UnreadableOutput as exc:  # a truncated or garbled answer: transient, like any bad response
+            raise ProviderUnavailable("provider_bad_response", f"image {index} is unreadable: {exc}") from exc
         key = f"outputs/{job.account_id}/{job.job_id}/{index}.{'jpg' if info.format == 'jpeg' else info.format}"
         deps.store.put(key, image.data, info.content_type)
         outputs.append(StoredOutput(key=key, content_type=info.content_type, bytes=len(image.data),
@@ -144,6 +148,10 @@ def run_job(job_id: str, deps: WorkerDeps) -> str:
         logger.info("delivery skipped", extra={"job_id": job_id, "status": state})
         if existing is not None and existing.is_terminal:
             deps.announce(existing)  # its event, if a crash after the finish kept it from being queued
+        if existing is not None and existing.status == "running" and existing.lease_until:
+            # Another worker holds it. Keep this message until the lease ends: if that worker dies, this
+            # may be the job's only message, and it re-claims the job then.
+            raise RetryLater(max(1, existing.lease_until - now + LEASE_MARGIN_SECONDS))
         return f"skipped_{state}"
     log = {"job_id": job_id, "attempt": job.attempts, "kind": job.kind}
     logger.info("job claimed", extra=log)

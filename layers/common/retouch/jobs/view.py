@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import base64
+import re
 
 from retouch.billing.usage import job_usage_view
 from retouch.data.jobs import JobRepository
-from retouch.data.objects import ObjectStore
-from retouch.errors import JobNotFound
+from retouch.data.objects import ObjectMissing, ObjectStore
+from retouch.errors import JobNotFound, OutputsExpired
 from retouch.models.records import JobRecord
 from retouch.models.responses import ImageData, JobErrorView, JobView
 from retouch.models.webhooks import webhook_view
 
 
+_JOB_ID = re.compile(r"^job_[A-Za-z0-9]{24}$")
+# Lambda responses stop at 6 MB: inline base64 up to this much, then answer presigned URLs for the rest.
+INLINE_BASE64_BUDGET = 5 * 1024 * 1024
+
+
 def find_job(jobs: JobRepository, account_id: str, job_id: str) -> JobRecord:
     """The caller's job; another account's job is indistinguishable from a missing one (404)."""
-    record = jobs.get(job_id)
+    record = jobs.get(job_id) if _JOB_ID.match(job_id) else None
     if record is None or record.account_id != account_id:
         raise JobNotFound(f"No job found with id '{job_id}'.", param="job_id")
     return record
@@ -25,13 +31,19 @@ def render_job(record: JobRecord, store: ObjectStore, url_expiry_seconds: int, *
                images_as_urls: bool = False) -> JobView:
     """`images_as_urls`: presigned URLs even for b64_json jobs (webhook payloads stay small)."""
     as_base64 = not images_as_urls and record.request.get("response_format") == "b64_json"
+    inline_left = INLINE_BASE64_BUDGET
     data = []
     if record.status == "succeeded":
         for output in record.outputs:
             image = ImageData(width=output.width, height=output.height, content_type=output.content_type,
                               bytes=output.bytes)
-            if as_base64:
-                image.b64_json = base64.b64encode(store.get(output.key)).decode()
+            encoded_size = 4 * -(-output.bytes // 3)
+            if as_base64 and encoded_size <= inline_left:
+                inline_left -= encoded_size
+                try:
+                    image.b64_json = base64.b64encode(store.get(output.key)).decode()
+                except ObjectMissing as exc:
+                    raise OutputsExpired(f"The outputs of job '{record.job_id}' have expired.") from exc
             else:
                 image.url = store.presign_get(output.key, url_expiry_seconds)
             data.append(image)

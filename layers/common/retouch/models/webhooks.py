@@ -24,7 +24,7 @@ def _event_list(value: Any) -> Any:
         if text.startswith("["):
             try:
                 return json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 return value
         return [part.strip() for part in text.split(",") if part.strip()]
     return value

@@ -37,7 +37,7 @@ def media_type(event: dict[str, Any]) -> str:
 def _json_object(data: bytes) -> dict[str, Any]:
     try:
         payload = json.loads(data or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidRequest("The request body is not valid JSON.", code="invalid_json") from exc
     if not isinstance(payload, dict):
         raise InvalidRequest("The request body must be a JSON object.", code="invalid_json")
@@ -49,7 +49,7 @@ def _metadata_field(fields: dict[str, Any], part: Part) -> None:
     if part.name == "metadata":
         try:
             decoded = json.loads(part.data)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise InvalidRequest("metadata must be a JSON object of strings.", param="metadata") from exc
         if not isinstance(decoded, dict):
             raise InvalidRequest("metadata must be a JSON object of strings.", param="metadata")
@@ -142,8 +142,24 @@ def parse_edit(event: dict[str, Any], max_bytes: int) -> EditRequest:
                                  code="missing_required_parameter")
     elif lowered.startswith("application/json"):
         fields = _json_object(data)
+        if "images" not in fields and "image" in fields:
+            raise InvalidRequest("Use 'images' (a list of {\"image_url\": ...}) in JSON requests.", param="image")
+        _only_image_urls(fields)
     else:
         raise UnsupportedMediaType("Send the edit request as multipart/form-data or application/json.")
-    if "images" not in fields and "image" in fields:
-        raise InvalidRequest("Use 'images' (a list of {\"image_url\": ...}) in JSON requests.", param="image")
     return _validated(EditRequest, fields)
+
+
+def _only_image_urls(fields: dict[str, Any]) -> None:
+    """JSON references images by URL only (`{"image_url": ...}`); bytes arrive as multipart files."""
+    images = fields.get("images")
+    refs = [(f"image[{i}]", ref) for i, ref in enumerate(images)] if isinstance(images, list) else []
+    if fields.get("mask") is not None:
+        refs.append(("mask", fields["mask"]))
+    for param, ref in refs:
+        if not isinstance(ref, dict) or "image_url" not in ref:
+            raise InvalidRequest(f"Missing required parameter: '{param}.image_url'.", param=param,
+                                 code="missing_required_parameter")
+        extra = sorted(set(ref) - {"image_url"})
+        if extra:
+            raise UnknownParameter(f"Unknown parameter: '{param}.{extra[0]}'.", param=param)

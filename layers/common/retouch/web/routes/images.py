@@ -30,6 +30,9 @@ from retouch.webhooks.wiring import build_subscriber
 
 router = Router()
 
+# Time kept back from a `Prefer: wait` hold to render the job and answer before the function's timeout.
+WAIT_MARGIN_SECONDS = 3
+
 _RESPONSES = {
     200: documented(JobView, "The job ended while the request waited (`Prefer: wait`); an OpenAI ImagesResponse"),
     202: documented(JobView, "Accepted; poll the Location"),
@@ -73,6 +76,10 @@ def _job_response(record: JobRecord, admission: Admission) -> Response[JobView]:
     """202 at once, or 200 if the job ended within the client's `Prefer: wait`."""
     settings = api_settings()
     wait = requested_wait(router.current_event.headers.get("prefer"), settings.max_wait_seconds)
+    if wait is not None:
+        # Never outlive the function: a timed-out hold would answer 5xx for a job already created and charged.
+        remaining = router.lambda_context.get_remaining_time_in_millis() / 1000 - WAIT_MARGIN_SECONDS
+        wait = max(0.0, min(wait, remaining))
     headers = {"Location": f"/v1/jobs/{record.job_id}", **admission.headers}
     if wait is not None:
         record = wait_for_job(_deps().jobs, record, wait)
