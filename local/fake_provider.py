@@ -46,6 +46,9 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from retouch.errors import InvalidRequest
+from retouch.web.multipart import parse_multipart
+
 MAX_BODY_BYTES = 512 * 1024 * 1024
 MAX_PROMPT_CHARS = 32_000
 MAX_INPUT_IMAGES = 16
@@ -311,45 +314,25 @@ def _parse_request(endpoint: str, content_type: str, body: bytes) -> _Request:
             raise ApiError(400, "The JSON body must be an object.")
         return _Request(endpoint, fields, [], None, ())
 
-    boundary = header.get_param("boundary")
-    if media_type != "multipart/form-data" or not isinstance(boundary, str):
+    if media_type != "multipart/form-data":
         raise ApiError(400, "Expected a multipart/form-data body with a boundary.")
+    try:
+        parts = parse_multipart(body, content_type)
+    except InvalidRequest as exc:
+        raise ApiError(400, exc.message) from exc
     fields: dict[str, Any] = {}
     images: list[bytes] = []
     names: list[str] = []
     mask = None
-    for name, filename, data in _multipart_parts(body, boundary.encode("latin-1")):
-        if name in ("image", "image[]"):
-            images.append(data)
-            names.append(name)
-        elif name == "mask":
-            mask = data
-        elif filename is None:
-            fields[name] = data.decode("utf-8", errors="replace")
+    for part in parts:
+        if part.name in ("image", "image[]"):
+            images.append(part.data)
+            names.append(part.name)
+        elif part.name == "mask":
+            mask = part.data
+        elif not part.is_file:
+            fields[part.name] = part.data.decode("utf-8", errors="replace")
     return _Request(endpoint, fields, images, mask, tuple(names))
-
-
-def _multipart_parts(body: bytes, boundary: bytes) -> list[tuple[str, str | None, bytes]]:
-    """(field name, filename, content) of each part of a multipart/form-data body."""
-    parts = []
-    sections = (b"\r\n" + body).split(b"\r\n--" + boundary)
-    for section in sections[1:]:
-        if section.startswith(b"--"):
-            break
-        head, sep, content = section.partition(b"\r\n\r\n")
-        if not sep:
-            raise ApiError(400, "Malformed multipart body.")
-        disposition = Message()
-        for line in head.decode("utf-8", errors="replace").split("\r\n"):
-            key, _, value = line.partition(":")
-            if key.strip().lower() == "content-disposition":
-                disposition["Content-Disposition"] = value.strip()
-        name = disposition.get_param("name", header="content-disposition")
-        if not isinstance(name, str):
-            continue
-        filename = disposition.get_filename()
-        parts.append((name, filename, content))
-    return parts
 
 
 def _validate(request: _Request) -> dict[str, Any]:

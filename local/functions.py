@@ -113,9 +113,8 @@ class FunctionHost:
         self._child = ChildProcess(prefix or spec.short_name, argv, env=env, console=console, cwd=spec.code_dir)
         self._port = 0
         self.init_error: dict[str, Any] | None = None
-        # Lambda would stop the function at its Timeout; locally the api may hold a `Prefer: wait` longer,
-        # so only a hung host is cut off.
-        self._read_timeout = max(spec.timeout, 600) + 30
+        # Lambda stops a function at its Timeout; locally only a hung host is cut off, a little after it.
+        self._read_timeout = spec.timeout + 30
 
     def start(self) -> None:
         self._child.start()

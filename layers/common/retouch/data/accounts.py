@@ -5,18 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from retouch.data.clients import aws_client
-from retouch.data.items import from_item, to_item
+from retouch.data.items import record_attributes, to_item
 from retouch.models.account_records import AccountRecord, ApiKeyRecord
-
-_KEY_FIELDS = ("pk", "sk", "gsi1pk", "gsi1sk")
-
-
-def _strip(item: dict[str, Any]) -> dict[str, Any]:
-    data = from_item(item)
-    for field in _KEY_FIELDS:
-        data.pop(field, None)
-    return data
-
 
 class AccountRepository:
     def __init__(self, table_name: str, client: Any | None = None) -> None:
@@ -32,7 +22,7 @@ class AccountRepository:
             TableName=self._table, Key={"pk": {"S": f"ACCOUNT#{account_id}"}, "sk": {"S": "ACCOUNT"}}
         )
         item = response.get("Item")
-        return AccountRecord.model_validate(_strip(item)) if item else None
+        return AccountRecord.model_validate(record_attributes(item)) if item else None
 
     def put_key(self, key: ApiKeyRecord) -> None:
         data = key.model_dump(mode="json") | {
@@ -46,7 +36,7 @@ class AccountRepository:
     def find_key(self, key_hash: str) -> ApiKeyRecord | None:
         response = self._client.get_item(TableName=self._table, Key={"pk": {"S": f"KEY#{key_hash}"}, "sk": {"S": "KEY"}})
         item = response.get("Item")
-        return ApiKeyRecord.model_validate(_strip(item)) if item else None
+        return ApiKeyRecord.model_validate(record_attributes(item)) if item else None
 
     def list_keys(self, account_id: str) -> list[ApiKeyRecord]:
         response = self._client.query(
@@ -55,7 +45,7 @@ class AccountRepository:
             KeyConditionExpression="gsi1pk = :pk AND begins_with(gsi1sk, :prefix)",
             ExpressionAttributeValues={":pk": {"S": f"ACCOUNT#{account_id}"}, ":prefix": {"S": "KEY#"}},
         )
-        return [ApiKeyRecord.model_validate(_strip(item)) for item in response.get("Items", [])]
+        return [ApiKeyRecord.model_validate(record_attributes(item)) for item in response.get("Items", [])]
 
     def revoke_key(self, key_hash: str, revoked_at: int) -> None:
         self._client.update_item(

@@ -43,6 +43,18 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {key: _from_dynamo(_deserializer.deserialize(value)) for key, value in item.items()}
 
 
+# The table's key and index attributes: addressing, not part of any record.
+KEY_ATTRIBUTES = ("pk", "sk", "gsi1pk", "gsi1sk")
+
+
+def record_attributes(item: dict[str, Any], *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    """An item as plain Python without its key attributes (and `drop`), ready for a record model."""
+    data = from_item(item)
+    for name in KEY_ATTRIBUTES + drop:
+        data.pop(name, None)
+    return data
+
+
 def is_condition_failure(exc: Exception) -> bool:
     """A conditional write whose condition did not hold (the expected outcome of a lost race)."""
     response = getattr(exc, "response", None) or {}

@@ -7,10 +7,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from retouch.data.clients import aws_client
-from retouch.data.items import from_item, is_condition_failure, to_item, to_value
+from retouch.data.items import is_condition_failure, record_attributes, to_item, to_value
 from retouch.models.records import JobError, JobRecord
-
-_KEY_FIELDS = ("pk", "sk", "gsi1pk", "gsi1sk")
 
 
 def job_key(job_id: str) -> dict[str, Any]:
@@ -30,11 +28,8 @@ def job_item(record: JobRecord) -> dict[str, Any]:
     return to_item(data)
 
 
-def _record(item: dict[str, Any]) -> JobRecord:
-    data = from_item(item)
-    for field in _KEY_FIELDS:
-        data.pop(field, None)
-    return JobRecord.model_validate(data)
+def job_record(item: dict[str, Any]) -> JobRecord:
+    return JobRecord.model_validate(record_attributes(item))
 
 
 class JobRepository:
@@ -52,7 +47,7 @@ class JobRepository:
     def get(self, job_id: str) -> JobRecord | None:
         response = self._client.get_item(TableName=self._table, Key=job_key(job_id), ConsistentRead=True)
         item = response.get("Item")
-        return _record(item) if item else None
+        return job_record(item) if item else None
 
     def claim(self, job_id: str, *, token: str, now: int, lease_until: int) -> JobRecord | None:
         """queued -> running, or take over a running job whose lease expired (its worker died)."""
@@ -81,7 +76,7 @@ class JobRepository:
             if is_condition_failure(exc):
                 return None
             raise
-        return _record(response["Attributes"])
+        return job_record(response["Attributes"])
 
     def finish_update(self, job_id: str, *, token: str, status: str, fields: dict[str, Any]) -> dict[str, Any]:
         """The conditional update that ends a claimed job; returned bare so billing can put it in a transaction."""

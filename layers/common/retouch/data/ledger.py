@@ -19,10 +19,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from retouch.data.clients import aws_client
-from retouch.data.items import from_item, to_item, is_condition_failure
+from retouch.data.items import is_condition_failure, record_attributes, to_item
 from retouch.models.records import AccountRecord, LedgerEntry
 
-_KEY_FIELDS = ("pk", "sk", "gsi1pk", "gsi1sk")
 _RATE_FIELDS = ("rate_window", "rate_count")
 
 
@@ -55,17 +54,11 @@ class RateCount:
 
 
 def _account(item: dict[str, Any]) -> AccountRecord:
-    data = from_item(item)
-    for field in _KEY_FIELDS + _RATE_FIELDS:
-        data.pop(field, None)
-    return AccountRecord.model_validate(data)
+    return AccountRecord.model_validate(record_attributes(item, drop=_RATE_FIELDS))
 
 
 def _entry(item: dict[str, Any]) -> LedgerEntry:
-    data = from_item(item)
-    for field in _KEY_FIELDS:
-        data.pop(field, None)
-    return LedgerEntry.model_validate(data)
+    return LedgerEntry.model_validate(record_attributes(item))
 
 
 def ledger_item(entry: LedgerEntry) -> dict[str, Any]:

@@ -6,10 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from retouch.data.clients import aws_client
-from retouch.data.items import from_item
+from retouch.data.jobs import job_record
 from retouch.models.records import JobRecord
-
-_KEY_FIELDS = ("pk", "sk", "gsi1pk", "gsi1sk")
 
 
 class AccountJobs:
@@ -31,7 +29,4 @@ class AccountJobs:
         )
         for page in pages:
             for item in page.get("Items", []):
-                data = from_item(item)
-                for field in _KEY_FIELDS:
-                    data.pop(field, None)
-                yield JobRecord.model_validate(data)
+                yield job_record(item)

@@ -56,7 +56,8 @@ def _stored(key: str, image: CheckedImage) -> StoredInput:
                        width=image.info.width, height=image.info.height)
 
 
-def _new_record(account_id: str, job_id: str, kind: str, request: GenerationRequest | EditRequest) -> JobRecord:
+def _new_record(account_id: str, job_id: str, kind: str, request: GenerationRequest | EditRequest,
+                deps: SubmitDeps) -> JobRecord:
     now = now_epoch()
     return JobRecord(
         job_id=job_id,
@@ -68,6 +69,7 @@ def _new_record(account_id: str, job_id: str, kind: str, request: GenerationRequ
         metadata=request.metadata,
         created_at=now,
         expires_at=now + JOB_RETENTION_SECONDS,
+        webhook=deps.webhook_for(account_id, request),
     )
 
 
@@ -112,8 +114,7 @@ def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], de
 
 def submit_generation(account_id: str, request: GenerationRequest, deps: SubmitDeps,
                       account: AccountRecord | None = None) -> JobRecord:
-    record = _new_record(account_id, new_job_id(), "generation", request)
-    record.webhook = deps.webhook_for(account_id, request)
+    record = _new_record(account_id, new_job_id(), "generation", request, deps)
     return _persist_and_enqueue(record, {}, deps, account)
 
 
@@ -147,8 +148,7 @@ def submit_edit(account_id: str, request: EditRequest, deps: SubmitDeps,
             key = f"{prefix}/mask.png"
             uploads[key] = checked
             mask = _stored(key, checked)
-    record = _new_record(account_id, job_id, "edit", request)
+    record = _new_record(account_id, job_id, "edit", request, deps)
     record.inputs = inputs
     record.mask = mask
-    record.webhook = deps.webhook_for(account_id, request)
     return _persist_and_enqueue(record, uploads, deps, account)

@@ -49,9 +49,10 @@ _RESPONSES = {
 @cache
 def _deps() -> SubmitDeps:
     settings = api_settings()
-    return SubmitDeps(jobs=JobRepository(settings.table_name), store=ObjectStore(settings.bucket_name),
+    jobs = JobRepository(settings.table_name)
+    return SubmitDeps(jobs=jobs, store=ObjectStore(settings.bucket_name),
                       queue=JobQueue(settings.jobs_queue_url), webhook_for=build_subscriber(settings),
-                      billing=JobBilling(ledger=_deps_ledger(), jobs=JobRepository(settings.table_name),
+                      billing=JobBilling(ledger=_deps_ledger(), jobs=jobs,
                                          prices=price_table(settings.price_markup_percent)))
 
 
