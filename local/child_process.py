@@ -122,6 +122,16 @@ class ChildProcess:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def kill(self) -> None:
+        """At once, as Lambda ends an environment whose invocation timed out."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+        self.stop()
+
     def stop(self, timeout: float = 3.0) -> None:
         """Close stdin (the child exits on EOF), then escalate to SIGTERM and SIGKILL if it lingers."""
         process = self._process

@@ -83,16 +83,25 @@ class FunctionPool:
         return host
 
     def _acquire(self) -> FunctionHost:
-        with self._changed:
-            while True:
-                if self._closed:
-                    raise FunctionUnavailable(f"{self._name} is stopped")
-                if self._idle:
-                    return self._idle.pop()
-                if len(self._all) < self._max:
-                    host = self._spawn_locked()
-                    break
-                self._changed.wait()
+        dead: list[FunctionHost] = []
+        try:
+            with self._changed:
+                while True:
+                    if self._closed:
+                        raise FunctionUnavailable(f"{self._name} is stopped")
+                    while self._idle:
+                        host = self._idle.pop()
+                        if host.running:
+                            return host
+                        self._all.remove(host)  # died while idle (killed, crashed): never handed work
+                        dead.append(host)
+                    if len(self._all) < self._max:
+                        host = self._spawn_locked()
+                        break
+                    self._changed.wait()
+        finally:
+            for corpse in dead:
+                corpse.stop()
         # A cold start takes a while: outside the lock, so other invocations go on meanwhile.
         try:
             host.start()
@@ -103,6 +112,9 @@ class FunctionPool:
         return host
 
     def _release(self, host: FunctionHost) -> None:
+        if not host.running:  # ended by a timeout or a crash during the invocation
+            self._discard(host)
+            return
         with self._changed:
             if self._closed or host not in self._all:
                 return

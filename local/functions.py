@@ -25,6 +25,7 @@ LOCAL_CREDENTIAL = "testing"
 _PASSTHROUGH = ("PATH", "HOME", "LANG", "TMPDIR", "SYSTEMROOT", "SSL_CERT_FILE", "SSL_CERT_DIR",
                 "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
 _LOOPBACK = "127.0.0.1,localhost"
+TIMEOUT_SLACK_SECONDS = 0.5
 
 
 class FunctionUnavailable(RuntimeError):
@@ -113,8 +114,9 @@ class FunctionHost:
         self._child = ChildProcess(prefix or spec.short_name, argv, env=env, console=console, cwd=spec.code_dir)
         self._port = 0
         self.init_error: dict[str, Any] | None = None
-        # Lambda stops a function at its Timeout; locally only a hung host is cut off, a little after it.
-        self._read_timeout = spec.timeout + 30
+        # Lambda ends an invocation at the function's Timeout (and the environment with it); a little slack for
+        # loopback HTTP, so an invocation that returns just in time is not cut off.
+        self._timeout = spec.timeout + TIMEOUT_SLACK_SECONDS
 
     def start(self) -> None:
         self._child.start()
@@ -131,15 +133,26 @@ class FunctionHost:
     def running(self) -> bool:
         return self._child.running
 
+    @property
+    def pid(self) -> int | None:
+        return self._child.pid
+
     def invoke(self, event: Any) -> Invocation:
+        """One invocation. Past the function's Timeout the environment is killed and the invocation fails with
+        Lambda's timeout error (what the Invoke API answers then)."""
         body = json.dumps(event).encode()
-        connection = http.client.HTTPConnection("127.0.0.1", self._port, timeout=self._read_timeout)
+        connection = http.client.HTTPConnection("127.0.0.1", self._port, timeout=self._timeout)
         try:
             connection.request("POST", f"{INVOKE_PATH_PREFIX}{self.spec.logical_id}/invocations", body,
                                {"Content-Type": "application/json"})
             response = connection.getresponse()
             data = response.read()
             failed = response.getheader(ERROR_HEADER) is not None
+        except TimeoutError:
+            self._child.kill()
+            return Invocation(payload={"errorType": "Sandbox.Timedout",
+                                       "errorMessage": f"Task timed out after {self.spec.timeout:.2f} seconds"},
+                              failed=True)
         except (OSError, http.client.HTTPException) as exc:
             raise FunctionUnavailable(f"{self.spec.logical_id} is not reachable: {exc}") from exc
         finally:

@@ -18,6 +18,8 @@ from pathlib import Path
 from local.child_process import ChildProcess, announce_ready, exit_with_parent
 from local.console import Console
 
+S3_MEMORY_BUFFER_BYTES = 64 * 1024
+
 
 class MotoServer:
     """Parent side: start the child, learn its port."""
@@ -45,12 +47,17 @@ def _child_env() -> dict[str, str]:
     env = {k: os.environ[k] for k in keep if k in os.environ}
     env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
     env["PYTHONUNBUFFERED"] = "1"
+    # S3 objects past 64 KiB live in temporary files, not in the server's memory, so a long run stays bounded.
+    env["MOTO_S3_DEFAULT_KEY_BUFFER_SIZE"] = str(S3_MEMORY_BUFFER_BYTES)
     return env
 
 
 def main() -> None:
     from moto.server import ThreadedMotoServer
 
+    from local import moto_patches
+
+    moto_patches.install()  # DynamoDB atomic per request, as in AWS (see local.moto_patches)
     # werkzeug logs every request at INFO; the functions' own logs say what matters.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     exit_with_parent()

@@ -18,7 +18,7 @@ class LocalSettings(BaseSettings):
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     url_allowlist: str = Field(default="", validation_alias="RETOUCH_URL_ALLOWLIST")
     # Longer than AWS's 25 s: no API Gateway 30 s limit locally, and real gpt-image-2 calls take minutes.
-    max_wait_seconds: float = Field(default=120, ge=0, le=600, validation_alias="RETOUCH_MAX_WAIT_SECONDS")
+    max_wait_seconds: float = Field(default=25, ge=0, le=600, validation_alias="RETOUCH_MAX_WAIT_SECONDS")
     poller_concurrency: int = Field(default=4, ge=1, le=32, validation_alias="RETOUCH_LOCAL_POLLER_CONCURRENCY")
     # Per function: how many invocations run at once, each in its own process (Lambda's execution environments).
     max_environments: int = Field(default=8, ge=1, le=64, validation_alias="RETOUCH_LOCAL_MAX_ENVIRONMENTS")

@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import contextlib
 import time
 from collections.abc import Mapping
@@ -38,7 +36,7 @@ from local.pollers import SqsPoller
 from local.routes import RouteTable
 from local.seed import seed_account
 from local.settings import LocalSettings
-from local.template import FunctionSpec, Template, TemplateError
+from local.template import Template, TemplateError
 
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
 STAND_IN_PROVIDER_KEY = "local-stand-in-key"
@@ -52,7 +50,7 @@ class LocalStack:
         api_key: str | None = None,
         provider_delay: float = 1.0,
         openai_api_key: str | None = None,
-        max_wait_seconds: float = 120,
+        max_wait_seconds: float = 25,
         url_allowlist: str = "",
         parameter_overrides: Mapping[str, Any] | None = None,
         quiet: bool = False,
@@ -221,19 +219,10 @@ class LocalStack:
         return {name: value for name, value in derived.items() if name in self.template.parameters}
 
     def _pool(self, function_id: str, resolver: Resolver) -> FunctionPool:
-        spec = self._with_local_timeout(self.template.functions[function_id])
+        spec = self.template.functions[function_id]
         env = self._function_env(function_id, resolver)
         return FunctionPool(spec.short_name, lambda prefix: FunctionHost(spec, env, self.console, prefix),
                             max_environments=self._max_environments)
-
-    def _with_local_timeout(self, spec: FunctionSpec) -> FunctionSpec:
-        """No API Gateway 30 s limit locally: an HTTP function's context may count down from MaxWaitSeconds + 5,
-        so a `Prefer: wait` longer than its AWS Timeout is honoured (the API caps waits by remaining time)."""
-        serves_http = any(route.function_id == spec.logical_id for route in self.template.http_routes)
-        max_wait = float(self.parameters.get("MaxWaitSeconds", 0) or 0)
-        if not serves_http or max_wait + 5 <= spec.timeout:
-            return spec
-        return dataclasses.replace(spec, timeout=int(max_wait) + 5)
 
     def _function_env(self, function_id: str, resolver: Resolver) -> dict[str, str]:
         spec = self.template.functions[function_id]

@@ -14,11 +14,11 @@ from local.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
 
-# Short retry backoff and a generous Prefer-wait so the suite runs in seconds; loopback allowlisted for
+# Short retry backoff and Prefer-wait as in AWS so the suite runs in seconds; loopback allowlisted for
 # the tests' own image and webhook servers.
 STACK_PARAMETERS = {
     "ProviderRetryBaseSeconds": "1",
-    "MaxWaitSeconds": "60",
+    "MaxWaitSeconds": "25",
     "UrlAllowlist": "127.0.0.1,localhost",
     "ProviderTimeoutSeconds": "10",
 }

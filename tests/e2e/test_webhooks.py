@@ -31,7 +31,7 @@ STACK_PARAMETERS = {
     "UrlAllowlist": "127.0.0.1,localhost",
     "WebhookRetrySchedule": SCHEDULE,
     "WebhookTimeoutSeconds": "2",
-    "MaxWaitSeconds": "60",
+    "MaxWaitSeconds": "25",
     "ProviderRetryBaseSeconds": "1",
 }
 TERMINAL = {"succeeded", "failed", "canceled"}

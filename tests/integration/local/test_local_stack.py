@@ -104,6 +104,40 @@ def test_a_bare_result_is_a_200_json_and_a_raising_function_a_500(http):
     assert http.get("/boom").json() == {"message": "Internal Server Error"}
 
 
+def test_an_invocation_past_the_function_timeout_is_ended_with_its_environment(stack, http):
+    # Given a function with a 1 s Timeout whose handler sleeps 3 s
+    pool = stack._functions.pool("ShortFunction")
+    first_pid = pool._idle[-1].pid
+    # When it is invoked through the API
+    started = time.monotonic()
+    response = http.get("/slow")
+    elapsed = time.monotonic() - started
+    # Then the invocation is cut at the Timeout, the caller gets API Gateway's answer to a failed integration,
+    # and the environment that timed out is gone (as Lambda does, the next invocation starts a fresh one)
+    assert (response.status_code, response.json()) == (500, {"message": "Internal Server Error"})
+    assert elapsed < 2.9
+    with pytest.raises(FunctionError) as failure:
+        stack.invoke("ShortFunction", {"rawPath": "/slow"})
+    assert failure.value.payload["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in failure.value.payload["errorMessage"]
+    assert all(host.pid != first_pid for host in pool._all)
+
+
+def test_an_environment_that_died_while_idle_is_never_handed_work(stack, http):
+    # Given a warm environment whose process was killed while it was idle
+    pid = http.post("/echo/a", headers={"Authorization": "Bearer allow-a"}).json()["pid"]
+    os.kill(pid, 9)
+    deadline = time.monotonic() + 5
+    while any(host.pid == pid and host.running for host in stack._functions.pool("EchoFunction")._all):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    # When the function is invoked again
+    response = http.post("/echo/b", headers={"Authorization": "Bearer allow-a"})
+    # Then a live environment answers it
+    assert response.status_code == 201
+    assert response.json()["pid"] != pid
+
+
 def test_invoke_calls_a_function_directly(stack):
     assert stack.invoke("EchoFunction", {"rawPath": "/bare"}) == {"bare": True}
     with pytest.raises(FunctionError) as failure:

@@ -23,6 +23,7 @@ class FakeHost:
         self.active = 0
         self.most_active = 0
         self.crash = False
+        self.dead = False
         self._lock = threading.Lock()
 
     def start(self) -> None: ...
@@ -31,6 +32,11 @@ class FakeHost:
 
     def stop(self) -> None:
         self.stopped = True
+
+    @property
+    def running(self) -> bool:
+        return not self.stopped and not self.dead
+
 
     def invoke(self, event: Any) -> Invocation:
         if self.crash:
@@ -115,6 +121,31 @@ def test_an_environment_that_crashed_is_replaced():
         pool.invoke({})
     assert hosts[0].stopped
     assert pool.invoke({}).payload["host"] == "worker#2"
+
+
+def test_an_idle_environment_that_died_is_never_handed_work():
+    # Given a warm environment whose process died while idle (killed, out of memory)
+    pool, hosts, gate = pool_with(2)
+    gate.set()
+    hosts[0].dead = True
+    # When the next invocation comes
+    answer = pool.invoke({})
+    # Then a new environment runs it and the dead one is cleaned up
+    assert answer.payload["host"] == "worker#2"
+    assert hosts[0].stopped and pool.size == 1
+
+
+def test_an_environment_that_died_during_its_invocation_is_not_reused():
+    # Given an environment that is ended while it runs (the host killed it at the function's Timeout)
+    pool, hosts, gate = pool_with(2)
+    threads, _ = run_in_threads(pool, 1)
+    wait_for(lambda: hosts[0].active == 1)
+    hosts[0].dead = True
+    gate.set()
+    threads[0].join(2)
+    # Then the next invocation goes to a fresh environment
+    assert pool.invoke({}).payload["host"] == "worker#2"
+    assert hosts[0].stopped
 
 
 def test_stop_stops_every_environment_and_wakes_waiting_invocations():

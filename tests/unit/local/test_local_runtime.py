@@ -100,7 +100,7 @@ def test_settings_defaults_for_a_local_run(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     settings = LocalSettings()
     assert (settings.port, settings.api_key, settings.openai_api_key) == (3000, None, None)
-    assert (settings.provider_delay, settings.max_wait_seconds, settings.url_allowlist) == (1.0, 120, "")
+    assert (settings.provider_delay, settings.max_wait_seconds, settings.url_allowlist) == (1.0, 25, "")
 
 
 def test_settings_read_the_documented_variables(monkeypatch):

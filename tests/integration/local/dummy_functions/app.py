@@ -29,6 +29,9 @@ def echo_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if event.get("rawPath") == "/sleep":
         time.sleep(1)
         return {"slept": True}
+    if event.get("rawPath") == "/slow":
+        time.sleep(3)  # past ShortFunction's 1 s Timeout
+        return {"slept": True, "pid": COLD_START_PID}
     summary = {
         "event": {k: v for k, v in event.items() if k != "body"},
         "body_length": len(event.get("body") or ""),
