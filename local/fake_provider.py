@@ -10,7 +10,7 @@ Faults are asked for inside the prompt, so concurrent tests do not interfere:
 
     [fault:500x2]          the first 2 calls with this exact prompt get HTTP 500, later ones succeed
     [fault:429x1]          ... HTTP 429 with `Retry-After: 1`
-    [fault:timeoutx1]      ... hang `hang_seconds` first (then answer normally)
+    [fault:timeoutx1]      ... hang `hang_seconds` first (past the worker's provider timeout), then answer
     [fault:safety]         always HTTP 400, code `moderation_blocked`
     [fault:invalid_image]  always HTTP 400, code `invalid_image_format`
     [fault:500]            always HTTP 500 (any kind without `xN` applies to every call)

@@ -30,10 +30,16 @@ TOKEN_TTL_SECONDS = 600
 # Bounded: a long run must not grow memory with every transaction it ever made.
 MAX_TOKENS = 50_000
 
-_tokens: OrderedDict[str, tuple[str, float]] = OrderedDict()  # token -> (request digest, time recorded)
+_tokens: OrderedDict[str, tuple[str, float]] = OrderedDict()
+_installed = False  # token -> (request digest, time recorded)
 
 
 def install() -> None:
+    """Patch moto's DynamoDB classes (idempotent: a second call changes nothing)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
     from moto.core.responses import ActionResult
     from moto.dynamodb.exceptions import DynamodbException
     from moto.dynamodb.models import DynamoDBBackend

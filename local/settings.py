@@ -17,8 +17,14 @@ class LocalSettings(BaseSettings):
     # Set: the worker calls the real OpenAI API with it; unset: the local stand-in provider answers.
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     url_allowlist: str = Field(default="", validation_alias="RETOUCH_URL_ALLOWLIST")
-    # Longer than AWS's 25 s: no API Gateway 30 s limit locally, and real gpt-image-2 calls take minutes.
+    # As in AWS: the api function's 29 s Timeout (API Gateway's 30 s integration limit) bounds any wait.
     max_wait_seconds: float = Field(default=25, ge=0, le=600, validation_alias="RETOUCH_MAX_WAIT_SECONDS")
     poller_concurrency: int = Field(default=4, ge=1, le=32, validation_alias="RETOUCH_LOCAL_POLLER_CONCURRENCY")
     # Per function: how many invocations run at once, each in its own process (Lambda's execution environments).
     max_environments: int = Field(default=8, ge=1, le=64, validation_alias="RETOUCH_LOCAL_MAX_ENVIRONMENTS")
+    # The worker's provider timeout locally (ProviderTimeoutSeconds; 240 s in AWS): short, so a timeout fault of the
+    # stand-in (which hangs past it) is retried in seconds.
+    provider_timeout_seconds: float = Field(default=10, ge=1, le=840,
+                                            validation_alias="RETOUCH_LOCAL_PROVIDER_TIMEOUT_SECONDS")
+    # Scheduled functions (the sweeper) fire this often locally instead of their template rate; unset keeps it.
+    schedule_seconds: float | None = Field(default=60, gt=0, validation_alias="RETOUCH_LOCAL_SCHEDULE_SECONDS")

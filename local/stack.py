@@ -34,12 +34,15 @@ from local.intrinsics import REGION, Resolver, parameter_values
 from local.moto_server import MotoServer
 from local.pollers import SqsPoller
 from local.routes import RouteTable
+from local.schedules import Schedule, rate_seconds
 from local.seed import seed_account
 from local.settings import LocalSettings
 from local.template import Template, TemplateError
 
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
 STAND_IN_PROVIDER_KEY = "local-stand-in-key"
+# The stand-in's timeout fault hangs this much longer than the worker waits, so the worker's timeout fires.
+TIMEOUT_FAULT_MARGIN_SECONDS = 5
 
 
 class LocalStack:
@@ -62,6 +65,8 @@ class LocalStack:
         use_fake_provider: bool | None = None,
         seed: bool = True,
         strict_init: bool = True,
+        schedule_seconds: float | None = None,
+        provider_timeout_seconds: float = 10,
     ) -> None:
         """Nothing starts until `start()` (or `with`). Nothing here reads the environment: see `from_settings`.
 
@@ -71,6 +76,9 @@ class LocalStack:
         seed: create the local account and key (needs `retouch.admin.bootstrap`); off for test templates.
         strict_init: a handler that fails to import fails the start (else its invocations fail, as in Lambda).
         max_environments: per function, how many invocations run at once (each in its own process).
+        schedule_seconds: set, every Schedule event fires at this interval instead of its own rate.
+        provider_timeout_seconds: the worker's provider timeout (ProviderTimeoutSeconds); the stand-in's timeout
+        fault hangs past it, so timeouts are retried for real.
         """
         self._port = port
         self._requested_api_key = api_key
@@ -86,6 +94,8 @@ class LocalStack:
         self._use_fake_provider = openai_api_key is None if use_fake_provider is None else use_fake_provider
         self._seed = seed
         self._strict_init = strict_init
+        self._schedule_seconds = schedule_seconds
+        self._provider_timeout = float(self._parameter_overrides.get("ProviderTimeoutSeconds", provider_timeout_seconds))
         self.console = Console(quiet=quiet, log_path=log_path)
 
         self.template: Template
@@ -99,6 +109,7 @@ class LocalStack:
         self.startup_seconds = 0.0
         self._functions: Functions | None = None
         self._pollers: list[SqsPoller] = []
+        self._schedules: list[Schedule] = []
         self._exit = contextlib.ExitStack()
 
     @classmethod
@@ -112,6 +123,8 @@ class LocalStack:
             url_allowlist=settings.url_allowlist,
             poller_concurrency=settings.poller_concurrency,
             max_environments=settings.max_environments,
+            schedule_seconds=settings.schedule_seconds,
+            provider_timeout_seconds=settings.provider_timeout_seconds,
             **kwargs,
         )
 
@@ -165,6 +178,7 @@ class LocalStack:
         self._functions.wait_ready(remaining(), strict_init=self._strict_init)
 
         self._start_pollers()
+        self._start_schedules(resolver)
         server.serve(self._gateway())
         exit_stack.callback(server.stop)  # stop accepting requests before anything else stops
         self.base_url = server.base_url
@@ -207,13 +221,15 @@ class LocalStack:
     def _start_provider(self) -> None:
         from local.fake_provider import FakeProvider
 
-        self.provider = FakeProvider(host="127.0.0.1", port=0, delay=self._provider_delay)
+        self.provider = FakeProvider(host="127.0.0.1", port=0, delay=self._provider_delay,
+                                     hang_seconds=self._provider_timeout + TIMEOUT_FAULT_MARGIN_SECONDS)
         self.provider.start()
         self._exit.callback(self.provider.stop)
 
     def _derived_parameters(self) -> dict[str, Any]:
         """Local choices for the template's parameters, where the template has them (test templates may not)."""
-        derived: dict[str, Any] = {"MaxWaitSeconds": self._max_wait_seconds, "UrlAllowlist": self._url_allowlist}
+        derived: dict[str, Any] = {"MaxWaitSeconds": self._max_wait_seconds, "UrlAllowlist": self._url_allowlist,
+                                   "ProviderTimeoutSeconds": self._provider_timeout}
         if self.provider is not None:
             derived["ProviderBaseUrl"] = self.provider.base_url
         return {name: value for name, value in derived.items() if name in self.template.parameters}
@@ -268,12 +284,24 @@ class LocalStack:
             poller.start()
             self._pollers.append(poller)
 
+    def _start_schedules(self, resolver: Resolver) -> None:
+        assert self._functions is not None
+        for spec in self.template.schedules:
+            if not spec.enabled:
+                continue
+            every = self._schedule_seconds or rate_seconds(str(resolver.resolve(spec.schedule)))
+            schedule = Schedule(spec.function_id, f"{spec.function_id}-{spec.event_id}", every,
+                                self._functions.invoke, log=lambda line: self.console.line("schedule", line))
+            schedule.start()
+            self._schedules.append(schedule)
+
     def _signal_pollers(self) -> None:
-        for poller in self._pollers:
-            poller.signal_stop()
+        for waiter in [*self._pollers, *self._schedules]:
+            waiter.signal_stop()
 
     def _join_pollers(self) -> None:
         self._signal_pollers()
-        for poller in self._pollers:
-            poller.join()
+        for waiter in [*self._pollers, *self._schedules]:
+            waiter.join()
         self._pollers.clear()
+        self._schedules.clear()

@@ -106,6 +106,14 @@ class SqsMappingSpec:
 
 
 @dataclass(frozen=True)
+class ScheduleSpec:
+    function_id: str
+    event_id: str
+    schedule: Any  # `rate(...)`, or an intrinsic (e.g. a parameter's Ref) the stack resolves
+    enabled: bool
+
+
+@dataclass(frozen=True)
 class Template:
     path: Path
     body: dict[str, Any]
@@ -242,6 +250,13 @@ class Template:
                 enabled=bool(props.get("Enabled", True)),
             ))
         return mappings
+
+    @cached_property
+    def schedules(self) -> list[ScheduleSpec]:
+        """EventBridge schedules of functions (SAM `Schedule` events)."""
+        return [ScheduleSpec(function_id=function_id, event_id=event_id, schedule=props.get("Schedule"),
+                             enabled=bool(props.get("Enabled", True)))
+                for function_id, event_id, props in self._events("Schedule")]
 
 
 def _function_of_arn(value: Any, authorizer: str) -> str:

@@ -1,4 +1,4 @@
-"""Regenerate events/*.json: real-shaped API Gateway HTTP API (payload 2.0), authorizer and SQS events.
+"""Regenerate events/*.json: real-shaped API Gateway HTTP API (payload 2.0), authorizer, SQS and schedule events.
 
 Run: .venv/bin/python scripts/make_events.py
 """
@@ -151,6 +151,11 @@ def main() -> None:
     dead = dict(sqs_record, eventSourceARN=f"arn:aws:sqs:us-east-1:{ACCOUNT}:retouch-JobsDeadLetterQueue",
                 attributes=dict(sqs_record["attributes"], ApproximateReceiveCount="6"))
     write("sqs_dead_letter.json", {"Records": [dead]})
+    write("scheduled_sweep.json", {
+        "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event",
+        "source": "aws.events", "account": ACCOUNT, "time": "2026-11-30T12:00:00Z", "region": "us-east-1",
+        "resources": [f"arn:aws:events:us-east-1:{ACCOUNT}:rule/retouch-SweeperFunctionSweep"], "detail": {},
+    })
 
 
 if __name__ == "__main__":

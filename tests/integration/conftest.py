@@ -11,6 +11,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from local import moto_patches
+
+# In-process moto too keeps DynamoDB atomic and honours ClientRequestToken, as DynamoDB does (see the module).
+moto_patches.install()
+
 _AWS_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

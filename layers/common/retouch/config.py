@@ -73,10 +73,20 @@ class WorkerSettings(_RetouchSettings):
     max_attempts: int = Field(default=4, ge=1, le=10)
     url_allowlist: str = ""
     url_fetch_timeout_seconds: float = Field(default=20, gt=0)
-    # Leased for as long as the function may run, so a crashed worker's job can be re-claimed after.
-    lease_seconds: int = Field(default=900, gt=0)
+    # A claim lasts this long unless renewed; the heartbeat renews it (and the message) three times per lease,
+    # so a dead worker's job runs again within about one lease.
+    lease_seconds: int = Field(default=120, ge=3, le=900)
     webhooks_queue_url: str = Field(min_length=1)  # job events go here, off the worker's path
     price_markup_percent: MarkupPercent
+
+
+class SweeperSettings(_RetouchSettings):
+    """The sweeper: stranded jobs are queued again, or ended once too old (see retouch.jobs.sweep)."""
+
+    jobs_queue_url: str = Field(min_length=1)
+    webhooks_queue_url: str = Field(min_length=1)
+    sweep_stall_grace_seconds: int = Field(default=300, ge=1, le=86400)
+    sweep_give_up_seconds: int = Field(default=7200, ge=60, le=14 * 86400)
 
 
 class DeadLetterSettings(_RetouchSettings):
@@ -128,6 +138,11 @@ def status_settings() -> StatusSettings:
 @cache
 def worker_settings() -> WorkerSettings:
     return WorkerSettings()
+
+
+@cache
+def sweeper_settings() -> SweeperSettings:
+    return SweeperSettings()
 
 
 @cache

@@ -122,6 +122,14 @@ class AccountBusy(RetouchError):
     default_code = "account_busy"
 
 
+class JobConflict(RetouchError):
+    """The job could not be written because its id is taken (never expected: ids are random); nothing was held."""
+
+    status_code = 409
+    error_type = "invalid_request_error"
+    default_code = "job_conflict"
+
+
 class QueueUnavailable(RetouchError):
     status_code = 503
     error_type = "server_error"

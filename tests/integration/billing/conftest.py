@@ -3,9 +3,7 @@ template.yaml (the core tier's helpers), one stack per test module, unique accou
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -39,24 +37,3 @@ def seed(stack: Stack, *, credit_micros: int, max_in_flight: int = 100, rpm: int
     if credit_micros:
         add_credit(LedgerRepository(stack.table, client("dynamodb")), account_id, credit_micros, "test credit")
     return account_id
-
-
-class SerializedClient:
-    """A boto3 client whose calls run one at a time. Real DynamoDB applies each request atomically; moto does
-    not (a transaction checks, then writes, and rolls back by restoring a copy of the whole table), so the
-    race test serializes requests, never the code between them: the interleavings are those AWS allows."""
-
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-        self._lock = threading.Lock()
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._inner, name)
-        if not callable(attribute) or name in ("get_paginator",):
-            return attribute
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            with self._lock:
-                return attribute(*args, **kwargs)
-
-        return call

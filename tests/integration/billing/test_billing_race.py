@@ -15,7 +15,7 @@ from retouch.data.queue import JobQueue
 from retouch.errors import InsufficientCredits
 from retouch.jobs.submit import SubmitDeps, submit_generation
 from retouch.models.requests import GenerationRequest
-from tests.integration.billing.conftest import SerializedClient, seed
+from tests.integration.billing.conftest import seed
 from tests.integration.core.aws_stack import Stack, client
 from tests.unit.core.builders import generation_payload
 
@@ -26,7 +26,7 @@ def test_fifty_concurrent_submits_against_credit_for_ten_accept_exactly_ten(fres
     # Given an account with credit for exactly 10 medium 1024x1024 jobs, and 50 threads ready to submit
     account_id = seed(fresh, credit_micros=10 * PRICE)
     settings = api_settings()
-    dynamodb = SerializedClient(client("dynamodb"))
+    dynamodb = client("dynamodb")  # moto, atomic per request as DynamoDB is (local.moto_patches)
     jobs = JobRepository(settings.table_name, dynamodb)
     ledger = LedgerRepository(settings.table_name, dynamodb)
     deps = SubmitDeps(jobs=jobs, store=ObjectStore(settings.bucket_name), queue=JobQueue(settings.jobs_queue_url),

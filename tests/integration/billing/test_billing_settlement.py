@@ -225,3 +225,58 @@ def test_a_job_that_could_not_be_enqueued_is_released_in_full(fresh: Stack) -> N
     assert item["status"]["S"] == "failed"
     assert_settled(fresh, account_id, job_id, charged=0)
     assert json.loads(json.dumps(fresh.job_item(job_id)["usage"])) == {"images": 0, "cost_micros": 0}
+
+
+class RetriesEveryTransaction:
+    """A DynamoDB client whose transactions are sent twice with the same parameters, as the SDK retries one whose
+    answer was lost (a reset connection after the commit)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def transact_write_items(self, **kwargs: Any) -> Any:
+        self._inner.transact_write_items(**kwargs)
+        return self._inner.transact_write_items(**kwargs)
+
+
+def test_a_settlement_sent_again_after_it_committed_succeeds_and_charges_once(fresh: Stack) -> None:
+    # Given a worker whose DynamoDB client resends each transaction after it committed
+    account_id = seed(fresh, credit_micros=CREDIT)
+    job_id = submit(fresh, account_id)
+    jobs = JobRepository(fresh.table, client("dynamodb"))
+    resending = JobBilling(ledger=LedgerRepository(fresh.table, RetriesEveryTransaction(client("dynamodb"))),
+                           jobs=jobs, prices=price_table())
+
+    # When the worker runs the job to success
+    outcome = run_job(job_id, _worker_deps(billing=resending))
+
+    # Then the resent settlement was recognised by its client token: the job succeeded (not "finished elsewhere"),
+    # was charged once, and its end was this worker's to report
+    assert outcome == "succeeded"
+    assert_settled(fresh, account_id, job_id, charged=LOW_1024)
+
+
+def test_a_dead_lettered_copy_leaves_a_job_a_live_worker_holds_and_its_hold(fresh: Stack) -> None:
+    # Given a job a live worker holds (lease far ahead), and a dead-lettered copy of its message
+    account_id = seed(fresh, credit_micros=CREDIT)
+    job_id = submit(fresh, account_id)
+    jobs = JobRepository(fresh.table, client("dynamodb"))
+    assert jobs.claim(job_id, token="live", now=1, lease_until=2**40)
+
+    # When the dead-letter function gets the copy
+    response = fresh.invoke(DEAD, sqs_event("sqs_dead_letter.json", job_id))
+
+    # Then the job is still the live worker's, its credit still held, nothing settled
+    assert response == {"batchItemFailures": []}
+    item = fresh.job_item(job_id)
+    assert (item["status"], item["claim_token"]) == ("running", "live")
+    assert settles_of(fresh, account_id, job_id) == []
+    # And the live worker can still finish it and be charged once
+    live = jobs.get(job_id)
+    billing = JobBilling(ledger=ledger(fresh), jobs=jobs, prices=price_table())
+    assert billing.finish(live, token="live", status="succeeded", fields={
+        "outputs": [{"key": "k", "content_type": "image/png", "bytes": 1, "width": 1024, "height": 1024}]})
+    assert_settled(fresh, account_id, job_id, charged=LOW_1024)

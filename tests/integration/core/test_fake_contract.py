@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from retouch.data.jobs import JobRepository
-from retouch.models.records import JobError, JobRecord
+from retouch.models.records import JobError, JobRecord, ProducedOutputs, StoredOutput
 from tests.integration.core.aws_stack import Stack, client
 from tests.unit.core.builders import new_account_id, new_job_id
 from tests.unit.core.fakes import FakeJobRepository
@@ -80,20 +80,22 @@ def test_release_for_retry_and_fail_unfinished(repository: Any, new_job: Callabl
     job = new_job()
     repository.claim(job.job_id, token="a", now=NOW, lease_until=NOW + 10)
 
-    # When it is released for retry, claimed again, then failed as abandoned, then failed again
-    released = repository.release_for_retry(job.job_id, token="a", error=JobError(code="x", message="y"))
+    # When it is released for retry, claimed again, then failed as abandoned (its lease ran out), then again
+    released = repository.release_for_retry(job.job_id, token="a", error=JobError(code="x", message="y"),
+                                            retry_at=NOW + 30)
     queued = repository.get(job.job_id)
     reclaimed = repository.claim(job.job_id, token="b", now=NOW + 1, lease_until=NOW + 10)
-    failed = repository.fail_unfinished(job.job_id, error=JobError(code="processing_failed", message="m"), now=NOW + 2)
-    again = repository.fail_unfinished(job.job_id, error=JobError(code="other", message="m"), now=NOW + 3)
+    failed = repository.fail_unfinished(job.job_id, error=JobError(code="processing_failed", message="m"), now=NOW + 12)
+    again = repository.fail_unfinished(job.job_id, error=JobError(code="other", message="m"), now=NOW + 13)
 
     # Then each step behaves alike in both
     assert released and queued.status == "queued" and queued.error.code == "x" and queued.claim_token is None
+    assert queued.watch_at == NOW + 30
     assert reclaimed is not None and reclaimed.attempts == 2
     assert failed and not again
     ended = repository.get(job.job_id)
     assert (ended.status, ended.error.code, ended.completed_at, ended.claim_token) == (
-        "failed", "processing_failed", NOW + 2, None)
+        "failed", "processing_failed", NOW + 12, None)
 
 
 def test_missing_jobs(repository: Any) -> None:
@@ -105,3 +107,75 @@ def test_missing_jobs(repository: Any) -> None:
     assert repository.claim(job_id, token="a", now=NOW, lease_until=NOW + 1) is None
     assert repository.finish(job_id, token="a", status="failed", fields={}) is False
     assert repository.fail_unfinished(job_id, error=JobError(code="c", message="m"), now=NOW) is False
+
+
+def test_the_heartbeat_renews_only_the_claim_it_holds(repository: Any, new_job: Callable[[], JobRecord]) -> None:
+    # Given a job claimed by "a"
+    job = new_job()
+    repository.claim(job.job_id, token="a", now=NOW, lease_until=NOW + 10)
+
+    # When "a" and then "b" renew the lease
+    by_owner = repository.renew_lease(job.job_id, token="a", lease_until=NOW + 40)
+    by_other = repository.renew_lease(job.job_id, token="b", lease_until=NOW + 99)
+
+    # Then only the owner's renewal counts, and the job is watched until its new lease
+    renewed = repository.get(job.job_id)
+    assert (by_owner, by_other) == (True, False)
+    assert (renewed.lease_until, renewed.watch_at) == (NOW + 40, NOW + 40)
+
+
+def test_produced_outputs_are_checkpointed_under_the_claim_and_dropped_when_the_job_ends(
+        repository: Any, new_job: Callable[[], JobRecord]) -> None:
+    # Given a claimed job
+    job = new_job()
+    repository.claim(job.job_id, token="a", now=NOW, lease_until=NOW + 10)
+    produced = ProducedOutputs(outputs=[StoredOutput(key="k", content_type="image/png", bytes=1, width=2, height=3)],
+                               result={"size": "2x3"}, usage={"total_tokens": 5})
+
+    # When "b" and "a" checkpoint outputs, and "a" then finishes the job
+    by_other = repository.record_produced(job.job_id, token="b", produced=produced)
+    by_owner = repository.record_produced(job.job_id, token="a", produced=produced)
+    checkpointed = repository.get(job.job_id)
+    repository.finish(job.job_id, token="a", status="succeeded", fields={"completed_at": NOW + 1})
+
+    # Then only the owner's checkpoint is kept, and an ended job carries none (nor a watch time)
+    assert (by_other, by_owner) == (False, True)
+    assert checkpointed.produced == produced
+    ended = repository.get(job.job_id)
+    assert ended.produced is None and ended.watch_at is None
+
+
+def test_a_job_with_a_live_lease_cannot_be_failed_as_abandoned(repository: Any,
+                                                                new_job: Callable[[], JobRecord]) -> None:
+    # Given a job leased until NOW + 10
+    job = new_job()
+    repository.claim(job.job_id, token="a", now=NOW, lease_until=NOW + 10)
+
+    # When a dead-lettered copy tries to fail it during the lease, and then after it
+    during = repository.fail_unfinished(job.job_id, error=JobError(code="processing_failed", message="m"), now=NOW + 5)
+    after = repository.fail_unfinished(job.job_id, error=JobError(code="processing_failed", message="m"), now=NOW + 11)
+
+    # Then only the second one ends it
+    assert (during, after) == (False, True)
+    assert repository.get(job.job_id).status == "failed"
+
+
+def test_the_sweep_index_lists_unfinished_jobs_due_and_rewatch_is_conditional(
+        repository: Any, new_job: Callable[[], JobRecord]) -> None:
+    # Given a queued job (watched from its creation), a running one leased to NOW + 100 and an ended one
+    queued = new_job()
+    running = new_job()
+    repository.claim(running.job_id, token="a", now=NOW, lease_until=NOW + 100)
+    ended = new_job()
+    repository.claim(ended.job_id, token="a", now=NOW, lease_until=NOW + 10)
+    repository.finish(ended.job_id, token="a", status="succeeded", fields={})
+
+    # When the jobs due before NOW + 50 are listed
+    due = {job.job_id for job in repository.due_for_sweep(before=NOW + 50, limit=1000)}
+
+    # Then only the queued job is due of these three
+    assert queued.job_id in due and running.job_id not in due and ended.job_id not in due
+    # And moving its watch time on works once for the value read, not for a stale one
+    assert repository.rewatch(queued.job_id, seen_watch_at=NOW, watch_at=NOW + 60) is True
+    assert repository.rewatch(queued.job_id, seen_watch_at=NOW, watch_at=NOW + 70) is False
+    assert repository.get(queued.job_id).watch_at == NOW + 60

@@ -63,8 +63,9 @@ def test_generation_runs_and_its_owner_gets_presigned_urls(stack: Stack, account
     # Then the batch succeeds, the provider was called once, and the outputs are in S3 where they belong
     assert failures(response) == []
     assert len(stack.provider.calls_for(prompt)) == 1
-    keys = [f"outputs/{account_id}/{job_id}/{i}.png" for i in (0, 1)]
-    assert stack.keys_under(f"outputs/{account_id}/{job_id}/") == keys
+    keys = [output["key"] for output in stack.job_item(job_id)["outputs"]]
+    assert [key.rpartition("-")[2] for key in keys] == ["0.png", "1.png"]
+    assert stack.keys_under(f"outputs/{account_id}/{job_id}/") == sorted(keys)
     for key in keys:
         data, content_type = stack.object(key)
         assert content_type == "image/png" and image_size(data) == ("PNG", (1024, 640))
@@ -96,7 +97,8 @@ def test_b64_json_job_returns_the_stored_bytes(stack: Stack, account_id: str) ->
 
     # Then the image bytes are inline, equal to the stored object
     [image] = view["data"]
-    stored, content_type = stack.object(f"outputs/{account_id}/{job_id}/0.webp")
+    [output] = stack.job_item(job_id)["outputs"]
+    stored, content_type = stack.object(output["key"])
     assert content_type == "image/webp" and image.get("url") is None
     assert base64.b64decode(image["b64_json"]) == stored
 
@@ -118,7 +120,7 @@ def test_multipart_edit_reaches_the_provider_with_all_images_and_the_mask(stack:
     assert call.image_field_names == ("image[]", "image[]")
     assert failures(response) == []
     assert stack.job_item(job_id)["status"] == "succeeded"
-    assert stack.keys_under(f"outputs/{account_id}/{job_id}/") == [f"outputs/{account_id}/{job_id}/0.png"]
+    assert stack.keys_under(f"outputs/{account_id}/{job_id}/") == [stack.job_item(job_id)["outputs"][0]["key"]]
 
 
 def test_duplicate_delivery_calls_the_provider_once(stack: Stack, account_id: str) -> None:
@@ -270,13 +272,13 @@ def test_queued_job_status_and_401_without_account(stack: Stack, account_id: str
 
 @pytest.mark.parametrize("state", ["queued", "running"])
 def test_dead_letter_ends_an_unfinished_job(state: str, stack: Stack, account_id: str) -> None:
-    # Given an unfinished job whose message ran out of receives
+    # Given an unfinished job whose message ran out of receives (a running one's worker died: its lease ran out)
     job_id = submit_generation(stack, account_id, prompt=unique("stuck"))
     if state == "running":
         from retouch.data.jobs import JobRepository
         from tests.integration.core.aws_stack import client
 
-        assert JobRepository(stack.table, client("dynamodb")).claim(job_id, token="crashed", now=1, lease_until=2**40)
+        assert JobRepository(stack.table, client("dynamodb")).claim(job_id, token="crashed", now=1, lease_until=2)
 
     # When the dead_letter function gets the recorded dead-letter event for it
     response = stack.invoke("DeadLetterFunction", sqs_event("sqs_dead_letter.json", job_id))

@@ -39,11 +39,14 @@ def test_the_table_has_the_templates_keys_index_billing_and_ttl(created, aws):
     assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"},
                                   {"AttributeName": "sk", "KeyType": "RANGE"}]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    [index] = table["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "gsi1"
-    assert index["KeySchema"] == [{"AttributeName": "gsi1pk", "KeyType": "HASH"},
-                                  {"AttributeName": "gsi1sk", "KeyType": "RANGE"}]
-    assert index["Projection"] == {"ProjectionType": "ALL"}
+    by_account, sweep = table["GlobalSecondaryIndexes"]
+    assert by_account["IndexName"] == "gsi1"
+    assert by_account["KeySchema"] == [{"AttributeName": "gsi1pk", "KeyType": "HASH"},
+                                       {"AttributeName": "gsi1sk", "KeyType": "RANGE"}]
+    assert by_account["Projection"] == {"ProjectionType": "ALL"}
+    assert sweep["IndexName"] == "sweep"
+    assert sweep["KeySchema"] == [{"AttributeName": "sweep_pk", "KeyType": "HASH"},
+                                  {"AttributeName": "watch_at", "KeyType": "RANGE"}]
     ttl = dynamodb.describe_time_to_live(TableName="retouch-local-table")["TimeToLiveDescription"]
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
 
@@ -53,7 +56,7 @@ def test_the_jobs_queue_has_its_timeouts_and_redrives_to_the_dead_letter_queue(c
     jobs = sqs.get_queue_attributes(QueueUrl=created.queues["JobsQueue"], AttributeNames=["All"])["Attributes"]
     dlq = sqs.get_queue_attributes(QueueUrl=created.queues["JobsDeadLetterQueue"], AttributeNames=["All"])["Attributes"]
     assert (jobs["VisibilityTimeout"], jobs["MessageRetentionPeriod"]) == ("5400", "345600")
-    assert json.loads(jobs["RedrivePolicy"]) == {"deadLetterTargetArn": dlq["QueueArn"], "maxReceiveCount": 5}
+    assert json.loads(jobs["RedrivePolicy"]) == {"deadLetterTargetArn": dlq["QueueArn"], "maxReceiveCount": 10}
     assert (dlq["VisibilityTimeout"], dlq["MessageRetentionPeriod"]) == ("180", "1209600")
     assert created.queue_arns["JobsDeadLetterQueue"] == dlq["QueueArn"]
 

@@ -6,7 +6,8 @@ import pytest
 
 from retouch.billing.charges import JobBilling, add_credit, check_can_reserve
 from retouch.billing.prices import price_table
-from retouch.errors import AccountBusy, ConcurrencyLimited, InsufficientCredits, Unauthenticated
+from retouch.data.ledger import JobStateChanged
+from retouch.errors import AccountBusy, ConcurrencyLimited, InsufficientCredits, JobConflict, Unauthenticated
 from retouch.models.records import JobError
 from tests.unit.billing.fakes import FakeJobs, FakeLedger, account, job
 
@@ -135,3 +136,33 @@ def test_credit_is_a_ledger_entry_and_a_correction_cannot_go_below_zero() -> Non
     # Then the credit is recorded with its note and balance after; the correction is refused
     assert (entry.kind, entry.note, entry.balance_after_micros) == ("credit", "top-up", 3_000_000)
     assert ledger.state.balance_micros == 3_000_000
+
+
+class CommittedButLost(FakeLedger):
+    """A reserve that committed on an earlier try: this try finds the job (and its hold) already there."""
+
+    def reserve(self, job_item: dict, entry, *, expected_balance: int) -> None:  # type: ignore[override]
+        super().reserve(job_item, entry, expected_balance=expected_balance)
+        raise JobStateChanged()
+
+
+def test_a_reserve_that_committed_on_an_earlier_try_is_a_success_not_a_second_hold() -> None:
+    # Given a reserve whose transaction had already committed (the job exists)
+    ledger = CommittedButLost(account(1_000_000))
+    record = job()
+
+    # When the job is reserved
+    reserved = billing(ledger, FakeJobs(stored=record)).reserve(record, account(1_000_000))
+
+    # Then the submit goes on with the job as written: one hold, no error
+    assert reserved is record and len(ledger.entries) == 1
+
+
+def test_a_reserve_whose_job_id_is_taken_by_nothing_of_ours_is_a_409_conflict() -> None:
+    # Given a job condition that fails while no such job can be read (an id that is not ours)
+    ledger = CommittedButLost(account(1_000_000))
+
+    # When the job is reserved, then it is a 409 the client may retry, not a 500
+    with pytest.raises(JobConflict) as conflict:
+        billing(ledger, FakeJobs(stored=None)).reserve(job(), account(1_000_000))
+    assert conflict.value.status_code == 409 and conflict.value.code == "job_conflict"

@@ -36,12 +36,15 @@ def urls() -> FakeUrls:
     return FakeUrls()
 
 
+LEASE_SECONDS = 120
+
+
 @pytest.fixture
 def worker_deps(jobs: FakeJobRepository, store: FakeObjectStore, urls: FakeUrls) -> Callable[..., WorkerDeps]:
     """WorkerDeps around a given provider; max_attempts/retry_base/lease overridable per test."""
 
     def build(provider: ScriptedProvider, *, max_attempts: int = 4, retry_base_seconds: float = 10,
-              lease_seconds: int = 900) -> WorkerDeps:
+              lease_seconds: int = LEASE_SECONDS) -> WorkerDeps:
         return WorkerDeps(jobs=jobs, store=store, provider=lambda: provider, fetch_url=urls,  # type: ignore[arg-type]
                           max_attempts=max_attempts, retry_base_seconds=retry_base_seconds,
                           lease_seconds=lease_seconds)

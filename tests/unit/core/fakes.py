@@ -17,13 +17,18 @@ from PIL import Image
 
 from retouch.data.objects import ObjectMissing
 from retouch.errors import QueueUnavailable
-from retouch.models.records import AccountRecord, ApiKeyRecord, JobError, JobRecord
+from retouch.models.records import AccountRecord, ApiKeyRecord, JobError, JobRecord, ProducedOutputs
 from retouch.providers.base import InputImage, ProviderImage, ProviderResult
 
 
 def _plain(value: Any) -> Any:
     """What a DynamoDB round trip leaves of a value: JSON types only."""
     return json.loads(json.dumps(value))
+
+
+def _drop_unfinished_fields(item: dict[str, Any]) -> None:
+    for name in ("claim_token", "lease_until", "watch_at", "produced"):
+        item.pop(name, None)
 
 
 class FakeJobRepository:
@@ -33,7 +38,10 @@ class FakeJobRepository:
     def create(self, record: JobRecord) -> None:
         if record.job_id in self.items:
             raise AssertionError(f"job {record.job_id} created twice")
-        self.items[record.job_id] = _plain(record.model_dump(mode="json", exclude_none=True))
+        item = _plain(record.model_dump(mode="json", exclude_none=True))
+        if not record.is_terminal:
+            item.setdefault("watch_at", record.created_at)
+        self.items[record.job_id] = item
 
     def get(self, job_id: str) -> JobRecord | None:
         item = self.items.get(job_id)
@@ -46,31 +54,70 @@ class FakeJobRepository:
         expired = item["status"] == "running" and item.get("lease_until") is not None and item["lease_until"] < now
         if item["status"] != "queued" and not expired:
             return None
-        item.update(status="running", claim_token=token, lease_until=lease_until)
+        item.update(status="running", claim_token=token, lease_until=lease_until, watch_at=lease_until)
         item.setdefault("started_at", now)
         item["attempts"] = item.get("attempts", 0) + 1
         return self.get(job_id)
 
-    def finish(self, job_id: str, *, token: str, status: str, fields: dict[str, Any]) -> bool:
+    def _claimed(self, job_id: str, token: str) -> dict[str, Any] | None:
         item = self.items.get(job_id)
         if item is None or item["status"] != "running" or item.get("claim_token") != token:
+            return None
+        return item
+
+    def finish(self, job_id: str, *, token: str, status: str, fields: dict[str, Any]) -> bool:
+        item = self._claimed(job_id, token)
+        if item is None:
             return False
         item["status"] = status
         item.update(_plain(fields))
+        _drop_unfinished_fields(item)
+        return True
+
+    def renew_lease(self, job_id: str, *, token: str, lease_until: int) -> bool:
+        item = self._claimed(job_id, token)
+        if item is None:
+            return False
+        item.update(lease_until=lease_until, watch_at=lease_until)
+        return True
+
+    def record_produced(self, job_id: str, *, token: str, produced: ProducedOutputs) -> bool:
+        item = self._claimed(job_id, token)
+        if item is None:
+            return False
+        item["produced"] = _plain(produced.model_dump(mode="json", exclude_none=True))
+        return True
+
+    def release_for_retry(self, job_id: str, *, token: str, error: JobError, retry_at: int) -> bool:
+        item = self._claimed(job_id, token)
+        if item is None:
+            return False
+        item.update(status="queued", error=error.model_dump(), watch_at=retry_at)
         item.pop("claim_token", None)
         item.pop("lease_until", None)
         return True
 
-    def release_for_retry(self, job_id: str, *, token: str, error: JobError) -> bool:
-        return self.finish(job_id, token=token, status="queued", fields={"error": error.model_dump()})
-
     def fail_unfinished(self, job_id: str, *, error: JobError, now: int) -> bool:
         item = self.items.get(job_id)
-        if item is None or item["status"] not in ("queued", "running"):
+        if item is None:
+            return False
+        expired = item["status"] == "running" and item.get("lease_until", 0) < now
+        if item["status"] != "queued" and not expired:
             return False
         item.update(status="failed", error=error.model_dump(), completed_at=now)
-        item.pop("claim_token", None)
-        item.pop("lease_until", None)
+        _drop_unfinished_fields(item)
+        return True
+
+    def due_for_sweep(self, *, before: int, limit: int) -> list[JobRecord]:
+        due = sorted((item for item in self.items.values() if "watch_at" in item and item["watch_at"] < before),
+                     key=lambda item: item["watch_at"])
+        return [JobRecord.model_validate(_plain(item)) for item in due[:limit]]
+
+    def rewatch(self, job_id: str, *, seen_watch_at: int, watch_at: int) -> bool:
+        item = self.items.get(job_id)
+        if item is None or item.get("watch_at") != seen_watch_at:
+            return False
+        item["watch_at"] = watch_at
         return True
 
     # -- test helpers ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -9,14 +10,35 @@ import pytest
 
 from retouch.errors import JobFailure
 from retouch.jobs.abandoned import end_abandoned_message
-from retouch.jobs.process import MAX_BACKOFF_SECONDS, RetryLater, WorkerDeps, backoff_seconds, handle_delivery, run_job
+from retouch.jobs.process import (
+    LEASE_MARGIN_SECONDS,
+    MAX_BACKOFF_SECONDS,
+    RetryLater,
+    WorkerDeps,
+    backoff_seconds,
+    handle_delivery,
+    run_job,
+)
 from retouch.models.common import now_epoch
 from retouch.models.records import JobRecord, StoredInput
 from retouch.providers.base import ProviderImage, ProviderRefused, ProviderResult, ProviderUnavailable
+from tests.unit.core.conftest import LEASE_SECONDS
 from tests.unit.core.builders import image_bytes, image_size, mask_png, new_account_id, new_job_id, png
 from tests.unit.core.fakes import FakeJobQueue, FakeJobRepository, FakeObjectStore, FakeUrls, ScriptedProvider, rendered
 
 Build = Callable[..., WorkerDeps]
+
+
+def claimed(receipt: str) -> tuple[str, int]:
+    """The visibility change a claim makes at once: from the queue's long timeout down to the lease."""
+    return receipt, LEASE_SECONDS + LEASE_MARGIN_SECONDS
+
+
+def output_key(job: JobRecord, index: int, extension: str) -> str:
+    """Output keys carry the claim's token (16 hex digits) before the index."""
+    [key] = [k for k in (o.key for o in job.outputs) if k.endswith(f"-{index}.{extension}")]
+    assert re.fullmatch(rf"outputs/{job.account_id}/{job.job_id}/[0-9a-f]{{16}}-{index}\.{extension}", key), key
+    return key
 
 
 def queued_job(jobs: FakeJobRepository, *, kind: str = "generation", request: dict[str, Any] | None = None,
@@ -46,9 +68,9 @@ def test_generation_success_stores_outputs_and_ends_succeeded(jobs: FakeJobRepos
     # When the worker runs it
     outcome = run_job(job.job_id, worker_deps(provider))
 
-    # Then the outputs are at outputs/{account}/{job}/{i}.jpg with the right type and size
+    # Then the outputs are at outputs/{account}/{job}/{token}-{i}.jpg with the right type and size
     assert outcome == "succeeded"
-    keys = [f"outputs/{job.account_id}/{job.job_id}/{i}.jpg" for i in (0, 1)]
+    keys = [output_key(jobs.get(job.job_id), i, "jpg") for i in (0, 1)]
     assert sorted(store.objects) == keys
     for key in keys:
         assert store.objects[key].content_type == "image/jpeg"
@@ -161,7 +183,7 @@ def test_an_unreadable_image_from_the_provider_is_retried_not_a_crash(
     # Then the second attempt succeeds and nothing unreadable was stored
     assert run_job(job.job_id, deps) == "succeeded"
     assert [k for k in store.objects if k.startswith(f"outputs/{job.account_id}/{job.job_id}/")] == [
-        f"outputs/{job.account_id}/{job.job_id}/0.png"]
+        output_key(jobs.get(job.job_id), 0, "png")]
 
 
 def test_running_job_with_expired_lease_is_reclaimed(jobs: FakeJobRepository, worker_deps: Build) -> None:
@@ -202,12 +224,12 @@ def test_refusal_ends_failed_with_the_provider_code_without_retry(jobs: FakeJobR
     # When the worker handles the delivery
     outcome = handle_delivery(job.job_id, "receipt-1", worker_deps(provider), queue.delay_redelivery)
 
-    # Then the job failed with the provider's code, no redelivery, no outputs
+    # Then the job failed with the provider's code, no redelivery (only the claim's hold), no outputs
     failed = jobs.get(job.job_id)
     assert outcome == "failed"
     assert failed.status == "failed" and failed.error.code == "moderation_blocked"
     assert failed.completed_at is not None and failed.outputs == []
-    assert queue.redeliveries == [] and store.objects == {}
+    assert queue.redeliveries == [claimed("receipt-1")] and store.objects == {}
     assert len(provider.calls) == 1
 
 
@@ -227,7 +249,7 @@ def test_unavailable_goes_back_to_queued_and_delays_the_message(jobs: FakeJobRep
     assert again.error is not None and again.error.code == "provider_error"
     assert again.claim_token is None
     # and the message's next delivery is pushed out by the backoff (10 s +-20 %)
-    assert queue.redeliveries == [("receipt-7", retry.value.delay_seconds)]
+    assert queue.redeliveries == [claimed("receipt-7"), ("receipt-7", retry.value.delay_seconds)]
     assert 8 <= retry.value.delay_seconds <= 12
 
 
@@ -242,7 +264,7 @@ def test_retry_after_longer_than_the_backoff_wins(jobs: FakeJobRepository, queue
         handle_delivery(job.job_id, "r", worker_deps(provider, retry_base_seconds=1), queue.delay_redelivery)
 
     # Then the message waits at least what the provider asked
-    assert queue.redeliveries == [("r", 120)]
+    assert queue.redeliveries == [claimed("r"), ("r", 120)]
 
 
 def test_retried_job_succeeds_on_the_next_delivery(jobs: FakeJobRepository, queue: FakeJobQueue,
@@ -275,7 +297,7 @@ def test_last_attempt_ends_failed_provider_unavailable(jobs: FakeJobRepository, 
     assert outcome == "failed"
     assert failed.status == "failed" and failed.attempts == 3 and failed.error.code == "provider_unavailable"
     assert "3 attempts" in failed.error.message
-    assert queue.redeliveries == []
+    assert queue.redeliveries == [claimed("r")]
 
 
 def test_empty_provider_result_is_retried(jobs: FakeJobRepository, queue: FakeJobQueue, worker_deps: Build) -> None:
@@ -383,7 +405,7 @@ def test_worker_that_lost_its_claim_changes_nothing(outcome: Any, change: dict[s
     item = jobs.items[job.job_id]
     for key, value in change.items():
         assert item[key] == value
-    assert item["outputs"] == [] and queue.redeliveries == []
+    assert item["outputs"] == [] and queue.redeliveries == [claimed("r")]
 
 
 # -- Backoff -----------------------------------------------------------------------------------------------
@@ -423,10 +445,10 @@ def test_backoff_keeps_its_own_delay_when_longer_than_retry_after() -> None:
 
 @pytest.mark.parametrize("status", ["queued", "running"])
 def test_dead_lettered_unfinished_job_ends_failed(status: str, jobs: FakeJobRepository) -> None:
-    # Given an unfinished job whose message ran out of receives
+    # Given an unfinished job whose message ran out of receives (a running one's worker died: its lease ran out)
     job = queued_job(jobs)
     if status == "running":
-        jobs.set(job.job_id, status="running", claim_token="t", lease_until=now_epoch() + 900)
+        jobs.set(job.job_id, status="running", claim_token="t", lease_until=now_epoch() - 1)
 
     # When the dead-letter handler sees its message
     ended = end_abandoned_message(f'{{"job_id": "{job.job_id}"}}', jobs)  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from retouch.catalog import GPT_IMAGE_2
-from retouch.errors import RetouchError
+from retouch.errors import AccountBusy, RetouchError
 from retouch.jobs.submit import SubmitDeps, submit_edit, submit_generation
 from retouch.models.records import JobRecord
 from retouch.web.request_parsing import parse_edit, parse_generation
@@ -495,9 +495,47 @@ def test_enqueue_failure_ends_the_job_and_deletes_inputs(jobs: FakeJobRepository
     assert item["account_id"] == account_id
 
 
-def test_job_write_failure_deletes_stored_inputs(store: FakeObjectStore, queue: FakeJobQueue,
-                                                 account_id: str) -> None:
-    # Given a job table that fails on write
+def test_when_the_job_can_be_neither_queued_nor_ended_it_is_left_whole_for_the_sweeper(
+        store: FakeObjectStore, account_id: str) -> None:
+    # Given a queue that refuses messages, and a table that then fails every write (the release too)
+    class FailsAfterCreate(FakeJobRepository):
+        def fail_unfinished(self, job_id: str, **kwargs: object) -> bool:
+            raise ConnectionError("DynamoDB unreachable")
+
+    jobs = FailsAfterCreate()
+    deps = SubmitDeps(jobs=jobs, store=store, queue=FakeJobQueue(unavailable=True))  # type: ignore[arg-type]
+    event = multipart_event([("prompt", "p"), file_part("image", png())], account_id=account_id)
+
+    # When an edit is submitted
+    accepted = submit(event, deps, account_id)
+
+    # Then the job exists queued with its inputs (the sweeper queues it), and the client is given the job
+    [item] = jobs.items.values()
+    assert item["status"] == "queued" and len(store.objects) == 1
+    assert accepted.job_id == item["job_id"] and accepted.status == "queued"
+
+
+def test_a_refused_job_write_deletes_stored_inputs(store: FakeObjectStore, queue: FakeJobQueue,
+                                                   account_id: str) -> None:
+    # Given a job table that refuses the write (a domain refusal guarantees nothing was written)
+    class BusyJobs(FakeJobRepository):
+        def create(self, record: JobRecord) -> None:
+            raise AccountBusy("busy")
+
+    deps = SubmitDeps(jobs=BusyJobs(), store=store, queue=queue)  # type: ignore[arg-type]
+    event = multipart_event([("prompt", "p"), file_part("image", png())], account_id=account_id)
+
+    # When an edit is submitted
+    with pytest.raises(AccountBusy):
+        submit(event, deps, account_id)
+
+    # Then the uploaded input is deleted and nothing is queued
+    assert store.objects == {} and queue.sent == []
+
+
+def test_a_job_write_that_may_have_committed_keeps_the_inputs(store: FakeObjectStore, queue: FakeJobQueue,
+                                                              account_id: str) -> None:
+    # Given a job table that fails in an unknown way (unreachable after the SDK's retries: it may have committed)
     class BrokenJobs(FakeJobRepository):
         def create(self, record: JobRecord) -> None:
             raise RuntimeError("table unavailable")
@@ -509,8 +547,8 @@ def test_job_write_failure_deletes_stored_inputs(store: FakeObjectStore, queue: 
     with pytest.raises(RuntimeError):
         submit(event, deps, account_id)
 
-    # Then the uploaded input is deleted and nothing is queued
-    assert store.objects == {} and queue.sent == []
+    # Then nothing is queued, and the input stays for the job that may exist (the sweeper queues it if it does)
+    assert len(store.objects) == 1 and queue.sent == []
 
 
 def test_response_format_is_kept_on_the_job_but_metadata_is_not_in_request(submit_deps: SubmitDeps,

@@ -24,7 +24,7 @@ from retouch.billing.money import format_usd
 from retouch.billing.prices import PriceTable
 from retouch.data.jobs import JobRepository, job_item
 from retouch.data.ledger import AccountChanged, JobStateChanged, LedgerRepository
-from retouch.errors import AccountBusy, ConcurrencyLimited, InsufficientCredits, Unauthenticated
+from retouch.errors import AccountBusy, ConcurrencyLimited, InsufficientCredits, JobConflict, Unauthenticated
 from retouch.models.records import AccountRecord, JobError, JobRecord, LedgerEntry
 
 logger = Logger(child=True)
@@ -111,6 +111,13 @@ class JobBilling:
                 snapshot = changed.current or self.ledger.get_account(record.account_id)
                 _backoff(attempt, self.sleep)
                 continue
+            except JobStateChanged as conflict:
+                # The job (or its hold) exists already: this very transaction committed on a try whose answer was
+                # lost. Anything else is a job id that is not ours, which the caller must not touch.
+                if self.jobs.get(record.job_id) is None:
+                    raise JobConflict(f"Job {record.job_id} could not be created; retry the request.") from conflict
+                logger.info("credit reserved (an earlier try committed)", extra={"job_id": record.job_id})
+                return record
             logger.info("credit reserved", extra={"job_id": record.job_id, "account_id": record.account_id,
                                                   "reserved_micros": price})
             return record

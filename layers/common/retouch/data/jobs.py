@@ -1,4 +1,8 @@
-"""Job items in DynamoDB. Every state change is a conditional write, so duplicates and races are harmless."""
+"""Job items in DynamoDB. Every state change is a conditional write, so duplicates and races are harmless.
+
+Unfinished jobs are also on the sparse `sweep` index (sweep_pk = UNFINISHED, sorted by `watch_at`), so the
+sweeper finds stranded jobs with one query, never a scan; a job leaves the index when it ends.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,17 @@ from botocore.exceptions import ClientError
 
 from retouch.data.clients import aws_client
 from retouch.data.items import is_condition_failure, record_attributes, to_item, to_value
-from retouch.models.records import JobError, JobRecord
+from retouch.models.records import JobError, JobRecord, ProducedOutputs
+
+
+SWEEP_INDEX = "sweep"
+UNFINISHED = "UNFINISHED"
+# A job that ends leaves the sweep index and drops what only a running job needs.
+_ENDED_REMOVE = " REMOVE claim_token, lease_until, sweep_pk, watch_at, produced"
 
 
 def job_key(job_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"JOB#{job_id}"}, "sk": {"S": "JOB"}}
-
 
 
 def job_item(record: JobRecord) -> dict[str, Any]:
@@ -25,6 +34,8 @@ def job_item(record: JobRecord) -> dict[str, Any]:
         gsi1pk=f"ACCOUNT#{record.account_id}",
         gsi1sk=f"JOB#{record.created_at:012d}#{record.job_id}",
     )
+    if not record.is_terminal:
+        data.update(sweep_pk=UNFINISHED, watch_at=record.watch_at or record.created_at)
     return to_item(data)
 
 
@@ -56,7 +67,7 @@ class JobRepository:
                 TableName=self._table,
                 Key=job_key(job_id),
                 UpdateExpression=(
-                    "SET #status = :running, claim_token = :token, lease_until = :lease, "
+                    "SET #status = :running, claim_token = :token, lease_until = :lease, watch_at = :lease, "
                     "started_at = if_not_exists(started_at, :now), attempts = if_not_exists(attempts, :zero) + :one"
                 ),
                 ConditionExpression="#status = :queued OR (#status = :running AND lease_until < :now)",
@@ -78,45 +89,67 @@ class JobRepository:
             raise
         return job_record(response["Attributes"])
 
-    def finish_update(self, job_id: str, *, token: str, status: str, fields: dict[str, Any]) -> dict[str, Any]:
-        """The conditional update that ends a claimed job; returned bare so billing can put it in a transaction."""
+    def _claimed_update(self, job_id: str, *, token: str, set_fields: dict[str, Any], remove: str = "",
+                        ) -> dict[str, Any]:
+        """An update of a job `running` under `token` (the claim): SET `set_fields`, then `remove`."""
         names = {"#status": "status"}
-        values: dict[str, Any] = {":status": to_value(status), ":running": {"S": "running"}, ":token": {"S": token}}
-        assignments = ["#status = :status"]
-        for index, (name, value) in enumerate(fields.items()):
+        values: dict[str, Any] = {":running": {"S": "running"}, ":token": {"S": token}}
+        assignments = []
+        for index, (name, value) in enumerate(set_fields.items()):
             names[f"#f{index}"] = name
             values[f":v{index}"] = to_value(value)
             assignments.append(f"#f{index} = :v{index}")
         return {
             "TableName": self._table,
             "Key": job_key(job_id),
-            "UpdateExpression": "SET " + ", ".join(assignments) + " REMOVE claim_token, lease_until",
+            "UpdateExpression": "SET " + ", ".join(assignments) + remove,
             "ConditionExpression": "#status = :running AND claim_token = :token",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
 
-    def finish(self, job_id: str, *, token: str, status: str, fields: dict[str, Any]) -> bool:
-        """running (claimed by `token`) -> `status`. False when another worker owns or ended the job."""
+    def _conditional(self, update: dict[str, Any]) -> bool:
         try:
-            self._client.update_item(**self.finish_update(job_id, token=token, status=status, fields=fields))
+            self._client.update_item(**update)
         except ClientError as exc:
             if is_condition_failure(exc):
                 return False
             raise
         return True
 
-    def release_for_retry(self, job_id: str, *, token: str, error: JobError) -> bool:
-        """running -> queued after a transient failure; the queue redelivers it after the backoff."""
-        return self.finish(job_id, token=token, status="queued", fields={"error": error.model_dump()})
+    def finish_update(self, job_id: str, *, token: str, status: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """The conditional update that ends a claimed job; returned bare so billing can put it in a transaction."""
+        return self._claimed_update(job_id, token=token, set_fields={"status": status, **fields},
+                                    remove=_ENDED_REMOVE)
+
+    def finish(self, job_id: str, *, token: str, status: str, fields: dict[str, Any]) -> bool:
+        """running (claimed by `token`) -> `status`. False when another worker owns or ended the job."""
+        return self._conditional(self.finish_update(job_id, token=token, status=status, fields=fields))
+
+    def renew_lease(self, job_id: str, *, token: str, lease_until: int) -> bool:
+        """The worker's heartbeat: still running under `token`, now leased until `lease_until`."""
+        return self._conditional(self._claimed_update(
+            job_id, token=token, set_fields={"lease_until": lease_until, "watch_at": lease_until}))
+
+    def record_produced(self, job_id: str, *, token: str, produced: ProducedOutputs) -> bool:
+        """Checkpoint the stored outputs on the claimed job, so a re-run after a crash does not call the provider."""
+        return self._conditional(self._claimed_update(
+            job_id, token=token, set_fields={"produced": produced.model_dump(mode="json")}))
+
+    def release_for_retry(self, job_id: str, *, token: str, error: JobError, retry_at: int) -> bool:
+        """running -> queued after a transient failure; the queue redelivers it at `retry_at` (the backoff)."""
+        return self._conditional(self._claimed_update(
+            job_id, token=token, set_fields={"status": "queued", "error": error.model_dump(), "watch_at": retry_at},
+            remove=" REMOVE claim_token, lease_until"))
 
     def fail_unfinished_update(self, job_id: str, *, error: JobError, now: int) -> dict[str, Any]:
         """The conditional update behind `fail_unfinished`; returned bare so billing can put it in a transaction."""
         return {
             "TableName": self._table,
             "Key": job_key(job_id),
-            "UpdateExpression": "SET #status = :failed, #error = :error, completed_at = :now REMOVE claim_token, lease_until",
-            "ConditionExpression": "#status IN (:queued, :running)",
+            "UpdateExpression": "SET #status = :failed, #error = :error, completed_at = :now" + _ENDED_REMOVE,
+            # A running job is failed only once its worker's lease ran out: never under a live worker.
+            "ConditionExpression": "#status = :queued OR (#status = :running AND lease_until < :now)",
             "ExpressionAttributeNames": {"#status": "status", "#error": "error"},
             "ExpressionAttributeValues": {
                 ":failed": {"S": "failed"},
@@ -128,11 +161,27 @@ class JobRepository:
         }
 
     def fail_unfinished(self, job_id: str, *, error: JobError, now: int) -> bool:
-        """queued|running -> failed regardless of owner: for jobs whose messages are gone (DLQ, send failure)."""
-        try:
-            self._client.update_item(**self.fail_unfinished_update(job_id, error=error, now=now))
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        """queued (or running with an expired lease) -> failed: for jobs whose messages are gone (DLQ, send
+        failure, the sweeper). False when the job ended, or a live worker holds it."""
+        return self._conditional(self.fail_unfinished_update(job_id, error=error, now=now))
+
+    # ---- the sweeper ------------------------------------------------------------------------------------
+
+    def due_for_sweep(self, *, before: int, limit: int) -> list[JobRecord]:
+        """Unfinished jobs whose `watch_at` is before `before`, oldest first (one query of the sparse index)."""
+        response = self._client.query(
+            TableName=self._table, IndexName=SWEEP_INDEX, Limit=limit,
+            KeyConditionExpression="sweep_pk = :unfinished AND watch_at < :before",
+            ExpressionAttributeValues={":unfinished": {"S": UNFINISHED}, ":before": {"N": str(before)}},
+        )
+        return [job_record(item) for item in response.get("Items", [])]
+
+    def rewatch(self, job_id: str, *, seen_watch_at: int, watch_at: int) -> bool:
+        """Move an unfinished job's `watch_at` on, only if nothing changed it since the sweeper read it."""
+        return self._conditional({
+            "TableName": self._table,
+            "Key": job_key(job_id),
+            "UpdateExpression": "SET watch_at = :new",
+            "ConditionExpression": "attribute_exists(sweep_pk) AND watch_at = :seen",
+            "ExpressionAttributeValues": {":new": {"N": str(watch_at)}, ":seen": {"N": str(seen_watch_at)}},
+        })

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -201,7 +202,9 @@ class LedgerRepository:
 
     def _transact(self, items: list[dict[str, Any]], *, job_index: int | None, account_index: int) -> None:
         try:
-            self._client.transact_write_items(TransactItems=items)
+            # The token makes the SDK's own retries idempotent: a retry of a transaction that committed but whose
+            # answer was lost succeeds without writing again (DynamoDB keeps tokens 10 minutes).
+            self._client.transact_write_items(TransactItems=items, ClientRequestToken=uuid.uuid4().hex)
         except ClientError as exc:
             if _code(exc) != "TransactionCanceledException":
                 raise

@@ -2,6 +2,10 @@
 
 At-least-once safe: the claim is a conditional write, so a duplicate delivery of a job that is running
 or ended does nothing; finishing is conditional on still owning the claim, so a job ends exactly once.
+The claim is a short lease renewed by a heartbeat (with the message's visibility), so a dead worker's job
+runs again within a lease. Stored outputs are checkpointed on the job before it ends, so a re-run after a
+crash finishes without calling the provider again. Failures nobody classified are retried a bounded number
+of times, then end the job `failed`.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.errors import InvalidImage, JobFailure
 from retouch.images.inspect import InvalidImage as UnreadableOutput, inspect_image
+from retouch.jobs.heartbeat import Heartbeat
 from retouch.jobs.inputs import CheckedImage, check_image, check_mask
 from retouch.models.common import now_epoch
-from retouch.models.records import JobError, JobRecord, StoredInput, StoredOutput
+from retouch.models.records import JobError, JobRecord, ProducedOutputs, StoredInput, StoredOutput
 from retouch.providers.base import ImageProvider, InputImage, ProviderRefused, ProviderResult, ProviderUnavailable
 
 if TYPE_CHECKING:
@@ -54,6 +59,12 @@ class WorkerDeps:
     announce: Callable[..., None] = lambda *_args: None
     # Settles the job's hold in the same transaction as its terminal transition (None: jobs are not billed).
     billing: JobBilling | None = None
+    # How often a running job's lease and message are renewed; by default three beats per lease.
+    heartbeat_every: float | None = None
+
+    @property
+    def heartbeat_seconds(self) -> float:
+        return self.heartbeat_every or self.lease_seconds / 3
 
 
 def backoff_seconds(attempt: int, base: float, retry_after: float | None = None) -> int:
@@ -101,14 +112,16 @@ def _call_provider(job: JobRecord, deps: WorkerDeps) -> ProviderResult:
     return provider.generate(options=options)
 
 
-def _store_outputs(job: JobRecord, result: ProviderResult, deps: WorkerDeps) -> list[StoredOutput]:
+def _store_outputs(job: JobRecord, token: str, result: ProviderResult, deps: WorkerDeps) -> list[StoredOutput]:
+    """Keys carry the claim's token: a worker that lost its claim can delete what it wrote without touching the
+    outputs of the worker that took over."""
     outputs = []
     for index, image in enumerate(result.images):
         try:
             info = inspect_image(image.data)
         except UnreadableOutput as exc:  # a truncated or garbled answer: transient, like any bad response
             raise ProviderUnavailable("provider_bad_response", f"image {index} is unreadable: {exc}") from exc
-        key = f"outputs/{job.account_id}/{job.job_id}/{index}.{'jpg' if info.format == 'jpeg' else info.format}"
+        key = f"outputs/{job.account_id}/{job.job_id}/{token}-{index}.{'jpg' if info.format == 'jpeg' else info.format}"
         deps.store.put(key, image.data, info.content_type)
         outputs.append(StoredOutput(key=key, content_type=info.content_type, bytes=len(image.data),
                                     width=info.width, height=info.height))
@@ -121,76 +134,149 @@ def _resolved(result: ProviderResult, outputs: list[StoredOutput]) -> dict[str, 
     return {k: v for k, v in resolved.items() if v}
 
 
+def _produce(job: JobRecord, token: str, deps: WorkerDeps) -> ProducedOutputs | None:
+    """Call the provider, store its images and checkpoint them on the job; None when the claim was lost meanwhile
+    (then what this worker stored is deleted: the job is another worker's now)."""
+    result = _call_provider(job, deps)
+    if not result.images:
+        raise ProviderUnavailable("provider_bad_response", "The provider returned no images.")
+    outputs = _store_outputs(job, token, result, deps)
+    produced = ProducedOutputs(outputs=outputs, result=_resolved(result, outputs), usage=result.usage or None)
+    if deps.jobs.record_produced(job.job_id, token=token, produced=produced):
+        return produced
+    deps.store.delete([output.key for output in outputs])
+    return None
+
+
 def _end(job: JobRecord, token: str, status: str, fields: dict[str, Any], deps: WorkerDeps) -> bool:
     """The claimed job's terminal transition; with billing, its charge/release is in the same transaction."""
     if deps.billing is None:
-        return deps.jobs.finish(job.job_id, token=token, status=status, fields=fields)
-    return deps.billing.finish(job, token=token, status=status, fields=fields)
+        ended = deps.jobs.finish(job.job_id, token=token, status=status, fields=fields)
+    else:
+        ended = deps.billing.finish(job, token=token, status=status, fields=fields)
+    if ended:
+        deps.announce(job, f"job.{status}")
+    return ended
 
 
 def _fail(job: JobRecord, token: str, code: str, message: str, deps: WorkerDeps) -> str:
     ended = _end(job, token, "failed", {"error": {"code": code, "message": message}, "completed_at": now_epoch()},
                  deps)
     logger.warning("job failed", extra={"job_id": job.job_id, "code": code, "ended": ended})
-    if ended:
-        deps.announce(job, "job.failed")
     return "failed" if ended else "lost_claim"
 
 
-def run_job(job_id: str, deps: WorkerDeps) -> str:
-    """Run one delivery of `job_id`; returns what happened (for logs and tests)."""
-    now = now_epoch()
-    token = secrets.token_hex(8)
-    job = deps.jobs.claim(job_id, token=token, now=now, lease_until=now + deps.lease_seconds)
-    if job is None:
-        existing = deps.jobs.get(job_id)
-        state = existing.status if existing else "missing"
-        logger.info("delivery skipped", extra={"job_id": job_id, "status": state})
-        if existing is not None and existing.is_terminal:
-            deps.announce(existing)  # its event, if a crash after the finish kept it from being queued
-        if existing is not None and existing.status == "running" and existing.lease_until:
-            # Another worker holds it. Keep this message until the lease ends: if that worker dies, this
-            # may be the job's only message, and it re-claims the job then.
-            raise RetryLater(max(1, existing.lease_until - now + LEASE_MARGIN_SECONDS))
-        return f"skipped_{state}"
-    log = {"job_id": job_id, "attempt": job.attempts, "kind": job.kind}
-    logger.info("job claimed", extra=log)
-    deps.announce(job, "job.started")
+def _retry(job: JobRecord, token: str, error: JobError, delay: int, deps: WorkerDeps) -> str:
+    """Back to `queued`; the message comes back after `delay` (raises RetryLater), unless the claim was lost."""
+    if not deps.jobs.release_for_retry(job.job_id, token=token, error=error, retry_at=now_epoch() + delay):
+        return "lost_claim"
+    logger.warning("job released for a retry", extra={"job_id": job.job_id, "attempt": job.attempts,
+                                                      "code": error.code, "delay_seconds": delay})
+    raise RetryLater(delay)
+
+
+def _run_claimed(job: JobRecord, token: str, deps: WorkerDeps) -> str:
     try:
-        result = _call_provider(job, deps)
-        if not result.images:
-            raise ProviderUnavailable("provider_bad_response", "The provider returned no images.")
-        outputs = _store_outputs(job, result, deps)
-    except JobFailure as exc:
-        return _fail(job, token, exc.code, exc.message, deps)
-    except ProviderRefused as exc:
+        produced = job.produced or _produce(job, token, deps)
+    except (JobFailure, ProviderRefused) as exc:
         return _fail(job, token, exc.code, exc.message, deps)
     except ProviderUnavailable as exc:
         if job.attempts >= deps.max_attempts:
             return _fail(job, token, "provider_unavailable",
                          f"The image provider did not succeed after {job.attempts} attempts: {exc.message}", deps)
         delay = backoff_seconds(job.attempts, deps.retry_base_seconds, exc.retry_after)
-        if deps.jobs.release_for_retry(job_id, token=token, error=JobError(code=exc.code, message=exc.message)):
-            logger.warning("provider unavailable; retrying", extra={**log, "code": exc.code, "delay_seconds": delay})
-            raise RetryLater(delay) from exc
+        return _retry(job, token, JobError(code=exc.code, message=exc.message), delay, deps)
+    if produced is None:
         return "lost_claim"
     ended = _end(job, token, "succeeded", {
-        "outputs": [o.model_dump() for o in outputs],
-        "usage": result.usage or None,
-        "result": _resolved(result, outputs),
+        "outputs": [o.model_dump() for o in produced.outputs],
+        "usage": produced.usage,
+        "result": produced.result,
         "completed_at": now_epoch(),
         "error": None,
     }, deps)
-    logger.info("job succeeded" if ended else "job finished elsewhere", extra={**log, "images": len(outputs)})
-    if ended:
-        deps.announce(job, "job.succeeded")
+    logger.info("job succeeded" if ended else "job finished elsewhere",
+                extra={"job_id": job.job_id, "images": len(produced.outputs)})
     return "succeeded" if ended else "lost_claim"
 
 
+def _after_unexpected(job: JobRecord, token: str, exc: Exception, deps: WorkerDeps) -> str:
+    """An unclassified failure (S3, DynamoDB, a bug): retried like a provider outage, a bounded number of times,
+    then the job ends `failed` with `processing_failed` (never a message that waits hours in the queue)."""
+    logger.exception("job attempt failed unexpectedly", extra={"job_id": job.job_id, "attempt": job.attempts})
+    if job.attempts >= deps.max_attempts:
+        return _fail(job, token, "processing_failed",
+                     f"The job could not be processed after {job.attempts} attempts; it was not charged.", deps)
+    error = JobError(code="processing_error", message=f"{type(exc).__name__} while processing; retrying.")
+    return _retry(job, token, error, backoff_seconds(job.attempts, deps.retry_base_seconds), deps)
+
+
+def _renew(job: JobRecord, token: str, deps: WorkerDeps, keep_message: Callable[[int], None]) -> bool:
+    if not deps.jobs.renew_lease(job.job_id, token=token, lease_until=now_epoch() + deps.lease_seconds):
+        return False
+    keep_message(deps.lease_seconds + LEASE_MARGIN_SECONDS)
+    return True
+
+
+def _skip(job_id: str, now: int, deps: WorkerDeps) -> str:
+    existing = deps.jobs.get(job_id)
+    state = existing.status if existing else "missing"
+    logger.info("delivery skipped", extra={"job_id": job_id, "status": state})
+    if existing is not None and existing.is_terminal:
+        deps.announce(existing)  # its event, if a crash after the finish kept it from being queued
+    if existing is not None and existing.status == "running" and existing.lease_until:
+        # Another worker holds it. Keep this message until the lease ends: if that worker dies, this
+        # may be the job's only message, and it re-claims the job then.
+        raise RetryLater(max(1, existing.lease_until - now + LEASE_MARGIN_SECONDS))
+    return f"skipped_{state}"
+
+
+def _keep_nothing(_seconds: int) -> None:
+    pass
+
+
+def run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None] = _keep_nothing) -> str:
+    """Run one delivery of `job_id`; returns what happened (for logs and tests). `keep_message(seconds)` keeps the
+    delivering message invisible that much longer (the heartbeat calls it with each lease renewal)."""
+    now = now_epoch()
+    token = secrets.token_hex(8)
+    job = deps.jobs.claim(job_id, token=token, now=now, lease_until=now + deps.lease_seconds)
+    if job is None:
+        return _skip(job_id, now, deps)
+    logger.info("job claimed", extra={"job_id": job_id, "attempt": job.attempts, "kind": job.kind,
+                                      "resumed": job.produced is not None})
+    try:  # from the queue's long visibility timeout down to the lease: a dead worker's job comes back in minutes
+        keep_message(deps.lease_seconds + LEASE_MARGIN_SECONDS)
+    except Exception:  # noqa: BLE001 - the job can run; if this worker dies, the sweeper finds it instead
+        logger.exception("could not shorten the message's visibility", extra={"job_id": job_id})
+    deps.announce(job, "job.started")
+    with Heartbeat(lambda: _renew(job, token, deps, keep_message), deps.heartbeat_seconds, name=f"heartbeat-{job_id}"):
+        try:
+            outcome = _run_claimed(job, token, deps)
+        except RetryLater:
+            raise
+        except Exception as exc:  # noqa: BLE001 - anything unclassified is retried a bounded number of times
+            outcome = _after_unexpected(job, token, exc, deps)
+    if outcome == "lost_claim":
+        # Ended elsewhere, or by this worker's own write whose answer was lost: queue the job's terminal event if
+        # it is not queued yet (announcing is idempotent), so no ended job goes without its event.
+        deps.announce(job_id)
+    return outcome
+
+
 def handle_delivery(job_id: str, receipt_handle: str, deps: WorkerDeps, delay_redelivery: Callable[[str, int], None]) -> str:
-    """One queue message: run the job; on a transient failure push the message's next delivery out, then fail it."""
+    """One queue message: run the job; on a transient failure push the message's next delivery out, then fail it.
+    If pushing it out fails, the message still comes back within the lease (the heartbeat shortened it)."""
+    def keep_message(seconds: int) -> None:
+        delay_redelivery(receipt_handle, seconds)
+
     try:
-        return run_job(job_id, deps)
+        return run_job(job_id, deps, keep_message)
     except RetryLater as retry:
-        delay_redelivery(receipt_handle, retry.delay_seconds)
+        for attempt in range(2):
+            try:
+                delay_redelivery(receipt_handle, retry.delay_seconds)
+                break
+            except Exception:  # noqa: BLE001 - the message then comes back after the lease instead of the backoff
+                logger.exception("could not delay the message", extra={"job_id": job_id, "try": attempt + 1})
         raise

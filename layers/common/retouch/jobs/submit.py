@@ -12,7 +12,7 @@ from retouch.catalog import find_model
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
-from retouch.errors import InvalidRequest, QueueUnavailable
+from retouch.errors import InvalidRequest, QueueUnavailable, RetouchError
 from retouch.jobs.inputs import CheckedImage, check_image, check_mask, decode_data_url
 from retouch.models.common import new_job_id, now_epoch
 from retouch.models.records import AccountRecord, JobError, JobRecord, StoredInput
@@ -80,11 +80,19 @@ def _create(record: JobRecord, deps: SubmitDeps, account: AccountRecord | None) 
         deps.billing.reserve(record, account)  # the job and its hold, one transaction: 402/429 write nothing
 
 
-def _abandon(record: JobRecord, error: JobError, deps: SubmitDeps) -> None:
-    if deps.billing is None:
-        deps.jobs.fail_unfinished(record.job_id, error=error, now=now_epoch())
-    else:
-        deps.billing.release_unfinished(record.job_id, error=error, now=now_epoch(), job=record)
+ABANDON_TRIES = 3
+
+
+def _abandon(record: JobRecord, error: JobError, deps: SubmitDeps) -> bool:
+    """End the never-queued job and release its hold, trying a few times; False if it could not be ended."""
+    for attempt in range(ABANDON_TRIES):
+        try:
+            if deps.billing is None:
+                return deps.jobs.fail_unfinished(record.job_id, error=error, now=now_epoch())
+            return deps.billing.release_unfinished(record.job_id, error=error, now=now_epoch(), job=record)
+        except Exception:  # noqa: BLE001 - whatever failed, the job must not stay queued holding credit
+            logger.exception("could not end the unqueued job", extra={"job_id": record.job_id, "try": attempt + 1})
+    return False
 
 
 def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], deps: SubmitDeps,
@@ -97,17 +105,27 @@ def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], de
         for key, image in uploads.items():
             deps.store.put(key, image.data, image.info.content_type)
             written.append(key)
-        _create(record, deps, account)
     except Exception:
         deps.store.delete(written)
         raise
     try:
+        _create(record, deps, account)
+    except RetouchError:  # refused (credit, limits, contention, conflict): nothing of the job was written
+        deps.store.delete(written)
+        raise
+    # Anything else (DynamoDB unreachable, the SDK's retries spent) may have committed the job: its inputs stay,
+    # and the sweeper queues a job that exists without a message (the lifecycle rule expires inputs otherwise).
+    try:
         deps.queue.send(record.job_id)
     except QueueUnavailable:
         logger.error("enqueue failed; ending the job", extra={"job_id": record.job_id})
-        _abandon(record, JobError(code="queue_unavailable", message="The job could not be queued."), deps)
-        deps.store.delete(written)
-        raise
+        if _abandon(record, JobError(code="queue_unavailable", message="The job could not be queued."), deps):
+            deps.store.delete(written)
+            raise
+        # It could not be ended either: it stays queued with its inputs and its hold, and the sweeper queues it
+        # within minutes. It exists and will run, so the client is told so (a 503 would invite a second job).
+        logger.warning("job left for the sweeper to queue", extra={"job_id": record.job_id})
+        return record
     logger.info("job queued", extra={"job_id": record.job_id, "kind": record.kind, "account_id": record.account_id})
     return record
 

@@ -29,6 +29,15 @@ class StoredOutput(BaseModel):
     height: int
 
 
+class ProducedOutputs(BaseModel):
+    """What a worker stored before finishing (a checkpoint): a re-run after a crash finishes from here and does
+    not call the provider again."""
+
+    outputs: list[StoredOutput]
+    result: dict[str, Any] = Field(default_factory=dict)
+    usage: dict[str, Any] | None = None
+
+
 class JobError(BaseModel):
     code: str
     message: str
@@ -58,6 +67,10 @@ class JobRecord(BaseModel):
     attempts: int = 0
     claim_token: str | None = None
     lease_until: int | None = None
+    # While unfinished: when the job is due to have moved on (queued: created or retry time; running: its lease).
+    # Past it by the sweeper's grace, the job is stranded (no worker, no message) and the sweeper acts.
+    watch_at: int | None = None
+    produced: ProducedOutputs | None = None
     expires_at: int
     webhook: JobWebhook | None = None  # where job events go, and their delivery log
 

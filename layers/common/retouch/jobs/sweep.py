@@ -1,0 +1,81 @@
+"""The sweeper: finds jobs that nothing will move on (no worker holds them, no message will deliver them) and
+queues them again, or ends them `failed` with their hold released once they are too old to be worth running.
+
+How a job gets stranded: a submit that wrote the job but could not send its message; a worker that died after its
+message was deleted or dead-lettered; a dead-lettered copy that met a live worker, which then died. Each unfinished
+job carries `watch_at` (created or retry time while queued, the lease while running); one past it by the grace is
+stranded. Safe beside workers and another sweeper: every action is a conditional write, and an extra message
+for a job is harmless (its claim is conditional).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aws_lambda_powertools import Logger
+
+from retouch.billing.charges import JobBilling
+from retouch.data.jobs import JobRepository
+from retouch.data.queue import JobQueue
+from retouch.models.records import JobError
+
+logger = Logger(child=True)
+
+STRANDED = JobError(code="job_stalled", message="The job could not be run in time; it was not charged.")
+
+
+@dataclass(frozen=True)
+class SweepPolicy:
+    # How long past its `watch_at` a job may sit before it counts as stranded (longer than a queue backlog is
+    # expected to last, and than the lease margin).
+    stall_grace_seconds: int = 300
+    # A stranded job created this long ago is ended instead of queued again.
+    give_up_seconds: int = 7200
+    page_size: int = 100
+    max_pages: int = 20
+
+
+@dataclass(frozen=True)
+class SweeperDeps:
+    jobs: JobRepository
+    queue: JobQueue
+    billing: JobBilling
+    announce: Callable[..., None]
+    policy: SweepPolicy = field(default_factory=SweepPolicy)
+
+
+@dataclass
+class SweepReport:
+    requeued: list[str] = field(default_factory=list)
+    ended: list[str] = field(default_factory=list)
+    skipped: int = 0  # changed by someone else between the read and the write
+
+    def as_dict(self) -> dict[str, int]:
+        return {"requeued": len(self.requeued), "ended": len(self.ended), "skipped": self.skipped}
+
+
+def sweep(deps: SweeperDeps, now: int) -> SweepReport:
+    policy = deps.policy
+    report = SweepReport()
+    for _ in range(policy.max_pages):
+        due = deps.jobs.due_for_sweep(before=now - policy.stall_grace_seconds, limit=policy.page_size)
+        for job in due:
+            if job.created_at <= now - policy.give_up_seconds:
+                if deps.billing.release_unfinished(job.job_id, error=STRANDED, now=now):
+                    report.ended.append(job.job_id)
+                    deps.announce(job.job_id)
+                else:
+                    report.skipped += 1
+            elif deps.jobs.rewatch(job.job_id, seen_watch_at=job.watch_at or job.created_at, watch_at=now):
+                # Watched from now: queued again at most once per grace, however often the sweeper runs.
+                deps.queue.send(job.job_id)
+                report.requeued.append(job.job_id)
+            else:
+                report.skipped += 1
+        if len(due) < policy.page_size:
+            break
+    if report.requeued or report.ended:
+        logger.warning("stranded jobs swept", extra={**report.as_dict(), "requeued_ids": report.requeued[:20],
+                                                     "ended_ids": report.ended[:20]})
+    return report

@@ -1,0 +1,111 @@
+"""The sweeper on fakes: stranded jobs are queued again or ended; live ones are left alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from retouch.jobs.sweep import SweeperDeps, SweepPolicy, sweep
+from retouch.models.records import JobError
+from tests.unit.core.fakes import FakeJobQueue, FakeJobRepository
+from tests.unit.core.test_running_jobs import queued_job as _queued_job
+
+NOW = 1_800_000_000
+POLICY = SweepPolicy(stall_grace_seconds=300, give_up_seconds=7200)
+
+
+def queued_job(jobs: FakeJobRepository, *, created_at: int) -> Any:
+    """Given-state: a job submitted at `created_at`, watched from then (as the repository writes a new job)."""
+    job = _queued_job(jobs)
+    jobs.set(job.job_id, created_at=created_at, watch_at=created_at)
+    return jobs.get(job.job_id)
+
+
+class ReleasingBilling:
+    """release_unfinished as billing does it, minus the ledger: the conditional end of the job."""
+
+    def __init__(self, jobs: FakeJobRepository) -> None:
+        self.jobs = jobs
+        self.released: list[str] = []
+
+    def release_unfinished(self, job_id: str, *, error: JobError, now: int, job: Any = None) -> bool:
+        ended = self.jobs.fail_unfinished(job_id, error=error, now=now)
+        if ended:
+            self.released.append(job_id)
+        return ended
+
+
+def deps_for(jobs: FakeJobRepository, queue: FakeJobQueue, announced: list[str]) -> SweeperDeps:
+    return SweeperDeps(jobs=jobs, queue=queue, billing=ReleasingBilling(jobs),  # type: ignore[arg-type]
+                       announce=announced.append, policy=POLICY)
+
+
+def test_a_queued_job_without_a_message_is_queued_again_once_per_grace(jobs: FakeJobRepository,
+                                                                       queue: FakeJobQueue):
+    # Given a job queued 10 minutes ago that no worker ever received, and one queued a minute ago
+    stranded = queued_job(jobs, created_at=NOW - 600)
+    fresh = queued_job(jobs, created_at=NOW - 60)
+    deps = deps_for(jobs, queue, [])
+
+    # When the sweeper runs, and again a minute later
+    first = sweep(deps, NOW)
+    second = sweep(deps, NOW + 60)
+
+    # Then the stranded job was queued again once, the fresh one left alone
+    assert first.requeued == [stranded.job_id] and second.requeued == []
+    assert queue.sent == [stranded.job_id]
+    assert jobs.get(fresh.job_id).status == "queued"
+
+
+def test_a_running_job_whose_lease_ran_out_long_ago_is_queued_again(jobs: FakeJobRepository, queue: FakeJobQueue):
+    # Given a job whose worker died 10 minutes ago, and one a live worker holds
+    dead = queued_job(jobs, created_at=NOW - 900)
+    jobs.set(dead.job_id, status="running", claim_token="dead", lease_until=NOW - 600, watch_at=NOW - 600)
+    live = queued_job(jobs, created_at=NOW - 900)
+    jobs.set(live.job_id, status="running", claim_token="live", lease_until=NOW + 60, watch_at=NOW + 60)
+
+    # When the sweeper runs
+    report = sweep(deps_for(jobs, queue, []), NOW)
+
+    # Then only the dead worker's job gets a new message (its next claim takes the expired lease over)
+    assert report.requeued == [dead.job_id] and queue.sent == [dead.job_id]
+    assert jobs.get(live.job_id).claim_token == "live"
+
+
+def test_a_stranded_job_past_the_give_up_age_ends_failed_with_its_event(jobs: FakeJobRepository,
+                                                                         queue: FakeJobQueue):
+    # Given a job created three hours ago and stranded since
+    old = queued_job(jobs, created_at=NOW - 3 * 3600)
+    announced: list[str] = []
+
+    # When the sweeper runs
+    report = sweep(deps_for(jobs, queue, announced), NOW)
+
+    # Then it is ended (its hold released) with a code, its event announced, and not queued again
+    ended = jobs.get(old.job_id)
+    assert report.ended == [old.job_id] and queue.sent == []
+    assert ended.status == "failed" and ended.error.code == "job_stalled"
+    assert announced == [old.job_id]
+
+
+def test_a_job_that_moved_on_between_the_read_and_the_write_is_skipped(jobs: FakeJobRepository,
+                                                                      queue: FakeJobQueue):
+    # Given a stranded job that a worker claims just after the sweeper read it
+    job = queued_job(jobs, created_at=NOW - 600)
+
+    class ClaimedMeanwhile(FakeJobRepository):
+        def rewatch(self, job_id: str, *, seen_watch_at: int, watch_at: int) -> bool:
+            jobs.claim(job_id, token="w", now=NOW, lease_until=NOW + 120)
+            return jobs.rewatch(job_id, seen_watch_at=seen_watch_at, watch_at=watch_at)
+
+        def due_for_sweep(self, *, before: int, limit: int) -> list[Any]:
+            return jobs.due_for_sweep(before=before, limit=limit)
+
+    deps = SweeperDeps(jobs=ClaimedMeanwhile(), queue=queue, billing=ReleasingBilling(jobs),  # type: ignore[arg-type]
+                       announce=lambda *_: None, policy=POLICY)
+
+    # When the sweeper runs
+    report = sweep(deps, NOW)
+
+    # Then it sends nothing: the worker has it
+    assert report.requeued == [] and report.skipped == 1 and queue.sent == []
+    assert jobs.get(job.job_id).claim_token == "w"

@@ -1,0 +1,228 @@
+"""The worker under faults, on fakes: heartbeats, crashes between steps, unclassified failures, lost answers,
+dead-letter copies racing a live worker. Each test injects the failure at one point and checks the job ends as
+it must (once, with its event) or is left to whoever owns it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from retouch.jobs.abandoned import end_abandoned_job
+from retouch.jobs.heartbeat import Heartbeat
+from retouch.jobs.process import RetryLater, handle_delivery, run_job
+from retouch.models.common import now_epoch
+from retouch.providers.base import ProviderResult
+from tests.unit.core.fakes import FakeJobQueue, FakeJobRepository, FakeObjectStore, ScriptedProvider, rendered
+from tests.unit.core.test_running_jobs import Build, claimed, queued_job
+
+
+class Announcements:
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    def __call__(self, *args: Any) -> None:
+        self.calls.append(tuple(a if isinstance(a, str) else a.job_id for a in args))
+
+
+class SlowProvider(ScriptedProvider):
+    def __init__(self, seconds: float, *outcomes: Any) -> None:
+        super().__init__(*outcomes)
+        self.seconds = seconds
+
+    def generate(self, *, options: dict[str, Any]) -> ProviderResult:
+        time.sleep(self.seconds)
+        return super().generate(options=options)
+
+
+# -- The heartbeat --------------------------------------------------------------------------------------
+
+
+def test_a_long_provider_call_keeps_renewing_the_lease_and_the_message(jobs: FakeJobRepository,
+                                                                       queue: FakeJobQueue, worker_deps: Build):
+    # Given a 6 s lease renewed every 0.1 s, and a provider that takes 0.45 s
+    job = queued_job(jobs)
+    deps = worker_deps(SlowProvider(0.45, rendered()), lease_seconds=6)
+    deps = type(deps)(**{**deps.__dict__, "heartbeat_every": 0.1})
+    renewals: list[int] = []
+    original = jobs.renew_lease
+
+    def renew(job_id: str, *, token: str, lease_until: int) -> bool:
+        renewals.append(lease_until)
+        return original(job_id, token=token, lease_until=lease_until)
+
+    jobs.renew_lease = renew  # type: ignore[method-assign]
+
+    # When the worker runs it
+    assert handle_delivery(job.job_id, "r", deps, queue.delay_redelivery) == "succeeded"
+
+    # Then the lease was renewed several times while the provider worked, each time with the message's visibility
+    assert len(renewals) >= 3
+    assert queue.redeliveries[0] == ("r", 6 + 5)
+    assert queue.redeliveries.count(("r", 11)) == len(renewals) + 1
+
+
+def test_the_heartbeat_survives_a_failed_beat_and_stops_when_the_claim_is_lost():
+    # Given beats that fail once, succeed once, then report the claim lost
+    answers: list[Any] = [RuntimeError("DynamoDB 500"), True, False]
+    beats = threading.Event()
+
+    def beat() -> bool:
+        answer = answers.pop(0)
+        if not answers:
+            beats.set()
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    # When the heartbeat runs
+    with Heartbeat(beat, 0.01) as heartbeat:
+        assert beats.wait(2)
+        time.sleep(0.05)
+    # Then it kept beating past the failure and stopped at the lost claim (no further beats were asked for)
+    assert answers == [] and heartbeat.beats == 2
+
+
+# -- Crashes and unclassified failures ----------------------------------------------------------------
+
+
+def test_a_crash_after_storing_outputs_finishes_without_calling_the_provider_again(
+        jobs: FakeJobRepository, store: FakeObjectStore, worker_deps: Build):
+    # Given a worker whose finishing write fails (DynamoDB 500) after the outputs were stored
+    job = queued_job(jobs)
+    provider = ScriptedProvider(rendered())
+    deps = worker_deps(provider, retry_base_seconds=1)
+    original_finish = jobs.finish
+    failures = [RuntimeError("InternalServerError")]
+
+    def finish(job_id: str, **kwargs: Any) -> bool:
+        if failures:
+            raise failures.pop()
+        return original_finish(job_id, **kwargs)
+
+    jobs.finish = finish  # type: ignore[method-assign]
+
+    # When the first delivery runs, and then the retried one
+    with pytest.raises(RetryLater) as retry:
+        run_job(job.job_id, deps)
+    assert retry.value.delay_seconds <= 2
+    resumed = jobs.get(job.job_id)
+    assert resumed.status == "queued" and resumed.produced is not None
+    outcome = run_job(job.job_id, deps)
+
+    # Then the job succeeded with the first attempt's outputs, and the provider was called once
+    done = jobs.get(job.job_id)
+    assert outcome == "succeeded" and len(provider.calls) == 1
+    assert [o.key for o in done.outputs] == [o.key for o in resumed.produced.outputs]
+    assert done.produced is None and set(store.objects) == {o.key for o in done.outputs}
+
+
+def test_an_unclassified_failure_is_retried_a_bounded_number_of_times_then_fails_the_job(
+        jobs: FakeJobRepository, worker_deps: Build):
+    # Given an object store that always fails (S3 unreachable), three attempts allowed
+    job = queued_job(jobs)
+
+    class BrokenStore(FakeObjectStore):
+        def put(self, key: str, data: bytes, content_type: str) -> None:
+            raise ConnectionError("S3 unreachable")
+
+    provider = ScriptedProvider(rendered(), rendered(), rendered())
+    deps = worker_deps(provider, max_attempts=3, retry_base_seconds=1)
+    deps = type(deps)(**{**deps.__dict__, "store": BrokenStore()})
+
+    # When its deliveries run
+    delays = []
+    for _ in range(2):
+        with pytest.raises(RetryLater) as retry:
+            run_job(job.job_id, deps)
+        delays.append(retry.value.delay_seconds)
+        assert jobs.get(job.job_id).error.code == "processing_error"
+    outcome = run_job(job.job_id, deps)
+
+    # Then it was retried after seconds (not the queue's 90 minutes), and failed with a code on the last attempt
+    failed = jobs.get(job.job_id)
+    assert all(d <= 3 for d in delays)
+    assert outcome == "failed" and failed.error.code == "processing_failed" and failed.attempts == 3
+
+
+def test_a_finish_that_committed_but_lost_its_answer_still_emits_the_event(jobs: FakeJobRepository,
+                                                                           worker_deps: Build):
+    # Given a finishing write that commits and then raises (the answer was lost)
+    job = queued_job(jobs)
+    original_finish = jobs.finish
+
+    def finish(job_id: str, **kwargs: Any) -> bool:
+        original_finish(job_id, **kwargs)
+        raise ConnectionError("connection reset after the write")
+
+    jobs.finish = finish  # type: ignore[method-assign]
+    announce = Announcements()
+    deps = worker_deps(ScriptedProvider(rendered()))
+    deps = type(deps)(**{**deps.__dict__, "announce": announce})
+
+    # When the worker runs it
+    outcome = run_job(job.job_id, deps)
+
+    # Then the job is succeeded, and the worker asked for the ended job's event (announcing is idempotent)
+    assert jobs.get(job.job_id).status == "succeeded"
+    assert outcome == "lost_claim"
+    assert announce.calls[-1] == (job.job_id,)
+
+
+def test_a_failed_visibility_push_is_tried_again(jobs: FakeJobRepository, worker_deps: Build):
+    # Given a provider outage and an SQS call that fails once
+    job = queued_job(jobs)
+    pushes: list[tuple[str, int]] = []
+    failures = [ConnectionError("SQS unreachable")]
+
+    def delay_redelivery(receipt: str, seconds: int) -> None:
+        if len(pushes) == 1 and failures:
+            raise failures.pop()
+        pushes.append((receipt, seconds))
+
+    from retouch.providers.base import ProviderUnavailable
+
+    deps = worker_deps(ScriptedProvider(ProviderUnavailable("provider_error", "503")), retry_base_seconds=10)
+
+    # When the delivery is released for a retry
+    with pytest.raises(RetryLater) as retry:
+        handle_delivery(job.job_id, "r", deps, delay_redelivery)
+
+    # Then the backoff was pushed on the second try
+    assert pushes == [claimed("r"), ("r", retry.value.delay_seconds)]
+
+
+def test_losing_the_claim_after_storing_outputs_deletes_what_this_worker_stored(
+        jobs: FakeJobRepository, store: FakeObjectStore, worker_deps: Build):
+    # Given a job taken over (its lease expired) while this worker's provider call ran
+    job = queued_job(jobs)
+
+    class TakenOver(ScriptedProvider):
+        def generate(self, *, options: dict[str, Any]) -> ProviderResult:
+            jobs.set(job.job_id, claim_token="newer-worker", lease_until=now_epoch() + 100)
+            return super().generate(options=options)
+
+    # When this worker stores its outputs and tries to checkpoint them
+    outcome = run_job(job.job_id, worker_deps(TakenOver(rendered())))
+
+    # Then it stands aside and leaves no orphaned outputs behind
+    assert outcome == "lost_claim" and store.objects == {}
+    assert jobs.items[job.job_id]["claim_token"] == "newer-worker"
+
+
+# -- The dead-letter path ------------------------------------------------------------------------------
+
+
+def test_a_dead_lettered_copy_leaves_a_job_with_a_live_lease_to_its_worker(jobs: FakeJobRepository):
+    # Given a job a live worker holds (its lease runs another 100 s), and a dead-lettered copy of its message
+    job = queued_job(jobs)
+    jobs.set(job.job_id, status="running", claim_token="live", lease_until=now_epoch() + 100)
+
+    # When the dead-letter handler sees the copy
+    ended = end_abandoned_job(job.job_id, jobs)  # type: ignore[arg-type]
+
+    # Then the job is untouched: still the live worker's
+    item = jobs.items[job.job_id]
+    assert ended is False and item["status"] == "running" and item["claim_token"] == "live"
