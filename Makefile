@@ -35,8 +35,9 @@ lint-template: $(STAMP) ## sam validate --lint and cfn-lint on template.yaml
 	SAM_CLI_TELEMETRY=0 $(BIN)/sam validate --lint --template template.yaml --region us-east-1
 	$(BIN)/cfn-lint template.yaml
 
-bench: $(STAMP) ## print latency and cold-import figures (not a test)
+bench: $(STAMP) ## print latency, cold-import and reliability figures (not a test)
 	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/load_figures.py
 
 clean: ## remove the venv and caches
 	rm -rf $(VENV) .pytest_cache

@@ -11,6 +11,7 @@ Faults are asked for inside the prompt, so concurrent tests do not interfere:
     [fault:500x2]          the first 2 calls with this exact prompt get HTTP 500, later ones succeed
     [fault:429x1]          ... HTTP 429 with `Retry-After: 1`
     [fault:timeoutx1]      ... hang `hang_seconds` first (past the worker's provider timeout), then answer
+    [fault:slowx1]         ... take `slow_seconds` longer first (within the provider timeout), then answer
     [fault:safety]         always HTTP 400, code `moderation_blocked`
     [fault:invalid_image]  always HTTP 400, code `invalid_image_format`
     [fault:500]            always HTTP 500 (any kind without `xN` applies to every call)
@@ -62,7 +63,7 @@ AUTO_QUALITY = "medium"
 AUTO_BACKGROUND = "opaque"
 _TOKENS_PER_MEGAPIXEL = {"low": 272, "medium": 1056, "high": 4160, "xhigh": 6240, "max": 8320, "standard": 1056}
 
-_FAULT = re.compile(r"\[fault:(500|429|timeout|safety|invalid_image)(?:x(\d+))?\]")
+_FAULT = re.compile(r"\[fault:(500|429|timeout|slow|safety|invalid_image)(?:x(\d+))?\]")
 
 
 @dataclass(frozen=True)
@@ -112,12 +113,14 @@ class FakeProvider:
         delay: float = 1.0,
         hang_seconds: float = 30.0,
         *,
+        slow_seconds: float = 3.0,
         quiet: bool = True,
     ) -> None:
         self.host = host
         self.port = port
         self.delay = delay
         self.hang_seconds = hang_seconds
+        self.slow_seconds = slow_seconds
         self.quiet = quiet
         self._lock = threading.Lock()
         self._calls: list[ReceivedCall] = []
@@ -261,6 +264,8 @@ def _apply_fault(fault: str | None, fake: FakeProvider) -> None:
         )
     if fault == "timeout":
         fake._wait(fake.hang_seconds)
+    if fault == "slow":
+        fake._wait(fake.slow_seconds)
 
 
 # -- Request parsing ------------------------------------------------------------------------

@@ -71,6 +71,11 @@ class FunctionPool:
         for host in hosts:
             host.stop()
 
+    def busy_pids(self) -> list[int]:
+        """Process ids of the environments running an invocation now (fault tests kill them mid-job)."""
+        with self._changed:
+            return [h.pid for h in self._all if h not in self._idle and h.ready and h.running and h.pid is not None]
+
     @property
     def size(self) -> int:
         with self._changed:

@@ -137,6 +137,11 @@ class FunctionHost:
     def pid(self) -> int | None:
         return self._child.pid
 
+    @property
+    def ready(self) -> bool:
+        """Started and serving (its handler imported): a busy ready environment is running an invocation."""
+        return self._port != 0
+
     def invoke(self, event: Any) -> Invocation:
         """One invocation. Past the function's Timeout the environment is killed and the invocation fails with
         Lambda's timeout error (what the Invoke API answers then)."""

@@ -40,6 +40,10 @@ class MotoServer:
     def stop(self) -> None:
         self._child.stop()
 
+    @property
+    def pid(self) -> int | None:
+        return self._child.pid
+
 
 def _child_env() -> dict[str, str]:
     # moto needs no credentials or config of the developer's; the repo root makes `local` importable.

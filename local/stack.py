@@ -110,6 +110,7 @@ class LocalStack:
         self._functions: Functions | None = None
         self._pollers: list[SqsPoller] = []
         self._schedules: list[Schedule] = []
+        self._moto: MotoServer | None = None
         self._exit = contextlib.ExitStack()
 
     @classmethod
@@ -151,7 +152,7 @@ class LocalStack:
         # Bind first: a busy PORT should fail in milliseconds, not after every process started.
         server = GatewayServer(self._port)
         exit_stack.callback(server.stop)
-        moto = MotoServer(self.console)
+        moto = self._moto = MotoServer(self.console)
         exit_stack.callback(moto.stop)
         moto.start()
         if self._use_fake_provider:
@@ -204,6 +205,15 @@ class LocalStack:
         if invocation.failed:
             raise FunctionError(function_id, invocation.payload)
         return invocation.payload
+
+    @property
+    def moto_pid(self) -> int | None:
+        """The AWS emulation's process (its memory is what grows with a long run)."""
+        return self._moto.pid if self._moto is not None else None
+
+    def function_pool(self, function_id: str) -> FunctionPool:
+        assert self._functions is not None, "start() first"
+        return self._functions.pool(function_id)
 
     def aws_client(self, service: str) -> Any:
         """A boto3 client for the emulation; its own session, so it is safe to build from any thread."""

@@ -37,6 +37,8 @@ class FakeHost:
     def running(self) -> bool:
         return not self.stopped and not self.dead
 
+    ready = True
+
 
     def invoke(self, event: Any) -> Invocation:
         if self.crash:

@@ -48,7 +48,7 @@ def now_ms() -> int:
 
 
 def _backoff(attempt: int, sleep: Callable[[float], None]) -> None:
-    sleep(random.uniform(0, min(0.2, 0.005 * (2 ** min(attempt, 6)))))
+    sleep(random.uniform(0, min(0.25, 0.02 * (2 ** min(attempt, 6)))))
 
 
 def check_can_reserve(account: AccountRecord | None, price: int) -> AccountRecord:
@@ -119,7 +119,7 @@ class JobBilling:
                 logger.info("credit reserved (an earlier try committed)", extra={"job_id": record.job_id})
                 return record
             logger.info("credit reserved", extra={"job_id": record.job_id, "account_id": record.account_id,
-                                                  "reserved_micros": price})
+                                                  "reserved_micros": price, "tries": attempt + 1})
             return record
         raise BillingContention(f"could not reserve for {record.job_id} after {self.max_attempts} attempts")
 
@@ -184,7 +184,8 @@ class JobBilling:
                 _backoff(attempt, self.sleep)
                 continue
             logger.info("job settled", extra={"job_id": job.job_id, "account_id": job.account_id, "outcome": outcome,
-                                              "charged_micros": cost, "released_micros": released})
+                                              "charged_micros": cost, "released_micros": released,
+                                              "tries": attempt + 1})
             return True
         raise BillingContention(f"could not settle {job.job_id} after {self.max_attempts} attempts")
 
