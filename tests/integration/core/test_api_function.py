@@ -256,6 +256,7 @@ def test_models_lists_gpt_image_2_with_its_limits(stack: Stack, account_id: str)
     assert body["object"] == "list" and model["id"] == "gpt-image-2" and model["object"] == "model"
     assert model["limits"]["max_images"] == GPT_IMAGE_2.limits.max_images == 16
     assert model["limits"]["max_pixels"] == GPT_IMAGE_2.limits.max_pixels
+    assert model["limits"]["max_image_pixels"] == GPT_IMAGE_2.limits.max_image_pixels == 50_000_000
     assert "input_fidelity" in model["unsupported_parameters"]
 
 
