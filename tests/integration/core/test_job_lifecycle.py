@@ -63,8 +63,8 @@ def test_generation_runs_and_its_owner_gets_presigned_urls(stack: Stack, account
     # Then the batch succeeds, the provider was called once, and the outputs are in S3 where they belong
     assert failures(response) == []
     assert len(stack.provider.calls_for(prompt)) == 1
-    keys = [f"outputs/{account_id}/{job_id}/{i}.png" for i in (0, 1)]
-    assert stack.keys_under(f"outputs/{account_id}/{job_id}/") == keys
+    keys = [f"outputs/{job_id}/{i}.png" for i in (0, 1)]
+    assert stack.keys_under(f"outputs/{job_id}/") == keys
     for key in keys:
         data, content_type = stack.object(key)
         assert content_type == "image/png" and image_size(data) == ("PNG", (1024, 640))
@@ -81,6 +81,7 @@ def test_generation_runs_and_its_owner_gets_presigned_urls(stack: Stack, account
         url = urlparse(image["url"])
         query = parse_qs(url.query)
         assert url.path.endswith(key) and stack.bucket in image["url"]
+        assert account_id not in image["url"]  # the key is opaque: a shared URL does not reveal the account
         assert query["X-Amz-Expires"] == ["3600"] and "X-Amz-Signature" in query
         assert image.get("b64_json") is None
 
@@ -96,7 +97,7 @@ def test_b64_json_job_returns_the_stored_bytes(stack: Stack, account_id: str) ->
 
     # Then the image bytes are inline, equal to the stored object
     [image] = view["data"]
-    stored, content_type = stack.object(f"outputs/{account_id}/{job_id}/0.webp")
+    stored, content_type = stack.object(f"outputs/{job_id}/0.webp")
     assert content_type == "image/webp" and image.get("url") is None
     assert base64.b64decode(image["b64_json"]) == stored
 
@@ -118,7 +119,7 @@ def test_multipart_edit_reaches_the_provider_with_all_images_and_the_mask(stack:
     assert call.image_field_names == ("image[]", "image[]")
     assert failures(response) == []
     assert stack.job_item(job_id)["status"] == "succeeded"
-    assert stack.keys_under(f"outputs/{account_id}/{job_id}/") == [f"outputs/{account_id}/{job_id}/0.png"]
+    assert stack.keys_under(f"outputs/{job_id}/") == [f"outputs/{job_id}/0.png"]
 
 
 def test_duplicate_delivery_calls_the_provider_once(stack: Stack, account_id: str) -> None:

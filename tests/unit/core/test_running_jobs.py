@@ -46,9 +46,9 @@ def test_generation_success_stores_outputs_and_ends_succeeded(jobs: FakeJobRepos
     # When the worker runs it
     outcome = run_job(job.job_id, worker_deps(provider))
 
-    # Then the outputs are at outputs/{account}/{job}/{i}.jpg with the right type and size
+    # Then the outputs are at outputs/{job}/{i}.jpg (no account id: the key shows in presigned URLs)
     assert outcome == "succeeded"
-    keys = [f"outputs/{job.account_id}/{job.job_id}/{i}.jpg" for i in (0, 1)]
+    keys = [f"outputs/{job.job_id}/{i}.jpg" for i in (0, 1)]
     assert sorted(store.objects) == keys
     for key in keys:
         assert store.objects[key].content_type == "image/jpeg"
@@ -160,8 +160,8 @@ def test_an_unreadable_image_from_the_provider_is_retried_not_a_crash(
 
     # Then the second attempt succeeds and nothing unreadable was stored
     assert run_job(job.job_id, deps) == "succeeded"
-    assert [k for k in store.objects if k.startswith(f"outputs/{job.account_id}/{job.job_id}/")] == [
-        f"outputs/{job.account_id}/{job.job_id}/0.png"]
+    assert [k for k in store.objects if k.startswith(f"outputs/{job.job_id}/")] == [
+        f"outputs/{job.job_id}/0.png"]
 
 
 def test_running_job_with_expired_lease_is_reclaimed(jobs: FakeJobRepository, worker_deps: Build) -> None:
