@@ -115,7 +115,12 @@ def _handler_class(server: GatewayServer) -> type[BaseHTTPRequestHandler]:
             )
             self._write(server.gateway.handle(request))
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve  # noqa: N815
+        def __getattr__(self, name: str) -> Any:
+            # http.server answers a method it has no do_X for (TRACE, PROPFIND, any token) with a 501 HTML page;
+            # API Gateway routes every method, so an undeclared one is its JSON 404 like any unknown route.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
 
         def _read_body(self) -> bytes:
             if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():

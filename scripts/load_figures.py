@@ -15,6 +15,7 @@ import json
 import random
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent.parent / "layers/common")]
@@ -40,7 +41,9 @@ def throughput(stack: LocalStack, api_key: str, jobs: int, concurrency: int) -> 
     elapsed = time.monotonic() - started
     done = sum(1 for view in views.values() if view["status"] == "succeeded")
     latencies = [s.seconds for s in submissions]
-    return {"concurrency": concurrency, "jobs": jobs, "succeeded": done, "seconds": round(elapsed, 1),
+    refused = Counter(f"{s.status_code} {s.error[:80] if s.error else ''}" for s in submissions if s.status_code != 202)
+    return {"concurrency": concurrency, "jobs": jobs, "succeeded": done, "refused": dict(refused),
+            "seconds": round(elapsed, 1),
             "jobs_per_second": round(done / elapsed, 2),
             "submit_p50_ms": round(percentile(latencies, 0.5) * 1000), "submit_p95_ms": round(percentile(latencies, 0.95) * 1000)}
 

@@ -1,13 +1,17 @@
 """webhook function: delivers job events from the webhooks queue; each message is one attempt of one event.
 
+A batch's events are delivered at once, each on its own thread, and each attempt is bounded as a whole
+(`WebhookTimeoutSeconds`): one account's slow receiver costs the other events of its batch nothing.
 A failed attempt is reported as a batch item failure after its visibility was pushed out to the next
 scheduled retry, so it alone comes back, when the schedule says.
 """
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retouch.config import webhook_settings
@@ -17,7 +21,10 @@ from retouch.webhooks.wiring import build_delivery
 
 logger = Logger()
 # A batch whose every event failed is still a normal answer: each failure already scheduled its own retry.
-processor = BatchProcessor(event_type=EventType.SQS, model=WebhookMessageRecord, raise_on_entire_batch_failure=False)
+processor = AsyncBatchProcessor(event_type=EventType.SQS, model=WebhookMessageRecord,
+                                raise_on_entire_batch_failure=False)
+# One thread per event of a batch (SQS batches for Lambda hold at most 10 messages; the template asks for 5).
+_senders = ThreadPoolExecutor(max_workers=10, thread_name_prefix="webhook")
 
 
 @cache
@@ -25,11 +32,15 @@ def _deps() -> DeliveryDeps:
     return build_delivery(webhook_settings())
 
 
-def record_handler(record: WebhookMessageRecord) -> str:
+async def record_handler(record: WebhookMessageRecord) -> str:
     attempt = int(record.attributes.ApproximateReceiveCount)
-    return handle_webhook_message(record.body, attempt, record.receiptHandle, _deps())
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_senders, handle_webhook_message, record.body, attempt, record.receiptHandle,
+                                      _deps())
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    _deps()  # built here, once, before the batch fans out to threads
+    return async_process_partial_response(event=event, record_handler=record_handler, processor=processor,
+                                          context=context)

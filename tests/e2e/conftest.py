@@ -14,8 +14,8 @@ from local.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
 
-# Short retry backoff and Prefer-wait as in AWS so the suite runs in seconds; loopback allowlisted for
-# the tests' own image and webhook servers.
+# Short retry backoff and Prefer-wait as in AWS so the suite runs in seconds; loopback allowlisted (any
+# port) for the tests' own image and webhook servers, and for the closed port the fuzzer's URLs point at.
 STACK_PARAMETERS = {
     "ProviderRetryBaseSeconds": "1",
     "MaxWaitSeconds": "25",

@@ -3,30 +3,17 @@ its credit with the openai SDK, and the books reconcile."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import httpx
 import openai
 import pytest
 
+from tests.e2e.operator import admin
+
 pytestmark = pytest.mark.e2e
 
-ADMIN = Path(sys.executable).parent / "retouch-admin"
 LOW_1024_MICROS = 6_000  # gpt-image-2, low quality, 1024x1024 (billing/prices.json)
-
-
-def admin(stack, *argv: str) -> dict:
-    env = {**os.environ, "AWS_ENDPOINT_URL": stack.aws_endpoint_url, "AWS_DEFAULT_REGION": "us-east-1",
-           "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-           "RETOUCH_TABLE_NAME": stack.resources.ref("Table")}
-    result = subprocess.run([str(ADMIN), "--json", *argv], env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout) if result.stdout.strip() else {}
 
 
 def test_credit_for_two_images_buys_exactly_two_and_the_ledger_reconciles(stack):

@@ -11,6 +11,8 @@ MB = 1024 * 1024
 class ModelLimits:
     max_images: int = 16
     max_image_bytes: int = 50 * MB
+    # Per input image (and mask): bounds the memory a full decode takes (4 bytes a pixel at most, ~200 MB).
+    max_image_pixels: int = 50_000_000
     max_mask_bytes: int = 4 * MB
     max_prompt_chars: int = 32_000
     max_n: int = 10

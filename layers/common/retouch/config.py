@@ -53,7 +53,8 @@ class ApiSettings(_PresigningSettings):
     max_wait_seconds: float = Field(default=25, ge=0, le=600)
     # Whole-request cap; API Gateway and Lambda cap bodies lower in AWS (10 MB / 6 MB).
     max_body_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
-    # Webhooks: URLs are vetted at submit (allowlisted hosts skip the address checks); redeliveries are queued.
+    # Webhooks: URLs are vetted at submit (allowlisted hosts are exempt from the private-address rule only);
+    # redeliveries are queued.
     url_allowlist: str = ""
     webhooks_queue_url: str = Field(min_length=1)
     price_markup_percent: MarkupPercent

@@ -112,6 +112,20 @@ def test_sample_generation_with_prefer_wait_zero(stack: Stack, account_id: str) 
     assert queued_job_ids(stack) == [body["id"]]
 
 
+@pytest.mark.parametrize("sample", ["generation.json", "edit_json.json"])
+def test_null_webhook_events_is_accepted_as_absent(sample: str, stack: Stack, account_id: str) -> None:
+    # Given a JSON submission with "webhook_events": null (it used to be a 500)
+    payload = (generation_payload if sample == "generation.json" else edit_payload)(webhook_events=None)
+    event = json_event(sample, payload, account_id=account_id)
+
+    # When the api function handles it
+    response = stack.invoke(API, event)
+
+    # Then the job is accepted, as if the field were left out
+    assert response["statusCode"] == 202, response["body"]
+    assert json_body(response)["status"] == "queued"
+
+
 def test_prefer_wait_never_outlives_the_function(stack: Stack, account_id: str) -> None:
     # Given a client willing to wait 20 s, and a function with 4 s left (no worker runs here, the job stays queued)
     event = http_event("generation.json", account_id=account_id)
@@ -152,6 +166,11 @@ REFUSALS = [
     pytest.param(lambda: http_event("edit_multipart.json", account_id="{account}", body=b"--x\r\n\r\n",
                                     content_type="multipart/form-data; boundary=x"),
                  400, "invalid_multipart", None, id="malformed-multipart"),
+    pytest.param(lambda: multipart_event([("prompt", b"caf\xe9"), file_part("image", png())], account_id="{account}"),
+                 400, "invalid_encoding", "prompt", id="multipart-text-not-utf8"),
+    pytest.param(lambda: http_event("generation.json", account_id="{account}", body=b'{"prompt": "caf\xe9"}',
+                                    content_type="application/json", base64_body=True),
+                 400, "invalid_encoding", "prompt", id="json-text-not-utf8"),
     pytest.param(lambda: http_event("edit_multipart.json", account_id="{account}", body="prompt=p",
                                     content_type="application/x-www-form-urlencoded", base64_body=False),
                  415, "unsupported_media_type", None, id="form-urlencoded"),
@@ -237,6 +256,7 @@ def test_models_lists_gpt_image_2_with_its_limits(stack: Stack, account_id: str)
     assert body["object"] == "list" and model["id"] == "gpt-image-2" and model["object"] == "model"
     assert model["limits"]["max_images"] == GPT_IMAGE_2.limits.max_images == 16
     assert model["limits"]["max_pixels"] == GPT_IMAGE_2.limits.max_pixels
+    assert model["limits"]["max_image_pixels"] == GPT_IMAGE_2.limits.max_image_pixels == 50_000_000
     assert "input_fidelity" in model["unsupported_parameters"]
 
 

@@ -31,7 +31,7 @@ def test_unusable_key_reaches_the_api_as_an_openai_401(situation: str, stack: St
     header: str | None = {"no-header": None, "not-bearer": f"Token {issued.raw_key}",
                           "unknown-key": f"Bearer {generate_api_key()}"}.get(situation, f"Bearer {issued.raw_key}")
     if situation == "revoked-key":
-        accounts.revoke_key(hash_api_key(issued.raw_key), revoked_at=1)
+        accounts.revoke_key(accounts.find_key(hash_api_key(issued.raw_key)), revoked_at=1)
 
     # When the authorizer decides, and the API receives what it passed on
     decision = stack.invoke("AuthorizerFunction", authorizer_event(header))
@@ -43,3 +43,28 @@ def test_unusable_key_reaches_the_api_as_an_openai_401(situation: str, stack: St
     assert decision == {"isAuthorized": True, "context": {"account_id": ""}}
     assert response["statusCode"] == 401
     assert json_body(response)["error"]["code"] == "invalid_api_key"
+
+
+def test_a_revoked_key_cannot_submit_while_the_authorizer_cache_still_passes_it(stack: Stack, account_id: str) -> None:
+    # Given a key the authorizer resolved (API Gateway caches that answer for 30 s), then revoked by the operator
+    from retouch.admin.accounts import revoke_key
+    from tests.unit.core.builders import generation_payload, json_event
+
+    accounts = AccountRepository(stack.table, client("dynamodb"))
+    issued = issue_key(accounts, account_id)
+    cached = stack.invoke("AuthorizerFunction", authorizer_event(f"Bearer {issued.raw_key}"))["context"]
+    revoke_key(accounts, account_id, issued.key_id)
+
+    # When a billable job is submitted with the cached answer
+    event = json_event("generation.json", generation_payload(), account_id=account_id)
+    event["requestContext"]["authorizer"]["lambda"] = cached
+    response = stack.invoke("ApiFunction", event)
+
+    # Then it is refused at once: 401, no job, no hold on the account's credit
+    assert response["statusCode"] == 401, response["body"]
+    assert json_body(response)["error"]["code"] == "invalid_api_key"
+    assert stack.jobs_of(account_id) == []
+    # while a read-only route keeps the documented 30 s cache
+    models = http_event("list_models.json", account_id=account_id)
+    models["requestContext"]["authorizer"]["lambda"] = cached
+    assert stack.invoke("ApiFunction", models)["statusCode"] == 200

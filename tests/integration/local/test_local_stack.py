@@ -49,6 +49,16 @@ def test_unknown_routes_are_404_and_protected_routes_need_the_authorizer(http):
     assert http.post("/echo/1", headers={"Authorization": "Bearer explode"}).status_code == 500
 
 
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND", "BREW", "PUT", "DELETE"])
+def test_any_method_without_a_route_is_apigateways_json_404(http, method):
+    # Given a method no route declares (http.server alone would answer 501 with an HTML page)
+    response = http.request(method, "/echo/1")
+
+    # Then the gateway answers as API Gateway does
+    assert (response.status_code, response.json()) == (404, {"message": "Not Found"})
+    assert response.headers["content-type"] == "application/json"
+
+
 def test_an_authorized_request_reaches_its_function_as_a_v2_event(http):
     # When an authorized client posts JSON with a query string and cookies
     response = http.post("/echo/item%201?size=2&size=3", json={"n": 1},

@@ -151,3 +151,44 @@ def test_410_gone_stops_at_once(aws, handler):
     assert response == {"batchItemFailures": []}
     assert aws.receive(aws.queue_url) == [] and aws.receive(aws.dead_letter_url) == []
     assert deliveries(aws, record.job_id)[-1]["outcome"] == "failed"
+
+
+def test_five_slow_receivers_of_one_account_do_not_delay_another_accounts_event(aws, handler):
+    # Given one batch holding five events of one account, whose receivers each answer "200 OK" and then drip a
+    # header forever, and after them one event of another account, whose receiver answers at once
+    import threading
+
+    from tests.integration.providers.hostile import header_drip, hostile
+
+    with hostile(header_drip()) as slow, Receiver(secrets=[]) as fast:
+        slow_jobs = [ended_job(aws, slow.url(f"/hook{i}"))[0] for i in range(5)]
+        other, secret = ended_job(aws, fast.url)
+        fast.secrets.append(secret)
+        messages = aws.receive(aws.queue_url)
+        messages.sort(key=lambda m: json.loads(m["Body"])["job_id"] == other.job_id)  # the fast one last
+        assert len(messages) == 6
+
+        # When the webhook function handles the batch
+        responses: list[dict[str, Any]] = []
+        started = time.monotonic()
+        invocation = threading.Thread(target=lambda: responses.append(handler(sqs_event(messages), context())))
+        invocation.start()
+        [request] = fast.wait_for(1, timeout=30)
+        delay = time.monotonic() - started
+        slow_attempts_ended_by_then = len(slow.closed_at)
+        invocation.join(timeout=60)
+        slow_contacted = len(slow.connections)
+        batch_seconds = time.monotonic() - started
+
+    # Then the other account's event was delivered before any slow attempt ended (it waited for none of them),
+    # all five slow receivers were tried, each failed at its deadline (3 s), and only they come back for a retry
+    print(f"\n5 slow receivers + 1 fast: the other account's event was delivered after {delay:.3f} s; "
+          f"the batch took {batch_seconds:.2f} s")
+    assert request.payload["data"]["id"] == other.job_id
+    assert slow_attempts_ended_by_then == 0 and slow_contacted == 5
+    failed = {f["itemIdentifier"] for f in responses[0]["batchItemFailures"]}
+    assert failed == {m["MessageId"] for m in messages if json.loads(m["Body"])["job_id"] != other.job_id}
+    for job in slow_jobs:
+        [attempt] = deliveries(aws, job.job_id)
+        assert attempt["outcome"] == "retrying" and attempt["error"] == "no answer within 3 s"
+    assert deliveries(aws, other.job_id)[0]["outcome"] == "delivered"

@@ -19,7 +19,8 @@ def test_admitted_requests_carry_openai_rate_headers_counting_down() -> None:
     ledger = FakeLedger(account(requests_per_minute=3))
 
     # When two requests are admitted
-    first, second = admit(ledger, ACCOUNT, now=600 * 60 + 20), admit(ledger, ACCOUNT, now=600 * 60 + 21)
+    first = admit(ledger, ACCOUNT, "key_1", now=600 * 60 + 20)
+    second = admit(ledger, ACCOUNT, "key_1", now=600 * 60 + 21)
 
     # Then the headers show the limit, what remains and when the window resets
     assert first.headers == {"x-ratelimit-limit-requests": "3", "x-ratelimit-remaining-requests": "2",
@@ -30,23 +31,34 @@ def test_admitted_requests_carry_openai_rate_headers_counting_down() -> None:
 def test_over_the_limit_is_429_rate_limit_exceeded_with_retry_after_until_the_next_minute() -> None:
     # Given an account allowed 1 request a minute that used it
     ledger = FakeLedger(account(requests_per_minute=1))
-    admit(ledger, ACCOUNT, now=60 * 100 + 45)
+    admit(ledger, ACCOUNT, "key_1", now=60 * 100 + 45)
 
     # When it sends another in the same minute, then 429 with Retry-After and the headers; the next minute is fine
     with pytest.raises(RateLimited) as limited:
-        admit(ledger, ACCOUNT, now=60 * 100 + 50)
+        admit(ledger, ACCOUNT, "key_1", now=60 * 100 + 50)
     assert limited.value.status_code == 429 and limited.value.code == "rate_limit_exceeded"
     assert limited.value.headers["Retry-After"] == "10"
     assert limited.value.headers["x-ratelimit-remaining-requests"] == "0"
-    assert admit(ledger, ACCOUNT, now=60 * 101 + 1).remaining == 0
+    assert admit(ledger, ACCOUNT, "key_1", now=60 * 101 + 1).remaining == 0
 
 
 def test_a_suspended_or_missing_account_is_not_admitted() -> None:
     # Given a suspended account and no account at all, when they send requests, then 401
     with pytest.raises(Unauthenticated):
-        admit(FakeLedger(account(status="suspended")), ACCOUNT, now=0)
+        admit(FakeLedger(account(status="suspended")), ACCOUNT, "key_1", now=0)
     with pytest.raises(Unauthenticated):
-        admit(FakeLedger(None), ACCOUNT, now=0)
+        admit(FakeLedger(None), ACCOUNT, "key_1", now=0)
+
+
+def test_a_revoked_key_is_not_admitted_even_while_the_authorizer_cache_passes_it() -> None:
+    # Given an account whose key_1 was revoked (listed on the account item) and whose key_2 was not
+    ledger = FakeLedger(account(revoked_key_ids=["key_1"]))
+
+    # When key_1 submits, then 401 at once; key_2 is admitted
+    with pytest.raises(Unauthenticated) as refused:
+        admit(ledger, ACCOUNT, "key_1", now=0)
+    assert refused.value.code == "invalid_api_key" and "revoked" in refused.value.message
+    assert admit(ledger, ACCOUNT, "key_2", now=1).remaining >= 0
 
 
 def test_usage_is_summed_per_utc_day_and_model_from_what_was_charged() -> None:

@@ -53,6 +53,14 @@ def image_bytes(fmt: str = "png", width: int = 96, height: int = 64, mode: str =
     return buffer.getvalue()
 
 
+@cache
+def noisy_image(fmt: str, width: int = 160, height: int = 120) -> bytes:
+    """A real image whose data does not compress to nothing (truncating it cuts into pixel data)."""
+    buffer = io.BytesIO()
+    Image.effect_noise((width, height), 64).convert("RGB").save(buffer, format=fmt.upper())
+    return buffer.getvalue()
+
+
 def png(width: int = 96, height: int = 64) -> bytes:
     return image_bytes("png", width, height)
 

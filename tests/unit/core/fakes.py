@@ -193,8 +193,11 @@ class FakeAccountRepository:
     def list_keys(self, account_id: str) -> list[ApiKeyRecord]:
         return [k for k in self.keys.values() if k.account_id == account_id]
 
-    def revoke_key(self, key_hash: str, revoked_at: int) -> None:
-        self.keys[key_hash] = self.keys[key_hash].model_copy(update={"revoked_at": revoked_at})
+    def revoke_key(self, key: ApiKeyRecord, revoked_at: int) -> None:
+        self.keys[key.key_hash] = self.keys[key.key_hash].model_copy(update={"revoked_at": revoked_at})
+        account = self.accounts[key.account_id]
+        self.accounts[key.account_id] = account.model_copy(
+            update={"revoked_key_ids": [*account.revoked_key_ids, key.key_id]})
 
 
 # -- The image provider port ----------------------------------------------------------------------

@@ -74,7 +74,7 @@ def test_unusable_keys_pass_without_an_account(situation: str, accounts: FakeAcc
     elif situation == "unknown-key":
         header = f"Bearer {generate_api_key()}"
     elif situation == "revoked-key":
-        accounts.revoke_key(hash_api_key(issued.raw_key), revoked_at=2)
+        accounts.revoke_key(accounts.find_key(hash_api_key(issued.raw_key)), revoked_at=2)
     elif situation == "suspended-account":
         accounts.put_account(AccountRecord(account_id=account_id, name="acme", status="suspended", created_at=1))
     elif situation == "account-deleted":

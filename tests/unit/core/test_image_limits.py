@@ -115,3 +115,86 @@ def test_png_with_transparency_chunk_counts_as_alpha() -> None:
 
     # Then it is accepted
     assert checked.info.has_alpha
+
+
+# -- Pixel limit and complete decoding -----------------------------------------------------------------------
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header says width x height, followed by a few bytes of (garbage) image data and an end chunk:
+    anything that decoded it would fail with "corrupt", so a pixel-limit refusal proves nothing was decoded."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + \
+        chunk(b"IEND", b"")
+
+
+# Pillow warns about any header over its own 89 MP guard as it opens it; the refusal is what this test checks.
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_a_144_megapixel_png_is_refused_from_its_header_before_any_decoding() -> None:
+    # Given a PNG announcing 12,000 x 12,000 pixels (144 MP), under the default limits
+    data = _png_claiming(12_000, 12_000)
+
+    # When it is checked
+    with pytest.raises(InvalidImage) as caught:
+        check_image(data, ModelLimits(), "image[0]")
+
+    # Then it is refused for its pixel count (not as corrupt: its pixels were never decoded)
+    assert (caught.value.code, caught.value.param) == ("image_too_large", "image[0]")
+    assert "50,000,000" in caught.value.message
+
+
+def test_an_image_at_the_pixel_limit_is_accepted_and_one_pixel_wider_refused() -> None:
+    limits = ModelLimits(max_image_pixels=96 * 64)
+    assert check_image(png(96, 64), limits, "image[0]").info.width == 96
+    with pytest.raises(InvalidImage) as caught:
+        check_image(png(97, 64), limits, "image[0]")
+    assert caught.value.code == "image_too_large"
+
+
+def test_the_mask_has_the_same_pixel_limit() -> None:
+    with pytest.raises(InvalidImage) as caught:
+        check_mask(MASK, None, ModelLimits(max_image_pixels=96 * 64 - 1))
+    assert (caught.value.code, caught.value.param) == ("image_too_large", "mask")
+
+
+@pytest.mark.parametrize(("fmt", "cut"), [
+    pytest.param("png", 12, id="png-without-its-end-chunk"),
+    pytest.param("png", 200, id="png-cut-in-its-pixels"),
+    pytest.param("jpeg", 40, id="jpeg-cut-short"),
+])
+def test_a_truncated_image_is_refused_where_its_bytes_are_checked(fmt: str, cut: int) -> None:
+    # Given a real image with its last bytes missing (the header still reads fine)
+    from tests.unit.core.builders import noisy_image
+
+    whole = noisy_image(fmt)
+    truncated = whole[:-cut]
+    assert inspect_image(truncated).width == inspect_image(whole).width
+
+    # When it is checked
+    with pytest.raises(InvalidImage) as caught:
+        check_image(truncated, ModelLimits(), "image[1]")
+
+    # Then it is refused here, not later at the provider
+    assert (caught.value.code, caught.value.param) == ("invalid_image", "image[1]")
+    assert "could not be read: image data is truncated or corrupt" in caught.value.message
+    check_image(whole, ModelLimits(), "image[1]")  # and the whole image passes
+
+
+def test_a_truncated_webp_is_refused_too() -> None:
+    from tests.unit.core.builders import noisy_image
+
+    with pytest.raises(InvalidImage) as caught:
+        check_image(noisy_image("webp")[:-40], ModelLimits(), "image[0]")
+    assert caught.value.code == "invalid_image"
+
+
+def test_a_truncated_mask_is_an_invalid_mask() -> None:
+    with pytest.raises(InvalidImage) as caught:
+        check_mask(MASK[:-12], None, ModelLimits())
+    assert (caught.value.code, caught.value.param) == ("invalid_mask", "mask")

@@ -37,7 +37,7 @@ def claimed(receipt: str) -> tuple[str, int]:
 def output_key(job: JobRecord, index: int, extension: str) -> str:
     """Output keys carry the claim's token (16 hex digits) before the index."""
     [key] = [k for k in (o.key for o in job.outputs) if k.endswith(f"-{index}.{extension}")]
-    assert re.fullmatch(rf"outputs/{job.account_id}/{job.job_id}/[0-9a-f]{{16}}-{index}\.{extension}", key), key
+    assert re.fullmatch(rf"outputs/{job.job_id}/[0-9a-f]{{16}}-{index}\.{extension}", key), key
     return key
 
 
@@ -68,7 +68,7 @@ def test_generation_success_stores_outputs_and_ends_succeeded(jobs: FakeJobRepos
     # When the worker runs it
     outcome = run_job(job.job_id, worker_deps(provider))
 
-    # Then the outputs are at outputs/{account}/{job}/{token}-{i}.jpg with the right type and size
+    # Then the outputs are at outputs/{job}/{token}-{i}.jpg (no account id: the key shows in presigned URLs)
     assert outcome == "succeeded"
     keys = [output_key(jobs.get(job.job_id), i, "jpg") for i in (0, 1)]
     assert sorted(store.objects) == keys
@@ -182,7 +182,7 @@ def test_an_unreadable_image_from_the_provider_is_retried_not_a_crash(
 
     # Then the second attempt succeeds and nothing unreadable was stored
     assert run_job(job.job_id, deps) == "succeeded"
-    assert [k for k in store.objects if k.startswith(f"outputs/{job.account_id}/{job.job_id}/")] == [
+    assert [k for k in store.objects if k.startswith(f"outputs/{job.job_id}/")] == [
         output_key(jobs.get(job.job_id), 0, "png")]
 
 

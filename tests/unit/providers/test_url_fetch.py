@@ -92,15 +92,15 @@ def test_ipv6_target_is_bracketed() -> None:
     assert seen[0].headers["host"] == "v6only.example.com"
 
 
-def test_allowlisted_host_is_requested_as_is() -> None:
+def test_allowlisted_host_is_pinned_like_any_other() -> None:
     # Given an intranet host the operator allowlisted
     client, seen = client_with(lambda request: httpx.Response(200, content=PNG))
 
     # When fetched
     fetch("http://minio.internal:9000/bucket/a.png", client, allowlist=frozenset({"minio.internal:9000"}))
 
-    # Then no pinning happens
-    assert str(seen[0].url) == "http://minio.internal:9000/bucket/a.png"
+    # Then its private address is allowed, and the connection is pinned to it with the original Host
+    assert str(seen[0].url) == "http://10.1.1.1:9000/bucket/a.png"
     assert seen[0].headers["host"] == "minio.internal:9000"
 
 
@@ -314,3 +314,62 @@ def test_given_client_is_not_closed() -> None:
     client, _ = client_with(lambda request: httpx.Response(200, content=PNG))
     fetch("https://images.example.com/a.png", client)
     assert client.is_closed is False
+
+
+# -- Encodings and downgrades ---------------------------------------------------------------------------------
+
+
+def test_the_request_asks_for_identity_bytes() -> None:
+    client, seen = client_with(lambda request: httpx.Response(200, content=PNG))
+    fetch("https://images.example.com/a.png", client)
+    assert seen[0].headers["accept-encoding"] == "identity"
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "gzip, gzip", "br", "deflate", "identity, gzip", "zstd"])
+def test_an_encoded_body_is_refused_before_any_of_it_is_read(encoding: str) -> None:
+    # Given a server that answers with an encoding it was not asked for (a decompression bomb, say)
+    read: list[int] = []
+
+    def bomb() -> Iterator[bytes]:
+        read.append(1)
+        yield b"\x1f\x8b" + b"\x00" * 64
+
+    client, _ = client_with(lambda request: httpx.Response(200, content=bomb(), headers={"Content-Encoding": encoding}))
+
+    # When fetched
+    with pytest.raises(UrlFetchError) as excinfo:
+        fetch("https://images.example.com/a.png", client)
+
+    # Then the job gets a clear code, and not one byte of the body was read (let alone decoded)
+    assert excinfo.value.code == "image_url_encoding_refused"
+    assert read == []
+
+
+def test_identity_encoding_is_accepted() -> None:
+    client, _ = client_with(lambda request: httpx.Response(200, content=PNG, headers={"Content-Encoding": "identity"}))
+    assert fetch("https://images.example.com/a.png", client).data == PNG
+
+
+def test_a_redirect_from_https_to_http_is_refused() -> None:
+    # Given an https image that redirects to plain http
+    client, seen = client_with(
+        redirects({"images.example.com/a": httpx.Response(302, headers={"Location": "http://cdn.example.net/b"})})
+    )
+
+    # When fetched
+    with pytest.raises(UrlFetchError) as excinfo:
+        fetch("https://images.example.com/a", client)
+
+    # Then the downgrade is refused before the second request
+    assert excinfo.value.code == "image_url_forbidden" and "https to http" in excinfo.value.message
+    assert len(seen) == 1
+
+
+def test_a_redirect_from_http_to_https_is_followed() -> None:
+    client, _ = client_with(
+        redirects({
+            "images.example.com/a": httpx.Response(302, headers={"Location": "https://cdn.example.net/b"}),
+            "cdn.example.net/b": httpx.Response(200, content=PNG),
+        })
+    )
+    assert fetch("http://images.example.com/a", client).final_url == "https://cdn.example.net/b"

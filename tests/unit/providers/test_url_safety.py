@@ -225,17 +225,41 @@ def test_idn_host_is_punycoded_before_resolution() -> None:
 # -- Allowlist -----------------------------------------------------------------------------
 
 
-def test_allowlisted_host_skips_address_checks_and_resolution() -> None:
+def test_allowlisted_host_is_exempt_from_the_private_address_rule_only() -> None:
     # Given an intranet host on the operator's allowlist
     resolve = resolver("10.0.0.5")
 
     # When checked
     target = check_url("http://minio.internal:9000/bucket/a.png", allowlist={"minio.internal:9000"}, resolve=resolve)
 
-    # Then it is exempt and not even resolved
+    # Then its private address is allowed, but it is still resolved and pinned to what it resolved to
     assert target.allowlisted is True
-    assert (target.ip, target.ips) == (None, ())
-    assert resolve.asked == []  # type: ignore[attr-defined]
+    assert (target.ip, target.ips) == ("10.0.0.5", ("10.0.0.5",))
+    assert resolve.asked == [("minio.internal", 9000)]  # type: ignore[attr-defined]
+    assert target.pinned_url == "http://10.0.0.5:9000/bucket/a.png"
+
+
+@pytest.mark.parametrize("address", ["169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200",
+                                     "0.0.0.0", "fe80::1", "::ffff:169.254.169.254"])
+def test_an_allowlisted_host_resolving_to_a_metadata_address_is_refused(address: str) -> None:
+    # Given an allowlisted name that (now) resolves to a cloud-metadata or link-local address
+    # When checked
+    with pytest.raises(UnsafeUrl) as excinfo:
+        check_url("http://minio.internal/latest/meta-data/", allowlist={"minio.internal"}, resolve=resolver(address))
+
+    # Then it is refused all the same
+    assert excinfo.value.code == "url_host_not_allowed"
+
+
+def test_an_allowlisted_metadata_literal_is_refused() -> None:
+    with pytest.raises(UnsafeUrl):
+        check_url("http://169.254.169.254/latest/", allowlist={"169.254.169.254"}, resolve=resolver())
+
+
+def test_an_unresolvable_allowlisted_host_is_unresolvable() -> None:
+    with pytest.raises(UnsafeUrl) as excinfo:
+        check_url("http://minio.internal/a.png", allowlist={"minio.internal"}, resolve=failing_resolver)
+    assert excinfo.value.code == "url_unresolvable"
 
 
 def test_bare_host_entry_allows_any_port_and_is_case_insensitive() -> None:

@@ -96,3 +96,27 @@ def test_an_account_without_a_signing_secret_cannot_subscribe():
 def test_webhook_fields_never_reach_the_provider():
     options = request(webhook_url="https://hooks.example.com/a", webhook_events=["job.started"]).provider_options()
     assert "webhook_url" not in options and "webhook_events" not in options
+
+
+def test_a_name_server_that_never_answers_is_a_400_not_a_hung_submit():
+    # Given DNS that never answers (the lookup blocks until the test releases it)
+    import threading
+
+    from retouch.providers.url_safety import resolve_within
+    from retouch.webhooks.subscribe import vet_webhook_url
+
+    released = threading.Event()
+
+    def hang(host, port, *args, **kwargs):
+        released.wait(30)
+        return []
+
+    try:
+        # When a webhook URL is vetted with a bounded lookup
+        with pytest.raises(InvalidWebhookUrl) as refused:
+            vet_webhook_url("https://hooks.example.com/a", allowlist=frozenset(), resolve=resolve_within(0.2, hang))
+    finally:
+        released.set()
+
+    # Then the submit gets 400 invalid_webhook_url instead of waiting on the name server
+    assert "could not be resolved" in refused.value.message

@@ -46,6 +46,6 @@ def revoke_key(accounts: AccountRepository, account_id: str, key_id: str) -> Api
     for key in accounts.list_keys(account_id):
         if key.key_id == key_id:
             if key.revoked_at is None:
-                accounts.revoke_key(key.key_hash, now_epoch())
+                accounts.revoke_key(key, now_epoch())
             return key
     raise LookupError(f"account {account_id} has no key {key_id}")

@@ -33,9 +33,10 @@ class Admission:
         }
 
 
-def admit(ledger: LedgerRepository, account_id: str, now: float | None = None) -> Admission:
+def admit(ledger: LedgerRepository, account_id: str, key_id: str | None, now: float | None = None) -> Admission:
     """Count one request against the account's per-minute limit: 429 with Retry-After when over it, 401 when
-    the account is suspended (effective at once, without waiting for the authorizer's cache)."""
+    the account is suspended or the key revoked (effective at once, without waiting for the authorizer's cache:
+    the account item this write returns lists the revoked keys, so it costs no extra read)."""
     now = time.time() if now is None else now
     window = int(now // WINDOW_SECONDS)
     reset = max(1, int((window + 1) * WINDOW_SECONDS - now + 0.999))
@@ -46,6 +47,8 @@ def admit(ledger: LedgerRepository, account_id: str, now: float | None = None) -
     account = counted.account
     if account.status != "active":
         raise Unauthenticated("This account is suspended.")
+    if key_id is not None and key_id in account.revoked_key_ids:
+        raise Unauthenticated("This API key has been revoked.")
     limit = account.requests_per_minute
     if not counted.admitted:
         error = RateLimited(f"Rate limit reached: {limit} requests per minute. Retry in {reset} s.",

@@ -115,12 +115,8 @@ def entry_view(entry: LedgerEntry) -> LedgerEntryView:
                            released_micros=entry.released_micros, outcome=entry.outcome, images=entry.images)
 
 
-def ledger_page(ledger: LedgerRepository, account_id: str, limit: str | None, after: str | None) -> LedgerPage:
+def ledger_page(ledger: LedgerRepository, account_id: str, size: int, after: str | None) -> LedgerPage:
     """Newest first; `after` is the previous page's `next_cursor`."""
-    try:
-        size = int(limit) if limit else 20
-    except ValueError:
-        raise InvalidRequest("'limit' must be an integer.", param="limit") from None
     if not 1 <= size <= MAX_LEDGER_PAGE:
         raise InvalidRequest(f"'limit' must be between 1 and {MAX_LEDGER_PAGE}.", param="limit")
     try:

@@ -47,11 +47,21 @@ class AccountRepository:
         )
         return [ApiKeyRecord.model_validate(record_attributes(item)) for item in response.get("Items", [])]
 
-    def revoke_key(self, key_hash: str, revoked_at: int) -> None:
-        self._client.update_item(
-            TableName=self._table,
-            Key={"pk": {"S": f"KEY#{key_hash}"}, "sk": {"S": "KEY"}},
-            UpdateExpression="SET revoked_at = :at",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":at": {"N": str(revoked_at)}},
-        )
+    def revoke_key(self, key: ApiKeyRecord, revoked_at: int) -> None:
+        """Marks the key revoked and lists its id on its account item, in one transaction."""
+        self._client.transact_write_items(TransactItems=[
+            {"Update": {
+                "TableName": self._table,
+                "Key": {"pk": {"S": f"KEY#{key.key_hash}"}, "sk": {"S": "KEY"}},
+                "UpdateExpression": "SET revoked_at = :at",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": {":at": {"N": str(revoked_at)}},
+            }},
+            {"Update": {
+                "TableName": self._table,
+                "Key": {"pk": {"S": f"ACCOUNT#{key.account_id}"}, "sk": {"S": "ACCOUNT"}},
+                "UpdateExpression": "SET revoked_key_ids = list_append(if_not_exists(revoked_key_ids, :none), :id)",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": {":none": {"L": []}, ":id": {"L": [{"S": key.key_id}]}},
+            }},
+        ])

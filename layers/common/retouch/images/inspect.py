@@ -1,4 +1,5 @@
-"""Recognise input images: the format from magic bytes, the size and alpha from the header.
+"""Recognise input images: the format from magic bytes, the size and alpha from the header; and, for inputs,
+check that the whole image decodes, within bounded memory (the pixel count is checked before any decoding).
 
 Pillow is imported inside `inspect_image`, not at module import, so handlers that only
 need `sniff_format` pay nothing for it on a cold start.
@@ -27,6 +28,10 @@ class InvalidImage(ValueError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class TooManyPixels(InvalidImage):
+    """The header announces more pixels than allowed; nothing was decoded."""
 
 
 @dataclass(frozen=True)
@@ -73,3 +78,30 @@ def inspect_image(data: bytes) -> ImageInfo:
     if width <= 0 or height <= 0:
         raise InvalidImage("image has no pixels")
     return ImageInfo(format=fmt, content_type=CONTENT_TYPES[fmt], width=width, height=height, has_alpha=has_alpha)
+
+
+def decode_image(data: bytes, *, max_pixels: int) -> ImageInfo:
+    """`inspect_image`, then proof that the whole image decodes: every PNG chunk is read and checked (CRCs, the
+    end chunk) and the pixels of any format are decoded. Memory stays bounded: the header's pixel count is
+    refused above `max_pixels` before decoding (Pillow needs at most 4 bytes a pixel), and a JPEG is decoded
+    at 1/8 scale (all of its data is still read and entropy-decoded).
+
+    Raises TooManyPixels, or InvalidImage for anything truncated or corrupt.
+    """
+    info = inspect_image(data)
+    if info.width * info.height > max_pixels:
+        raise TooManyPixels(f"image is {info.width}x{info.height}, more than {max_pixels:,} pixels")
+
+    from PIL import Image  # noqa: PLC0415 - lazy on purpose, as in inspect_image
+
+    try:
+        if info.format == "png":
+            with Image.open(io.BytesIO(data), formats=["PNG"]) as img:
+                img.verify()  # chunk structure and CRCs up to the end chunk; decodes nothing
+        with Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[info.format]]) as img:
+            if info.format == "jpeg":
+                img.draft(img.mode, (max(1, img.width // 8), max(1, img.height // 8)))
+            img.load()
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
+        raise InvalidImage(f"image data is truncated or corrupt ({info.format.upper()})") from exc
+    return info

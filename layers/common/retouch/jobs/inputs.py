@@ -8,7 +8,14 @@ from dataclasses import dataclass
 
 from retouch.catalog import ModelLimits
 from retouch.errors import InvalidImage, InvalidRequest
-from retouch.images.inspect import CONTENT_TYPES, ImageInfo, InvalidImage as UnreadableImage, inspect_image, sniff_format
+from retouch.images.inspect import (
+    CONTENT_TYPES,
+    ImageInfo,
+    InvalidImage as UnreadableImage,
+    TooManyPixels,
+    decode_image,
+    sniff_format,
+)
 
 EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
 
@@ -34,19 +41,26 @@ def decode_data_url(url: str, param: str) -> bytes:
         raise InvalidRequest("The image data URL is not valid base64.", param=param) from exc
 
 
+def _decoded(data: bytes, limits: ModelLimits, param: str, *, what: str, code: str) -> ImageInfo:
+    try:
+        return decode_image(data, max_pixels=limits.max_image_pixels)
+    except TooManyPixels as exc:
+        raise InvalidImage(f"{what} has too many pixels: {exc} (the limit is {limits.max_image_pixels:,}).",
+                           param=param, code="image_too_large") from exc
+    except UnreadableImage as exc:
+        raise InvalidImage(f"{what} could not be read: {exc}", param=param, code=code) from exc
+
+
 def check_image(data: bytes, limits: ModelLimits, param: str) -> CheckedImage:
-    """An input image: PNG, JPEG or WebP by content (never by name), within the size cap, readable."""
+    """An input image: PNG, JPEG or WebP by content (never by name), within the byte and pixel caps, and
+    decoding completely."""
     if len(data) > limits.max_image_bytes:
         raise InvalidImage(f"Each image must be at most {limits.max_image_bytes // (1024 * 1024)} MB.", param=param)
     fmt = sniff_format(data)
     if fmt not in limits.image_formats:
         raise InvalidImage("Unsupported image: send PNG, JPEG or WebP (detected by content).", param=param,
                            code="invalid_image_format")
-    try:
-        info = inspect_image(data)
-    except UnreadableImage as exc:
-        raise InvalidImage(f"The image could not be read: {exc}", param=param) from exc
-    return CheckedImage(data=data, info=info)
+    return CheckedImage(data=data, info=_decoded(data, limits, param, what="The image", code="invalid_image"))
 
 
 def check_mask(data: bytes, first_image: ImageInfo | None, limits: ModelLimits) -> CheckedImage:
@@ -56,10 +70,7 @@ def check_mask(data: bytes, first_image: ImageInfo | None, limits: ModelLimits) 
                            code="invalid_mask")
     if sniff_format(data) != "png":
         raise InvalidImage("The mask must be a PNG image.", param="mask", code="invalid_mask")
-    try:
-        info = inspect_image(data)
-    except UnreadableImage as exc:
-        raise InvalidImage(f"The mask could not be read: {exc}", param="mask", code="invalid_mask") from exc
+    info = _decoded(data, limits, "mask", what="The mask", code="invalid_mask")
     if not info.has_alpha:
         raise InvalidImage("The mask must have an alpha channel.", param="mask", code="invalid_mask")
     if first_image is not None and (info.width, info.height) != (first_image.width, first_image.height):

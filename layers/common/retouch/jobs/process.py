@@ -121,7 +121,8 @@ def _store_outputs(job: JobRecord, token: str, result: ProviderResult, deps: Wor
             info = inspect_image(image.data)
         except UnreadableOutput as exc:  # a truncated or garbled answer: transient, like any bad response
             raise ProviderUnavailable("provider_bad_response", f"image {index} is unreadable: {exc}") from exc
-        key = f"outputs/{job.account_id}/{job.job_id}/{token}-{index}.{'jpg' if info.format == 'jpeg' else info.format}"
+        # No account id in the key: presigned URLs carry it to whoever the customer shares them with.
+        key = f"outputs/{job.job_id}/{token}-{index}.{'jpg' if info.format == 'jpeg' else info.format}"
         deps.store.put(key, image.data, info.content_type)
         outputs.append(StoredOutput(key=key, content_type=info.content_type, bytes=len(image.data),
                                     width=info.width, height=info.height))

@@ -17,6 +17,9 @@ class AccountRecord(BaseModel):
     in_flight: int = 0
     max_in_flight: int = 10
     requests_per_minute: int = 60
+    # Ids of the account's revoked keys, kept on this item so the submit path (which reads it anyway, to count
+    # the request) refuses a revoked key at once, while the authorizer's 30 s cache may still pass it.
+    revoked_key_ids: list[str] = []
 
 
 class ApiKeyRecord(BaseModel):

@@ -21,6 +21,12 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+class GatewayMessage(BaseModel):
+    """API Gateway's own answers, e.g. `{"message": "Unauthorized"}` to a request without an Authorization header."""
+
+    message: str
+
+
 class ImageData(BaseModel):
     url: str | None = None
     b64_json: str | None = None

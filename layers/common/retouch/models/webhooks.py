@@ -30,16 +30,16 @@ def _event_list(value: Any) -> Any:
     return value
 
 
+# The length bounds sit on the inner types: on the `| None` union they would be applied to null too, and
+# pydantic raises TypeError (a 500) instead of a validation error. Null is the same as leaving the field out.
 WebhookEvents = Annotated[
-    list[WebhookEventType] | None,
+    Annotated[list[WebhookEventType], Field(max_length=len(EVENT_TYPES))] | None,
     BeforeValidator(_event_list),
-    Field(default=None, max_length=len(EVENT_TYPES),
-          description="Events to send to webhook_url; default job.succeeded, job.failed, job.canceled"),
+    Field(default=None, description="Events to send to webhook_url; default job.succeeded, job.failed, job.canceled"),
 ]
 WebhookUrl = Annotated[
-    str | None,
-    Field(default=None, min_length=1, max_length=MAX_WEBHOOK_URL,
-          description="https URL that receives signed job events (Standard Webhooks)"),
+    Annotated[str, Field(min_length=1, max_length=MAX_WEBHOOK_URL)] | None,
+    Field(default=None, description="https URL that receives signed job events (Standard Webhooks)"),
 ]
 
 

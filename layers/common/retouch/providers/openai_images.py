@@ -2,7 +2,9 @@
 
 Any server speaking that API works: OpenAI itself, a compatible gateway, or the local fake.
 HTTP failures become the port's two exceptions: ProviderRefused (permanent, never retried)
-and ProviderUnavailable (transient, retried by the caller with backoff).
+and ProviderUnavailable (transient, retried by the caller with backoff). Each HTTP call has one
+deadline (`timeout_seconds`, headers and body included) and an identity body of at most
+`max_response_bytes` (see `outbound`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import httpx
 
 from retouch.images.inspect import CONTENT_TYPES, sniff_format
+from retouch.providers.outbound import IDENTITY_HEADERS, RefusedBody, call_deadline, outbound_client, read_body
 from retouch.providers.base import (
     InputImage,
     ProviderImage,
@@ -31,6 +34,10 @@ _RETRYABLE_STATUSES = frozenset({408, 409, 425, 429})
 _MAX_ERROR_MESSAGE = 500
 
 
+# Ten b64_json images at the largest size are ~350 MB of JSON; more than this is not an answer to use.
+MAX_RESPONSE_BYTES = 512 * 1024 * 1024
+
+
 class OpenAIImagesProvider:
     """ImageProvider over an OpenAI-compatible images API. `base_url` ends at the version ("…/v1")."""
 
@@ -40,12 +47,14 @@ class OpenAIImagesProvider:
         api_key: str,
         timeout_seconds: float,
         client: httpx.Client | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._api_key = api_key
-        self._timeout = httpx.Timeout(timeout_seconds)
+        self._timeout_seconds = timeout_seconds
+        self._max_response_bytes = max_response_bytes
         self._owns_client = client is None
-        self._client = client or httpx.Client(timeout=self._timeout)
+        self._client = client or outbound_client()
 
     def close(self) -> None:
         """Close the HTTP client if this provider created it."""
@@ -81,15 +90,25 @@ class OpenAIImagesProvider:
             return response
         raise self._error_for(response)
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        try:
-            return self._client.request(method, url, timeout=self._timeout, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise ProviderUnavailable("provider_timeout", "image provider did not answer in time") from exc
-        except httpx.TransportError as exc:
-            raise ProviderUnavailable(
-                "provider_connection_error", f"could not reach the image provider ({type(exc).__name__})"
-            ) from exc
+    def _send(self, method: str, url: str, *, headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
+        """One call, read whole within its deadline; the returned response holds the body in memory."""
+        request = self._client.build_request(method, url, headers={**(headers or {}), **IDENTITY_HEADERS}, **kwargs)
+        with call_deadline(self._timeout_seconds) as deadline:
+            try:
+                response = self._client.send(request, stream=True)
+                try:
+                    body = read_body(response, max_bytes=self._max_response_bytes)
+                finally:
+                    response.close()
+            except httpx.TransportError as exc:
+                if isinstance(exc, httpx.TimeoutException) or deadline.passed:
+                    raise ProviderUnavailable("provider_timeout", "image provider did not answer in time") from exc
+                raise ProviderUnavailable(
+                    "provider_connection_error", f"could not reach the image provider ({type(exc).__name__})"
+                ) from exc
+            except RefusedBody as exc:
+                raise _bad_response(exc.message) from exc
+        return httpx.Response(response.status_code, headers=response.headers, content=body, request=request)
 
     def _error_for(self, response: httpx.Response) -> Exception:
         status = response.status_code

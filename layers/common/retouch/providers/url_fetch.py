@@ -1,22 +1,23 @@
-"""Download a user-supplied image URL without becoming an SSRF proxy.
+"""Download a user-supplied image URL without becoming an SSRF proxy, and without being held or inflated.
 
 Every hop (the URL and each redirect, at most `max_redirects`) is vetted by
 `url_safety.check_url`, and the connection goes to the vetted IP address itself, with the
 original Host header and TLS server name, so a second DNS answer cannot redirect it
-(DNS rebinding). Allowlisted hosts are requested as they are. The body is streamed and
-cut off at `max_bytes`; `timeout_seconds` bounds the whole download.
+(DNS rebinding). A redirect from https to http is refused. `timeout_seconds` is one deadline for
+the whole download (every DNS lookup, connect, handshake, header and body byte: see `outbound`); the
+body must be identity-encoded and is cut off at `max_bytes` as it arrives.
 """
 
 from __future__ import annotations
 
-import socket
-import time
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
 import httpx
 
-from retouch.providers.url_safety import ResolvedTarget, ResolveFn, UnsafeUrl, check_url
+from retouch.providers.outbound import IDENTITY_HEADERS, Deadline, RefusedBody, call_deadline, outbound_client, \
+    read_body
+from retouch.providers.url_safety import ResolvedTarget, ResolveFn, UnsafeUrl, check_url, resolve_within
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "Retouch-ImageFetcher/1.0"
@@ -25,6 +26,7 @@ _UNSAFE_TO_FETCH_CODE = {
     "invalid_url": "invalid_image_url",
     "url_unresolvable": "image_url_unreachable",
 }
+_REFUSED_BODY_CODE = {"encoding": "image_url_encoding_refused", "too_large": "image_url_too_large"}
 
 
 class UrlFetchError(Exception):
@@ -51,27 +53,38 @@ def fetch_url(
     timeout_seconds: float,
     max_redirects: int = 3,
     client: httpx.Client | None = None,
-    resolve: ResolveFn = socket.getaddrinfo,
+    resolve: ResolveFn | None = None,
     require_https: bool = False,
 ) -> FetchedBody:
-    """GET `url` following at most `max_redirects` vetted redirects. Raises UrlFetchError."""
-    deadline = time.monotonic() + timeout_seconds
+    """GET `url` following at most `max_redirects` vetted redirects. Raises UrlFetchError.
+
+    `resolve` stands in for DNS in tests; by default each lookup gets the time left."""
     own_client = client is None
-    http = client or httpx.Client(follow_redirects=False, trust_env=False)
+    http = client or outbound_client()
     try:
-        current = url
-        for hop in range(max_redirects + 1):
-            target = _vet(current, allowlist=allowlist, resolve=resolve, require_https=require_https)
-            location = _get(http, target, current, deadline=deadline, max_bytes=max_bytes)
-            if isinstance(location, FetchedBody):
-                return location
-            if hop == max_redirects:
-                break
-            current = urljoin(current, location)
-        raise UrlFetchError("image_url_too_many_redirects", f"image URL redirected more than {max_redirects} times")
+        with call_deadline(timeout_seconds) as deadline:
+            current = url
+            for hop in range(max_redirects + 1):
+                lookup = resolve or resolve_within(deadline.remaining())
+                target = _vet(current, allowlist=allowlist, resolve=lookup, require_https=require_https)
+                location = _get(http, target, current, deadline=deadline, max_bytes=max_bytes)
+                if isinstance(location, FetchedBody):
+                    return location
+                if hop == max_redirects:
+                    break
+                following = urljoin(current, location)
+                if _is_downgrade(current, following):
+                    raise UrlFetchError("image_url_forbidden", "image URL redirected from https to http")
+                current = following
+            raise UrlFetchError("image_url_too_many_redirects",
+                                f"image URL redirected more than {max_redirects} times")
     finally:
         if own_client:
             http.close()
+
+
+def _is_downgrade(current: str, following: str) -> bool:
+    return current.lower().startswith("https:") and not following.lower().startswith("https:")
 
 
 def _vet(url: str, *, allowlist: frozenset[str] | set[str], resolve: ResolveFn, require_https: bool) -> ResolvedTarget:
@@ -82,39 +95,32 @@ def _vet(url: str, *, allowlist: frozenset[str] | set[str], resolve: ResolveFn, 
         raise UrlFetchError(code, f"image URL refused: {exc.message}") from exc
 
 
-def _request(http: httpx.Client, target: ResolvedTarget, url: str, timeout: float) -> httpx.Request:
-    headers = {"User-Agent": USER_AGENT, "Accept": "image/*", "Accept-Encoding": "identity"}
-    if target.allowlisted or target.ip is None:
-        return http.build_request("GET", url, headers=headers, timeout=timeout)
-    ip_host = f"[{target.ip}]" if ":" in target.ip else target.ip
-    pinned = f"{target.scheme}://{ip_host}:{target.port}{target.path}"
-    headers["Host"] = target.host_header
-    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
-    return http.build_request("GET", pinned, headers=headers, timeout=timeout, extensions=extensions)
+def _request(http: httpx.Client, target: ResolvedTarget) -> httpx.Request:
+    headers = {"User-Agent": USER_AGENT, "Accept": "image/*", **IDENTITY_HEADERS, "Host": target.host_header}
+    return http.build_request("GET", target.pinned_url, headers=headers, extensions=target.tls_extensions)
 
 
-def _get(http: httpx.Client, target: ResolvedTarget, url: str, *, deadline: float, max_bytes: int) -> FetchedBody | str:
+def _get(http: httpx.Client, target: ResolvedTarget, url: str, *, deadline: Deadline, max_bytes: int) -> FetchedBody | str:
     """The body, or the Location of a redirect."""
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise UrlFetchError("image_url_timeout", "image URL did not answer in time")
     try:
-        request = _request(http, target, url, remaining)
+        request = _request(http, target)
     except httpx.InvalidURL as exc:
         raise UrlFetchError("invalid_image_url", "image URL could not be parsed") from exc
     try:
         response = http.send(request, stream=True, follow_redirects=False)
         try:
-            return _read(response, deadline=deadline, max_bytes=max_bytes, url=url)
+            return _read(response, max_bytes=max_bytes, url=url)
         finally:
             response.close()
     except httpx.TimeoutException as exc:
         raise UrlFetchError("image_url_timeout", "image URL did not answer in time") from exc
-    except (httpx.TransportError, httpx.DecodingError) as exc:
+    except httpx.TransportError as exc:
+        if deadline.passed:  # the watchdog shut the socket: that is a timeout, not a broken server
+            raise UrlFetchError("image_url_timeout", "image URL did not answer in time") from exc
         raise UrlFetchError("image_url_unreachable", f"image URL could not be reached ({type(exc).__name__})") from exc
 
 
-def _read(response: httpx.Response, *, deadline: float, max_bytes: int, url: str) -> FetchedBody | str:
+def _read(response: httpx.Response, *, max_bytes: int, url: str) -> FetchedBody | str:
     status = response.status_code
     if status in REDIRECT_STATUSES:
         location = response.headers.get("location")
@@ -123,18 +129,12 @@ def _read(response: httpx.Response, *, deadline: float, max_bytes: int, url: str
         return location
     if not 200 <= status < 300:
         raise UrlFetchError("image_url_unreachable", f"image URL answered HTTP {status}")
-
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise UrlFetchError("image_url_too_large", f"image at URL is larger than {max_bytes} bytes")
-    body = bytearray()
-    for chunk in response.iter_bytes():
-        body += chunk
-        if len(body) > max_bytes:
-            raise UrlFetchError("image_url_too_large", f"image at URL is larger than {max_bytes} bytes")
-        if time.monotonic() > deadline:
-            raise UrlFetchError("image_url_timeout", "image URL did not finish in time")
+    try:
+        data = read_body(response, max_bytes=max_bytes)
+    except RefusedBody as exc:
+        limit = f"larger than {max_bytes} bytes" if exc.reason == "too_large" else "not sent as plain bytes"
+        raise UrlFetchError(_REFUSED_BODY_CODE[exc.reason], f"image at URL is {limit}: {exc.message}") from exc
     content_type = response.headers.get("content-type")
     if content_type:
         content_type = content_type.split(";", 1)[0].strip().lower() or None
-    return FetchedBody(data=bytes(body), content_type=content_type, final_url=url)
+    return FetchedBody(data=data, content_type=content_type, final_url=url)

@@ -1,8 +1,10 @@
 """Decide whether a user-supplied URL may be contacted (image inputs, webhook targets).
 
 A URL is safe when it is http(s), carries no credentials, and every address its host
-resolves to is globally routable. Hosts on the operator's allowlist skip the address
-checks (a self-hosted deployment may legitimately fetch from an intranet bucket).
+resolves to is globally routable. Hosts on the operator's allowlist (a self-hosted deployment
+may legitimately fetch from an intranet bucket) are exempt from that private-address rule only:
+they are still resolved and pinned, an entry with a port allows only that port, and
+cloud-metadata and link-local addresses are refused for them too.
 
 No HTTP client here: the API function vets webhook URLs with this module alone.
 `url_fetch` re-checks every hop and pins the connection to the vetted address.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +59,17 @@ _BLOCKED_V6 = tuple(
     )
 )
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# Refused even for allowlisted hosts: instance metadata and credentials live here (AWS, GCP, Azure and ECS on
+# 169.254.169.254/169.254.170.2, AWS over IPv6 on fd00:ec2::254, Alibaba on 100.100.100.200), and
+# "this network" 0.0.0.0/8, which reaches the machine itself.
+_NEVER = (
+    ipaddress.IPv4Network("169.254.0.0/16"),
+    ipaddress.IPv4Network("0.0.0.0/8"),
+    ipaddress.IPv4Network("100.100.100.200/32"),
+    ipaddress.IPv6Network("fe80::/10"),
+    ipaddress.IPv6Network("fd00:ec2::254/128"),
+    ipaddress.IPv6Network("::/128"),
+)
 # fd00:ec2::254 (the EC2 metadata service over IPv6) is unique-local, outside 2000::/3.
 
 
@@ -72,17 +86,28 @@ class UnsafeUrl(Exception):
 class ResolvedTarget:
     """A vetted URL. `path` is the request target (path plus `?query`, never empty).
 
-    `ip` is the vetted address to connect to and `ips` every address the host resolved to;
-    both are empty for allowlisted hosts, which are not resolved here.
+    `ip` is the vetted address to connect to and `ips` every address the host resolved to.
+    `allowlisted` says the private-address rule was waived (the operator's allowlist).
     """
 
     scheme: str
     host: str
     port: int
     path: str
-    ip: str | None
+    ip: str
     ips: tuple[str, ...]
     allowlisted: bool = False
+
+    @property
+    def pinned_url(self) -> str:
+        """The URL with the vetted address in place of the host name (connect there, send `host_header`)."""
+        ip_host = f"[{self.ip}]" if ":" in self.ip else self.ip
+        return f"{self.scheme}://{ip_host}:{self.port}{self.path}"
+
+    @property
+    def tls_extensions(self) -> dict[str, str]:
+        """httpx request extensions: the TLS server name is the host, not the pinned address."""
+        return {"sni_hostname": self.host} if self.scheme == "https" else {}
 
     @property
     def host_header(self) -> str:
@@ -142,24 +167,30 @@ def check_url(
     """Vet `url` and resolve its host. `resolve` is called as `resolve(host, port)` and returns
     `getaddrinfo`-shaped tuples. Raises UnsafeUrl."""
     scheme, host, port, path = _split(url)
-    allowlisted = _is_allowlisted(host, port, allowlist)
+    allowlisted = is_allowlisted(host, port, allowlist)
 
+    # An allowlisted intranet receiver often has no public certificate: plain http is the operator's call.
     if require_https and scheme != "https" and not allowlisted:
         raise UnsafeUrl("url_scheme_not_allowed", "only https URLs are allowed")
-    if allowlisted:
-        return ResolvedTarget(scheme, host, port, path, ip=None, ips=(), allowlisted=True)
 
     literal = _ip_literal(host)
-    if literal is not None:
-        if not is_public_address(literal):
-            raise UnsafeUrl("url_host_not_allowed", "URL points to a private or reserved address")
-        return ResolvedTarget(scheme, host, port, path, ip=str(literal), ips=(str(literal),))
-
-    ips = _resolve(host, port, resolve)
-    if not all(is_public_address(ip) for ip in ips):
+    ips = (str(literal),) if literal is not None else _resolve(host, port, resolve)
+    if any(_never_contacted(ip) for ip in ips):
+        raise UnsafeUrl("url_host_not_allowed", "URL reaches a link-local or cloud-metadata address")
+    if not allowlisted and not all(is_public_address(ip) for ip in ips):
         raise UnsafeUrl("url_host_not_allowed", "URL host resolves to a private or reserved address")
     chosen = next((ip for ip in ips if ":" not in ip), ips[0])
-    return ResolvedTarget(scheme, host, port, path, ip=chosen, ips=ips)
+    return ResolvedTarget(scheme, host, port, path, ip=chosen, ips=ips, allowlisted=allowlisted)
+
+
+def _never_contacted(ip: str) -> bool:
+    try:
+        address = ipaddress.ip_address(ip.split("%", 1)[0])
+    except ValueError:
+        return True
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address.version == net.version and address in net for net in _NEVER)
 
 
 def _split(url: str) -> tuple[str, str, int, str]:
@@ -199,12 +230,39 @@ def _split(url: str) -> tuple[str, str, int, str]:
     return scheme, host.lower(), port, path
 
 
-def _is_allowlisted(host: str, port: int, allowlist: frozenset[str] | set[str]) -> bool:
+def is_allowlisted(host: str, port: int, allowlist: frozenset[str] | set[str]) -> bool:
+    """`host` is on the list as itself (any port) or as `host:port`; an entry with another port does not match."""
     if not allowlist:
         return False
     bracketed = f"[{host}]" if ":" in host else host
     entries = {entry.lower().rstrip(".") for entry in allowlist}
     return host in entries or bracketed in entries or f"{bracketed}:{port}" in entries
+
+
+def resolve_within(timeout_seconds: float, lookup: ResolveFn | None = None) -> ResolveFn:
+    """`lookup` (default `socket.getaddrinfo`) that gives up after `timeout_seconds`: the C call has no timeout.
+
+    The lookup runs on a daemon thread; one that outlives its caller finishes on its own, unused."""
+
+    def resolve(host: str, port: int, *args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+        outcome: list[Any] = []
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                outcome.append(list((lookup or socket.getaddrinfo)(host, port, *args, **kwargs)))
+            except BaseException as exc:  # noqa: BLE001 - handed back to the caller below
+                outcome.append(exc)
+            done.set()
+
+        threading.Thread(target=run, name="dns", daemon=True).start()
+        if not done.wait(max(timeout_seconds, 0.0)):
+            raise socket.timeout(f"resolving {host} took longer than {timeout_seconds:g} s")
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        return outcome[0]
+
+    return resolve
 
 
 def _ip_literal(host: str) -> IPAddress | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -15,6 +16,7 @@ from retouch.models.requests import EditRequest, GenerationRequest, UploadedImag
 from retouch.web.multipart import Part, parse_multipart
 
 RequestModel = TypeVar("RequestModel", bound=BaseModel)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _IMAGE_FIELDS = ("image", "image[]")
 
 
@@ -36,26 +38,58 @@ def media_type(event: dict[str, Any]) -> str:
 
 def _json_object(data: bytes) -> dict[str, Any]:
     try:
-        payload = json.loads(data or b"null")
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        # Bytes that are not UTF-8 survive as lone surrogates, so the field holding them can be named below.
+        payload = json.loads(data.decode("utf-8", "surrogateescape") or "null")
+    except (ValueError, RecursionError) as exc:
         raise InvalidRequest("The request body is not valid JSON.", code="invalid_json") from exc
     if not isinstance(payload, dict):
         raise InvalidRequest("The request body must be a JSON object.", code="invalid_json")
+    for name, value in payload.items():
+        if _has_lone_surrogate(name) or _has_lone_surrogate(value):
+            param = name if not _has_lone_surrogate(name) else None
+            raise InvalidRequest(f"'{param or 'a field name'}' is not valid UTF-8.", param=param,
+                                 code="invalid_encoding")
     return payload
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """True for text no UTF-8 encoder accepts: undecodable body bytes, or a JSON `\\udc80` escape.
+    Iterative: json.loads accepts nesting as deep as the recursion limit allows."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _LONE_SURROGATE.search(item):
+                return True
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+    return False
 
 
 def _metadata_field(fields: dict[str, Any], part: Part) -> None:
     metadata = fields.setdefault("metadata", {})
     if part.name == "metadata":
         try:
-            decoded = json.loads(part.data)
+            decoded = json.loads(_text(part))
         except (ValueError, RecursionError) as exc:
             raise InvalidRequest("metadata must be a JSON object of strings.", param="metadata") from exc
         if not isinstance(decoded, dict):
             raise InvalidRequest("metadata must be a JSON object of strings.", param="metadata")
         metadata.update(decoded)
     else:
-        metadata[part.name[len("metadata["):-1]] = part.data.decode("utf-8", "replace")
+        metadata[part.name[len("metadata["):-1]] = _text(part, param="metadata")
+
+
+def _text(part: Part, *, param: str | None = None) -> str:
+    """A text field's value; bytes that are not UTF-8 are a 400, as they are in a JSON body, never U+FFFD."""
+    try:
+        return part.data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        name = param or part.name
+        raise InvalidRequest(f"'{name}' is not valid UTF-8.", param=name, code="invalid_encoding") from exc
 
 
 def _form_fields(parts: list[Part]) -> dict[str, Any]:
@@ -75,7 +109,7 @@ def _form_fields(parts: list[Part]) -> dict[str, Any]:
         elif part.name in fields:
             raise InvalidRequest(f"'{part.name}' was given more than once.", param=part.name)
         else:
-            fields[part.name] = part.data.decode("utf-8", "replace")
+            fields[part.name] = _text(part)
     return fields
 
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from retouch.data.webhooks import SettingsConflict, WebhookSettingsRepository
 from retouch.models.common import now_epoch
 from retouch.models.webhooks import MAX_WEBHOOK_URL, AccountWebhookSettings, SigningSecret
+from retouch.providers.url_safety import DEFAULT_PORTS, is_allowlisted
 from retouch.webhooks.signing import generate_secret
 
 DEFAULT_ROTATION_WINDOW_SECONDS = 24 * 3600
@@ -109,6 +110,7 @@ def _check_shape(url: str, allowlist: frozenset[str]) -> None:
         raise ValueError("invalid webhook URL: it could not be parsed") from exc
     if not host or "@" in parts.netloc or len(url) > MAX_WEBHOOK_URL:
         raise ValueError("invalid webhook URL: it needs a host, no credentials, at most 2048 characters")
-    allowlisted = host in allowlist or (port is not None and f"{host}:{port}" in allowlist)
-    if parts.scheme.lower() != "https" and not allowlisted:
+    scheme = parts.scheme.lower()
+    allowlisted = is_allowlisted(host, port or DEFAULT_PORTS.get(scheme, 0), allowlist)
+    if scheme != "https" and not allowlisted:
         raise ValueError("invalid webhook URL: only https URLs are allowed")

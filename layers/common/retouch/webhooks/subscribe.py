@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from retouch.data.webhooks import WebhookSettingsRepository
 from retouch.errors import InvalidRequest, InvalidWebhookUrl, WebhookSecretMissing
 from retouch.models.common import now_epoch
 from retouch.models.requests import ImageOptions
 from retouch.models.webhooks import DEFAULT_EVENTS, EVENT_TYPES, JobWebhook
-from retouch.providers.url_safety import ResolveFn, UnsafeUrl, check_url
+from retouch.providers.url_safety import ResolveFn, UnsafeUrl, check_url, resolve_within
 
 SECRET_HINT = "an operator creates one with `retouch-admin webhooks rotate-secret <account>`"
 
 
-def vet_webhook_url(url: str, *, allowlist: frozenset[str], resolve: ResolveFn = socket.getaddrinfo) -> None:
+# The submit path answers within API Gateway's 30 s; a name server that does not answer must not hold it.
+SUBMIT_DNS_TIMEOUT_SECONDS = 3.0
+
+
+def vet_webhook_url(url: str, *, allowlist: frozenset[str], resolve: ResolveFn | None = None) -> None:
     """Raises InvalidWebhookUrl unless `url` is https (or allowlisted) and reaches only public addresses."""
     try:
-        check_url(url, allowlist=allowlist, resolve=resolve, require_https=True)
+        check_url(url, allowlist=allowlist, resolve=resolve or resolve_within(SUBMIT_DNS_TIMEOUT_SECONDS),
+                  require_https=True)
     except UnsafeUrl as exc:
         raise InvalidWebhookUrl(f"webhook_url refused: {exc.message}.", param="webhook_url") from exc
 
@@ -29,7 +33,7 @@ class WebhookSubscriber:
 
     settings: WebhookSettingsRepository
     allowlist: frozenset[str] = frozenset()
-    resolve: ResolveFn = field(default=socket.getaddrinfo)
+    resolve: ResolveFn | None = None  # None: real DNS, given SUBMIT_DNS_TIMEOUT_SECONDS
 
     def __call__(self, account_id: str, request: ImageOptions) -> JobWebhook | None:
         account = self.settings.get(account_id)

@@ -2,21 +2,24 @@
 
 
 from functools import cache
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from retouch.billing.usage import account_view, ledger_page, usage_report
+from retouch.billing.usage import MAX_LEDGER_PAGE, account_view, ledger_page, usage_report
 from retouch.config import status_settings
 from retouch.data.ledger import LedgerRepository
 from retouch.data.usage import AccountJobs
 from retouch.models.responses import AccountView, ErrorBody, LedgerPage, UsageReport
 from retouch.web.principal import current_account
-from retouch.web.responses import documented, json_response
+from retouch.web.responses import UNAUTHORIZED, documented, json_response
 
 router = Router()
 
-_UNAUTHORIZED = documented(ErrorBody, "Missing or unknown API key")
+UsageDay = Annotated[str | None, Query(description="A UTC day, YYYY-MM-DD, or unix seconds; inclusive",
+                                       examples=["2026-01-31"], max_length=32)]
 
 
 @cache
@@ -27,7 +30,7 @@ def _repositories() -> tuple[LedgerRepository, AccountJobs]:
 
 @router.get("/v1/account", summary="The calling account", responses={
     200: documented(AccountView, "Balance (available, after holds), in-flight jobs and limits"),
-    401: _UNAUTHORIZED,
+    401: UNAUTHORIZED,
 })
 def get_account() -> Response[AccountView]:
     account_id = current_account(router.current_event)
@@ -38,23 +41,24 @@ def get_account() -> Response[AccountView]:
 @router.get("/v1/usage", summary="Usage per day and model", responses={
     200: documented(UsageReport, "Jobs, images and cost per UTC day and model"),
     400: documented(ErrorBody, "Invalid range"),
-    401: _UNAUTHORIZED,
+    401: UNAUTHORIZED,
 }, description="`start` and `end` are UTC days (YYYY-MM-DD, or unix seconds), both inclusive; "
                "the default is the last 30 days, the longest range 366 days.")
-def get_usage() -> Response[UsageReport]:
+def get_usage(start: UsageDay = None, end: UsageDay = None) -> Response[UsageReport]:
     account_id = current_account(router.current_event)
     _, jobs = _repositories()
-    params = router.current_event.query_string_parameters or {}
-    return json_response(usage_report(jobs, account_id, params.get("start"), params.get("end")))
+    return json_response(usage_report(jobs, account_id, start, end))
 
 
 @router.get("/v1/usage/ledger", summary="The account's ledger, newest first", responses={
     200: documented(LedgerPage, "One page of ledger entries; pass `next_cursor` as `after` for the next"),
     400: documented(ErrorBody, "Invalid limit or cursor"),
-    401: _UNAUTHORIZED,
+    401: UNAUTHORIZED,
 })
-def list_ledger() -> Response[LedgerPage]:
+def list_ledger(
+    limit: Annotated[int, Query(ge=1, le=MAX_LEDGER_PAGE, description="Entries per page")] = 20,
+    after: Annotated[str | None, Query(description="The previous page's `next_cursor`", max_length=2048)] = None,
+) -> Response[LedgerPage]:
     account_id = current_account(router.current_event)
     ledger, _ = _repositories()
-    params = router.current_event.query_string_parameters or {}
-    return json_response(ledger_page(ledger, account_id, params.get("limit"), params.get("after")))
+    return json_response(ledger_page(ledger, account_id, limit, after))

@@ -11,7 +11,7 @@ from retouch.catalog import MODELS
 from retouch.config import api_settings
 from retouch.models.responses import ModelList, ModelView
 from retouch.web.principal import current_account
-from retouch.web.responses import documented, json_response
+from retouch.web.responses import UNAUTHORIZED, documented, json_response
 
 router = Router()
 
@@ -26,7 +26,10 @@ def model_list() -> ModelList:
     ])
 
 
-@router.get("/v1/models", summary="List models", responses={200: documented(ModelList, "Supported models")})
+@router.get("/v1/models", summary="List models", responses={
+    200: documented(ModelList, "Supported models, with their limits (`max_image_pixels` per input image) and prices"),
+    401: UNAUTHORIZED,
+})
 def list_models() -> Response[ModelList]:
     current_account(router.current_event)
     return json_response(model_list())

@@ -23,9 +23,9 @@ from retouch.jobs.wait import wait_for_job
 from retouch.models.records import JobRecord
 from retouch.models.responses import ErrorBody, JobView
 from retouch.web.prefer import requested_wait
-from retouch.web.principal import current_account
+from retouch.web.principal import current_account, current_key_id
 from retouch.web.request_parsing import parse_edit, parse_generation
-from retouch.web.responses import documented, json_response
+from retouch.web.responses import UNAUTHORIZED, documented, json_response
 from retouch.webhooks.wiring import build_subscriber
 
 router = Router()
@@ -37,7 +37,7 @@ _RESPONSES = {
     200: documented(JobView, "The job ended while the request waited (`Prefer: wait`); an OpenAI ImagesResponse"),
     202: documented(JobView, "Accepted; poll the Location"),
     400: documented(ErrorBody, "Invalid request"),
-    401: documented(ErrorBody, "Missing or unknown API key"),
+    401: UNAUTHORIZED,
     402: documented(ErrorBody, "Insufficient credits (`insufficient_credits`: the price and the balance)"),
     413: documented(ErrorBody, "Body too large"),
     415: documented(ErrorBody, "Wrong content type"),
@@ -65,7 +65,7 @@ def _deps_ledger() -> LedgerRepository:
 def _admitted(account_id: str) -> Iterator[Admission]:
     """Count the request against the account's per-minute limit (429 over it); every response after that,
     errors included, carries the x-ratelimit-* headers."""
-    admission = admit(_deps_ledger(), account_id)
+    admission = admit(_deps_ledger(), account_id, current_key_id(router.current_event))
     try:
         yield admission
     except RetouchError as exc:

@@ -10,9 +10,9 @@ from retouch.config import status_settings
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.jobs.view import find_job, render_job
-from retouch.models.responses import ErrorBody, JobView
+from retouch.models.responses import JobView
 from retouch.web.principal import current_account
-from retouch.web.responses import documented, json_response
+from retouch.web.responses import NOT_FOUND_JOB, UNAUTHORIZED, documented, json_response
 
 router = Router()
 
@@ -25,8 +25,8 @@ def _repositories() -> tuple[JobRepository, ObjectStore]:
 
 @router.get("/v1/jobs/<job_id>", summary="Get a job", responses={
     200: documented(JobView, "The job; when succeeded, also an OpenAI ImagesResponse"),
-    401: documented(ErrorBody, "Missing or unknown API key"),
-    404: documented(ErrorBody, "No such job for this account"),
+    401: UNAUTHORIZED,
+    404: NOT_FOUND_JOB,
 })
 def get_job(job_id: str) -> Response[JobView]:
     account_id = current_account(router.current_event)

@@ -12,7 +12,7 @@ from retouch.jobs.view import find_job
 from retouch.models.responses import ErrorBody
 from retouch.models.webhooks import RedeliveryView
 from retouch.web.principal import current_account
-from retouch.web.responses import documented, json_response
+from retouch.web.responses import NOT_FOUND_JOB, UNAUTHORIZED, documented, json_response
 from retouch.webhooks.events import redeliver_latest
 
 router = Router()
@@ -26,8 +26,8 @@ def _deps() -> tuple[JobRepository, WebhookQueue]:
 
 @router.post("/v1/jobs/<job_id>/webhooks/redeliver", summary="Redeliver the job's latest webhook event", responses={
     202: documented(RedeliveryView, "Queued; the attempts show in the job's `webhook.deliveries`"),
-    401: documented(ErrorBody, "Missing or unknown API key"),
-    404: documented(ErrorBody, "No such job for this account"),
+    401: UNAUTHORIZED,
+    404: NOT_FOUND_JOB,
     409: documented(ErrorBody, "The job has no webhook, or no event yet"),
     503: documented(ErrorBody, "Queue unavailable"),
 })
