@@ -11,8 +11,10 @@ def banner(stack: LocalStack) -> str:
         provider = f"local stand-in at {stack.provider.base_url} (answers after {stack.provider.delay:g} s)"
     else:
         provider = f"{stack.parameters.get('ProviderBaseUrl', '?')} (OPENAI_API_KEY is set: real calls, real cost)"
+    sync = stack.function_urls.get("SyncFunction")
+    sync_line = f"\n  sync entry: {sync}/v1   (holds each submission until the image is ready)" if sync else ""
     return f"""
-Retouch is running at {base}   (OpenAI-compatible base URL: {base}/v1)
+Retouch is running at {base}   (OpenAI-compatible base URL: {base}/v1){sync_line}
   API key:   {key}
   provider:  {provider}
   AWS (moto): {stack.aws_endpoint_url}   startup: {stack.startup_seconds:.1f} s
@@ -28,9 +30,9 @@ Edit an image and wait up to 60 s for the result:
 Job status (the id comes back from the edit):
   curl -s {base}/v1/jobs/JOB_ID -H "Authorization: Bearer {key}"
 
-Python, with the openai SDK:
+Python, with the openai SDK (the sync entry holds the call until the image is ready, as OpenAI does):
   from openai import OpenAI
-  client = OpenAI(base_url="{base}/v1", api_key="{key}", default_headers={{"Prefer": "wait=60"}})
+  client = OpenAI(base_url="{sync or base}/v1", api_key="{key}")
   result = client.images.edit(model="gpt-image-2", image=[open("photo.png", "rb")], prompt="Put a red hat on the cat")
 
 Admin tool (accounts, credit, keys, webhooks) against this stack:

@@ -60,6 +60,9 @@ class FunctionPool:
         except FunctionUnavailable:
             self._discard(host)
             raise
+        except BaseException:  # refused before it ran (an event over Lambda's limit): the environment is fine
+            self._release(host)
+            raise
         self._release(host)
         return invocation
 

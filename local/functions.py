@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from local.aws_limits import LAMBDA_SYNC_PAYLOAD_BYTES
 from local.child_process import ChildProcess
 from local.console import Console
 from local.function_host import ERROR_HEADER, INVOKE_PATH_PREFIX
@@ -30,6 +31,10 @@ TIMEOUT_SLACK_SECONDS = 0.5
 
 class FunctionUnavailable(RuntimeError):
     """The host could not be reached (stopped, crashed): the invocation did not run to an answer."""
+
+
+class PayloadTooLarge(RuntimeError):
+    """The event is over Lambda's synchronous payload limit: Lambda refuses it before the function runs."""
 
 
 class FunctionError(RuntimeError):
@@ -144,8 +149,12 @@ class FunctionHost:
 
     def invoke(self, event: Any) -> Invocation:
         """One invocation. Past the function's Timeout the environment is killed and the invocation fails with
-        Lambda's timeout error (what the Invoke API answers then)."""
+        Lambda's timeout error (what the Invoke API answers then); an event or result over Lambda's payload limit
+        is refused the way Lambda refuses it."""
         body = json.dumps(event).encode()
+        if len(body) > LAMBDA_SYNC_PAYLOAD_BYTES:
+            raise PayloadTooLarge(f"{len(body)} byte payload is too large for the RequestResponse invocation type "
+                                  f"(limit {LAMBDA_SYNC_PAYLOAD_BYTES} bytes)")
         connection = http.client.HTTPConnection("127.0.0.1", self._port, timeout=self._timeout)
         try:
             connection.request("POST", f"{INVOKE_PATH_PREFIX}{self.spec.logical_id}/invocations", body,
@@ -162,4 +171,9 @@ class FunctionHost:
             raise FunctionUnavailable(f"{self.spec.logical_id} is not reachable: {exc}") from exc
         finally:
             connection.close()
+        if len(data) > LAMBDA_SYNC_PAYLOAD_BYTES:
+            return Invocation(payload={"errorType": "Function.ResponseSizeTooLarge",
+                                       "errorMessage": f"Response payload size ({len(data)} bytes) exceeded maximum "
+                                                       f"allowed payload size ({LAMBDA_SYNC_PAYLOAD_BYTES} bytes)."},
+                              failed=True)
         return Invocation(payload=json.loads(data) if data else None, failed=failed)

@@ -8,12 +8,16 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from local.authorizer import LambdaAuthorizer
-from local.functions import FunctionUnavailable, Invocation
+from local.aws_limits import HTTP_API_INTEGRATION_TIMEOUT_SECONDS, HTTP_API_MAX_BODY_BYTES
+from local.functions import FunctionUnavailable, Invocation, PayloadTooLarge
 from local.http_events import (
     HttpRequest,
     HttpResponse,
@@ -22,30 +26,47 @@ from local.http_events import (
     build_http_response,
     message_response,
 )
-from local.routes import RouteTable
+from local.routes import FunctionUrlRoutes, RouteTable
 
 
 def new_request_meta() -> RequestMeta:
     return RequestMeta(request_id=str(uuid.uuid4()), time=datetime.now(UTC))
 
 
+@dataclass(frozen=True)
+class EntryLimits:
+    """What the entry in front of the functions refuses (see local.aws_limits)."""
+
+    max_body_bytes: int | None  # None: no limit of the entry's own (a Function URL has only Lambda's)
+    integration_timeout: float | None  # None: the function's own Timeout is the only bound
+
+
+HTTP_API_LIMITS = EntryLimits(HTTP_API_MAX_BODY_BYTES, HTTP_API_INTEGRATION_TIMEOUT_SECONDS)
+FUNCTION_URL_LIMITS = EntryLimits(None, None)
+
+
 class Gateway:
-    """API Gateway's request path, without sockets (the server below, or a test, feeds it requests)."""
+    """API Gateway's request path (or a Function URL's), without sockets (the server below, or a test, feeds it
+    requests)."""
 
     def __init__(
         self,
-        routes: RouteTable,
+        routes: RouteTable | FunctionUrlRoutes,
         authorizers: dict[str, LambdaAuthorizer],
         invoke: Callable[[str, dict[str, Any]], Invocation],
         *,
         log: Callable[[str], None] = lambda _line: None,
         new_meta: Callable[[], RequestMeta] = new_request_meta,
+        limits: EntryLimits = HTTP_API_LIMITS,
     ) -> None:
         self._routes = routes
         self._authorizers = authorizers
         self._invoke = invoke
         self._log = log
         self._new_meta = new_meta
+        self.limits = limits
+        # Integrations that outlive the integration timeout go on running here, as Lambda runs them to its Timeout.
+        self._integrations = ThreadPoolExecutor(max_workers=64, thread_name_prefix="integration")
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         started = time.monotonic()
@@ -60,6 +81,8 @@ class Gateway:
         return response
 
     def _respond(self, request: HttpRequest, meta: RequestMeta) -> HttpResponse:
+        if self.limits.max_body_bytes is not None and len(request.body) > self.limits.max_body_bytes:
+            return message_response(413, "Request Entity Too Large", meta.request_id)
         match = self._routes.match(request.method, request.raw_path)
         if match is None:
             return message_response(404, "Not Found", meta.request_id)
@@ -73,8 +96,13 @@ class Gateway:
                 return verdict.denial
             authorizer_context = verdict.context
         event = build_http_event(request, match, meta, authorizer_context)
+        integration = self._integrations.submit(self._invoke, match.route.function_id, event)
         try:
-            invocation = self._invoke(match.route.function_id, event)
+            invocation = integration.result(timeout=self.limits.integration_timeout)
+        except FuturesTimeout:
+            return message_response(503, "Service Unavailable", meta.request_id)
+        except PayloadTooLarge:
+            return message_response(413, "Request Entity Too Large", meta.request_id)
         except FunctionUnavailable:
             return message_response(500, "Internal Server Error", meta.request_id)
         if invocation.failed:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from local.template import HttpRouteSpec
+from local.template import FUNCTION_URL_ROUTE_KEY, HttpRouteSpec
 
 # Per-segment specificity: a literal beats `{param}`, which beats a greedy `{proxy+}`.
 _LITERAL, _PARAM, _GREEDY = 2, 1, 0
@@ -67,3 +67,14 @@ class RouteTable:
             return None
         _, best, params = max(candidates, key=lambda c: c[0])
         return RouteMatch(route=best.route, path_parameters=params)
+
+
+class FunctionUrlRoutes:
+    """A Lambda Function URL: every method and path goes to its one function, with no authorizer."""
+
+    def __init__(self, function_id: str) -> None:
+        self._route = HttpRouteSpec(function_id=function_id, event_id="FunctionUrl", method="ANY",
+                                    path=FUNCTION_URL_ROUTE_KEY, authorizer=None)
+
+    def match(self, method: str, raw_path: str) -> RouteMatch:
+        return RouteMatch(route=self._route, path_parameters={})

@@ -22,6 +22,8 @@ class LocalSettings(BaseSettings):
     poller_concurrency: int = Field(default=4, ge=1, le=32, validation_alias="RETOUCH_LOCAL_POLLER_CONCURRENCY")
     # Per function: how many invocations run at once, each in its own process (Lambda's execution environments).
     max_environments: int = Field(default=8, ge=1, le=64, validation_alias="RETOUCH_LOCAL_MAX_ENVIRONMENTS")
+    # The synchronous entry (the sync function's Function URL) listens here; 0 picks any free port.
+    sync_port: int = Field(default=3001, ge=0, le=65535, validation_alias="RETOUCH_LOCAL_SYNC_PORT")
     # The worker's provider timeout locally (ProviderTimeoutSeconds; 240 s in AWS): short, so a timeout fault of the
     # stand-in (which hangs past it) is retried in seconds.
     provider_timeout_seconds: float = Field(default=10, ge=1, le=840,

@@ -29,11 +29,11 @@ from local.functions import (
     base_environment,
     lambda_environment,
 )
-from local.gateway import Gateway, GatewayServer
+from local.gateway import FUNCTION_URL_LIMITS, Gateway, GatewayServer
 from local.intrinsics import REGION, Resolver, parameter_values
 from local.moto_server import MotoServer
 from local.pollers import SqsPoller
-from local.routes import RouteTable
+from local.routes import FunctionUrlRoutes, RouteTable
 from local.schedules import Schedule, rate_seconds
 from local.seed import seed_account
 from local.settings import LocalSettings
@@ -67,6 +67,7 @@ class LocalStack:
         strict_init: bool = True,
         schedule_seconds: float | None = None,
         provider_timeout_seconds: float = 10,
+        function_url_port: int = 0,
     ) -> None:
         """Nothing starts until `start()` (or `with`). Nothing here reads the environment: see `from_settings`.
 
@@ -77,6 +78,8 @@ class LocalStack:
         strict_init: a handler that fails to import fails the start (else its invocations fail, as in Lambda).
         max_environments: per function, how many invocations run at once (each in its own process).
         schedule_seconds: set, every Schedule event fires at this interval instead of its own rate.
+        function_url_port: where the first Function URL listens (the next ones on the following ports); 0: any free
+        port. Each function with `FunctionUrlConfig` gets its own server, as each has its own URL in AWS.
         provider_timeout_seconds: the worker's provider timeout (ProviderTimeoutSeconds); the stand-in's timeout
         fault hangs past it, so timeouts are retried for real.
         """
@@ -95,6 +98,7 @@ class LocalStack:
         self._seed = seed
         self._strict_init = strict_init
         self._schedule_seconds = schedule_seconds
+        self._function_url_port = function_url_port
         self._provider_timeout = float(self._parameter_overrides.get("ProviderTimeoutSeconds", provider_timeout_seconds))
         self.console = Console(quiet=quiet, log_path=log_path)
 
@@ -104,6 +108,7 @@ class LocalStack:
         self.provider: Any = None  # local.fake_provider.FakeProvider while the stand-in runs
         self.aws_endpoint_url = ""
         self.base_url = ""
+        self.function_urls: dict[str, str] = {}  # function id -> its Function URL (base URL, no path)
         self.api_key: str | None = None
         self.account_id: str | None = None
         self.startup_seconds = 0.0
@@ -126,6 +131,7 @@ class LocalStack:
             max_environments=settings.max_environments,
             schedule_seconds=settings.schedule_seconds,
             provider_timeout_seconds=settings.provider_timeout_seconds,
+            function_url_port=settings.sync_port,
             **kwargs,
         )
 
@@ -152,6 +158,10 @@ class LocalStack:
         # Bind first: a busy PORT should fail in milliseconds, not after every process started.
         server = GatewayServer(self._port)
         exit_stack.callback(server.stop)
+        url_servers = {function_id: GatewayServer(self._function_url_port + index if self._function_url_port else 0)
+                       for index, function_id in enumerate(self.template.function_urls)}
+        for url_server in url_servers.values():
+            exit_stack.callback(url_server.stop)
         moto = self._moto = MotoServer(self.console)
         exit_stack.callback(moto.stop)
         moto.start()
@@ -183,6 +193,12 @@ class LocalStack:
         server.serve(self._gateway())
         exit_stack.callback(server.stop)  # stop accepting requests before anything else stops
         self.base_url = server.base_url
+        for function_id, url_server in url_servers.items():
+            url_server.serve(Gateway(FunctionUrlRoutes(function_id), {}, self._functions.invoke,
+                                     log=lambda line, fid=function_id: self.console.line(f"url:{fid}", line),
+                                     limits=FUNCTION_URL_LIMITS))
+            exit_stack.callback(url_server.stop)
+            self.function_urls[function_id] = url_server.base_url
 
     def stop(self) -> None:
         """Stops everything started, in order: the API, the pollers, the functions, the emulation, the provider."""
@@ -247,8 +263,11 @@ class LocalStack:
     def _pool(self, function_id: str, resolver: Resolver) -> FunctionPool:
         spec = self.template.functions[function_id]
         env = self._function_env(function_id, resolver)
+        # Reserved concurrency caps a function's environments in AWS; locally too (invocations past it wait).
+        reserved = (self.template.resources[function_id].get("Properties") or {}).get("ReservedConcurrentExecutions")
+        cap = int(resolver.resolve(reserved)) if reserved is not None else self._max_environments
         return FunctionPool(spec.short_name, lambda prefix: FunctionHost(spec, env, self.console, prefix),
-                            max_environments=self._max_environments)
+                            max_environments=max(1, min(self._max_environments, cap)))
 
     def _function_env(self, function_id: str, resolver: Resolver) -> dict[str, str]:
         spec = self.template.functions[function_id]

@@ -15,6 +15,8 @@ import yaml
 FUNCTION_TYPE = "AWS::Serverless::Function"
 LAYER_TYPE = "AWS::Serverless::LayerVersion"
 HTTP_API_TYPE = "AWS::Serverless::HttpApi"
+# A Lambda Function URL's events name every request with this route key (and path).
+FUNCTION_URL_ROUTE_KEY = "$default"
 
 # SAM's own defaults when neither the function nor Globals set them.
 _SAM_DEFAULT_TIMEOUT = 3
@@ -82,7 +84,7 @@ class HttpRouteSpec:
 
     @property
     def route_key(self) -> str:
-        return f"{self.method} {self.path}"
+        return FUNCTION_URL_ROUTE_KEY if self.path == FUNCTION_URL_ROUTE_KEY else f"{self.method} {self.path}"
 
 
 @dataclass(frozen=True)
@@ -250,6 +252,12 @@ class Template:
                 enabled=bool(props.get("Enabled", True)),
             ))
         return mappings
+
+    @cached_property
+    def function_urls(self) -> list[str]:
+        """Functions with a Lambda Function URL (`FunctionUrlConfig`), by logical id."""
+        return [function_id for function_id, resource in self.resources_of_type(FUNCTION_TYPE).items()
+                if (resource.get("Properties") or {}).get("FunctionUrlConfig")]
 
     @cached_property
     def schedules(self) -> list[ScheduleSpec]:

@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=500, help="jobs in the long (memory) run")
     parser.add_argument("--skip-kill", action="store_true", help="skip the kill-recovery figure (about 2 minutes)")
     args = parser.parse_args()
-    settings = LocalSettings(PORT=0, RETOUCH_LOCAL_PROVIDER_DELAY=0)
+    settings = LocalSettings(PORT=0, RETOUCH_LOCAL_SYNC_PORT=0, RETOUCH_LOCAL_PROVIDER_DELAY=0)
     figures: dict[str, object] = {"stack": {"max_environments": settings.max_environments,
                                             "poller_concurrency": settings.poller_concurrency}}
     with LocalStack.from_settings(settings, quiet=True, log_path="/tmp/retouch-load-figures.log") as stack:

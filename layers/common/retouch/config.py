@@ -51,6 +51,9 @@ class _PresigningSettings(_RetouchSettings):
 class ApiSettings(_PresigningSettings):
     jobs_queue_url: str = Field(min_length=1)
     max_wait_seconds: float = Field(default=25, ge=0, le=600)
+    # The synchronous entry (the sync function's Function URL) holds every submission until its job ends, up to
+    # max_wait_seconds, as OpenAI's API does; `Prefer: respond-async` opts out.
+    wait_by_default: bool = False
     # Whole-request cap; API Gateway and Lambda cap bodies lower in AWS (10 MB / 6 MB).
     max_body_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     # Webhooks: URLs are vetted at submit (allowlisted hosts are exempt from the private-address rule only);

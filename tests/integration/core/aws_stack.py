@@ -56,10 +56,16 @@ def create_resources(template: Template, parameters: dict[str, str]) -> LocalRes
     return creator.create_all()
 
 
+# The sync function runs the api function's code with other values of the same settings (a longer wait, waiting by
+# default); one process cannot hold both, so it is tested through the local stack (tests/e2e/test_sync_entry.py).
+NOT_IN_PROCESS = frozenset({"SyncFunction"})
+
+
 def function_environments(template: Template, parameters: dict[str, str],
                           resources: LocalResources) -> dict[str, dict[str, str]]:
     resolver = Resolver(template, parameters, resources.physical)
-    return {lid: resolver.function_environment(spec) for lid, spec in template.functions.items()}
+    return {lid: resolver.function_environment(spec) for lid, spec in template.functions.items()
+            if lid not in NOT_IN_PROCESS}
 
 
 def merged_environment(environments: dict[str, dict[str, str]]) -> dict[str, str]:

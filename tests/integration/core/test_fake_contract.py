@@ -171,7 +171,7 @@ def test_the_sweep_index_lists_unfinished_jobs_due_and_rewatch_is_conditional(
     repository.finish(ended.job_id, token="a", status="succeeded", fields={})
 
     # When the jobs due before NOW + 50 are listed
-    due = {job.job_id for job in repository.due_for_sweep(before=NOW + 50, limit=1000)}
+    due = {job.job_id for job in _all_due(repository, before=NOW + 50)}
 
     # Then only the queued job is due of these three
     assert queued.job_id in due and running.job_id not in due and ended.job_id not in due
@@ -179,3 +179,25 @@ def test_the_sweep_index_lists_unfinished_jobs_due_and_rewatch_is_conditional(
     assert repository.rewatch(queued.job_id, seen_watch_at=NOW, watch_at=NOW + 60) is True
     assert repository.rewatch(queued.job_id, seen_watch_at=NOW, watch_at=NOW + 70) is False
     assert repository.get(queued.job_id).watch_at == NOW + 60
+
+
+def test_the_sweep_index_pages_on(repository: Any, new_job: Callable[[], JobRecord]) -> None:
+    # Given three queued jobs, all due
+    created = {new_job().job_id for _ in range(3)}
+    # When they are read two at a time
+    first, cursor = repository.due_for_sweep(before=NOW + 50, limit=2)
+    assert cursor is not None
+    rest = _all_due(repository, before=NOW + 50, cursor=cursor)
+    # Then every one of them comes back once, with what the sweeper decides on
+    seen = [c.job_id for c in first + rest]
+    assert created <= set(seen) and len(seen) == len(set(seen))
+    assert all(c.created_at == NOW and c.watch_at == NOW for c in first + rest if c.job_id in created)
+
+
+def _all_due(repository: Any, *, before: int, cursor: Any = None) -> list[Any]:
+    found: list[Any] = []
+    while True:
+        page, cursor = repository.due_for_sweep(before=before, limit=100, cursor=cursor)
+        found += page
+        if cursor is None:
+            return found

@@ -15,6 +15,7 @@ from typing import Any
 
 from PIL import Image
 
+from retouch.data.jobs import SweepCandidate
 from retouch.data.objects import ObjectMissing
 from retouch.errors import QueueUnavailable
 from retouch.models.records import AccountRecord, ApiKeyRecord, JobError, JobRecord, ProducedOutputs
@@ -108,10 +109,18 @@ class FakeJobRepository:
         _drop_unfinished_fields(item)
         return True
 
-    def due_for_sweep(self, *, before: int, limit: int) -> list[JobRecord]:
-        due = sorted((item for item in self.items.values() if "watch_at" in item and item["watch_at"] < before),
-                     key=lambda item: item["watch_at"])
-        return [JobRecord.model_validate(_plain(item)) for item in due[:limit]]
+    def due_for_sweep(self, *, before: int, limit: int, cursor: dict[str, Any] | None = None,
+                      ) -> tuple[list[SweepCandidate], dict[str, Any] | None]:
+        # Index order is (watch_at, job id); a cursor is the last position read, as DynamoDB's LastEvaluatedKey.
+        after = (cursor["watch_at"], cursor["job_id"]) if cursor else None
+        due = sorted((item for item in self.items.values() if "watch_at" in item and item["watch_at"] < before
+                      and (after is None or (item["watch_at"], item["job_id"]) > after)),
+                     key=lambda item: (item["watch_at"], item["job_id"]))
+        page = due[:limit]
+        candidates = [SweepCandidate(job_id=item["job_id"], watch_at=item["watch_at"], created_at=item["created_at"])
+                      for item in page]
+        more = len(due) > limit
+        return candidates, ({"watch_at": page[-1]["watch_at"], "job_id": page[-1]["job_id"]} if more else None)
 
     def rewatch(self, job_id: str, *, seen_watch_at: int, watch_at: int) -> bool:
         item = self.items.get(job_id)

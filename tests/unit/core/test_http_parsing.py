@@ -18,6 +18,17 @@ from tests.unit.core.builders import file_part, http_event, load_event, multipar
 
 
 @pytest.mark.parametrize(("header", "expected"), [
+    pytest.param(None, 300.0, id="absent-holds-the-maximum"),
+    pytest.param("wait=10", 10.0, id="explicit-wait"),
+    pytest.param("respond-async", None, id="async-opts-out"),
+    pytest.param("respond-async, wait=3", 3.0, id="async-with-wait"),
+    pytest.param("return=minimal", 300.0, id="other-preference"),
+])
+def test_the_synchronous_entry_waits_unless_told_otherwise(header: str | None, expected: float | None) -> None:
+    assert requested_wait(header, 300, wait_by_default=True) == expected
+
+
+@pytest.mark.parametrize(("header", "expected"), [
     pytest.param(None, None, id="absent"),
     pytest.param("", None, id="empty"),
     pytest.param("wait=5", 5.0, id="wait-5"),

@@ -533,9 +533,9 @@ def test_a_refused_job_write_deletes_stored_inputs(store: FakeObjectStore, queue
     assert store.objects == {} and queue.sent == []
 
 
-def test_a_job_write_that_may_have_committed_keeps_the_inputs(store: FakeObjectStore, queue: FakeJobQueue,
-                                                              account_id: str) -> None:
-    # Given a job table that fails in an unknown way (unreachable after the SDK's retries: it may have committed)
+def test_a_job_write_that_failed_without_committing_cleans_up(store: FakeObjectStore, queue: FakeJobQueue,
+                                                                account_id: str) -> None:
+    # Given a job table whose write fails in an unknown way and left nothing (the read finds no job)
     class BrokenJobs(FakeJobRepository):
         def create(self, record: JobRecord) -> None:
             raise RuntimeError("table unavailable")
@@ -543,12 +543,29 @@ def test_a_job_write_that_may_have_committed_keeps_the_inputs(store: FakeObjectS
     deps = SubmitDeps(jobs=BrokenJobs(), store=store, queue=queue)  # type: ignore[arg-type]
     event = multipart_event([("prompt", "p"), file_part("image", png())], account_id=account_id)
 
-    # When an edit is submitted
+    # When an edit is submitted, then it fails, nothing is queued and the input is deleted
     with pytest.raises(RuntimeError):
         submit(event, deps, account_id)
+    assert store.objects == {} and queue.sent == []
 
-    # Then nothing is queued, and the input stays for the job that may exist (the sweeper queues it if it does)
-    assert len(store.objects) == 1 and queue.sent == []
+
+def test_a_job_write_that_committed_but_lost_its_answer_goes_on(store: FakeObjectStore, queue: FakeJobQueue,
+                                                                account_id: str) -> None:
+    # Given a job table whose write commits and then fails (the answer was lost)
+    class CommitsThenFails(FakeJobRepository):
+        def create(self, record: JobRecord) -> None:
+            super().create(record)
+            raise ConnectionError("connection reset after the write")
+
+    jobs = CommitsThenFails()
+    deps = SubmitDeps(jobs=jobs, store=store, queue=queue)  # type: ignore[arg-type]
+    event = multipart_event([("prompt", "p"), file_part("image", png())], account_id=account_id)
+
+    # When an edit is submitted
+    accepted = submit(event, deps, account_id)
+
+    # Then the job that exists is queued and answered, with its input (no second job for a retrying client)
+    assert queue.sent == [accepted.job_id] and len(store.objects) == 1 and len(jobs.items) == 1
 
 
 def test_response_format_is_kept_on_the_job_but_metadata_is_not_in_request(submit_deps: SubmitDeps,

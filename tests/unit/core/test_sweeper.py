@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from retouch.errors import QueueUnavailable
 from retouch.jobs.sweep import SweeperDeps, SweepPolicy, sweep
 from retouch.models.records import JobError
 from tests.unit.core.fakes import FakeJobQueue, FakeJobRepository
@@ -97,8 +98,8 @@ def test_a_job_that_moved_on_between_the_read_and_the_write_is_skipped(jobs: Fak
             jobs.claim(job_id, token="w", now=NOW, lease_until=NOW + 120)
             return jobs.rewatch(job_id, seen_watch_at=seen_watch_at, watch_at=watch_at)
 
-        def due_for_sweep(self, *, before: int, limit: int) -> list[Any]:
-            return jobs.due_for_sweep(before=before, limit=limit)
+        def due_for_sweep(self, **kwargs: Any) -> Any:
+            return jobs.due_for_sweep(**kwargs)
 
     deps = SweeperDeps(jobs=ClaimedMeanwhile(), queue=queue, billing=ReleasingBilling(jobs),  # type: ignore[arg-type]
                        announce=lambda *_: None, policy=POLICY)
@@ -109,3 +110,47 @@ def test_a_job_that_moved_on_between_the_read_and_the_write_is_skipped(jobs: Fak
     # Then it sends nothing: the worker has it
     assert report.requeued == [] and report.skipped == 1 and queue.sent == []
     assert jobs.get(job.job_id).claim_token == "w"
+
+
+def test_one_job_that_fails_does_not_stop_the_sweep(jobs: FakeJobRepository):
+    # Given two stranded jobs and a queue that refuses the first send only
+    first = queued_job(jobs, created_at=NOW - 900)
+    second = queued_job(jobs, created_at=NOW - 800)
+
+    class FlakyQueue(FakeJobQueue):
+        def send(self, job_id: str) -> None:
+            if job_id == first.job_id:
+                raise QueueUnavailable("down")
+            super().send(job_id)
+
+    queue = FlakyQueue()
+    # When the sweeper runs
+    report = sweep(deps_for(jobs, queue, []), NOW)
+    # Then the second job was still queued again, and the first counted as an error for the next run
+    assert queue.sent == [second.job_id] and report.errors == 1
+
+
+def test_an_ended_job_whose_event_cannot_be_queued_gets_a_message_so_a_worker_announces_it(
+        jobs: FakeJobRepository, queue: FakeJobQueue):
+    # Given an old stranded job, and webhook announcing that fails (its queue is down)
+    old = queued_job(jobs, created_at=NOW - 3 * 3600)
+
+    def failing_announce(*_args: Any) -> None:
+        raise QueueUnavailable("webhooks queue down")
+
+    deps = SweeperDeps(jobs=jobs, queue=queue, billing=ReleasingBilling(jobs),  # type: ignore[arg-type]
+                       announce=failing_announce, policy=POLICY)
+    # When the sweeper ends it
+    report = sweep(deps, NOW)
+    # Then it is ended, and a job message goes out: the worker's delivery of an ended job announces its event
+    assert report.ended == [old.job_id] and queue.sent == [old.job_id]
+
+
+def test_the_sweep_pages_through_every_due_job(jobs: FakeJobRepository, queue: FakeJobQueue):
+    # Given more stranded jobs than fit one page
+    created = {queued_job(jobs, created_at=NOW - 900 + i).job_id for i in range(5)}
+    deps = SweeperDeps(jobs=jobs, queue=queue, billing=ReleasingBilling(jobs),  # type: ignore[arg-type]
+                       announce=lambda *_: None, policy=SweepPolicy(page_size=2))
+    # When the sweeper runs, then every one is queued again
+    sweep(deps, NOW)
+    assert set(queue.sent) == created

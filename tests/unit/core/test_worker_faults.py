@@ -226,3 +226,39 @@ def test_a_dead_lettered_copy_leaves_a_job_with_a_live_lease_to_its_worker(jobs:
     # Then the job is untouched: still the live worker's
     item = jobs.items[job.job_id]
     assert ended is False and item["status"] == "running" and item["claim_token"] == "live"
+
+
+def test_a_release_that_committed_but_lost_its_answer_still_brings_the_message_back(
+        jobs: FakeJobRepository, queue: FakeJobQueue, worker_deps: Build):
+    # Given a provider outage, and a release whose write commits but answers as if its condition failed
+    from retouch.providers.base import ProviderUnavailable
+
+    job = queued_job(jobs)
+    original = jobs.release_for_retry
+
+    def release(job_id: str, **kwargs: Any) -> bool:
+        original(job_id, **kwargs)
+        return False  # the SDK's retry of the committed write failed its condition
+
+    jobs.release_for_retry = release  # type: ignore[method-assign]
+    deps = worker_deps(ScriptedProvider(ProviderUnavailable("provider_error", "503")), retry_base_seconds=10)
+
+    # When the delivery runs, then the message is kept for the backoff (not deleted as another worker's)
+    with pytest.raises(RetryLater) as retry:
+        handle_delivery(job.job_id, "r", deps, queue.delay_redelivery)
+    assert queue.redeliveries[-1] == ("r", retry.value.delay_seconds)
+    assert jobs.get(job.job_id).status == "queued"
+
+
+def test_a_job_whose_workers_keep_dying_ends_instead_of_calling_the_provider_again(jobs: FakeJobRepository,
+                                                                                   worker_deps: Build):
+    # Given a job already claimed 4 times with no failure recorded (each worker was killed), 3 attempts allowed
+    job = queued_job(jobs, attempts=4)
+    provider = ScriptedProvider(rendered())
+
+    # When it is delivered again
+    outcome = run_job(job.job_id, worker_deps(provider, max_attempts=3))
+
+    # Then it ends failed with a code, and the provider is not paid again
+    failed = jobs.get(job.job_id)
+    assert outcome == "failed" and failed.error.code == "processing_failed" and provider.calls == []

@@ -15,15 +15,17 @@ def test_the_banner_gives_the_url_key_and_working_examples():
     # Given a running stack with the stand-in provider
     stack = SimpleNamespace(base_url="http://127.0.0.1:3000", api_key="rt_key", aws_endpoint_url="http://127.0.0.1:5000",
                             provider=SimpleNamespace(base_url="http://127.0.0.1:9000/v1", delay=1.0), parameters={},
-                            startup_seconds=3.2, account_id="acct_local", resources=_resources("retouch-local-table"))
+                            startup_seconds=3.2, account_id="acct_local", resources=_resources("retouch-local-table"),
+                            function_urls={"SyncFunction": "http://127.0.0.1:3001"})
     # When the banner is printed
     text = banner(stack)
     # Then it shows where to go and how
     assert "http://127.0.0.1:3000/v1" in text and "rt_key" in text
     assert '-F "image[]=@photo.png"' in text and '-H "Prefer: wait=60"' in text
     assert "curl -s http://127.0.0.1:3000/v1/jobs/JOB_ID" in text
-    sdk = 'OpenAI(base_url="http://127.0.0.1:3000/v1", api_key="rt_key", default_headers={"Prefer": "wait=60"})'
-    assert sdk in text
+    # And the SDK goes through the synchronous entry, which holds the call until the image is ready
+    assert "sync entry: http://127.0.0.1:3001/v1" in text
+    assert 'OpenAI(base_url="http://127.0.0.1:3001/v1", api_key="rt_key")' in text
     assert 'client.images.edit(model="gpt-image-2", image=[open("photo.png", "rb")]' in text
     assert "stand-in" in text
     # And how to point the admin tool at this stack
@@ -34,5 +36,5 @@ def test_the_banner_gives_the_url_key_and_working_examples():
 def test_with_a_real_key_the_banner_says_calls_cost_money():
     stack = SimpleNamespace(base_url="http://127.0.0.1:3000", api_key="rt_key", aws_endpoint_url="x", provider=None,
                             parameters={"ProviderBaseUrl": "https://api.openai.com/v1"}, startup_seconds=3.2,
-                            account_id="acct_local", resources=_resources("t"))
+                            account_id="acct_local", resources=_resources("t"), function_urls={})
     assert "https://api.openai.com/v1 (OPENAI_API_KEY is set: real calls, real cost)" in banner(stack)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from local.authorizer import LambdaAuthorizer
-from local.functions import FunctionUnavailable, Invocation
-from local.gateway import Gateway
+from local.aws_limits import HTTP_API_MAX_BODY_BYTES
+from local.functions import FunctionUnavailable, Invocation, PayloadTooLarge
+from local.gateway import FUNCTION_URL_LIMITS, EntryLimits, Gateway
 from local.http_events import HttpRequest, RequestMeta
-from local.routes import RouteTable
+from local.routes import FunctionUrlRoutes, RouteTable
 from local.template import AuthorizerSpec, HttpRouteSpec
 
 AUTHORIZER = AuthorizerSpec(name="Keys", function_id="AuthFn", identity_headers=("authorization",),
@@ -164,3 +167,50 @@ def test_a_bug_in_the_request_path_is_a_logged_500():
     response = gateway.handle(req("GET", "/health", key=None))
     assert (response.status, body(response)) == (500, {"message": "Internal Server Error"})
     assert any("KeyError" in line for line in lines)
+
+
+# -- AWS's limits (local.aws_limits) ------------------------------------------------------------------------
+
+
+def test_a_body_over_the_http_apis_10_mb_is_413_and_reaches_no_function(gateway, functions):
+    request = HttpRequest(method="POST", raw_path="/v1/images/edits", raw_query="",
+                          headers=[("Authorization", "Bearer good")], body=b"x" * (HTTP_API_MAX_BODY_BYTES + 1))
+    response = gateway.handle(request)
+    assert (response.status, body(response)) == (413, {"message": "Request Entity Too Large"})
+    assert functions.calls == []
+
+
+def test_an_event_lambda_refuses_as_too_large_is_413(functions):
+    def refuse(function_id: str, event: dict[str, Any]) -> Invocation:
+        raise PayloadTooLarge("6291457 byte payload is too large")
+
+    gateway = Gateway(RouteTable(ROUTES), {}, refuse)
+    response = gateway.handle(req("GET", "/health", key=None))
+    assert (response.status, body(response)) == (413, {"message": "Request Entity Too Large"})
+
+
+def test_an_integration_past_the_timeout_is_503_while_the_function_goes_on():
+    # Given an integration timeout of 0.2 s and a function that takes 1 s
+    finished = threading.Event()
+
+    def slow(function_id: str, event: dict[str, Any]) -> Invocation:
+        time.sleep(1)
+        finished.set()
+        return Invocation({"statusCode": 200, "body": "late"}, failed=False)
+
+    gateway = Gateway(RouteTable(ROUTES), {}, slow, limits=EntryLimits(max_body_bytes=None, integration_timeout=0.2))
+    # When it is called, then the caller gets API Gateway's 503 at the timeout, and the function still finishes
+    started = time.monotonic()
+    response = gateway.handle(req("GET", "/health", key=None))
+    assert (response.status, body(response)) == (503, {"message": "Service Unavailable"})
+    assert time.monotonic() - started < 0.9
+    assert finished.wait(3)
+
+
+def test_a_function_url_sends_every_path_to_its_function_as_the_default_route(functions):
+    gateway = Gateway(FunctionUrlRoutes("SyncFn"), {}, functions.invoke, limits=FUNCTION_URL_LIMITS)
+    response = gateway.handle(req("POST", "/v1/images/edits", key="Bearer anything"))
+    event = body(response)
+    assert response.status == 200 and functions.calls[0][0] == "SyncFn"
+    assert event["routeKey"] == "$default" and event["requestContext"]["routeKey"] == "$default"
+    assert "authorizer" not in event["requestContext"] and event["rawPath"] == "/v1/images/edits"

@@ -6,6 +6,7 @@ sweeper finds stranded jobs with one query, never a scan; a job leaves the index
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -19,6 +20,15 @@ SWEEP_INDEX = "sweep"
 UNFINISHED = "UNFINISHED"
 # A job that ends leaves the sweep index and drops what only a running job needs.
 _ENDED_REMOVE = " REMOVE claim_token, lease_until, sweep_pk, watch_at, produced"
+
+
+@dataclass(frozen=True)
+class SweepCandidate:
+    """What the sweep index holds of an unfinished job: enough to decide, the rest is read when acting."""
+
+    job_id: str
+    watch_at: int
+    created_at: int
 
 
 def job_key(job_id: str) -> dict[str, Any]:
@@ -67,7 +77,9 @@ class JobRepository:
                 TableName=self._table,
                 Key=job_key(job_id),
                 UpdateExpression=(
+                    # sweep_pk again: a job written before the sweep index existed joins it at its next claim.
                     "SET #status = :running, claim_token = :token, lease_until = :lease, watch_at = :lease, "
+                    "sweep_pk = :unfinished, "
                     "started_at = if_not_exists(started_at, :now), attempts = if_not_exists(attempts, :zero) + :one"
                 ),
                 ConditionExpression="#status = :queued OR (#status = :running AND lease_until < :now)",
@@ -80,6 +92,7 @@ class JobRepository:
                     ":now": {"N": str(now)},
                     ":zero": {"N": "0"},
                     ":one": {"N": "1"},
+                    ":unfinished": {"S": UNFINISHED},
                 },
                 ReturnValues="ALL_NEW",
             )
@@ -139,7 +152,8 @@ class JobRepository:
     def release_for_retry(self, job_id: str, *, token: str, error: JobError, retry_at: int) -> bool:
         """running -> queued after a transient failure; the queue redelivers it at `retry_at` (the backoff)."""
         return self._conditional(self._claimed_update(
-            job_id, token=token, set_fields={"status": "queued", "error": error.model_dump(), "watch_at": retry_at},
+            job_id, token=token, set_fields={"status": "queued", "error": error.model_dump(), "watch_at": retry_at,
+                                             "sweep_pk": UNFINISHED},
             remove=" REMOVE claim_token, lease_until"))
 
     def fail_unfinished_update(self, job_id: str, *, error: JobError, now: int) -> dict[str, Any]:
@@ -167,14 +181,21 @@ class JobRepository:
 
     # ---- the sweeper ------------------------------------------------------------------------------------
 
-    def due_for_sweep(self, *, before: int, limit: int) -> list[JobRecord]:
-        """Unfinished jobs whose `watch_at` is before `before`, oldest first (one query of the sparse index)."""
-        response = self._client.query(
-            TableName=self._table, IndexName=SWEEP_INDEX, Limit=limit,
-            KeyConditionExpression="sweep_pk = :unfinished AND watch_at < :before",
-            ExpressionAttributeValues={":unfinished": {"S": UNFINISHED}, ":before": {"N": str(before)}},
-        )
-        return [job_record(item) for item in response.get("Items", [])]
+    def due_for_sweep(self, *, before: int, limit: int, cursor: dict[str, Any] | None = None,
+                      ) -> tuple[list[SweepCandidate], dict[str, Any] | None]:
+        """Unfinished jobs whose `watch_at` is before `before`, oldest first, one page of the sparse index (which
+        projects only what the sweeper decides on), and the key to go on from."""
+        params: dict[str, Any] = {
+            "TableName": self._table, "IndexName": SWEEP_INDEX, "Limit": limit,
+            "KeyConditionExpression": "sweep_pk = :unfinished AND watch_at < :before",
+            "ExpressionAttributeValues": {":unfinished": {"S": UNFINISHED}, ":before": {"N": str(before)}},
+        }
+        if cursor:
+            params["ExclusiveStartKey"] = cursor
+        response = self._client.query(**params)
+        candidates = [SweepCandidate(job_id=item["job_id"]["S"], watch_at=int(item["watch_at"]["N"]),
+                                     created_at=int(item["created_at"]["N"])) for item in response.get("Items", [])]
+        return candidates, response.get("LastEvaluatedKey")
 
     def rewatch(self, job_id: str, *, seen_watch_at: int, watch_at: int) -> bool:
         """Move an unfinished job's `watch_at` on, only if nothing changed it since the sweeper read it."""

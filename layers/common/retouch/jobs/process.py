@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,9 @@ logger = Logger(child=True)
 
 MAX_BACKOFF_SECONDS = 900
 LEASE_MARGIN_SECONDS = 5
+# Claims beyond max_attempts that a job may still take when its workers died rather than failed (each death is a
+# claim with no failure to count): past them it ends instead of running again.
+CRASH_SLACK_ATTEMPTS = 1
 
 
 class RetryLater(Exception):
@@ -170,7 +174,11 @@ def _fail(job: JobRecord, token: str, code: str, message: str, deps: WorkerDeps)
 def _retry(job: JobRecord, token: str, error: JobError, delay: int, deps: WorkerDeps) -> str:
     """Back to `queued`; the message comes back after `delay` (raises RetryLater), unless the claim was lost."""
     if not deps.jobs.release_for_retry(job.job_id, token=token, error=error, retry_at=now_epoch() + delay):
-        return "lost_claim"
+        current = deps.jobs.get(job.job_id)
+        # The release committed but its answer was lost (the SDK's retry then fails its condition): this
+        # message is still the job's, so it must come back, not be deleted as if another worker had the job.
+        if current is None or current.status != "queued" or current.claim_token is not None:
+            return "lost_claim"
     logger.warning("job released for a retry", extra={"job_id": job.job_id, "attempt": job.attempts,
                                                       "code": error.code, "delay_seconds": delay})
     raise RetryLater(delay)
@@ -212,6 +220,16 @@ def _after_unexpected(job: JobRecord, token: str, exc: Exception, deps: WorkerDe
     return _retry(job, token, error, backoff_seconds(job.attempts, deps.retry_base_seconds), deps)
 
 
+def _run_claimed_once(job: JobRecord, token: str, deps: WorkerDeps) -> str:
+    """Announce the start, then run, unless the job was claimed so often without an end that its workers keep dying
+    (killed at their timeout, out of memory): then it ends `failed` instead of paying the provider again."""
+    if job.attempts > deps.max_attempts + CRASH_SLACK_ATTEMPTS and job.produced is None:
+        return _fail(job, token, "processing_failed",
+                     f"The job was started {job.attempts} times without finishing; it was not charged.", deps)
+    deps.announce(job, "job.started")
+    return _run_claimed(job, token, deps)
+
+
 def _renew(job: JobRecord, token: str, deps: WorkerDeps, keep_message: Callable[[int], None]) -> bool:
     if not deps.jobs.renew_lease(job.job_id, token=token, lease_until=now_epoch() + deps.lease_seconds):
         return False
@@ -250,14 +268,20 @@ def run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None] =
         keep_message(deps.lease_seconds + LEASE_MARGIN_SECONDS)
     except Exception:  # noqa: BLE001 - the job can run; if this worker dies, the sweeper finds it instead
         logger.exception("could not shorten the message's visibility", extra={"job_id": job_id})
-    deps.announce(job, "job.started")
-    with Heartbeat(lambda: _renew(job, token, deps, keep_message), deps.heartbeat_seconds, name=f"heartbeat-{job_id}"):
+    ended = threading.Event()  # no beat may touch the message once this delivery decided its fate
+
+    def beat() -> bool:
+        return _renew(job, token, deps, lambda seconds: None if ended.is_set() else keep_message(seconds))
+
+    with Heartbeat(beat, deps.heartbeat_seconds, name=f"heartbeat-{job_id}"):
         try:
-            outcome = _run_claimed(job, token, deps)
+            outcome = _run_claimed_once(job, token, deps)
         except RetryLater:
             raise
         except Exception as exc:  # noqa: BLE001 - anything unclassified is retried a bounded number of times
             outcome = _after_unexpected(job, token, exc, deps)
+        finally:
+            ended.set()
     if outcome == "lost_claim":
         # Ended elsewhere, or by this worker's own write whose answer was lost: queue the job's terminal event if
         # it is not queued yet (announcing is idempotent), so no ended job goes without its event.

@@ -113,8 +113,14 @@ def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], de
     except RetouchError:  # refused (credit, limits, contention, conflict): nothing of the job was written
         deps.store.delete(written)
         raise
-    # Anything else (DynamoDB unreachable, the SDK's retries spent) may have committed the job: its inputs stay,
-    # and the sweeper queues a job that exists without a message (the lifecycle rule expires inputs otherwise).
+    except Exception:
+        # DynamoDB unreachable, the SDK's retries spent: the write may have committed. A job that exists goes on
+        # (queued, answered 202: the client must not pay for a second one); one that does not is cleaned up.
+        # If even the read fails, the inputs stay and the sweeper queues the job should it exist.
+        if deps.jobs.get(record.job_id) is None:
+            deps.store.delete(written)
+            raise
+        logger.warning("the job write failed but had committed; going on", extra={"job_id": record.job_id})
     try:
         deps.queue.send(record.job_id)
     except QueueUnavailable:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from aws_lambda_powertools import Logger
 
 from retouch.billing.charges import JobBilling
-from retouch.data.jobs import JobRepository
+from retouch.data.jobs import JobRepository, SweepCandidate
 from retouch.data.queue import JobQueue
 from retouch.models.records import JobError
 
@@ -50,32 +50,52 @@ class SweepReport:
     requeued: list[str] = field(default_factory=list)
     ended: list[str] = field(default_factory=list)
     skipped: int = 0  # changed by someone else between the read and the write
+    errors: int = 0  # failed this run (logged); the next run tries them again
 
     def as_dict(self) -> dict[str, int]:
-        return {"requeued": len(self.requeued), "ended": len(self.ended), "skipped": self.skipped}
+        return {"requeued": len(self.requeued), "ended": len(self.ended), "skipped": self.skipped,
+                "errors": self.errors}
+
+
+def _end(candidate: SweepCandidate, deps: SweeperDeps, now: int, report: SweepReport) -> None:
+    if not deps.billing.release_unfinished(candidate.job_id, error=STRANDED, now=now):
+        report.skipped += 1
+        return
+    report.ended.append(candidate.job_id)
+    try:
+        deps.announce(candidate.job_id)
+    except Exception:  # noqa: BLE001 - the job left the index: a message makes a worker announce it instead
+        logger.exception("job.failed not queued; a worker will announce it", extra={"job_id": candidate.job_id})
+        deps.queue.send(candidate.job_id)
+
+
+def _requeue(candidate: SweepCandidate, deps: SweeperDeps, now: int, report: SweepReport) -> None:
+    # Watched from now first: queued again at most once per grace, however often the sweeper runs.
+    if not deps.jobs.rewatch(candidate.job_id, seen_watch_at=candidate.watch_at, watch_at=now):
+        report.skipped += 1
+        return
+    deps.queue.send(candidate.job_id)
+    report.requeued.append(candidate.job_id)
 
 
 def sweep(deps: SweeperDeps, now: int) -> SweepReport:
     policy = deps.policy
     report = SweepReport()
+    cursor = None
     for _ in range(policy.max_pages):
-        due = deps.jobs.due_for_sweep(before=now - policy.stall_grace_seconds, limit=policy.page_size)
-        for job in due:
-            if job.created_at <= now - policy.give_up_seconds:
-                if deps.billing.release_unfinished(job.job_id, error=STRANDED, now=now):
-                    report.ended.append(job.job_id)
-                    deps.announce(job.job_id)
-                else:
-                    report.skipped += 1
-            elif deps.jobs.rewatch(job.job_id, seen_watch_at=job.watch_at or job.created_at, watch_at=now):
-                # Watched from now: queued again at most once per grace, however often the sweeper runs.
-                deps.queue.send(job.job_id)
-                report.requeued.append(job.job_id)
-            else:
-                report.skipped += 1
-        if len(due) < policy.page_size:
+        due, cursor = deps.jobs.due_for_sweep(before=now - policy.stall_grace_seconds, limit=policy.page_size,
+                                              cursor=cursor)
+        for candidate in due:
+            act = _end if candidate.created_at <= now - policy.give_up_seconds else _requeue
+            try:
+                act(candidate, deps, now, report)
+            except Exception:  # noqa: BLE001 - one job that cannot be handled now must not stop the others
+                report.errors += 1
+                logger.exception("stranded job not handled; the next run tries again",
+                                 extra={"job_id": candidate.job_id})
+        if cursor is None:
             break
-    if report.requeued or report.ended:
+    if report.requeued or report.ended or report.errors:
         logger.warning("stranded jobs swept", extra={**report.as_dict(), "requeued_ids": report.requeued[:20],
                                                      "ended_ids": report.ended[:20]})
     return report

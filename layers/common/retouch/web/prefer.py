@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 
-def requested_wait(prefer: str | None, max_wait: float) -> float | None:
-    """Seconds to hold (capped at `max_wait`), or None when the client did not ask to wait."""
-    if not prefer:
-        return None
-    for preference in prefer.split(","):
+def requested_wait(prefer: str | None, max_wait: float, *, wait_by_default: bool = False) -> float | None:
+    """Seconds to hold (capped at `max_wait`), or None when the client did not ask to wait. With
+    `wait_by_default` (the synchronous entry) a request that names no `wait` holds `max_wait`, unless it says
+    `Prefer: respond-async` (RFC 7240: `respond-async, wait=N` still means "wait N, then answer async")."""
+    respond_async = False
+    for preference in (prefer or "").split(","):
         token, _, value = preference.split(";")[0].strip().partition("=")
-        if token.strip().lower() != "wait":
+        token = token.strip().lower()
+        respond_async = respond_async or token == "respond-async"
+        if token != "wait":
             continue
         value = value.strip().strip('"')
         if not value:
@@ -18,4 +21,4 @@ def requested_wait(prefer: str | None, max_wait: float) -> float | None:
             return max(0.0, min(float(value), max_wait))
         except ValueError:
             return None
-    return None
+    return max_wait if wait_by_default and not respond_async else None

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
+from retouch.auth.authorize import Principal, authorizer_response
 from retouch.errors import Unauthenticated
+
+
+def with_principal(event: dict[str, Any], principal: Principal | None) -> dict[str, Any]:
+    """The event as the HTTP API's authorizer would have passed it, for entries without one (the Function URL):
+    whatever context the request carried is replaced, so a caller cannot name its own account."""
+    context = {**event.get("requestContext", {}), "authorizer": {"lambda": authorizer_response(principal)["context"]}}
+    return {**event, "requestContext": context}
 
 
 def current_key_id(event: APIGatewayProxyEventV2) -> str | None:

@@ -76,7 +76,8 @@ def _admitted(account_id: str) -> Iterator[Admission]:
 def _job_response(record: JobRecord, admission: Admission) -> Response[JobView]:
     """202 at once, or 200 if the job ended within the client's `Prefer: wait`."""
     settings = api_settings()
-    wait = requested_wait(router.current_event.headers.get("prefer"), settings.max_wait_seconds)
+    wait = requested_wait(router.current_event.headers.get("prefer"), settings.max_wait_seconds,
+                          wait_by_default=settings.wait_by_default)
     if wait is not None:
         # Never outlive the function: a timed-out hold would answer 5xx for a job already created and charged.
         remaining = router.lambda_context.get_remaining_time_in_millis() / 1000 - WAIT_MARGIN_SECONDS
