@@ -102,11 +102,27 @@ def test_concurrent_invocations_run_in_separate_environments_and_warm_ones_are_r
     assert stack._functions.pool("EchoFunction").size == 2
 
 
-def test_binary_bodies_travel_base64_and_large_ones_arrive_whole(http):
-    body = os.urandom(100 * 1024 * 1024)
+def test_binary_bodies_travel_base64_and_arrive_whole_within_lambdas_payload_limit(http):
+    # 3 MiB of binary is 4 MiB of base64 in the event and in the result: under Lambda's 6 MiB both ways
+    body = os.urandom(3 * 1024 * 1024)
     response = http.post("/binary", content=body, headers={"Content-Type": "image/png"}, timeout=120)
     assert response.status_code == 200
     assert response.content == body
+
+
+def test_an_event_over_lambdas_payload_limit_is_refused_before_the_function_runs(http):
+    # 5 MiB of binary is 6.7 MiB of base64: Lambda refuses the event, API Gateway answers 413
+    response = http.post("/binary", content=os.urandom(5 * 1024 * 1024), headers={"Content-Type": "image/png"})
+    assert (response.status_code, response.json()) == (413, {"message": "Request Entity Too Large"})
+
+
+def test_a_result_over_lambdas_payload_limit_fails_the_invocation(stack, http):
+    # A function that answers 7 MiB: Lambda fails the invocation, API Gateway answers 500
+    response = http.get("/big")
+    assert (response.status_code, response.json()) == (500, {"message": "Internal Server Error"})
+    with pytest.raises(FunctionError) as failure:
+        stack.invoke("EchoFunction", {"rawPath": "/big"})
+    assert failure.value.payload["errorType"] == "Function.ResponseSizeTooLarge"
 
 
 def test_a_bare_result_is_a_200_json_and_a_raising_function_a_500(http):

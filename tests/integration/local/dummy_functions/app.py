@@ -29,6 +29,8 @@ def echo_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if event.get("rawPath") == "/sleep":
         time.sleep(1)
         return {"slept": True}
+    if event.get("rawPath") == "/big":
+        return {"statusCode": 200, "body": "x" * (7 * 1024 * 1024)}  # past Lambda's 6 MiB result
     if event.get("rawPath") == "/slow":
         time.sleep(3)  # past ShortFunction's 1 s Timeout
         return {"slept": True, "pid": COLD_START_PID}
