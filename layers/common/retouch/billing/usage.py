@@ -12,12 +12,12 @@ from retouch.data.ledger import LedgerRepository
 from retouch.data.usage import AccountJobs
 from retouch.errors import InvalidRequest, Unauthenticated
 from retouch.models.records import AccountRecord, JobRecord, LedgerEntry
+from retouch.paging import invalid_cursor, page_size
 from retouch.models.responses import (AccountLimits, AccountView, LedgerEntryView, LedgerPage, UsageBucket,
                                       UsageReport)
 
 DEFAULT_USAGE_DAYS = 30
 MAX_USAGE_DAYS = 366
-MAX_LEDGER_PAGE = 100
 
 _OURS = ("images", "cost_micros")
 
@@ -117,14 +117,9 @@ def entry_view(entry: LedgerEntry) -> LedgerEntryView:
 
 def ledger_page(ledger: LedgerRepository, account_id: str, limit: str | None, after: str | None) -> LedgerPage:
     """Newest first; `after` is the previous page's `next_cursor`."""
-    try:
-        size = int(limit) if limit else 20
-    except ValueError:
-        raise InvalidRequest("'limit' must be an integer.", param="limit") from None
-    if not 1 <= size <= MAX_LEDGER_PAGE:
-        raise InvalidRequest(f"'limit' must be between 1 and {MAX_LEDGER_PAGE}.", param="limit")
+    size = page_size(limit)
     try:
         entries, cursor = ledger.ledger_page(account_id, limit=size, cursor=after)
     except ValueError:
-        raise InvalidRequest("'after' is not a cursor from this endpoint.", param="after") from None
+        raise invalid_cursor() from None
     return LedgerPage(data=[entry_view(e) for e in entries], has_more=cursor is not None, next_cursor=cursor)
