@@ -10,6 +10,7 @@ refuses an upload of the wrong size or type, a late one or a tampered one, as S3
     403 SignatureDoesNotMatch                          the policy or its signing fields were changed
 
 Locally every credential has the same secret (local.functions.LOCAL_CREDENTIAL), so signatures are checked with it.
+Only SigV4 forms (what retouch.data.clients signs) are understood; a SigV2 form is refused.
 """
 
 from __future__ import annotations
