@@ -155,9 +155,8 @@ class FileErrorView(BaseModel):
     message: str
 
 
-class FileView(BaseModel):
+class _FileFacts(BaseModel):
     id: str
-    object: Literal["file"] = "file"
     filename: str
     purpose: str
     status: FileStatus = Field(description="pending until the bytes arrive; then ready, or rejected (see error)")
@@ -171,10 +170,14 @@ class FileView(BaseModel):
     error: FileErrorView | None = None
 
 
-class UploadView(FileView):
+class FileView(_FileFacts):
+    object: Literal["file"] = "file"
+
+
+class UploadView(_FileFacts):
     """POST /v1/uploads: the file (pending) and the presigned request that uploads it."""
 
-    object: Literal["upload"] = "upload"  # type: ignore[assignment]
+    object: Literal["upload"] = "upload"
     upload: UploadTarget
     upload_expires_at: int = Field(description="Unix seconds after which S3 refuses the upload request")
 
