@@ -98,10 +98,9 @@ def _condition_refusal(condition: Any, fields: Mapping[str, str], file_size: int
         return _policy_failed("Invalid Policy: Invalid condition.")
     name = str(condition[1]).lstrip("$").lower()
     covered.add(name)
-    actual = fields.get(name)
-    if actual is None or (actual != str(condition[2]) if operator == "eq" else not actual.startswith(str(condition[2]))):
-        return failed
-    return None
+    actual, expected = fields.get(name), str(condition[2])
+    matches = actual is not None and (actual == expected if operator == "eq" else actual.startswith(expected))
+    return None if matches else failed
 
 
 def check_post(form: Mapping[str, str], *, bucket: str, file_size: int, now: datetime, secret: str) -> Refusal | None:
