@@ -1,5 +1,8 @@
 """The AWS emulation: moto's ThreadedMotoServer on 127.0.0.1, in a child process of its own.
 
+Presigned URLs the functions make point here (their AWS_ENDPOINT_URL), so clients upload to it directly, and
+POST uploads are checked against their signed policy as S3 checks them (see local.s3_post_policy).
+
 A child rather than a thread of the stack because moto's state is process-global: in-process, a
 test's `mock_aws` would reset (or intercept) the running stack's tables and queues, and two stacks
 would share one account. It also keeps moto's CPU work (100 MB uploads) off the gateway's GIL.
@@ -59,9 +62,11 @@ def _child_env() -> dict[str, str]:
 def main() -> None:
     from moto.server import ThreadedMotoServer
 
-    from local import moto_patches
+    from local import moto_patches, s3_post_policy
+    from local.functions import LOCAL_CREDENTIAL
 
     moto_patches.install()  # DynamoDB atomic per request, as in AWS (see local.moto_patches)
+    s3_post_policy.install(LOCAL_CREDENTIAL)  # presigned POST uploads checked against their policy, as S3 does
     # werkzeug logs every request at INFO; the functions' own logs say what matters.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     exit_with_parent()

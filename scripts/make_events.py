@@ -91,6 +91,30 @@ def write_billing_events() -> None:
     write("get_ledger.json", ledger)
 
 
+SAMPLE_FILES = ("file_SAMPLE000000000000000000", "file_SAMPLE111111111111111111", "file_SAMPLE222222222222222222")
+
+
+def write_file_events() -> None:
+    """POST /v1/uploads, GET /v1/files, GET and DELETE /v1/files/{file_id} (api function), and a JSON edit naming
+    uploaded files."""
+    key = {"authorization": "Bearer rt_live_sample"}
+    json_key = {**key, "content-type": "application/json"}
+    upload = json.dumps({"filename": "photo.jpg", "bytes": 20971520, "mime_type": "image/jpeg",
+                         "purpose": "vision"}).encode()
+    write("create_upload.json", http_event("POST", "/v1/uploads", "/v1/uploads", body=upload, headers=json_key))
+    listing = http_event("GET", "/v1/files", "/v1/files", headers=key)
+    listing.update(rawQueryString="limit=20", queryStringParameters={"limit": "20"})
+    write("list_files.json", listing)
+    for name, method in (("get_file.json", "GET"), ("delete_file.json", "DELETE")):
+        write(name, http_event(method, f"/v1/files/{SAMPLE_FILES[0]}", "/v1/files/{file_id}", headers=key,
+                               path_parameters={"file_id": SAMPLE_FILES[0]}))
+    edit = json.dumps({"model": "gpt-image-2", "prompt": "put the hat on the person", "size": "1024x1536",
+                       "images": [{"file_id": SAMPLE_FILES[0]}, {"file_id": SAMPLE_FILES[1]}],
+                       "mask": {"file_id": SAMPLE_FILES[2]}}).encode()
+    write("edit_json_files.json", http_event("POST", "/v1/images/edits", "/v1/images/edits", body=edit,
+                                             headers=json_key))
+
+
 def main() -> None:
     EVENTS.mkdir(exist_ok=True)
     photo, hat = png((96, 64), (200, 120, 80)), png((32, 32), (20, 20, 160))
@@ -129,6 +153,7 @@ def main() -> None:
                                          headers={"authorization": "Bearer rt_live_sample"}))
     write("health.json", http_event("GET", "/health", "/health", headers={}, authorized=False))
     write_billing_events()
+    write_file_events()
     authorizer = http_event("POST", "/v1/images/generations", "/v1/images/generations",
                             headers={"authorization": "Bearer rt_live_sample"}, authorized=False)
     authorizer.update(type="REQUEST", identitySource=["Bearer rt_live_sample"],

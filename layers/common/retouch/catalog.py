@@ -11,7 +11,8 @@ MB = 1024 * 1024
 class ModelLimits:
     max_images: int = 16
     max_image_bytes: int = 50 * MB
-    # Per input image (and mask): bounds the memory a full decode takes (4 bytes a pixel at most, ~200 MB).
+    # Per input image (and mask), read from its header: bounds the memory a full decode takes (4 bytes a pixel at
+    # most, ~200 MB); no photo needs more, and the provider scales inputs down.
     max_image_pixels: int = 50_000_000
     max_mask_bytes: int = 4 * MB
     max_prompt_chars: int = 32_000
@@ -50,6 +51,10 @@ GPT_IMAGE_2 = ModelSpec(id="gpt-image-2", owned_by="openai", created=1776729600)
 
 MODELS: dict[str, ModelSpec] = {GPT_IMAGE_2.id: GPT_IMAGE_2}
 DEFAULT_MODEL = GPT_IMAGE_2.id
+
+
+# An uploaded file (POST /v1/uploads) is an input image of some model, so no file is larger than the largest one.
+MAX_FILE_BYTES = max(spec.limits.max_image_bytes for spec in MODELS.values())
 
 
 def find_model(model_id: str) -> ModelSpec | None:

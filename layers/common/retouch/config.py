@@ -61,6 +61,10 @@ class ApiSettings(_PresigningSettings):
     url_allowlist: str = ""
     webhooks_queue_url: str = Field(min_length=1)
     price_markup_percent: MarkupPercent
+    # Uploaded files (record and object) expire this long after their upload was created (FileExpiryHours).
+    file_expiry_hours: int = Field(default=24, ge=1, le=168)
+    # A presigned upload is accepted this long: a 50 MB file at 2 Mbit/s still fits.
+    upload_url_expiry_seconds: int = Field(default=300, ge=60, le=3600)
 
 
 class StatusSettings(_PresigningSettings):

@@ -38,6 +38,12 @@ class InvalidImage(InvalidRequest):
     default_code = "invalid_image"
 
 
+class UnusableFile(InvalidRequest):
+    """An edit names a file that is missing, another account's, still pending, expired or rejected."""
+
+    default_code = "file_not_usable"
+
+
 class InvalidWebhookUrl(InvalidRequest):
     default_code = "invalid_webhook_url"
 
@@ -64,6 +70,14 @@ class JobNotFound(RetouchError):
     status_code = 404
     error_type = "invalid_request_error"
     default_code = "job_not_found"
+
+
+class FileNotFound(RetouchError):
+    """No such file for this account (another account's file is indistinguishable from a missing one)."""
+
+    status_code = 404
+    error_type = "invalid_request_error"
+    default_code = "file_not_found"
 
 
 class OutputsExpired(RetouchError):

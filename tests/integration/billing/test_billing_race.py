@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from retouch.billing.charges import JobBilling
 from retouch.billing.prices import price_table
 from retouch.config import api_settings
+from retouch.data.files import FileRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.ledger import LedgerRepository
 from retouch.data.objects import ObjectStore
@@ -30,6 +31,7 @@ def test_fifty_concurrent_submits_against_credit_for_ten_accept_exactly_ten(fres
     jobs = JobRepository(settings.table_name, dynamodb)
     ledger = LedgerRepository(settings.table_name, dynamodb)
     deps = SubmitDeps(jobs=jobs, store=ObjectStore(settings.bucket_name), queue=JobQueue(settings.jobs_queue_url),
+                      files=FileRepository(settings.table_name, dynamodb),
                       billing=JobBilling(ledger=ledger, jobs=jobs, prices=price_table(), sleep=lambda _s: None))
     request = GenerationRequest.model_validate(generation_payload(quality="medium", size="1024x1024"))
     start = threading.Barrier(50)

@@ -12,6 +12,7 @@ import pytest
 from retouch.billing.charges import JobBilling
 from retouch.billing.prices import price_table
 from retouch.config import api_settings, worker_settings
+from retouch.data.files import FileRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.ledger import LedgerRepository
 from retouch.data.objects import ObjectStore
@@ -212,6 +213,7 @@ def test_a_job_that_could_not_be_enqueued_is_released_in_full(fresh: Stack) -> N
     settings = api_settings()
     jobs = JobRepository(settings.table_name)
     deps = SubmitDeps(jobs=jobs, store=ObjectStore(settings.bucket_name), queue=DownQueue(),
+                      files=FileRepository(settings.table_name),
                       billing=JobBilling(ledger=LedgerRepository(settings.table_name), jobs=jobs, prices=price_table()))
     request = GenerationRequest.model_validate(generation_payload(quality="low", size="1024x1024"))
 

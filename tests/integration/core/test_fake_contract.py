@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
+from retouch.data.files import FileRepository
 from retouch.data.jobs import JobRepository
-from retouch.models.records import JobError, JobRecord, ProducedOutputs, StoredOutput
+from retouch.models.records import FileRecord, JobError, JobRecord, ProducedOutputs, StoredOutput
 from tests.integration.core.aws_stack import Stack, client
 from tests.unit.core.builders import new_account_id, new_job_id
-from tests.unit.core.fakes import FakeJobRepository
+from tests.unit.core.fakes import FakeFileRepository, FakeJobRepository
 
 NOW = 1_800_000_000
 
@@ -201,3 +202,64 @@ def _all_due(repository: Any, *, before: int, cursor: Any = None) -> list[Any]:
         found += page
         if cursor is None:
             return found
+
+
+# -- Files ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["fake", "dynamodb"])
+def file_repository(request: pytest.FixtureRequest) -> Any:
+    if request.param == "fake":
+        return FakeFileRepository()
+    stack: Stack = request.getfixturevalue("stack")
+    return FileRepository(stack.table, client("dynamodb"))
+
+
+def new_file(repository: Any, account_id: str, *, created_at: int = NOW, expires_at: int = NOW + 60) -> FileRecord:
+    file_id = "file_" + new_job_id()[4:]
+    record = FileRecord(file_id=file_id, account_id=account_id, key=f"uploads/{account_id}/{file_id}",
+                        filename="a.png", purpose="vision", mime_type="image/png", declared_bytes=10,
+                        status="pending", created_at=created_at, expires_at=expires_at)
+    repository.create(record)
+    return record
+
+
+def test_a_file_check_sets_and_removes_fields_but_never_revives_a_deleted_file(file_repository: Any) -> None:
+    # Given a pending file
+    record = new_file(file_repository, new_account_id())
+
+    # When it is found ready, then rejected, then deleted and checked again
+    ready = file_repository.record_check(record.file_id, {"status": "ready", "bytes": 9, "format": "png",
+                                                          "width": 3, "height": 2, "has_alpha": True, "etag": "e1"})
+    rejected = file_repository.record_check(record.file_id, {"status": "rejected", "format": None, "width": None,
+                                                             "error": {"code": "invalid_image", "message": "m"}})
+    file_repository.delete(record.file_id)
+    revived = file_repository.record_check(record.file_id, {"status": "ready"})
+
+    # Then each check is what a read gives back, and the deleted file stays deleted
+    assert (ready.status, ready.bytes, ready.format, ready.width, ready.has_alpha) == ("ready", 9, "png", 3, True)
+    assert (rejected.status, rejected.format, rejected.width, rejected.height) == ("rejected", None, None, 2)
+    assert rejected.error is not None and rejected.error.code == "invalid_image"
+    assert revived is None and file_repository.get(record.file_id) is None
+
+
+def test_files_page_newest_first_unexpired_with_a_cursor_bound_to_the_account(file_repository: Any) -> None:
+    # Given three live files of one account, an expired one, and a file of another account
+    account, other = new_account_id(), new_account_id()
+    live = [new_file(file_repository, account, created_at=NOW + i) for i in range(3)]
+    new_file(file_repository, account, created_at=NOW + 9, expires_at=NOW - 1)
+    new_file(file_repository, other)
+
+    # When the account's files are paged two at a time
+    cursor, seen = None, []
+    while True:
+        records, cursor = file_repository.page(account, limit=2, now=NOW, cursor=cursor)
+        seen += [r.file_id for r in records]
+        if cursor is None:
+            break
+
+    # Then they come newest first, the expired one left out, and the cursor is refused for another account
+    assert seen == [r.file_id for r in reversed(live)]
+    _, first_cursor = file_repository.page(account, limit=1, now=NOW)
+    with pytest.raises(ValueError):
+        file_repository.page(other, limit=1, now=NOW, cursor=first_cursor)

@@ -162,12 +162,29 @@ def multipart_event(fields: list[tuple], *, account_id: str | None, **kwargs: An
                       content_type=multipart_content_type(), base64_body=True, **kwargs)
 
 
-def get_job_event(job_id: str, *, account_id: str | None) -> dict[str, Any]:
-    event = http_event("get_job.json", account_id=account_id)
-    sample_id = event["pathParameters"]["job_id"]
+def path_event(sample: str, name: str, value: str, *, account_id: str | None) -> dict[str, Any]:
+    """A sample whose path parameter `name` (job_id, file_id) is `value` instead of the sample's."""
+    event = http_event(sample, account_id=account_id)
+    sample_value = event["pathParameters"][name]
     for holder, key in ((event, "rawPath"), (event["requestContext"]["http"], "path")):
-        holder[key] = holder[key].replace(sample_id, job_id)
-    event["pathParameters"]["job_id"] = job_id
+        holder[key] = holder[key].replace(sample_value, value)
+    event["pathParameters"][name] = value
+    return event
+
+
+def get_job_event(job_id: str, *, account_id: str | None) -> dict[str, Any]:
+    return path_event("get_job.json", "job_id", job_id, account_id=account_id)
+
+
+def query_event(sample: str, params: dict[str, str], *, account_id: str | None) -> dict[str, Any]:
+    """A GET sample with these query parameters instead of the sample's."""
+    from urllib.parse import urlencode
+
+    event = http_event(sample, account_id=account_id)
+    event["rawQueryString"] = urlencode(params)
+    event["queryStringParameters"] = dict(params) or None
+    if not params:
+        event.pop("queryStringParameters")
     return event
 
 

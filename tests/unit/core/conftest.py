@@ -8,7 +8,14 @@ import pytest
 
 from retouch.jobs.process import WorkerDeps
 from retouch.jobs.submit import SubmitDeps
-from tests.unit.core.fakes import FakeJobQueue, FakeJobRepository, FakeObjectStore, FakeUrls, ScriptedProvider
+from tests.unit.core.fakes import (
+    FakeFileRepository,
+    FakeJobQueue,
+    FakeJobRepository,
+    FakeObjectStore,
+    FakeUrls,
+    ScriptedProvider,
+)
 
 
 @pytest.fixture
@@ -27,8 +34,14 @@ def queue() -> FakeJobQueue:
 
 
 @pytest.fixture
-def submit_deps(jobs: FakeJobRepository, store: FakeObjectStore, queue: FakeJobQueue) -> SubmitDeps:
-    return SubmitDeps(jobs=jobs, store=store, queue=queue)  # type: ignore[arg-type]
+def files() -> FakeFileRepository:
+    return FakeFileRepository()
+
+
+@pytest.fixture
+def submit_deps(jobs: FakeJobRepository, store: FakeObjectStore, queue: FakeJobQueue,
+                files: FakeFileRepository) -> SubmitDeps:
+    return SubmitDeps(jobs=jobs, store=store, queue=queue, files=files)  # type: ignore[arg-type]
 
 
 @pytest.fixture

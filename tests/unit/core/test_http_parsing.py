@@ -201,3 +201,49 @@ def test_pathologically_nested_json_is_a_400_not_a_crash(route: str) -> None:
     with pytest.raises(InvalidRequest) as refused:
         parse(event, max_bytes=1024 * 1024)
     assert refused.value.code == "invalid_json"
+
+
+# -- POST /v1/uploads ---------------------------------------------------------------------------------
+
+
+def test_the_sample_upload_request_parses() -> None:
+    from retouch.web.request_parsing import parse_upload
+
+    request = parse_upload(load_event("create_upload.json"), max_bytes=1024 * 1024)
+    assert (request.filename, request.bytes, request.mime_type, request.purpose) == (
+        "photo.jpg", 20 * 1024 * 1024, "image/jpeg", "vision")
+
+
+@pytest.mark.parametrize(("change", "param", "code"), [
+    pytest.param({"bytes": 50 * 1024 * 1024 + 1}, "bytes", "invalid_value", id="over-50-MB"),
+    pytest.param({"bytes": 0}, "bytes", "invalid_value", id="empty"),
+    pytest.param({"mime_type": "image/gif"}, "mime_type", "invalid_value", id="gif"),
+    pytest.param({"filename": ""}, "filename", "invalid_value", id="no-name"),
+    pytest.param({"purpose": "fine-tune"}, "purpose", "invalid_value", id="purpose"),
+    pytest.param({"bytes": None}, "bytes", "missing_required_parameter", id="no-size"),
+    pytest.param({"url": "https://x"}, "url", "unknown_parameter", id="unknown"),
+])
+def test_an_upload_request_breaking_a_rule_is_a_400_naming_it(change: dict, param: str, code: str) -> None:
+    import json
+
+    from retouch.web.request_parsing import parse_upload
+
+    # Given the sample upload request with one field changed (None: removed)
+    event = load_event("create_upload.json")
+    body = {**json.loads(event["body"]), **change}
+    event["body"] = json.dumps({k: v for k, v in body.items() if v is not None})
+
+    # When it is parsed, Then it is a 400 naming the field
+    with pytest.raises(InvalidRequest) as refused:
+        parse_upload(event, max_bytes=1024 * 1024)
+    assert (refused.value.param, refused.value.code) == (param, code)
+
+
+def test_the_sample_edit_naming_files_parses_to_file_references() -> None:
+    from retouch.models.requests import FileRef
+    from retouch.web.request_parsing import parse_edit
+
+    request = parse_edit(load_event("edit_json_files.json"), max_bytes=1024 * 1024)
+    assert all(isinstance(image, FileRef) for image in request.images) and isinstance(request.mask, FileRef)
+    assert [image.file_id for image in request.images] == ["file_SAMPLE000000000000000000",  # type: ignore[union-attr]
+                                                           "file_SAMPLE111111111111111111"]

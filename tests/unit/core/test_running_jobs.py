@@ -366,6 +366,41 @@ def test_mask_not_matching_a_fetched_image_fails_invalid_mask(jobs: FakeJobRepos
     assert outcome == "failed" and jobs.get(job.job_id).error.code == "invalid_mask"
 
 
+def test_an_uploaded_file_deleted_before_the_job_ran_fails_it_input_missing(jobs: FakeJobRepository,
+                                                                            worker_deps: Build) -> None:
+    # Given an edit accepted on an uploaded file whose object is gone by the time the worker runs (deleted, expired)
+    account = new_account_id()
+    job = queued_job(jobs, kind="edit", account_id=account,
+                     inputs=[StoredInput(key=f"uploads/{account}/file_{'A' * 24}", file_id=f"file_{'A' * 24}")])
+    provider = ScriptedProvider()
+
+    # When the worker runs it
+    outcome = run_job(job.job_id, worker_deps(provider))
+
+    # Then it ends failed with input_missing at once (no retries), the provider never called
+    assert outcome == "failed" and jobs.get(job.job_id).error.code == "input_missing"
+    assert provider.calls == []
+
+
+def test_an_uploaded_file_is_read_whole_and_checked_by_the_worker(jobs: FakeJobRepository, store: FakeObjectStore,
+                                                                   worker_deps: Build) -> None:
+    # Given an edit accepted on an uploaded JPEG (only its header was read at submit)
+    account = new_account_id()
+    key = f"uploads/{account}/file_{'B' * 24}"
+    store.put(key, image_bytes("jpeg", 64, 48), "image/jpeg")
+    job = queued_job(jobs, kind="edit", account_id=account, inputs=[StoredInput(key=key, file_id=f"file_{'B' * 24}")])
+    provider = ScriptedProvider(rendered())
+
+    # When the worker runs it
+    outcome = run_job(job.job_id, worker_deps(provider))
+
+    # Then it read the whole object, checked it, and sent it to the provider typed by content
+    assert outcome == "succeeded" and store.whole_reads == [key]
+    [call] = provider.calls
+    assert [(i.content_type, i.filename, i.data) for i in call.images] == [
+        ("image/jpeg", "image_0.jpg", image_bytes("jpeg", 64, 48))]
+
+
 # -- Losing the claim -------------------------------------------------------------------------------------
 
 

@@ -7,7 +7,16 @@ import io
 import pytest
 from PIL import Image
 
-from retouch.images.inspect import CONTENT_TYPES, ImageInfo, InvalidImage, inspect_image, sniff_format
+from retouch.images.inspect import (
+    CONTENT_TYPES,
+    HEADER_READS,
+    ImageInfo,
+    InvalidImage,
+    inspect_header,
+    inspect_image,
+    read_header,
+    sniff_format,
+)
 
 
 def encode(mode: str, size: tuple[int, int], fmt: str, **save: object) -> bytes:
@@ -129,3 +138,84 @@ def test_module_import_does_not_pull_in_pillow() -> None:
     code = "import sys, retouch.images.inspect; print('PIL' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert result.stdout.strip() == "False"
+
+
+# -- From the first bytes only (large uploads, read with ranged GETs) -------------------------------
+
+
+def noisy(mode: str, size: tuple[int, int], fmt: str, **save: object) -> bytes:
+    """An image that does not compress, so its header is a sliver of the file."""
+    import os
+
+    buffer = io.BytesIO()
+    Image.frombytes(mode, size, os.urandom(size[0] * size[1] * len(mode))).save(buffer, fmt, **save)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("mode", "save", "alpha", "chunk"),
+    [
+        ("RGB", {"quality": 90}, False, b"VP8 "),
+        ("RGB", {"lossless": True}, False, b"VP8L"),
+        ("RGBA", {"lossless": True}, True, b"VP8L"),
+        ("RGBA", {"quality": 90}, True, b"VP8X"),
+    ],
+)
+def test_webp_header_is_read_from_its_first_chunk(mode: str, save: dict[str, object], alpha: bool,
+                                                  chunk: bytes) -> None:
+    # Given a WebP of each kind (lossy, lossless, extended), cut to its first 64 bytes
+    data = noisy(mode, (301, 203), "WEBP", **save)
+    assert data[12:16] == chunk
+
+    # When its header is inspected
+    info = inspect_header(data[:64])
+
+    # Then the size and alpha are those of the whole file (which Pillow could not open from 64 bytes)
+    assert (info.format, info.width, info.height, info.has_alpha) == ("webp", 301, 203, alpha)
+    with pytest.raises(InvalidImage):
+        inspect_image(data[:64])
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_png_and_jpeg_headers_are_read_from_a_prefix(fmt: str) -> None:
+    data = noisy("RGB", (640, 480), fmt)
+    info = inspect_header(data[:4096])
+    assert (info.width, info.height) == (640, 480)
+
+
+@pytest.mark.parametrize("prefix", [b"RIFF\x10\x00\x00\x00WEBPVP8 \x00", b"RIFF\x10\x00\x00\x00WEBPJUNK" + b"\0" * 30])
+def test_a_webp_prefix_without_a_known_first_chunk_is_unreadable(prefix: bytes) -> None:
+    with pytest.raises(InvalidImage):
+        inspect_header(prefix)
+
+
+def test_read_header_stops_at_the_first_step_that_holds_the_header() -> None:
+    # Given a 1.2 MB image whose header is in its first bytes
+    data = noisy("RGB", (640, 640), "PNG")
+    reads: list[int] = []
+
+    def read_prefix(length: int) -> bytes:
+        reads.append(length)
+        return data[:length]
+
+    # When its header is read
+    prefix = read_header(read_prefix, len(data))
+
+    # Then one ranged read sufficed
+    assert reads == [HEADER_READS[0]] and prefix == data[:HEADER_READS[0]]
+
+
+def test_read_header_gives_up_after_its_last_step_and_never_reads_past_the_file() -> None:
+    # Given bytes that look like a PNG but never hold a readable header
+    data = b"\x89PNG\r\n\x1a\n" + b"\0" * (2 * 1024 * 1024)
+    reads: list[int] = []
+
+    def read_prefix(length: int) -> bytes:
+        reads.append(length)
+        return data[:length]
+
+    # When its header is read
+    read_header(read_prefix, len(data))
+
+    # Then every step was tried, the last one capped at the file's size
+    assert reads == [HEADER_READS[0], HEADER_READS[1], len(data)]

@@ -112,3 +112,25 @@ def test_functions_that_delay_redelivery_may_change_their_queues_visibility(temp
         pollable = [policy["SQSPollerPolicy"]["QueueName"]["Fn::GetAtt"][0]
                     for policy in function["Properties"]["Policies"] if "SQSPollerPolicy" in policy]
         assert queue_ids and set(queue_ids) <= set(pollable), name
+
+
+def test_uploaded_files_expire_with_file_expiry_hours_in_the_table_and_the_bucket(template):
+    # The parameter, its default, and the api function's setting
+    parameter = template["Parameters"]["FileExpiryHours"]
+    assert int(parameter["Default"]) == 24
+    api = _functions(template)["ApiFunction"]["Properties"]
+    assert api["Environment"]["Variables"]["RETOUCH_FILE_EXPIRY_HOURS"] == {"Ref": "FileExpiryHours"}
+    # every allowed value has its lifecycle days (whole days, at least the hours)
+    days = template["Mappings"]["FileExpiry"]
+    for hours in parameter["AllowedValues"]:
+        assert int(days[str(hours)]["LifecycleDays"]) * 24 >= int(hours), hours
+    [rule] = [r for r in template["Resources"]["Bucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+              if r.get("Prefix") == "uploads/"]
+    assert rule["ExpirationInDays"] == {"Fn::FindInMap": ["FileExpiry", {"Ref": "FileExpiryHours"}, "LifecycleDays"]}
+
+
+def test_the_file_routes_are_on_the_api_function(template):
+    routes = {(e["Properties"]["Method"], e["Properties"]["Path"])
+              for e in _functions(template)["ApiFunction"]["Properties"]["Events"].values() if e["Type"] == "HttpApi"}
+    assert {("POST", "/v1/uploads"), ("GET", "/v1/files"), ("GET", "/v1/files/{file_id}"),
+            ("DELETE", "/v1/files/{file_id}")} <= routes

@@ -12,12 +12,12 @@ from retouch.data.ledger import LedgerRepository
 from retouch.data.usage import AccountJobs
 from retouch.errors import InvalidRequest, Unauthenticated
 from retouch.models.records import AccountRecord, JobRecord, LedgerEntry
+from retouch.paging import MAX_PAGE, invalid_cursor
 from retouch.models.responses import (AccountLimits, AccountView, LedgerEntryView, LedgerPage, UsageBucket,
                                       UsageReport)
 
 DEFAULT_USAGE_DAYS = 30
 MAX_USAGE_DAYS = 366
-MAX_LEDGER_PAGE = 100
 
 _OURS = ("images", "cost_micros")
 
@@ -117,10 +117,10 @@ def entry_view(entry: LedgerEntry) -> LedgerEntryView:
 
 def ledger_page(ledger: LedgerRepository, account_id: str, size: int, after: str | None) -> LedgerPage:
     """Newest first; `after` is the previous page's `next_cursor`."""
-    if not 1 <= size <= MAX_LEDGER_PAGE:
-        raise InvalidRequest(f"'limit' must be between 1 and {MAX_LEDGER_PAGE}.", param="limit")
+    if not 1 <= size <= MAX_PAGE:
+        raise InvalidRequest(f"'limit' must be between 1 and {MAX_PAGE}.", param="limit")
     try:
         entries, cursor = ledger.ledger_page(account_id, limit=size, cursor=after)
     except ValueError:
-        raise InvalidRequest("'after' is not a cursor from this endpoint.", param="after") from None
+        raise invalid_cursor() from None
     return LedgerPage(data=[entry_view(e) for e in entries], has_more=cursor is not None, next_cursor=cursor)

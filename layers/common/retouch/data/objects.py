@@ -1,7 +1,8 @@
-"""Input and output images in S3."""
+"""Input and output images in S3, and uploads clients send to S3 themselves (presigned POST)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -11,6 +12,24 @@ from retouch.data.clients import aws_client
 
 class ObjectMissing(LookupError):
     """No object under that key (e.g. removed by the bucket's lifecycle rule)."""
+
+
+@dataclass(frozen=True)
+class ObjectHead:
+    size: int
+    etag: str
+
+
+@dataclass(frozen=True)
+class PresignedPost:
+    """A browser-style S3 upload: POST `url` as multipart/form-data with `fields`, then the file as `file`."""
+
+    url: str
+    fields: dict[str, str]
+
+
+def _missing(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound")
 
 
 class ObjectStore:
@@ -25,9 +44,29 @@ class ObjectStore:
         try:
             return self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            if _missing(exc):
                 raise ObjectMissing(key) from exc
             raise
+
+    def get_prefix(self, key: str, length: int) -> bytes:
+        """The object's first `length` bytes (all of it when shorter): one ranged GET."""
+        try:
+            response = self._client.get_object(Bucket=self._bucket, Key=key, Range=f"bytes=0-{length - 1}")
+        except ClientError as exc:
+            if _missing(exc):
+                raise ObjectMissing(key) from exc
+            raise
+        return response["Body"].read()
+
+    def head(self, key: str) -> ObjectHead | None:
+        """Size and ETag of the object, or None when there is none."""
+        try:
+            response = self._client.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as exc:
+            if _missing(exc):
+                return None
+            raise
+        return ObjectHead(size=int(response["ContentLength"]), etag=str(response.get("ETag", "")))
 
     def delete(self, keys: list[str]) -> None:
         if keys:
@@ -37,3 +76,13 @@ class ObjectStore:
         return self._client.generate_presigned_url(
             "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_in
         )
+
+    def presign_post(self, key: str, *, content_type: str, size: int, expires_in: int) -> PresignedPost:
+        """An upload to `key` that S3 accepts only with exactly `size` bytes and this Content-Type, for
+        `expires_in` seconds (S3 checks the signed policy; the client cannot change it)."""
+        post = self._client.generate_presigned_post(
+            Bucket=self._bucket, Key=key, Fields={"Content-Type": content_type},
+            Conditions=[{"Content-Type": content_type}, ["content-length-range", size, size]],
+            ExpiresIn=expires_in,
+        )
+        return PresignedPost(url=post["url"], fields={name: str(value) for name, value in post["fields"].items()})

@@ -2,12 +2,14 @@
 check that the whole image decodes, within bounded memory (the pixel count is checked before any decoding).
 
 Pillow is imported inside `inspect_image`, not at module import, so handlers that only
-need `sniff_format` pay nothing for it on a cold start.
+need `sniff_format` pay nothing for it on a cold start. `inspect_header` reads the same from the
+first bytes of a file only (a ranged read of a large upload in S3).
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -17,6 +19,10 @@ CONTENT_TYPES: dict[str, str] = {"png": "image/png", "jpeg": "image/jpeg", "webp
 
 _PIL_FORMATS: dict[str, str] = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
+
+# How much of a large file `read_header` reads, growing only while the header is not complete (metadata such as
+# EXIF or ICC profiles comes before a JPEG's frame header and can run to megabytes).
+HEADER_READS = (64 * 1024, 1024 * 1024, 8 * 1024 * 1024)
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _JPEG_MAGIC = b"\xff\xd8\xff"
@@ -105,3 +111,53 @@ def decode_image(data: bytes, *, max_pixels: int) -> ImageInfo:
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
         raise InvalidImage(f"image data is truncated or corrupt ({info.format.upper()})") from exc
     return info
+
+
+def _webp_header(prefix: bytes) -> ImageInfo:
+    """Dimensions and alpha from a WebP's first chunk (Pillow's WebP plugin needs the whole file)."""
+    chunk, payload = prefix[12:16], prefix[20:30]
+    if len(payload) < 10:
+        raise InvalidImage("image could not be read as WEBP")
+    if chunk == b"VP8X":  # extended: flags, then the canvas size minus one, 24 bits each
+        width = int.from_bytes(payload[4:7], "little") + 1
+        height = int.from_bytes(payload[7:10], "little") + 1
+        has_alpha = bool(payload[0] & 0x10)
+    elif chunk == b"VP8L" and payload[0] == 0x2F:  # lossless: 14-bit sizes minus one, then the alpha hint
+        bits = int.from_bytes(payload[1:5], "little")
+        width, height, has_alpha = (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1, bool((bits >> 28) & 1)
+    elif chunk == b"VP8 " and payload[3:6] == b"\x9d\x01\x2a":  # lossy key frame: 14-bit sizes, no alpha
+        width = int.from_bytes(payload[6:8], "little") & 0x3FFF
+        height = int.from_bytes(payload[8:10], "little") & 0x3FFF
+        has_alpha = False
+    else:
+        raise InvalidImage("image could not be read as WEBP")
+    if width <= 0 or height <= 0:
+        raise InvalidImage("image has no pixels")
+    return ImageInfo(format="webp", content_type=CONTENT_TYPES["webp"], width=width, height=height,
+                     has_alpha=has_alpha)
+
+
+def inspect_header(prefix: bytes) -> ImageInfo:
+    """What `inspect_image` reports, from the first bytes of the file only (pixels are never read).
+
+    Raises InvalidImage when the prefix holds no readable PNG, JPEG or WebP header (corrupt, or cut short).
+    """
+    if sniff_format(prefix) == "webp":
+        return _webp_header(prefix)
+    return inspect_image(prefix)
+
+
+def read_header(read_prefix: Callable[[int], bytes], size: int) -> bytes:
+    """The first bytes of a `size`-byte file, read through `read_prefix(n)` in HEADER_READS steps until its
+    image header is complete (or the whole file is read, or the last step did not suffice)."""
+    prefix = b""
+    for length in HEADER_READS:
+        prefix = read_prefix(min(length, size))
+        if len(prefix) >= size or sniff_format(prefix) is None:
+            return prefix
+        try:
+            inspect_header(prefix)
+        except InvalidImage:
+            continue
+        return prefix
+    return prefix

@@ -1,12 +1,19 @@
-"""Input-image rules shared by the API (uploads, data: URLs) and the worker (fetched URLs)."""
+"""Input-image rules shared by the API (uploads, data: URLs, uploaded files) and the worker (every input).
+
+Each rule is checked on the whole image (`check_image`, `check_mask`: the header, then a complete decode within
+bounded memory) or, for files too large to read in the api function, on the first bytes and the object's size
+(`check_image_header`, `check_mask_header`): the same rules, the same errors. The worker always checks the whole
+image.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from retouch.catalog import ModelLimits
+from retouch.catalog import MB, ModelLimits
 from retouch.errors import InvalidImage, InvalidRequest
 from retouch.images.inspect import (
     CONTENT_TYPES,
@@ -14,10 +21,13 @@ from retouch.images.inspect import (
     InvalidImage as UnreadableImage,
     TooManyPixels,
     decode_image,
+    inspect_header,
     sniff_format,
 )
 
 EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
+_UNSUPPORTED = "Unsupported image: send PNG, JPEG or WebP (detected by content)."
+_MASK_NOT_PNG = "The mask must be a PNG image."
 
 
 @dataclass(frozen=True)
@@ -41,46 +51,106 @@ def decode_data_url(url: str, param: str) -> bytes:
         raise InvalidRequest("The image data URL is not valid base64.", param=param) from exc
 
 
-def _decoded(data: bytes, limits: ModelLimits, param: str, *, what: str, code: str) -> ImageInfo:
+def _too_many_pixels(info: ImageInfo, limits: ModelLimits, param: str, what: str) -> None:
+    if info.width * info.height > limits.max_image_pixels:
+        raise InvalidImage(f"{what} is {info.width}x{info.height}: at most {limits.max_image_pixels:,} pixels "
+                           "are allowed.", param=param, code="image_too_large")
+
+
+def _image_bytes_cap(size: int, limits: ModelLimits, param: str) -> None:
+    if size > limits.max_image_bytes:
+        raise InvalidImage(f"Each image must be at most {limits.max_image_bytes // MB} MB.", param=param)
+
+
+def _mask_bytes_cap(size: int, limits: ModelLimits, param: str) -> None:
+    if size > limits.max_mask_bytes:
+        raise InvalidImage(f"The mask must be at most {limits.max_mask_bytes // MB} MB.", param=param,
+                           code="invalid_mask")
+
+
+def image_rules(info: ImageInfo, size: int, limits: ModelLimits, param: str) -> ImageInfo:
+    """What an input image of `size` bytes, read as `info`, must be: within the byte and pixel caps, in an
+    accepted format. Also used on what an uploaded file was found to be when it was read."""
+    _image_bytes_cap(size, limits, param)
+    if info.format not in limits.image_formats:
+        raise InvalidImage(_UNSUPPORTED, param=param, code="invalid_image_format")
+    _too_many_pixels(info, limits, param, "The image")
+    return info
+
+
+def mask_rules(info: ImageInfo, size: int, first_image: ImageInfo | None, limits: ModelLimits,
+               param: str) -> ImageInfo:
+    """What the mask must be: a PNG with an alpha channel, within its caps, with the first image's dimensions."""
+    _mask_bytes_cap(size, limits, param)
+    if info.format != "png":
+        raise InvalidImage(_MASK_NOT_PNG, param=param, code="invalid_mask")
+    _too_many_pixels(info, limits, param, "The mask")
+    if not info.has_alpha:
+        raise InvalidImage("The mask must have an alpha channel.", param=param, code="invalid_mask")
+    if first_image is not None and (info.width, info.height) != (first_image.width, first_image.height):
+        raise InvalidImage(
+            f"The mask is {info.width}x{info.height} but the first image is "
+            f"{first_image.width}x{first_image.height}; they must match.",
+            param=param,
+            code="invalid_mask",
+        )
+    return info
+
+
+def _read(data: bytes, inspect: Callable[[bytes], ImageInfo], param: str, *, what: str, code: str,
+          unsupported: str, unsupported_code: str) -> ImageInfo:
+    """The bytes' format (by content, never by name) and header, or the error naming `param`."""
+    if sniff_format(data) is None:
+        raise InvalidImage(unsupported, param=param, code=unsupported_code)
     try:
-        return decode_image(data, max_pixels=limits.max_image_pixels)
-    except TooManyPixels as exc:
-        raise InvalidImage(f"{what} has too many pixels: {exc} (the limit is {limits.max_image_pixels:,}).",
-                           param=param, code="image_too_large") from exc
+        return inspect(data)
+    except TooManyPixels as exc:  # refused from the header, before any pixel was decoded
+        raise InvalidImage(f"{what} has too many pixels: {exc}.", param=param, code="image_too_large") from exc
     except UnreadableImage as exc:
         raise InvalidImage(f"{what} could not be read: {exc}", param=param, code=code) from exc
+
+
+def _decoded(limits: ModelLimits) -> Callable[[bytes], ImageInfo]:
+    """Reading a whole image: its header, then proof that all of it decodes, within bounded memory."""
+    return lambda data: decode_image(data, max_pixels=limits.max_image_pixels)
+
+
+def _image_info(data: bytes, size: int, inspect: Callable[[bytes], ImageInfo], limits: ModelLimits,
+                param: str) -> ImageInfo:
+    _image_bytes_cap(size, limits, param)  # before reading anything
+    info = _read(data, inspect, param, what="The image", code="invalid_image",
+                 unsupported=_UNSUPPORTED, unsupported_code="invalid_image_format")
+    return image_rules(info, size, limits, param)
+
+
+def _mask_info(data: bytes, size: int, inspect: Callable[[bytes], ImageInfo], first_image: ImageInfo | None,
+               limits: ModelLimits, param: str) -> ImageInfo:
+    _mask_bytes_cap(size, limits, param)  # before reading anything
+    info = _read(data, inspect, param, what="The mask", code="invalid_mask", unsupported=_MASK_NOT_PNG,
+                 unsupported_code="invalid_mask")
+    return mask_rules(info, size, first_image, limits, param)
 
 
 def check_image(data: bytes, limits: ModelLimits, param: str) -> CheckedImage:
     """An input image: PNG, JPEG or WebP by content (never by name), within the byte and pixel caps, and
     decoding completely."""
-    if len(data) > limits.max_image_bytes:
-        raise InvalidImage(f"Each image must be at most {limits.max_image_bytes // (1024 * 1024)} MB.", param=param)
-    fmt = sniff_format(data)
-    if fmt not in limits.image_formats:
-        raise InvalidImage("Unsupported image: send PNG, JPEG or WebP (detected by content).", param=param,
-                           code="invalid_image_format")
-    return CheckedImage(data=data, info=_decoded(data, limits, param, what="The image", code="invalid_image"))
+    return CheckedImage(data=data, info=_image_info(data, len(data), _decoded(limits), limits, param))
 
 
-def check_mask(data: bytes, first_image: ImageInfo | None, limits: ModelLimits) -> CheckedImage:
+def check_image_header(header: bytes, size: int, limits: ModelLimits, param: str) -> ImageInfo:
+    """`check_image` for a `size`-byte file of which only the first bytes were read."""
+    return _image_info(header, size, inspect_header, limits, param)
+
+
+def check_mask(data: bytes, first_image: ImageInfo | None, limits: ModelLimits, param: str = "mask") -> CheckedImage:
     """The mask: a PNG with an alpha channel, within its cap, with the first image's dimensions."""
-    if len(data) > limits.max_mask_bytes:
-        raise InvalidImage(f"The mask must be at most {limits.max_mask_bytes // (1024 * 1024)} MB.", param="mask",
-                           code="invalid_mask")
-    if sniff_format(data) != "png":
-        raise InvalidImage("The mask must be a PNG image.", param="mask", code="invalid_mask")
-    info = _decoded(data, limits, "mask", what="The mask", code="invalid_mask")
-    if not info.has_alpha:
-        raise InvalidImage("The mask must have an alpha channel.", param="mask", code="invalid_mask")
-    if first_image is not None and (info.width, info.height) != (first_image.width, first_image.height):
-        raise InvalidImage(
-            f"The mask is {info.width}x{info.height} but the first image is "
-            f"{first_image.width}x{first_image.height}; they must match.",
-            param="mask",
-            code="invalid_mask",
-        )
-    return CheckedImage(data=data, info=info)
+    return CheckedImage(data=data, info=_mask_info(data, len(data), _decoded(limits), first_image, limits, param))
+
+
+def check_mask_header(header: bytes, size: int, first_image: ImageInfo | None, limits: ModelLimits,
+                      param: str) -> ImageInfo:
+    """`check_mask` for a `size`-byte file of which only the first bytes were read."""
+    return _mask_info(header, size, inspect_header, first_image, limits, param)
 
 
 def content_type_of(fmt: str) -> str:

@@ -21,7 +21,7 @@ from aws_lambda_powertools import Logger
 
 from retouch.catalog import find_model
 from retouch.data.jobs import JobRepository
-from retouch.data.objects import ObjectStore
+from retouch.data.objects import ObjectMissing, ObjectStore
 from retouch.errors import InvalidImage, JobFailure
 from retouch.images.inspect import InvalidImage as UnreadableOutput, inspect_image
 from retouch.jobs.heartbeat import Heartbeat
@@ -81,7 +81,11 @@ def backoff_seconds(attempt: int, base: float, retry_after: float | None = None)
 
 def _load(source: StoredInput, deps: WorkerDeps) -> bytes:
     if source.key:
-        return deps.store.get(source.key)
+        try:
+            return deps.store.get(source.key)
+        except ObjectMissing as exc:  # an uploaded file deleted, or expired, after the job was accepted
+            raise JobFailure("input_missing", "An input image is no longer stored (its file was deleted or "
+                                              "expired before the job ran).") from exc
     return deps.fetch_url(source.url or "")
 
 

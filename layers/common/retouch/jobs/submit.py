@@ -9,14 +9,17 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools import Logger
 
 from retouch.catalog import find_model
+from retouch.data.files import FileRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
 from retouch.errors import InvalidRequest, QueueUnavailable, RetouchError
+from retouch.files.edit_inputs import file_input
 from retouch.jobs.inputs import CheckedImage, check_image, check_mask, decode_data_url
 from retouch.models.common import new_job_id, now_epoch
 from retouch.models.records import AccountRecord, JobError, JobRecord, StoredInput
-from retouch.models.requests import WEBHOOK_FIELDS, EditRequest, GenerationRequest, ImageOptions, ImageUrl, UploadedImage
+from retouch.models.requests import (WEBHOOK_FIELDS, EditRequest, FileRef, GenerationRequest, ImageOptions, ImageUrl,
+                                     UploadedImage)
 from retouch.models.webhooks import JobWebhook
 
 if TYPE_CHECKING:
@@ -32,6 +35,7 @@ class SubmitDeps:
     jobs: JobRepository
     store: ObjectStore
     queue: JobQueue
+    files: FileRepository  # uploaded files named by `file_id`, checked at submit
     # The job's webhook (URL vetted, events chosen) or None; see retouch.webhooks.subscribe.
     webhook_for: Callable[[str, ImageOptions], JobWebhook | None] = lambda _account, _request: None
     # Holds the job's price in the transaction that creates it (None: jobs are not billed).
@@ -151,6 +155,13 @@ def submit_edit(account_id: str, request: EditRequest, deps: SubmitDeps,
     inputs: list[StoredInput] = []
     first_info = None
     for index, source in enumerate(request.images):
+        if isinstance(source, FileRef):  # checked now, before any credit is held; the job reads the upload itself
+            named = file_input(account_id, source.file_id, f"images[{index}].file_id", limits, deps.files,
+                               deps.store)
+            inputs.append(named.stored)
+            if index == 0:
+                first_info = named.info
+            continue
         param = f"image[{index}]"
         data = _image_bytes(source, param)
         if data is None:
@@ -163,7 +174,10 @@ def submit_edit(account_id: str, request: EditRequest, deps: SubmitDeps,
         uploads[key] = image
         inputs.append(_stored(key, image))
     mask = None
-    if request.mask is not None:
+    if isinstance(request.mask, FileRef):
+        mask = file_input(account_id, request.mask.file_id, "mask.file_id", limits, deps.files, deps.store,
+                          mask_for=first_info, is_mask=True).stored
+    elif request.mask is not None:
         data = _image_bytes(request.mask, "mask")
         if data is None:
             mask = StoredInput(url=request.mask.image_url)

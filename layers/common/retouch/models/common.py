@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 JobId = Annotated[str, Field(pattern=r"^job_[A-Za-z0-9]{24}$", description="Job identifier")]
+FILE_ID_PATTERN = r"^file_[A-Za-z0-9]{24}$"
 AccountId = Annotated[str, Field(pattern=r"^acct_[A-Za-z0-9]{16,32}$", description="Account identifier")]
 Quality = Literal["low", "medium", "high", "auto"]
 OutputFormat = Literal["png", "jpeg", "webp"]
@@ -18,6 +19,7 @@ ResponseFormat = Literal["url", "b64_json"]
 JobKind = Literal["edit", "generation"]
 JobStatus = Literal["queued", "running", "succeeded", "failed", "canceled"]
 TERMINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "canceled"})
+FileStatus = Literal["pending", "ready", "rejected"]
 
 _ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
@@ -28,6 +30,10 @@ def random_id(prefix: str, length: int = 24) -> str:
 
 def new_job_id() -> str:
     return random_id("job_")
+
+
+def new_file_id() -> str:
+    return random_id("file_")
 
 
 def now_epoch() -> int:

@@ -6,15 +6,18 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from retouch.models.common import TERMINAL_STATUSES, JobKind, JobStatus
+from retouch.images.inspect import ImageFormat
+from retouch.models.common import TERMINAL_STATUSES, FileStatus, JobKind, JobStatus
 from retouch.models.webhooks import JobWebhook
 
 
 class StoredInput(BaseModel):
-    """An input image: an S3 object written by the API, or a URL the worker fetches."""
+    """An input image: an S3 object written by the API or uploaded by the client (`file_id`), or a URL the worker
+    fetches."""
 
     key: str | None = None
     url: str | None = None
+    file_id: str | None = None
     content_type: str | None = None
     bytes: int | None = None
     width: int | None = None
@@ -77,6 +80,31 @@ class JobRecord(BaseModel):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+
+class FileRecord(BaseModel):
+    """An uploaded file: created `pending` with its presigned upload, then `ready` or `rejected` once its object
+    has been read (by content, when the file is first read or used). Expires with the table's TTL."""
+
+    file_id: str
+    account_id: str
+    key: str  # the S3 object the client uploads
+    filename: str
+    purpose: str
+    mime_type: str  # as declared (the upload's Content-Type)
+    declared_bytes: int
+    status: FileStatus
+    created_at: int
+    expires_at: int
+    # Once read: what the object is (by content), and its ETag (a re-upload under the same key is read again).
+    bytes: int | None = None
+    format: ImageFormat | None = None
+    content_type: str | None = None
+    width: int | None = None
+    height: int | None = None
+    has_alpha: bool | None = None
+    etag: str | None = None
+    error: JobError | None = None  # why it was rejected
 
 
 # Account-side records live apart so the authorizer loads no job or webhook models at cold start.

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from retouch.catalog import DEFAULT_MODEL, ModelLimits, find_model
+from retouch.catalog import DEFAULT_MODEL, MAX_FILE_BYTES, ModelLimits, find_model
 from retouch.models.common import Background, Moderation, OutputFormat, Quality, ResponseFormat
 from retouch.models.webhooks import WebhookEvents, WebhookUrl
 
@@ -120,11 +120,18 @@ class ImageUrl(BaseModel):
     image_url: str = Field(min_length=1)
 
 
+class FileRef(BaseModel):
+    """OpenAI's JSON reference to an uploaded file (`POST /v1/uploads`); checked against the account at submit."""
+
+    model_config = ConfigDict(extra="forbid")
+    file_id: str = Field(min_length=1)
+
+
 class EditRequest(ImageOptions):
     """`POST /v1/images/edits` (multipart/form-data or JSON)."""
 
-    images: list[UploadedImage | ImageUrl] = Field(min_length=1)
-    mask: UploadedImage | ImageUrl | None = None
+    images: list[UploadedImage | ImageUrl | FileRef] = Field(min_length=1)
+    mask: UploadedImage | ImageUrl | FileRef | None = None
 
     @model_validator(mode="after")
     def _image_count(self) -> EditRequest:
@@ -132,3 +139,17 @@ class EditRequest(ImageOptions):
         if spec is not None and len(self.images) > spec.limits.max_images:
             raise _invalid("invalid_value", "image", f"at most {spec.limits.max_images} images are allowed")
         return self
+
+
+UploadMimeType = Literal["image/png", "image/jpeg", "image/webp"]
+
+
+class UploadRequest(BaseModel):
+    """`POST /v1/uploads` (JSON): a file the client then sends straight to S3, at most MAX_FILE_BYTES."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str = Field(min_length=1, max_length=255)
+    bytes: int = Field(ge=1, le=MAX_FILE_BYTES, description="The file's exact size; S3 refuses any other")
+    mime_type: UploadMimeType = Field(description="Sent as the upload's Content-Type; S3 refuses any other")
+    purpose: Literal["vision", "user_data"] = "vision"

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from retouch.models.common import JobKind, JobStatus
+from retouch.models.common import FileStatus, JobKind, JobStatus
 from retouch.models.webhooks import WebhookView
 
 
@@ -145,3 +145,57 @@ class LedgerPage(BaseModel):
     data: list[LedgerEntryView]
     has_more: bool
     next_cursor: str | None = Field(default=None, description="Pass as `after` for the next page")
+
+
+class UploadTarget(BaseModel):
+    """Where and how to send the file's bytes: a presigned S3 POST (multipart/form-data: every field, then the
+    file last, as `file`)."""
+
+    url: str
+    method: Literal["POST"] = "POST"
+    fields: dict[str, str] = Field(description="Form fields to send as they are, before the file")
+
+
+class FileErrorView(BaseModel):
+    code: str
+    message: str
+
+
+class _FileFacts(BaseModel):
+    id: str
+    filename: str
+    purpose: str
+    status: FileStatus = Field(description="pending until the bytes arrive; then ready, or rejected (see error)")
+    bytes: int = Field(description="The declared size while pending; the object's size once read")
+    mime_type: str
+    format: str | None = Field(default=None, description="png | jpeg | webp, by content")
+    width: int | None = None
+    height: int | None = None
+    created_at: int
+    expires_at: int
+    error: FileErrorView | None = None
+
+
+class FileView(_FileFacts):
+    object: Literal["file"] = "file"
+
+
+class UploadView(_FileFacts):
+    """POST /v1/uploads: the file (pending) and the presigned request that uploads it."""
+
+    object: Literal["upload"] = "upload"
+    upload: UploadTarget
+    upload_expires_at: int = Field(description="Unix seconds after which S3 refuses the upload request")
+
+
+class FileList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[FileView]
+    has_more: bool
+    next_cursor: str | None = Field(default=None, description="Pass as `after` for the next page")
+
+
+class FileDeleted(BaseModel):
+    id: str
+    object: Literal["file"] = "file"
+    deleted: Literal[True] = True

@@ -122,9 +122,10 @@ def openapi_document() -> str:
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
     from retouch.web.app import create_app
-    from retouch.web.routes import account, catalog, images, jobs, system, webhooks
+    from retouch.web.routes import account, catalog, files, images, jobs, system, webhooks
 
-    app = create_app(images.router, jobs.router, account.router, catalog.router, webhooks.router, system.router)
+    app = create_app(images.router, files.router, jobs.router, account.router, catalog.router, webhooks.router,
+                     system.router)
     generated = app.get_openapi_json_schema(
         title="Retouch API",
         version="1.0.0",

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from retouch.catalog import DEFAULT_MODEL, find_model
 from retouch.errors import InvalidRequest, ModelNotFound, PayloadTooLarge, UnknownParameter, UnsupportedMediaType, \
     UnsupportedParameter
-from retouch.models.requests import EditRequest, GenerationRequest, UploadedImage
+from retouch.models.requests import EditRequest, GenerationRequest, UploadedImage, UploadRequest
 from retouch.web.multipart import Part, parse_multipart
 
 RequestModel = TypeVar("RequestModel", bound=BaseModel)
@@ -165,6 +165,16 @@ def parse_generation(event: dict[str, Any], max_bytes: int) -> GenerationRequest
     return _validated(GenerationRequest, _json_object(data))
 
 
+def parse_upload(event: dict[str, Any], max_bytes: int) -> UploadRequest:
+    data = raw_body(event, max_bytes)
+    if not media_type(event).lower().startswith("application/json"):
+        raise UnsupportedMediaType("Send the upload request as application/json.")
+    try:
+        return UploadRequest.model_validate(_json_object(data))
+    except ValidationError as exc:
+        raise invalid_request_from(exc) from exc
+
+
 def parse_edit(event: dict[str, Any], max_bytes: int) -> EditRequest:
     data = raw_body(event, max_bytes)
     content_type = media_type(event)
@@ -177,23 +187,31 @@ def parse_edit(event: dict[str, Any], max_bytes: int) -> EditRequest:
     elif lowered.startswith("application/json"):
         fields = _json_object(data)
         if "images" not in fields and "image" in fields:
-            raise InvalidRequest("Use 'images' (a list of {\"image_url\": ...}) in JSON requests.", param="image")
-        _only_image_urls(fields)
+            raise InvalidRequest("Use 'images' (a list of {\"image_url\": ...} or {\"file_id\": ...}) in JSON "
+                                 "requests.", param="image")
+        _only_references(fields)
     else:
         raise UnsupportedMediaType("Send the edit request as multipart/form-data or application/json.")
     return _validated(EditRequest, fields)
 
 
-def _only_image_urls(fields: dict[str, Any]) -> None:
-    """JSON references images by URL only (`{"image_url": ...}`); bytes arrive as multipart files."""
+_REFERENCE_KEYS = ("image_url", "file_id")
+
+
+def _only_references(fields: dict[str, Any]) -> None:
+    """JSON references each image by URL (`{"image_url": ...}`) or uploaded file (`{"file_id": ...}`), exactly one
+    of the two, as OpenAI's JSON edits do; bytes arrive as multipart files."""
     images = fields.get("images")
     refs = [(f"image[{i}]", ref) for i, ref in enumerate(images)] if isinstance(images, list) else []
     if fields.get("mask") is not None:
         refs.append(("mask", fields["mask"]))
     for param, ref in refs:
-        if not isinstance(ref, dict) or "image_url" not in ref:
-            raise InvalidRequest(f"Missing required parameter: '{param}.image_url'.", param=param,
-                                 code="missing_required_parameter")
-        extra = sorted(set(ref) - {"image_url"})
+        given = [key for key in _REFERENCE_KEYS if isinstance(ref, dict) and key in ref]
+        if not given:
+            raise InvalidRequest(f"Missing required parameter: '{param}.image_url' (or '{param}.file_id').",
+                                 param=param, code="missing_required_parameter")
+        if len(given) > 1:
+            raise InvalidRequest(f"'{param}' must have exactly one of 'image_url' or 'file_id'.", param=param)
+        extra = sorted(set(ref) - set(given))
         if extra:
             raise UnknownParameter(f"Unknown parameter: '{param}.{extra[0]}'.", param=param)

@@ -8,10 +8,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from retouch.billing.usage import MAX_LEDGER_PAGE, account_view, ledger_page, usage_report
+from retouch.billing.usage import account_view, ledger_page, usage_report
 from retouch.config import status_settings
 from retouch.data.ledger import LedgerRepository
 from retouch.data.usage import AccountJobs
+from retouch.paging import MAX_PAGE
 from retouch.models.responses import AccountView, ErrorBody, LedgerPage, UsageReport
 from retouch.web.principal import current_account
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
@@ -56,7 +57,7 @@ def get_usage(start: UsageDay = None, end: UsageDay = None) -> Response[UsageRep
     401: UNAUTHORIZED,
 })
 def list_ledger(
-    limit: Annotated[int, Query(ge=1, le=MAX_LEDGER_PAGE, description="Entries per page")] = 20,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Entries per page")] = 20,
     after: Annotated[str | None, Query(description="The previous page's `next_cursor`", max_length=2048)] = None,
 ) -> Response[LedgerPage]:
     account_id = current_account(router.current_event)

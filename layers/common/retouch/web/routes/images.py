@@ -1,20 +1,18 @@
 """POST /v1/images/edits and /v1/images/generations: validate, submit, optionally wait, render."""
 
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from retouch.billing.charges import JobBilling
-from retouch.billing.limits import Admission, admit
+from retouch.billing.limits import Admission
 from retouch.billing.prices import price_table
 from retouch.config import api_settings
-from retouch.data.ledger import LedgerRepository
-from retouch.errors import RetouchError
+from retouch.data.files import FileRepository
 from retouch.data.jobs import JobRepository
+from retouch.data.ledger import LedgerRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
 from retouch.jobs.submit import SubmitDeps, submit_edit, submit_generation
@@ -22,6 +20,7 @@ from retouch.jobs.view import render_job
 from retouch.jobs.wait import wait_for_job
 from retouch.models.records import JobRecord
 from retouch.models.responses import ErrorBody, JobView
+from retouch.web.admission import admitted
 from retouch.web.prefer import requested_wait
 from retouch.web.principal import current_account, current_key_id
 from retouch.web.request_parsing import parse_edit, parse_generation
@@ -51,7 +50,8 @@ def _deps() -> SubmitDeps:
     settings = api_settings()
     jobs = JobRepository(settings.table_name)
     return SubmitDeps(jobs=jobs, store=ObjectStore(settings.bucket_name),
-                      queue=JobQueue(settings.jobs_queue_url), webhook_for=build_subscriber(settings),
+                      queue=JobQueue(settings.jobs_queue_url), files=FileRepository(settings.table_name),
+                      webhook_for=build_subscriber(settings),
                       billing=JobBilling(ledger=_deps_ledger(), jobs=jobs,
                                          prices=price_table(settings.price_markup_percent)))
 
@@ -59,18 +59,6 @@ def _deps() -> SubmitDeps:
 @cache
 def _deps_ledger() -> LedgerRepository:
     return LedgerRepository(api_settings().table_name)
-
-
-@contextmanager
-def _admitted(account_id: str) -> Iterator[Admission]:
-    """Count the request against the account's per-minute limit (429 over it); every response after that,
-    errors included, carries the x-ratelimit-* headers."""
-    admission = admit(_deps_ledger(), account_id, current_key_id(router.current_event))
-    try:
-        yield admission
-    except RetouchError as exc:
-        exc.headers.update(admission.headers)
-        raise
 
 
 def _job_response(record: JobRecord, admission: Admission) -> Response[JobView]:
@@ -92,10 +80,11 @@ def _job_response(record: JobRecord, admission: Admission) -> Response[JobView]:
 
 @router.post("/v1/images/edits", summary="Edit images (OpenAI-compatible)", responses=_RESPONSES,
              description="multipart/form-data with `image`/`image[]` and `mask` files, or JSON with "
-                         "`images: [{image_url}]`; answers 202 with the job, or 200 when `Prefer: wait` sees it end.")
+                         "`images: [{image_url} or {file_id}]` and `mask: {image_url} or {file_id}` (files from "
+                         "`POST /v1/uploads`); answers 202 with the job, or 200 when `Prefer: wait` sees it end.")
 def create_edit() -> Response[JobView]:
     account_id = current_account(router.current_event)
-    with _admitted(account_id) as admission:
+    with admitted(_deps_ledger(), account_id, current_key_id(router.current_event)) as admission:
         request = parse_edit(router.current_event.raw_event, api_settings().max_body_bytes)
         return _job_response(submit_edit(account_id, request, _deps(), account=admission.account), admission)
 
@@ -104,6 +93,6 @@ def create_edit() -> Response[JobView]:
              description="JSON with the same options as edits, without images or mask.")
 def create_generation() -> Response[JobView]:
     account_id = current_account(router.current_event)
-    with _admitted(account_id) as admission:
+    with admitted(_deps_ledger(), account_id, current_key_id(router.current_event)) as admission:
         request = parse_generation(router.current_event.raw_event, api_settings().max_body_bytes)
         return _job_response(submit_generation(account_id, request, _deps(), account=admission.account), admission)

@@ -1,0 +1,89 @@
+"""Uploaded-file records in DynamoDB.
+
+    FILE#<file_id> / FILE      the record; gsi1: ACCOUNT#<id> / FILE#<created_at>#<file_id> (the account's files by
+                               time); `expires_at` is the table's TTL attribute
+
+TTL deletes lazily (within days), so readers also compare `expires_at` with the time themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from retouch.data.clients import aws_client
+from retouch.data.items import decode_cursor, encode_cursor, is_condition_failure, record_attributes, to_item, to_value
+from retouch.models.records import FileRecord
+
+_CURSOR_PREFIXES = {"pk": "FILE#", "sk": "FILE", "gsi1pk": "ACCOUNT#", "gsi1sk": "FILE#"}
+
+
+def file_key(file_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"FILE#{file_id}"}, "sk": {"S": "FILE"}}
+
+
+def _record(item: dict[str, Any]) -> FileRecord:
+    return FileRecord.model_validate(record_attributes(item))
+
+
+class FileRepository:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self._table = table_name
+        self._client = client or aws_client("dynamodb")
+
+    def create(self, record: FileRecord) -> None:
+        data = record.model_dump(mode="json", exclude_none=True) | {
+            "pk": f"FILE#{record.file_id}",
+            "sk": "FILE",
+            "gsi1pk": f"ACCOUNT#{record.account_id}",
+            "gsi1sk": f"FILE#{record.created_at:012d}#{record.file_id}",
+        }
+        self._client.put_item(TableName=self._table, Item=to_item(data),
+                              ConditionExpression="attribute_not_exists(pk)")
+
+    def get(self, file_id: str) -> FileRecord | None:
+        item = self._client.get_item(TableName=self._table, Key=file_key(file_id), ConsistentRead=True).get("Item")
+        return _record(item) if item else None
+
+    def record_check(self, file_id: str, fields: dict[str, Any]) -> FileRecord | None:
+        """Store what reading the object found (status, size, format, ...; None values are removed). None when
+        the file was deleted meanwhile: a check never brings a deleted file back."""
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {f":v{i}": to_value(value) for i, value in enumerate(fields.values()) if value is not None}
+        sets = [f"#f{i} = :v{i}" for i, value in enumerate(fields.values()) if value is not None]
+        removes = [f"#f{i}" for i, value in enumerate(fields.values()) if value is None]
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        try:
+            response = self._client.update_item(
+                TableName=self._table, Key=file_key(file_id), UpdateExpression=expression,
+                ConditionExpression="attribute_exists(pk)", ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return None
+            raise
+        return _record(response["Attributes"])
+
+    def delete(self, file_id: str) -> None:
+        self._client.delete_item(TableName=self._table, Key=file_key(file_id))
+
+    def page(self, account_id: str, *, limit: int, now: int, cursor: str | None = None,
+             ) -> tuple[list[FileRecord], str | None]:
+        """One page of the account's unexpired files, newest first; the cursor is opaque to callers (ValueError
+        when it is not one this method made for this account)."""
+        params: dict[str, Any] = {
+            "TableName": self._table, "IndexName": "gsi1", "Limit": limit, "ScanIndexForward": False,
+            "KeyConditionExpression": "gsi1pk = :pk AND begins_with(gsi1sk, :prefix)",
+            # TTL deletes within days, not on time: an expired record is skipped here as everywhere else.
+            "FilterExpression": "expires_at > :now",
+            "ExpressionAttributeValues": {":pk": {"S": f"ACCOUNT#{account_id}"}, ":prefix": {"S": "FILE#"},
+                                          ":now": {"N": str(now)}},
+        }
+        if cursor:
+            start = decode_cursor(cursor, _CURSOR_PREFIXES, gsi1pk=f"ACCOUNT#{account_id}")
+            if start["sk"] != {"S": "FILE"}:
+                raise ValueError("invalid cursor")
+            params["ExclusiveStartKey"] = start
+        response = self._client.query(**params)
+        return [_record(item) for item in response.get("Items", [])], encode_cursor(response.get("LastEvaluatedKey"))

@@ -1,0 +1,76 @@
+"""POST /v1/uploads, GET /v1/files, GET and DELETE /v1/files/{file_id}: files clients upload straight to S3."""
+
+from functools import cache
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from retouch.config import api_settings
+from retouch.data.files import FileRepository
+from retouch.data.ledger import LedgerRepository
+from retouch.data.objects import ObjectStore
+from retouch.files.uploads import FileDeps, create_upload, delete_file, get_file, list_files
+from retouch.models.responses import ErrorBody, FileDeleted, FileList, FileView, GatewayMessage, UploadView
+from retouch.web.admission import admitted
+from retouch.web.principal import current_account, current_key_id
+from retouch.web.request_parsing import parse_upload
+from retouch.web.responses import UNAUTHORIZED, documented, json_response
+
+router = Router()
+
+# API Gateway's own 404 too: a file id with a slash matches no route.
+_NOT_FOUND = documented(ErrorBody | GatewayMessage, "No such file for this account (or it expired)")
+
+
+@cache
+def _deps() -> tuple[FileDeps, LedgerRepository]:
+    settings = api_settings()
+    files = FileDeps(files=FileRepository(settings.table_name), store=ObjectStore(settings.bucket_name),
+                     expiry_seconds=settings.file_expiry_hours * 3600,
+                     upload_url_seconds=settings.upload_url_expiry_seconds)
+    return files, LedgerRepository(settings.table_name)
+
+
+@router.post("/v1/uploads", summary="Create an upload: a file and the presigned S3 POST that sends its bytes",
+             responses={
+                 201: documented(UploadView, "The pending file and its presigned POST (send every field, then `file`)"),
+                 400: documented(ErrorBody, "Invalid request (size, type, name)"),
+                 401: UNAUTHORIZED,
+                 415: documented(ErrorBody, "Wrong content type"),
+                 429: documented(ErrorBody, "`rate_limit_exceeded`; see Retry-After"),
+             },
+             description="JSON `{filename, bytes, mime_type, purpose?}`. S3 accepts exactly `bytes` bytes with that "
+                         "Content-Type, for a few minutes; then use the id as `{\"file_id\": ...}` in a JSON edit.")
+def create() -> Response[UploadView]:
+    account_id = current_account(router.current_event)
+    files, ledger = _deps()
+    with admitted(ledger, account_id, current_key_id(router.current_event)) as admission:
+        request = parse_upload(router.current_event.raw_event, api_settings().max_body_bytes)
+        upload = create_upload(account_id, request, files)
+        return json_response(upload, 201, {"Location": f"/v1/files/{upload.id}", **admission.headers})
+
+
+@router.get("/v1/files", summary="The account's files, newest first", responses={
+    200: documented(FileList, "One page; pass `next_cursor` as `after` for the next"),
+    400: documented(ErrorBody, "Invalid limit or cursor"),
+    401: UNAUTHORIZED,
+})
+def list_all() -> Response[FileList]:
+    account_id = current_account(router.current_event)
+    params = router.current_event.query_string_parameters or {}
+    return json_response(list_files(account_id, params.get("limit"), params.get("after"), _deps()[0]))
+
+
+@router.get("/v1/files/<file_id>", summary="A file: pending until its bytes arrive, then ready or rejected",
+            responses={200: documented(FileView, "The file, read by content once uploaded"),
+                       401: UNAUTHORIZED, 404: _NOT_FOUND})
+def get_one(file_id: str) -> Response[FileView]:
+    account_id = current_account(router.current_event)
+    return json_response(get_file(account_id, file_id, _deps()[0]))
+
+
+@router.delete("/v1/files/<file_id>", summary="Delete a file (its record and its bytes)",
+               responses={200: documented(FileDeleted, "Deleted"), 401: UNAUTHORIZED, 404: _NOT_FOUND})
+def delete_one(file_id: str) -> Response[FileDeleted]:
+    account_id = current_account(router.current_event)
+    return json_response(delete_file(account_id, file_id, _deps()[0]))
