@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import os
 import time
-import uuid
 
 import httpx
 import openai
@@ -17,11 +16,11 @@ from PIL import Image
 from retouch.admin.accounts import create_account, issue_key
 from retouch.data.accounts import AccountRepository
 from tests.e2e.conftest import png_bytes
+from tests.e2e.test_core import poll, unique
 
 pytestmark = pytest.mark.e2e
 
 MB = 1024 * 1024
-TERMINAL = {"succeeded", "failed", "canceled"}
 
 
 def noisy(fmt: str, size: tuple[int, int], **save: object) -> bytes:
@@ -51,20 +50,6 @@ def upload(http: httpx.Client, data: bytes, mime_type: str, *, declared: int | N
     elapsed = time.monotonic() - started
     assert sent.status_code == 204, sent.text
     return created.json()["id"], elapsed
-
-
-def poll(http: httpx.Client, job_id: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = http.get(f"/v1/jobs/{job_id}").json()
-        if job["status"] in TERMINAL:
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not end within {timeout}s")
-
-
-def unique(prompt: str) -> str:
-    return f"{prompt} #{uuid.uuid4().hex[:8]}"
 
 
 def test_a_20_mb_and_a_9_mb_photo_with_a_mask_go_straight_to_s3_and_are_edited(stack, http, photos,
