@@ -264,8 +264,9 @@ class LocalStack:
         spec = self.template.functions[function_id]
         env = self._function_env(function_id, resolver)
         # Reserved concurrency caps a function's environments in AWS; locally too (invocations past it wait).
-        reserved = (self.template.resources[function_id].get("Properties") or {}).get("ReservedConcurrentExecutions")
-        cap = int(resolver.resolve(reserved)) if reserved is not None else self._max_environments
+        reserved = resolver.resolve(
+            (self.template.resources[function_id].get("Properties") or {}).get("ReservedConcurrentExecutions"))
+        cap = int(reserved) if isinstance(reserved, (int, str)) else self._max_environments  # None or NoValue: none
         return FunctionPool(spec.short_name, lambda prefix: FunctionHost(spec, env, self.console, prefix),
                             max_environments=max(1, min(self._max_environments, cap)))
 
