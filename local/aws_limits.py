@@ -20,3 +20,6 @@ HTTP_API_INTEGRATION_TIMEOUT_SECONDS = 30.0
 # upload fills it. A larger event is refused before the function runs (API Gateway then answers 413); a larger
 # result fails the invocation (Function.ResponseSizeTooLarge; API Gateway answers 500).
 LAMBDA_SYNC_PAYLOAD_BYTES = 6 * MB
+# The result's limit as Lambda reports it ("Response payload size exceeded maximum allowed payload size
+# (6291556 bytes)"): 100 bytes over 6 MiB.
+LAMBDA_SYNC_RESPONSE_BYTES = 6 * MB + 100

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from local.aws_limits import LAMBDA_SYNC_PAYLOAD_BYTES
+from local.aws_limits import LAMBDA_SYNC_PAYLOAD_BYTES, LAMBDA_SYNC_RESPONSE_BYTES
 from local.child_process import ChildProcess
 from local.console import Console
 from local.function_host import ERROR_HEADER, INVOKE_PATH_PREFIX
@@ -151,7 +151,8 @@ class FunctionHost:
         """One invocation. Past the function's Timeout the environment is killed and the invocation fails with
         Lambda's timeout error (what the Invoke API answers then); an event or result over Lambda's payload limit
         is refused the way Lambda refuses it."""
-        body = json.dumps(event).encode()
+        # Measured as compact JSON, as the Invoke API receives it (spaces or \u escapes would inflate it).
+        body = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
         if len(body) > LAMBDA_SYNC_PAYLOAD_BYTES:
             raise PayloadTooLarge(f"{len(body)} byte payload is too large for the RequestResponse invocation type "
                                   f"(limit {LAMBDA_SYNC_PAYLOAD_BYTES} bytes)")
@@ -171,9 +172,9 @@ class FunctionHost:
             raise FunctionUnavailable(f"{self.spec.logical_id} is not reachable: {exc}") from exc
         finally:
             connection.close()
-        if len(data) > LAMBDA_SYNC_PAYLOAD_BYTES:
+        if len(data) > LAMBDA_SYNC_RESPONSE_BYTES:
             return Invocation(payload={"errorType": "Function.ResponseSizeTooLarge",
                                        "errorMessage": f"Response payload size ({len(data)} bytes) exceeded maximum "
-                                                       f"allowed payload size ({LAMBDA_SYNC_PAYLOAD_BYTES} bytes)."},
+                                                       f"allowed payload size ({LAMBDA_SYNC_RESPONSE_BYTES} bytes)."},
                               failed=True)
         return Invocation(payload=json.loads(data) if data else None, failed=failed)

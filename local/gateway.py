@@ -39,10 +39,12 @@ class EntryLimits:
 
     max_body_bytes: int | None  # None: no limit of the entry's own (a Function URL has only Lambda's)
     integration_timeout: float | None  # None: the function's own Timeout is the only bound
+    function_error: tuple[int, str] = (500, "Internal Server Error")  # a failed or malformed invocation
 
 
 HTTP_API_LIMITS = EntryLimits(HTTP_API_MAX_BODY_BYTES, HTTP_API_INTEGRATION_TIMEOUT_SECONDS)
-FUNCTION_URL_LIMITS = EntryLimits(None, None)
+# A Function URL answers a function error or timeout with 502.
+FUNCTION_URL_LIMITS = EntryLimits(None, None, (502, "Internal Server Error"))
 
 
 class Gateway:
@@ -104,14 +106,18 @@ class Gateway:
         except PayloadTooLarge:
             return message_response(413, "Request Entity Too Large", meta.request_id)
         except FunctionUnavailable:
-            return message_response(500, "Internal Server Error", meta.request_id)
+            return message_response(*self.limits.function_error, meta.request_id)
         if invocation.failed:
-            return message_response(500, "Internal Server Error", meta.request_id)
+            return message_response(*self.limits.function_error, meta.request_id)
         try:
             return build_http_response(invocation.payload, meta.request_id)
         except (TypeError, ValueError, binascii.Error):
-            # A malformed result (bad statusCode, bad base64) is API Gateway's 500 too.
-            return message_response(500, "Internal Server Error", meta.request_id)
+            # A malformed result (bad statusCode, bad base64) is a function error too.
+            return message_response(*self.limits.function_error, meta.request_id)
+
+    def close(self) -> None:
+        """Stop taking integrations; those still running finish on their own (as functions run to their Timeout)."""
+        self._integrations.shutdown(wait=False)
 
 
 class _BadRequest(Exception):
@@ -234,4 +240,5 @@ class GatewayServer:
         if thread is not None:
             self._server.shutdown()
             thread.join(timeout=5)
+            self.gateway.close()
         self._server.server_close()

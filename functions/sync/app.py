@@ -16,11 +16,13 @@ from retouch.config import api_settings
 from retouch.data.accounts import AccountRepository
 from retouch.web.app import create_app
 from retouch.web.principal import with_principal
-from retouch.web.routes import catalog, images
+from retouch.web.routes import catalog, images, jobs
 
 logger = Logger()
 api_settings()  # fail fast at cold start on missing configuration
-app = create_app(images.router, catalog.router)
+# The job routes too, read-only: a 202 from here (a job still running at SyncMaxWaitSeconds, or
+# `Prefer: respond-async`) points at /v1/jobs/{id}, which must answer on this URL as well.
+app = create_app(images.router, jobs.router, catalog.router)
 
 
 @cache

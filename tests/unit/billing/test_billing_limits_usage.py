@@ -127,3 +127,14 @@ def test_every_job_shows_images_and_cost_usd_with_the_providers_tokens() -> None
     assert job_usage_view(done) == {"total_tokens": 272, "images": 1, "cost_usd": 0.006}
     assert job_usage_view(queued) == {"images": 0, "cost_usd": 0.0, "reserved_usd": 0.053}
     assert job_usage_view(legacy) == {"images": 1, "cost_usd": 0.0}
+
+
+@pytest.mark.parametrize("cursor", [
+    pytest.param("W" * 1100, id="too-long"),
+    pytest.param(__import__("base64").urlsafe_b64encode(b"[" * 700).decode(), id="nested-json-bomb"),
+])
+def test_an_oversized_or_deeply_nested_cursor_is_invalid_not_a_crash(cursor: str) -> None:
+    from retouch.data.items import decode_cursor
+
+    with pytest.raises(ValueError, match="invalid cursor"):
+        decode_cursor(cursor, {"gsi1pk": "ACCOUNT#", "gsi1sk": "LEDGER#"}, gsi1pk="ACCOUNT#a")

@@ -214,3 +214,10 @@ def test_a_function_url_sends_every_path_to_its_function_as_the_default_route(fu
     assert response.status == 200 and functions.calls[0][0] == "SyncFn"
     assert event["routeKey"] == "$default" and event["requestContext"]["routeKey"] == "$default"
     assert "authorizer" not in event["requestContext"] and event["rawPath"] == "/v1/images/edits"
+
+
+def test_a_function_url_answers_a_failed_function_with_502(functions):
+    functions.api_fails = True
+    gateway = Gateway(FunctionUrlRoutes("ApiFn"), {}, functions.invoke, limits=FUNCTION_URL_LIMITS)
+    response = gateway.handle(req("POST", "/v1/images/edits"))
+    assert (response.status, body(response)) == (502, {"message": "Internal Server Error"})

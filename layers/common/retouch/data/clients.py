@@ -16,5 +16,9 @@ def aws_client(service: str) -> Any:
         connect_timeout=3,
         read_timeout=15,
         signature_version="s3v4" if service == "s3" else None,
+        # Presigned URLs on the bucket's regional name (bucket.s3.<region>.amazonaws.com): the global one is
+        # redirected (307) for a new bucket outside us-east-1 and unknown to newer regions. An IP endpoint (the
+        # local stack's) still gets path-style URLs.
+        s3={"addressing_style": "virtual"} if service == "s3" else None,
     )
     return boto3.client(service, config=config)

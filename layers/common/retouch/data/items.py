@@ -64,6 +64,9 @@ def is_condition_failure(exc: Exception) -> bool:
     return response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
+MAX_CURSOR_CHARS = 1024
+
+
 def encode_cursor(key: dict[str, Any] | None) -> str | None:
     """A query's LastEvaluatedKey as an opaque page cursor (None: no further page)."""
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
@@ -73,9 +76,11 @@ def decode_cursor(cursor: str, prefixes: Mapping[str, str], *, gsi1pk: str) -> d
     """A cursor back into an ExclusiveStartKey of the gsi1 listing of `gsi1pk` (the caller's account): exactly
     the attributes in `prefixes`, each a short string starting with its prefix, and on the caller's own partition
     (so a cursor made for, or forged from, another account reads nothing of it). ValueError otherwise."""
+    if len(cursor) > MAX_CURSOR_CHARS:  # a real one is a few hundred characters; a long one may be a nesting bomb
+        raise ValueError("invalid cursor")
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise ValueError("invalid cursor") from exc
     if not isinstance(key, dict) or set(key) != set(prefixes):
         raise ValueError("invalid cursor")
