@@ -105,7 +105,8 @@ def test_an_invocation_error_deletes_nothing(poller, resources, aws):
     queue = resources.queues["WorkQueue"]
     send(aws, queue, "ok", "raise")
     assert poller.poll_once() == 2
-    assert counts(aws, queue) == (0, 2)
+    # Both still on the queue: in flight, or visible again if the 1 s visibility already ran out (a loaded machine)
+    assert sum(counts(aws, queue)) == 2
 
 
 def test_a_message_failing_max_receive_count_times_moves_to_the_dead_letter_queue(poller, resources, aws):
