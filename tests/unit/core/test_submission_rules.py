@@ -586,6 +586,28 @@ def test_response_format_is_kept_on_the_job_but_metadata_is_not_in_request(submi
     assert json.loads(json.dumps(stored.request))["prompt"] == "a lighthouse at dawn"
 
 
+def test_no_response_format_is_stored_when_none_was_asked(submit_deps: SubmitDeps, jobs: FakeJobRepository,
+                                                          account_id: str) -> None:
+    # Given a generation that names no response_format (as OpenAI's samples do)
+    event = json_event("generation.json", generation_payload(), account_id=account_id)
+
+    # When it is submitted, Then the job records none, so its view can apply OpenAI's default
+    stored = jobs.get(submit(event, submit_deps, account_id).job_id)
+    assert stored is not None and "response_format" not in stored.request
+
+
+@pytest.mark.parametrize("sample", ["generation.json", "edit_json.json"])
+def test_the_dated_model_alias_is_served_as_gpt_image_2(submit_deps: SubmitDeps, jobs: FakeJobRepository,
+                                                        account_id: str, sample: str) -> None:
+    # Given a request naming the dated snapshot gpt-image-2-2026-04-21
+    payload = (generation_payload if sample == "generation.json" else edit_payload)(model="gpt-image-2-2026-04-21")
+    event = json_event(sample, payload, account_id=account_id)
+
+    # When it is submitted, Then the job is a gpt-image-2 job (priced, limited and sent to the provider as such)
+    stored = jobs.get(submit(event, submit_deps, account_id).job_id)
+    assert stored is not None and stored.model == "gpt-image-2" and stored.request["model"] == "gpt-image-2"
+
+
 def test_multipart_event_from_the_sample_is_accepted(submit_deps: SubmitDeps, queue: FakeJobQueue,
                                                      account_id: str) -> None:
     # Given the recorded sample multipart event as is (only the account swapped)

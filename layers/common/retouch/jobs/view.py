@@ -27,10 +27,20 @@ def find_job(jobs: JobRepository, account_id: str, job_id: str) -> JobRecord:
     return record
 
 
+def _as_base64(record: JobRecord, *, images_as_urls: bool, ended_in_request: bool) -> bool:
+    """b64_json when asked for; with no response_format, when the job ended within the request that submitted it
+    (what OpenAI answers for GPT image models, so its sample code works); url otherwise, e.g. when polled later."""
+    if images_as_urls:
+        return False
+    requested = record.request.get("response_format")
+    return requested == "b64_json" or (requested is None and ended_in_request)
+
+
 def render_job(record: JobRecord, store: ObjectStore, url_expiry_seconds: int, *,
-               images_as_urls: bool = False) -> JobView:
-    """`images_as_urls`: presigned URLs even for b64_json jobs (webhook payloads stay small)."""
-    as_base64 = not images_as_urls and record.request.get("response_format") == "b64_json"
+               images_as_urls: bool = False, ended_in_request: bool = False) -> JobView:
+    """`images_as_urls`: presigned URLs even for b64_json jobs (webhook payloads, lists stay small).
+    `ended_in_request`: the request that submitted the job waited for it (Prefer: wait, the synchronous entry)."""
+    as_base64 = _as_base64(record, images_as_urls=images_as_urls, ended_in_request=ended_in_request)
     inline_left = INLINE_BASE64_BUDGET
     data = []
     if record.status == "succeeded":

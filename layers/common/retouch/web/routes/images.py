@@ -86,7 +86,7 @@ def _job_response(record: JobRecord, admission: Admission) -> Response[JobView]:
     if wait is not None:
         record = wait_for_job(_deps().jobs, record, wait)
         headers["Preference-Applied"] = f"wait={wait:g}"
-    view = render_job(record, _deps().store, settings.url_expiry_seconds)
+    view = render_job(record, _deps().store, settings.url_expiry_seconds, ended_in_request=wait is not None)
     return json_response(view, 200 if record.is_terminal else 202, headers)
 
 
