@@ -91,6 +91,15 @@ def write_billing_events() -> None:
     write("get_ledger.json", ledger)
 
 
+def write_job_events() -> None:
+    """GET /v1/jobs?limit=&status= (status function)."""
+    key = {"authorization": "Bearer rt_live_sample"}
+    listing = http_event("GET", "/v1/jobs", "/v1/jobs", headers=key)
+    listing.update(rawQueryString="limit=20&status=succeeded",
+                   queryStringParameters={"limit": "20", "status": "succeeded"})
+    write("list_jobs.json", listing)
+
+
 def main() -> None:
     EVENTS.mkdir(exist_ok=True)
     photo, hat = png((96, 64), (200, 120, 80)), png((32, 32), (20, 20, 160))
@@ -129,6 +138,7 @@ def main() -> None:
                                          headers={"authorization": "Bearer rt_live_sample"}))
     write("health.json", http_event("GET", "/health", "/health", headers={}, authorized=False))
     write_billing_events()
+    write_job_events()
     authorizer = http_event("POST", "/v1/images/generations", "/v1/images/generations",
                             headers={"authorization": "Bearer rt_live_sample"}, authorized=False)
     authorizer.update(type="REQUEST", identitySource=["Bearer rt_live_sample"],

@@ -105,10 +105,15 @@ def test_a_crafted_ledger_cursor_is_refused_before_it_reaches_dynamodb(key: dict
     import base64
     import json
 
-    from retouch.data.ledger import _decode_cursor
+    from retouch.data.ledger import LedgerRepository
+
+    class NoDynamoDB:
+        def query(self, **_params: object) -> None:
+            raise AssertionError("a crafted cursor reached DynamoDB")
 
     with pytest.raises(ValueError, match="invalid cursor"):
-        _decode_cursor(base64.urlsafe_b64encode(json.dumps(key).encode()).decode())
+        LedgerRepository("table", NoDynamoDB()).ledger_page(
+            "a", limit=1, cursor=base64.urlsafe_b64encode(json.dumps(key).encode()).decode())
 
 
 def test_every_job_shows_images_and_cost_usd_with_the_providers_tokens() -> None:

@@ -171,6 +171,19 @@ def get_job_event(job_id: str, *, account_id: str | None) -> dict[str, Any]:
     return event
 
 
+def list_jobs_event(*, account_id: str | None, **params: Any) -> dict[str, Any]:
+    """GET /v1/jobs with these query parameters (None values left out)."""
+    from urllib.parse import urlencode
+
+    event = http_event("list_jobs.json", account_id=account_id)
+    query = {name: str(value) for name, value in params.items() if value is not None}
+    event["rawQueryString"] = urlencode(query)
+    event["queryStringParameters"] = query or None
+    if not query:
+        event.pop("queryStringParameters")
+    return event
+
+
 def sqs_event(sample: str, job_id: str, *, receipt_handle: str | None = None, message_id: str | None = None,
               body: str | None = None) -> dict[str, Any]:
     event = load_event(sample)

@@ -74,6 +74,14 @@ def test_usage_routes_document_their_query_parameters(document):
     assert (limit["schema"]["type"], limit["schema"]["minimum"], limit["schema"]["maximum"]) == ("integer", 1, 100)
 
 
+def test_the_job_list_documents_its_query_parameters(document):
+    parameters = {p["name"]: p for p in document["paths"]["/v1/jobs"]["get"]["parameters"]}
+    assert set(parameters) == {"limit", "after", "status", "kind", "created_after", "created_before"}
+    assert (parameters["limit"]["schema"]["minimum"], parameters["limit"]["schema"]["maximum"]) == (1, 100)
+    [status] = [s for s in parameters["status"]["schema"]["anyOf"] if s.get("type") == "string"]
+    assert status["enum"] == ["queued", "running", "succeeded", "failed", "canceled"]
+
+
 def test_guarded_routes_document_both_401_bodies_and_public_routes_need_no_key(document):
     for method, path, op in operations(document):
         public = path in ("/health", "/openapi.json") or path.startswith("/docs")

@@ -10,8 +10,6 @@ job and kind) and, for jobs, the job's own state change (conditional on its stat
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from retouch.data.clients import aws_client
+from retouch.data.cursors import decode_cursor, encode_cursor
 from retouch.data.items import is_condition_failure, record_attributes, to_item
 from retouch.models.records import AccountRecord, LedgerEntry
 
@@ -80,26 +79,8 @@ def _reasons(exc: ClientError) -> list[dict[str, Any]]:
     return exc.response.get("CancellationReasons") or []
 
 
-def _encode_cursor(key: dict[str, Any] | None) -> str | None:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
-
-
-def _decode_cursor(cursor: str) -> dict[str, Any]:
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError) as exc:
-        raise ValueError("invalid cursor") from exc
-    if not isinstance(key, dict) or set(key) != {"pk", "sk", "gsi1pk", "gsi1sk"}:
-        raise ValueError("invalid cursor")
-    prefixes = {"pk": "ACCOUNT#", "sk": "LEDGER#", "gsi1pk": "ACCOUNT#", "gsi1sk": "LEDGER#"}
-    for name, prefix in prefixes.items():
-        value = key[name]
-        if not (isinstance(value, dict) and set(value) == {"S"} and isinstance(value["S"], str)
-                and value["S"].startswith(prefix) and len(value["S"]) <= 512):
-            raise ValueError("invalid cursor")
-    if key["pk"] != key["gsi1pk"]:
-        raise ValueError("invalid cursor")
-    return key
+def _is_ledger_position(key: dict[str, str]) -> bool:
+    return key["pk"] == key["gsi1pk"] and key["sk"].startswith("LEDGER#") and key["gsi1sk"].startswith("LEDGER#")
 
 
 class LedgerRepository:
@@ -279,9 +260,7 @@ class LedgerRepository:
             "ExpressionAttributeValues": {":pk": {"S": f"ACCOUNT#{account_id}"}, ":prefix": {"S": "LEDGER#"}},
         }
         if cursor:
-            start = _decode_cursor(cursor)
-            if start["gsi1pk"] != {"S": f"ACCOUNT#{account_id}"}:
-                raise ValueError("invalid cursor")
-            params["ExclusiveStartKey"] = start
+            params["ExclusiveStartKey"] = decode_cursor(cursor, partition=f"ACCOUNT#{account_id}",
+                                                        valid=_is_ledger_position)
         response = self._client.query(**params)
-        return [_entry(item) for item in response.get("Items", [])], _encode_cursor(response.get("LastEvaluatedKey"))
+        return [_entry(item) for item in response.get("Items", [])], encode_cursor(response.get("LastEvaluatedKey"))

@@ -8,9 +8,10 @@ import re
 from retouch.billing.usage import job_usage_view
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectMissing, ObjectStore
-from retouch.errors import JobNotFound, OutputsExpired
+from retouch.data.usage import AccountJobs, JobFilter
+from retouch.errors import InvalidRequest, JobNotFound, OutputsExpired
 from retouch.models.records import JobRecord
-from retouch.models.responses import ImageData, JobErrorView, JobView
+from retouch.models.responses import ImageData, JobErrorView, JobList, JobView
 from retouch.models.webhooks import webhook_view
 
 
@@ -78,3 +79,15 @@ def render_job(record: JobRecord, store: ObjectStore, url_expiry_seconds: int, *
         metadata=record.metadata,
         webhook=webhook_view(record.webhook),
     )
+
+
+def list_jobs(jobs: AccountJobs, store: ObjectStore, account_id: str, *, limit: int, after: str | None,
+              where: JobFilter, url_expiry_seconds: int) -> JobList:
+    """One page of the account's jobs, newest first; outputs as presigned URLs (a page of base64 would not fit)."""
+    try:
+        records, cursor = jobs.page(account_id, limit=limit, cursor=after, where=where)
+    except ValueError:
+        raise InvalidRequest("'after' is not a cursor from this listing (the same account and filters).",
+                             param="after") from None
+    return JobList(data=[render_job(record, store, url_expiry_seconds, images_as_urls=True) for record in records],
+                   has_more=cursor is not None, next_cursor=cursor)
