@@ -92,12 +92,15 @@ def write_billing_events() -> None:
 
 
 def write_job_events() -> None:
-    """GET /v1/jobs?limit=&status= (status function)."""
+    """GET /v1/jobs?limit=&status= (status function); DELETE /v1/jobs/{job_id} (api function)."""
     key = {"authorization": "Bearer rt_live_sample"}
     listing = http_event("GET", "/v1/jobs", "/v1/jobs", headers=key)
     listing.update(rawQueryString="limit=20&status=succeeded",
                    queryStringParameters={"limit": "20", "status": "succeeded"})
     write("list_jobs.json", listing)
+    job = "job_SAMPLE00000000000000000"
+    write("delete_job.json", http_event("DELETE", f"/v1/jobs/{job}", "/v1/jobs/{job_id}", headers=key,
+                                        path_parameters={"job_id": job}))
 
 
 def main() -> None:

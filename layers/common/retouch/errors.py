@@ -66,6 +66,22 @@ class JobNotFound(RetouchError):
     default_code = "job_not_found"
 
 
+class JobNotCancelable(RetouchError):
+    """Only a queued job can be canceled: a running one's provider call is already paid for; an ended one is over."""
+
+    status_code = 409
+    error_type = "invalid_request_error"
+    default_code = "job_not_cancelable"
+
+
+class JobNotDeletable(RetouchError):
+    """A job is deleted once it has ended: cancel it, or wait for it to end."""
+
+    status_code = 409
+    error_type = "invalid_request_error"
+    default_code = "job_not_deletable"
+
+
 class OutputsExpired(RetouchError):
     status_code = 410
     error_type = "invalid_request_error"

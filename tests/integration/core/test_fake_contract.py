@@ -201,3 +201,26 @@ def _all_due(repository: Any, *, before: int, cursor: Any = None) -> list[Any]:
         found += page
         if cursor is None:
             return found
+
+
+def test_only_an_ended_job_is_tombstoned_and_only_once(repository: Any, new_job: Callable[[], JobRecord]) -> None:
+    # Given a queued job, then claimed, then finished with outputs
+    job = new_job()
+    while_queued = repository.tombstone(job.job_id, now=NOW)
+    repository.claim(job.job_id, token="a", now=NOW, lease_until=NOW + 10)
+    while_running = repository.tombstone(job.job_id, now=NOW)
+    repository.finish(job.job_id, token="a", status="succeeded", fields={
+        "completed_at": NOW + 1, "usage": {"images": 1, "cost_micros": 6000},
+        "outputs": [{"key": "k", "content_type": "image/png", "bytes": 1, "width": 2, "height": 3}]})
+
+    # When it is tombstoned, then again, and a missing job too
+    ended = repository.tombstone(job.job_id, now=NOW + 5)
+    again = repository.tombstone(job.job_id, now=NOW + 6)
+    missing = repository.tombstone(new_job_id(), now=NOW)
+
+    # Then only the ended job's first tombstone counts; it keeps the billing fields and loses the rest
+    assert (while_queued, while_running, ended, again, missing) == (False, False, True, False, False)
+    kept = repository.get(job.job_id)
+    assert (kept.deleted_at, kept.request, kept.metadata, kept.outputs) == (NOW + 5, {}, {}, [])
+    assert (kept.status, kept.usage, kept.completed_at, kept.account_id) == (
+        "succeeded", {"images": 1, "cost_micros": 6000}, NOW + 1, job.account_id)

@@ -163,7 +163,12 @@ def multipart_event(fields: list[tuple], *, account_id: str | None, **kwargs: An
 
 
 def get_job_event(job_id: str, *, account_id: str | None) -> dict[str, Any]:
-    event = http_event("get_job.json", account_id=account_id)
+    return job_event("get_job.json", job_id, account_id=account_id)
+
+
+def job_event(sample: str, job_id: str, *, account_id: str | None, **kwargs: Any) -> dict[str, Any]:
+    """A sample event of a /v1/jobs/{job_id}... route, for `job_id`."""
+    event = http_event(sample, account_id=account_id, **kwargs)
     sample_id = event["pathParameters"]["job_id"]
     for holder, key in ((event, "rawPath"), (event["requestContext"]["http"], "path")):
         holder[key] = holder[key].replace(sample_id, job_id)

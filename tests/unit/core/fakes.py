@@ -18,6 +18,7 @@ from PIL import Image
 from retouch.data.jobs import SweepCandidate
 from retouch.data.objects import ObjectMissing
 from retouch.errors import QueueUnavailable
+from retouch.models.common import TERMINAL_STATUSES
 from retouch.models.records import AccountRecord, ApiKeyRecord, JobError, JobRecord, ProducedOutputs
 from retouch.providers.base import InputImage, ProviderImage, ProviderResult
 
@@ -109,6 +110,15 @@ class FakeJobRepository:
         _drop_unfinished_fields(item)
         return True
 
+    def tombstone(self, job_id: str, *, now: int) -> bool:
+        item = self.items.get(job_id)
+        if item is None or item["status"] not in TERMINAL_STATUSES or "deleted_at" in item:
+            return False
+        for name in ("metadata", "inputs", "mask", "outputs", "result", "webhook", "error", "produced"):
+            item.pop(name, None)
+        item.update(deleted_at=now, request={})
+        return True
+
     def due_for_sweep(self, *, before: int, limit: int, cursor: dict[str, Any] | None = None,
                       ) -> tuple[list[SweepCandidate], dict[str, Any] | None]:
         # Index order is (watch_at, job id); a cursor is the last position read, as DynamoDB's LastEvaluatedKey.
@@ -160,6 +170,11 @@ class FakeObjectStore:
     def delete(self, keys: list[str]) -> None:
         for key in keys:
             self.objects.pop(key, None)
+
+    def delete_prefix(self, prefix: str) -> int:
+        keys = [key for key in self.objects if key.startswith(prefix)]
+        self.delete(keys)
+        return len(keys)
 
     def presign_get(self, key: str, expires_in: int) -> str:
         return f"https://bucket.example/{key}?X-Amz-Expires={expires_in}&X-Amz-Signature=fake"

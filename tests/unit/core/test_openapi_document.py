@@ -32,6 +32,11 @@ def test_no_operation_documents_a_422(document):
     assert "HTTPValidationError" not in document["components"]["schemas"]
 
 
+def test_deleting_a_job_documents_a_204_without_a_body(document):
+    responses = document["paths"]["/v1/jobs/{job_id}"]["delete"]["responses"]
+    assert set(responses) == {"204", "401", "404", "409"} and "content" not in responses["204"]
+
+
 def test_both_posts_publish_their_bodies(document):
     edits = document["paths"]["/v1/images/edits"]["post"]["requestBody"]["content"]
     generations = document["paths"]["/v1/images/generations"]["post"]["requestBody"]["content"]

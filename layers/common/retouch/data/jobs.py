@@ -179,6 +179,24 @@ class JobRepository:
         failure, the sweeper). False when the job ended, or a live worker holds it."""
         return self._conditional(self.fail_unfinished_update(job_id, error=error, now=now))
 
+    def tombstone(self, job_id: str, *, now: int) -> bool:
+        """An ended job deleted by its owner: what described it (prompt, metadata, inputs, outputs, webhook) is
+        removed and `deleted_at` set; what billing needs (account, model, times, hold and usage) stays, for usage
+        reports and reconciliation. False when the job is not ended, or was deleted already."""
+        removed = ("metadata", "inputs", "mask", "outputs", "result", "webhook", "error", "produced")
+        names = {"#status": "status", "#request": "request", **{f"#r{i}": name for i, name in enumerate(removed)}}
+        return self._conditional({
+            "TableName": self._table,
+            "Key": job_key(job_id),
+            "UpdateExpression": "SET deleted_at = :now, #request = :nothing REMOVE "
+                                + ", ".join(f"#r{i}" for i in range(len(removed))),
+            "ConditionExpression": "#status IN (:succeeded, :failed, :canceled) AND attribute_not_exists(deleted_at)",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {":now": {"N": str(now)}, ":nothing": {"M": {}},
+                                          ":succeeded": {"S": "succeeded"}, ":failed": {"S": "failed"},
+                                          ":canceled": {"S": "canceled"}},
+        })
+
     # ---- the sweeper ------------------------------------------------------------------------------------
 
     def due_for_sweep(self, *, before: int, limit: int, cursor: dict[str, Any] | None = None,

@@ -33,6 +33,15 @@ class ObjectStore:
         if keys:
             self._client.delete_objects(Bucket=self._bucket, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})
 
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under `prefix` (one List per 1,000 keys, one batch delete each); how many there were."""
+        deleted = 0
+        for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix):
+            keys = [item["Key"] for item in page.get("Contents", [])]
+            self.delete(keys)
+            deleted += len(keys)
+        return deleted
+
     def presign_get(self, key: str, expires_in: int) -> str:
         return self._client.generate_presigned_url(
             "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_in

@@ -16,7 +16,7 @@ from retouch.models.records import JobRecord
 # Epoch seconds are written as 12 digits in gsi1sk, so this is the latest time a key can hold.
 MAX_EPOCH = 10**12 - 1
 _JOB_POSITION = re.compile(r"^JOB#[0-9]{12}#(job_[A-Za-z0-9]{24})$")
-# A filtered page (status, kind) may need more than one Query to fill; past this many it is answered short, with a
+# A filtered page (status, kind, deleted jobs) may need more than one Query to fill; past this many it is answered short, with a
 # cursor, so one request never reads an unbounded part of the index.
 MAX_QUERIES_PER_PAGE = 5
 # What each further Query of a filtered page evaluates at least (fewer round trips when matches are sparse).
@@ -40,15 +40,16 @@ class JobFilter:
             return None
         return f"JOB#{first:012d}#", f"JOB#{last:012d}#~"
 
-    def expression(self) -> tuple[str | None, dict[str, str], dict[str, Any]]:
-        """FilterExpression, its names and values (status and kind are not in the key, so they filter the page)."""
-        terms, names, values = [], {}, {}
+    def expression(self) -> tuple[str, dict[str, str], dict[str, Any]]:
+        """FilterExpression, its names and values: jobs their owner deleted (kept for billing) never show; status
+        and kind are not in the key, so they filter the page too."""
+        terms, names, values = ["attribute_not_exists(deleted_at)"], {}, {}
         for name, value in (("status", self.status), ("kind", self.kind)):
             if value is not None:
                 terms.append(f"#{name} = :{name}")
                 names[f"#{name}"] = name
                 values[f":{name}"] = {"S": value}
-        return (" AND ".join(terms) or None), names, values
+        return " AND ".join(terms), names, values
 
 
 def _is_job_position(key: dict[str, str]) -> bool:
@@ -93,11 +94,12 @@ class AccountJobs:
         params: dict[str, Any] = {
             "TableName": self._table, "IndexName": "gsi1", "ScanIndexForward": False,
             "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to",
+            "FilterExpression": condition,
             "ExpressionAttributeValues": {":pk": {"S": partition}, ":from": {"S": bounds[0]},
                                           ":to": {"S": bounds[1]}, **values},
         }
-        if condition:
-            params |= {"FilterExpression": condition, "ExpressionAttributeNames": names}
+        if names:
+            params["ExpressionAttributeNames"] = names
         items: list[dict[str, Any]] = []
         for query in range(MAX_QUERIES_PER_PAGE):
             # One more than asked: whether another page exists is then known without a further read.

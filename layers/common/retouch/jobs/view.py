@@ -21,9 +21,10 @@ INLINE_BASE64_BUDGET = 5 * 1024 * 1024
 
 
 def find_job(jobs: JobRepository, account_id: str, job_id: str) -> JobRecord:
-    """The caller's job; another account's job is indistinguishable from a missing one (404)."""
+    """The caller's job; another account's job, or one its owner deleted, is indistinguishable from a missing one
+    (404)."""
     record = jobs.get(job_id) if _JOB_ID.match(job_id) else None
-    if record is None or record.account_id != account_id:
+    if record is None or record.account_id != account_id or record.deleted_at is not None:
         raise JobNotFound(f"No job found with id '{job_id}'.", param="job_id")
     return record
 

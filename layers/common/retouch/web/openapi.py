@@ -2,7 +2,8 @@
 what Powertools cannot see because the two POSTs parse their own bodies (multipart or JSON): their request
 bodies, built from the same request models that validate them, with the catalog's limits.
 
-Also corrected: no 422 (validation errors are mapped to 400 in web/errors.py), so it is never returned.
+Also corrected: no 422 (validation errors are mapped to 400 in web/errors.py), so it is never returned; no body on
+a 204.
 """
 
 from __future__ import annotations
@@ -106,6 +107,8 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             operation["responses"].pop("422", None)
+            # Powertools gives every response the route's return schema; a 204 has no body at all (RFC 9110).
+            operation["responses"].get("204", {}).pop("content", None)
             if method == "post" and path in bodies:
                 operation["requestBody"] = bodies[path]
                 operation.setdefault("parameters", []).append(PREFER)
@@ -122,9 +125,10 @@ def openapi_document() -> str:
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
     from retouch.web.app import create_app
-    from retouch.web.routes import account, catalog, images, jobs, system, webhooks
+    from retouch.web.routes import account, catalog, images, job_actions, jobs, system, webhooks
 
-    app = create_app(images.router, jobs.router, account.router, catalog.router, webhooks.router, system.router)
+    app = create_app(images.router, jobs.router, job_actions.router, account.router, catalog.router, webhooks.router,
+                     system.router)
     generated = app.get_openapi_json_schema(
         title="Retouch API",
         version="1.0.0",
