@@ -46,6 +46,30 @@ class WebhookSecretMissing(InvalidRequest):
     default_code = "webhook_secret_missing"
 
 
+class InvalidIdempotencyKey(InvalidRequest):
+    default_code = "invalid_idempotency_key"
+
+
+class IdempotencyKeyReused(RetouchError):
+    """The Idempotency-Key was used for a different request (other parameters, inputs or route)."""
+
+    status_code = 422
+    error_type = "invalid_request_error"
+    default_code = "idempotency_key_reused"
+
+
+class IdempotencyKeyInUse(RetouchError):
+    """The request that first used the Idempotency-Key is still being processed."""
+
+    status_code = 409
+    error_type = "invalid_request_error"
+    default_code = "idempotency_key_in_use"
+
+    def __init__(self, message: str, *, retry_after_seconds: int, param: str | None = None) -> None:
+        super().__init__(message, param=param)
+        self.headers["Retry-After"] = str(retry_after_seconds)
+
+
 class NoWebhookEvent(RetouchError):
     """Redelivery asked for a job that has no webhook or has not emitted an event yet."""
 

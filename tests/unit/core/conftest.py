@@ -28,7 +28,7 @@ def queue() -> FakeJobQueue:
 
 @pytest.fixture
 def submit_deps(jobs: FakeJobRepository, store: FakeObjectStore, queue: FakeJobQueue) -> SubmitDeps:
-    return SubmitDeps(jobs=jobs, store=store, queue=queue)  # type: ignore[arg-type]
+    return SubmitDeps(jobs=jobs, store=store, queue=queue, keys=jobs.keys)  # type: ignore[arg-type]
 
 
 @pytest.fixture

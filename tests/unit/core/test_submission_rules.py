@@ -519,7 +519,7 @@ def test_a_refused_job_write_deletes_stored_inputs(store: FakeObjectStore, queue
                                                    account_id: str) -> None:
     # Given a job table that refuses the write (a domain refusal guarantees nothing was written)
     class BusyJobs(FakeJobRepository):
-        def create(self, record: JobRecord) -> None:
+        def create(self, record: JobRecord, key: object = None) -> None:
             raise AccountBusy("busy")
 
     deps = SubmitDeps(jobs=BusyJobs(), store=store, queue=queue)  # type: ignore[arg-type]
@@ -537,7 +537,7 @@ def test_a_job_write_that_failed_without_committing_cleans_up(store: FakeObjectS
                                                                 account_id: str) -> None:
     # Given a job table whose write fails in an unknown way and left nothing (the read finds no job)
     class BrokenJobs(FakeJobRepository):
-        def create(self, record: JobRecord) -> None:
+        def create(self, record: JobRecord, key: object = None) -> None:
             raise RuntimeError("table unavailable")
 
     deps = SubmitDeps(jobs=BrokenJobs(), store=store, queue=queue)  # type: ignore[arg-type]
@@ -553,8 +553,8 @@ def test_a_job_write_that_committed_but_lost_its_answer_goes_on(store: FakeObjec
                                                                 account_id: str) -> None:
     # Given a job table whose write commits and then fails (the answer was lost)
     class CommitsThenFails(FakeJobRepository):
-        def create(self, record: JobRecord) -> None:
-            super().create(record)
+        def create(self, record: JobRecord, key: object = None) -> None:
+            super().create(record, key)  # type: ignore[arg-type]
             raise ConnectionError("connection reset after the write")
 
     jobs = CommitsThenFails()
