@@ -92,7 +92,8 @@ def write_billing_events() -> None:
 
 
 def write_job_events() -> None:
-    """GET /v1/jobs?limit=&status= (status function); DELETE /v1/jobs/{job_id} (api function)."""
+    """GET /v1/jobs?limit=&status= (status function); POST /v1/jobs/{job_id}/cancel with an Idempotency-Key and
+    DELETE /v1/jobs/{job_id} (api function)."""
     key = {"authorization": "Bearer rt_live_sample"}
     listing = http_event("GET", "/v1/jobs", "/v1/jobs", headers=key)
     listing.update(rawQueryString="limit=20&status=succeeded",
@@ -100,6 +101,9 @@ def write_job_events() -> None:
     write("list_jobs.json", listing)
     job = "job_SAMPLE00000000000000000"
     write("delete_job.json", http_event("DELETE", f"/v1/jobs/{job}", "/v1/jobs/{job_id}", headers=key,
+                                        path_parameters={"job_id": job}))
+    write("cancel_job.json", http_event("POST", f"/v1/jobs/{job}/cancel", "/v1/jobs/{job_id}/cancel",
+                                        headers={**key, "idempotency-key": "cancel-7f3a"},
                                         path_parameters={"job_id": job}))
 
 

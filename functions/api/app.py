@@ -1,4 +1,4 @@
-"""api function: image submissions, changes to jobs (delete), models, health and API docs."""
+"""api function: image submissions, changes to jobs (cancel, delete), models, health and API docs."""
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths

@@ -111,6 +111,7 @@ KEY_REUSED = {"description": f"The {HEADER} was already used for a different req
 _POST_HEADERS = {
     "/v1/images/edits": [PREFER, IDEMPOTENCY_KEY],
     "/v1/images/generations": [PREFER, IDEMPOTENCY_KEY],
+    "/v1/jobs/{job_id}/cancel": [IDEMPOTENCY_KEY],
 }
 
 
