@@ -223,8 +223,11 @@ class FakeObjectStore:
         for key in keys:
             self.objects.pop(key, None)
 
+    def keys_under(self, prefix: str) -> list[str]:
+        return sorted(key for key in self.objects if key.startswith(prefix))
+
     def delete_prefix(self, prefix: str) -> int:
-        keys = [key for key in self.objects if key.startswith(prefix)]
+        keys = self.keys_under(prefix)
         self.delete(keys)
         return len(keys)
 
