@@ -59,9 +59,10 @@ def _child_env() -> dict[str, str]:
 def main() -> None:
     from moto.server import ThreadedMotoServer
 
-    from local import moto_patches
+    from local import moto_faults, moto_patches
 
     moto_patches.install()  # DynamoDB atomic per request, as in AWS (see local.moto_patches)
+    moto_faults.install()  # a queue send held on a test's request (see local.moto_faults)
     # werkzeug logs every request at INFO; the functions' own logs say what matters.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     exit_with_parent()
