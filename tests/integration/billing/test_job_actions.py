@@ -32,8 +32,8 @@ LOW_1024 = 6_000
 
 
 def reconciled(stack: Stack, account_id: str) -> list[Any]:
-    return check_account(LedgerRepository(stack.table, client("dynamodb")), AccountJobs(stack.table, client("dynamodb")),
-                         account_id)
+    dynamodb = client("dynamodb")
+    return check_account(LedgerRepository(stack.table, dynamodb), AccountJobs(stack.table, dynamodb), account_id)
 
 
 def submit_edit(stack: Stack, account_id: str) -> str:

@@ -74,7 +74,8 @@ def test_filters_by_status_kind_and_creation_time(stack: Stack) -> None:
     # Given jobs of both kinds in several states, one second apart
     account_id = new_account_id()
     ids = given_jobs(stack, account_id, [("edit", "succeeded"), ("generation", "failed"), ("edit", "queued"),
-                                         ("generation", "succeeded"), ("edit", "succeeded"), ("generation", "canceled")])
+                                         ("generation", "succeeded"), ("edit", "succeeded"),
+                                         ("generation", "canceled")])
 
     # Then each filter, alone and together, selects exactly the matching jobs, newest first, across pages
     assert every_page(stack, account_id, status="succeeded", limit=1) == [[ids[4]], [ids[3]], [ids[0]]]

@@ -1,9 +1,10 @@
 """In-memory stand-ins for the data-access classes and the image provider.
 
-Duck-typed to JobRepository, IdempotencyRepository, ObjectStore, JobQueue and AccountRepository: the same methods, the same
-conditional semantics (a claim succeeds on `queued` or an expired lease; finishing needs the claim
-token), nothing else. tests/integration/core/test_fake_contract.py runs the same scenarios against
-the real classes on moto so these cannot drift silently.
+Duck-typed to JobRepository, IdempotencyRepository, ObjectStore, JobQueue and AccountRepository: the same
+methods, the same conditional semantics (a claim succeeds on `queued` or an expired lease; finishing needs the
+claim token; a key is reserved only while no live record holds it), nothing else.
+tests/integration/core/test_fake_contract.py runs the same scenarios against the real classes on moto so these
+cannot drift silently.
 """
 
 from __future__ import annotations

@@ -74,7 +74,7 @@ def test_keys_of_1_to_255_printable_ascii_characters_are_accepted(key: str) -> N
     assert checked_key(key) == key
 
 
-@pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9", "tab\there", "new\nline", "\x7f"])
+@pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9", "tab\there", "new\nline", "trailing\n", "\x7f"])
 def test_other_keys_are_a_400_naming_the_header(key: str) -> None:
     with pytest.raises(InvalidIdempotencyKey) as refused:
         checked_key(key)
@@ -205,7 +205,7 @@ def test_a_request_finding_the_key_in_flight_replays_once_the_earlier_one_comple
         submit_deps: SubmitDeps, jobs: FakeJobRepository, account_id: str) -> None:
     # Given an identical request in flight, which completes while the retry waits
     request = generation()
-    earlier = submit(without_completion(submit_deps), account_id, request, "key-6")  # its job exists, its key processing
+    earlier = submit(without_completion(submit_deps), account_id, request, "key-6")  # the key stays processing
     clock = Clock()
 
     class CompletesLater(FakeIdempotencyStore):
@@ -268,7 +268,8 @@ def test_a_request_that_loses_the_race_deletes_its_inputs_and_replays_the_winner
 def test_a_job_that_could_not_be_queued_releases_its_key(jobs: FakeJobRepository, store: FakeObjectStore,
                                                         account_id: str) -> None:
     # Given a queue that refuses the first message
-    deps = SubmitDeps(jobs=jobs, store=store, queue=FakeJobQueue(unavailable=True), keys=jobs.keys)  # type: ignore[arg-type]
+    down = FakeJobQueue(unavailable=True)
+    deps = SubmitDeps(jobs=jobs, store=store, queue=down, keys=jobs.keys)  # type: ignore[arg-type]
     with pytest.raises(Exception) as unavailable:
         submit(deps, account_id, generation(), "key-9")
     assert getattr(unavailable.value, "status_code", None) == 503

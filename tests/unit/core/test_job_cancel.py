@@ -41,7 +41,8 @@ def deps(jobs: FakeJobRepository, queue: FakeJobQueue, announced: Announced) -> 
     # Jobs here hold no credit (billing's own tests and the moto tier cover the release); the job's state change is
     # the repository's conditional cancel.
     billing = JobBilling(ledger=FakeLedger(account()), jobs=jobs, prices=price_table())  # type: ignore[arg-type]
-    return CancelDeps(jobs=jobs, billing=billing, queue=queue, keys=jobs.keys, announce=announced)  # type: ignore[arg-type]
+    return CancelDeps(jobs=jobs, billing=billing, queue=queue, keys=jobs.keys,  # type: ignore[arg-type]
+                      announce=announced)
 
 
 def keyed(account_id: str, job_id: str, key: str = "cancel-1") -> Any:

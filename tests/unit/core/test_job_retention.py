@@ -74,8 +74,8 @@ def test_another_accounts_job_is_a_404_and_nothing_is_deleted(jobs: FakeJobRepos
                                                               store: FakeObjectStore) -> None:
     job = ended_job_with_images(jobs, store)
 
+    deps = RetentionDeps(jobs=jobs, store=store)  # type: ignore[arg-type]
     with pytest.raises(JobNotFound):
-        delete_job("acct_someoneelse0000000", job.job_id, RetentionDeps(jobs=jobs, store=store),  # type: ignore[arg-type]
-                   NOW)
+        delete_job("acct_someoneelse0000000", job.job_id, deps, NOW)
 
     assert len(store.objects) == 3 and "deleted_at" not in jobs.items[job.job_id]

@@ -16,8 +16,8 @@ from retouch.models.records import JobRecord
 # Epoch seconds are written as 12 digits in gsi1sk, so this is the latest time a key can hold.
 MAX_EPOCH = 10**12 - 1
 _JOB_POSITION = re.compile(r"^JOB#[0-9]{12}#(job_[A-Za-z0-9]{24})$")
-# A filtered page (status, kind, deleted jobs) may need more than one Query to fill; past this many it is answered short, with a
-# cursor, so one request never reads an unbounded part of the index.
+# A filtered page (status, kind, deleted jobs) may need more than one Query to fill; past this many it is answered
+# short, with a cursor, so one request never reads an unbounded part of the index.
 MAX_QUERIES_PER_PAGE = 5
 # What each further Query of a filtered page evaluates at least (fewer round trips when matches are sparse).
 FILTERED_READ_AHEAD = 25
@@ -78,11 +78,12 @@ class AccountJobs:
             for item in page.get("Items", []):
                 yield job_record(item)
 
-    def page(self, account_id: str, *, limit: int, cursor: str | None = None, where: JobFilter = JobFilter(),
+    def page(self, account_id: str, *, limit: int, cursor: str | None = None, where: JobFilter | None = None,
              ) -> tuple[list[JobRecord], str | None]:
         """Up to `limit` of the account's jobs matching `where`, newest first, and the cursor of the next page (None
         when there is none). ValueError for a cursor that is not a position in this account's jobs within `where`'s
         time bounds."""
+        where = where or JobFilter()
         partition = f"ACCOUNT#{account_id}"
         bounds = where.sort_key_range()
         start = decode_cursor(cursor, partition=partition, valid=_is_job_position) if cursor else None

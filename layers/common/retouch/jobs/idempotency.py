@@ -43,7 +43,7 @@ logger = Logger(child=True)
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_CHARS = 255
-_KEY = re.compile(r"^[\x20-\x7e]{1,%d}$" % MAX_KEY_CHARS)
+_KEY = re.compile(r"[\x20-\x7e]{1,%d}" % MAX_KEY_CHARS)
 KEY_TTL_SECONDS = 24 * 3600
 # How long a request waits for an identical one in flight to finish before answering 409 (a queue send takes ms).
 IN_FLIGHT_WAIT_SECONDS = 5.0
@@ -62,7 +62,7 @@ def checked_key(value: str | None) -> str | None:
     """The header's key, or None without one; 400 for an empty, over-long or non-printable-ASCII key."""
     if value is None:
         return None
-    if not _KEY.match(value):
+    if not _KEY.fullmatch(value):
         raise InvalidIdempotencyKey(f"{HEADER} must be 1-{MAX_KEY_CHARS} printable ASCII characters.", param=HEADER)
     return value
 
@@ -108,10 +108,12 @@ class KeyedRequest:
 
 def keyed_request(key: str | None, account_id: str, operation: str, request: BaseModel | dict[str, Any], *,
                   seconds_left: float) -> KeyedRequest | None:
-    """The request as keyed (None without a key); `seconds_left`: until its function's deadline."""
-    if checked_key(key) is None:
+    """The request as keyed (None without a key; 400 for a malformed one); `seconds_left`: until its function's
+    deadline."""
+    key = checked_key(key)
+    if key is None:
         return None
-    return KeyedRequest(account_id=account_id, key=key, operation=operation,  # type: ignore[arg-type]
+    return KeyedRequest(account_id=account_id, key=key, operation=operation,
                         fingerprint=fingerprint(operation, request),
                         in_flight_until=now_epoch() + int(seconds_left + 0.999))
 

@@ -19,7 +19,7 @@ from retouch.errors import RetouchError
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
-from retouch.jobs.idempotency import REPLAYED_HEADER, checked_key, keyed_request, once, replayed_job
+from retouch.jobs.idempotency import REPLAYED_HEADER, keyed_request, once, replayed_job
 from retouch.jobs.submit import SubmitDeps, submit_edit, submit_generation
 from retouch.jobs.view import render_job
 from retouch.jobs.wait import wait_for_job
@@ -120,9 +120,9 @@ def _submitted(operation: str, parse: Callable[[dict[str, Any], int], EditReques
     event = router.current_event
     account_id = current_account(event)
     with _admitted(account_id) as admission:
-        key = checked_key(event.headers.get("idempotency-key"))
         request = parse(event.raw_event, api_settings().max_body_bytes)
-        keyed = keyed_request(key, account_id, operation, request, seconds_left=_seconds_left())
+        keyed = keyed_request(event.headers.get("idempotency-key"), account_id, operation, request,
+                              seconds_left=_seconds_left())
         deps = _deps()
         outcome = once(keyed, deps.keys,
                        lambda first: submit(account_id, request, deps, account=admission.account, idempotency=first),
