@@ -62,11 +62,12 @@ def _child_env() -> dict[str, str]:
 def main() -> None:
     from moto.server import ThreadedMotoServer
 
-    from local import moto_patches, s3_post_policy
+    from local import moto_faults, moto_patches, s3_post_policy
     from local.functions import LOCAL_CREDENTIAL
 
     moto_patches.install()  # DynamoDB atomic per request, as in AWS (see local.moto_patches)
     s3_post_policy.install(LOCAL_CREDENTIAL)  # presigned POST uploads checked against their policy, as S3 does
+    moto_faults.install()  # a queue send held on a test's request (see local.moto_faults)
     # werkzeug logs every request at INFO; the functions' own logs say what matters.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     exit_with_parent()

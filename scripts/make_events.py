@@ -115,6 +115,22 @@ def write_file_events() -> None:
                                              headers=json_key))
 
 
+def write_job_events() -> None:
+    """GET /v1/jobs?limit=&status= (status function); POST /v1/jobs/{job_id}/cancel with an Idempotency-Key and
+    DELETE /v1/jobs/{job_id} (api function)."""
+    key = {"authorization": "Bearer rt_live_sample"}
+    listing = http_event("GET", "/v1/jobs", "/v1/jobs", headers=key)
+    listing.update(rawQueryString="limit=20&status=succeeded",
+                   queryStringParameters={"limit": "20", "status": "succeeded"})
+    write("list_jobs.json", listing)
+    job = "job_SAMPLE00000000000000000"
+    write("delete_job.json", http_event("DELETE", f"/v1/jobs/{job}", "/v1/jobs/{job_id}", headers=key,
+                                        path_parameters={"job_id": job}))
+    write("cancel_job.json", http_event("POST", f"/v1/jobs/{job}/cancel", "/v1/jobs/{job_id}/cancel",
+                                        headers={**key, "idempotency-key": "cancel-7f3a"},
+                                        path_parameters={"job_id": job}))
+
+
 def main() -> None:
     EVENTS.mkdir(exist_ok=True)
     photo, hat = png((96, 64), (200, 120, 80)), png((32, 32), (20, 20, 160))
@@ -154,6 +170,7 @@ def main() -> None:
     write("health.json", http_event("GET", "/health", "/health", headers={}, authorized=False))
     write_billing_events()
     write_file_events()
+    write_job_events()
     authorizer = http_event("POST", "/v1/images/generations", "/v1/images/generations",
                             headers={"authorization": "Bearer rt_live_sample"}, authorized=False)
     authorizer.update(type="REQUEST", identitySource=["Bearer rt_live_sample"],

@@ -1,4 +1,4 @@
-"""api function: image submissions, uploaded files, models, health and API docs."""
+"""api function: image submissions, uploaded files, changes to jobs (cancel, delete), models, health and API docs."""
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
@@ -6,11 +6,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retouch.config import api_settings
 from retouch.web.app import create_app
-from retouch.web.routes import catalog, files, images, system, webhooks
+from retouch.web.routes import catalog, files, images, job_actions, system, webhooks
 
 logger = Logger()
 api_settings()  # fail fast at cold start on missing configuration
-app = create_app(images.router, files.router, catalog.router, system.router, webhooks.router)
+app = create_app(images.router, files.router, job_actions.router, catalog.router, system.router, webhooks.router)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

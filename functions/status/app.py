@@ -1,4 +1,4 @@
-"""status function: GET /v1/jobs/{job_id}, /v1/account, /v1/usage and /v1/usage/ledger, read-only."""
+"""status function: GET /v1/jobs, /v1/jobs/{job_id}, /v1/account, /v1/usage and /v1/usage/ledger, read-only."""
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths

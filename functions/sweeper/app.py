@@ -1,4 +1,5 @@
-"""sweeper function (on a schedule): stranded jobs are queued again, or ended with their hold released."""
+"""sweeper function (on a schedule): stranded jobs are queued again, or ended with their hold released and their
+outputs deleted."""
 
 from functools import cache
 
@@ -10,6 +11,7 @@ from retouch.billing.prices import price_table
 from retouch.config import SweeperSettings, sweeper_settings
 from retouch.data.jobs import JobRepository
 from retouch.data.ledger import LedgerRepository
+from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
 from retouch.jobs.sweep import SweeperDeps, SweepPolicy, sweep
 from retouch.models.common import now_epoch
@@ -28,6 +30,7 @@ def _deps() -> SweeperDeps:
         # Releases only return what each job holds; prices are not consulted.
         billing=JobBilling(ledger=LedgerRepository(settings.table_name), jobs=jobs, prices=price_table()),
         announce=build_announcer(settings.table_name, settings.webhooks_queue_url),
+        store=ObjectStore(settings.bucket_name),
         policy=SweepPolicy(stall_grace_seconds=settings.sweep_stall_grace_seconds,
                            give_up_seconds=settings.sweep_give_up_seconds),
     )

@@ -61,16 +61,16 @@ def test_edit_with_two_images_and_a_mask_through_the_openai_sdk(stack):
         prompt=unique("put the hat on the person"),
         size="1024x1536",
     )
-    # Then it is a valid ImagesResponse whose URL serves a real 1024x1536 PNG
-    assert len(result.data) == 1 and result.data[0].url
-    image = Image.open(io.BytesIO(httpx.get(result.data[0].url, timeout=30).content))
+    # Then it is a valid ImagesResponse carrying, as OpenAI's does by default, a real 1024x1536 PNG as base64
+    assert len(result.data) == 1 and result.data[0].url is None
+    image = Image.open(io.BytesIO(base64.b64decode(result.data[0].b64_json)))
     assert (image.format, image.size) == ("PNG", (1024, 1536))
     assert result.size == "1024x1536" and result.usage is not None
 
 
-def test_generation_through_the_openai_sdk(stack):
+def test_generation_through_the_openai_sdk_with_url_response_format(stack):
     result = sdk(stack).images.generate(model="gpt-image-2", prompt=unique("a lighthouse at dawn"),
-                                        size="1536x1024", quality="low", n=2)
+                                        size="1536x1024", quality="low", n=2, response_format="url")
     assert len(result.data) == 2
     sizes = {Image.open(io.BytesIO(httpx.get(d.url, timeout=30).content)).size for d in result.data}
     assert sizes == {(1536, 1024)}

@@ -30,6 +30,8 @@ class ModelSpec:
     id: str
     owned_by: str
     created: int
+    # Dated snapshot names clients may send (OpenAI's SDKs and docs pin them); served as this model.
+    aliases: tuple[str, ...] = ()
     limits: ModelLimits = field(default_factory=ModelLimits)
     qualities: tuple[str, ...] = ("low", "medium", "high", "auto")
     output_formats: tuple[str, ...] = ("png", "jpeg", "webp")
@@ -47,10 +49,11 @@ class ModelSpec:
     )
 
 
-GPT_IMAGE_2 = ModelSpec(id="gpt-image-2", owned_by="openai", created=1776729600)
+GPT_IMAGE_2 = ModelSpec(id="gpt-image-2", owned_by="openai", created=1776729600, aliases=("gpt-image-2-2026-04-21",))
 
 MODELS: dict[str, ModelSpec] = {GPT_IMAGE_2.id: GPT_IMAGE_2}
 DEFAULT_MODEL = GPT_IMAGE_2.id
+_BY_NAME: dict[str, ModelSpec] = {name: spec for spec in MODELS.values() for name in (spec.id, *spec.aliases)}
 
 
 # An uploaded file (POST /v1/uploads) is an input image of some model, so no file is larger than the largest one.
@@ -58,4 +61,5 @@ MAX_FILE_BYTES = max(spec.limits.max_image_bytes for spec in MODELS.values())
 
 
 def find_model(model_id: str) -> ModelSpec | None:
-    return MODELS.get(model_id)
+    """The model named `model_id` or by one of its aliases."""
+    return _BY_NAME.get(model_id)

@@ -91,6 +91,7 @@ class WorkerSettings(_RetouchSettings):
 class SweeperSettings(_RetouchSettings):
     """The sweeper: stranded jobs are queued again, or ended once too old (see retouch.jobs.sweep)."""
 
+    bucket_name: str = Field(min_length=3)  # outputs of the jobs it ends are deleted
     jobs_queue_url: str = Field(min_length=1)
     webhooks_queue_url: str = Field(min_length=1)
     sweep_stall_grace_seconds: int = Field(default=300, ge=1, le=86400)

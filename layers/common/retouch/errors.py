@@ -52,6 +52,30 @@ class WebhookSecretMissing(InvalidRequest):
     default_code = "webhook_secret_missing"
 
 
+class InvalidIdempotencyKey(InvalidRequest):
+    default_code = "invalid_idempotency_key"
+
+
+class IdempotencyKeyReused(RetouchError):
+    """The Idempotency-Key was used for a different request (other parameters, inputs or route)."""
+
+    status_code = 422
+    error_type = "invalid_request_error"
+    default_code = "idempotency_key_reused"
+
+
+class IdempotencyKeyInUse(RetouchError):
+    """The request that first used the Idempotency-Key is still being processed."""
+
+    status_code = 409
+    error_type = "invalid_request_error"
+    default_code = "idempotency_key_in_use"
+
+    def __init__(self, message: str, *, retry_after_seconds: int, param: str | None = None) -> None:
+        super().__init__(message, param=param)
+        self.headers["Retry-After"] = str(retry_after_seconds)
+
+
 class NoWebhookEvent(RetouchError):
     """Redelivery asked for a job that has no webhook or has not emitted an event yet."""
 
@@ -78,6 +102,22 @@ class FileNotFound(RetouchError):
     status_code = 404
     error_type = "invalid_request_error"
     default_code = "file_not_found"
+
+
+class JobNotCancelable(RetouchError):
+    """Only a queued job can be canceled: a running one's provider call is already paid for; an ended one is over."""
+
+    status_code = 409
+    error_type = "invalid_request_error"
+    default_code = "job_not_cancelable"
+
+
+class JobNotDeletable(RetouchError):
+    """A job is deleted once it has ended: cancel it, or wait for it to end."""
+
+    status_code = 409
+    error_type = "invalid_request_error"
+    default_code = "job_not_deletable"
 
 
 class OutputsExpired(RetouchError):

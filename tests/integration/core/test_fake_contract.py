@@ -1,4 +1,5 @@
-"""The unit tier's FakeJobRepository and the real JobRepository (on moto) obey the same conditional rules.
+"""The unit tier's FakeJobRepository (and its FakeIdempotencyStore) and the real JobRepository and
+IdempotencyRepository (on moto) obey the same conditional rules.
 
 If this fails, the unit tests of the worker and submit logic are testing against a fiction.
 """
@@ -11,7 +12,10 @@ from typing import Any
 import pytest
 
 from retouch.data.files import FileRepository
+from retouch.data.idempotency import IdempotencyRepository, KeyTaken
 from retouch.data.jobs import JobRepository
+from retouch.jobs.idempotency import KeyedRequest
+from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import FileRecord, JobError, JobRecord, ProducedOutputs, StoredOutput
 from tests.integration.core.aws_stack import Stack, client
 from tests.unit.core.builders import new_account_id, new_job_id
@@ -263,3 +267,112 @@ def test_files_page_newest_first_unexpired_with_a_cursor_bound_to_the_account(fi
     _, first_cursor = file_repository.page(account, limit=1, now=NOW)
     with pytest.raises(ValueError):
         file_repository.page(other, limit=1, now=NOW, cursor=first_cursor)
+
+
+def test_only_an_ended_job_is_tombstoned_and_only_once(repository: Any, new_job: Callable[[], JobRecord]) -> None:
+    # Given a queued job, then claimed, then finished with outputs
+    job = new_job()
+    while_queued = repository.tombstone(job.job_id, now=NOW)
+    repository.claim(job.job_id, token="a", now=NOW, lease_until=NOW + 10)
+    while_running = repository.tombstone(job.job_id, now=NOW)
+    repository.finish(job.job_id, token="a", status="succeeded", fields={
+        "completed_at": NOW + 1, "usage": {"images": 1, "cost_micros": 6000},
+        "outputs": [{"key": "k", "content_type": "image/png", "bytes": 1, "width": 2, "height": 3}]})
+
+    # When it is tombstoned, then again, and a missing job too
+    ended = repository.tombstone(job.job_id, now=NOW + 5)
+    again = repository.tombstone(job.job_id, now=NOW + 6)
+    missing = repository.tombstone(new_job_id(), now=NOW)
+
+    # Then only the ended job's first tombstone counts; it keeps the billing fields and loses the rest
+    assert (while_queued, while_running, ended, again, missing) == (False, False, True, False, False)
+    kept = repository.get(job.job_id)
+    assert (kept.deleted_at, kept.request, kept.metadata, kept.outputs) == (NOW + 5, {}, {}, [])
+    assert (kept.status, kept.usage, kept.completed_at, kept.account_id) == (
+        "succeeded", {"images": 1, "cost_micros": 6000}, NOW + 1, job.account_id)
+
+
+# -- Idempotency-Key records: FakeIdempotencyStore and IdempotencyRepository, reserved with a job ---------------
+
+
+@pytest.fixture
+def keys(repository: Any, request: pytest.FixtureRequest) -> Any:
+    if isinstance(repository, FakeJobRepository):
+        return repository.keys
+    return IdempotencyRepository(request.getfixturevalue("stack").table, client("dynamodb"))
+
+
+def reservation(account_id: str, job_id: str, *, key: str = "k", now: int = NOW, ttl: int = 86400,
+                fingerprint: str = "f") -> IdempotencyRecord:
+    return KeyedRequest(account_id=account_id, key=key, operation="images.generations", fingerprint=fingerprint,
+                        in_flight_until=now + 30).reservation(job_id, now=now).model_copy(
+        update={"expires_at": now + ttl})
+
+
+def test_a_key_is_reserved_with_its_job_and_refused_with_its_holder_after(repository: Any, keys: Any) -> None:
+    # Given a job created with a key
+    first = JobRecord(job_id=new_job_id(), account_id=new_account_id(), kind="generation", status="queued",
+                      model="gpt-image-2", request={"prompt": "p"}, created_at=NOW, expires_at=NOW + 60)
+    held = reservation(first.account_id, first.job_id)
+    repository.create(first, key=held)
+
+    # When a second job is created with the same key of the same account, and one with it for another account
+    second = first.model_copy(update={"job_id": new_job_id()})
+    with pytest.raises(KeyTaken) as taken:
+        repository.create(second, key=reservation(first.account_id, second.job_id, fingerprint="other"))
+    elsewhere = first.model_copy(update={"job_id": new_job_id(), "account_id": new_account_id()})
+    repository.create(elsewhere, key=reservation(elsewhere.account_id, elsewhere.job_id))
+
+    # Then the second is refused with the first request's record and nothing of it written; keys are per account
+    assert taken.value.existing == held
+    assert repository.get(second.job_id) is None and repository.get(elsewhere.job_id) is not None
+    assert keys.get(first.account_id, held.key_hash, now=NOW) == held
+
+
+def test_a_key_completes_once_for_its_own_job_and_is_released_only_by_it(repository: Any, keys: Any) -> None:
+    job = JobRecord(job_id=new_job_id(), account_id=new_account_id(), kind="generation", status="queued",
+                    model="gpt-image-2", request={"prompt": "p"}, created_at=NOW, expires_at=NOW + 60)
+    held = reservation(job.account_id, job.job_id)
+    repository.create(job, key=held)
+    someone_else = held.model_copy(update={"job_id": new_job_id()})
+
+    assert (keys.complete(someone_else), keys.complete(held), keys.complete(held)) == (False, True, False)
+    assert keys.get(job.account_id, held.key_hash, now=NOW).state == "complete"
+    assert (keys.release(someone_else), keys.release(held)) == (False, True)
+    assert keys.get(job.account_id, held.key_hash, now=NOW) is None
+
+
+def test_an_expired_key_reads_as_free_and_can_be_reserved_again(repository: Any, keys: Any) -> None:
+    job = JobRecord(job_id=new_job_id(), account_id=new_account_id(), kind="generation", status="queued",
+                    model="gpt-image-2", request={"prompt": "p"}, created_at=NOW, expires_at=NOW + 60)
+    repository.create(job, key=reservation(job.account_id, job.job_id, ttl=10))
+    later = job.model_copy(update={"job_id": new_job_id()})
+    renewed = reservation(job.account_id, later.job_id, now=NOW + 11)
+
+    assert keys.get(job.account_id, renewed.key_hash, now=NOW + 11) is None
+    repository.create(later, key=renewed)
+    assert keys.get(job.account_id, renewed.key_hash, now=NOW + 11).job_id == later.job_id
+
+
+def test_only_a_queued_job_is_canceled_and_its_key_reserved_with_it(repository: Any, keys: Any,
+                                                                     new_job: Callable[[], JobRecord]) -> None:
+    # Given a queued job, a running one and a queued one that has produced outputs (a retried finish)
+    queued, running, produced = new_job(), new_job(), new_job()
+    repository.claim(running.job_id, token="a", now=NOW, lease_until=NOW + 10)
+    repository.claim(produced.job_id, token="b", now=NOW, lease_until=NOW + 10)
+    repository.record_produced(produced.job_id, token="b", produced=ProducedOutputs(outputs=[]))
+    repository.release_for_retry(produced.job_id, token="b", error=JobError(code="x", message="y"), retry_at=NOW)
+    key = reservation(queued.account_id, queued.job_id, key="cancel")
+
+    # When each is canceled (the queued one with a key, then again with the same key)
+    results = [repository.cancel(running.job_id, now=NOW), repository.cancel(produced.job_id, now=NOW),
+               repository.cancel(queued.job_id, now=NOW + 1, key=key)]
+    with pytest.raises(KeyTaken):
+        repository.cancel(queued.job_id, now=NOW + 2, key=key)
+
+    # Then only the queued job without outputs is canceled, off the sweep index, with its key
+    assert results == [False, False, True]
+    canceled = repository.get(queued.job_id)
+    assert (canceled.status, canceled.completed_at, canceled.watch_at) == ("canceled", NOW + 1, None)
+    assert keys.get(queued.account_id, key.key_hash, now=NOW).job_id == queued.job_id
+    assert repository.get(running.job_id).status == "running" and repository.get(produced.job_id).status == "queued"

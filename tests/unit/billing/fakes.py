@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from retouch.data.idempotency import KeyTaken
 from retouch.data.ledger import AccountChanged, AccountMissing, JobStateChanged, RateCount
+from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import AccountRecord, JobRecord, LedgerEntry
 
 
@@ -35,6 +37,7 @@ class FakeLedger:
         self.reads = 0
         self.writes = 0
         self.rate: dict[int, int] = {}
+        self.keys: dict[tuple[str, str], IdempotencyRecord] = {}  # Idempotency-Key records reserved with movements
 
     def get_account(self, account_id: str) -> AccountRecord | None:
         self.reads += 1
@@ -68,14 +71,30 @@ class FakeLedger:
         self.state.in_flight += in_flight
         self.entries.append(entry)
 
-    def reserve(self, job_item: dict[str, Any], entry: LedgerEntry, *, expected_balance: int) -> None:
-        self._apply(entry, expected_balance, 1, True)
+    def _check_key(self, key: IdempotencyRecord | None) -> None:
+        """Like the reservation in the transaction: refused (with the holder) while a live record holds the key."""
+        held = self.keys.get((key.account_id, key.key_hash)) if key else None
+        if key is not None and held is not None and held.expires_at >= key.created_at:
+            raise KeyTaken(held)
 
-    def settle(self, job_update: dict[str, Any], entry: LedgerEntry, *, expected_balance: int) -> None:
+    def _keep_key(self, key: IdempotencyRecord | None) -> None:
+        if key is not None:
+            self.keys[(key.account_id, key.key_hash)] = key
+
+    def reserve(self, job_item: dict[str, Any], entry: LedgerEntry, *, expected_balance: int,
+                key: IdempotencyRecord | None = None) -> None:
+        self._check_key(key)
+        self._apply(entry, expected_balance, 1, True)
+        self._keep_key(key)
+
+    def settle(self, job_update: dict[str, Any], entry: LedgerEntry, *, expected_balance: int,
+               key: IdempotencyRecord | None = None) -> None:
+        self._check_key(key)
         if self.job_ended or entry.job_id in self.settled_jobs:
             raise JobStateChanged()
         self._apply(entry, expected_balance, -1, False)
         self.settled_jobs.add(entry.job_id or "")
+        self._keep_key(key)
 
     def credit(self, entry: LedgerEntry, *, expected_balance: int) -> None:
         self._apply(entry, expected_balance, 0, False)
@@ -95,6 +114,9 @@ class FakeJobs:
 
     def fail_unfinished_update(self, job_id: str, *, error: Any, now: int) -> dict[str, Any]:
         return {"job_id": job_id, "status": "failed"}
+
+    def cancel_update(self, job_id: str, *, now: int) -> dict[str, Any]:
+        return {"job_id": job_id, "status": "canceled"}
 
 
 class FakeLedgerReader:

@@ -141,8 +141,8 @@ def test_credit_is_a_ledger_entry_and_a_correction_cannot_go_below_zero() -> Non
 class CommittedButLost(FakeLedger):
     """A reserve that committed on an earlier try: this try finds the job (and its hold) already there."""
 
-    def reserve(self, job_item: dict, entry, *, expected_balance: int) -> None:  # type: ignore[override]
-        super().reserve(job_item, entry, expected_balance=expected_balance)
+    def reserve(self, job_item: dict, entry, *, expected_balance: int, key=None) -> None:  # type: ignore[override]
+        super().reserve(job_item, entry, expected_balance=expected_balance, key=key)
         raise JobStateChanged()
 
 

@@ -108,12 +108,12 @@ def test_a_crafted_ledger_cursor_is_refused_before_it_reaches_dynamodb(key: dict
     from retouch.data.ledger import LedgerRepository
 
     class NoDynamoDB:
-        def query(self, **_params: object) -> dict:
+        def query(self, **_params: object) -> None:
             raise AssertionError("a crafted cursor reached DynamoDB")
 
     with pytest.raises(ValueError, match="invalid cursor"):
-        LedgerRepository("table", client=NoDynamoDB()).ledger_page(
-            "a", limit=10, cursor=base64.urlsafe_b64encode(json.dumps(key).encode()).decode())
+        LedgerRepository("table", NoDynamoDB()).ledger_page(
+            "a", limit=1, cursor=base64.urlsafe_b64encode(json.dumps(key).encode()).decode())
 
 
 def test_every_job_shows_images_and_cost_usd_with_the_providers_tokens() -> None:
@@ -134,7 +134,7 @@ def test_every_job_shows_images_and_cost_usd_with_the_providers_tokens() -> None
     pytest.param(__import__("base64").urlsafe_b64encode(b"[" * 700).decode(), id="nested-json-bomb"),
 ])
 def test_an_oversized_or_deeply_nested_cursor_is_invalid_not_a_crash(cursor: str) -> None:
-    from retouch.data.items import decode_cursor
+    from retouch.data.cursors import decode_cursor
 
     with pytest.raises(ValueError, match="invalid cursor"):
-        decode_cursor(cursor, {"gsi1pk": "ACCOUNT#", "gsi1sk": "LEDGER#"}, gsi1pk="ACCOUNT#a")
+        decode_cursor(cursor, partition="ACCOUNT#a", valid=lambda _key: True)

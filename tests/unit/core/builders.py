@@ -162,9 +162,9 @@ def multipart_event(fields: list[tuple], *, account_id: str | None, **kwargs: An
                       content_type=multipart_content_type(), base64_body=True, **kwargs)
 
 
-def path_event(sample: str, name: str, value: str, *, account_id: str | None) -> dict[str, Any]:
+def path_event(sample: str, name: str, value: str, *, account_id: str | None, **kwargs: Any) -> dict[str, Any]:
     """A sample whose path parameter `name` (job_id, file_id) is `value` instead of the sample's."""
-    event = http_event(sample, account_id=account_id)
+    event = http_event(sample, account_id=account_id, **kwargs)
     sample_value = event["pathParameters"][name]
     for holder, key in ((event, "rawPath"), (event["requestContext"]["http"], "path")):
         holder[key] = holder[key].replace(sample_value, value)
@@ -173,7 +173,12 @@ def path_event(sample: str, name: str, value: str, *, account_id: str | None) ->
 
 
 def get_job_event(job_id: str, *, account_id: str | None) -> dict[str, Any]:
-    return path_event("get_job.json", "job_id", job_id, account_id=account_id)
+    return job_event("get_job.json", job_id, account_id=account_id)
+
+
+def job_event(sample: str, job_id: str, *, account_id: str | None, **kwargs: Any) -> dict[str, Any]:
+    """A sample event of a /v1/jobs/{job_id}... route, for `job_id`."""
+    return path_event(sample, "job_id", job_id, account_id=account_id, **kwargs)
 
 
 def query_event(sample: str, params: dict[str, str], *, account_id: str | None) -> dict[str, Any]:
@@ -184,6 +189,19 @@ def query_event(sample: str, params: dict[str, str], *, account_id: str | None) 
     event["rawQueryString"] = urlencode(params)
     event["queryStringParameters"] = dict(params) or None
     if not params:
+        event.pop("queryStringParameters")
+    return event
+
+
+def list_jobs_event(*, account_id: str | None, **params: Any) -> dict[str, Any]:
+    """GET /v1/jobs with these query parameters (None values left out)."""
+    from urllib.parse import urlencode
+
+    event = http_event("list_jobs.json", account_id=account_id)
+    query = {name: str(value) for name, value in params.items() if value is not None}
+    event["rawQueryString"] = urlencode(query)
+    event["queryStringParameters"] = query or None
+    if not query:
         event.pop("queryStringParameters")
     return event
 

@@ -41,7 +41,7 @@ def files() -> FakeFileRepository:
 @pytest.fixture
 def submit_deps(jobs: FakeJobRepository, store: FakeObjectStore, queue: FakeJobQueue,
                 files: FakeFileRepository) -> SubmitDeps:
-    return SubmitDeps(jobs=jobs, store=store, queue=queue, files=files)  # type: ignore[arg-type]
+    return SubmitDeps(jobs=jobs, store=store, queue=queue, files=files, keys=jobs.keys)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
 """In-memory stand-ins for the data-access classes and the image provider.
 
-Duck-typed to JobRepository, ObjectStore, JobQueue, FileRepository and AccountRepository: the same methods, the
-same conditional semantics (a claim succeeds on `queued` or an expired lease; finishing needs the claim
-token), nothing else. tests/integration/core/test_fake_contract.py runs the same scenarios against
-the real classes on moto so these cannot drift silently.
+Duck-typed to JobRepository, IdempotencyRepository, ObjectStore, JobQueue, FileRepository and AccountRepository:
+the same methods, the same conditional semantics (a claim succeeds on `queued` or an expired lease; finishing
+needs the claim token; a key is reserved only while no live record holds it), nothing else.
+tests/integration/core/test_fake_contract.py runs the same scenarios against the real classes on moto so these
+cannot drift silently.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from typing import Any
 
 from PIL import Image
 
+from retouch.data.idempotency import KeyTaken
 from retouch.data.jobs import SweepCandidate
 from retouch.data.objects import ObjectHead, ObjectMissing, PresignedPost
 from retouch.errors import QueueUnavailable
+from retouch.models.common import TERMINAL_STATUSES
+from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import AccountRecord, ApiKeyRecord, FileRecord, JobError, JobRecord, ProducedOutputs
 from retouch.providers.base import InputImage, ProviderImage, ProviderResult
 
@@ -34,13 +38,51 @@ def _drop_unfinished_fields(item: dict[str, Any]) -> None:
         item.pop(name, None)
 
 
-class FakeJobRepository:
-    def __init__(self) -> None:
-        self.items: dict[str, dict[str, Any]] = {}
+class FakeIdempotencyStore:
+    """IdempotencyRepository's semantics; `reserve` is what the repositories' transactions do with a key."""
 
-    def create(self, record: JobRecord) -> None:
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], IdempotencyRecord] = {}
+
+    def check(self, record: IdempotencyRecord) -> None:
+        """KeyTaken, with the holder, while a live record holds `record`'s key."""
+        held = self.records.get((record.account_id, record.key_hash))
+        if held is not None and held.expires_at >= record.created_at:
+            raise KeyTaken(held)
+
+    def reserve(self, record: IdempotencyRecord) -> None:
+        self.check(record)
+        self.records[(record.account_id, record.key_hash)] = record
+
+    def get(self, account_id: str, key_hash: str, *, now: int) -> IdempotencyRecord | None:
+        held = self.records.get((account_id, key_hash))
+        return held if held is not None and held.expires_at >= now else None
+
+    def complete(self, record: IdempotencyRecord) -> bool:
+        held = self.records.get((record.account_id, record.key_hash))
+        if held is None or held.job_id != record.job_id or held.state != "processing":
+            return False
+        self.records[(record.account_id, record.key_hash)] = held.model_copy(update={"state": "complete"})
+        return True
+
+    def release(self, record: IdempotencyRecord) -> bool:
+        held = self.records.get((record.account_id, record.key_hash))
+        if held is None or held.job_id != record.job_id:
+            return False
+        del self.records[(record.account_id, record.key_hash)]
+        return True
+
+
+class FakeJobRepository:
+    def __init__(self, keys: FakeIdempotencyStore | None = None) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+        self.keys = keys or FakeIdempotencyStore()  # where a keyed write reserves its Idempotency-Key
+
+    def create(self, record: JobRecord, key: IdempotencyRecord | None = None) -> None:
         if record.job_id in self.items:
             raise AssertionError(f"job {record.job_id} created twice")
+        if key is not None:
+            self.keys.reserve(key)
         item = _plain(record.model_dump(mode="json", exclude_none=True))
         if not record.is_terminal:
             item.setdefault("watch_at", record.created_at)
@@ -100,6 +142,18 @@ class FakeJobRepository:
         item.pop("lease_until", None)
         return True
 
+    def cancel(self, job_id: str, *, now: int, key: IdempotencyRecord | None = None) -> bool:
+        if key is not None:
+            self.keys.check(key)
+        item = self.items.get(job_id)
+        if item is None or item["status"] != "queued" or "produced" in item:
+            return False
+        if key is not None:
+            self.keys.reserve(key)
+        item.update(status="canceled", completed_at=now)
+        _drop_unfinished_fields(item)
+        return True
+
     def fail_unfinished(self, job_id: str, *, error: JobError, now: int) -> bool:
         item = self.items.get(job_id)
         if item is None:
@@ -109,6 +163,15 @@ class FakeJobRepository:
             return False
         item.update(status="failed", error=error.model_dump(), completed_at=now)
         _drop_unfinished_fields(item)
+        return True
+
+    def tombstone(self, job_id: str, *, now: int) -> bool:
+        item = self.items.get(job_id)
+        if item is None or item["status"] not in TERMINAL_STATUSES or "deleted_at" in item:
+            return False
+        for name in ("metadata", "inputs", "mask", "outputs", "result", "webhook", "error", "produced"):
+            item.pop(name, None)
+        item.update(deleted_at=now, request={})
         return True
 
     def due_for_sweep(self, *, before: int, limit: int, cursor: dict[str, Any] | None = None,
@@ -182,6 +245,14 @@ class FakeObjectStore:
     def delete(self, keys: list[str]) -> None:
         for key in keys:
             self.objects.pop(key, None)
+
+    def keys_under(self, prefix: str) -> list[str]:
+        return sorted(key for key in self.objects if key.startswith(prefix))
+
+    def delete_prefix(self, prefix: str) -> int:
+        keys = self.keys_under(prefix)
+        self.delete(keys)
+        return len(keys)
 
     def presign_get(self, key: str, expires_in: int) -> str:
         return f"https://bucket.example/{key}?X-Amz-Expires={expires_in}&X-Amz-Signature=fake"

@@ -14,10 +14,10 @@ from tests.unit.core.builders import new_account_id, new_job_id
 from tests.unit.core.fakes import FakeJobRepository, FakeObjectStore
 
 
-def job(status: str = "succeeded", response_format: str = "url", **fields: object) -> JobRecord:
+def job(status: str = "succeeded", response_format: str | None = "url", **fields: object) -> JobRecord:
+    request = {"prompt": "p", "size": "auto"} | ({"response_format": response_format} if response_format else {})
     return JobRecord(job_id=new_job_id(), account_id=new_account_id(), kind="generation", status=status,
-                     model="gpt-image-2", request={"prompt": "p", "size": "auto", "response_format": response_format},
-                     created_at=100, expires_at=200, **fields)
+                     model="gpt-image-2", request=request, created_at=100, expires_at=200, **fields)
 
 
 def with_output(store: FakeObjectStore, record: JobRecord) -> JobRecord:
@@ -51,6 +51,40 @@ def test_b64_json_job_returns_bytes_inline(store: FakeObjectStore) -> None:
 
     # Then the image bytes are inline and there is no URL
     assert base64.b64decode(image.b64_json) == b"\x89PNG-bytes" and image.url is None
+
+
+@pytest.mark.parametrize(("response_format", "ended_in_request", "inline"), [
+    pytest.param(None, True, True, id="unset-ended-within-the-request-b64"),
+    pytest.param(None, False, False, id="unset-read-later-url"),
+    pytest.param("url", True, False, id="url-asked-url"),
+    pytest.param("b64_json", False, True, id="b64-asked-b64"),
+])
+def test_with_no_response_format_a_job_that_ended_within_its_request_comes_back_inline(
+        store: FakeObjectStore, response_format: str | None, ended_in_request: bool, inline: bool) -> None:
+    # Given a succeeded job submitted with or without a response_format
+    record = with_output(store, job(response_format=response_format))
+
+    # When it is rendered for the request that waited for it, or for a later read
+    [image] = render_job(record, store, 600, ended_in_request=ended_in_request).data  # type: ignore[arg-type]
+
+    # Then OpenAI's default (b64_json) applies only when nothing was asked and the job ended within the request
+    assert (image.b64_json is not None, image.url is None) == (inline, inline)
+
+
+def test_the_b64_default_links_what_does_not_fit_a_lambda_response(store: FakeObjectStore) -> None:
+    # Given a job with no response_format and two outputs of 3 MB each (base64: 4 MB each)
+    record = job(response_format=None)
+    for index in range(2):
+        key = f"outputs/{record.job_id}/t-{index}.png"
+        store.put(key, b"x" * 3_000_000, "image/png")
+        record.outputs.append(StoredOutput(key=key, content_type="image/png", bytes=3_000_000, width=1024,
+                                           height=1024))
+
+    # When the request that waited for it renders it
+    data = render_job(record, store, 600, ended_in_request=True).data  # type: ignore[arg-type]
+
+    # Then the first is inline and the second, past the response limit, a URL
+    assert [(d.b64_json is not None, d.url is not None) for d in data] == [(True, False), (False, True)]
 
 
 def test_b64_json_inlines_only_what_fits_a_lambda_response_and_links_the_rest(store: FakeObjectStore) -> None:

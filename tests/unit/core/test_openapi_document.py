@@ -27,9 +27,27 @@ def validator(document: dict[str, Any], media: dict[str, Any]) -> Draft202012Val
     return Draft202012Validator({**media["schema"], "components": document["components"]})
 
 
-def test_no_operation_documents_a_422(document):
-    assert [(m, p) for m, p, op in operations(document) if "422" in op["responses"]] == []
+def test_the_only_422_is_a_reused_idempotency_key_on_the_routes_that_take_one(document):
+    keyed = {(m, p) for m, p, op in operations(document)
+             if "Idempotency-Key" in {param["name"] for param in op.get("parameters", [])}}
+    with_422 = {(m, p) for m, p, op in operations(document) if "422" in op["responses"]}
+    assert with_422 == keyed >= {("post", "/v1/images/edits"), ("post", "/v1/images/generations")}
+    assert all("idempotency_key_reused" in document["paths"][p][m]["responses"]["422"]["description"]
+               for m, p in keyed)
     assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+def test_the_idempotency_key_header_is_documented_with_its_limits(document):
+    [header] = [p for p in document["paths"]["/v1/images/generations"]["post"]["parameters"]
+                if p["name"] == "Idempotency-Key"]
+    assert header["in"] == "header" and header["schema"]["maxLength"] == 255 and header["schema"]["minLength"] == 1
+    responses = document["paths"]["/v1/images/generations"]["post"]["responses"]
+    assert "idempotency_key_in_use" in responses["409"]["description"]
+
+
+def test_deleting_a_job_documents_a_204_without_a_body(document):
+    responses = document["paths"]["/v1/jobs/{job_id}"]["delete"]["responses"]
+    assert set(responses) == {"204", "401", "404", "409"} and "content" not in responses["204"]
 
 
 def test_both_posts_publish_their_bodies(document):
@@ -72,6 +90,14 @@ def test_usage_routes_document_their_query_parameters(document):
                      "/v1/usage/ledger": {("limit", "query"), ("after", "query")}}
     [limit] = [p for p in document["paths"]["/v1/usage/ledger"]["get"]["parameters"] if p["name"] == "limit"]
     assert (limit["schema"]["type"], limit["schema"]["minimum"], limit["schema"]["maximum"]) == ("integer", 1, 100)
+
+
+def test_the_job_list_documents_its_query_parameters(document):
+    parameters = {p["name"]: p for p in document["paths"]["/v1/jobs"]["get"]["parameters"]}
+    assert set(parameters) == {"limit", "after", "status", "kind", "created_after", "created_before"}
+    assert (parameters["limit"]["schema"]["minimum"], parameters["limit"]["schema"]["maximum"]) == (1, 100)
+    [status] = [s for s in parameters["status"]["schema"]["anyOf"] if s.get("type") == "string"]
+    assert status["enum"] == ["queued", "running", "succeeded", "failed", "canceled"]
 
 
 def test_guarded_routes_document_both_401_bodies_and_public_routes_need_no_key(document):

@@ -520,7 +520,7 @@ def test_a_refused_job_write_deletes_stored_inputs(store: FakeObjectStore, queue
                                                    account_id: str) -> None:
     # Given a job table that refuses the write (a domain refusal guarantees nothing was written)
     class BusyJobs(FakeJobRepository):
-        def create(self, record: JobRecord) -> None:
+        def create(self, record: JobRecord, key: object = None) -> None:
             raise AccountBusy("busy")
 
     deps = SubmitDeps(jobs=BusyJobs(), store=store, queue=queue, files=FakeFileRepository())  # type: ignore[arg-type]
@@ -538,7 +538,7 @@ def test_a_job_write_that_failed_without_committing_cleans_up(store: FakeObjectS
                                                                 account_id: str) -> None:
     # Given a job table whose write fails in an unknown way and left nothing (the read finds no job)
     class BrokenJobs(FakeJobRepository):
-        def create(self, record: JobRecord) -> None:
+        def create(self, record: JobRecord, key: object = None) -> None:
             raise RuntimeError("table unavailable")
 
     deps = SubmitDeps(jobs=BrokenJobs(), store=store, queue=queue, files=FakeFileRepository())  # type: ignore[arg-type]
@@ -554,8 +554,8 @@ def test_a_job_write_that_committed_but_lost_its_answer_goes_on(store: FakeObjec
                                                                 account_id: str) -> None:
     # Given a job table whose write commits and then fails (the answer was lost)
     class CommitsThenFails(FakeJobRepository):
-        def create(self, record: JobRecord) -> None:
-            super().create(record)
+        def create(self, record: JobRecord, key: object = None) -> None:
+            super().create(record, key)  # type: ignore[arg-type]
             raise ConnectionError("connection reset after the write")
 
     jobs = CommitsThenFails()
@@ -585,6 +585,28 @@ def test_response_format_is_kept_on_the_job_but_metadata_is_not_in_request(submi
     assert stored.request["response_format"] == "b64_json"
     assert stored.metadata == {"a": "b"} and "metadata" not in stored.request
     assert json.loads(json.dumps(stored.request))["prompt"] == "a lighthouse at dawn"
+
+
+def test_no_response_format_is_stored_when_none_was_asked(submit_deps: SubmitDeps, jobs: FakeJobRepository,
+                                                          account_id: str) -> None:
+    # Given a generation that names no response_format (as OpenAI's samples do)
+    event = json_event("generation.json", generation_payload(), account_id=account_id)
+
+    # When it is submitted, Then the job records none, so its view can apply OpenAI's default
+    stored = jobs.get(submit(event, submit_deps, account_id).job_id)
+    assert stored is not None and "response_format" not in stored.request
+
+
+@pytest.mark.parametrize("sample", ["generation.json", "edit_json.json"])
+def test_the_dated_model_alias_is_served_as_gpt_image_2(submit_deps: SubmitDeps, jobs: FakeJobRepository,
+                                                        account_id: str, sample: str) -> None:
+    # Given a request naming the dated snapshot gpt-image-2-2026-04-21
+    payload = (generation_payload if sample == "generation.json" else edit_payload)(model="gpt-image-2-2026-04-21")
+    event = json_event(sample, payload, account_id=account_id)
+
+    # When it is submitted, Then the job is a gpt-image-2 job (priced, limited and sent to the provider as such)
+    stored = jobs.get(submit(event, submit_deps, account_id).job_id)
+    assert stored is not None and stored.model == "gpt-image-2" and stored.request["model"] == "gpt-image-2"
 
 
 def test_multipart_event_from_the_sample_is_accepted(submit_deps: SubmitDeps, queue: FakeJobQueue,

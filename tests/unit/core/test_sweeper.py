@@ -7,7 +7,7 @@ from typing import Any
 from retouch.errors import QueueUnavailable
 from retouch.jobs.sweep import SweeperDeps, SweepPolicy, sweep
 from retouch.models.records import JobError
-from tests.unit.core.fakes import FakeJobQueue, FakeJobRepository
+from tests.unit.core.fakes import FakeJobQueue, FakeJobRepository, FakeObjectStore
 from tests.unit.core.test_running_jobs import queued_job as _queued_job
 
 NOW = 1_800_000_000
@@ -35,9 +35,10 @@ class ReleasingBilling:
         return ended
 
 
-def deps_for(jobs: FakeJobRepository, queue: FakeJobQueue, announced: list[str]) -> SweeperDeps:
+def deps_for(jobs: FakeJobRepository, queue: FakeJobQueue, announced: list[str],
+             store: FakeObjectStore | None = None) -> SweeperDeps:
     return SweeperDeps(jobs=jobs, queue=queue, billing=ReleasingBilling(jobs),  # type: ignore[arg-type]
-                       announce=announced.append, policy=POLICY)
+                       announce=announced.append, store=store or FakeObjectStore(), policy=POLICY)
 
 
 def test_a_queued_job_without_a_message_is_queued_again_once_per_grace(jobs: FakeJobRepository,
@@ -72,20 +73,25 @@ def test_a_running_job_whose_lease_ran_out_long_ago_is_queued_again(jobs: FakeJo
     assert jobs.get(live.job_id).claim_token == "live"
 
 
-def test_a_stranded_job_past_the_give_up_age_ends_failed_with_its_event(jobs: FakeJobRepository,
-                                                                         queue: FakeJobQueue):
-    # Given a job created three hours ago and stranded since
+def test_a_stranded_job_past_the_give_up_age_ends_failed_with_its_event_and_no_outputs(jobs: FakeJobRepository,
+                                                                                        queue: FakeJobQueue):
+    # Given a job created three hours ago and stranded since, with an output its dead worker had stored
     old = queued_job(jobs, created_at=NOW - 3 * 3600)
+    store = FakeObjectStore()
+    store.put(f"outputs/{old.job_id}/dead-0.png", b"orphan", "image/png")
+    store.put("outputs/job_other/x-0.png", b"another job's", "image/png")
     announced: list[str] = []
 
     # When the sweeper runs
-    report = sweep(deps_for(jobs, queue, announced), NOW)
+    report = sweep(deps_for(jobs, queue, announced, store), NOW)
 
     # Then it is ended (its hold released) with a code, its event announced, and not queued again
     ended = jobs.get(old.job_id)
     assert report.ended == [old.job_id] and queue.sent == []
     assert ended.status == "failed" and ended.error.code == "job_stalled"
     assert announced == [old.job_id]
+    # And the outputs its workers left are deleted (a failed job shows none); other jobs' stay
+    assert list(store.objects) == ["outputs/job_other/x-0.png"]
 
 
 def test_a_job_that_moved_on_between_the_read_and_the_write_is_skipped(jobs: FakeJobRepository,
@@ -102,7 +108,7 @@ def test_a_job_that_moved_on_between_the_read_and_the_write_is_skipped(jobs: Fak
             return jobs.due_for_sweep(**kwargs)
 
     deps = SweeperDeps(jobs=ClaimedMeanwhile(), queue=queue, billing=ReleasingBilling(jobs),  # type: ignore[arg-type]
-                       announce=lambda *_: None, policy=POLICY)
+                       announce=lambda *_: None, store=FakeObjectStore(), policy=POLICY)
 
     # When the sweeper runs
     report = sweep(deps, NOW)
@@ -139,7 +145,7 @@ def test_an_ended_job_whose_event_cannot_be_queued_gets_a_message_so_a_worker_an
         raise QueueUnavailable("webhooks queue down")
 
     deps = SweeperDeps(jobs=jobs, queue=queue, billing=ReleasingBilling(jobs),  # type: ignore[arg-type]
-                       announce=failing_announce, policy=POLICY)
+                       announce=failing_announce, store=FakeObjectStore(), policy=POLICY)
     # When the sweeper ends it
     report = sweep(deps, NOW)
     # Then it is ended, and a job message goes out: the worker's delivery of an ended job announces its event
@@ -150,7 +156,7 @@ def test_the_sweep_pages_through_every_due_job(jobs: FakeJobRepository, queue: F
     # Given more stranded jobs than fit one page
     created = {queued_job(jobs, created_at=NOW - 900 + i).job_id for i in range(5)}
     deps = SweeperDeps(jobs=jobs, queue=queue, billing=ReleasingBilling(jobs),  # type: ignore[arg-type]
-                       announce=lambda *_: None, policy=SweepPolicy(page_size=2))
+                       announce=lambda *_: None, store=FakeObjectStore(), policy=SweepPolicy(page_size=2))
     # When the sweeper runs, then every one is queued again
     sweep(deps, NOW)
     assert set(queue.sent) == created

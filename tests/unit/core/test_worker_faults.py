@@ -212,6 +212,47 @@ def test_losing_the_claim_after_storing_outputs_deletes_what_this_worker_stored(
     assert jobs.items[job.job_id]["claim_token"] == "newer-worker"
 
 
+def test_a_worker_that_takes_over_deletes_what_a_dead_worker_stored_but_never_recorded(
+        jobs: FakeJobRepository, store: FakeObjectStore, worker_deps: Build):
+    # Given a job whose worker was killed after storing an output and before checkpointing it (its lease ran out)
+    job = queued_job(jobs)
+    jobs.set(job.job_id, status="running", claim_token="dead", lease_until=now_epoch() - 1, attempts=1)
+    orphan = f"outputs/{job.job_id}/dead-0.png"
+    store.put(orphan, b"unrecorded", "image/png")
+    store.put("outputs/job_other/x-0.png", b"another job's", "image/png")
+
+    # When the next delivery takes the job over and finishes it
+    outcome = run_job(job.job_id, worker_deps(ScriptedProvider(rendered())))
+
+    # Then only the new claim's output is left for the job; the other job's is untouched
+    done = jobs.get(job.job_id)
+    assert outcome == "succeeded" and orphan not in store.objects
+    assert sorted(k for k in store.objects if k.startswith(f"outputs/{job.job_id}/")) == [done.outputs[0].key]
+    assert "outputs/job_other/x-0.png" in store.objects
+
+
+def test_a_worker_that_resumes_from_a_checkpoint_keeps_the_checkpointed_outputs(
+        jobs: FakeJobRepository, store: FakeObjectStore, worker_deps: Build):
+    # Given a job whose worker checkpointed its output, then died before finishing
+    from retouch.models.records import ProducedOutputs, StoredOutput
+
+    job = queued_job(jobs)
+    key = f"outputs/{job.job_id}/dead-0.png"
+    store.put(key, b"checkpointed", "image/png")
+    produced = ProducedOutputs(outputs=[StoredOutput(key=key, content_type="image/png", bytes=12, width=1024,
+                                                     height=1024)])
+    jobs.set(job.job_id, status="running", claim_token="dead", lease_until=now_epoch() - 1, attempts=1,
+             produced=produced.model_dump())
+    provider = ScriptedProvider()
+
+    # When the next delivery takes it over
+    outcome = run_job(job.job_id, worker_deps(provider))
+
+    # Then it finishes from the checkpoint: the provider is not called and the output is kept and served
+    assert outcome == "succeeded" and provider.calls == [] and key in store.objects
+    assert [o.key for o in jobs.get(job.job_id).outputs] == [key]
+
+
 # -- The dead-letter path ------------------------------------------------------------------------------
 
 

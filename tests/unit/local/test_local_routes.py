@@ -25,6 +25,7 @@ def route(method: str, path: str) -> HttpRouteSpec:
     ("POST", "/v1/images/edits", "ApiFunction", "POST /v1/images/edits"),
     ("GET", "/health", "ApiFunction", "GET /health"),
     ("GET", "/v1/jobs/job_123", "StatusFunction", "GET /v1/jobs/{job_id}"),
+    ("GET", "/v1/jobs", "StatusFunction", "GET /v1/jobs"),
 ])
 def test_declared_routes_match_their_function(table, method, path, function_id, route_key):
     match = table.match(method, path)
@@ -40,7 +41,7 @@ def test_path_parameters_are_taken_from_the_placeholder_and_url_decoded(table):
 @pytest.mark.parametrize(("method", "path"), [
     ("GET", "/v1/images/edits"),  # declared for POST only
     ("POST", "/health"),
-    ("GET", "/v1/jobs"),
+    ("PUT", "/v1/jobs"),
     ("GET", "/v1/jobs/"),  # empty parameter
     ("GET", "/v1/jobs/a/b"),
     ("GET", "/health/"),

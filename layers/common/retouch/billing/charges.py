@@ -7,6 +7,7 @@
   releases everything. Because the job's condition is in the transaction, a second delivery, a crashed
   worker's successor or the dead-letter path can settle a job at most once; the ledger entry's key
   (`<job_id>.settle`, put only if absent) makes that true even if the job's condition were ever wrong.
+- cancel: a queued job's cancellation is settled the same way (conditional on `queued`), everything released.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from aws_lambda_powertools import Logger
 
 from retouch.billing.money import format_usd
 from retouch.billing.prices import PriceTable
+from retouch.data.idempotency import KeyTaken
 from retouch.data.jobs import JobRepository, job_item
 from retouch.data.ledger import AccountChanged, JobStateChanged, LedgerRepository
 from retouch.errors import AccountBusy, ConcurrencyLimited, InsufficientCredits, JobConflict, Unauthenticated
+from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import AccountRecord, JobError, JobRecord, LedgerEntry
 
 logger = Logger(child=True)
@@ -91,8 +94,10 @@ class JobBilling:
         snapshot = account if account is not None else self.ledger.get_account(record.account_id)
         return check_can_reserve(snapshot, self.price(record))
 
-    def reserve(self, record: JobRecord, account: AccountRecord | None = None) -> JobRecord:
-        """Write the job `queued` and hold its price in one transaction; 402/429/401 when it cannot be held."""
+    def reserve(self, record: JobRecord, account: AccountRecord | None = None,
+                key: IdempotencyRecord | None = None) -> JobRecord:
+        """Write the job `queued` and hold its price in one transaction (with the request's Idempotency-Key, if it
+        has one); 402/429/401 when it cannot be held, KeyTaken when the key is another request's."""
         price = self.price(record)
         record.reserved_micros = price
         record.price_version = self.prices.version
@@ -106,7 +111,13 @@ class JobBilling:
                                 job_id=record.job_id, kind="reserve", amount_micros=-price,
                                 balance_after_micros=snapshot.balance_micros - price, at_ms=now_ms())
             try:
-                self.ledger.reserve(item, entry, expected_balance=snapshot.balance_micros)
+                self.ledger.reserve(item, entry, expected_balance=snapshot.balance_micros, key=key)
+            except KeyTaken as taken:
+                if taken.existing is None or taken.existing.job_id != record.job_id:
+                    raise
+                # The key names this very job: this transaction committed on a try whose answer was lost.
+                logger.info("credit reserved (an earlier try committed)", extra={"job_id": record.job_id})
+                return record
             except AccountChanged as changed:
                 snapshot = changed.current or self.ledger.get_account(record.account_id)
                 _backoff(attempt, self.sleep)
@@ -163,7 +174,16 @@ class JobBilling:
         update = self.jobs.fail_unfinished_update(job_id, error=error, now=now)
         return self._settle(job, update, outcome="failed", images=0, cost=0)
 
-    def _settle(self, job: JobRecord, job_update: dict[str, Any], *, outcome: str, images: int, cost: int) -> bool:
+    def cancel(self, job: JobRecord, *, now: int, key: IdempotencyRecord | None = None) -> bool:
+        """queued -> canceled with its whole hold released (and the request's Idempotency-Key reserved), one
+        transaction. False when the job is no longer queued (a worker claimed it first, or it ended)."""
+        if job.reserved_micros is None:  # never priced: nothing to release
+            return self.jobs.cancel(job.job_id, now=now, key=key)
+        return self._settle(job, self.jobs.cancel_update(job.job_id, now=now), outcome="canceled", images=0, cost=0,
+                            key=key)
+
+    def _settle(self, job: JobRecord, job_update: dict[str, Any], *, outcome: str, images: int, cost: int,
+                key: IdempotencyRecord | None = None) -> bool:
         reserved = job.reserved_micros or 0
         released = reserved - cost
         account = self.ledger.get_account(job.account_id)
@@ -175,7 +195,7 @@ class JobBilling:
                                 balance_after_micros=account.balance_micros + released, at_ms=now_ms(),
                                 charged_micros=cost, released_micros=released, outcome=outcome, images=images)
             try:
-                self.ledger.settle(job_update, entry, expected_balance=account.balance_micros)
+                self.ledger.settle(job_update, entry, expected_balance=account.balance_micros, key=key)
             except JobStateChanged:
                 logger.info("settlement skipped: job ended elsewhere", extra={"job_id": job.job_id})
                 return False

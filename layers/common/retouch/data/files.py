@@ -13,10 +13,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from retouch.data.clients import aws_client
-from retouch.data.items import decode_cursor, encode_cursor, is_condition_failure, record_attributes, to_item, to_value
+from retouch.data.cursors import decode_cursor, encode_cursor
+from retouch.data.items import is_condition_failure, record_attributes, to_item, to_value
 from retouch.models.records import FileRecord
 
-_CURSOR_PREFIXES = {"pk": "FILE#", "sk": "FILE", "gsi1pk": "ACCOUNT#", "gsi1sk": "FILE#"}
+def _is_file_position(key: dict[str, str]) -> bool:
+    return key["pk"].startswith("FILE#") and key["sk"] == "FILE" and key["gsi1sk"].startswith("FILE#")
 
 
 def file_key(file_id: str) -> dict[str, Any]:
@@ -81,9 +83,7 @@ class FileRepository:
                                           ":now": {"N": str(now)}},
         }
         if cursor:
-            start = decode_cursor(cursor, _CURSOR_PREFIXES, gsi1pk=f"ACCOUNT#{account_id}")
-            if start["sk"] != {"S": "FILE"}:
-                raise ValueError("invalid cursor")
-            params["ExclusiveStartKey"] = start
+            params["ExclusiveStartKey"] = decode_cursor(cursor, partition=f"ACCOUNT#{account_id}",
+                                                        valid=_is_file_position)
         response = self._client.query(**params)
         return [_record(item) for item in response.get("Items", [])], encode_cursor(response.get("LastEvaluatedKey"))

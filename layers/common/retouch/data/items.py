@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -62,33 +59,3 @@ def is_condition_failure(exc: Exception) -> bool:
     """A conditional write whose condition did not hold (the expected outcome of a lost race)."""
     response = getattr(exc, "response", None) or {}
     return response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-
-
-MAX_CURSOR_CHARS = 1024
-
-
-def encode_cursor(key: dict[str, Any] | None) -> str | None:
-    """A query's LastEvaluatedKey as an opaque page cursor (None: no further page)."""
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
-
-
-def decode_cursor(cursor: str, prefixes: Mapping[str, str], *, gsi1pk: str) -> dict[str, Any]:
-    """A cursor back into an ExclusiveStartKey of the gsi1 listing of `gsi1pk` (the caller's account): exactly
-    the attributes in `prefixes`, each a short string starting with its prefix, and on the caller's own partition
-    (so a cursor made for, or forged from, another account reads nothing of it). ValueError otherwise."""
-    if len(cursor) > MAX_CURSOR_CHARS:  # a real one is a few hundred characters; a long one may be a nesting bomb
-        raise ValueError("invalid cursor")
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise ValueError("invalid cursor") from exc
-    if not isinstance(key, dict) or set(key) != set(prefixes):
-        raise ValueError("invalid cursor")
-    for name, prefix in prefixes.items():
-        value = key[name]
-        if not (isinstance(value, dict) and set(value) == {"S"} and isinstance(value["S"], str)
-                and value["S"].startswith(prefix) and len(value["S"]) <= 512):
-            raise ValueError("invalid cursor")
-    if key.get("gsi1pk") != {"S": gsi1pk}:
-        raise ValueError("invalid cursor")
-    return key

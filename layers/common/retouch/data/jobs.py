@@ -6,13 +6,16 @@ sweeper finds stranded jobs with one query, never a scan; a job leaves the index
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from retouch.data.clients import aws_client
+from retouch.data.idempotency import key_taken, reservation_put
 from retouch.data.items import is_condition_failure, record_attributes, to_item, to_value
+from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import JobError, JobRecord, ProducedOutputs
 
 
@@ -58,12 +61,29 @@ class JobRepository:
         self._table = table_name
         self._client = client or aws_client("dynamodb")
 
-    def create(self, record: JobRecord) -> None:
-        self._client.put_item(
-            TableName=self._table,
-            Item=job_item(record),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
+    def create(self, record: JobRecord, key: IdempotencyRecord | None = None) -> None:
+        """A new job (unbilled: billing writes priced jobs with their hold), with its Idempotency-Key if any."""
+        put = {"TableName": self._table, "Item": job_item(record), "ConditionExpression": "attribute_not_exists(pk)"}
+        if key is None:
+            self._client.put_item(**put)
+        elif not self._with_key({"Put": put}, key):
+            raise ValueError(f"job {record.job_id} exists already")
+
+    def _with_key(self, item: dict[str, Any], key: IdempotencyRecord) -> bool:
+        """`item` and the reservation of `key` as one transaction: False when `item`'s condition failed, KeyTaken
+        when the key's did."""
+        try:
+            self._client.transact_write_items(TransactItems=[item, reservation_put(self._table, key)],
+                                              ClientRequestToken=uuid.uuid4().hex)
+        except ClientError as exc:
+            reasons = exc.response.get("CancellationReasons") or []
+            codes = [reason.get("Code") for reason in reasons]
+            if codes[1:2] == ["ConditionalCheckFailed"]:
+                raise key_taken(reasons[1]) from exc
+            if codes[:1] == ["ConditionalCheckFailed"]:
+                return False
+            raise
+        return True
 
     def get(self, job_id: str) -> JobRecord | None:
         response = self._client.get_item(TableName=self._table, Key=job_key(job_id), ConsistentRead=True)
@@ -156,6 +176,26 @@ class JobRepository:
                                              "sweep_pk": UNFINISHED},
             remove=" REMOVE claim_token, lease_until"))
 
+    def cancel_update(self, job_id: str, *, now: int) -> dict[str, Any]:
+        """queued -> canceled, as a bare update billing puts in the transaction that releases the hold. Only while
+        nothing was produced: a job queued again after its images were stored (a retried finish) has been paid for
+        at the provider."""
+        return {
+            "TableName": self._table,
+            "Key": job_key(job_id),
+            "UpdateExpression": "SET #status = :canceled, completed_at = :now" + _ENDED_REMOVE,
+            "ConditionExpression": "#status = :queued AND attribute_not_exists(produced)",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {":canceled": {"S": "canceled"}, ":queued": {"S": "queued"},
+                                          ":now": {"N": str(now)}},
+        }
+
+    def cancel(self, job_id: str, *, now: int, key: IdempotencyRecord | None = None) -> bool:
+        """queued -> canceled for a job that holds no credit (priced jobs are canceled by billing). False when the job
+        is not queued (a worker claimed it, or it ended); KeyTaken when `key` is another request's."""
+        update = self.cancel_update(job_id, now=now)
+        return self._with_key({"Update": update}, key) if key is not None else self._conditional(update)
+
     def fail_unfinished_update(self, job_id: str, *, error: JobError, now: int) -> dict[str, Any]:
         """The conditional update behind `fail_unfinished`; returned bare so billing can put it in a transaction."""
         return {
@@ -178,6 +218,24 @@ class JobRepository:
         """queued (or running with an expired lease) -> failed: for jobs whose messages are gone (DLQ, send
         failure, the sweeper). False when the job ended, or a live worker holds it."""
         return self._conditional(self.fail_unfinished_update(job_id, error=error, now=now))
+
+    def tombstone(self, job_id: str, *, now: int) -> bool:
+        """An ended job deleted by its owner: what described it (prompt, metadata, inputs, outputs, webhook) is
+        removed and `deleted_at` set; what billing needs (account, model, times, hold and usage) stays, for usage
+        reports and reconciliation. False when the job is not ended, or was deleted already."""
+        removed = ("metadata", "inputs", "mask", "outputs", "result", "webhook", "error", "produced")
+        names = {"#status": "status", "#request": "request", **{f"#r{i}": name for i, name in enumerate(removed)}}
+        return self._conditional({
+            "TableName": self._table,
+            "Key": job_key(job_id),
+            "UpdateExpression": "SET deleted_at = :now, #request = :nothing REMOVE "
+                                + ", ".join(f"#r{i}" for i in range(len(removed))),
+            "ConditionExpression": "#status IN (:succeeded, :failed, :canceled) AND attribute_not_exists(deleted_at)",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {":now": {"N": str(now)}, ":nothing": {"M": {}},
+                                          ":succeeded": {"S": "succeeded"}, ":failed": {"S": "failed"},
+                                          ":canceled": {"S": "canceled"}},
+        })
 
     # ---- the sweeper ------------------------------------------------------------------------------------
 

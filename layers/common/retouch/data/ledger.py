@@ -2,7 +2,8 @@
 
 Every movement of a balance is one TransactWriteItems: the account update (conditional on the balance read
 just before, so the entry's `balance_after` is exact), the ledger entry (put only if absent: idempotent by
-job and kind) and, for jobs, the job's own state change (conditional on its state). Items:
+job and kind) and, for jobs, the job's own state change (conditional on its state), and the reservation of the
+request's Idempotency-Key when it has one (data/idempotency.py). Items:
 
     ACCOUNT#<id> / ACCOUNT             the account: balance_micros, in_flight, limits, rate window
     ACCOUNT#<id> / LEDGER#<entry_id>   an entry; gsi1: ACCOUNT#<id> / LEDGER#<at_ms>#<entry_id> (time order)
@@ -18,7 +19,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from retouch.data.clients import aws_client
-from retouch.data.items import decode_cursor, encode_cursor, is_condition_failure, record_attributes, to_item
+from retouch.data.cursors import decode_cursor, encode_cursor
+from retouch.data.idempotency import key_taken, reservation_put
+from retouch.data.items import is_condition_failure, record_attributes, to_item
+from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import AccountRecord, LedgerEntry
 
 _RATE_FIELDS = ("rate_window", "rate_count")
@@ -78,7 +82,8 @@ def _reasons(exc: ClientError) -> list[dict[str, Any]]:
     return exc.response.get("CancellationReasons") or []
 
 
-_CURSOR_PREFIXES = {"pk": "ACCOUNT#", "sk": "LEDGER#", "gsi1pk": "ACCOUNT#", "gsi1sk": "LEDGER#"}
+def _is_ledger_position(key: dict[str, str]) -> bool:
+    return key["pk"] == key["gsi1pk"] and key["sk"].startswith("LEDGER#") and key["gsi1sk"].startswith("LEDGER#")
 
 
 class LedgerRepository:
@@ -179,7 +184,12 @@ class LedgerRepository:
     def _entry_put(self, entry: LedgerEntry) -> dict[str, Any]:
         return {"TableName": self._table, "Item": ledger_item(entry), "ConditionExpression": "attribute_not_exists(pk)"}
 
-    def _transact(self, items: list[dict[str, Any]], *, job_index: int | None, account_index: int) -> None:
+    def _transact(self, items: list[dict[str, Any]], *, job_index: int | None, account_index: int,
+                  key: IdempotencyRecord | None = None) -> None:
+        """Write `items` as one transaction, plus the reservation of `key` (an Idempotency-Key) when given.
+        KeyTaken, JobStateChanged or AccountChanged (in that order) name which condition failed."""
+        if key is not None:
+            items = [*items, reservation_put(self._table, key)]
         try:
             # The token makes the SDK's own retries idempotent: a retry of a transaction that committed but whose
             # answer was lost succeeds without writing again (DynamoDB keeps tokens 10 minutes).
@@ -189,6 +199,8 @@ class LedgerRepository:
                 raise
             reasons = _reasons(exc)
             codes = [r.get("Code") for r in reasons]
+            if key is not None and len(codes) == len(items) and codes[-1] == "ConditionalCheckFailed":
+                raise key_taken(reasons[-1]) from exc
             if job_index is not None and len(codes) > job_index and codes[job_index] == "ConditionalCheckFailed":
                 raise JobStateChanged() from exc
             if len(codes) > account_index and codes[account_index] == "ConditionalCheckFailed":
@@ -201,26 +213,30 @@ class LedgerRepository:
             raise
         return None
 
-    def reserve(self, job_item: dict[str, Any], entry: LedgerEntry, *, expected_balance: int) -> None:
-        """Create the job and hold its price, atomically. AccountChanged when the account is not as read."""
+    def reserve(self, job_item: dict[str, Any], entry: LedgerEntry, *, expected_balance: int,
+                key: IdempotencyRecord | None = None) -> None:
+        """Create the job and hold its price (and reserve the request's Idempotency-Key), atomically.
+        AccountChanged when the account is not as read; KeyTaken when the key is another request's."""
         items = [
             {"Put": {"TableName": self._table, "Item": job_item, "ConditionExpression": "attribute_not_exists(pk)"}},
             {"Update": self._account_update(entry.account_id, delta=entry.amount_micros,
                                             expected_balance=expected_balance, in_flight_delta=1, reserve=True)},
             {"Put": self._entry_put(entry)},
         ]
-        self._transact(items, job_index=0, account_index=1)
+        self._transact(items, job_index=0, account_index=1, key=key)
 
-    def settle(self, job_update: dict[str, Any], entry: LedgerEntry, *, expected_balance: int) -> None:
-        """End the job (its own conditional update) and return its unused hold, atomically.
-        JobStateChanged when the job was already ended or is owned by another delivery."""
+    def settle(self, job_update: dict[str, Any], entry: LedgerEntry, *, expected_balance: int,
+               key: IdempotencyRecord | None = None) -> None:
+        """End the job (its own conditional update) and return its unused hold (and reserve the request's
+        Idempotency-Key: a cancellation), atomically. JobStateChanged when the job was already ended or is owned
+        by another delivery."""
         items = [
             {"Update": job_update},
             {"Update": self._account_update(entry.account_id, delta=entry.amount_micros,
                                             expected_balance=expected_balance, in_flight_delta=-1, reserve=False)},
             {"Put": self._entry_put(entry)},
         ]
-        self._transact(items, job_index=0, account_index=1)
+        self._transact(items, job_index=0, account_index=1, key=key)
 
     def credit(self, entry: LedgerEntry, *, expected_balance: int) -> None:
         items = [
@@ -258,9 +274,7 @@ class LedgerRepository:
             "ExpressionAttributeValues": {":pk": {"S": f"ACCOUNT#{account_id}"}, ":prefix": {"S": "LEDGER#"}},
         }
         if cursor:
-            start = decode_cursor(cursor, _CURSOR_PREFIXES, gsi1pk=f"ACCOUNT#{account_id}")
-            if start["pk"] != start["gsi1pk"]:  # an entry lives in its own account's partition
-                raise ValueError("invalid cursor")
-            params["ExclusiveStartKey"] = start
+            params["ExclusiveStartKey"] = decode_cursor(cursor, partition=f"ACCOUNT#{account_id}",
+                                                        valid=_is_ledger_position)
         response = self._client.query(**params)
         return [_entry(item) for item in response.get("Items", [])], encode_cursor(response.get("LastEvaluatedKey"))

@@ -72,6 +72,18 @@ class ObjectStore:
         if keys:
             self._client.delete_objects(Bucket=self._bucket, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})
 
+    def keys_under(self, prefix: str) -> list[str]:
+        """Every key under `prefix` (one List request per 1,000 keys)."""
+        pages = self._client.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix)
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under `prefix`; how many there were."""
+        keys = self.keys_under(prefix)
+        for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
+            self.delete(keys[start:start + 1000])
+        return len(keys)
+
     def presign_get(self, key: str, expires_in: int) -> str:
         return self._client.generate_presigned_url(
             "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_in

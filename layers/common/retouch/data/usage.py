@@ -1,13 +1,60 @@
-"""An account's jobs by creation time (gsi1: ACCOUNT#<id> / JOB#<created_at>#<job_id>), for usage and audits."""
+"""An account's jobs by creation time (gsi1: ACCOUNT#<id> / JOB#<created_at>#<job_id>): usage, audits and the
+GET /v1/jobs listing. Always a Query of the account's own partition, never a scan."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from retouch.data.clients import aws_client
+from retouch.data.cursors import decode_cursor, encode_cursor, item_key
 from retouch.data.jobs import job_record
 from retouch.models.records import JobRecord
+
+# Epoch seconds are written as 12 digits in gsi1sk, so this is the latest time a key can hold.
+MAX_EPOCH = 10**12 - 1
+_JOB_POSITION = re.compile(r"^JOB#[0-9]{12}#(job_[A-Za-z0-9]{24})$")
+# A filtered page (status, kind, deleted jobs) may need more than one Query to fill; past this many it is answered
+# short, with a cursor, so one request never reads an unbounded part of the index.
+MAX_QUERIES_PER_PAGE = 5
+# What each further Query of a filtered page evaluates at least (fewer round trips when matches are sparse).
+FILTERED_READ_AHEAD = 25
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """Which of the account's jobs a listing shows; the time bounds are exclusive, in epoch seconds."""
+
+    status: str | None = None
+    kind: str | None = None
+    created_after: int | None = None
+    created_before: int | None = None
+
+    def sort_key_range(self) -> tuple[str, str] | None:
+        """The gsi1sk range holding the jobs created in the bounds, or None when no second fits between them."""
+        first = 0 if self.created_after is None else self.created_after + 1
+        last = MAX_EPOCH if self.created_before is None else self.created_before - 1
+        if first > last:
+            return None
+        return f"JOB#{first:012d}#", f"JOB#{last:012d}#~"
+
+    def expression(self) -> tuple[str, dict[str, str], dict[str, Any]]:
+        """FilterExpression, its names and values: jobs their owner deleted (kept for billing) never show; status
+        and kind are not in the key, so they filter the page too."""
+        terms, names, values = ["attribute_not_exists(deleted_at)"], {}, {}
+        for name, value in (("status", self.status), ("kind", self.kind)):
+            if value is not None:
+                terms.append(f"#{name} = :{name}")
+                names[f"#{name}"] = name
+                values[f":{name}"] = {"S": value}
+        return " AND ".join(terms), names, values
+
+
+def _is_job_position(key: dict[str, str]) -> bool:
+    match = _JOB_POSITION.match(key["gsi1sk"])
+    return match is not None and key["pk"] == f"JOB#{match.group(1)}" and key["sk"] == "JOB"
 
 
 class AccountJobs:
@@ -15,7 +62,7 @@ class AccountJobs:
         self._table = table_name
         self._client = client or aws_client("dynamodb")
 
-    def created_between(self, account_id: str, start: int = 0, end: int = 10**12 - 1) -> Iterator[JobRecord]:
+    def created_between(self, account_id: str, start: int = 0, end: int = MAX_EPOCH) -> Iterator[JobRecord]:
         """Jobs created in [start, end] (epoch seconds), oldest first, all pages."""
         paginator = self._client.get_paginator("query")
         pages = paginator.paginate(
@@ -30,3 +77,41 @@ class AccountJobs:
         for page in pages:
             for item in page.get("Items", []):
                 yield job_record(item)
+
+    def page(self, account_id: str, *, limit: int, cursor: str | None = None, where: JobFilter | None = None,
+             ) -> tuple[list[JobRecord], str | None]:
+        """Up to `limit` of the account's jobs matching `where`, newest first, and the cursor of the next page (None
+        when there is none). ValueError for a cursor that is not a position in this account's jobs within `where`'s
+        time bounds."""
+        where = where or JobFilter()
+        partition = f"ACCOUNT#{account_id}"
+        bounds = where.sort_key_range()
+        start = decode_cursor(cursor, partition=partition, valid=_is_job_position) if cursor else None
+        if bounds is None:
+            return [], None
+        if start is not None and not bounds[0] <= start["gsi1sk"]["S"] <= bounds[1]:
+            raise ValueError("the cursor lies outside the listing's time bounds")
+        condition, names, values = where.expression()
+        params: dict[str, Any] = {
+            "TableName": self._table, "IndexName": "gsi1", "ScanIndexForward": False,
+            "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to",
+            "FilterExpression": condition,
+            "ExpressionAttributeValues": {":pk": {"S": partition}, ":from": {"S": bounds[0]},
+                                          ":to": {"S": bounds[1]}, **values},
+        }
+        if names:
+            params["ExpressionAttributeNames"] = names
+        items: list[dict[str, Any]] = []
+        for query in range(MAX_QUERIES_PER_PAGE):
+            # One more than asked: whether another page exists is then known without a further read.
+            wanted = limit + 1 - len(items)
+            response = self._client.query(**params, Limit=wanted if query == 0 else max(wanted, FILTERED_READ_AHEAD),
+                                          **({"ExclusiveStartKey": start} if start else {}))
+            items += response.get("Items", [])
+            start = response.get("LastEvaluatedKey")
+            if len(items) > limit or start is None:
+                break
+        if len(items) > limit:
+            items = items[:limit]
+            start = item_key(items[-1])
+        return [job_record(item) for item in items], encode_cursor(start)

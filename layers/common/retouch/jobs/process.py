@@ -258,6 +258,21 @@ def _keep_nothing(_seconds: int) -> None:
     pass
 
 
+def _discard_unrecorded_outputs(job: JobRecord, deps: WorkerDeps) -> None:
+    """On a re-claim: delete what earlier claims stored but never checkpointed (a worker killed between storing its
+    images and recording them cannot clean up after itself). Safe under this claim: no earlier claim can record
+    outputs any more, and one still running deletes its own when its checkpoint fails."""
+    kept = {output.key for output in (job.produced.outputs if job.produced else [])}
+    try:
+        stale = [key for key in deps.store.keys_under(f"outputs/{job.job_id}/") if key not in kept]
+        deps.store.delete(stale)
+    except Exception:  # noqa: BLE001 - cleanup only: the bucket's lifecycle rule removes them later anyway
+        logger.exception("could not delete earlier claims' outputs", extra={"job_id": job.job_id})
+        return
+    if stale:
+        logger.info("earlier claims' unrecorded outputs deleted", extra={"job_id": job.job_id, "count": len(stale)})
+
+
 def run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None] = _keep_nothing) -> str:
     """Run one delivery of `job_id`; returns what happened (for logs and tests). `keep_message(seconds)` keeps the
     delivering message invisible that much longer (the heartbeat calls it with each lease renewal)."""
@@ -272,6 +287,8 @@ def run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None] =
         keep_message(deps.lease_seconds + LEASE_MARGIN_SECONDS)
     except Exception:  # noqa: BLE001 - the job can run; if this worker dies, the sweeper finds it instead
         logger.exception("could not shorten the message's visibility", extra={"job_id": job_id})
+    if job.attempts > 1:  # only an earlier claim can have left outputs behind
+        _discard_unrecorded_outputs(job, deps)
     ended = threading.Event()  # no beat may touch the message once this delivery decided its fate
 
     def beat() -> bool:

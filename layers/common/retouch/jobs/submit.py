@@ -10,13 +10,16 @@ from aws_lambda_powertools import Logger
 
 from retouch.catalog import find_model
 from retouch.data.files import FileRepository
+from retouch.data.idempotency import KeyTaken
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
 from retouch.errors import InvalidRequest, QueueUnavailable, RetouchError
 from retouch.files.edit_inputs import file_input
+from retouch.jobs.idempotency import IdempotencyStore, KeyedRequest, settle_reservation
 from retouch.jobs.inputs import CheckedImage, check_image, check_mask, decode_data_url
 from retouch.models.common import new_job_id, now_epoch
+from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import AccountRecord, JobError, JobRecord, StoredInput
 from retouch.models.requests import (WEBHOOK_FIELDS, EditRequest, FileRef, GenerationRequest, ImageOptions, ImageUrl,
                                      UploadedImage)
@@ -40,6 +43,8 @@ class SubmitDeps:
     webhook_for: Callable[[str, ImageOptions], JobWebhook | None] = lambda _account, _request: None
     # Holds the job's price in the transaction that creates it (None: jobs are not billed).
     billing: JobBilling | None = None
+    # Idempotency-Key records: reserved with the job, completed once it is queued (see jobs/idempotency).
+    keys: IdempotencyStore | None = None
 
 
 def _image_bytes(source: UploadedImage | ImageUrl, param: str) -> bytes | None:
@@ -77,11 +82,12 @@ def _new_record(account_id: str, job_id: str, kind: str, request: GenerationRequ
     )
 
 
-def _create(record: JobRecord, deps: SubmitDeps, account: AccountRecord | None) -> None:
+def _create(record: JobRecord, deps: SubmitDeps, account: AccountRecord | None,
+            key: IdempotencyRecord | None) -> None:
     if deps.billing is None:
-        deps.jobs.create(record)
+        deps.jobs.create(record, key=key)
     else:
-        deps.billing.reserve(record, account)  # the job and its hold, one transaction: 402/429 write nothing
+        deps.billing.reserve(record, account, key=key)  # job, hold and key, one transaction: 402/429 write nothing
 
 
 ABANDON_TRIES = 3
@@ -100,10 +106,11 @@ def _abandon(record: JobRecord, error: JobError, deps: SubmitDeps) -> bool:
 
 
 def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], deps: SubmitDeps,
-                         account: AccountRecord | None = None) -> JobRecord:
-    """Write inputs, then the job, then the message; undo what was written when a later step fails."""
+                         account: AccountRecord | None = None, idempotency: KeyedRequest | None = None) -> JobRecord:
+    """Write inputs, then the job (with its key), then the message; undo what was written when a later step fails."""
     if deps.billing is not None:
         account = deps.billing.precheck(record, account)  # refuse before storing any input
+    reservation = idempotency.reservation(record.job_id, now=now_epoch()) if idempotency else None
     written: list[str] = []
     try:
         for key, image in uploads.items():
@@ -113,8 +120,8 @@ def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], de
         deps.store.delete(written)
         raise
     try:
-        _create(record, deps, account)
-    except RetouchError:  # refused (credit, limits, contention, conflict): nothing of the job was written
+        _create(record, deps, account, reservation)
+    except (RetouchError, KeyTaken):  # refused (credit, limits, contention, conflict, key): nothing was written
         deps.store.delete(written)
         raise
     except Exception:
@@ -131,23 +138,26 @@ def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], de
         logger.error("enqueue failed; ending the job", extra={"job_id": record.job_id})
         if _abandon(record, JobError(code="queue_unavailable", message="The job could not be queued."), deps):
             deps.store.delete(written)
+            settle_reservation(deps.keys, reservation, queued=False)  # the job ended unqueued: a retry makes a new one
             raise
         # It could not be ended either: it stays queued with its inputs and its hold, and the sweeper queues it
         # within minutes. It exists and will run, so the client is told so (a 503 would invite a second job).
         logger.warning("job left for the sweeper to queue", extra={"job_id": record.job_id})
-        return record
-    logger.info("job queued", extra={"job_id": record.job_id, "kind": record.kind, "account_id": record.account_id})
+    else:
+        logger.info("job queued", extra={"job_id": record.job_id, "kind": record.kind,
+                                         "account_id": record.account_id})
+    settle_reservation(deps.keys, reservation, queued=True)
     return record
 
 
 def submit_generation(account_id: str, request: GenerationRequest, deps: SubmitDeps,
-                      account: AccountRecord | None = None) -> JobRecord:
+                      account: AccountRecord | None = None, idempotency: KeyedRequest | None = None) -> JobRecord:
     record = _new_record(account_id, new_job_id(), "generation", request, deps)
-    return _persist_and_enqueue(record, {}, deps, account)
+    return _persist_and_enqueue(record, {}, deps, account, idempotency)
 
 
 def submit_edit(account_id: str, request: EditRequest, deps: SubmitDeps,
-                account: AccountRecord | None = None) -> JobRecord:
+                account: AccountRecord | None = None, idempotency: KeyedRequest | None = None) -> JobRecord:
     limits = find_model(request.model).limits  # the request model already checked the model exists
     job_id = new_job_id()
     prefix = f"inputs/{account_id}/{job_id}"
@@ -189,4 +199,4 @@ def submit_edit(account_id: str, request: EditRequest, deps: SubmitDeps,
     record = _new_record(account_id, job_id, "edit", request, deps)
     record.inputs = inputs
     record.mask = mask
-    return _persist_and_enqueue(record, uploads, deps, account)
+    return _persist_and_enqueue(record, uploads, deps, account, idempotency)

@@ -1,5 +1,6 @@
 """The sweeper: finds jobs that nothing will move on (no worker holds them, no message will deliver them) and
-queues them again, or ends them `failed` with their hold released once they are too old to be worth running.
+queues them again, or ends them `failed` with their hold released once they are too old to be worth running (and
+deletes the outputs their workers, who lost the claim, had stored).
 
 How a job gets stranded: a submit that wrote the job but could not send its message; a worker that died after its
 message was deleted or dead-lettered; a dead-lettered copy that met a live worker, which then died. Each unfinished
@@ -17,6 +18,7 @@ from aws_lambda_powertools import Logger
 
 from retouch.billing.charges import JobBilling
 from retouch.data.jobs import JobRepository, SweepCandidate
+from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
 from retouch.models.records import JobError
 
@@ -42,6 +44,7 @@ class SweeperDeps:
     queue: JobQueue
     billing: JobBilling
     announce: Callable[..., None]
+    store: ObjectStore  # outputs of the jobs it ends
     policy: SweepPolicy = field(default_factory=SweepPolicy)
 
 
@@ -62,11 +65,21 @@ def _end(candidate: SweepCandidate, deps: SweeperDeps, now: int, report: SweepRe
         report.skipped += 1
         return
     report.ended.append(candidate.job_id)
+    _delete_outputs(candidate.job_id, deps)
     try:
         deps.announce(candidate.job_id)
     except Exception:  # noqa: BLE001 - the job left the index: a message makes a worker announce it instead
         logger.exception("job.failed not queued; a worker will announce it", extra={"job_id": candidate.job_id})
         deps.queue.send(candidate.job_id)
+
+
+def _delete_outputs(job_id: str, deps: SweeperDeps) -> None:
+    """A job ended `failed` shows no outputs, so whatever its workers stored (a checkpoint the end dropped, images a
+    killed worker never recorded) is deleted now rather than at the bucket's lifecycle expiry."""
+    try:
+        deps.store.delete_prefix(f"outputs/{job_id}/")
+    except Exception:  # noqa: BLE001 - cleanup only: the lifecycle rule removes them later anyway
+        logger.exception("outputs of an ended job not deleted", extra={"job_id": job_id})
 
 
 def _requeue(candidate: SweepCandidate, deps: SweeperDeps, now: int, report: SweepReport) -> None:

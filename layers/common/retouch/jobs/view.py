@@ -8,9 +8,10 @@ import re
 from retouch.billing.usage import job_usage_view
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectMissing, ObjectStore
-from retouch.errors import JobNotFound, OutputsExpired
+from retouch.data.usage import AccountJobs, JobFilter
+from retouch.errors import InvalidRequest, JobNotFound, OutputsExpired
 from retouch.models.records import JobRecord
-from retouch.models.responses import ImageData, JobErrorView, JobView
+from retouch.models.responses import ImageData, JobErrorView, JobList, JobView
 from retouch.models.webhooks import webhook_view
 
 
@@ -20,17 +21,28 @@ INLINE_BASE64_BUDGET = 5 * 1024 * 1024
 
 
 def find_job(jobs: JobRepository, account_id: str, job_id: str) -> JobRecord:
-    """The caller's job; another account's job is indistinguishable from a missing one (404)."""
+    """The caller's job; another account's job, or one its owner deleted, is indistinguishable from a missing one
+    (404)."""
     record = jobs.get(job_id) if _JOB_ID.match(job_id) else None
-    if record is None or record.account_id != account_id:
+    if record is None or record.account_id != account_id or record.deleted_at is not None:
         raise JobNotFound(f"No job found with id '{job_id}'.", param="job_id")
     return record
 
 
+def _as_base64(record: JobRecord, *, images_as_urls: bool, ended_in_request: bool) -> bool:
+    """b64_json when asked for; with no response_format, when the job ended within the request that submitted it
+    (what OpenAI answers for GPT image models, so its sample code works); url otherwise, e.g. when polled later."""
+    if images_as_urls:
+        return False
+    requested = record.request.get("response_format")
+    return requested == "b64_json" or (requested is None and ended_in_request)
+
+
 def render_job(record: JobRecord, store: ObjectStore, url_expiry_seconds: int, *,
-               images_as_urls: bool = False) -> JobView:
-    """`images_as_urls`: presigned URLs even for b64_json jobs (webhook payloads stay small)."""
-    as_base64 = not images_as_urls and record.request.get("response_format") == "b64_json"
+               images_as_urls: bool = False, ended_in_request: bool = False) -> JobView:
+    """`images_as_urls`: presigned URLs even for b64_json jobs (webhook payloads, lists stay small).
+    `ended_in_request`: the request that submitted the job waited for it (Prefer: wait, the synchronous entry)."""
+    as_base64 = _as_base64(record, images_as_urls=images_as_urls, ended_in_request=ended_in_request)
     inline_left = INLINE_BASE64_BUDGET
     data = []
     if record.status == "succeeded":
@@ -68,3 +80,15 @@ def render_job(record: JobRecord, store: ObjectStore, url_expiry_seconds: int, *
         metadata=record.metadata,
         webhook=webhook_view(record.webhook),
     )
+
+
+def list_jobs(jobs: AccountJobs, store: ObjectStore, account_id: str, *, limit: int, after: str | None,
+              where: JobFilter, url_expiry_seconds: int) -> JobList:
+    """One page of the account's jobs, newest first; outputs as presigned URLs (a page of base64 would not fit)."""
+    try:
+        records, cursor = jobs.page(account_id, limit=limit, cursor=after, where=where)
+    except ValueError:
+        raise InvalidRequest("'after' is not a cursor from this listing (the same account and filters).",
+                             param="after") from None
+    return JobList(data=[render_job(record, store, url_expiry_seconds, images_as_urls=True) for record in records],
+                   has_more=cursor is not None, next_cursor=cursor)

@@ -76,6 +76,8 @@ class JobRecord(BaseModel):
     produced: ProducedOutputs | None = None
     expires_at: int
     webhook: JobWebhook | None = None  # where job events go, and their delivery log
+    # Set when its owner deleted the job: inputs and outputs are gone, and only what billing needs is kept.
+    deleted_at: int | None = None
 
     @property
     def is_terminal(self) -> bool:

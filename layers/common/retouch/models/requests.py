@@ -58,10 +58,18 @@ class ImageOptions(BaseModel):
     moderation: Moderation = "auto"
     user: str | None = Field(default=None, max_length=256)
     safety_identifier: str | None = Field(default=None, max_length=256)
-    response_format: ResponseFormat = "url"
+    # Unset: b64_json when the job ends within the request (as OpenAI answers for GPT image models), url otherwise.
+    response_format: ResponseFormat | None = None
     metadata: dict[str, str] = Field(default_factory=dict, description="Up to 16 string pairs, echoed on the job")
     webhook_url: WebhookUrl
     webhook_events: WebhookEvents
+
+    @field_validator("model")
+    @classmethod
+    def _canonical_model(cls, value: str) -> str:
+        """A dated alias is stored, priced and sent to the provider as the model it names."""
+        spec = find_model(value)
+        return spec.id if spec is not None else value
 
     @field_validator("metadata")
     @classmethod

@@ -63,6 +63,14 @@ class JobView(BaseModel):
     webhook: WebhookView | None = None
 
 
+class JobList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[JobView] = Field(description="Newest first; outputs as presigned URLs")
+    has_more: bool
+    next_cursor: str | None = Field(default=None,
+                                    description="Pass as `after` (with the same filters) for the next page")
+
+
 class ModelView(BaseModel):
     id: str
     object: Literal["model"] = "model"

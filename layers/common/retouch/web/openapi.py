@@ -2,7 +2,8 @@
 what Powertools cannot see because the two POSTs parse their own bodies (multipart or JSON): their request
 bodies, built from the same request models that validate them, with the catalog's limits.
 
-Also corrected: no 422 (validation errors are mapped to 400 in web/errors.py), so it is never returned.
+Also added: the headers the POSTs read (Prefer, Idempotency-Key). Corrected: no validation 422 (validation errors
+are mapped to 400 in web/errors.py); the only 422 is `idempotency_key_reused`; no body on a 204.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from retouch.catalog import DEFAULT_MODEL, find_model
+from retouch.jobs.idempotency import HEADER, MAX_KEY_CHARS
 from retouch.models.requests import EditRequest, GenerationRequest, ImageOptions, ImageUrl
 
 REF = "#/components/schemas/{model}"
@@ -96,19 +98,39 @@ def _request_bodies() -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
 PREFER = {"name": "Prefer", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 256},
           "description": "`wait` or `wait=N` (RFC 7240): hold the request until the job ends or N seconds pass "
                          "(capped by the deployment's MaxWaitSeconds)", "examples": {"wait": {"value": "wait=20"}}}
+IDEMPOTENCY_KEY = {
+    "name": HEADER, "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_CHARS, "pattern": "^[ -~]+$"},
+    "description": "Makes the request safe to retry for 24 h: the same request under the same key gets the "
+                   "original job (with `Idempotent-Replayed: true`), nothing new written or charged. Scoped to the "
+                   "account; 1-255 printable ASCII characters.",
+}
+KEY_REUSED = {"description": f"The {HEADER} was already used for a different request (`idempotency_key_reused`)",
+              "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorBody")}}}}
+# Headers the POSTs read themselves (Powertools cannot see them), per path.
+_POST_HEADERS = {
+    "/v1/images/edits": [PREFER, IDEMPOTENCY_KEY],
+    "/v1/images/generations": [PREFER, IDEMPOTENCY_KEY],
+    "/v1/jobs/{job_id}/cancel": [IDEMPOTENCY_KEY],
+}
 
 
 def complete(document: dict[str, Any]) -> dict[str, Any]:
-    """Powertools' document, with the POST bodies and their Prefer header added and the never-returned 422s
-    removed."""
+    """Powertools' document, with the POST bodies and the headers they read added, the never-returned 422s
+    removed (422 is only `idempotency_key_reused`) and no body on a 204."""
     document = copy.deepcopy(document)
     bodies, components = _request_bodies()
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             operation["responses"].pop("422", None)
+            # Powertools gives every response the route's return schema; a 204 has no body at all (RFC 9110).
+            operation["responses"].get("204", {}).pop("content", None)
             if method == "post" and path in bodies:
                 operation["requestBody"] = bodies[path]
-                operation.setdefault("parameters", []).append(PREFER)
+            if method == "post" and path in _POST_HEADERS:
+                operation.setdefault("parameters", []).extend(_POST_HEADERS[path])
+                if IDEMPOTENCY_KEY in _POST_HEADERS[path]:
+                    operation["responses"]["422"] = KEY_REUSED
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         schemas.pop(unused, None)
@@ -122,9 +144,10 @@ def openapi_document() -> str:
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
     from retouch.web.app import create_app
-    from retouch.web.routes import account, catalog, files, images, jobs, system, webhooks
+    from retouch.web.routes import account, catalog, files, images, job_actions, jobs, system, webhooks
 
-    app = create_app(images.router, files.router, jobs.router, account.router, catalog.router, webhooks.router,
+    app = create_app(images.router, files.router, jobs.router, job_actions.router, account.router, catalog.router,
+                     webhooks.router,
                      system.router)
     generated = app.get_openapi_json_schema(
         title="Retouch API",

@@ -1,7 +1,9 @@
 """POST /v1/images/edits and /v1/images/generations: validate, submit, optionally wait, render."""
 
 
+from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -11,14 +13,17 @@ from retouch.billing.limits import Admission
 from retouch.billing.prices import price_table
 from retouch.config import api_settings
 from retouch.data.files import FileRepository
+from retouch.data.idempotency import IdempotencyRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.ledger import LedgerRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
+from retouch.jobs.idempotency import REPLAYED_HEADER, keyed_request, once, replayed_job
 from retouch.jobs.submit import SubmitDeps, submit_edit, submit_generation
 from retouch.jobs.view import render_job
 from retouch.jobs.wait import wait_for_job
 from retouch.models.records import JobRecord
+from retouch.models.requests import EditRequest, GenerationRequest
 from retouch.models.responses import ErrorBody, JobView
 from retouch.web.admission import admitted
 from retouch.web.prefer import requested_wait
@@ -38,6 +43,9 @@ _RESPONSES = {
     400: documented(ErrorBody, "Invalid request"),
     401: UNAUTHORIZED,
     402: documented(ErrorBody, "Insufficient credits (`insufficient_credits`: the price and the balance)"),
+    404: documented(ErrorBody, "The job created earlier under this Idempotency-Key was deleted"),
+    409: documented(ErrorBody, "A request with this Idempotency-Key is still being processed "
+                               "(`idempotency_key_in_use`); see Retry-After"),
     413: documented(ErrorBody, "Body too large"),
     415: documented(ErrorBody, "Wrong content type"),
     429: documented(ErrorBody, "`rate_limit_exceeded` or `concurrency_limit_exceeded`; see Retry-After"),
@@ -53,7 +61,8 @@ def _deps() -> SubmitDeps:
                       queue=JobQueue(settings.jobs_queue_url), files=FileRepository(settings.table_name),
                       webhook_for=build_subscriber(settings),
                       billing=JobBilling(ledger=_deps_ledger(), jobs=jobs,
-                                         prices=price_table(settings.price_markup_percent)))
+                                         prices=price_table(settings.price_markup_percent)),
+                      keys=IdempotencyRepository(settings.table_name))
 
 
 @cache
@@ -61,20 +70,23 @@ def _deps_ledger() -> LedgerRepository:
     return LedgerRepository(api_settings().table_name)
 
 
-def _job_response(record: JobRecord, admission: Admission) -> Response[JobView]:
-    """202 at once, or 200 if the job ended within the client's `Prefer: wait`."""
+def _job_response(record: JobRecord, admission: Admission, *, replayed: bool = False) -> Response[JobView]:
+    """202 at once, or 200 if the job ended within the client's `Prefer: wait`; a replay (the same request under the
+    same Idempotency-Key) answers alike, with the original job as it is now."""
     settings = api_settings()
     wait = requested_wait(router.current_event.headers.get("prefer"), settings.max_wait_seconds,
                           wait_by_default=settings.wait_by_default)
     if wait is not None:
         # Never outlive the function: a timed-out hold would answer 5xx for a job already created and charged.
-        remaining = router.lambda_context.get_remaining_time_in_millis() / 1000 - WAIT_MARGIN_SECONDS
+        remaining = _seconds_left() - WAIT_MARGIN_SECONDS
         wait = max(0.0, min(wait, remaining))
     headers = {"Location": f"/v1/jobs/{record.job_id}", **admission.headers}
+    if replayed:
+        headers[REPLAYED_HEADER] = "true"
     if wait is not None:
         record = wait_for_job(_deps().jobs, record, wait)
         headers["Preference-Applied"] = f"wait={wait:g}"
-    view = render_job(record, _deps().store, settings.url_expiry_seconds)
+    view = render_job(record, _deps().store, settings.url_expiry_seconds, ended_in_request=wait is not None)
     return json_response(view, 200 if record.is_terminal else 202, headers)
 
 
@@ -83,16 +95,30 @@ def _job_response(record: JobRecord, admission: Admission) -> Response[JobView]:
                          "`images: [{image_url} or {file_id}]` and `mask: {image_url} or {file_id}` (files from "
                          "`POST /v1/uploads`); answers 202 with the job, or 200 when `Prefer: wait` sees it end.")
 def create_edit() -> Response[JobView]:
-    account_id = current_account(router.current_event)
-    with admitted(_deps_ledger(), account_id, current_key_id(router.current_event)) as admission:
-        request = parse_edit(router.current_event.raw_event, api_settings().max_body_bytes)
-        return _job_response(submit_edit(account_id, request, _deps(), account=admission.account), admission)
+    return _submitted("images.edits", parse_edit, submit_edit)
 
 
 @router.post("/v1/images/generations", summary="Generate images (OpenAI-compatible)", responses=_RESPONSES,
              description="JSON with the same options as edits, without images or mask.")
 def create_generation() -> Response[JobView]:
-    account_id = current_account(router.current_event)
-    with admitted(_deps_ledger(), account_id, current_key_id(router.current_event)) as admission:
-        request = parse_generation(router.current_event.raw_event, api_settings().max_body_bytes)
-        return _job_response(submit_generation(account_id, request, _deps(), account=admission.account), admission)
+    return _submitted("images.generations", parse_generation, submit_generation)
+
+
+def _submitted(operation: str, parse: Callable[[dict[str, Any], int], EditRequest | GenerationRequest],
+               submit: Callable[..., JobRecord]) -> Response[JobView]:
+    """Count, parse, then submit once per Idempotency-Key (a repeat replays the first request's job)."""
+    event = router.current_event
+    account_id = current_account(event)
+    with admitted(_deps_ledger(), account_id, current_key_id(event)) as admission:
+        request = parse(event.raw_event, api_settings().max_body_bytes)
+        keyed = keyed_request(event.headers.get("idempotency-key"), account_id, operation, request,
+                              seconds_left=_seconds_left())
+        deps = _deps()
+        outcome = once(keyed, deps.keys,
+                       lambda first: submit(account_id, request, deps, account=admission.account, idempotency=first),
+                       lambda job_id: replayed_job(deps.jobs, account_id, job_id))
+        return _job_response(outcome.record, admission, replayed=outcome.replayed)
+
+
+def _seconds_left() -> float:
+    return router.lambda_context.get_remaining_time_in_millis() / 1000

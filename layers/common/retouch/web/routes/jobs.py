@@ -1,26 +1,56 @@
-"""GET /v1/jobs/{job_id}: the caller's job, read from DynamoDB, URLs presigned at read time."""
+"""GET /v1/jobs and /v1/jobs/{job_id}: the caller's jobs, read from DynamoDB, URLs presigned at read time."""
 
 
 from functools import cache
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from retouch.config import status_settings
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
-from retouch.jobs.view import find_job, render_job
-from retouch.models.responses import JobView
+from retouch.data.usage import MAX_EPOCH, AccountJobs, JobFilter
+from retouch.jobs.view import find_job, list_jobs, render_job
+from retouch.models.common import JobKind, JobStatus
+from retouch.models.responses import ErrorBody, JobList, JobView
 from retouch.web.principal import current_account
 from retouch.web.responses import NOT_FOUND_JOB, UNAUTHORIZED, documented, json_response
 
 router = Router()
 
+MAX_JOB_PAGE = 100
+CreatedAfter = Annotated[int | None, Query(ge=0, le=MAX_EPOCH, description="Only jobs created after this unix time")]
+CreatedBefore = Annotated[int | None, Query(ge=0, le=MAX_EPOCH, description="Only jobs created before this unix time")]
+
 
 @cache
-def _repositories() -> tuple[JobRepository, ObjectStore]:
+def _repositories() -> tuple[JobRepository, ObjectStore, AccountJobs]:
     settings = status_settings()
-    return JobRepository(settings.table_name), ObjectStore(settings.bucket_name)
+    return JobRepository(settings.table_name), ObjectStore(settings.bucket_name), AccountJobs(settings.table_name)
+
+
+@router.get("/v1/jobs", summary="List the account's jobs, newest first", responses={
+    200: documented(JobList, "One page of jobs; pass `next_cursor` as `after` (with the same filters) for the next"),
+    400: documented(ErrorBody, "Invalid limit, filter or cursor"),
+    401: UNAUTHORIZED,
+}, description="Served from the account's own index partition (one Query per page, more only when `status` or "
+               "`kind` filters skip jobs); a page may then hold fewer than `limit` jobs: follow `next_cursor` while "
+               "`has_more`.")
+def list_account_jobs(
+    limit: Annotated[int, Query(ge=1, le=MAX_JOB_PAGE, description="Jobs per page")] = 20,
+    after: Annotated[str | None, Query(description="The previous page's `next_cursor`", max_length=2048)] = None,
+    status: Annotated[JobStatus | None, Query(description="Only jobs in this status")] = None,
+    kind: Annotated[JobKind | None, Query(description="Only edits or generations")] = None,
+    created_after: CreatedAfter = None,
+    created_before: CreatedBefore = None,
+) -> Response[JobList]:
+    account_id = current_account(router.current_event)
+    _, store, account_jobs = _repositories()
+    where = JobFilter(status=status, kind=kind, created_after=created_after, created_before=created_before)
+    return json_response(list_jobs(account_jobs, store, account_id, limit=limit, after=after, where=where,
+                                   url_expiry_seconds=status_settings().url_expiry_seconds))
 
 
 @router.get("/v1/jobs/<job_id>", summary="Get a job", responses={
@@ -30,5 +60,5 @@ def _repositories() -> tuple[JobRepository, ObjectStore]:
 })
 def get_job(job_id: str) -> Response[JobView]:
     account_id = current_account(router.current_event)
-    jobs, store = _repositories()
+    jobs, store, _ = _repositories()
     return json_response(render_job(find_job(jobs, account_id, job_id), store, status_settings().url_expiry_seconds))

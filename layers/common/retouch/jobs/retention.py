@@ -1,0 +1,43 @@
+"""Deleting an ended job at its owner's request (privacy: an app deleting a user's photo): its inputs and outputs
+go now, not at the bucket's lifecycle expiry; the job item stays as a billing record that no read shows.
+
+Objects first, then the job: if the function dies between the two, the job is still there and a repeated DELETE
+finishes it. The objects are found by the job's own prefixes (inputs/{account}/{job}/, outputs/{job}/), so outputs a
+worker stored and never recorded go too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_lambda_powertools import Logger
+
+from retouch.data.jobs import JobRepository
+from retouch.data.objects import ObjectStore
+from retouch.errors import JobNotDeletable
+from retouch.jobs.view import find_job
+
+logger = Logger(child=True)
+
+
+@dataclass(frozen=True)
+class RetentionDeps:
+    jobs: JobRepository
+    store: ObjectStore
+
+
+def job_prefixes(account_id: str, job_id: str) -> tuple[str, str]:
+    """Where the job's own objects live: the inputs the API stored, the outputs workers stored."""
+    return f"inputs/{account_id}/{job_id}/", f"outputs/{job_id}/"
+
+
+def delete_job(account_id: str, job_id: str, deps: RetentionDeps, now: int) -> None:
+    """404 for a job the caller cannot see (or deleted already); 409 while it has not ended."""
+    job = find_job(deps.jobs, account_id, job_id)
+    if not job.is_terminal:
+        raise JobNotDeletable(f"Job '{job_id}' is {job.status}; cancel it or wait for it to end, then delete it.",
+                              param="job_id")
+    removed = sum(deps.store.delete_prefix(prefix) for prefix in job_prefixes(account_id, job_id))
+    # False only if a concurrent DELETE got there first: deleted either way.
+    tombstoned = deps.jobs.tombstone(job_id, now=now)
+    logger.info("job deleted", extra={"job_id": job_id, "objects": removed, "tombstoned": tombstoned})
