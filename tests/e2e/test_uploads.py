@@ -97,7 +97,8 @@ def test_the_openai_sdk_creates_the_upload_reads_the_file_and_edits_with_it(stac
 
     # Then the SDK parsed each answer: a ready file and a finished ImagesResponse
     assert created.id.startswith("file_") and created.status == "pending" and file.status == "ready"
-    assert len(result.data) == 1 and result.data[0].url
+    # (no response_format: OpenAI's default for GPT image models, b64_json, since the job ended within the request)
+    assert len(result.data) == 1 and result.data[0].b64_json
 
 
 def test_refused_files_are_400s_naming_the_param_and_charge_nothing(stack, http, aws):
