@@ -4,6 +4,7 @@ template.yaml (the core tier's helpers), one stack per test module, unique accou
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -37,3 +38,26 @@ def seed(stack: Stack, *, credit_micros: int, max_in_flight: int = 100, rpm: int
     if credit_micros:
         add_credit(LedgerRepository(stack.table, client("dynamodb")), account_id, credit_micros, "test credit")
     return account_id
+
+
+def submit_deps_on_moto(*, with_keys: bool = False) -> Any:
+    """The api function's submit collaborators on the module's moto (atomic per request, as DynamoDB is: see
+    local.moto_patches), with no backoff sleeps; `with_keys` adds the Idempotency-Key store."""
+    from retouch.billing.charges import JobBilling
+    from retouch.billing.prices import price_table
+    from retouch.config import api_settings
+    from retouch.data.files import FileRepository
+    from retouch.data.idempotency import IdempotencyRepository
+    from retouch.data.jobs import JobRepository
+    from retouch.data.ledger import LedgerRepository
+    from retouch.data.objects import ObjectStore
+    from retouch.data.queue import JobQueue
+    from retouch.jobs.submit import SubmitDeps
+
+    settings, dynamodb = api_settings(), client("dynamodb")
+    jobs = JobRepository(settings.table_name, dynamodb)
+    return SubmitDeps(jobs=jobs, store=ObjectStore(settings.bucket_name), queue=JobQueue(settings.jobs_queue_url),
+                      files=FileRepository(settings.table_name, dynamodb),
+                      billing=JobBilling(ledger=LedgerRepository(settings.table_name, dynamodb), jobs=jobs,
+                                         prices=price_table(), sleep=lambda _s: None),
+                      keys=IdempotencyRepository(settings.table_name, dynamodb) if with_keys else None)

@@ -5,19 +5,11 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from retouch.billing.charges import JobBilling
-from retouch.billing.prices import price_table
-from retouch.config import api_settings
-from retouch.data.files import FileRepository
-from retouch.data.jobs import JobRepository
-from retouch.data.ledger import LedgerRepository
-from retouch.data.objects import ObjectStore
-from retouch.data.queue import JobQueue
 from retouch.errors import InsufficientCredits
-from retouch.jobs.submit import SubmitDeps, submit_generation
+from retouch.jobs.submit import submit_generation
 from retouch.models.requests import GenerationRequest
-from tests.integration.billing.conftest import seed
-from tests.integration.core.aws_stack import Stack, client
+from tests.integration.billing.conftest import seed, submit_deps_on_moto
+from tests.integration.core.aws_stack import Stack
 from tests.unit.core.builders import generation_payload
 
 PRICE = 53_000  # medium, 1024x1024
@@ -26,13 +18,8 @@ PRICE = 53_000  # medium, 1024x1024
 def test_fifty_concurrent_submits_against_credit_for_ten_accept_exactly_ten(fresh: Stack) -> None:
     # Given an account with credit for exactly 10 medium 1024x1024 jobs, and 50 threads ready to submit
     account_id = seed(fresh, credit_micros=10 * PRICE)
-    settings = api_settings()
-    dynamodb = client("dynamodb")  # moto, atomic per request as DynamoDB is (local.moto_patches)
-    jobs = JobRepository(settings.table_name, dynamodb)
-    ledger = LedgerRepository(settings.table_name, dynamodb)
-    deps = SubmitDeps(jobs=jobs, store=ObjectStore(settings.bucket_name), queue=JobQueue(settings.jobs_queue_url),
-                      files=FileRepository(settings.table_name, dynamodb),
-                      billing=JobBilling(ledger=ledger, jobs=jobs, prices=price_table(), sleep=lambda _s: None))
+    deps = submit_deps_on_moto()
+    ledger = deps.billing.ledger
     request = GenerationRequest.model_validate(generation_payload(quality="medium", size="1024x1024"))
     start = threading.Barrier(50)
 

@@ -7,21 +7,14 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from retouch.billing.charges import JobBilling
-from retouch.billing.prices import price_table
 from retouch.billing.reconcile import check_account
 from retouch.config import api_settings
-from retouch.data.files import FileRepository
-from retouch.data.idempotency import IdempotencyRepository
-from retouch.data.jobs import JobRepository
 from retouch.data.ledger import LedgerRepository
-from retouch.data.objects import ObjectStore
-from retouch.data.queue import JobQueue
 from retouch.data.usage import AccountJobs
 from retouch.jobs.idempotency import keyed_request, once, replayed_job
-from retouch.jobs.submit import SubmitDeps, submit_generation
+from retouch.jobs.submit import submit_generation
 from retouch.models.requests import GenerationRequest
-from tests.integration.billing.conftest import seed
+from tests.integration.billing.conftest import submit_deps_on_moto, seed
 from tests.integration.core.aws_stack import Stack, client, json_body
 from tests.unit.core.builders import generation_payload, json_event
 
@@ -82,13 +75,9 @@ def test_twenty_identical_submits_at_once_under_one_key_make_one_job_and_one_hol
     # Given an account, and 20 threads ready to submit the same generation under the same key
     account_id = seed(fresh, credit_micros=CREDIT)
     settings = api_settings()
-    dynamodb = client("dynamodb")  # moto, atomic per request as DynamoDB is (local.moto_patches)
-    jobs = JobRepository(settings.table_name, dynamodb)
-    ledger = LedgerRepository(settings.table_name, dynamodb)
-    deps = SubmitDeps(jobs=jobs, store=ObjectStore(settings.bucket_name), queue=JobQueue(settings.jobs_queue_url),
-                      files=FileRepository(settings.table_name, dynamodb),
-                      billing=JobBilling(ledger=ledger, jobs=jobs, prices=price_table(), sleep=lambda _s: None),
-                      keys=IdempotencyRepository(settings.table_name, dynamodb))
+    dynamodb = client("dynamodb")
+    deps = submit_deps_on_moto(with_keys=True)
+    jobs, ledger = deps.jobs, deps.billing.ledger
     request = GenerationRequest.model_validate(generation_payload(quality="low", size="1024x1024"))
     start = threading.Barrier(20)
 
