@@ -240,7 +240,8 @@ def test_allowlisted_host_is_exempt_from_the_private_address_rule_only() -> None
 
 
 @pytest.mark.parametrize("address", ["169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200",
-                                     "0.0.0.0", "fe80::1", "::ffff:169.254.169.254"])
+                                     "0.0.0.0", "fe80::1", "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe",
+                                     "::a9fe:a9fe"])
 def test_an_allowlisted_host_resolving_to_a_metadata_address_is_refused(address: str) -> None:
     # Given an allowlisted name that (now) resolves to a cloud-metadata or link-local address
     # When checked

@@ -124,9 +124,10 @@ class JobWebhookLog:
                 TableName=self._table,
                 Key=job_key(job_id),
                 UpdateExpression=f"REMOVE {paths}",
-                ConditionExpression="size(#w.#d) > :keep",
+                # Only if removing `excess` still leaves `keep`: two concurrent trims must not both remove theirs.
+                ConditionExpression="size(#w.#d) >= :least",
                 ExpressionAttributeNames={"#w": "webhook", "#d": "deliveries"},
-                ExpressionAttributeValues={":keep": {"N": str(keep)}},
+                ExpressionAttributeValues={":least": {"N": str(keep + excess)}},
             )
         except ClientError as exc:
             if not is_condition_failure(exc):  # a concurrent trim got there first

@@ -59,6 +59,8 @@ _BLOCKED_V6 = tuple(
     )
 )
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# ::a.b.c.d (deprecated IPv4-compatible addresses; :: and ::1 themselves are not IPv4).
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
 # Refused even for allowlisted hosts: instance metadata and credentials live here (AWS, GCP, Azure and ECS on
 # 169.254.169.254/169.254.170.2, AWS over IPv6 on fd00:ec2::254, Alibaba on 100.100.100.200), and
 # "this network" 0.0.0.0/8, which reaches the machine itself.
@@ -188,8 +190,12 @@ def _never_contacted(ip: str) -> bool:
         address = ipaddress.ip_address(ip.split("%", 1)[0])
     except ValueError:
         return True
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        # The IPv4 address an IPv6 one carries (mapped, NAT64, or the old IPv4-compatible form) is what it reaches.
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        elif address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
+            address = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return any(address.version == net.version and address in net for net in _NEVER)
 
 
