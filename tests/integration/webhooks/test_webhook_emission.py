@@ -117,29 +117,29 @@ def test_the_webhook_log_appends_are_conditional(aws):
     assert stored.count("job.started") == 2  # once in events, once in emitted
 
 
-def test_the_delivery_log_keeps_only_the_latest_attempts(aws):
+def record_failed_attempts(log: JobWebhookLog, job_id: str, count: int, *, keep: int) -> None:
+    """Attempts 1..count of one event, each answered 500, logged as the webhook function logs them."""
     from retouch.models.webhooks import DeliveryRecord
 
+    for attempt in range(1, count + 1):
+        log.record_delivery(job_id, DeliveryRecord(event_id="evt_x", type="job.succeeded", attempt=attempt,
+                                                   status_code=500, at=now_epoch(), error="HTTP 500",
+                                                   outcome="retrying"), keep=keep)
+
+
+def test_the_delivery_log_keeps_only_the_latest_attempts(aws):
     record = new_job(aws)
     log = JobWebhookLog(aws.table, aws.dynamodb)
-    for attempt in range(1, 8):
-        log.record_delivery(record.job_id, DeliveryRecord(event_id="evt_x", type="job.succeeded", attempt=attempt,
-                                                          status_code=500, at=now_epoch(), error="HTTP 500",
-                                                          outcome="retrying"), keep=5)
+    record_failed_attempts(log, record.job_id, 7, keep=5)
     kept = JobRepository(aws.table, aws.dynamodb).get(record.job_id).webhook.deliveries
     assert [d.attempt for d in kept] == [3, 4, 5, 6, 7]
 
 
 def test_two_trims_that_raced_never_leave_fewer_than_keep(aws):
-    from retouch.models.webhooks import DeliveryRecord
-
     # Given a log of 7 for keep=5, after two concurrent deliveries saw 6 and 7 entries (excess 1 and 2)
     record = new_job(aws)
     log = JobWebhookLog(aws.table, aws.dynamodb)
-    for attempt in range(1, 8):
-        log.record_delivery(record.job_id, DeliveryRecord(event_id="evt_x", type="job.succeeded", attempt=attempt,
-                                                          status_code=500, at=now_epoch(), error="HTTP 500",
-                                                          outcome="retrying"), keep=10)
+    record_failed_attempts(log, record.job_id, 7, keep=10)
     # When the first trims its one, then the second its two
     log._trim(record.job_id, 1, 5)
     log._trim(record.job_id, 2, 5)

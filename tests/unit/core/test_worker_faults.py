@@ -4,6 +4,7 @@ it must (once, with its event) or is left to whoever owns it."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from typing import Any
@@ -45,7 +46,7 @@ def test_a_long_provider_call_keeps_renewing_the_lease_and_the_message(jobs: Fak
     # Given a 6 s lease renewed every 0.1 s, and a provider that takes 0.45 s
     job = queued_job(jobs)
     deps = worker_deps(SlowProvider(0.45, rendered()), lease_seconds=6)
-    deps = type(deps)(**{**deps.__dict__, "heartbeat_every": 0.1})
+    deps = dataclasses.replace(deps, heartbeat_every=0.1)
     renewals: list[int] = []
     original = jobs.renew_lease
 
@@ -130,7 +131,7 @@ def test_an_unclassified_failure_is_retried_a_bounded_number_of_times_then_fails
 
     provider = ScriptedProvider(rendered(), rendered(), rendered())
     deps = worker_deps(provider, max_attempts=3, retry_base_seconds=1)
-    deps = type(deps)(**{**deps.__dict__, "store": BrokenStore()})
+    deps = dataclasses.replace(deps, store=BrokenStore())
 
     # When its deliveries run
     delays = []
@@ -160,7 +161,7 @@ def test_a_finish_that_committed_but_lost_its_answer_still_emits_the_event(jobs:
     jobs.finish = finish  # type: ignore[method-assign]
     announce = Announcements()
     deps = worker_deps(ScriptedProvider(rendered()))
-    deps = type(deps)(**{**deps.__dict__, "announce": announce})
+    deps = dataclasses.replace(deps, announce=announce)
 
     # When the worker runs it
     outcome = run_job(job.job_id, deps)

@@ -67,6 +67,11 @@ class WorkerDeps:
     heartbeat_every: float | None = None
 
     @property
+    def message_hold_seconds(self) -> int:
+        """How long a claimed job's message stays invisible per renewal: the lease, and a little past it."""
+        return self.lease_seconds + LEASE_MARGIN_SECONDS
+
+    @property
     def heartbeat_seconds(self) -> float:
         return self.heartbeat_every or self.lease_seconds / 3
 
@@ -237,7 +242,7 @@ def _run_claimed_once(job: JobRecord, token: str, deps: WorkerDeps) -> str:
 def _renew(job: JobRecord, token: str, deps: WorkerDeps, keep_message: Callable[[int], None]) -> bool:
     if not deps.jobs.renew_lease(job.job_id, token=token, lease_until=now_epoch() + deps.lease_seconds):
         return False
-    keep_message(deps.lease_seconds + LEASE_MARGIN_SECONDS)
+    keep_message(deps.message_hold_seconds)
     return True
 
 
@@ -284,7 +289,7 @@ def run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None] =
     logger.info("job claimed", extra={"job_id": job_id, "attempt": job.attempts, "kind": job.kind,
                                       "resumed": job.produced is not None})
     try:  # from the queue's long visibility timeout down to the lease: a dead worker's job comes back in minutes
-        keep_message(deps.lease_seconds + LEASE_MARGIN_SECONDS)
+        keep_message(deps.message_hold_seconds)
     except Exception:  # noqa: BLE001 - the job can run; if this worker dies, the sweeper finds it instead
         logger.exception("could not shorten the message's visibility", extra={"job_id": job_id})
     if job.attempts > 1:  # only an earlier claim can have left outputs behind
