@@ -18,7 +18,7 @@ from retouch.errors import InvalidImage, InvalidRequest
 from retouch.images.inspect import (
     CONTENT_TYPES,
     ImageInfo,
-    InvalidImage as UnreadableImage,
+    UnreadableImage,
     TooManyPixels,
     decode_image,
     inspect_header,
