@@ -57,7 +57,3 @@ class WebhookSubscriber:
             raise WebhookSecretMissing(f"This account has no webhook signing secret yet; {SECRET_HINT}.",
                                        param="webhook_url")
         return JobWebhook(url=url, events=events)
-
-
-def no_webhook(_account_id: str, _request: ImageOptions) -> JobWebhook | None:
-    return None
