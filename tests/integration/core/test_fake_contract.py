@@ -19,7 +19,7 @@ from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import FileRecord, JobError, JobRecord, ProducedOutputs, StoredOutput
 from tests.integration.core.aws_stack import Stack, client
 from tests.unit.core.builders import new_account_id, new_job_id
-from tests.unit.core.fakes import FakeFileRepository, FakeJobRepository
+from tests.fakes import FakeFileRepository, FakeJobRepository
 
 NOW = 1_800_000_000
 

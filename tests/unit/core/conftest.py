@@ -8,7 +8,7 @@ import pytest
 
 from retouch.jobs.process import WorkerDeps
 from retouch.jobs.submit import SubmitDeps
-from tests.unit.core.fakes import (
+from tests.fakes import (
     FakeFileRepository,
     FakeJobQueue,
     FakeJobRepository,
@@ -41,7 +41,7 @@ def files() -> FakeFileRepository:
 @pytest.fixture
 def submit_deps(jobs: FakeJobRepository, store: FakeObjectStore, queue: FakeJobQueue,
                 files: FakeFileRepository) -> SubmitDeps:
-    return SubmitDeps(jobs=jobs, store=store, queue=queue, files=files, keys=jobs.keys)  # type: ignore[arg-type]
+    return SubmitDeps(jobs=jobs, store=store, queue=queue, files=files, keys=jobs.keys)
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def worker_deps(jobs: FakeJobRepository, store: FakeObjectStore, urls: FakeUrls)
 
     def build(provider: ScriptedProvider, *, max_attempts: int = 4, retry_base_seconds: float = 10,
               lease_seconds: int = LEASE_SECONDS) -> WorkerDeps:
-        return WorkerDeps(jobs=jobs, store=store, provider=lambda: provider, fetch_url=urls,  # type: ignore[arg-type]
+        return WorkerDeps(jobs=jobs, store=store, provider=lambda: provider, fetch_url=urls,
                           max_attempts=max_attempts, retry_base_seconds=retry_base_seconds,
                           lease_seconds=lease_seconds)
 

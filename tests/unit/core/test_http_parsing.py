@@ -245,5 +245,5 @@ def test_the_sample_edit_naming_files_parses_to_file_references() -> None:
 
     request = parse_edit(load_event("edit_json_files.json"), max_bytes=1024 * 1024)
     assert all(isinstance(image, FileRef) for image in request.images) and isinstance(request.mask, FileRef)
-    assert [image.file_id for image in request.images] == ["file_SAMPLE000000000000000000",  # type: ignore[union-attr]
+    assert [image.file_id for image in request.images] == ["file_SAMPLE000000000000000000",
                                                            "file_SAMPLE111111111111111111"]

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
-from retouch.data.jobs import JobRepository
 from retouch.models.common import now_epoch
 from retouch.models.records import JobError
+from retouch.ports import JobRepository
 
 if TYPE_CHECKING:
     from retouch.billing.charges import JobBilling

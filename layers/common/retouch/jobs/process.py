@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from retouch.catalog import find_model
-from retouch.data.jobs import JobRepository
-from retouch.data.objects import ObjectMissing, ObjectStore
+from retouch.data.objects import ObjectMissing
 from retouch.errors import InvalidImage, JobFailure
 from retouch.images.inspect import UnreadableImage as UnreadableOutput, inspect_image
 from retouch.jobs.heartbeat import Heartbeat
@@ -29,6 +28,7 @@ from retouch.models.common import now_epoch
 from retouch.models.records import JobError, JobRecord, ProducedOutputs, StoredInput, StoredOutput
 from retouch.retry import RedeliverLater, backoff_seconds
 from retouch.providers.base import ImageProvider, InputImage, ProviderRefused, ProviderResult, ProviderUnavailable
+from retouch.ports import JobRepository, ObjectStore
 
 if TYPE_CHECKING:
     from retouch.billing.charges import JobBilling

@@ -9,14 +9,10 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools import Logger
 
 from retouch.catalog import find_model
-from retouch.data.files import FileRepository
 from retouch.data.idempotency import KeyTaken
-from retouch.data.jobs import JobRepository
-from retouch.data.objects import ObjectStore
-from retouch.data.queue import JobQueue
 from retouch.errors import InvalidRequest, QueueUnavailable, RetouchError
 from retouch.files.edit_inputs import file_input
-from retouch.jobs.idempotency import IdempotencyStore, KeyedRequest, settle_reservation
+from retouch.jobs.idempotency import KeyedRequest, settle_reservation
 from retouch.images.input_checks import CheckedImage, check_image, check_mask, decode_data_url
 from retouch.models.common import new_job_id, now_epoch
 from retouch.models.idempotency import IdempotencyRecord
@@ -24,6 +20,7 @@ from retouch.models.records import AccountRecord, JobError, JobRecord, StoredInp
 from retouch.models.requests import (WEBHOOK_FIELDS, EditRequest, FileRef, GenerationRequest, ImageOptions, ImageUrl,
                                      UploadedImage)
 from retouch.models.webhooks import JobWebhook
+from retouch.ports import IdempotencyStore, FileRepository, JobQueue, JobRepository, ObjectStore
 
 if TYPE_CHECKING:
     from retouch.billing.charges import JobBilling
