@@ -1,5 +1,5 @@
-"""The unit tier's FakeJobRepository (and its FakeIdempotencyStore) and the real JobRepository and
-IdempotencyRepository (on moto) obey the same conditional rules.
+"""The job, idempotency and file ports (test_port_contracts.py has the others): tests/fakes' FakeJobRepository,
+FakeIdempotencyStore and FakeFileRepository and the real classes (on moto) obey the same conditional rules.
 
 If this fails, the unit tests of the worker and submit logic are testing against a fiction.
 """
