@@ -248,6 +248,10 @@ class FakeJobRepository:
         self.items[job_id].update(_plain(fields))
 
 
+def no_events(*_args: object) -> None:
+    """`announce` for tests that do not look at job events."""
+
+
 class FakeWebhookLog:
     """JobWebhookLog: each job's webhook (emitted and delivered events, the delivery log)."""
 

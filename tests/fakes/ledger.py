@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from retouch.billing.charges import JobBilling
+from retouch.billing.prices import price_table
 from retouch.data.idempotency import KeyTaken
 from retouch.data.jobs import job_record
 from retouch.data.ledger import AccountChanged, AccountMissing, JobStateChanged, RateCount
@@ -101,10 +103,18 @@ class FakeLedger:
         self._check_key(key)
         if self.jobs is not None and entry.job_id in self.jobs.items:
             raise JobStateChanged()
-        self._apply(entry, expected_balance, 1, True)
-        if self.jobs is not None:
-            self.jobs.create(job_record(job_item), key=key)
-        self._keep_key(key)
+        if self.jobs is None:
+            self._apply(entry, expected_balance, 1, True)
+            self._keep_key(key)
+            return
+        before = dict(self.jobs.keys.records)
+        self.jobs.create(job_record(job_item), key=key)  # reserves the key too
+        try:
+            self._apply(entry, expected_balance, 1, True)
+        except AccountChanged:
+            self.jobs.items.pop(entry.job_id or "", None)
+            self.jobs.keys.records = before
+            raise
 
     def settle(self, job_update: dict[str, Any], entry: LedgerEntry, *, expected_balance: int,
                key: IdempotencyRecord | None = None) -> None:
@@ -125,6 +135,13 @@ class FakeLedger:
 
     def credit(self, entry: LedgerEntry, *, expected_balance: int) -> None:
         self._apply(entry, expected_balance, 0, False)
+
+
+def billing_over(jobs: FakeJobRepository, state: AccountRecord | None = None) -> JobBilling:
+    """JobBilling as the functions wire it, over `jobs` and a FakeLedger whose one account (read for any id) has
+    credit and in-flight room to spare unless `state` says otherwise."""
+    state = state or account(10**12, max_in_flight=10**6, requests_per_minute=10**6)
+    return JobBilling(ledger=FakeLedger(state, jobs=jobs), jobs=jobs, prices=price_table(), sleep=lambda _s: None)
 
 
 class FakeLedgerReader:

@@ -11,6 +11,11 @@ if TYPE_CHECKING:
     from retouch import ports
 
 
+def no_webhook(_account_id: str, _request: object) -> None:
+    """`webhook_for` for tests whose jobs subscribe to no webhook."""
+    return None
+
+
 class FakeSettings:
     def __init__(self, *initial: AccountWebhookSettings) -> None:
         self.items = {s.account_id: s.model_copy(deep=True) for s in initial}

@@ -8,6 +8,7 @@ import pytest
 
 from retouch.jobs.process import WorkerDeps
 from retouch.jobs.submit import SubmitDeps
+from retouch.ports import IdempotencyStore
 from tests.fakes import (
     FakeFileRepository,
     FakeJobQueue,
@@ -15,6 +16,9 @@ from tests.fakes import (
     FakeObjectStore,
     FakeUrls,
     ScriptedProvider,
+    billing_over,
+    no_events,
+    no_webhook,
 )
 
 
@@ -41,7 +45,14 @@ def files() -> FakeFileRepository:
 @pytest.fixture
 def submit_deps(jobs: FakeJobRepository, store: FakeObjectStore, queue: FakeJobQueue,
                 files: FakeFileRepository) -> SubmitDeps:
-    return SubmitDeps(jobs=jobs, store=store, queue=queue, files=files, keys=jobs.keys)
+    return submit_deps_over(jobs=jobs, store=store, queue=queue, files=files, keys=jobs.keys)
+
+
+def submit_deps_over(*, jobs: FakeJobRepository, store: FakeObjectStore, queue: FakeJobQueue,
+                     files: FakeFileRepository, keys: IdempotencyStore | None = None) -> SubmitDeps:
+    """SubmitDeps as the api wires them, over these fakes: billed (FakeLedger over `jobs`), no webhooks."""
+    return SubmitDeps(jobs=jobs, store=store, queue=queue, files=files, billing=billing_over(jobs),
+                      webhook_for=no_webhook, keys=keys)
 
 
 @pytest.fixture
@@ -60,6 +71,6 @@ def worker_deps(jobs: FakeJobRepository, store: FakeObjectStore, urls: FakeUrls)
               lease_seconds: int = LEASE_SECONDS) -> WorkerDeps:
         return WorkerDeps(jobs=jobs, store=store, provider=lambda: provider, fetch_url=urls,
                           max_attempts=max_attempts, retry_base_seconds=retry_base_seconds,
-                          lease_seconds=lease_seconds)
+                          lease_seconds=lease_seconds, announce=no_events, billing=billing_over(jobs))
 
     return build

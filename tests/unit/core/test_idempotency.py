@@ -23,6 +23,7 @@ from retouch.models.common import now_epoch
 from retouch.models.requests import EditRequest, GenerationRequest
 from retouch.web.request_parsing import parse_edit
 from tests.unit.core.builders import file_part, generation_payload, multipart_event, new_account_id, png
+from tests.unit.core.conftest import submit_deps_over
 from tests.fakes import FakeFileRepository, FakeIdempotencyStore, FakeJobQueue, FakeJobRepository, FakeObjectStore
 
 
@@ -181,7 +182,7 @@ def without_completion(deps: SubmitDeps) -> SubmitDeps:
             return False
 
     keys = NoCompletion(deps.jobs.keys)
-    return SubmitDeps(jobs=deps.jobs, store=deps.store, queue=deps.queue, files=deps.files, keys=keys)
+    return submit_deps_over(jobs=deps.jobs, store=deps.store, queue=deps.queue, files=deps.files, keys=keys)
 
 
 def test_a_request_finding_the_key_in_flight_waits_then_answers_409_with_retry_after(
@@ -216,7 +217,7 @@ def test_a_request_finding_the_key_in_flight_replays_once_the_earlier_one_comple
             return jobs.keys.get(account_id, key_hash, now=now)
 
     # When the retry comes
-    deps = SubmitDeps(jobs=jobs, store=submit_deps.store, queue=submit_deps.queue, files=submit_deps.files,
+    deps = submit_deps_over(jobs=jobs, store=submit_deps.store, queue=submit_deps.queue, files=submit_deps.files,
                       keys=CompletesLater())
     again = submit(deps, account_id, request, "key-6", clock=clock)
 
@@ -258,7 +259,7 @@ def test_a_request_that_loses_the_race_deletes_its_inputs_and_replays_the_winner
             return jobs.keys.get(*args, **kwargs)
 
     # When this one's transaction finds the key taken
-    deps = SubmitDeps(jobs=jobs, store=store, queue=queue, files=FakeFileRepository(), keys=LookedTooEarly())
+    deps = submit_deps_over(jobs=jobs, store=store, queue=queue, files=FakeFileRepository(), keys=LookedTooEarly())
     loser = submit(deps, account_id, request, "key-8", operation="images.edits")
 
     # Then it answers the winner's job; its own input is deleted, no second job or message
@@ -270,13 +271,13 @@ def test_a_job_that_could_not_be_queued_releases_its_key(jobs: FakeJobRepository
                                                         account_id: str) -> None:
     # Given a queue that refuses the first message
     down = FakeJobQueue(unavailable=True)
-    deps = SubmitDeps(jobs=jobs, store=store, queue=down, files=FakeFileRepository(), keys=jobs.keys)
+    deps = submit_deps_over(jobs=jobs, store=store, queue=down, files=FakeFileRepository(), keys=jobs.keys)
     with pytest.raises(Exception) as unavailable:
         submit(deps, account_id, generation(), "key-9")
     assert getattr(unavailable.value, "status_code", None) == 503
 
     # When the client retries under the same key once the queue is back
-    retry = submit(SubmitDeps(jobs=jobs, store=store, queue=FakeJobQueue(), files=FakeFileRepository(), keys=jobs.keys),
+    retry = submit(submit_deps_over(jobs=jobs, store=store, queue=FakeJobQueue(), files=FakeFileRepository(), keys=jobs.keys),
                    account_id, generation(), "key-9")
 
     # Then the retry is a new job (the first one ended failed, and holds no key)

@@ -25,6 +25,7 @@ from retouch.images.inspect import UnreadableImage as UnreadableOutput, inspect_
 from retouch.jobs.heartbeat import Heartbeat
 from retouch.images.input_checks import CheckedImage, check_image, check_mask
 from retouch.models.common import now_epoch
+from retouch.models.requests import provider_options
 from retouch.models.records import JobError, JobRecord, ProducedOutputs, StoredInput, StoredOutput
 from retouch.retry import RedeliverLater, backoff_seconds
 from retouch.providers.base import ImageProvider, InputImage, ProviderRefused, ProviderResult, ProviderUnavailable
@@ -51,9 +52,9 @@ class WorkerDeps:
     retry_base_seconds: float
     lease_seconds: int
     # Queues a job event for webhooks: announce(job, "job.succeeded"); announce(job) re-emits an ended job's.
-    announce: Callable[..., None] = lambda *_args: None
-    # Settles the job's hold in the same transaction as its terminal transition (None: jobs are not billed).
-    billing: JobBilling | None = None
+    announce: Callable[..., None]
+    # Settles the job's hold in the same transaction as its terminal transition.
+    billing: JobBilling
     # How often a running job's lease and message are renewed; by default three beats per lease.
     heartbeat_every: float | None = None
 
@@ -100,7 +101,7 @@ def _load_inputs(job: JobRecord, deps: WorkerDeps) -> tuple[list[InputImage], In
 
 
 def _call_provider(job: JobRecord, deps: WorkerDeps) -> ProviderResult:
-    options = {k: v for k, v in job.request.items() if k != "response_format"}
+    options = provider_options(job.request)
     provider = deps.provider()
     if job.kind == "edit":
         images, mask = _load_inputs(job, deps)
@@ -147,10 +148,7 @@ def _produce(job: JobRecord, token: str, deps: WorkerDeps) -> ProducedOutputs | 
 
 def _end(job: JobRecord, token: str, status: str, fields: dict[str, Any], deps: WorkerDeps) -> bool:
     """The claimed job's terminal transition; with billing, its charge/release is in the same transaction."""
-    if deps.billing is None:
-        ended = deps.jobs.finish(job.job_id, token=token, status=status, fields=fields)
-    else:
-        ended = deps.billing.finish(job, token=token, status=status, fields=fields)
+    ended = deps.billing.finish(job, token=token, status=status, fields=fields)
     if ended:
         deps.announce(job, f"job.{status}")
     return ended
