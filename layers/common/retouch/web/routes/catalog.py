@@ -10,7 +10,6 @@ from retouch.billing.prices import price_table
 from retouch.catalog import MODELS
 from retouch.config import api_settings
 from retouch.models.responses import ModelList, ModelView
-from retouch.web.principal import current_account
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
 
 router = Router()
@@ -31,5 +30,4 @@ def model_list() -> ModelList:
     401: UNAUTHORIZED,
 })
 def list_models() -> Response[ModelList]:
-    current_account(router.current_event)
     return json_response(model_list())
