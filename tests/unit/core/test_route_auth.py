@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from retouch.web.app import create_app
+from retouch.web.openapi import openapi_document
 from retouch.web.principal import PUBLIC_ROUTES, current_caller, registered_routes, route_key
 from retouch.web.routes import system
 from tests.unit.core.builders import http_event
@@ -108,6 +109,16 @@ def test_the_public_routes_are_the_system_routes_and_answer_without_a_key() -> N
     for method, path in sorted(PUBLIC_ROUTES):
         response = app.resolve(_request(method, path, account_id=None), None)  # type: ignore[arg-type]
         assert response["statusCode"] == 200, (method, path)
+
+
+def test_the_openapi_document_asks_no_key_of_exactly_the_public_routes() -> None:
+    # Given the served OpenAPI document
+    document = json.loads(openapi_document())
+
+    # Then the operations that override its bearer requirement are the public list
+    keyless = {(method.upper(), path) for path, operations in document["paths"].items()
+               for method, operation in operations.items() if operation.get("security") == []}
+    assert keyless == PUBLIC_ROUTES
 
 
 def test_current_caller_on_a_public_route_is_a_server_error_not_a_guess() -> None:
