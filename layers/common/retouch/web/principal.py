@@ -57,10 +57,10 @@ def route_key(route: Route) -> tuple[str, str]:
     return route.method.upper(), route.openapi_path
 
 
-class RequireCaller(BaseMiddlewareHandler):
+class RequireCaller(BaseMiddlewareHandler[APIGatewayHttpResolver]):
     """401 (OpenAI's body, from the one error map) for a private route's request that carries no account."""
 
-    def handler(self, app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+    def handler(self, app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
         # Powertools puts the matched route in the context; an unmatched request gets a stand-in route, not one of
         # the app's, and answers its 404 with or without a key.
         route: Route = app.context["_route"]
