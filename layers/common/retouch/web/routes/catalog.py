@@ -12,7 +12,7 @@ from retouch.catalog import MODELS, ModelSpec, find_model
 from retouch.catalog_schema import parameters_schema
 from retouch.config import api_settings
 from retouch.errors import UnknownModel
-from retouch.models.responses import ModelList, ModelView
+from retouch.models.responses import ErrorBody, ModelList, ModelView
 from retouch.web.principal import current_account
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
 
@@ -43,6 +43,7 @@ def list_models() -> Response[ModelList]:
 @router.get("/v1/models/<model_id>", summary="Retrieve a model", responses={
     200: documented(ModelView, "One model (by its id or a dated alias): limits, prices, upstreams, parameter schema"),
     401: UNAUTHORIZED,
+    404: documented(ErrorBody, "No such model (`model_not_found`)"),
 })
 def retrieve_model(model_id: str) -> Response[ModelView]:
     current_account(router.current_event)
