@@ -192,6 +192,14 @@ def test_models_lists_gpt_image_2_with_limits(stack, http):
     assert spec["limits"]["max_images"] == 16 and spec["limits"]["max_edge"] == 3840
 
 
+def test_a_model_is_retrieved_with_its_parameter_schema_and_unknown_ones_are_404(stack, http):
+    model = http.get("/v1/models/gpt-image-1-mini").json()
+    assert model["parameters"]["properties"]["size"]["enum"] == ["auto", "1024x1024", "1536x1024", "1024x1536"]
+    assert model["pricing"]["per_image_usd"]["high"] == 0.036
+    missing = http.get("/v1/models/no-such-model")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "model_not_found"
+
+
 def test_openapi_document_and_docs_are_served(stack):
     document = httpx.get(f"{stack.base_url}/openapi.json").json()
     assert "/v1/images/edits" in document["paths"] and "/v1/jobs/{job_id}" in document["paths"]
