@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from retouch.providers.base import ProviderAuthFailed, ProviderImage, ProviderRefused, ProviderUnavailable
-from retouch.providers.outbound import IDENTITY_HEADERS, RefusedBody, call_deadline, outbound_client, read_body
+from retouch.outbound_http.client import IDENTITY_HEADERS, RefusedBody, call_deadline, outbound_client, read_body
 
 MAX_RESPONSE_BYTES = 512 * 1024 * 1024
 _MAX_MESSAGE = 500
