@@ -10,7 +10,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from local.stack import LocalStack
+from local.stack import LoopbackStack
 
 pytestmark = pytest.mark.e2e
 
@@ -25,9 +25,9 @@ STACK_PARAMETERS = {
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory) -> Iterator[LocalStack]:
+def stack(tmp_path_factory) -> Iterator[LoopbackStack]:
     log_path = tmp_path_factory.mktemp("stack") / "stack.log"
-    with LocalStack(port=0, provider_delay=0.05, parameter_overrides=STACK_PARAMETERS, quiet=True,
+    with LoopbackStack(port=0, provider_delay=0.05, parameter_overrides=STACK_PARAMETERS, quiet=True,
                     log_path=log_path) as running:
         yield running
 
