@@ -108,7 +108,7 @@ class LoopbackStack:
         self.template: Template
         self.parameters: dict[str, str] = {}
         self.resources = LocalResources()
-        self.provider: Any = None  # local.fake_provider.FakeProvider while the stand-in runs
+        self.provider: Any = None  # a local.fake_provider.StandIn while the stand-in runs
         self.aws_endpoint_url = ""
         self.base_url = ""
         self.function_urls: dict[str, str] = {}  # function id -> its Function URL (base URL, no path)
