@@ -23,7 +23,8 @@ from local.loadgen import (
 )
 from local.stack import LoopbackStack
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
+# local_only: its own stack, the stand-in's faults and a restart of moto
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only, pytest.mark.timeout(420)]
 
 JOBS = 160
 CONCURRENCY = 8

@@ -25,7 +25,8 @@ from local.loadgen import balance_micros, open_account, reconcile_account
 from local.moto_faults import FAULT_TAG, HOLD_SEND, HOLDING, RELEASE
 from local.stack import LoopbackStack
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+# local_only: its own stack, whose api process it kills mid-send
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only, pytest.mark.timeout(240)]
 
 CREDIT_MICROS = 100_000
 LOW_1024_MICROS = 6_000

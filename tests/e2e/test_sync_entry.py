@@ -16,7 +16,8 @@ from PIL import Image
 
 from local.stack import LoopbackStack
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+# local_only: its own stack with a slow stand-in provider, and its log
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only, pytest.mark.timeout(300)]
 
 PROVIDER_SECONDS = 90
 README = Path(__file__).resolve().parents[2] / "README.md"

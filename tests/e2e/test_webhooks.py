@@ -23,7 +23,8 @@ from retouch.models.common import now_epoch
 from retouch.webhooks.account import retire_old_secrets, rotate_secret
 from tests.integration.webhooks.receiver import Received, Receiver
 
-pytestmark = pytest.mark.e2e
+# local_only: its own stack, moto clients, and the stand-in's faults
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only]
 
 SCHEDULE = "1,1,1"
 ATTEMPTS = 4
