@@ -33,7 +33,7 @@ class ReceivedCall:
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
+    def log(self, kind: str, message: str, *args: Any) -> None:
         pass
 
 
