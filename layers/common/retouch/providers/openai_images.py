@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from retouch.images.inspect import CONTENT_TYPES, sniff_format
-from retouch.providers.outbound import IDENTITY_HEADERS, RefusedBody, call_deadline, outbound_client, read_body
+from retouch.outbound_http.client import IDENTITY_HEADERS, RefusedBody, call_deadline, outbound_client, read_body
 from retouch.providers.base import (
     InputImage,
     ProviderImage,
