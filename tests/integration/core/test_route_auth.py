@@ -25,7 +25,7 @@ GATEWAY_FUNCTIONS = ("ApiFunction", "StatusFunction")  # behind the HTTP API and
 # function's values of their shared settings (aws_stack.NOT_IN_PROCESS), which no 401 consults.
 URL_FUNCTIONS = ("SyncFunction",)
 SITUATIONS = ("no-key", "unknown-key", "revoked-key")
-PATH_VALUES = {"job_id": new_job_id(), "file_id": "file_" + "a" * 24}
+PATH_VALUES = {"job_id": new_job_id(), "file_id": "file_" + "a" * 24, "model_id": "gpt-image-2"}
 
 
 def _app(stack: Stack, function_id: str) -> APIGatewayHttpResolver:
