@@ -17,7 +17,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).
 import httpx  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from local.stack import LocalStack  # noqa: E402
+from local.stack import LoopbackStack  # noqa: E402
 from scripts.function_env import ROOT, existing_functions, function_env  # noqa: E402
 
 PROVIDER_DELAY = 2.0
@@ -33,7 +33,7 @@ def png(size: tuple[int, int]) -> bytes:
 def edit_wall_times() -> list[float]:
     """Submit with Prefer: wait and measure until the 200 arrives (minus the provider's own latency)."""
     overheads = []
-    with LocalStack(port=0, provider_delay=PROVIDER_DELAY, quiet=True) as stack:
+    with LoopbackStack(port=0, provider_delay=PROVIDER_DELAY, quiet=True) as stack:
         headers = {"Authorization": f"Bearer {stack.api_key}", "Prefer": "wait=60"}
         files = [("image[]", ("photo.png", png((1024, 1024)), "image/png")),
                  ("image[]", ("hat.png", png((256, 256)), "image/png"))]
