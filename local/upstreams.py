@@ -4,9 +4,10 @@ Shared with the worker's routing (coordination point, keep it small):
 
     upstream_urls: dict[str, str]   upstream name -> base URL of its stand-in; what to put where the real
                                     provider's base URL goes (see `adapter_urls`)
-    STAND_IN_KEY                    the one key every stand-in accepts (a different key gets its 401)
-    UPSTREAM_URLS_PARAMETER         the template parameter LoopbackStack fills with `json.dumps(upstream_urls)`,
-                                    when the template declares it (the worker reads it from its environment)
+    local.stack.STAND_IN_PROVIDER_KEY   the one key the stack's stand-ins accept (another key gets their 401);
+                                        the stack's provider secrets hold it
+    local.stack.UPSTREAM_URLS_PARAMETER the template parameter LoopbackStack fills with `json.dumps(upstream_urls)`,
+                                        when the template declares it (the worker reads it from its environment)
 
 All stand-ins run as threads of the stack's process, each on a free loopback port.
 """
@@ -25,8 +26,6 @@ from local.fake_provider.oxen import OxenFake
 from local.fake_provider.runflow import RunflowFake
 from local.fake_provider.stand_in import StandIn
 
-STAND_IN_KEY = "local-stand-in-key"
-UPSTREAM_URLS_PARAMETER = "UpstreamBaseUrls"
 AZURE_DEPLOYMENT = DEFAULT_DEPLOYMENT
 
 STAND_INS: dict[str, type[StandIn]] = {
@@ -57,8 +56,7 @@ class UpstreamStandIns:
     pending_polls: how many status polls an async job answers "still running" before it finishes (0 locally: the
     first poll finishes it, so an async edit costs one poll interval)."""
 
-    def __init__(self, *, delay: float, hang_seconds: float, api_key: str = STAND_IN_KEY,
-                 pending_polls: int = 0) -> None:
+    def __init__(self, *, delay: float, hang_seconds: float, api_key: str, pending_polls: int = 0) -> None:
         self.by_name: dict[str, StandIn] = {}
         for name, stand_in_class in STAND_INS.items():
             extra: dict[str, Any] = {"pending_polls": pending_polls} if name in ASYNC_UPSTREAMS else {}

@@ -57,11 +57,12 @@ class S3Presigner:
     """Stores an input in the loopback S3 (as the api function has) and presigns a short-lived GET for it."""
 
     s3: Any
+    bucket: str = BUCKET
 
     def __call__(self, image: InputImage) -> str:
         key = image.storage_key or f"staged/{uuid.uuid4().hex}.png"
-        self.s3.put_object(Bucket=BUCKET, Key=key, Body=image.data, ContentType=image.content_type)
-        return str(self.s3.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": key},
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=image.data, ContentType=image.content_type)
+        return str(self.s3.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key},
                                                   ExpiresIn=300))
 
 
