@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-unit test-integration test-e2e lint-template bench clean
+.PHONY: help run test test-unit test-integration test-e2e lint-template bench load-figures clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-18s %s\n", $$1, $$2}'
@@ -35,8 +35,10 @@ lint-template: $(STAMP) ## sam validate --lint and cfn-lint on template.yaml
 	SAM_CLI_TELEMETRY=0 $(BIN)/sam validate --lint --template template.yaml --region us-east-1
 	$(BIN)/cfn-lint template.yaml
 
-bench: $(STAMP) ## print latency, cold-import and reliability figures (not a test)
-	$(BIN)/python scripts/bench.py
+bench: $(STAMP) ## overhead, latency, throughput, cold init, worker memory and cost figures; also bench.json (BENCH_JSON)
+	$(BIN)/python scripts/bench.py --json $(or $(BENCH_JSON),bench.json)
+
+load-figures: $(STAMP) ## reliability figures: throughput at 1/8/32, moto's memory over 500 jobs, kill recovery
 	$(BIN)/python scripts/load_figures.py
 
 clean: ## remove the venv and caches
