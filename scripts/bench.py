@@ -232,35 +232,46 @@ def upload(client: httpx.Client, data: bytes) -> str:
     return created.json()["id"]
 
 
+class PoolPeakRss:
+    """The peak RSS of any environment of one function while it runs an invocation, sampled every 20 ms."""
+
+    def __init__(self, stack: LocalStack, function_id: str) -> None:
+        self._pool = stack.function_pool(function_id)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.peak_bytes = 0
+
+    def __enter__(self) -> PoolPeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            for pid in self._pool.busy_pids():
+                try:
+                    self.peak_bytes = max(self.peak_bytes, rss_bytes(pid))
+                except OSError:
+                    pass
+
+
 def worker_peak_rss(stack: LocalStack, account: Account) -> dict[str, Any]:
-    """Sample every worker environment while one job with 16 x 4 MB inputs runs; its peak over the bytes in flight."""
+    """One job with 16 x 4 MB inputs: the worker's peak over the bytes in flight."""
     inputs = [png_of_bytes(4 * MB, seed) for seed in range(16)]
-    pool = stack.function_pool("WorkerFunction")
     with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {account.api_key}"},
                       timeout=120) as client:
         file_ids = [upload(client, data) for data in inputs]
-        peak = {"bytes": 0}
-        stop = threading.Event()
-
-        def sample() -> None:
-            while not stop.wait(0.02):
-                for pid in pool.busy_pids():
-                    try:
-                        peak["bytes"] = max(peak["bytes"], rss_bytes(pid))
-                    except OSError:
-                        pass
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        response = client.post("/v1/images/edits", headers={"Prefer": "wait=25"}, json={
-            "model": "gpt-image-2", "prompt": f"{PROMPT} {uuid.uuid4().hex[:6]}", "size": "3840x2160",
-            "quality": "low", "images": [{"file_id": file_id} for file_id in file_ids]})
-        view = response.json()
-        while view.get("status") not in ("succeeded", "failed", "canceled"):
-            time.sleep(0.2)
-            view = client.get(f"/v1/jobs/{view['id']}").json()
-        stop.set()
-        sampler.join()
+        with PoolPeakRss(stack, "WorkerFunction") as worker:
+            response = client.post("/v1/images/edits", headers={"Prefer": "wait=25"}, json={
+                "model": "gpt-image-2", "prompt": f"{PROMPT} {uuid.uuid4().hex[:6]}", "size": "3840x2160",
+                "quality": "low", "images": [{"file_id": file_id} for file_id in file_ids]})
+            view = response.json()
+            while view.get("status") not in ("succeeded", "failed", "canceled"):
+                time.sleep(0.2)
+                view = client.get(f"/v1/jobs/{view['id']}").json()
         assert view["status"] == "succeeded", view
         url = (view.get("data") or [{}])[0].get("url")
         output = len(httpx.get(url, timeout=60).content) if url else len(view["data"][0]["b64_json"]) * 3 // 4
@@ -268,7 +279,18 @@ def worker_peak_rss(stack: LocalStack, account: Account) -> dict[str, Any]:
     return {"inputs": f"16 PNG inputs of {len(inputs[0]) / MB:.1f} MB (uploaded files), output 3840x2160 PNG of "
                       f"{output / MB:.1f} MB; RSS sampled every 20 ms",
             "bytes_in_flight_mb": round(in_flight / MB, 1),
-            "peak_rss_mb": round(peak["bytes"] / MB, 1), "peak_over_in_flight": round(peak["bytes"] / in_flight, 2)}
+            "peak_rss_mb": round(worker.peak_bytes / MB, 1), "peak_over_in_flight": round(worker.peak_bytes / in_flight, 2)}
+
+
+def api_peak_rss(stack: LocalStack, account: Account) -> dict[str, Any]:
+    """The api function's peak RSS for the largest body API Gateway takes (a multipart edit of a ~9.5 MB PNG)."""
+    image = png_of_bytes(9_500_000, 9)
+    with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {account.api_key}"},
+                      timeout=120) as client, PoolPeakRss(stack, "ApiFunction") as api:
+        response = client.post("/v1/images/edits", files=edit_files(image),
+                               data={"prompt": PROMPT, "size": "1024x1024", "quality": "low"})
+        assert response.status_code == 202, response.text
+    return {"inputs": f"multipart edit of one {len(image) / MB:.1f} MB PNG", "peak_rss_mb": round(api.peak_bytes / MB, 1)}
 
 
 # --- one job's AWS requests (moto's recorder) -------------------------------------------------------------------
@@ -366,6 +388,7 @@ def print_figures(figures: dict[str, Any]) -> None:
     rss = figures["worker_rss"]
     print(f"worker memory, {rss['inputs']}: peak {rss['peak_rss_mb']} MB "
           f"over {rss['bytes_in_flight_mb']} MB in flight = {rss['peak_over_in_flight']}x")
+    print(f"api memory, {figures['api_rss']['inputs']}: peak {figures['api_rss']['peak_rss_mb']} MB")
     model = figures["cost"]
     print(f"AWS cost per job, {model['inputs']['prices']}; measured: {json.dumps(model['inputs']['measured'])}")
     print(f"  memory (MB): {json.dumps(model['inputs']['memory_mb'])}")
@@ -404,6 +427,7 @@ def main() -> None:
         figures["latency"] = submit_latency(stack, account, images, args.jobs)
         figures["throughput"] = throughput(stack, account, 200, 32)
         figures["worker_rss"] = worker_peak_rss(stack, account)
+        figures["api_rss"] = api_peak_rss(stack, account)
         usage, body_bytes, output_bytes = recorded_job(stack, account, images["1MB"])
         polled = durations["async_poll_50ms_c1"]
         measured = {

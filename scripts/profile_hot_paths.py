@@ -76,7 +76,7 @@ def split(profile_dir: Path) -> dict[str, dict[str, float]]:
     """Median ms per step, per function (the api's async and `Prefer: wait` submits apart)."""
     per_step: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for path in sorted(profile_dir.glob("*.prof"), key=lambda p: p.stat().st_mtime):
-        function = next((name for name in STEPS if f"{name}Function" in path.name), None)
+        function = next((name for name in STEPS if f"{name.lower()}function" in path.name.lower()), None)
         if function is None:
             continue
         stats = pstats.Stats(str(path))
