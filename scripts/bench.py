@@ -37,11 +37,11 @@ sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).
 import httpx  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from local.loadgen import Account, open_account, percentile, plan, rss_bytes, submit_all, wait_for_end  # noqa: E402
+from local.loadgen import Account, open_account, percentile, rss_bytes, wait_for_end  # noqa: E402
 from local.settings import LocalSettings  # noqa: E402
 from local.stack import STAND_IN_PROVIDER_KEY, LocalStack  # noqa: E402
 from local.template import Template  # noqa: E402
-from scripts import cost_model  # noqa: E402
+from scripts import cost_model, load_figures  # noqa: E402
 from scripts.function_env import ROOT, existing_functions, function_env  # noqa: E402
 
 PROVIDER_DELAY = 2.0
@@ -212,15 +212,8 @@ def submit_latency(stack: LocalStack, account: Account, images: dict[str, bytes]
 
 
 def throughput(stack: LocalStack, account: Account, jobs: int, concurrency: int) -> dict[str, Any]:
-    submissions = plan(jobs, fault_share=0, rng=random.Random(concurrency))
-    started = time.monotonic()
-    submit_all(stack.base_url, account.api_key, submissions, concurrency=concurrency)
-    views = wait_for_end(stack.base_url, account.api_key, [s.job_id for s in submissions if s.job_id],
-                         deadline_seconds=300, poll_seconds=0.1)
-    elapsed = time.monotonic() - started
-    done = sum(1 for view in views.values() if view["status"] == "succeeded")
-    return {"inputs": f"{jobs} generations (1024x1024 low), concurrency {concurrency}, provider delay 0",
-            "succeeded": done, "seconds": round(elapsed, 1), "jobs_per_second": round(done / elapsed, 2)}
+    figures = load_figures.throughput(stack, account.api_key, jobs, concurrency)
+    return {"inputs": f"{jobs} generations (1024x1024 low), concurrency {concurrency}, provider delay 0", **figures}
 
 
 def upload(client: httpx.Client, data: bytes) -> str:
@@ -283,8 +276,9 @@ def worker_peak_rss(stack: LocalStack, account: Account) -> dict[str, Any]:
 
 
 def api_peak_rss(stack: LocalStack, account: Account) -> dict[str, Any]:
-    """The api function's peak RSS for the largest body API Gateway takes (a multipart edit of a ~9.5 MB PNG)."""
-    image = png_of_bytes(9_500_000, 9)
+    """The api function's peak RSS for about the largest body it can be given: a multipart edit of a 4.3 MB PNG
+    (base64 in the event, it nears Lambda's 6 MB payload limit)."""
+    image = png_of_bytes(4_300_000, 9)
     with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {account.api_key}"},
                       timeout=120) as client, PoolPeakRss(stack, "ApiFunction") as api:
         response = client.post("/v1/images/edits", files=edit_files(image),
