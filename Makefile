@@ -3,14 +3,16 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TOOLS  := .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-unit test-integration test-e2e lint-template bench load-figures clean
+.PHONY: help run test test-unit test-integration test-e2e lint-template package bench load-figures clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-18s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml requirements-dev.txt layers/common/requirements.txt
+$(STAMP): pyproject.toml requirements-dev.txt layers/common/requirements.txt layers/images/requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements-dev.txt -e .
@@ -31,9 +33,19 @@ test-integration: $(STAMP) ## integration tier only
 test-e2e: $(STAMP) ## end-to-end tier only
 	$(BIN)/python -m pytest tests/e2e
 
-lint-template: $(STAMP) ## sam validate --lint and cfn-lint on template.yaml
-	SAM_CLI_TELEMETRY=0 $(BIN)/sam validate --lint --template template.yaml --region us-east-1
-	$(BIN)/cfn-lint template.yaml
+$(TOOLS_STAMP): requirements-tools.txt
+	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install -q --upgrade pip
+	$(TOOLS)/bin/python -m pip install -q -r requirements-tools.txt
+	@touch $(TOOLS_STAMP)
+
+lint-template: $(TOOLS_STAMP) ## sam validate --lint, cfn-lint and checkov on template.yaml (own venv)
+	SAM_CLI_TELEMETRY=0 $(TOOLS)/bin/sam validate --lint --template template.yaml --region us-east-1
+	$(TOOLS)/bin/cfn-lint template.yaml
+	$(TOOLS)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
+
+package: $(STAMP) ## build the layers and functions for python3.13 arm64, print sizes, fail over budget
+	$(BIN)/python scripts/package.py
 
 bench: $(STAMP) ## overhead, latency, throughput, cold init, worker memory and cost figures; also bench.json (BENCH_JSON)
 	$(BIN)/python scripts/bench.py --json $(or $(BENCH_JSON),bench.json)
@@ -41,5 +53,5 @@ bench: $(STAMP) ## overhead, latency, throughput, cold init, worker memory and c
 load-figures: $(STAMP) ## reliability figures: throughput at 1/8/32, moto's memory over 500 jobs, kill recovery
 	$(BIN)/python scripts/load_figures.py
 
-clean: ## remove the venv and caches
-	rm -rf $(VENV) .pytest_cache
+clean: ## remove the venvs, caches and build output
+	rm -rf $(VENV) $(TOOLS) .pytest_cache build

@@ -13,7 +13,7 @@ from local.banner import banner
 from local.child_process import ChildStartError
 from local.function_pool import FunctionInitError
 from local.settings import LocalSettings
-from local.stack import LocalStack
+from local.stack import LoopbackStack
 from local.template import TemplateError
 
 
@@ -31,7 +31,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
     try:
-        with LocalStack.from_settings(settings) as stack:
+        with LoopbackStack.from_settings(settings) as stack:
             print(banner(stack), flush=True)
             while True:
                 signal.pause()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from local.stack import LocalStack
+from local.stack import LoopbackStack
 
 
-def banner(stack: LocalStack) -> str:
+def banner(stack: LoopbackStack) -> str:
     base, key = stack.base_url, stack.api_key or "<no key seeded>"
     if stack.provider is not None:
         provider = f"local stand-in at {stack.provider.base_url} (answers after {stack.provider.delay:g} s)"

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 if TYPE_CHECKING:
-    from local.stack import LocalStack
+    from local.stack import LoopbackStack
 
 # What each fault directive must end as: (status, error code or None).
 OUTCOMES: dict[str, tuple[str, str | None]] = {
@@ -45,7 +45,7 @@ class Account:
     credit_micros: int
 
 
-def open_account(stack: LocalStack, *, credit_micros: int, max_in_flight: int = 10_000,
+def open_account(stack: LoopbackStack, *, credit_micros: int, max_in_flight: int = 10_000,
                  requests_per_minute: int = 1_000_000) -> Account:
     """A fresh account with limits high enough that the load, not the limits, is measured."""
     from retouch.admin.accounts import create_account, issue_key
@@ -181,7 +181,7 @@ class RssSampler:
 class WorkerKiller:
     """Kills (SIGKILL) one worker environment that is running a job, every `every_seconds`, `kills` times."""
 
-    stack: LocalStack
+    stack: LoopbackStack
     kills: int
     every_seconds: float
     killed: list[int] = field(default_factory=list)
@@ -209,7 +209,7 @@ class WorkerKiller:
                 self.killed.append(pid)
 
 
-def send_duplicates(stack: LocalStack, job_ids: Iterable[str]) -> int:
+def send_duplicates(stack: LoopbackStack, job_ids: Iterable[str]) -> int:
     """A second message for each job, straight to the jobs queue (SQS may deliver a message twice)."""
     import json
 
@@ -222,7 +222,7 @@ def send_duplicates(stack: LocalStack, job_ids: Iterable[str]) -> int:
     return sent
 
 
-def reconcile_account(stack: LocalStack, account_id: str) -> list[Any]:
+def reconcile_account(stack: LoopbackStack, account_id: str) -> list[Any]:
     """The billing reconciliation of one account (an empty list: its ledger, balance and jobs agree)."""
     from retouch.billing.reconcile import reconcile
     from retouch.data.ledger import LedgerRepository
@@ -234,7 +234,7 @@ def reconcile_account(stack: LocalStack, account_id: str) -> list[Any]:
     return differences
 
 
-def balance_micros(stack: LocalStack, account_id: str) -> tuple[int, int]:
+def balance_micros(stack: LoopbackStack, account_id: str) -> tuple[int, int]:
     """(balance, in flight) of the account, strongly consistent."""
     from retouch.data.ledger import LedgerRepository
 

@@ -1,6 +1,6 @@
 """The whole local stack from template.yaml: emulated AWS, one process per function, the HTTP API, SQS pollers.
 
-    with LocalStack(port=0, provider_delay=0.2, quiet=True) as stack:
+    with LoopbackStack(port=0, provider_delay=0.2, quiet=True) as stack:
         httpx.get(f"{stack.base_url}/health")
 """
 
@@ -45,7 +45,10 @@ STAND_IN_PROVIDER_KEY = "local-stand-in-key"
 TIMEOUT_FAULT_MARGIN_SECONDS = 5
 
 
-class LocalStack:
+class LoopbackStack:
+    """The whole Retouch stack on 127.0.0.1 (moto, the functions of template.yaml, gateway, pollers, stand-in
+    provider). Named for where it runs, not after the LocalStack product, which it neither uses nor emulates."""
+
     def __init__(
         self,
         *,
@@ -105,7 +108,7 @@ class LocalStack:
         self.template: Template
         self.parameters: dict[str, str] = {}
         self.resources = LocalResources()
-        self.provider: Any = None  # local.fake_provider.FakeProvider while the stand-in runs
+        self.provider: Any = None  # a local.fake_provider.StandIn while the stand-in runs
         self.aws_endpoint_url = ""
         self.base_url = ""
         self.function_urls: dict[str, str] = {}  # function id -> its Function URL (base URL, no path)
@@ -119,7 +122,7 @@ class LocalStack:
         self._exit = contextlib.ExitStack()
 
     @classmethod
-    def from_settings(cls, settings: LocalSettings, **kwargs: Any) -> LocalStack:
+    def from_settings(cls, settings: LocalSettings, **kwargs: Any) -> LoopbackStack:
         return cls(
             port=settings.port,
             api_key=settings.api_key,
@@ -137,7 +140,7 @@ class LocalStack:
 
     # --- lifecycle --------------------------------------------------------------------------
 
-    def start(self) -> LocalStack:
+    def start(self) -> LoopbackStack:
         started = time.monotonic()
         try:
             self._start(deadline=started + self._startup_timeout)
@@ -204,7 +207,7 @@ class LocalStack:
         """Stops everything started, in order: the API, the pollers, the functions, the emulation, the provider."""
         self._exit.close()
 
-    def __enter__(self) -> LocalStack:
+    def __enter__(self) -> LoopbackStack:
         return self.start()
 
     def __exit__(

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from samtranslator.yaml_helper import intrinsics_multi_constructor
 
 FUNCTION_TYPE = "AWS::Serverless::Function"
 LAYER_TYPE = "AWS::Serverless::LayerVersion"
@@ -28,25 +29,14 @@ class TemplateError(ValueError):
 
 
 class _CfnLoader(yaml.SafeLoader):
-    """SafeLoader that reads `!Ref X` as {"Ref": "X"} and `!Sub s` as {"Fn::Sub": s}, like the long form."""
+    """SafeLoader that reads `!Ref X` as {"Ref": "X"}, `!GetAtt A.B` as {"Fn::GetAtt": ["A", "B"]}, and so on.
+
+    The constructor is SAM's own (samtranslator.yaml_helper), registered on this subclass rather than through its
+    `yaml_parse`, which would register it on yaml.SafeLoader for the whole process.
+    """
 
 
-def _construct_intrinsic(loader: _CfnLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    key = tag_suffix if tag_suffix in ("Ref", "Condition") else f"Fn::{tag_suffix}"
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if tag_suffix == "GetAtt":
-            # `!GetAtt Queue.Arn` is the short form of ["Queue", "Arn"].
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {key: value}
-
-
-_CfnLoader.add_multi_constructor("!", _construct_intrinsic)
+_CfnLoader.add_multi_constructor("!", intrinsics_multi_constructor)
 
 
 def load_yaml(text: str) -> dict[str, Any]:

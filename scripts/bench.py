@@ -39,7 +39,7 @@ from PIL import Image  # noqa: E402
 
 from local.loadgen import Account, open_account, percentile, rss_bytes, wait_for_end  # noqa: E402
 from local.settings import LocalSettings  # noqa: E402
-from local.stack import STAND_IN_PROVIDER_KEY, LocalStack  # noqa: E402
+from local.stack import STAND_IN_PROVIDER_KEY, LoopbackStack  # noqa: E402
 from local.template import Template  # noqa: E402
 from scripts import cost_model, load_figures  # noqa: E402
 from scripts.function_env import ROOT, existing_functions, function_env  # noqa: E402
@@ -137,7 +137,7 @@ def timed_runs(jobs: int, concurrency: int, one: Callable[[int], None]) -> list[
         return list(pool.map(timed, range(jobs)))
 
 
-def overhead(stack: LocalStack, account: Account, image: bytes, jobs: int, log: ReportLog) -> dict[str, Any]:
+def overhead(stack: LoopbackStack, account: Account, image: bytes, jobs: int, log: ReportLog) -> dict[str, Any]:
     data = {"model": "gpt-image-2", "prompt": PROMPT, "size": "1024x1024", "quality": "low"}
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     retouch = httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {account.api_key}"},
@@ -187,7 +187,7 @@ def overhead(stack: LocalStack, account: Account, image: bytes, jobs: int, log: 
             **results, "_durations": durations}
 
 
-def submit_latency(stack: LocalStack, account: Account, images: dict[str, bytes], jobs: int) -> dict[str, Any]:
+def submit_latency(stack: LoopbackStack, account: Account, images: dict[str, bytes], jobs: int) -> dict[str, Any]:
     results: dict[str, Any] = {}
     job_ids: list[str] = []
     with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {account.api_key}"},
@@ -211,7 +211,7 @@ def submit_latency(stack: LocalStack, account: Account, images: dict[str, bytes]
     return {"inputs": "concurrency 1, warm environments, async (no Prefer)", **results}
 
 
-def throughput(stack: LocalStack, account: Account, jobs: int, concurrency: int) -> dict[str, Any]:
+def throughput(stack: LoopbackStack, account: Account, jobs: int, concurrency: int) -> dict[str, Any]:
     figures = load_figures.throughput(stack, account.api_key, jobs, concurrency)
     return {"inputs": f"{jobs} generations (1024x1024 low), concurrency {concurrency}, provider delay 0", **figures}
 
@@ -228,7 +228,7 @@ def upload(client: httpx.Client, data: bytes) -> str:
 class PoolPeakRss:
     """The peak RSS of any environment of one function while it runs an invocation, sampled every 20 ms."""
 
-    def __init__(self, stack: LocalStack, function_id: str) -> None:
+    def __init__(self, stack: LoopbackStack, function_id: str) -> None:
         self._pool = stack.function_pool(function_id)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -251,7 +251,7 @@ class PoolPeakRss:
                     pass
 
 
-def worker_peak_rss(stack: LocalStack, account: Account) -> dict[str, Any]:
+def worker_peak_rss(stack: LoopbackStack, account: Account) -> dict[str, Any]:
     """One job with 16 x 4 MB inputs: the worker's peak over the bytes in flight."""
     inputs = [png_of_bytes(4 * MB, seed) for seed in range(16)]
     with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {account.api_key}"},
@@ -275,7 +275,7 @@ def worker_peak_rss(stack: LocalStack, account: Account) -> dict[str, Any]:
             "peak_rss_mb": round(worker.peak_bytes / MB, 1), "peak_over_in_flight": round(worker.peak_bytes / in_flight, 2)}
 
 
-def api_peak_rss(stack: LocalStack, account: Account) -> dict[str, Any]:
+def api_peak_rss(stack: LoopbackStack, account: Account) -> dict[str, Any]:
     """The api function's peak RSS for about the largest body it can be given: a multipart edit of a 4.3 MB PNG
     (base64 in the event, it nears Lambda's 6 MB payload limit)."""
     image = png_of_bytes(4_300_000, 9)
@@ -290,7 +290,7 @@ def api_peak_rss(stack: LocalStack, account: Account) -> dict[str, Any]:
 # --- one job's AWS requests (moto's recorder) -------------------------------------------------------------------
 
 
-def recorded_job(stack: LocalStack, account: Account, image: bytes) -> tuple[cost_model.AwsRequests, int, int]:
+def recorded_job(stack: LoopbackStack, account: Account, image: bytes) -> tuple[cost_model.AwsRequests, int, int]:
     """The AWS requests of one async edit and one GET of it; also the submit's body bytes and the output's bytes."""
     recorder = f"{stack.aws_endpoint_url}/moto-api/recorder"
     httpx.post(f"{recorder}/reset-recording")
@@ -409,7 +409,7 @@ def main() -> None:
                              RETOUCH_LOCAL_POLLER_CONCURRENCY=8)
     log_path = Path(tempfile.mkdtemp(prefix="retouch-bench-")) / "stack.log"
     images = {"1MB": png_of_bytes(1 * MB, 1), "4MB": png_of_bytes(4 * MB, 4)}
-    with LocalStack.from_settings(settings, quiet=True, log_path=log_path) as stack:
+    with LoopbackStack.from_settings(settings, quiet=True, log_path=log_path) as stack:
         figures["stack"] = {"poller_concurrency": settings.poller_concurrency,
                             "max_environments": settings.max_environments, "log": str(log_path)}
         account = open_account(stack, credit_micros=10_000_000_000)

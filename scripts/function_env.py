@@ -13,6 +13,7 @@ SETTINGS = {
     "RETOUCH_BUCKET_NAME": "retouch-bucket",
     "RETOUCH_JOBS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/jobs",
     "RETOUCH_WEBHOOKS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/webhooks",
+    "RETOUCH_WEBHOOKS_DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/webhooks-dlq",
     "RETOUCH_PROVIDER_BASE_URL": "https://api.openai.com/v1",
     "RETOUCH_PROVIDER_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:provider",
     "AWS_DEFAULT_REGION": "us-east-1",

@@ -29,10 +29,10 @@ from local.loadgen import (  # noqa: E402
     wait_for_end,
 )
 from local.settings import LocalSettings  # noqa: E402
-from local.stack import LocalStack  # noqa: E402
+from local.stack import LoopbackStack  # noqa: E402
 
 
-def throughput(stack: LocalStack, api_key: str, jobs: int, concurrency: int) -> dict[str, float]:
+def throughput(stack: LoopbackStack, api_key: str, jobs: int, concurrency: int) -> dict[str, float]:
     submissions = plan(jobs, fault_share=0, rng=random.Random(concurrency))
     started = time.monotonic()
     submit_all(stack.base_url, api_key, submissions, concurrency=concurrency)
@@ -48,7 +48,7 @@ def throughput(stack: LocalStack, api_key: str, jobs: int, concurrency: int) -> 
             "submit_p50_ms": round(percentile(latencies, 0.5) * 1000), "submit_p95_ms": round(percentile(latencies, 0.95) * 1000)}
 
 
-def kill_to_running_again(stack: LocalStack, api_key: str) -> float:
+def kill_to_running_again(stack: LoopbackStack, api_key: str) -> float:
     """One job that spends 30 s in the provider; its worker is killed 2 s in; seconds until another claims it
     (the job's `attempts` count claims)."""
     import os
@@ -87,7 +87,7 @@ def main() -> None:
     settings = LocalSettings(PORT=0, RETOUCH_LOCAL_SYNC_PORT=0, RETOUCH_LOCAL_PROVIDER_DELAY=0)
     figures: dict[str, object] = {"stack": {"max_environments": settings.max_environments,
                                             "poller_concurrency": settings.poller_concurrency}}
-    with LocalStack.from_settings(settings, quiet=True, log_path="/tmp/retouch-load-figures.log") as stack:
+    with LoopbackStack.from_settings(settings, quiet=True, log_path="/tmp/retouch-load-figures.log") as stack:
         account = open_account(stack, credit_micros=1_000_000_000)
         with RssSampler(stack.moto_pid) as moto:
             figures["throughput"] = [throughput(stack, account.api_key, jobs, concurrency)

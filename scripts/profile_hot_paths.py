@@ -27,7 +27,7 @@ import httpx  # noqa: E402
 from local.function_host import PROFILE_DIR_VARIABLE  # noqa: E402
 from local.loadgen import open_account  # noqa: E402
 from local.settings import LocalSettings  # noqa: E402
-from local.stack import LocalStack  # noqa: E402
+from local.stack import LoopbackStack  # noqa: E402
 from scripts.bench import PROMPT, edit_files, png_of_bytes  # noqa: E402
 
 # Steps of each hot path: (label, path suffix of the module, function). Chosen not to nest in one another.
@@ -35,7 +35,7 @@ STEPS = {
     "Api": [
         ("admission: rate-limit count + account read", "web/admission.py", "admitted"),
         ("multipart parse + request validation", "web/request_parsing.py", "parse_edit"),
-        ("image inspect (decode headers, checks)", "jobs/inputs.py", "check_image"),
+        ("image inspect (decode headers, checks)", "images/input_checks.py", "check_image"),
         ("idempotency key (none sent: no-op)", "jobs/idempotency.py", "keyed_request"),
         ("credit precheck (account read)", "billing/charges.py", "precheck"),
         ("S3 put of the input", "data/objects.py", "put"),
@@ -102,7 +102,7 @@ def main() -> None:
     image = png_of_bytes(1_000_000, 1)
     settings = LocalSettings(PORT=0, RETOUCH_LOCAL_SYNC_PORT=0, RETOUCH_LOCAL_PROVIDER_DELAY=args.provider_delay)
     client_seconds: dict[str, list[float]] = defaultdict(list)
-    with LocalStack.from_settings(settings, quiet=True) as stack:
+    with LoopbackStack.from_settings(settings, quiet=True) as stack:
         account = open_account(stack, credit_micros=1_000_000_000)
         with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {account.api_key}"},
                           timeout=120) as client:

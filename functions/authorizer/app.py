@@ -1,25 +1,20 @@
 """HTTP API Lambda authorizer: bearer key -> account (cached by API Gateway per Authorization header)."""
 
-from functools import cache
-
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import event_source
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import APIGatewayAuthorizerEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retouch.auth.authorize import authenticate, authorizer_response
-from retouch.config import authorizer_settings
+from retouch.config import AuthorizerSettings, authorizer_settings
 from retouch.data.accounts import AccountRepository
 
 logger = Logger()
-
-
-@cache
-def _accounts() -> AccountRepository:
-    return AccountRepository(authorizer_settings().table_name)
+settings: AuthorizerSettings = authorizer_settings()  # read at cold start: a bad deploy fails here
+accounts = AccountRepository(settings.table_name)
 
 
 @logger.inject_lambda_context
 @event_source(data_class=APIGatewayAuthorizerEventV2)
 def lambda_handler(event: APIGatewayAuthorizerEventV2, context: LambdaContext) -> dict:
-    return authorizer_response(authenticate(event.headers.get("authorization"), _accounts()))
+    return authorizer_response(authenticate(event.headers.get("authorization"), accounts))

@@ -1,36 +1,33 @@
 """sync function (a Lambda Function URL, not API Gateway): the image routes, each request held until its job ends.
 
 API Gateway cuts every integration at 30 s and gpt-image-2 takes minutes, so an OpenAI SDK call through it gets a
-202; through this URL it gets the image. The URL has no authorizer (AuthType NONE): the key is checked here, by the
-authorizer's own logic, before anything else runs.
+202; through this URL it gets the image. The URL has no authorizer (AuthType NONE): the key is resolved here, by the
+authorizer's own logic, into the context the authorizer would have set, where the app's key check (web/principal.py)
+refuses an unusable one before any route runs.
 """
-
-from functools import cache
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retouch.auth.authorize import authenticate
-from retouch.config import api_settings
+from retouch.config import ApiSettings, api_settings
 from retouch.data.accounts import AccountRepository
 from retouch.web.app import create_app
 from retouch.web.principal import with_principal
 from retouch.web.routes import catalog, images, jobs
 
 logger = Logger()
-api_settings()  # fail fast at cold start on missing configuration
+settings: ApiSettings = api_settings()  # read at cold start: a bad deploy fails here
 # The job routes too, read-only: a 202 from here (a job still running at SyncMaxWaitSeconds, or
 # `Prefer: respond-async`) points at /v1/jobs/{id}, which must answer on this URL as well.
 app = create_app(images.router, jobs.router, catalog.router)
 
 
-@cache
-def _accounts() -> AccountRepository:
-    return AccountRepository(api_settings().table_name)
+accounts = AccountRepository(settings.table_name)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    principal = authenticate((event.get("headers") or {}).get("authorization"), _accounts())
+    principal = authenticate((event.get("headers") or {}).get("authorization"), accounts)
     return app.resolve(with_principal(event, principal), context)

@@ -8,18 +8,20 @@ scheduled retry, so it alone comes back, when the schedule says.
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from retouch.config import webhook_settings
+from retouch.config import WebhookSettings, webhook_settings
 from retouch.models.webhooks import WebhookMessageRecord
-from retouch.webhooks.delivery import DeliveryDeps, handle_webhook_message
-from retouch.webhooks.wiring import build_delivery
+from retouch.webhooks.delivery import handle_webhook_message
+from retouch.wiring.webhook import build_delivery
 
 logger = Logger()
+settings: WebhookSettings = webhook_settings()  # read at cold start: a bad deploy fails here
+# Built once, before any batch fans out to threads.
+deps = build_delivery(settings)
 # A batch whose every event failed is still a normal answer: each failure already scheduled its own retry.
 processor = AsyncBatchProcessor(event_type=EventType.SQS, model=WebhookMessageRecord,
                                 raise_on_entire_batch_failure=False)
@@ -27,20 +29,14 @@ processor = AsyncBatchProcessor(event_type=EventType.SQS, model=WebhookMessageRe
 _senders = ThreadPoolExecutor(max_workers=10, thread_name_prefix="webhook")
 
 
-@cache
-def _deps() -> DeliveryDeps:
-    return build_delivery(webhook_settings())
-
-
 async def record_handler(record: WebhookMessageRecord) -> str:
     attempt = int(record.attributes.ApproximateReceiveCount)
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_senders, handle_webhook_message, record.body, attempt, record.receiptHandle,
-                                      _deps())
+                                      deps)
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    _deps()  # built here, once, before the batch fans out to threads
     return async_process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                           context=context)

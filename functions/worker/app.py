@@ -1,29 +1,23 @@
 """worker function: one SQS message per job; failures are reported per record (partial batch response)."""
 
-from functools import cache
-
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from retouch.config import worker_settings
+from retouch.config import WorkerSettings, worker_settings
 from retouch.jobs.process import handle_delivery
-from retouch.jobs.worker_wiring import build_worker
 from retouch.models.messages import JobMessageRecord
+from retouch.wiring.worker import build_worker
 
 logger = Logger()
-# A retry (RetryLater) is an expected outcome, not a crash: report it as a batch item failure even when it is
+settings: WorkerSettings = worker_settings()  # read at cold start: a bad deploy fails here
+deps, queue = build_worker(settings)
+# A retry (RedeliverLater) is an expected outcome, not a crash: report it as a batch item failure even when it is
 # the whole batch (BatchSize is 1), instead of failing the invocation and counting a Lambda error.
 processor = BatchProcessor(event_type=EventType.SQS, model=JobMessageRecord, raise_on_entire_batch_failure=False)
 
 
-@cache
-def _worker():
-    return build_worker(worker_settings())
-
-
 def record_handler(record: JobMessageRecord) -> str:
-    deps, queue = _worker()
     return handle_delivery(record.body.job_id, record.receiptHandle, deps, queue.delay_redelivery)
 
 

@@ -1,16 +1,25 @@
-"""One local stack (moto, functions from template.yaml, gateway, pollers, stand-in provider) per test session."""
+"""One local stack (moto, functions from template.yaml, gateway, pollers, stand-in provider) per test session, or
+a deployed one.
+
+Remote mode: with RETOUCH_BASE_URL (and RETOUCH_API_KEY, a key with credit; RETOUCH_SYNC_URL for the sync entry's
+Function URL) the tier runs against that stack instead, and skips the tests marked `local_only`, which need local
+internals (moto clients, the admin CLI on moto, the stand-in provider's faults and call log, private stacks).
+"""
 
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
 import boto3
 import httpx
 import pytest
 from PIL import Image
 
-from local.stack import LocalStack
+from local.stack import LoopbackStack
 
 pytestmark = pytest.mark.e2e
 
@@ -24,10 +33,45 @@ STACK_PARAMETERS = {
 }
 
 
+REMOTE_BASE_URL = os.environ.get("RETOUCH_BASE_URL", "").rstrip("/")
+
+
+@dataclass(frozen=True)
+class RemoteStack:
+    """A deployed stack as the tests see it: its URL and a key, nothing of its insides."""
+
+    base_url: str
+    api_key: str
+    function_urls: dict[str, str] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(f"stack.{name} needs the local stack: mark the test `local_only`")
+
+    @classmethod
+    def from_environment(cls) -> RemoteStack:
+        api_key = os.environ.get("RETOUCH_API_KEY")
+        if not api_key:
+            raise pytest.UsageError("RETOUCH_BASE_URL is set: RETOUCH_API_KEY must name a key of that stack")
+        sync_url = os.environ.get("RETOUCH_SYNC_URL")
+        return cls(REMOTE_BASE_URL, api_key, {"SyncFunction": sync_url.rstrip("/")} if sync_url else {})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not REMOTE_BASE_URL:
+        return
+    skip = pytest.mark.skip(reason=f"local_only: needs the local stack's internals (remote mode: {REMOTE_BASE_URL})")
+    for item in items:
+        if "local_only" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory) -> Iterator[LocalStack]:
+def stack(tmp_path_factory) -> Iterator[LoopbackStack | RemoteStack]:
+    if REMOTE_BASE_URL:
+        yield RemoteStack.from_environment()
+        return
     log_path = tmp_path_factory.mktemp("stack") / "stack.log"
-    with LocalStack(port=0, provider_delay=0.05, parameter_overrides=STACK_PARAMETERS, quiet=True,
+    with LoopbackStack(port=0, provider_delay=0.05, parameter_overrides=STACK_PARAMETERS, quiet=True,
                     log_path=log_path) as running:
         yield running
 

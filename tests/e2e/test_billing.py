@@ -16,6 +16,7 @@ pytestmark = pytest.mark.e2e
 LOW_1024_MICROS = 6_000  # gpt-image-2, low quality, 1024x1024 (billing/prices.json)
 
 
+@pytest.mark.local_only
 def test_credit_for_two_images_buys_exactly_two_and_the_ledger_reconciles(stack):
     # Given an account created by the operator with credit for exactly two low-quality 1024x1024 images
     account = admin(stack, "create-account", "--name", f"e2e-{uuid.uuid4().hex[:6]}", "--credit", "0.012",

@@ -131,6 +131,7 @@ def test_unknown_key_is_401_in_openai_shape_and_missing_key_is_401(stack):
     assert httpx.get(f"{stack.base_url}/health").json() == {"status": "ok"}
 
 
+@pytest.mark.local_only
 def test_another_accounts_job_is_404(stack, http, aws):
     # Given a job of the seeded account and a second account with its own key
     job = http.post("/v1/images/generations", json={"prompt": unique("private")}).json()
@@ -143,6 +144,7 @@ def test_another_accounts_job_is_404(stack, http, aws):
     assert response.json()["error"]["code"] == "job_not_found"
 
 
+@pytest.mark.local_only
 def test_permanent_provider_refusal_ends_failed_with_its_code_without_retry(stack, http):
     prompt = unique("[fault:safety] something")
     job = http.post("/v1/images/generations", json={"prompt": prompt}, headers={"Prefer": "wait=30"}).json()
@@ -151,6 +153,7 @@ def test_permanent_provider_refusal_ends_failed_with_its_code_without_retry(stac
     assert provider_calls(stack, prompt) == 1
 
 
+@pytest.mark.local_only
 def test_provider_500_then_success_ends_succeeded_once(stack, http):
     prompt = unique("[fault:500x1] flaky")
     job = http.post("/v1/images/generations", json={"prompt": prompt}).json()
@@ -159,6 +162,7 @@ def test_provider_500_then_success_ends_succeeded_once(stack, http):
     assert provider_calls(stack, prompt) == 2
 
 
+@pytest.mark.local_only
 def test_duplicated_queue_message_yields_one_result(stack, http, aws):
     prompt = unique("duplicate me")
     job = http.post("/v1/images/generations", json={"prompt": prompt}).json()
@@ -170,6 +174,7 @@ def test_duplicated_queue_message_yields_one_result(stack, http, aws):
     assert http.get(f"/v1/jobs/{job['id']}").json()["completed_at"] == done["completed_at"]
 
 
+@pytest.mark.local_only
 def test_retries_exhausted_end_failed_provider_unavailable(stack, http):
     prompt = unique("[fault:500] always down")
     job = http.post("/v1/images/generations", json={"prompt": prompt}).json()
@@ -190,6 +195,14 @@ def test_models_lists_gpt_image_2_with_limits(stack, http):
     models = http.get("/v1/models").json()
     spec = next(m for m in models["data"] if m["id"] == "gpt-image-2")
     assert spec["limits"]["max_images"] == 16 and spec["limits"]["max_edge"] == 3840
+
+
+def test_a_model_is_retrieved_with_its_parameter_schema_and_unknown_ones_are_404(stack, http):
+    model = http.get("/v1/models/gpt-image-1-mini").json()
+    assert model["parameters"]["properties"]["size"]["enum"] == ["auto", "1024x1024", "1536x1024", "1024x1536"]
+    assert model["pricing"]["per_image_usd"]["high"] == 0.036
+    missing = http.get("/v1/models/no-such-model")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "model_not_found"
 
 
 def test_openapi_document_and_docs_are_served(stack):

@@ -21,9 +21,10 @@ from local.loadgen import (
     submit_all,
     wait_for_end,
 )
-from local.stack import LocalStack
+from local.stack import LoopbackStack
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
+# local_only: its own stack, the stand-in's faults and a restart of moto
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only, pytest.mark.timeout(420)]
 
 JOBS = 160
 CONCURRENCY = 8
@@ -44,16 +45,16 @@ STACK_PARAMETERS = {
 
 
 @pytest.fixture(scope="module")
-def fault_stack(tmp_path_factory) -> Iterator[LocalStack]:
+def fault_stack(tmp_path_factory) -> Iterator[LoopbackStack]:
     log_path = tmp_path_factory.mktemp("fault-run") / "stack.log"
-    with LocalStack(port=0, provider_delay=0.3, parameter_overrides=STACK_PARAMETERS, quiet=True,
+    with LoopbackStack(port=0, provider_delay=0.3, parameter_overrides=STACK_PARAMETERS, quiet=True,
                     log_path=log_path, poller_concurrency=CONCURRENCY, max_environments=CONCURRENCY,
                     schedule_seconds=5) as stack:
         stack.provider.slow_seconds = 1.5  # within the 2 s provider timeout: slow, not failed
         yield stack
 
 
-def test_every_job_ends_as_its_fault_dictates_and_the_books_balance(fault_stack: LocalStack):
+def test_every_job_ends_as_its_fault_dictates_and_the_books_balance(fault_stack: LoopbackStack):
     stack = fault_stack
     rng = random.Random(7)
     account = open_account(stack, credit_micros=CREDIT_MICROS)

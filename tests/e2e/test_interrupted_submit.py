@@ -23,9 +23,10 @@ import pytest
 
 from local.loadgen import balance_micros, open_account, reconcile_account
 from local.moto_faults import FAULT_TAG, HOLD_SEND, HOLDING, RELEASE
-from local.stack import LocalStack
+from local.stack import LoopbackStack
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+# local_only: its own stack, whose api process it kills mid-send
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only, pytest.mark.timeout(240)]
 
 CREDIT_MICROS = 100_000
 LOW_1024_MICROS = 6_000
@@ -35,9 +36,9 @@ SCHEDULE_SECONDS = 2
 
 
 @pytest.fixture(scope="module")
-def sweeping_stack(tmp_path_factory) -> Iterator[LocalStack]:
+def sweeping_stack(tmp_path_factory) -> Iterator[LoopbackStack]:
     log_path = tmp_path_factory.mktemp("interrupted") / "stack.log"
-    with LocalStack(port=0, provider_delay=0.05, quiet=True, log_path=log_path, poller_concurrency=1,
+    with LoopbackStack(port=0, provider_delay=0.05, quiet=True, log_path=log_path, poller_concurrency=1,
                     max_environments=2, schedule_seconds=SCHEDULE_SECONDS,
                     parameter_overrides={"SweepStallGraceSeconds": str(STALL_GRACE_SECONDS),
                                          "ProviderRetryBaseSeconds": "1"}) as stack:
@@ -54,7 +55,7 @@ def wait_for(condition: Callable[[], object], seconds: float, what: str) -> obje
     raise AssertionError(f"{what} within {seconds} s")
 
 
-def test_a_submit_killed_mid_send_is_queued_by_the_sweeper_and_charged_once(sweeping_stack: LocalStack):
+def test_a_submit_killed_mid_send_is_queued_by_the_sweeper_and_charged_once(sweeping_stack: LoopbackStack):
     stack = sweeping_stack
     account = open_account(stack, credit_micros=CREDIT_MICROS)
     sqs, queue_url = stack.aws_client("sqs"), stack.resources.queues["JobsQueue"]

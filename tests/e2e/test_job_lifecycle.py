@@ -11,7 +11,8 @@ import pytest
 
 from tests.e2e.operator import admin
 
-pytestmark = pytest.mark.e2e
+# local_only: accounts are opened with the admin CLI on the stack's moto server
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only]
 
 CONCURRENT = 20
 

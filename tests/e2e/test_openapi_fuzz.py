@@ -25,7 +25,8 @@ from schemathesis.checks import (
 
 from tests.e2e.operator import admin
 
-pytestmark = pytest.mark.e2e
+# local_only: its account is opened with the admin CLI on moto, and loopback is allowlisted
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only]
 
 EXAMPLES_PER_OPERATION = 150
 MINIMUM_REQUESTS = 1000

@@ -14,9 +14,10 @@ import openai
 import pytest
 from PIL import Image
 
-from local.stack import LocalStack
+from local.stack import LoopbackStack
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+# local_only: its own stack with a slow stand-in provider, and its log
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only, pytest.mark.timeout(300)]
 
 PROVIDER_SECONDS = 90
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -24,9 +25,9 @@ README_SYNC_URL = "http://127.0.0.1:3001"
 
 
 @pytest.fixture(scope="module")
-def slow_stack(tmp_path_factory) -> Iterator[LocalStack]:
+def slow_stack(tmp_path_factory) -> Iterator[LoopbackStack]:
     log_path = tmp_path_factory.mktemp("sync") / "stack.log"
-    with LocalStack(port=0, provider_delay=PROVIDER_SECONDS, quiet=True, log_path=log_path,
+    with LoopbackStack(port=0, provider_delay=PROVIDER_SECONDS, quiet=True, log_path=log_path,
                     parameter_overrides={"ProviderTimeoutSeconds": "120"}) as stack:
         yield stack
 
@@ -46,7 +47,7 @@ def write_inputs(folder: Path) -> None:
 
 
 def test_the_readme_snippet_gets_its_image_through_the_sync_entry_and_a_202_through_api_gateway(
-        slow_stack: LocalStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+        slow_stack: LoopbackStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     stack = slow_stack
     write_inputs(tmp_path)
     monkeypatch.chdir(tmp_path)
@@ -81,7 +82,7 @@ def test_the_readme_snippet_gets_its_image_through_the_sync_entry_and_a_202_thro
     assert through_gateway["data"] == [] and str(through_gateway["location"]).startswith("/v1/jobs/job_")
 
 
-def test_the_sync_entry_checks_the_key_itself(slow_stack: LocalStack):
+def test_the_sync_entry_checks_the_key_itself(slow_stack: LoopbackStack):
     # The Function URL has no authorizer: an unknown key is the API's own OpenAI-shaped 401, nothing submitted
     client = openai.OpenAI(base_url=f"{slow_stack.function_urls['SyncFunction']}/v1", api_key="rt_not_a_key",
                            max_retries=0)

@@ -101,6 +101,7 @@ def test_the_openai_sdk_creates_the_upload_reads_the_file_and_edits_with_it(stac
     assert len(result.data) == 1 and result.data[0].b64_json
 
 
+@pytest.mark.local_only
 def test_refused_files_are_400s_naming_the_param_and_charge_nothing(stack, http, aws):
     # Given a good file; a file of another account; a file never uploaded; bytes that are no image
     good, _ = upload(http, png_bytes((96, 64)), "image/png")

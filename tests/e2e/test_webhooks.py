@@ -17,13 +17,14 @@ import httpx
 import pytest
 from PIL import Image
 
-from local.stack import LocalStack
+from local.stack import LoopbackStack
 from retouch.data.webhooks import WebhookSettingsRepository
 from retouch.models.common import now_epoch
 from retouch.webhooks.account import retire_old_secrets, rotate_secret
 from tests.integration.webhooks.receiver import Received, Receiver
 
-pytestmark = pytest.mark.e2e
+# local_only: its own stack, moto clients, and the stand-in's faults
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only]
 
 SCHEDULE = "1,1,1"
 ATTEMPTS = 4
@@ -38,9 +39,9 @@ TERMINAL = {"succeeded", "failed", "canceled"}
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory) -> Iterator[LocalStack]:
+def stack(tmp_path_factory) -> Iterator[LoopbackStack]:
     log_path = tmp_path_factory.mktemp("webhooks-stack") / "stack.log"
-    with LocalStack(port=0, provider_delay=0.05, parameter_overrides=STACK_PARAMETERS, quiet=True,
+    with LoopbackStack(port=0, provider_delay=0.05, parameter_overrides=STACK_PARAMETERS, quiet=True,
                     log_path=log_path) as running:
         yield running
 

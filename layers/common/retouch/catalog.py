@@ -23,6 +23,8 @@ class ModelLimits:
     max_pixels: int = 8_294_400
     max_aspect_ratio: float = 3.0
     image_formats: tuple[str, ...] = ("png", "jpeg", "webp")
+    # A model with fixed output sizes lists them (besides `auto`); None: any size within the rules above.
+    sizes: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -47,11 +49,25 @@ class ModelSpec:
         "complexity",
         "style",
     )
+    # Upstreams that serve this model, each with the model's name there (the routing document picks among them).
+    upstreams: tuple[tuple[str, str], ...] = (("openai", "gpt-image-2"),)
 
 
-GPT_IMAGE_2 = ModelSpec(id="gpt-image-2", owned_by="openai", created=1776729600, aliases=("gpt-image-2-2026-04-21",))
+GPT_IMAGE_2 = ModelSpec(
+    id="gpt-image-2", owned_by="openai", created=1776729600, aliases=("gpt-image-2-2026-04-21",),
+    upstreams=(("openai", "gpt-image-2"), ("azure_openai", "gpt-image-2"), ("aiml", "openai/gpt-image-2"),
+               ("modelslab", "gpt-image-2-i2i"), ("oxen", "gpt-image-2-edit"), ("runflow", "openai/gpt-image-2/edit"),
+               ("fal", "openai/gpt-image-2/edit")),
+)
+# OpenAI's earlier GPT image models: three fixed sizes (OpenAI's model pages), otherwise the same parameters.
+_FIXED_SIZES = ModelLimits(sizes=("1024x1024", "1536x1024", "1024x1536"), max_edge=1536,
+                           min_pixels=1024 * 1024, max_pixels=1536 * 1024)
+GPT_IMAGE_1_5 = ModelSpec(id="gpt-image-1.5", owned_by="openai", created=1765843200, limits=_FIXED_SIZES,
+                          upstreams=(("openai", "gpt-image-1.5"), ("azure_openai", "gpt-image-1.5")))
+GPT_IMAGE_1_MINI = ModelSpec(id="gpt-image-1-mini", owned_by="openai", created=1759708800, limits=_FIXED_SIZES,
+                             upstreams=(("openai", "gpt-image-1-mini"), ("azure_openai", "gpt-image-1-mini")))
 
-MODELS: dict[str, ModelSpec] = {GPT_IMAGE_2.id: GPT_IMAGE_2}
+MODELS: dict[str, ModelSpec] = {spec.id: spec for spec in (GPT_IMAGE_2, GPT_IMAGE_1_5, GPT_IMAGE_1_MINI)}
 DEFAULT_MODEL = GPT_IMAGE_2.id
 _BY_NAME: dict[str, ModelSpec] = {name: spec for spec in MODELS.values() for name in (spec.id, *spec.aliases)}
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from retouch.webhooks.schedule import DEFAULT_SCHEDULE, parse_schedule
+from retouch.retry import DEFAULT_SCHEDULE, parse_schedule
 
 ENV_PREFIX = "RETOUCH_"
 
@@ -96,10 +96,12 @@ class SweeperSettings(_RetouchSettings):
     webhooks_queue_url: str = Field(min_length=1)
     sweep_stall_grace_seconds: int = Field(default=300, ge=1, le=86400)
     sweep_give_up_seconds: int = Field(default=7200, ge=60, le=14 * 86400)
+    price_markup_percent: MarkupPercent  # the same price table as every function that bills
 
 
 class DeadLetterSettings(_RetouchSettings):
     webhooks_queue_url: str = Field(min_length=1)  # the failed event of an abandoned job
+    price_markup_percent: MarkupPercent  # the same price table as every function that bills
 
 
 class WebhookSettings(_RetouchSettings):

@@ -90,6 +90,14 @@ class Unauthenticated(RetouchError):
     default_code = "invalid_api_key"
 
 
+class UnknownModel(RetouchError):
+    """GET /v1/models/{id} for a model the catalog does not list (OpenAI answers 404 model_not_found)."""
+
+    status_code = 404
+    error_type = "invalid_request_error"
+    default_code = "model_not_found"
+
+
 class JobNotFound(RetouchError):
     status_code = 404
     error_type = "invalid_request_error"

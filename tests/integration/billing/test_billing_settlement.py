@@ -19,7 +19,7 @@ from retouch.data.objects import ObjectStore
 from retouch.errors import QueueUnavailable
 from retouch.jobs.process import run_job
 from retouch.jobs.submit import SubmitDeps, submit_generation
-from retouch.jobs.worker_wiring import build_worker
+from retouch.wiring.worker import build_worker
 from retouch.models.requests import GenerationRequest
 from retouch.providers.base import ProviderUnavailable
 from tests.integration.billing.conftest import seed

@@ -252,12 +252,45 @@ def test_models_lists_gpt_image_2_with_its_limits(stack: Stack, account_id: str)
     # Then it lists the catalog's model with the limits validation uses
     assert response["statusCode"] == 200
     body = json_body(response)
-    [model] = body["data"]
+    models = {listed["id"]: listed for listed in body["data"]}
+    assert set(models) == {"gpt-image-2", "gpt-image-1.5", "gpt-image-1-mini"}
+    model = models["gpt-image-2"]
     assert body["object"] == "list" and model["id"] == "gpt-image-2" and model["object"] == "model"
     assert model["limits"]["max_images"] == GPT_IMAGE_2.limits.max_images == 16
     assert model["limits"]["max_pixels"] == GPT_IMAGE_2.limits.max_pixels
     assert model["limits"]["max_image_pixels"] == GPT_IMAGE_2.limits.max_image_pixels == 50_000_000
     assert "input_fidelity" in model["unsupported_parameters"]
+
+
+def _retrieve_model_event(model_id: str, account_id: str) -> dict[str, Any]:
+    event = http_event("list_models.json", account_id=account_id)
+    event.update(routeKey="GET /v1/models/{model_id}", rawPath=f"/v1/models/{model_id}",
+                 pathParameters={"model_id": model_id})
+    event["requestContext"].update(routeKey="GET /v1/models/{model_id}")
+    event["requestContext"]["http"].update(path=f"/v1/models/{model_id}")
+    return event
+
+
+def test_a_model_is_retrieved_by_id_or_dated_alias_with_its_parameter_schema(stack: Stack, account_id: str) -> None:
+    # When gpt-image-2 is asked for by its dated alias, and gpt-image-1.5 by its id
+    by_alias = stack.invoke(API, _retrieve_model_event("gpt-image-2-2026-04-21", account_id))
+    fixed = stack.invoke(API, _retrieve_model_event("gpt-image-1.5", account_id))
+
+    # Then each answers its own rules: gpt-image-2 any size within its limits and seven upstreams; gpt-image-1.5
+    # three sizes, with OpenAI's per-size prices
+    assert by_alias["statusCode"] == 200 and fixed["statusCode"] == 200
+    model, older = json_body(by_alias), json_body(fixed)
+    assert model["id"] == "gpt-image-2" and model["aliases"] == ["gpt-image-2-2026-04-21"]
+    assert model["parameters"]["properties"]["image"]["maxItems"] == 16
+    assert "pattern" in model["parameters"]["properties"]["size"]
+    assert set(model["upstreams"]) == {"openai", "azure_openai", "aiml", "modelslab", "oxen", "runflow", "fal"}
+    assert older["parameters"]["properties"]["size"]["enum"] == ["auto", "1024x1024", "1536x1024", "1024x1536"]
+    assert older["pricing"]["per_size_usd"]["1024x1536"]["high"] == 0.2
+
+
+def test_an_unknown_model_is_openais_404(stack: Stack, account_id: str) -> None:
+    response = stack.invoke(API, _retrieve_model_event("dall-e-9", account_id))
+    assert_openai_error(response, 404, "model_not_found", "model")
 
 
 def test_health_needs_no_account(stack: Stack) -> None:

@@ -14,8 +14,8 @@ import pytest
 
 from retouch.providers.base import ProviderUnavailable
 from retouch.providers.openai_images import OpenAIImagesProvider
-from retouch.providers.url_fetch import UrlFetchError, fetch_url
-from retouch.providers.webhook_sender import WebhookSender
+from retouch.outbound_http.url_fetch import UrlFetchError, fetch_url
+from retouch.webhooks.sender import WebhookSender
 from tests.integration.providers.hostile import (
     DRIP_INTERVAL_SECONDS,
     endless_body,
@@ -75,7 +75,7 @@ def test_the_worker_process_stays_small_on_a_gzip_bomb() -> None:
     script = f"""
 import json, sys
 sys.path[:0] = [{str(REPO_ROOT / "layers" / "common")!r}]
-from retouch.providers.url_fetch import UrlFetchError, fetch_url
+from retouch.outbound_http.url_fetch import UrlFetchError, fetch_url
 
 def peak_kb():
     with open("/proc/self/status") as status:

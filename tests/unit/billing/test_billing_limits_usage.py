@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from retouch.billing.limits import admit
+from retouch.billing.rate_limit import admit
 from retouch.billing.usage import job_usage_view, summarize, usage_range
 from retouch.errors import InvalidRequest, RateLimited, Unauthenticated
 from tests.unit.billing.fakes import FakeLedger, account, job

@@ -1,18 +1,16 @@
-"""HTTP plumbing below the routes: Prefer, multipart, body size, the caller's account."""
+"""HTTP plumbing below the routes: Prefer, multipart, body size (the caller's account: test_route_auth.py)."""
 
 from __future__ import annotations
 
 import base64
 
 import pytest
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from retouch.errors import InvalidRequest, PayloadTooLarge, Unauthenticated
+from retouch.errors import InvalidRequest, PayloadTooLarge
 from retouch.web.multipart import boundary_of, parse_multipart
 from retouch.web.prefer import requested_wait
-from retouch.web.principal import current_account
 from retouch.web.request_parsing import raw_body
-from tests.unit.core.builders import file_part, http_event, load_event, multipart, multipart_content_type, png
+from tests.unit.core.builders import file_part, load_event, multipart, multipart_content_type, png
 
 # -- Prefer: wait -------------------------------------------------------------------------------------
 
@@ -155,36 +153,6 @@ def test_grossly_oversized_base64_is_refused_before_decoding() -> None:
     # Then it is refused by length alone (decoding would have raised a different error)
     with pytest.raises(PayloadTooLarge):
         raw_body(event, 1000)
-
-
-# -- The caller's account (set by the authorizer) ----------------------------------------------------
-
-
-def test_current_account_comes_from_the_authorizer_context() -> None:
-    # Given an event the authorizer resolved to an account
-    event = APIGatewayProxyEventV2(http_event("list_models.json", account_id="acct_abcdefghij0123456789"))
-
-    # When the account is read
-    # Then it is the authorizer's
-    assert current_account(event) == "acct_abcdefghij0123456789"
-
-
-@pytest.mark.parametrize("shape", ["empty-account", "no-lambda-context", "no-authorizer"])
-def test_no_account_is_401_invalid_api_key(shape: str) -> None:
-    # Given an event the authorizer passed without an account (unknown key), or without any authorizer
-    raw = http_event("list_models.json", account_id=None)
-    if shape == "no-lambda-context":
-        raw["requestContext"]["authorizer"] = {}
-    if shape == "no-authorizer":
-        raw = load_event("health.json")
-
-    # When the account is read
-    with pytest.raises(Unauthenticated) as caught:
-        current_account(APIGatewayProxyEventV2(raw))
-
-    # Then it is OpenAI's 401
-    assert (caught.value.status_code, caught.value.code, caught.value.error_type) == (
-        401, "invalid_api_key", "invalid_request_error")
 
 
 @pytest.mark.parametrize("route", ["generation.json", "edit_json.json"])

@@ -1,4 +1,4 @@
-"""Input-image size caps (jobs/inputs) with small custom ModelLimits, so no test allocates 50 MB."""
+"""Input-image size caps (images/input_checks) with small custom ModelLimits, so no test allocates 50 MB."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from retouch.catalog import MB, ModelLimits
 from retouch.errors import InvalidImage
 from retouch.images.inspect import inspect_image
-from retouch.jobs.inputs import check_image, check_mask
+from retouch.images.input_checks import check_image, check_mask
 from tests.unit.core.builders import image_bytes, mask_png, png
 
 IMAGE = png(96, 64)

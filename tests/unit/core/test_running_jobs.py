@@ -12,13 +12,11 @@ from retouch.errors import JobFailure
 from retouch.jobs.abandoned import end_abandoned_message
 from retouch.jobs.process import (
     LEASE_MARGIN_SECONDS,
-    MAX_BACKOFF_SECONDS,
-    RetryLater,
     WorkerDeps,
-    backoff_seconds,
     handle_delivery,
     run_job,
 )
+from retouch.retry import MAX_BACKOFF_SECONDS, RedeliverLater, backoff_seconds
 from retouch.models.common import now_epoch
 from retouch.models.records import JobRecord, StoredInput
 from retouch.providers.base import ProviderImage, ProviderRefused, ProviderResult, ProviderUnavailable
@@ -156,7 +154,7 @@ def test_running_job_with_live_lease_is_left_to_its_owner_and_its_message_kept(
     queue = FakeJobQueue()
 
     # When a second delivery arrives
-    with pytest.raises(RetryLater) as later:
+    with pytest.raises(RedeliverLater) as later:
         handle_delivery(job.job_id, "receipt-dup", worker_deps(provider), queue.delay_redelivery)
 
     # Then it leaves the job to its owner, and keeps its message until the lease ends (it may be the only one)
@@ -175,7 +173,7 @@ def test_an_unreadable_image_from_the_provider_is_retried_not_a_crash(
     deps = worker_deps(provider, retry_base_seconds=1)
 
     # When the worker runs it twice (the retry comes back through the queue)
-    with pytest.raises(RetryLater):
+    with pytest.raises(RedeliverLater):
         run_job(job.job_id, deps)
     assert jobs.get(job.job_id).status == "queued"
     assert jobs.get(job.job_id).error.code == "provider_bad_response"
@@ -240,7 +238,7 @@ def test_unavailable_goes_back_to_queued_and_delays_the_message(jobs: FakeJobRep
     provider = ScriptedProvider(ProviderUnavailable("provider_error", "HTTP 503"))
 
     # When the worker handles the delivery
-    with pytest.raises(RetryLater) as retry:
+    with pytest.raises(RedeliverLater) as retry:
         handle_delivery(job.job_id, "receipt-7", worker_deps(provider, retry_base_seconds=10), queue.delay_redelivery)
 
     # Then the job is queued again with the error noted and the claim released
@@ -260,7 +258,7 @@ def test_retry_after_longer_than_the_backoff_wins(jobs: FakeJobRepository, queue
     provider = ScriptedProvider(ProviderUnavailable("rate_limited", "HTTP 429", retry_after=120))
 
     # When the worker handles the delivery
-    with pytest.raises(RetryLater):
+    with pytest.raises(RedeliverLater):
         handle_delivery(job.job_id, "r", worker_deps(provider, retry_base_seconds=1), queue.delay_redelivery)
 
     # Then the message waits at least what the provider asked
@@ -272,7 +270,7 @@ def test_retried_job_succeeds_on_the_next_delivery(jobs: FakeJobRepository, queu
     # Given a provider that fails once then works
     job = queued_job(jobs)
     deps = worker_deps(ScriptedProvider(ProviderUnavailable("provider_timeout", "timed out"), rendered()))
-    with pytest.raises(RetryLater):
+    with pytest.raises(RedeliverLater):
         handle_delivery(job.job_id, "r1", deps, queue.delay_redelivery)
 
     # When the message comes back
@@ -305,7 +303,7 @@ def test_empty_provider_result_is_retried(jobs: FakeJobRepository, queue: FakeJo
     job = queued_job(jobs)
 
     # When the worker handles the delivery
-    with pytest.raises(RetryLater):
+    with pytest.raises(RedeliverLater):
         handle_delivery(job.job_id, "r", worker_deps(ScriptedProvider(ProviderResult(images=[]))),
                         queue.delay_redelivery)
 

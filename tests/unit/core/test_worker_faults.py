@@ -13,7 +13,8 @@ import pytest
 
 from retouch.jobs.abandoned import end_abandoned_job
 from retouch.jobs.heartbeat import Heartbeat
-from retouch.jobs.process import RetryLater, handle_delivery, run_job
+from retouch.jobs.process import handle_delivery, run_job
+from retouch.retry import RedeliverLater
 from retouch.models.common import now_epoch
 from retouch.providers.base import ProviderResult
 from tests.unit.core.fakes import FakeJobQueue, FakeJobRepository, FakeObjectStore, ScriptedProvider, rendered
@@ -106,7 +107,7 @@ def test_a_crash_after_storing_outputs_finishes_without_calling_the_provider_aga
     jobs.finish = finish  # type: ignore[method-assign]
 
     # When the first delivery runs, and then the retried one
-    with pytest.raises(RetryLater) as retry:
+    with pytest.raises(RedeliverLater) as retry:
         run_job(job.job_id, deps)
     assert retry.value.delay_seconds <= 2
     resumed = jobs.get(job.job_id)
@@ -136,7 +137,7 @@ def test_an_unclassified_failure_is_retried_a_bounded_number_of_times_then_fails
     # When its deliveries run
     delays = []
     for _ in range(2):
-        with pytest.raises(RetryLater) as retry:
+        with pytest.raises(RedeliverLater) as retry:
             run_job(job.job_id, deps)
         delays.append(retry.value.delay_seconds)
         assert jobs.get(job.job_id).error.code == "processing_error"
@@ -188,7 +189,7 @@ def test_a_failed_visibility_push_is_tried_again(jobs: FakeJobRepository, worker
     deps = worker_deps(ScriptedProvider(ProviderUnavailable("provider_error", "503")), retry_base_seconds=10)
 
     # When the delivery is released for a retry
-    with pytest.raises(RetryLater) as retry:
+    with pytest.raises(RedeliverLater) as retry:
         handle_delivery(job.job_id, "r", deps, delay_redelivery)
 
     # Then the backoff was pushed on the second try
@@ -286,7 +287,7 @@ def test_a_release_that_committed_but_lost_its_answer_still_brings_the_message_b
     deps = worker_deps(ScriptedProvider(ProviderUnavailable("provider_error", "503")), retry_base_seconds=10)
 
     # When the delivery runs, then the message is kept for the backoff (not deleted as another worker's)
-    with pytest.raises(RetryLater) as retry:
+    with pytest.raises(RedeliverLater) as retry:
         handle_delivery(job.job_id, "r", deps, queue.delay_redelivery)
     assert queue.redeliveries[-1] == ("r", retry.value.delay_seconds)
     assert jobs.get(job.job_id).status == "queued"

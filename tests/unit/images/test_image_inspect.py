@@ -11,7 +11,7 @@ from retouch.images.inspect import (
     CONTENT_TYPES,
     HEADER_READS,
     ImageInfo,
-    InvalidImage,
+    UnreadableImage,
     inspect_header,
     inspect_image,
     read_header,
@@ -104,14 +104,14 @@ def test_palette_png_without_trns_has_no_alpha() -> None:
 )
 def test_unreadable_or_unsupported_data_raises_invalid_image(data: bytes) -> None:
     # When / Then
-    with pytest.raises(InvalidImage) as excinfo:
+    with pytest.raises(UnreadableImage) as excinfo:
         inspect_image(data)
     assert excinfo.value.message
 
 
 def test_gif_is_refused_even_though_pillow_reads_it() -> None:
     data = encode("P", (4, 4), "GIF")
-    with pytest.raises(InvalidImage):
+    with pytest.raises(UnreadableImage):
         inspect_image(data)
 
 
@@ -172,7 +172,7 @@ def test_webp_header_is_read_from_its_first_chunk(mode: str, save: dict[str, obj
 
     # Then the size and alpha are those of the whole file (which Pillow could not open from 64 bytes)
     assert (info.format, info.width, info.height, info.has_alpha) == ("webp", 301, 203, alpha)
-    with pytest.raises(InvalidImage):
+    with pytest.raises(UnreadableImage):
         inspect_image(data[:64])
 
 
@@ -185,7 +185,7 @@ def test_png_and_jpeg_headers_are_read_from_a_prefix(fmt: str) -> None:
 
 @pytest.mark.parametrize("prefix", [b"RIFF\x10\x00\x00\x00WEBPVP8 \x00", b"RIFF\x10\x00\x00\x00WEBPJUNK" + b"\0" * 30])
 def test_a_webp_prefix_without_a_known_first_chunk_is_unreadable(prefix: bytes) -> None:
-    with pytest.raises(InvalidImage):
+    with pytest.raises(UnreadableImage):
         inspect_header(prefix)
 
 

@@ -1,10 +1,7 @@
-"""template.yaml: SAM and CloudFormation linters pass, and the rules we rely on hold."""
+"""template.yaml: the rules we rely on hold (`make lint-template` runs sam validate, cfn-lint and checkov)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,8 +10,6 @@ from local.template import load_yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = ROOT / "template.yaml"
-BIN = Path(sys.executable).parent
-OFFLINE_ENV = {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
 @pytest.fixture(scope="module")
@@ -28,18 +23,6 @@ def _functions(template: dict) -> dict[str, dict]:
 
 def _timeout(template: dict, function: dict) -> int:
     return int(function["Properties"].get("Timeout", template["Globals"]["Function"]["Timeout"]))
-
-
-def test_sam_validate_lint_passes():
-    result = subprocess.run([str(BIN / "sam"), "validate", "--lint", "--template", str(TEMPLATE), "--region",
-                             "us-east-1"], capture_output=True, text=True, env=OFFLINE_ENV, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_cfn_lint_reports_nothing():
-    result = subprocess.run([str(BIN / "cfn-lint"), str(TEMPLATE)], capture_output=True, text=True,
-                            env=OFFLINE_ENV, timeout=120)
-    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
 
 
 def test_runtime_is_python313_on_arm64(template):
@@ -109,8 +92,9 @@ def test_functions_that_delay_redelivery_may_change_their_queues_visibility(temp
         function = _functions(template)[name]
         queue_ids = [event["Properties"]["Queue"]["Fn::GetAtt"][0]
                      for event in function["Properties"]["Events"].values() if event["Type"] == "SQS"]
-        pollable = [policy["SQSPollerPolicy"]["QueueName"]["Fn::GetAtt"][0]
-                    for policy in function["Properties"]["Policies"] if "SQSPollerPolicy" in policy]
+        pollable = [statement["Resource"]["Fn::GetAtt"][0]
+                    for policy in function["Properties"]["Policies"] for statement in policy.get("Statement", [])
+                    if statement["Action"] == "sqs:ChangeMessageVisibility"]
         assert queue_ids and set(queue_ids) <= set(pollable), name
 
 

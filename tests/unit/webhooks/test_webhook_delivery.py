@@ -8,8 +8,9 @@ import pytest
 from standardwebhooks import Webhook
 
 from retouch.models.webhooks import SendResult
-from retouch.webhooks.delivery import DeliveryDeps, RetryScheduled, attempt_event, handle_webhook_message
+from retouch.webhooks.delivery import DeliveryDeps, attempt_event, handle_webhook_message
 from retouch.webhooks.events import build_message
+from retouch.retry import RedeliverLater
 from tests.unit.webhooks.builders import account_settings, job, subscribed
 from tests.unit.webhooks.fakes import FakeLog, FakeQueue, FakeSettings
 
@@ -73,7 +74,7 @@ def test_410_gone_stops_without_retry_or_dead_letter():
 
 def test_a_retry_pushes_the_message_visibility_out_and_fails_the_record():
     message, deps, _, _, queue, _ = setup(500)
-    with pytest.raises(RetryScheduled):
+    with pytest.raises(RedeliverLater):
         handle_webhook_message(message, 1, "receipt-1", deps)
     assert queue.delays and queue.delays[0][0] == "receipt-1" and 4 <= queue.delays[0][1] <= 6
 
@@ -108,7 +109,7 @@ def test_the_log_keeps_only_the_latest_twenty_attempts():
     for attempt in range(1, 26):
         try:
             handle_webhook_message(message, attempt, "rh", deps)
-        except RetryScheduled:
+        except RedeliverLater:
             pass
     deliveries = log.webhooks[message.job_id].deliveries
     assert len(deliveries) == 20 and deliveries[-1].attempt == 25

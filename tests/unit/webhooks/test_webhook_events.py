@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from retouch.webhooks.events import Announcer, EmitFailed, build_message, event_id, payload_body, redeliver_latest
+from retouch.webhooks.events import Announcer, build_message, event_id, payload_body, redeliver_latest
 from retouch.errors import NoWebhookEvent
+from retouch.retry import RedeliverLater
 from tests.unit.webhooks.builders import job, subscribed
 from tests.unit.webhooks.fakes import FakeJobs, FakeLog, FakeQueue, FakeStore
 
@@ -70,7 +71,7 @@ def test_a_terminal_event_that_cannot_be_queued_asks_for_the_job_message_again()
     record = job(webhook=subscribed())
     announce, _, log, queue = announcer(record)
     queue.fail_sends = 1
-    with pytest.raises(EmitFailed) as caught:
+    with pytest.raises(RedeliverLater) as caught:
         announce(record, "job.succeeded")
     assert caught.value.delay_seconds > 0 and log.webhooks[record.job_id].emitted == []
     announce(record)  # the next delivery of the job's message

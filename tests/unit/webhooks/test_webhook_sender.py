@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from retouch.providers.webhook_sender import WebhookSender
+from retouch.webhooks.sender import WebhookSender
 from tests.unit.webhooks.fakes import public_resolver
 
 URL = "https://hooks.example.com/retouch?x=1"

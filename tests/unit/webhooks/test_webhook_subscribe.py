@@ -102,7 +102,7 @@ def test_a_name_server_that_never_answers_is_a_400_not_a_hung_submit():
     # Given DNS that never answers (the lookup blocks until the test releases it)
     import threading
 
-    from retouch.providers.url_safety import resolve_within
+    from retouch.outbound_http.url_safety import resolve_within
     from retouch.webhooks.subscribe import vet_webhook_url
 
     released = threading.Event()

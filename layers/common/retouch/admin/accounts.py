@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from retouch.auth.keys import generate_api_key, hash_api_key, visible_prefix
-from retouch.billing.limits import DEFAULT_MAX_IN_FLIGHT, DEFAULT_REQUESTS_PER_MINUTE
+from retouch.billing.rate_limit import DEFAULT_MAX_IN_FLIGHT, DEFAULT_REQUESTS_PER_MINUTE
 from retouch.data.accounts import AccountRepository
 from retouch.models.common import now_epoch, random_id
 from retouch.models.account_records import AccountRecord, ApiKeyRecord

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,13 @@ class ModelPrices:
     base_size: str
     auto_size: str
     quality: dict[str, int]
+    # Per listed size (fixed-size models): {size: {quality: amount}}; empty: every size scales from base_size.
+    sizes: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def listed_amount(self, quality: str, pixels: int) -> int | None:
+        """The listed price of a size with `pixels` pixels (the higher one when two orientations share them)."""
+        amounts = [table[quality] for size, table in self.sizes.items() if pixels_of(size) == pixels]
+        return max(amounts) if amounts else None
 
     @property
     def base_pixels(self) -> int:
@@ -63,8 +70,11 @@ class PriceTable:
         """One image of `pixels` at `quality`: scaled by pixel count, marked up, rounded up."""
         prices = self._model(model)
         markup = self.markup_percent if markup_percent is None else markup_percent
-        amount = prices.quality[self.reserved_quality(model, quality)]
-        return ceil_div(amount * pixels * (100 + markup), prices.base_pixels * 100)
+        reserved = self.reserved_quality(model, quality)
+        listed = prices.listed_amount(reserved, pixels)
+        if listed is not None:
+            return ceil_div(listed * (100 + markup), 100)
+        return ceil_div(prices.quality[reserved] * pixels * (100 + markup), prices.base_pixels * 100)
 
     def reserved_quality(self, model: str, quality: str | None) -> str:
         """The quality a price is taken at: `auto` (or anything unlisted) is the most expensive one."""
@@ -99,6 +109,8 @@ class PriceTable:
             "base_size": prices.base_size,
             "per_image_usd": {q: to_usd(v) for q, v in per_image.items()},
             "per_image_micros": per_image,
+            "per_size_usd": {size: {q: to_usd(self.unit_micros(model, q, pixels_of(size))) for q in table}
+                             for size, table in prices.sizes.items()},
             "size_rule": "price x (width x height) / pixels of base_size, rounded up to the micro-dollar",
             "auto": f"reserved at quality '{prices.top_quality}' and size {prices.auto_size}; "
                     "settled at what was produced",
@@ -108,7 +120,9 @@ class PriceTable:
 def parse_prices(document: dict[str, Any]) -> PriceTable:
     models = {
         name: ModelPrices(base_size=spec["base_size"], auto_size=spec["auto_size"],
-                          quality={q: int(v) for q, v in spec["quality"].items()})
+                          quality={q: int(v) for q, v in spec["quality"].items()},
+                          sizes={size: {q: int(v) for q, v in table.items()}
+                                 for size, table in spec.get("sizes", {}).items()})
         for name, spec in document["models"].items()
     }
     return PriceTable(version=str(document["version"]), markup_percent=int(document.get("markup_percent", 0)),

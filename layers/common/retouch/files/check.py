@@ -16,7 +16,7 @@ from retouch.data.files import FileRepository
 from retouch.data.objects import ObjectHead, ObjectMissing, ObjectStore
 from retouch.errors import InvalidImage
 from retouch.images.inspect import CONTENT_TYPES, ImageInfo, read_header
-from retouch.jobs.inputs import check_image_header
+from retouch.images.input_checks import check_image_header
 from retouch.models.records import FileRecord
 
 # A file's own status follows the default model's image rules; an edit applies its model's rules (and, for a

@@ -28,7 +28,7 @@ _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _JPEG_MAGIC = b"\xff\xd8\xff"
 
 
-class InvalidImage(ValueError):
+class UnreadableImage(ValueError):
     """The bytes are not a readable PNG, JPEG or WebP image."""
 
     def __init__(self, message: str) -> None:
@@ -36,7 +36,7 @@ class InvalidImage(ValueError):
         self.message = message
 
 
-class TooManyPixels(InvalidImage):
+class TooManyPixels(UnreadableImage):
     """The header announces more pixels than allowed; nothing was decoded."""
 
 
@@ -63,11 +63,11 @@ def sniff_format(data: bytes) -> ImageFormat | None:
 def inspect_image(data: bytes) -> ImageInfo:
     """Format, dimensions and alpha of `data`, read from the image header without decoding pixels.
 
-    Raises InvalidImage when the bytes are not a PNG, JPEG or WebP image Pillow can open.
+    Raises UnreadableImage when the bytes are not a PNG, JPEG or WebP image Pillow can open.
     """
     fmt = sniff_format(data)
     if fmt is None:
-        raise InvalidImage("image is not a PNG, JPEG or WebP file")
+        raise UnreadableImage("image is not a PNG, JPEG or WebP file")
 
     from PIL import Image  # noqa: PLC0415 - lazy on purpose: keeps cold starts cheap
 
@@ -76,13 +76,13 @@ def inspect_image(data: bytes) -> ImageInfo:
             width, height = img.size
             has_alpha = img.mode in _ALPHA_MODES or (fmt == "png" and "transparency" in img.info)
     except Image.DecompressionBombError as exc:
-        raise InvalidImage("image dimensions are too large") from exc
+        raise UnreadableImage("image dimensions are too large") from exc
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         # UnidentifiedImageError is an OSError; truncated or corrupt headers raise the others.
-        raise InvalidImage(f"image could not be read as {fmt.upper()}") from exc
+        raise UnreadableImage(f"image could not be read as {fmt.upper()}") from exc
 
     if width <= 0 or height <= 0:
-        raise InvalidImage("image has no pixels")
+        raise UnreadableImage("image has no pixels")
     return ImageInfo(format=fmt, content_type=CONTENT_TYPES[fmt], width=width, height=height, has_alpha=has_alpha)
 
 
@@ -92,7 +92,7 @@ def decode_image(data: bytes, *, max_pixels: int) -> ImageInfo:
     refused above `max_pixels` before decoding (Pillow needs at most 4 bytes a pixel), and a JPEG is decoded
     at 1/8 scale (all of its data is still read and entropy-decoded).
 
-    Raises TooManyPixels, or InvalidImage for anything truncated or corrupt.
+    Raises TooManyPixels, or UnreadableImage for anything truncated or corrupt.
     """
     info = inspect_image(data)
     if info.width * info.height > max_pixels:
@@ -109,7 +109,7 @@ def decode_image(data: bytes, *, max_pixels: int) -> ImageInfo:
                 img.draft(img.mode, (max(1, img.width // 8), max(1, img.height // 8)))
             img.load()
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
-        raise InvalidImage(f"image data is truncated or corrupt ({info.format.upper()})") from exc
+        raise UnreadableImage(f"image data is truncated or corrupt ({info.format.upper()})") from exc
     return info
 
 
@@ -117,7 +117,7 @@ def _webp_header(prefix: bytes) -> ImageInfo:
     """Dimensions and alpha from a WebP's first chunk (Pillow's WebP plugin needs the whole file)."""
     chunk, payload = prefix[12:16], prefix[20:30]
     if len(payload) < 10:
-        raise InvalidImage("image could not be read as WEBP")
+        raise UnreadableImage("image could not be read as WEBP")
     if chunk == b"VP8X":  # extended: flags, then the canvas size minus one, 24 bits each
         width = int.from_bytes(payload[4:7], "little") + 1
         height = int.from_bytes(payload[7:10], "little") + 1
@@ -130,9 +130,9 @@ def _webp_header(prefix: bytes) -> ImageInfo:
         height = int.from_bytes(payload[8:10], "little") & 0x3FFF
         has_alpha = False
     else:
-        raise InvalidImage("image could not be read as WEBP")
+        raise UnreadableImage("image could not be read as WEBP")
     if width <= 0 or height <= 0:
-        raise InvalidImage("image has no pixels")
+        raise UnreadableImage("image has no pixels")
     return ImageInfo(format="webp", content_type=CONTENT_TYPES["webp"], width=width, height=height,
                      has_alpha=has_alpha)
 
@@ -140,7 +140,7 @@ def _webp_header(prefix: bytes) -> ImageInfo:
 def inspect_header(prefix: bytes) -> ImageInfo:
     """What `inspect_image` reports, from the first bytes of the file only (pixels are never read).
 
-    Raises InvalidImage when the prefix holds no readable PNG, JPEG or WebP header (corrupt, or cut short).
+    Raises UnreadableImage when the prefix holds no readable PNG, JPEG or WebP header (corrupt, or cut short).
     """
     if sniff_format(prefix) == "webp":
         return _webp_header(prefix)
@@ -157,7 +157,7 @@ def read_header(read_prefix: Callable[[int], bytes], size: int) -> bytes:
             return prefix
         try:
             inspect_header(prefix)
-        except InvalidImage:
+        except UnreadableImage:
             continue
         return prefix
     return prefix

@@ -10,7 +10,6 @@ of times, then end the job `failed`.
 
 from __future__ import annotations
 
-import random
 import secrets
 import threading
 from collections.abc import Callable
@@ -23,11 +22,12 @@ from retouch.catalog import find_model
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectMissing, ObjectStore
 from retouch.errors import InvalidImage, JobFailure
-from retouch.images.inspect import InvalidImage as UnreadableOutput, inspect_image
+from retouch.images.inspect import UnreadableImage as UnreadableOutput, inspect_image
 from retouch.jobs.heartbeat import Heartbeat
-from retouch.jobs.inputs import CheckedImage, check_image, check_mask
+from retouch.images.input_checks import CheckedImage, check_image, check_mask
 from retouch.models.common import now_epoch
 from retouch.models.records import JobError, JobRecord, ProducedOutputs, StoredInput, StoredOutput
+from retouch.retry import RedeliverLater, backoff_seconds
 from retouch.providers.base import ImageProvider, InputImage, ProviderRefused, ProviderResult, ProviderUnavailable
 
 if TYPE_CHECKING:
@@ -35,19 +35,10 @@ if TYPE_CHECKING:
 
 logger = Logger(child=True)
 
-MAX_BACKOFF_SECONDS = 900
 LEASE_MARGIN_SECONDS = 5
 # Claims beyond max_attempts that a job may still take when its workers died rather than failed (each death is a
 # claim with no failure to count): past them it ends instead of running again.
 CRASH_SLACK_ATTEMPTS = 1
-
-
-class RetryLater(Exception):
-    """The job went back to `queued`; deliver its message again after `delay_seconds`."""
-
-    def __init__(self, delay_seconds: int) -> None:
-        super().__init__(f"retry in {delay_seconds}s")
-        self.delay_seconds = delay_seconds
 
 
 @dataclass(frozen=True)
@@ -74,14 +65,6 @@ class WorkerDeps:
     @property
     def heartbeat_seconds(self) -> float:
         return self.heartbeat_every or self.lease_seconds / 3
-
-
-def backoff_seconds(attempt: int, base: float, retry_after: float | None = None) -> int:
-    """Exponential backoff with jitter; never sooner than the provider's Retry-After."""
-    delay = base * (2 ** max(0, attempt - 1)) * random.uniform(0.8, 1.2)
-    if retry_after is not None:
-        delay = max(delay, retry_after)
-    return int(min(MAX_BACKOFF_SECONDS, max(0.0, delay)) + 0.5)
 
 
 def _load(source: StoredInput, deps: WorkerDeps) -> bytes:
@@ -181,7 +164,7 @@ def _fail(job: JobRecord, token: str, code: str, message: str, deps: WorkerDeps)
 
 
 def _retry(job: JobRecord, token: str, error: JobError, delay: int, deps: WorkerDeps) -> str:
-    """Back to `queued`; the message comes back after `delay` (raises RetryLater), unless the claim was lost."""
+    """Back to `queued`; the message comes back after `delay` (raises RedeliverLater), unless the claim was lost."""
     if not deps.jobs.release_for_retry(job.job_id, token=token, error=error, retry_at=now_epoch() + delay):
         current = deps.jobs.get(job.job_id)
         # The release committed but its answer was lost (the SDK's retry then fails its condition): this
@@ -190,7 +173,7 @@ def _retry(job: JobRecord, token: str, error: JobError, delay: int, deps: Worker
             return "lost_claim"
     logger.warning("job released for a retry", extra={"job_id": job.job_id, "attempt": job.attempts,
                                                       "code": error.code, "delay_seconds": delay})
-    raise RetryLater(delay)
+    raise RedeliverLater(delay)
 
 
 def _run_claimed(job: JobRecord, token: str, deps: WorkerDeps) -> str:
@@ -255,7 +238,7 @@ def _skip(job_id: str, now: int, deps: WorkerDeps) -> str:
     if existing is not None and existing.status == "running" and existing.lease_until:
         # Another worker holds it. Keep this message until the lease ends: if that worker dies, this
         # may be the job's only message, and it re-claims the job then.
-        raise RetryLater(max(1, existing.lease_until - now + LEASE_MARGIN_SECONDS))
+        raise RedeliverLater(max(1, existing.lease_until - now + LEASE_MARGIN_SECONDS))
     return f"skipped_{state}"
 
 
@@ -302,7 +285,7 @@ def run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None] =
     with Heartbeat(beat, deps.heartbeat_seconds, name=f"heartbeat-{job_id}"):
         try:
             outcome = _run_claimed_once(job, token, deps)
-        except RetryLater:
+        except RedeliverLater:
             raise
         except Exception as exc:  # noqa: BLE001 - anything unclassified is retried a bounded number of times
             outcome = _after_unexpected(job, token, exc, deps)
@@ -323,7 +306,7 @@ def handle_delivery(job_id: str, receipt_handle: str, deps: WorkerDeps, delay_re
 
     try:
         return run_job(job_id, deps, keep_message)
-    except RetryLater as retry:
+    except RedeliverLater as retry:
         for attempt in range(2):
             try:
                 delay_redelivery(receipt_handle, retry.delay_seconds)

@@ -17,7 +17,7 @@ from retouch.data.queue import JobQueue
 from retouch.errors import InvalidRequest, QueueUnavailable, RetouchError
 from retouch.files.edit_inputs import file_input
 from retouch.jobs.idempotency import IdempotencyStore, KeyedRequest, settle_reservation
-from retouch.jobs.inputs import CheckedImage, check_image, check_mask, decode_data_url
+from retouch.images.input_checks import CheckedImage, check_image, check_mask, decode_data_url
 from retouch.models.common import new_job_id, now_epoch
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import AccountRecord, JobError, JobRecord, StoredInput

@@ -27,6 +27,8 @@ def size_problem(size: str, limits: ModelLimits) -> str | None:
     """Why `size` is not acceptable for a model with `limits`, or None when it is."""
     if size == "auto":
         return None
+    if limits.sizes is not None:
+        return None if size in limits.sizes else f"this model makes only {', '.join(limits.sizes)} or auto"
     match = _SIZE.match(size)
     if not match:
         return "size must be 'auto' or 'WIDTHxHEIGHT', e.g. '1024x1536'"

@@ -82,6 +82,9 @@ class ModelView(BaseModel):
     backgrounds: list[str]
     unsupported_parameters: list[str]
     pricing: dict[str, Any] | None = Field(default=None, description="Per-image prices (see billing/prices.json)")
+    aliases: list[str] = Field(default_factory=list, description="Dated names served as this model")
+    upstreams: dict[str, str] = Field(default_factory=dict, description="Upstreams that serve it: its name at each")
+    parameters: dict[str, Any] = Field(default_factory=dict, description="JSON Schema of an edit's parameters")
 
 
 class ModelList(BaseModel):

@@ -13,6 +13,8 @@ class InputImage:
     data: bytes
     content_type: str
     filename: str = "image"
+    # Where the input is stored (S3 key), for upstreams that fetch inputs by a presigned URL; None when it is not.
+    storage_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,14 @@ class ProviderUnavailable(ProviderError):
     def __init__(self, code: str, message: str, retry_after: float | None = None) -> None:
         super().__init__(code, message)
         self.retry_after = retry_after
+
+
+class ProviderAuthFailed(ProviderUnavailable):
+    """The provider refused our credentials (401/403): this upstream cannot serve any job until its key is fixed,
+    so retrying it is pointless; another upstream may still serve the job."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("provider_auth_failed", message)
 
 
 class ImageProvider(Protocol):

@@ -18,9 +18,10 @@ from typing import Any
 import httpx
 
 from retouch.images.inspect import CONTENT_TYPES, sniff_format
-from retouch.providers.outbound import IDENTITY_HEADERS, RefusedBody, call_deadline, outbound_client, read_body
+from retouch.outbound_http.client import IDENTITY_HEADERS, RefusedBody, call_deadline, outbound_client, read_body
 from retouch.providers.base import (
     InputImage,
+    ProviderAuthFailed,
     ProviderImage,
     ProviderRefused,
     ProviderResult,
@@ -117,9 +118,7 @@ class OpenAIImagesProvider:
         if status in _REFUSED_STATUSES:
             return _refused(status, code, detail)
         if status in _AUTH_STATUSES:
-            return ProviderUnavailable(
-                "provider_auth_failed", f"image provider rejected the credentials (HTTP {status})"
-            )
+            return ProviderAuthFailed(f"image provider rejected the credentials (HTTP {status})")
         retry_after = _retry_after(response.headers)
         suffix = f": {detail}" if detail else ""
         if status in _RETRYABLE_STATUSES:

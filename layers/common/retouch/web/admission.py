@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from retouch.billing.limits import Admission, admit
+from retouch.billing.rate_limit import Admission, admit
 from retouch.data.ledger import LedgerRepository
 from retouch.errors import RetouchError
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from retouch.data.webhooks import SettingsConflict, WebhookSettingsRepository
 from retouch.models.common import now_epoch
 from retouch.models.webhooks import MAX_WEBHOOK_URL, AccountWebhookSettings, SigningSecret
-from retouch.providers.url_safety import DEFAULT_PORTS, is_allowlisted
+from retouch.outbound_http.url_safety import DEFAULT_PORTS, is_allowlisted
 from retouch.webhooks.signing import generate_secret
 
 DEFAULT_ROTATION_WINDOW_SECONDS = 24 * 3600

@@ -17,20 +17,12 @@ from aws_lambda_powertools import Logger
 from retouch.data.webhooks import JobWebhookLog, WebhookQueue, WebhookSettingsRepository
 from retouch.models.common import now_epoch
 from retouch.models.webhooks import MAX_DELIVERIES_SHOWN, DeliveryRecord, SendResult, WebhookMessage
-from retouch.webhooks.schedule import retry_delay, total_attempts
+from retouch.retry import RedeliverLater, retry_delay, total_attempts
 from retouch.webhooks.signing import signed_headers
 
 logger = Logger(child=True)
 
 GONE = 410
-
-
-class RetryScheduled(Exception):
-    """The attempt failed and the message comes back after `delay_seconds` (reported as a batch item failure)."""
-
-    def __init__(self, event_id: str, delay_seconds: int) -> None:
-        super().__init__(f"webhook {event_id}: next attempt in {delay_seconds}s")
-        self.delay_seconds = delay_seconds
 
 
 @dataclass(frozen=True)
@@ -91,7 +83,7 @@ def _send(message: WebhookMessage, now: int, deps: DeliveryDeps) -> SendResult:
 
 
 def handle_webhook_message(message: WebhookMessage, attempt: int, receipt_handle: str, deps: DeliveryDeps) -> str:
-    """One received message. A retry pushes the message's visibility out and raises RetryScheduled so the
+    """One received message. A retry pushes the message's visibility out and raises RedeliverLater so the
     batch reports it failed (it stays queued); an exhausted event is sent to the DLQ and the message deleted."""
     outcome = attempt_event(message, attempt, deps)
     extra = {"event_id": message.event_id, "job_id": message.job_id, "type": message.type, "attempt": attempt,
@@ -101,7 +93,7 @@ def handle_webhook_message(message: WebhookMessage, attempt: int, receipt_handle
         logger.info("webhook attempt failed; retrying", extra={**extra, "delay_seconds": outcome.delay_seconds,
                                                                 "attempts": total_attempts(deps.schedule)})
         deps.queue.delay_redelivery(receipt_handle, outcome.delay_seconds)
-        raise RetryScheduled(message.event_id, outcome.delay_seconds)
+        raise RedeliverLater(outcome.delay_seconds, f"webhook {message.event_id}")
     if outcome.kind == "exhausted":
         logger.warning("webhook event dead-lettered", extra=extra)
         deps.queue.dead_letter(message, outcome.error or "attempts exhausted")

@@ -17,20 +17,12 @@ from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.webhooks import JobWebhookLog, WebhookQueue
 from retouch.errors import NoWebhookEvent, QueueUnavailable
-from retouch.jobs.process import RetryLater
 from retouch.jobs.view import render_job
 from retouch.models.records import JobRecord
 from retouch.models.webhooks import WebhookMessage
+from retouch.retry import EMIT_RETRY_SECONDS, RedeliverLater
 
 logger = Logger(child=True)
-
-# A job whose terminal event could not be queued comes back this soon to try again.
-EMIT_RETRY_SECONDS = 30
-
-
-class EmitFailed(RetryLater):
-    """A terminal event could not be queued: deliver the job's message again soon so it is re-emitted."""
-
 
 def event_id(job_id: str, event_type: str) -> str:
     """Deterministic per job and event: `evt_<job id without job_>_<succeeded|failed|…>`."""
@@ -91,7 +83,7 @@ class Announcer:
         """`job` may be a record (skips a read when it has no webhook) or a job id; with no `event_type`,
         the event of the job's terminal status, if it has ended (re-emission after a crash).
 
-        A terminal event that cannot be queued raises EmitFailed; job.started is best-effort (logged),
+        A terminal event that cannot be queued raises RedeliverLater (the job's message comes back to re-emit it); job.started is best-effort (logged),
         so a queue outage never leaves a claimed job without its message."""
         if isinstance(job, JobRecord) and (job.webhook is None or (event_type and event_type not in job.webhook.events)):
             return
@@ -117,7 +109,7 @@ class Announcer:
             if event_type == "job.started":
                 raise
             logger.warning("event not queued; the job's message comes back to emit it", extra=extra)
-            raise EmitFailed(EMIT_RETRY_SECONDS) from exc
+            raise RedeliverLater(EMIT_RETRY_SECONDS, "terminal event not queued") from exc
         self.log.mark_emitted(current.job_id, event_type)
         logger.info("webhook event queued", extra=extra)
 

@@ -9,7 +9,7 @@ from retouch.errors import InvalidRequest, InvalidWebhookUrl, WebhookSecretMissi
 from retouch.models.common import now_epoch
 from retouch.models.requests import ImageOptions
 from retouch.models.webhooks import DEFAULT_EVENTS, EVENT_TYPES, JobWebhook
-from retouch.providers.url_safety import ResolveFn, UnsafeUrl, check_url, resolve_within
+from retouch.outbound_http.url_safety import ResolveFn, UnsafeUrl, check_url, resolve_within
 
 SECRET_HINT = "an operator creates one with `retouch-admin webhooks rotate-secret <account>`"
 
@@ -57,7 +57,3 @@ class WebhookSubscriber:
             raise WebhookSecretMissing(f"This account has no webhook signing secret yet; {SECRET_HINT}.",
                                        param="webhook_url")
         return JobWebhook(url=url, events=events)
-
-
-def no_webhook(_account_id: str, _request: ImageOptions) -> JobWebhook | None:
-    return None

@@ -27,8 +27,9 @@ def echo_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if event.get("rawPath") == "/boom":
         raise RuntimeError("boom on purpose")
     if event.get("rawPath") == "/sleep":
+        started = time.time()
         time.sleep(1)
-        return {"slept": True}
+        return {"slept": True, "pid": COLD_START_PID, "started": started, "ended": time.time()}
     if event.get("rawPath") == "/big":
         return {"statusCode": 200, "body": "x" * (7 * 1024 * 1024)}  # past Lambda's 6 MiB result
     if event.get("rawPath") == "/slow":

@@ -1,4 +1,5 @@
-"""GET /v1/models: the supported models with their limits."""
+"""GET /v1/models and GET /v1/models/{model_id}: the supported models with their limits, prices, upstreams and
+the JSON Schema of their parameters."""
 
 
 from dataclasses import asdict
@@ -7,23 +8,26 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from retouch.billing.prices import price_table
-from retouch.catalog import MODELS
+from retouch.catalog import MODELS, ModelSpec, find_model
+from retouch.catalog_schema import parameters_schema
 from retouch.config import api_settings
-from retouch.models.responses import ModelList, ModelView
-from retouch.web.principal import current_account
+from retouch.errors import UnknownModel
+from retouch.models.responses import ErrorBody, ModelList, ModelView
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
 
 router = Router()
 
 
+def model_view(spec: ModelSpec) -> ModelView:
+    return ModelView(id=spec.id, created=spec.created, owned_by=spec.owned_by, limits=asdict(spec.limits),
+                     qualities=list(spec.qualities), output_formats=list(spec.output_formats),
+                     backgrounds=list(spec.backgrounds), unsupported_parameters=list(spec.unsupported_parameters),
+                     pricing=price_table(api_settings().price_markup_percent).listing(spec.id),
+                     aliases=list(spec.aliases), upstreams=dict(spec.upstreams), parameters=parameters_schema(spec))
+
+
 def model_list() -> ModelList:
-    return ModelList(data=[
-        ModelView(id=spec.id, created=spec.created, owned_by=spec.owned_by, limits=asdict(spec.limits),
-                  qualities=list(spec.qualities), output_formats=list(spec.output_formats),
-                  backgrounds=list(spec.backgrounds), unsupported_parameters=list(spec.unsupported_parameters),
-                  pricing=price_table(api_settings().price_markup_percent).listing(spec.id))
-        for spec in MODELS.values()
-    ])
+    return ModelList(data=[model_view(spec) for spec in MODELS.values()])
 
 
 @router.get("/v1/models", summary="List models", responses={
@@ -31,5 +35,16 @@ def model_list() -> ModelList:
     401: UNAUTHORIZED,
 })
 def list_models() -> Response[ModelList]:
-    current_account(router.current_event)
     return json_response(model_list())
+
+
+@router.get("/v1/models/<model_id>", summary="Retrieve a model", responses={
+    200: documented(ModelView, "One model (by its id or a dated alias): limits, prices, upstreams, parameter schema"),
+    401: UNAUTHORIZED,
+    404: documented(ErrorBody, "No such model (`model_not_found`)"),
+})
+def retrieve_model(model_id: str) -> Response[ModelView]:
+    spec = find_model(model_id)
+    if spec is None:
+        raise UnknownModel(f"The model '{model_id}' does not exist.", param="model")
+    return json_response(model_view(spec))

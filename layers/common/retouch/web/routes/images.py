@@ -2,24 +2,15 @@
 
 
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from retouch.billing.charges import JobBilling
-from retouch.billing.limits import Admission
-from retouch.billing.prices import price_table
+from retouch.billing.rate_limit import Admission
 from retouch.config import api_settings
-from retouch.data.files import FileRepository
-from retouch.data.idempotency import IdempotencyRepository
-from retouch.data.jobs import JobRepository
-from retouch.data.ledger import LedgerRepository
-from retouch.data.objects import ObjectStore
-from retouch.data.queue import JobQueue
 from retouch.jobs.idempotency import REPLAYED_HEADER, keyed_request, once, replayed_job
-from retouch.jobs.submit import SubmitDeps, submit_edit, submit_generation
+from retouch.jobs.submit import submit_edit, submit_generation
 from retouch.jobs.view import render_job
 from retouch.jobs.wait import WaitHistory, wait_for_job
 from retouch.models.records import JobRecord
@@ -27,10 +18,10 @@ from retouch.models.requests import EditRequest, GenerationRequest
 from retouch.models.responses import ErrorBody, JobView
 from retouch.web.admission import admitted
 from retouch.web.prefer import requested_wait
-from retouch.web.principal import current_account, current_key_id
+from retouch.web.principal import current_caller
 from retouch.web.request_parsing import parse_edit, parse_generation
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
-from retouch.webhooks.wiring import build_subscriber
+from retouch.wiring.api import ledger, submit_deps
 
 router = Router()
 
@@ -55,23 +46,6 @@ _RESPONSES = {
 }
 
 
-@cache
-def _deps() -> SubmitDeps:
-    settings = api_settings()
-    jobs = JobRepository(settings.table_name)
-    return SubmitDeps(jobs=jobs, store=ObjectStore(settings.bucket_name),
-                      queue=JobQueue(settings.jobs_queue_url), files=FileRepository(settings.table_name),
-                      webhook_for=build_subscriber(settings),
-                      billing=JobBilling(ledger=_deps_ledger(), jobs=jobs,
-                                         prices=price_table(settings.price_markup_percent)),
-                      keys=IdempotencyRepository(settings.table_name))
-
-
-@cache
-def _deps_ledger() -> LedgerRepository:
-    return LedgerRepository(api_settings().table_name)
-
-
 def _job_response(record: JobRecord, admission: Admission, *, replayed: bool = False) -> Response[JobView]:
     """202 at once, or 200 if the job ended within the client's `Prefer: wait`; a replay (the same request under the
     same Idempotency-Key) answers alike, with the original job as it is now."""
@@ -86,9 +60,9 @@ def _job_response(record: JobRecord, admission: Admission, *, replayed: bool = F
     if replayed:
         headers[REPLAYED_HEADER] = "true"
     if wait is not None:
-        record = wait_for_job(_deps().jobs, record, wait, history=_WAIT_HISTORY)
+        record = wait_for_job(submit_deps().jobs, record, wait, history=_WAIT_HISTORY)
         headers["Preference-Applied"] = f"wait={wait:g}"
-    view = render_job(record, _deps().store, settings.url_expiry_seconds, ended_in_request=wait is not None)
+    view = render_job(record, submit_deps().store, settings.url_expiry_seconds, ended_in_request=wait is not None)
     return json_response(view, 200 if record.is_terminal else 202, headers)
 
 
@@ -110,12 +84,13 @@ def _submitted(operation: str, parse: Callable[[dict[str, Any], int], EditReques
                submit: Callable[..., JobRecord]) -> Response[JobView]:
     """Count, parse, then submit once per Idempotency-Key (a repeat replays the first request's job)."""
     event = router.current_event
-    account_id = current_account(event)
-    with admitted(_deps_ledger(), account_id, current_key_id(event)) as admission:
+    caller = current_caller()
+    account_id = caller.account_id
+    with admitted(ledger(), account_id, caller.key_id) as admission:
         request = parse(event.raw_event, api_settings().max_body_bytes)
         keyed = keyed_request(event.headers.get("idempotency-key"), account_id, operation, request,
                               seconds_left=_seconds_left())
-        deps = _deps()
+        deps = submit_deps()
         outcome = once(keyed, deps.keys,
                        lambda first: submit(account_id, request, deps, account=admission.account, idempotency=first),
                        lambda job_id: replayed_job(deps.jobs, account_id, job_id))

@@ -1,51 +1,22 @@
 """POST /v1/jobs/{job_id}/cancel and DELETE /v1/jobs/{job_id}: changes the caller makes to a job (on the api
 function, which may write)."""
 
-from functools import cache
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from retouch.billing.charges import JobBilling
-from retouch.billing.prices import price_table
 from retouch.config import api_settings
-from retouch.data.idempotency import IdempotencyRepository
-from retouch.data.jobs import JobRepository
-from retouch.data.ledger import LedgerRepository
-from retouch.data.objects import ObjectStore
-from retouch.data.queue import JobQueue
-from retouch.jobs.cancel import CancelDeps, cancel_job
+from retouch.jobs.cancel import cancel_job
 from retouch.jobs.idempotency import HEADER, REPLAYED_HEADER, keyed_request
-from retouch.jobs.retention import RetentionDeps, delete_job
+from retouch.jobs.retention import delete_job
 from retouch.jobs.view import render_job
 from retouch.models.common import now_epoch
 from retouch.models.responses import ErrorBody, JobView
-from retouch.web.principal import current_account
+from retouch.web.principal import current_caller
 from retouch.web.responses import NOT_FOUND_JOB, UNAUTHORIZED, documented, json_response
-from retouch.webhooks.wiring import build_announcer
+from retouch.wiring.api import cancel_deps, jobs, retention_deps
 
 router = Router()
-
-
-@cache
-def _jobs() -> JobRepository:
-    return JobRepository(api_settings().table_name)
-
-
-@cache
-def _cancel_deps() -> CancelDeps:
-    settings = api_settings()
-    return CancelDeps(jobs=_jobs(), queue=JobQueue(settings.jobs_queue_url),
-                      # A cancellation only releases what the job holds; prices are not consulted.
-                      billing=JobBilling(ledger=LedgerRepository(settings.table_name), jobs=_jobs(),
-                                         prices=price_table(settings.price_markup_percent)),
-                      keys=IdempotencyRepository(settings.table_name),
-                      announce=build_announcer(settings.table_name, settings.webhooks_queue_url))
-
-
-@cache
-def _retention() -> RetentionDeps:
-    return RetentionDeps(jobs=_jobs(), store=ObjectStore(api_settings().bucket_name))
 
 
 @router.post("/v1/jobs/<job_id>/cancel", summary="Cancel a queued job", responses={
@@ -59,12 +30,12 @@ def _retention() -> RetentionDeps:
 }, description="Only a `queued` job can be canceled; it ends `canceled` at once, charged nothing.")
 def cancel(job_id: str) -> Response[JobView]:
     event = router.current_event
-    account_id = current_account(event)
+    account_id = current_caller().account_id
     keyed = keyed_request(event.headers.get("idempotency-key"), account_id, "jobs.cancel", {"job_id": job_id},
                           seconds_left=router.lambda_context.get_remaining_time_in_millis() / 1000)
-    outcome = cancel_job(account_id, job_id, _cancel_deps(), idempotency=keyed)
+    outcome = cancel_job(account_id, job_id, cancel_deps(), idempotency=keyed)
     headers = {REPLAYED_HEADER: "true"} if outcome.replayed else {}
-    return json_response(render_job(outcome.record, _retention().store, api_settings().url_expiry_seconds), 200,
+    return json_response(render_job(outcome.record, retention_deps().store, api_settings().url_expiry_seconds), 200,
                          headers)
 
 
@@ -76,5 +47,5 @@ def cancel(job_id: str) -> Response[JobView]:
     409: documented(ErrorBody, "The job has not ended (`job_not_deletable`): cancel it or wait for it to end"),
 })
 def delete(job_id: str) -> Response[None]:
-    delete_job(current_account(router.current_event), job_id, _retention(), now_epoch())
+    delete_job(current_caller().account_id, job_id, retention_deps(), now_epoch())
     return Response(status_code=204)

@@ -28,7 +28,7 @@ from typing import Any
 import httpcore
 import httpx
 
-from retouch.providers.url_safety import resolve_within
+from retouch.outbound_http.url_safety import resolve_within
 
 IDENTITY_HEADERS = {"Accept-Encoding": "identity"}
 

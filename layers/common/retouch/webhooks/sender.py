@@ -14,8 +14,8 @@ from __future__ import annotations
 import httpx
 
 from retouch.models.webhooks import SendResult
-from retouch.providers.outbound import IDENTITY_HEADERS, call_deadline, outbound_client
-from retouch.providers.url_safety import ResolvedTarget, ResolveFn, UnsafeUrl, check_url, resolve_within
+from retouch.outbound_http.client import IDENTITY_HEADERS, call_deadline, outbound_client
+from retouch.outbound_http.url_safety import ResolvedTarget, ResolveFn, UnsafeUrl, check_url, resolve_within
 
 USER_AGENT = "Retouch-Webhooks/1.0"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from retouch.webhooks.schedule import DEFAULT_SCHEDULE, parse_schedule, retry_delay, total_attempts
+from retouch.retry import DEFAULT_SCHEDULE, parse_schedule, retry_delay, total_attempts
 
 
 def test_default_schedule_is_ten_attempts_from_5_seconds_to_8_hours():

@@ -1,26 +1,24 @@
-"""Builds the worker's collaborators from its settings (the composition root of the worker)."""
+"""The worker function's collaborators, built from its settings."""
 
 from __future__ import annotations
 
 from functools import partial
 
-from retouch.billing.charges import JobBilling
-from retouch.billing.prices import price_table
 from retouch.catalog import MODELS
 from retouch.config import WorkerSettings
 from retouch.data.jobs import JobRepository
-from retouch.data.ledger import LedgerRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
 from retouch.data.secrets import provider_api_key
 from retouch.jobs.process import WorkerDeps
 from retouch.providers.base import ImageProvider
 from retouch.errors import JobFailure
-from retouch.webhooks.wiring import build_announcer
+from retouch.outbound_http.url_safety import parse_allowlist
+from retouch.wiring.shared import announcer, job_billing
 
 
 def _fetch(url: str, *, allowlist: frozenset[str], max_bytes: int, timeout: float) -> bytes:
-    from retouch.providers.url_fetch import UrlFetchError, fetch_url
+    from retouch.outbound_http.url_fetch import UrlFetchError, fetch_url
 
     try:
         return fetch_url(url, allowlist=allowlist, max_bytes=max_bytes, timeout_seconds=timeout).data
@@ -29,14 +27,13 @@ def _fetch(url: str, *, allowlist: frozenset[str], max_bytes: int, timeout: floa
 
 
 def build_worker(settings: WorkerSettings) -> tuple[WorkerDeps, JobQueue]:
-    from retouch.providers.openai_images import OpenAIImagesProvider
-    from retouch.providers.url_safety import parse_allowlist
-
     provider: ImageProvider | None = None
 
     def get_provider() -> ImageProvider:
         nonlocal provider
-        if provider is None:
+        if provider is None:  # httpx is loaded on the first job, not at cold start
+            from retouch.providers.openai_images import OpenAIImagesProvider
+
             provider = OpenAIImagesProvider(
                 base_url=settings.provider_base_url,
                 api_key=provider_api_key(settings.provider_secret_arn),
@@ -55,8 +52,7 @@ def build_worker(settings: WorkerSettings) -> tuple[WorkerDeps, JobQueue]:
         max_attempts=settings.max_attempts,
         retry_base_seconds=settings.retry_base_seconds,
         lease_seconds=settings.lease_seconds,
-        announce=build_announcer(settings.table_name, settings.webhooks_queue_url),
-        billing=JobBilling(ledger=LedgerRepository(settings.table_name), jobs=jobs,
-                           prices=price_table(settings.price_markup_percent)),
+        announce=announcer(settings.table_name, settings.webhooks_queue_url),
+        billing=job_billing(settings.table_name, jobs, settings.price_markup_percent),
     )
     return deps, JobQueue(settings.jobs_queue_url)

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from retouch.catalog import MB, ModelLimits
 from retouch.errors import InvalidImage, InvalidRequest
 from retouch.images.inspect import (
-    CONTENT_TYPES,
     ImageInfo,
-    InvalidImage as UnreadableImage,
     TooManyPixels,
+    UnreadableImage,
     decode_image,
     inspect_header,
     sniff_format,
@@ -151,7 +150,3 @@ def check_mask_header(header: bytes, size: int, first_image: ImageInfo | None, l
                       param: str) -> ImageInfo:
     """`check_mask` for a `size`-byte file of which only the first bytes were read."""
     return _mask_info(header, size, inspect_header, first_image, limits, param)
-
-
-def content_type_of(fmt: str) -> str:
-    return CONTENT_TYPES[fmt]

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from retouch.providers.url_fetch import FetchedBody, UrlFetchError, fetch_url
+from retouch.outbound_http.url_fetch import FetchedBody, UrlFetchError, fetch_url
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"pixels" * 10
 

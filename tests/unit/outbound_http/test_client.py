@@ -10,7 +10,7 @@ import httpcore
 import httpx
 import pytest
 
-from retouch.providers.outbound import Deadline, RefusedBody, call_deadline, current_deadline, read_body
+from retouch.outbound_http.client import Deadline, RefusedBody, call_deadline, current_deadline, read_body
 
 
 def test_the_watchdog_wakes_a_read_blocked_on_the_calls_socket() -> None:

@@ -15,9 +15,9 @@ from urllib.parse import urljoin
 
 import httpx
 
-from retouch.providers.outbound import IDENTITY_HEADERS, Deadline, RefusedBody, call_deadline, outbound_client, \
+from retouch.outbound_http.client import IDENTITY_HEADERS, Deadline, RefusedBody, call_deadline, outbound_client, \
     read_body
-from retouch.providers.url_safety import ResolvedTarget, ResolveFn, UnsafeUrl, check_url, resolve_within
+from retouch.outbound_http.url_safety import ResolvedTarget, ResolveFn, UnsafeUrl, check_url, resolve_within
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "Retouch-ImageFetcher/1.0"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from retouch.providers.url_safety import (
+from retouch.outbound_http.url_safety import (
     ResolvedTarget,
     UnsafeUrl,
     check_url,

@@ -1,0 +1,43 @@
+"""Azure OpenAI: OpenAI's images API on a deployment of the operator's Azure resource.
+
+`POST {endpoint}/openai/deployments/{deployment}/images/edits?api-version={api_version}` (and `/images/generations`),
+the key in the `api-key` header, the model chosen by the deployment (no `model` field). Synchronous; inputs and
+mask (alpha: transparent = edit) as multipart bytes; answers `data[].b64_json`; reports tokens, not money.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from urllib.parse import quote
+
+import httpx
+
+from retouch.providers.openai_compatible import Dialect, OpenAICompatibleUpstream
+from retouch.providers.upstream import Capabilities
+from retouch.providers.upstream_http import UpstreamHttp
+
+DEFAULT_API_VERSION = "2025-04-01-preview"
+
+CAPABILITIES = Capabilities(
+    upstream="azure_openai", mode="sync", inputs="bytes", mask="alpha", max_images=16, max_n=10, sizes=None,
+    qualities=("low", "medium", "high", "auto"), output_formats=("png", "jpeg", "webp"), reports_cost=False,
+    operations=("edit", "generation"),
+    notes="the deployment fixes the model; sizes follow the deployed model's own rules",
+)
+_FIELDS = frozenset({"prompt", "n", "size", "quality", "background", "output_format", "output_compression",
+                     "moderation", "user"})
+
+
+def azure_openai_upstream(*, endpoint: str, deployment: str, api_key: str, timeout_seconds: float,
+                          api_version: str = DEFAULT_API_VERSION, client: httpx.Client | None = None,
+                          clock: Callable[[], float] = time.monotonic) -> OpenAICompatibleUpstream:
+    """`endpoint` is the resource's base URL, e.g. "https://my-resource.openai.azure.com"."""
+    base = f"{endpoint.rstrip('/')}/openai/deployments/{quote(deployment, safe='')}"
+    dialect = Dialect(
+        url_for=lambda path: f"{base}{path}?api-version={quote(api_version, safe='')}",
+        headers={"api-key": api_key}, fields=_FIELDS, model=None,
+        job_id_headers=("apim-request-id", "x-request-id"),
+    )
+    http = UpstreamHttp("azure_openai", timeout_seconds=timeout_seconds, client=client, secrets=[api_key])
+    return OpenAICompatibleUpstream(CAPABILITIES, dialect, http, clock)

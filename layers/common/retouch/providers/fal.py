@@ -1,0 +1,111 @@
+"""fal (`openai/gpt-image-2/edit`) through its queue: submit, status, result. Key as `Authorization: Key ...`.
+
+Submit `POST https://queue.fal.run/openai/gpt-image-2/edit` answers `request_id`, `status_url` and `response_url`
+(fal asks clients to use those URLs, not to build them). `GET status_url` answers 202 `IN_QUEUE`/`IN_PROGRESS`
+and 200 `COMPLETED`; `GET response_url` then answers the model's output, `images[].url` (or the model's error,
+with its HTTP status). Input per its schema: `prompt`, `image_urls`, `image_size` ("auto" or {width, height}),
+`quality` (low/medium/high; default high, so our `auto` is left out), `num_images`, `output_format`, `mask_url`
+(OpenAI's mask: transparent = edit). Cost is billed by token and not reported in the answer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from retouch.providers.base import InputImage, ProviderResult
+from retouch.providers.upstream import (
+    Capabilities,
+    Finished,
+    ImageProviderPort,
+    Outcome,
+    Pending,
+    PollHandle,
+    Presign,
+    check,
+    presigned_urls,
+)
+from retouch.providers.upstream_http import UpstreamHttp, bad_response, detail_error, elapsed_ms
+
+QUEUE_URL = "https://queue.fal.run"
+MODEL = "openai/gpt-image-2/edit"
+UPSTREAM = "fal"
+POLL_SECONDS = 5
+
+CAPABILITIES = Capabilities(
+    upstream=UPSTREAM, mode="async", inputs="url", mask="alpha", max_images=16, max_n=4, sizes=None,
+    qualities=("low", "medium", "high", "auto"), output_formats=("png", "jpeg", "webp"), reports_cost=False,
+    notes="queue: submit -> status (202 until COMPLETED) -> result; custom sizes as {width, height}",
+)
+
+
+def fal_style_input(options: dict[str, Any], image_urls: list[str], mask_url: str | None, *,
+                    custom_sizes: bool) -> dict[str, Any]:
+    """The input schema fal's `openai/gpt-image-2/edit` defines (Runflow resells the same endpoint and schema)."""
+    size = options.get("size") or "auto"
+    body: dict[str, Any] = {
+        "prompt": options["prompt"], "image_urls": image_urls, "num_images": int(options.get("n") or 1),
+        "output_format": options.get("output_format") or "png",
+    }
+    if size != "auto" and custom_sizes:
+        width, height = (int(side) for side in size.split("x"))
+        body["image_size"] = {"width": width, "height": height}
+    else:
+        body["image_size"] = "auto"
+    quality = options.get("quality") or "auto"
+    if quality != "auto":
+        body["quality"] = quality
+    if mask_url is not None:
+        body["mask_url"] = mask_url
+    return body
+
+
+def fal_style_images(http: UpstreamHttp, answer: dict[str, Any], output_format: str) -> ProviderResult:
+    """`images[].url` (a URL, or a data: URI in sync mode) as bytes."""
+    items = answer.get("images")
+    if not isinstance(items, list) or not items or not all(isinstance(item, dict) for item in items):
+        raise bad_response(http.upstream, "no `images` in the output")
+    return ProviderResult(images=[http.image(item.get("url"), output_format) for item in items])
+
+
+class FalUpstream(ImageProviderPort):
+    capabilities = CAPABILITIES
+
+    def __init__(self, *, api_key: str, presign: Presign, timeout_seconds: float, queue_url: str = QUEUE_URL,
+                 model: str = MODEL, client: httpx.Client | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self._headers = {"Authorization": f"Key {api_key}"}
+        self._presign = presign
+        self._submit_url = f"{queue_url.rstrip('/')}/{model}"
+        self._http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key])
+        self._clock = clock
+
+    def submit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> Outcome:
+        check(self.capabilities, operation="edit" if images else "generation", images=images, mask=mask,
+              options=options)
+        body = fal_style_input(options, presigned_urls(self._presign, images),
+                               self._presign(mask) if mask is not None else None, custom_sizes=True)
+        started = self._clock()
+        answer = self._json("POST", self._submit_url, json=body)
+        request_id, status_url, response_url = (answer.get(key) for key in ("request_id", "status_url", "response_url"))
+        if not all(isinstance(value, str) and value for value in (request_id, status_url, response_url)):
+            raise bad_response(UPSTREAM, "submit answer lacks request_id, status_url or response_url")
+        return Pending(PollHandle(upstream=UPSTREAM, upstream_job_id=request_id, status_url=status_url,
+                                  result_url=response_url, submitted_at=started, poll_after_seconds=POLL_SECONDS,
+                                  output_format=body["output_format"]))
+
+    def poll(self, handle: PollHandle) -> Outcome:
+        status = self._json("GET", handle.status_url).get("status")
+        if status != "COMPLETED":
+            return Pending(handle)
+        answer = self._json("GET", handle.result_url or handle.status_url.removesuffix("/status"))
+        result = fal_style_images(self._http, answer, handle.output_format)
+        return Finished(result=result, upstream=UPSTREAM, upstream_job_id=handle.upstream_job_id, cost_micros=None,
+                        latency_ms=elapsed_ms(handle.submitted_at, self._clock))
+
+    def _json(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+        response = self._http.send(method, url, headers=self._headers, **kwargs)
+        return self._http.json_object(self._http.ok(response, detail_error))

@@ -1,0 +1,117 @@
+"""ModelsLab (`gpt-image-2-i2i`): `POST https://modelslab.com/api/v7/images/image-to-image`, the key in the JSON body.
+
+Per its documentation: `init_image` is an array of image URLs (up to 14), `size` one of its presets (square,
+landscape, protrait [sic], 2K square, 2K landscape, 4K landscape, 4K protrait); no mask, no n, no quality or format
+choice; $0.08 a generation, not reported in the answer. It answers `status` "success" with `output` URLs, or
+"processing" with `id`, `eta` (seconds) and a `fetch_result` URL that is POSTed `{"key"}` until it succeeds;
+"error"/"failed" carry a `message`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from retouch.providers.base import InputImage, ProviderAuthFailed, ProviderRefused, ProviderResult
+from retouch.providers.upstream import (
+    Capabilities,
+    Finished,
+    ImageProviderPort,
+    Outcome,
+    Pending,
+    PollHandle,
+    Presign,
+    check,
+    presigned_urls,
+)
+from retouch.providers.upstream_http import UpstreamHttp, bad_response, refusal_or_failure
+
+URL = "https://modelslab.com/api/v7/images/image-to-image"
+MODEL = "gpt-image-2-i2i"
+UPSTREAM = "modelslab"
+
+# Our WIDTHxHEIGHT -> its preset. `auto` has no preset (size is required): it becomes square.
+# The 2K/4K pixel sizes are those OpenAI's gpt-image-2 makes at those names (assumed: the page lists names only).
+SIZE_PRESETS = {
+    "auto": "square",
+    "1024x1024": "square",
+    "1536x1024": "landscape",
+    "1024x1536": "protrait",
+    "2048x2048": "2K square",
+    "2048x1152": "2K landscape",
+    "3840x2160": "4K landscape",
+    "2160x3840": "4K protrait",
+}
+CAPABILITIES = Capabilities(
+    upstream=UPSTREAM, mode="async", inputs="url", mask=None, max_images=14, max_n=1,
+    sizes=tuple(SIZE_PRESETS), qualities=("auto",), output_formats=("png",), reports_cost=False,
+    notes="answers at once or `processing` with fetch_result + eta; flat $0.08 a generation",
+)
+_AUTH_WORDS = re.compile(r"api[ _-]?key|unauthori[sz]ed|not authenticated", re.IGNORECASE)
+_DEFAULT_ETA = 10
+
+
+class ModelsLabUpstream(ImageProviderPort):
+    capabilities = CAPABILITIES
+
+    def __init__(self, *, api_key: str, presign: Presign, timeout_seconds: float, url: str = URL,
+                 model: str = MODEL, client: httpx.Client | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self._key = api_key
+        self._presign = presign
+        self._url = url
+        self._model = model
+        self._http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key])
+        self._clock = clock
+
+    def submit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> Outcome:
+        check(self.capabilities, operation="edit" if images else "generation", images=images, mask=mask,
+              options=options)
+        size = options.get("size") or "auto"
+        body = {"key": self._key, "model_id": self._model, "prompt": options["prompt"],
+                "init_image": presigned_urls(self._presign, images), "size": SIZE_PRESETS[size]}
+        started = self._clock()
+        answer = self._http.json_object(self._http.ok(self._http.send("POST", self._url, json=body)))
+        resolved = "1024x1024" if size == "auto" else size
+        return self._outcome(answer, started=started, size=resolved)
+
+    def poll(self, handle: PollHandle) -> Outcome:
+        answer = self._http.json_object(self._http.ok(
+            self._http.send("POST", handle.status_url, json={"key": self._key})))
+        return self._outcome(answer, started=handle.submitted_at, size=handle.extra.get("size"),
+                             fetch_url=handle.status_url)
+
+    def _outcome(self, answer: dict[str, Any], *, started: float, size: str | None,
+                 fetch_url: str | None = None) -> Outcome:
+        status = answer.get("status")
+        job_id = str(answer["id"]) if answer.get("id") is not None else None
+        if status == "success":
+            urls = answer.get("output")
+            if not isinstance(urls, list) or not urls:
+                raise bad_response(UPSTREAM, "`output` has no images")
+            result = ProviderResult(images=[self._http.image(url, "png") for url in urls], size=size)
+            latency = max(int(round((self._clock() - started) * 1000)), 0)
+            return Finished(result=result, upstream=UPSTREAM, upstream_job_id=job_id, cost_micros=None,
+                            latency_ms=latency)
+        if status == "processing":
+            url = answer.get("fetch_result") or fetch_url
+            if not isinstance(url, str) or not url.startswith("https://") or job_id is None:
+                raise bad_response(UPSTREAM, "`processing` without `id` and an https `fetch_result`")
+            eta = answer.get("eta")
+            wait = int(eta) if isinstance(eta, (int, float)) and not isinstance(eta, bool) and eta > 0 else _DEFAULT_ETA
+            return Pending(PollHandle(upstream=UPSTREAM, upstream_job_id=job_id, status_url=url, result_url=None,
+                                      submitted_at=started, poll_after_seconds=wait,
+                                      extra={"size": size} if size else {}))
+        message = self._http.redact(str(answer.get("message") or answer.get("messege") or status))
+        if _AUTH_WORDS.search(message):
+            raise ProviderAuthFailed(f"{UPSTREAM} rejected the credentials: {message}")
+        if status == "error":
+            # An `error` answer is about the request (bad image URL, prompt, parameter): resending cannot help.
+            refused = refusal_or_failure(UPSTREAM, message)
+            raise refused if isinstance(refused, ProviderRefused) else ProviderRefused(
+                "provider_rejected_request", f"{UPSTREAM} rejected the request: {message}")
+        raise refusal_or_failure(UPSTREAM, message)

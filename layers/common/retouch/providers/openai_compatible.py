@@ -1,0 +1,110 @@
+"""Upstreams that speak OpenAI's images API with their own URL, auth header, model names and field subset
+(Azure OpenAI, AIML API): multipart `/images/edits` with `image[]` files, JSON `/images/generations`, answers
+`data[].b64_json` or `data[].url`. Each upstream module configures one `OpenAICompatibleUpstream`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from retouch.providers.base import InputImage, ProviderResult
+from retouch.providers.upstream import Capabilities, Finished, ImageProviderPort, Outcome, PollHandle, check
+from retouch.providers.upstream_http import UpstreamHttp, bad_response, elapsed_ms
+
+_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one OpenAI-compatible upstream differs from OpenAI."""
+
+    url_for: Callable[[str], str]  # "/images/edits" -> the full URL
+    headers: dict[str, str]  # auth
+    fields: frozenset[str]  # request fields it documents; others are not sent
+    model: str | None  # the `model` value to send (None: the URL names the deployment)
+    omit_auto: frozenset[str] = frozenset()  # fields whose `auto` it does not accept: left out for its default
+    defaults: dict[str, str] | None = None  # what it resolves a left-out field to (documented defaults)
+    cost: Callable[[dict[str, Any]], int | None] = lambda body: None
+    job_id_headers: tuple[str, ...] = ("x-request-id",)
+
+
+class OpenAICompatibleUpstream(ImageProviderPort):
+    """An UpstreamAdapter (synchronous) over an OpenAI-compatible images API."""
+
+    def __init__(self, capabilities: Capabilities, dialect: Dialect, http: UpstreamHttp,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.capabilities = capabilities
+        self._dialect = dialect
+        self._http = http
+        self._clock = clock
+
+    def submit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> Outcome:
+        operation = "edit" if images else "generation"
+        check(self.capabilities, operation=operation, images=images, mask=mask, options=options)
+        fields = self._fields(options)
+        started = self._clock()
+        if images:
+            files = [("image[]", _file_part(image)) for image in images]
+            if mask is not None:
+                files.append(("mask", _file_part(mask)))
+            form = {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in fields.items()}
+            response = self._post("/images/edits", data=form, files=files)
+        else:
+            response = self._post("/images/generations", json=fields)
+        return self._finished(response, fields, started)
+
+    def poll(self, handle: PollHandle) -> Outcome:
+        raise bad_response(self.capabilities.upstream, "a synchronous upstream has no job to poll")
+
+    def _fields(self, options: dict[str, Any]) -> dict[str, Any]:
+        dialect = self._dialect
+        fields = {key: value for key, value in options.items()
+                  if key in dialect.fields and value is not None
+                  and not (key in dialect.omit_auto and value == "auto")}
+        fields.pop("model", None)
+        if dialect.model is not None:
+            fields["model"] = dialect.model
+        return fields
+
+    def _post(self, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self._dialect.headers, "Accept": "application/json"}
+        return self._http.ok(self._http.send("POST", self._dialect.url_for(path), headers=headers, **kwargs))
+
+    def _finished(self, response: httpx.Response, fields: dict[str, Any], started: float) -> Finished:
+        body = self._http.json_object(response)
+        items = body.get("data")
+        if not isinstance(items, list) or not items or not all(isinstance(item, dict) for item in items):
+            raise bad_response(self.capabilities.upstream, "no images in `data`")
+        output_format = _str(body.get("output_format")) or fields.get("output_format") or "png"
+        images = [self._http.image(item.get("b64_json") or item.get("url"), output_format) for item in items]
+        usage = body.get("usage")
+        resolved = {**(self._dialect.defaults or {}), **{k: v for k, v in fields.items() if isinstance(v, str)}}
+        result = ProviderResult(
+            images=images, usage=usage if isinstance(usage, dict) else {},
+            size=_str(body.get("size")) or _concrete(resolved.get("size")),
+            quality=_str(body.get("quality")) or _concrete(resolved.get("quality")),
+            background=_str(body.get("background")), output_format=_str(body.get("output_format")),
+        )
+        job_id = next((response.headers[name] for name in self._dialect.job_id_headers if name in response.headers),
+                      None)
+        return Finished(result=result, upstream=self.capabilities.upstream, upstream_job_id=job_id,
+                        cost_micros=self._dialect.cost(body), latency_ms=elapsed_ms(started, self._clock))
+
+
+def _file_part(image: InputImage) -> tuple[str, bytes, str]:
+    filename = image.filename or "image"
+    if "." not in filename and image.content_type in _EXTENSIONS:
+        filename = f"{filename}.{_EXTENSIONS[image.content_type]}"
+    return filename, image.data, image.content_type
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _concrete(value: str | None) -> str | None:
+    return None if value in (None, "auto") else value

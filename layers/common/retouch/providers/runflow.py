@@ -1,0 +1,70 @@
+"""Runflow (`openai/gpt-image-2/edit`): `POST https://api.runflow.io/v1/run/openai/gpt-image-2/edit`, Bearer key.
+
+Per its documentation: `image_urls` (URLs), `num_images` 1-4, `mask_url`, `quality` (default high: our `auto` is
+left out), `output_format`, `image_size` ("auto" is the one value it documents, so only `auto` is sent), and
+`sync_mode`: true returns the images as data: URIs in the answer and keeps them out of its request history, which
+is what we want (no second download, nothing left behind). Synchronous; $0.133 an image at high quality, not
+reported in the answer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from retouch.providers.base import InputImage
+from retouch.providers.fal import fal_style_images, fal_style_input
+from retouch.providers.upstream import (
+    Capabilities,
+    Finished,
+    ImageProviderPort,
+    Outcome,
+    PollHandle,
+    Presign,
+    check,
+    presigned_urls,
+)
+from retouch.providers.upstream_http import UpstreamHttp, bad_response, detail_error, elapsed_ms
+
+BASE_URL = "https://api.runflow.io/v1/run"
+MODEL = "openai/gpt-image-2/edit"
+UPSTREAM = "runflow"
+
+CAPABILITIES = Capabilities(
+    upstream=UPSTREAM, mode="sync", inputs="url", mask="alpha", max_images=16, max_n=4, sizes=("auto",),
+    qualities=("low", "medium", "high", "auto"), output_formats=("png", "jpeg", "webp"), reports_cost=False,
+    notes="sync_mode: images come back as data: URIs; $0.133/image (high), not reported",
+)
+
+
+class RunflowUpstream(ImageProviderPort):
+    capabilities = CAPABILITIES
+
+    def __init__(self, *, api_key: str, presign: Presign, timeout_seconds: float, base_url: str = BASE_URL,
+                 model: str = MODEL, client: httpx.Client | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._headers = {"Authorization": f"Bearer {api_key}"}
+        self._presign = presign
+        self._url = f"{base_url.rstrip('/')}/{model}"
+        self._http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key])
+        self._clock = clock
+
+    def submit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> Outcome:
+        check(self.capabilities, operation="edit" if images else "generation", images=images, mask=mask,
+              options=options)
+        body = fal_style_input(options, presigned_urls(self._presign, images),
+                               self._presign(mask) if mask is not None else None, custom_sizes=False)
+        body["sync_mode"] = True
+        started = self._clock()
+        response = self._http.ok(self._http.send("POST", self._url, headers=self._headers, json=body), detail_error)
+        answer = self._http.json_object(response)
+        result = fal_style_images(self._http, answer, body["output_format"])
+        job_id = answer.get("request_id") or response.headers.get("x-request-id")
+        return Finished(result=result, upstream=UPSTREAM, upstream_job_id=job_id if isinstance(job_id, str) else None,
+                        cost_micros=None, latency_ms=elapsed_ms(started, self._clock))
+
+    def poll(self, handle: PollHandle) -> Outcome:
+        raise bad_response(UPSTREAM, "a synchronous upstream has no job to poll")

@@ -1,0 +1,190 @@
+"""One HTTP exchange with an upstream, classified the same way for every adapter.
+
+- 2xx: the body, read whole within the call's deadline (at most `max_response_bytes`, identity encoding).
+- 401/403: ProviderAuthFailed (`provider_auth_failed`): the key is wrong; this upstream is no use until fixed.
+- 408/409/425/429, 5xx, timeouts, connection failures, unusable bodies: ProviderUnavailable (retryable).
+- Any other 4xx: ProviderRefused (invalid input, safety): never retried, never sent elsewhere.
+
+Output images come back as URLs, data: URIs or base64; `image()` turns any of them into bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email.utils
+import re
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import httpx
+
+from retouch.providers.base import ProviderAuthFailed, ProviderImage, ProviderRefused, ProviderUnavailable
+from retouch.outbound_http.client import IDENTITY_HEADERS, RefusedBody, call_deadline, outbound_client, read_body
+
+MAX_RESPONSE_BYTES = 512 * 1024 * 1024
+_MAX_MESSAGE = 500
+_RETRYABLE = frozenset({408, 409, 425, 429})
+_DATA_URI = re.compile(r"^data:(?P<type>[\w.+-]+/[\w.+-]+)?(?:;[^,;]*)*;base64,(?P<data>.*)$", re.DOTALL)
+_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
+# Upstreams without error codes say "safety"/"moderation" in prose; such a refusal must not be retried elsewhere.
+_SAFETY_WORDS = re.compile(r"safety|moderation|content[ _-]?policy|nsfw|inappropriate", re.IGNORECASE)
+
+# (error code or None, message or None) from an error body, per upstream's own shape.
+ErrorReader = Callable[[Any], tuple[str | None, str | None]]
+
+
+def bad_response(upstream: str, reason: str) -> ProviderUnavailable:
+    return ProviderUnavailable("provider_bad_response", f"{upstream} sent an unusable response: {reason}")
+
+
+def refusal_or_failure(upstream: str, message: str) -> ProviderRefused | ProviderUnavailable:
+    """A job the upstream ended with only a message: a safety refusal when it says so, else a failure to retry."""
+    if _SAFETY_WORDS.search(message):
+        return ProviderRefused("provider_safety_refusal", f"{upstream} refused the request: {message}")
+    return ProviderUnavailable("provider_job_failed", f"{upstream} job failed: {message}")
+
+
+def openai_error(body: Any) -> tuple[str | None, str | None]:
+    """{"error": {"code", "message"}} (OpenAI and compatible gateways)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return _text(error.get("code")), _text(error.get("message"))
+    if isinstance(error, str):
+        return None, error
+    return None, None
+
+
+def detail_error(body: Any) -> tuple[str | None, str | None]:
+    """{"detail": "..."} or {"detail": [{"msg": ...}]} (FastAPI-style upstreams: fal, Runflow) or {"message"}."""
+    if not isinstance(body, dict):
+        return None, None
+    detail = body.get("detail")
+    if isinstance(detail, list) and detail and isinstance(detail[0], dict):
+        return _text(detail[0].get("type")), _text(detail[0].get("msg"))
+    if isinstance(detail, str):
+        return None, detail
+    return openai_error(body) if "error" in body else (None, _text(body.get("message")))
+
+
+class UpstreamHttp:
+    """Calls to one upstream: each within `timeout_seconds`, secrets redacted from every message."""
+
+    def __init__(self, upstream: str, *, timeout_seconds: float, client: httpx.Client | None,
+                 secrets: Iterable[str] = (), max_response_bytes: int = MAX_RESPONSE_BYTES) -> None:
+        self.upstream = upstream
+        self._timeout = timeout_seconds
+        self._client = client or outbound_client()
+        self._secrets = [secret for secret in secrets if secret]
+        self._max_bytes = max_response_bytes
+
+    def send(self, method: str, url: str, *, headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
+        """One call, its body read whole within the deadline; transport failures are ProviderUnavailable."""
+        request = self._client.build_request(method, url, headers={**(headers or {}), **IDENTITY_HEADERS}, **kwargs)
+        with call_deadline(self._timeout) as deadline:
+            try:
+                response = self._client.send(request, stream=True)
+                try:
+                    body = read_body(response, max_bytes=self._max_bytes)
+                finally:
+                    response.close()
+            except httpx.TransportError as exc:
+                if isinstance(exc, httpx.TimeoutException) or deadline.passed:
+                    raise ProviderUnavailable("provider_timeout", f"{self.upstream} did not answer in time") from exc
+                raise ProviderUnavailable("provider_connection_error",
+                                          f"could not reach {self.upstream} ({type(exc).__name__})") from exc
+            except RefusedBody as exc:
+                raise bad_response(self.upstream, exc.message) from exc
+        return httpx.Response(response.status_code, headers=response.headers, content=body, request=request)
+
+    def ok(self, response: httpx.Response, read_error: ErrorReader = openai_error) -> httpx.Response:
+        """The response when it is 2xx; otherwise the classified exception."""
+        status = response.status_code
+        if 200 <= status < 300:
+            return response
+        try:
+            code, message = read_error(response.json())
+        except ValueError:
+            code, message = None, None
+        detail = f": {self.redact(message)}" if message else ""
+        what = f"{self.upstream} answered HTTP {status}{detail}"
+        if status in (401, 403):
+            raise ProviderAuthFailed(f"{self.upstream} rejected the credentials (HTTP {status})")
+        if status in _RETRYABLE or status >= 500:
+            code = "provider_rate_limited" if status == 429 else "provider_error"
+            raise ProviderUnavailable(code, what, retry_after(response.headers))
+        if 400 <= status < 500:
+            raise ProviderRefused(code or "provider_rejected_request", what)
+        raise ProviderUnavailable("provider_bad_response", what)
+
+    def json_object(self, response: httpx.Response) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise bad_response(self.upstream, "body is not JSON") from exc
+        if not isinstance(body, dict):
+            raise bad_response(self.upstream, "body is not a JSON object")
+        return body
+
+    def redact(self, text: str) -> str:
+        text = text[:_MAX_MESSAGE]
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def image(self, reference: Any, output_format: str) -> ProviderImage:
+        """An output image from an http(s) URL (downloaded without our credentials), a data: URI or bare base64."""
+        if not isinstance(reference, str) or not reference:
+            raise bad_response(self.upstream, "an image has no URL or data")
+        match = _DATA_URI.match(reference)
+        if match:
+            data = self._decode(match.group("data"))
+        elif reference.startswith(("https://", "http://")):
+            response = self.send("GET", reference)
+            if not 200 <= response.status_code < 300:
+                raise bad_response(self.upstream, f"image URL answered HTTP {response.status_code}")
+            data = response.content
+        else:
+            data = self._decode(reference)
+        if not data:
+            raise bad_response(self.upstream, "an image is empty")
+        return ProviderImage(data=data, content_type=content_type_of(data, output_format))
+
+    def _decode(self, encoded: str) -> bytes:
+        try:
+            return base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise bad_response(self.upstream, "image data is not valid base64") from exc
+
+
+def content_type_of(data: bytes, output_format: str) -> str:
+    for magic, content_type in _MAGIC:
+        if data.startswith(magic):
+            return content_type
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}.get(output_format,
+                                                                                 "application/octet-stream")
+
+
+def retry_after(headers: httpx.Headers) -> float | None:
+    """Seconds to wait from `Retry-After` (seconds or an HTTP date), when the upstream says."""
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    if value.strip().replace(".", "", 1).isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def elapsed_ms(started: float, clock: Callable[[], float]) -> int:
+    return max(int(round((clock() - started) * 1000)), 0)

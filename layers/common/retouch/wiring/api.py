@@ -1,0 +1,51 @@
+"""The collaborators of the api and sync functions' routes (both read ApiSettings), built once per process."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from retouch.config import api_settings
+from retouch.data.files import FileRepository
+from retouch.data.idempotency import IdempotencyRepository
+from retouch.data.jobs import JobRepository
+from retouch.data.ledger import LedgerRepository
+from retouch.data.objects import ObjectStore
+from retouch.data.queue import JobQueue
+from retouch.jobs.cancel import CancelDeps
+from retouch.jobs.retention import RetentionDeps
+from retouch.jobs.submit import SubmitDeps
+from retouch.wiring.shared import announcer, job_billing, webhook_subscriber
+
+
+@cache
+def jobs() -> JobRepository:
+    return JobRepository(api_settings().table_name)
+
+
+@cache
+def ledger() -> LedgerRepository:
+    return LedgerRepository(api_settings().table_name)
+
+
+@cache
+def submit_deps() -> SubmitDeps:
+    settings = api_settings()
+    return SubmitDeps(jobs=jobs(), store=ObjectStore(settings.bucket_name),
+                      queue=JobQueue(settings.jobs_queue_url), files=FileRepository(settings.table_name),
+                      webhook_for=webhook_subscriber(settings),
+                      billing=job_billing(settings.table_name, jobs(), settings.price_markup_percent),
+                      keys=IdempotencyRepository(settings.table_name))
+
+
+@cache
+def cancel_deps() -> CancelDeps:
+    settings = api_settings()
+    return CancelDeps(jobs=jobs(), queue=JobQueue(settings.jobs_queue_url),
+                      billing=job_billing(settings.table_name, jobs(), settings.price_markup_percent),
+                      keys=IdempotencyRepository(settings.table_name),
+                      announce=announcer(settings.table_name, settings.webhooks_queue_url))
+
+
+@cache
+def retention_deps() -> RetentionDeps:
+    return RetentionDeps(jobs=jobs(), store=ObjectStore(api_settings().bucket_name))

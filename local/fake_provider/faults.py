@@ -1,0 +1,50 @@
+"""The fault language every stand-in understands: directives inside the prompt, counted per prompt.
+
+Faults are asked for inside the prompt, so concurrent tests do not interfere:
+
+    [fault:500x2]          the first 2 calls with this exact prompt get HTTP 500, later ones succeed
+    [fault:429x1]          ... HTTP 429 with `Retry-After: 1`
+    [fault:timeoutx1]      ... hang `hang_seconds` first (past the worker's provider timeout), then answer
+    [fault:slowx1]         ... take `slow_seconds` longer first (within the provider timeout), then answer
+    [fault:safety]         always a refusal by the provider's safety system
+    [fault:invalid_image]  always a refusal of the input image
+    [fault:500]            always HTTP 500 (any kind without `xN` applies to every call)
+
+Several directives apply in order: `[fault:500x1][fault:429x1]` fails the first call with 500, the second with
+429, and lets the third through. Calls are counted per full prompt text. Each wire format renders the refusals
+its own way; the two delays are the same for all.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+_DIRECTIVE = re.compile(r"\[fault:(500|429|timeout|slow|safety|invalid_image)(?:x(\d+))?\]")
+
+
+class FaultCounter:
+    """Which fault, if any, the next call with a prompt gets; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._attempts: dict[str, int] = {}
+
+    def next_fault(self, prompt: str) -> str | None:
+        """The kind (`500`, `429`, `timeout`, `slow`, `safety`, `invalid_image`) for this call, or None."""
+        directives = _DIRECTIVE.findall(prompt)
+        if not directives:
+            return None
+        with self._lock:
+            attempt = self._attempts.get(prompt, 0)
+            self._attempts[prompt] = attempt + 1
+        start = 0
+        for kind, count in directives:
+            if not count or attempt < start + int(count):
+                return str(kind)
+            start += int(count)
+        return None
+
+    def reset(self) -> None:
+        with self._lock:
+            self._attempts.clear()

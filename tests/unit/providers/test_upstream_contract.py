@@ -1,0 +1,127 @@
+"""The upstream contract shared by every adapter: refusal before any call, error classes, cost, polling."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from retouch.providers.base import ProviderAuthFailed, ProviderRefused, ProviderUnavailable
+from retouch.providers.upstream import Finished, Pending, PollHandle, usd_to_micros, wait_for
+from retouch.providers.upstream_http import UpstreamHttp, refusal_or_failure
+from tests.unit.providers.replay import answering
+
+
+def http_answering(status: int, body: object = None, headers: dict[str, str] | None = None) -> UpstreamHttp:
+    return UpstreamHttp("example", timeout_seconds=5, client=answering(status, body, headers), secrets=["sk-secret"])
+
+
+def classify(status: int, body: object = None, headers: dict[str, str] | None = None) -> Exception:
+    http = http_answering(status, body, headers)
+    with pytest.raises((ProviderRefused, ProviderUnavailable)) as raised:
+        http.ok(http.send("POST", "https://upstream.test/edit"))
+    return raised.value
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_credentials_rejected_are_provider_auth_failed(status: int) -> None:
+    error = classify(status, {"error": {"message": "Incorrect API key provided: sk-secret"}})
+    assert isinstance(error, ProviderAuthFailed)
+    assert error.code == "provider_auth_failed"
+    assert "sk-secret" not in error.message
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
+def test_overload_and_server_errors_are_retryable(status: int) -> None:
+    error = classify(status, headers={"Retry-After": "7"})
+    assert type(error) is ProviderUnavailable
+    assert error.retry_after == 7.0
+    assert error.code == ("provider_rate_limited" if status == 429 else "provider_error")
+
+
+def test_invalid_input_is_refused_with_the_upstream_code_and_secrets_redacted() -> None:
+    error = classify(400, {"error": {"code": "moderation_blocked", "message": "blocked for key sk-secret"}})
+    assert type(error) is ProviderRefused
+    assert error.code == "moderation_blocked"
+    assert "***" in error.message and "sk-secret" not in error.message
+
+
+def test_a_timeout_is_retryable() -> None:
+    def stall(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("stalled", request=request)
+
+    http = UpstreamHttp("example", timeout_seconds=5, client=httpx.Client(transport=httpx.MockTransport(stall)))
+    with pytest.raises(ProviderUnavailable) as raised:
+        http.send("GET", "https://upstream.test/status")
+    assert raised.value.code == "provider_timeout"
+
+
+@pytest.mark.parametrize(("message", "refused"), [
+    ("Request blocked by the safety system", True),
+    ("NSFW content detected", True),
+    ("runner crashed", False),
+])
+def test_job_failures_are_refusals_only_when_they_say_safety(message: str, refused: bool) -> None:
+    error = refusal_or_failure("oxen", message)
+    assert isinstance(error, ProviderRefused) is refused
+    assert isinstance(error, ProviderUnavailable) is not refused
+
+
+@pytest.mark.parametrize(("amount", "micros"), [
+    (0.095225, 95_225), (0.0536705, 53_671), ("0.08", 80_000), (0, 0), (-1, None), ("n/a", None), (True, None),
+    (None, None),
+])
+def test_reported_cost_in_micro_dollars(amount: object, micros: int | None) -> None:
+    assert usd_to_micros(amount) == micros
+
+
+def test_poll_handle_survives_json_for_a_delayed_message() -> None:
+    handle = PollHandle(upstream="fal", upstream_job_id="r1", status_url="https://q/s", result_url="https://q/r",
+                        submitted_at=1_777_000_000.5, poll_after_seconds=5, output_format="webp",
+                        extra={"size": "1024x1024"})
+    assert PollHandle.from_json(handle.to_json()) == handle
+
+
+class _FinishesOnThirdPoll:
+    def __init__(self, handle: PollHandle, finished: Finished) -> None:
+        self.polls = 0
+        self._handle, self._finished = handle, finished
+
+    def submit(self, **kwargs: object) -> Pending:
+        return Pending(self._handle)
+
+    def poll(self, handle: PollHandle) -> Pending | Finished:
+        self.polls += 1
+        return self._finished if self.polls == 3 else Pending(handle)
+
+
+def _handle(wait: int) -> PollHandle:
+    return PollHandle(upstream="x", upstream_job_id="j", status_url="https://q/s", result_url=None,
+                      submitted_at=0.0, poll_after_seconds=wait)
+
+
+def test_wait_for_sleeps_the_upstreams_eta_between_polls() -> None:
+    finished = Finished(result=None, upstream="x", upstream_job_id="j", cost_micros=None, latency_ms=1)  # type: ignore[arg-type]
+    adapter = _FinishesOnThirdPoll(_handle(4), finished)
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    outcome = wait_for(adapter, Pending(_handle(4)), max_wait_seconds=60, sleep=sleep, clock=lambda: now[0])
+    assert outcome is finished
+    assert slept == [4, 4, 4]
+
+
+def test_wait_for_gives_up_as_retryable_when_the_upstream_is_too_slow() -> None:
+    adapter = _FinishesOnThirdPoll(_handle(30), None)  # type: ignore[arg-type]
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    with pytest.raises(ProviderUnavailable) as raised:
+        wait_for(adapter, Pending(_handle(30)), max_wait_seconds=50, sleep=sleep, clock=lambda: now[0])
+    assert raised.value.code == "provider_timeout"
+    assert adapter.polls == 1

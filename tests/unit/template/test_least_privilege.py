@@ -1,0 +1,178 @@
+"""Least privilege: every action a function's role is granted is one its code can make.
+
+The needed set is derived, not listed: import the function's app.py in a fresh interpreter, take the retouch.data
+modules it loaded (only data modules touch boto3), and scan their source for the boto3 calls they make.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from local.template import load_yaml
+from scripts.function_env import ROOT, function_env
+
+TEMPLATE = load_yaml((ROOT / "template.yaml").read_text())
+FUNCTIONS = {lid: r["Properties"] for lid, r in TEMPLATE["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+DATA = ROOT / "layers" / "common" / "retouch" / "data"
+
+# A boto3 client method (or paginator / presigned operation) -> the IAM action it needs.
+ACTION_OF_CALL = {
+    "get_item": "dynamodb:GetItem", "put_item": "dynamodb:PutItem", "update_item": "dynamodb:UpdateItem",
+    "delete_item": "dynamodb:DeleteItem", "query": "dynamodb:Query", "scan": "dynamodb:Scan",
+    "batch_get_item": "dynamodb:BatchGetItem", "batch_write_item": "dynamodb:BatchWriteItem",
+    "get_object": "s3:GetObject", "head_object": "s3:GetObject", "put_object": "s3:PutObject",
+    "generate_presigned_post": "s3:PutObject", "delete_object": "s3:DeleteObject",
+    "delete_objects": "s3:DeleteObject", "list_objects_v2": "s3:ListBucket",
+    "send_message": "sqs:SendMessage", "change_message_visibility": "sqs:ChangeMessageVisibility",
+}
+# transact_write_items authorizes each part under its own action.
+ACTION_OF_TRANSACTION_PART = {"Put": "dynamodb:PutItem", "Update": "dynamodb:UpdateItem",
+                              "Delete": "dynamodb:DeleteItem", "ConditionCheck": "dynamodb:ConditionCheckItem"}
+# Calls that name the operation as their first argument.
+OPERATION_BY_NAME = ("get_paginator", "generate_presigned_url")
+SECRETS_READER = "SecretsProvider"  # Powertools' reader: secretsmanager:GetSecretValue
+
+
+def _calls_of(path: Path) -> tuple[set[str], set[str], bool]:
+    """(client methods called on `self._client`, transaction part keys, reads secrets) in one module."""
+    methods: set[str] = set()
+    parts: set[str] = set()
+    reads_secrets = False
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "_client":
+            method = node.func.attr
+            if method in OPERATION_BY_NAME:
+                first = node.args[0]
+                assert isinstance(first, ast.Constant), f"{path.name}: {method} needs a literal operation"
+                method = first.value
+            methods.add(method)
+        elif isinstance(node, ast.Dict):
+            parts |= {k.value for k in node.keys if isinstance(k, ast.Constant) and k.value in ACTION_OF_TRANSACTION_PART}
+        elif isinstance(node, ast.Name | ast.ImportFrom):
+            names = [node.id] if isinstance(node, ast.Name) else [a.name for a in node.names]
+            reads_secrets |= SECRETS_READER in names
+    return methods, parts, reads_secrets
+
+
+@cache
+def loaded_data_modules(code_uri: str) -> tuple[str, ...]:
+    probe = "import json, sys; import app; print(json.dumps(sorted(m for m in sys.modules if m.startswith('retouch.data'))))"
+    result = subprocess.run([sys.executable, "-c", probe], env=function_env(Path(code_uri).name),
+                            cwd=ROOT / code_uri, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return tuple(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def needed_actions(modules: tuple[str, ...]) -> set[str]:
+    methods: set[str] = set()
+    parts: set[str] = set()
+    reads_secrets = False
+    for module in modules:
+        path = ROOT / "layers" / "common" / (module.replace(".", "/") + ".py")
+        if not path.exists():
+            path = path.with_suffix("") / "__init__.py"
+        found = _calls_of(path)
+        methods |= found[0]
+        parts |= found[1]
+        reads_secrets |= found[2]
+    unmapped = methods - set(ACTION_OF_CALL) - {"transact_write_items"}
+    assert not unmapped, f"add these boto3 calls to ACTION_OF_CALL: {sorted(unmapped)}"
+    actions = {ACTION_OF_CALL[m] for m in methods if m in ACTION_OF_CALL}
+    if "transact_write_items" in methods:
+        actions |= {ACTION_OF_TRANSACTION_PART[p] for p in parts}
+    if reads_secrets:
+        actions.add("secretsmanager:GetSecretValue")
+    return actions
+
+
+def statements(function: dict) -> list[dict]:
+    found = []
+    for policy in function.get("Policies", []):
+        assert set(policy) == {"Statement"}, f"a SAM policy template grants more than the code needs: {policy}"
+        found += policy["Statement"]
+    return found
+
+
+def granted_actions(function: dict) -> set[str]:
+    actions: set[str] = set()
+    for statement in statements(function):
+        assert statement["Effect"] == "Allow"
+        action = statement["Action"]
+        actions |= set(action if isinstance(action, list) else [action])
+    return actions
+
+
+def _grants(function: dict, action: str) -> list[dict]:
+    return [s for s in statements(function) if action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
+
+
+def _resources(statement: dict) -> list[str]:
+    resource = statement["Resource"]
+    return [json.dumps(r) for r in (resource if isinstance(resource, list) else [resource])]
+
+
+@pytest.mark.parametrize("function_id", sorted(FUNCTIONS))
+def test_a_function_is_granted_only_actions_its_data_modules_make(function_id):
+    function = FUNCTIONS[function_id]
+    needed = needed_actions(loaded_data_modules(function["CodeUri"].rstrip("/")))
+    granted = granted_actions(function)
+    assert granted, function_id
+    assert granted <= needed, f"{function_id} is granted {sorted(granted - needed)} that its code never calls"
+
+
+def test_the_scan_maps_calls_and_transactions_to_actions():
+    # Given the ledger module (transactions of Put and Update) and the objects module (presigning)
+    ledger = needed_actions(("retouch.data.ledger",))
+    objects = needed_actions(("retouch.data.objects",))
+    # Then transaction parts and presigned operations count as the actions they need
+    assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"} <= ledger
+    assert "dynamodb:ConditionCheckItem" not in ledger
+    assert {"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:ListBucket"} == objects
+    assert needed_actions(("retouch.data.secrets",)) == {"secretsmanager:GetSecretValue"}
+
+
+def test_no_function_may_scan_or_batch_write_the_table():
+    for function_id, function in FUNCTIONS.items():
+        assert not granted_actions(function) & {"dynamodb:Scan", "dynamodb:BatchWriteItem"}, function_id
+
+
+def test_the_authorizer_only_reads_keys_and_accounts():
+    [statement] = statements(FUNCTIONS["AuthorizerFunction"])
+    assert statement["Action"] == "dynamodb:GetItem"
+    assert statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["KEY#*", "ACCOUNT#*"]
+
+
+def test_the_status_function_reads_outputs_and_account_keyed_items_only():
+    status = FUNCTIONS["StatusFunction"]
+    assert granted_actions(status) == {"dynamodb:GetItem", "dynamodb:Query", "s3:GetObject"}
+    [s3_read] = _grants(status, "s3:GetObject")
+    assert _resources(s3_read) == [json.dumps({"Fn::Sub": "${Bucket.Arn}/outputs/*"})]
+    for statement in _grants(status, "dynamodb:Query"):
+        assert statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+
+
+def test_the_webhook_function_updates_jobs_only():
+    [update] = _grants(FUNCTIONS["WebhookFunction"], "dynamodb:UpdateItem")
+    assert update["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["JOB#*"]
+
+
+def test_bucket_access_is_per_prefix_never_the_whole_bucket():
+    for function_id, function in FUNCTIONS.items():
+        for statement in statements(function):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if not any(a.startswith("s3:") for a in actions):
+                continue
+            if actions == ["s3:ListBucket"]:
+                prefixes = statement["Condition"]["StringLike"]["s3:prefix"]
+                assert all(p.endswith("/*") for p in (prefixes if isinstance(prefixes, list) else [prefixes]))
+                continue
+            for resource in _resources(statement):
+                assert any(f"/{prefix}/*" in resource for prefix in ("inputs", "uploads", "outputs")), function_id

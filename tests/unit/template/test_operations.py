@@ -1,0 +1,140 @@
+"""template.yaml's operations: alarms on the right metrics, throttles, access logs, documented suppressions."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from local.template import load_yaml
+from retouch.observability import metric_names
+from scripts.function_env import ROOT
+
+TEXT = (ROOT / "template.yaml").read_text()
+TEMPLATE = load_yaml(TEXT)
+RESOURCES = TEMPLATE["Resources"]
+PARAMETERS = TEMPLATE["Parameters"]
+
+
+def _of_type(kind: str) -> dict[str, dict]:
+    return {lid: r["Properties"] for lid, r in RESOURCES.items() if r["Type"] == kind}
+
+
+ALARMS = _of_type("AWS::CloudWatch::Alarm")
+
+
+def _alarm_metrics(alarm: dict) -> list[dict]:
+    if "MetricName" in alarm:
+        return [alarm]
+    return [q["MetricStat"]["Metric"] for q in alarm["Metrics"] if "MetricStat" in q]
+
+
+def _custom_metrics_in_alarms() -> set[str]:
+    return {m["MetricName"] for a in ALARMS.values() for m in _alarm_metrics(a)
+            if m["Namespace"] == {"Ref": "MetricsNamespace"}}
+
+
+def _dashboard_rows() -> list[list]:
+    body, variables = RESOURCES["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    assert variables == {"Ns": {"Ref": "MetricsNamespace"}}
+    widgets = json.loads(re.sub(r"\$\{([^}]+)\}", r"\1", body))["widgets"]
+    rows, previous = [], None
+    for widget in widgets:
+        for row in widget["properties"]["metrics"]:
+            names = [v for v in row if isinstance(v, str)]
+            if names[0] == "...":
+                names = previous[: len(previous) - len(names) + 1] + names[1:]
+            names = [previous[i] if v == "." else v for i, v in enumerate(names)]
+            rows.append(names)
+            previous = names
+    return rows
+
+
+def test_every_alarm_notifies_the_topic_and_an_email_subscribes_only_when_given():
+    assert ALARMS
+    for name, alarm in ALARMS.items():
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+        assert alarm["TreatMissingData"] == "notBreaching", name
+    subscription = RESOURCES["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"]["Endpoint"] == {"Ref": "AlarmEmail"}
+    assert PARAMETERS["AlarmEmail"]["Default"] == ""
+
+
+@pytest.mark.parametrize("queue", ["JobsDeadLetterQueue", "WebhooksDeadLetterQueue"])
+def test_each_dead_letter_queue_alarms_when_it_holds_a_message(queue):
+    depth = [a for a in ALARMS.values() if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"
+             and a["Dimensions"][0]["Value"] == {"Fn::GetAtt": [queue, "QueueName"]}]
+    assert depth and depth[0]["Threshold"] == 0 and depth[0]["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+def test_alarms_cover_errors_queue_age_provider_failures_auth_failures_and_5xx():
+    watched = {(m.get("Namespace") if isinstance(m.get("Namespace"), str) else "custom", m["MetricName"],
+                json.dumps(m.get("Dimensions"))) for a in ALARMS.values() for m in _alarm_metrics(a)}
+    for function in ("WorkerFunction", "ApiFunction"):
+        assert ("AWS/Lambda", "Errors", json.dumps([{"Name": "FunctionName", "Value": {"Ref": function}}])) in watched
+    assert any(w[:2] == ("AWS/SQS", "ApproximateAgeOfOldestMessage") for w in watched)
+    assert any(w[:2] == ("AWS/ApiGateway", "5xx") for w in watched)
+    assert {metric_names.PROVIDER_CALLS, metric_names.PROVIDER_FAILURES, metric_names.JOBS_FAILED} <= _custom_metrics_in_alarms()
+
+
+def test_the_auth_failure_alarm_fires_on_the_first_provider_auth_failed_job():
+    alarm = ALARMS["ProviderAuthFailedAlarm"]
+    assert alarm["MetricName"] == metric_names.JOBS_FAILED
+    assert {"Name": metric_names.ERROR_CODE, "Value": metric_names.PROVIDER_AUTH_FAILED} in alarm["Dimensions"]
+    assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+def test_custom_metrics_in_alarms_and_dashboard_are_the_ones_the_code_names():
+    """metric_names.py is the one list; the template must not read a metric nobody emits."""
+    assert PARAMETERS["MetricsNamespace"]["Default"] == metric_names.DEFAULT_NAMESPACE
+    function_env = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    assert function_env["POWERTOOLS_METRICS_NAMESPACE"] == {"Ref": "MetricsNamespace"}
+    assert function_env["POWERTOOLS_SERVICE_NAME"] == metric_names.SERVICE
+    dashboard_custom = {row[1] for row in _dashboard_rows() if row[0] == "Ns"}
+    assert dashboard_custom == metric_names.ALL_METRICS
+    assert _custom_metrics_in_alarms() <= metric_names.ALL_METRICS
+    for row in _dashboard_rows():
+        if row[0] == "Ns":
+            assert row[2:4] == ["service", metric_names.SERVICE], row
+
+
+def test_the_http_api_throttles_its_default_route_and_logs_access_with_retention():
+    api = RESOURCES["HttpApi"]["Properties"]
+    assert api["DefaultRouteSettings"] == {"ThrottlingRateLimit": {"Ref": "ApiThrottleRateLimit"},
+                                           "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurstLimit"}}
+    group_id = api["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"][0]
+    assert "RetentionInDays" in RESOURCES[group_id]["Properties"]
+    assert "$context.status" in api["AccessLogSettings"]["Format"]
+
+
+@pytest.mark.parametrize("function, parameter", [("AuthorizerFunction", "AuthorizerReservedConcurrency"),
+                                                 ("ApiFunction", "ApiReservedConcurrency"),
+                                                 ("StatusFunction", "StatusReservedConcurrency")])
+def test_edge_functions_reserve_concurrency_so_they_cannot_starve_the_worker(function, parameter):
+    condition, value, absent = RESOURCES[function]["Properties"]["ReservedConcurrentExecutions"]["Fn::If"]
+    assert value == {"Ref": parameter} and absent == {"Ref": "AWS::NoValue"}
+    # 0 means "reserve nothing", never "throttle everything"
+    assert TEMPLATE["Conditions"][condition] == {"Fn::Not": [{"Fn::Equals": [{"Ref": parameter}, 0]}]}
+    assert int(PARAMETERS[parameter]["Default"]) > 0
+
+
+def test_worker_concurrency_is_capped_by_a_parameter_and_queue_settings_fit_it():
+    worker = RESOURCES["WorkerFunction"]["Properties"]
+    [event] = [e for e in worker["Events"].values() if e["Type"] == "SQS"]
+    assert event["Properties"]["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "WorkerMaxConcurrency"}}
+    parameter = PARAMETERS["WorkerMaxConcurrency"]
+    assert int(parameter["MinValue"]) >= 2 and int(parameter["MaxValue"]) <= 1000  # the event source's bounds
+    queue = RESOURCES["JobsQueue"]["Properties"]
+    # Capped messages are not received, so receives go to attempts, crashes and duplicates: more than the attempts.
+    assert int(queue["RedrivePolicy"]["maxReceiveCount"]) > int(worker["Environment"]["Variables"]["RETOUCH_MAX_ATTEMPTS"])
+    assert int(queue["VisibilityTimeout"]) >= 6 * int(worker["Timeout"])
+
+
+def test_every_checkov_suppression_sits_in_a_resource_and_gives_a_reason():
+    skips = re.findall(r"^    # checkov:skip=(CKV\w+):(.*)$", TEXT, re.M)
+    assert skips
+    assert len(skips) == TEXT.count("checkov:skip=")
+    for check, reason in skips:
+        assert len(reason.strip()) > 20, check
