@@ -24,7 +24,16 @@ from retouch.data.objects import ObjectHead, ObjectMissing, PresignedPost
 from retouch.errors import QueueUnavailable
 from retouch.models.common import TERMINAL_STATUSES
 from retouch.models.idempotency import IdempotencyRecord
-from retouch.models.records import AccountRecord, ApiKeyRecord, FileRecord, JobError, JobRecord, ProducedOutputs
+from retouch.models.records import (
+    AccountRecord,
+    ApiKeyRecord,
+    FileRecord,
+    JobError,
+    JobRecord,
+    PendingCall,
+    ProducedOutputs,
+    UpstreamAttempt,
+)
 from retouch.providers.base import InputImage, ProviderImage, ProviderResult
 
 
@@ -34,7 +43,7 @@ def _plain(value: Any) -> Any:
 
 
 def _drop_unfinished_fields(item: dict[str, Any]) -> None:
-    for name in ("claim_token", "lease_until", "watch_at", "produced"):
+    for name in ("claim_token", "lease_until", "watch_at", "produced", "pending_call"):
         item.pop(name, None)
 
 
@@ -104,6 +113,30 @@ class FakeJobRepository:
         item["attempts"] = item.get("attempts", 0) + 1
         return self.get(job_id)
 
+    def claim_poll(self, job_id: str, *, token: str, seq: int, lease_until: int) -> JobRecord | None:
+        item = self.items.get(job_id)
+        if item is None or item["status"] != "running" or "claim_token" in item \
+                or (item.get("pending_call") or {}).get("seq") != seq:
+            return None
+        item.update(claim_token=token, lease_until=lease_until, watch_at=lease_until)
+        return self.get(job_id)
+
+    def record_attempt(self, job_id: str, *, token: str, attempt: UpstreamAttempt) -> bool:
+        item = self._claimed(job_id, token)
+        if item is None:
+            return False
+        item.setdefault("upstream_attempts", []).append(_plain(attempt.model_dump(mode="json", exclude_none=True)))
+        return True
+
+    def wait_for_poll(self, job_id: str, *, token: str, pending: PendingCall, lease_until: int) -> bool:
+        item = self._claimed(job_id, token)
+        if item is None:
+            return False
+        item.update(pending_call=_plain(pending.model_dump(mode="json")), lease_until=lease_until,
+                    watch_at=lease_until)
+        item.pop("claim_token")
+        return True
+
     def _claimed(self, job_id: str, token: str) -> dict[str, Any] | None:
         item = self.items.get(job_id)
         if item is None or item["status"] != "running" or item.get("claim_token") != token:
@@ -138,8 +171,8 @@ class FakeJobRepository:
         if item is None:
             return False
         item.update(status="queued", error=error.model_dump(), watch_at=retry_at)
-        item.pop("claim_token", None)
-        item.pop("lease_until", None)
+        for name in ("claim_token", "lease_until", "pending_call"):
+            item.pop(name, None)
         return True
 
     def cancel(self, job_id: str, *, now: int, key: IdempotencyRecord | None = None) -> bool:
@@ -307,6 +340,7 @@ class FakeJobQueue:
         self.unavailable = unavailable
         self.sent: list[str] = []
         self.redeliveries: list[tuple[str, int]] = []
+        self.polls: list[tuple[str, int, int]] = []  # delayed poll messages: (job_id, poll_seq, delay_seconds)
 
     def send(self, job_id: str) -> None:
         if self.unavailable:
@@ -315,6 +349,9 @@ class FakeJobQueue:
 
     def delay_redelivery(self, receipt_handle: str, seconds: int) -> None:
         self.redeliveries.append((receipt_handle, seconds))
+
+    def send_poll(self, job_id: str, seq: int, delay_seconds: int) -> None:
+        self.polls.append((job_id, seq, delay_seconds))
 
 
 class FakeAccountRepository:

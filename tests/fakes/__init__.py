@@ -1,0 +1,1 @@
+"""In-memory fakes shared by the test tiers."""
