@@ -70,7 +70,7 @@ class FakeBreakerStore:
 
 ASYNC = Capabilities(upstream="queue", mode="async", inputs="url", mask="alpha", max_images=16, max_n=10,
                      sizes=None, qualities=("low", "medium", "high", "auto"), output_formats=("png", "jpeg", "webp"),
-                     reports_cost=True)
+                     reports_cost=True, operations=("edit", "generation"))
 
 
 @dataclass

@@ -5,7 +5,9 @@
   first upstream again.
 - provider_auth_failed (401/403, a wrong key): logged as an error naming the upstream (never the key), and that
   upstream is not called again for this job; the next one is tried.
-- A refusal (safety, invalid input): the job fails; it is never sent elsewhere.
+- A refusal (safety, invalid input): the job fails; it is never sent elsewhere. An upstream whose documented
+  capabilities cannot serve the request (too many images, a size it lacks) is passed over before any call; only when
+  none can does the job fail (`unsupported_by_upstream`).
 - An asynchronous upstream's `Pending` ends the delivery: the caller stores the poll handle and a delayed message
   brings the job back to `poll_pending` (no function waits for the model).
 
@@ -22,7 +24,7 @@ from aws_lambda_powertools import Logger
 
 from retouch.models.records import AttemptOutcome, JobRecord, PendingCall, UpstreamAttempt
 from retouch.providers.base import InputImage, ProviderAuthFailed, ProviderRefused, ProviderUnavailable
-from retouch.providers.upstream import Finished, Outcome, Pending, PollHandle, UpstreamAdapter
+from retouch.providers.upstream import Finished, Outcome, Pending, PollHandle, UpstreamAdapter, refusal
 from retouch.routing.breaker import Admission, CircuitBreaker
 
 logger = Logger(child=True)
@@ -91,6 +93,7 @@ class _Pass:
         self.shut_out = {a.upstream for a in job.upstream_attempts if a.outcome == "auth_failed"}
         self.last_error: ProviderUnavailable | None = None
         self.tried: list[UpstreamAttempt] = []
+        self.unsupported: list[str] = []  # why upstreams passed over could not serve the request
 
     def record(self, upstream: str, outcome: AttemptOutcome, *, code: str | None = None,
                upstream_job_id: str | None = None, cost_micros: int | None = None,
@@ -123,13 +126,20 @@ class _Pass:
             upstream = self.route[index]
             if upstream.name in self.shut_out:
                 continue
+            adapter = upstream.adapter()
+            problem = refusal(adapter.capabilities, operation="edit" if images else "generation", images=images,
+                              mask=mask, options=dict(options))
+            if problem is not None:
+                self.record(upstream.name, "skipped", code="unsupported_by_upstream")
+                self.unsupported.append(f"{problem[1]} (parameter '{problem[0]}')")
+                continue
             admission = self.deps.breaker.admit(upstream.name)
             if admission == "skip":
                 self.record(upstream.name, "skipped", code="circuit_open")
                 continue
             started = self.deps.clock()
             try:
-                outcome = upstream.adapter().submit(images=images, mask=mask, options=dict(options))
+                outcome = adapter.submit(images=images, mask=mask, options=dict(options))
             except ProviderRefused as exc:
                 self.deps.breaker.record(upstream.name, admission, ok=True)  # it answered: it is up
                 self.record(upstream.name, "refused", code=exc.code, latency_ms=self._since(started))
@@ -156,6 +166,8 @@ class _Pass:
         return served
 
     def exhausted(self) -> Exception:
+        if self.unsupported and all(a.code == "unsupported_by_upstream" for a in self.tried):
+            return ProviderRefused("unsupported_by_upstream", "; ".join(self.unsupported))
         tried = ", ".join(f"{a.upstream}: {a.code}" for a in self.tried) or "none callable"
         if self.route and all(upstream.name in self.shut_out for upstream in self.route):
             return ProviderAuthFailed(f"every upstream of {self.job.model} rejected its credentials ({tried})")
