@@ -7,7 +7,7 @@ TOOLS  := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-unit test-integration test-e2e lint-template package bench clean
+.PHONY: help run test test-unit test-integration test-e2e lint-template package bench bench-upstreams clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-18s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ package: $(STAMP) ## build the layers and functions for python3.13 arm64, print 
 
 bench: $(STAMP) ## print latency, cold-import and reliability figures (not a test)
 	$(BIN)/python scripts/bench.py
+
+bench-upstreams: $(STAMP) ## print the worker's billed time per job for a 60 s model call, sync vs async upstream
+	$(BIN)/python scripts/bench_upstream_idle.py
 	$(BIN)/python scripts/load_figures.py
 
 clean: ## remove the venvs, caches and build output
