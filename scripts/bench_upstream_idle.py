@@ -15,10 +15,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "common")]
 
-from retouch.jobs.process import WorkerDeps, run_job  # noqa: E402
-from tests.fakes.routing import FakeClock, ScriptedUpstream, routing_deps  # noqa: E402
-from tests.unit.core.fakes import FakeJobQueue, FakeJobRepository, FakeObjectStore, FakeUrls, rendered  # noqa: E402
-from tests.unit.core.test_running_jobs import queued_job  # noqa: E402
+from retouch.jobs.process import WorkerDeps, run_job
+
+from tests.fakes import (
+    FakeJobQueue,
+    FakeJobRepository,
+    FakeObjectStore,
+    FakeUrls,
+    billing_over,
+    no_events,
+    rendered,
+)
+from tests.fakes.routing import FakeClock, ScriptedUpstream, routing_deps
+from tests.unit.core.test_running_jobs import queued_job
 
 MODEL_SECONDS = 60.0
 ROUND_TRIP_SECONDS = 0.3  # one HTTP exchange with the upstream (submit or status check)
@@ -30,7 +39,7 @@ def measure(upstream: ScriptedUpstream, clock: FakeClock) -> tuple[float, int, s
     deps = WorkerDeps(jobs=jobs, store=FakeObjectStore(), routing=routing_deps([upstream], jobs.record_attempt,  # type: ignore[arg-type]
                                                                            clock=clock),
                       schedule_poll=queue.send_poll, fetch_url=FakeUrls(), max_attempts=4, retry_base_seconds=1,
-                      lease_seconds=120)
+                      lease_seconds=120, announce=no_events, billing=billing_over(jobs))
     job = queued_job(jobs)
     billed, invocations = 0.0, 0
     started = clock()

@@ -11,7 +11,14 @@ from typing import Any
 from retouch.jobs.upstream_calls import RoutingDeps, Upstream
 from retouch.providers.base import ImageProvider, InputImage, ProviderResult
 from retouch.providers.openai_upstream import ImageProviderUpstream
-from retouch.providers.upstream import Capabilities, Finished, Outcome, Pending, PollHandle, check
+from retouch.providers.upstream import (
+    Capabilities,
+    Finished,
+    Outcome,
+    Pending,
+    PollHandle,
+    check,
+)
 from retouch.routing.breaker import BreakerState, CircuitBreaker
 from retouch.routing.document import BreakerPolicy
 

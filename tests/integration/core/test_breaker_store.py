@@ -10,16 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from retouch.data.breakers import BreakerRepository
 from retouch.data.jobs import JobRepository
 from retouch.models.records import JobRecord, PendingCall, UpstreamAttempt
 from retouch.routing.breaker import CircuitBreaker
 from retouch.routing.document import BreakerPolicy
+
+from tests.fakes import FakeJobRepository
 from tests.fakes.routing import FakeBreakerStore, FakeClock
 from tests.integration.core.aws_stack import Stack, client
 from tests.unit.core.builders import new_account_id, new_job_id
-from tests.unit.core.fakes import FakeJobRepository
 
 NOW = 1_800_000_000
 

@@ -22,9 +22,26 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from retouch.models.records import AttemptOutcome, JobRecord, PendingCall, UpstreamAttempt
-from retouch.providers.base import InputImage, ProviderAuthFailed, ProviderRefused, ProviderUnavailable
-from retouch.providers.upstream import Finished, Outcome, Pending, PollHandle, UpstreamAdapter, refusal
+from retouch.models.records import (
+    AttemptOutcome,
+    JobRecord,
+    PendingCall,
+    UpstreamAttempt,
+)
+from retouch.providers.base import (
+    InputImage,
+    ProviderAuthFailed,
+    ProviderRefused,
+    ProviderUnavailable,
+)
+from retouch.providers.upstream import (
+    Finished,
+    Outcome,
+    Pending,
+    PollHandle,
+    UpstreamAdapter,
+    refusal,
+)
 from retouch.routing.breaker import Admission, CircuitBreaker
 
 logger = Logger(child=True)
@@ -178,7 +195,7 @@ class _Pass:
                                    self.last_error.retry_after)
 
     def _since(self, started: float) -> int:
-        return max(int(round((self.deps.clock() - started) * 1000)), 0)
+        return max(round((self.deps.clock() - started) * 1000), 0)
 
 
 def poll_delay(eta_seconds: int) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from retouch.data.jobs import JobRepository
 from retouch.models.records import JobRecord
+from retouch.ports import JobRepository
 
 # How often a held request re-reads the job: the end is noticed within this, at <= 4 consistent reads a second.
 FIRST_POLL_SECONDS = 0.1

@@ -8,7 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 from retouch.providers.base import ImageProvider, InputImage
-from retouch.providers.upstream import Capabilities, Finished, Outcome, PollHandle, check
+from retouch.providers.upstream import (
+    Capabilities,
+    Finished,
+    Outcome,
+    PollHandle,
+    check,
+)
 from retouch.providers.upstream_http import bad_response, elapsed_ms
 
 CAPABILITIES = Capabilities(

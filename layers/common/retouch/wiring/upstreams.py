@@ -61,12 +61,14 @@ def build_adapter(route: UpstreamRoute, upstream_model: str, settings: WorkerSet
         return ModelsLabUpstream(api_key=key, presign=presign, timeout_seconds=timeout, url=route.base_url or URL,
                                  model=upstream_model)
     if route.kind == "oxen":
-        from retouch.providers.oxen import BASE_URL as OXEN_URL, OxenUpstream
+        from retouch.providers.oxen import BASE_URL as OXEN_URL
+        from retouch.providers.oxen import OxenUpstream
 
         return OxenUpstream(api_key=key, presign=presign, timeout_seconds=timeout,
                             base_url=route.base_url or OXEN_URL, model=upstream_model)
     if route.kind == "runflow":
-        from retouch.providers.runflow import BASE_URL as RUNFLOW_URL, RunflowUpstream
+        from retouch.providers.runflow import BASE_URL as RUNFLOW_URL
+        from retouch.providers.runflow import RunflowUpstream
 
         return RunflowUpstream(api_key=key, presign=presign, timeout_seconds=timeout,
                                base_url=route.base_url or RUNFLOW_URL, model=upstream_model)

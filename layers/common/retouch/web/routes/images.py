@@ -18,7 +18,7 @@ from retouch.models.requests import EditRequest, GenerationRequest
 from retouch.models.responses import ErrorBody, JobView
 from retouch.web.admission import admitted
 from retouch.web.prefer import requested_wait
-from retouch.web.principal import current_account, current_key_id
+from retouch.web.principal import current_caller
 from retouch.web.request_parsing import parse_edit, parse_generation
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
 from retouch.wiring.api import ledger, submit_deps
@@ -82,8 +82,9 @@ def _submitted(operation: str, parse: Callable[[dict[str, Any], int], EditReques
                submit: Callable[..., JobRecord]) -> Response[JobView]:
     """Count, parse, then submit once per Idempotency-Key (a repeat replays the first request's job)."""
     event = router.current_event
-    account_id = current_account(event)
-    with admitted(ledger(), account_id, current_key_id(event)) as admission:
+    caller = current_caller()
+    account_id = caller.account_id
+    with admitted(ledger(), account_id, caller.key_id) as admission:
         request = parse(event.raw_event, api_settings().max_body_bytes)
         keyed = keyed_request(event.headers.get("idempotency-key"), account_id, operation, request,
                               seconds_left=_seconds_left())

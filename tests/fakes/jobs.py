@@ -1,7 +1,6 @@
-"""In-memory stand-ins for the data-access classes and the image provider.
+"""In-memory JobRepository, IdempotencyStore and JobWebhookLog (see retouch.ports).
 
-Duck-typed to JobRepository, IdempotencyRepository, ObjectStore, JobQueue, FileRepository and AccountRepository:
-the same methods, the same conditional semantics (a claim succeeds on `queued` or an expired lease; finishing
+The same conditional semantics as retouch/data/ (a claim succeeds on `queued` or an expired lease; finishing
 needs the claim token; a key is reserved only while no live record holds it), nothing else.
 tests/integration/core/test_fake_contract.py runs the same scenarios against the real classes on moto so these
 cannot drift silently.
@@ -9,37 +8,20 @@ cannot drift silently.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
-import json
-from dataclasses import dataclass, field
-from typing import Any
-
-from PIL import Image
+import copy
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from retouch.data.idempotency import KeyTaken
 from retouch.data.jobs import SweepCandidate
-from retouch.data.objects import ObjectHead, ObjectMissing, PresignedPost
-from retouch.errors import QueueUnavailable
 from retouch.models.common import TERMINAL_STATUSES
 from retouch.models.idempotency import IdempotencyRecord
-from retouch.models.records import (
-    AccountRecord,
-    ApiKeyRecord,
-    FileRecord,
-    JobError,
-    JobRecord,
-    PendingCall,
-    ProducedOutputs,
-    UpstreamAttempt,
-)
-from retouch.providers.base import InputImage, ProviderImage, ProviderResult
+from retouch.models.records import JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
+from retouch.models.webhooks import DeliveryRecord, JobWebhook
+from tests.fakes.plain import plain as _plain
 
-
-def _plain(value: Any) -> Any:
-    """What a DynamoDB round trip leaves of a value: JSON types only."""
-    return json.loads(json.dumps(value))
+if TYPE_CHECKING:
+    from retouch import ports
 
 
 def _drop_unfinished_fields(item: dict[str, Any]) -> None:
@@ -83,9 +65,14 @@ class FakeIdempotencyStore:
 
 
 class FakeJobRepository:
-    def __init__(self, keys: FakeIdempotencyStore | None = None) -> None:
+    """Job items; `webhooks`, when given, holds their `webhook` attribute (one DynamoDB item in production,
+    written through JobWebhookLog), so `get` reads it back from there."""
+
+    def __init__(self, keys: FakeIdempotencyStore | None = None, *, webhooks: FakeWebhookLog | None = None) -> None:
         self.items: dict[str, dict[str, Any]] = {}
         self.keys = keys or FakeIdempotencyStore()  # where a keyed write reserves its Idempotency-Key
+        self.webhooks = webhooks
+        self.reads = 0
 
     def create(self, record: JobRecord, key: IdempotencyRecord | None = None) -> None:
         if record.job_id in self.items:
@@ -98,8 +85,12 @@ class FakeJobRepository:
         self.items[record.job_id] = item
 
     def get(self, job_id: str) -> JobRecord | None:
+        self.reads += 1
         item = self.items.get(job_id)
-        return JobRecord.model_validate(_plain(item)) if item else None
+        if item is None:
+            return None
+        record = JobRecord.model_validate(_plain(item))
+        return record if self.webhooks is None else record.model_copy(update={"webhook": self.webhooks.get(job_id)})
 
     def claim(self, job_id: str, *, token: str, now: int, lease_until: int) -> JobRecord | None:
         item = self.items.get(job_id)
@@ -142,6 +133,35 @@ class FakeJobRepository:
         if item is None or item["status"] != "running" or item.get("claim_token") != token:
             return None
         return item
+
+    # Bare updates: the same transitions, written by the ledger in the transaction that moves the balance.
+
+    def finish_update(self, job_id: str, *, token: str, status: str, fields: dict[str, Any]) -> dict[str, Any]:
+        return self._bare(job_id, lambda: self.finish(job_id, token=token, status=status, fields=fields))
+
+    def cancel_update(self, job_id: str, *, now: int) -> dict[str, Any]:
+        return self._bare(job_id, lambda: self.cancel(job_id, now=now))
+
+    def fail_unfinished_update(self, job_id: str, *, error: JobError, now: int) -> dict[str, Any]:
+        return self._bare(job_id, lambda: self.fail_unfinished(job_id, error=error, now=now))
+
+    @staticmethod
+    def _bare(job_id: str, write: Callable[[], bool]) -> dict[str, Any]:
+        return {"job_id": job_id, "write": write}
+
+    def write_in_transaction(self, update: dict[str, Any]) -> Callable[[], None] | None:
+        """Apply a bare update; None when its condition failed (nothing written), else what undoes it (the rest of
+        the transaction may still fail)."""
+        before = copy.deepcopy(self.items.get(update["job_id"]))
+        if not update["write"]():
+            return None
+
+        def undo() -> None:
+            if before is None:
+                self.items.pop(update["job_id"], None)
+            else:
+                self.items[update["job_id"]] = before
+        return undo
 
     def finish(self, job_id: str, *, token: str, status: str, fields: dict[str, Any]) -> bool:
         item = self._claimed(job_id, token)
@@ -233,210 +253,59 @@ class FakeJobRepository:
         """Given-state: store a record exactly as it is (any status)."""
         self.items[record.job_id] = _plain(record.model_dump(mode="json", exclude_none=True))
 
+    @classmethod
+    def holding(cls, *records: JobRecord) -> FakeJobRepository:
+        """Given-state: a repository with `records` stored as they are."""
+        jobs = cls()
+        for record in records:
+            jobs.put(record)
+        return jobs
+
+    def add(self, record: JobRecord) -> JobRecord:
+        """Given-state: `put`, with the record's webhook in the webhook log."""
+        self.put(record)
+        if self.webhooks is not None and record.webhook is not None:
+            self.webhooks.webhooks[record.job_id] = record.webhook.model_copy(deep=True)
+        return record
+
     def set(self, job_id: str, **fields: Any) -> None:
         self.items[job_id].update(_plain(fields))
 
 
-@dataclass
-class StoredObject:
-    data: bytes
-    content_type: str
+def no_events(*_args: object) -> None:
+    """`announce` for tests that do not look at job events."""
 
 
-class FakeObjectStore:
+class FakeWebhookLog:
+    """JobWebhookLog: each job's webhook (emitted and delivered events, the delivery log)."""
+
     def __init__(self) -> None:
-        self.objects: dict[str, StoredObject] = {}
-        self.prefix_reads: list[tuple[str, int]] = []  # (key, length) of each ranged read
-        self.whole_reads: list[str] = []
+        self.webhooks: dict[str, JobWebhook] = {}
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
-        self.objects[key] = StoredObject(data, content_type)
+    def get(self, job_id: str) -> JobWebhook | None:
+        found = self.webhooks.get(job_id)
+        return found.model_copy(deep=True) if found else None
 
-    def get(self, key: str) -> bytes:
-        if key not in self.objects:
-            raise ObjectMissing(key)
-        self.whole_reads.append(key)
-        return self.objects[key].data
+    def mark_emitted(self, job_id: str, event_type: str) -> bool:
+        return self._append(job_id, "emitted", event_type)
 
-    def get_prefix(self, key: str, length: int) -> bytes:
-        if key not in self.objects:
-            raise ObjectMissing(key)
-        self.prefix_reads.append((key, length))
-        return self.objects[key].data[:length]
+    def mark_delivered(self, job_id: str, event_id: str) -> bool:
+        return self._append(job_id, "delivered", event_id)
 
-    def head(self, key: str) -> ObjectHead | None:
-        stored = self.objects.get(key)
-        if stored is None:
-            return None
-        return ObjectHead(size=len(stored.data), etag='"' + hashlib.md5(stored.data).hexdigest() + '"')
+    def _append(self, job_id: str, name: str, value: str) -> bool:
+        webhook = self.webhooks.get(job_id)
+        if webhook is None or value in getattr(webhook, name):
+            return False
+        getattr(webhook, name).append(value)
+        return True
 
-    def presign_post(self, key: str, *, content_type: str, size: int, expires_in: int) -> PresignedPost:
-        return PresignedPost(url="https://bucket.example/", fields={
-            "Content-Type": content_type, "key": key, "policy": f"size={size};expires_in={expires_in}",
-            "x-amz-signature": "fake"})
-
-    def delete(self, keys: list[str]) -> None:
-        for key in keys:
-            self.objects.pop(key, None)
-
-    def keys_under(self, prefix: str) -> list[str]:
-        return sorted(key for key in self.objects if key.startswith(prefix))
-
-    def delete_prefix(self, prefix: str) -> int:
-        keys = self.keys_under(prefix)
-        self.delete(keys)
-        return len(keys)
-
-    def presign_get(self, key: str, expires_in: int) -> str:
-        return f"https://bucket.example/{key}?X-Amz-Expires={expires_in}&X-Amz-Signature=fake"
+    def record_delivery(self, job_id: str, delivery: DeliveryRecord, *, keep: int) -> None:
+        webhook = self.webhooks.get(job_id)
+        if webhook is not None:
+            webhook.deliveries = [*webhook.deliveries, delivery][-keep:]
 
 
-class FakeFileRepository:
-    def __init__(self) -> None:
-        self.items: dict[str, dict[str, Any]] = {}
-
-    def create(self, record: FileRecord) -> None:
-        if record.file_id in self.items:
-            raise AssertionError(f"file {record.file_id} created twice")
-        self.items[record.file_id] = _plain(record.model_dump(mode="json", exclude_none=True))
-
-    def get(self, file_id: str) -> FileRecord | None:
-        item = self.items.get(file_id)
-        return FileRecord.model_validate(_plain(item)) if item else None
-
-    def record_check(self, file_id: str, fields: dict[str, Any]) -> FileRecord | None:
-        item = self.items.get(file_id)
-        if item is None:
-            return None
-        for name, value in _plain(fields).items():
-            if value is None:
-                item.pop(name, None)
-            else:
-                item[name] = value
-        return self.get(file_id)
-
-    def delete(self, file_id: str) -> None:
-        self.items.pop(file_id, None)
-
-    def page(self, account_id: str, *, limit: int, now: int, cursor: str | None = None,
-             ) -> tuple[list[FileRecord], str | None]:
-        ordered = sorted((i for i in self.items.values() if i["account_id"] == account_id),
-                         key=lambda i: (i["created_at"], i["file_id"]), reverse=True)
-        start = 0
-        if cursor:
-            owner, _, after = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-            if owner != account_id:
-                raise ValueError("invalid cursor")
-            start = next(n for n, item in enumerate(ordered) if item["file_id"] == after) + 1
-        window = ordered[start:start + limit]
-        more = start + limit < len(ordered)
-        next_cursor = base64.urlsafe_b64encode(f"{account_id}|{window[-1]['file_id']}".encode()).decode() \
-            if more and window else None
-        return [FileRecord.model_validate(_plain(i)) for i in window if i["expires_at"] > now], next_cursor
-
-
-class FakeJobQueue:
-    def __init__(self, *, unavailable: bool = False) -> None:
-        self.unavailable = unavailable
-        self.sent: list[str] = []
-        self.redeliveries: list[tuple[str, int]] = []
-        self.polls: list[tuple[str, int, int]] = []  # delayed poll messages: (job_id, poll_seq, delay_seconds)
-
-    def send(self, job_id: str) -> None:
-        if self.unavailable:
-            raise QueueUnavailable("The job queue is unavailable; try again shortly.")
-        self.sent.append(job_id)
-
-    def delay_redelivery(self, receipt_handle: str, seconds: int) -> None:
-        self.redeliveries.append((receipt_handle, seconds))
-
-    def send_poll(self, job_id: str, seq: int, delay_seconds: int) -> None:
-        self.polls.append((job_id, seq, delay_seconds))
-
-
-class FakeAccountRepository:
-    def __init__(self) -> None:
-        self.accounts: dict[str, AccountRecord] = {}
-        self.keys: dict[str, ApiKeyRecord] = {}
-
-    def put_account(self, account: AccountRecord) -> None:
-        self.accounts[account.account_id] = account
-
-    def get_account(self, account_id: str) -> AccountRecord | None:
-        return self.accounts.get(account_id)
-
-    def put_key(self, key: ApiKeyRecord) -> None:
-        if key.key_hash in self.keys:
-            raise AssertionError("key stored twice")
-        self.keys[key.key_hash] = key
-
-    def find_key(self, key_hash: str) -> ApiKeyRecord | None:
-        return self.keys.get(key_hash)
-
-    def list_keys(self, account_id: str) -> list[ApiKeyRecord]:
-        return [k for k in self.keys.values() if k.account_id == account_id]
-
-    def revoke_key(self, key: ApiKeyRecord, revoked_at: int) -> None:
-        self.keys[key.key_hash] = self.keys[key.key_hash].model_copy(update={"revoked_at": revoked_at})
-        account = self.accounts[key.account_id]
-        self.accounts[key.account_id] = account.model_copy(
-            update={"revoked_key_ids": [*account.revoked_key_ids, key.key_id]})
-
-
-# -- The image provider port ----------------------------------------------------------------------
-
-
-def rendered(size: str = "1024x1024", output_format: str = "png", n: int = 1) -> ProviderResult:
-    """A provider result with `n` real images of `size` in `output_format`."""
-    width, height = (int(v) for v in size.split("x"))
-    images = []
-    for _ in range(n):
-        buffer = io.BytesIO()
-        Image.new("RGB", (width, height), (10, 120, 200)).save(buffer, format=output_format.upper())
-        images.append(ProviderImage(data=buffer.getvalue(), content_type=f"image/{output_format}"))
-    return ProviderResult(images=images, usage={"total_tokens": 42}, size=size, quality="low",
-                          output_format=output_format)
-
-
-@dataclass
-class ProviderCall:
-    kind: str
-    options: dict[str, Any]
-    images: list[InputImage] = field(default_factory=list)
-    mask: InputImage | None = None
-
-
-class ScriptedProvider:
-    """Answers each call with the next scripted outcome: a ProviderResult, or an exception to raise."""
-
-    def __init__(self, *outcomes: ProviderResult | Exception) -> None:
-        self.outcomes = list(outcomes)
-        self.calls: list[ProviderCall] = []
-
-    def _next(self) -> ProviderResult:
-        if not self.outcomes:
-            raise AssertionError("the provider was called more often than scripted")
-        outcome = self.outcomes.pop(0)
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
-
-    def edit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> ProviderResult:
-        self.calls.append(ProviderCall("edit", options, images, mask))
-        return self._next()
-
-    def generate(self, *, options: dict[str, Any]) -> ProviderResult:
-        self.calls.append(ProviderCall("generate", options))
-        return self._next()
-
-
-class FakeUrls:
-    """`fetch_url` for the worker: bytes per URL, recording what was fetched."""
-
-    def __init__(self, pages: dict[str, bytes] | None = None) -> None:
-        self.pages = dict(pages or {})
-        self.fetched: list[str] = []
-
-    def __call__(self, url: str) -> bytes:
-        self.fetched.append(url)
-        return self.pages[url]
+if TYPE_CHECKING:  # mypy checks each fake against its port
+    _jobs: ports.JobRepository = FakeJobRepository()
+    _keys: ports.IdempotencyStore = FakeIdempotencyStore()
+    _log: ports.JobWebhookLog = FakeWebhookLog()
