@@ -6,6 +6,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retouch.config import DeadLetterSettings, dead_letter_settings
+from retouch.observability.metrics import metrics
+from retouch.observability.tracing import tracer
 from retouch.wiring.dead_letter import build_dead_letter
 
 logger = Logger()
@@ -18,6 +20,8 @@ def record_handler(record: SQSRecord) -> bool:
     return end_abandoned(record.body)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

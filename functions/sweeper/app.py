@@ -7,6 +7,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from retouch.config import SweeperSettings, sweeper_settings
 from retouch.jobs.sweep import sweep
 from retouch.models.common import now_epoch
+from retouch.observability.metrics import metrics
+from retouch.observability.tracing import tracer
 from retouch.wiring.sweeper import build_sweeper
 
 logger = Logger()
@@ -14,6 +16,8 @@ settings: SweeperSettings = sweeper_settings()  # read at cold start: a bad depl
 deps = build_sweeper(settings)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return sweep(deps, now_epoch()).as_dict()

@@ -12,6 +12,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from retouch.auth.authorize import authenticate
 from retouch.config import ApiSettings, api_settings
 from retouch.data.accounts import AccountRepository
+from retouch.observability.metrics import metrics
+from retouch.observability.tracing import tracer
 from retouch.web.app import create_app
 from retouch.web.principal import with_principal
 from retouch.web.routes import catalog, images, jobs
@@ -26,7 +28,9 @@ app = create_app(images.router, jobs.router, catalog.router)
 accounts = AccountRepository(settings.table_name)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     principal = authenticate((event.get("headers") or {}).get("authorization"), accounts)
     return app.resolve(with_principal(event, principal), context)

@@ -15,6 +15,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retouch.config import WebhookSettings, webhook_settings
 from retouch.models.webhooks import WebhookMessageRecord
+from retouch.observability.metrics import metrics
+from retouch.observability.tracing import tracer
 from retouch.webhooks.delivery import handle_webhook_message
 from retouch.wiring.webhook import build_delivery
 
@@ -36,7 +38,9 @@ async def record_handler(record: WebhookMessageRecord) -> str:
                                       deps)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return async_process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                           context=context)

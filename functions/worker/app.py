@@ -7,6 +7,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from retouch.config import WorkerSettings, worker_settings
 from retouch.jobs.process import handle_delivery
 from retouch.models.messages import JobMessageRecord
+from retouch.observability.metrics import metrics
+from retouch.observability.tracing import correlate, tracer
 from retouch.wiring.worker import build_worker
 
 logger = Logger()
@@ -18,9 +20,12 @@ processor = BatchProcessor(event_type=EventType.SQS, model=JobMessageRecord, rai
 
 
 def record_handler(record: JobMessageRecord) -> str:
+    correlate(record.body.job_id)  # on every line of this record, the skipped deliveries' too
     return handle_delivery(record.body.job_id, record.receiptHandle, deps, queue.delay_redelivery)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -10,6 +10,8 @@ from aws_lambda_powertools import Logger
 from retouch.data.jobs import JobRepository
 from retouch.models.common import now_epoch
 from retouch.models.records import JobError
+from retouch.observability.metrics import job_failed
+from retouch.observability.tracing import correlate
 
 if TYPE_CHECKING:
     from retouch.billing.charges import JobBilling
@@ -23,11 +25,14 @@ def _no_announce(*_args: object) -> None:
 
 def end_abandoned_job(job_id: str, jobs: JobRepository, announce: Callable[..., None] = _no_announce,
                       billing: JobBilling | None = None) -> bool:
+    correlate(job_id)
     error = JobError(code="processing_failed", message="The job could not be processed; it was not charged.")
     if billing is None:
         ended = jobs.fail_unfinished(job_id, error=error, now=now_epoch())
     else:  # ends it and releases its whole hold in one transaction
         ended = billing.release_unfinished(job_id, error=error, now=now_epoch())
+    if ended:
+        job_failed(error.code)
     logger.warning("abandoned job", extra={"job_id": job_id, "ended": ended})
     announce(job_id)  # job.failed; or an already ended job's event if a crash kept it from being queued
     return ended

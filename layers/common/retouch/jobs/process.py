@@ -27,8 +27,10 @@ from retouch.jobs.heartbeat import Heartbeat
 from retouch.images.input_checks import CheckedImage, check_image, check_mask
 from retouch.models.common import now_epoch
 from retouch.models.records import JobError, JobRecord, ProducedOutputs, StoredInput, StoredOutput
+from retouch.observability.metrics import job_ended, job_started, provider_call, upstream_of
 from retouch.retry import RedeliverLater, backoff_seconds
-from retouch.providers.base import ImageProvider, InputImage, ProviderRefused, ProviderResult, ProviderUnavailable
+from retouch.providers.base import (ImageProvider, InputImage, ProviderAuthFailed, ProviderRefused, ProviderResult,
+                                    ProviderUnavailable)
 
 if TYPE_CHECKING:
     from retouch.billing.charges import JobBilling
@@ -102,10 +104,11 @@ def _load_inputs(job: JobRecord, deps: WorkerDeps) -> tuple[list[InputImage], In
 def _call_provider(job: JobRecord, deps: WorkerDeps) -> ProviderResult:
     options = {k: v for k, v in job.request.items() if k != "response_format"}
     provider = deps.provider()
-    if job.kind == "edit":
-        images, mask = _load_inputs(job, deps)
-        return provider.edit(images=images, mask=mask, options=options)
-    return provider.generate(options=options)
+    images, mask = _load_inputs(job, deps) if job.kind == "edit" else ([], None)
+    with provider_call(upstream_of(provider)):
+        if job.kind == "edit":
+            return provider.edit(images=images, mask=mask, options=options)
+        return provider.generate(options=options)
 
 
 def _store_outputs(job: JobRecord, token: str, result: ProviderResult, deps: WorkerDeps) -> list[StoredOutput]:
@@ -152,6 +155,7 @@ def _end(job: JobRecord, token: str, status: str, fields: dict[str, Any], deps: 
     else:
         ended = deps.billing.finish(job, token=token, status=status, fields=fields)
     if ended:
+        job_ended(status, attempts=job.attempts, error_code=(fields.get("error") or {}).get("code"))
         deps.announce(job, f"job.{status}")
     return ended
 
@@ -180,6 +184,10 @@ def _run_claimed(job: JobRecord, token: str, deps: WorkerDeps) -> str:
     try:
         produced = job.produced or _produce(job, token, deps)
     except (JobFailure, ProviderRefused) as exc:
+        return _fail(job, token, exc.code, exc.message, deps)
+    except ProviderAuthFailed as exc:  # every job would fail alike until an operator fixes the key: no retries
+        logger.error("PROVIDER KEY REFUSED: ending the job provider_auth_failed; set a working key (docs/operations.md"
+                     "#provider-key)", extra={"job_id": job.job_id, "reason": exc.message})
         return _fail(job, token, exc.code, exc.message, deps)
     except ProviderUnavailable as exc:
         if job.attempts >= deps.max_attempts:
@@ -269,6 +277,7 @@ def run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None] =
     job = deps.jobs.claim(job_id, token=token, now=now, lease_until=now + deps.lease_seconds)
     if job is None:
         return _skip(job_id, now, deps)
+    job_started(job_id, job.account_id, attempts=job.attempts, created_at=job.created_at, now=now)
     logger.info("job claimed", extra={"job_id": job_id, "attempt": job.attempts, "kind": job.kind,
                                       "resumed": job.produced is not None})
     try:  # from the queue's long visibility timeout down to the lease: a dead worker's job comes back in minutes

@@ -21,6 +21,7 @@ from retouch.data.jobs import JobRepository, SweepCandidate
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
 from retouch.models.records import JobError
+from retouch.observability.metrics import job_failed
 
 logger = Logger(child=True)
 
@@ -65,6 +66,7 @@ def _end(candidate: SweepCandidate, deps: SweeperDeps, now: int, report: SweepRe
         report.skipped += 1
         return
     report.ended.append(candidate.job_id)
+    job_failed(STRANDED.code)
     _delete_outputs(candidate.job_id, deps)
     try:
         deps.announce(candidate.job_id)

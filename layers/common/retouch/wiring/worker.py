@@ -12,6 +12,7 @@ from retouch.data.queue import JobQueue
 from retouch.data.secrets import provider_api_key
 from retouch.jobs.process import WorkerDeps
 from retouch.providers.base import ImageProvider
+from retouch.providers.credentials import usable_key
 from retouch.errors import JobFailure
 from retouch.outbound_http.url_safety import parse_allowlist
 from retouch.wiring.shared import announcer, job_billing
@@ -28,17 +29,21 @@ def _fetch(url: str, *, allowlist: frozenset[str], max_bytes: int, timeout: floa
 
 def build_worker(settings: WorkerSettings) -> tuple[WorkerDeps, JobQueue]:
     provider: ImageProvider | None = None
+    provider_key: str | None = None
 
     def get_provider() -> ImageProvider:
-        nonlocal provider
-        if provider is None:  # httpx is loaded on the first job, not at cold start
+        nonlocal provider, provider_key
+        # Read per job (the secret is cached for 5 minutes): a rotated key is in use on warm workers within minutes.
+        key = usable_key(provider_api_key(settings.provider_secret_arn), "image provider")
+        if provider is None or key != provider_key:  # httpx is loaded on the first job, not at cold start
             from retouch.providers.openai_images import OpenAIImagesProvider
 
             provider = OpenAIImagesProvider(
                 base_url=settings.provider_base_url,
-                api_key=provider_api_key(settings.provider_secret_arn),
+                api_key=key,
                 timeout_seconds=settings.provider_timeout_seconds,
             )
+            provider_key = key
         return provider
 
     max_bytes = max(spec.limits.max_image_bytes for spec in MODELS.values())
