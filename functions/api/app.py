@@ -1,16 +1,16 @@
 """api function: image submissions, uploaded files, changes to jobs (cancel, delete), models, health and API docs."""
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retouch.config import api_settings
-from retouch.observability.metrics import metrics
 from retouch.observability.tracing import tracer
 from retouch.web.app import create_app
 from retouch.web.routes import catalog, files, images, job_actions, system, webhooks
 
 logger = Logger()
+metrics = Metrics()  # flushes what the domain measured (retouch.observability.metrics) once per invocation
 api_settings()  # fail fast at cold start on missing configuration
 app = create_app(images.router, files.router, job_actions.router, catalog.router, system.router, webhooks.router)
 

@@ -1,17 +1,17 @@
 """sweeper function (on a schedule): stranded jobs are queued again, or ended with their hold released and their
 outputs deleted."""
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retouch.config import SweeperSettings, sweeper_settings
 from retouch.jobs.sweep import sweep
 from retouch.models.common import now_epoch
-from retouch.observability.metrics import metrics
 from retouch.observability.tracing import tracer
 from retouch.wiring.sweeper import build_sweeper
 
 logger = Logger()
+metrics = Metrics()  # flushes what the domain measured (retouch.observability.metrics) once per invocation
 settings: SweeperSettings = sweeper_settings()  # read at cold start: a bad deploy fails here
 deps = build_sweeper(settings)
 

@@ -5,20 +5,20 @@ API Gateway cuts every integration at 30 s and gpt-image-2 takes minutes, so an 
 authorizer's own logic, before anything else runs.
 """
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retouch.auth.authorize import authenticate
 from retouch.config import ApiSettings, api_settings
 from retouch.data.accounts import AccountRepository
-from retouch.observability.metrics import metrics
 from retouch.observability.tracing import tracer
 from retouch.web.app import create_app
 from retouch.web.principal import with_principal
 from retouch.web.routes import catalog, images, jobs
 
 logger = Logger()
+metrics = Metrics()  # flushes what the domain measured (retouch.observability.metrics) once per invocation
 settings: ApiSettings = api_settings()  # read at cold start: a bad deploy fails here
 # The job routes too, read-only: a 202 from here (a job still running at SyncMaxWaitSeconds, or
 # `Prefer: respond-async`) points at /v1/jobs/{id}, which must answer on this URL as well.

@@ -21,7 +21,7 @@ from retouch.jobs.submit import SubmitDeps, submit_generation
 from retouch.models.requests import GenerationRequest
 from retouch.observability import metric_names as names
 from retouch.observability import metrics as observability_metrics
-from retouch.observability.metrics import metrics, request_refused
+from retouch.observability.metrics import request_refused
 from retouch.providers.base import ProviderAuthFailed, ProviderRefused, ProviderUnavailable
 from retouch.providers.credentials import usable_key
 from retouch.retry import RedeliverLater
@@ -80,15 +80,16 @@ def emitted(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch)
     """Flushes the invocation's shared set as the handlers' @metrics.log_metrics does, then reads what was printed
     (the EMF lines and the JSON log lines)."""
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", names.DEFAULT_NAMESPACE)
-    metrics.clear_metrics()
+    shared = Metrics(namespace=names.DEFAULT_NAMESPACE, service=names.SERVICE)  # as a handler's, with its environment
+    shared.clear_metrics()
     capsys.readouterr()
     handler = Logger().registered_handler  # the functions' one log handler, bound to stdout when it was created
     assert isinstance(handler, logging.StreamHandler)
     previous = handler.setStream(_CurrentStdout())
 
     def read() -> Emitted:
-        if metrics.metric_set:
-            Metrics(namespace=names.DEFAULT_NAMESPACE, service=names.SERVICE).flush_metrics()
+        if shared.metric_set:
+            shared.flush_metrics()
         result = Emitted(capsys.readouterr().out)
         assert result.names <= names.ALL_METRICS, result.names - names.ALL_METRICS
         return result

@@ -23,13 +23,14 @@ from retouch.providers.base import ProviderUnavailable
 
 logger = Logger(child=True)
 
-# The invocation's aggregate set (shared by every Metrics instance); the handlers flush it with @metrics.log_metrics.
-metrics = Metrics(service=names.SERVICE)
+# The invocation's aggregate set, shared by every Metrics instance: each handler's own `Metrics()` (built when its
+# environment, namespace included, is set) flushes it with @metrics.log_metrics.
+_shared = Metrics()
 
 
 def _add(name: str, value: float = 1, unit: MetricUnit = MetricUnit.Count) -> None:
     try:
-        metrics.add_metric(name=name, unit=unit, value=value)
+        _shared.add_metric(name=name, unit=unit, value=value)
     except Exception:  # noqa: BLE001 - a metric is never worth a job
         logger.exception("metric not recorded", extra={"metric": name})
 
