@@ -1,8 +1,9 @@
 """sync function (a Lambda Function URL, not API Gateway): the image routes, each request held until its job ends.
 
 API Gateway cuts every integration at 30 s and gpt-image-2 takes minutes, so an OpenAI SDK call through it gets a
-202; through this URL it gets the image. The URL has no authorizer (AuthType NONE): the key is checked here, by the
-authorizer's own logic, before anything else runs.
+202; through this URL it gets the image. The URL has no authorizer (AuthType NONE): the key is resolved here, by the
+authorizer's own logic, into the context the authorizer would have set, where the app's key check (web/principal.py)
+refuses an unusable one before any route runs.
 """
 
 from aws_lambda_powertools import Logger, Metrics

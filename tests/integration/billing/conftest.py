@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.fakes import no_webhook
 from tests.integration.core.aws_stack import Stack, client, running_stack
 from tests.unit.core.builders import new_account_id
 
@@ -57,7 +58,7 @@ def submit_deps_on_moto(*, with_keys: bool = False) -> Any:
     settings, dynamodb = api_settings(), client("dynamodb")
     jobs = JobRepository(settings.table_name, dynamodb)
     return SubmitDeps(jobs=jobs, store=ObjectStore(settings.bucket_name), queue=JobQueue(settings.jobs_queue_url),
-                      files=FileRepository(settings.table_name, dynamodb),
+                      files=FileRepository(settings.table_name, dynamodb), webhook_for=no_webhook,
                       billing=JobBilling(ledger=LedgerRepository(settings.table_name, dynamodb), jobs=jobs,
                                          prices=price_table(), sleep=lambda _s: None),
                       keys=IdempotencyRepository(settings.table_name, dynamodb) if with_keys else None)

@@ -22,6 +22,7 @@ from retouch.jobs.submit import SubmitDeps, submit_generation
 from retouch.wiring.worker import build_worker
 from retouch.models.requests import GenerationRequest
 from retouch.providers.base import ProviderUnavailable
+from tests.fakes import no_webhook
 from tests.integration.billing.conftest import seed
 from tests.integration.core.aws_stack import Stack, client, json_body
 from tests.unit.core.builders import generation_payload, get_job_event, json_event, sqs_event
@@ -213,7 +214,7 @@ def test_a_job_that_could_not_be_enqueued_is_released_in_full(fresh: Stack) -> N
     settings = api_settings()
     jobs = JobRepository(settings.table_name)
     deps = SubmitDeps(jobs=jobs, store=ObjectStore(settings.bucket_name), queue=DownQueue(),
-                      files=FileRepository(settings.table_name),
+                      files=FileRepository(settings.table_name), webhook_for=no_webhook,
                       billing=JobBilling(ledger=LedgerRepository(settings.table_name), jobs=jobs, prices=price_table()))
     request = GenerationRequest.model_validate(generation_payload(quality="low", size="1024x1024"))
 

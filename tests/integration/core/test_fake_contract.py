@@ -1,5 +1,5 @@
-"""The unit tier's FakeJobRepository (and its FakeIdempotencyStore) and the real JobRepository and
-IdempotencyRepository (on moto) obey the same conditional rules.
+"""The job, idempotency and file ports (test_port_contracts.py has the others): tests/fakes' FakeJobRepository,
+FakeIdempotencyStore and FakeFileRepository and the real classes (on moto) obey the same conditional rules.
 
 If this fails, the unit tests of the worker and submit logic are testing against a fiction.
 """
@@ -19,7 +19,7 @@ from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import FileRecord, JobError, JobRecord, ProducedOutputs, StoredOutput
 from tests.integration.core.aws_stack import Stack, client
 from tests.unit.core.builders import new_account_id, new_job_id
-from tests.unit.core.fakes import FakeFileRepository, FakeJobRepository
+from tests.fakes import FakeFileRepository, FakeJobRepository
 
 NOW = 1_800_000_000
 

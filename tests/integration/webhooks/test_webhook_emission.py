@@ -12,7 +12,11 @@ from PIL import Image
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.webhooks import JobWebhookLog, WebhookQueue
+from retouch.billing.charges import JobBilling
+from retouch.billing.prices import price_table
+from retouch.data.ledger import LedgerRepository
 from retouch.jobs.abandoned import end_abandoned_job
+from tests.fakes import no_events
 from retouch.jobs.process import WorkerDeps, run_job
 from retouch.models.common import now_epoch
 from retouch.models.records import JobRecord
@@ -54,9 +58,10 @@ def worker(aws, *, provider=None, announce=True) -> WorkerDeps:
     jobs = JobRepository(aws.table, aws.dynamodb)
     announcer = Announcer(jobs=jobs, log=JobWebhookLog(aws.table, aws.dynamodb),
                           queue=WebhookQueue(aws.queue_url, client=aws.sqs))
-    extra = {"announce": announcer} if announce else {}
+    billing = JobBilling(ledger=LedgerRepository(aws.table, aws.dynamodb), jobs=jobs, prices=price_table())
     return WorkerDeps(jobs=jobs, store=ObjectStore(aws.bucket, aws.s3), provider=lambda: provider or Provider(),
-                      fetch_url=lambda url: b"", max_attempts=3, retry_base_seconds=0, lease_seconds=900, **extra)
+                      fetch_url=lambda url: b"", max_attempts=3, retry_base_seconds=0, lease_seconds=900,
+                      announce=announcer if announce else no_events, billing=billing)
 
 
 def queued_events(aws) -> list[WebhookMessage]:
@@ -102,7 +107,7 @@ def test_a_crash_between_the_end_and_the_event_is_repaired_by_the_next_delivery(
 def test_an_abandoned_job_announces_job_failed(aws):
     record = new_job(aws, events=("job.failed",))
     deps = worker(aws)
-    assert end_abandoned_job(record.job_id, deps.jobs, deps.announce)
+    assert end_abandoned_job(record.job_id, deps.billing, deps.announce)
     [event] = queued_events(aws)
     assert event.type == "job.failed" and event.job["error"]["code"] == "processing_failed"
 

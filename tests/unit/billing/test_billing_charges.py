@@ -9,12 +9,12 @@ from retouch.billing.prices import price_table
 from retouch.data.ledger import JobStateChanged
 from retouch.errors import AccountBusy, ConcurrencyLimited, InsufficientCredits, JobConflict, Unauthenticated
 from retouch.models.records import JobError
-from tests.unit.billing.fakes import FakeJobs, FakeLedger, account, job
+from tests.fakes import FakeJobRepository, FakeLedger, account, job
 
 
-def billing(ledger: FakeLedger, jobs: FakeJobs | None = None, **kwargs: object) -> JobBilling:
-    return JobBilling(ledger=ledger, jobs=jobs or FakeJobs(), prices=price_table(), sleep=lambda _s: None,
-                      **kwargs)  # type: ignore[arg-type]
+def billing(ledger: FakeLedger, jobs: FakeJobRepository | None = None, **kwargs: object) -> JobBilling:
+    return JobBilling(ledger=ledger, jobs=jobs or FakeJobRepository(), prices=price_table(), sleep=lambda _s: None,
+                      **kwargs)
 
 
 def test_not_enough_credit_is_402_naming_the_price_and_the_balance() -> None:
@@ -109,7 +109,7 @@ def test_an_unfinished_job_is_released_in_full() -> None:
     ledger = FakeLedger(account(947_000, in_flight=1))
 
     # When it is released
-    ended = billing(ledger, FakeJobs(held)).release_unfinished(held.job_id, error=JobError(code="x", message="y"),
+    ended = billing(ledger, FakeJobRepository.holding(held)).release_unfinished(held.job_id, error=JobError(code="x", message="y"),
                                                                now=1)
 
     # Then all of it comes back
@@ -119,7 +119,7 @@ def test_an_unfinished_job_is_released_in_full() -> None:
 def test_a_job_never_priced_is_not_settled() -> None:
     # Given a job from before billing (no reservation) already terminal, when released, nothing happens
     ledger = FakeLedger(account())
-    assert billing(ledger, FakeJobs(job(status="failed"))).release_unfinished(
+    assert billing(ledger, FakeJobRepository.holding(job(status="failed"))).release_unfinished(
         "job_x", error=JobError(code="x", message="y"), now=1) is False
     assert ledger.entries == []
 
@@ -129,9 +129,9 @@ def test_credit_is_a_ledger_entry_and_a_correction_cannot_go_below_zero() -> Non
     ledger = FakeLedger(account(1_000_000))
 
     # When $2 is added with a note, then $5 is taken back
-    entry = add_credit(ledger, "acct_unit000000000000000", 2_000_000, "top-up", sleep=lambda _s: None)  # type: ignore[arg-type]
+    entry = add_credit(ledger, "acct_unit000000000000000", 2_000_000, "top-up", sleep=lambda _s: None)
     with pytest.raises(ValueError):
-        add_credit(ledger, "acct_unit000000000000000", -5_000_000, "oops", sleep=lambda _s: None)  # type: ignore[arg-type]
+        add_credit(ledger, "acct_unit000000000000000", -5_000_000, "oops", sleep=lambda _s: None)
 
     # Then the credit is recorded with its note and balance after; the correction is refused
     assert (entry.kind, entry.note, entry.balance_after_micros) == ("credit", "top-up", 3_000_000)
@@ -141,7 +141,7 @@ def test_credit_is_a_ledger_entry_and_a_correction_cannot_go_below_zero() -> Non
 class CommittedButLost(FakeLedger):
     """A reserve that committed on an earlier try: this try finds the job (and its hold) already there."""
 
-    def reserve(self, job_item: dict, entry, *, expected_balance: int, key=None) -> None:  # type: ignore[override]
+    def reserve(self, job_item: dict, entry, *, expected_balance: int, key=None) -> None:
         super().reserve(job_item, entry, expected_balance=expected_balance, key=key)
         raise JobStateChanged()
 
@@ -152,7 +152,7 @@ def test_a_reserve_that_committed_on_an_earlier_try_is_a_success_not_a_second_ho
     record = job()
 
     # When the job is reserved
-    reserved = billing(ledger, FakeJobs(stored=record)).reserve(record, account(1_000_000))
+    reserved = billing(ledger, FakeJobRepository.holding(record)).reserve(record, account(1_000_000))
 
     # Then the submit goes on with the job as written: one hold, no error
     assert reserved is record and len(ledger.entries) == 1
@@ -164,5 +164,5 @@ def test_a_reserve_whose_job_id_is_taken_by_nothing_of_ours_is_a_409_conflict() 
 
     # When the job is reserved, then it is a 409 the client may retry, not a 500
     with pytest.raises(JobConflict) as conflict:
-        billing(ledger, FakeJobs(stored=None)).reserve(job(), account(1_000_000))
+        billing(ledger, FakeJobRepository()).reserve(job(), account(1_000_000))
     assert conflict.value.status_code == 409 and conflict.value.code == "job_conflict"

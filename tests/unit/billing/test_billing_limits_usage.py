@@ -9,7 +9,7 @@ import pytest
 from retouch.billing.rate_limit import admit
 from retouch.billing.usage import job_usage_view, summarize, usage_range
 from retouch.errors import InvalidRequest, RateLimited, Unauthenticated
-from tests.unit.billing.fakes import FakeLedger, account, job
+from tests.fakes import FakeLedger, account, job
 
 ACCOUNT = "acct_unit000000000000000"
 

@@ -9,7 +9,7 @@ import pytest
 from retouch.billing.charges import JobBilling
 from retouch.billing.money import format_usd, parse_usd
 from retouch.billing.prices import PRICES_FILE, price_table
-from tests.unit.billing.fakes import FakeJobs, FakeLedger, account, job
+from tests.fakes import FakeJobRepository, FakeLedger, account, job
 
 MODEL = "gpt-image-2"
 
@@ -61,7 +61,7 @@ def test_the_markup_is_applied_to_every_price() -> None:
 def test_an_auto_job_is_settled_at_what_was_produced() -> None:
     # Given an auto/auto job (held at high 1536x1024) that produced one medium 1024x1024 image
     prices = price_table()
-    billing = JobBilling(ledger=FakeLedger(account()), jobs=FakeJobs(), prices=prices)
+    billing = JobBilling(ledger=FakeLedger(account()), jobs=FakeJobRepository(), prices=prices)
     auto = job(request={"quality": "auto", "size": "auto", "n": 1}, reserved_micros=316_500, markup_percent=0)
 
     # When its charge is computed
@@ -74,7 +74,7 @@ def test_an_auto_job_is_settled_at_what_was_produced() -> None:
 
 def test_a_charge_never_exceeds_the_reservation() -> None:
     # Given a job held for one low 1024x1024 image whose provider returned a larger one
-    billing = JobBilling(ledger=FakeLedger(account()), jobs=FakeJobs(), prices=price_table())
+    billing = JobBilling(ledger=FakeLedger(account()), jobs=FakeJobRepository(), prices=price_table())
     small = job(reserved_micros=6_000, markup_percent=0)
 
     # When its charge is computed

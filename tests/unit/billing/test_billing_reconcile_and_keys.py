@@ -5,7 +5,7 @@ from __future__ import annotations
 from retouch.auth.keys import KEY_PREFIX, generate_api_key, hash_api_key, visible_prefix
 from retouch.billing.reconcile import check_account, reconcile
 from retouch.models.records import LedgerEntry
-from tests.unit.billing.fakes import FakeAccountJobs, FakeLedgerReader, account, job
+from tests.fakes import FakeAccountJobs, FakeLedgerReader, account, job
 
 ACCOUNT = "acct_unit000000000000000"
 JOB = "job_" + "u" * 24

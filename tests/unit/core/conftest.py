@@ -8,13 +8,17 @@ import pytest
 
 from retouch.jobs.process import WorkerDeps
 from retouch.jobs.submit import SubmitDeps
-from tests.unit.core.fakes import (
+from retouch.ports import IdempotencyStore
+from tests.fakes import (
     FakeFileRepository,
     FakeJobQueue,
     FakeJobRepository,
     FakeObjectStore,
     FakeUrls,
     ScriptedProvider,
+    billing_over,
+    no_events,
+    no_webhook,
 )
 
 
@@ -41,7 +45,14 @@ def files() -> FakeFileRepository:
 @pytest.fixture
 def submit_deps(jobs: FakeJobRepository, store: FakeObjectStore, queue: FakeJobQueue,
                 files: FakeFileRepository) -> SubmitDeps:
-    return SubmitDeps(jobs=jobs, store=store, queue=queue, files=files, keys=jobs.keys)  # type: ignore[arg-type]
+    return submit_deps_over(jobs=jobs, store=store, queue=queue, files=files, keys=jobs.keys)
+
+
+def submit_deps_over(*, jobs: FakeJobRepository, store: FakeObjectStore, queue: FakeJobQueue,
+                     files: FakeFileRepository, keys: IdempotencyStore | None = None) -> SubmitDeps:
+    """SubmitDeps as the api wires them, over these fakes: billed (FakeLedger over `jobs`), no webhooks."""
+    return SubmitDeps(jobs=jobs, store=store, queue=queue, files=files, billing=billing_over(jobs),
+                      webhook_for=no_webhook, keys=keys)
 
 
 @pytest.fixture
@@ -58,8 +69,8 @@ def worker_deps(jobs: FakeJobRepository, store: FakeObjectStore, urls: FakeUrls)
 
     def build(provider: ScriptedProvider, *, max_attempts: int = 4, retry_base_seconds: float = 10,
               lease_seconds: int = LEASE_SECONDS) -> WorkerDeps:
-        return WorkerDeps(jobs=jobs, store=store, provider=lambda: provider, fetch_url=urls,  # type: ignore[arg-type]
+        return WorkerDeps(jobs=jobs, store=store, provider=lambda: provider, fetch_url=urls,
                           max_attempts=max_attempts, retry_base_seconds=retry_base_seconds,
-                          lease_seconds=lease_seconds)
+                          lease_seconds=lease_seconds, announce=no_events, billing=billing_over(jobs))
 
     return build

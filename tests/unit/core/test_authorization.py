@@ -9,7 +9,7 @@ from retouch.auth.authorize import Principal, authenticate, authorizer_response
 from retouch.auth.keys import KEY_PREFIX, bearer_token, generate_api_key, hash_api_key, visible_prefix
 from retouch.models.records import AccountRecord
 from tests.unit.core.builders import new_account_id
-from tests.unit.core.fakes import FakeAccountRepository
+from tests.fakes import FakeAccountRepository
 
 
 @pytest.mark.parametrize(("header", "token"), [

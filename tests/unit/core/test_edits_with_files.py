@@ -16,7 +16,7 @@ from retouch.models.records import JobRecord
 from retouch.models.requests import UploadRequest
 from retouch.web.request_parsing import parse_edit
 from tests.unit.core.builders import data_url, edit_payload, image_bytes, json_event, mask_png, new_account_id, png
-from tests.unit.core.fakes import FakeFileRepository, FakeJobQueue, FakeJobRepository, FakeObjectStore
+from tests.fakes import FakeFileRepository, FakeJobQueue, FakeJobRepository, FakeObjectStore
 from tests.unit.core.test_files import noisy
 
 MAX_BODY = 64 * 1024 * 1024
@@ -29,7 +29,7 @@ def account_id() -> str:
 
 @pytest.fixture
 def uploads(files: FakeFileRepository, store: FakeObjectStore) -> FileDeps:
-    return FileDeps(files=files, store=store, expiry_seconds=3600, upload_url_seconds=300)  # type: ignore[arg-type]
+    return FileDeps(files=files, store=store, expiry_seconds=3600, upload_url_seconds=300)
 
 
 def given_file(uploads: FileDeps, account_id: str, data: bytes | None, *, size: int = 100) -> str:
@@ -72,7 +72,7 @@ def test_an_edit_with_file_ids_runs_on_the_uploads_themselves(
     assert job.mask is not None and (job.mask.key, job.mask.file_id) == (f"uploads/{account_id}/{mask}", mask)
     assert set(store.objects) - set(stored_before) == {f"inputs/{account_id}/{job.job_id}/image_2.png"}
     # and the files show as read (ready) from then on
-    assert {uploads.files.get(f).status for f in (photo, second, mask)} == {"ready"}  # type: ignore[union-attr]
+    assert {uploads.files.get(f).status for f in (photo, second, mask)} == {"ready"}
 
 
 def test_a_large_file_is_checked_at_submit_from_its_header_only(submit_deps: SubmitDeps, uploads: FileDeps,
@@ -109,7 +109,7 @@ def test_an_unusable_file_is_a_400_naming_its_param_and_nothing_is_written(
     if case == "unknown":
         bad = "file_" + "Q" * 24
     if case == "expired":
-        uploads.files.items[bad]["expires_at"] = now_epoch() - 1  # type: ignore[attr-defined]
+        uploads.files.items[bad]["expires_at"] = now_epoch() - 1
     objects_before = dict(store.objects)
 
     # When an edit names all three

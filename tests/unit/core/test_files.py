@@ -14,7 +14,7 @@ from retouch.images.inspect import HEADER_READS
 from retouch.models.common import now_epoch
 from retouch.models.requests import UploadRequest
 from tests.unit.core.builders import image_bytes, new_account_id, png
-from tests.unit.core.fakes import FakeFileRepository, FakeObjectStore
+from tests.fakes import FakeFileRepository, FakeObjectStore
 
 EXPIRY = 24 * 3600
 UPLOAD_URL_SECONDS = 300
@@ -22,7 +22,7 @@ UPLOAD_URL_SECONDS = 300
 
 @pytest.fixture
 def deps(files: FakeFileRepository, store: FakeObjectStore) -> FileDeps:
-    return FileDeps(files=files, store=store, expiry_seconds=EXPIRY,  # type: ignore[arg-type]
+    return FileDeps(files=files, store=store, expiry_seconds=EXPIRY,
                     upload_url_seconds=UPLOAD_URL_SECONDS)
 
 

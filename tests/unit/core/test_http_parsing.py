@@ -1,18 +1,16 @@
-"""HTTP plumbing below the routes: Prefer, multipart, body size, the caller's account."""
+"""HTTP plumbing below the routes: Prefer, multipart, body size (the caller's account: test_route_auth.py)."""
 
 from __future__ import annotations
 
 import base64
 
 import pytest
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from retouch.errors import InvalidRequest, PayloadTooLarge, Unauthenticated
+from retouch.errors import InvalidRequest, PayloadTooLarge
 from retouch.web.multipart import boundary_of, parse_multipart
 from retouch.web.prefer import requested_wait
-from retouch.web.principal import current_account
 from retouch.web.request_parsing import raw_body
-from tests.unit.core.builders import file_part, http_event, load_event, multipart, multipart_content_type, png
+from tests.unit.core.builders import file_part, load_event, multipart, multipart_content_type, png
 
 # -- Prefer: wait -------------------------------------------------------------------------------------
 
@@ -157,36 +155,6 @@ def test_grossly_oversized_base64_is_refused_before_decoding() -> None:
         raw_body(event, 1000)
 
 
-# -- The caller's account (set by the authorizer) ----------------------------------------------------
-
-
-def test_current_account_comes_from_the_authorizer_context() -> None:
-    # Given an event the authorizer resolved to an account
-    event = APIGatewayProxyEventV2(http_event("list_models.json", account_id="acct_abcdefghij0123456789"))
-
-    # When the account is read
-    # Then it is the authorizer's
-    assert current_account(event) == "acct_abcdefghij0123456789"
-
-
-@pytest.mark.parametrize("shape", ["empty-account", "no-lambda-context", "no-authorizer"])
-def test_no_account_is_401_invalid_api_key(shape: str) -> None:
-    # Given an event the authorizer passed without an account (unknown key), or without any authorizer
-    raw = http_event("list_models.json", account_id=None)
-    if shape == "no-lambda-context":
-        raw["requestContext"]["authorizer"] = {}
-    if shape == "no-authorizer":
-        raw = load_event("health.json")
-
-    # When the account is read
-    with pytest.raises(Unauthenticated) as caught:
-        current_account(APIGatewayProxyEventV2(raw))
-
-    # Then it is OpenAI's 401
-    assert (caught.value.status_code, caught.value.code, caught.value.error_type) == (
-        401, "invalid_api_key", "invalid_request_error")
-
-
 @pytest.mark.parametrize("route", ["generation.json", "edit_json.json"])
 def test_pathologically_nested_json_is_a_400_not_a_crash(route: str) -> None:
     # Given a 10 KB body nested 5,000 levels deep (json.loads raises RecursionError, not ValueError)
@@ -245,5 +213,5 @@ def test_the_sample_edit_naming_files_parses_to_file_references() -> None:
 
     request = parse_edit(load_event("edit_json_files.json"), max_bytes=1024 * 1024)
     assert all(isinstance(image, FileRef) for image in request.images) and isinstance(request.mask, FileRef)
-    assert [image.file_id for image in request.images] == ["file_SAMPLE000000000000000000",  # type: ignore[union-attr]
+    assert [image.file_id for image in request.images] == ["file_SAMPLE000000000000000000",
                                                            "file_SAMPLE111111111111111111"]

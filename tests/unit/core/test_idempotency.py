@@ -23,7 +23,8 @@ from retouch.models.common import now_epoch
 from retouch.models.requests import EditRequest, GenerationRequest
 from retouch.web.request_parsing import parse_edit
 from tests.unit.core.builders import file_part, generation_payload, multipart_event, new_account_id, png
-from tests.unit.core.fakes import FakeFileRepository, FakeIdempotencyStore, FakeJobQueue, FakeJobRepository, FakeObjectStore
+from tests.unit.core.conftest import submit_deps_over
+from tests.fakes import FakeFileRepository, FakeIdempotencyStore, FakeJobQueue, FakeJobRepository, FakeObjectStore
 
 
 class Clock:
@@ -180,8 +181,8 @@ def without_completion(deps: SubmitDeps) -> SubmitDeps:
         def complete(self, record: Any) -> bool:
             return False
 
-    keys = NoCompletion(deps.jobs.keys)  # type: ignore[attr-defined]
-    return SubmitDeps(jobs=deps.jobs, store=deps.store, queue=deps.queue, files=deps.files, keys=keys)
+    keys = NoCompletion(deps.jobs.keys)
+    return submit_deps_over(jobs=deps.jobs, store=deps.store, queue=deps.queue, files=deps.files, keys=keys)
 
 
 def test_a_request_finding_the_key_in_flight_waits_then_answers_409_with_retry_after(
@@ -216,9 +217,9 @@ def test_a_request_finding_the_key_in_flight_replays_once_the_earlier_one_comple
             return jobs.keys.get(account_id, key_hash, now=now)
 
     # When the retry comes
-    deps = SubmitDeps(jobs=jobs, store=submit_deps.store, queue=submit_deps.queue, files=submit_deps.files,
+    deps = submit_deps_over(jobs=jobs, store=submit_deps.store, queue=submit_deps.queue, files=submit_deps.files,
                       keys=CompletesLater())
-    again = submit(deps, account_id, request, "key-6", clock=clock)  # type: ignore[arg-type]
+    again = submit(deps, account_id, request, "key-6", clock=clock)
 
     # Then it replays the earlier job once that completed
     assert again.replayed and again.record.job_id == earlier.record.job_id and clock.slept
@@ -258,8 +259,8 @@ def test_a_request_that_loses_the_race_deletes_its_inputs_and_replays_the_winner
             return jobs.keys.get(*args, **kwargs)
 
     # When this one's transaction finds the key taken
-    deps = SubmitDeps(jobs=jobs, store=store, queue=queue, files=FakeFileRepository(), keys=LookedTooEarly())
-    loser = submit(deps, account_id, request, "key-8", operation="images.edits")  # type: ignore[arg-type]
+    deps = submit_deps_over(jobs=jobs, store=store, queue=queue, files=FakeFileRepository(), keys=LookedTooEarly())
+    loser = submit(deps, account_id, request, "key-8", operation="images.edits")
 
     # Then it answers the winner's job; its own input is deleted, no second job or message
     assert loser.replayed and loser.record.job_id == winner.record.job_id
@@ -270,13 +271,13 @@ def test_a_job_that_could_not_be_queued_releases_its_key(jobs: FakeJobRepository
                                                         account_id: str) -> None:
     # Given a queue that refuses the first message
     down = FakeJobQueue(unavailable=True)
-    deps = SubmitDeps(jobs=jobs, store=store, queue=down, files=FakeFileRepository(), keys=jobs.keys)  # type: ignore[arg-type]
+    deps = submit_deps_over(jobs=jobs, store=store, queue=down, files=FakeFileRepository(), keys=jobs.keys)
     with pytest.raises(Exception) as unavailable:
         submit(deps, account_id, generation(), "key-9")
     assert getattr(unavailable.value, "status_code", None) == 503
 
     # When the client retries under the same key once the queue is back
-    retry = submit(SubmitDeps(jobs=jobs, store=store, queue=FakeJobQueue(), files=FakeFileRepository(), keys=jobs.keys),  # type: ignore[arg-type]
+    retry = submit(submit_deps_over(jobs=jobs, store=store, queue=FakeJobQueue(), files=FakeFileRepository(), keys=jobs.keys),
                    account_id, generation(), "key-9")
 
     # Then the retry is a new job (the first one ended failed, and holds no key)

@@ -15,8 +15,8 @@ from retouch.jobs.cancel import CancelDeps, cancel_job
 from retouch.jobs.idempotency import keyed_request
 from retouch.jobs.process import WorkerDeps, run_job
 from retouch.models.records import ProducedOutputs
-from tests.unit.billing.fakes import FakeLedger, account
-from tests.unit.core.fakes import FakeJobQueue, FakeJobRepository, ScriptedProvider
+from tests.fakes import FakeLedger, account
+from tests.fakes import FakeJobQueue, FakeJobRepository, ScriptedProvider
 from tests.unit.core.test_running_jobs import queued_job
 
 
@@ -40,8 +40,8 @@ def announced() -> Announced:
 def deps(jobs: FakeJobRepository, queue: FakeJobQueue, announced: Announced) -> CancelDeps:
     # Jobs here hold no credit (billing's own tests and the moto tier cover the release); the job's state change is
     # the repository's conditional cancel.
-    billing = JobBilling(ledger=FakeLedger(account()), jobs=jobs, prices=price_table())  # type: ignore[arg-type]
-    return CancelDeps(jobs=jobs, billing=billing, queue=queue, keys=jobs.keys,  # type: ignore[arg-type]
+    billing = JobBilling(ledger=FakeLedger(account()), jobs=jobs, prices=price_table())
+    return CancelDeps(jobs=jobs, billing=billing, queue=queue, keys=jobs.keys,
                       announce=announced)
 
 
@@ -111,8 +111,8 @@ def test_a_job_a_worker_claims_while_it_is_being_canceled_is_a_409(deps: CancelD
 
     racing = ClaimedFirst()
     job = queued_job(racing)
-    billing = JobBilling(ledger=FakeLedger(account()), jobs=racing, prices=price_table())  # type: ignore[arg-type]
-    raced = CancelDeps(jobs=racing, billing=billing, queue=deps.queue, keys=racing.keys,  # type: ignore[arg-type]
+    billing = JobBilling(ledger=FakeLedger(account()), jobs=racing, prices=price_table())
+    raced = CancelDeps(jobs=racing, billing=billing, queue=deps.queue, keys=racing.keys,
                        announce=announced)
 
     # When its owner cancels it, Then the worker's claim wins and the cancel is refused as for a running job

@@ -9,7 +9,7 @@ from retouch.errors import JobNotDeletable, JobNotFound
 from retouch.jobs.retention import RetentionDeps, delete_job
 from retouch.jobs.view import find_job
 from retouch.models.records import StoredInput, StoredOutput
-from tests.unit.core.fakes import FakeJobRepository, FakeObjectStore
+from tests.fakes import FakeJobRepository, FakeObjectStore
 from tests.unit.core.test_running_jobs import queued_job
 
 NOW = 1_800_000_000
@@ -38,7 +38,7 @@ def test_an_ended_jobs_images_are_deleted_and_only_its_billing_record_stays(
     store.put("outputs/job_other/x-0.png", b"other", "image/png")
 
     # When its owner deletes it
-    delete_job(job.account_id, job.job_id, RetentionDeps(jobs=jobs, store=store), NOW)  # type: ignore[arg-type]
+    delete_job(job.account_id, job.job_id, RetentionDeps(jobs=jobs, store=store), NOW)
 
     # Then its objects are gone (the unrecorded one too), the other job's stays
     assert list(store.objects) == ["outputs/job_other/x-0.png"]
@@ -50,9 +50,9 @@ def test_an_ended_jobs_images_are_deleted_and_only_its_billing_record_stays(
                                                                         status)
     # And to its owner it no longer exists: reading or deleting it again is a 404
     with pytest.raises(JobNotFound):
-        find_job(jobs, job.account_id, job.job_id)  # type: ignore[arg-type]
+        find_job(jobs, job.account_id, job.job_id)
     with pytest.raises(JobNotFound):
-        delete_job(job.account_id, job.job_id, RetentionDeps(jobs=jobs, store=store), NOW)  # type: ignore[arg-type]
+        delete_job(job.account_id, job.job_id, RetentionDeps(jobs=jobs, store=store), NOW)
 
 
 @pytest.mark.parametrize("status", ["queued", "running"])
@@ -64,7 +64,7 @@ def test_an_unfinished_job_is_a_409_and_nothing_is_deleted(jobs: FakeJobReposito
     store.put(key, b"bytes", "image/png")
 
     with pytest.raises(JobNotDeletable) as refused:
-        delete_job(job.account_id, job.job_id, RetentionDeps(jobs=jobs, store=store), NOW)  # type: ignore[arg-type]
+        delete_job(job.account_id, job.job_id, RetentionDeps(jobs=jobs, store=store), NOW)
 
     assert (refused.value.status_code, refused.value.code) == (409, "job_not_deletable")
     assert key in store.objects and "deleted_at" not in jobs.items[job.job_id]
@@ -74,7 +74,7 @@ def test_another_accounts_job_is_a_404_and_nothing_is_deleted(jobs: FakeJobRepos
                                                               store: FakeObjectStore) -> None:
     job = ended_job_with_images(jobs, store)
 
-    deps = RetentionDeps(jobs=jobs, store=store)  # type: ignore[arg-type]
+    deps = RetentionDeps(jobs=jobs, store=store)
     with pytest.raises(JobNotFound):
         delete_job("acct_someoneelse0000000", job.job_id, deps, NOW)
 

@@ -26,12 +26,13 @@ from retouch.providers.base import ProviderAuthFailed, ProviderRefused, Provider
 from retouch.providers.credentials import usable_key
 from retouch.retry import RedeliverLater
 from retouch.webhooks.delivery import handle_webhook_message
-from tests.unit.core.fakes import FakeJobRepository, ScriptedProvider, rendered
+from tests.fakes import FakeJobRepository, ScriptedProvider, billing_over, no_events, rendered
 from tests.unit.core.test_job_cancel import announced, deps  # noqa: F401 - the cancel tests' fixtures
 from tests.unit.core.test_running_jobs import queued_job
 from tests.unit.webhooks.test_webhook_delivery import setup as webhook_setup
 
 Build = Callable[..., WorkerDeps]
+HELD = 6_000  # one low 1024x1024 image
 SERVICE = (("service", names.SERVICE),)
 
 
@@ -115,14 +116,17 @@ def test_a_submitted_job_counts_once_and_its_id_correlates_the_lines_after(
 
 def test_a_succeeded_job_counts_its_start_wait_provider_call_and_success(
         jobs: FakeJobRepository, worker_deps: Build, emitted: Callable[[], Emitted]) -> None:
-    # Given a queued job and a provider that answers
-    job = queued_job(jobs)
+    # Given a queued job holding its price, and a provider that answers
+    job = queued_job(jobs, reserved_micros=HELD, markup_percent=0)
+    deps = worker_deps(ScriptedProvider(rendered()))
 
     # When the worker runs it
-    assert run_job(job.job_id, worker_deps(ScriptedProvider(rendered()))) == "succeeded"
+    assert run_job(job.job_id, deps) == "succeeded"
 
-    # Then started, waited, one call to the (unnamed) upstream, succeeded after one attempt
+    # Then started, waited, one call to the (unnamed) upstream, succeeded after one attempt, charged what was settled
     result = emitted()
+    [settle] = deps.billing.ledger.entries
+    assert settle.charged_micros > 0 and result(names.COST_CHARGED) == settle.charged_micros
     assert result(names.JOBS_STARTED) == 1 and result(names.JOBS_SUCCEEDED) == 1
     assert result(names.PROVIDER_CALLS) == 1 and result(names.PROVIDER_ATTEMPTS) == 1
     assert result(names.PROVIDER_CALLS, upstream="ScriptedProvider") == 1
@@ -162,21 +166,26 @@ def test_an_unavailable_provider_counts_a_provider_failure_and_no_end(
 
 def test_a_refused_key_ends_the_job_provider_auth_failed_at_once(
         jobs: FakeJobRepository, worker_deps: Build, emitted: Callable[[], Emitted]) -> None:
-    # Given a job on its first attempt, and a provider that refuses our key (401), with attempts to spare
-    job = queued_job(jobs)
+    # Given a job holding its price on its first attempt, and a provider that refuses our key (401), with attempts to
+    # spare
+    job = queued_job(jobs, reserved_micros=HELD, markup_percent=0)
     provider = ScriptedProvider(ProviderAuthFailed("openai rejected the credentials (HTTP 401)"))
+    deps = worker_deps(provider, max_attempts=4)
 
     # When the worker runs it
-    outcome = run_job(job.job_id, worker_deps(provider, max_attempts=4))
+    outcome = run_job(job.job_id, deps)
 
     # Then it ends failed provider_auth_failed on that attempt (no retry), and the alarm's metric is 1
     stored = jobs.get(job.job_id)
     assert outcome == "failed" and stored is not None and stored.status == "failed"
     assert stored.error is not None and stored.error.code == names.PROVIDER_AUTH_FAILED
     assert len(provider.calls) == 1 and stored.attempts == 1
+    # And its whole hold was released, nothing charged
+    [settle] = deps.billing.ledger.entries
+    assert (settle.charged_micros, settle.released_micros, settle.outcome) == (0, HELD, "failed")
     result = emitted()
     assert result(names.JOBS_FAILED, error_code=names.PROVIDER_AUTH_FAILED) == 1
-    assert result(names.PROVIDER_FAILURES) == 1
+    assert result(names.PROVIDER_FAILURES) == 1 and result(names.COST_CHARGED) == 0
 
 
 @pytest.mark.parametrize("key", ["replace-me", "", "  ", "REPLACE-ME"])
@@ -219,7 +228,7 @@ def test_a_canceled_job_counts_once(deps: CancelDeps, jobs: FakeJobRepository,  
 def test_a_dead_lettered_job_counts_as_failed_processing_failed(jobs: FakeJobRepository,
                                                                 emitted: Callable[[], Emitted]) -> None:
     job = queued_job(jobs)
-    assert end_abandoned_job(job.job_id, jobs)  # type: ignore[arg-type]
+    assert end_abandoned_job(job.job_id, billing_over(jobs), no_events)
     assert emitted()(names.JOBS_FAILED, error_code="processing_failed") == 1
 
 

@@ -22,7 +22,7 @@ from retouch.models.records import JobRecord, StoredInput
 from retouch.providers.base import ProviderImage, ProviderRefused, ProviderResult, ProviderUnavailable
 from tests.unit.core.conftest import LEASE_SECONDS
 from tests.unit.core.builders import image_bytes, image_size, mask_png, new_account_id, new_job_id, png
-from tests.unit.core.fakes import FakeJobQueue, FakeJobRepository, FakeObjectStore, FakeUrls, ScriptedProvider, rendered
+from tests.fakes import billing_over, no_events, FakeJobQueue, FakeJobRepository, FakeObjectStore, FakeUrls, ScriptedProvider, rendered
 
 Build = Callable[..., WorkerDeps]
 
@@ -484,7 +484,7 @@ def test_dead_lettered_unfinished_job_ends_failed(status: str, jobs: FakeJobRepo
         jobs.set(job.job_id, status="running", claim_token="t", lease_until=now_epoch() - 1)
 
     # When the dead-letter handler sees its message
-    ended = end_abandoned_message(f'{{"job_id": "{job.job_id}"}}', jobs)  # type: ignore[arg-type]
+    ended = end_abandoned_message(f'{{"job_id": "{job.job_id}"}}', billing_over(jobs), no_events)
 
     # Then the job is failed processing_failed, claim removed
     failed = jobs.get(job.job_id)
@@ -501,7 +501,7 @@ def test_dead_lettered_terminal_job_is_left_alone(status: str, jobs: FakeJobRepo
     before = dict(jobs.items[job.job_id])
 
     # When a stale copy of its message is dead-lettered
-    ended = end_abandoned_message(f'{{"job_id": "{job.job_id}"}}', jobs)  # type: ignore[arg-type]
+    ended = end_abandoned_message(f'{{"job_id": "{job.job_id}"}}', billing_over(jobs), no_events)
 
     # Then nothing changes
     assert ended is False and jobs.items[job.job_id] == before
@@ -512,5 +512,5 @@ def test_unreadable_dead_lettered_message_is_dropped(body: str, jobs: FakeJobRep
     # Given a message that names no valid job
     # When the dead-letter handler sees it
     # Then it is dropped without touching any job
-    assert end_abandoned_message(body, jobs) is False  # type: ignore[arg-type]
+    assert end_abandoned_message(body, billing_over(jobs), no_events) is False
     assert jobs.items == {}

@@ -13,6 +13,7 @@ import pytest
 from retouch.catalog import GPT_IMAGE_2
 from retouch.errors import AccountBusy, RetouchError
 from retouch.jobs.submit import SubmitDeps, submit_edit, submit_generation
+from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import JobRecord
 from retouch.web.request_parsing import parse_edit, parse_generation
 from tests.unit.core.builders import (
@@ -30,7 +31,8 @@ from tests.unit.core.builders import (
     new_account_id,
     png,
 )
-from tests.unit.core.fakes import FakeFileRepository, FakeJobQueue, FakeJobRepository, FakeObjectStore
+from tests.unit.core.conftest import submit_deps_over
+from tests.fakes import FakeFileRepository, FakeJobQueue, FakeJobRepository, FakeObjectStore
 
 MAX_BODY = 64 * 1024 * 1024
 LIMITS = GPT_IMAGE_2.limits
@@ -479,7 +481,7 @@ def test_enqueue_failure_ends_the_job_and_deletes_inputs(jobs: FakeJobRepository
                                                          account_id: str) -> None:
     # Given a queue that refuses messages
     queue = FakeJobQueue(unavailable=True)
-    deps = SubmitDeps(jobs=jobs, store=store, queue=queue, files=FakeFileRepository())  # type: ignore[arg-type]
+    deps = submit_deps_over(jobs=jobs, store=store, queue=queue, files=FakeFileRepository())
     event = multipart_event([("prompt", "p"), file_part("image", png()), file_part("mask", mask_png())],
                             account_id=account_id)
 
@@ -503,7 +505,7 @@ def test_when_the_job_can_be_neither_queued_nor_ended_it_is_left_whole_for_the_s
             raise ConnectionError("DynamoDB unreachable")
 
     jobs = FailsAfterCreate()
-    deps = SubmitDeps(jobs=jobs, store=store, queue=FakeJobQueue(unavailable=True),  # type: ignore[arg-type]
+    deps = submit_deps_over(jobs=jobs, store=store, queue=FakeJobQueue(unavailable=True),
                       files=FakeFileRepository())
     event = multipart_event([("prompt", "p"), file_part("image", png())], account_id=account_id)
 
@@ -523,7 +525,7 @@ def test_a_refused_job_write_deletes_stored_inputs(store: FakeObjectStore, queue
         def create(self, record: JobRecord, key: object = None) -> None:
             raise AccountBusy("busy")
 
-    deps = SubmitDeps(jobs=BusyJobs(), store=store, queue=queue, files=FakeFileRepository())  # type: ignore[arg-type]
+    deps = submit_deps_over(jobs=BusyJobs(), store=store, queue=queue, files=FakeFileRepository())
     event = multipart_event([("prompt", "p"), file_part("image", png())], account_id=account_id)
 
     # When an edit is submitted
@@ -541,7 +543,7 @@ def test_a_job_write_that_failed_without_committing_cleans_up(store: FakeObjectS
         def create(self, record: JobRecord, key: object = None) -> None:
             raise RuntimeError("table unavailable")
 
-    deps = SubmitDeps(jobs=BrokenJobs(), store=store, queue=queue, files=FakeFileRepository())  # type: ignore[arg-type]
+    deps = submit_deps_over(jobs=BrokenJobs(), store=store, queue=queue, files=FakeFileRepository())
     event = multipart_event([("prompt", "p"), file_part("image", png())], account_id=account_id)
 
     # When an edit is submitted, then it fails, nothing is queued and the input is deleted
@@ -554,12 +556,12 @@ def test_a_job_write_that_committed_but_lost_its_answer_goes_on(store: FakeObjec
                                                                 account_id: str) -> None:
     # Given a job table whose write commits and then fails (the answer was lost)
     class CommitsThenFails(FakeJobRepository):
-        def create(self, record: JobRecord, key: object = None) -> None:
-            super().create(record, key)  # type: ignore[arg-type]
+        def create(self, record: JobRecord, key: IdempotencyRecord | None = None) -> None:
+            super().create(record, key)
             raise ConnectionError("connection reset after the write")
 
     jobs = CommitsThenFails()
-    deps = SubmitDeps(jobs=jobs, store=store, queue=queue, files=FakeFileRepository())  # type: ignore[arg-type]
+    deps = submit_deps_over(jobs=jobs, store=store, queue=queue, files=FakeFileRepository())
     event = multipart_event([("prompt", "p"), file_part("image", png())], account_id=account_id)
 
     # When an edit is submitted

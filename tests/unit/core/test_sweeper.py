@@ -7,7 +7,7 @@ from typing import Any
 from retouch.errors import QueueUnavailable
 from retouch.jobs.sweep import SweeperDeps, SweepPolicy, sweep
 from retouch.models.records import JobError
-from tests.unit.core.fakes import FakeJobQueue, FakeJobRepository, FakeObjectStore
+from tests.fakes import FakeJobQueue, FakeJobRepository, FakeObjectStore
 from tests.unit.core.test_running_jobs import queued_job as _queued_job
 
 NOW = 1_800_000_000
@@ -37,7 +37,7 @@ class ReleasingBilling:
 
 def deps_for(jobs: FakeJobRepository, queue: FakeJobQueue, announced: list[str],
              store: FakeObjectStore | None = None) -> SweeperDeps:
-    return SweeperDeps(jobs=jobs, queue=queue, billing=ReleasingBilling(jobs),  # type: ignore[arg-type]
+    return SweeperDeps(jobs=jobs, queue=queue, billing=ReleasingBilling(jobs),
                        announce=announced.append, store=store or FakeObjectStore(), policy=POLICY)
 
 
@@ -107,7 +107,7 @@ def test_a_job_that_moved_on_between_the_read_and_the_write_is_skipped(jobs: Fak
         def due_for_sweep(self, **kwargs: Any) -> Any:
             return jobs.due_for_sweep(**kwargs)
 
-    deps = SweeperDeps(jobs=ClaimedMeanwhile(), queue=queue, billing=ReleasingBilling(jobs),  # type: ignore[arg-type]
+    deps = SweeperDeps(jobs=ClaimedMeanwhile(), queue=queue, billing=ReleasingBilling(jobs),
                        announce=lambda *_: None, store=FakeObjectStore(), policy=POLICY)
 
     # When the sweeper runs
@@ -144,7 +144,7 @@ def test_an_ended_job_whose_event_cannot_be_queued_gets_a_message_so_a_worker_an
     def failing_announce(*_args: Any) -> None:
         raise QueueUnavailable("webhooks queue down")
 
-    deps = SweeperDeps(jobs=jobs, queue=queue, billing=ReleasingBilling(jobs),  # type: ignore[arg-type]
+    deps = SweeperDeps(jobs=jobs, queue=queue, billing=ReleasingBilling(jobs),
                        announce=failing_announce, store=FakeObjectStore(), policy=POLICY)
     # When the sweeper ends it
     report = sweep(deps, NOW)
@@ -155,7 +155,7 @@ def test_an_ended_job_whose_event_cannot_be_queued_gets_a_message_so_a_worker_an
 def test_the_sweep_pages_through_every_due_job(jobs: FakeJobRepository, queue: FakeJobQueue):
     # Given more stranded jobs than fit one page
     created = {queued_job(jobs, created_at=NOW - 900 + i).job_id for i in range(5)}
-    deps = SweeperDeps(jobs=jobs, queue=queue, billing=ReleasingBilling(jobs),  # type: ignore[arg-type]
+    deps = SweeperDeps(jobs=jobs, queue=queue, billing=ReleasingBilling(jobs),
                        announce=lambda *_: None, store=FakeObjectStore(), policy=SweepPolicy(page_size=2))
     # When the sweeper runs, then every one is queued again
     sweep(deps, NOW)

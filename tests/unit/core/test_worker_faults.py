@@ -17,7 +17,7 @@ from retouch.jobs.process import handle_delivery, run_job
 from retouch.retry import RedeliverLater
 from retouch.models.common import now_epoch
 from retouch.providers.base import ProviderResult
-from tests.unit.core.fakes import FakeJobQueue, FakeJobRepository, FakeObjectStore, ScriptedProvider, rendered
+from tests.fakes import billing_over, no_events, FakeJobQueue, FakeJobRepository, FakeObjectStore, ScriptedProvider, rendered
 from tests.unit.core.test_running_jobs import Build, claimed, queued_job
 
 
@@ -264,7 +264,7 @@ def test_a_dead_lettered_copy_leaves_a_job_with_a_live_lease_to_its_worker(jobs:
     jobs.set(job.job_id, status="running", claim_token="live", lease_until=now_epoch() + 100)
 
     # When the dead-letter handler sees the copy
-    ended = end_abandoned_job(job.job_id, jobs)  # type: ignore[arg-type]
+    ended = end_abandoned_job(job.job_id, billing_over(jobs), no_events)
 
     # Then the job is untouched: still the live worker's
     item = jobs.items[job.job_id]

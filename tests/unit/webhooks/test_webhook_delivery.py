@@ -12,7 +12,7 @@ from retouch.webhooks.delivery import DeliveryDeps, attempt_event, handle_webhoo
 from retouch.webhooks.events import build_message
 from retouch.retry import RedeliverLater
 from tests.unit.webhooks.builders import account_settings, job, subscribed
-from tests.unit.webhooks.fakes import FakeLog, FakeQueue, FakeSettings
+from tests.fakes import FakeSettings, FakeWebhookLog, FakeWebhookQueue
 
 SCHEDULE = (5, 30, 120)
 
@@ -35,9 +35,9 @@ class Receiver:
 def setup(*statuses, redelivery: bool = False):
     record = job(webhook=subscribed())
     settings = account_settings(record.account_id)
-    log = FakeLog()
+    log = FakeWebhookLog()
     log.webhooks[record.job_id] = record.webhook.model_copy(deep=True)
-    receiver, queue = Receiver(*statuses), FakeQueue()
+    receiver, queue = Receiver(*statuses), FakeWebhookQueue()
     deps = DeliveryDeps(settings=FakeSettings(settings), log=log, queue=queue, render=lambda m: b'{"ok":true}',
                         send=receiver, schedule=SCHEDULE, clock=lambda: int(time.time()))
     message = build_message(record, "job.succeeded", redelivery=redelivery)

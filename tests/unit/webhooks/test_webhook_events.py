@@ -10,12 +10,12 @@ from retouch.webhooks.events import Announcer, build_message, event_id, payload_
 from retouch.errors import NoWebhookEvent
 from retouch.retry import RedeliverLater
 from tests.unit.webhooks.builders import job, subscribed
-from tests.unit.webhooks.fakes import FakeJobs, FakeLog, FakeQueue, FakeStore
+from tests.fakes import FakeJobRepository, FakeObjectStore, FakeWebhookLog, FakeWebhookQueue
 
 
 def announcer(*records):
-    log = FakeLog()
-    jobs, queue = FakeJobs(log), FakeQueue()
+    log = FakeWebhookLog()
+    jobs, queue = FakeJobRepository(webhooks=log), FakeWebhookQueue()
     for record in records:
         jobs.add(record)
     return Announcer(jobs=jobs, log=log, queue=queue), jobs, log, queue
@@ -88,20 +88,20 @@ def test_a_start_event_that_cannot_be_queued_never_stops_the_job():
 
 def test_the_payload_is_the_job_as_get_shows_it_with_urls_even_for_b64_jobs():
     record = job(webhook=subscribed(), response_format="b64_json")
-    body = payload_body(build_message(record, "job.succeeded"), FakeStore(), 86400)
+    body = payload_body(build_message(record, "job.succeeded"), FakeObjectStore(), 86400)
     payload = json.loads(body)
     assert set(payload) == {"type", "id", "created_at", "data"}
     assert payload["type"] == "job.succeeded" and payload["id"] == event_id(record.job_id, "job.succeeded")
     data = payload["data"]
     assert data["id"] == record.job_id and data["status"] == "succeeded" and data["object"] == "image.job"
-    assert data["data"][0]["url"].endswith("expires=86400") and "b64_json" not in data["data"][0]
+    assert "X-Amz-Expires=86400" in data["data"][0]["url"] and "b64_json" not in data["data"][0]
     assert "webhook" not in data and "claim_token" not in json.dumps(payload)
 
 
 def test_redelivery_queues_the_latest_event_again_with_the_same_id():
     record = job(webhook=subscribed())
     record.webhook.emitted = ["job.started", "job.succeeded"]
-    queue = FakeQueue()
+    queue = FakeWebhookQueue()
     message = redeliver_latest(record, queue)
     assert message.redelivery and message.event_id == event_id(record.job_id, "job.succeeded")
     assert queue.sent == [message]
@@ -110,5 +110,5 @@ def test_redelivery_queues_the_latest_event_again_with_the_same_id():
 @pytest.mark.parametrize("webhook", [None, subscribed()])
 def test_redelivery_without_an_event_is_a_409(webhook):
     with pytest.raises(NoWebhookEvent) as caught:
-        redeliver_latest(job(webhook=webhook), FakeQueue())
+        redeliver_latest(job(webhook=webhook), FakeWebhookQueue())
     assert caught.value.status_code == 409

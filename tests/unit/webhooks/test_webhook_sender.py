@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from retouch.webhooks.sender import WebhookSender
-from tests.unit.webhooks.fakes import public_resolver
+from tests.fakes import public_resolver
 
 URL = "https://hooks.example.com/retouch?x=1"
 HEADERS = {"webhook-id": "evt_1", "webhook-timestamp": "1", "webhook-signature": "v1,abc"}

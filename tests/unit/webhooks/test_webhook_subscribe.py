@@ -8,7 +8,7 @@ from retouch.errors import InvalidRequest, InvalidWebhookUrl, WebhookSecretMissi
 from retouch.models.requests import GenerationRequest
 from retouch.webhooks.subscribe import WebhookSubscriber
 from tests.unit.webhooks.builders import account_settings, new_account_id
-from tests.unit.webhooks.fakes import FakeSettings, public_resolver
+from tests.fakes import FakeSettings, public_resolver
 
 
 def subscriber(*settings, ip: str = "93.184.216.34", allowlist=frozenset()) -> WebhookSubscriber:

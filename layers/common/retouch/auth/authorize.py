@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from retouch.auth.keys import bearer_token, hash_api_key
-from retouch.data.accounts import AccountRepository
+from retouch.ports import AccountRepository
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,13 @@ from aws_lambda_powertools import Logger
 from retouch.billing.money import format_usd
 from retouch.billing.prices import PriceTable
 from retouch.data.idempotency import KeyTaken
-from retouch.data.jobs import JobRepository, job_item
-from retouch.data.ledger import AccountChanged, JobStateChanged, LedgerRepository
+from retouch.data.jobs import job_item
+from retouch.data.ledger import AccountChanged, JobStateChanged
 from retouch.errors import AccountBusy, ConcurrencyLimited, InsufficientCredits, JobConflict, Unauthenticated
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import AccountRecord, JobError, JobRecord, LedgerEntry
 from retouch.observability.metrics import cost_charged
+from retouch.ports import JobRepository, Ledger
 
 logger = Logger(child=True)
 
@@ -77,7 +78,7 @@ def _job_usage(images: int, cost_micros: int, provider_usage: dict[str, Any] | N
 
 @dataclass(frozen=True)
 class JobBilling:
-    ledger: LedgerRepository
+    ledger: Ledger
     jobs: JobRepository
     prices: PriceTable
     sleep: Callable[[float], None] = field(default=time.sleep)
@@ -212,7 +213,7 @@ class JobBilling:
         raise BillingContention(f"could not settle {job.job_id} after {self.max_attempts} attempts")
 
 
-def add_credit(ledger: LedgerRepository, account_id: str, amount: int, note: str,
+def add_credit(ledger: Ledger, account_id: str, amount: int, note: str,
                sleep: Callable[[float], None] = time.sleep) -> LedgerEntry:
     """An operator's credit (or, with a negative amount, a correction that cannot take the balance below 0)."""
     if amount == 0:

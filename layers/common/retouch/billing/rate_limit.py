@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from retouch.data.ledger import AccountMissing, LedgerRepository
+from retouch.data.ledger import AccountMissing
+from retouch.ports import RateCounter
 from retouch.errors import RateLimited, Unauthenticated
 from retouch.models.records import AccountRecord
 
@@ -33,7 +34,7 @@ class Admission:
         }
 
 
-def admit(ledger: LedgerRepository, account_id: str, key_id: str | None, now: float | None = None) -> Admission:
+def admit(ledger: RateCounter, account_id: str, key_id: str | None, now: float | None = None) -> Admission:
     """Count one request against the account's per-minute limit: 429 with Retry-After when over it, 401 when
     the account is suspended or the key revoked (effective at once, without waiting for the authorizer's cache:
     the account item this write returns lists the revoked keys, so it costs no extra read)."""

@@ -18,9 +18,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from retouch.data.ledger import LedgerRepository
-from retouch.data.usage import AccountJobs
 from retouch.models.records import LedgerEntry
+from retouch.ports import JobHistory, LedgerReader
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ def _chain_breaks(entries: list[LedgerEntry], balance: int) -> list[str]:
             for value, count in sorted(flow.items()) if count]
 
 
-def check_account(ledger: LedgerRepository, jobs: AccountJobs, account_id: str) -> list[Difference]:
+def check_account(ledger: LedgerReader, jobs: JobHistory, account_id: str) -> list[Difference]:
     account, entries = ledger.account_with_ledger(account_id)
     found: list[Difference] = []
 
@@ -93,7 +92,7 @@ def check_account(ledger: LedgerRepository, jobs: AccountJobs, account_id: str) 
     return found
 
 
-def reconcile(ledger: LedgerRepository, jobs: AccountJobs, account_ids: Iterable[str] | None = None, *,
+def reconcile(ledger: LedgerReader, jobs: JobHistory, account_ids: Iterable[str] | None = None, *,
               rechecks: int = 2, pause_seconds: float = 1.0,
               sleep: Callable[[float], None] = time.sleep) -> tuple[int, list[Difference]]:
     """(accounts checked, differences that persisted over `rechecks` re-reads)."""

@@ -8,13 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from retouch.billing.money import to_usd
-from retouch.data.ledger import LedgerRepository
-from retouch.data.usage import AccountJobs
 from retouch.errors import InvalidRequest, Unauthenticated
 from retouch.models.records import AccountRecord, JobRecord, LedgerEntry
 from retouch.paging import MAX_PAGE, invalid_cursor
 from retouch.models.responses import (AccountLimits, AccountView, LedgerEntryView, LedgerPage, UsageBucket,
                                       UsageReport)
+from retouch.ports import JobHistory, LedgerReader
 
 DEFAULT_USAGE_DAYS = 30
 MAX_USAGE_DAYS = 366
@@ -99,7 +98,7 @@ def summarize(jobs: Iterable[JobRecord], first: date, last: date) -> UsageReport
                        total_cost_usd=to_usd(total), total_cost_micros=total)
 
 
-def usage_report(jobs: AccountJobs, account_id: str, start: str | None, end: str | None,
+def usage_report(jobs: JobHistory, account_id: str, start: str | None, end: str | None,
                  today: date | None = None) -> UsageReport:
     first, last = usage_range(start, end, today or datetime.now(UTC).date())
     records = jobs.created_between(account_id, _epoch(first), _epoch(last + timedelta(days=1)) - 1)
@@ -115,7 +114,7 @@ def entry_view(entry: LedgerEntry) -> LedgerEntryView:
                            released_micros=entry.released_micros, outcome=entry.outcome, images=entry.images)
 
 
-def ledger_page(ledger: LedgerRepository, account_id: str, size: int, after: str | None) -> LedgerPage:
+def ledger_page(ledger: LedgerReader, account_id: str, size: int, after: str | None) -> LedgerPage:
     """Newest first; `after` is the previous page's `next_cursor`."""
     if not 1 <= size <= MAX_PAGE:
         raise InvalidRequest(f"'limit' must be between 1 and {MAX_PAGE}.", param="limit")

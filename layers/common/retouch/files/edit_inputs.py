@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from retouch.catalog import ModelLimits
-from retouch.data.files import FileRepository
-from retouch.data.objects import ObjectStore
 from retouch.errors import InvalidImage, UnusableFile
 from retouch.files.check import examine, image_info
 from retouch.files.uploads import owned_file
@@ -20,6 +18,7 @@ from retouch.images.inspect import ImageInfo
 from retouch.images.input_checks import image_rules, mask_rules
 from retouch.models.common import now_epoch
 from retouch.models.records import StoredInput
+from retouch.ports import FileRepository, ObjectStore
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from retouch.data.files import FileRepository
-from retouch.data.objects import ObjectStore
 from retouch.errors import FileNotFound
 from retouch.files.check import examine
 from retouch.models.common import FILE_ID_PATTERN, new_file_id, now_epoch
@@ -17,6 +15,7 @@ from retouch.models.records import FileRecord
 from retouch.models.requests import UploadRequest
 from retouch.paging import invalid_cursor, page_size
 from retouch.models.responses import FileDeleted, FileErrorView, FileList, FileView, UploadTarget, UploadView
+from retouch.ports import FileRepository, ObjectStore
 
 _FILE_ID = re.compile(FILE_ID_PATTERN)
 

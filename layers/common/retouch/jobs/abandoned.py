@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
-from retouch.data.jobs import JobRepository
 from retouch.models.common import now_epoch
 from retouch.models.records import JobError
 from retouch.observability.metrics import job_failed
@@ -19,18 +18,11 @@ if TYPE_CHECKING:
 logger = Logger(child=True)
 
 
-def _no_announce(*_args: object) -> None:
-    pass
-
-
-def end_abandoned_job(job_id: str, jobs: JobRepository, announce: Callable[..., None] = _no_announce,
-                      billing: JobBilling | None = None) -> bool:
+def end_abandoned_job(job_id: str, billing: JobBilling, announce: Callable[..., None]) -> bool:
     correlate(job_id)
     error = JobError(code="processing_failed", message="The job could not be processed; it was not charged.")
-    if billing is None:
-        ended = jobs.fail_unfinished(job_id, error=error, now=now_epoch())
-    else:  # ends it and releases its whole hold in one transaction
-        ended = billing.release_unfinished(job_id, error=error, now=now_epoch())
+    # Ends it and releases its whole hold in one transaction (a job never priced just ends).
+    ended = billing.release_unfinished(job_id, error=error, now=now_epoch())
     if ended:
         job_failed(error.code)
     logger.warning("abandoned job", extra={"job_id": job_id, "ended": ended})
@@ -38,8 +30,7 @@ def end_abandoned_job(job_id: str, jobs: JobRepository, announce: Callable[..., 
     return ended
 
 
-def end_abandoned_message(body: str, jobs: JobRepository, announce: Callable[..., None] = _no_announce,
-                          billing: JobBilling | None = None) -> bool:
+def end_abandoned_message(body: str, billing: JobBilling, announce: Callable[..., None]) -> bool:
     """A dead-lettered message; an unreadable one is logged and dropped (retrying it cannot help)."""
     from pydantic import ValidationError
 
@@ -50,4 +41,4 @@ def end_abandoned_message(body: str, jobs: JobRepository, announce: Callable[...
     except ValidationError:
         logger.error("unreadable dead-lettered message dropped", extra={"body": body[:200]})
         return False
-    return end_abandoned_job(message.job_id, jobs, announce, billing)
+    return end_abandoned_job(message.job_id, billing, announce)

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from aws_lambda_powertools import Logger
 
 from retouch.billing.charges import JobBilling
-from retouch.data.jobs import JobRepository
-from retouch.data.queue import JobQueue
 from retouch.errors import JobNotCancelable
-from retouch.jobs.idempotency import IdempotencyStore, KeyedRequest, Outcome, once, replayed_job
+from retouch.jobs.idempotency import KeyedRequest, Outcome, once, replayed_job
 from retouch.jobs.view import find_job
 from retouch.models.common import now_epoch
 from retouch.models.records import JobRecord
 from retouch.observability.metrics import job_canceled
+from retouch.ports import IdempotencyStore, JobQueue, JobRepository
 
 logger = Logger(child=True)
 

@@ -26,17 +26,17 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel
 
 from retouch.data.idempotency import KeyTaken
-from retouch.data.jobs import JobRepository
 from retouch.errors import IdempotencyKeyInUse, IdempotencyKeyReused, InvalidIdempotencyKey, JobNotFound
 from retouch.models.common import now_epoch
 from retouch.models.idempotency import IdempotencyRecord, KeyState
 from retouch.models.records import JobRecord
+from retouch.ports import IdempotencyStore, JobRepository
 
 logger = Logger(child=True)
 
@@ -50,12 +50,6 @@ IN_FLIGHT_WAIT_SECONDS = 5.0
 FIRST_POLL_SECONDS = 0.05
 MAX_POLL_SECONDS = 0.25
 MAX_RETRY_AFTER_SECONDS = 5
-
-
-class IdempotencyStore(Protocol):
-    def get(self, account_id: str, key_hash: str, *, now: int) -> IdempotencyRecord | None: ...
-    def complete(self, record: IdempotencyRecord) -> bool: ...
-    def release(self, record: IdempotencyRecord) -> bool: ...
 
 
 def checked_key(value: str | None) -> str | None:

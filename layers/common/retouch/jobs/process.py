@@ -19,18 +19,19 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from retouch.catalog import find_model
-from retouch.data.jobs import JobRepository
-from retouch.data.objects import ObjectMissing, ObjectStore
+from retouch.data.objects import ObjectMissing
 from retouch.errors import InvalidImage, JobFailure
 from retouch.images.inspect import UnreadableImage as UnreadableOutput, inspect_image
 from retouch.jobs.heartbeat import Heartbeat
 from retouch.images.input_checks import CheckedImage, check_image, check_mask
 from retouch.models.common import now_epoch
+from retouch.models.requests import provider_options
 from retouch.models.records import JobError, JobRecord, ProducedOutputs, StoredInput, StoredOutput
 from retouch.observability.metrics import job_ended, job_started, provider_call, upstream_of
 from retouch.retry import RedeliverLater, backoff_seconds
 from retouch.providers.base import (ImageProvider, InputImage, ProviderAuthFailed, ProviderRefused, ProviderResult,
                                     ProviderUnavailable)
+from retouch.ports import JobRepository, ObjectStore
 
 if TYPE_CHECKING:
     from retouch.billing.charges import JobBilling
@@ -53,9 +54,9 @@ class WorkerDeps:
     retry_base_seconds: float
     lease_seconds: int
     # Queues a job event for webhooks: announce(job, "job.succeeded"); announce(job) re-emits an ended job's.
-    announce: Callable[..., None] = lambda *_args: None
-    # Settles the job's hold in the same transaction as its terminal transition (None: jobs are not billed).
-    billing: JobBilling | None = None
+    announce: Callable[..., None]
+    # Settles the job's hold in the same transaction as its terminal transition.
+    billing: JobBilling
     # How often a running job's lease and message are renewed; by default three beats per lease.
     heartbeat_every: float | None = None
 
@@ -102,7 +103,7 @@ def _load_inputs(job: JobRecord, deps: WorkerDeps) -> tuple[list[InputImage], In
 
 
 def _call_provider(job: JobRecord, deps: WorkerDeps) -> ProviderResult:
-    options = {k: v for k, v in job.request.items() if k != "response_format"}
+    options = provider_options(job.request)
     provider = deps.provider()
     images, mask = _load_inputs(job, deps) if job.kind == "edit" else ([], None)
     with provider_call(upstream_of(provider)):
@@ -150,10 +151,7 @@ def _produce(job: JobRecord, token: str, deps: WorkerDeps) -> ProducedOutputs | 
 
 def _end(job: JobRecord, token: str, status: str, fields: dict[str, Any], deps: WorkerDeps) -> bool:
     """The claimed job's terminal transition; with billing, its charge/release is in the same transaction."""
-    if deps.billing is None:
-        ended = deps.jobs.finish(job.job_id, token=token, status=status, fields=fields)
-    else:
-        ended = deps.billing.finish(job, token=token, status=status, fields=fields)
+    ended = deps.billing.finish(job, token=token, status=status, fields=fields)
     if ended:
         job_ended(status, attempts=job.attempts, error_code=(fields.get("error") or {}).get("code"))
         deps.announce(job, f"job.{status}")

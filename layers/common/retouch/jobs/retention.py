@@ -12,10 +12,9 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from retouch.data.jobs import JobRepository
-from retouch.data.objects import ObjectStore
 from retouch.errors import JobNotDeletable
 from retouch.jobs.view import find_job
+from retouch.ports import JobRepository, ObjectStore
 
 logger = Logger(child=True)
 

@@ -9,22 +9,19 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools import Logger
 
 from retouch.catalog import find_model
-from retouch.data.files import FileRepository
 from retouch.data.idempotency import KeyTaken
-from retouch.data.jobs import JobRepository
-from retouch.data.objects import ObjectStore
-from retouch.data.queue import JobQueue
 from retouch.errors import InvalidRequest, QueueUnavailable, RetouchError
 from retouch.files.edit_inputs import file_input
-from retouch.jobs.idempotency import IdempotencyStore, KeyedRequest, settle_reservation
+from retouch.jobs.idempotency import KeyedRequest, settle_reservation
 from retouch.images.input_checks import CheckedImage, check_image, check_mask, decode_data_url
 from retouch.models.common import new_job_id, now_epoch
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import AccountRecord, JobError, JobRecord, StoredInput
-from retouch.models.requests import (WEBHOOK_FIELDS, EditRequest, FileRef, GenerationRequest, ImageOptions, ImageUrl,
+from retouch.models.requests import (EditRequest, FileRef, GenerationRequest, ImageOptions, ImageUrl,
                                      UploadedImage)
 from retouch.models.webhooks import JobWebhook
 from retouch.observability.metrics import job_submitted
+from retouch.ports import IdempotencyStore, FileRepository, JobQueue, JobRepository, ObjectStore
 
 if TYPE_CHECKING:
     from retouch.billing.charges import JobBilling
@@ -40,10 +37,10 @@ class SubmitDeps:
     store: ObjectStore
     queue: JobQueue
     files: FileRepository  # uploaded files named by `file_id`, checked at submit
+    # Holds the job's price in the transaction that creates it.
+    billing: JobBilling
     # The job's webhook (URL vetted, events chosen) or None; see retouch.webhooks.subscribe.
-    webhook_for: Callable[[str, ImageOptions], JobWebhook | None] = lambda _account, _request: None
-    # Holds the job's price in the transaction that creates it (None: jobs are not billed).
-    billing: JobBilling | None = None
+    webhook_for: Callable[[str, ImageOptions], JobWebhook | None]
     # Idempotency-Key records: reserved with the job, completed once it is queued (see jobs/idempotency).
     keys: IdempotencyStore | None = None
 
@@ -75,7 +72,7 @@ def _new_record(account_id: str, job_id: str, kind: str, request: GenerationRequ
         kind=kind,
         status="queued",
         model=request.model,
-        request=request.model_dump(mode="json", exclude={"metadata", "images", "mask", *WEBHOOK_FIELDS}, exclude_none=True),
+        request=request.job_request(),
         metadata=request.metadata,
         created_at=now,
         expires_at=now + JOB_RETENTION_SECONDS,
@@ -85,10 +82,7 @@ def _new_record(account_id: str, job_id: str, kind: str, request: GenerationRequ
 
 def _create(record: JobRecord, deps: SubmitDeps, account: AccountRecord | None,
             key: IdempotencyRecord | None) -> None:
-    if deps.billing is None:
-        deps.jobs.create(record, key=key)
-    else:
-        deps.billing.reserve(record, account, key=key)  # job, hold and key, one transaction: 402/429 write nothing
+    deps.billing.reserve(record, account, key=key)  # job, hold and key, one transaction: 402/429 write nothing
 
 
 ABANDON_TRIES = 3
@@ -98,8 +92,6 @@ def _abandon(record: JobRecord, error: JobError, deps: SubmitDeps) -> bool:
     """End the never-queued job and release its hold, trying a few times; False if it could not be ended."""
     for attempt in range(ABANDON_TRIES):
         try:
-            if deps.billing is None:
-                return deps.jobs.fail_unfinished(record.job_id, error=error, now=now_epoch())
             return deps.billing.release_unfinished(record.job_id, error=error, now=now_epoch(), job=record)
         except Exception:  # noqa: BLE001 - whatever failed, the job must not stay queued holding credit
             logger.exception("could not end the unqueued job", extra={"job_id": record.job_id, "try": attempt + 1})
@@ -109,8 +101,7 @@ def _abandon(record: JobRecord, error: JobError, deps: SubmitDeps) -> bool:
 def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], deps: SubmitDeps,
                          account: AccountRecord | None = None, idempotency: KeyedRequest | None = None) -> JobRecord:
     """Write inputs, then the job (with its key), then the message; undo what was written when a later step fails."""
-    if deps.billing is not None:
-        account = deps.billing.precheck(record, account)  # refuse before storing any input
+    account = deps.billing.precheck(record, account)  # refuse before storing any input
     reservation = idempotency.reservation(record.job_id, now=now_epoch()) if idempotency else None
     written: list[str] = []
     try:

@@ -6,13 +6,13 @@ import base64
 import re
 
 from retouch.billing.usage import job_usage_view
-from retouch.data.jobs import JobRepository
-from retouch.data.objects import ObjectMissing, ObjectStore
-from retouch.data.usage import AccountJobs, JobFilter
+from retouch.data.objects import ObjectMissing
+from retouch.data.usage import JobFilter
 from retouch.errors import InvalidRequest, JobNotFound, OutputsExpired
 from retouch.models.records import JobRecord
 from retouch.models.responses import ImageData, JobErrorView, JobList, JobView
 from retouch.models.webhooks import webhook_view
+from retouch.ports import AccountJobs, JobRepository, ObjectStore
 
 
 _JOB_ID = re.compile(r"^job_[A-Za-z0-9]{24}$")

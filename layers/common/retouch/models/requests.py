@@ -106,9 +106,19 @@ class ImageOptions(BaseModel):
             raise _invalid("invalid_value", "background", "a transparent background needs output_format png or webp")
         return self
 
+    def job_request(self) -> dict[str, Any]:
+        """What the job record keeps as its `request`: the provider's options and `response_format` (metadata and
+        the webhook are stored beside it, the input images as stored inputs)."""
+        return self.model_dump(mode="json", exclude={"metadata", "images", "mask", *WEBHOOK_FIELDS}, exclude_none=True)
+
     def provider_options(self) -> dict[str, Any]:
-        """The options forwarded to the provider (our extensions and response_format stay here)."""
-        return self.model_dump(exclude={"metadata", "response_format", *WEBHOOK_FIELDS}, exclude_none=True)
+        return provider_options(self.job_request())
+
+
+def provider_options(job_request: dict[str, Any]) -> dict[str, Any]:
+    """The one decision of what reaches the provider: a job's stored request without `response_format` (how
+    Retouch answers, not how the image is made)."""
+    return {name: value for name, value in job_request.items() if name != "response_format"}
 
 
 class GenerationRequest(ImageOptions):

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from retouch.billing.rate_limit import Admission, admit
-from retouch.data.ledger import LedgerRepository
+from retouch.ports import RateCounter
 from retouch.errors import RetouchError
 
 
 @contextmanager
-def admitted(ledger: LedgerRepository, account_id: str, key_id: str | None) -> Iterator[Admission]:
+def admitted(ledger: RateCounter, account_id: str, key_id: str | None) -> Iterator[Admission]:
     """Count the request against the account's per-minute limit (429 over it; 401 for a key revoked since the
     authorizer cached it); every response after that, errors included, carries the x-ratelimit-* headers."""
     admission = admit(ledger, account_id, key_id)

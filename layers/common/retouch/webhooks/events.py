@@ -13,14 +13,12 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from retouch.data.jobs import JobRepository
-from retouch.data.objects import ObjectStore
-from retouch.data.webhooks import JobWebhookLog, WebhookQueue
 from retouch.errors import NoWebhookEvent, QueueUnavailable
 from retouch.jobs.view import render_job
 from retouch.models.records import JobRecord
 from retouch.models.webhooks import WebhookMessage
 from retouch.retry import EMIT_RETRY_SECONDS, RedeliverLater
+from retouch.ports import JobRepository, JobWebhookLog, ObjectStore, WebhookQueue
 
 logger = Logger(child=True)
 

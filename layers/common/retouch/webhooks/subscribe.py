@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from retouch.data.webhooks import WebhookSettingsRepository
 from retouch.errors import InvalidRequest, InvalidWebhookUrl, WebhookSecretMissing
 from retouch.models.common import now_epoch
 from retouch.models.requests import ImageOptions
 from retouch.models.webhooks import DEFAULT_EVENTS, EVENT_TYPES, JobWebhook
 from retouch.outbound_http.url_safety import ResolveFn, UnsafeUrl, check_url, resolve_within
+from retouch.ports import WebhookSettingsRepository
 
 SECRET_HINT = "an operator creates one with `retouch-admin webhooks rotate-secret <account>`"
 

@@ -14,6 +14,6 @@ from retouch.wiring.shared import announcer, job_billing
 def build_dead_letter(settings: DeadLetterSettings) -> Callable[[str], bool]:
     """`end(body)`: ends the job of one dead-lettered message."""
     jobs = JobRepository(settings.table_name)
-    return partial(end_abandoned_message, jobs=jobs,
-                   announce=announcer(settings.table_name, settings.webhooks_queue_url),
-                   billing=job_billing(settings.table_name, jobs, settings.price_markup_percent))
+    return partial(end_abandoned_message,
+                   billing=job_billing(settings.table_name, jobs, settings.price_markup_percent),
+                   announce=announcer(settings.table_name, settings.webhooks_queue_url))

@@ -14,7 +14,7 @@ from retouch.data.ledger import LedgerRepository
 from retouch.data.usage import AccountJobs
 from retouch.paging import MAX_PAGE
 from retouch.models.responses import AccountView, ErrorBody, LedgerPage, UsageReport
-from retouch.web.principal import current_account
+from retouch.web.principal import current_caller
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
 
 router = Router()
@@ -34,7 +34,7 @@ def _repositories() -> tuple[LedgerRepository, AccountJobs]:
     401: UNAUTHORIZED,
 })
 def get_account() -> Response[AccountView]:
-    account_id = current_account(router.current_event)
+    account_id = current_caller().account_id
     ledger, _ = _repositories()
     return json_response(account_view(ledger.get_account(account_id)))
 
@@ -46,7 +46,7 @@ def get_account() -> Response[AccountView]:
 }, description="`start` and `end` are UTC days (YYYY-MM-DD, or unix seconds), both inclusive; "
                "the default is the last 30 days, the longest range 366 days.")
 def get_usage(start: UsageDay = None, end: UsageDay = None) -> Response[UsageReport]:
-    account_id = current_account(router.current_event)
+    account_id = current_caller().account_id
     _, jobs = _repositories()
     return json_response(usage_report(jobs, account_id, start, end))
 
@@ -60,6 +60,6 @@ def list_ledger(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Entries per page")] = 20,
     after: Annotated[str | None, Query(description="The previous page's `next_cursor`", max_length=2048)] = None,
 ) -> Response[LedgerPage]:
-    account_id = current_account(router.current_event)
+    account_id = current_caller().account_id
     ledger, _ = _repositories()
     return json_response(ledger_page(ledger, account_id, limit, after))

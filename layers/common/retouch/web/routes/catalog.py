@@ -13,7 +13,6 @@ from retouch.catalog_schema import parameters_schema
 from retouch.config import api_settings
 from retouch.errors import UnknownModel
 from retouch.models.responses import ErrorBody, ModelList, ModelView
-from retouch.web.principal import current_account
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
 
 router = Router()
@@ -36,7 +35,6 @@ def model_list() -> ModelList:
     401: UNAUTHORIZED,
 })
 def list_models() -> Response[ModelList]:
-    current_account(router.current_event)
     return json_response(model_list())
 
 
@@ -46,7 +44,6 @@ def list_models() -> Response[ModelList]:
     404: documented(ErrorBody, "No such model (`model_not_found`)"),
 })
 def retrieve_model(model_id: str) -> Response[ModelView]:
-    current_account(router.current_event)
     spec = find_model(model_id)
     if spec is None:
         raise UnknownModel(f"The model '{model_id}' does not exist.", param="model")

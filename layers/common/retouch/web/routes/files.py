@@ -12,7 +12,7 @@ from retouch.data.objects import ObjectStore
 from retouch.files.uploads import FileDeps, create_upload, delete_file, get_file, list_files
 from retouch.models.responses import ErrorBody, FileDeleted, FileList, FileView, GatewayMessage, UploadView
 from retouch.web.admission import admitted
-from retouch.web.principal import current_account, current_key_id
+from retouch.web.principal import current_caller
 from retouch.web.request_parsing import parse_upload
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
 
@@ -42,9 +42,10 @@ def _deps() -> tuple[FileDeps, LedgerRepository]:
              description="JSON `{filename, bytes, mime_type, purpose?}`. S3 accepts exactly `bytes` bytes with that "
                          "Content-Type, for a few minutes; then use the id as `{\"file_id\": ...}` in a JSON edit.")
 def create() -> Response[UploadView]:
-    account_id = current_account(router.current_event)
+    caller = current_caller()
+    account_id = caller.account_id
     files, ledger = _deps()
-    with admitted(ledger, account_id, current_key_id(router.current_event)) as admission:
+    with admitted(ledger, account_id, caller.key_id) as admission:
         request = parse_upload(router.current_event.raw_event, api_settings().max_body_bytes)
         upload = create_upload(account_id, request, files)
         return json_response(upload, 201, {"Location": f"/v1/files/{upload.id}", **admission.headers})
@@ -56,7 +57,7 @@ def create() -> Response[UploadView]:
     401: UNAUTHORIZED,
 })
 def list_all() -> Response[FileList]:
-    account_id = current_account(router.current_event)
+    account_id = current_caller().account_id
     params = router.current_event.query_string_parameters or {}
     return json_response(list_files(account_id, params.get("limit"), params.get("after"), _deps()[0]))
 
@@ -65,12 +66,12 @@ def list_all() -> Response[FileList]:
             responses={200: documented(FileView, "The file, read by content once uploaded"),
                        401: UNAUTHORIZED, 404: _NOT_FOUND})
 def get_one(file_id: str) -> Response[FileView]:
-    account_id = current_account(router.current_event)
+    account_id = current_caller().account_id
     return json_response(get_file(account_id, file_id, _deps()[0]))
 
 
 @router.delete("/v1/files/<file_id>", summary="Delete a file (its record and its bytes)",
                responses={200: documented(FileDeleted, "Deleted"), 401: UNAUTHORIZED, 404: _NOT_FOUND})
 def delete_one(file_id: str) -> Response[FileDeleted]:
-    account_id = current_account(router.current_event)
+    account_id = current_caller().account_id
     return json_response(delete_file(account_id, file_id, _deps()[0]))

@@ -12,13 +12,13 @@ from retouch.config import api_settings
 from retouch.jobs.idempotency import REPLAYED_HEADER, keyed_request, once, replayed_job
 from retouch.jobs.submit import submit_edit, submit_generation
 from retouch.jobs.view import render_job
-from retouch.jobs.wait import wait_for_job
+from retouch.jobs.wait import WaitHistory, wait_for_job
 from retouch.models.records import JobRecord
 from retouch.models.requests import EditRequest, GenerationRequest
 from retouch.models.responses import ErrorBody, JobView
 from retouch.web.admission import admitted
 from retouch.web.prefer import requested_wait
-from retouch.web.principal import current_account, current_key_id
+from retouch.web.principal import current_caller
 from retouch.web.request_parsing import parse_edit, parse_generation
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
 from retouch.wiring.api import ledger, submit_deps
@@ -27,6 +27,8 @@ router = Router()
 
 # Time kept back from a `Prefer: wait` hold to render the job and answer before the function's timeout.
 WAIT_MARGIN_SECONDS = 3
+# How long recent held jobs took, per kind, in this environment: later holds read the job mostly near that time.
+_WAIT_HISTORY = WaitHistory()
 
 _RESPONSES = {
     200: documented(JobView, "The job ended while the request waited (`Prefer: wait`); an OpenAI ImagesResponse"),
@@ -58,7 +60,7 @@ def _job_response(record: JobRecord, admission: Admission, *, replayed: bool = F
     if replayed:
         headers[REPLAYED_HEADER] = "true"
     if wait is not None:
-        record = wait_for_job(submit_deps().jobs, record, wait)
+        record = wait_for_job(submit_deps().jobs, record, wait, history=_WAIT_HISTORY)
         headers["Preference-Applied"] = f"wait={wait:g}"
     view = render_job(record, submit_deps().store, settings.url_expiry_seconds, ended_in_request=wait is not None)
     return json_response(view, 200 if record.is_terminal else 202, headers)
@@ -82,8 +84,9 @@ def _submitted(operation: str, parse: Callable[[dict[str, Any], int], EditReques
                submit: Callable[..., JobRecord]) -> Response[JobView]:
     """Count, parse, then submit once per Idempotency-Key (a repeat replays the first request's job)."""
     event = router.current_event
-    account_id = current_account(event)
-    with admitted(ledger(), account_id, current_key_id(event)) as admission:
+    caller = current_caller()
+    account_id = caller.account_id
+    with admitted(ledger(), account_id, caller.key_id) as admission:
         request = parse(event.raw_event, api_settings().max_body_bytes)
         keyed = keyed_request(event.headers.get("idempotency-key"), account_id, operation, request,
                               seconds_left=_seconds_left())

@@ -12,7 +12,7 @@ from retouch.jobs.retention import delete_job
 from retouch.jobs.view import render_job
 from retouch.models.common import now_epoch
 from retouch.models.responses import ErrorBody, JobView
-from retouch.web.principal import current_account
+from retouch.web.principal import current_caller
 from retouch.web.responses import NOT_FOUND_JOB, UNAUTHORIZED, documented, json_response
 from retouch.wiring.api import cancel_deps, jobs, retention_deps
 
@@ -30,7 +30,7 @@ router = Router()
 }, description="Only a `queued` job can be canceled; it ends `canceled` at once, charged nothing.")
 def cancel(job_id: str) -> Response[JobView]:
     event = router.current_event
-    account_id = current_account(event)
+    account_id = current_caller().account_id
     keyed = keyed_request(event.headers.get("idempotency-key"), account_id, "jobs.cancel", {"job_id": job_id},
                           seconds_left=router.lambda_context.get_remaining_time_in_millis() / 1000)
     outcome = cancel_job(account_id, job_id, cancel_deps(), idempotency=keyed)
@@ -47,5 +47,5 @@ def cancel(job_id: str) -> Response[JobView]:
     409: documented(ErrorBody, "The job has not ended (`job_not_deletable`): cancel it or wait for it to end"),
 })
 def delete(job_id: str) -> Response[None]:
-    delete_job(current_account(router.current_event), job_id, retention_deps(), now_epoch())
+    delete_job(current_caller().account_id, job_id, retention_deps(), now_epoch())
     return Response(status_code=204)

@@ -15,7 +15,7 @@ from retouch.data.usage import MAX_EPOCH, AccountJobs, JobFilter
 from retouch.jobs.view import find_job, list_jobs, render_job
 from retouch.models.common import JobKind, JobStatus
 from retouch.models.responses import ErrorBody, JobList, JobView
-from retouch.web.principal import current_account
+from retouch.web.principal import current_caller
 from retouch.web.responses import NOT_FOUND_JOB, UNAUTHORIZED, documented, json_response
 
 router = Router()
@@ -46,7 +46,7 @@ def list_account_jobs(
     created_after: CreatedAfter = None,
     created_before: CreatedBefore = None,
 ) -> Response[JobList]:
-    account_id = current_account(router.current_event)
+    account_id = current_caller().account_id
     _, store, account_jobs = _repositories()
     where = JobFilter(status=status, kind=kind, created_after=created_after, created_before=created_before)
     return json_response(list_jobs(account_jobs, store, account_id, limit=limit, after=after, where=where,
@@ -59,6 +59,6 @@ def list_account_jobs(
     404: NOT_FOUND_JOB,
 })
 def get_job(job_id: str) -> Response[JobView]:
-    account_id = current_account(router.current_event)
+    account_id = current_caller().account_id
     jobs, store, _ = _repositories()
     return json_response(render_job(find_job(jobs, account_id, job_id), store, status_settings().url_expiry_seconds))

@@ -11,7 +11,7 @@ from retouch.data.webhooks import WebhookQueue
 from retouch.jobs.view import find_job
 from retouch.models.responses import ErrorBody
 from retouch.models.webhooks import RedeliveryView
-from retouch.web.principal import current_account
+from retouch.web.principal import current_caller
 from retouch.web.responses import NOT_FOUND_JOB, UNAUTHORIZED, documented, json_response
 from retouch.webhooks.events import redeliver_latest
 
@@ -32,7 +32,7 @@ def _deps() -> tuple[JobRepository, WebhookQueue]:
     503: documented(ErrorBody, "Queue unavailable"),
 })
 def redeliver(job_id: str) -> Response[RedeliveryView]:
-    account_id = current_account(router.current_event)
+    account_id = current_caller().account_id
     jobs, queue = _deps()
     message = redeliver_latest(find_job(jobs, account_id, job_id), queue)
     return json_response(RedeliveryView(job_id=job_id, event_id=message.event_id, type=message.type), 202)

@@ -1,13 +1,20 @@
-"""In-memory stand-ins for the billing data layer (LedgerRepository, JobRepository, AccountJobs)."""
+"""In-memory Ledger, RateCounter, LedgerReader and JobHistory (see retouch.ports), and the billing tests' givens."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from retouch.billing.charges import JobBilling
+from retouch.billing.prices import price_table
 from retouch.data.idempotency import KeyTaken
+from retouch.data.jobs import job_record
 from retouch.data.ledger import AccountChanged, AccountMissing, JobStateChanged, RateCount
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import AccountRecord, JobRecord, LedgerEntry
+from tests.fakes.jobs import FakeJobRepository
+
+if TYPE_CHECKING:
+    from retouch import ports
 
 
 def account(balance: int = 1_000_000, **fields: Any) -> AccountRecord:
@@ -25,10 +32,15 @@ def job(**fields: Any) -> JobRecord:
 
 
 class FakeLedger:
-    """Applies movements like the DynamoDB transactions do: only if the balance is still the one read."""
+    """Applies movements like the DynamoDB transactions do: only if the balance is still the one read.
 
-    def __init__(self, state: AccountRecord | None, *, moves_before: list[int] | None = None) -> None:
+    Given `jobs`, a reservation creates the job there and a settlement applies the job's own update there, in the
+    same all-or-nothing step, as the table's transactions do; without, job writes are left out (billing alone)."""
+
+    def __init__(self, state: AccountRecord | None, *, moves_before: list[int] | None = None,
+                 jobs: FakeJobRepository | None = None) -> None:
         self.state = state
+        self.jobs = jobs
         self.entries: list[LedgerEntry] = []
         self.settled_jobs: set[str] = set()
         self.job_ended = False
@@ -73,26 +85,51 @@ class FakeLedger:
 
     def _check_key(self, key: IdempotencyRecord | None) -> None:
         """Like the reservation in the transaction: refused (with the holder) while a live record holds the key."""
+        if key is not None and self.jobs is not None:
+            self.jobs.keys.check(key)
+            return
         held = self.keys.get((key.account_id, key.key_hash)) if key else None
         if key is not None and held is not None and held.expires_at >= key.created_at:
             raise KeyTaken(held)
 
     def _keep_key(self, key: IdempotencyRecord | None) -> None:
-        if key is not None:
+        if key is not None and self.jobs is not None:
+            self.jobs.keys.reserve(key)
+        elif key is not None:
             self.keys[(key.account_id, key.key_hash)] = key
 
     def reserve(self, job_item: dict[str, Any], entry: LedgerEntry, *, expected_balance: int,
                 key: IdempotencyRecord | None = None) -> None:
         self._check_key(key)
-        self._apply(entry, expected_balance, 1, True)
-        self._keep_key(key)
+        if self.jobs is not None and entry.job_id in self.jobs.items:
+            raise JobStateChanged()
+        if self.jobs is None:
+            self._apply(entry, expected_balance, 1, True)
+            self._keep_key(key)
+            return
+        before = dict(self.jobs.keys.records)
+        self.jobs.create(job_record(job_item), key=key)  # reserves the key too
+        try:
+            self._apply(entry, expected_balance, 1, True)
+        except AccountChanged:
+            self.jobs.items.pop(entry.job_id or "", None)
+            self.jobs.keys.records = before
+            raise
 
     def settle(self, job_update: dict[str, Any], entry: LedgerEntry, *, expected_balance: int,
                key: IdempotencyRecord | None = None) -> None:
         self._check_key(key)
         if self.job_ended or entry.job_id in self.settled_jobs:
             raise JobStateChanged()
-        self._apply(entry, expected_balance, -1, False)
+        undo = self.jobs.write_in_transaction(job_update) if self.jobs is not None else None
+        if self.jobs is not None and undo is None:
+            raise JobStateChanged()
+        try:
+            self._apply(entry, expected_balance, -1, False)
+        except AccountChanged:
+            if undo is not None:
+                undo()
+            raise
         self.settled_jobs.add(entry.job_id or "")
         self._keep_key(key)
 
@@ -100,23 +137,11 @@ class FakeLedger:
         self._apply(entry, expected_balance, 0, False)
 
 
-class FakeJobs:
-    """Only what billing asks of the job repository: bare updates it hands to the ledger."""
-
-    def __init__(self, stored: JobRecord | None = None) -> None:
-        self.stored = stored
-
-    def get(self, job_id: str) -> JobRecord | None:
-        return self.stored
-
-    def finish_update(self, job_id: str, *, token: str, status: str, fields: dict[str, Any]) -> dict[str, Any]:
-        return {"job_id": job_id, "status": status, "fields": fields}
-
-    def fail_unfinished_update(self, job_id: str, *, error: Any, now: int) -> dict[str, Any]:
-        return {"job_id": job_id, "status": "failed"}
-
-    def cancel_update(self, job_id: str, *, now: int) -> dict[str, Any]:
-        return {"job_id": job_id, "status": "canceled"}
+def billing_over(jobs: FakeJobRepository, state: AccountRecord | None = None) -> JobBilling:
+    """JobBilling as the functions wire it, over `jobs` and a FakeLedger whose one account (read for any id) has
+    credit and in-flight room to spare unless `state` says otherwise."""
+    state = state or account(10**12, max_in_flight=10**6, requests_per_minute=10**6)
+    return JobBilling(ledger=FakeLedger(state, jobs=jobs), jobs=jobs, prices=price_table(), sleep=lambda _s: None)
 
 
 class FakeLedgerReader:
@@ -131,6 +156,12 @@ class FakeLedgerReader:
     def account_ids(self) -> list[str]:
         return [self.state.account_id]
 
+    def ledger_page(self, account_id: str, *, limit: int, cursor: str | None = None,
+                    newest_first: bool = True) -> tuple[list[LedgerEntry], str | None]:
+        ordered = sorted(self.entries, key=lambda e: (e.at_ms, e.entry_id), reverse=newest_first)
+        start = int(cursor or 0)
+        return ordered[start:start + limit], str(start + limit) if start + limit < len(ordered) else None
+
 
 class FakeAccountJobs:
     def __init__(self, jobs: list[JobRecord]) -> None:
@@ -138,3 +169,10 @@ class FakeAccountJobs:
 
     def created_between(self, account_id: str, start: int = 0, end: int = 10**12) -> list[JobRecord]:
         return [j for j in self.jobs if start <= j.created_at <= end]
+
+
+if TYPE_CHECKING:  # mypy checks each fake against its port
+    _ledger: ports.Ledger = FakeLedger(None)
+    _rate: ports.RateCounter = FakeLedger(None)
+    _reader: ports.LedgerReader = FakeLedgerReader(account(), [])
+    _history: ports.JobHistory = FakeAccountJobs([])

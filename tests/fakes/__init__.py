@@ -1,0 +1,18 @@
+"""In-memory implementations of every port in retouch.ports, shared by all unit tests.
+
+Each module ends with annotated assignments that make mypy check its fakes against their Protocols, and
+tests/integration/core/test_fake_contract.py runs the same scenarios on the fakes and on moto.
+"""
+
+from tests.fakes.accounts import FakeAccountRepository
+from tests.fakes.jobs import FakeIdempotencyStore, FakeJobRepository, FakeWebhookLog, no_events
+from tests.fakes.ledger import FakeAccountJobs, FakeLedger, FakeLedgerReader, account, billing_over, job
+from tests.fakes.provider import FakeUrls, ProviderCall, ScriptedProvider, public_resolver, rendered
+from tests.fakes.queues import FakeJobQueue, FakeWebhookQueue
+from tests.fakes.storage import FakeFileRepository, FakeObjectStore, StoredObject
+from tests.fakes.webhooks import FakeSettings, no_webhook
+
+__all__ = ["FakeAccountJobs", "FakeAccountRepository", "FakeFileRepository", "FakeIdempotencyStore",
+           "FakeJobQueue", "FakeJobRepository", "FakeLedger", "FakeLedgerReader", "FakeObjectStore", "FakeSettings",
+           "FakeUrls", "FakeWebhookLog", "FakeWebhookQueue", "ProviderCall", "ScriptedProvider", "StoredObject",
+           "account", "billing_over", "job", "no_events", "no_webhook", "public_resolver", "rendered"]

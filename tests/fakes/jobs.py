@@ -1,0 +1,287 @@
+"""In-memory JobRepository, IdempotencyStore and JobWebhookLog (see retouch.ports).
+
+The same conditional semantics as retouch/data/ (a claim succeeds on `queued` or an expired lease; finishing
+needs the claim token; a key is reserved only while no live record holds it), nothing else.
+tests/integration/core/test_fake_contract.py runs the same scenarios against the real classes on moto so these
+cannot drift silently.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from retouch.data.idempotency import KeyTaken
+from retouch.data.jobs import SweepCandidate
+from retouch.models.common import TERMINAL_STATUSES
+from retouch.models.idempotency import IdempotencyRecord
+from retouch.models.records import JobError, JobRecord, ProducedOutputs
+from retouch.models.webhooks import DeliveryRecord, JobWebhook
+from tests.fakes.plain import plain as _plain
+
+if TYPE_CHECKING:
+    from retouch import ports
+
+
+def _drop_unfinished_fields(item: dict[str, Any]) -> None:
+    for name in ("claim_token", "lease_until", "watch_at", "produced"):
+        item.pop(name, None)
+
+
+class FakeIdempotencyStore:
+    """IdempotencyRepository's semantics; `reserve` is what the repositories' transactions do with a key."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], IdempotencyRecord] = {}
+
+    def check(self, record: IdempotencyRecord) -> None:
+        """KeyTaken, with the holder, while a live record holds `record`'s key."""
+        held = self.records.get((record.account_id, record.key_hash))
+        if held is not None and held.expires_at >= record.created_at:
+            raise KeyTaken(held)
+
+    def reserve(self, record: IdempotencyRecord) -> None:
+        self.check(record)
+        self.records[(record.account_id, record.key_hash)] = record
+
+    def get(self, account_id: str, key_hash: str, *, now: int) -> IdempotencyRecord | None:
+        held = self.records.get((account_id, key_hash))
+        return held if held is not None and held.expires_at >= now else None
+
+    def complete(self, record: IdempotencyRecord) -> bool:
+        held = self.records.get((record.account_id, record.key_hash))
+        if held is None or held.job_id != record.job_id or held.state != "processing":
+            return False
+        self.records[(record.account_id, record.key_hash)] = held.model_copy(update={"state": "complete"})
+        return True
+
+    def release(self, record: IdempotencyRecord) -> bool:
+        held = self.records.get((record.account_id, record.key_hash))
+        if held is None or held.job_id != record.job_id:
+            return False
+        del self.records[(record.account_id, record.key_hash)]
+        return True
+
+
+class FakeJobRepository:
+    """Job items; `webhooks`, when given, holds their `webhook` attribute (one DynamoDB item in production,
+    written through JobWebhookLog), so `get` reads it back from there."""
+
+    def __init__(self, keys: FakeIdempotencyStore | None = None, *, webhooks: FakeWebhookLog | None = None) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+        self.keys = keys or FakeIdempotencyStore()  # where a keyed write reserves its Idempotency-Key
+        self.webhooks = webhooks
+        self.reads = 0
+
+    def create(self, record: JobRecord, key: IdempotencyRecord | None = None) -> None:
+        if record.job_id in self.items:
+            raise AssertionError(f"job {record.job_id} created twice")
+        if key is not None:
+            self.keys.reserve(key)
+        item = _plain(record.model_dump(mode="json", exclude_none=True))
+        if not record.is_terminal:
+            item.setdefault("watch_at", record.created_at)
+        self.items[record.job_id] = item
+
+    def get(self, job_id: str) -> JobRecord | None:
+        self.reads += 1
+        item = self.items.get(job_id)
+        if item is None:
+            return None
+        record = JobRecord.model_validate(_plain(item))
+        return record if self.webhooks is None else record.model_copy(update={"webhook": self.webhooks.get(job_id)})
+
+    def claim(self, job_id: str, *, token: str, now: int, lease_until: int) -> JobRecord | None:
+        item = self.items.get(job_id)
+        if item is None:
+            return None
+        expired = item["status"] == "running" and item.get("lease_until") is not None and item["lease_until"] < now
+        if item["status"] != "queued" and not expired:
+            return None
+        item.update(status="running", claim_token=token, lease_until=lease_until, watch_at=lease_until)
+        item.setdefault("started_at", now)
+        item["attempts"] = item.get("attempts", 0) + 1
+        return self.get(job_id)
+
+    def _claimed(self, job_id: str, token: str) -> dict[str, Any] | None:
+        item = self.items.get(job_id)
+        if item is None or item["status"] != "running" or item.get("claim_token") != token:
+            return None
+        return item
+
+    # Bare updates: the same transitions, written by the ledger in the transaction that moves the balance.
+
+    def finish_update(self, job_id: str, *, token: str, status: str, fields: dict[str, Any]) -> dict[str, Any]:
+        return self._bare(job_id, lambda: self.finish(job_id, token=token, status=status, fields=fields))
+
+    def cancel_update(self, job_id: str, *, now: int) -> dict[str, Any]:
+        return self._bare(job_id, lambda: self.cancel(job_id, now=now))
+
+    def fail_unfinished_update(self, job_id: str, *, error: JobError, now: int) -> dict[str, Any]:
+        return self._bare(job_id, lambda: self.fail_unfinished(job_id, error=error, now=now))
+
+    @staticmethod
+    def _bare(job_id: str, write: Callable[[], bool]) -> dict[str, Any]:
+        return {"job_id": job_id, "write": write}
+
+    def write_in_transaction(self, update: dict[str, Any]) -> Callable[[], None] | None:
+        """Apply a bare update; None when its condition failed (nothing written), else what undoes it (the rest of
+        the transaction may still fail)."""
+        before = copy.deepcopy(self.items.get(update["job_id"]))
+        if not update["write"]():
+            return None
+
+        def undo() -> None:
+            if before is None:
+                self.items.pop(update["job_id"], None)
+            else:
+                self.items[update["job_id"]] = before
+        return undo
+
+    def finish(self, job_id: str, *, token: str, status: str, fields: dict[str, Any]) -> bool:
+        item = self._claimed(job_id, token)
+        if item is None:
+            return False
+        item["status"] = status
+        item.update(_plain(fields))
+        _drop_unfinished_fields(item)
+        return True
+
+    def renew_lease(self, job_id: str, *, token: str, lease_until: int) -> bool:
+        item = self._claimed(job_id, token)
+        if item is None:
+            return False
+        item.update(lease_until=lease_until, watch_at=lease_until)
+        return True
+
+    def record_produced(self, job_id: str, *, token: str, produced: ProducedOutputs) -> bool:
+        item = self._claimed(job_id, token)
+        if item is None:
+            return False
+        item["produced"] = _plain(produced.model_dump(mode="json", exclude_none=True))
+        return True
+
+    def release_for_retry(self, job_id: str, *, token: str, error: JobError, retry_at: int) -> bool:
+        item = self._claimed(job_id, token)
+        if item is None:
+            return False
+        item.update(status="queued", error=error.model_dump(), watch_at=retry_at)
+        item.pop("claim_token", None)
+        item.pop("lease_until", None)
+        return True
+
+    def cancel(self, job_id: str, *, now: int, key: IdempotencyRecord | None = None) -> bool:
+        if key is not None:
+            self.keys.check(key)
+        item = self.items.get(job_id)
+        if item is None or item["status"] != "queued" or "produced" in item:
+            return False
+        if key is not None:
+            self.keys.reserve(key)
+        item.update(status="canceled", completed_at=now)
+        _drop_unfinished_fields(item)
+        return True
+
+    def fail_unfinished(self, job_id: str, *, error: JobError, now: int) -> bool:
+        item = self.items.get(job_id)
+        if item is None:
+            return False
+        expired = item["status"] == "running" and item.get("lease_until", 0) < now
+        if item["status"] != "queued" and not expired:
+            return False
+        item.update(status="failed", error=error.model_dump(), completed_at=now)
+        _drop_unfinished_fields(item)
+        return True
+
+    def tombstone(self, job_id: str, *, now: int) -> bool:
+        item = self.items.get(job_id)
+        if item is None or item["status"] not in TERMINAL_STATUSES or "deleted_at" in item:
+            return False
+        for name in ("metadata", "inputs", "mask", "outputs", "result", "webhook", "error", "produced"):
+            item.pop(name, None)
+        item.update(deleted_at=now, request={})
+        return True
+
+    def due_for_sweep(self, *, before: int, limit: int, cursor: dict[str, Any] | None = None,
+                      ) -> tuple[list[SweepCandidate], dict[str, Any] | None]:
+        # Index order is (watch_at, job id); a cursor is the last position read, as DynamoDB's LastEvaluatedKey.
+        after = (cursor["watch_at"], cursor["job_id"]) if cursor else None
+        due = sorted((item for item in self.items.values() if "watch_at" in item and item["watch_at"] < before
+                      and (after is None or (item["watch_at"], item["job_id"]) > after)),
+                     key=lambda item: (item["watch_at"], item["job_id"]))
+        page = due[:limit]
+        candidates = [SweepCandidate(job_id=item["job_id"], watch_at=item["watch_at"], created_at=item["created_at"])
+                      for item in page]
+        more = len(due) > limit
+        return candidates, ({"watch_at": page[-1]["watch_at"], "job_id": page[-1]["job_id"]} if more else None)
+
+    def rewatch(self, job_id: str, *, seen_watch_at: int, watch_at: int) -> bool:
+        item = self.items.get(job_id)
+        if item is None or item.get("watch_at") != seen_watch_at:
+            return False
+        item["watch_at"] = watch_at
+        return True
+
+    # -- test helpers ---------------------------------------------------------------------------
+
+    def put(self, record: JobRecord) -> None:
+        """Given-state: store a record exactly as it is (any status)."""
+        self.items[record.job_id] = _plain(record.model_dump(mode="json", exclude_none=True))
+
+    @classmethod
+    def holding(cls, *records: JobRecord) -> FakeJobRepository:
+        """Given-state: a repository with `records` stored as they are."""
+        jobs = cls()
+        for record in records:
+            jobs.put(record)
+        return jobs
+
+    def add(self, record: JobRecord) -> JobRecord:
+        """Given-state: `put`, with the record's webhook in the webhook log."""
+        self.put(record)
+        if self.webhooks is not None and record.webhook is not None:
+            self.webhooks.webhooks[record.job_id] = record.webhook.model_copy(deep=True)
+        return record
+
+    def set(self, job_id: str, **fields: Any) -> None:
+        self.items[job_id].update(_plain(fields))
+
+
+def no_events(*_args: object) -> None:
+    """`announce` for tests that do not look at job events."""
+
+
+class FakeWebhookLog:
+    """JobWebhookLog: each job's webhook (emitted and delivered events, the delivery log)."""
+
+    def __init__(self) -> None:
+        self.webhooks: dict[str, JobWebhook] = {}
+
+    def get(self, job_id: str) -> JobWebhook | None:
+        found = self.webhooks.get(job_id)
+        return found.model_copy(deep=True) if found else None
+
+    def mark_emitted(self, job_id: str, event_type: str) -> bool:
+        return self._append(job_id, "emitted", event_type)
+
+    def mark_delivered(self, job_id: str, event_id: str) -> bool:
+        return self._append(job_id, "delivered", event_id)
+
+    def _append(self, job_id: str, name: str, value: str) -> bool:
+        webhook = self.webhooks.get(job_id)
+        if webhook is None or value in getattr(webhook, name):
+            return False
+        getattr(webhook, name).append(value)
+        return True
+
+    def record_delivery(self, job_id: str, delivery: DeliveryRecord, *, keep: int) -> None:
+        webhook = self.webhooks.get(job_id)
+        if webhook is not None:
+            webhook.deliveries = [*webhook.deliveries, delivery][-keep:]
+
+
+if TYPE_CHECKING:  # mypy checks each fake against its port
+    _jobs: ports.JobRepository = FakeJobRepository()
+    _keys: ports.IdempotencyStore = FakeIdempotencyStore()
+    _log: ports.JobWebhookLog = FakeWebhookLog()

@@ -1,0 +1,86 @@
+"""The image provider, URL fetching and DNS as the worker and webhooks see them, scripted."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from PIL import Image
+
+from retouch.providers.base import InputImage, ProviderImage, ProviderResult
+
+if TYPE_CHECKING:
+    from retouch import ports
+
+
+def rendered(size: str = "1024x1024", output_format: str = "png", n: int = 1) -> ProviderResult:
+    """A provider result with `n` real images of `size` in `output_format`."""
+    width, height = (int(v) for v in size.split("x"))
+    images = []
+    for _ in range(n):
+        buffer = io.BytesIO()
+        Image.new("RGB", (width, height), (10, 120, 200)).save(buffer, format=output_format.upper())
+        images.append(ProviderImage(data=buffer.getvalue(), content_type=f"image/{output_format}"))
+    return ProviderResult(images=images, usage={"total_tokens": 42}, size=size, quality="low",
+                          output_format=output_format)
+
+
+@dataclass
+class ProviderCall:
+    kind: str
+    options: dict[str, Any]
+    images: list[InputImage] = field(default_factory=list)
+    mask: InputImage | None = None
+
+
+class ScriptedProvider:
+    """Answers each call with the next scripted outcome: a ProviderResult, or an exception to raise."""
+
+    def __init__(self, *outcomes: ProviderResult | Exception) -> None:
+        self.outcomes = list(outcomes)
+        self.calls: list[ProviderCall] = []
+
+    def _next(self) -> ProviderResult:
+        if not self.outcomes:
+            raise AssertionError("the provider was called more often than scripted")
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def edit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> ProviderResult:
+        self.calls.append(ProviderCall("edit", options, images, mask))
+        return self._next()
+
+    def generate(self, *, options: dict[str, Any]) -> ProviderResult:
+        self.calls.append(ProviderCall("generate", options))
+        return self._next()
+
+
+class FakeUrls:
+    """`fetch_url` for the worker: bytes per URL, recording what was fetched."""
+
+    def __init__(self, pages: dict[str, bytes] | None = None) -> None:
+        self.pages = dict(pages or {})
+        self.fetched: list[str] = []
+
+    def __call__(self, url: str) -> bytes:
+        self.fetched.append(url)
+        return self.pages[url]
+
+
+def public_resolver(ip: str = "93.184.216.34"):
+    """A getaddrinfo stand-in answering `ip` for every host (and recording the lookups)."""
+    calls: list[tuple[Any, ...]] = []
+
+    def resolve(host: str, port: int, *args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+        calls.append((host, port))
+        return [(2, 1, 6, "", (ip, port))]
+
+    resolve.calls = calls  # type: ignore[attr-defined]
+    return resolve
+
+
+if TYPE_CHECKING:  # mypy checks each fake against its port
+    _provider: ports.ImageProvider = ScriptedProvider()

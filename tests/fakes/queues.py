@@ -1,0 +1,52 @@
+"""In-memory JobQueue and WebhookQueue (see retouch.ports)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from retouch.errors import QueueUnavailable
+from retouch.models.webhooks import WebhookMessage
+
+if TYPE_CHECKING:
+    from retouch import ports
+
+
+class FakeJobQueue:
+    def __init__(self, *, unavailable: bool = False) -> None:
+        self.unavailable = unavailable
+        self.sent: list[str] = []
+        self.redeliveries: list[tuple[str, int]] = []
+
+    def send(self, job_id: str) -> None:
+        if self.unavailable:
+            raise QueueUnavailable("The job queue is unavailable; try again shortly.")
+        self.sent.append(job_id)
+
+    def delay_redelivery(self, receipt_handle: str, seconds: int) -> None:
+        self.redeliveries.append((receipt_handle, seconds))
+
+
+@dataclass
+class FakeWebhookQueue:
+    sent: list[WebhookMessage] = field(default_factory=list)
+    delays: list[tuple[str, int]] = field(default_factory=list)
+    dead: list[tuple[WebhookMessage, str]] = field(default_factory=list)
+    fail_sends: int = 0
+
+    def send(self, message: WebhookMessage) -> None:
+        if self.fail_sends:
+            self.fail_sends -= 1
+            raise QueueUnavailable("down")
+        self.sent.append(message)
+
+    def delay_redelivery(self, receipt_handle: str, seconds: int) -> None:
+        self.delays.append((receipt_handle, seconds))
+
+    def dead_letter(self, message: WebhookMessage, reason: str) -> None:
+        self.dead.append((message, reason))
+
+
+if TYPE_CHECKING:  # mypy checks each fake against its port
+    _jobs_queue: ports.JobQueue = FakeJobQueue()
+    _webhooks_queue: ports.WebhookQueue = FakeWebhookQueue()

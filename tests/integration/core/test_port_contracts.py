@@ -1,0 +1,197 @@
+"""The ports other than the job repository (test_fake_contract.py): the same scenarios on tests/fakes and on moto.
+
+Each fixture answers the port twice, typed as its Protocol: a fake, and the retouch/data/ class on moto. If one
+of these fails only for the fake, the unit tier is testing against a fiction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from retouch import ports
+from retouch.billing.charges import JobBilling, add_credit
+from retouch.billing.prices import price_table
+from retouch.data.accounts import AccountRepository
+from retouch.data.jobs import JobRepository
+from retouch.data.ledger import AccountChanged, LedgerRepository
+from retouch.data.objects import ObjectMissing, ObjectStore
+from retouch.data.webhooks import JobWebhookLog, SettingsConflict, WebhookSettingsRepository
+from retouch.models.records import AccountRecord, ApiKeyRecord, JobRecord, LedgerEntry
+from retouch.models.webhooks import DeliveryRecord, JobWebhook
+from tests.fakes import (FakeAccountRepository, FakeJobRepository, FakeLedger, FakeObjectStore, FakeSettings,
+                         FakeWebhookLog)
+from tests.integration.core.aws_stack import Stack, client
+from tests.unit.core.builders import new_account_id, new_job_id
+
+NOW = 1_800_000_000
+
+
+@pytest.fixture(params=["fake", "s3"])
+def store(request: pytest.FixtureRequest) -> ports.ObjectStore:
+    if request.param == "fake":
+        return FakeObjectStore()
+    stack: Stack = request.getfixturevalue("stack")
+    return ObjectStore(stack.bucket, client("s3"))
+
+
+def test_objects_are_read_whole_or_by_prefix_listed_and_deleted(store: ports.ObjectStore) -> None:
+    # Given two objects under one prefix and one elsewhere
+    prefix = f"contract/{new_job_id()}/"
+    store.put(prefix + "a.png", b"0123456789", "image/png")
+    store.put(prefix + "b.png", b"xyz", "image/png")
+    store.put(prefix.rstrip("/") + "-other", b"o", "application/octet-stream")
+
+    # Then reads, heads and listings agree, and a deleted prefix is gone
+    head = store.head(prefix + "a.png")
+    assert store.get(prefix + "a.png") == b"0123456789" and store.get_prefix(prefix + "a.png", 4) == b"0123"
+    assert head is not None and head.size == 10 and head.etag.startswith('"')
+    assert store.head(prefix + "missing") is None
+    assert store.keys_under(prefix) == [prefix + "a.png", prefix + "b.png"]
+    assert store.delete_prefix(prefix) == 2 and store.keys_under(prefix) == []
+    assert store.get(prefix.rstrip("/") + "-other") == b"o"
+    with pytest.raises(ObjectMissing):
+        store.get(prefix + "a.png")
+
+
+@dataclass
+class Billing:
+    ledger: ports.Ledger
+    jobs: ports.JobRepository
+    accounts: ports.AccountRepository
+
+
+@pytest.fixture(params=["fake", "dynamodb"])
+def billing_ports(request: pytest.FixtureRequest) -> Billing:
+    if request.param == "fake":
+        jobs = FakeJobRepository()
+        return Billing(FakeLedger(None, jobs=jobs), jobs, FakeAccountRepository())
+    stack: Stack = request.getfixturevalue("stack")
+    dynamodb = client("dynamodb")
+    return Billing(LedgerRepository(stack.table, dynamodb), JobRepository(stack.table, dynamodb),
+                   AccountRepository(stack.table, dynamodb))
+
+
+def _open_account(ports_: Billing, credit: int) -> str:
+    account_id = new_account_id()
+    record = AccountRecord(account_id=account_id, name="contract", created_at=NOW, max_in_flight=5)
+    ports_.accounts.put_account(record)
+    if isinstance(ports_.ledger, FakeLedger):  # the fake ledger holds its own account item
+        ports_.ledger.state = record.model_copy()
+    add_credit(ports_.ledger, account_id, credit, "contract", sleep=lambda _s: None)
+    return account_id
+
+
+def _job(account_id: str) -> JobRecord:
+    return JobRecord(job_id=new_job_id(), account_id=account_id, kind="generation", status="queued",
+                     model="gpt-image-2", request={"prompt": "p", "n": 1, "quality": "low", "size": "1024x1024"},
+                     created_at=NOW, expires_at=NOW + 60)
+
+
+def test_a_reserve_creates_the_job_with_its_hold_and_a_settlement_ends_it_once(billing_ports: Billing) -> None:
+    # Given an account with credit, billed over the port pair
+    account_id = _open_account(billing_ports, 1_000_000)
+    billing = JobBilling(ledger=billing_ports.ledger, jobs=billing_ports.jobs, prices=price_table(),
+                         sleep=lambda _s: None)
+
+    # When a job is reserved, claimed, failed (everything released), then failed again
+    record = billing.reserve(_job(account_id))
+    held = billing_ports.ledger.get_account(account_id)
+    claimed = billing_ports.jobs.claim(record.job_id, token="t", now=NOW, lease_until=NOW + 10)
+    assert claimed is not None
+    first = billing.finish(claimed, token="t", status="failed", fields={"completed_at": NOW})
+    second = billing.finish(claimed, token="t", status="failed", fields={"completed_at": NOW})
+
+    # Then the job existed with its hold, ended once, and the balance is whole again
+    price = record.reserved_micros or 0
+    assert price > 0 and held is not None and (held.balance_micros, held.in_flight) == (1_000_000 - price, 1)
+    assert (first, second) == (True, False)
+    ended, after = billing_ports.jobs.get(record.job_id), billing_ports.ledger.get_account(account_id)
+    assert ended is not None and ended.status == "failed"
+    assert after is not None and (after.balance_micros, after.in_flight) == (1_000_000, 0)
+
+
+def test_a_movement_against_a_stale_balance_writes_nothing(billing_ports: Billing) -> None:
+    # Given an account with credit
+    account_id = _open_account(billing_ports, 500)
+
+    # When a credit is written against a balance that is no longer the one read
+    entry = LedgerEntry(entry_id=f"credit_{new_job_id()}", account_id=account_id, kind="credit", amount_micros=7,
+                        balance_after_micros=7, at_ms=1)
+    with pytest.raises(AccountChanged) as changed:
+        billing_ports.ledger.credit(entry, expected_balance=0)
+
+    # Then the current account comes with the refusal, and the balance did not move
+    assert changed.value.current is None or changed.value.current.balance_micros == 500
+    account = billing_ports.ledger.get_account(account_id)
+    assert account is not None and account.balance_micros == 500
+
+
+@pytest.fixture(params=["fake", "dynamodb"])
+def accounts(request: pytest.FixtureRequest) -> ports.AccountRepository:
+    if request.param == "fake":
+        return FakeAccountRepository()
+    stack: Stack = request.getfixturevalue("stack")
+    return AccountRepository(stack.table, client("dynamodb"))
+
+
+def test_a_revoked_key_is_marked_and_listed_on_its_account(accounts: ports.AccountRepository) -> None:
+    # Given an account with a key
+    account_id = new_account_id()
+    accounts.put_account(AccountRecord(account_id=account_id, name="keys", created_at=NOW))
+    key = ApiKeyRecord(key_hash="h" + new_job_id(), key_id="key_" + new_job_id()[4:], account_id=account_id,
+                       prefix="sk-test", created_at=NOW)
+    accounts.put_key(key)
+
+    # When it is revoked
+    accounts.revoke_key(key, NOW + 1)
+
+    # Then the key reads revoked and its account lists it
+    found, account = accounts.find_key(key.key_hash), accounts.get_account(account_id)
+    assert found is not None and found.revoked_at == NOW + 1
+    assert account is not None and account.revoked_key_ids == [key.key_id]
+    assert [k.key_id for k in accounts.list_keys(account_id)] == [key.key_id]
+
+
+@pytest.fixture(params=["fake", "dynamodb"])
+def webhook_ports(request: pytest.FixtureRequest) -> tuple[ports.WebhookSettingsRepository, ports.JobWebhookLog,
+                                                           ports.JobRepository]:
+    if request.param == "fake":
+        log = FakeWebhookLog()
+        return FakeSettings(), log, FakeJobRepository(webhooks=log)
+    stack: Stack = request.getfixturevalue("stack")
+    dynamodb = client("dynamodb")
+    return (WebhookSettingsRepository(stack.table, dynamodb), JobWebhookLog(stack.table, dynamodb),
+            JobRepository(stack.table, dynamodb))
+
+
+def test_webhook_settings_are_versioned_and_a_job_logs_each_event_once(webhook_ports: tuple) -> None:
+    from retouch.models.webhooks import AccountWebhookSettings
+
+    settings, log, jobs = webhook_ports
+    # Given an account's settings and a job subscribed to its webhook
+    account_id = new_account_id()
+    first = AccountWebhookSettings(account_id=account_id, default_url="https://hooks.example/a", version=1)
+    settings.put(first, expected_version=None)
+    record = _job(account_id).model_copy(update={"webhook": JobWebhook(url="https://hooks.example/a",
+                                                                       events=["job.succeeded"])})
+    if isinstance(jobs, FakeJobRepository):
+        jobs.add(record)
+    else:
+        jobs.create(record)
+
+    # When settings are written against a stale version, and events are marked twice
+    with pytest.raises(SettingsConflict):
+        settings.put(first.model_copy(update={"version": 2}), expected_version=0)
+    marks = [log.mark_emitted(record.job_id, "job.succeeded"), log.mark_emitted(record.job_id, "job.succeeded")]
+    log.record_delivery(record.job_id, DeliveryRecord(event_id="evt_1", type="job.succeeded", attempt=1,
+                                                      at=NOW, outcome="delivered"), keep=5)
+
+    # Then the first write stands, each event is marked once, and the job reads its webhook back
+    stored = settings.get(account_id)
+    assert stored is not None and stored.version == 1 and marks == [True, False]
+    webhook = log.get(record.job_id)
+    assert webhook is not None and webhook.emitted == ["job.succeeded"] and len(webhook.deliveries) == 1
+    read = jobs.get(record.job_id)
+    assert read is not None and read.webhook is not None and read.webhook.emitted == ["job.succeeded"]

@@ -1,0 +1,114 @@
+"""Every route of the api, status and sync functions, enumerated from template.yaml and the functions' own resolvers:
+the public ones are exactly the intended few, and each other route answers OpenAI's 401 without a usable key."""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+from retouch.admin.accounts import issue_key, revoke_key
+from retouch.auth.keys import generate_api_key
+from retouch.data.accounts import AccountRepository
+from retouch.web.principal import PUBLIC_ROUTES, registered_routes, route_key
+from tests.integration.core.aws_stack import Stack, client, json_body
+from tests.unit.core.builders import authorizer_event, http_event, new_account_id, new_job_id
+
+# What is meant to answer without a key: health and the API's own documentation, nothing else.
+INTENDED_PUBLIC = {("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs"),
+                   ("GET", "/docs/swagger-ui-bundle.min.js"), ("GET", "/docs/swagger-ui.min.css")}
+GATEWAY_FUNCTIONS = ("ApiFunction", "StatusFunction")  # behind the HTTP API and its authorizer
+# A Function URL with no authorizer: the function checks the key itself. Loaded in this process with the api
+# function's values of their shared settings (aws_stack.NOT_IN_PROCESS), which no 401 consults.
+URL_FUNCTIONS = ("SyncFunction",)
+SITUATIONS = ("no-key", "unknown-key", "revoked-key")
+PATH_VALUES = {"job_id": new_job_id(), "file_id": "file_" + "a" * 24, "model_id": "gpt-image-2"}
+
+
+def _app(stack: Stack, function_id: str) -> APIGatewayHttpResolver:
+    """The resolver the function's handler serves (its module's `app`)."""
+    return sys.modules[stack.handler(function_id).__module__].app
+
+
+def _template_routes(stack: Stack, function_id: str) -> set[tuple[str, str]]:
+    return {(route.method, route.path) for route in stack.template.http_routes if route.function_id == function_id}
+
+
+def _served(stack: Stack, function_id: str) -> set[tuple[str, str]]:
+    return {route_key(route) for route in registered_routes(_app(stack, function_id))}
+
+
+def test_the_public_routes_are_exactly_the_intended_ones_in_the_template_and_the_code(stack: Stack) -> None:
+    # Given the routes template.yaml declares and the routes each function's resolver serves
+    no_authorizer = {(route.method, route.path) for route in stack.template.http_routes if route.authorizer is None}
+
+    # Then each gateway function serves exactly its template routes
+    for function_id in GATEWAY_FUNCTIONS:
+        assert _served(stack, function_id) == _template_routes(stack, function_id), function_id
+    # and the routes API Gateway lets through without its authorizer are the code's public list, the intended ones
+    assert no_authorizer == set(PUBLIC_ROUTES) == INTENDED_PUBLIC
+    # while the sync URL (which any request reaches) serves no public route
+    for function_id in URL_FUNCTIONS:
+        assert _template_routes(stack, function_id) == set()
+        assert _served(stack, function_id) and not _served(stack, function_id) & PUBLIC_ROUTES, function_id
+
+
+def _authorization(situation: str, stack: Stack, account_id: str) -> str | None:
+    if situation == "no-key":
+        return None
+    if situation == "unknown-key":
+        return f"Bearer {generate_api_key()}"
+    accounts = AccountRepository(stack.table, client("dynamodb"))
+    issued = issue_key(accounts, account_id)
+    revoke_key(accounts, account_id, issued.key_id)
+    return f"Bearer {issued.raw_key}"
+
+
+def _request(function_id: str, method: str, path: str, authorization: str | None,
+             gateway_context: dict[str, Any] | None) -> dict[str, Any]:
+    """The event the function receives: from API Gateway with its authorizer's context, or from the Function URL."""
+    event = http_event("list_models.json", account_id=None)
+    raw_path = re.sub(r"\{(\w+)\}", lambda match: PATH_VALUES[match.group(1)], path)
+    event["rawPath"] = event["requestContext"]["http"]["path"] = raw_path
+    event["requestContext"]["http"]["method"] = method
+    event["headers"].pop("authorization")
+    if authorization is not None:
+        event["headers"]["authorization"] = authorization
+    if gateway_context is None:
+        event["routeKey"] = event["requestContext"]["routeKey"] = "$default"
+        del event["requestContext"]["authorizer"]
+    else:
+        event["routeKey"] = event["requestContext"]["routeKey"] = f"{method} {path}"
+        event["requestContext"]["authorizer"]["lambda"] = gateway_context
+    return event
+
+
+@pytest.mark.parametrize("function_id", GATEWAY_FUNCTIONS + URL_FUNCTIONS)
+@pytest.mark.parametrize("situation", SITUATIONS)
+def test_every_private_route_answers_openais_401_without_a_usable_key(function_id: str, situation: str,
+                                                                      stack: Stack) -> None:
+    # Given a key that cannot be used (none, unknown, or revoked), and what the authorizer makes of it
+    account_id = stack.seed_account(new_account_id())
+    authorization = _authorization(situation, stack, account_id)
+    behind_gateway = function_id in GATEWAY_FUNCTIONS
+    decision = stack.invoke("AuthorizerFunction", authorizer_event(authorization)) if behind_gateway else None
+    private = sorted(_served(stack, function_id) - PUBLIC_ROUTES)
+    assert private
+
+    # When every private route of the function is called with it
+    answers = {}
+    for method, path in private:
+        event = _request(function_id, method, path, authorization, decision["context"] if decision else None)
+        response = stack.invoke(function_id, event)
+        answers[(method, path)] = (response["statusCode"], json_body(response)["error"])
+
+    # Then each answers OpenAI's 401 (the check ran before the route, which would have read no caller), and
+    # nothing was created for the account
+    for route, (status, error) in answers.items():
+        assert status == 401, (route, error)
+        assert error == {"message": "Incorrect API key provided. Send 'Authorization: Bearer <key>'.",
+                         "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}, route
+    assert stack.jobs_of(account_id) == []
