@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -30,3 +32,5 @@ class LocalSettings(BaseSettings):
                                             validation_alias="RETOUCH_LOCAL_PROVIDER_TIMEOUT_SECONDS")
     # Scheduled functions (the sweeper) fire this often locally instead of their template rate; unset keeps it.
     schedule_seconds: float | None = Field(default=60, gt=0, validation_alias="RETOUCH_LOCAL_SCHEDULE_SECONDS")
+    # The functions' JSON log lines on the console: one short line each, or the full JSON (the log file keeps JSON).
+    log_format: Literal["short", "json"] = Field(default="short", validation_alias="RETOUCH_LOCAL_LOG_FORMAT")

@@ -5,6 +5,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retouch.config import status_settings
+from retouch.observability.tracing import tracer
 from retouch.web.app import create_app
 from retouch.web.routes import account, jobs
 
@@ -13,6 +14,7 @@ status_settings()  # fail fast at cold start on missing configuration
 app = create_app(jobs.router, account.router)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -50,3 +50,11 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(real_socket, "connect_ex", connect_ex)
     monkeypatch.setattr(socket, "create_connection", create_connection)
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.fixture(autouse=True)
+def _metrics_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every function has POWERTOOLS_METRICS_NAMESPACE in template.yaml; domain code emitting metrics expects it."""
+    from retouch.observability.metric_names import DEFAULT_NAMESPACE
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", DEFAULT_NAMESPACE)

@@ -32,6 +32,7 @@ from retouch.images.input_checks import CheckedImage, check_image, check_mask
 from retouch.models.common import now_epoch
 from retouch.models.requests import provider_options
 from retouch.models.records import JobError, JobRecord, ProducedOutputs, StoredInput, StoredOutput
+from retouch.observability.metrics import job_ended, job_started
 from retouch.retry import RedeliverLater, backoff_seconds
 from retouch.jobs.upstream_calls import RoutingDeps, Served, Waiting, call_upstreams, poll_pending
 from retouch.providers.base import (
@@ -176,6 +177,7 @@ def _end(job: JobRecord, token: str, status: str, fields: dict[str, Any], deps: 
     """The claimed job's terminal transition; with billing, its charge/release is in the same transaction."""
     ended = deps.billing.finish(job, token=token, status=status, fields=fields)
     if ended:
+        job_ended(status, attempts=job.attempts, error_code=(fields.get("error") or {}).get("code"))
         deps.announce(job, f"job.{status}")
     return ended
 
@@ -222,6 +224,8 @@ def _run_claimed(job: JobRecord, token: str, deps: WorkerDeps) -> str:
     except (JobFailure, ProviderRefused) as exc:
         return _fail(job, token, exc.code, exc.message, deps)
     except ProviderAuthFailed as exc:  # every upstream of the model rejected its key: retrying cannot help
+        logger.error("PROVIDER KEY REFUSED: ending the job provider_auth_failed; set a working key (docs/operations.md"
+                     "#provider-key)", extra={"job_id": job.job_id, "reason": exc.message})
         return _fail(job, token, exc.code, exc.message, deps)
     except ProviderUnavailable as exc:
         if job.attempts >= deps.max_attempts:
@@ -331,6 +335,7 @@ def run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None] =
         job = deps.jobs.claim(job_id, token=token, now=now, lease_until=now + deps.lease_seconds)
         if job is None:
             return _skip(job_id, now, deps)
+        job_started(job_id, job.account_id, attempts=job.attempts, created_at=job.created_at, now=now)
     else:
         job = deps.jobs.claim_poll(job_id, token=token, seq=poll_seq, lease_until=now + deps.lease_seconds)
         if job is None:

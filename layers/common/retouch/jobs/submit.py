@@ -20,6 +20,7 @@ from retouch.models.records import AccountRecord, JobError, JobRecord, StoredInp
 from retouch.models.requests import (EditRequest, FileRef, GenerationRequest, ImageOptions, ImageUrl,
                                      UploadedImage)
 from retouch.models.webhooks import JobWebhook
+from retouch.observability.metrics import job_submitted
 from retouch.ports import IdempotencyStore, FileRepository, JobQueue, JobRepository, ObjectStore
 
 if TYPE_CHECKING:
@@ -138,6 +139,7 @@ def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], de
         logger.info("job queued", extra={"job_id": record.job_id, "kind": record.kind,
                                          "account_id": record.account_id})
     settle_reservation(deps.keys, reservation, queued=True)
+    job_submitted(record.job_id, record.account_id)
     return record
 
 

@@ -19,6 +19,7 @@ from aws_lambda_powertools import Logger
 from retouch.billing.charges import JobBilling
 from retouch.data.jobs import SweepCandidate
 from retouch.models.records import JobError
+from retouch.observability.metrics import job_failed
 from retouch.ports import JobQueue, JobRepository, ObjectStore
 
 logger = Logger(child=True)
@@ -64,6 +65,7 @@ def _end(candidate: SweepCandidate, deps: SweeperDeps, now: int, report: SweepRe
         report.skipped += 1
         return
     report.ended.append(candidate.job_id)
+    job_failed(STRANDED.code)
     _delete_outputs(candidate.job_id, deps)
     try:
         deps.announce(candidate.job_id)

@@ -42,6 +42,8 @@ MAX_RESPONSE_BYTES = 512 * 1024 * 1024
 class OpenAIImagesProvider:
     """ImageProvider over an OpenAI-compatible images API. `base_url` ends at the version ("…/v1")."""
 
+    upstream = "openai"  # the `upstream` dimension of its metrics
+
     def __init__(
         self,
         base_url: str,

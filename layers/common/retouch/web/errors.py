@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from retouch.errors import RetouchError
 from retouch.models.responses import ErrorBody, ErrorDetail
+from retouch.observability.metrics import request_refused
 
 logger = Logger(child=True)
 
@@ -22,6 +23,7 @@ def error_response(status: int, message: str, error_type: str, *, param: str | N
 def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(RetouchError)
     def _domain_error(exc: RetouchError) -> Response:
+        request_refused(exc)
         return error_response(exc.status_code, exc.message, exc.error_type, param=exc.param, code=exc.code,
                               headers=exc.headers)
 

@@ -16,6 +16,8 @@ from aws_lambda_powertools import Logger
 
 from retouch.models.common import now_epoch
 from retouch.models.webhooks import MAX_DELIVERIES_SHOWN, DeliveryRecord, SendResult, WebhookMessage
+from retouch.observability.metrics import webhook_attempted
+from retouch.observability.tracing import correlate
 from retouch.retry import RedeliverLater, retry_delay, total_attempts
 from retouch.webhooks.signing import signed_headers
 from retouch.ports import JobWebhookLog, WebhookQueue, WebhookSettingsRepository
@@ -52,6 +54,7 @@ def attempt_event(message: WebhookMessage, attempt: int, deps: DeliveryDeps) -> 
             return Outcome("duplicate", attempt)  # a re-emitted event whose first copy got through
     now = deps.clock()
     result = _send(message, now, deps)
+    webhook_attempted(delivered=result.delivered)
     if result.delivered:
         outcome = Outcome("delivered", attempt)
     elif result.status_code == GONE:
@@ -85,6 +88,7 @@ def _send(message: WebhookMessage, now: int, deps: DeliveryDeps) -> SendResult:
 def handle_webhook_message(message: WebhookMessage, attempt: int, receipt_handle: str, deps: DeliveryDeps) -> str:
     """One received message. A retry pushes the message's visibility out and raises RedeliverLater so the
     batch reports it failed (it stays queued); an exhausted event is sent to the DLQ and the message deleted."""
+    correlate(message.job_id, message.account_id, this_thread_only=True)  # events of a batch run on threads
     outcome = attempt_event(message, attempt, deps)
     extra = {"event_id": message.event_id, "job_id": message.job_id, "type": message.type, "attempt": attempt,
              "outcome": outcome.kind, "error": outcome.error}

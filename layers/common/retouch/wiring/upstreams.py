@@ -13,6 +13,7 @@ from retouch.data.objects import ObjectStore
 from retouch.data.secrets import provider_api_key
 from retouch.jobs.upstream_calls import Upstream
 from retouch.providers.base import InputImage
+from retouch.providers.credentials import usable_key
 from retouch.providers.upstream import UpstreamAdapter
 from retouch.routing.document import RoutingDocument, UpstreamRoute
 
@@ -32,9 +33,8 @@ def _presigner(store: ObjectStore) -> Callable[[InputImage], str]:
 
 
 def build_adapter(route: UpstreamRoute, upstream_model: str, settings: WorkerSettings,
-                  store: ObjectStore) -> UpstreamAdapter:
+                  store: ObjectStore, key: str) -> UpstreamAdapter:
     """The adapter for one routing entry (imports each provider module only when its kind is routed)."""
-    key = provider_api_key(route.secret_name or settings.provider_secret_arn)
     timeout = settings.provider_timeout_seconds
     presign = _presigner(store)
     if route.kind == "openai":
@@ -86,10 +86,17 @@ def upstreams_by_model(document: RoutingDocument, settings: WorkerSettings,
                        store: ObjectStore) -> Callable[[str], list[Upstream]]:
     """model id (or alias) -> its upstreams in order; one adapter per model and entry, built on its first call."""
 
-    @cache
     def adapter(model_id: str, name: str) -> UpstreamAdapter:
         route = next(route for route in document.routes_for(model_id) if route.name == name)
-        return build_adapter(route, document.upstream_model(model_id, route), settings, store)
+        # Read per job (Secrets Manager answers are cached for minutes): a rotated key reaches warm workers without a
+        # redeploy, and a placeholder key ends the job provider_auth_failed before any call.
+        key = usable_key(provider_api_key(route.secret_name or settings.provider_secret_arn), route.name)
+        return built(model_id, name, key)
+
+    @cache
+    def built(model_id: str, name: str, key: str) -> UpstreamAdapter:
+        route = next(route for route in document.routes_for(model_id) if route.name == name)
+        return build_adapter(route, document.upstream_model(model_id, route), settings, store, key)
 
     routes = {
         model_id: [Upstream(name=route.name, adapter=lambda m=model_id, n=route.name: adapter(m, n),
