@@ -7,7 +7,7 @@ TOOLS  := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-unit test-integration test-e2e lint-template package bench clean
+.PHONY: help run test test-unit test-integration test-e2e lint lint-template package bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-18s %s\n", $$1, $$2}'
@@ -33,6 +33,10 @@ test-integration: $(STAMP) ## integration tier only
 test-e2e: $(STAMP) ## end-to-end tier only
 	$(BIN)/python -m pytest tests/e2e
 
+lint: $(STAMP) ## ruff on every Python file, mypy --strict on layers/ and functions/ (config in pyproject.toml)
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m mypy
+
 $(TOOLS_STAMP): requirements-tools.txt
 	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install -q --upgrade pip
@@ -52,4 +56,4 @@ bench: $(STAMP) ## print latency, cold-import and reliability figures (not a tes
 	$(BIN)/python scripts/load_figures.py
 
 clean: ## remove the venvs, caches and build output
-	rm -rf $(VENV) $(TOOLS) .pytest_cache build
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache build
