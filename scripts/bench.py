@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent.parent / "layers" / "common")]
+_ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(_ROOT), str(_ROOT / "layers" / "common")]
 
 import httpx  # noqa: E402
 from PIL import Image  # noqa: E402

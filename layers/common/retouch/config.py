@@ -36,7 +36,8 @@ def _blank_is_none(value: object) -> object:
 
 
 # Percent added to the price file's amounts; unset or "" keeps the file's own `markup_percent`.
-MarkupPercent = Annotated[Annotated[int, Field(ge=0, le=1000)] | None, BeforeValidator(_blank_is_none), Field(default=None)]
+MarkupPercent = Annotated[Annotated[int, Field(ge=0, le=1000)] | None, BeforeValidator(_blank_is_none),
+                          Field(default=None)]
 
 
 class AuthorizerSettings(_RetouchSettings):

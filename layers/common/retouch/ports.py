@@ -25,8 +25,8 @@ if TYPE_CHECKING:
                                         ProducedOutputs)
     from retouch.models.webhooks import AccountWebhookSettings, DeliveryRecord, JobWebhook, WebhookMessage
 
-__all__ = ["AccountJobs", "AccountRepository", "FileRepository", "IdempotencyStore", "ImageProvider", "JobQueue",
-           "JobHistory", "JobRepository", "JobWebhookLog", "Ledger", "LedgerReader", "ObjectStore", "RateCounter",
+__all__ = ["AccountJobs", "AccountRepository", "FileRepository", "IdempotencyStore", "ImageProvider", "JobHistory",
+           "JobQueue", "JobRepository", "JobWebhookLog", "Ledger", "LedgerReader", "ObjectStore", "RateCounter",
            "WebhookQueue", "WebhookSettingsRepository"]
 
 

@@ -70,7 +70,8 @@ class ObjectStore:
 
     def delete(self, keys: list[str]) -> None:
         if keys:
-            self._client.delete_objects(Bucket=self._bucket, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})
+            self._client.delete_objects(Bucket=self._bucket,
+                                        Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})
 
     def keys_under(self, prefix: str) -> list[str]:
         """Every key under `prefix` (one List request per 1,000 keys)."""

@@ -92,7 +92,7 @@ def _abandon(record: JobRecord, error: JobError, deps: SubmitDeps) -> bool:
     for attempt in range(ABANDON_TRIES):
         try:
             return deps.billing.release_unfinished(record.job_id, error=error, now=now_epoch(), job=record)
-        except Exception:  # noqa: BLE001 - whatever failed, the job must not stay queued holding credit
+        except Exception:
             logger.exception("could not end the unqueued job", extra={"job_id": record.job_id, "try": attempt + 1})
     return False
 

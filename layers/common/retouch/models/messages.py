@@ -13,4 +13,4 @@ class JobMessage(BaseModel):
 
 
 class JobMessageRecord(SqsRecordModel):
-    body: Json[JobMessage]  # type: ignore[assignment]
+    body: Json[JobMessage]

@@ -92,7 +92,7 @@ class WebhookMessage(BaseModel):
 
 
 class WebhookMessageRecord(SqsRecordModel):
-    body: Json[WebhookMessage]  # type: ignore[assignment]
+    body: Json[WebhookMessage]
 
 
 class SigningSecret(BaseModel):

@@ -100,7 +100,8 @@ def _request(http: httpx.Client, target: ResolvedTarget) -> httpx.Request:
     return http.build_request("GET", target.pinned_url, headers=headers, extensions=target.tls_extensions)
 
 
-def _get(http: httpx.Client, target: ResolvedTarget, url: str, *, deadline: Deadline, max_bytes: int) -> FetchedBody | str:
+def _get(http: httpx.Client, target: ResolvedTarget, url: str, *, deadline: Deadline,
+         max_bytes: int) -> FetchedBody | str:
     """The body, or the Location of a redirect."""
     try:
         request = _request(http, target)

@@ -263,7 +263,7 @@ def resolve_within(timeout_seconds: float, lookup: ResolveFn | None = None) -> R
 
         threading.Thread(target=run, name="dns", daemon=True).start()
         if not done.wait(max(timeout_seconds, 0.0)):
-            raise socket.timeout(f"resolving {host} took longer than {timeout_seconds:g} s")
+            raise TimeoutError(f"resolving {host} took longer than {timeout_seconds:g} s")
         if isinstance(outcome[0], BaseException):
             raise outcome[0]
         return outcome[0]

@@ -81,14 +81,15 @@ class Announcer:
         """`job` may be a record (skips a read when it has no webhook) or a job id; with no `event_type`,
         the event of the job's terminal status, if it has ended (re-emission after a crash).
 
-        A terminal event that cannot be queued raises RedeliverLater (the job's message comes back to re-emit it); job.started is best-effort (logged),
-        so a queue outage never leaves a claimed job without its message."""
-        if isinstance(job, JobRecord) and (job.webhook is None or (event_type and event_type not in job.webhook.events)):
+        A terminal event that cannot be queued raises RedeliverLater (the job's message comes back to re-emit
+        it); job.started is best-effort (logged), so a queue outage never leaves a claimed job without its message."""
+        if isinstance(job, JobRecord) and (job.webhook is None
+                                           or (event_type and event_type not in job.webhook.events)):
             return
         if event_type == "job.started":
             try:
                 self._announce(job, event_type)
-            except Exception:  # noqa: BLE001 - never let a start notice stop the job itself
+            except Exception:
                 logger.exception("job.started event not queued", extra={"job_id": _job_id(job)})
             return
         self._announce(job, event_type)
