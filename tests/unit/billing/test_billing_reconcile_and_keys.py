@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from retouch.auth.keys import KEY_PREFIX, generate_api_key, hash_api_key, visible_prefix
 from retouch.billing.reconcile import check_account, reconcile
-from retouch.models.records import LedgerEntry
+from retouch.models.account_records import LedgerEntry
 from tests.fakes import FakeAccountJobs, FakeLedgerReader, account, job
 
 ACCOUNT = "acct_unit000000000000000"

@@ -124,7 +124,7 @@ def _get(http: httpx.Client, target: ResolvedTarget, url: str, *, deadline: Dead
 def _read(response: httpx.Response, *, max_bytes: int, url: str) -> FetchedBody | str:
     status = response.status_code
     if status in REDIRECT_STATUSES:
-        location = response.headers.get("location")
+        location: str | None = response.headers.get("location")
         if not location:
             raise UrlFetchError("image_url_unreachable", f"image URL answered HTTP {status} without a Location")
         return location
