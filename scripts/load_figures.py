@@ -22,7 +22,7 @@ from pathlib import Path
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(_ROOT), str(_ROOT / "layers/common")]
 
-from local.loadgen import (  # noqa: E402
+from local.loadgen import (
     RssSampler,
     open_account,
     percentile,
@@ -30,8 +30,8 @@ from local.loadgen import (  # noqa: E402
     submit_all,
     wait_for_end,
 )
-from local.settings import LocalSettings  # noqa: E402
-from local.stack import LoopbackStack  # noqa: E402
+from local.settings import LocalSettings
+from local.stack import LoopbackStack
 
 
 def throughput(stack: LoopbackStack, api_key: str, jobs: int, concurrency: int) -> dict[str, float]:
