@@ -108,7 +108,8 @@ class LoopbackStack:
         self._strict_init = strict_init
         self._schedule_seconds = schedule_seconds
         self._function_url_port = function_url_port
-        self._provider_timeout = float(self._parameter_overrides.get("ProviderTimeoutSeconds", provider_timeout_seconds))
+        self._provider_timeout = float(self._parameter_overrides.get("ProviderTimeoutSeconds",
+                                                                     provider_timeout_seconds))
         self.console = Console(quiet=quiet, log_path=log_path, render=formatter(log_format))
 
         self.template: Template

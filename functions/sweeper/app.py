@@ -1,6 +1,8 @@
 """sweeper function (on a schedule): stranded jobs are queued again, or ended with their hold released and their
 outputs deleted."""
 
+from typing import Any
+
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -19,5 +21,5 @@ deps = build_sweeper(settings)
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     return sweep(deps, now_epoch()).as_dict()

@@ -6,6 +6,8 @@ authorizer's own logic, into the context the authorizer would have set, where th
 refuses an unusable one before any route runs.
 """
 
+from typing import Any
+
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -32,6 +34,6 @@ accounts = AccountRepository(settings.table_name)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     principal = authenticate((event.get("headers") or {}).get("authorization"), accounts)
     return app.resolve(with_principal(event, principal), context)

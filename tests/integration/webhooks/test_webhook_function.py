@@ -116,7 +116,7 @@ def test_a_2xx_is_delivered_once_verified_and_logged_on_the_job(aws, handler):
 def test_failures_retry_with_one_webhook_id_then_the_event_is_dead_lettered(aws, handler):
     with Receiver(secrets=[]) as receiver:
         receiver.script(500, 503, 500)
-        record, secret = ended_job(aws, receiver.url)
+        record, _ = ended_job(aws, receiver.url)
         for attempt in (1, 2, 3):
             messages, response = [], {}
             deadline = time.monotonic() + 5

@@ -8,12 +8,13 @@ import json
 from local.console import Console
 from local.log_lines import formatter, short_line
 
-LOG = {"level": "WARNING", "location": "_fail:171", "message": "job failed", "timestamp": "2026-01-01 00:00:00,000+0000",
-       "service": "retouch", "cold_start": False, "function_name": "retouch-WorkerFunction",
-       "function_request_id": "5b1c", "correlation_id": "job_abc", "account_id": "acct_1", "code": "provider_auth_failed",
-       "xray_trace_id": "1-2-3"}
-EMF = {"_aws": {"Timestamp": 1, "CloudWatchMetrics": [{"Namespace": "Retouch", "Dimensions": [["service", "error_code"]],
-                                                       "Metrics": [{"Name": "JobsFailed", "Unit": "Count"}]}]},
+LOG = {"level": "WARNING", "location": "_fail:171", "message": "job failed",
+       "timestamp": "2026-01-01 00:00:00,000+0000", "service": "retouch", "cold_start": False,
+       "function_name": "retouch-WorkerFunction", "function_request_id": "5b1c", "correlation_id": "job_abc",
+       "account_id": "acct_1", "code": "provider_auth_failed", "xray_trace_id": "1-2-3"}
+EMF = {"_aws": {"Timestamp": 1,
+                "CloudWatchMetrics": [{"Namespace": "Retouch", "Dimensions": [["service", "error_code"]],
+                                       "Metrics": [{"Name": "JobsFailed", "Unit": "Count"}]}]},
        "service": "retouch", "error_code": "provider_auth_failed", "JobsFailed": [1.0]}
 
 

@@ -28,7 +28,8 @@ from retouch.data.jobs import job_item
 from retouch.data.ledger import AccountChanged, JobStateChanged
 from retouch.errors import AccountBusy, ConcurrencyLimited, InsufficientCredits, JobConflict, Unauthenticated
 from retouch.models.idempotency import IdempotencyRecord
-from retouch.models.records import AccountRecord, JobError, JobRecord, LedgerEntry
+from retouch.models.account_records import AccountRecord, LedgerEntry
+from retouch.models.records import JobError, JobRecord
 from retouch.observability.metrics import cost_charged
 from retouch.ports import JobRepository, Ledger
 

@@ -49,7 +49,7 @@ def _refuse_unless_cancelable(job: JobRecord) -> None:
 def _announce(job: JobRecord, deps: CancelDeps) -> None:
     try:
         deps.announce(job, "job.canceled")
-    except Exception:  # noqa: BLE001 - the job is canceled either way; a message makes a worker announce it
+    except Exception:
         logger.exception("job.canceled not queued; a worker will announce it", extra={"job_id": job.job_id})
         deps.queue.send(job.job_id)
 

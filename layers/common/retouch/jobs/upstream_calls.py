@@ -150,7 +150,7 @@ class _Pass:
                 continue
             try:
                 adapter = upstream.adapter()
-            except ProviderAuthFailed as exc:  # its key is a placeholder: nothing was called, the breaker learns nothing
+            except ProviderAuthFailed as exc:  # a placeholder key: nothing was called, the breaker learns nothing
                 self.failed(upstream, exc, latency_ms=None)
                 continue
             problem = refusal(adapter.capabilities, operation="edit" if images else "generation", images=images,
@@ -227,7 +227,8 @@ def poll_pending(job: JobRecord, token: str, deps: RoutingDeps, *,
     """Ask the asynchronous upstream about the job once: finished, still pending (poll again), or failed (the next
     upstream is tried from there, like a failed submit)."""
     pending = job.pending_call
-    assert pending is not None
+    if pending is None:  # only a job waiting on an upstream is polled
+        raise ValueError(f"job {job.job_id} has no pending upstream call")
     walk = _Pass(job, token, deps)
     route = walk.route
     index = next((i for i, upstream in enumerate(route) if upstream.name == pending.upstream), None)

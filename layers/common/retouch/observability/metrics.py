@@ -31,7 +31,7 @@ _shared = Metrics()
 def _add(name: str, value: float = 1, unit: MetricUnit = MetricUnit.Count) -> None:
     try:
         _shared.add_metric(name=name, unit=unit, value=value)
-    except Exception:  # noqa: BLE001 - a metric is never worth a job
+    except Exception:
         logger.exception("metric not recorded", extra={"metric": name})
 
 
@@ -44,7 +44,7 @@ def _with_dimension(dimension: str, value: str, values: dict[str, tuple[float, M
         for name, (amount, unit) in values.items():
             line.add_metric(name=name, unit=unit, value=amount)
         line.flush_metrics()
-    except Exception:  # noqa: BLE001 - a metric is never worth a job
+    except Exception:
         logger.exception("metric not recorded", extra={"metrics": sorted(values), dimension: value})
 
 

@@ -15,7 +15,8 @@ from typing import Literal
 from aws_lambda_powertools import Logger
 
 from retouch.models.common import now_epoch
-from retouch.models.webhooks import MAX_DELIVERIES_SHOWN, DeliveryRecord, SendResult, WebhookMessage
+from retouch.models.webhooks import (MAX_DELIVERIES_SHOWN, DeliveryOutcome, DeliveryRecord, SendResult,
+                                     WebhookMessage)
 from retouch.observability.metrics import webhook_attempted
 from retouch.observability.tracing import correlate
 from retouch.retry import RedeliverLater, retry_delay, total_attempts
@@ -25,6 +26,10 @@ from retouch.ports import JobWebhookLog, WebhookQueue, WebhookSettingsRepository
 logger = Logger(child=True)
 
 GONE = 410
+
+
+# How an attempt shows in the job's delivery log: anything that is neither delivered nor retried has failed.
+_LOGGED_OUTCOME: dict[str, DeliveryOutcome] = {"delivered": "delivered", "retry": "retrying"}
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,7 @@ def attempt_event(message: WebhookMessage, attempt: int, deps: DeliveryDeps) -> 
     deps.log.record_delivery(message.job_id, DeliveryRecord(
         event_id=message.event_id, type=message.type, attempt=attempt, status_code=result.status_code, at=now,
         error=outcome.error if outcome.kind != "delivered" else None,
-        outcome={"delivered": "delivered", "retry": "retrying"}.get(outcome.kind, "failed"),
+        outcome=_LOGGED_OUTCOME.get(outcome.kind, "failed"),
     ), keep=MAX_DELIVERIES_SHOWN)
     if outcome.kind == "delivered":
         deps.log.mark_delivered(message.job_id, message.event_id)
@@ -92,8 +97,7 @@ def handle_webhook_message(message: WebhookMessage, attempt: int, receipt_handle
     outcome = attempt_event(message, attempt, deps)
     extra = {"event_id": message.event_id, "job_id": message.job_id, "type": message.type, "attempt": attempt,
              "outcome": outcome.kind, "error": outcome.error}
-    if outcome.kind == "retry":
-        assert outcome.delay_seconds is not None
+    if outcome.kind == "retry" and outcome.delay_seconds is not None:  # (a retry always has its delay)
         logger.info("webhook attempt failed; retrying", extra={**extra, "delay_seconds": outcome.delay_seconds,
                                                                 "attempts": total_attempts(deps.schedule)})
         deps.queue.delay_redelivery(receipt_handle, outcome.delay_seconds)

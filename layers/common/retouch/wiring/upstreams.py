@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
-from functools import cache
+from functools import cache, partial
 
 from retouch.config import WorkerSettings
 from retouch.data.objects import ObjectStore
@@ -44,12 +44,12 @@ def build_adapter(route: UpstreamRoute, upstream_model: str, settings: WorkerSet
         return ImageProviderUpstream(OpenAIImagesProvider(base_url=route.base_url or settings.provider_base_url,
                                                           api_key=key, timeout_seconds=timeout))
     if route.kind == "azure_openai":
-        from retouch.providers.azure_openai import azure_openai_upstream
+        from retouch.providers.azure_openai import DEFAULT_API_VERSION, azure_openai_upstream
 
-        assert route.base_url and route.deployment  # the document's validator requires them
-        extra = {"api_version": route.api_version} if route.api_version else {}
+        if not (route.base_url and route.deployment):  # the document's validator requires them
+            raise ValueError(f"routing entry {route.name} has no base_url or deployment")
         return azure_openai_upstream(endpoint=route.base_url, deployment=route.deployment, api_key=key,
-                                     timeout_seconds=timeout, **extra)
+                                     timeout_seconds=timeout, api_version=route.api_version or DEFAULT_API_VERSION)
     if route.kind == "aiml":
         from retouch.providers.aiml import BASE_URL, aiml_upstream
 
@@ -99,7 +99,7 @@ def upstreams_by_model(document: RoutingDocument, settings: WorkerSettings,
         return build_adapter(route, document.upstream_model(model_id, route), settings, store, key)
 
     routes = {
-        model_id: [Upstream(name=route.name, adapter=lambda m=model_id, n=route.name: adapter(m, n),
+        model_id: [Upstream(name=route.name, adapter=partial(adapter, model_id, route.name),
                             cost_per_image_micros=_micros(route.cost_per_image_usd)) for route in entries]
         for model_id, entries in document.models.items()
     }
