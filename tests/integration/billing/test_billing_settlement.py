@@ -20,6 +20,9 @@ from retouch.errors import QueueUnavailable
 from retouch.jobs.process import run_job
 from retouch.jobs.submit import SubmitDeps, submit_generation
 from retouch.wiring.worker import build_worker
+from retouch.models.common import now_epoch
+from retouch.models.outcome import JobOutcome
+from retouch.models.records import StoredOutput
 from retouch.models.requests import GenerationRequest
 from retouch.providers.base import ProviderUnavailable
 from tests.fakes import no_webhook
@@ -158,8 +161,8 @@ def test_a_worker_that_lost_its_lease_cannot_charge_again(fresh: Stack) -> None:
 
     # When the slow worker finally tries to finish (succeeded, with its own outputs)
     billing = JobBilling(ledger=ledger(fresh), jobs=jobs, prices=price_table())
-    ended = billing.finish(slow, token="slow", status="succeeded", fields={
-        "outputs": [{"key": "k", "content_type": "image/png", "bytes": 1, "width": 1024, "height": 1024}]})
+    ended = billing.finish(slow, token="slow", outcome=JobOutcome(
+        status="succeeded", completed_at=now_epoch(), outputs=(StoredOutput(key="k", content_type="image/png", bytes=1, width=1024, height=1024),)))
 
     # Then nothing is written: still one settlement
     assert ended is False
@@ -280,6 +283,6 @@ def test_a_dead_lettered_copy_leaves_a_job_a_live_worker_holds_and_its_hold(fres
     # And the live worker can still finish it and be charged once
     live = jobs.get(job_id)
     billing = JobBilling(ledger=ledger(fresh), jobs=jobs, prices=price_table())
-    assert billing.finish(live, token="live", status="succeeded", fields={
-        "outputs": [{"key": "k", "content_type": "image/png", "bytes": 1, "width": 1024, "height": 1024}]})
+    assert billing.finish(live, token="live", outcome=JobOutcome(
+        status="succeeded", completed_at=now_epoch(), outputs=(StoredOutput(key="k", content_type="image/png", bytes=1, width=1024, height=1024),)))
     assert_settled(fresh, account_id, job_id, charged=LOW_1024)

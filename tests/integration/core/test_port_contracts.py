@@ -18,6 +18,7 @@ from retouch.data.jobs import JobRepository
 from retouch.data.ledger import AccountChanged, LedgerRepository
 from retouch.data.objects import ObjectMissing, ObjectStore
 from retouch.data.webhooks import JobWebhookLog, SettingsConflict, WebhookSettingsRepository
+from retouch.models.outcome import JobOutcome
 from retouch.models.records import AccountRecord, ApiKeyRecord, JobRecord, LedgerEntry
 from retouch.models.webhooks import DeliveryRecord, JobWebhook
 from tests.fakes import (FakeAccountRepository, FakeJobRepository, FakeLedger, FakeObjectStore, FakeSettings,
@@ -100,8 +101,8 @@ def test_a_reserve_creates_the_job_with_its_hold_and_a_settlement_ends_it_once(b
     held = billing_ports.ledger.get_account(account_id)
     claimed = billing_ports.jobs.claim(record.job_id, token="t", now=NOW, lease_until=NOW + 10)
     assert claimed is not None
-    first = billing.finish(claimed, token="t", status="failed", fields={"completed_at": NOW})
-    second = billing.finish(claimed, token="t", status="failed", fields={"completed_at": NOW})
+    first = billing.finish(claimed, token="t", outcome=JobOutcome(status="failed", completed_at=NOW))
+    second = billing.finish(claimed, token="t", outcome=JobOutcome(status="failed", completed_at=NOW))
 
     # Then the job existed with its hold, ended once, and the balance is whole again
     price = record.reserved_micros or 0

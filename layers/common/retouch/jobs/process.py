@@ -14,7 +14,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
@@ -25,6 +25,7 @@ from retouch.images.inspect import UnreadableImage as UnreadableOutput, inspect_
 from retouch.jobs.heartbeat import Heartbeat
 from retouch.images.input_checks import CheckedImage, check_image, check_mask
 from retouch.models.common import now_epoch
+from retouch.models.outcome import JobOutcome
 from retouch.models.requests import provider_options
 from retouch.models.records import JobError, JobRecord, ProducedOutputs, StoredInput, StoredOutput
 from retouch.retry import RedeliverLater, backoff_seconds
@@ -146,17 +147,16 @@ def _produce(job: JobRecord, token: str, deps: WorkerDeps) -> ProducedOutputs | 
     return None
 
 
-def _end(job: JobRecord, token: str, status: str, fields: dict[str, Any], deps: WorkerDeps) -> bool:
+def _end(job: JobRecord, token: str, outcome: JobOutcome, deps: WorkerDeps) -> bool:
     """The claimed job's terminal transition; with billing, its charge/release is in the same transaction."""
-    ended = deps.billing.finish(job, token=token, status=status, fields=fields)
+    ended = deps.billing.finish(job, token=token, outcome=outcome)
     if ended:
-        deps.announce(job, f"job.{status}")
+        deps.announce(job, f"job.{outcome.status}")
     return ended
 
 
 def _fail(job: JobRecord, token: str, code: str, message: str, deps: WorkerDeps) -> str:
-    ended = _end(job, token, "failed", {"error": {"code": code, "message": message}, "completed_at": now_epoch()},
-                 deps)
+    ended = _end(job, token, JobOutcome.failed(code, message, at=now_epoch()), deps)
     logger.warning("job failed", extra={"job_id": job.job_id, "code": code, "ended": ended})
     return "failed" if ended else "lost_claim"
 
@@ -187,13 +187,7 @@ def _run_claimed(job: JobRecord, token: str, deps: WorkerDeps) -> str:
         return _retry(job, token, JobError(code=exc.code, message=exc.message), delay, deps)
     if produced is None:
         return "lost_claim"
-    ended = _end(job, token, "succeeded", {
-        "outputs": [o.model_dump() for o in produced.outputs],
-        "usage": produced.usage,
-        "result": produced.result,
-        "completed_at": now_epoch(),
-        "error": None,
-    }, deps)
+    ended = _end(job, token, JobOutcome.succeeded(produced, at=now_epoch()), deps)
     logger.info("job succeeded" if ended else "job finished elsewhere",
                 extra={"job_id": job.job_id, "images": len(produced.outputs)})
     return "succeeded" if ended else "lost_claim"
