@@ -28,7 +28,7 @@ from retouch.providers.base import ProviderUnavailable
 from tests.fakes import no_webhook
 from tests.integration.billing.conftest import seed
 from tests.integration.core.aws_stack import Stack, client, json_body
-from tests.unit.core.builders import generation_payload, get_job_event, json_event, sqs_event
+from tests.unit.core.builders import admission_for, generation_payload, get_job_event, json_event, sqs_event
 
 API, WORKER, STATUS, DEAD = "ApiFunction", "WorkerFunction", "StatusFunction", "DeadLetterFunction"
 CREDIT = 1_000_000
@@ -223,7 +223,7 @@ def test_a_job_that_could_not_be_enqueued_is_released_in_full(fresh: Stack) -> N
 
     # When a job is submitted
     with pytest.raises(QueueUnavailable):
-        submit_generation(account_id, request, deps)
+        submit_generation(admission_for(deps.billing.ledger, account_id), request, deps)
 
     # Then the job ended failed and the hold came back
     [item] = fresh.jobs_of(account_id)

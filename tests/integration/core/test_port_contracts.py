@@ -24,7 +24,7 @@ from retouch.models.webhooks import DeliveryRecord, JobWebhook
 from tests.fakes import (FakeAccountRepository, FakeJobRepository, FakeLedger, FakeObjectStore, FakeSettings,
                          FakeWebhookLog)
 from tests.integration.core.aws_stack import Stack, client
-from tests.unit.core.builders import new_account_id, new_job_id
+from tests.unit.core.builders import admission_for, new_account_id, new_job_id
 
 NOW = 1_800_000_000
 
@@ -97,7 +97,7 @@ def test_a_reserve_creates_the_job_with_its_hold_and_a_settlement_ends_it_once(b
                          sleep=lambda _s: None)
 
     # When a job is reserved, claimed, failed (everything released), then failed again
-    record = billing.reserve(_job(account_id))
+    record = billing.reserve(_job(account_id), admission_for(billing_ports.ledger, account_id).account)
     held = billing_ports.ledger.get_account(account_id)
     claimed = billing_ports.jobs.claim(record.job_id, token="t", now=NOW, lease_until=NOW + 10)
     assert claimed is not None

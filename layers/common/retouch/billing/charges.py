@@ -91,13 +91,12 @@ class JobBilling:
         return self.prices.reservation_micros(record.model, quality=request.get("quality"),
                                               size=request.get("size"), n=int(request.get("n", 1)))
 
-    def precheck(self, record: JobRecord, account: AccountRecord | None = None) -> AccountRecord:
-        """Refuse before any input is stored; the transaction in `reserve` is what guarantees it."""
-        snapshot = account if account is not None else self.ledger.get_account(record.account_id)
-        return check_can_reserve(snapshot, self.price(record))
+    def precheck(self, record: JobRecord, account: AccountRecord) -> AccountRecord:
+        """Refuse before any input is stored (`account` as the request's admission read it); the transaction in
+        `reserve` is what guarantees it."""
+        return check_can_reserve(account, self.price(record))
 
-    def reserve(self, record: JobRecord, account: AccountRecord | None = None,
-                key: IdempotencyRecord | None = None) -> JobRecord:
+    def reserve(self, record: JobRecord, account: AccountRecord, key: IdempotencyRecord | None = None) -> JobRecord:
         """Write the job `queued` and hold its price in one transaction (with the request's Idempotency-Key, if it
         has one); 402/429/401 when it cannot be held, KeyTaken when the key is another request's."""
         price = self.price(record)
@@ -105,7 +104,7 @@ class JobBilling:
         record.price_version = self.prices.version
         record.markup_percent = self.prices.markup_percent
         record.usage = _job_usage(0, 0)
-        snapshot = account if account is not None else self.ledger.get_account(record.account_id)
+        snapshot: AccountRecord | None = account  # the first read; a changed balance reads it again
         item = job_item(record)
         for attempt in range(self.max_attempts):
             snapshot = check_can_reserve(snapshot, price)

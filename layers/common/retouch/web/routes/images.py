@@ -90,7 +90,7 @@ def _submitted(operation: str, parse: Callable[[dict[str, Any], int], EditReques
                               seconds_left=_seconds_left())
         deps = submit_deps()
         outcome = once(keyed, deps.keys,
-                       lambda first: submit(account_id, request, deps, account=admission.account, idempotency=first),
+                       lambda first: submit(admission, request, deps, idempotency=first),
                        lambda job_id: replayed_job(deps.jobs, account_id, job_id))
         return _job_response(outcome.record, admission, replayed=outcome.replayed)
 
