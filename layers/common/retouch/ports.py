@@ -18,7 +18,7 @@ from retouch.providers.base import ImageProvider
 if TYPE_CHECKING:
     from retouch.data.jobs import SweepCandidate
     from retouch.data.objects import ObjectHead, PresignedPost
-    from retouch.data.ledger import RateCount
+    from retouch.data.account_state import RateCount
     from retouch.data.usage import JobFilter
     from retouch.models.idempotency import IdempotencyRecord
     from retouch.models.outcome import JobOutcome

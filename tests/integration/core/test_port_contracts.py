@@ -15,7 +15,8 @@ from retouch.billing.charges import JobBilling, add_credit
 from retouch.billing.prices import price_table
 from retouch.data.accounts import AccountRepository
 from retouch.data.jobs import JobRepository
-from retouch.data.ledger import AccountChanged, LedgerRepository
+from retouch.data.account_state import AccountChanged
+from retouch.data.ledger import LedgerRepository
 from retouch.data.objects import ObjectMissing, ObjectStore
 from retouch.data.webhooks import JobWebhookLog, SettingsConflict, WebhookSettingsRepository
 from retouch.models.outcome import JobOutcome

@@ -25,7 +25,8 @@ from retouch.billing.money import format_usd
 from retouch.billing.prices import PriceTable
 from retouch.data.idempotency import KeyTaken
 from retouch.data.jobs import job_item
-from retouch.data.ledger import AccountChanged, JobStateChanged
+from retouch.data.account_state import AccountChanged
+from retouch.data.ledger import JobStateChanged
 from retouch.errors import AccountBusy, ConcurrencyLimited, InsufficientCredits, JobConflict, Unauthenticated
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.outcome import JobOutcome
