@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from local.stack import LoopbackStack
+from local.stack import STAND_IN_PROVIDER_KEY, LoopbackStack
 
 
 def banner(stack: LoopbackStack) -> str:
@@ -11,12 +11,14 @@ def banner(stack: LoopbackStack) -> str:
         provider = f"local stand-in at {stack.provider.base_url} (answers after {stack.provider.delay:g} s)"
     else:
         provider = f"{stack.parameters.get('ProviderBaseUrl', '?')} (OPENAI_API_KEY is set: real calls, real cost)"
+    upstreams = "".join(f"\n    {name:<13} {url}" for name, url in sorted(stack.upstream_urls.items()))
+    upstream_lines = f"\n  upstream stand-ins (key {STAND_IN_PROVIDER_KEY}):{upstreams}" if upstreams else ""
     sync = stack.function_urls.get("SyncFunction")
     sync_line = f"\n  sync entry: {sync}/v1   (holds each submission until the image is ready)" if sync else ""
     return f"""
 Retouch is running at {base}   (OpenAI-compatible base URL: {base}/v1){sync_line}
   API key:   {key}
-  provider:  {provider}
+  provider:  {provider}{upstream_lines}
   AWS (moto): {stack.aws_endpoint_url}   startup: {stack.startup_seconds:.1f} s
 
 Edit an image and wait up to 60 s for the result:

@@ -26,6 +26,8 @@ from typing import Any
 from local.child_process import announce_ready, exit_with_parent
 
 INVOKE_PATH_PREFIX = "/2015-03-31/functions/"
+# Set (by scripts/profile_hot_paths.py), each invocation is profiled (cProfile) into <dir>/<function>-<request>.prof.
+PROFILE_DIR_VARIABLE = "RETOUCH_LOCAL_PROFILE_DIR"
 ERROR_HEADER = "X-Amz-Function-Error"
 
 
@@ -62,6 +64,20 @@ def error_payload(exc: BaseException, request_id: str, error_type: str | None = 
     }
 
 
+def _profiled(handler: Callable[[Any, Any], Any], request_id: str) -> Callable[[Any, Any], Any]:
+    import cProfile
+
+    def run(event: Any, context: Any) -> Any:
+        profile = cProfile.Profile()
+        try:
+            return profile.runcall(handler, event, context)
+        finally:
+            name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "function")
+            profile.dump_stats(Path(os.environ[PROFILE_DIR_VARIABLE]) / f"{name}-{request_id}.prof")
+
+    return run
+
+
 class FunctionRuntime:
     """Imports the handler and runs invocations; no HTTP here."""
 
@@ -95,9 +111,10 @@ class FunctionRuntime:
             log_stream_name=os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", ""),
             timeout_seconds=self._timeout,
         )
+        handler = _profiled(self._handler, request_id) if os.environ.get(PROFILE_DIR_VARIABLE) else self._handler
         started = time.monotonic()
         try:
-            payload, failed = _serialize(self._handler(event, context)), False
+            payload, failed = _serialize(handler(event, context)), False
         except _MarshalError as exc:
             payload, failed = json.dumps(error_payload(exc, request_id, "Runtime.MarshalError")).encode(), True
             _log_error(exc, request_id)

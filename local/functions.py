@@ -24,7 +24,7 @@ LOCAL_CREDENTIAL = "testing"
 # From the developer's shell, only what a process needs to run and to reach the real provider
 # through a proxy; everything else (AWS profiles, OPENAI_API_KEY, RETOUCH_*) stays out, as in Lambda.
 _PASSTHROUGH = ("PATH", "HOME", "LANG", "TMPDIR", "SYSTEMROOT", "SSL_CERT_FILE", "SSL_CERT_DIR",
-                "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+                "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "RETOUCH_LOCAL_PROFILE_DIR")
 _LOOPBACK = "127.0.0.1,localhost"
 TIMEOUT_SLACK_SECONDS = 0.5
 

@@ -40,7 +40,10 @@ from local.settings import LocalSettings
 from local.template import Template, TemplateError
 
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
+# What the provider secrets hold while the stand-ins run; every stand-in accepts it (and only it, but OpenAI's).
 STAND_IN_PROVIDER_KEY = "local-stand-in-key"
+# The template parameter filled with the upstream stand-ins' URLs as JSON (when the template declares it).
+UPSTREAM_URLS_PARAMETER = "UpstreamBaseUrls"
 # The stand-in's timeout fault hangs this much longer than the worker waits, so the worker's timeout fires.
 TIMEOUT_FAULT_MARGIN_SECONDS = 5
 
@@ -109,6 +112,7 @@ class LoopbackStack:
         self.parameters: dict[str, str] = {}
         self.resources = LocalResources()
         self.provider: Any = None  # a local.fake_provider.StandIn while the stand-in runs
+        self.upstreams: Any = None  # a local.upstreams.UpstreamStandIns: the other upstreams' stand-ins
         self.aws_endpoint_url = ""
         self.base_url = ""
         self.function_urls: dict[str, str] = {}  # function id -> its Function URL (base URL, no path)
@@ -226,6 +230,11 @@ class LoopbackStack:
         return invocation.payload
 
     @property
+    def upstream_urls(self) -> dict[str, str]:
+        """Upstream name -> base URL of its stand-in (empty when the stand-ins do not run); see local.upstreams."""
+        return self.upstreams.urls if self.upstreams is not None else {}
+
+    @property
     def moto_pid(self) -> int | None:
         """The AWS emulation's process (its memory is what grows with a long run)."""
         return self._moto.pid if self._moto is not None else None
@@ -249,11 +258,17 @@ class LoopbackStack:
 
     def _start_provider(self) -> None:
         from local.fake_provider import FakeProvider
+        from local.upstreams import UpstreamStandIns
 
         self.provider = FakeProvider(host="127.0.0.1", port=0, delay=self._provider_delay,
                                      hang_seconds=self._provider_timeout + TIMEOUT_FAULT_MARGIN_SECONDS)
         self.provider.start()
         self._exit.callback(self.provider.stop)
+        # Threads of this process, like the OpenAI stand-in: about 0.1 s to start.
+        self.upstreams = UpstreamStandIns(delay=self._provider_delay, hang_seconds=self.provider.hang_seconds,
+                                          api_key=STAND_IN_PROVIDER_KEY)
+        self.upstreams.start()
+        self._exit.callback(self.upstreams.stop)
 
     def _derived_parameters(self) -> dict[str, Any]:
         """Local choices for the template's parameters, where the template has them (test templates may not)."""
@@ -261,6 +276,8 @@ class LoopbackStack:
                                    "ProviderTimeoutSeconds": self._provider_timeout}
         if self.provider is not None:
             derived["ProviderBaseUrl"] = self.provider.base_url
+        if self.upstreams is not None:
+            derived[UPSTREAM_URLS_PARAMETER] = self.upstreams.to_json()
         return {name: value for name, value in derived.items() if name in self.template.parameters}
 
     def _pool(self, function_id: str, resolver: Resolver) -> FunctionPool:

@@ -1,56 +1,78 @@
-"""Figures, not tests: one edit's wall time through the local stack, and each function's cold import time.
+"""Figures, not tests (`make bench`): what Retouch adds to a provider call, measured side by side in one run.
 
-Run: make bench
+- platform overhead per job: the same edit sent straight to the stand-in provider and through Retouch (async submit
+  + GET every 50 ms, and `Prefer: wait`), at concurrency 1 and 8: p50/p95 of (through Retouch - direct);
+- submit latency (to the 202) for a 1 MB and a 4 MB PNG, and GET /v1/jobs/{id};
+- throughput: jobs completed per second at concurrency 32, provider delay 0;
+- cold init (import + first client) of each function over a bare `import boto3` + client;
+- the worker's peak RSS for 16 x 4 MB inputs producing a 3840x2160 PNG, over the bytes in flight;
+- a cost model: each function's billed duration and MemorySize, and one job's AWS requests, at provider latencies
+  of 60 s and 150 s, at list prices (scripts/aws_prices.json), as a share of the price charged per quality.
+
+Run: make bench (or .venv/bin/python scripts/bench.py --json bench.json [--jobs 20])
 """
 
 from __future__ import annotations
 
+import argparse
 import io
+import json
+import math
+import os
+import random
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent.parent / "layers" / "common")]
 
 import httpx  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from local.stack import LoopbackStack  # noqa: E402
+from local.loadgen import Account, open_account, percentile, rss_bytes, wait_for_end  # noqa: E402
+from local.settings import LocalSettings  # noqa: E402
+from local.stack import STAND_IN_PROVIDER_KEY, LoopbackStack  # noqa: E402
+from local.template import Template  # noqa: E402
+from scripts import cost_model, load_figures  # noqa: E402
 from scripts.function_env import ROOT, existing_functions, function_env  # noqa: E402
 
 PROVIDER_DELAY = 2.0
-RUNS = 5
+POLL_SECONDS = 0.05
+IMPORT_RUNS = 5
+MB = 1_000_000
+PROMPT = "put a red hat on the subject"
 
 
-def png(size: tuple[int, int]) -> bytes:
+def png_of_bytes(target: int, seed: int) -> bytes:
+    """A PNG of about `target` bytes: random pixels do not compress, so the size follows the pixel count."""
+    side = math.isqrt(target // 3) + 1
+    return _png(Image.frombytes("RGB", (side, side), random.Random(seed).randbytes(side * side * 3)))
+
+
+def _png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    Image.new("RGB", size, (120, 80, 200)).save(buffer, format="PNG")
+    image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 
-def edit_wall_times() -> list[float]:
-    """Submit with Prefer: wait and measure until the 200 arrives (minus the provider's own latency)."""
-    overheads = []
-    with LoopbackStack(port=0, provider_delay=PROVIDER_DELAY, quiet=True) as stack:
-        headers = {"Authorization": f"Bearer {stack.api_key}", "Prefer": "wait=60"}
-        files = [("image[]", ("photo.png", png((1024, 1024)), "image/png")),
-                 ("image[]", ("hat.png", png((256, 256)), "image/png"))]
-        with httpx.Client(base_url=stack.base_url, headers=headers, timeout=120) as client:
-            for index in range(RUNS + 1):
-                started = time.perf_counter()
-                response = client.post("/v1/images/edits", files=files,
-                                       data={"prompt": f"bench {index}", "size": "1024x1536"})
-                elapsed = time.perf_counter() - started
-                assert response.status_code == 200 and response.json()["status"] == "succeeded", response.text
-                if index:  # the first run warms every function (cold starts)
-                    overheads.append(elapsed - PROVIDER_DELAY)
-    return overheads
+def summary(seconds: Sequence[float]) -> dict[str, float]:
+    return {"n": len(seconds), "p50_ms": round(percentile(seconds, 0.5) * 1000, 1),
+            "p95_ms": round(percentile(seconds, 0.95) * 1000, 1)}
 
 
-def import_seconds(code: str, env: dict[str, str], cwd: Path) -> float:
-    """Median import time in fresh interpreters, bytecode cached (as boto3's is in the Lambda runtime)."""
+# --- cold init ---------------------------------------------------------------------------------------------
+
+
+def init_seconds(code: str, env: dict[str, str], cwd: Path) -> float:
+    """Median time of `code` in fresh interpreters, bytecode cached (as boto3's is in the Lambda runtime)."""
     env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(ROOT / ".venv" / "bench-pycache")
     probe = f"import time; t = time.perf_counter(); {code}; print(time.perf_counter() - t)"
@@ -60,20 +82,365 @@ def import_seconds(code: str, env: dict[str, str], cwd: Path) -> float:
                                     text=True, check=True).stdout)
 
     run()  # fills the bytecode cache
-    return statistics.median(run() for _ in range(RUNS))
+    return statistics.median(run() for _ in range(IMPORT_RUNS))
+
+
+def cold_init() -> dict[str, Any]:
+    client = "import boto3; boto3.client('dynamodb')"
+    bare = init_seconds(client, function_env("api"), ROOT)
+    functions = {name: init_seconds(f"import app; {client}", function_env(name), ROOT / "functions" / name)
+                 for name in existing_functions()}
+    return {"inputs": f"median of {IMPORT_RUNS} fresh interpreters, bytecode cached; first client: dynamodb",
+            "bare_boto3_ms": round(bare * 1000, 1),
+            "functions": {name: {"ms": round(s * 1000, 1), "over_bare": round(s / bare, 2)}
+                          for name, s in functions.items()}}
+
+
+# --- the stack -----------------------------------------------------------------------------------------------
+
+
+class ReportLog:
+    """Each function's invocation durations (the REPORT lines the local runtime writes), by phase."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._offset = 0
+
+    def mark(self) -> None:
+        self._offset = self._path.stat().st_size
+
+    def durations(self) -> dict[str, list[float]]:
+        """Seconds per invocation since the last mark, by function (`api`, `worker`, ...)."""
+        found: dict[str, list[float]] = {}
+        with self._path.open("rb") as log:
+            log.seek(self._offset)
+            for raw in log:
+                line = raw.decode("utf-8", "replace")
+                if "] REPORT RequestId:" not in line or "Duration: " not in line:
+                    continue
+                function = line[1:line.index("]")].split("#")[0]
+                found.setdefault(function, []).append(float(line.split("Duration: ")[1].split(" ms")[0]) / 1000)
+        return found
+
+
+def edit_files(image: bytes) -> list[tuple[str, tuple[str, bytes, str]]]:
+    return [("image[]", ("photo.png", image, "image/png"))]
+
+
+def timed_runs(jobs: int, concurrency: int, one: Callable[[int], None]) -> list[float]:
+    def timed(index: int) -> float:
+        started = time.perf_counter()
+        one(index)
+        return time.perf_counter() - started
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        return list(pool.map(timed, range(jobs)))
+
+
+def overhead(stack: LoopbackStack, account: Account, image: bytes, jobs: int, log: ReportLog) -> dict[str, Any]:
+    data = {"model": "gpt-image-2", "prompt": PROMPT, "size": "1024x1024", "quality": "low"}
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    retouch = httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {account.api_key}"},
+                           timeout=120, limits=limits)
+    direct = httpx.Client(base_url=stack.provider.base_url, headers={"Authorization": f"Bearer {STAND_IN_PROVIDER_KEY}"},
+                          timeout=120, limits=limits)
+
+    def straight(index: int) -> None:
+        response = direct.post("/images/edits", files=edit_files(image), data=data)
+        assert response.status_code == 200, response.text
+
+    def polled(index: int) -> None:
+        response = retouch.post("/v1/images/edits", files=edit_files(image), data={**data, "prompt": f"{PROMPT} {index}"})
+        assert response.status_code == 202, response.text
+        job_id = response.json()["id"]
+        while True:
+            time.sleep(POLL_SECONDS)
+            view = retouch.get(f"/v1/jobs/{job_id}").json()
+            if view["status"] in ("succeeded", "failed", "canceled"):
+                assert view["status"] == "succeeded", view
+                return
+
+    def waited(index: int) -> None:
+        response = retouch.post("/v1/images/edits", files=edit_files(image), headers={"Prefer": "wait=25"},
+                                data={**data, "prompt": f"{PROMPT} {index}"})
+        assert response.status_code == 200 and response.json()["status"] == "succeeded", response.text
+
+    results: dict[str, Any] = {}
+    durations: dict[str, dict[str, list[float]]] = {}
+    with retouch, direct:
+        timed_runs(8, 8, waited)  # warms every environment the runs below use
+        for concurrency in (1, 8):
+            count = max(jobs, 3 * concurrency)
+            times = {}
+            for mode, one in (("direct", straight), ("async_poll_50ms", polled), ("prefer_wait", waited)):
+                log.mark()
+                times[mode] = timed_runs(count, concurrency, one)
+                durations[f"{mode}_c{concurrency}"] = log.durations()
+            base = statistics.median(times["direct"])
+            row: dict[str, Any] = {"jobs": count, "direct": summary(times["direct"])}
+            for mode in ("async_poll_50ms", "prefer_wait"):
+                extra = [t - base for t in times[mode]]
+                row[mode] = {**summary(extra), "p50_share_of_provider_call": round(percentile(extra, 0.5) / base, 3)}
+            results[f"c{concurrency}"] = row
+    return {"inputs": f"edit of one {len(image) / MB:.2f} MB PNG to 1024x1024, provider delay {PROVIDER_DELAY:g} s; "
+                      "overhead = each job's time through Retouch - the median direct call",
+            **results, "_durations": durations}
+
+
+def submit_latency(stack: LoopbackStack, account: Account, images: dict[str, bytes], jobs: int) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    job_ids: list[str] = []
+    with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {account.api_key}"},
+                      timeout=120) as client:
+        for label, image in images.items():
+            seconds = []
+            for index in range(jobs):
+                started = time.perf_counter()
+                response = client.post("/v1/images/edits", files=edit_files(image),
+                                       data={"prompt": f"{PROMPT} {index}", "size": "1024x1024", "quality": "low"})
+                seconds.append(time.perf_counter() - started)
+                assert response.status_code == 202, response.text
+                job_ids.append(response.json()["id"])
+            results[f"submit_{label}"] = {"bytes": len(image), **summary(seconds)}
+        gets = []
+        for job_id in job_ids * 2:
+            started = time.perf_counter()
+            assert client.get(f"/v1/jobs/{job_id}").status_code == 200
+            gets.append(time.perf_counter() - started)
+        results["get_job"] = summary(gets)
+    return {"inputs": "concurrency 1, warm environments, async (no Prefer)", **results}
+
+
+def throughput(stack: LoopbackStack, account: Account, jobs: int, concurrency: int) -> dict[str, Any]:
+    figures = load_figures.throughput(stack, account.api_key, jobs, concurrency)
+    return {"inputs": f"{jobs} generations (1024x1024 low), concurrency {concurrency}, provider delay 0", **figures}
+
+
+def upload(client: httpx.Client, data: bytes) -> str:
+    created = client.post("/v1/uploads", json={"filename": "in.png", "bytes": len(data), "mime_type": "image/png"})
+    assert created.status_code == 201, created.text
+    target = created.json()["upload"]
+    sent = httpx.post(target["url"], data=target["fields"], files={"file": ("in.png", data, "image/png")}, timeout=120)
+    assert sent.status_code == 204, sent.text
+    return created.json()["id"]
+
+
+class PoolPeakRss:
+    """The peak RSS of any environment of one function while it runs an invocation, sampled every 20 ms."""
+
+    def __init__(self, stack: LoopbackStack, function_id: str) -> None:
+        self._pool = stack.function_pool(function_id)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.peak_bytes = 0
+
+    def __enter__(self) -> PoolPeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            for pid in self._pool.busy_pids():
+                try:
+                    self.peak_bytes = max(self.peak_bytes, rss_bytes(pid))
+                except OSError:
+                    pass
+
+
+def worker_peak_rss(stack: LoopbackStack, account: Account) -> dict[str, Any]:
+    """One job with 16 x 4 MB inputs: the worker's peak over the bytes in flight."""
+    inputs = [png_of_bytes(4 * MB, seed) for seed in range(16)]
+    with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {account.api_key}"},
+                      timeout=120) as client:
+        file_ids = [upload(client, data) for data in inputs]
+        with PoolPeakRss(stack, "WorkerFunction") as worker:
+            response = client.post("/v1/images/edits", headers={"Prefer": "wait=25"}, json={
+                "model": "gpt-image-2", "prompt": f"{PROMPT} {uuid.uuid4().hex[:6]}", "size": "3840x2160",
+                "quality": "low", "images": [{"file_id": file_id} for file_id in file_ids]})
+            view = response.json()
+            while view.get("status") not in ("succeeded", "failed", "canceled"):
+                time.sleep(0.2)
+                view = client.get(f"/v1/jobs/{view['id']}").json()
+        assert view["status"] == "succeeded", view
+        url = (view.get("data") or [{}])[0].get("url")
+        output = len(httpx.get(url, timeout=60).content) if url else len(view["data"][0]["b64_json"]) * 3 // 4
+    in_flight = sum(map(len, inputs)) + output
+    return {"inputs": f"16 PNG inputs of {len(inputs[0]) / MB:.1f} MB (uploaded files), output 3840x2160 PNG of "
+                      f"{output / MB:.1f} MB; RSS sampled every 20 ms",
+            "bytes_in_flight_mb": round(in_flight / MB, 1),
+            "peak_rss_mb": round(worker.peak_bytes / MB, 1), "peak_over_in_flight": round(worker.peak_bytes / in_flight, 2)}
+
+
+def api_peak_rss(stack: LoopbackStack, account: Account) -> dict[str, Any]:
+    """The api function's peak RSS for about the largest body it can be given: a multipart edit of a 4.3 MB PNG
+    (base64 in the event, it nears Lambda's 6 MB payload limit)."""
+    image = png_of_bytes(4_300_000, 9)
+    with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {account.api_key}"},
+                      timeout=120) as client, PoolPeakRss(stack, "ApiFunction") as api:
+        response = client.post("/v1/images/edits", files=edit_files(image),
+                               data={"prompt": PROMPT, "size": "1024x1024", "quality": "low"})
+        assert response.status_code == 202, response.text
+    return {"inputs": f"multipart edit of one {len(image) / MB:.1f} MB PNG", "peak_rss_mb": round(api.peak_bytes / MB, 1)}
+
+
+# --- one job's AWS requests (moto's recorder) -------------------------------------------------------------------
+
+
+def recorded_job(stack: LoopbackStack, account: Account, image: bytes) -> tuple[cost_model.AwsRequests, int, int]:
+    """The AWS requests of one async edit and one GET of it; also the submit's body bytes and the output's bytes."""
+    recorder = f"{stack.aws_endpoint_url}/moto-api/recorder"
+    httpx.post(f"{recorder}/reset-recording")
+    with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {account.api_key}"},
+                      timeout=120) as client:
+        request = client.build_request("POST", "/v1/images/edits", files=edit_files(image),
+                                       data={"prompt": PROMPT, "size": "1024x1024", "quality": "medium"})
+        body_bytes = len(request.read())
+        httpx.post(f"{recorder}/start-recording")
+        response = client.send(request)
+        assert response.status_code == 202, response.text
+        [view] = wait_for_end(stack.base_url, account.api_key, [response.json()["id"]], deadline_seconds=60,
+                              poll_seconds=0.1).values()
+        time.sleep(1)  # the worker's last writes and the message's delete
+        httpx.post(f"{recorder}/stop-recording")
+        client.get(f"/v1/jobs/{view['id']}")
+    recording = cost_model.parse_recording(httpx.get(f"{recorder}/download-recording").text)
+    Path("moto_recording").unlink(missing_ok=True)  # moto's recorder writes into its working directory (ours)
+    # The poll loop above is the bench's, not the job's: leave its GETs out and add one GET's reads back later.
+    dynamodb = stack.aws_client("dynamodb")
+    table = stack.resources.ref("Table")
+    sizes = {}
+    for key in cost_model.recorded_keys(recording):
+        item = dynamodb.get_item(TableName=table, Key=key).get("Item")
+        sizes[cost_model.item_key(key)] = len(json.dumps(item)) if item else 0
+    usage = cost_model.count_requests(recording, sizes, stack.resources.ref("Bucket"))
+    return usage, body_bytes, len(httpx.get(view["data"][0]["url"], timeout=60).content)
+
+
+# --- main -----------------------------------------------------------------------------------------------------
+
+
+def median_of(durations: dict[str, list[float]], function: str) -> float:
+    values = durations.get(function) or []
+    return statistics.median(values) if values else 0.0
+
+
+def cost(measured: dict[str, Any], usage: cost_model.AwsRequests, template: Template) -> dict[str, Any]:
+    prices = cost_model.aws_prices()
+    memory = {fid: spec.memory_size for fid, spec in template.functions.items()}
+    parameters = template.parameters
+    max_wait = float(parameters["MaxWaitSeconds"].get("Default", 25))
+    sync_max_wait = float(parameters["SyncMaxWaitSeconds"].get("Default", 300))
+    stage = template.body["Mappings"]["StageSettings"]["prod"]
+    # The input kept InputExpiryDays, the output OutputExpiryDays (prod lifecycle rules).
+    storage = (measured["input_bytes"] * stage["InputExpiryDays"] + measured["output_bytes"] * stage["OutputExpiryDays"]
+               ) / 1e9 / 30
+    qualities = cost_model.quality_prices_usd()
+    table: dict[str, Any] = {}
+    for latency in (60, 150):
+        for scenario in ("async", "wait", "sync"):
+            parts = cost_model.job_cost(latency=latency, scenario=scenario, measured=measured, memory=memory,
+                                        requests=usage, poll_every=5, max_wait=max_wait, sync_max_wait=sync_max_wait,
+                                        storage_gb_months=storage, prices=prices)
+            total = sum(parts.values())
+            table[f"{scenario}_{latency}s"] = {
+                "usd": round(total, 6), "parts_usd": {k: round(v, 7) for k, v in parts.items()},
+                "share_of_price": {q: round(total / usd, 4) for q, usd in qualities.items()}}
+    return {"inputs": {"prices": f"{prices['region']} list prices checked {prices['checked']} (scripts/aws_prices.json)",
+                       "memory_mb": memory, "measured": measured, "per_job_requests": usage.as_dict(),
+                       "quality_price_usd": qualities, "async_poll_every_s": 5, "max_wait_s": max_wait,
+                       "sync_max_wait_s": sync_max_wait, "storage_gb_months": round(storage, 6)},
+            "per_job": table}
+
+
+def print_figures(figures: dict[str, Any]) -> None:
+    init = figures["cold_init"]
+    print(f"cold init (import + first client), {init['inputs']}:")
+    print(f"  bare import boto3 + client   {init['bare_boto3_ms']:7.1f} ms")
+    for name, row in init["functions"].items():
+        print(f"  {name:<28} {row['ms']:7.1f} ms  {row['over_bare']:.2f}x")
+    over = figures["overhead"]
+    print(f"platform overhead per job, {over['inputs']}:")
+    for key in ("c1", "c8"):
+        row = over[key]
+        print(f"  concurrency {key[1:]}, {row['jobs']} jobs each: direct p50 {row['direct']['p50_ms']:.0f} ms")
+        for mode in ("async_poll_50ms", "prefer_wait"):
+            m = row[mode]
+            print(f"    {mode:<16} +p50 {m['p50_ms']:6.0f} ms  +p95 {m['p95_ms']:6.0f} ms  "
+                  f"({m['p50_share_of_provider_call'] * 100:.1f} % of the call)")
+    sub = figures["latency"]
+    print(f"latency, {sub['inputs']}:")
+    for key, row in sub.items():
+        if key != "inputs":
+            label = f"{key} ({row['bytes'] / MB:.1f} MB)" if "bytes" in row else key
+            print(f"  {label:<26} p50 {row['p50_ms']:6.0f} ms  p95 {row['p95_ms']:6.0f} ms  (n={row['n']})")
+    thr = figures["throughput"]
+    print(f"throughput, {thr['inputs']}: {thr['jobs_per_second']} jobs/s ({thr['succeeded']} in {thr['seconds']} s)")
+    rss = figures["worker_rss"]
+    print(f"worker memory, {rss['inputs']}: peak {rss['peak_rss_mb']} MB "
+          f"over {rss['bytes_in_flight_mb']} MB in flight = {rss['peak_over_in_flight']}x")
+    print(f"api memory, {figures['api_rss']['inputs']}: peak {figures['api_rss']['peak_rss_mb']} MB")
+    model = figures["cost"]
+    print(f"AWS cost per job, {model['inputs']['prices']}; measured: {json.dumps(model['inputs']['measured'])}")
+    print(f"  memory (MB): {json.dumps(model['inputs']['memory_mb'])}")
+    print(f"  requests per job: {json.dumps(model['inputs']['per_job_requests'])}")
+    qualities = model["inputs"]["quality_price_usd"]
+    print(f"  {'scenario':<12} {'USD/job':>10}  " + "  ".join(f"{q} (${p:g})".rjust(16) for q, p in qualities.items())
+          + "   lambda / http_api / dynamodb / sqs / s3")
+    for name, row in model["per_job"].items():
+        parts = " / ".join(f"{v:.6f}" for v in row["parts_usd"].values())
+        print(f"  {name:<12} {row['usd']:10.6f}  "
+              + "  ".join(f"{row['share_of_price'][q] * 100:15.2f}%" for q in qualities) + f"   {parts}")
 
 
 def main() -> None:
-    print(f"cold import, median of {RUNS} fresh interpreters:")
-    rows = [("import boto3", "import boto3", "api", ROOT)]
-    rows += [(f"{name} function", "import app", name, ROOT / "functions" / name) for name in existing_functions()]
-    for label, code, env_of, cwd in rows:
-        print(f"  {label:<22} {import_seconds(code, function_env(env_of), cwd) * 1000:7.1f} ms")
-    overheads = edit_wall_times()
-    print(f"edit through the local stack, provider delay {PROVIDER_DELAY:.0f} s subtracted, {RUNS} warm runs:")
-    print(f"  median {statistics.median(overheads) * 1000:.0f} ms, min {min(overheads) * 1000:.0f} ms, "
-          f"max {max(overheads) * 1000:.0f} ms")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", type=Path, default=ROOT / "bench.json", help="where the figures go as JSON")
+    parser.add_argument("--jobs", type=int, default=20, help="jobs per overhead and latency series (>= 20)")
+    args = parser.parse_args()
+    started = time.monotonic()
+    figures: dict[str, Any] = {"commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                                        capture_output=True, text=True).stdout.strip()}
+    figures["cold_init"] = cold_init()
+    settings = LocalSettings(PORT=0, RETOUCH_LOCAL_SYNC_PORT=0, RETOUCH_LOCAL_PROVIDER_DELAY=PROVIDER_DELAY,
+                             RETOUCH_LOCAL_POLLER_CONCURRENCY=8)
+    log_path = Path(tempfile.mkdtemp(prefix="retouch-bench-")) / "stack.log"
+    images = {"1MB": png_of_bytes(1 * MB, 1), "4MB": png_of_bytes(4 * MB, 4)}
+    with LoopbackStack.from_settings(settings, quiet=True, log_path=log_path) as stack:
+        figures["stack"] = {"poller_concurrency": settings.poller_concurrency,
+                            "max_environments": settings.max_environments, "log": str(log_path)}
+        account = open_account(stack, credit_micros=10_000_000_000)
+        log = ReportLog(log_path)
+        over = overhead(stack, account, images["1MB"], args.jobs, log)
+        durations = over.pop("_durations")
+        figures["overhead"] = over
+        stack.provider.delay = 0
+        figures["latency"] = submit_latency(stack, account, images, args.jobs)
+        figures["throughput"] = throughput(stack, account, 200, 32)
+        figures["worker_rss"] = worker_peak_rss(stack, account)
+        usage, body_bytes, output_bytes = recorded_job(stack, account, images["1MB"])
+        figures["api_rss"] = api_peak_rss(stack, account)  # after the recording: its job would run into it
+        polled = durations["async_poll_50ms_c1"]
+        measured = {
+            "api_submit_s": round(median_of(polled, "api"), 4),
+            "status_get_s": round(median_of(polled, "status"), 4),
+            "authorizer_s": round(median_of(polled, "authorizer"), 4),
+            "worker_overhead_s": round(median_of(polled, "worker") - PROVIDER_DELAY, 4),
+            "submit_http_api_units": math.ceil(body_bytes / cost_model.aws_prices()["http_api"]["metered_bytes"]),
+            "status_get_rru": 1,
+            "input_bytes": len(images["1MB"]),
+            "output_bytes": output_bytes,
+        }
+        figures["cost"] = cost(measured, usage, stack.template)
+    figures["seconds"] = round(time.monotonic() - started)
+    print_figures(figures)
+    args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"({figures['seconds']} s; figures written to {args.json})")
 
 
 if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
     main()

@@ -47,6 +47,17 @@ def open_image(data: bytes) -> Image.Image:
     return img
 
 
+def auto_size(first_input: tuple[int, int] | None) -> tuple[int, int]:
+    """What `auto` resolves to: the orientation of the first input (square without one)."""
+    if first_input is not None:
+        width, height = first_input
+        if width > height * 1.1:
+            return 1536, 1024
+        if height > width * 1.1:
+            return 1024, 1536
+    return 1024, 1024
+
+
 def draw_outputs(
     prompt: str, images: list[Image.Image], mask: Image.Image | None, canvas: Canvas, count: int
 ) -> list[bytes]:

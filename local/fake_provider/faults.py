@@ -3,6 +3,7 @@
 Faults are asked for inside the prompt, so concurrent tests do not interfere:
 
     [fault:500x2]          the first 2 calls with this exact prompt get HTTP 500, later ones succeed
+    [fault:503x1]          ... HTTP 503 (the provider is overloaded or down)
     [fault:429x1]          ... HTTP 429 with `Retry-After: 1`
     [fault:timeoutx1]      ... hang `hang_seconds` first (past the worker's provider timeout), then answer
     [fault:slowx1]         ... take `slow_seconds` longer first (within the provider timeout), then answer
@@ -20,7 +21,7 @@ from __future__ import annotations
 import re
 import threading
 
-_DIRECTIVE = re.compile(r"\[fault:(500|429|timeout|slow|safety|invalid_image)(?:x(\d+))?\]")
+_DIRECTIVE = re.compile(r"\[fault:(500|503|429|timeout|slow|safety|invalid_image)(?:x(\d+))?\]")
 
 
 class FaultCounter:
@@ -31,7 +32,7 @@ class FaultCounter:
         self._attempts: dict[str, int] = {}
 
     def next_fault(self, prompt: str) -> str | None:
-        """The kind (`500`, `429`, `timeout`, `slow`, `safety`, `invalid_image`) for this call, or None."""
+        """The kind (`500`, `503`, `429`, `timeout`, `slow`, `safety`, `invalid_image`) for this call, or None."""
         directives = _DIRECTIVE.findall(prompt)
         if not directives:
             return None

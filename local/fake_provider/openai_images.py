@@ -12,6 +12,7 @@ import json
 import math
 import re
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from PIL import Image
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from local.fake_provider.drawing import FORMATS, Canvas, UnreadableImage, draw_outputs, open_image
+from local.fake_provider.drawing import FORMATS, Canvas, UnreadableImage, auto_size, draw_outputs, open_image
 from local.fake_provider.stand_in import ReceivedCall, StandIn
 
 MAX_PROMPT_CHARS = 32_000
@@ -60,7 +61,7 @@ def _invalid(param: str, message: str, code: str = "invalid_value") -> ApiError:
 
 
 # The errors a fault directive (local.fake_provider.faults) turns into, as OpenAI words them.
-_FAULT_ERRORS = {
+FAULT_ERRORS = {
     "500": lambda: ApiError(
         500, "The server had an error while processing your request. Sorry about that!", type_="server_error"
     ),
@@ -70,6 +71,9 @@ _FAULT_ERRORS = {
         type_="requests",
         code="rate_limit_exceeded",
         headers={"Retry-After": "1"},
+    ),
+    "503": lambda: ApiError(
+        503, "The engine is currently overloaded, please try again later.", type_="server_error"
     ),
     "safety": lambda: ApiError(
         400,
@@ -92,36 +96,60 @@ class OpenAIImagesFake(StandIn):
 
     api_prefix = "/v1"
 
+    #: The response header that carries the provider's request id.
+    request_id_header = "x-request-id"
+    #: The errors a fault directive turns into.
+    fault_errors = FAULT_ERRORS
+
     def respond(self, request: Request) -> Response:
         path = request.path.rstrip("/")
         if request.method == "GET" and path in ("/health", "/v1/health"):
             return _json(200, {"status": "ok"})
         try:
-            return _json(200, self._answer(request, path))
+            return _json(200, self._answer(request, path), {self.request_id_header: f"req_{uuid.uuid4().hex}"})
         except ApiError as exc:
             return _json(exc.status, exc.body, exc.headers)
 
     def _answer(self, request: Request, path: str) -> dict[str, Any]:
-        endpoint = _ENDPOINTS.get(path) if request.method == "POST" else None
-        if endpoint is None:
-            raise ApiError(404, f"Invalid URL ({request.method} {path})")
-        auth = request.headers.get("Authorization", "")
-        if not auth.startswith("Bearer ") or not auth[len("Bearer ") :].strip():
-            raise ApiError(
-                401,
-                "You didn't provide an API key. You need to provide your API key in an Authorization header "
-                "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
-            )
+        endpoint = self.endpoint_for(request, path)
+        self.authorize(request)
         try:
             images_request = _parse_request(endpoint, request)
         except RequestEntityTooLarge as exc:
             raise ApiError(413, "Request body too large.") from exc
         self.record(images_request.call)
-        params = _validate(images_request)
+        params = self.validate(images_request)
         fault = self.faults.next_fault(images_request.prompt)
         self.delay_for(fault)
-        if fault in _FAULT_ERRORS:
-            raise _FAULT_ERRORS[fault]()
+        if fault in self.fault_errors:
+            raise self.fault_errors[fault]()
+        return self.answer(images_request, params)
+
+    # -- What an OpenAI-compatible provider may change -----------------------------------------
+
+    def endpoint_for(self, request: Request, path: str) -> str:
+        """`edits` or `generations` for this request's method and path; a 404 otherwise."""
+        endpoint = _ENDPOINTS.get(path) if request.method == "POST" else None
+        if endpoint is None:
+            raise ApiError(404, f"Invalid URL ({request.method} {path})")
+        return endpoint
+
+    def authorize(self, request: Request) -> None:
+        auth = request.headers.get("Authorization", "")
+        key = auth[len("Bearer ") :].strip() if auth.startswith("Bearer ") else ""
+        if not key:
+            raise ApiError(
+                401,
+                "You didn't provide an API key. You need to provide your API key in an Authorization header "
+                "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+            )
+        if not self.key_accepted(key):
+            raise ApiError(401, "Incorrect API key provided.", code="invalid_api_key")
+
+    def validate(self, images_request: ImagesRequest) -> dict[str, Any]:
+        return _validate(images_request)
+
+    def answer(self, images_request: ImagesRequest, params: dict[str, Any]) -> dict[str, Any]:
         return _respond(images_request, params)
 
 
@@ -133,7 +161,7 @@ def _json(status: int, payload: dict[str, Any], headers: dict[str, str] | None =
 
 
 @dataclass
-class _ImagesRequest:
+class ImagesRequest:
     endpoint: str
     fields: dict[str, Any]
     images: list[bytes]
@@ -165,7 +193,7 @@ class _ImagesRequest:
         )
 
 
-def _parse_request(endpoint: str, request: Request) -> _ImagesRequest:
+def _parse_request(endpoint: str, request: Request) -> ImagesRequest:
     if endpoint == "generations":
         if request.mimetype != "application/json":
             raise ApiError(400, "Expected a JSON body (Content-Type: application/json).")
@@ -175,7 +203,7 @@ def _parse_request(endpoint: str, request: Request) -> _ImagesRequest:
             raise ApiError(400, "We could not parse the JSON body of your request.") from exc
         if not isinstance(fields, dict):
             raise ApiError(400, "The JSON body must be an object.")
-        return _ImagesRequest(endpoint, fields, [], None, ())
+        return ImagesRequest(endpoint, fields, [], None, ())
 
     if request.mimetype != "multipart/form-data" or not request.mimetype_params.get("boundary"):
         raise ApiError(400, "Expected a multipart/form-data body with a boundary.")
@@ -189,10 +217,10 @@ def _parse_request(endpoint: str, request: Request) -> _ImagesRequest:
             names.append(name)
         elif name == "mask":
             mask = upload.read()
-    return _ImagesRequest(endpoint, fields, images, mask, tuple(names))
+    return ImagesRequest(endpoint, fields, images, mask, tuple(names))
 
 
-def _validate(request: _ImagesRequest) -> dict[str, Any]:
+def _validate(request: ImagesRequest) -> dict[str, Any]:
     fields = request.fields
     prompt = fields.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
@@ -225,7 +253,7 @@ def _validate(request: _ImagesRequest) -> dict[str, Any]:
 
     images = [_open_image(data, "image", index) for index, data in enumerate(request.images)]
     mask = _open_image(request.mask, "mask", 0) if request.mask is not None else None
-    size = _resolve_size(str(fields.get("size") or "auto"), images[0].size if images else None)
+    size = resolve_size(str(fields.get("size") or "auto"), images[0].size if images else None)
     return {
         "n": n,
         "size": size,
@@ -251,15 +279,9 @@ def _int_field(fields: dict[str, Any], name: str, default: int | None, low: int,
     return number
 
 
-def _resolve_size(size: str, first_input: tuple[int, int] | None) -> tuple[int, int]:
+def resolve_size(size: str, first_input: tuple[int, int] | None) -> tuple[int, int]:
     if size == "auto":
-        if first_input is not None:
-            width, height = first_input
-            if width > height * 1.1:
-                return 1536, 1024
-            if height > width * 1.1:
-                return 1024, 1536
-        return 1024, 1024
+        return auto_size(first_input)
     match = re.fullmatch(r"(\d{1,5})x(\d{1,5})", size)
     if not match:
         raise _invalid("size", f"Invalid 'size': {size!r}. Use 'auto' or 'WIDTHxHEIGHT'.")
@@ -296,7 +318,7 @@ def _open_image(data: bytes, param: str, index: int) -> Image.Image:
 # -- Response -------------------------------------------------------------------------------
 
 
-def _respond(request: _ImagesRequest, params: dict[str, Any]) -> dict[str, Any]:
+def _respond(request: ImagesRequest, params: dict[str, Any]) -> dict[str, Any]:
     width, height = params["size"]
     canvas = Canvas(
         size=(width, height),

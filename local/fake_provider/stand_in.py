@@ -2,13 +2,17 @@
 counter, and waits that `stop()` releases.
 
 A wire format subclasses `StandIn` and implements `respond(request)`; `local.fake_provider.openai_images` is one.
+Providers that answer with image URLs `publish()` their outputs here: served at `/files/<name>` without credentials,
+as their CDNs serve them; the newest `MAX_PUBLISHED` are kept, so a long `make run` stays bounded.
 """
 
 from __future__ import annotations
 
+import secrets
 import sys
 import threading
 import traceback
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -37,8 +41,16 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+FILES_PREFIX = "/files/"
+MAX_PUBLISHED = 256
+_CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+
 class StandIn:
-    """A stand-in provider in a daemon thread; `base_url` is what its client needs."""
+    """A stand-in provider in a daemon thread; `base_url` is what its client needs.
+
+    api_key: the one key it accepts (a wrong one gets the provider's 401); None accepts any non-empty key.
+    """
 
     #: Path prefix of the provider's API, e.g. "/v1"; `base_url` ends with it.
     api_prefix = ""
@@ -54,6 +66,7 @@ class StandIn:
         *,
         slow_seconds: float = 3.0,
         quiet: bool = True,
+        api_key: str | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -61,9 +74,11 @@ class StandIn:
         self.hang_seconds = hang_seconds
         self.slow_seconds = slow_seconds
         self.quiet = quiet
+        self.api_key = api_key
         self.faults = FaultCounter()
         self._lock = threading.Lock()
         self._calls: list[ReceivedCall] = []
+        self._published: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
         self._stopping = threading.Event()
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -71,6 +86,11 @@ class StandIn:
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}{self.api_prefix}"
+
+    @property
+    def origin(self) -> str:
+        """Scheme, host and port, without the API prefix."""
+        return f"http://{self.host}:{self.port}"
 
     @property
     def calls(self) -> list[ReceivedCall]:
@@ -122,6 +142,27 @@ class StandIn:
     def respond(self, request: Request) -> Response:
         raise NotImplementedError
 
+    def key_accepted(self, key: str | None) -> bool:
+        if not key:
+            return False
+        return self.api_key is None or secrets.compare_digest(key, self.api_key)
+
+    def publish(self, data: bytes, output_format: str) -> str:
+        """An output image's URL on this stand-in (no credentials needed to GET it)."""
+        name = f"{secrets.token_hex(8)}.{output_format}"
+        with self._lock:
+            self._published[name] = (data, _CONTENT_TYPES.get(output_format, "application/octet-stream"))
+            while len(self._published) > MAX_PUBLISHED:
+                self._published.popitem(last=False)
+        return f"{self.origin}{FILES_PREFIX}{name}"
+
+    def _published_file(self, request: Request) -> Response:
+        with self._lock:
+            found = self._published.get(request.path.removeprefix(FILES_PREFIX))
+        if found is None or request.method != "GET":
+            return Response("not found", status=404, mimetype="text/plain")
+        return Response(found[0], status=200, mimetype=found[1])
+
     def record(self, call: ReceivedCall) -> None:
         with self._lock:
             self._calls.append(call)
@@ -144,7 +185,10 @@ class StandIn:
         request.max_content_length = self.max_body_bytes
         request.max_form_memory_size = self.max_body_bytes
         try:
-            response = self.respond(request)
+            if request.path.startswith(FILES_PREFIX):
+                response = self._published_file(request)
+            else:
+                response = self.respond(request)
         except Exception:  # noqa: BLE001 - a bug in the stand-in must still answer, like a real 500
             traceback.print_exc(file=sys.stderr)
             response = Response(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+from itertools import accumulate
 
 import pytest
 
 from retouch.errors import JobNotFound, OutputsExpired
 from retouch.jobs.view import INLINE_BASE64_BUDGET, find_job, render_job
-from retouch.jobs.wait import wait_for_job
+from retouch.jobs.wait import MAX_POLL_SECONDS, NEAR_POLL_SECONDS, WaitHistory, wait_for_job
 from retouch.models.records import JobError, JobRecord, StoredOutput
 from tests.unit.core.builders import new_account_id, new_job_id
 from tests.fakes import FakeJobRepository, FakeObjectStore
@@ -220,3 +221,76 @@ def test_wait_zero_does_not_poll() -> None:
     record = job(status="queued")
     assert wait_for_job(jobs, record, 0, sleep=clock.sleep, clock=clock) is record
     assert clock.sleeps == []
+
+
+def ending_at(jobs: FakeJobRepository, clock: Clock, seconds: float, status: str = "succeeded") -> list[float]:
+    """Make the job in `jobs` end `seconds` into the wait; returns the times (on `clock`) at which it was read."""
+    reads: list[float] = []
+    real_get = jobs.get
+
+    def get(job_id: str) -> JobRecord | None:
+        reads.append(clock.now)
+        if clock.now >= seconds:
+            jobs.set(job_id, status=status)
+        return real_get(job_id)
+
+    jobs.get = get  # type: ignore[method-assign]
+    return reads
+
+
+def held(history: WaitHistory, ends_after: float, status: str = "succeeded",
+         timeout: float = 25) -> tuple[JobRecord, list[float], Clock]:
+    """One `Prefer: wait` hold of a fresh job (all of one kind) that ends `ends_after` seconds in."""
+    jobs, clock = FakeJobRepository(), Clock()
+    record = job(status="queued")
+    jobs.put(record)
+    reads = ending_at(jobs, clock, ends_after, status)
+    final = wait_for_job(jobs, record, timeout, history=history, sleep=clock.sleep, clock=clock)  # type: ignore[arg-type]
+    return final, reads, clock
+
+
+def test_a_wait_with_history_reads_less_and_notices_the_end_sooner() -> None:
+    # Given an environment that held one job of this kind, which ended 20 s in (learned on the default schedule)
+    history = WaitHistory()
+    _, first_reads, first = held(history, 20.0)
+    assert history.expected_seconds(job()) == pytest.approx(first.now)
+
+    # When the next job of the same kind ends 20.03 s in
+    final, reads, clock = held(history, 20.03)
+
+    # Then it is seen ending within a fine interval, after about one read a second until just before 20 s
+    assert final.status == "succeeded"
+    assert clock.now - 20.03 <= NEAR_POLL_SECONDS + 1e-9 < first.now - 20.0
+    assert len(reads) < len(first_reads) / 2
+    assert max(clock.sleeps) <= 1.0
+
+
+def test_history_is_per_kind_of_job_and_learns_only_from_jobs_it_saw_succeed() -> None:
+    history = WaitHistory()
+    # A failed job teaches nothing, nor does a job already ended when the wait began
+    held(history, 3.0, status="failed")
+    ended = job(status="succeeded")
+    wait_for_job(FakeJobRepository(), ended, 25, history=history, sleep=Clock().sleep, clock=Clock())  # type: ignore[arg-type]
+    assert history.expected_seconds(ended) is None
+
+    # A succeeded one does, for its kind only
+    held(history, 3.0)
+    assert history.expected_seconds(ended) == pytest.approx(3.0, abs=MAX_POLL_SECONDS)
+    other = job()
+    other.request["quality"] = "high"
+    assert history.expected_seconds(other) is None
+
+
+def test_a_job_running_late_is_read_at_most_every_quarter_second_until_the_deadline() -> None:
+    # Given an environment whose last job of this kind took 2 s
+    history = WaitHistory()
+    held(history, 2.0)
+
+    # When this one never ends
+    final, _, clock = held(history, 1_000.0, timeout=10)
+
+    # Then the wait ends at its deadline, reading at most every quarter second after the expected end
+    assert final.status == "queued"
+    assert sum(clock.sleeps) == pytest.approx(10)
+    late = [s for s, t in zip(clock.sleeps, accumulate(clock.sleeps), strict=True) if t > 2.5]
+    assert late and max(late) <= MAX_POLL_SECONDS

@@ -16,7 +16,8 @@ def test_the_banner_gives_the_url_key_and_working_examples():
     stack = SimpleNamespace(base_url="http://127.0.0.1:3000", api_key="rt_key", aws_endpoint_url="http://127.0.0.1:5000",
                             provider=SimpleNamespace(base_url="http://127.0.0.1:9000/v1", delay=1.0), parameters={},
                             startup_seconds=3.2, account_id="acct_local", resources=_resources("retouch-local-table"),
-                            function_urls={"SyncFunction": "http://127.0.0.1:3001"})
+                            function_urls={"SyncFunction": "http://127.0.0.1:3001"},
+                            upstream_urls={"modelslab": "http://127.0.0.1:9101", "runflow": "http://127.0.0.1:9102/v1/run"})
     # When the banner is printed
     text = banner(stack)
     # Then it shows where to go and how
@@ -28,6 +29,9 @@ def test_the_banner_gives_the_url_key_and_working_examples():
     assert 'OpenAI(base_url="http://127.0.0.1:3001/v1", api_key="rt_key")' in text
     assert 'client.images.edit(model="gpt-image-2", image=[open("photo.png", "rb")]' in text
     assert "stand-in" in text
+    # And where each upstream's stand-in listens, with the key they accept
+    assert "upstream stand-ins (key local-stand-in-key)" in text
+    assert "modelslab     http://127.0.0.1:9101" in text and "runflow       http://127.0.0.1:9102/v1/run" in text
     # And how to point the admin tool at this stack
     assert "AWS_ENDPOINT_URL=http://127.0.0.1:5000" in text and "RETOUCH_TABLE_NAME=retouch-local-table" in text
     assert "retouch-admin show-account acct_local" in text
@@ -36,5 +40,6 @@ def test_the_banner_gives_the_url_key_and_working_examples():
 def test_with_a_real_key_the_banner_says_calls_cost_money():
     stack = SimpleNamespace(base_url="http://127.0.0.1:3000", api_key="rt_key", aws_endpoint_url="x", provider=None,
                             parameters={"ProviderBaseUrl": "https://api.openai.com/v1"}, startup_seconds=3.2,
-                            account_id="acct_local", resources=_resources("t"), function_urls={})
+                            account_id="acct_local", resources=_resources("t"), function_urls={}, upstream_urls={})
     assert "https://api.openai.com/v1 (OPENAI_API_KEY is set: real calls, real cost)" in banner(stack)
+    assert "upstream stand-ins" not in banner(stack)

@@ -50,7 +50,7 @@ def test_every_function_is_found_with_its_code_handler_and_limits(template):
     api = functions["ApiFunction"]
     assert api.code_dir == ROOT / "functions" / "api"
     assert api.handler == "app.lambda_handler"
-    assert (api.timeout, api.memory_size) == (29, 1024)
+    assert (api.timeout, api.memory_size) == (29, 512)
     assert functions["WorkerFunction"].timeout == 900
 
 

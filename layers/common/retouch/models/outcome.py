@@ -19,11 +19,15 @@ class JobOutcome:
     # The job's stored usage: the provider's token counts, then (once billed) images produced and cost.
     usage: dict[str, Any] | None = None
     error: JobError | None = None
+    # Routing: the upstream that produced the outputs and what it charged us, when known.
+    upstream: str | None = None
+    upstream_cost_micros: int | None = None
 
     @classmethod
     def succeeded(cls, produced: ProducedOutputs, *, at: int) -> JobOutcome:
         return cls(status="succeeded", completed_at=at, outputs=tuple(produced.outputs), result=produced.result,
-                   usage=produced.usage)
+                   usage=produced.usage, upstream=produced.upstream,
+                   upstream_cost_micros=produced.upstream_cost_micros)
 
     @classmethod
     def failed(cls, code: str, message: str, *, at: int) -> JobOutcome:
@@ -36,7 +40,8 @@ class JobOutcome:
         """The job's attributes the terminal transition sets (besides `status`)."""
         if self.status == "succeeded":
             return {"outputs": [output.model_dump() for output in self.outputs], "usage": self.usage,
-                    "result": self.result, "completed_at": self.completed_at, "error": None}
+                    "result": self.result, "completed_at": self.completed_at, "error": None,
+                    "upstream": self.upstream, "upstream_cost_micros": self.upstream_cost_micros}
         fields: dict[str, Any] = {"error": self.error.model_dump() if self.error else None,
                                   "completed_at": self.completed_at}
         if self.usage is not None:

@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -51,6 +52,11 @@ CAPABILITIES = Capabilities(
     sizes=tuple(SIZE_PRESETS), qualities=("auto",), output_formats=("png",), reports_cost=False,
     notes="answers at once or `processing` with fetch_result + eta; flat $0.08 a generation",
 )
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port
+
+
 _AUTH_WORDS = re.compile(r"api[ _-]?key|unauthori[sz]ed|not authenticated", re.IGNORECASE)
 _DEFAULT_ETA = 10
 
@@ -85,6 +91,11 @@ class ModelsLabUpstream(ImageProviderPort):
         return self._outcome(answer, started=handle.submitted_at, size=handle.extra.get("size"),
                              fetch_url=handle.status_url)
 
+    def _trusted_fetch_url(self, url: str) -> bool:
+        """https, or the configured endpoint's own origin (a stand-in on loopback serves http): the key is POSTed to
+        this URL, so it must not lead anywhere else."""
+        return url.startswith("https://") or _origin(url) == _origin(self._url)
+
     def _outcome(self, answer: dict[str, Any], *, started: float, size: str | None,
                  fetch_url: str | None = None) -> Outcome:
         status = answer.get("status")
@@ -99,7 +110,7 @@ class ModelsLabUpstream(ImageProviderPort):
                             latency_ms=latency)
         if status == "processing":
             url = answer.get("fetch_result") or fetch_url
-            if not isinstance(url, str) or not url.startswith("https://") or job_id is None:
+            if not isinstance(url, str) or not self._trusted_fetch_url(url) or job_id is None:
                 raise bad_response(UPSTREAM, "`processing` without `id` and an https `fetch_result`")
             eta = answer.get("eta")
             wait = int(eta) if isinstance(eta, (int, float)) and not isinstance(eta, bool) and eta > 0 else _DEFAULT_ETA

@@ -12,7 +12,7 @@ from retouch.config import api_settings
 from retouch.jobs.idempotency import REPLAYED_HEADER, keyed_request, once, replayed_job
 from retouch.jobs.submit import submit_edit, submit_generation
 from retouch.jobs.view import render_job
-from retouch.jobs.wait import wait_for_job
+from retouch.jobs.wait import WaitHistory, wait_for_job
 from retouch.models.records import JobRecord
 from retouch.models.requests import EditRequest, GenerationRequest
 from retouch.models.responses import ErrorBody, JobView
@@ -27,6 +27,8 @@ router = Router()
 
 # Time kept back from a `Prefer: wait` hold to render the job and answer before the function's timeout.
 WAIT_MARGIN_SECONDS = 3
+# How long recent held jobs took, per kind, in this environment: later holds read the job mostly near that time.
+_WAIT_HISTORY = WaitHistory()
 
 _RESPONSES = {
     200: documented(JobView, "The job ended while the request waited (`Prefer: wait`); an OpenAI ImagesResponse"),
@@ -58,7 +60,7 @@ def _job_response(record: JobRecord, admission: Admission, *, replayed: bool = F
     if replayed:
         headers[REPLAYED_HEADER] = "true"
     if wait is not None:
-        record = wait_for_job(submit_deps().jobs, record, wait)
+        record = wait_for_job(submit_deps().jobs, record, wait, history=_WAIT_HISTORY)
         headers["Preference-Applied"] = f"wait={wait:g}"
     view = render_job(record, submit_deps().store, settings.url_expiry_seconds, ended_in_request=wait is not None)
     return json_response(view, 200 if record.is_terminal else 202, headers)

@@ -1,0 +1,147 @@
+"""What the adapter-against-stand-in tests share: each upstream's adapter built for its stand-in, input images
+presigned on a loopback moto S3, and the exchanges recorded as they crossed the wire."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from PIL import Image
+
+from local.fake_provider.stand_in import StandIn
+from local.upstreams import adapter_urls
+from retouch.providers.aiml import aiml_upstream
+from retouch.providers.azure_openai import azure_openai_upstream
+from retouch.providers.base import InputImage
+from retouch.providers.fal import FalUpstream
+from retouch.providers.modelslab import ModelsLabUpstream
+from retouch.providers.oxen import OxenUpstream
+from retouch.providers.runflow import RunflowUpstream
+from retouch.providers.upstream import Outcome, Pending, Presign, UpstreamAdapter
+
+BUCKET = "stand-in-inputs"
+_ID_SEGMENT = re.compile(r"/(gen_[0-9A-Za-z]+|\d+|[0-9a-f]{8}-[0-9a-f-]{27})(?=/|$)")
+_DEPLOYMENT = re.compile(r"/openai/deployments/[^/]+/")
+
+
+def png(size: tuple[int, int], mode: str = "RGB", colour: Any = (40, 110, 190)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size, colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def alpha_mask(size: tuple[int, int]) -> InputImage:
+    """OpenAI's mask: opaque, with a transparent (edit) square in the middle."""
+    image = Image.new("RGBA", size, (0, 0, 0, 255))
+    width, height = size
+    image.paste((0, 0, 0, 0), (width // 4, height // 4, 3 * width // 4, 3 * height // 4))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return InputImage(data=buffer.getvalue(), content_type="image/png", filename="mask.png",
+                      storage_key=f"inputs/{uuid.uuid4().hex}/mask.png")
+
+
+def input_image(size: tuple[int, int] = (640, 480)) -> InputImage:
+    return InputImage(data=png(size), content_type="image/png", filename="photo.png",
+                      storage_key=f"inputs/{uuid.uuid4().hex}/photo.png")
+
+
+@dataclass
+class S3Presigner:
+    """Stores an input in the loopback S3 (as the api function has) and presigns a short-lived GET for it."""
+
+    s3: Any
+    bucket: str = BUCKET
+
+    def __call__(self, image: InputImage) -> str:
+        key = image.storage_key or f"staged/{uuid.uuid4().hex}.png"
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=image.data, ContentType=image.content_type)
+        return str(self.s3.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key},
+                                                  ExpiresIn=300))
+
+
+@dataclass
+class Exchange:
+    method: str
+    path: str  # ids and deployment names replaced, to compare with recordings
+    request_fields: set[str]
+    request_files: list[str]
+    status: int
+    response: Any
+
+
+@dataclass
+class RecordingTransport(httpx.BaseTransport):
+    """Real HTTP over loopback; every exchange with the provider kept (output downloads excepted)."""
+
+    exchanges: list[Exchange] = field(default_factory=list)
+    inner: httpx.HTTPTransport = field(default_factory=httpx.HTTPTransport)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+        response = self.inner.handle_request(request)
+        content = response.read()
+        response.close()
+        if not request.url.path.startswith("/files/"):
+            fields, files = _request_fields(request, body)
+            self.exchanges.append(Exchange(request.method, normalised_path(request.url.path), fields, files,
+                                           response.status_code, _json_or_none(content)))
+        return httpx.Response(response.status_code, headers=response.headers, content=content, request=request)
+
+
+def normalised_path(path: str) -> str:
+    return _ID_SEGMENT.sub("/<id>", _DEPLOYMENT.sub("/openai/deployments/<deployment>/", path))
+
+
+def _request_fields(request: httpx.Request, body: bytes) -> tuple[set[str], list[str]]:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/json"):
+        return set(json.loads(body)), []
+    if content_type.startswith("multipart/form-data"):
+        from tests.unit.providers.replay import form_parts
+
+        fields, files = form_parts(request)
+        return set(fields), files
+    return set(), []
+
+
+def _json_or_none(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None
+
+
+AdapterFactory = Callable[[StandIn, str, Presign, httpx.Client], UpstreamAdapter]
+
+ADAPTERS: dict[str, AdapterFactory] = {
+    "azure_openai": lambda stand_in, key, presign, client: azure_openai_upstream(
+        api_key=key, timeout_seconds=10, client=client, **adapter_urls("azure_openai", stand_in.base_url)),
+    "aiml": lambda stand_in, key, presign, client: aiml_upstream(
+        api_key=key, timeout_seconds=10, client=client, **adapter_urls("aiml", stand_in.base_url)),
+    "modelslab": lambda stand_in, key, presign, client: ModelsLabUpstream(
+        api_key=key, presign=presign, timeout_seconds=10, client=client,
+        **adapter_urls("modelslab", stand_in.base_url)),
+    "oxen": lambda stand_in, key, presign, client: OxenUpstream(
+        api_key=key, presign=presign, timeout_seconds=10, client=client, **adapter_urls("oxen", stand_in.base_url)),
+    "runflow": lambda stand_in, key, presign, client: RunflowUpstream(
+        api_key=key, presign=presign, timeout_seconds=10, client=client,
+        **adapter_urls("runflow", stand_in.base_url)),
+    "fal": lambda stand_in, key, presign, client: FalUpstream(
+        api_key=key, presign=presign, timeout_seconds=10, client=client, **adapter_urls("fal", stand_in.base_url)),
+}
+
+
+def run_to_end(adapter: UpstreamAdapter, outcome: Outcome, max_polls: int = 5) -> tuple[Outcome, int]:
+    """Poll a pending outcome until it finishes (no sleeping: the stand-in counts polls, not seconds)."""
+    polls = 0
+    while isinstance(outcome, Pending) and polls < max_polls:
+        outcome = adapter.poll(outcome.handle)
+        polls += 1
+    return outcome, polls
