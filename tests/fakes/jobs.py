@@ -16,6 +16,7 @@ from retouch.data.idempotency import KeyTaken
 from retouch.data.jobs import SweepCandidate
 from retouch.models.common import TERMINAL_STATUSES
 from retouch.models.idempotency import IdempotencyRecord
+from retouch.models.outcome import JobOutcome
 from retouch.models.records import JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
 from retouch.models.webhooks import DeliveryRecord, JobWebhook
 from tests.fakes.plain import plain as _plain
@@ -136,8 +137,8 @@ class FakeJobRepository:
 
     # Bare updates: the same transitions, written by the ledger in the transaction that moves the balance.
 
-    def finish_update(self, job_id: str, *, token: str, status: str, fields: dict[str, Any]) -> dict[str, Any]:
-        return self._bare(job_id, lambda: self.finish(job_id, token=token, status=status, fields=fields))
+    def finish_update(self, job_id: str, *, token: str, outcome: JobOutcome) -> dict[str, Any]:
+        return self._bare(job_id, lambda: self.finish(job_id, token=token, outcome=outcome))
 
     def cancel_update(self, job_id: str, *, now: int) -> dict[str, Any]:
         return self._bare(job_id, lambda: self.cancel(job_id, now=now))
@@ -163,12 +164,12 @@ class FakeJobRepository:
                 self.items[update["job_id"]] = before
         return undo
 
-    def finish(self, job_id: str, *, token: str, status: str, fields: dict[str, Any]) -> bool:
+    def finish(self, job_id: str, *, token: str, outcome: JobOutcome) -> bool:
         item = self._claimed(job_id, token)
         if item is None:
             return False
-        item["status"] = status
-        item.update(_plain(fields))
+        item["status"] = outcome.status
+        item.update(_plain(outcome.stored_fields()))
         _drop_unfinished_fields(item)
         return True
 

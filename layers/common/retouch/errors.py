@@ -1,4 +1,6 @@
-"""Domain errors. Each knows its HTTP status and OpenAI error type; the web layer maps them in one place."""
+"""Domain errors. A RetouchError knows its HTTP status and OpenAI error type; the web layer maps them in one place.
+A CodedError (a job's failure, a provider's, an outbound URL's) carries a stable code and message instead: the
+worker records it on the job, and the API turns it into a RetouchError where one reaches a client."""
 
 from __future__ import annotations
 
@@ -198,10 +200,14 @@ class QueueUnavailable(RetouchError):
     default_code = "queue_unavailable"
 
 
-class JobFailure(Exception):
-    """Ends a job `failed` with a stable code (worker side; never an HTTP response)."""
+class CodedError(Exception):
+    """A failure with a stable machine-readable `code` and a human `message` (never an HTTP response as is)."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class JobFailure(CodedError):
+    """Ends a job `failed` with a stable code (worker side)."""

@@ -10,7 +10,7 @@ from retouch.jobs.submit import submit_generation
 from retouch.models.requests import GenerationRequest
 from tests.integration.billing.conftest import seed, submit_deps_on_moto
 from tests.integration.core.aws_stack import Stack
-from tests.unit.core.builders import generation_payload
+from tests.unit.core.builders import admission_for, generation_payload
 
 PRICE = 53_000  # medium, 1024x1024
 
@@ -26,7 +26,7 @@ def test_fifty_concurrent_submits_against_credit_for_ten_accept_exactly_ten(fres
     def attempt(_: int) -> str:
         start.wait()
         try:
-            submit_generation(account_id, request, deps)
+            submit_generation(admission_for(ledger, account_id), request, deps)
         except InsufficientCredits:
             return "refused"
         return "accepted"

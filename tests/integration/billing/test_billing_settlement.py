@@ -18,6 +18,9 @@ from retouch.data.objects import ObjectStore
 from retouch.errors import QueueUnavailable
 from retouch.jobs.process import run_job
 from retouch.jobs.submit import SubmitDeps, submit_generation
+from retouch.models.common import now_epoch
+from retouch.models.outcome import JobOutcome
+from retouch.models.records import StoredOutput
 from retouch.models.requests import GenerationRequest
 from retouch.providers.base import ProviderUnavailable
 from retouch.wiring.worker import build_worker
@@ -27,6 +30,7 @@ from tests.fakes import no_webhook
 from tests.integration.billing.conftest import seed
 from tests.integration.core.aws_stack import Stack, client, json_body
 from tests.unit.core.builders import (
+    admission_for,
     generation_payload,
     get_job_event,
     json_event,
@@ -164,8 +168,9 @@ def test_a_worker_that_lost_its_lease_cannot_charge_again(fresh: Stack) -> None:
 
     # When the slow worker finally tries to finish (succeeded, with its own outputs)
     billing = JobBilling(ledger=ledger(fresh), jobs=jobs, prices=price_table())
-    ended = billing.finish(slow, token="slow", status="succeeded", fields={
-        "outputs": [{"key": "k", "content_type": "image/png", "bytes": 1, "width": 1024, "height": 1024}]})
+    ended = billing.finish(slow, token="slow", outcome=JobOutcome(
+        status="succeeded", completed_at=now_epoch(), outputs=(
+            StoredOutput(key="k", content_type="image/png", bytes=1, width=1024, height=1024),)))
 
     # Then nothing is written: still one settlement
     assert ended is False
@@ -228,7 +233,7 @@ def test_a_job_that_could_not_be_enqueued_is_released_in_full(fresh: Stack) -> N
 
     # When a job is submitted
     with pytest.raises(QueueUnavailable):
-        submit_generation(account_id, request, deps)
+        submit_generation(admission_for(deps.billing.ledger, account_id), request, deps)
 
     # Then the job ended failed and the hold came back
     [item] = fresh.jobs_of(account_id)
@@ -288,6 +293,7 @@ def test_a_dead_lettered_copy_leaves_a_job_a_live_worker_holds_and_its_hold(fres
     # And the live worker can still finish it and be charged once
     live = jobs.get(job_id)
     billing = JobBilling(ledger=ledger(fresh), jobs=jobs, prices=price_table())
-    assert billing.finish(live, token="live", status="succeeded", fields={
-        "outputs": [{"key": "k", "content_type": "image/png", "bytes": 1, "width": 1024, "height": 1024}]})
+    assert billing.finish(live, token="live", outcome=JobOutcome(
+        status="succeeded", completed_at=now_epoch(), outputs=(
+            StoredOutput(key="k", content_type="image/png", bytes=1, width=1024, height=1024),)))
     assert_settled(fresh, account_id, job_id, charged=LOW_1024)

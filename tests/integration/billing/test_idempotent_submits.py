@@ -16,7 +16,7 @@ from retouch.jobs.submit import submit_generation
 from retouch.models.requests import GenerationRequest
 from tests.integration.billing.conftest import submit_deps_on_moto, seed
 from tests.integration.core.aws_stack import Stack, client, json_body
-from tests.unit.core.builders import generation_payload, json_event
+from tests.unit.core.builders import admission_for, generation_payload, json_event
 
 API = "ApiFunction"
 CREDIT = 1_000_000
@@ -84,7 +84,8 @@ def test_twenty_identical_submits_at_once_under_one_key_make_one_job_and_one_hol
     def attempt(_: int) -> tuple[str, bool]:
         keyed = keyed_request("retry-me", account_id, "images.generations", request, seconds_left=29)
         start.wait()
-        outcome = once(keyed, deps.keys, lambda first: submit_generation(account_id, request, deps, idempotency=first),
+        outcome = once(keyed, deps.keys, lambda first: submit_generation(admission_for(ledger, account_id), request,
+                                                                         deps, idempotency=first),
                        lambda job_id: replayed_job(jobs, account_id, job_id))
         return outcome.record.job_id, outcome.replayed
 

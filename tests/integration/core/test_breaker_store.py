@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from retouch.data.breakers import BreakerRepository
 from retouch.data.jobs import JobRepository
+from retouch.models.outcome import JobOutcome
 from retouch.models.records import JobRecord, PendingCall, UpstreamAttempt
 from retouch.routing.breaker import CircuitBreaker
 from retouch.routing.document import BreakerPolicy
@@ -127,6 +128,6 @@ def test_attempts_append_under_the_claim_and_a_poll_claim_needs_the_current_seq(
     assert polled is not None and polled.claim_token == "b" and polled.attempts == 1
     assert jobs.claim_poll(job.job_id, token="c", seq=1, lease_until=NOW + 300) is None
     # And the pending call is gone once the job ends
-    assert jobs.finish(job.job_id, token="b", status="succeeded", fields={"upstream": "q"})
+    assert jobs.finish(job.job_id, token="b", outcome=JobOutcome(status="succeeded", completed_at=NOW, upstream="q"))
     ended = jobs.get(job.job_id)
     assert ended.pending_call is None and ended.upstream == "q"

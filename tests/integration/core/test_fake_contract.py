@@ -16,6 +16,7 @@ from retouch.data.idempotency import IdempotencyRepository, KeyTaken
 from retouch.data.jobs import JobRepository
 from retouch.jobs.idempotency import KeyedRequest
 from retouch.models.idempotency import IdempotencyRecord
+from retouch.models.outcome import JobOutcome
 from retouch.models.records import FileRecord, JobError, JobRecord, ProducedOutputs, StoredOutput
 from tests.integration.core.aws_stack import Stack, client
 from tests.unit.core.builders import new_account_id, new_job_id
@@ -67,11 +68,11 @@ def test_finish_needs_the_current_claim(repository: Any, new_job: Callable[[], J
     repository.claim(job.job_id, token="a", now=NOW, lease_until=NOW + 10)
 
     # When "b" and then "a" finish it, then "a" finishes it again
-    by_other = repository.finish(job.job_id, token="b", status="failed", fields={"completed_at": NOW})
-    by_owner = repository.finish(job.job_id, token="a", status="succeeded", fields={
-        "completed_at": NOW + 1, "error": None, "usage": {"total_tokens": 3},
-        "outputs": [{"key": "k", "content_type": "image/png", "bytes": 1, "width": 2, "height": 3}]})
-    twice = repository.finish(job.job_id, token="a", status="failed", fields={})
+    by_other = repository.finish(job.job_id, token="b", outcome=JobOutcome.failed("c", "m", at=NOW))
+    by_owner = repository.finish(job.job_id, token="a", outcome=JobOutcome(
+        status="succeeded", completed_at=NOW + 1, usage={"total_tokens": 3},
+        outputs=(StoredOutput(key="k", content_type="image/png", bytes=1, width=2, height=3),)))
+    twice = repository.finish(job.job_id, token="a", outcome=JobOutcome.failed("c", "m", at=NOW + 2))
 
     # Then only the owner's first finish counts, and the claim is gone
     done = repository.get(job.job_id)
@@ -110,7 +111,7 @@ def test_missing_jobs(repository: Any) -> None:
     # Then it cannot be read, claimed, finished or failed
     assert repository.get(job_id) is None
     assert repository.claim(job_id, token="a", now=NOW, lease_until=NOW + 1) is None
-    assert repository.finish(job_id, token="a", status="failed", fields={}) is False
+    assert repository.finish(job_id, token="a", outcome=JobOutcome.failed("c", "m", at=NOW)) is False
     assert repository.fail_unfinished(job_id, error=JobError(code="c", message="m"), now=NOW) is False
 
 
@@ -141,7 +142,7 @@ def test_produced_outputs_are_checkpointed_under_the_claim_and_dropped_when_the_
     by_other = repository.record_produced(job.job_id, token="b", produced=produced)
     by_owner = repository.record_produced(job.job_id, token="a", produced=produced)
     checkpointed = repository.get(job.job_id)
-    repository.finish(job.job_id, token="a", status="succeeded", fields={"completed_at": NOW + 1})
+    repository.finish(job.job_id, token="a", outcome=JobOutcome(status="succeeded", completed_at=NOW + 1))
 
     # Then only the owner's checkpoint is kept, and an ended job carries none (nor a watch time)
     assert (by_other, by_owner) == (False, True)
@@ -173,7 +174,7 @@ def test_the_sweep_index_lists_unfinished_jobs_due_and_rewatch_is_conditional(
     repository.claim(running.job_id, token="a", now=NOW, lease_until=NOW + 100)
     ended = new_job()
     repository.claim(ended.job_id, token="a", now=NOW, lease_until=NOW + 10)
-    repository.finish(ended.job_id, token="a", status="succeeded", fields={})
+    repository.finish(ended.job_id, token="a", outcome=JobOutcome(status="succeeded", completed_at=NOW))
 
     # When the jobs due before NOW + 50 are listed
     due = {job.job_id for job in _all_due(repository, before=NOW + 50)}
@@ -275,9 +276,9 @@ def test_only_an_ended_job_is_tombstoned_and_only_once(repository: Any, new_job:
     while_queued = repository.tombstone(job.job_id, now=NOW)
     repository.claim(job.job_id, token="a", now=NOW, lease_until=NOW + 10)
     while_running = repository.tombstone(job.job_id, now=NOW)
-    repository.finish(job.job_id, token="a", status="succeeded", fields={
-        "completed_at": NOW + 1, "usage": {"images": 1, "cost_micros": 6000},
-        "outputs": [{"key": "k", "content_type": "image/png", "bytes": 1, "width": 2, "height": 3}]})
+    repository.finish(job.job_id, token="a", outcome=JobOutcome(
+        status="succeeded", completed_at=NOW + 1, usage={"images": 1, "cost_micros": 6000},
+        outputs=(StoredOutput(key="k", content_type="image/png", bytes=1, width=2, height=3),)))
 
     # When it is tombstoned, then again, and a missing job too
     ended = repository.tombstone(job.job_id, now=NOW + 5)

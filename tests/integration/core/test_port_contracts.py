@@ -15,16 +15,18 @@ from retouch.billing.charges import JobBilling, add_credit
 from retouch.billing.prices import price_table
 from retouch.data.accounts import AccountRepository
 from retouch.data.jobs import JobRepository
-from retouch.data.ledger import AccountChanged, LedgerRepository
+from retouch.data.account_state import AccountChanged
+from retouch.data.ledger import LedgerRepository
 from retouch.data.objects import ObjectMissing, ObjectStore
 from retouch.data.webhooks import JobWebhookLog, SettingsConflict, WebhookSettingsRepository
 from retouch.models.account_records import AccountRecord, ApiKeyRecord, LedgerEntry
+from retouch.models.outcome import JobOutcome
 from retouch.models.records import JobRecord
 from retouch.models.webhooks import DeliveryRecord, JobWebhook
 from tests.fakes import (FakeAccountRepository, FakeJobRepository, FakeLedger, FakeObjectStore, FakeSettings,
                          FakeWebhookLog)
 from tests.integration.core.aws_stack import Stack, client
-from tests.unit.core.builders import new_account_id, new_job_id
+from tests.unit.core.builders import admission_for, new_account_id, new_job_id
 
 NOW = 1_800_000_000
 
@@ -97,12 +99,12 @@ def test_a_reserve_creates_the_job_with_its_hold_and_a_settlement_ends_it_once(b
                          sleep=lambda _s: None)
 
     # When a job is reserved, claimed, failed (everything released), then failed again
-    record = billing.reserve(_job(account_id))
+    record = billing.reserve(_job(account_id), admission_for(billing_ports.ledger, account_id).account)
     held = billing_ports.ledger.get_account(account_id)
     claimed = billing_ports.jobs.claim(record.job_id, token="t", now=NOW, lease_until=NOW + 10)
     assert claimed is not None
-    first = billing.finish(claimed, token="t", status="failed", fields={"completed_at": NOW})
-    second = billing.finish(claimed, token="t", status="failed", fields={"completed_at": NOW})
+    first = billing.finish(claimed, token="t", outcome=JobOutcome(status="failed", completed_at=NOW))
+    second = billing.finish(claimed, token="t", outcome=JobOutcome(status="failed", completed_at=NOW))
 
     # Then the job existed with its hold, ended once, and the balance is whole again
     price = record.reserved_micros or 0

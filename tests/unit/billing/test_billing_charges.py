@@ -8,7 +8,8 @@ from retouch.billing.charges import JobBilling, add_credit, check_can_reserve
 from retouch.billing.prices import price_table
 from retouch.data.ledger import JobStateChanged
 from retouch.errors import AccountBusy, ConcurrencyLimited, InsufficientCredits, JobConflict, Unauthenticated
-from retouch.models.records import JobError
+from retouch.models.outcome import JobOutcome
+from retouch.models.records import JobError, StoredOutput
 from tests.fakes import FakeJobRepository, FakeLedger, account, job
 
 
@@ -79,11 +80,11 @@ def test_success_charges_the_images_produced_and_releases_the_rest() -> None:
     ledger = FakeLedger(account(982_000, in_flight=1))
     held = job(status="running", reserved_micros=18_000, markup_percent=0, request={"quality": "low",
                                                                                     "size": "1024x1024", "n": 3})
-    outputs = [{"width": 1024, "height": 1024}] * 2
+    outputs = (StoredOutput(key="k", content_type="image/png", bytes=1, width=1024, height=1024),) * 2
 
     # When it finishes succeeded
-    ended = billing(ledger).finish(held, token="t", status="succeeded",
-                                   fields={"outputs": outputs, "usage": {"total_tokens": 7}})
+    ended = billing(ledger).finish(held, token="t", outcome=JobOutcome(
+        status="succeeded", completed_at=0, outputs=outputs, usage={"total_tokens": 7}))
 
     # Then $0.012 is charged, $0.006 released, in-flight back to 0
     assert ended
@@ -99,7 +100,7 @@ def test_a_second_settlement_of_the_same_job_writes_nothing() -> None:
     held = job(status="running", reserved_micros=6_000, markup_percent=0)
 
     # When this delivery tries to finish it, then it is told so and no money moves
-    assert billing(ledger).finish(held, token="t", status="failed", fields={}) is False
+    assert billing(ledger).finish(held, token="t", outcome=JobOutcome(status="failed", completed_at=0)) is False
     assert ledger.entries == [] and ledger.state.balance_micros == 994_000
 
 

@@ -9,6 +9,8 @@ import pytest
 from retouch.billing.charges import JobBilling
 from retouch.billing.money import format_usd, parse_usd
 from retouch.billing.prices import PRICES_FILE, price_table
+from retouch.models.outcome import JobOutcome
+from retouch.models.records import StoredOutput
 from tests.fakes import FakeJobRepository, FakeLedger, account, job
 
 MODEL = "gpt-image-2"
@@ -65,8 +67,10 @@ def test_an_auto_job_is_settled_at_what_was_produced() -> None:
     auto = job(request={"quality": "auto", "size": "auto", "n": 1}, reserved_micros=316_500, markup_percent=0)
 
     # When its charge is computed
-    images, cost = billing.charge_for(auto, "succeeded", {
-        "outputs": [{"width": 1024, "height": 1024}], "result": {"quality": "medium"}})
+    images, cost = billing.charge_for(auto, JobOutcome(
+        status="succeeded", completed_at=0, outputs=(
+            StoredOutput(key="k", content_type="image/png", bytes=1, width=1024, height=1024),),
+        result={"quality": "medium"}))
 
     # Then it is charged the medium price only
     assert (images, cost) == (1, 53_000)
@@ -78,8 +82,10 @@ def test_a_charge_never_exceeds_the_reservation() -> None:
     small = job(reserved_micros=6_000, markup_percent=0)
 
     # When its charge is computed
-    _, cost = billing.charge_for(small, "succeeded", {"outputs": [{"width": 2048, "height": 2048}],
-                                                      "result": {"quality": "low"}})
+    _, cost = billing.charge_for(small, JobOutcome(status="succeeded", completed_at=0,
+                                                   outputs=(StoredOutput(key="k", content_type="image/png", bytes=1,
+                                                                        width=2048, height=2048),),
+                                                   result={"quality": "low"}))
 
     # Then it is capped at what was held
     assert cost == 6_000

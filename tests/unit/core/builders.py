@@ -16,10 +16,26 @@ from typing import Any
 
 from PIL import Image
 
+from retouch.billing.rate_limit import Admission
+from retouch.ports import Ledger
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 EVENTS_DIR = REPO_ROOT / "events"
 
 _ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+# -- A request the rate limit admitted ---------------------------------------------------------
+
+
+def admission_for(ledger: Ledger, account_id: str) -> Admission:
+    """What the api's rate limit hands a submit (the account as read now), without counting a request. The fake
+    ledger holds one account whatever the id asked, so the id is the caller's."""
+    account = ledger.get_account(account_id)
+    assert account is not None, f"no account {account_id}"
+    account = account.model_copy(update={"account_id": account_id})
+    return Admission(account=account, limit=account.requests_per_minute, remaining=account.requests_per_minute,
+                     reset_seconds=60)
 
 
 # -- Unique ids ---------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from retouch.models.common import now_epoch
 from retouch.models.records import JobRecord
 from retouch.models.requests import UploadRequest
 from retouch.web.request_parsing import parse_edit
-from tests.unit.core.builders import data_url, edit_payload, image_bytes, json_event, mask_png, new_account_id, png
+from tests.unit.core.builders import (admission_for, data_url, edit_payload, image_bytes, json_event, mask_png,
+                                     new_account_id, png)
 from tests.fakes import FakeFileRepository, FakeJobQueue, FakeJobRepository, FakeObjectStore
 from tests.unit.core.test_files import noisy
 
@@ -43,7 +44,7 @@ def given_file(uploads: FileDeps, account_id: str, data: bytes | None, *, size: 
 
 def edit(deps: SubmitDeps, account_id: str, **payload: Any) -> JobRecord:
     event = json_event("edit_json_files.json", edit_payload(**payload), account_id=account_id)
-    return submit_edit(account_id, parse_edit(event, MAX_BODY), deps)
+    return submit_edit(admission_for(deps.billing.ledger, account_id), parse_edit(event, MAX_BODY), deps)
 
 
 def refused(deps: SubmitDeps, account_id: str, **payload: Any) -> RetouchError:

@@ -22,7 +22,7 @@ from retouch.jobs.submit import SubmitDeps, submit_edit, submit_generation
 from retouch.models.common import now_epoch
 from retouch.models.requests import EditRequest, GenerationRequest
 from retouch.web.request_parsing import parse_edit
-from tests.unit.core.builders import file_part, generation_payload, multipart_event, new_account_id, png
+from tests.unit.core.builders import admission_for, file_part, generation_payload, multipart_event, new_account_id, png
 from tests.unit.core.conftest import submit_deps_over
 from tests.fakes import FakeFileRepository, FakeIdempotencyStore, FakeJobQueue, FakeJobRepository, FakeObjectStore
 
@@ -58,7 +58,8 @@ def submit(deps: SubmitDeps, account_id: str, request: Any, key: str | None, *, 
     submit_one = submit_edit if isinstance(request, EditRequest) else submit_generation
     clock = clock or Clock()
     return once(keyed_request(key, account_id, operation, request, seconds_left=29), deps.keys,
-                lambda first: submit_one(account_id, request, deps, idempotency=first),
+                lambda first: submit_one(admission_for(deps.billing.ledger, account_id), request, deps,
+                                         idempotency=first),
                 lambda job_id: replayed_job(deps.jobs, account_id, job_id), sleep=clock.sleep, clock=clock)
 
 

@@ -30,6 +30,7 @@ from retouch.providers.credentials import usable_key
 from retouch.providers.openai_upstream import ImageProviderUpstream
 from retouch.retry import RedeliverLater
 from retouch.webhooks.delivery import handle_webhook_message
+from tests.unit.core.builders import admission_for
 from tests.fakes import FakeJobRepository, ScriptedProvider, billing_over, no_events, rendered
 from tests.unit.core.test_job_cancel import announced  # noqa: F401 - the cancel tests' fixtures
 from tests.unit.core.test_job_cancel import deps as cancel_deps  # noqa: F401 - a fixture, used by name
@@ -107,7 +108,8 @@ def emitted(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch)
 def test_a_submitted_job_counts_once_and_its_id_correlates_the_lines_after(
         submit_deps: SubmitDeps, emitted: Callable[[], Emitted]) -> None:
     # Given an accepted generation request
-    job = submit_generation("acct_" + "m" * 20, GenerationRequest(model="gpt-image-2", prompt="p"), submit_deps)
+    admission = admission_for(submit_deps.billing.ledger, "acct_" + "m" * 20)
+    job = submit_generation(admission, GenerationRequest(model="gpt-image-2", prompt="p"), submit_deps)
 
     # When a later line of the same invocation is logged
     Logger(child=True).info("after submit")

@@ -17,6 +17,7 @@ from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import JobRecord
 from retouch.web.request_parsing import parse_edit, parse_generation
 from tests.unit.core.builders import (
+    admission_for,
     data_url,
     edit_payload,
     file_part,
@@ -41,8 +42,8 @@ LIMITS = GPT_IMAGE_2.limits
 def submit(event: dict[str, Any], deps: SubmitDeps, account_id: str) -> JobRecord:
     """What the api function does for a POST, minus HTTP: parse, then submit."""
     if event["rawPath"].endswith("/edits"):
-        return submit_edit(account_id, parse_edit(event, MAX_BODY), deps)
-    return submit_generation(account_id, parse_generation(event, MAX_BODY), deps)
+        return submit_edit(admission_for(deps.billing.ledger, account_id), parse_edit(event, MAX_BODY), deps)
+    return submit_generation(admission_for(deps.billing.ledger, account_id), parse_generation(event, MAX_BODY), deps)
 
 
 def refused(event: dict[str, Any], deps: SubmitDeps, account_id: str) -> RetouchError:

@@ -143,7 +143,7 @@ def cmd_revoke_key(ctx: _Context, args: argparse.Namespace) -> int:
 
 
 def _set(ctx: _Context, account_id: str, fields: dict[str, Any]) -> int:
-    from retouch.data.ledger import AccountMissing
+    from retouch.data.account_state import AccountMissing
 
     _, ledger, _ = ctx.repos()
     try:

@@ -25,10 +25,12 @@ from retouch.billing.money import format_usd
 from retouch.billing.prices import PriceTable
 from retouch.data.idempotency import KeyTaken
 from retouch.data.jobs import job_item
-from retouch.data.ledger import AccountChanged, JobStateChanged
+from retouch.data.account_state import AccountChanged
+from retouch.data.ledger import JobStateChanged
 from retouch.errors import AccountBusy, ConcurrencyLimited, InsufficientCredits, JobConflict, Unauthenticated
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.account_records import AccountRecord, LedgerEntry
+from retouch.models.outcome import JobOutcome
 from retouch.models.records import JobError, JobRecord
 from retouch.observability.metrics import cost_charged
 from retouch.ports import JobRepository, Ledger
@@ -92,13 +94,12 @@ class JobBilling:
         return self.prices.reservation_micros(record.model, quality=request.get("quality"),
                                               size=request.get("size"), n=int(request.get("n", 1)))
 
-    def precheck(self, record: JobRecord, account: AccountRecord | None = None) -> AccountRecord:
-        """Refuse before any input is stored; the transaction in `reserve` is what guarantees it."""
-        snapshot = account if account is not None else self.ledger.get_account(record.account_id)
-        return check_can_reserve(snapshot, self.price(record))
+    def precheck(self, record: JobRecord, account: AccountRecord) -> AccountRecord:
+        """Refuse before any input is stored (`account` as the request's admission read it); the transaction in
+        `reserve` is what guarantees it."""
+        return check_can_reserve(account, self.price(record))
 
-    def reserve(self, record: JobRecord, account: AccountRecord | None = None,
-                key: IdempotencyRecord | None = None) -> JobRecord:
+    def reserve(self, record: JobRecord, account: AccountRecord, key: IdempotencyRecord | None = None) -> JobRecord:
         """Write the job `queued` and hold its price in one transaction (with the request's Idempotency-Key, if it
         has one); 402/429/401 when it cannot be held, KeyTaken when the key is another request's."""
         price = self.price(record)
@@ -106,7 +107,7 @@ class JobBilling:
         record.price_version = self.prices.version
         record.markup_percent = self.prices.markup_percent
         record.usage = _job_usage(0, 0)
-        snapshot = account if account is not None else self.ledger.get_account(record.account_id)
+        snapshot: AccountRecord | None = account  # the first read; a changed balance reads it again
         item = job_item(record)
         for attempt in range(self.max_attempts):
             snapshot = check_can_reserve(snapshot, price)
@@ -139,32 +140,30 @@ class JobBilling:
 
     # ---- end of a job ---------------------------------------------------------------------------------------
 
-    def charge_for(self, job: JobRecord, status: str, fields: dict[str, Any]) -> tuple[int, int]:
+    def charge_for(self, job: JobRecord, outcome: JobOutcome) -> tuple[int, int]:
         """(images produced, micro-dollars charged): the outputs priced as produced, capped at the hold."""
-        if status != "succeeded":
+        if outcome.status != "succeeded":
             return 0, 0
-        outputs = fields.get("outputs") or []
-        quality = (fields.get("result") or {}).get("quality") or job.request.get("quality")
+        quality = outcome.result.get("quality") or job.request.get("quality")
         cost = self.prices.produced_micros(job.model, quality=quality,
-                                           sizes=[(o["width"], o["height"]) for o in outputs],
+                                           sizes=[(o.width, o.height) for o in outcome.outputs],
                                            markup_percent=job.markup_percent)
         reserved = job.reserved_micros or 0
         if cost > reserved:
             logger.warning("produced more than reserved; charging the reservation",
                            extra={"job_id": job.job_id, "cost_micros": cost, "reserved_micros": reserved})
             cost = reserved
-        return len(outputs), cost
+        return len(outcome.outputs), cost
 
-    def finish(self, job: JobRecord, *, token: str, status: str, fields: dict[str, Any]) -> bool:
+    def finish(self, job: JobRecord, *, token: str, outcome: JobOutcome) -> bool:
         """The claimed job's terminal transition with its settlement. False when another delivery owns or
         already ended the job (then nothing at all was written)."""
         if job.reserved_micros is None:  # never priced (created before billing): end it as before
-            return self.jobs.finish(job.job_id, token=token, status=status, fields=fields)
-        images, cost = self.charge_for(job, status, fields)
-        provider_usage = fields.get("usage") if isinstance(fields.get("usage"), dict) else None
-        fields = {**fields, "usage": _job_usage(images, cost, provider_usage)}
-        update = self.jobs.finish_update(job.job_id, token=token, status=status, fields=fields)
-        return self._settle(job, update, outcome=status, images=images, cost=cost)
+            return self.jobs.finish(job.job_id, token=token, outcome=outcome)
+        images, cost = self.charge_for(job, outcome)
+        billed = outcome.with_usage(_job_usage(images, cost, outcome.usage))
+        update = self.jobs.finish_update(job.job_id, token=token, outcome=billed)
+        return self._settle(job, update, outcome=outcome.status, images=images, cost=cost)
 
     def release_unfinished(self, job_id: str, *, error: JobError, now: int,
                            job: JobRecord | None = None) -> bool:

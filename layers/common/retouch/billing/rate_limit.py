@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from retouch.data.ledger import AccountMissing
+from retouch.data.account_state import AccountMissing
 from retouch.ports import RateCounter
 from retouch.errors import RateLimited, Unauthenticated
 from retouch.models.account_records import AccountRecord

@@ -16,6 +16,7 @@ from retouch.data.clients import aws_client
 from retouch.data.idempotency import key_taken, reservation_put
 from retouch.data.items import is_condition_failure, record_attributes, to_item, to_value
 from retouch.models.idempotency import IdempotencyRecord
+from retouch.models.outcome import JobOutcome
 from retouch.models.records import JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
 
 
@@ -171,14 +172,15 @@ class JobRepository:
             raise
         return True
 
-    def finish_update(self, job_id: str, *, token: str, status: str, fields: dict[str, Any]) -> dict[str, Any]:
+    def finish_update(self, job_id: str, *, token: str, outcome: JobOutcome) -> dict[str, Any]:
         """The conditional update that ends a claimed job; returned bare so billing can put it in a transaction."""
-        return self._claimed_update(job_id, token=token, set_fields={"status": status, **fields},
+        return self._claimed_update(job_id, token=token,
+                                    set_fields={"status": outcome.status, **outcome.stored_fields()},
                                     remove=_ENDED_REMOVE)
 
-    def finish(self, job_id: str, *, token: str, status: str, fields: dict[str, Any]) -> bool:
-        """running (claimed by `token`) -> `status`. False when another worker owns or ended the job."""
-        return self._conditional(self.finish_update(job_id, token=token, status=status, fields=fields))
+    def finish(self, job_id: str, *, token: str, outcome: JobOutcome) -> bool:
+        """running (claimed by `token`) -> the outcome's status. False when another worker owns or ended the job."""
+        return self._conditional(self.finish_update(job_id, token=token, outcome=outcome))
 
     def renew_lease(self, job_id: str, *, token: str, lease_until: int) -> bool:
         """The worker's heartbeat: still running under `token`, now leased until `lease_until`."""

@@ -19,7 +19,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
@@ -30,6 +30,7 @@ from retouch.images.inspect import UnreadableImage as UnreadableOutput, inspect_
 from retouch.jobs.heartbeat import Heartbeat
 from retouch.images.input_checks import CheckedImage, check_image, check_mask
 from retouch.models.common import now_epoch
+from retouch.models.outcome import JobOutcome
 from retouch.models.requests import provider_options
 from retouch.models.records import JobError, JobRecord, ProducedOutputs, StoredInput, StoredOutput
 from retouch.observability.metrics import job_ended, job_started
@@ -173,18 +174,17 @@ def _produce(job: JobRecord, token: str, deps: WorkerDeps) -> ProducedOutputs | 
     return None
 
 
-def _end(job: JobRecord, token: str, status: str, fields: dict[str, Any], deps: WorkerDeps) -> bool:
+def _end(job: JobRecord, token: str, outcome: JobOutcome, deps: WorkerDeps) -> bool:
     """The claimed job's terminal transition; with billing, its charge/release is in the same transaction."""
-    ended = deps.billing.finish(job, token=token, status=status, fields=fields)
+    ended = deps.billing.finish(job, token=token, outcome=outcome)
     if ended:
-        job_ended(status, attempts=job.attempts, error_code=(fields.get("error") or {}).get("code"))
-        deps.announce(job, f"job.{status}")
+        job_ended(outcome.status, attempts=job.attempts, error_code=outcome.error.code if outcome.error else None)
+        deps.announce(job, f"job.{outcome.status}")
     return ended
 
 
 def _fail(job: JobRecord, token: str, code: str, message: str, deps: WorkerDeps) -> str:
-    ended = _end(job, token, "failed", {"error": {"code": code, "message": message}, "completed_at": now_epoch()},
-                 deps)
+    ended = _end(job, token, JobOutcome.failed(code, message, at=now_epoch()), deps)
     logger.warning("job failed", extra={"job_id": job.job_id, "code": code, "ended": ended})
     return "failed" if ended else "lost_claim"
 
@@ -237,15 +237,7 @@ def _run_claimed(job: JobRecord, token: str, deps: WorkerDeps) -> str:
         return "lost_claim"
     if isinstance(produced, Waiting):
         return _wait(job, token, produced, deps)
-    ended = _end(job, token, "succeeded", {
-        "outputs": [o.model_dump() for o in produced.outputs],
-        "usage": produced.usage,
-        "result": produced.result,
-        "completed_at": now_epoch(),
-        "error": None,
-        "upstream": produced.upstream,
-        "upstream_cost_micros": produced.upstream_cost_micros,
-    }, deps)
+    ended = _end(job, token, JobOutcome.succeeded(produced, at=now_epoch()), deps)
     logger.info("job succeeded" if ended else "job finished elsewhere",
                 extra={"job_id": job.job_id, "images": len(produced.outputs)})
     return "succeeded" if ended else "lost_claim"

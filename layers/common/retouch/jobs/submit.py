@@ -26,6 +26,7 @@ from retouch.ports import IdempotencyStore, FileRepository, JobQueue, JobReposit
 
 if TYPE_CHECKING:
     from retouch.billing.charges import JobBilling
+    from retouch.billing.rate_limit import Admission
 
 logger = Logger(child=True)
 
@@ -81,8 +82,7 @@ def _new_record(account_id: str, job_id: str, kind: JobKind, request: Generation
     )
 
 
-def _create(record: JobRecord, deps: SubmitDeps, account: AccountRecord | None,
-            key: IdempotencyRecord | None) -> None:
+def _create(record: JobRecord, deps: SubmitDeps, account: AccountRecord, key: IdempotencyRecord | None) -> None:
     deps.billing.reserve(record, account, key=key)  # job, hold and key, one transaction: 402/429 write nothing
 
 
@@ -100,9 +100,10 @@ def _abandon(record: JobRecord, error: JobError, deps: SubmitDeps) -> bool:
 
 
 def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], deps: SubmitDeps,
-                         account: AccountRecord | None = None, idempotency: KeyedRequest | None = None) -> JobRecord:
-    """Write inputs, then the job (with its key), then the message; undo what was written when a later step fails."""
-    account = deps.billing.precheck(record, account)  # refuse before storing any input
+                         admission: Admission, idempotency: KeyedRequest | None) -> JobRecord:
+    """Write inputs, then the job (with its key), then the message; undo what was written when a later step fails.
+    The admission's account (as the rate limit read it) is the reservation's first read."""
+    account = deps.billing.precheck(record, admission.account)  # refuse before storing any input
     reservation = idempotency.reservation(record.job_id, now=now_epoch()) if idempotency else None
     written: list[str] = []
     try:
@@ -144,14 +145,16 @@ def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], de
     return record
 
 
-def submit_generation(account_id: str, request: GenerationRequest, deps: SubmitDeps,
-                      account: AccountRecord | None = None, idempotency: KeyedRequest | None = None) -> JobRecord:
-    record = _new_record(account_id, new_job_id(), "generation", request, deps)
-    return _persist_and_enqueue(record, {}, deps, account, idempotency)
+def submit_generation(admission: Admission, request: GenerationRequest, deps: SubmitDeps,
+                      idempotency: KeyedRequest | None = None) -> JobRecord:
+    """Submit for the admitted request's account."""
+    record = _new_record(admission.account.account_id, new_job_id(), "generation", request, deps)
+    return _persist_and_enqueue(record, {}, deps, admission, idempotency)
 
 
-def submit_edit(account_id: str, request: EditRequest, deps: SubmitDeps,
-                account: AccountRecord | None = None, idempotency: KeyedRequest | None = None) -> JobRecord:
+def submit_edit(admission: Admission, request: EditRequest, deps: SubmitDeps,
+                idempotency: KeyedRequest | None = None) -> JobRecord:
+    account_id = admission.account.account_id
     limits = known_model(request.model).limits
     job_id = new_job_id()
     prefix = f"inputs/{account_id}/{job_id}"
@@ -193,4 +196,4 @@ def submit_edit(account_id: str, request: EditRequest, deps: SubmitDeps,
     record = _new_record(account_id, job_id, "edit", request, deps)
     record.inputs = inputs
     record.mask = mask
-    return _persist_and_enqueue(record, uploads, deps, account, idempotency)
+    return _persist_and_enqueue(record, uploads, deps, admission, idempotency)

@@ -7,7 +7,8 @@ import re
 
 from retouch.billing.usage import job_usage_view
 from retouch.data.objects import ObjectMissing
-from retouch.data.usage import JobFilter
+# The listing's filter and its latest time, for the route that builds one.
+from retouch.data.usage import MAX_EPOCH as MAX_EPOCH, JobFilter as JobFilter
 from retouch.errors import InvalidRequest, JobNotFound, OutputsExpired
 from retouch.models.records import JobRecord
 from retouch.models.responses import ImageData, JobErrorView, JobList, JobView, UpstreamAttemptView

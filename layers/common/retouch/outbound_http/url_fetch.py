@@ -15,6 +15,7 @@ from urllib.parse import urljoin
 
 import httpx
 
+from retouch.errors import CodedError
 from retouch.outbound_http.client import IDENTITY_HEADERS, Deadline, RefusedBody, call_deadline, outbound_client, \
     read_body
 from retouch.outbound_http.url_safety import ResolvedTarget, ResolveFn, UnsafeUrl, check_url, resolve_within
@@ -29,13 +30,8 @@ _UNSAFE_TO_FETCH_CODE = {
 _REFUSED_BODY_CODE = {"encoding": "image_url_encoding_refused", "too_large": "image_url_too_large"}
 
 
-class UrlFetchError(Exception):
+class UrlFetchError(CodedError):
     """The URL could not be downloaded. `code` is the API error code to report."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from retouch.errors import CodedError
+
 ResolveFn = Callable[..., Iterable[tuple[Any, ...]]]
 
 MAX_URL_LENGTH = 4096
@@ -75,13 +77,8 @@ _NEVER = (
 # fd00:ec2::254 (the EC2 metadata service over IPv6) is unique-local, outside 2000::/3.
 
 
-class UnsafeUrl(Exception):
+class UnsafeUrl(CodedError):
     """The URL may not be contacted. `code` is a stable machine-readable reason."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)

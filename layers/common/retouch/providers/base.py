@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from retouch.errors import CodedError
+
 
 @dataclass(frozen=True)
 class InputImage:
@@ -36,13 +38,8 @@ class ProviderResult:
     output_format: str | None = None
 
 
-class ProviderError(Exception):
+class ProviderError(CodedError):
     """Base of every failure a provider call can end in."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class ProviderRefused(ProviderError):

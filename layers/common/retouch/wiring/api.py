@@ -5,12 +5,14 @@ from __future__ import annotations
 from functools import cache
 
 from retouch.config import api_settings
+from retouch.data.account_state import AccountStateRepository
 from retouch.data.files import FileRepository
 from retouch.data.idempotency import IdempotencyRepository
 from retouch.data.jobs import JobRepository
-from retouch.data.ledger import LedgerRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
+from retouch.data.webhooks import WebhookQueue
+from retouch.files.uploads import FileDeps
 from retouch.jobs.cancel import CancelDeps
 from retouch.jobs.retention import RetentionDeps
 from retouch.jobs.submit import SubmitDeps
@@ -23,8 +25,9 @@ def jobs() -> JobRepository:
 
 
 @cache
-def ledger() -> LedgerRepository:
-    return LedgerRepository(api_settings().table_name)
+def rate_counter() -> AccountStateRepository:
+    """Counts the requests that create something (jobs, uploads) against the account's per-minute limit."""
+    return AccountStateRepository(api_settings().table_name)
 
 
 @cache
@@ -49,3 +52,16 @@ def cancel_deps() -> CancelDeps:
 @cache
 def retention_deps() -> RetentionDeps:
     return RetentionDeps(jobs=jobs(), store=ObjectStore(api_settings().bucket_name))
+
+
+@cache
+def file_deps() -> FileDeps:
+    settings = api_settings()
+    return FileDeps(files=FileRepository(settings.table_name), store=ObjectStore(settings.bucket_name),
+                    expiry_seconds=settings.file_expiry_hours * 3600,
+                    upload_url_seconds=settings.upload_url_expiry_seconds)
+
+
+@cache
+def webhook_queue() -> WebhookQueue:
+    return WebhookQueue(api_settings().webhooks_queue_url)

@@ -1,7 +1,6 @@
 """GET /v1/account, /v1/usage and /v1/usage/ledger: the calling account's balance, limits and spending."""
 
 
-from functools import cache
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -9,24 +8,16 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from retouch.billing.usage import account_view, ledger_page, usage_report
-from retouch.config import status_settings
-from retouch.data.ledger import LedgerRepository
-from retouch.data.usage import AccountJobs
 from retouch.paging import MAX_PAGE
 from retouch.models.responses import AccountView, ErrorBody, LedgerPage, UsageReport
 from retouch.web.principal import current_caller
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
+from retouch.wiring.status import account_jobs, ledger_reader
 
 router = Router()
 
 UsageDay = Annotated[str | None, Query(description="A UTC day, YYYY-MM-DD, or unix seconds; inclusive",
                                        examples=["2026-01-31"], max_length=32)]
-
-
-@cache
-def _repositories() -> tuple[LedgerRepository, AccountJobs]:
-    table = status_settings().table_name
-    return LedgerRepository(table), AccountJobs(table)
 
 
 @router.get("/v1/account", summary="The calling account", responses={
@@ -35,8 +26,7 @@ def _repositories() -> tuple[LedgerRepository, AccountJobs]:
 })
 def get_account() -> Response[AccountView]:
     account_id = current_caller().account_id
-    ledger, _ = _repositories()
-    return json_response(account_view(ledger.get_account(account_id)))
+    return json_response(account_view(ledger_reader().get_account(account_id)))
 
 
 @router.get("/v1/usage", summary="Usage per day and model", responses={
@@ -47,8 +37,7 @@ def get_account() -> Response[AccountView]:
                "the default is the last 30 days, the longest range 366 days.")
 def get_usage(start: UsageDay = None, end: UsageDay = None) -> Response[UsageReport]:
     account_id = current_caller().account_id
-    _, jobs = _repositories()
-    return json_response(usage_report(jobs, account_id, start, end))
+    return json_response(usage_report(account_jobs(), account_id, start, end))
 
 
 @router.get("/v1/usage/ledger", summary="The account's ledger, newest first", responses={
@@ -61,5 +50,4 @@ def list_ledger(
     after: Annotated[str | None, Query(description="The previous page's `next_cursor`", max_length=2048)] = None,
 ) -> Response[LedgerPage]:
     account_id = current_caller().account_id
-    ledger, _ = _repositories()
-    return json_response(ledger_page(ledger, account_id, limit, after))
+    return json_response(ledger_page(ledger_reader(), account_id, limit, after))

@@ -1,34 +1,21 @@
 """POST /v1/uploads, GET /v1/files, GET and DELETE /v1/files/{file_id}: files clients upload straight to S3."""
 
-from functools import cache
-
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from retouch.config import api_settings
-from retouch.data.files import FileRepository
-from retouch.data.ledger import LedgerRepository
-from retouch.data.objects import ObjectStore
-from retouch.files.uploads import FileDeps, create_upload, delete_file, get_file, list_files
+from retouch.files.uploads import create_upload, delete_file, get_file, list_files
 from retouch.models.responses import ErrorBody, FileDeleted, FileList, FileView, GatewayMessage, UploadView
 from retouch.web.admission import admitted
 from retouch.web.principal import current_caller
 from retouch.web.request_parsing import parse_upload
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
+from retouch.wiring.api import file_deps, rate_counter
 
 router = Router()
 
 # API Gateway's own 404 too: a file id with a slash matches no route.
 _NOT_FOUND = documented(ErrorBody | GatewayMessage, "No such file for this account (or it expired)")
-
-
-@cache
-def _deps() -> tuple[FileDeps, LedgerRepository]:
-    settings = api_settings()
-    files = FileDeps(files=FileRepository(settings.table_name), store=ObjectStore(settings.bucket_name),
-                     expiry_seconds=settings.file_expiry_hours * 3600,
-                     upload_url_seconds=settings.upload_url_expiry_seconds)
-    return files, LedgerRepository(settings.table_name)
 
 
 @router.post("/v1/uploads", summary="Create an upload: a file and the presigned S3 POST that sends its bytes",
@@ -44,10 +31,9 @@ def _deps() -> tuple[FileDeps, LedgerRepository]:
 def create() -> Response[UploadView]:
     caller = current_caller()
     account_id = caller.account_id
-    files, ledger = _deps()
-    with admitted(ledger, account_id, caller.key_id) as admission:
+    with admitted(rate_counter(), account_id, caller.key_id) as admission:
         request = parse_upload(router.current_event.raw_event, api_settings().max_body_bytes)
-        upload = create_upload(account_id, request, files)
+        upload = create_upload(account_id, request, file_deps())
         return json_response(upload, 201, {"Location": f"/v1/files/{upload.id}", **admission.headers})
 
 
@@ -59,7 +45,7 @@ def create() -> Response[UploadView]:
 def list_all() -> Response[FileList]:
     account_id = current_caller().account_id
     params = router.current_event.query_string_parameters or {}
-    return json_response(list_files(account_id, params.get("limit"), params.get("after"), _deps()[0]))
+    return json_response(list_files(account_id, params.get("limit"), params.get("after"), file_deps()))
 
 
 @router.get("/v1/files/<file_id>", summary="A file: pending until its bytes arrive, then ready or rejected",
@@ -67,11 +53,11 @@ def list_all() -> Response[FileList]:
                        401: UNAUTHORIZED, 404: _NOT_FOUND})
 def get_one(file_id: str) -> Response[FileView]:
     account_id = current_caller().account_id
-    return json_response(get_file(account_id, file_id, _deps()[0]))
+    return json_response(get_file(account_id, file_id, file_deps()))
 
 
 @router.delete("/v1/files/<file_id>", summary="Delete a file (its record and its bytes)",
                responses={200: documented(FileDeleted, "Deleted"), 401: UNAUTHORIZED, 404: _NOT_FOUND})
 def delete_one(file_id: str) -> Response[FileDeleted]:
     account_id = current_caller().account_id
-    return json_response(delete_file(account_id, file_id, _deps()[0]))
+    return json_response(delete_file(account_id, file_id, file_deps()))

@@ -21,7 +21,7 @@ from retouch.web.prefer import requested_wait
 from retouch.web.principal import current_caller
 from retouch.web.request_parsing import parse_edit, parse_generation
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
-from retouch.wiring.api import ledger, submit_deps
+from retouch.wiring.api import rate_counter, submit_deps
 
 router = Router()
 
@@ -86,13 +86,13 @@ def _submitted(operation: str, parse: Callable[[dict[str, Any], int], EditReques
     event = router.current_event
     caller = current_caller()
     account_id = caller.account_id
-    with admitted(ledger(), account_id, caller.key_id) as admission:
+    with admitted(rate_counter(), account_id, caller.key_id) as admission:
         request = parse(event.raw_event, api_settings().max_body_bytes)
         keyed = keyed_request(event.headers.get("idempotency-key"), account_id, operation, request,
                               seconds_left=_seconds_left())
         deps = submit_deps()
         outcome = once(keyed, deps.keys,
-                       lambda first: submit(account_id, request, deps, account=admission.account, idempotency=first),
+                       lambda first: submit(admission, request, deps, idempotency=first),
                        lambda job_id: replayed_job(deps.jobs, account_id, job_id))
         return _job_response(outcome.record, admission, replayed=outcome.replayed)
 

@@ -1,7 +1,6 @@
 """GET /v1/jobs and /v1/jobs/{job_id}: the caller's jobs, read from DynamoDB, URLs presigned at read time."""
 
 
-from functools import cache
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -9,26 +8,18 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from retouch.config import status_settings
-from retouch.data.jobs import JobRepository
-from retouch.data.objects import ObjectStore
-from retouch.data.usage import MAX_EPOCH, AccountJobs, JobFilter
-from retouch.jobs.view import find_job, list_jobs, render_job
+from retouch.jobs.view import MAX_EPOCH, JobFilter, find_job, list_jobs, render_job
 from retouch.models.common import JobKind, JobStatus
 from retouch.models.responses import ErrorBody, JobList, JobView
 from retouch.web.principal import current_caller
 from retouch.web.responses import NOT_FOUND_JOB, UNAUTHORIZED, documented, json_response
+from retouch.wiring.status import account_jobs, jobs, store
 
 router = Router()
 
 MAX_JOB_PAGE = 100
 CreatedAfter = Annotated[int | None, Query(ge=0, le=MAX_EPOCH, description="Only jobs created after this unix time")]
 CreatedBefore = Annotated[int | None, Query(ge=0, le=MAX_EPOCH, description="Only jobs created before this unix time")]
-
-
-@cache
-def _repositories() -> tuple[JobRepository, ObjectStore, AccountJobs]:
-    settings = status_settings()
-    return JobRepository(settings.table_name), ObjectStore(settings.bucket_name), AccountJobs(settings.table_name)
 
 
 @router.get("/v1/jobs", summary="List the account's jobs, newest first", responses={
@@ -47,9 +38,8 @@ def list_account_jobs(
     created_before: CreatedBefore = None,
 ) -> Response[JobList]:
     account_id = current_caller().account_id
-    _, store, account_jobs = _repositories()
     where = JobFilter(status=status, kind=kind, created_after=created_after, created_before=created_before)
-    return json_response(list_jobs(account_jobs, store, account_id, limit=limit, after=after, where=where,
+    return json_response(list_jobs(account_jobs(), store(), account_id, limit=limit, after=after, where=where,
                                    url_expiry_seconds=status_settings().url_expiry_seconds))
 
 
@@ -60,5 +50,5 @@ def list_account_jobs(
 })
 def get_job(job_id: str) -> Response[JobView]:
     account_id = current_caller().account_id
-    jobs, store, _ = _repositories()
-    return json_response(render_job(find_job(jobs, account_id, job_id), store, status_settings().url_expiry_seconds))
+    return json_response(render_job(find_job(jobs(), account_id, job_id), store(),
+                                    status_settings().url_expiry_seconds))

@@ -1,27 +1,17 @@
 """POST /v1/jobs/{job_id}/webhooks/redeliver: send the job's latest event again, with the same webhook-id."""
 
-from functools import cache
-
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from retouch.config import api_settings
-from retouch.data.jobs import JobRepository
-from retouch.data.webhooks import WebhookQueue
 from retouch.jobs.view import find_job
 from retouch.models.responses import ErrorBody
 from retouch.models.webhooks import RedeliveryView
 from retouch.web.principal import current_caller
 from retouch.web.responses import NOT_FOUND_JOB, UNAUTHORIZED, documented, json_response
 from retouch.webhooks.events import redeliver_latest
+from retouch.wiring.api import jobs, webhook_queue
 
 router = Router()
-
-
-@cache
-def _deps() -> tuple[JobRepository, WebhookQueue]:
-    settings = api_settings()
-    return JobRepository(settings.table_name), WebhookQueue(settings.webhooks_queue_url)
 
 
 @router.post("/v1/jobs/<job_id>/webhooks/redeliver", summary="Redeliver the job's latest webhook event", responses={
@@ -33,6 +23,5 @@ def _deps() -> tuple[JobRepository, WebhookQueue]:
 })
 def redeliver(job_id: str) -> Response[RedeliveryView]:
     account_id = current_caller().account_id
-    jobs, queue = _deps()
-    message = redeliver_latest(find_job(jobs, account_id, job_id), queue)
+    message = redeliver_latest(find_job(jobs(), account_id, job_id), webhook_queue())
     return json_response(RedeliveryView(job_id=job_id, event_id=message.event_id, type=message.type), 202)

@@ -1,0 +1,120 @@
+"""The account item outside its ledger: reading it, its limits and status, and the per-minute request count.
+
+Balances move only with a ledger entry (data/ledger.py, which extends this repository with those movements).
+
+    ACCOUNT#<id> / ACCOUNT             the account: balance_micros, in_flight, limits, rate window
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from retouch.data.clients import aws_client
+from retouch.data.items import is_condition_failure, record_attributes, to_item
+from retouch.models.account_records import AccountRecord
+
+_RATE_FIELDS = ("rate_window", "rate_count")
+
+
+def account_key(account_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"ACCOUNT#{account_id}"}, "sk": {"S": "ACCOUNT"}}
+
+
+class AccountChanged(Exception):
+    """The account was not as read (balance moved, a concurrent transaction, a limit or status). `current` is
+    the item as DynamoDB saw it when it said so, when it said; the caller re-decides and retries."""
+
+    def __init__(self, current: AccountRecord | None) -> None:
+        super().__init__("account changed")
+        self.current = current
+
+
+class AccountMissing(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class RateCount:
+    account: AccountRecord
+    count: int
+    admitted: bool
+
+
+def account_record(item: dict[str, Any]) -> AccountRecord:
+    return AccountRecord.model_validate(record_attributes(item, drop=_RATE_FIELDS))
+
+
+class AccountStateRepository:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self._table = table_name
+        self._client = client or aws_client("dynamodb")
+
+    def get_account(self, account_id: str) -> AccountRecord | None:
+        response = self._client.get_item(TableName=self._table, Key=account_key(account_id), ConsistentRead=True)
+        item = response.get("Item")
+        return account_record(item) if item else None
+
+    def account_ids(self) -> Iterator[str]:
+        """Every account (a scan: admin and reconciliation only, never on a request path)."""
+        paginator = self._client.get_paginator("scan")
+        for page in paginator.paginate(TableName=self._table, FilterExpression="sk = :account",
+                                       ProjectionExpression="account_id",
+                                       ExpressionAttributeValues={":account": {"S": "ACCOUNT"}}):
+            for item in page.get("Items", []):
+                yield item["account_id"]["S"]
+
+    def set_fields(self, account_id: str, fields: dict[str, Any]) -> AccountRecord:
+        """Limits or status (never the balance: that only moves with a ledger entry)."""
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {f":v{i}": to_item({"v": value})["v"] for i, value in enumerate(fields.values())}
+        try:
+            response = self._client.update_item(
+                TableName=self._table, Key=account_key(account_id),
+                UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames=names, ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise AccountMissing(account_id) from exc
+            raise
+        return account_record(response["Attributes"])
+
+    def count_request(self, account_id: str, window: int) -> RateCount:
+        """Count one request in the fixed one-minute `window` (an epoch minute) on the account item itself, and
+        return the account as it is now: one write that is also the submit path's read of the account."""
+        for _ in range(3):
+            try:
+                response = self._client.update_item(
+                    TableName=self._table, Key=account_key(account_id),
+                    UpdateExpression="SET rate_count = rate_count + :one",
+                    ConditionExpression="rate_window = :w AND rate_count < requests_per_minute",
+                    ExpressionAttributeValues={":one": {"N": "1"}, ":w": {"N": str(window)}},
+                    ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD")
+                counted = response["Attributes"]
+                return RateCount(account_record(counted), int(counted["rate_count"]["N"]), True)
+            except ClientError as exc:
+                if not is_condition_failure(exc):
+                    raise
+                item = exc.response.get("Item")  # ALL_OLD: the account as the failed condition saw it
+                old = item if isinstance(item, dict) else None
+            if not old:
+                raise AccountMissing(account_id)
+            if old.get("rate_window", {}).get("N") == str(window):
+                return RateCount(account_record(old), int(old["rate_count"]["N"]), False)
+            try:  # first request of a new minute: start its window
+                response = self._client.update_item(
+                    TableName=self._table, Key=account_key(account_id),
+                    UpdateExpression="SET rate_window = :w, rate_count = :one",
+                    ConditionExpression=("attribute_exists(pk) AND "
+                                         "(attribute_not_exists(rate_window) OR rate_window < :w)"),
+                    ExpressionAttributeValues={":one": {"N": "1"}, ":w": {"N": str(window)}},
+                    ReturnValues="ALL_NEW")
+                return RateCount(account_record(response["Attributes"]), 1, True)
+            except ClientError as exc:
+                if not is_condition_failure(exc):
+                    raise
+        raise AccountChanged(None)
