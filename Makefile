@@ -7,7 +7,7 @@ TOOLS  := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-unit test-integration test-e2e lint-template package bench load-figures clean
+.PHONY: help run test test-unit test-integration test-e2e lint-template package bench bench-upstreams load-figures clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-18s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ package: $(STAMP) ## build the layers and functions for python3.13 arm64, print 
 
 bench: $(STAMP) ## overhead, latency, throughput, cold init, worker memory and cost figures; also bench.json (BENCH_JSON)
 	$(BIN)/python scripts/bench.py --json $(or $(BENCH_JSON),bench.json)
+
+bench-upstreams: $(STAMP) ## print the worker's billed time per job for a 60 s model call, sync vs async upstream
+	$(BIN)/python scripts/bench_upstream_idle.py
 
 load-figures: $(STAMP) ## reliability figures: throughput at 1/8/32, moto's memory over 500 jobs, kill recovery
 	$(BIN)/python scripts/load_figures.py

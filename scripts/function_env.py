@@ -16,6 +16,8 @@ SETTINGS = {
     "RETOUCH_WEBHOOKS_DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/webhooks-dlq",
     "RETOUCH_PROVIDER_BASE_URL": "https://api.openai.com/v1",
     "RETOUCH_PROVIDER_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:provider",
+    "RETOUCH_ROUTING_DOCUMENT": "default.json",
+    "RETOUCH_UPSTREAM_SECRETS_PREFIX": "retouch/upstreams/",
     "AWS_DEFAULT_REGION": "us-east-1",
     "POWERTOOLS_SERVICE_NAME": "retouch",
 }

@@ -18,7 +18,8 @@ processor = BatchProcessor(event_type=EventType.SQS, model=JobMessageRecord, rai
 
 
 def record_handler(record: JobMessageRecord) -> str:
-    return handle_delivery(record.body.job_id, record.receiptHandle, deps, queue.delay_redelivery)
+    return handle_delivery(record.body.job_id, record.receiptHandle, deps, queue.delay_redelivery,
+                           record.body.poll_seq)
 
 
 @logger.inject_lambda_context

@@ -12,6 +12,7 @@ import io
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -25,11 +26,15 @@ pytestmark = pytest.mark.e2e
 
 # Short retry backoff and Prefer-wait as in AWS so the suite runs in seconds; loopback allowlisted (any
 # port) for the tests' own image and webhook servers, and for the closed port the fuzzer's URLs point at.
+# Routing: gpt-image-2 to the stand-in as by default; gpt-image-1.5 and gpt-image-1-mini each to two entries on the
+# stand-in (whose prompt faults fail the first call), for the fallback and circuit-breaker tests.
+ROUTING_DOCUMENT = Path(__file__).resolve().parents[1] / "fixtures" / "routing" / "e2e.json"
 STACK_PARAMETERS = {
     "ProviderRetryBaseSeconds": "1",
     "MaxWaitSeconds": "25",
     "UrlAllowlist": "127.0.0.1,localhost",
     "ProviderTimeoutSeconds": "10",
+    "RoutingDocument": str(ROUTING_DOCUMENT),
 }
 
 

@@ -16,7 +16,7 @@ from retouch.data.idempotency import KeyTaken
 from retouch.data.jobs import SweepCandidate
 from retouch.models.common import TERMINAL_STATUSES
 from retouch.models.idempotency import IdempotencyRecord
-from retouch.models.records import JobError, JobRecord, ProducedOutputs
+from retouch.models.records import JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
 from retouch.models.webhooks import DeliveryRecord, JobWebhook
 from tests.fakes.plain import plain as _plain
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 def _drop_unfinished_fields(item: dict[str, Any]) -> None:
-    for name in ("claim_token", "lease_until", "watch_at", "produced"):
+    for name in ("claim_token", "lease_until", "watch_at", "produced", "pending_call"):
         item.pop(name, None)
 
 
@@ -104,6 +104,30 @@ class FakeJobRepository:
         item["attempts"] = item.get("attempts", 0) + 1
         return self.get(job_id)
 
+    def claim_poll(self, job_id: str, *, token: str, seq: int, lease_until: int) -> JobRecord | None:
+        item = self.items.get(job_id)
+        if item is None or item["status"] != "running" or "claim_token" in item \
+                or (item.get("pending_call") or {}).get("seq") != seq:
+            return None
+        item.update(claim_token=token, lease_until=lease_until, watch_at=lease_until)
+        return self.get(job_id)
+
+    def record_attempt(self, job_id: str, *, token: str, attempt: UpstreamAttempt) -> bool:
+        item = self._claimed(job_id, token)
+        if item is None:
+            return False
+        item.setdefault("upstream_attempts", []).append(_plain(attempt.model_dump(mode="json", exclude_none=True)))
+        return True
+
+    def wait_for_poll(self, job_id: str, *, token: str, pending: PendingCall, lease_until: int) -> bool:
+        item = self._claimed(job_id, token)
+        if item is None:
+            return False
+        item.update(pending_call=_plain(pending.model_dump(mode="json")), lease_until=lease_until,
+                    watch_at=lease_until)
+        item.pop("claim_token")
+        return True
+
     def _claimed(self, job_id: str, token: str) -> dict[str, Any] | None:
         item = self.items.get(job_id)
         if item is None or item["status"] != "running" or item.get("claim_token") != token:
@@ -167,8 +191,8 @@ class FakeJobRepository:
         if item is None:
             return False
         item.update(status="queued", error=error.model_dump(), watch_at=retry_at)
-        item.pop("claim_token", None)
-        item.pop("lease_until", None)
+        for name in ("claim_token", "lease_until", "pending_call"):
+            item.pop(name, None)
         return True
 
     def cancel(self, job_id: str, *, now: int, key: IdempotencyRecord | None = None) -> bool:

@@ -17,6 +17,7 @@ class FakeJobQueue:
         self.unavailable = unavailable
         self.sent: list[str] = []
         self.redeliveries: list[tuple[str, int]] = []
+        self.polls: list[tuple[str, int, int]] = []  # delayed poll messages: (job_id, poll_seq, delay_seconds)
 
     def send(self, job_id: str) -> None:
         if self.unavailable:
@@ -25,6 +26,9 @@ class FakeJobQueue:
 
     def delay_redelivery(self, receipt_handle: str, seconds: int) -> None:
         self.redeliveries.append((receipt_handle, seconds))
+
+    def send_poll(self, job_id: str, seq: int, delay_seconds: int) -> None:
+        self.polls.append((job_id, seq, delay_seconds))
 
 
 @dataclass

@@ -10,7 +10,7 @@ import os
 from functools import cache
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from retouch.retry import DEFAULT_SCHEDULE, parse_schedule
 
@@ -86,6 +86,20 @@ class WorkerSettings(_RetouchSettings):
     lease_seconds: int = Field(default=120, ge=3, le=900)
     webhooks_queue_url: str = Field(min_length=1)  # job events go here, off the worker's path
     price_markup_percent: MarkupPercent
+    # The routing document (retouch/routing/<name>, or an absolute path): each model's upstreams, in order.
+    routing_document: str = Field(min_length=1)
+    # Secrets the routing document names must start with this (the worker's role may read only those).
+    upstream_secrets_prefix: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _routing_document_is_valid(self) -> WorkerSettings:
+        from retouch.routing.document import load_routing
+
+        outside = sorted(name for name in load_routing(self.routing_document).secret_names()
+                         if not name.startswith(self.upstream_secrets_prefix))
+        if outside:
+            raise ValueError(f"the routing document names secrets outside {self.upstream_secrets_prefix!r}: {outside}")
+        return self
 
 
 class SweeperSettings(_RetouchSettings):

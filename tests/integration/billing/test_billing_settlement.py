@@ -8,7 +8,6 @@ import json
 from typing import Any
 
 import pytest
-
 from retouch.billing.charges import JobBilling
 from retouch.billing.prices import price_table
 from retouch.config import api_settings, worker_settings
@@ -19,13 +18,20 @@ from retouch.data.objects import ObjectStore
 from retouch.errors import QueueUnavailable
 from retouch.jobs.process import run_job
 from retouch.jobs.submit import SubmitDeps, submit_generation
-from retouch.wiring.worker import build_worker
 from retouch.models.requests import GenerationRequest
 from retouch.providers.base import ProviderUnavailable
+from retouch.wiring.worker import build_worker
+
+from tests.fakes.routing import routing_deps
 from tests.fakes import no_webhook
 from tests.integration.billing.conftest import seed
 from tests.integration.core.aws_stack import Stack, client, json_body
-from tests.unit.core.builders import generation_payload, get_job_event, json_event, sqs_event
+from tests.unit.core.builders import (
+    generation_payload,
+    get_job_event,
+    json_event,
+    sqs_event,
+)
 
 API, WORKER, STATUS, DEAD = "ApiFunction", "WorkerFunction", "StatusFunction", "DeadLetterFunction"
 CREDIT = 1_000_000
@@ -180,7 +186,8 @@ def test_a_job_whose_retries_are_exhausted_is_released_in_full(fresh: Stack) -> 
     job_id = submit(fresh, account_id, n=2)
 
     # When the worker runs it
-    outcome = run_job(job_id, _worker_deps(provider=Unavailable, max_attempts=1))
+    deps = _worker_deps(max_attempts=1)
+    outcome = run_job(job_id, dataclasses.replace(deps, routing=routing_deps([Unavailable()], deps.jobs.record_attempt)))
 
     # Then it failed and nothing was charged
     assert outcome == "failed"

@@ -8,7 +8,6 @@ import json
 import secrets
 
 from PIL import Image
-
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.webhooks import JobWebhookLog, WebhookQueue
@@ -23,6 +22,8 @@ from retouch.models.records import JobRecord
 from retouch.models.webhooks import JobWebhook, WebhookMessage
 from retouch.providers.base import ProviderImage, ProviderRefused, ProviderResult
 from retouch.webhooks.events import Announcer, event_id
+
+from tests.fakes.routing import routing_deps
 
 
 def png() -> bytes:
@@ -59,7 +60,9 @@ def worker(aws, *, provider=None, announce=True) -> WorkerDeps:
     announcer = Announcer(jobs=jobs, log=JobWebhookLog(aws.table, aws.dynamodb),
                           queue=WebhookQueue(aws.queue_url, client=aws.sqs))
     billing = JobBilling(ledger=LedgerRepository(aws.table, aws.dynamodb), jobs=jobs, prices=price_table())
-    return WorkerDeps(jobs=jobs, store=ObjectStore(aws.bucket, aws.s3), provider=lambda: provider or Provider(),
+    return WorkerDeps(jobs=jobs, store=ObjectStore(aws.bucket, aws.s3),
+                      routing=routing_deps([provider or Provider()], jobs.record_attempt),
+                      schedule_poll=lambda *_poll: None,
                       fetch_url=lambda url: b"", max_attempts=3, retry_base_seconds=0, lease_seconds=900,
                       announce=announcer if announce else no_events, billing=billing)
 

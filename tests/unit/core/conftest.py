@@ -8,6 +8,7 @@ import pytest
 
 from retouch.jobs.process import WorkerDeps
 from retouch.jobs.submit import SubmitDeps
+from tests.fakes.routing import routing_deps
 from retouch.ports import IdempotencyStore
 from tests.fakes import (
     FakeFileRepository,
@@ -64,12 +65,14 @@ LEASE_SECONDS = 120
 
 
 @pytest.fixture
-def worker_deps(jobs: FakeJobRepository, store: FakeObjectStore, urls: FakeUrls) -> Callable[..., WorkerDeps]:
+def worker_deps(jobs: FakeJobRepository, store: FakeObjectStore, urls: FakeUrls,
+                queue: FakeJobQueue) -> Callable[..., WorkerDeps]:
     """WorkerDeps around a given provider; max_attempts/retry_base/lease overridable per test."""
 
     def build(provider: ScriptedProvider, *, max_attempts: int = 4, retry_base_seconds: float = 10,
               lease_seconds: int = LEASE_SECONDS) -> WorkerDeps:
-        return WorkerDeps(jobs=jobs, store=store, provider=lambda: provider, fetch_url=urls,
+        return WorkerDeps(jobs=jobs, store=store, routing=routing_deps([provider], jobs.record_attempt),  # type: ignore[arg-type]
+                          schedule_poll=queue.send_poll, fetch_url=urls,
                           max_attempts=max_attempts, retry_base_seconds=retry_base_seconds,
                           lease_seconds=lease_seconds, announce=no_events, billing=billing_over(jobs))
 

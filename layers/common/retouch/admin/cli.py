@@ -198,6 +198,31 @@ def cmd_reconcile(ctx: _Context, args: argparse.Namespace) -> int:
     return 1 if differences else 0
 
 
+def _since(text: str) -> int:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {text}") from exc
+    return int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp())
+
+
+def cmd_margin(ctx: _Context, args: argparse.Namespace) -> int:
+    from retouch.billing.margin import margins
+
+    _, ledger, jobs = ctx.repos()
+    rows = margins(job for account_id in ledger.account_ids() for job in jobs.created_between(account_id, args.since))
+    data = [{"model": r.model, "upstream": r.upstream, "jobs": r.jobs, "images": r.images,
+             "revenue_micros": r.revenue_micros, "upstream_cost_micros": r.upstream_cost_micros,
+             "margin_micros": r.margin_micros, "jobs_without_cost": r.jobs_without_cost} for r in rows]
+    lines = [f"{'model':<18} {'upstream':<14} {'jobs':>6} {'revenue':>12} {'upstream cost':>14} {'margin':>12}"]
+    lines += [f"{r.model:<18} {r.upstream:<14} {r.jobs:>6} {format_usd(r.revenue_micros):>12} "
+              f"{format_usd(r.upstream_cost_micros):>14} {format_usd(r.margin_micros):>12}"
+              + (f"  ({r.jobs_without_cost} jobs of unknown cost left out of the margin)" if r.jobs_without_cost
+                 else "") for r in rows]
+    ctx.emit(data, "\n".join(lines) if rows else f"no succeeded jobs since {_when(args.since)}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="retouch-admin", description=__doc__,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -250,6 +275,8 @@ def parser() -> argparse.ArgumentParser:
                   "check every account (or --account) against its ledger and jobs; exit 1 on any difference")
     sub.add_argument("--account", action="append", help="only this account (repeatable)")
     sub.add_argument("--pause", type=float, default=1.0, help="seconds before re-checking a difference (1)")
+    sub = command("margin", cmd_margin, "revenue, upstream cost and margin per model and upstream since a time")
+    sub.add_argument("--since", type=_since, required=True, help="ISO-8601, e.g. 2026-05-01 or 2026-05-01T12:00Z")
     add_webhook_commands(commands)  # webhooks show|set-url|clear-url|rotate-secret|retire-old-secrets
     return top
 

@@ -16,13 +16,13 @@ from retouch.data.clients import aws_client
 from retouch.data.idempotency import key_taken, reservation_put
 from retouch.data.items import is_condition_failure, record_attributes, to_item, to_value
 from retouch.models.idempotency import IdempotencyRecord
-from retouch.models.records import JobError, JobRecord, ProducedOutputs
+from retouch.models.records import JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
 
 
 SWEEP_INDEX = "sweep"
 UNFINISHED = "UNFINISHED"
 # A job that ends leaves the sweep index and drops what only a running job needs.
-_ENDED_REMOVE = " REMOVE claim_token, lease_until, sweep_pk, watch_at, produced"
+_ENDED_REMOVE = " REMOVE claim_token, lease_until, sweep_pk, watch_at, produced, pending_call"
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,27 @@ class JobRepository:
             raise
         return job_record(response["Attributes"])
 
+    def claim_poll(self, job_id: str, *, token: str, seq: int, lease_until: int) -> JobRecord | None:
+        """A job waiting on an asynchronous upstream, claimed by the poll message numbered `seq` (not an attempt:
+        the job was not started again). None when the job is not waiting on that poll."""
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=job_key(job_id),
+                UpdateExpression="SET claim_token = :token, lease_until = :lease, watch_at = :lease",
+                ConditionExpression="#status = :running AND attribute_not_exists(claim_token) "
+                                    "AND pending_call.seq = :seq",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":running": {"S": "running"}, ":token": {"S": token},
+                                           ":lease": {"N": str(lease_until)}, ":seq": {"N": str(seq)}},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return None
+            raise
+        return job_record(response["Attributes"])
+
     def _claimed_update(self, job_id: str, *, token: str, set_fields: dict[str, Any], remove: str = "",
                         ) -> dict[str, Any]:
         """An update of a job `running` under `token` (the claim): SET `set_fields`, then `remove`."""
@@ -174,7 +195,23 @@ class JobRepository:
         return self._conditional(self._claimed_update(
             job_id, token=token, set_fields={"status": "queued", "error": error.model_dump(), "watch_at": retry_at,
                                              "sweep_pk": UNFINISHED},
-            remove=" REMOVE claim_token, lease_until"))
+            remove=" REMOVE claim_token, lease_until, pending_call"))
+
+    def record_attempt(self, job_id: str, *, token: str, attempt: UpstreamAttempt) -> bool:
+        """Append one upstream call to the claimed job's attempts."""
+        update = self._claimed_update(job_id, token=token, set_fields={})
+        update["UpdateExpression"] = "SET upstream_attempts = list_append(if_not_exists(upstream_attempts, :none), :a)"
+        update["ExpressionAttributeValues"].update({":none": {"L": []},
+                                                    ":a": {"L": [to_value(attempt.model_dump(mode="json"))]}})
+        return self._conditional(update)
+
+    def wait_for_poll(self, job_id: str, *, token: str, pending: PendingCall, lease_until: int) -> bool:
+        """The claimed job waits on an asynchronous upstream: its handle stored, the claim released, watched (and
+        claimable by any message but its poll's) only from `lease_until`."""
+        return self._conditional(self._claimed_update(
+            job_id, token=token, set_fields={"pending_call": pending.model_dump(mode="json"),
+                                             "lease_until": lease_until, "watch_at": lease_until},
+            remove=" REMOVE claim_token"))
 
     def cancel_update(self, job_id: str, *, now: int) -> dict[str, Any]:
         """queued -> canceled, as a bare update billing puts in the transaction that releases the hold. Only while

@@ -12,6 +12,7 @@ from retouch.errors import QueueUnavailable
 
 # SQS DelaySeconds stops at 15 min; a received message's visibility can be pushed out to 12 h.
 MAX_VISIBILITY_SECONDS = 43_200
+MAX_DELAY_SECONDS = 900
 
 
 class SqsQueue:
@@ -39,3 +40,9 @@ class JobQueue(SqsQueue):
 
     def send(self, job_id: str) -> None:
         self._send(json.dumps({"job_id": job_id}), what="job queue")
+
+    def send_poll(self, job_id: str, seq: int, delay_seconds: int) -> None:
+        """The delayed message that polls the job's pending upstream call `seq` (a new message, so the polls of a
+        slow upstream do not spend the original message's receives towards the dead-letter queue)."""
+        self._client.send_message(QueueUrl=self._url, MessageBody=json.dumps({"job_id": job_id, "poll_seq": seq}),
+                                  DelaySeconds=max(0, min(int(delay_seconds), MAX_DELAY_SECONDS)))

@@ -1,4 +1,4 @@
-"""Running a job (the worker's logic): claim, load inputs, call the provider, store outputs, finish.
+"""Running a job (the worker's logic): claim, load inputs, call its upstreams, store outputs, finish.
 
 At-least-once safe: the claim is a conditional write, so a duplicate delivery of a job that is running
 or ended does nothing; finishing is conditional on still owning the claim, so a job ends exactly once.
@@ -6,6 +6,11 @@ The claim is a short lease renewed by a heartbeat (with the message's visibility
 runs again within a lease. Stored outputs are checkpointed on the job before it ends, so a re-run after a
 crash finishes without calling the provider again. Failures nobody classified are retried a bounded number
 of times, then end the job `failed`.
+
+Upstreams are called in routing order with fallback (jobs/upstream_calls.py). An asynchronous upstream's pending
+job does not hold the function: its poll handle is stored on the job (still `running`, unclaimed, watched until
+the poll is due plus a lease) and a delayed message (`poll_seq`) brings it back to poll; only the message carrying
+the job's current `seq` can claim it, so a duplicate never polls twice.
 """
 
 from __future__ import annotations
@@ -29,7 +34,14 @@ from retouch.models.common import now_epoch
 from retouch.models.requests import provider_options
 from retouch.models.records import JobError, JobRecord, ProducedOutputs, StoredInput, StoredOutput
 from retouch.retry import RedeliverLater, backoff_seconds
-from retouch.providers.base import ImageProvider, InputImage, ProviderRefused, ProviderResult, ProviderUnavailable
+from retouch.jobs.upstream_calls import RoutingDeps, Served, Waiting, call_upstreams, poll_pending
+from retouch.providers.base import (
+    InputImage,
+    ProviderAuthFailed,
+    ProviderRefused,
+    ProviderResult,
+    ProviderUnavailable,
+)
 from retouch.ports import JobRepository, ObjectStore
 
 if TYPE_CHECKING:
@@ -47,7 +59,10 @@ CRASH_SLACK_ATTEMPTS = 1
 class WorkerDeps:
     jobs: JobRepository
     store: ObjectStore
-    provider: Callable[[], ImageProvider]
+    # The job's upstreams in routing order, the shared circuit breaker, and where attempts are recorded.
+    routing: RoutingDeps
+    # Sends the delayed message that polls a pending upstream job: schedule_poll(job_id, seq, delay_seconds).
+    schedule_poll: Callable[[str, int, int], None]
     fetch_url: Callable[[str], bytes]
     max_attempts: int
     retry_base_seconds: float
@@ -80,10 +95,10 @@ def _load(source: StoredInput, deps: WorkerDeps) -> bytes | BinaryIO:
     return deps.fetch_url(source.url or "")
 
 
-def _as_input(loaded: bytes | BinaryIO, content_type: str, filename: str) -> InputImage:
+def _as_input(loaded: bytes | BinaryIO, content_type: str, filename: str, storage_key: str | None = None) -> InputImage:
     if isinstance(loaded, bytes):
-        return InputImage(data=loaded, content_type=content_type, filename=filename)
-    return InputImage(file=loaded, content_type=content_type, filename=filename)
+        return InputImage(data=loaded, content_type=content_type, filename=filename, storage_key=storage_key)
+    return InputImage(file=loaded, content_type=content_type, filename=filename, storage_key=storage_key)
 
 
 def _load_kept(source: StoredInput, deps: WorkerDeps, files: ExitStack) -> bytes | BinaryIO:
@@ -102,7 +117,8 @@ def _load_inputs(job: JobRecord, deps: WorkerDeps, files: ExitStack) -> tuple[li
             info = checked_image_info(data, limits, f"image[{index}]")
         except InvalidImage as exc:
             raise JobFailure(exc.code or "invalid_image", f"image[{index}]: {exc.message}") from exc
-        images.append(_as_input(data, info.content_type, f"image_{index}.{EXTENSIONS[info.format]}"))
+        # The storage key goes along: upstreams that take URLs are sent a presigned one instead of the bytes.
+        images.append(_as_input(data, info.content_type, f"image_{index}.{EXTENSIONS[info.format]}", source.key))
         first = first or info
     if job.mask is None:
         return images, None
@@ -114,14 +130,18 @@ def _load_inputs(job: JobRecord, deps: WorkerDeps, files: ExitStack) -> tuple[li
     return images, _as_input(data, "image/png", "mask.png")
 
 
-def _call_provider(job: JobRecord, deps: WorkerDeps) -> ProviderResult:
-    options = provider_options(job.request)
-    provider = deps.provider()
-    if job.kind != "edit":
-        return provider.generate(options=options)
+def _call_upstreams(job: JobRecord, token: str, deps: WorkerDeps) -> Served | Waiting:
+    """Submit to the job's upstreams, or poll the one it is waiting on."""
+    options: dict[str, object] = dict(provider_options(job.request))
     with ExitStack() as files:  # the inputs' temporary files go now, not when a later job reuses this environment
-        images, mask = _load_inputs(job, deps, files)
-        return provider.edit(images=images, mask=mask, options=options)
+
+        def inputs() -> tuple[list[InputImage], InputImage | None]:
+            return _load_inputs(job, deps, files) if job.kind == "edit" else ([], None)
+
+        if job.pending_call is not None:
+            return poll_pending(job, token, deps.routing, inputs=inputs, options=options)
+        images, mask = inputs()
+        return call_upstreams(job, token, deps.routing, images=images, mask=mask, options=options)
 
 
 def _store_outputs(job: JobRecord, token: str, result: ProviderResult, deps: WorkerDeps) -> list[StoredOutput]:
@@ -147,17 +167,22 @@ def _resolved(result: ProviderResult, outputs: list[StoredOutput]) -> dict[str, 
     return {k: v for k, v in resolved.items() if v}
 
 
-def _produce(job: JobRecord, token: str, deps: WorkerDeps) -> ProducedOutputs | None:
-    """Call the provider, store its images and checkpoint them on the job; None when the claim was lost meanwhile
-    (then what this worker stored is deleted: the job is another worker's now)."""
-    result = _call_provider(job, deps)
+def _produce(job: JobRecord, token: str, deps: WorkerDeps) -> ProducedOutputs | Waiting | None:
+    """Call the upstreams, store the images and checkpoint them on the job; Waiting when an asynchronous upstream
+    took the job; None when the claim was lost meanwhile (then what this worker stored is deleted: the job is
+    another worker's now)."""
+    served = _call_upstreams(job, token, deps)
+    if isinstance(served, Waiting):
+        return served
+    result = served.finished.result
     with ExitStack() as held:  # the images' temporary files go once they are stored
         for image in result.images:
             held.callback(image.close)
         if not result.images:
             raise ProviderUnavailable("provider_bad_response", "The provider returned no images.")
         outputs = _store_outputs(job, token, result, deps)
-    produced = ProducedOutputs(outputs=outputs, result=_resolved(result, outputs), usage=result.usage or None)
+    produced = ProducedOutputs(outputs=outputs, result=_resolved(result, outputs), usage=result.usage or None,
+                               upstream=served.upstream.name, upstream_cost_micros=served.cost_micros)
     if deps.jobs.record_produced(job.job_id, token=token, produced=produced):
         return produced
     deps.store.delete([output.key for output in outputs])
@@ -192,10 +217,28 @@ def _retry(job: JobRecord, token: str, error: JobError, delay: int, deps: Worker
     raise RedeliverLater(delay)
 
 
+def _wait(job: JobRecord, token: str, waiting: Waiting, deps: WorkerDeps) -> str:
+    """Store the poll handle and release the claim, then send the message that polls after the upstream's eta.
+    Watched until the poll is due plus a lease: if the message is lost, the sweeper sends the job another."""
+    lease_until = now_epoch() + waiting.delay_seconds + deps.lease_seconds
+    if not deps.jobs.wait_for_poll(job.job_id, token=token, pending=waiting.pending, lease_until=lease_until):
+        return "lost_claim"
+    try:
+        deps.schedule_poll(job.job_id, waiting.pending.seq, waiting.delay_seconds)
+    except Exception:  # noqa: BLE001 - the job is watched: the sweeper queues it again once its lease is past
+        logger.exception("poll message not sent; the sweeper will bring the job back", extra={"job_id": job.job_id})
+    logger.info("job waiting on its upstream", extra={"job_id": job.job_id, "upstream": waiting.pending.upstream,
+                                                      "poll_in_seconds": waiting.delay_seconds,
+                                                      "polls": waiting.pending.polls})
+    return "waiting"
+
+
 def _run_claimed(job: JobRecord, token: str, deps: WorkerDeps) -> str:
     try:
         produced = job.produced or _produce(job, token, deps)
     except (JobFailure, ProviderRefused) as exc:
+        return _fail(job, token, exc.code, exc.message, deps)
+    except ProviderAuthFailed as exc:  # every upstream of the model rejected its key: retrying cannot help
         return _fail(job, token, exc.code, exc.message, deps)
     except ProviderUnavailable as exc:
         if job.attempts >= deps.max_attempts:
@@ -205,12 +248,16 @@ def _run_claimed(job: JobRecord, token: str, deps: WorkerDeps) -> str:
         return _retry(job, token, JobError(code=exc.code, message=exc.message), delay, deps)
     if produced is None:
         return "lost_claim"
+    if isinstance(produced, Waiting):
+        return _wait(job, token, produced, deps)
     ended = _end(job, token, "succeeded", {
         "outputs": [o.model_dump() for o in produced.outputs],
         "usage": produced.usage,
         "result": produced.result,
         "completed_at": now_epoch(),
         "error": None,
+        "upstream": produced.upstream,
+        "upstream_cost_micros": produced.upstream_cost_micros,
     }, deps)
     logger.info("job succeeded" if ended else "job finished elsewhere",
                 extra={"job_id": job.job_id, "images": len(produced.outputs)})
@@ -228,13 +275,15 @@ def _after_unexpected(job: JobRecord, token: str, exc: Exception, deps: WorkerDe
     return _retry(job, token, error, backoff_seconds(job.attempts, deps.retry_base_seconds), deps)
 
 
-def _run_claimed_once(job: JobRecord, token: str, deps: WorkerDeps) -> str:
-    """Announce the start, then run, unless the job was claimed so often without an end that its workers keep dying
-    (killed at their timeout, out of memory): then it ends `failed` instead of paying the provider again."""
+def _run_claimed_once(job: JobRecord, token: str, deps: WorkerDeps, *, polling: bool) -> str:
+    """Announce the start (not again for a poll), then run, unless the job was claimed so often without an end that
+    its workers keep dying (killed at their timeout, out of memory): then it ends `failed` instead of paying the
+    provider again."""
     if job.attempts > deps.max_attempts + CRASH_SLACK_ATTEMPTS and job.produced is None:
         return _fail(job, token, "processing_failed",
                      f"The job was started {job.attempts} times without finishing; it was not charged.", deps)
-    deps.announce(job, "job.started")
+    if not polling:
+        deps.announce(job, "job.started")
     return _run_claimed(job, token, deps)
 
 
@@ -277,16 +326,34 @@ def _discard_unrecorded_outputs(job: JobRecord, deps: WorkerDeps) -> None:
         logger.info("earlier claims' unrecorded outputs deleted", extra={"job_id": job.job_id, "count": len(stale)})
 
 
-def run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None] = _keep_nothing) -> str:
+def _skip_poll(job_id: str, poll_seq: int, deps: WorkerDeps) -> str:
+    """A poll message that could not claim its job: the job ended, or moved on to another poll (this message is a
+    duplicate or outlived a retry). Either way another message, or the sweeper, carries the job."""
+    existing = deps.jobs.get(job_id)
+    if existing is not None and existing.is_terminal:
+        deps.announce(existing)
+    logger.info("poll message dropped", extra={"job_id": job_id, "poll_seq": poll_seq,
+                                               "status": existing.status if existing else "missing"})
+    return "skipped_poll"
+
+
+def run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None] = _keep_nothing,
+            poll_seq: int | None = None) -> str:
     """Run one delivery of `job_id`; returns what happened (for logs and tests). `keep_message(seconds)` keeps the
-    delivering message invisible that much longer (the heartbeat calls it with each lease renewal)."""
+    delivering message invisible that much longer (the heartbeat calls it with each lease renewal). `poll_seq`: the
+    delivery is the delayed message that polls the job's pending upstream call number `poll_seq`."""
     now = now_epoch()
     token = secrets.token_hex(8)
-    job = deps.jobs.claim(job_id, token=token, now=now, lease_until=now + deps.lease_seconds)
-    if job is None:
-        return _skip(job_id, now, deps)
+    if poll_seq is None:
+        job = deps.jobs.claim(job_id, token=token, now=now, lease_until=now + deps.lease_seconds)
+        if job is None:
+            return _skip(job_id, now, deps)
+    else:
+        job = deps.jobs.claim_poll(job_id, token=token, seq=poll_seq, lease_until=now + deps.lease_seconds)
+        if job is None:
+            return _skip_poll(job_id, poll_seq, deps)
     logger.info("job claimed", extra={"job_id": job_id, "attempt": job.attempts, "kind": job.kind,
-                                      "resumed": job.produced is not None})
+                                      "resumed": job.produced is not None, "poll_seq": poll_seq})
     try:  # from the queue's long visibility timeout down to the lease: a dead worker's job comes back in minutes
         keep_message(deps.message_hold_seconds)
     except Exception:  # noqa: BLE001 - the job can run; if this worker dies, the sweeper finds it instead
@@ -300,7 +367,7 @@ def run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None] =
 
     with Heartbeat(beat, deps.heartbeat_seconds, name=f"heartbeat-{job_id}"):
         try:
-            outcome = _run_claimed_once(job, token, deps)
+            outcome = _run_claimed_once(job, token, deps, polling=poll_seq is not None)
         except RedeliverLater:
             raise
         except Exception as exc:  # noqa: BLE001 - anything unclassified is retried a bounded number of times
@@ -314,14 +381,15 @@ def run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None] =
     return outcome
 
 
-def handle_delivery(job_id: str, receipt_handle: str, deps: WorkerDeps, delay_redelivery: Callable[[str, int], None]) -> str:
+def handle_delivery(job_id: str, receipt_handle: str, deps: WorkerDeps, delay_redelivery: Callable[[str, int], None],
+                    poll_seq: int | None = None) -> str:
     """One queue message: run the job; on a transient failure push the message's next delivery out, then fail it.
     If pushing it out fails, the message still comes back within the lease (the heartbeat shortened it)."""
     def keep_message(seconds: int) -> None:
         delay_redelivery(receipt_handle, seconds)
 
     try:
-        return run_job(job_id, deps, keep_message)
+        return run_job(job_id, deps, keep_message, poll_seq)
     except RedeliverLater as retry:
         for attempt in range(2):
             try:

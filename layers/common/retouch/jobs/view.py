@@ -10,7 +10,7 @@ from retouch.data.objects import ObjectMissing
 from retouch.data.usage import JobFilter
 from retouch.errors import InvalidRequest, JobNotFound, OutputsExpired
 from retouch.models.records import JobRecord
-from retouch.models.responses import ImageData, JobErrorView, JobList, JobView
+from retouch.models.responses import ImageData, JobErrorView, JobList, JobView, UpstreamAttemptView
 from retouch.models.webhooks import webhook_view
 from retouch.ports import AccountJobs, JobRepository, ObjectStore
 
@@ -79,6 +79,10 @@ def render_job(record: JobRecord, store: ObjectStore, url_expiry_seconds: int, *
         error=JobErrorView(**record.error.model_dump()) if record.error and record.status == "failed" else None,
         metadata=record.metadata,
         webhook=webhook_view(record.webhook),
+        # What the upstream charged stays on the record (margin reports), not in the customer's view.
+        upstream=record.upstream,
+        upstream_attempts=[UpstreamAttemptView(**attempt.model_dump(exclude={"cost_micros"}))
+                           for attempt in record.upstream_attempts],
     )
 
 

@@ -10,6 +10,8 @@ from retouch.models.common import JobId
 
 class JobMessage(BaseModel):
     job_id: JobId
+    # Set on the delayed message that polls an asynchronous upstream: which pending call it continues.
+    poll_seq: int | None = None
 
 
 class JobMessageRecord(SqsRecordModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -39,6 +39,36 @@ class ProducedOutputs(BaseModel):
     outputs: list[StoredOutput]
     result: dict[str, Any] = Field(default_factory=dict)
     usage: dict[str, Any] | None = None
+    upstream: str | None = None  # the routing entry that produced them
+    upstream_cost_micros: int | None = None  # what that upstream charged us, when known
+
+
+# How one call to one upstream ended: served the job, left it pending (asynchronous), failed in a way another
+# upstream may not (unavailable, auth_failed), refused it (never sent elsewhere), or was skipped (circuit open).
+AttemptOutcome = Literal["succeeded", "pending", "unavailable", "auth_failed", "refused", "skipped"]
+
+
+class UpstreamAttempt(BaseModel):
+    upstream: str
+    outcome: AttemptOutcome
+    code: str | None = None
+    upstream_job_id: str | None = None
+    cost_micros: int | None = None
+    latency_ms: int | None = None
+    at: int
+
+
+class PendingCall(BaseModel):
+    """An asynchronous upstream's job the worker polls through delayed messages; `seq` names the one poll message
+    that may continue it (an older or duplicated message finds another number and is dropped)."""
+
+    upstream: str
+    route_index: int
+    handle: dict[str, Any]  # providers.upstream.PollHandle.to_json()
+    seq: int
+    polls: int = 0
+    poll_errors: int = 0  # consecutive polls that failed transiently
+    submitted_at: int
 
 
 class JobError(BaseModel):
@@ -74,6 +104,12 @@ class JobRecord(BaseModel):
     # Past it by the sweeper's grace, the job is stranded (no worker, no message) and the sweeper acts.
     watch_at: int | None = None
     produced: ProducedOutputs | None = None
+    # Routing: every upstream call in order, which upstream served the job and what it cost us (when known), and
+    # the asynchronous call being polled, if any.
+    upstream_attempts: list[UpstreamAttempt] = Field(default_factory=list)
+    upstream: str | None = None
+    upstream_cost_micros: int | None = None
+    pending_call: PendingCall | None = None
     expires_at: int
     webhook: JobWebhook | None = None  # where job events go, and their delivery log
     # Set when its owner deleted the job: inputs and outputs are gone, and only what billing needs is kept.

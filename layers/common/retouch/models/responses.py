@@ -41,6 +41,18 @@ class JobErrorView(BaseModel):
     message: str
 
 
+class UpstreamAttemptView(BaseModel):
+    """One call to an upstream: which, how it ended (succeeded, pending, unavailable, auth_failed, refused, or
+    skipped while its circuit was open), the upstream's own job id, and how long it took."""
+
+    upstream: str
+    outcome: str
+    code: str | None = None
+    upstream_job_id: str | None = None
+    latency_ms: int | None = None
+    at: int
+
+
 class JobView(BaseModel):
     id: str
     object: Literal["image.job"] = "image.job"
@@ -61,6 +73,9 @@ class JobView(BaseModel):
     error: JobErrorView | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
     webhook: WebhookView | None = None
+    upstream: str | None = Field(default=None, description="The upstream that produced the images")
+    upstream_attempts: list[UpstreamAttemptView] = Field(default_factory=list,
+                                                         description="Every upstream call, in order")
 
 
 class JobList(BaseModel):

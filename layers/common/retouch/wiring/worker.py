@@ -9,12 +9,15 @@ from retouch.config import WorkerSettings
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
-from retouch.data.secrets import provider_api_key
+from retouch.data.breakers import BreakerRepository
 from retouch.jobs.process import WorkerDeps
-from retouch.providers.base import ImageProvider
+from retouch.jobs.upstream_calls import RoutingDeps
 from retouch.errors import JobFailure
 from retouch.outbound_http.url_safety import parse_allowlist
+from retouch.routing.breaker import CircuitBreaker
+from retouch.routing.document import load_routing
 from retouch.wiring.shared import announcer, job_billing
+from retouch.wiring.upstreams import upstreams_by_model
 
 
 def _fetch(url: str, *, allowlist: frozenset[str], max_bytes: int, timeout: float) -> bytes:
@@ -27,26 +30,20 @@ def _fetch(url: str, *, allowlist: frozenset[str], max_bytes: int, timeout: floa
 
 
 def build_worker(settings: WorkerSettings) -> tuple[WorkerDeps, JobQueue]:
-    provider: ImageProvider | None = None
-
-    def get_provider() -> ImageProvider:
-        nonlocal provider
-        if provider is None:  # httpx is loaded on the first job, not at cold start
-            from retouch.providers.openai_images import OpenAIImagesProvider
-
-            provider = OpenAIImagesProvider(
-                base_url=settings.provider_base_url,
-                api_key=provider_api_key(settings.provider_secret_arn),
-                timeout_seconds=settings.provider_timeout_seconds,
-            )
-        return provider
-
     max_bytes = max(spec.limits.max_image_bytes for spec in MODELS.values())
     jobs = JobRepository(settings.table_name)
+    store = ObjectStore(settings.bucket_name)
+    queue = JobQueue(settings.jobs_queue_url)
+    routing = load_routing(settings.routing_document)
     deps = WorkerDeps(
         jobs=jobs,
-        store=ObjectStore(settings.bucket_name),
-        provider=get_provider,
+        store=store,
+        routing=RoutingDeps(
+            record_attempt=lambda job_id, token, attempt: jobs.record_attempt(job_id, token=token, attempt=attempt),
+            breaker=CircuitBreaker(BreakerRepository(settings.table_name), routing.breaker),
+            upstreams=upstreams_by_model(routing, settings, store),
+        ),
+        schedule_poll=queue.send_poll,
         fetch_url=partial(_fetch, allowlist=parse_allowlist(settings.url_allowlist), max_bytes=max_bytes,
                           timeout=settings.url_fetch_timeout_seconds),
         max_attempts=settings.max_attempts,
@@ -55,4 +52,4 @@ def build_worker(settings: WorkerSettings) -> tuple[WorkerDeps, JobQueue]:
         announce=announcer(settings.table_name, settings.webhooks_queue_url),
         billing=job_billing(settings.table_name, jobs, settings.price_markup_percent),
     )
-    return deps, JobQueue(settings.jobs_queue_url)
+    return deps, queue

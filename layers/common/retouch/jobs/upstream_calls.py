@@ -1,0 +1,256 @@
+"""Calling a job's upstreams: in the routing document's order, past those whose circuit is open, falling back.
+
+- provider_unavailable (5xx, 429, timeouts, an upstream job that failed) on one upstream: the next one is tried at
+  once, in the same delivery. When none is left the job is retried later as before (jobs/process.py), from the
+  first upstream again.
+- provider_auth_failed (401/403, a wrong key): logged as an error naming the upstream (never the key), and that
+  upstream is not called again for this job; the next one is tried.
+- A refusal (safety, invalid input): the job fails; it is never sent elsewhere. An upstream whose documented
+  capabilities cannot serve the request (too many images, a size it lacks) is passed over before any call; only when
+  none can does the job fail (`unsupported_by_upstream`).
+- An asynchronous upstream's `Pending` ends the delivery: the caller stores the poll handle and a delayed message
+  brings the job back to `poll_pending` (no function waits for the model).
+
+Every call is recorded on the job as an `UpstreamAttempt`, and counted by the upstream's circuit breaker.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from aws_lambda_powertools import Logger
+
+from retouch.models.records import (
+    AttemptOutcome,
+    JobRecord,
+    PendingCall,
+    UpstreamAttempt,
+)
+from retouch.providers.base import (
+    InputImage,
+    ProviderAuthFailed,
+    ProviderRefused,
+    ProviderUnavailable,
+)
+from retouch.providers.upstream import (
+    Finished,
+    Outcome,
+    Pending,
+    PollHandle,
+    UpstreamAdapter,
+    refusal,
+)
+from retouch.routing.breaker import Admission, CircuitBreaker
+
+logger = Logger(child=True)
+
+# An asynchronous job is given up on (and the next upstream tried) after this long, or this many failed polls in a row.
+MAX_PENDING_SECONDS = 1800
+MAX_POLL_ERRORS = 3
+MAX_POLL_DELAY_SECONDS = 900  # SQS DelaySeconds' maximum
+# A failed poll is tried again after this long (the upstream's status endpoint hiccuped, not its job).
+POLL_ERROR_DELAY_SECONDS = 15
+# An upstream job that failed (rather than a status check that did): the next upstream, not another poll.
+_UPSTREAM_JOB_ENDED = frozenset({"provider_job_failed", "provider_auth_failed"})
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """One entry of a model's route: its name (the breaker's key), its adapter (built on first use: httpx and the
+    key are loaded then), and what an image costs there when it does not say (micro-dollars, an estimate)."""
+
+    name: str
+    adapter: Callable[[], UpstreamAdapter]
+    cost_per_image_micros: int | None = None
+
+
+@dataclass(frozen=True)
+class Served:
+    finished: Finished
+    upstream: Upstream
+
+    @property
+    def cost_micros(self) -> int | None:
+        """What the upstream charged: as it reported, else the route's per-image estimate."""
+        if self.finished.cost_micros is not None:
+            return self.finished.cost_micros
+        per_image = self.upstream.cost_per_image_micros
+        return per_image * len(self.finished.result.images) if per_image is not None else None
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """An asynchronous upstream accepted the job: poll `pending` after `delay_seconds`."""
+
+    pending: PendingCall
+    delay_seconds: int
+
+
+@dataclass(frozen=True)
+class RoutingDeps:
+    """What routing needs from the worker: the job table (to record attempts), the breaker, the route per model id,
+    and the clock (epoch seconds) that times calls and pending jobs."""
+
+    record_attempt: Callable[[str, str, UpstreamAttempt], bool]  # (job_id, token, attempt) -> still claimed
+    breaker: CircuitBreaker
+    upstreams: Callable[[str], Sequence[Upstream]]
+    clock: Callable[[], float] = time.time
+
+
+class _Pass:
+    """One walk down a job's route, from `start`."""
+
+    def __init__(self, job: JobRecord, token: str, deps: RoutingDeps) -> None:
+        self.job = job
+        self.token = token
+        self.deps = deps
+        self.route = list(deps.upstreams(job.model))
+        self.shut_out = {a.upstream for a in job.upstream_attempts if a.outcome == "auth_failed"}
+        self.last_error: ProviderUnavailable | None = None
+        self.tried: list[UpstreamAttempt] = []
+        self.unsupported: list[str] = []  # why upstreams passed over could not serve the request
+
+    def record(self, upstream: str, outcome: AttemptOutcome, *, code: str | None = None,
+               upstream_job_id: str | None = None, cost_micros: int | None = None,
+               latency_ms: int | None = None) -> None:
+        attempt = UpstreamAttempt(upstream=upstream, outcome=outcome, code=code, upstream_job_id=upstream_job_id,
+                                  cost_micros=cost_micros, latency_ms=latency_ms, at=int(self.deps.clock()))
+        self.job.upstream_attempts.append(attempt)
+        self.tried.append(attempt)
+        self.deps.record_attempt(self.job.job_id, self.token, attempt)
+
+    def unavailable(self, upstream: Upstream, admission: Admission, exc: ProviderUnavailable,
+                    latency_ms: int | None, upstream_job_id: str | None = None) -> None:
+        """A failure another upstream may not have: count it, remember it, and move on."""
+        if isinstance(exc, ProviderAuthFailed):
+            self.shut_out.add(upstream.name)
+            # Loud: an operator must fix the key. The message names the upstream and the HTTP status only.
+            logger.error("upstream rejected its credentials; not retried on it", extra={
+                "job_id": self.job.job_id, "upstream": upstream.name, "code": exc.code, "detail": exc.message})
+        else:
+            logger.warning("upstream unavailable; trying the next", extra={
+                "job_id": self.job.job_id, "upstream": upstream.name, "code": exc.code})
+        self.record(upstream.name, "auth_failed" if isinstance(exc, ProviderAuthFailed) else "unavailable",
+                    code=exc.code, upstream_job_id=upstream_job_id, latency_ms=latency_ms)
+        self.deps.breaker.record(upstream.name, admission, ok=False)
+        self.last_error = exc
+
+    def run(self, start: int, images: list[InputImage], mask: InputImage | None,
+            options: dict[str, object]) -> Served | Waiting:
+        for index in range(start, len(self.route)):
+            upstream = self.route[index]
+            if upstream.name in self.shut_out:
+                continue
+            adapter = upstream.adapter()
+            problem = refusal(adapter.capabilities, operation="edit" if images else "generation", images=images,
+                              mask=mask, options=dict(options))
+            if problem is not None:
+                self.record(upstream.name, "skipped", code="unsupported_by_upstream")
+                self.unsupported.append(f"{problem[1]} (parameter '{problem[0]}')")
+                continue
+            admission = self.deps.breaker.admit(upstream.name)
+            if admission == "skip":
+                self.record(upstream.name, "skipped", code="circuit_open")
+                continue
+            started = self.deps.clock()
+            try:
+                outcome = adapter.submit(images=images, mask=mask, options=dict(options))
+            except ProviderRefused as exc:
+                self.deps.breaker.record(upstream.name, admission, ok=True)  # it answered: it is up
+                self.record(upstream.name, "refused", code=exc.code, latency_ms=self._since(started))
+                raise
+            except ProviderUnavailable as exc:
+                self.unavailable(upstream, admission, exc, self._since(started))
+                continue
+            self.deps.breaker.record(upstream.name, admission, ok=True)
+            return self.outcome(index, upstream, outcome)
+        raise self.exhausted()
+
+    def outcome(self, index: int, upstream: Upstream, outcome: Outcome) -> Served | Waiting:
+        if isinstance(outcome, Pending):
+            handle = outcome.handle
+            self.record(upstream.name, "pending", upstream_job_id=handle.upstream_job_id)
+            previous = self.job.pending_call
+            pending = PendingCall(upstream=upstream.name, route_index=index, handle=handle.to_json(),
+                                  seq=(previous.seq + 1) if previous else 1,
+                                  submitted_at=int(self.deps.clock()))
+            return Waiting(pending, poll_delay(handle.poll_after_seconds))
+        served = Served(outcome, upstream)
+        self.record(upstream.name, "succeeded", upstream_job_id=outcome.upstream_job_id,
+                    cost_micros=outcome.cost_micros, latency_ms=outcome.latency_ms)
+        return served
+
+    def exhausted(self) -> Exception:
+        if self.unsupported and all(a.code == "unsupported_by_upstream" for a in self.tried):
+            return ProviderRefused("unsupported_by_upstream", "; ".join(self.unsupported))
+        tried = ", ".join(f"{a.upstream}: {a.code}" for a in self.tried) or "none callable"
+        if self.route and all(upstream.name in self.shut_out for upstream in self.route):
+            return ProviderAuthFailed(f"every upstream of {self.job.model} rejected its credentials ({tried})")
+        if self.last_error is None:
+            return ProviderUnavailable("provider_unavailable",
+                                       f"no upstream of {self.job.model} is available (circuits open: {tried})")
+        return ProviderUnavailable(self.last_error.code, f"no upstream of {self.job.model} succeeded ({tried})",
+                                   self.last_error.retry_after)
+
+    def _since(self, started: float) -> int:
+        return max(round((self.deps.clock() - started) * 1000), 0)
+
+
+def poll_delay(eta_seconds: int) -> int:
+    return max(1, min(MAX_POLL_DELAY_SECONDS, int(eta_seconds)))
+
+
+def call_upstreams(job: JobRecord, token: str, deps: RoutingDeps, *, images: list[InputImage],
+                   mask: InputImage | None, options: dict[str, object], start: int = 0) -> Served | Waiting:
+    """Submit the job to its upstreams in order from `start`. Raises ProviderRefused (never sent elsewhere),
+    ProviderAuthFailed when every upstream rejected its key for this job, or ProviderUnavailable when none
+    succeeded (the job is then retried later)."""
+    return _Pass(job, token, deps).run(start, images, mask, options)
+
+
+def poll_pending(job: JobRecord, token: str, deps: RoutingDeps, *,
+                 inputs: Callable[[], tuple[list[InputImage], InputImage | None]],
+                 options: dict[str, object]) -> Served | Waiting:
+    """Ask the asynchronous upstream about the job once: finished, still pending (poll again), or failed (the next
+    upstream is tried from there, like a failed submit)."""
+    pending = job.pending_call
+    assert pending is not None
+    walk = _Pass(job, token, deps)
+    route = walk.route
+    index = next((i for i, upstream in enumerate(route) if upstream.name == pending.upstream), None)
+    handle = PollHandle.from_json(pending.handle)
+    if index is None:  # the routing document changed under the job: start it again on the current route
+        logger.warning("pending upstream no longer routed; resubmitting", extra={
+            "job_id": job.job_id, "upstream": pending.upstream})
+        images, mask = inputs()
+        return walk.run(0, images, mask, options)
+    upstream = route[index]
+    waited = int(deps.clock()) - pending.submitted_at
+    try:
+        outcome = upstream.adapter().poll(handle)
+    except ProviderRefused as exc:
+        walk.record(upstream.name, "refused", code=exc.code, upstream_job_id=handle.upstream_job_id)
+        raise
+    except ProviderUnavailable as exc:
+        if exc.code not in _UPSTREAM_JOB_ENDED and pending.poll_errors + 1 < MAX_POLL_ERRORS:
+            logger.warning("poll failed; polling again", extra={"job_id": job.job_id, "upstream": upstream.name,
+                                                               "code": exc.code})
+            again = pending.model_copy(update={"polls": pending.polls + 1, "poll_errors": pending.poll_errors + 1,
+                                               "seq": pending.seq + 1})
+            return Waiting(again, POLL_ERROR_DELAY_SECONDS)
+        walk.unavailable(upstream, "call", exc, waited * 1000, handle.upstream_job_id)
+        images, mask = inputs()
+        return walk.run(index + 1, images, mask, options)
+    if isinstance(outcome, Pending):
+        if waited >= MAX_PENDING_SECONDS:
+            timeout = ProviderUnavailable("provider_timeout", f"{upstream.name} job {handle.upstream_job_id} did "
+                                                              f"not finish within {MAX_PENDING_SECONDS} s")
+            walk.unavailable(upstream, "call", timeout, waited * 1000, handle.upstream_job_id)
+            images, mask = inputs()
+            return walk.run(index + 1, images, mask, options)
+        again = pending.model_copy(update={"handle": outcome.handle.to_json(), "polls": pending.polls + 1,
+                                           "poll_errors": 0, "seq": pending.seq + 1})
+        return Waiting(again, poll_delay(outcome.handle.poll_after_seconds))
+    return walk.outcome(index, upstream, outcome)

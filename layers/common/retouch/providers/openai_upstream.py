@@ -1,0 +1,48 @@
+"""OpenAI's images API (or any server speaking it, like the local stand-in) as an upstream: the synchronous
+`ImageProvider` port behind the upstream contract, so routing treats it like every other adapter."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from retouch.providers.base import ImageProvider, InputImage
+from retouch.providers.upstream import (
+    Capabilities,
+    Finished,
+    Outcome,
+    PollHandle,
+    check,
+)
+from retouch.providers.upstream_http import bad_response, elapsed_ms
+
+CAPABILITIES = Capabilities(
+    upstream="openai", mode="sync", inputs="bytes", mask="alpha", max_images=16, max_n=10, sizes=None,
+    qualities=("low", "medium", "high", "auto"), output_formats=("png", "jpeg", "webp"), reports_cost=False,
+    operations=("edit", "generation"), notes="reports tokens (usage), not money",
+)
+
+
+class ImageProviderUpstream:
+    """An UpstreamAdapter over a synchronous ImageProvider (edit/generate answer at once)."""
+
+    capabilities = CAPABILITIES
+
+    def __init__(self, provider: ImageProvider, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._provider = provider
+        self._clock = clock
+
+    def submit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> Outcome:
+        check(self.capabilities, operation="edit" if images else "generation", images=images, mask=mask,
+              options=options)
+        started = self._clock()
+        if images:
+            result = self._provider.edit(images=images, mask=mask, options=options)
+        else:
+            result = self._provider.generate(options=options)
+        return Finished(result=result, upstream=self.capabilities.upstream, upstream_job_id=None, cost_micros=None,
+                        latency_ms=elapsed_ms(started, self._clock))
+
+    def poll(self, handle: PollHandle) -> Outcome:
+        raise bad_response(self.capabilities.upstream, "a synchronous upstream has no job to poll")

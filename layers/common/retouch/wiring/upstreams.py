@@ -1,0 +1,106 @@
+"""The worker's upstreams, built from the routing document: one adapter per routing entry, each made on first use
+(httpx and the entry's key from Secrets Manager are loaded then, not at cold start)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from functools import cache
+
+from retouch.config import WorkerSettings
+from retouch.data.objects import ObjectStore
+from retouch.data.secrets import provider_api_key
+from retouch.jobs.upstream_calls import Upstream
+from retouch.providers.base import InputImage
+from retouch.providers.upstream import UpstreamAdapter
+from retouch.routing.document import RoutingDocument, UpstreamRoute
+
+# Input URLs given to an upstream stay valid this long (its queue may start the job minutes later).
+PRESIGNED_INPUT_SECONDS = 3600
+
+
+def _presigner(store: ObjectStore) -> Callable[[InputImage], str]:
+    def presign(image: InputImage) -> str:
+        key = image.storage_key
+        if key is None:  # fetched from a URL, or converted by an adapter: stored for the upstream to fetch
+            key = f"outputs/upstream-inputs/{uuid.uuid4().hex}"
+            store.put(key, image.open(), image.content_type)
+        return store.presign_get(key, PRESIGNED_INPUT_SECONDS)
+
+    return presign
+
+
+def build_adapter(route: UpstreamRoute, upstream_model: str, settings: WorkerSettings,
+                  store: ObjectStore) -> UpstreamAdapter:
+    """The adapter for one routing entry (imports each provider module only when its kind is routed)."""
+    key = provider_api_key(route.secret_name or settings.provider_secret_arn)
+    timeout = settings.provider_timeout_seconds
+    presign = _presigner(store)
+    if route.kind == "openai":
+        from retouch.providers.openai_images import OpenAIImagesProvider
+        from retouch.providers.openai_upstream import ImageProviderUpstream
+
+        return ImageProviderUpstream(OpenAIImagesProvider(base_url=route.base_url or settings.provider_base_url,
+                                                          api_key=key, timeout_seconds=timeout))
+    if route.kind == "azure_openai":
+        from retouch.providers.azure_openai import azure_openai_upstream
+
+        assert route.base_url and route.deployment  # the document's validator requires them
+        extra = {"api_version": route.api_version} if route.api_version else {}
+        return azure_openai_upstream(endpoint=route.base_url, deployment=route.deployment, api_key=key,
+                                     timeout_seconds=timeout, **extra)
+    if route.kind == "aiml":
+        from retouch.providers.aiml import BASE_URL, aiml_upstream
+
+        return aiml_upstream(api_key=key, timeout_seconds=timeout, base_url=route.base_url or BASE_URL,
+                             model=upstream_model)
+    if route.kind == "modelslab":
+        from retouch.providers.modelslab import URL, ModelsLabUpstream
+
+        return ModelsLabUpstream(api_key=key, presign=presign, timeout_seconds=timeout, url=route.base_url or URL,
+                                 model=upstream_model)
+    if route.kind == "oxen":
+        from retouch.providers.oxen import BASE_URL as OXEN_URL
+        from retouch.providers.oxen import OxenUpstream
+
+        return OxenUpstream(api_key=key, presign=presign, timeout_seconds=timeout,
+                            base_url=route.base_url or OXEN_URL, model=upstream_model)
+    if route.kind == "runflow":
+        from retouch.providers.runflow import BASE_URL as RUNFLOW_URL
+        from retouch.providers.runflow import RunflowUpstream
+
+        return RunflowUpstream(api_key=key, presign=presign, timeout_seconds=timeout,
+                               base_url=route.base_url or RUNFLOW_URL, model=upstream_model)
+    from retouch.providers.fal import QUEUE_URL, FalUpstream
+
+    return FalUpstream(api_key=key, presign=presign, timeout_seconds=timeout, queue_url=route.base_url or QUEUE_URL,
+                       model=upstream_model)
+
+
+def _micros(usd: Decimal | None) -> int | None:
+    return int(usd * 1_000_000) if usd is not None else None
+
+
+def upstreams_by_model(document: RoutingDocument, settings: WorkerSettings,
+                       store: ObjectStore) -> Callable[[str], list[Upstream]]:
+    """model id (or alias) -> its upstreams in order; one adapter per model and entry, built on its first call."""
+
+    @cache
+    def adapter(model_id: str, name: str) -> UpstreamAdapter:
+        route = next(route for route in document.routes_for(model_id) if route.name == name)
+        return build_adapter(route, document.upstream_model(model_id, route), settings, store)
+
+    routes = {
+        model_id: [Upstream(name=route.name, adapter=lambda m=model_id, n=route.name: adapter(m, n),
+                            cost_per_image_micros=_micros(route.cost_per_image_usd)) for route in entries]
+        for model_id, entries in document.models.items()
+    }
+
+    def for_model(model_id: str) -> list[Upstream]:
+        from retouch.catalog import find_model
+
+        spec = find_model(model_id)
+        return routes[spec.id if spec else model_id]
+
+    return for_model

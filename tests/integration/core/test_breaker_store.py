@@ -1,0 +1,132 @@
+"""The circuit breaker's store: BreakerRepository on moto and the unit tier's FakeBreakerStore obey the same
+conditional rules (one trip, one probe at a time, counts per window), and the breaker works on the real table.
+
+Also the jobs table's routing writes: attempts appended under the claim, waiting on a poll, and the poll claim
+that only the message carrying the current `seq` wins, on the fake and on moto.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from retouch.data.breakers import BreakerRepository
+from retouch.data.jobs import JobRepository
+from retouch.models.records import JobRecord, PendingCall, UpstreamAttempt
+from retouch.routing.breaker import CircuitBreaker
+from retouch.routing.document import BreakerPolicy
+
+from tests.fakes import FakeJobRepository
+from tests.fakes.routing import FakeBreakerStore, FakeClock
+from tests.integration.core.aws_stack import Stack, client
+from tests.unit.core.builders import new_account_id, new_job_id
+
+NOW = 1_800_000_000
+
+
+@pytest.fixture(params=["fake", "dynamodb"])
+def breakers(request: pytest.FixtureRequest) -> Any:
+    if request.param == "fake":
+        return FakeBreakerStore()
+    stack: Stack = request.getfixturevalue("stack")
+    return BreakerRepository(stack.table, client("dynamodb"))
+
+
+@pytest.fixture(params=["fake", "dynamodb"])
+def jobs(request: pytest.FixtureRequest) -> Any:
+    if request.param == "fake":
+        return FakeJobRepository()
+    stack: Stack = request.getfixturevalue("stack")
+    return JobRepository(stack.table, client("dynamodb"))
+
+
+def upstream_name() -> str:
+    return "up-" + new_job_id()[4:16].lower()
+
+
+def test_counts_add_up_within_a_window_and_restart_in_a_new_one(breakers: Any) -> None:
+    name = upstream_name()
+    assert breakers.count(name, failed=True, now=NOW, window_seconds=60) == (1, 1)
+    assert breakers.count(name, failed=False, now=NOW + 10, window_seconds=60) == (2, 1)
+    assert breakers.count(name, failed=True, now=NOW + 59, window_seconds=60) == (3, 2)
+    assert breakers.count(name, failed=False, now=NOW + 60, window_seconds=60) == (1, 0)
+
+
+def test_only_one_trip_and_one_probe_win(breakers: Any) -> None:
+    name = upstream_name()
+    breakers.count(name, failed=True, now=NOW, window_seconds=60)
+    # Two workers trip it: one wins
+    assert [breakers.trip(name, open_until=NOW + 30), breakers.trip(name, open_until=NOW + 31)] == [True, False]
+    state = breakers.read(name)
+    assert state.state == "open" and state.open_until == NOW + 30
+    # No probe during the cool-down; after it, one worker probes and the next does not until the probe expires
+    assert breakers.take_probe(name, now=NOW + 29, probe_until=NOW + 100) is False
+    assert breakers.take_probe(name, now=NOW + 30, probe_until=NOW + 100) is True
+    assert breakers.take_probe(name, now=NOW + 31, probe_until=NOW + 101) is False
+    assert breakers.take_probe(name, now=NOW + 100, probe_until=NOW + 200) is True
+
+
+def test_a_failed_probe_reopens_and_a_successful_one_closes_with_a_fresh_window(breakers: Any) -> None:
+    name = upstream_name()
+    breakers.count(name, failed=True, now=NOW, window_seconds=60)
+    breakers.trip(name, open_until=NOW + 30)
+    assert breakers.take_probe(name, now=NOW + 30, probe_until=NOW + 90)
+    breakers.reopen(name, open_until=NOW + 60)
+    state = breakers.read(name)
+    assert (state.state, state.open_until, state.probe_until) == ("open", NOW + 60, None)
+    assert breakers.take_probe(name, now=NOW + 60, probe_until=NOW + 120)
+    breakers.close(name, now=NOW + 61)
+    state = breakers.read(name)
+    assert (state.state, state.calls, state.failures, state.open_until) == ("closed", 0, 0, None)
+    assert breakers.count(name, failed=True, now=NOW + 62, window_seconds=60) == (1, 1)
+    assert breakers.trip(name, open_until=NOW + 100) is True
+
+
+def test_the_breaker_opens_probes_and_closes_on_the_table(stack: Stack) -> None:
+    # Given two workers' breakers sharing the table
+    clock = FakeClock(NOW)
+    policy = BreakerPolicy(window_seconds=60, min_calls=2, failure_rate_percent=50, cool_down_seconds=30)
+    store = BreakerRepository(stack.table, client("dynamodb"))
+    one, two = CircuitBreaker(store, policy, clock), CircuitBreaker(store, policy, clock)
+    name = upstream_name()
+    # When each sees a failure, the second trips the circuit for both
+    one.record(name, one.admit(name), ok=False)
+    two.record(name, two.admit(name), ok=False)
+    assert (one.admit(name), two.admit(name)) == ("skip", "skip")
+    # Then after the cool-down exactly one of them probes, and its success closes the circuit for both
+    clock.advance(30)
+    admissions = [one.admit(name), two.admit(name)]
+    assert sorted(admissions) == ["probe", "skip"]
+    prober = one if admissions[0] == "probe" else two
+    prober.record(name, "probe", ok=True)
+    assert (one.admit(name), two.admit(name)) == ("call", "call")
+
+
+def new_job(jobs: Any) -> JobRecord:
+    record = JobRecord(job_id=new_job_id(), account_id=new_account_id(), kind="generation", status="queued",
+                       model="gpt-image-2", request={"prompt": "p", "n": 1}, created_at=NOW, expires_at=NOW + 60)
+    jobs.create(record)
+    return record
+
+
+def test_attempts_append_under_the_claim_and_a_poll_claim_needs_the_current_seq(jobs: Any) -> None:
+    job = new_job(jobs)
+    assert jobs.claim(job.job_id, token="a", now=NOW, lease_until=NOW + 10) is not None
+    attempt = UpstreamAttempt(upstream="q", outcome="pending", upstream_job_id="q-1", at=NOW)
+    assert jobs.record_attempt(job.job_id, token="a", attempt=attempt)
+    assert not jobs.record_attempt(job.job_id, token="stranger", attempt=attempt)
+    # When the job waits on its poll
+    pending = PendingCall(upstream="q", route_index=0, handle={"upstream_job_id": "q-1"}, seq=1, submitted_at=NOW)
+    assert jobs.wait_for_poll(job.job_id, token="a", pending=pending, lease_until=NOW + 200)
+    waiting = jobs.get(job.job_id)
+    assert (waiting.status, waiting.claim_token, waiting.watch_at) == ("running", None, NOW + 200)
+    assert [a.upstream_job_id for a in waiting.upstream_attempts] == ["q-1"]
+    # Then only poll message 1 claims it, once, without counting an attempt
+    assert jobs.claim_poll(job.job_id, token="b", seq=2, lease_until=NOW + 300) is None
+    polled = jobs.claim_poll(job.job_id, token="b", seq=1, lease_until=NOW + 300)
+    assert polled is not None and polled.claim_token == "b" and polled.attempts == 1
+    assert jobs.claim_poll(job.job_id, token="c", seq=1, lease_until=NOW + 300) is None
+    # And the pending call is gone once the job ends
+    assert jobs.finish(job.job_id, token="b", status="succeeded", fields={"upstream": "q"})
+    ended = jobs.get(job.job_id)
+    assert ended.pending_call is None and ended.upstream == "q"

@@ -1,0 +1,109 @@
+"""The circuit breaker's policy on the fake store: closed -> open on the failure rate, skipped while open, one probe
+when the cool-down is over (half-open), closed again by its success or reopened by its failure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from retouch.jobs.process import WorkerDeps, run_job
+from retouch.providers.base import ProviderUnavailable
+from retouch.routing.breaker import CircuitBreaker
+
+from tests.fakes import FakeJobRepository, rendered
+from tests.fakes.routing import FakeBreakerStore, FakeClock, ScriptedUpstream
+from tests.unit.core.test_running_jobs import queued_job
+from tests.unit.routing.conftest import POLICY
+
+Build = Callable[..., WorkerDeps]
+
+
+def breaker(store: FakeBreakerStore, clock: FakeClock) -> CircuitBreaker:
+    return CircuitBreaker(store, POLICY, clock)
+
+
+def fail(b: CircuitBreaker, upstream: str, times: int) -> None:
+    for _ in range(times):
+        b.record(upstream, b.admit(upstream), ok=False)
+
+
+def test_it_opens_when_the_failure_rate_passes_the_threshold_with_enough_calls(breakers: FakeBreakerStore,
+                                                                               clock: FakeClock) -> None:
+    b = breaker(breakers, clock)
+    # Given one success and one failure: under min_calls (3), so still closed
+    b.record("up", b.admit("up"), ok=True)
+    fail(b, "up", 1)
+    assert b.admit("up") == "call"
+    # When a second failure makes 2 of 3 calls failed (>= 50 %)
+    fail(b, "up", 1)
+    # Then calls are skipped
+    assert b.admit("up") == "skip"
+
+
+def test_failures_in_an_old_window_do_not_count(breakers: FakeBreakerStore, clock: FakeClock) -> None:
+    b = breaker(breakers, clock)
+    fail(b, "up", 2)
+    clock.advance(POLICY.window_seconds + 1)
+    fail(b, "up", 1)  # a new window: 1 call, under min_calls
+    assert b.admit("up") == "call"
+
+
+def test_after_the_cool_down_one_probe_goes_through_and_its_success_closes_it(breakers: FakeBreakerStore,
+                                                                            clock: FakeClock) -> None:
+    b = breaker(breakers, clock)
+    fail(b, "up", 3)
+    assert b.admit("up") == "skip"
+    # When the cool-down is over, the first worker to ask probes; others keep skipping meanwhile
+    clock.advance(POLICY.cool_down_seconds)
+    assert b.admit("up") == "probe"
+    assert b.admit("up") == "skip"
+    # Then the probe's success closes it, with a fresh window
+    b.record("up", "probe", ok=True)
+    assert b.admit("up") == "call"
+    assert breakers.items["up"].state == "closed" and breakers.items["up"].calls == 0
+
+
+def test_a_failed_probe_opens_it_for_another_cool_down(breakers: FakeBreakerStore, clock: FakeClock) -> None:
+    b = breaker(breakers, clock)
+    fail(b, "up", 3)
+    clock.advance(POLICY.cool_down_seconds)
+    assert b.admit("up") == "probe"
+    b.record("up", "probe", ok=False)
+    assert b.admit("up") == "skip"
+    clock.advance(POLICY.cool_down_seconds)
+    assert b.admit("up") == "probe"
+
+
+def test_a_probe_whose_worker_died_is_taken_over_after_its_timeout(breakers: FakeBreakerStore,
+                                                                   clock: FakeClock) -> None:
+    b = breaker(breakers, clock)
+    fail(b, "up", 3)
+    clock.advance(POLICY.cool_down_seconds)
+    assert b.admit("up") == "probe"  # and its worker never reports
+    clock.advance(POLICY.probe_timeout_seconds)
+    assert b.admit("up") == "probe"
+
+
+def test_jobs_skip_an_open_upstream_and_return_to_it_once_it_answers_a_probe(
+        jobs: FakeJobRepository, worker: Build, clock: FakeClock) -> None:
+    # Given `flaky` failing three jobs in a row (each served by `steady`), which opens its circuit
+    flaky = ScriptedUpstream("flaky", [ProviderUnavailable("provider_error", "HTTP 503")] * 3 + [rendered()] * 2)
+    steady = ScriptedUpstream("steady", [rendered()] * 4)
+    deps = worker(flaky, steady)
+    for _ in range(3):
+        assert run_job(queued_job(jobs).job_id, deps) == "succeeded"
+    # When the next job runs while the circuit is open
+    skipped = queued_job(jobs)
+    assert run_job(skipped.job_id, deps) == "succeeded"
+    # Then flaky was not called: the attempt says so, and steady served it
+    record = jobs.get(skipped.job_id)
+    assert record is not None and record.upstream == "steady"
+    assert [(a.upstream, a.outcome, a.code) for a in record.upstream_attempts] == [
+        ("flaky", "skipped", "circuit_open"), ("steady", "succeeded", None)]
+    assert flaky.calls.count("submit") == 3
+    # And after the cool-down the next job probes flaky, which serves it and closes the circuit for the one after
+    clock.advance(POLICY.cool_down_seconds)
+    for _ in range(2):
+        probe = queued_job(jobs)
+        assert run_job(probe.job_id, deps) == "succeeded"
+        served = jobs.get(probe.job_id)
+        assert served is not None and served.upstream == "flaky"
