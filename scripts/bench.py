@@ -401,11 +401,25 @@ def print_figures(figures: dict[str, Any]) -> None:
               + "  ".join(f"{row['share_of_price'][q] * 100:15.2f}%" for q in qualities) + f"   {parts}")
 
 
+def only(figure: str) -> dict[str, Any]:
+    """One figure, for comparing a change's effect on it without the whole run."""
+    if figure == "cold_init":
+        return cold_init()
+    settings = LocalSettings(PORT=0, RETOUCH_LOCAL_SYNC_PORT=0, RETOUCH_LOCAL_PROVIDER_DELAY=0)
+    with LoopbackStack.from_settings(settings, quiet=True) as stack:
+        return worker_peak_rss(stack, open_account(stack, credit_micros=10_000_000_000))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", type=Path, default=ROOT / "bench.json", help="where the figures go as JSON")
     parser.add_argument("--jobs", type=int, default=20, help="jobs per overhead and latency series (>= 20)")
+    parser.add_argument("--only", choices=["cold_init", "worker_rss"],
+                        help="measure only this figure (printed as JSON; bench.json is left as it is)")
     args = parser.parse_args()
+    if args.only:
+        print(json.dumps(only(args.only), indent=2))
+        return
     started = time.monotonic()
     figures: dict[str, Any] = {"commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=False,
                                                         capture_output=True, text=True).stdout.strip()}

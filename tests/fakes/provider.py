@@ -34,6 +34,10 @@ class ProviderCall:
     mask: InputImage | None = None
 
 
+def _received(image: InputImage) -> InputImage:
+    return InputImage(image.data, image.content_type, image.filename, image.storage_key)
+
+
 class ScriptedProvider:
     """Answers each call with the next scripted outcome: a ProviderResult, or an exception to raise."""
 
@@ -50,7 +54,9 @@ class ScriptedProvider:
         return outcome
 
     def edit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> ProviderResult:
-        self.calls.append(ProviderCall("edit", options, images, mask))
+        # What was received, read during the call (as a real upstream does): the worker's files close after it.
+        self.calls.append(ProviderCall("edit", options, [_received(image) for image in images],
+                                       _received(mask) if mask is not None else None))
         return self._next()
 
     def generate(self, *, options: dict[str, Any]) -> ProviderResult:

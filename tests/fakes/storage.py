@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from retouch.data.objects import ObjectHead, ObjectMissing, PresignedPost
 from retouch.models.records import FileRecord
@@ -27,14 +28,17 @@ class FakeObjectStore:
         self.prefix_reads: list[tuple[str, int]] = []  # (key, length) of each ranged read
         self.whole_reads: list[str] = []
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
-        self.objects[key] = StoredObject(data, content_type)
+    def put(self, key: str, data: bytes | BinaryIO, content_type: str) -> None:
+        self.objects[key] = StoredObject(data if isinstance(data, bytes) else data.read(), content_type)
 
     def get(self, key: str) -> bytes:
         if key not in self.objects:
             raise ObjectMissing(key)
         self.whole_reads.append(key)
         return self.objects[key].data
+
+    def get_file(self, key: str) -> BinaryIO:
+        return io.BytesIO(self.get(key))
 
     def get_prefix(self, key: str, length: int) -> bytes:
         if key not in self.objects:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from botocore.exceptions import ClientError
 
 from retouch.data.clients import aws_client
+
+
+# Objects are copied to and from files in pieces of this size, so memory does not grow with the object.
+COPY_CHUNK_BYTES = 1024 * 1024
 
 
 class ObjectMissing(LookupError):
@@ -37,17 +43,34 @@ class ObjectStore:
         self._bucket = bucket
         self._client = client or aws_client("s3")
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
+    def put(self, key: str, data: bytes | BinaryIO, content_type: str) -> None:
+        """Store `data`: bytes, or a seekable file read in pieces from where it stands (one PUT, up to 5 GB)."""
         self._client.put_object(Bucket=self._bucket, Key=key, Body=data, ContentType=content_type)
 
-    def get(self, key: str) -> bytes:
+    def _body(self, key: str) -> Any:
         try:
-            data: bytes = self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
-            return data
+            return self._client.get_object(Bucket=self._bucket, Key=key)["Body"]
         except ClientError as exc:
             if _missing(exc):
                 raise ObjectMissing(key) from exc
             raise
+
+    def get(self, key: str) -> bytes:
+        return self._body(key).read()  # type: ignore[no-any-return]
+
+    def get_file(self, key: str) -> BinaryIO:
+        """The object copied, in pieces, to an anonymous temporary file (removed when closed), positioned at 0."""
+        body = self._body(key)
+        spooled = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who closes it
+        try:
+            shutil.copyfileobj(body, spooled, COPY_CHUNK_BYTES)
+        except BaseException:
+            spooled.close()
+            raise
+        finally:
+            body.close()
+        spooled.seek(0)
+        return spooled
 
     def get_prefix(self, key: str, length: int) -> bytes:
         """The object's first `length` bytes (all of it when shorter): one ranged GET."""

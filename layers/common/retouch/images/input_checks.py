@@ -12,17 +12,23 @@ import base64
 import binascii
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import BinaryIO, TypeVar
 
 from retouch.catalog import MB, ModelLimits
 from retouch.errors import InvalidImage, InvalidRequest
 from retouch.images.inspect import (
     ImageInfo,
+    ImageSource,
     TooManyPixels,
     UnreadableImage,
     decode_image,
     inspect_header,
+    leading_bytes,
     sniff_format,
+    source_size,
 )
+
+_S = TypeVar("_S", bound=bytes | BinaryIO)
 
 EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
 _UNSUPPORTED = "Unsupported image: send PNG, JPEG or WebP (detected by content)."
@@ -96,10 +102,10 @@ def mask_rules(info: ImageInfo, size: int, first_image: ImageInfo | None, limits
     return info
 
 
-def _read(data: bytes, inspect: Callable[[bytes], ImageInfo], param: str, *, what: str, code: str,
+def _read(data: _S, inspect: Callable[[_S], ImageInfo], param: str, *, what: str, code: str,
           unsupported: str, unsupported_code: str) -> ImageInfo:
     """The bytes' format (by content, never by name) and header, or the error naming `param`."""
-    if sniff_format(data) is None:
+    if sniff_format(leading_bytes(data)) is None:
         raise InvalidImage(unsupported, param=param, code=unsupported_code)
     try:
         return inspect(data)
@@ -109,12 +115,12 @@ def _read(data: bytes, inspect: Callable[[bytes], ImageInfo], param: str, *, wha
         raise InvalidImage(f"{what} could not be read: {exc}", param=param, code=code) from exc
 
 
-def _decoded(limits: ModelLimits) -> Callable[[bytes], ImageInfo]:
+def _decoded(limits: ModelLimits) -> Callable[[ImageSource], ImageInfo]:
     """Reading a whole image: its header, then proof that all of it decodes, within bounded memory."""
     return lambda data: decode_image(data, max_pixels=limits.max_image_pixels)
 
 
-def _image_info(data: bytes, size: int, inspect: Callable[[bytes], ImageInfo], limits: ModelLimits,
+def _image_info(data: _S, size: int, inspect: Callable[[_S], ImageInfo], limits: ModelLimits,
                 param: str) -> ImageInfo:
     _image_bytes_cap(size, limits, param)  # before reading anything
     info = _read(data, inspect, param, what="The image", code="invalid_image",
@@ -122,7 +128,7 @@ def _image_info(data: bytes, size: int, inspect: Callable[[bytes], ImageInfo], l
     return image_rules(info, size, limits, param)
 
 
-def _mask_info(data: bytes, size: int, inspect: Callable[[bytes], ImageInfo], first_image: ImageInfo | None,
+def _mask_info(data: _S, size: int, inspect: Callable[[_S], ImageInfo], first_image: ImageInfo | None,
                limits: ModelLimits, param: str) -> ImageInfo:
     _mask_bytes_cap(size, limits, param)  # before reading anything
     info = _read(data, inspect, param, what="The mask", code="invalid_mask", unsupported=_MASK_NOT_PNG,
@@ -130,10 +136,15 @@ def _mask_info(data: bytes, size: int, inspect: Callable[[bytes], ImageInfo], fi
     return mask_rules(info, size, first_image, limits, param)
 
 
-def check_image(data: bytes, limits: ModelLimits, param: str) -> CheckedImage:
+def checked_image_info(source: ImageSource, limits: ModelLimits, param: str) -> ImageInfo:
     """An input image: PNG, JPEG or WebP by content (never by name), within the byte and pixel caps, and
-    decoding completely."""
-    return CheckedImage(data=data, info=_image_info(data, len(data), _decoded(limits), limits, param))
+    decoding completely. A file is read from its start in pieces, never whole."""
+    return _image_info(source, source_size(source), _decoded(limits), limits, param)
+
+
+def check_image(data: bytes, limits: ModelLimits, param: str) -> CheckedImage:
+    """`checked_image_info` of bytes in memory, with them."""
+    return CheckedImage(data=data, info=checked_image_info(data, limits, param))
 
 
 def check_image_header(header: bytes, size: int, limits: ModelLimits, param: str) -> ImageInfo:
@@ -141,9 +152,15 @@ def check_image_header(header: bytes, size: int, limits: ModelLimits, param: str
     return _image_info(header, size, inspect_header, limits, param)
 
 
-def check_mask(data: bytes, first_image: ImageInfo | None, limits: ModelLimits, param: str = "mask") -> CheckedImage:
+def checked_mask_info(source: ImageSource, first_image: ImageInfo | None, limits: ModelLimits,
+                      param: str = "mask") -> ImageInfo:
     """The mask: a PNG with an alpha channel, within its cap, with the first image's dimensions."""
-    return CheckedImage(data=data, info=_mask_info(data, len(data), _decoded(limits), first_image, limits, param))
+    return _mask_info(source, source_size(source), _decoded(limits), first_image, limits, param)
+
+
+def check_mask(data: bytes, first_image: ImageInfo | None, limits: ModelLimits, param: str = "mask") -> CheckedImage:
+    """`checked_mask_info` of bytes in memory, with them."""
+    return CheckedImage(data=data, info=checked_mask_info(data, first_image, limits, param))
 
 
 def check_mask_header(header: bytes, size: int, first_image: ImageInfo | None, limits: ModelLimits,

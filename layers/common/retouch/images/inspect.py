@@ -11,9 +11,11 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import BinaryIO, Literal
 
 ImageFormat = Literal["png", "jpeg", "webp"]
+# An image's bytes in memory, or a seekable binary file holding them (read from its start; never read whole).
+ImageSource = bytes | BinaryIO
 
 CONTENT_TYPES: dict[str, str] = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
@@ -60,19 +62,35 @@ def sniff_format(data: bytes) -> ImageFormat | None:
     return None
 
 
-def inspect_image(data: bytes) -> ImageInfo:
+def _stream(source: ImageSource) -> BinaryIO:
+    if isinstance(source, bytes):
+        return io.BytesIO(source)
+    source.seek(0)
+    return source
+
+
+def leading_bytes(source: ImageSource, length: int = 16) -> bytes:
+    """The first `length` bytes of `source` (enough for `sniff_format`)."""
+    return source[:length] if isinstance(source, bytes) else _stream(source).read(length)
+
+
+def source_size(source: ImageSource) -> int:
+    return len(source) if isinstance(source, bytes) else source.seek(0, io.SEEK_END)
+
+
+def inspect_image(data: ImageSource) -> ImageInfo:
     """Format, dimensions and alpha of `data`, read from the image header without decoding pixels.
 
     Raises UnreadableImage when the bytes are not a PNG, JPEG or WebP image Pillow can open.
     """
-    fmt = sniff_format(data)
+    fmt = sniff_format(leading_bytes(data))
     if fmt is None:
         raise UnreadableImage("image is not a PNG, JPEG or WebP file")
 
     from PIL import Image
 
     try:
-        with Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[fmt]]) as img:
+        with Image.open(_stream(data), formats=[_PIL_FORMATS[fmt]]) as img:
             width, height = img.size
             has_alpha = img.mode in _ALPHA_MODES or (fmt == "png" and "transparency" in img.info)
     except Image.DecompressionBombError as exc:
@@ -86,7 +104,7 @@ def inspect_image(data: bytes) -> ImageInfo:
     return ImageInfo(format=fmt, content_type=CONTENT_TYPES[fmt], width=width, height=height, has_alpha=has_alpha)
 
 
-def decode_image(data: bytes, *, max_pixels: int) -> ImageInfo:
+def decode_image(data: ImageSource, *, max_pixels: int) -> ImageInfo:
     """`inspect_image`, then proof that the whole image decodes: every PNG chunk is read and checked (CRCs, the
     end chunk) and the pixels of any format are decoded. Memory stays bounded: the header's pixel count is
     refused above `max_pixels` before decoding (Pillow needs at most 4 bytes a pixel), and a JPEG is decoded
@@ -102,9 +120,9 @@ def decode_image(data: bytes, *, max_pixels: int) -> ImageInfo:
 
     try:
         if info.format == "png":
-            with Image.open(io.BytesIO(data), formats=["PNG"]) as img:
+            with Image.open(_stream(data), formats=["PNG"]) as img:
                 img.verify()  # chunk structure and CRCs up to the end chunk; decodes nothing
-        with Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[info.format]]) as img:
+        with Image.open(_stream(data), formats=[_PIL_FORMATS[info.format]]) as img:
             if info.format == "jpeg":
                 img.draft(img.mode, (max(1, img.width // 8), max(1, img.height // 8)))
             img.load()

@@ -18,17 +18,18 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from aws_lambda_powertools import Logger
 
 from retouch.catalog import known_model
 from retouch.data.objects import ObjectMissing
 from retouch.errors import InvalidImage, JobFailure
-from retouch.images.inspect import UnreadableImage as UnreadableOutput, inspect_image
+from retouch.images.inspect import ImageInfo, UnreadableImage as UnreadableOutput, inspect_image
 from retouch.jobs.heartbeat import Heartbeat
-from retouch.images.input_checks import CheckedImage, check_image, check_mask
+from retouch.images.input_checks import EXTENSIONS, checked_image_info, checked_mask_info
 from retouch.models.common import now_epoch
 from retouch.models.outcome import JobOutcome
 from retouch.models.requests import provider_options
@@ -85,51 +86,64 @@ class WorkerDeps:
         return self.heartbeat_every or self.lease_seconds / 3
 
 
-def _load(source: StoredInput, deps: WorkerDeps) -> bytes:
+def _load(source: StoredInput, deps: WorkerDeps) -> bytes | BinaryIO:
+    """A stored input as a temporary file (a job's inputs can be hundreds of MB); a URL's as bytes (capped)."""
     if source.key:
         try:
-            return deps.store.get(source.key)
+            return deps.store.get_file(source.key)
         except ObjectMissing as exc:  # an uploaded file deleted, or expired, after the job was accepted
             raise JobFailure("input_missing", "An input image is no longer stored (its file was deleted or "
                                               "expired before the job ran).") from exc
     return deps.fetch_url(source.url or "")
 
 
-def _load_inputs(job: JobRecord, deps: WorkerDeps) -> tuple[list[InputImage], InputImage | None]:
+def _as_input(loaded: bytes | BinaryIO, content_type: str, filename: str, storage_key: str | None = None) -> InputImage:
+    if isinstance(loaded, bytes):
+        return InputImage(data=loaded, content_type=content_type, filename=filename, storage_key=storage_key)
+    return InputImage(file=loaded, content_type=content_type, filename=filename, storage_key=storage_key)
+
+
+def _load_kept(source: StoredInput, deps: WorkerDeps, files: ExitStack) -> bytes | BinaryIO:
+    loaded = _load(source, deps)
+    return loaded if isinstance(loaded, bytes) else files.enter_context(loaded)
+
+
+def _load_inputs(job: JobRecord, deps: WorkerDeps, files: ExitStack) -> tuple[list[InputImage], InputImage | None]:
+    """Each input and the mask, checked; their temporary files are closed with `files`."""
     limits = known_model(job.model).limits
-    images: list[CheckedImage] = []
+    images: list[InputImage] = []
+    first: ImageInfo | None = None
     for index, source in enumerate(job.inputs):
+        data = _load_kept(source, deps, files)
         try:
-            images.append(check_image(_load(source, deps), limits, f"image[{index}]"))
+            info = checked_image_info(data, limits, f"image[{index}]")
         except InvalidImage as exc:
             raise JobFailure(exc.code or "invalid_image", f"image[{index}]: {exc.message}") from exc
-    mask = None
-    if job.mask is not None:
-        try:
-            mask = check_mask(_load(job.mask, deps), images[0].info if images else None, limits)
-        except InvalidImage as exc:
-            raise JobFailure("invalid_mask", exc.message) from exc
-    # The storage key goes along: upstreams that take URLs are sent a presigned one instead of the bytes.
-    as_input = [
-        InputImage(data=image.data, content_type=image.info.content_type, filename=f"image_{i}.{image.extension}",
-                   storage_key=source.key)
-        for i, (image, source) in enumerate(zip(images, job.inputs, strict=True))
-    ]
-    mask_input = InputImage(data=mask.data, content_type="image/png", filename="mask.png") if mask else None
-    return as_input, mask_input
+        # The storage key goes along: upstreams that take URLs are sent a presigned one instead of the bytes.
+        images.append(_as_input(data, info.content_type, f"image_{index}.{EXTENSIONS[info.format]}", source.key))
+        first = first or info
+    if job.mask is None:
+        return images, None
+    data = _load_kept(job.mask, deps, files)
+    try:
+        checked_mask_info(data, first, limits)
+    except InvalidImage as exc:
+        raise JobFailure("invalid_mask", exc.message) from exc
+    return images, _as_input(data, "image/png", "mask.png")
 
 
 def _call_upstreams(job: JobRecord, token: str, deps: WorkerDeps) -> Served | Waiting:
     """Submit to the job's upstreams, or poll the one it is waiting on."""
     options: dict[str, object] = dict(provider_options(job.request))
+    with ExitStack() as files:  # the inputs' temporary files go now, not when a later job reuses this environment
 
-    def inputs() -> tuple[list[InputImage], InputImage | None]:
-        return _load_inputs(job, deps) if job.kind == "edit" else ([], None)
+        def inputs() -> tuple[list[InputImage], InputImage | None]:
+            return _load_inputs(job, deps, files) if job.kind == "edit" else ([], None)
 
-    if job.pending_call is not None:
-        return poll_pending(job, token, deps.routing, inputs=inputs, options=options)
-    images, mask = inputs()
-    return call_upstreams(job, token, deps.routing, images=images, mask=mask, options=options)
+        if job.pending_call is not None:
+            return poll_pending(job, token, deps.routing, inputs=inputs, options=options)
+        images, mask = inputs()
+        return call_upstreams(job, token, deps.routing, images=images, mask=mask, options=options)
 
 
 def _store_outputs(job: JobRecord, token: str, result: ProviderResult, deps: WorkerDeps) -> list[StoredOutput]:
@@ -138,13 +152,13 @@ def _store_outputs(job: JobRecord, token: str, result: ProviderResult, deps: Wor
     outputs = []
     for index, image in enumerate(result.images):
         try:
-            info = inspect_image(image.data)
+            info = inspect_image(image.open())
         except UnreadableOutput as exc:  # a truncated or garbled answer: transient, like any bad response
             raise ProviderUnavailable("provider_bad_response", f"image {index} is unreadable: {exc}") from exc
         # No account id in the key: presigned URLs carry it to whoever the customer shares them with.
         key = f"outputs/{job.job_id}/{token}-{index}.{'jpg' if info.format == 'jpeg' else info.format}"
-        deps.store.put(key, image.data, info.content_type)
-        outputs.append(StoredOutput(key=key, content_type=info.content_type, bytes=len(image.data),
+        deps.store.put(key, image.open(), info.content_type)
+        outputs.append(StoredOutput(key=key, content_type=info.content_type, bytes=image.size,
                                     width=info.width, height=info.height))
     return outputs
 
@@ -163,9 +177,12 @@ def _produce(job: JobRecord, token: str, deps: WorkerDeps) -> ProducedOutputs | 
     if isinstance(served, Waiting):
         return served
     result = served.finished.result
-    if not result.images:
-        raise ProviderUnavailable("provider_bad_response", "The provider returned no images.")
-    outputs = _store_outputs(job, token, result, deps)
+    with ExitStack() as held:  # the images' temporary files go once they are stored
+        for image in result.images:
+            held.callback(image.close)
+        if not result.images:
+            raise ProviderUnavailable("provider_bad_response", "The provider returned no images.")
+        outputs = _store_outputs(job, token, result, deps)
     produced = ProducedOutputs(outputs=outputs, result=_resolved(result, outputs), usage=result.usage or None,
                                upstream=served.upstream.name, upstream_cost_micros=served.cost_micros)
     if deps.jobs.record_produced(job.job_id, token=token, produced=produced):

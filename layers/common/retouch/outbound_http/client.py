@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpcore
 import httpx
@@ -121,8 +121,9 @@ class RefusedBody(Exception):
         self.message = message
 
 
-def read_body(response: httpx.Response, *, max_bytes: int) -> bytes:
-    """The raw body of a streamed response: identity only, at most `max_bytes`, within the call's deadline."""
+def _checked_chunks(response: httpx.Response, max_bytes: int) -> Iterator[bytes]:
+    """The raw body of a streamed response, chunk by chunk: identity only, at most `max_bytes`, within the call's
+    deadline."""
     encoding = response.headers.get("content-encoding", "").strip().lower()
     if encoding not in ("", "identity"):
         raise RefusedBody("encoding", f"the response is {encoding}-encoded, but only identity was accepted")
@@ -133,14 +134,27 @@ def read_body(response: httpx.Response, *, max_bytes: int) -> bytes:
     # Raw: nothing is decoded, so each chunk is what the network carried. (A response built in memory, as
     # httpx.MockTransport's are, has its bytes already.)
     chunks = [response.content] if response.is_stream_consumed else response.iter_raw()
-    body = bytearray()
+    received = 0
     for chunk in chunks:
-        body += chunk
-        if len(body) > max_bytes:
+        received += len(chunk)
+        if received > max_bytes:
             raise RefusedBody("too_large", f"the response is larger than {max_bytes} bytes")
         if deadline.passed:
             raise DeadlineExceeded("the response did not finish in time")
-    return bytes(body)
+        yield chunk
+
+
+def read_body(response: httpx.Response, *, max_bytes: int) -> bytes:
+    """The raw body of a streamed response: identity only, at most `max_bytes`, within the call's deadline."""
+    return b"".join(_checked_chunks(response, max_bytes))
+
+
+def spool_body(response: httpx.Response, into: BinaryIO, *, max_bytes: int) -> int:
+    """`read_body` written to `into` as it arrives (memory stays at one chunk); the bytes written."""
+    written = 0
+    for chunk in _checked_chunks(response, max_bytes):
+        written += into.write(chunk)
+    return written
 
 
 # -- Sockets ----------------------------------------------------------------------------------------------------

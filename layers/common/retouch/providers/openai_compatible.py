@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 
@@ -95,11 +95,11 @@ class OpenAICompatibleUpstream(ImageProviderPort):
                         cost_micros=self._dialect.cost(body), latency_ms=elapsed_ms(started, self._clock))
 
 
-def _file_part(image: InputImage) -> tuple[str, bytes, str]:
+def _file_part(image: InputImage) -> tuple[str, BinaryIO, str]:
     filename = image.filename or "image"
     if "." not in filename and image.content_type in _EXTENSIONS:
         filename = f"{filename}.{_EXTENSIONS[image.content_type]}"
-    return filename, image.data, image.content_type
+    return filename, image.open(), image.content_type
 
 
 def _str(value: Any) -> str | None:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import base64
 import binascii
 import email.utils
+import tempfile
 import time
-from typing import Any
+from typing import IO, Any, BinaryIO
 
 import httpx
 
 from retouch.images.inspect import CONTENT_TYPES, sniff_format
-from retouch.outbound_http.client import IDENTITY_HEADERS, RefusedBody, call_deadline, outbound_client, read_body
+from retouch.outbound_http.client import IDENTITY_HEADERS, RefusedBody, call_deadline, outbound_client, spool_body
 from retouch.providers.base import (
     InputImage,
     ProviderAuthFailed,
@@ -27,12 +28,15 @@ from retouch.providers.base import (
     ProviderResult,
     ProviderUnavailable,
 )
+from retouch.providers.spooled_json import SpooledStrings, decode_base64_file, load_spooled
 
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 _REFUSED_STATUSES = frozenset({400, 404, 422})
 _AUTH_STATUSES = frozenset({401, 403})
 _RETRYABLE_STATUSES = frozenset({408, 409, 425, 429})
 _MAX_ERROR_MESSAGE = 500
+# An error answer is parsed for its message from at most this much of its body.
+_MAX_ERROR_BODY_BYTES = 1024 * 1024
 
 
 # Ten b64_json images at the largest size are ~350 MB of JSON; more than this is not an answer to use.
@@ -75,32 +79,44 @@ class OpenAIImagesProvider:
         if mask is not None:
             files.append(("mask", _file_part(mask)))
         fields = {key: _form_value(value) for key, value in options.items() if value is not None}
-        response = self._post("/images/edits", data=fields, files=files)
-        return self._parse(response, options)
+        with self._post("/images/edits", data=fields, files=files) as body:
+            return self._parse(body, options)
 
     def generate(self, *, options: dict[str, Any]) -> ProviderResult:
-        body = {key: value for key, value in options.items() if value is not None}
-        response = self._post("/images/generations", json=body)
-        return self._parse(response, options)
+        request = {key: value for key, value in options.items() if value is not None}
+        with self._post("/images/generations", json=request) as body:
+            return self._parse(body, options)
 
     # -- HTTP -------------------------------------------------------------------------------
 
-    def _post(self, path: str, **kwargs: Any) -> httpx.Response:
+    def _post(self, path: str, **kwargs: Any) -> BinaryIO:
+        """The 2xx answer's body, in a temporary file the caller closes; an error answer raised as such."""
         headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
-        response = self._send("POST", f"{self._base_url}{path}", headers=headers, **kwargs)
-        status = response.status_code
-        if 200 <= status < 300:
-            return response
-        raise self._error_for(response)
+        body = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who closes it
+        try:
+            response = self._send("POST", f"{self._base_url}{path}", body, headers=headers, **kwargs)
+            if 200 <= response.status_code < 300:
+                return body
+            body.seek(0)
+            error = httpx.Response(response.status_code, headers=response.headers,
+                                   content=body.read(_MAX_ERROR_BODY_BYTES), request=response.request)
+        except BaseException:
+            body.close()
+            raise
+        body.close()
+        raise self._error_for(error)
 
-    def _send(self, method: str, url: str, *, headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
-        """One call, read whole within its deadline; the returned response holds the body in memory."""
+    def _send(self, method: str, url: str, into: IO[bytes], *, headers: dict[str, str] | None = None,
+              **kwargs: Any) -> httpx.Response:
+        """One call within its deadline, its body written to `into` as it arrives (an answer's images can be hundreds
+        of MB: they never need to be in memory at once); the returned response has no body. File inputs are sent
+        in pieces too (httpx's multipart reads them chunk by chunk)."""
         request = self._client.build_request(method, url, headers={**(headers or {}), **IDENTITY_HEADERS}, **kwargs)
         with call_deadline(self._timeout_seconds) as deadline:
             try:
                 response = self._client.send(request, stream=True)
                 try:
-                    body = read_body(response, max_bytes=self._max_response_bytes)
+                    spool_body(response, into, max_bytes=self._max_response_bytes)  # type: ignore[arg-type]
                 finally:
                     response.close()
             except httpx.TransportError as exc:
@@ -111,7 +127,8 @@ class OpenAIImagesProvider:
                 ) from exc
             except RefusedBody as exc:
                 raise _bad_response(exc.message) from exc
-        return httpx.Response(response.status_code, headers=response.headers, content=body, request=request)
+        into.seek(0)
+        return httpx.Response(response.status_code, headers=response.headers, request=request)
 
     def _error_for(self, response: httpx.Response) -> Exception:
         status = response.status_code
@@ -138,47 +155,72 @@ class OpenAIImagesProvider:
 
     # -- Response ---------------------------------------------------------------------------
 
-    def _parse(self, response: httpx.Response, options: dict[str, Any]) -> ProviderResult:
+    def _parse(self, body: BinaryIO, options: dict[str, Any]) -> ProviderResult:
+        strings = SpooledStrings()  # the long base64 strings, each in a file, until decoded
+        images: list[ProviderImage] = []
         try:
-            body = response.json()
-        except ValueError as exc:
-            raise _bad_response("body is not JSON") from exc
-        if not isinstance(body, dict):
-            raise _bad_response("body is not a JSON object")
-        items = body.get("data")
-        if not isinstance(items, list) or not items or not all(isinstance(item, dict) for item in items):
-            raise _bad_response("no images in `data`")
-
-        output_format = _str_or_none(body.get("output_format")) or _str_or_none(options.get("output_format")) or "png"
-        images = [self._image(item, output_format) for item in items]
-        usage = body.get("usage")
+            try:
+                parsed = load_spooled(body, strings)
+            except ValueError as exc:
+                raise _bad_response("body is not JSON") from exc
+            if not isinstance(parsed, dict):
+                raise _bad_response("body is not a JSON object")
+            items = parsed.get("data")
+            if not isinstance(items, list) or not items or not all(isinstance(item, dict) for item in items):
+                raise _bad_response("no images in `data`")
+            output_format = (_str_or_none(parsed.get("output_format")) or _str_or_none(options.get("output_format"))
+                             or "png")
+            for item in items:
+                images.append(self._image(item, output_format, strings))
+        except BaseException:
+            for image in images:
+                image.close()
+            raise
+        finally:
+            strings.close()
+        usage = parsed.get("usage")
         return ProviderResult(
             images=images,
             usage=usage if isinstance(usage, dict) else {},
-            size=_str_or_none(body.get("size")),
-            quality=_str_or_none(body.get("quality")),
-            background=_str_or_none(body.get("background")),
-            output_format=_str_or_none(body.get("output_format")),
+            size=_str_or_none(parsed.get("size")),
+            quality=_str_or_none(parsed.get("quality")),
+            background=_str_or_none(parsed.get("background")),
+            output_format=_str_or_none(parsed.get("output_format")),
         )
 
-    def _image(self, item: dict[str, Any], output_format: str) -> ProviderImage:
+    def _image(self, item: dict[str, Any], output_format: str, strings: SpooledStrings) -> ProviderImage:
+        """The item's image in a temporary file (decoded from `b64_json` in pieces, or downloaded from `url`)."""
+        file = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the image, closed with it
+        try:
+            self._write_image(item, strings, file)
+            file.seek(0)
+            head = file.read(16)
+        except BaseException:
+            file.close()
+            raise
+        if not head:
+            file.close()
+            raise _bad_response("image is empty")
+        fmt = sniff_format(head) or ("jpeg" if output_format == "jpg" else output_format)
+        return ProviderImage(file=file, content_type=CONTENT_TYPES.get(fmt, "application/octet-stream"))
+
+    def _write_image(self, item: dict[str, Any], strings: SpooledStrings, into: BinaryIO) -> None:
         encoded, url = item.get("b64_json"), item.get("url")
         if isinstance(encoded, str) and encoded:
+            spooled = strings.file_of(encoded)
             try:
-                data = base64.b64decode(encoded, validate=True)
+                if spooled is not None:
+                    decode_base64_file(spooled, into)
+                else:
+                    into.write(base64.b64decode(encoded, validate=True))
             except (binascii.Error, ValueError) as exc:
                 raise _bad_response("`b64_json` is not valid base64") from exc
         elif isinstance(url, str) and url:
-            data = self._download(url)
+            self._download(url, into)
         else:
             raise _bad_response("image has neither `b64_json` nor `url`")
-        if not data:
-            raise _bad_response("image is empty")
-        sniffed = sniff_format(data)
-        fmt = sniffed or ("jpeg" if output_format == "jpg" else output_format)
-        return ProviderImage(data=data, content_type=CONTENT_TYPES.get(fmt, "application/octet-stream"))
 
-    def _download(self, url: str) -> bytes:
+    def _download(self, url: str, into: BinaryIO) -> None:
         # No Authorization header: the URL may point at a third-party store.
         try:
             valid = httpx.URL(url).scheme in ("http", "https")
@@ -186,17 +228,17 @@ class OpenAIImagesProvider:
             valid = False
         if not valid:
             raise _bad_response("image `url` is not an http(s) URL")
-        response = self._send("GET", url)
+        response = self._send("GET", url, into)
         if not 200 <= response.status_code < 300:
             raise _bad_response(f"image `url` answered HTTP {response.status_code}")
-        return response.content
 
 
-def _file_part(image: InputImage) -> tuple[str, bytes, str]:
+def _file_part(image: InputImage) -> tuple[str, BinaryIO, str]:
+    """A multipart file part that httpx reads in pieces as it sends (the image is never copied into memory)."""
     filename = image.filename or "image"
     if "." not in filename and image.content_type in _EXTENSIONS:
         filename = f"{filename}.{_EXTENSIONS[image.content_type]}"
-    return filename, image.data, image.content_type
+    return filename, image.open(), image.content_type
 
 
 def _form_value(value: Any) -> str:

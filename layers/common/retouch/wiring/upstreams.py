@@ -26,7 +26,7 @@ def _presigner(store: ObjectStore) -> Callable[[InputImage], str]:
         key = image.storage_key
         if key is None:  # fetched from a URL, or converted by an adapter: stored for the upstream to fetch
             key = f"outputs/upstream-inputs/{uuid.uuid4().hex}"
-            store.put(key, image.data, image.content_type)
+            store.put(key, image.open(), image.content_type)
         return store.presign_get(key, PRESIGNED_INPUT_SECONDS)
 
     return presign
