@@ -3,7 +3,9 @@ base URLs, and the circuit breaker's policy. Validated with pydantic and loaded 
 
 The document is JSON in this package (`default.json`), or any file the `RoutingDocument` template parameter names
 (a relative name is looked up here). An entry without `secret_name` uses the stack's provider key
-(ProviderApiKeySecret); one without `base_url` calls the upstream's documented URL (`openai`: ProviderBaseUrl).
+(ProviderApiKeySecret); one without `base_url` calls the URL the `UpstreamBaseUrls` template parameter gives its kind
+(locally: the kind's stand-in), else the upstream's documented URL (`openai`: ProviderBaseUrl). Azure OpenAI has no
+documented URL (each resource has its own), so its entries need one of the two (checked with the worker's settings).
 """
 
 from __future__ import annotations
@@ -53,8 +55,8 @@ class UpstreamRoute(_Strict):
 
     @model_validator(mode="after")
     def _azure_needs_a_deployment(self) -> UpstreamRoute:
-        if self.kind == "azure_openai" and not (self.deployment and self.base_url):
-            raise ValueError(f"upstream {self.name}: azure_openai needs `base_url` (the resource) and `deployment`")
+        if self.kind == "azure_openai" and not self.deployment:
+            raise ValueError(f"upstream {self.name}: azure_openai needs `deployment`")
         return self
 
 

@@ -37,44 +37,45 @@ def build_adapter(route: UpstreamRoute, upstream_model: str, settings: WorkerSet
     key = provider_api_key(route.secret_name or settings.provider_secret_arn)
     timeout = settings.provider_timeout_seconds
     presign = _presigner(store)
+    base_url = settings.base_url(route.kind, route.base_url)
     if route.kind == "openai":
         from retouch.providers.openai_images import OpenAIImagesProvider
         from retouch.providers.openai_upstream import ImageProviderUpstream
 
-        return ImageProviderUpstream(OpenAIImagesProvider(base_url=route.base_url or settings.provider_base_url,
+        return ImageProviderUpstream(OpenAIImagesProvider(base_url=base_url or settings.provider_base_url,
                                                           api_key=key, timeout_seconds=timeout))
     if route.kind == "azure_openai":
         from retouch.providers.azure_openai import azure_openai_upstream
 
-        assert route.base_url and route.deployment  # the document's validator requires them
+        assert base_url and route.deployment  # the document's and the settings' validators require them
         extra = {"api_version": route.api_version} if route.api_version else {}
-        return azure_openai_upstream(endpoint=route.base_url, deployment=route.deployment, api_key=key,
+        return azure_openai_upstream(endpoint=base_url, deployment=route.deployment, api_key=key,
                                      timeout_seconds=timeout, **extra)
     if route.kind == "aiml":
         from retouch.providers.aiml import BASE_URL, aiml_upstream
 
-        return aiml_upstream(api_key=key, timeout_seconds=timeout, base_url=route.base_url or BASE_URL,
+        return aiml_upstream(api_key=key, timeout_seconds=timeout, base_url=base_url or BASE_URL,
                              model=upstream_model)
     if route.kind == "modelslab":
         from retouch.providers.modelslab import URL, ModelsLabUpstream
 
-        return ModelsLabUpstream(api_key=key, presign=presign, timeout_seconds=timeout, url=route.base_url or URL,
+        return ModelsLabUpstream(api_key=key, presign=presign, timeout_seconds=timeout, url=base_url or URL,
                                  model=upstream_model)
     if route.kind == "oxen":
         from retouch.providers.oxen import BASE_URL as OXEN_URL
         from retouch.providers.oxen import OxenUpstream
 
         return OxenUpstream(api_key=key, presign=presign, timeout_seconds=timeout,
-                            base_url=route.base_url or OXEN_URL, model=upstream_model)
+                            base_url=base_url or OXEN_URL, model=upstream_model)
     if route.kind == "runflow":
         from retouch.providers.runflow import BASE_URL as RUNFLOW_URL
         from retouch.providers.runflow import RunflowUpstream
 
         return RunflowUpstream(api_key=key, presign=presign, timeout_seconds=timeout,
-                               base_url=route.base_url or RUNFLOW_URL, model=upstream_model)
+                               base_url=base_url or RUNFLOW_URL, model=upstream_model)
     from retouch.providers.fal import QUEUE_URL, FalUpstream
 
-    return FalUpstream(api_key=key, presign=presign, timeout_seconds=timeout, queue_url=route.base_url or QUEUE_URL,
+    return FalUpstream(api_key=key, presign=presign, timeout_seconds=timeout, queue_url=base_url or QUEUE_URL,
                        model=upstream_model)
 
 
