@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -30,3 +32,7 @@ class LocalSettings(BaseSettings):
                                             validation_alias="RETOUCH_LOCAL_PROVIDER_TIMEOUT_SECONDS")
     # Scheduled functions (the sweeper) fire this often locally instead of their template rate; unset keeps it.
     schedule_seconds: float | None = Field(default=60, gt=0, validation_alias="RETOUCH_LOCAL_SCHEDULE_SECONDS")
+    # The worker's routing while the stand-ins run (without OPENAI_API_KEY): gpt-image-2 edits go to ModelsLab, then
+    # Runflow, then OpenAI, so `[fault:modelslab:503]` in a prompt shows a fallback. With a real key: the template's.
+    routing_document: Path = Field(default=Path(__file__).resolve().parent / "routing.json",
+                                   validation_alias="RETOUCH_LOCAL_ROUTING_DOCUMENT")

@@ -74,6 +74,7 @@ class LoopbackStack:
         schedule_seconds: float | None = None,
         provider_timeout_seconds: float = 10,
         function_url_port: int = 0,
+        stand_in_routing: Path | str | None = None,
     ) -> None:
         """Nothing starts until `start()` (or `with`). Nothing here reads the environment: see `from_settings`.
 
@@ -88,6 +89,8 @@ class LoopbackStack:
         port. Each function with `FunctionUrlConfig` gets its own server, as each has its own URL in AWS.
         provider_timeout_seconds: the worker's provider timeout (ProviderTimeoutSeconds); the stand-in's timeout
         fault hangs past it, so timeouts are retried for real.
+        stand_in_routing: the routing document (RoutingDocument, an absolute path) while the stand-ins run; with the
+        real provider the template's default stays (its other upstreams have no key here).
         """
         self._port = port
         self._requested_api_key = api_key
@@ -105,6 +108,7 @@ class LoopbackStack:
         self._strict_init = strict_init
         self._schedule_seconds = schedule_seconds
         self._function_url_port = function_url_port
+        self._stand_in_routing = stand_in_routing
         self._provider_timeout = float(self._parameter_overrides.get("ProviderTimeoutSeconds", provider_timeout_seconds))
         self.console = Console(quiet=quiet, log_path=log_path)
 
@@ -139,6 +143,7 @@ class LoopbackStack:
             schedule_seconds=settings.schedule_seconds,
             provider_timeout_seconds=settings.provider_timeout_seconds,
             function_url_port=settings.sync_port,
+            stand_in_routing=settings.routing_document,
             **kwargs,
         )
 
@@ -278,6 +283,8 @@ class LoopbackStack:
             derived["ProviderBaseUrl"] = self.provider.base_url
         if self.upstreams is not None:
             derived[UPSTREAM_URLS_PARAMETER] = self.upstreams.to_json()
+            if self._stand_in_routing is not None:
+                derived["RoutingDocument"] = str(Path(self._stand_in_routing).resolve())
         return {name: value for name, value in derived.items() if name in self.template.parameters}
 
     def _pool(self, function_id: str, resolver: Resolver) -> FunctionPool:
