@@ -99,6 +99,8 @@ class WorkerSettings(_RetouchSettings):
     # Secrets the routing document names must start with this (the worker's role may read only those).
     upstream_secrets_prefix: str = Field(min_length=1)
     upstream_base_urls: UpstreamBaseUrls = Field(default_factory=dict)
+    # An asynchronous upstream's job is polled after its eta, at most this long (900: SQS's longest delay).
+    max_poll_delay_seconds: int = Field(default=900, ge=1, le=900)
 
     @model_validator(mode="after")
     def _routing_document_is_valid(self) -> WorkerSettings:

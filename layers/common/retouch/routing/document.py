@@ -52,6 +52,8 @@ class UpstreamRoute(_Strict):
     api_version: str | None = None  # azure_openai only
     # What one image costs us there, for upstreams that do not report cost (an estimate, for margin reports).
     cost_per_image_usd: Decimal | None = Field(default=None, ge=0)
+    # This upstream's own breaker policy (a flaky reseller may deserve a quicker trip); None: the document's.
+    breaker: BreakerPolicy | None = None
 
     @model_validator(mode="after")
     def _azure_needs_a_deployment(self) -> UpstreamRoute:
@@ -91,6 +93,10 @@ class RoutingDocument(_Strict):
     def upstream_model(self, model_id: str, route: UpstreamRoute) -> str:
         """The model's name at that upstream."""
         return route.model or dict(MODELS[model_id].upstreams)[route.kind]
+
+    def breaker_overrides(self) -> dict[str, BreakerPolicy]:
+        """Upstream name -> its own breaker policy, for the entries that set one."""
+        return {route.name: route.breaker for routes in self.models.values() for route in routes if route.breaker}
 
     def secret_names(self) -> set[str]:
         return {route.secret_name for routes in self.models.values() for route in routes if route.secret_name}
