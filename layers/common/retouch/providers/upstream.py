@@ -122,7 +122,8 @@ class PollHandle:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PollHandle:
-        return cls(**data)
+        # The job table drops None attributes, so a stored handle may lack `result_url` (Oxen, ModelsLab have none).
+        return cls(**{"result_url": None, **data})
 
 
 @dataclass(frozen=True)
