@@ -73,6 +73,16 @@ class ApiSettings(_PresigningSettings):
     file_expiry_hours: int = Field(default=24, ge=1, le=168)
     # A presigned upload is accepted this long: a 50 MB file at 2 Mbit/s still fits.
     upload_url_expiry_seconds: int = Field(default=300, ge=60, le=3600)
+    # The worker's routing document: a request none of a model's upstreams can serve is refused at submit.
+    routing_document: str = Field(min_length=1)
+
+    @field_validator("routing_document")
+    @classmethod
+    def _routing_document_loads(cls, value: str) -> str:
+        from retouch.routing.document import load_routing
+
+        load_routing(value)  # an invalid document fails the cold start, as in the worker
+        return value
 
 
 class StatusSettings(_PresigningSettings):
