@@ -12,19 +12,26 @@ from retouch.config import WorkerSettings
 from retouch.data.objects import ObjectStore
 from retouch.data.secrets import provider_api_key
 from retouch.jobs.upstream_calls import Upstream
+from retouch.ports import ObjectStore as ObjectStorePort
 from retouch.providers.base import InputImage
-from retouch.providers.upstream import UpstreamAdapter
+from retouch.providers.upstream import Presign, UpstreamAdapter
 from retouch.routing.document import RoutingDocument, UpstreamRoute
 
 # Input URLs given to an upstream stay valid this long (its queue may start the job minutes later).
 PRESIGNED_INPUT_SECONDS = 3600
+# Where inputs with no key of their own (fetched from a URL, a mask an adapter converted) are stored for an upstream
+# to fetch. Under outputs/, which the worker may write; the bucket's `expire-upstream-inputs` rule deletes them after
+# a day (the URL lives an hour), and the worker may read them, as its role signs their presigned URLs.
+UPSTREAM_INPUTS_PREFIX = "outputs/upstream-inputs/"
 
 
-def _presigner(store: ObjectStore) -> Callable[[InputImage], str]:
+def input_presigner(store: ObjectStorePort) -> Presign:
+    """An input image -> a presigned GET URL: its own key, or a temporary object under UPSTREAM_INPUTS_PREFIX."""
+
     def presign(image: InputImage) -> str:
         key = image.storage_key
-        if key is None:  # fetched from a URL, or converted by an adapter: stored for the upstream to fetch
-            key = f"outputs/upstream-inputs/{uuid.uuid4().hex}"
+        if key is None:
+            key = f"{UPSTREAM_INPUTS_PREFIX}{uuid.uuid4().hex}"
             store.put(key, image.data, image.content_type)
         return store.presign_get(key, PRESIGNED_INPUT_SECONDS)
 
@@ -36,7 +43,7 @@ def build_adapter(route: UpstreamRoute, upstream_model: str, settings: WorkerSet
     """The adapter for one routing entry (imports each provider module only when its kind is routed)."""
     key = provider_api_key(route.secret_name or settings.provider_secret_arn)
     timeout = settings.provider_timeout_seconds
-    presign = _presigner(store)
+    presign = input_presigner(store)
     base_url = settings.base_url(route.kind, route.base_url)
     if route.kind == "openai":
         from retouch.providers.openai_images import OpenAIImagesProvider
