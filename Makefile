@@ -7,7 +7,7 @@ TOOLS  := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-unit test-integration test-e2e lint-template package bench bench-upstreams load-figures clean
+.PHONY: help run test test-unit test-integration test-e2e lint lint-template package bench bench-upstreams load-figures clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-18s %s\n", $$1, $$2}'
@@ -33,6 +33,10 @@ test-integration: $(STAMP) ## integration tier only
 test-e2e: $(STAMP) ## end-to-end tier only
 	$(BIN)/python -m pytest tests/e2e
 
+lint: $(STAMP) ## ruff on every Python file, mypy --strict on layers/ and functions/ (config in pyproject.toml)
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m mypy
+
 $(TOOLS_STAMP): requirements-tools.txt
 	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install -q --upgrade pip
@@ -57,4 +61,4 @@ load-figures: $(STAMP) ## reliability figures: throughput at 1/8/32, moto's memo
 	$(BIN)/python scripts/load_figures.py
 
 clean: ## remove the venvs, caches and build output
-	rm -rf $(VENV) $(TOOLS) .pytest_cache build
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache build

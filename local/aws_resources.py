@@ -18,7 +18,7 @@ from local.template import FUNCTION_TYPE, HTTP_API_TYPE, LAYER_TYPE, Template, T
 TABLE_TYPE = "AWS::DynamoDB::Table"
 QUEUE_TYPE = "AWS::SQS::Queue"
 BUCKET_TYPE = "AWS::S3::Bucket"
-SECRET_TYPE = "AWS::SecretsManager::Secret"
+SECRET_TYPE = "AWS::SecretsManager::Secret"  # noqa: S105 (a resource type name)
 
 LOCAL_API_ID = "local"
 

@@ -72,7 +72,7 @@ class ChildProcess:
         self._pumps: list[threading.Thread] = []
 
     def start(self) -> None:
-        self._process = subprocess.Popen(  # noqa: S603 - argv built by the stack, never from input
+        self._process = subprocess.Popen(
             self._argv,
             env=self._env,
             cwd=self._cwd,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -16,8 +17,11 @@ class Console:
     """
 
     def __init__(
-        self, *, quiet: bool = False, log_path: Path | str | None = None, stream: TextIO | None = None
+        self, *, quiet: bool = False, log_path: Path | str | None = None, stream: TextIO | None = None,
+        render: Callable[[str], str] | None = None,
     ) -> None:
+        """`render`: how a child's line is shown on the console (the log file keeps it whole)."""
+        self._render = render
         self._lock = threading.Lock()
         self._recent: collections.deque[str] = collections.deque(maxlen=200)
         self._file: TextIO | None = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
@@ -25,12 +29,15 @@ class Console:
 
     def line(self, prefix: str, text: str) -> None:
         formatted = f"[{prefix}] {text.rstrip()}"
+        shown = f"[{prefix}] {self._render(text.rstrip())}" if self._render else formatted
         with self._lock:
             self._recent.append(formatted)
-            for sink in (self._stream, self._file):
-                if sink is not None:
-                    sink.write(formatted + "\n")
-                    sink.flush()
+            if self._stream is not None:
+                self._stream.write(shown + "\n")
+                self._stream.flush()
+            if self._file is not None:
+                self._file.write(formatted + "\n")
+                self._file.flush()
 
     def recent(self, prefix: str, limit: int = 40) -> list[str]:
         with self._lock:

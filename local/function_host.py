@@ -151,7 +151,7 @@ def _handler_class(runtime: FunctionRuntime) -> type[BaseHTTPRequestHandler]:
     class InvokeHandler(BaseHTTPRequestHandler):
         disable_nagle_algorithm = True  # headers and body are two writes: avoid Nagle's delayed-ACK stall
 
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             if not self.path.startswith(INVOKE_PATH_PREFIX):
                 self._reply(404, b'{"message":"Not Found"}', failed=False)
                 return
@@ -168,7 +168,7 @@ def _handler_class(runtime: FunctionRuntime) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass  # the REPORT line says enough
 
     return InvokeHandler

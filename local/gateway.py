@@ -203,7 +203,7 @@ def _handler_class(server: GatewayServer) -> type[BaseHTTPRequestHandler]:
         def version_string(self) -> str:
             return "retouch-local"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass  # Gateway.handle logs one line per request
 
     return GatewayRequestHandler

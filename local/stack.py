@@ -19,6 +19,7 @@ from botocore.config import Config
 from local.authorizer import LambdaAuthorizer
 from local.aws_resources import LocalResources, ResourceCreator
 from local.console import Console
+from local.log_lines import LogFormat, formatter
 from local.function_pool import FunctionPool, Functions
 from local.functions import (
     LOCAL_CREDENTIAL,
@@ -74,6 +75,7 @@ class LoopbackStack:
         schedule_seconds: float | None = None,
         provider_timeout_seconds: float = 10,
         function_url_port: int = 0,
+        log_format: LogFormat = "json",
         stand_in_routing: Path | str | None = None,
     ) -> None:
         """Nothing starts until `start()` (or `with`). Nothing here reads the environment: see `from_settings`.
@@ -87,6 +89,7 @@ class LoopbackStack:
         schedule_seconds: set, every Schedule event fires at this interval instead of its own rate.
         function_url_port: where the first Function URL listens (the next ones on the following ports); 0: any free
         port. Each function with `FunctionUrlConfig` gets its own server, as each has its own URL in AWS.
+        log_format: the functions' JSON lines on the console: "short" (one short line each) or "json" (as printed).
         provider_timeout_seconds: the worker's provider timeout (ProviderTimeoutSeconds); the stand-in's timeout
         fault hangs past it, so timeouts are retried for real.
         stand_in_routing: the routing document (RoutingDocument, an absolute path) while the stand-ins run; with the
@@ -109,8 +112,9 @@ class LoopbackStack:
         self._schedule_seconds = schedule_seconds
         self._function_url_port = function_url_port
         self._stand_in_routing = stand_in_routing
-        self._provider_timeout = float(self._parameter_overrides.get("ProviderTimeoutSeconds", provider_timeout_seconds))
-        self.console = Console(quiet=quiet, log_path=log_path)
+        self._provider_timeout = float(self._parameter_overrides.get("ProviderTimeoutSeconds",
+                                                                     provider_timeout_seconds))
+        self.console = Console(quiet=quiet, log_path=log_path, render=formatter(log_format))
 
         self.template: Template
         self.parameters: dict[str, str] = {}
@@ -143,6 +147,7 @@ class LoopbackStack:
             schedule_seconds=settings.schedule_seconds,
             provider_timeout_seconds=settings.provider_timeout_seconds,
             function_url_port=settings.sync_port,
+            log_format=settings.log_format,
             stand_in_routing=settings.routing_document,
             **kwargs,
         )

@@ -15,6 +15,7 @@ Run: make bench (or .venv/bin/python scripts/bench.py --json bench.json [--jobs 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import math
@@ -32,17 +33,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent.parent / "layers" / "common")]
+_ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(_ROOT), str(_ROOT / "layers" / "common")]
 
-import httpx  # noqa: E402
-from PIL import Image  # noqa: E402
+import httpx
+from PIL import Image
 
-from local.loadgen import Account, open_account, percentile, rss_bytes, wait_for_end  # noqa: E402
-from local.settings import LocalSettings  # noqa: E402
-from local.stack import STAND_IN_PROVIDER_KEY, LoopbackStack  # noqa: E402
-from local.template import Template  # noqa: E402
-from scripts import cost_model, load_figures  # noqa: E402
-from scripts.function_env import ROOT, existing_functions, function_env  # noqa: E402
+from local.loadgen import Account, open_account, percentile, rss_bytes, wait_for_end
+from local.settings import LocalSettings
+from local.stack import STAND_IN_PROVIDER_KEY, LoopbackStack
+from local.template import Template
+from scripts import cost_model, load_figures
+from scripts.function_env import ROOT, existing_functions, function_env
 
 PROVIDER_DELAY = 2.0
 POLL_SECONDS = 0.05
@@ -142,7 +144,8 @@ def overhead(stack: LoopbackStack, account: Account, image: bytes, jobs: int, lo
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     retouch = httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {account.api_key}"},
                            timeout=120, limits=limits)
-    direct = httpx.Client(base_url=stack.provider.base_url, headers={"Authorization": f"Bearer {STAND_IN_PROVIDER_KEY}"},
+    direct = httpx.Client(base_url=stack.provider.base_url,
+                          headers={"Authorization": f"Bearer {STAND_IN_PROVIDER_KEY}"},
                           timeout=120, limits=limits)
 
     def straight(index: int) -> None:
@@ -150,7 +153,8 @@ def overhead(stack: LoopbackStack, account: Account, image: bytes, jobs: int, lo
         assert response.status_code == 200, response.text
 
     def polled(index: int) -> None:
-        response = retouch.post("/v1/images/edits", files=edit_files(image), data={**data, "prompt": f"{PROMPT} {index}"})
+        response = retouch.post("/v1/images/edits", files=edit_files(image),
+                                data={**data, "prompt": f"{PROMPT} {index}"})
         assert response.status_code == 202, response.text
         job_id = response.json()["id"]
         while True:
@@ -245,10 +249,8 @@ class PoolPeakRss:
     def _run(self) -> None:
         while not self._stop.wait(0.02):
             for pid in self._pool.busy_pids():
-                try:
+                with contextlib.suppress(OSError):
                     self.peak_bytes = max(self.peak_bytes, rss_bytes(pid))
-                except OSError:
-                    pass
 
 
 def worker_peak_rss(stack: LoopbackStack, account: Account) -> dict[str, Any]:
@@ -272,7 +274,8 @@ def worker_peak_rss(stack: LoopbackStack, account: Account) -> dict[str, Any]:
     return {"inputs": f"16 PNG inputs of {len(inputs[0]) / MB:.1f} MB (uploaded files), output 3840x2160 PNG of "
                       f"{output / MB:.1f} MB; RSS sampled every 20 ms",
             "bytes_in_flight_mb": round(in_flight / MB, 1),
-            "peak_rss_mb": round(worker.peak_bytes / MB, 1), "peak_over_in_flight": round(worker.peak_bytes / in_flight, 2)}
+            "peak_rss_mb": round(worker.peak_bytes / MB, 1),
+            "peak_over_in_flight": round(worker.peak_bytes / in_flight, 2)}
 
 
 def api_peak_rss(stack: LoopbackStack, account: Account) -> dict[str, Any]:
@@ -284,7 +287,8 @@ def api_peak_rss(stack: LoopbackStack, account: Account) -> dict[str, Any]:
         response = client.post("/v1/images/edits", files=edit_files(image),
                                data={"prompt": PROMPT, "size": "1024x1024", "quality": "low"})
         assert response.status_code == 202, response.text
-    return {"inputs": f"multipart edit of one {len(image) / MB:.1f} MB PNG", "peak_rss_mb": round(api.peak_bytes / MB, 1)}
+    return {"inputs": f"multipart edit of one {len(image) / MB:.1f} MB PNG",
+            "peak_rss_mb": round(api.peak_bytes / MB, 1)}
 
 
 # --- one job's AWS requests (moto's recorder) -------------------------------------------------------------------
@@ -349,7 +353,8 @@ def cost(measured: dict[str, Any], usage: cost_model.AwsRequests, template: Temp
             table[f"{scenario}_{latency}s"] = {
                 "usd": round(total, 6), "parts_usd": {k: round(v, 7) for k, v in parts.items()},
                 "share_of_price": {q: round(total / usd, 4) for q, usd in qualities.items()}}
-    return {"inputs": {"prices": f"{prices['region']} list prices checked {prices['checked']} (scripts/aws_prices.json)",
+    checked = f"{prices['region']} list prices checked {prices['checked']} (scripts/aws_prices.json)"
+    return {"inputs": {"prices": checked,
                        "memory_mb": memory, "measured": measured, "per_job_requests": usage.as_dict(),
                        "quality_price_usd": qualities, "async_poll_every_s": 5, "max_wait_s": max_wait,
                        "sync_max_wait_s": sync_max_wait, "storage_gb_months": round(storage, 6)},
@@ -402,7 +407,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=20, help="jobs per overhead and latency series (>= 20)")
     args = parser.parse_args()
     started = time.monotonic()
-    figures: dict[str, Any] = {"commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+    figures: dict[str, Any] = {"commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=False,
                                                         capture_output=True, text=True).stdout.strip()}
     figures["cold_init"] = cold_init()
     settings = LocalSettings(PORT=0, RETOUCH_LOCAL_SYNC_PORT=0, RETOUCH_LOCAL_PROVIDER_DELAY=PROVIDER_DELAY,

@@ -50,9 +50,10 @@ def package_import_graph() -> dict[str, set[str]]:
         source = _package_of(module)
         graph.setdefault(source, set())
         for imported in _imported_modules(path, module):
-            while imported not in modules and "." in imported:
-                imported = imported.rsplit(".", 1)[0]
-            target = _package_of(imported)
+            owner = imported
+            while owner not in modules and "." in owner:
+                owner = owner.rsplit(".", 1)[0]
+            target = _package_of(owner)
             if target != source and target != "retouch":
                 graph[source].add(target)
     return graph

@@ -79,7 +79,8 @@ def count_requests(recording: Iterable[Mapping[str, Any]], item_bytes: Mapping[s
 
 def _is_bucket_request(url: str, bucket: str) -> bool:
     parts = urlsplit(url)
-    return parts.path.startswith(f"/{bucket}") or parts.hostname == bucket or (parts.hostname or "").startswith(f"{bucket}.")
+    host = parts.hostname or ""
+    return parts.path.startswith(f"/{bucket}") or host == bucket or host.startswith(f"{bucket}.")
 
 
 def _dynamodb_units(usage: AwsRequests, operation: str, body: Mapping[str, Any],

@@ -14,13 +14,15 @@ import argparse
 import json
 import random
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent.parent / "layers/common")]
+_ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(_ROOT), str(_ROOT / "layers/common")]
 
-from local.loadgen import (  # noqa: E402
+from local.loadgen import (
     RssSampler,
     open_account,
     percentile,
@@ -28,8 +30,8 @@ from local.loadgen import (  # noqa: E402
     submit_all,
     wait_for_end,
 )
-from local.settings import LocalSettings  # noqa: E402
-from local.stack import LoopbackStack  # noqa: E402
+from local.settings import LocalSettings
+from local.stack import LoopbackStack
 
 
 def throughput(stack: LoopbackStack, api_key: str, jobs: int, concurrency: int) -> dict[str, float]:
@@ -45,7 +47,8 @@ def throughput(stack: LoopbackStack, api_key: str, jobs: int, concurrency: int) 
     return {"concurrency": concurrency, "jobs": jobs, "succeeded": done, "refused": dict(refused),
             "seconds": round(elapsed, 1),
             "jobs_per_second": round(done / elapsed, 2),
-            "submit_p50_ms": round(percentile(latencies, 0.5) * 1000), "submit_p95_ms": round(percentile(latencies, 0.95) * 1000)}
+            "submit_p50_ms": round(percentile(latencies, 0.5) * 1000),
+            "submit_p95_ms": round(percentile(latencies, 0.95) * 1000)}
 
 
 def kill_to_running_again(stack: LoopbackStack, api_key: str) -> float:
@@ -87,7 +90,8 @@ def main() -> None:
     settings = LocalSettings(PORT=0, RETOUCH_LOCAL_SYNC_PORT=0, RETOUCH_LOCAL_PROVIDER_DELAY=0)
     figures: dict[str, object] = {"stack": {"max_environments": settings.max_environments,
                                             "poller_concurrency": settings.poller_concurrency}}
-    with LoopbackStack.from_settings(settings, quiet=True, log_path="/tmp/retouch-load-figures.log") as stack:
+    log_path = Path(tempfile.gettempdir(), "retouch-load-figures.log")
+    with LoopbackStack.from_settings(settings, quiet=True, log_path=str(log_path)) as stack:
         account = open_account(stack, credit_micros=1_000_000_000)
         with RssSampler(stack.moto_pid) as moto:
             figures["throughput"] = [throughput(stack, account.api_key, jobs, concurrency)

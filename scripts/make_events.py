@@ -66,7 +66,8 @@ def http_event(method: str, path: str, route: str, *, headers: dict[str, str], b
         "isBase64Encoded": binary,
     }
     if authorized:
-        event["requestContext"]["authorizer"] = {"lambda": {"account_id": "acct_sample000000000000", "key_id": "key_sample0000000000"}}
+        event["requestContext"]["authorizer"] = {"lambda": {"account_id": "acct_sample000000000000",
+                                                            "key_id": "key_sample0000000000"}}
     if path_parameters:
         event["pathParameters"] = path_parameters
     if body is not None:

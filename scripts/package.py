@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from local.template import FUNCTION_TYPE, LAYER_TYPE, Template  # noqa: E402
+from local.template import LAYER_TYPE, Template
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "package"
@@ -61,7 +61,8 @@ def build_layer(logical_id: str, content_dir: Path) -> Path:
     requirements = content_dir / "requirements.txt"
     if requirements.exists():
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                        "--no-compile", "--ignore-installed", "--target", str(staging), *PIP_TARGET, "-r", str(requirements)], check=True)
+                        "--no-compile", "--ignore-installed", "--target", str(staging), *PIP_TARGET,
+                        "-r", str(requirements)], check=True)
     _copy_code(content_dir, staging)
     for cache in staging.rglob("__pycache__"):
         shutil.rmtree(cache)

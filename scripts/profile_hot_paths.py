@@ -20,15 +20,16 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent.parent / "layers" / "common")]
+_ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(_ROOT), str(_ROOT / "layers" / "common")]
 
-import httpx  # noqa: E402
+import httpx
 
-from local.function_host import PROFILE_DIR_VARIABLE  # noqa: E402
-from local.loadgen import open_account  # noqa: E402
-from local.settings import LocalSettings  # noqa: E402
-from local.stack import LoopbackStack  # noqa: E402
-from scripts.bench import PROMPT, edit_files, png_of_bytes  # noqa: E402
+from local.function_host import PROFILE_DIR_VARIABLE
+from local.loadgen import open_account
+from local.settings import LocalSettings
+from local.stack import LoopbackStack
+from scripts.bench import PROMPT, edit_files, png_of_bytes
 
 # Steps of each hot path: (label, path suffix of the module, function). Chosen not to nest in one another.
 STEPS = {

@@ -1,14 +1,19 @@
 """dead_letter function: jobs whose messages exhausted their receives end `failed`, never `running` forever."""
 
-from aws_lambda_powertools import Logger
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retouch.config import DeadLetterSettings, dead_letter_settings
+from retouch.observability.tracing import tracer
 from retouch.wiring.dead_letter import build_dead_letter
 
 logger = Logger()
+metrics = Metrics()  # flushes what the domain measured (retouch.observability.metrics) once per invocation
 settings: DeadLetterSettings = dead_letter_settings()  # read at cold start: a bad deploy fails here
 end_abandoned = build_dead_letter(settings)
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -18,6 +23,8 @@ def record_handler(record: SQSRecord) -> bool:
     return end_abandoned(record.body)
 
 
-@logger.inject_lambda_context
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

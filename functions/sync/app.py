@@ -6,18 +6,22 @@ authorizer's own logic, into the context the authorizer would have set, where th
 refuses an unusable one before any route runs.
 """
 
-from aws_lambda_powertools import Logger
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retouch.auth.authorize import authenticate
 from retouch.config import ApiSettings, api_settings
 from retouch.data.accounts import AccountRepository
+from retouch.observability.tracing import tracer
 from retouch.web.app import create_app
 from retouch.web.principal import with_principal
 from retouch.web.routes import catalog, images, jobs
 
 logger = Logger()
+metrics = Metrics()  # flushes what the domain measured (retouch.observability.metrics) once per invocation
 settings: ApiSettings = api_settings()  # read at cold start: a bad deploy fails here
 # The job routes too, read-only: a 202 from here (a job still running at SyncMaxWaitSeconds, or
 # `Prefer: respond-async`) points at /v1/jobs/{id}, which must answer on this URL as well.
@@ -27,7 +31,9 @@ app = create_app(images.router, jobs.router, catalog.router)
 accounts = AccountRepository(settings.table_name)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL)
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     principal = authenticate((event.get("headers") or {}).get("authorization"), accounts)
     return app.resolve(with_principal(event, principal), context)

@@ -8,17 +8,21 @@ scheduled retry, so it alone comes back, when the schedule says.
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retouch.config import WebhookSettings, webhook_settings
 from retouch.models.webhooks import WebhookMessageRecord
+from retouch.observability.tracing import tracer
 from retouch.webhooks.delivery import handle_webhook_message
 from retouch.wiring.webhook import build_delivery
 
 logger = Logger()
+metrics = Metrics()  # flushes what the domain measured (retouch.observability.metrics) once per invocation
 settings: WebhookSettings = webhook_settings()  # read at cold start: a bad deploy fails here
 # Built once, before any batch fans out to threads.
 deps = build_delivery(settings)
@@ -36,7 +40,9 @@ async def record_handler(record: WebhookMessageRecord) -> str:
                                       deps)
 
 
-@logger.inject_lambda_context
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return async_process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                           context=context)

@@ -10,7 +10,7 @@ Azure's 401, an unknown deployment its 404 `DeploymentNotFound`, a refusal its c
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from werkzeug.wrappers import Request
 
@@ -38,7 +38,7 @@ class AzureOpenAIFake(OpenAIImagesFake):
 
     api_prefix = ""
     request_id_header = "apim-request-id"
-    fault_errors = {**FAULT_ERRORS, "safety": _content_filter}
+    fault_errors: ClassVar = {**FAULT_ERRORS, "safety": _content_filter}
 
     def __init__(self, *args: Any, deployment: str = DEFAULT_DEPLOYMENT, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -42,7 +42,7 @@ def open_image(data: bytes) -> Image.Image:
         img = Image.open(io.BytesIO(data), formats=list(FORMATS.values()))
         img = ImageOps.exif_transpose(img) if img.format == "JPEG" else img
         img.load()
-    except Exception as exc:  # noqa: BLE001 - anything Pillow raises means "not an image we read"
+    except Exception as exc:
         raise UnreadableImage(str(exc)) from exc
     return img
 

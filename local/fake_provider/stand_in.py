@@ -187,10 +187,7 @@ class StandIn:
         request.max_content_length = self.max_body_bytes
         request.max_form_memory_size = self.max_body_bytes
         try:
-            if request.path.startswith(FILES_PREFIX):
-                response = self._published_file(request)
-            else:
-                response = self.respond(request)
+            response = self._published_file(request) if request.path.startswith(FILES_PREFIX) else self.respond(request)
         except Exception:  # noqa: BLE001 - a bug in the stand-in must still answer, like a real 500
             traceback.print_exc(file=sys.stderr)
             response = Response(

@@ -15,6 +15,7 @@ def admin(stack, *argv: str) -> dict:
     env = {**os.environ, "AWS_ENDPOINT_URL": stack.aws_endpoint_url, "AWS_DEFAULT_REGION": "us-east-1",
            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
            "RETOUCH_TABLE_NAME": stack.resources.ref("Table")}
-    result = subprocess.run([str(ADMIN), "--json", *argv], env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run([str(ADMIN), "--json", *argv], env=env, capture_output=True, text=True, timeout=60,
+                            check=False)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout) if result.stdout.strip() else {}

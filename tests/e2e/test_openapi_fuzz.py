@@ -72,7 +72,7 @@ def test_generated_requests_get_no_5xx_and_documented_answers(stack, fuzz_key):
                       suppress_health_check=list(HealthCheck), phases=[Phase.generate])
             def answers_as_documented(case: Any) -> None:
                 case.body = _no_outside_urls(case.body)  # generated URLs stay on loopback
-                sent[operation.label] = sent.get(operation.label, 0) + 1
+                sent[case.operation.label] = sent.get(case.operation.label, 0) + 1
                 # Then no 5xx, and the status, content type and body are the documented ones
                 case.call_and_validate(session=session, headers=headers, checks=CHECKS, timeout=60)
 

@@ -80,7 +80,8 @@ def test_an_edit_through_retouch_is_served_by_each_upstream_via_its_stand_in(sta
     job_ids = {upstream: submit_edit(http, prompt) for upstream, prompt in prompts.items()}
     # When they run (at once: the async ones wait on delayed messages, not in a worker)
     with concurrent.futures.ThreadPoolExecutor(len(job_ids)) as pool:
-        done = dict(zip(job_ids, pool.map(lambda job_id: poll(http, job_id, timeout=60), job_ids.values())))
+        finished = pool.map(lambda job_id: poll(http, job_id, timeout=60), job_ids.values())
+        done = dict(zip(job_ids, finished, strict=True))
     # Then each was served by its upstream, with its output stored in S3, and charged once
     for upstream, job in done.items():
         assert_served_by(job, upstream)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from retouch.models.records import AccountRecord, ApiKeyRecord
+from retouch.models.account_records import AccountRecord, ApiKeyRecord
 
 if TYPE_CHECKING:
     from retouch import ports

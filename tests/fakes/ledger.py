@@ -10,7 +10,8 @@ from retouch.data.idempotency import KeyTaken
 from retouch.data.jobs import job_record
 from retouch.data.ledger import AccountChanged, AccountMissing, JobStateChanged, RateCount
 from retouch.models.idempotency import IdempotencyRecord
-from retouch.models.records import AccountRecord, JobRecord, LedgerEntry
+from retouch.models.account_records import AccountRecord, LedgerEntry
+from retouch.models.records import JobRecord
 from tests.fakes.jobs import FakeJobRepository
 
 if TYPE_CHECKING:

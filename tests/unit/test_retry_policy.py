@@ -41,7 +41,7 @@ def test_webhook_settings_validate_the_schedule_at_cold_start(monkeypatch):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("RETOUCH_WEBHOOK_RETRY_SCHEDULE", "1,2")
-    assert WebhookSettings().retry_schedule == (1, 2)
+    assert WebhookSettings.from_environment().retry_schedule == (1, 2)
     monkeypatch.setenv("RETOUCH_WEBHOOK_RETRY_SCHEDULE", "soon")
     with pytest.raises(ValidationError):
-        WebhookSettings()
+        WebhookSettings.from_environment()

@@ -79,3 +79,8 @@ MAX_FILE_BYTES = max(spec.limits.max_image_bytes for spec in MODELS.values())
 def find_model(model_id: str) -> ModelSpec | None:
     """The model named `model_id` or by one of its aliases."""
     return _BY_NAME.get(model_id)
+
+
+def known_model(model_id: str) -> ModelSpec:
+    """The model of a request or job the request models already checked: a KeyError here is a bug."""
+    return _BY_NAME[model_id]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
@@ -19,17 +19,16 @@ ENV_PREFIX = "RETOUCH_"
 
 
 class _RetouchSettings(BaseModel):
-    """`Settings()` reads the environment; `Settings(field=...)` takes explicit values (tests)."""
+    """`Settings.from_environment()` reads the environment; `Settings(field=...)` takes explicit values (tests)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     table_name: str = Field(min_length=1)
 
-    def __init__(self, **values: Any) -> None:
-        if not values:
-            values = {name: os.environ[ENV_PREFIX + name.upper()] for name in type(self).model_fields
-                      if ENV_PREFIX + name.upper() in os.environ}
-        super().__init__(**values)
+    @classmethod
+    def from_environment(cls) -> Self:
+        return cls.model_validate({name: os.environ[ENV_PREFIX + name.upper()] for name in cls.model_fields
+                                   if ENV_PREFIX + name.upper() in os.environ})
 
 
 def _blank_is_none(value: object) -> object:
@@ -44,7 +43,8 @@ def _json_text(value: object) -> object:
 UpstreamBaseUrls = Annotated[dict[str, Annotated[str, Field(pattern=r"^https?://")]], BeforeValidator(_json_text)]
 
 # Percent added to the price file's amounts; unset or "" keeps the file's own `markup_percent`.
-MarkupPercent = Annotated[Annotated[int, Field(ge=0, le=1000)] | None, BeforeValidator(_blank_is_none), Field(default=None)]
+MarkupPercent = Annotated[Annotated[int, Field(ge=0, le=1000)] | None, BeforeValidator(_blank_is_none),
+                          Field(default=None)]
 
 
 class AuthorizerSettings(_RetouchSettings):
@@ -182,34 +182,34 @@ class AdminSettings(_RetouchSettings):
 
 @cache
 def authorizer_settings() -> AuthorizerSettings:
-    return AuthorizerSettings()
+    return AuthorizerSettings.from_environment()
 
 
 @cache
 def api_settings() -> ApiSettings:
-    return ApiSettings()
+    return ApiSettings.from_environment()
 
 
 @cache
 def status_settings() -> StatusSettings:
-    return StatusSettings()
+    return StatusSettings.from_environment()
 
 
 @cache
 def worker_settings() -> WorkerSettings:
-    return WorkerSettings()
+    return WorkerSettings.from_environment()
 
 
 @cache
 def sweeper_settings() -> SweeperSettings:
-    return SweeperSettings()
+    return SweeperSettings.from_environment()
 
 
 @cache
 def dead_letter_settings() -> DeadLetterSettings:
-    return DeadLetterSettings()
+    return DeadLetterSettings.from_environment()
 
 
 @cache
 def webhook_settings() -> WebhookSettings:
-    return WebhookSettings()
+    return WebhookSettings.from_environment()

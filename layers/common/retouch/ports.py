@@ -21,12 +21,12 @@ if TYPE_CHECKING:
     from retouch.data.ledger import RateCount
     from retouch.data.usage import JobFilter
     from retouch.models.idempotency import IdempotencyRecord
-    from retouch.models.records import (AccountRecord, ApiKeyRecord, FileRecord, JobError, JobRecord, LedgerEntry,
-                                        PendingCall, ProducedOutputs, UpstreamAttempt)
+    from retouch.models.account_records import AccountRecord, ApiKeyRecord, LedgerEntry
+    from retouch.models.records import FileRecord, JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
     from retouch.models.webhooks import AccountWebhookSettings, DeliveryRecord, JobWebhook, WebhookMessage
 
-__all__ = ["AccountJobs", "AccountRepository", "FileRepository", "IdempotencyStore", "ImageProvider", "JobQueue",
-           "JobHistory", "JobRepository", "JobWebhookLog", "Ledger", "LedgerReader", "ObjectStore", "RateCounter",
+__all__ = ["AccountJobs", "AccountRepository", "FileRepository", "IdempotencyStore", "ImageProvider", "JobHistory",
+           "JobQueue", "JobRepository", "JobWebhookLog", "Ledger", "LedgerReader", "ObjectStore", "RateCounter",
            "WebhookQueue", "WebhookSettingsRepository"]
 
 

@@ -189,7 +189,8 @@ def test_a_job_whose_retries_are_exhausted_is_released_in_full(fresh: Stack) -> 
 
     # When the worker runs it
     deps = _worker_deps(max_attempts=1)
-    outcome = run_job(job_id, dataclasses.replace(deps, routing=routing_deps([Unavailable()], deps.jobs.record_attempt)))
+    routing = routing_deps([Unavailable()], deps.jobs.record_attempt)
+    outcome = run_job(job_id, dataclasses.replace(deps, routing=routing))
 
     # Then it failed and nothing was charged
     assert outcome == "failed"

@@ -25,7 +25,8 @@ def test_known_key_resolves_to_its_account(stack: Stack, account_id: str) -> Non
 @pytest.mark.parametrize("situation", ["no-header", "not-bearer", "unknown-key", "revoked-key", "suspended-account"])
 def test_unusable_key_reaches_the_api_as_an_openai_401(situation: str, stack: Stack) -> None:
     # Given a key that cannot be used
-    account_id = stack.seed_account(new_account_id(), status="suspended" if situation == "suspended-account" else "active")
+    status = "suspended" if situation == "suspended-account" else "active"
+    account_id = stack.seed_account(new_account_id(), status=status)
     accounts = AccountRepository(stack.table, client("dynamodb"))
     issued = issue_key(accounts, account_id)
     header: str | None = {"no-header": None, "not-bearer": f"Token {issued.raw_key}",

@@ -58,7 +58,7 @@ def test_generation_runs_and_its_owner_gets_presigned_urls(stack: Stack, account
     job_id = submit_generation(stack, account_id, prompt=prompt, size="1024x640", n=2)
 
     # When the worker receives its message
-    message, response = stack.run_worker_once()
+    _, response = stack.run_worker_once()
 
     # Then the batch succeeds, the provider was called once, and the outputs are in S3 where they belong
     assert failures(response) == []

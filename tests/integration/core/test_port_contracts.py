@@ -18,7 +18,8 @@ from retouch.data.jobs import JobRepository
 from retouch.data.ledger import AccountChanged, LedgerRepository
 from retouch.data.objects import ObjectMissing, ObjectStore
 from retouch.data.webhooks import JobWebhookLog, SettingsConflict, WebhookSettingsRepository
-from retouch.models.records import AccountRecord, ApiKeyRecord, JobRecord, LedgerEntry
+from retouch.models.account_records import AccountRecord, ApiKeyRecord, LedgerEntry
+from retouch.models.records import JobRecord
 from retouch.models.webhooks import DeliveryRecord, JobWebhook
 from tests.fakes import (FakeAccountRepository, FakeJobRepository, FakeLedger, FakeObjectStore, FakeSettings,
                          FakeWebhookLog)

@@ -25,7 +25,7 @@ RESELLERS = Path(__file__).resolve().parents[2] / "fixtures" / "routing" / "rese
 
 @pytest.fixture
 def resellers_routing(stack: Stack) -> Iterator[Stack]:
-    """The api function reading tests/fixtures/routing/resellers.json (a fresh cold start), then the template's again."""
+    """The api function reading tests/fixtures/routing/resellers.json (a fresh cold start), then the template's."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RETOUCH_ROUTING_DOCUMENT", str(RESELLERS))
         forget_cached_wiring()

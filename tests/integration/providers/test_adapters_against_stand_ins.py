@@ -125,7 +125,8 @@ def test_a_normal_edit_crosses_the_wire_as_recorded_and_async_upstreams_finish_a
     assert polls == (2 if name in ASYNC_UPSTREAMS else 0)
     assert finished.upstream == name
     pictures = [Image.open(io.BytesIO(image.data)) for image in finished.result.images]
-    assert [(picture.format, picture.size) for picture in pictures] == [(case.pil_format, case.output_size)] * case.outputs
+    expected = [(case.pil_format, case.output_size)] * case.outputs
+    assert [(picture.format, picture.size) for picture in pictures] == expected
     for key, value in case.extra.items():
         assert getattr(finished, key) == value
     (call,) = stand_ins.by_name[name].calls_for(text)

@@ -219,7 +219,7 @@ def test_invalid_parameters_are_refused(provider: OpenAIImagesProvider, unique_p
 
 
 def test_connection_refused_is_a_connection_error() -> None:
-    with OpenAIImagesProvider("http://127.0.0.1:9/v1", "k", timeout_seconds=2) as nowhere:
-        with pytest.raises(ProviderUnavailable) as excinfo:
-            nowhere.generate(options={"prompt": "x"})
+    with (OpenAIImagesProvider("http://127.0.0.1:9/v1", "k", timeout_seconds=2) as nowhere,
+          pytest.raises(ProviderUnavailable) as excinfo):
+        nowhere.generate(options={"prompt": "x"})
     assert excinfo.value.code == "provider_connection_error"

@@ -59,12 +59,15 @@ def aws(_fake_aws_credentials: None) -> Iterator[WebhookResources]:
         dynamodb.create_table(**_table_request(template, table))
         bucket = f"webhooks-{suffix}"
         s3.create_bucket(Bucket=bucket)
-        dead_letter_url = sqs.create_queue(QueueName=f"webhooks-dlq-{suffix}",
-                                           Attributes=_queue_attributes(template, "WebhooksDeadLetterQueue"))["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dead_letter_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        dead_letter_url = sqs.create_queue(
+            QueueName=f"webhooks-dlq-{suffix}",
+            Attributes=_queue_attributes(template, "WebhooksDeadLetterQueue"))["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dead_letter_url,
+                                           AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         redrive = template.resources["WebhooksQueue"]["Properties"]["RedrivePolicy"]
         queue_url = sqs.create_queue(QueueName=f"webhooks-{suffix}", Attributes={
             **_queue_attributes(template, "WebhooksQueue"),
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": redrive["maxReceiveCount"]}),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
+                                         "maxReceiveCount": redrive["maxReceiveCount"]}),
         })["QueueUrl"]
         yield WebhookResources(table, bucket, queue_url, dead_letter_url, dynamodb, sqs, s3)

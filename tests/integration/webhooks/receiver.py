@@ -37,7 +37,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 receiver._record(self.path, headers, body)
@@ -48,7 +48,7 @@ class Receiver:
                 self.send_header("content-length", "0")
                 self.end_headers()
 
-            def do_GET(self) -> None:  # noqa: N802 - a followed redirect would land here
+            def do_GET(self) -> None:
                 receiver._record(self.path, {k.lower(): v for k, v in self.headers.items()}, b"")
                 self.send_response(200)
                 self.send_header("content-length", "0")

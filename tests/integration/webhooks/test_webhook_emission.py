@@ -50,7 +50,8 @@ def new_job(aws, events=("job.started", "job.succeeded", "job.failed")) -> JobRe
     record = JobRecord(job_id="job_" + secrets.token_hex(12), account_id="acct_" + secrets.token_hex(8),
                        kind="generation", status="queued", model="gpt-image-2",
                        request={"prompt": "a cat", "n": 1, "response_format": "url"}, created_at=now,
-                       expires_at=now + 3600, webhook=JobWebhook(url="https://hooks.example.com/h", events=list(events)))
+                       expires_at=now + 3600,
+                       webhook=JobWebhook(url="https://hooks.example.com/h", events=list(events)))
     JobRepository(aws.table, aws.dynamodb).create(record)
     return record
 

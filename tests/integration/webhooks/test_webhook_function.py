@@ -45,7 +45,9 @@ def handler(aws, monkeypatch):
                         "RETOUCH_WEBHOOKS_QUEUE_URL": aws.queue_url,
                         "RETOUCH_WEBHOOKS_DEAD_LETTER_QUEUE_URL": aws.dead_letter_url,
                         "RETOUCH_WEBHOOK_RETRY_SCHEDULE": SCHEDULE, "RETOUCH_WEBHOOK_TIMEOUT_SECONDS": "3",
-                        "RETOUCH_URL_ALLOWLIST": "127.0.0.1"}.items():
+                        "RETOUCH_URL_ALLOWLIST": "127.0.0.1",
+                        # template.yaml's Globals: the handler flushes its metrics under this namespace
+                        "POWERTOOLS_SERVICE_NAME": "retouch", "POWERTOOLS_METRICS_NAMESPACE": "Retouch"}.items():
         monkeypatch.setenv(name, value)
     config.webhook_settings.cache_clear()
     from retouch.data import clients
@@ -114,7 +116,7 @@ def test_a_2xx_is_delivered_once_verified_and_logged_on_the_job(aws, handler):
 def test_failures_retry_with_one_webhook_id_then_the_event_is_dead_lettered(aws, handler):
     with Receiver(secrets=[]) as receiver:
         receiver.script(500, 503, 500)
-        record, secret = ended_job(aws, receiver.url)
+        record, _ = ended_job(aws, receiver.url)
         for attempt in (1, 2, 3):
             messages, response = [], {}
             deadline = time.monotonic() + 5

@@ -109,8 +109,8 @@ def test_an_unfinished_job_is_released_in_full() -> None:
     ledger = FakeLedger(account(947_000, in_flight=1))
 
     # When it is released
-    ended = billing(ledger, FakeJobRepository.holding(held)).release_unfinished(held.job_id, error=JobError(code="x", message="y"),
-                                                               now=1)
+    ended = billing(ledger, FakeJobRepository.holding(held)).release_unfinished(
+        held.job_id, error=JobError(code="x", message="y"), now=1)
 
     # Then all of it comes back
     assert ended and ledger.state.balance_micros == 1_000_000 and ledger.state.in_flight == 0

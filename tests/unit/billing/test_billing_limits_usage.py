@@ -118,7 +118,8 @@ def test_a_crafted_ledger_cursor_is_refused_before_it_reaches_dynamodb(key: dict
 
 def test_every_job_shows_images_and_cost_usd_with_the_providers_tokens() -> None:
     # Given a succeeded job with provider tokens, a queued one, and one from before billing
-    done = job(status="succeeded", reserved_micros=6_000, usage={"total_tokens": 272, "images": 1, "cost_micros": 6_000})
+    done = job(status="succeeded", reserved_micros=6_000,
+               usage={"total_tokens": 272, "images": 1, "cost_micros": 6_000})
     queued = job(reserved_micros=53_000, usage={"images": 0, "cost_micros": 0})
     legacy = job(status="succeeded", outputs=[{"key": "k", "content_type": "image/png", "bytes": 1, "width": 1,
                                                 "height": 1}])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from retouch.auth.keys import KEY_PREFIX, generate_api_key, hash_api_key, visible_prefix
 from retouch.billing.reconcile import check_account, reconcile
-from retouch.models.records import LedgerEntry
+from retouch.models.account_records import LedgerEntry
 from tests.fakes import FakeAccountJobs, FakeLedgerReader, account, job
 
 ACCOUNT = "acct_unit000000000000000"
@@ -44,17 +44,19 @@ def test_a_balance_that_is_not_the_sum_of_the_ledger_is_a_difference() -> None:
 
 def test_a_wrong_in_flight_count_is_a_difference() -> None:
     entries, jobs = books()
-    differences = check_account(FakeLedgerReader(account(988_000, in_flight=0), entries), FakeAccountJobs(jobs), ACCOUNT)
+    differences = check_account(FakeLedgerReader(account(988_000, in_flight=0), entries), FakeAccountJobs(jobs),
+                                ACCOUNT)
     assert [d.check for d in differences] == ["in_flight"]
 
 
 def test_a_job_settled_twice_or_a_charge_that_is_not_the_jobs_cost_is_a_difference() -> None:
     # Given a second settle entry for the same job (amount 0 keeps the sum equal to the balance)
     entries, jobs = books()
-    twice = entries + [entry(f"{JOB}.settle2", "settle", 0, 988_000, 5, JOB, charged=0)]
+    twice = [*entries, entry(f"{JOB}.settle2", "settle", 0, 988_000, 5, JOB, charged=0)]
 
     # Then it is reported even though the balance adds up
-    differences = check_account(FakeLedgerReader(account(988_000, in_flight=1), twice), FakeAccountJobs(jobs), ACCOUNT)
+    differences = check_account(FakeLedgerReader(account(988_000, in_flight=1), twice), FakeAccountJobs(jobs),
+                                ACCOUNT)
     assert any(d.check == "job" and JOB in d.detail for d in differences)
 
 
@@ -62,7 +64,8 @@ def test_a_balance_after_that_does_not_chain_is_a_difference() -> None:
     # Given an entry whose balance_after was edited (the sum still matches the balance)
     entries, jobs = books()
     entries[1] = entries[1].model_copy(update={"balance_after_micros": 900_000})
-    differences = check_account(FakeLedgerReader(account(988_000, in_flight=1), entries), FakeAccountJobs(jobs), ACCOUNT)
+    differences = check_account(FakeLedgerReader(account(988_000, in_flight=1), entries), FakeAccountJobs(jobs),
+                                ACCOUNT)
     assert any(d.check == "chain" for d in differences)
 
 

@@ -230,7 +230,8 @@ def authorizer_event(authorization: str | None) -> dict[str, Any]:
 
 def edit_payload(**overrides: Any) -> dict[str, Any]:
     """A valid JSON edit body (one data: URL image); override or drop keys per test."""
-    payload: dict[str, Any] = {"model": "gpt-image-2", "prompt": "make it dusk", "images": [{"image_url": data_url(png())}]}
+    payload: dict[str, Any] = {"model": "gpt-image-2", "prompt": "make it dusk",
+                               "images": [{"image_url": data_url(png())}]}
     payload.update(overrides)
     return payload
 

@@ -277,8 +277,8 @@ def test_a_job_that_could_not_be_queued_releases_its_key(jobs: FakeJobRepository
     assert getattr(unavailable.value, "status_code", None) == 503
 
     # When the client retries under the same key once the queue is back
-    retry = submit(submit_deps_over(jobs=jobs, store=store, queue=FakeJobQueue(), files=FakeFileRepository(), keys=jobs.keys),
-                   account_id, generation(), "key-9")
+    deps = submit_deps_over(jobs=jobs, store=store, queue=FakeJobQueue(), files=FakeFileRepository(), keys=jobs.keys)
+    retry = submit(deps, account_id, generation(), "key-9")
 
     # Then the retry is a new job (the first one ended failed, and holds no key)
     assert not retry.replayed and len(jobs.items) == 2

@@ -22,7 +22,8 @@ from retouch.models.records import JobRecord, StoredInput
 from retouch.providers.base import ProviderImage, ProviderRefused, ProviderResult, ProviderUnavailable
 from tests.unit.core.conftest import LEASE_SECONDS
 from tests.unit.core.builders import image_bytes, image_size, mask_png, new_account_id, new_job_id, png
-from tests.fakes import billing_over, no_events, FakeJobQueue, FakeJobRepository, FakeObjectStore, FakeUrls, ScriptedProvider, rendered
+from tests.fakes import (billing_over, no_events, FakeJobQueue, FakeJobRepository, FakeObjectStore, FakeUrls,
+                         ScriptedProvider, rendered)
 
 Build = Callable[..., WorkerDeps]
 

@@ -17,7 +17,8 @@ from retouch.jobs.process import handle_delivery, run_job
 from retouch.retry import RedeliverLater
 from retouch.models.common import now_epoch
 from retouch.providers.base import ProviderResult
-from tests.fakes import billing_over, no_events, FakeJobQueue, FakeJobRepository, FakeObjectStore, ScriptedProvider, rendered
+from tests.fakes import (billing_over, no_events, FakeJobQueue, FakeJobRepository, FakeObjectStore, ScriptedProvider,
+                         rendered)
 from tests.unit.core.test_running_jobs import Build, claimed, queued_job
 
 

@@ -44,7 +44,7 @@ def test_the_default_empty_object_keeps_every_documented_url(tmp_path):
 def test_an_azure_entry_needs_its_resource_from_the_document_or_the_parameter(tmp_path):
     document = routing_file(tmp_path, [{"name": "azure", "kind": "azure_openai", "deployment": "gpt-image-2"}])
     # Given an Azure entry with a deployment but no base_url: refused at cold start when nothing names the resource
-    with pytest.raises(ValidationError, match="azure_openai upstreams with no `base_url`.*azure"):
+    with pytest.raises(ValidationError, match=r"azure_openai upstreams with no `base_url`.*azure"):
         WorkerSettings(**WORKER, routing_document=document)
     # When UpstreamBaseUrls names one (the local stand-in), Then it is called there
     settings = WorkerSettings(**WORKER, routing_document=document,

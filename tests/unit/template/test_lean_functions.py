@@ -21,6 +21,6 @@ def test_function_imports_no_heavy_package_at_cold_start(name):
     probe = ("import json, sys; import app; "
              f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))")
     result = subprocess.run([sys.executable, "-c", probe], env=function_env(name), cwd=ROOT / "functions" / name,
-                            capture_output=True, text=True, timeout=60)
+                            capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert set(json.loads(result.stdout.strip().splitlines()[-1])) <= ALLOWED[name]

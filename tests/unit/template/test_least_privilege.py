@@ -20,7 +20,8 @@ from local.template import load_yaml
 from scripts.function_env import ROOT, function_env
 
 TEMPLATE = load_yaml((ROOT / "template.yaml").read_text())
-FUNCTIONS = {lid: r["Properties"] for lid, r in TEMPLATE["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+FUNCTIONS = {lid: r["Properties"] for lid, r in TEMPLATE["Resources"].items()
+             if r["Type"] == "AWS::Serverless::Function"}
 DATA = ROOT / "layers" / "common" / "retouch" / "data"
 
 # A boto3 client method (or paginator / presigned operation) -> the IAM action it needs.
@@ -56,7 +57,8 @@ def _calls_of(path: Path) -> tuple[set[str], set[str], bool]:
                 method = first.value
             methods.add(method)
         elif isinstance(node, ast.Dict):
-            parts |= {k.value for k in node.keys if isinstance(k, ast.Constant) and k.value in ACTION_OF_TRANSACTION_PART}
+            parts |= {k.value for k in node.keys
+                      if isinstance(k, ast.Constant) and k.value in ACTION_OF_TRANSACTION_PART}
         elif isinstance(node, ast.Name | ast.ImportFrom):
             names = [node.id] if isinstance(node, ast.Name) else [a.name for a in node.names]
             reads_secrets |= SECRETS_READER in names
@@ -65,9 +67,10 @@ def _calls_of(path: Path) -> tuple[set[str], set[str], bool]:
 
 @cache
 def loaded_data_modules(code_uri: str) -> tuple[str, ...]:
-    probe = "import json, sys; import app; print(json.dumps(sorted(m for m in sys.modules if m.startswith('retouch.data'))))"
+    probe = ("import json, sys; import app; "
+             "print(json.dumps(sorted(m for m in sys.modules if m.startswith('retouch.data'))))")
     result = subprocess.run([sys.executable, "-c", probe], env=function_env(Path(code_uri).name),
-                            cwd=ROOT / code_uri, capture_output=True, text=True, timeout=60)
+                            cwd=ROOT / code_uri, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     return tuple(json.loads(result.stdout.strip().splitlines()[-1]))
 
@@ -112,7 +115,8 @@ def granted_actions(function: dict) -> set[str]:
 
 
 def _grants(function: dict, action: str) -> list[dict]:
-    return [s for s in statements(function) if action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
+    return [s for s in statements(function)
+            if action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
 
 
 def _resources(statement: dict) -> list[str]:

@@ -76,7 +76,8 @@ def test_alarms_cover_errors_queue_age_provider_failures_auth_failures_and_5xx()
         assert ("AWS/Lambda", "Errors", json.dumps([{"Name": "FunctionName", "Value": {"Ref": function}}])) in watched
     assert any(w[:2] == ("AWS/SQS", "ApproximateAgeOfOldestMessage") for w in watched)
     assert any(w[:2] == ("AWS/ApiGateway", "5xx") for w in watched)
-    assert {metric_names.PROVIDER_CALLS, metric_names.PROVIDER_FAILURES, metric_names.JOBS_FAILED} <= _custom_metrics_in_alarms()
+    alarmed = _custom_metrics_in_alarms()
+    assert {metric_names.PROVIDER_CALLS, metric_names.PROVIDER_FAILURES, metric_names.JOBS_FAILED} <= alarmed
 
 
 def test_the_auth_failure_alarm_fires_on_the_first_provider_auth_failed_job():
@@ -128,7 +129,8 @@ def test_worker_concurrency_is_capped_by_a_parameter_and_queue_settings_fit_it()
     assert int(parameter["MinValue"]) >= 2 and int(parameter["MaxValue"]) <= 1000  # the event source's bounds
     queue = RESOURCES["JobsQueue"]["Properties"]
     # Capped messages are not received, so receives go to attempts, crashes and duplicates: more than the attempts.
-    assert int(queue["RedrivePolicy"]["maxReceiveCount"]) > int(worker["Environment"]["Variables"]["RETOUCH_MAX_ATTEMPTS"])
+    max_attempts = int(worker["Environment"]["Variables"]["RETOUCH_MAX_ATTEMPTS"])
+    assert int(queue["RedrivePolicy"]["maxReceiveCount"]) > max_attempts
     assert int(queue["VisibilityTimeout"]) >= 6 * int(worker["Timeout"])
 
 

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -293,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     from botocore.exceptions import NoCredentialsError, NoRegionError
 
     try:
-        return args.handler(_Context(table=args.table, as_json=args.json), args)
+        handler: Callable[[_Context, argparse.Namespace], int] = args.handler
+        return handler(_Context(table=args.table, as_json=args.json), args)
     except (NoRegionError, NoCredentialsError) as exc:
         print(f"error: {exc} Set AWS_DEFAULT_REGION and AWS credentials (any values for the local stack).",
               file=sys.stderr)

@@ -77,7 +77,8 @@ def _retire(args: argparse.Namespace, repo: WebhookSettingsRepository, out: Text
     return 0
 
 
-def add_webhook_commands(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_webhook_commands(
+        subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Adds `webhooks <command>` to the admin tool's subparsers."""
     parser = subparsers.add_parser("webhooks", help="default webhook URL and signing secrets of an account")
     commands = parser.add_subparsers(dest="webhooks_command", required=True)
@@ -103,7 +104,8 @@ def add_webhook_commands(subparsers: argparse._SubParsersAction) -> argparse.Arg
 def run(args: argparse.Namespace, table_name: str, out: TextIO = sys.stdout,
         repo: WebhookSettingsRepository | None = None) -> int:
     try:
-        return args._webhooks_run(args, repo or WebhookSettingsRepository(table_name), out)
+        handler: Handler = args._webhooks_run
+        return handler(args, repo or WebhookSettingsRepository(table_name), out)
     except ValueError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
@@ -123,8 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not table:
         from retouch.config import AdminSettings
 
-        table = AdminSettings().table_name
-    return args.webhooks_handler(args, table)
+        table = AdminSettings.from_environment().table_name
+    handler: Callable[[argparse.Namespace, str], int] = args.webhooks_handler
+    return handler(args, table)
 
 
 if __name__ == "__main__":

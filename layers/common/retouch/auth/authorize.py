@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from retouch.auth.keys import bearer_token, hash_api_key
 from retouch.ports import AccountRepository
@@ -27,7 +28,7 @@ def authenticate(authorization: str | None, accounts: AccountRepository) -> Prin
     return Principal(account_id=key.account_id, key_id=key.key_id)
 
 
-def authorizer_response(principal: Principal | None) -> dict:
+def authorizer_response(principal: Principal | None) -> dict[str, Any]:
     """HTTP API simple response. Unknown keys pass with no account so the API answers an OpenAI-shaped 401
     (API Gateway's own deny is a bare 403 that OpenAI clients misreport)."""
     if principal is None:

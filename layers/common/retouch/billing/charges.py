@@ -28,7 +28,9 @@ from retouch.data.jobs import job_item
 from retouch.data.ledger import AccountChanged, JobStateChanged
 from retouch.errors import AccountBusy, ConcurrencyLimited, InsufficientCredits, JobConflict, Unauthenticated
 from retouch.models.idempotency import IdempotencyRecord
-from retouch.models.records import AccountRecord, JobError, JobRecord, LedgerEntry
+from retouch.models.account_records import AccountRecord, LedgerEntry
+from retouch.models.records import JobError, JobRecord
+from retouch.observability.metrics import cost_charged
 from retouch.ports import JobRepository, Ledger
 
 logger = Logger(child=True)
@@ -204,6 +206,7 @@ class JobBilling:
                 account = changed.current or self.ledger.get_account(job.account_id)
                 _backoff(attempt, self.sleep)
                 continue
+            cost_charged(cost)
             logger.info("job settled", extra={"job_id": job.job_id, "account_id": job.account_id, "outcome": outcome,
                                               "charged_micros": cost, "released_micros": released,
                                               "tries": attempt + 1})

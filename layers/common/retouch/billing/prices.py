@@ -94,7 +94,8 @@ class PriceTable:
     def produced_micros(self, model: str, *, quality: str | None, sizes: list[tuple[int, int]],
                         markup_percent: int | None) -> int:
         """What the images actually produced cost (quality as resolved by the provider, size as measured)."""
-        return sum(self.unit_micros(model, quality or "auto", width * height, markup_percent) for width, height in sizes)
+        return sum(self.unit_micros(model, quality or "auto", width * height, markup_percent)
+                   for width, height in sizes)
 
     def listing(self, model: str) -> dict[str, Any] | None:
         """The `pricing` block of GET /v1/models."""

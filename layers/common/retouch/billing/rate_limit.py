@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from retouch.data.ledger import AccountMissing
 from retouch.ports import RateCounter
 from retouch.errors import RateLimited, Unauthenticated
-from retouch.models.records import AccountRecord
+from retouch.models.account_records import AccountRecord
 
 DEFAULT_MAX_IN_FLIGHT = 10
 DEFAULT_REQUESTS_PER_MINUTE = 60

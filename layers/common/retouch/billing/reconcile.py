@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from retouch.models.records import LedgerEntry
+from retouch.models.account_records import LedgerEntry
 from retouch.ports import JobHistory, LedgerReader
 
 

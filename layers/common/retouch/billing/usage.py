@@ -9,7 +9,8 @@ from typing import Any
 
 from retouch.billing.money import to_usd
 from retouch.errors import InvalidRequest, Unauthenticated
-from retouch.models.records import AccountRecord, JobRecord, LedgerEntry
+from retouch.models.account_records import AccountRecord, LedgerEntry
+from retouch.models.records import JobRecord
 from retouch.paging import MAX_PAGE, invalid_cursor
 from retouch.models.responses import (AccountLimits, AccountView, LedgerEntryView, LedgerPage, UsageBucket,
                                       UsageReport)

@@ -34,7 +34,8 @@ class AccountRepository:
         self._client.put_item(TableName=self._table, Item=to_item(data), ConditionExpression="attribute_not_exists(pk)")
 
     def find_key(self, key_hash: str) -> ApiKeyRecord | None:
-        response = self._client.get_item(TableName=self._table, Key={"pk": {"S": f"KEY#{key_hash}"}, "sk": {"S": "KEY"}})
+        response = self._client.get_item(TableName=self._table,
+                                         Key={"pk": {"S": f"KEY#{key_hash}"}, "sk": {"S": "KEY"}})
         item = response.get("Item")
         return ApiKeyRecord.model_validate(record_attributes(item)) if item else None
 

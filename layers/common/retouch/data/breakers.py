@@ -32,7 +32,9 @@ class BreakerRepository:
     def _update(self, upstream: str, **params: Any) -> dict[str, Any] | None:
         """One update of the upstream's item; None when its condition did not hold."""
         try:
-            return self._client.update_item(TableName=self._table, Key=breaker_key(upstream), **params)
+            updated: dict[str, Any] = self._client.update_item(TableName=self._table, Key=breaker_key(upstream),
+                                                               **params)
+            return updated
         except ClientError as exc:
             if is_condition_failure(exc):
                 return None

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, Literal
+
+# The services the functions call; naming them lets boto3-stubs pick the client (the data layer keeps them as Any).
+AwsService = Literal["dynamodb", "s3", "sqs", "secretsmanager"]
 
 
 @cache
-def aws_client(service: str) -> Any:
+def aws_client(service: AwsService) -> Any:
     import boto3
     from botocore.config import Config
 

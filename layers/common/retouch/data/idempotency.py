@@ -8,6 +8,7 @@ carries the record that holds the key (ReturnValuesOnConditionCheckFailure), rai
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -51,7 +52,7 @@ def reservation_put(table: str, record: IdempotencyRecord) -> dict[str, Any]:
     }}
 
 
-def key_taken(reason: dict[str, Any]) -> KeyTaken:
+def key_taken(reason: Mapping[str, Any]) -> KeyTaken:
     """KeyTaken from the cancellation reason of a reservation whose condition failed."""
     item = reason.get("Item")
     return KeyTaken(record_of(item) if item else None)

@@ -36,7 +36,7 @@ def to_item(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_value(value: Any) -> dict[str, Any]:
-    return _serializer.serialize(_to_dynamo(value))
+    return dict(_serializer.serialize(_to_dynamo(value)))
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
@@ -58,4 +58,5 @@ def record_attributes(item: dict[str, Any], *, drop: tuple[str, ...] = ()) -> di
 def is_condition_failure(exc: Exception) -> bool:
     """A conditional write whose condition did not hold (the expected outcome of a lost race)."""
     response = getattr(exc, "response", None) or {}
-    return response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    code: object = response.get("Error", {}).get("Code")
+    return code == "ConditionalCheckFailedException"

@@ -23,7 +23,7 @@ from retouch.data.cursors import decode_cursor, encode_cursor
 from retouch.data.idempotency import key_taken, reservation_put
 from retouch.data.items import is_condition_failure, record_attributes, to_item
 from retouch.models.idempotency import IdempotencyRecord
-from retouch.models.records import AccountRecord, LedgerEntry
+from retouch.models.account_records import AccountRecord, LedgerEntry
 
 _RATE_FIELDS = ("rate_window", "rate_count")
 
@@ -79,7 +79,7 @@ def _code(exc: ClientError) -> str:
 
 
 def _reasons(exc: ClientError) -> list[dict[str, Any]]:
-    return exc.response.get("CancellationReasons") or []
+    return [dict(reason) for reason in exc.response.get("CancellationReasons") or []]
 
 
 def _is_ledger_position(key: dict[str, str]) -> bool:
@@ -138,7 +138,8 @@ class LedgerRepository:
             except ClientError as exc:
                 if not is_condition_failure(exc):
                     raise
-                old = exc.response.get("Item")
+                item = exc.response.get("Item")  # ALL_OLD: the account as the failed condition saw it
+                old = item if isinstance(item, dict) else None
             if not old:
                 raise AccountMissing(account_id)
             if old.get("rate_window", {}).get("N") == str(window):
@@ -147,7 +148,8 @@ class LedgerRepository:
                 response = self._client.update_item(
                     TableName=self._table, Key=account_key(account_id),
                     UpdateExpression="SET rate_window = :w, rate_count = :one",
-                    ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(rate_window) OR rate_window < :w)",
+                    ConditionExpression=("attribute_exists(pk) AND "
+                                         "(attribute_not_exists(rate_window) OR rate_window < :w)"),
                     ExpressionAttributeValues={":one": {"N": "1"}, ":w": {"N": str(window)}},
                     ReturnValues="ALL_NEW")
                 return RateCount(_account(response["Attributes"]), 1, True)

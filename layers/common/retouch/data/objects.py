@@ -42,7 +42,8 @@ class ObjectStore:
 
     def get(self, key: str) -> bytes:
         try:
-            return self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+            data: bytes = self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+            return data
         except ClientError as exc:
             if _missing(exc):
                 raise ObjectMissing(key) from exc
@@ -56,7 +57,8 @@ class ObjectStore:
             if _missing(exc):
                 raise ObjectMissing(key) from exc
             raise
-        return response["Body"].read()
+        data: bytes = response["Body"].read()
+        return data
 
     def head(self, key: str) -> ObjectHead | None:
         """Size and ETag of the object, or None when there is none."""
@@ -70,7 +72,8 @@ class ObjectStore:
 
     def delete(self, keys: list[str]) -> None:
         if keys:
-            self._client.delete_objects(Bucket=self._bucket, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})
+            self._client.delete_objects(Bucket=self._bucket,
+                                        Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})
 
     def keys_under(self, prefix: str) -> list[str]:
         """Every key under `prefix` (one List request per 1,000 keys)."""
@@ -85,9 +88,10 @@ class ObjectStore:
         return len(keys)
 
     def presign_get(self, key: str, expires_in: int) -> str:
-        return self._client.generate_presigned_url(
+        url: str = self._client.generate_presigned_url(
             "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_in
         )
+        return url
 
     def presign_post(self, key: str, *, content_type: str, size: int, expires_in: int) -> PresignedPost:
         """An upload to `key` that S3 accepts only with exactly `size` bytes and this Content-Type, for

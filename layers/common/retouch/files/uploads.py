@@ -95,9 +95,10 @@ def list_files(account_id: str, limit: str | None, after: str | None, deps: File
     except ValueError:
         raise invalid_cursor() from None
     views = []
-    for record in records:
-        if record.status == "pending":
-            state = examine(record, deps.files, deps.store)
+    for stored in records:
+        record = stored
+        if stored.status == "pending":
+            state = examine(stored, deps.files, deps.store)
             if state is None:  # deleted meanwhile
                 continue
             record = state.record

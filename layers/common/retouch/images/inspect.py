@@ -69,7 +69,7 @@ def inspect_image(data: bytes) -> ImageInfo:
     if fmt is None:
         raise UnreadableImage("image is not a PNG, JPEG or WebP file")
 
-    from PIL import Image  # noqa: PLC0415 - lazy on purpose: keeps cold starts cheap
+    from PIL import Image
 
     try:
         with Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[fmt]]) as img:
@@ -98,7 +98,7 @@ def decode_image(data: bytes, *, max_pixels: int) -> ImageInfo:
     if info.width * info.height > max_pixels:
         raise TooManyPixels(f"image is {info.width}x{info.height}, more than {max_pixels:,} pixels")
 
-    from PIL import Image  # noqa: PLC0415 - lazy on purpose, as in inspect_image
+    from PIL import Image
 
     try:
         if info.format == "png":

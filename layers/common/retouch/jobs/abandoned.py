@@ -9,6 +9,8 @@ from aws_lambda_powertools import Logger
 
 from retouch.models.common import now_epoch
 from retouch.models.records import JobError
+from retouch.observability.metrics import job_failed
+from retouch.observability.tracing import correlate
 
 if TYPE_CHECKING:
     from retouch.billing.charges import JobBilling
@@ -17,9 +19,12 @@ logger = Logger(child=True)
 
 
 def end_abandoned_job(job_id: str, billing: JobBilling, announce: Callable[..., None]) -> bool:
+    correlate(job_id)
     error = JobError(code="processing_failed", message="The job could not be processed; it was not charged.")
     # Ends it and releases its whole hold in one transaction (a job never priced just ends).
     ended = billing.release_unfinished(job_id, error=error, now=now_epoch())
+    if ended:
+        job_failed(error.code)
     logger.warning("abandoned job", extra={"job_id": job_id, "ended": ended})
     announce(job_id)  # job.failed; or an already ended job's event if a crash kept it from being queued
     return ended

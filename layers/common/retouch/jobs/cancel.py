@@ -19,6 +19,7 @@ from retouch.jobs.idempotency import KeyedRequest, Outcome, once, replayed_job
 from retouch.jobs.view import find_job
 from retouch.models.common import now_epoch
 from retouch.models.records import JobRecord
+from retouch.observability.metrics import job_canceled
 from retouch.ports import IdempotencyStore, JobQueue, JobRepository
 
 logger = Logger(child=True)
@@ -48,7 +49,7 @@ def _refuse_unless_cancelable(job: JobRecord) -> None:
 def _announce(job: JobRecord, deps: CancelDeps) -> None:
     try:
         deps.announce(job, "job.canceled")
-    except Exception:  # noqa: BLE001 - the job is canceled either way; a message makes a worker announce it
+    except Exception:
         logger.exception("job.canceled not queued; a worker will announce it", extra={"job_id": job.job_id})
         deps.queue.send(job.job_id)
 
@@ -64,6 +65,7 @@ def _cancel(account_id: str, job_id: str, deps: CancelDeps, keyed: KeyedRequest 
         _refuse_unless_cancelable(current)
         raise JobNotCancelable(f"Job '{job_id}' could not be canceled; read it again.", param="job_id")
     canceled = deps.jobs.get(job_id) or job.model_copy(update={"status": "canceled", "completed_at": now})
+    job_canceled()
     logger.info("job canceled", extra={"job_id": job_id, "account_id": account_id})
     _announce(canceled, deps)
     return canceled

@@ -40,7 +40,7 @@ class Heartbeat:
         while not self._stop.wait(self._interval):
             try:
                 keep_going = self._beat()
-            except Exception:  # noqa: BLE001 - a failed beat must not end the job; the next one may get through
+            except Exception:
                 logger.exception("heartbeat failed; trying again at the next beat")
                 continue
             self.beats += 1

@@ -43,7 +43,7 @@ logger = Logger(child=True)
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_CHARS = 255
-_KEY = re.compile(r"[\x20-\x7e]{1,%d}" % MAX_KEY_CHARS)
+_KEY = re.compile(rf"[\x20-\x7e]{{1,{MAX_KEY_CHARS}}}")
 KEY_TTL_SECONDS = 24 * 3600
 # How long a request waits for an identical one in flight to finish before answering 409 (a queue send takes ms).
 IN_FLIGHT_WAIT_SECONDS = 5.0
@@ -180,5 +180,5 @@ def settle_reservation(store: IdempotencyStore | None, reservation: IdempotencyR
         return
     try:
         (store.complete if queued else store.release)(reservation)
-    except Exception:  # noqa: BLE001 - the job's fate is decided; the key only delays replays until in_flight_until
+    except Exception:
         logger.exception("idempotency key not updated", extra={"job_id": reservation.job_id, "queued": queued})

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from retouch.catalog import find_model
+from retouch.catalog import known_model
 from retouch.data.objects import ObjectMissing
 from retouch.errors import InvalidImage, JobFailure
 from retouch.images.inspect import UnreadableImage as UnreadableOutput, inspect_image
@@ -32,6 +32,7 @@ from retouch.images.input_checks import CheckedImage, check_image, check_mask
 from retouch.models.common import now_epoch
 from retouch.models.requests import provider_options
 from retouch.models.records import JobError, JobRecord, ProducedOutputs, StoredInput, StoredOutput
+from retouch.observability.metrics import job_ended, job_started
 from retouch.retry import RedeliverLater, backoff_seconds
 from retouch.jobs.upstream_calls import RoutingDeps, Served, Waiting, call_upstreams, poll_pending
 from retouch.providers.base import (
@@ -94,7 +95,7 @@ def _load(source: StoredInput, deps: WorkerDeps) -> bytes:
 
 
 def _load_inputs(job: JobRecord, deps: WorkerDeps) -> tuple[list[InputImage], InputImage | None]:
-    limits = find_model(job.model).limits
+    limits = known_model(job.model).limits
     images: list[CheckedImage] = []
     for index, source in enumerate(job.inputs):
         try:
@@ -176,6 +177,7 @@ def _end(job: JobRecord, token: str, status: str, fields: dict[str, Any], deps: 
     """The claimed job's terminal transition; with billing, its charge/release is in the same transaction."""
     ended = deps.billing.finish(job, token=token, status=status, fields=fields)
     if ended:
+        job_ended(status, attempts=job.attempts, error_code=(fields.get("error") or {}).get("code"))
         deps.announce(job, f"job.{status}")
     return ended
 
@@ -208,7 +210,7 @@ def _wait(job: JobRecord, token: str, waiting: Waiting, deps: WorkerDeps) -> str
         return "lost_claim"
     try:
         deps.schedule_poll(job.job_id, waiting.pending.seq, waiting.delay_seconds)
-    except Exception:  # noqa: BLE001 - the job is watched: the sweeper queues it again once its lease is past
+    except Exception:
         logger.exception("poll message not sent; the sweeper will bring the job back", extra={"job_id": job.job_id})
     logger.info("job waiting on its upstream", extra={"job_id": job.job_id, "upstream": waiting.pending.upstream,
                                                       "poll_in_seconds": waiting.delay_seconds,
@@ -222,6 +224,8 @@ def _run_claimed(job: JobRecord, token: str, deps: WorkerDeps) -> str:
     except (JobFailure, ProviderRefused) as exc:
         return _fail(job, token, exc.code, exc.message, deps)
     except ProviderAuthFailed as exc:  # every upstream of the model rejected its key: retrying cannot help
+        logger.error("PROVIDER KEY REFUSED: ending the job provider_auth_failed; set a working key (docs/operations.md"
+                     "#provider-key)", extra={"job_id": job.job_id, "reason": exc.message})
         return _fail(job, token, exc.code, exc.message, deps)
     except ProviderUnavailable as exc:
         if job.attempts >= deps.max_attempts:
@@ -302,7 +306,7 @@ def _discard_unrecorded_outputs(job: JobRecord, deps: WorkerDeps) -> None:
     try:
         stale = [key for key in deps.store.keys_under(f"outputs/{job.job_id}/") if key not in kept]
         deps.store.delete(stale)
-    except Exception:  # noqa: BLE001 - cleanup only: the bucket's lifecycle rule removes them later anyway
+    except Exception:
         logger.exception("could not delete earlier claims' outputs", extra={"job_id": job.job_id})
         return
     if stale:
@@ -331,6 +335,7 @@ def run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None] =
         job = deps.jobs.claim(job_id, token=token, now=now, lease_until=now + deps.lease_seconds)
         if job is None:
             return _skip(job_id, now, deps)
+        job_started(job_id, job.account_id, attempts=job.attempts, created_at=job.created_at, now=now)
     else:
         job = deps.jobs.claim_poll(job_id, token=token, seq=poll_seq, lease_until=now + deps.lease_seconds)
         if job is None:
@@ -339,7 +344,7 @@ def run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None] =
                                       "resumed": job.produced is not None, "poll_seq": poll_seq})
     try:  # from the queue's long visibility timeout down to the lease: a dead worker's job comes back in minutes
         keep_message(deps.message_hold_seconds)
-    except Exception:  # noqa: BLE001 - the job can run; if this worker dies, the sweeper finds it instead
+    except Exception:
         logger.exception("could not shorten the message's visibility", extra={"job_id": job_id})
     if job.attempts > 1:  # only an earlier claim can have left outputs behind
         _discard_unrecorded_outputs(job, deps)
@@ -378,6 +383,6 @@ def handle_delivery(job_id: str, receipt_handle: str, deps: WorkerDeps, delay_re
             try:
                 delay_redelivery(receipt_handle, retry.delay_seconds)
                 break
-            except Exception:  # noqa: BLE001 - the message then comes back after the lease instead of the backoff
+            except Exception:
                 logger.exception("could not delay the message", extra={"job_id": job_id, "try": attempt + 1})
         raise

@@ -8,18 +8,20 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
-from retouch.catalog import find_model
+from retouch.catalog import known_model
 from retouch.data.idempotency import KeyTaken
 from retouch.errors import InvalidRequest, QueueUnavailable, RetouchError
 from retouch.files.edit_inputs import file_input
 from retouch.jobs.idempotency import KeyedRequest, settle_reservation
 from retouch.images.input_checks import CheckedImage, check_image, check_mask, decode_data_url
-from retouch.models.common import new_job_id, now_epoch
+from retouch.models.common import JobKind, new_job_id, now_epoch
 from retouch.models.idempotency import IdempotencyRecord
-from retouch.models.records import AccountRecord, JobError, JobRecord, StoredInput
+from retouch.models.account_records import AccountRecord
+from retouch.models.records import JobError, JobRecord, StoredInput
 from retouch.models.requests import (EditRequest, FileRef, GenerationRequest, ImageOptions, ImageUrl,
                                      UploadedImage)
 from retouch.models.webhooks import JobWebhook
+from retouch.observability.metrics import job_submitted
 from retouch.ports import IdempotencyStore, FileRepository, JobQueue, JobRepository, ObjectStore
 
 if TYPE_CHECKING:
@@ -47,15 +49,15 @@ class SubmitDeps:
     keys: IdempotencyStore | None = None
 
 
-def _image_bytes(source: UploadedImage | ImageUrl, param: str) -> bytes | None:
-    """Bytes for uploads and data: URLs; None for http(s) URLs (the worker fetches those)."""
+def _image_bytes(source: UploadedImage | ImageUrl, param: str) -> bytes | str:
+    """Bytes for uploads and data: URLs; the URL itself for http(s) URLs (the worker fetches those)."""
     if isinstance(source, UploadedImage):
         return source.data
     url = source.image_url
     if url.startswith("data:"):
         return decode_data_url(url, param)
     if url.startswith(("https://", "http://")) and len(url) <= 4096:
-        return None
+        return url
     raise InvalidRequest("image_url must be an http(s) URL or a base64 data: URL.", param=param,
                          code="invalid_image_url")
 
@@ -65,7 +67,7 @@ def _stored(key: str, image: CheckedImage) -> StoredInput:
                        width=image.info.width, height=image.info.height)
 
 
-def _new_record(account_id: str, job_id: str, kind: str, request: GenerationRequest | EditRequest,
+def _new_record(account_id: str, job_id: str, kind: JobKind, request: GenerationRequest | EditRequest,
                 deps: SubmitDeps) -> JobRecord:
     now = now_epoch()
     return JobRecord(
@@ -95,7 +97,7 @@ def _abandon(record: JobRecord, error: JobError, deps: SubmitDeps) -> bool:
     for attempt in range(ABANDON_TRIES):
         try:
             return deps.billing.release_unfinished(record.job_id, error=error, now=now_epoch(), job=record)
-        except Exception:  # noqa: BLE001 - whatever failed, the job must not stay queued holding credit
+        except Exception:
             logger.exception("could not end the unqueued job", extra={"job_id": record.job_id, "try": attempt + 1})
     return False
 
@@ -141,6 +143,7 @@ def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], de
         logger.info("job queued", extra={"job_id": record.job_id, "kind": record.kind,
                                          "account_id": record.account_id})
     settle_reservation(deps.keys, reservation, queued=True)
+    job_submitted(record.job_id, record.account_id)
     return record
 
 
@@ -154,7 +157,7 @@ def submit_generation(account_id: str, request: GenerationRequest, deps: SubmitD
 
 def submit_edit(account_id: str, request: EditRequest, deps: SubmitDeps,
                 account: AccountRecord | None = None, idempotency: KeyedRequest | None = None) -> JobRecord:
-    limits = find_model(request.model).limits  # the request model already checked the model exists
+    limits = known_model(request.model).limits
     deps.upstream_support.check(request.model, operation="edit", image_count=len(request.images),
                                 has_mask=request.mask is not None, options=request.provider_options())
     job_id = new_job_id()
@@ -172,8 +175,8 @@ def submit_edit(account_id: str, request: EditRequest, deps: SubmitDeps,
             continue
         param = f"image[{index}]"
         data = _image_bytes(source, param)
-        if data is None:
-            inputs.append(StoredInput(url=source.image_url))
+        if isinstance(data, str):
+            inputs.append(StoredInput(url=data))
             continue
         image = check_image(data, limits, param)
         if index == 0:
@@ -187,8 +190,8 @@ def submit_edit(account_id: str, request: EditRequest, deps: SubmitDeps,
                           mask_for=first_info, is_mask=True).stored
     elif request.mask is not None:
         data = _image_bytes(request.mask, "mask")
-        if data is None:
-            mask = StoredInput(url=request.mask.image_url)
+        if isinstance(data, str):
+            mask = StoredInput(url=data)
         else:
             checked = check_mask(data, first_info, limits)
             key = f"{prefix}/mask.png"

@@ -19,6 +19,7 @@ from aws_lambda_powertools import Logger
 from retouch.billing.charges import JobBilling
 from retouch.data.jobs import SweepCandidate
 from retouch.models.records import JobError
+from retouch.observability.metrics import job_failed
 from retouch.ports import JobQueue, JobRepository, ObjectStore
 
 logger = Logger(child=True)
@@ -64,10 +65,11 @@ def _end(candidate: SweepCandidate, deps: SweeperDeps, now: int, report: SweepRe
         report.skipped += 1
         return
     report.ended.append(candidate.job_id)
+    job_failed(STRANDED.code)
     _delete_outputs(candidate.job_id, deps)
     try:
         deps.announce(candidate.job_id)
-    except Exception:  # noqa: BLE001 - the job left the index: a message makes a worker announce it instead
+    except Exception:
         logger.exception("job.failed not queued; a worker will announce it", extra={"job_id": candidate.job_id})
         deps.queue.send(candidate.job_id)
 
@@ -77,7 +79,7 @@ def _delete_outputs(job_id: str, deps: SweeperDeps) -> None:
     killed worker never recorded) is deleted now rather than at the bucket's lifecycle expiry."""
     try:
         deps.store.delete_prefix(f"outputs/{job_id}/")
-    except Exception:  # noqa: BLE001 - cleanup only: the lifecycle rule removes them later anyway
+    except Exception:
         logger.exception("outputs of an ended job not deleted", extra={"job_id": job_id})
 
 
@@ -101,7 +103,7 @@ def sweep(deps: SweeperDeps, now: int) -> SweepReport:
             act = _end if candidate.created_at <= now - policy.give_up_seconds else _requeue
             try:
                 act(candidate, deps, now, report)
-            except Exception:  # noqa: BLE001 - one job that cannot be handled now must not stop the others
+            except Exception:
                 report.errors += 1
                 logger.exception("stranded job not handled; the next run tries again",
                                  extra={"job_id": candidate.job_id})

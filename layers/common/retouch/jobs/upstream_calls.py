@@ -28,6 +28,7 @@ from retouch.models.records import (
     PendingCall,
     UpstreamAttempt,
 )
+from retouch.observability.metrics import provider_call
 from retouch.providers.base import (
     InputImage,
     ProviderAuthFailed,
@@ -129,6 +130,11 @@ class _Pass:
     def unavailable(self, upstream: Upstream, admission: Admission, exc: ProviderUnavailable,
                     latency_ms: int | None, upstream_job_id: str | None = None) -> None:
         """A failure another upstream may not have: count it, remember it, and move on."""
+        self.failed(upstream, exc, latency_ms, upstream_job_id)
+        self.deps.breaker.record(upstream.name, admission, ok=False)
+
+    def failed(self, upstream: Upstream, exc: ProviderUnavailable, latency_ms: int | None,
+               upstream_job_id: str | None = None) -> None:
         if isinstance(exc, ProviderAuthFailed):
             self.shut_out.add(upstream.name)
             # Loud: an operator must fix the key. The message names the upstream and the HTTP status only.
@@ -139,7 +145,6 @@ class _Pass:
                 "job_id": self.job.job_id, "upstream": upstream.name, "code": exc.code})
         self.record(upstream.name, "auth_failed" if isinstance(exc, ProviderAuthFailed) else "unavailable",
                     code=exc.code, upstream_job_id=upstream_job_id, latency_ms=latency_ms)
-        self.deps.breaker.record(upstream.name, admission, ok=False)
         self.last_error = exc
 
     def run(self, start: int, images: list[InputImage], mask: InputImage | None,
@@ -148,7 +153,11 @@ class _Pass:
             upstream = self.route[index]
             if upstream.name in self.shut_out:
                 continue
-            adapter = upstream.adapter()
+            try:
+                adapter = upstream.adapter()
+            except ProviderAuthFailed as exc:  # a placeholder key: nothing was called, the breaker learns nothing
+                self.failed(upstream, exc, latency_ms=None)
+                continue
             problem = refusal(adapter.capabilities, operation="edit" if images else "generation", images=images,
                               mask=mask, options=dict(options))
             if problem is not None:
@@ -161,7 +170,8 @@ class _Pass:
                 continue
             started = self.deps.clock()
             try:
-                outcome = adapter.submit(images=images, mask=mask, options=dict(options))
+                with provider_call(upstream.name):
+                    outcome = adapter.submit(images=images, mask=mask, options=dict(options))
             except ProviderRefused as exc:
                 self.deps.breaker.record(upstream.name, admission, ok=True)  # it answered: it is up
                 self.record(upstream.name, "refused", code=exc.code, latency_ms=self._since(started))
@@ -192,7 +202,8 @@ class _Pass:
             return ProviderRefused("unsupported_by_upstream", "; ".join(self.unsupported))
         tried = ", ".join(f"{a.upstream}: {a.code}" for a in self.tried) or "none callable"
         if self.route and all(upstream.name in self.shut_out for upstream in self.route):
-            return ProviderAuthFailed(f"every upstream of {self.job.model} rejected its credentials ({tried})")
+            last = f": {self.last_error.message}" if self.last_error is not None else ""
+            return ProviderAuthFailed(f"every upstream of {self.job.model} rejected its credentials ({tried}){last}")
         if self.last_error is None:
             return ProviderUnavailable("provider_unavailable",
                                        f"no upstream of {self.job.model} is available (circuits open: {tried})")
@@ -217,7 +228,8 @@ def poll_pending(job: JobRecord, token: str, deps: RoutingDeps, *,
     """Ask the asynchronous upstream about the job once: finished, still pending (poll again), or failed (the next
     upstream is tried from there, like a failed submit)."""
     pending = job.pending_call
-    assert pending is not None
+    if pending is None:  # only a job waiting on an upstream is polled
+        raise ValueError(f"job {job.job_id} has no pending upstream call")
     walk = _Pass(job, token, deps)
     route = walk.route
     index = next((i for i, upstream in enumerate(route) if upstream.name == pending.upstream), None)
@@ -230,7 +242,8 @@ def poll_pending(job: JobRecord, token: str, deps: RoutingDeps, *,
     upstream = route[index]
     waited = int(deps.clock()) - pending.submitted_at
     try:
-        outcome = upstream.adapter().poll(handle)
+        with provider_call(upstream.name):
+            outcome = upstream.adapter().poll(handle)
     except ProviderRefused as exc:
         walk.record(upstream.name, "refused", code=exc.code, upstream_job_id=handle.upstream_job_id)
         raise

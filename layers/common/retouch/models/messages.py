@@ -15,4 +15,4 @@ class JobMessage(BaseModel):
 
 
 class JobMessageRecord(SqsRecordModel):
-    body: Json[JobMessage]  # type: ignore[assignment]
+    body: Json[JobMessage]

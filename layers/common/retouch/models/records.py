@@ -143,7 +143,3 @@ class FileRecord(BaseModel):
     has_alpha: bool | None = None
     etag: str | None = None
     error: JobError | None = None  # why it was rejected
-
-
-# Account-side records live apart so the authorizer loads no job or webhook models at cold start.
-from retouch.models.account_records import AccountRecord, ApiKeyRecord, LedgerEntry  # noqa: E402,F401  (re-export)

@@ -10,8 +10,8 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import BaseModel, BeforeValidator, Field, Json
 
 WebhookEventType = Literal["job.started", "job.succeeded", "job.failed", "job.canceled"]
-EVENT_TYPES: tuple[str, ...] = ("job.started", "job.succeeded", "job.failed", "job.canceled")
-DEFAULT_EVENTS: tuple[str, ...] = ("job.succeeded", "job.failed", "job.canceled")
+EVENT_TYPES: tuple[WebhookEventType, ...] = ("job.started", "job.succeeded", "job.failed", "job.canceled")
+DEFAULT_EVENTS: tuple[WebhookEventType, ...] = ("job.succeeded", "job.failed", "job.canceled")
 DeliveryOutcome = Literal["delivered", "retrying", "failed"]
 MAX_WEBHOOK_URL = 2048
 MAX_DELIVERIES_SHOWN = 20
@@ -60,7 +60,8 @@ class JobWebhook(BaseModel):
 
     url: str
     events: list[WebhookEventType]
-    emitted: list[str] = Field(default_factory=list, description="Event types put on the webhooks queue, in order")
+    emitted: list[WebhookEventType] = Field(default_factory=list,
+                                            description="Event types put on the webhooks queue, in order")
     delivered: list[str] = Field(default_factory=list, description="Event ids a receiver accepted (2xx)")
     deliveries: list[DeliveryRecord] = Field(default_factory=list)
 
@@ -92,7 +93,7 @@ class WebhookMessage(BaseModel):
 
 
 class WebhookMessageRecord(SqsRecordModel):
-    body: Json[WebhookMessage]  # type: ignore[assignment]
+    body: Json[WebhookMessage]
 
 
 class SigningSecret(BaseModel):

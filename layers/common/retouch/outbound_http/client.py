@@ -22,7 +22,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import httpcore
@@ -78,11 +78,9 @@ class Deadline:
 
 
 def _shut(sock: socket.socket) -> None:
-    try:
-        # The plain socket's shutdown, also for an SSLSocket (whose own shutdown unwraps TLS first).
+    # The plain socket's shutdown, also for an SSLSocket (whose own shutdown unwraps TLS first); OSError: closed.
+    with suppress(OSError):
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
-    except OSError:
-        pass  # already closed
 
 
 class DeadlineExceeded(httpx.TimeoutException):
@@ -223,4 +221,4 @@ class _DeadlineTransport(httpx.HTTPTransport):
 def outbound_client() -> httpx.Client:
     """An httpx client for calls made inside `call_deadline`: bounded sockets, no proxies from the environment,
     no redirects followed, no connection reuse. No per-operation timeout: the call's deadline is the bound."""
-    return httpx.Client(transport=_DeadlineTransport(), trust_env=False, follow_redirects=False, timeout=None)
+    return httpx.Client(transport=_DeadlineTransport(), trust_env=False, follow_redirects=False, timeout=None)  # noqa: S113

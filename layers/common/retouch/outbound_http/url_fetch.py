@@ -100,7 +100,8 @@ def _request(http: httpx.Client, target: ResolvedTarget) -> httpx.Request:
     return http.build_request("GET", target.pinned_url, headers=headers, extensions=target.tls_extensions)
 
 
-def _get(http: httpx.Client, target: ResolvedTarget, url: str, *, deadline: Deadline, max_bytes: int) -> FetchedBody | str:
+def _get(http: httpx.Client, target: ResolvedTarget, url: str, *, deadline: Deadline,
+         max_bytes: int) -> FetchedBody | str:
     """The body, or the Location of a redirect."""
     try:
         request = _request(http, target)
@@ -123,7 +124,7 @@ def _get(http: httpx.Client, target: ResolvedTarget, url: str, *, deadline: Dead
 def _read(response: httpx.Response, *, max_bytes: int, url: str) -> FetchedBody | str:
     status = response.status_code
     if status in REDIRECT_STATUSES:
-        location = response.headers.get("location")
+        location: str | None = response.headers.get("location")
         if not location:
             raise UrlFetchError("image_url_unreachable", f"image URL answered HTTP {status} without a Location")
         return location

@@ -263,10 +263,11 @@ def resolve_within(timeout_seconds: float, lookup: ResolveFn | None = None) -> R
 
         threading.Thread(target=run, name="dns", daemon=True).start()
         if not done.wait(max(timeout_seconds, 0.0)):
-            raise socket.timeout(f"resolving {host} took longer than {timeout_seconds:g} s")
-        if isinstance(outcome[0], BaseException):
-            raise outcome[0]
-        return outcome[0]
+            raise TimeoutError(f"resolving {host} took longer than {timeout_seconds:g} s")
+        result: list[tuple[Any, ...]] | BaseException = outcome[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
 
     return resolve
 

@@ -87,7 +87,8 @@ class FalUpstream(ImageProviderPort):
         started = self._clock()
         answer = self._json("POST", self._submit_url, json=body)
         request_id, status_url, response_url = (answer.get(key) for key in ("request_id", "status_url", "response_url"))
-        if not all(isinstance(value, str) and value for value in (request_id, status_url, response_url)):
+        if not (isinstance(request_id, str) and request_id and isinstance(status_url, str) and status_url
+                and isinstance(response_url, str) and response_url):
             raise bad_response(UPSTREAM, "submit answer lacks request_id, status_url or response_url")
         return Pending(PollHandle(upstream=UPSTREAM, upstream_job_id=request_id, status_url=status_url,
                                   result_url=response_url, submitted_at=started, poll_after_seconds=POLL_SECONDS,

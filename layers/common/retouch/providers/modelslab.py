@@ -90,7 +90,7 @@ class ModelsLabUpstream(ImageProviderPort):
             if not isinstance(urls, list) or not urls:
                 raise bad_response(UPSTREAM, "`output` has no images")
             result = ProviderResult(images=[self._http.image(url, "png") for url in urls], size=size)
-            latency = max(int(round((self._clock() - started) * 1000)), 0)
+            latency = max(round((self._clock() - started) * 1000), 0)
             return Finished(result=result, upstream=UPSTREAM, upstream_job_id=job_id, cost_micros=None,
                             latency_ms=latency)
         if status == "processing":

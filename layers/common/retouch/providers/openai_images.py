@@ -42,6 +42,8 @@ MAX_RESPONSE_BYTES = 512 * 1024 * 1024
 class OpenAIImagesProvider:
     """ImageProvider over an OpenAI-compatible images API. `base_url` ends at the version ("…/v1")."""
 
+    upstream = "openai"  # the `upstream` dimension of its metrics
+
     def __init__(
         self,
         base_url: str,
@@ -247,7 +249,5 @@ def _retry_after(headers: httpx.Headers) -> float | None:
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
         return None
     return max(when.timestamp() - time.time(), 0.0)

@@ -97,7 +97,7 @@ class OxenUpstream(ImageProviderPort):
         status = answer.get("status")
         if status == "succeeded":
             image = self._http.image(answer.get("result_url"), handle.output_format)
-            latency = max(int(round((self._clock() - handle.submitted_at) * 1000)), 0)
+            latency = max(round((self._clock() - handle.submitted_at) * 1000), 0)
             return Finished(result=ProviderResult(images=[image]), upstream=UPSTREAM,
                             upstream_job_id=handle.upstream_job_id, cost_micros=usd_to_micros(answer.get("cost")),
                             latency_ms=latency)

@@ -190,6 +190,11 @@ class ImageProviderPort:
     max_wait_seconds: float = 600.0
     _sleep: Callable[[float], None] = staticmethod(time.sleep)
 
+    @property
+    def upstream(self) -> str:
+        """The `upstream` dimension of its metrics."""
+        return self.capabilities.upstream
+
     def submit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> Outcome:
         raise NotImplementedError
 

@@ -187,4 +187,4 @@ def _text(value: Any) -> str | None:
 
 
 def elapsed_ms(started: float, clock: Callable[[], float]) -> int:
-    return max(int(round((clock() - started) * 1000)), 0)
+    return max(round((clock() - started) * 1000), 0)

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from retouch.catalog import DEFAULT_MODEL, find_model
+from retouch.catalog import DEFAULT_MODEL, known_model
 from retouch.jobs.idempotency import HEADER, MAX_KEY_CHARS
 from retouch.models.requests import EditRequest, GenerationRequest, ImageOptions, ImageUrl
 
@@ -38,7 +38,7 @@ def _schema(model: type[BaseModel]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def _with_catalog_limits(schema: dict[str, Any]) -> dict[str, Any]:
     """The request models check these against the catalog in validators, which JSON Schema cannot show."""
-    limits = find_model(DEFAULT_MODEL).limits  # type: ignore[union-attr]
+    limits = known_model(DEFAULT_MODEL).limits
     properties = schema["properties"]
     properties["prompt"]["maxLength"] = limits.max_prompt_chars
     properties["n"]["maximum"] = limits.max_n

@@ -9,10 +9,10 @@ def requested_wait(prefer: str | None, max_wait: float, *, wait_by_default: bool
     `Prefer: respond-async` (RFC 7240: `respond-async, wait=N` still means "wait N, then answer async")."""
     respond_async = False
     for preference in (prefer or "").split(","):
-        token, _, value = preference.split(";")[0].strip().partition("=")
-        token = token.strip().lower()
-        respond_async = respond_async or token == "respond-async"
-        if token != "wait":
+        name, _, value = preference.split(";")[0].strip().partition("=")
+        name = name.strip().lower()
+        respond_async = respond_async or name == "respond-async"
+        if name != "wait":
             continue
         value = value.strip().strip('"')
         if not value:

@@ -32,7 +32,7 @@ def raw_body(event: dict[str, Any], max_bytes: int) -> bytes:
 
 
 def media_type(event: dict[str, Any]) -> str:
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    headers: dict[str, str] = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     return headers.get("content-type", "")
 
 

@@ -15,7 +15,10 @@ from typing import Literal
 from aws_lambda_powertools import Logger
 
 from retouch.models.common import now_epoch
-from retouch.models.webhooks import MAX_DELIVERIES_SHOWN, DeliveryRecord, SendResult, WebhookMessage
+from retouch.models.webhooks import (MAX_DELIVERIES_SHOWN, DeliveryOutcome, DeliveryRecord, SendResult,
+                                     WebhookMessage)
+from retouch.observability.metrics import webhook_attempted
+from retouch.observability.tracing import correlate
 from retouch.retry import RedeliverLater, retry_delay, total_attempts
 from retouch.webhooks.signing import signed_headers
 from retouch.ports import JobWebhookLog, WebhookQueue, WebhookSettingsRepository
@@ -23,6 +26,10 @@ from retouch.ports import JobWebhookLog, WebhookQueue, WebhookSettingsRepository
 logger = Logger(child=True)
 
 GONE = 410
+
+
+# How an attempt shows in the job's delivery log: anything that is neither delivered nor retried has failed.
+_LOGGED_OUTCOME: dict[str, DeliveryOutcome] = {"delivered": "delivered", "retry": "retrying"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,7 @@ def attempt_event(message: WebhookMessage, attempt: int, deps: DeliveryDeps) -> 
             return Outcome("duplicate", attempt)  # a re-emitted event whose first copy got through
     now = deps.clock()
     result = _send(message, now, deps)
+    webhook_attempted(delivered=result.delivered)
     if result.delivered:
         outcome = Outcome("delivered", attempt)
     elif result.status_code == GONE:
@@ -66,7 +74,7 @@ def attempt_event(message: WebhookMessage, attempt: int, deps: DeliveryDeps) -> 
     deps.log.record_delivery(message.job_id, DeliveryRecord(
         event_id=message.event_id, type=message.type, attempt=attempt, status_code=result.status_code, at=now,
         error=outcome.error if outcome.kind != "delivered" else None,
-        outcome={"delivered": "delivered", "retry": "retrying"}.get(outcome.kind, "failed"),
+        outcome=_LOGGED_OUTCOME.get(outcome.kind, "failed"),
     ), keep=MAX_DELIVERIES_SHOWN)
     if outcome.kind == "delivered":
         deps.log.mark_delivered(message.job_id, message.event_id)
@@ -85,11 +93,11 @@ def _send(message: WebhookMessage, now: int, deps: DeliveryDeps) -> SendResult:
 def handle_webhook_message(message: WebhookMessage, attempt: int, receipt_handle: str, deps: DeliveryDeps) -> str:
     """One received message. A retry pushes the message's visibility out and raises RedeliverLater so the
     batch reports it failed (it stays queued); an exhausted event is sent to the DLQ and the message deleted."""
+    correlate(message.job_id, message.account_id, this_thread_only=True)  # events of a batch run on threads
     outcome = attempt_event(message, attempt, deps)
     extra = {"event_id": message.event_id, "job_id": message.job_id, "type": message.type, "attempt": attempt,
              "outcome": outcome.kind, "error": outcome.error}
-    if outcome.kind == "retry":
-        assert outcome.delay_seconds is not None
+    if outcome.kind == "retry" and outcome.delay_seconds is not None:  # (a retry always has its delay)
         logger.info("webhook attempt failed; retrying", extra={**extra, "delay_seconds": outcome.delay_seconds,
                                                                 "attempts": total_attempts(deps.schedule)})
         deps.queue.delay_redelivery(receipt_handle, outcome.delay_seconds)

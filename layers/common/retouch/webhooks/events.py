@@ -16,7 +16,7 @@ from aws_lambda_powertools import Logger
 from retouch.errors import NoWebhookEvent, QueueUnavailable
 from retouch.jobs.view import render_job
 from retouch.models.records import JobRecord
-from retouch.models.webhooks import WebhookMessage
+from retouch.models.webhooks import WebhookEventType, WebhookMessage
 from retouch.retry import EMIT_RETRY_SECONDS, RedeliverLater
 from retouch.ports import JobRepository, JobWebhookLog, ObjectStore, WebhookQueue
 
@@ -34,11 +34,15 @@ def event_time(job: JobRecord, event_type: str) -> int:
     return job.completed_at or job.started_at or job.created_at
 
 
-def terminal_event(job: JobRecord) -> str | None:
-    return f"job.{job.status}" if job.is_terminal else None
+_TERMINAL_EVENTS: dict[str, WebhookEventType] = {"succeeded": "job.succeeded", "failed": "job.failed",
+                                                 "canceled": "job.canceled"}
 
 
-def build_message(job: JobRecord, event_type: str, *, redelivery: bool = False) -> WebhookMessage:
+def terminal_event(job: JobRecord) -> WebhookEventType | None:
+    return _TERMINAL_EVENTS.get(job.status) if job.is_terminal else None
+
+
+def build_message(job: JobRecord, event_type: WebhookEventType, *, redelivery: bool = False) -> WebhookMessage:
     if job.webhook is None:
         raise ValueError(f"job {job.job_id} has no webhook")
     snapshot = job.model_dump(mode="json", exclude={"webhook", "claim_token", "lease_until"}, exclude_none=True)
@@ -77,23 +81,24 @@ class Announcer:
     log: JobWebhookLog
     queue: WebhookQueue
 
-    def __call__(self, job: JobRecord | str, event_type: str | None = None) -> None:
+    def __call__(self, job: JobRecord | str, event_type: WebhookEventType | None = None) -> None:
         """`job` may be a record (skips a read when it has no webhook) or a job id; with no `event_type`,
         the event of the job's terminal status, if it has ended (re-emission after a crash).
 
-        A terminal event that cannot be queued raises RedeliverLater (the job's message comes back to re-emit it); job.started is best-effort (logged),
-        so a queue outage never leaves a claimed job without its message."""
-        if isinstance(job, JobRecord) and (job.webhook is None or (event_type and event_type not in job.webhook.events)):
+        A terminal event that cannot be queued raises RedeliverLater (the job's message comes back to re-emit
+        it); job.started is best-effort (logged), so a queue outage never leaves a claimed job without its message."""
+        if isinstance(job, JobRecord) and (job.webhook is None
+                                           or (event_type and event_type not in job.webhook.events)):
             return
         if event_type == "job.started":
             try:
                 self._announce(job, event_type)
-            except Exception:  # noqa: BLE001 - never let a start notice stop the job itself
+            except Exception:
                 logger.exception("job.started event not queued", extra={"job_id": _job_id(job)})
             return
         self._announce(job, event_type)
 
-    def _announce(self, job: JobRecord | str, event_type: str | None) -> None:
+    def _announce(self, job: JobRecord | str, event_type: WebhookEventType | None) -> None:
         current = self.jobs.get(_job_id(job))
         if current is None or current.webhook is None:
             return
@@ -116,7 +121,7 @@ def _job_id(job: JobRecord | str) -> str:
     return job if isinstance(job, str) else job.job_id
 
 
-def latest_event(job: JobRecord) -> str | None:
+def latest_event(job: JobRecord) -> WebhookEventType | None:
     """The job's most recent event that was queued (what a redelivery sends again)."""
     if job.webhook is None or not job.webhook.emitted:
         return None

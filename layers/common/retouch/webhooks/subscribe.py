@@ -11,7 +11,7 @@ from retouch.models.webhooks import DEFAULT_EVENTS, EVENT_TYPES, JobWebhook
 from retouch.outbound_http.url_safety import ResolveFn, UnsafeUrl, check_url, resolve_within
 from retouch.ports import WebhookSettingsRepository
 
-SECRET_HINT = "an operator creates one with `retouch-admin webhooks rotate-secret <account>`"
+SECRET_HINT = "an operator creates one with `retouch-admin webhooks rotate-secret <account>`"  # noqa: S105
 
 
 # The submit path answers within API Gateway's 30 s; a name server that does not answer must not hold it.

@@ -15,7 +15,8 @@ from retouch.webhooks.subscribe import WebhookSubscriber
 
 
 def announcer(table_name: str, webhooks_queue_url: str) -> Announcer:
-    return Announcer(jobs=JobRepository(table_name), log=JobWebhookLog(table_name), queue=WebhookQueue(webhooks_queue_url))
+    return Announcer(jobs=JobRepository(table_name), log=JobWebhookLog(table_name),
+                     queue=WebhookQueue(webhooks_queue_url))
 
 
 def job_billing(table_name: str, jobs: JobRepository, markup_percent: int | None) -> JobBilling:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
-from functools import cache
+from functools import cache, partial
 
 from retouch.config import WorkerSettings
 from retouch.data.objects import ObjectStore
@@ -14,6 +14,7 @@ from retouch.data.secrets import provider_api_key
 from retouch.jobs.upstream_calls import Upstream
 from retouch.ports import ObjectStore as ObjectStorePort
 from retouch.providers.base import InputImage
+from retouch.providers.credentials import usable_key
 from retouch.providers.upstream import Presign, UpstreamAdapter
 from retouch.routing.document import RoutingDocument, UpstreamRoute
 
@@ -39,9 +40,8 @@ def input_presigner(store: ObjectStorePort) -> Presign:
 
 
 def build_adapter(route: UpstreamRoute, upstream_model: str, settings: WorkerSettings,
-                  store: ObjectStore) -> UpstreamAdapter:
+                  store: ObjectStore, key: str) -> UpstreamAdapter:
     """The adapter for one routing entry (imports each provider module only when its kind is routed)."""
-    key = provider_api_key(route.secret_name or settings.provider_secret_arn)
     timeout = settings.provider_timeout_seconds
     presign = input_presigner(store)
     base_url = settings.base_url(route.kind, route.base_url)
@@ -52,12 +52,12 @@ def build_adapter(route: UpstreamRoute, upstream_model: str, settings: WorkerSet
         return ImageProviderUpstream(OpenAIImagesProvider(base_url=base_url or settings.provider_base_url,
                                                           api_key=key, timeout_seconds=timeout))
     if route.kind == "azure_openai":
-        from retouch.providers.azure_openai import azure_openai_upstream
+        from retouch.providers.azure_openai import DEFAULT_API_VERSION, azure_openai_upstream
 
-        assert base_url and route.deployment  # the document's and the settings' validators require them
-        extra = {"api_version": route.api_version} if route.api_version else {}
+        if not (base_url and route.deployment):  # the document's and the settings' validators require them
+            raise ValueError(f"routing entry {route.name} has no base_url or deployment")
         return azure_openai_upstream(endpoint=base_url, deployment=route.deployment, api_key=key,
-                                     timeout_seconds=timeout, **extra)
+                                     timeout_seconds=timeout, api_version=route.api_version or DEFAULT_API_VERSION)
     if route.kind == "aiml":
         from retouch.providers.aiml import BASE_URL, aiml_upstream
 
@@ -94,13 +94,20 @@ def upstreams_by_model(document: RoutingDocument, settings: WorkerSettings,
                        store: ObjectStore) -> Callable[[str], list[Upstream]]:
     """model id (or alias) -> its upstreams in order; one adapter per model and entry, built on its first call."""
 
-    @cache
     def adapter(model_id: str, name: str) -> UpstreamAdapter:
         route = next(route for route in document.routes_for(model_id) if route.name == name)
-        return build_adapter(route, document.upstream_model(model_id, route), settings, store)
+        # Read per job (Secrets Manager answers are cached for minutes): a rotated key reaches warm workers without a
+        # redeploy, and a placeholder key ends the job provider_auth_failed before any call.
+        key = usable_key(provider_api_key(route.secret_name or settings.provider_secret_arn), route.name)
+        return built(model_id, name, key)
+
+    @cache
+    def built(model_id: str, name: str, key: str) -> UpstreamAdapter:
+        route = next(route for route in document.routes_for(model_id) if route.name == name)
+        return build_adapter(route, document.upstream_model(model_id, route), settings, store, key)
 
     routes = {
-        model_id: [Upstream(name=route.name, adapter=lambda m=model_id, n=route.name: adapter(m, n),
+        model_id: [Upstream(name=route.name, adapter=partial(adapter, model_id, route.name),
                             cost_per_image_micros=_micros(route.cost_per_image_usd)) for route in entries]
         for model_id, entries in document.models.items()
     }

@@ -14,7 +14,7 @@ from retouch.models.common import now_epoch
 from retouch.models.responses import ErrorBody, JobView
 from retouch.web.principal import current_caller
 from retouch.web.responses import NOT_FOUND_JOB, UNAUTHORIZED, documented, json_response
-from retouch.wiring.api import cancel_deps, jobs, retention_deps
+from retouch.wiring.api import cancel_deps, retention_deps
 
 router = Router()
 

@@ -9,10 +9,12 @@ import base64
 import hashlib
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import aws_lambda_powertools.event_handler.openapi.swagger_ui as bundled_swagger_ui
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from retouch.models.responses import Health
 from retouch.web.openapi import openapi_document
@@ -21,7 +23,7 @@ from retouch.web.responses import documented, json_response
 router = Router()
 
 # Routes without a key: `security: []` overrides the document's bearer requirement.
-_PUBLIC = {"openapi_extensions": {"security": []}}
+_PUBLIC: dict[str, Any] = {"openapi_extensions": {"security": []}}
 _ASSETS = Path(bundled_swagger_ui.__file__).parent
 SWAGGER_JS, SWAGGER_CSS = "swagger-ui-bundle.min.js", "swagger-ui.min.css"
 _START = 'SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui", deepLinking: true});'
@@ -43,7 +45,7 @@ _SECURITY_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Cont
                      "Referrer-Policy": "no-referrer"}
 
 
-def _text(description: str, media_type: str) -> dict:
+def _text(description: str, media_type: str) -> OpenAPIResponse:
     return {"description": description, "content": {media_type: {"schema": {"type": "string"}}}}
 
 
