@@ -12,7 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BufferedIOBase
 from typing import Any
 
 from local.authorizer import LambdaAuthorizer
@@ -124,94 +126,104 @@ class _BadRequest(Exception):
     pass
 
 
-def _handler_class(server: GatewayServer) -> type[BaseHTTPRequestHandler]:
-    class GatewayRequestHandler(BaseHTTPRequestHandler):
-        # HTTP/1.1: keep-alive for SDK clients, and `Expect: 100-continue` (curl, large uploads) is honoured.
-        protocol_version = "HTTP/1.1"
-        # Headers and body go out in two writes; without TCP_NODELAY, Nagle plus delayed ACKs add ~40 ms.
-        disable_nagle_algorithm = True
+# Bounds one chunk-size or trailer line, as http.server bounds a header line.
+_MAX_LINE_BYTES = 65537
 
-        def _serve(self) -> None:
-            try:
-                body = self._read_body()
-            except _BadRequest:
-                self._write(message_response(400, "Bad Request", ""), close=True)
-                return
-            path, _, query = self.path.partition("?")
-            request = HttpRequest(
-                method=self.command,
-                raw_path=path,
-                raw_query=query,
-                headers=list(self.headers.items()),
-                body=body,
-                source_ip=self.client_address[0],
-                protocol=self.request_version,
-            )
-            self._write(server.gateway.handle(request))
 
-        def __getattr__(self, name: str) -> Any:
-            # http.server answers a method it has no do_X for (TRACE, PROPFIND, any token) with a 501 HTML page;
-            # API Gateway routes every method, so an undeclared one is its JSON 404 like any unknown route.
-            if name.startswith("do_"):
-                return self._serve
-            raise AttributeError(name)
+def read_request_body(headers: Message, rfile: BufferedIOBase) -> bytes:
+    """The body as Content-Length or chunked transfer coding frames it; _BadRequest when the framing is wrong."""
+    if "chunked" in (headers.get("Transfer-Encoding") or "").lower():
+        return _read_chunked(rfile)
+    try:
+        length = int(headers.get("Content-Length") or 0)
+    except ValueError:
+        raise _BadRequest from None
+    if length < 0:
+        raise _BadRequest
+    body = rfile.read(length) if length else b""
+    if len(body) != length:
+        raise _BadRequest
+    return body
 
-        def _read_body(self) -> bytes:
-            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-                return self._read_chunked()
-            try:
-                length = int(self.headers.get("Content-Length") or 0)
-            except ValueError:
-                raise _BadRequest from None
-            if length < 0:
-                raise _BadRequest
-            body = self.rfile.read(length) if length else b""
-            if len(body) != length:
-                raise _BadRequest
-            return body
 
-        def _read_chunked(self) -> bytes:
-            chunks = []
-            while True:
-                try:
-                    size = int(self.rfile.readline(65537).split(b";")[0].strip(), 16)
-                except ValueError:
-                    raise _BadRequest from None
-                if size == 0:
-                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                        pass  # trailers
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-
-        def _write(self, response: HttpResponse, close: bool = False) -> None:
-            try:
-                self.send_response(response.status)
-                for name, value in response.headers:
-                    if name not in ("content-length", "transfer-encoding", "connection"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(response.body)))
-                if close:
-                    self.send_header("Connection", "close")
-                    self.close_connection = True
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(response.body)
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True  # the client went away; nothing to answer
-
-        def version_string(self) -> str:
-            return "retouch-local"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # Gateway.handle logs one line per request
-
-    return GatewayRequestHandler
+def _read_chunked(rfile: BufferedIOBase) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        try:
+            size = int(rfile.readline(_MAX_LINE_BYTES).split(b";")[0].strip(), 16)
+        except ValueError:
+            raise _BadRequest from None
+        if size == 0:
+            while rfile.readline(_MAX_LINE_BYTES) not in (b"\r\n", b"\n", b""):
+                pass  # trailers
+            return b"".join(chunks)
+        chunks.append(rfile.read(size))
+        rfile.readline()
 
 
 class _ThreadingServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
+    gateway: Gateway  # set by GatewayServer.serve before the first request is accepted
+
+
+class _GatewayRequestHandler(BaseHTTPRequestHandler):
+    """One connection's requests, read off the socket and handed to the server's Gateway."""
+
+    server: _ThreadingServer
+    # HTTP/1.1: keep-alive for SDK clients, and `Expect: 100-continue` (curl, large uploads) is honoured.
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; without TCP_NODELAY, Nagle plus delayed ACKs add ~40 ms.
+    disable_nagle_algorithm = True
+
+    def _serve(self) -> None:
+        try:
+            body = read_request_body(self.headers, self.rfile)
+        except _BadRequest:
+            self._write(message_response(400, "Bad Request", ""), close=True)
+            return
+        self._write(self.server.gateway.handle(self._request(body)))
+
+    def _request(self, body: bytes) -> HttpRequest:
+        path, _, query = self.path.partition("?")
+        return HttpRequest(
+            method=self.command,
+            raw_path=path,
+            raw_query=query,
+            headers=list(self.headers.items()),
+            body=body,
+            source_ip=self.client_address[0],
+            protocol=self.request_version,
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        # http.server answers a method it has no do_X for (TRACE, PROPFIND, any token) with a 501 HTML page;
+        # API Gateway routes every method, so an undeclared one is its JSON 404 like any unknown route.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
+    def _write(self, response: HttpResponse, close: bool = False) -> None:
+        try:
+            self.send_response(response.status)
+            for name, value in response.headers:
+                if name not in ("content-length", "transfer-encoding", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            if close:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client went away; nothing to answer
+
+    def version_string(self) -> str:
+        return "retouch-local"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # Gateway.handle logs one line per request
 
 
 class GatewayServer:
@@ -219,7 +231,7 @@ class GatewayServer:
 
     def __init__(self, port: int) -> None:
         self.gateway: Gateway
-        self._server = _ThreadingServer(("127.0.0.1", port), _handler_class(self))
+        self._server = _ThreadingServer(("127.0.0.1", port), _GatewayRequestHandler)
         self.port = int(self._server.server_address[1])
         self._thread: threading.Thread | None = None
 
@@ -228,7 +240,7 @@ class GatewayServer:
         return f"http://127.0.0.1:{self.port}"
 
     def serve(self, gateway: Gateway) -> None:
-        self.gateway = gateway
+        self.gateway = self._server.gateway = gateway
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="gateway", daemon=True
         )
