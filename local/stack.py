@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from dataclasses import dataclass, field
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -49,73 +50,64 @@ UPSTREAM_URLS_PARAMETER = "UpstreamBaseUrls"
 TIMEOUT_FAULT_MARGIN_SECONDS = 5
 
 
+@dataclass(frozen=True, kw_only=True)
+class StackOptions:
+    """What a LoopbackStack runs with. Nothing here reads the environment: see `LoopbackStack.from_settings`."""
+
+    port: int = 0
+    api_key: str | None = None
+    provider_delay: float = 1.0
+    # Set: the worker calls the real provider and the secret holds the key; unset: the stand-ins run
+    # (override with `use_fake_provider`).
+    openai_api_key: str | None = None
+    use_fake_provider: bool | None = None
+    max_wait_seconds: float = 25
+    url_allowlist: str = ""
+    # Template parameters, applied last (they win over the derived ones).
+    parameter_overrides: Mapping[str, Any] = field(default_factory=dict)
+    quiet: bool = False
+    log_path: Path | str | None = None
+    poller_concurrency: int = 4
+    # Per function, how many invocations run at once (each in its own process).
+    max_environments: int = 8
+    startup_timeout: float = 30.0
+    template_path: Path | str = DEFAULT_TEMPLATE
+    # Create the local account and key (needs `retouch.admin.bootstrap`); off for test templates.
+    seed: bool = True
+    # A handler that fails to import fails the start (else its invocations fail, as in Lambda).
+    strict_init: bool = True
+    # Set: every Schedule event fires at this interval instead of its own rate.
+    schedule_seconds: float | None = None
+    # The worker's provider timeout (ProviderTimeoutSeconds); the stand-in's timeout fault hangs past it, so
+    # timeouts are retried for real.
+    provider_timeout_seconds: float = 10
+    # Where the first Function URL listens (the next ones on the following ports); 0: any free port. Each function
+    # with `FunctionUrlConfig` gets its own server, as each has its own URL in AWS.
+    function_url_port: int = 0
+    # The functions' JSON lines on the console: "short" (one short line each) or "json" (as printed).
+    log_format: LogFormat = "json"
+    # The routing document (RoutingDocument, an absolute path) while the stand-ins run; with the real provider the
+    # template's default stays (its other upstreams have no key here).
+    stand_in_routing: Path | str | None = None
+
+    @property
+    def runs_stand_ins(self) -> bool:
+        return self.openai_api_key is None if self.use_fake_provider is None else self.use_fake_provider
+
+    @property
+    def provider_timeout(self) -> float:
+        return float(self.parameter_overrides.get("ProviderTimeoutSeconds", self.provider_timeout_seconds))
+
+
 class LoopbackStack:
     """The whole Retouch stack on 127.0.0.1 (moto, the functions of template.yaml, gateway, pollers, stand-in
     provider). Named for where it runs, not after the LocalStack product, which it neither uses nor emulates."""
 
-    def __init__(
-        self,
-        *,
-        port: int = 0,
-        api_key: str | None = None,
-        provider_delay: float = 1.0,
-        openai_api_key: str | None = None,
-        max_wait_seconds: float = 25,
-        url_allowlist: str = "",
-        parameter_overrides: Mapping[str, Any] | None = None,
-        quiet: bool = False,
-        log_path: Path | str | None = None,
-        poller_concurrency: int = 4,
-        max_environments: int = 8,
-        startup_timeout: float = 30.0,
-        template_path: Path | str = DEFAULT_TEMPLATE,
-        use_fake_provider: bool | None = None,
-        seed: bool = True,
-        strict_init: bool = True,
-        schedule_seconds: float | None = None,
-        provider_timeout_seconds: float = 10,
-        function_url_port: int = 0,
-        log_format: LogFormat = "json",
-        stand_in_routing: Path | str | None = None,
-    ) -> None:
-        """Nothing starts until `start()` (or `with`). Nothing here reads the environment: see `from_settings`.
-
-        openai_api_key: set, the worker calls the real provider and the secret holds the key; unset,
-        the stand-in provider runs (override with `use_fake_provider`).
-        parameter_overrides: template parameters, applied last (they win over the derived ones).
-        seed: create the local account and key (needs `retouch.admin.bootstrap`); off for test templates.
-        strict_init: a handler that fails to import fails the start (else its invocations fail, as in Lambda).
-        max_environments: per function, how many invocations run at once (each in its own process).
-        schedule_seconds: set, every Schedule event fires at this interval instead of its own rate.
-        function_url_port: where the first Function URL listens (the next ones on the following ports); 0: any free
-        port. Each function with `FunctionUrlConfig` gets its own server, as each has its own URL in AWS.
-        log_format: the functions' JSON lines on the console: "short" (one short line each) or "json" (as printed).
-        provider_timeout_seconds: the worker's provider timeout (ProviderTimeoutSeconds); the stand-in's timeout
-        fault hangs past it, so timeouts are retried for real.
-        stand_in_routing: the routing document (RoutingDocument, an absolute path) while the stand-ins run; with the
-        real provider the template's default stays (its other upstreams have no key here).
-        """
-        self._port = port
-        self._requested_api_key = api_key
-        self._provider_delay = provider_delay
-        self._openai_api_key = openai_api_key
-        self._max_wait_seconds = max_wait_seconds
-        self._url_allowlist = url_allowlist
-        self._parameter_overrides = dict(parameter_overrides or {})
-        self._poller_concurrency = poller_concurrency
-        self._max_environments = max_environments
-        self._startup_timeout = startup_timeout
-        self._template_path = Path(template_path)
-        self._use_fake_provider = openai_api_key is None if use_fake_provider is None else use_fake_provider
-        self._seed = seed
-        self._strict_init = strict_init
-        self._schedule_seconds = schedule_seconds
-        self._function_url_port = function_url_port
-        self._stand_in_routing = stand_in_routing
-        self._provider_timeout = float(self._parameter_overrides.get("ProviderTimeoutSeconds",
-                                                                     provider_timeout_seconds))
-        self.console = Console(quiet=quiet, log_path=log_path, render=formatter(log_format))
-
+    def __init__(self, **options: Any) -> None:
+        """Nothing starts until `start()` (or `with`). `options`: the fields of StackOptions."""
+        self.options = StackOptions(**options)
+        self.console = Console(quiet=self.options.quiet, log_path=self.options.log_path,
+                               render=formatter(self.options.log_format))
         self.template: Template
         self.parameters: dict[str, str] = {}
         self.resources = LocalResources()
@@ -157,7 +149,7 @@ class LoopbackStack:
     def start(self) -> LoopbackStack:
         started = time.monotonic()
         try:
-            self._start(deadline=started + self._startup_timeout)
+            self._start(deadline=started + self.options.startup_timeout)
         except BaseException:
             self.stop()
             raise
@@ -166,56 +158,69 @@ class LoopbackStack:
         return self
 
     def _start(self, deadline: float) -> None:
-        def remaining() -> float:
-            return max(0.1, deadline - time.monotonic())
-
-        exit_stack = self._exit
-        exit_stack.callback(self.console.close)
-        self.template = Template.load(self._template_path)
+        self._exit.callback(self.console.close)
+        self.template = Template.load(Path(self.options.template_path))
         # Bind first: a busy PORT should fail in milliseconds, not after every process started.
-        server = GatewayServer(self._port)
-        exit_stack.callback(server.stop)
-        url_servers = {function_id: GatewayServer(self._function_url_port + index if self._function_url_port else 0)
+        api_server = self._bind(self.options.port)
+        url_servers = {function_id: self._bind(self._function_url_port(index))
                        for index, function_id in enumerate(self.template.function_urls)}
-        for url_server in url_servers.values():
-            exit_stack.callback(url_server.stop)
-        moto = self._moto = MotoServer(self.console)
-        exit_stack.callback(moto.stop)
-        moto.start()
-        if self._use_fake_provider:
-            self._start_provider()
-        self.aws_endpoint_url = moto.wait_ready(remaining())
-
-        self.parameters = parameter_values(self.template, self._derived_parameters() | self._parameter_overrides)
-        creator = ResourceCreator(self.template, self.parameters, self.aws_client,
-                                  secret_value=self._openai_api_key or STAND_IN_PROVIDER_KEY)
-        self.resources = creator.create_all()
-        resolver = Resolver(self.template, self.parameters, self.resources.physical)
-
-        exit_stack.callback(self._join_pollers)
-        self._functions = Functions({fid: self._pool(fid, resolver) for fid in self.template.functions})
-        exit_stack.callback(self._functions.stop)
-        exit_stack.callback(self._signal_pollers)
-        self._functions.start()
-        if self._seed:  # overlaps the functions' cold starts
-            self.account_id, self.api_key = seed_account(
-                self._seed_table(), self._requested_api_key,
-                env={**base_environment(), **aws_environment(self.aws_endpoint_url), "PYTHONPATH": str(REPO_ROOT)},
-                layer_dirs=self._layer_dirs(), console=self.console, timeout=remaining(),
-            )
-        self._functions.wait_ready(remaining(), strict_init=self._strict_init)
-
+        resolver = self._start_aws(deadline)
+        self._start_functions(resolver, deadline)
         self._start_pollers()
         self._start_schedules(resolver)
-        server.serve(self._gateway())
-        exit_stack.callback(server.stop)  # stop accepting requests before anything else stops
-        self.base_url = server.base_url
+        self._serve_api(api_server)
         for function_id, url_server in url_servers.items():
-            url_server.serve(Gateway(FunctionUrlRoutes(function_id), {}, self._functions.invoke,
-                                     log=lambda line, fid=function_id: self.console.line(f"url:{fid}", line),
-                                     limits=FUNCTION_URL_LIMITS))
-            exit_stack.callback(url_server.stop)
-            self.function_urls[function_id] = url_server.base_url
+            self._serve_function_url(function_id, url_server)
+
+    def _bind(self, port: int) -> GatewayServer:
+        server = GatewayServer(port)
+        self._exit.callback(server.stop)
+        return server
+
+    def _function_url_port(self, index: int) -> int:
+        return self.options.function_url_port + index if self.options.function_url_port else 0
+
+    def _start_aws(self, deadline: float) -> Resolver:
+        """The emulation (and the stand-ins, which start while it comes up), then the template's resources in it."""
+        moto = self._moto = MotoServer(self.console)
+        self._exit.callback(moto.stop)
+        moto.start()
+        if self.options.runs_stand_ins:
+            self._start_provider()
+        self.aws_endpoint_url = moto.wait_ready(_remaining(deadline))
+        self.parameters = parameter_values(
+            self.template, self._derived_parameters() | dict(self.options.parameter_overrides))
+        creator = ResourceCreator(self.template, self.parameters, self.aws_client,
+                                  secret_value=self.options.openai_api_key or STAND_IN_PROVIDER_KEY)
+        self.resources = creator.create_all()
+        return Resolver(self.template, self.parameters, self.resources.physical)
+
+    def _start_functions(self, resolver: Resolver, deadline: float) -> None:
+        self._exit.callback(self._join_pollers)
+        functions = self._functions = Functions({fid: self._pool(fid, resolver) for fid in self.template.functions})
+        self._exit.callback(functions.stop)
+        self._exit.callback(self._signal_pollers)
+        functions.start()
+        if self.options.seed:  # overlaps the functions' cold starts
+            self.account_id, self.api_key = seed_account(
+                self._seed_table(), self.options.api_key,
+                env={**base_environment(), **aws_environment(self.aws_endpoint_url), "PYTHONPATH": str(REPO_ROOT)},
+                layer_dirs=self._layer_dirs(), console=self.console, timeout=_remaining(deadline),
+            )
+        functions.wait_ready(_remaining(deadline), strict_init=self.options.strict_init)
+
+    def _serve_api(self, server: GatewayServer) -> None:
+        server.serve(self._gateway())
+        self._exit.callback(server.stop)  # stop accepting requests before anything else stops
+        self.base_url = server.base_url
+
+    def _serve_function_url(self, function_id: str, server: GatewayServer) -> None:
+        assert self._functions is not None
+        server.serve(Gateway(FunctionUrlRoutes(function_id), {}, self._functions.invoke,
+                             log=lambda line: self.console.line(f"url:{function_id}", line),
+                             limits=FUNCTION_URL_LIMITS))
+        self._exit.callback(server.stop)
+        self.function_urls[function_id] = server.base_url
 
     def stop(self) -> None:
         """Stops everything started, in order: the API, the pollers, the functions, the emulation, the provider."""
@@ -270,26 +275,28 @@ class LoopbackStack:
         from local.fake_provider import FakeProvider
         from local.upstreams import UpstreamStandIns
 
-        self.provider = FakeProvider(host="127.0.0.1", port=0, delay=self._provider_delay,
-                                     hang_seconds=self._provider_timeout + TIMEOUT_FAULT_MARGIN_SECONDS)
+        self.provider = FakeProvider(host="127.0.0.1", port=0, delay=self.options.provider_delay,
+                                     hang_seconds=self.options.provider_timeout + TIMEOUT_FAULT_MARGIN_SECONDS)
         self.provider.start()
         self._exit.callback(self.provider.stop)
         # Threads of this process, like the OpenAI stand-in: about 0.1 s to start.
-        self.upstreams = UpstreamStandIns(delay=self._provider_delay, hang_seconds=self.provider.hang_seconds,
+        self.upstreams = UpstreamStandIns(delay=self.options.provider_delay,
+                                          hang_seconds=self.provider.hang_seconds,
                                           api_key=STAND_IN_PROVIDER_KEY)
         self.upstreams.start()
         self._exit.callback(self.upstreams.stop)
 
     def _derived_parameters(self) -> dict[str, Any]:
         """Local choices for the template's parameters, where the template has them (test templates may not)."""
-        derived: dict[str, Any] = {"MaxWaitSeconds": self._max_wait_seconds, "UrlAllowlist": self._url_allowlist,
-                                   "ProviderTimeoutSeconds": self._provider_timeout}
+        derived: dict[str, Any] = {"MaxWaitSeconds": self.options.max_wait_seconds,
+                                   "UrlAllowlist": self.options.url_allowlist,
+                                   "ProviderTimeoutSeconds": self.options.provider_timeout}
         if self.provider is not None:
             derived["ProviderBaseUrl"] = self.provider.base_url
         if self.upstreams is not None:
             derived[UPSTREAM_URLS_PARAMETER] = self.upstreams.to_json()
-            if self._stand_in_routing is not None:
-                derived["RoutingDocument"] = str(Path(self._stand_in_routing).resolve())
+            if self.options.stand_in_routing is not None:
+                derived["RoutingDocument"] = str(Path(self.options.stand_in_routing).resolve())
         return {name: value for name, value in derived.items() if name in self.template.parameters}
 
     def _pool(self, function_id: str, resolver: Resolver) -> FunctionPool:
@@ -298,9 +305,10 @@ class LoopbackStack:
         # Reserved concurrency caps a function's environments in AWS; locally too (invocations past it wait).
         reserved = resolver.resolve(
             (self.template.resources[function_id].get("Properties") or {}).get("ReservedConcurrentExecutions"))
-        cap = int(reserved) if isinstance(reserved, (int, str)) else self._max_environments  # None or NoValue: none
+        # None or NoValue: no reservation
+        cap = int(reserved) if isinstance(reserved, (int, str)) else self.options.max_environments
         return FunctionPool(spec.short_name, lambda prefix: FunctionHost(spec, env, self.console, prefix),
-                            max_environments=max(1, min(self._max_environments, cap)))
+                            max_environments=max(1, min(self.options.max_environments, cap)))
 
     def _function_env(self, function_id: str, resolver: Resolver) -> dict[str, str]:
         spec = self.template.functions[function_id]
@@ -341,7 +349,7 @@ class LoopbackStack:
                 sqs=self.aws_client("sqs"),
                 invoke=self._functions.invoke,
                 log=lambda line: self.console.line("sqs", line),
-                concurrency=self._poller_concurrency,
+                concurrency=self.options.poller_concurrency,
             )
             poller.start()
             self._pollers.append(poller)
@@ -351,7 +359,7 @@ class LoopbackStack:
         for spec in self.template.schedules:
             if not spec.enabled:
                 continue
-            every = self._schedule_seconds or rate_seconds(str(resolver.resolve(spec.schedule)))
+            every = self.options.schedule_seconds or rate_seconds(str(resolver.resolve(spec.schedule)))
             schedule = Schedule(spec.function_id, f"{spec.function_id}-{spec.event_id}", every,
                                 self._functions.invoke, log=lambda line: self.console.line("schedule", line))
             schedule.start()
@@ -367,3 +375,7 @@ class LoopbackStack:
             waiter.join()
         self._pollers.clear()
         self._schedules.clear()
+
+
+def _remaining(deadline: float) -> float:
+    return max(0.1, deadline - time.monotonic())
