@@ -97,89 +97,136 @@ def _remember(token: str, digest: str) -> None:
     _tokens[token] = (digest, time.monotonic())
 
 
+# One entry of TransactionCanceledException's reasons: (code, message, item); (None, None, None) for a write that
+# went through.
+_Reason = tuple[Any, Any, Any]
+_WRITTEN: _Reason = (None, None, None)
+_OPERATIONS = frozenset({"ConditionCheck", "Put", "Delete", "Update"})
+
+
 def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
     """moto's DynamoDBBackend.transact_write_items with an undo log of the touched items instead of table copies."""
     from moto.dynamodb.exceptions import (
-        ConditionalCheckFailed,
         MockValidationException,
         MultipleTransactionsException,
         TooManyTransactionsException,
         TransactionCanceledException,
-        TransactWriteSingleOpException,
     )
-    from moto.dynamodb.comparisons import get_filter_expression
-    from moto.dynamodb.models.dynamo_type import DynamoType
 
     if len(transact_items) > 100:
         raise TooManyTransactionsException()
-    undo: list[tuple[Any, Any, Any, Any]] = []  # (table, hash value, range value, the item before or None)
-    touched: set[tuple[str, str]] = set()
+    undo = _UndoLog(self)
+    reasons: list[_Reason] = []
+    for item in transact_items:
+        try:
+            reasons.append(_write_one(self, item, undo))
+        except (MultipleTransactionsException, MockValidationException):
+            undo.roll_back()
+            raise
+    if any(code is not None for code, _, _ in reasons):
+        undo.roll_back()
+        raise TransactionCanceledException(reasons)
 
-    def remember(table_name: str, key: dict[str, Any]) -> None:
+
+class _UndoLog:
+    """The items a transaction touched, as they were before it; each item at most once per transaction."""
+
+    def __init__(self, backend: Any) -> None:
+        self._backend = backend
+        self._before: list[tuple[Any, Any, Any, Any]] = []  # (table, hash value, range value, the item or None)
+        self._touched: set[tuple[str, str]] = set()
+
+    def remember(self, table_name: str, key: dict[str, Any]) -> None:
+        from moto.dynamodb.exceptions import MultipleTransactionsException
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
         identity = (str(table_name), str(dict(sorted(key.items()))))
-        if identity in touched:
+        if identity in self._touched:
             raise MultipleTransactionsException()
-        touched.add(identity)
-        table = self.get_table(table_name)
+        self._touched.add(identity)
+        table = self._backend.get_table(table_name)
         hash_value = DynamoType(key[table.hash_key_attr])
         range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
         before = table.get_item(hash_value, range_value)
-        undo.append((table, hash_value, range_value, copy.deepcopy(before)))
+        self._before.append((table, hash_value, range_value, copy.deepcopy(before)))
 
-    def roll_back() -> None:
-        for table, hash_value, range_value, before in reversed(undo):
+    def roll_back(self) -> None:
+        for table, hash_value, range_value, before in reversed(self._before):
             _restore(table, hash_value, range_value, before)
 
-    errors: list[tuple[Any, Any, Any]] = []
-    for item in transact_items:
-        original_item: dict[str, Any] | None = None
-        if len(item) > 1:
-            raise TransactWriteSingleOpException
-        try:
-            op_type, op = next(iter(item.items()))
-            if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
-                raise ValueError("Unsupported transaction operation")
-            table_name = op["TableName"]
-            condition_expression = op.get("ConditionExpression")
-            names = op.get("ExpressionAttributeNames")
-            values = op.get("ExpressionAttributeValues")
-            if op_type == "Put":
-                table = self.get_table(table_name)
-                attrs = op["Item"]
-                key = {table.hash_key_attr: attrs[table.hash_key_attr]}
-                if table.range_key_attr is not None:
-                    key[table.range_key_attr] = attrs[table.range_key_attr]
-            else:
-                key = op["Key"]
-            remember(table_name, key)
-            current = self.get_item(table_name, key)
-            if condition_expression is not None:
-                condition = get_filter_expression(condition_expression, names, values)
-                if not condition.expr(current):
-                    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
-                        original_item = current.to_json()["Attributes"]
-                    raise ConditionalCheckFailed(item=original_item)
-            if op_type == "Put":
-                self.put_item(table_name, op["Item"], condition_expression=condition_expression,
-                              expression_attribute_names=names, expression_attribute_values=values)
-            elif op_type == "Delete":
-                self.delete_item(table_name, key, condition_expression=condition_expression,
-                                 expression_attribute_names=names, expression_attribute_values=values)
-            elif op_type == "Update":
-                self.update_item(table_name, key, update_expression=op["UpdateExpression"],
-                                 condition_expression=condition_expression,
-                                 expression_attribute_names=names, expression_attribute_values=values)
-            errors.append((None, None, None))
-        except (MultipleTransactionsException, MockValidationException):
-            roll_back()
-            raise
-        except ConditionalCheckFailed as exc:
-            errors.append(("ConditionalCheckFailed", str(exc.message), original_item))
-        except Exception as exc:  # noqa: BLE001 - as moto: any other failure cancels the transaction with its reason
-            errors.append((type(exc).__name__, str(exc), original_item))
-    if any(code is not None for code, _, _ in errors):
-        roll_back()
-        raise TransactionCanceledException(errors)
+
+def _write_one(backend: Any, item: dict[str, Any], undo: _UndoLog) -> _Reason:
+    """Checks and writes one transaction item; its cancellation reason if it failed. Raises what cancels the whole
+    request at once (a second operation on one item, a validation error)."""
+    from moto.dynamodb.exceptions import (
+        ConditionalCheckFailed,
+        MockValidationException,
+        MultipleTransactionsException,
+        TransactWriteSingleOpException,
+    )
+
+    if len(item) > 1:
+        raise TransactWriteSingleOpException
+    try:
+        op_type, op = next(iter(item.items()))
+        if op_type not in _OPERATIONS:
+            raise ValueError("Unsupported transaction operation")
+        key = _item_key(backend, op_type, op)
+        undo.remember(op["TableName"], key)
+        failed = _failed_condition(op, backend.get_item(op["TableName"], key))
+        if failed is not None:
+            return failed
+        _apply(backend, op_type, op, key)
+        return _WRITTEN
+    except (MultipleTransactionsException, MockValidationException):
+        raise
+    except ConditionalCheckFailed as exc:
+        return ("ConditionalCheckFailed", str(exc.message), None)
+    except Exception as exc:  # noqa: BLE001 - as moto: any other failure cancels the transaction with its reason
+        return (type(exc).__name__, str(exc), None)
+
+
+def _item_key(backend: Any, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
+    if op_type != "Put":
+        given: dict[str, Any] = op["Key"]
+        return given
+    table = backend.get_table(op["TableName"])
+    attrs = op["Item"]
+    key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+    if table.range_key_attr is not None:
+        key[table.range_key_attr] = attrs[table.range_key_attr]
+    return key
+
+
+def _failed_condition(op: dict[str, Any], current: Any) -> _Reason | None:
+    """The ConditionalCheckFailed reason when the operation's condition does not hold on the current item."""
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import ConditionalCheckFailed
+
+    expression = op.get("ConditionExpression")
+    if expression is None:
+        return None
+    condition = get_filter_expression(expression, op.get("ExpressionAttributeNames"),
+                                      op.get("ExpressionAttributeValues"))
+    if condition.expr(current):
+        return None
+    old = None
+    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+        old = current.to_json()["Attributes"]
+    return ("ConditionalCheckFailed", str(ConditionalCheckFailed(item=old).message), old)
+
+
+def _apply(backend: Any, op_type: str, op: dict[str, Any], key: dict[str, Any]) -> None:
+    table_name = op["TableName"]
+    expression = {"condition_expression": op.get("ConditionExpression"),
+                  "expression_attribute_names": op.get("ExpressionAttributeNames"),
+                  "expression_attribute_values": op.get("ExpressionAttributeValues")}
+    if op_type == "Put":
+        backend.put_item(table_name, op["Item"], **expression)
+    elif op_type == "Delete":
+        backend.delete_item(table_name, key, **expression)
+    elif op_type == "Update":
+        backend.update_item(table_name, key, update_expression=op["UpdateExpression"], **expression)
 
 
 def _restore(table: Any, hash_value: Any, range_value: Any, before: Any) -> None:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 from retouch.admin.webhooks_cli import add_webhook_commands
 from retouch.billing.money import format_usd, parse_usd
@@ -224,6 +224,10 @@ def cmd_margin(ctx: _Context, args: argparse.Namespace) -> int:
     return 0
 
 
+_Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"  # not subscriptable at run time
+_Handler = Callable[[_Context, argparse.Namespace], int]
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="retouch-admin", description=__doc__,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -234,52 +238,73 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--region", default=None, help="AWS region (default: as the AWS CLI)")
     top.add_argument("--json", action="store_true", help="print JSON")
     commands = top.add_subparsers(dest="command", required=True, metavar="command")
+    _add_account_commands(commands)
+    _add_key_commands(commands)
+    _add_access_commands(commands)
+    _add_books_commands(commands)
+    add_webhook_commands(commands)  # webhooks show|set-url|clear-url|rotate-secret|retire-old-secrets
+    return top
 
-    def command(name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.set_defaults(handler=handler)
-        return sub
 
-    sub = command("create-account", cmd_create_account, "create an active account (balance 0 unless --credit)")
+def _command(commands: _Subparsers, name: str, handler: _Handler, help_text: str) -> argparse.ArgumentParser:
+    sub = commands.add_parser(name, help=help_text, description=help_text)
+    sub.set_defaults(handler=handler)
+    return sub
+
+
+def _add_account_commands(commands: _Subparsers) -> None:
+    sub = _command(commands, "create-account", cmd_create_account,
+                   "create an active account (balance 0 unless --credit)")
     sub.add_argument("--name", required=True)
     sub.add_argument("--id", help="account id (acct_ + 16-32 letters/digits); default: random")
     sub.add_argument("--credit", type=_usd, help="starting credit in dollars, e.g. 25.00")
     sub.add_argument("--note", help="ledger note for --credit")
     sub.add_argument("--max-in-flight", type=_positive, default=10, help="jobs queued or running at once (10)")
     sub.add_argument("--rpm", type=_positive, default=60, help="requests per minute (60)")
-    sub = command("show-account", cmd_show_account, "balance, status, in-flight jobs and limits")
+    sub = _command(commands, "show-account", cmd_show_account, "balance, status, in-flight jobs and limits")
     sub.add_argument("account")
-    sub = command("add-credit", cmd_add_credit,
-                  "add credit in dollars (a negative amount corrects a mistake; never below zero)")
+    sub = _command(commands, "add-credit", cmd_add_credit,
+                   "add credit in dollars (a negative amount corrects a mistake; never below zero)")
     sub.add_argument("account")
     sub.add_argument("amount", type=_usd, help="dollars, exact to the micro-dollar, e.g. 50 or 0.25")
     sub.add_argument("--note", required=True, help="why (kept on the ledger entry)")
-    sub = command("create-key", cmd_create_key, "issue an API key (printed once)")
+
+
+def _add_key_commands(commands: _Subparsers) -> None:
+    sub = _command(commands, "create-key", cmd_create_key, "issue an API key (printed once)")
     sub.add_argument("account")
-    sub = command("list-keys", cmd_list_keys, "the account's keys: id, visible prefix, created, revoked")
+    sub = _command(commands, "list-keys", cmd_list_keys, "the account's keys: id, visible prefix, created, revoked")
     sub.add_argument("account")
-    sub = command("revoke-key", cmd_revoke_key, "revoke a key by id (refused within 30 s)")
+    sub = _command(commands, "revoke-key", cmd_revoke_key, "revoke a key by id (refused within 30 s)")
     sub.add_argument("account")
     sub.add_argument("key_id")
-    sub = command("suspend", cmd_suspend, "suspend an account: submissions refused at once, all calls within 30 s")
+
+
+def _add_access_commands(commands: _Subparsers) -> None:
+    """Whether and how fast an account may call: suspension and limits."""
+    sub = _command(commands, "suspend", cmd_suspend,
+                   "suspend an account: submissions refused at once, all calls within 30 s")
     sub.add_argument("account")
-    sub = command("activate", cmd_activate, "re-activate a suspended account")
+    sub = _command(commands, "activate", cmd_activate, "re-activate a suspended account")
     sub.add_argument("account")
-    sub = command("set-limits", cmd_set_limits, "change the in-flight and/or requests-per-minute limits")
+    sub = _command(commands, "set-limits", cmd_set_limits, "change the in-flight and/or requests-per-minute limits")
     sub.add_argument("account")
     sub.add_argument("--max-in-flight", type=_positive)
     sub.add_argument("--rpm", type=_positive)
-    sub = command("ledger", cmd_ledger, "the account's ledger, oldest first")
+
+
+def _add_books_commands(commands: _Subparsers) -> None:
+    """The ledger, its reconciliation against accounts and jobs, and the margin."""
+    sub = _command(commands, "ledger", cmd_ledger, "the account's ledger, oldest first")
     sub.add_argument("account")
     sub.add_argument("--limit", type=int, default=0, help="only the last N entries")
-    sub = command("reconcile", cmd_reconcile,
-                  "check every account (or --account) against its ledger and jobs; exit 1 on any difference")
+    sub = _command(commands, "reconcile", cmd_reconcile,
+                   "check every account (or --account) against its ledger and jobs; exit 1 on any difference")
     sub.add_argument("--account", action="append", help="only this account (repeatable)")
     sub.add_argument("--pause", type=float, default=1.0, help="seconds before re-checking a difference (1)")
-    sub = command("margin", cmd_margin, "revenue, upstream cost and margin per model and upstream since a time")
+    sub = _command(commands, "margin", cmd_margin,
+                   "revenue, upstream cost and margin per model and upstream since a time")
     sub.add_argument("--since", type=_since, required=True, help="ISO-8601, e.g. 2026-05-01 or 2026-05-01T12:00Z")
-    add_webhook_commands(commands)  # webhooks show|set-url|clear-url|rotate-secret|retire-old-secrets
-    return top
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -294,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     from botocore.exceptions import NoCredentialsError, NoRegionError
 
     try:
-        handler: Callable[[_Context, argparse.Namespace], int] = args.handler
+        handler: _Handler = args.handler
         return handler(_Context(table=args.table, as_json=args.json), args)
     except (NoRegionError, NoCredentialsError) as exc:
         print(f"error: {exc} Set AWS_DEFAULT_REGION and AWS credentials (any values for the local stack).",
