@@ -22,6 +22,6 @@ raised before anything is written; the modules below own the rules, this map onl
                  the price against the balance and the in-flight limit (402 / 429) before any input is stored;
                  the reservation's transaction is what guarantees it.
 
-After acceptance the worker checks the stored inputs again (retouch.jobs.process._load_inputs) with the same
+After acceptance the worker checks the stored inputs again (retouch.jobs.inputs_loading.load_inputs) with the same
 rules, since a file can be deleted or a URL can answer anything.
 """

@@ -1,4 +1,5 @@
 """Running a job (the worker's logic): claim, load inputs, call its upstreams, store outputs, finish.
+(Loading the inputs: jobs/inputs_loading.py; storing the outputs: jobs/outputs_storing.py.)
 
 At-least-once safe: the claim is a conditional write, so a duplicate delivery of a job that is running
 or ended does nothing; finishing is conditional on still owning the claim, so a job ends exactly once.
@@ -20,20 +21,18 @@ import threading
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
-from retouch.catalog import known_model
-from retouch.data.objects import ObjectMissing
-from retouch.errors import InvalidImage, JobFailure
-from retouch.images.inspect import ImageInfo, UnreadableImage as UnreadableOutput, inspect_image
+from retouch.errors import JobFailure
 from retouch.jobs.heartbeat import Heartbeat
-from retouch.images.input_checks import EXTENSIONS, checked_image_info, checked_mask_info
+from retouch.jobs.inputs_loading import load_inputs
+from retouch.jobs.outputs_storing import resolved_options, store_outputs
 from retouch.models.common import now_epoch
 from retouch.models.outcome import JobOutcome
 from retouch.models.requests import provider_options
-from retouch.models.records import JobError, JobRecord, ProducedOutputs, StoredInput, StoredOutput
+from retouch.models.records import JobError, JobRecord, ProducedOutputs
 from retouch.observability.metrics import job_ended, job_started
 from retouch.retry import RedeliverLater, backoff_seconds
 from retouch.jobs.upstream_calls import RoutingDeps, Served, Waiting, call_upstreams, poll_pending
@@ -41,7 +40,6 @@ from retouch.providers.base import (
     InputImage,
     ProviderAuthFailed,
     ProviderRefused,
-    ProviderResult,
     ProviderUnavailable,
 )
 from retouch.ports import JobRepository, ObjectStore
@@ -86,87 +84,18 @@ class WorkerDeps:
         return self.heartbeat_every or self.lease_seconds / 3
 
 
-def _load(source: StoredInput, deps: WorkerDeps) -> bytes | BinaryIO:
-    """A stored input as a temporary file (a job's inputs can be hundreds of MB); a URL's as bytes (capped)."""
-    if source.key:
-        try:
-            return deps.store.get_file(source.key)
-        except ObjectMissing as exc:  # an uploaded file deleted, or expired, after the job was accepted
-            raise JobFailure("input_missing", "An input image is no longer stored (its file was deleted or "
-                                              "expired before the job ran).") from exc
-    return deps.fetch_url(source.url or "")
-
-
-def _as_input(loaded: bytes | BinaryIO, content_type: str, filename: str, storage_key: str | None = None) -> InputImage:
-    if isinstance(loaded, bytes):
-        return InputImage(data=loaded, content_type=content_type, filename=filename, storage_key=storage_key)
-    return InputImage(file=loaded, content_type=content_type, filename=filename, storage_key=storage_key)
-
-
-def _load_kept(source: StoredInput, deps: WorkerDeps, files: ExitStack) -> bytes | BinaryIO:
-    loaded = _load(source, deps)
-    return loaded if isinstance(loaded, bytes) else files.enter_context(loaded)
-
-
-def _load_inputs(job: JobRecord, deps: WorkerDeps, files: ExitStack) -> tuple[list[InputImage], InputImage | None]:
-    """Each input and the mask, checked; their temporary files are closed with `files`."""
-    limits = known_model(job.model).limits
-    images: list[InputImage] = []
-    first: ImageInfo | None = None
-    for index, source in enumerate(job.inputs):
-        data = _load_kept(source, deps, files)
-        try:
-            info = checked_image_info(data, limits, f"image[{index}]")
-        except InvalidImage as exc:
-            raise JobFailure(exc.code or "invalid_image", f"image[{index}]: {exc.message}") from exc
-        # The storage key goes along: upstreams that take URLs are sent a presigned one instead of the bytes.
-        images.append(_as_input(data, info.content_type, f"image_{index}.{EXTENSIONS[info.format]}", source.key))
-        first = first or info
-    if job.mask is None:
-        return images, None
-    data = _load_kept(job.mask, deps, files)
-    try:
-        checked_mask_info(data, first, limits)
-    except InvalidImage as exc:
-        raise JobFailure("invalid_mask", exc.message) from exc
-    return images, _as_input(data, "image/png", "mask.png")
-
-
 def _call_upstreams(job: JobRecord, token: str, deps: WorkerDeps) -> Served | Waiting:
     """Submit to the job's upstreams, or poll the one it is waiting on."""
     options: dict[str, object] = dict(provider_options(job.request))
     with ExitStack() as files:  # the inputs' temporary files go now, not when a later job reuses this environment
 
         def inputs() -> tuple[list[InputImage], InputImage | None]:
-            return _load_inputs(job, deps, files) if job.kind == "edit" else ([], None)
+            return load_inputs(job, deps.store, deps.fetch_url, files) if job.kind == "edit" else ([], None)
 
         if job.pending_call is not None:
             return poll_pending(job, token, deps.routing, inputs=inputs, options=options)
         images, mask = inputs()
         return call_upstreams(job, token, deps.routing, images=images, mask=mask, options=options)
-
-
-def _store_outputs(job: JobRecord, token: str, result: ProviderResult, deps: WorkerDeps) -> list[StoredOutput]:
-    """Keys carry the claim's token: a worker that lost its claim can delete what it wrote without touching the
-    outputs of the worker that took over."""
-    outputs = []
-    for index, image in enumerate(result.images):
-        try:
-            info = inspect_image(image.open())
-        except UnreadableOutput as exc:  # a truncated or garbled answer: transient, like any bad response
-            raise ProviderUnavailable("provider_bad_response", f"image {index} is unreadable: {exc}") from exc
-        # No account id in the key: presigned URLs carry it to whoever the customer shares them with.
-        key = f"outputs/{job.job_id}/{token}-{index}.{'jpg' if info.format == 'jpeg' else info.format}"
-        deps.store.put(key, image.open(), info.content_type)
-        outputs.append(StoredOutput(key=key, content_type=info.content_type, bytes=image.size,
-                                    width=info.width, height=info.height))
-    return outputs
-
-
-def _resolved(result: ProviderResult, outputs: list[StoredOutput]) -> dict[str, str]:
-    resolved = {"size": result.size or (f"{outputs[0].width}x{outputs[0].height}" if outputs else None),
-                "quality": result.quality, "background": result.background, "output_format": result.output_format}
-    return {k: v for k, v in resolved.items() if v}
 
 
 def _produce(job: JobRecord, token: str, deps: WorkerDeps) -> ProducedOutputs | Waiting | None:
@@ -182,8 +111,8 @@ def _produce(job: JobRecord, token: str, deps: WorkerDeps) -> ProducedOutputs | 
             held.callback(image.close)
         if not result.images:
             raise ProviderUnavailable("provider_bad_response", "The provider returned no images.")
-        outputs = _store_outputs(job, token, result, deps)
-    produced = ProducedOutputs(outputs=outputs, result=_resolved(result, outputs), usage=result.usage or None,
+        outputs = store_outputs(job, token, result, deps.store)
+    produced = ProducedOutputs(outputs=outputs, result=resolved_options(result, outputs), usage=result.usage or None,
                                upstream=served.upstream.name, upstream_cost_micros=served.cost_micros)
     if deps.jobs.record_produced(job.job_id, token=token, produced=produced):
         return produced
