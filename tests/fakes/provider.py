@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import socket
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -76,16 +77,22 @@ class FakeUrls:
         return self.pages[url]
 
 
-def public_resolver(ip: str = "93.184.216.34"):
-    """A getaddrinfo stand-in answering `ip` for every host (and recording the lookups)."""
-    calls: list[tuple[Any, ...]] = []
+class RecordingResolver:
+    """A getaddrinfo stand-in answering `addresses` for every host, recording each (host, port) it is asked."""
 
-    def resolve(host: str, port: int, *args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
-        calls.append((host, port))
-        return [(2, 1, 6, "", (ip, port))]
+    def __init__(self, *addresses: str) -> None:
+        self.addresses = addresses
+        self.asked: list[tuple[str, int]] = []
 
-    resolve.calls = calls  # type: ignore[attr-defined]
-    return resolve
+    def __call__(self, host: str, port: int, *args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+        self.asked.append((host, port))
+        return [(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))
+                for address in self.addresses]
+
+
+def public_resolver(ip: str = "93.184.216.34") -> RecordingResolver:
+    """A getaddrinfo stand-in answering `ip` for every host."""
+    return RecordingResolver(ip)
 
 
 if TYPE_CHECKING:  # mypy checks each fake against its port

@@ -97,7 +97,9 @@ def test_a_job_with_many_large_inputs_runs_in_a_fraction_of_their_bytes(stack: S
     # Then the job succeeded with every input sent and the output stored intact...
     assert outcome == "succeeded"
     assert transport.received_bytes > sum(map(len, inputs))
-    [stored] = jobs.get(job.job_id).outputs  # type: ignore[union-attr]
+    finished = jobs.get(job.job_id)
+    assert finished is not None
+    [stored] = finished.outputs
     assert store.get(stored.key) == output
     # ...and the peak stayed below the images' bytes. Holding them, as the worker once did, took twice as much (the
     # inputs, plus the answer as JSON, as text and decoded: 56 MB here); streaming, the peak does not grow with the

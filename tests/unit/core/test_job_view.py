@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from itertools import accumulate
 
 import pytest
@@ -117,10 +118,10 @@ def test_b64_json_job_whose_outputs_expired_is_410(store: FakeObjectStore) -> No
     assert gone.value.status_code == 410
 
 
-def test_a_malformed_job_id_is_404_without_a_read(jobs: FakeJobRepository) -> None:
+def test_a_malformed_job_id_is_404_without_a_read() -> None:
     # Given an id no job can have (real DynamoDB refuses keys over 2 KB with a ValidationException)
-    reads = []
-    jobs.get = reads.append  # type: ignore[method-assign]
+    reads: list[str] = []
+    jobs = WatchedJobs(reads.append)
 
     # When it is looked up, Then it is simply not found
     with pytest.raises(JobNotFound):
@@ -165,6 +166,18 @@ def test_owner_finds_the_job_and_others_get_404() -> None:
     assert (unknown.value.status_code, unknown.value.code) == (404, "job_not_found")
 
 
+class WatchedJobs(FakeJobRepository):
+    """Jobs that call `before_read(job_id)` before each read (to count the reads, or end the job meanwhile)."""
+
+    def __init__(self, before_read: Callable[[str], None]) -> None:
+        super().__init__()
+        self.before_read = before_read
+
+    def get(self, job_id: str) -> JobRecord | None:
+        self.before_read(job_id)
+        return super().get(job_id)
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 0.0
@@ -180,19 +193,16 @@ class Clock:
 
 def test_wait_returns_as_soon_as_the_job_ends() -> None:
     # Given a queued job that finishes after the third poll
-    jobs, clock = FakeJobRepository(), Clock()
-    record = job(status="queued")
-    jobs.put(record)
     polls = {"n": 0}
-    real_get = jobs.get
 
-    def get(job_id: str) -> JobRecord | None:
+    def before_read(job_id: str) -> None:
         polls["n"] += 1
         if polls["n"] == 3:
             jobs.set(job_id, status="succeeded")
-        return real_get(job_id)
 
-    jobs.get = get  # type: ignore[method-assign]
+    jobs, clock = WatchedJobs(before_read), Clock()
+    record = job(status="queued")
+    jobs.put(record)
 
     # When a client waits up to 10 s
     final = wait_for_job(jobs, record, 10, sleep=clock.sleep, clock=clock)
@@ -223,29 +233,27 @@ def test_wait_zero_does_not_poll() -> None:
     assert clock.sleeps == []
 
 
-def ending_at(jobs: FakeJobRepository, clock: Clock, seconds: float, status: str = "succeeded") -> list[float]:
-    """Make the job in `jobs` end `seconds` into the wait; returns the times (on `clock`) at which it was read."""
+def ending_at(clock: Clock, seconds: float, status: str = "succeeded") -> tuple[WatchedJobs, list[float]]:
+    """Jobs whose job ends `seconds` into the wait, and the times (on `clock`) at which it is read."""
     reads: list[float] = []
-    real_get = jobs.get
 
-    def get(job_id: str) -> JobRecord | None:
+    def before_read(job_id: str) -> None:
         reads.append(clock.now)
         if clock.now >= seconds:
             jobs.set(job_id, status=status)
-        return real_get(job_id)
 
-    jobs.get = get  # type: ignore[method-assign]
-    return reads
+    jobs = WatchedJobs(before_read)
+    return jobs, reads
 
 
 def held(history: WaitHistory, ends_after: float, status: str = "succeeded",
          timeout: float = 25) -> tuple[JobRecord, list[float], Clock]:
     """One `Prefer: wait` hold of a fresh job (all of one kind) that ends `ends_after` seconds in."""
-    jobs, clock = FakeJobRepository(), Clock()
+    clock = Clock()
+    jobs, reads = ending_at(clock, ends_after, status)
     record = job(status="queued")
     jobs.put(record)
-    reads = ending_at(jobs, clock, ends_after, status)
-    final = wait_for_job(jobs, record, timeout, history=history, sleep=clock.sleep, clock=clock)  # type: ignore[arg-type]
+    final = wait_for_job(jobs, record, timeout, history=history, sleep=clock.sleep, clock=clock)
     return final, reads, clock
 
 
@@ -270,7 +278,7 @@ def test_history_is_per_kind_of_job_and_learns_only_from_jobs_it_saw_succeed() -
     # A failed job teaches nothing, nor does a job already ended when the wait began
     held(history, 3.0, status="failed")
     ended = job(status="succeeded")
-    wait_for_job(FakeJobRepository(), ended, 25, history=history, sleep=Clock().sleep, clock=Clock())  # type: ignore[arg-type]
+    wait_for_job(FakeJobRepository(), ended, 25, history=history, sleep=Clock().sleep, clock=Clock())
     assert history.expected_seconds(ended) is None
 
     # A succeeded one does, for its kind only

@@ -44,7 +44,8 @@ class SlowProvider(ScriptedProvider):
 
 
 def test_a_long_provider_call_keeps_renewing_the_lease_and_the_message(jobs: FakeJobRepository,
-                                                                       queue: FakeJobQueue, worker_deps: Build):
+                                                                       queue: FakeJobQueue, worker_deps: Build,
+                                                                       monkeypatch: pytest.MonkeyPatch):
     # Given a 6 s lease renewed every 0.1 s, and a provider that takes 0.45 s
     job = queued_job(jobs)
     deps = worker_deps(SlowProvider(0.45, rendered()), lease_seconds=6)
@@ -56,7 +57,7 @@ def test_a_long_provider_call_keeps_renewing_the_lease_and_the_message(jobs: Fak
         renewals.append(lease_until)
         return original(job_id, token=token, lease_until=lease_until)
 
-    jobs.renew_lease = renew  # type: ignore[method-assign]
+    monkeypatch.setattr(jobs, "renew_lease", renew)
 
     # When the worker runs it
     assert handle_delivery(job.job_id, "r", deps, queue.delay_redelivery) == "succeeded"
@@ -92,7 +93,7 @@ def test_the_heartbeat_survives_a_failed_beat_and_stops_when_the_claim_is_lost()
 
 
 def test_a_crash_after_storing_outputs_finishes_without_calling_the_provider_again(
-        jobs: FakeJobRepository, store: FakeObjectStore, worker_deps: Build):
+        jobs: FakeJobRepository, store: FakeObjectStore, worker_deps: Build, monkeypatch: pytest.MonkeyPatch):
     # Given a worker whose finishing write fails (DynamoDB 500) after the outputs were stored
     job = queued_job(jobs)
     provider = ScriptedProvider(rendered())
@@ -105,7 +106,7 @@ def test_a_crash_after_storing_outputs_finishes_without_calling_the_provider_aga
             raise failures.pop()
         return original_finish(job_id, **kwargs)
 
-    jobs.finish = finish  # type: ignore[method-assign]
+    monkeypatch.setattr(jobs, "finish", finish)
 
     # When the first delivery runs, and then the retried one
     with pytest.raises(RedeliverLater) as retry:
@@ -151,7 +152,8 @@ def test_an_unclassified_failure_is_retried_a_bounded_number_of_times_then_fails
 
 
 def test_a_finish_that_committed_but_lost_its_answer_still_emits_the_event(jobs: FakeJobRepository,
-                                                                           worker_deps: Build):
+                                                                           worker_deps: Build,
+                                                                           monkeypatch: pytest.MonkeyPatch):
     # Given a finishing write that commits and then raises (the answer was lost)
     job = queued_job(jobs)
     original_finish = jobs.finish
@@ -160,7 +162,7 @@ def test_a_finish_that_committed_but_lost_its_answer_still_emits_the_event(jobs:
         original_finish(job_id, **kwargs)
         raise ConnectionError("connection reset after the write")
 
-    jobs.finish = finish  # type: ignore[method-assign]
+    monkeypatch.setattr(jobs, "finish", finish)
     announce = Announcements()
     deps = worker_deps(ScriptedProvider(rendered()))
     deps = dataclasses.replace(deps, announce=announce)
@@ -273,7 +275,7 @@ def test_a_dead_lettered_copy_leaves_a_job_with_a_live_lease_to_its_worker(jobs:
 
 
 def test_a_release_that_committed_but_lost_its_answer_still_brings_the_message_back(
-        jobs: FakeJobRepository, queue: FakeJobQueue, worker_deps: Build):
+        jobs: FakeJobRepository, queue: FakeJobQueue, worker_deps: Build, monkeypatch: pytest.MonkeyPatch):
     # Given a provider outage, and a release whose write commits but answers as if its condition failed
     from retouch.providers.base import ProviderUnavailable
 
@@ -284,7 +286,7 @@ def test_a_release_that_committed_but_lost_its_answer_still_brings_the_message_b
         original(job_id, **kwargs)
         return False  # the SDK's retry of the committed write failed its condition
 
-    jobs.release_for_retry = release  # type: ignore[method-assign]
+    monkeypatch.setattr(jobs, "release_for_retry", release)
     deps = worker_deps(ScriptedProvider(ProviderUnavailable("provider_error", "503")), retry_base_seconds=10)
 
     # When the delivery runs, then the message is kept for the backoff (not deleted as another worker's)

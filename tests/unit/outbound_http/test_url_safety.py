@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
 
 import pytest
 
@@ -14,22 +13,10 @@ from retouch.outbound_http.url_safety import (
     is_public_address,
     parse_allowlist,
 )
+from tests.fakes import RecordingResolver
 
 PUBLIC_V4 = "93.184.216.34"
 PUBLIC_V6 = "2606:2800:220:1:248:1893:25c8:1946"
-
-
-def resolver(*addresses: str) -> Callable[..., list[tuple]]:
-    """A getaddrinfo stand-in answering `addresses` for any host; records what it was asked."""
-
-    def resolve(host: str, port: int, *args: object, **kwargs: object) -> list[tuple]:
-        resolve.asked.append((host, port))
-        return [
-            (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in addresses
-        ]
-
-    resolve.asked = []  # type: ignore[attr-defined]
-    return resolve
 
 
 def failing_resolver(host: str, port: int, *args: object, **kwargs: object) -> list[tuple]:
@@ -39,7 +26,8 @@ def failing_resolver(host: str, port: int, *args: object, **kwargs: object) -> l
 def test_public_https_url_resolves_to_a_target() -> None:
     # Given a public host / When checked
     target = check_url(
-        "https://images.example.com/cat.png?size=large#frag", allowlist=frozenset(), resolve=resolver(PUBLIC_V4)
+        "https://images.example.com/cat.png?size=large#frag", allowlist=frozenset(),
+        resolve=RecordingResolver(PUBLIC_V4)
     )
 
     # Then the target carries the pieces url_fetch needs to pin the connection
@@ -56,12 +44,13 @@ def test_public_https_url_resolves_to_a_target() -> None:
 
 
 def test_explicit_port_and_empty_path() -> None:
-    target = check_url("http://Example.COM:8080", allowlist=frozenset(), resolve=resolver(PUBLIC_V4))
+    target = check_url("http://Example.COM:8080", allowlist=frozenset(), resolve=RecordingResolver(PUBLIC_V4))
     assert (target.host, target.port, target.path, target.host_header) == ("example.com", 8080, "/", "example.com:8080")
 
 
 def test_ipv4_is_preferred_when_both_families_resolve() -> None:
-    target = check_url("https://dual.example.com/", allowlist=frozenset(), resolve=resolver(PUBLIC_V6, PUBLIC_V4))
+    target = check_url("https://dual.example.com/", allowlist=frozenset(),
+                       resolve=RecordingResolver(PUBLIC_V6, PUBLIC_V4))
     assert target.ip == PUBLIC_V4
     assert target.ips == (PUBLIC_V6, PUBLIC_V4)
 
@@ -109,7 +98,7 @@ def test_ipv4_is_preferred_when_both_families_resolve() -> None:
 )
 def test_hosts_resolving_to_non_global_addresses_are_refused(address: str) -> None:
     # Given a host name that resolves to a non-global address
-    resolve = resolver(address)
+    resolve = RecordingResolver(address)
 
     # When / Then
     with pytest.raises(UnsafeUrl) as excinfo:
@@ -132,30 +121,30 @@ def test_hosts_resolving_to_non_global_addresses_are_refused(address: str) -> No
     ],
 )
 def test_literal_private_addresses_are_refused_without_resolving(url: str) -> None:
-    resolve = resolver(PUBLIC_V4)
+    resolve = RecordingResolver(PUBLIC_V4)
     with pytest.raises(UnsafeUrl) as excinfo:
         check_url(url, allowlist=frozenset(), resolve=resolve)
     assert excinfo.value.code == "url_host_not_allowed"
-    assert resolve.asked == []  # type: ignore[attr-defined]
+    assert resolve.asked == []
 
 
 def test_literal_public_address_is_accepted_without_resolving() -> None:
-    resolve = resolver()
+    resolve = RecordingResolver()
     target = check_url(f"http://{PUBLIC_V4}/a.png", allowlist=frozenset(), resolve=resolve)
     assert (target.ip, target.ips) == (PUBLIC_V4, (PUBLIC_V4,))
-    assert resolve.asked == []  # type: ignore[attr-defined]
+    assert resolve.asked == []
 
 
 def test_decimal_encoded_loopback_is_caught_by_resolution() -> None:
     # Given "2130706433", which getaddrinfo turns into 127.0.0.1
     with pytest.raises(UnsafeUrl) as excinfo:
-        check_url("http://2130706433/", allowlist=frozenset(), resolve=resolver("127.0.0.1"))
+        check_url("http://2130706433/", allowlist=frozenset(), resolve=RecordingResolver("127.0.0.1"))
     assert excinfo.value.code == "url_host_not_allowed"
 
 
 def test_one_private_address_among_public_ones_is_enough_to_refuse() -> None:
     with pytest.raises(UnsafeUrl) as excinfo:
-        check_url("https://mixed.example.com/", allowlist=frozenset(), resolve=resolver(PUBLIC_V4, "10.0.0.7"))
+        check_url("https://mixed.example.com/", allowlist=frozenset(), resolve=RecordingResolver(PUBLIC_V4, "10.0.0.7"))
     assert excinfo.value.code == "url_host_not_allowed"
 
 
@@ -192,14 +181,15 @@ def test_unparseable_address_is_not_public() -> None:
 )
 def test_malformed_or_disallowed_urls_are_refused(url: str, code: str) -> None:
     with pytest.raises(UnsafeUrl) as excinfo:
-        check_url(url, allowlist=frozenset(), resolve=resolver(PUBLIC_V4))
+        check_url(url, allowlist=frozenset(), resolve=RecordingResolver(PUBLIC_V4))
     assert excinfo.value.code == code
     assert excinfo.value.message
 
 
 def test_require_https_refuses_plain_http() -> None:
     with pytest.raises(UnsafeUrl) as excinfo:
-        check_url("http://hooks.example.com/", allowlist=frozenset(), resolve=resolver(PUBLIC_V4), require_https=True)
+        check_url("http://hooks.example.com/", allowlist=frozenset(),
+                  resolve=RecordingResolver(PUBLIC_V4), require_https=True)
     assert excinfo.value.code == "url_scheme_not_allowed"
 
 
@@ -211,15 +201,15 @@ def test_unresolvable_host() -> None:
 
 def test_empty_resolution_is_unresolvable() -> None:
     with pytest.raises(UnsafeUrl) as excinfo:
-        check_url("https://empty.example.com/", allowlist=frozenset(), resolve=resolver())
+        check_url("https://empty.example.com/", allowlist=frozenset(), resolve=RecordingResolver())
     assert excinfo.value.code == "url_unresolvable"
 
 
 def test_idn_host_is_punycoded_before_resolution() -> None:
-    resolve = resolver(PUBLIC_V4)
+    resolve = RecordingResolver(PUBLIC_V4)
     target = check_url("https://bücher.example/", allowlist=frozenset(), resolve=resolve)
     assert target.host == "xn--bcher-kva.example"
-    assert resolve.asked == [("xn--bcher-kva.example", 443)]  # type: ignore[attr-defined]
+    assert resolve.asked == [("xn--bcher-kva.example", 443)]
 
 
 # -- Allowlist -----------------------------------------------------------------------------
@@ -227,7 +217,7 @@ def test_idn_host_is_punycoded_before_resolution() -> None:
 
 def test_allowlisted_host_is_exempt_from_the_private_address_rule_only() -> None:
     # Given an intranet host on the operator's allowlist
-    resolve = resolver("10.0.0.5")
+    resolve = RecordingResolver("10.0.0.5")
 
     # When checked
     target = check_url("http://minio.internal:9000/bucket/a.png", allowlist={"minio.internal:9000"}, resolve=resolve)
@@ -235,7 +225,7 @@ def test_allowlisted_host_is_exempt_from_the_private_address_rule_only() -> None
     # Then its private address is allowed, but it is still resolved and pinned to what it resolved to
     assert target.allowlisted is True
     assert (target.ip, target.ips) == ("10.0.0.5", ("10.0.0.5",))
-    assert resolve.asked == [("minio.internal", 9000)]  # type: ignore[attr-defined]
+    assert resolve.asked == [("minio.internal", 9000)]
     assert target.pinned_url == "http://10.0.0.5:9000/bucket/a.png"
 
 
@@ -246,7 +236,8 @@ def test_an_allowlisted_host_resolving_to_a_metadata_address_is_refused(address:
     # Given an allowlisted name that (now) resolves to a cloud-metadata or link-local address
     # When checked
     with pytest.raises(UnsafeUrl) as excinfo:
-        check_url("http://minio.internal/latest/meta-data/", allowlist={"minio.internal"}, resolve=resolver(address))
+        check_url("http://minio.internal/latest/meta-data/", allowlist={"minio.internal"},
+                  resolve=RecordingResolver(address))
 
     # Then it is refused all the same
     assert excinfo.value.code == "url_host_not_allowed"
@@ -254,7 +245,7 @@ def test_an_allowlisted_host_resolving_to_a_metadata_address_is_refused(address:
 
 def test_an_allowlisted_metadata_literal_is_refused() -> None:
     with pytest.raises(UnsafeUrl):
-        check_url("http://169.254.169.254/latest/", allowlist={"169.254.169.254"}, resolve=resolver())
+        check_url("http://169.254.169.254/latest/", allowlist={"169.254.169.254"}, resolve=RecordingResolver())
 
 
 def test_an_unresolvable_allowlisted_host_is_unresolvable() -> None:
@@ -264,39 +255,42 @@ def test_an_unresolvable_allowlisted_host_is_unresolvable() -> None:
 
 
 def test_bare_host_entry_allows_any_port_and_is_case_insensitive() -> None:
-    target = check_url("http://LocalHost:3000/x", allowlist=parse_allowlist("localhost"), resolve=resolver("127.0.0.1"))
+    target = check_url("http://LocalHost:3000/x", allowlist=parse_allowlist("localhost"),
+                       resolve=RecordingResolver("127.0.0.1"))
     assert target.allowlisted is True
 
 
 def test_host_port_entry_does_not_allow_other_ports() -> None:
     with pytest.raises(UnsafeUrl) as excinfo:
-        check_url("http://localhost:3001/x", allowlist=parse_allowlist("localhost:3000"), resolve=resolver("127.0.0.1"))
+        check_url("http://localhost:3001/x", allowlist=parse_allowlist("localhost:3000"),
+                  resolve=RecordingResolver("127.0.0.1"))
     assert excinfo.value.code == "url_host_not_allowed"
 
 
 def test_host_port_entry_matches_default_port() -> None:
     target = check_url(
-        "https://files.corp/x", allowlist=parse_allowlist("files.corp:443"), resolve=resolver("10.0.0.1")
+        "https://files.corp/x", allowlist=parse_allowlist("files.corp:443"), resolve=RecordingResolver("10.0.0.1")
     )
     assert target.allowlisted is True
 
 
 def test_allowlisted_literal_ip_and_ipv6() -> None:
     allowlist = parse_allowlist("127.0.0.1:4566, [::1]:8080")
-    assert check_url("http://127.0.0.1:4566/b/k", allowlist=allowlist, resolve=resolver()).allowlisted
-    assert check_url("http://[::1]:8080/", allowlist=allowlist, resolve=resolver()).allowlisted
+    assert check_url("http://127.0.0.1:4566/b/k", allowlist=allowlist, resolve=RecordingResolver()).allowlisted
+    assert check_url("http://[::1]:8080/", allowlist=allowlist, resolve=RecordingResolver()).allowlisted
 
 
 def test_allowlisted_host_is_exempt_from_require_https() -> None:
-    target = check_url("http://127.0.0.1:3000/hook", allowlist={"127.0.0.1"}, resolve=resolver(), require_https=True)
+    target = check_url("http://127.0.0.1:3000/hook", allowlist={"127.0.0.1"},
+                       resolve=RecordingResolver(), require_https=True)
     assert target.allowlisted is True
 
 
 def test_allowlist_does_not_excuse_credentials_or_bad_scheme() -> None:
     with pytest.raises(UnsafeUrl):
-        check_url("http://u:p@localhost/", allowlist={"localhost"}, resolve=resolver())
+        check_url("http://u:p@localhost/", allowlist={"localhost"}, resolve=RecordingResolver())
     with pytest.raises(UnsafeUrl):
-        check_url("ftp://localhost/", allowlist={"localhost"}, resolve=resolver())
+        check_url("ftp://localhost/", allowlist={"localhost"}, resolve=RecordingResolver())
 
 
 @pytest.mark.parametrize(

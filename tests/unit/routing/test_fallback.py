@@ -131,7 +131,7 @@ def test_the_job_view_shows_the_serving_upstream_and_attempts_without_costs(
     assert run_job(job.job_id, deps) == "succeeded"
     record = jobs.get(job.job_id)
     assert record is not None
-    view = render_job(record, deps.store, 60).model_dump()  # type: ignore[arg-type]
+    view = render_job(record, deps.store, 60).model_dump()
     assert isinstance(deps.store, FakeObjectStore)
     assert view["upstream"] == "secondary"
     assert [(a["upstream"], a["outcome"]) for a in view["upstream_attempts"]] == [("primary", "unavailable"),
