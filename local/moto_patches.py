@@ -111,10 +111,13 @@ def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Non
         MultipleTransactionsException,
         TooManyTransactionsException,
         TransactionCanceledException,
+        TransactWriteSingleOpException,
     )
 
     if len(transact_items) > 100:
         raise TooManyTransactionsException()
+    if any(len(item) != 1 for item in transact_items):  # DynamoDB validates the request before writing any of it
+        raise TransactWriteSingleOpException
     undo = _UndoLog(self)
     reasons: list[_Reason] = []
     for item in transact_items:
@@ -162,11 +165,8 @@ def _write_one(backend: Any, item: dict[str, Any], undo: _UndoLog) -> _Reason:
         ConditionalCheckFailed,
         MockValidationException,
         MultipleTransactionsException,
-        TransactWriteSingleOpException,
     )
 
-    if len(item) > 1:
-        raise TransactWriteSingleOpException
     try:
         op_type, op = next(iter(item.items()))
         if op_type not in _OPERATIONS:

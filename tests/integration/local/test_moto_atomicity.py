@@ -116,6 +116,20 @@ def test_a_cancelled_transaction_leaves_the_items_it_touched_as_they_were(dynamo
     assert counter["n"] == {"N": "1"}
 
 
+def test_a_transaction_with_an_item_of_two_operations_is_refused_before_anything_is_written(dynamodb, table):
+    # Given a transaction whose first item is a valid update and whose second names two operations
+    items = _increment_with_entry(table, "two-ops", doomed=False)
+    items[1] = {**items[1], "Delete": {"TableName": table, "Key": {"pk": {"S": "entry"}, "sk": {"S": "two-ops"}}}}
+    # When it is sent, DynamoDB refuses the request as invalid
+    with pytest.raises(ClientError) as failure:
+        dynamodb.transact_write_items(TransactItems=items)
+    assert failure.value.response["Error"]["Code"] == "ValidationException"
+    # Then the first item's update was never applied
+    counter = dynamodb.get_item(TableName=table, Key={"pk": {"S": "counter"}, "sk": {"S": "c"}})["Item"]
+    assert counter["n"] == {"N": "0"}
+    assert "two-ops" not in _sort_keys(dynamodb, table, "entry")
+
+
 def test_a_client_request_token_makes_a_retried_transaction_succeed_without_writing_twice(dynamodb, table):
     token = uuid.uuid4().hex
     items = _increment_with_entry(table, "once", doomed=False)
