@@ -49,6 +49,11 @@ from scripts.function_env import ROOT, existing_functions, function_env
 PROVIDER_DELAY = 2.0
 POLL_SECONDS = 0.05
 IMPORT_RUNS = 7
+# What every function imports before any of its own code: Powertools' Logger, Metrics and Tracer (X-Ray SDK, botocore
+# patched) and pydantic with one model built. A function can get no closer to bare boto3 than this.
+FLOOR = ("from aws_lambda_powertools import Logger, Metrics, Tracer; Logger(); Metrics(); "
+         "Tracer(patch_modules=('botocore',)); import pydantic; "
+         "pydantic.create_model('Settings', table_name=(str, ...))(table_name='t')")
 MB = 1_000_000
 PROMPT = "put a red hat on the subject"
 
@@ -93,6 +98,7 @@ def cold_init(runs: int = IMPORT_RUNS) -> dict[str, Any]:
     probes = {"bare": _init_probe(client, function_env("api"), ROOT)}
     probes |= {name: _init_probe(f"import app; {client}", function_env(name), ROOT / "functions" / name)
                for name in existing_functions()}
+    probes["floor"] = _init_probe(f"{FLOOR}; {client}", function_env("status"), ROOT)
     for probe in probes.values():
         probe()  # fills the bytecode cache
     times: dict[str, list[float]] = {name: [] for name in probes}
@@ -376,9 +382,11 @@ def cost(measured: dict[str, Any], usage: cost_model.AwsRequests, template: Temp
 def print_figures(figures: dict[str, Any]) -> None:
     init = figures["cold_init"]
     print(f"cold init (import + first client), {init['inputs']}:")
+    print(f"  load average {init['load_average']}")
     print(f"  bare import boto3 + client   {init['bare_boto3_ms']:7.1f} ms")
     for name, row in init["functions"].items():
-        print(f"  {name:<28} {row['ms']:7.1f} ms  {row['over_bare']:.2f}x")
+        label = "floor (Powertools + pydantic)" if name == "floor" else name
+        print(f"  {label:<28} {row['ms']:7.1f} ms  {row['over_bare']:.2f}x")
     over = figures["overhead"]
     print(f"platform overhead per job, {over['inputs']}:")
     for key in ("c1", "c8"):
