@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
@@ -34,3 +35,7 @@ class LocalSettings(BaseSettings):
     schedule_seconds: float | None = Field(default=60, gt=0, validation_alias="RETOUCH_LOCAL_SCHEDULE_SECONDS")
     # The functions' JSON log lines on the console: one short line each, or the full JSON (the log file keeps JSON).
     log_format: Literal["short", "json"] = Field(default="short", validation_alias="RETOUCH_LOCAL_LOG_FORMAT")
+    # The worker's routing while the stand-ins run (without OPENAI_API_KEY): gpt-image-2 edits go to ModelsLab, then
+    # Runflow, then OpenAI, so `[fault:modelslab:503]` in a prompt shows a fallback. With a real key: the template's.
+    routing_document: Path = Field(default=Path(__file__).resolve().parent / "routing.json",
+                                   validation_alias="RETOUCH_LOCAL_ROUTING_DOCUMENT")

@@ -76,6 +76,7 @@ class LoopbackStack:
         provider_timeout_seconds: float = 10,
         function_url_port: int = 0,
         log_format: LogFormat = "json",
+        stand_in_routing: Path | str | None = None,
     ) -> None:
         """Nothing starts until `start()` (or `with`). Nothing here reads the environment: see `from_settings`.
 
@@ -91,6 +92,8 @@ class LoopbackStack:
         log_format: the functions' JSON lines on the console: "short" (one short line each) or "json" (as printed).
         provider_timeout_seconds: the worker's provider timeout (ProviderTimeoutSeconds); the stand-in's timeout
         fault hangs past it, so timeouts are retried for real.
+        stand_in_routing: the routing document (RoutingDocument, an absolute path) while the stand-ins run; with the
+        real provider the template's default stays (its other upstreams have no key here).
         """
         self._port = port
         self._requested_api_key = api_key
@@ -108,6 +111,7 @@ class LoopbackStack:
         self._strict_init = strict_init
         self._schedule_seconds = schedule_seconds
         self._function_url_port = function_url_port
+        self._stand_in_routing = stand_in_routing
         self._provider_timeout = float(self._parameter_overrides.get("ProviderTimeoutSeconds",
                                                                      provider_timeout_seconds))
         self.console = Console(quiet=quiet, log_path=log_path, render=formatter(log_format))
@@ -144,6 +148,7 @@ class LoopbackStack:
             provider_timeout_seconds=settings.provider_timeout_seconds,
             function_url_port=settings.sync_port,
             log_format=settings.log_format,
+            stand_in_routing=settings.routing_document,
             **kwargs,
         )
 
@@ -283,6 +288,8 @@ class LoopbackStack:
             derived["ProviderBaseUrl"] = self.provider.base_url
         if self.upstreams is not None:
             derived[UPSTREAM_URLS_PARAMETER] = self.upstreams.to_json()
+            if self._stand_in_routing is not None:
+                derived["RoutingDocument"] = str(Path(self._stand_in_routing).resolve())
         return {name: value for name, value in derived.items() if name in self.template.parameters}
 
     def _pool(self, function_id: str, resolver: Resolver) -> FunctionPool:

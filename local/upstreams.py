@@ -6,8 +6,10 @@ Shared with the worker's routing (coordination point, keep it small):
                                     provider's base URL goes (see `adapter_urls`)
     local.stack.STAND_IN_PROVIDER_KEY   the one key the stack's stand-ins accept (another key gets their 401);
                                         the stack's provider secrets hold it
-    local.stack.UPSTREAM_URLS_PARAMETER the template parameter LoopbackStack fills with `json.dumps(upstream_urls)`,
-                                        when the template declares it (the worker reads it from its environment)
+    local.stack.UPSTREAM_URLS_PARAMETER the template parameter LoopbackStack fills with `UpstreamStandIns.to_json()`
+                                        (upstream kind -> what a routing entry's `base_url` would say, see
+                                        `routing_base_url`), when the template declares it; the worker uses it
+                                        for routing entries that name no `base_url`
 
 All stand-ins run as threads of the stack's process, each on a free loopback port.
 """
@@ -39,15 +41,22 @@ STAND_INS: dict[str, type[StandIn]] = {
 ASYNC_UPSTREAMS = frozenset({"modelslab", "oxen", "fal"})
 
 
+def routing_base_url(name: str, base_url: str) -> str:
+    """What a routing entry's `base_url` says for upstream `name`'s stand-in at `base_url` (ModelsLab's names its
+    endpoint, the others their API's root)."""
+    return f"{base_url}{SUBMIT_PATH}" if name == "modelslab" else base_url
+
+
 def adapter_urls(name: str, base_url: str) -> dict[str, str]:
     """The URL keyword arguments of upstream `name`'s adapter factory for a stand-in at `base_url`."""
+    url = routing_base_url(name, base_url)
     if name == "azure_openai":
-        return {"endpoint": base_url, "deployment": AZURE_DEPLOYMENT}
+        return {"endpoint": url, "deployment": AZURE_DEPLOYMENT}
     if name == "modelslab":
-        return {"url": f"{base_url}{SUBMIT_PATH}"}
+        return {"url": url}
     if name == "fal":
-        return {"queue_url": base_url}
-    return {"base_url": base_url}  # aiml, oxen, runflow
+        return {"queue_url": url}
+    return {"base_url": url}  # aiml, oxen, runflow
 
 
 class UpstreamStandIns:
@@ -69,7 +78,8 @@ class UpstreamStandIns:
         return {name: stand_in.base_url for name, stand_in in self.by_name.items()}
 
     def to_json(self) -> str:
-        return json.dumps(self.urls, sort_keys=True)
+        """The UpstreamBaseUrls parameter: upstream kind -> the URL a routing entry without `base_url` calls."""
+        return json.dumps({name: routing_base_url(name, url) for name, url in self.urls.items()}, sort_keys=True)
 
     def start(self) -> UpstreamStandIns:
         with contextlib.ExitStack() as started:

@@ -25,6 +25,8 @@ _INPUT_USD_PER_MTOK, _OUTPUT_USD_PER_MTOK = 10.0, 40.0
 class AimlFake(OpenAIImagesFake):
     """AIML API on loopback; `base_url` (…/v1) is what the adapter's `base_url` takes."""
 
+    upstream = "aiml"
+
     def validate(self, images_request: ImagesRequest) -> dict[str, Any]:
         fields = images_request.fields
         if fields.get("model") != MODEL:

@@ -34,6 +34,8 @@ def _content_filter() -> ApiError:
 class AzureOpenAIFake(OpenAIImagesFake):
     """Azure OpenAI on loopback; `base_url` is the resource endpoint (the adapter's `endpoint`)."""
 
+    upstream = "azure_openai"
+
     api_prefix = ""
     request_id_header = "apim-request-id"
     fault_errors: ClassVar = {**FAULT_ERRORS, "safety": _content_filter}

@@ -30,6 +30,8 @@ _REQUEST_PATH = re.compile(rf"^/{re.escape(APP)}/requests/(?P<id>[0-9a-f-]{{36}}
 class FalFake(JsonStandIn):
     """fal's queue on loopback; `base_url` is what the adapter's `queue_url` takes."""
 
+    upstream = "fal"
+
     def __init__(self, *args: Any, pending_polls: int = 1, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.jobs = JobQueue(pending_polls)

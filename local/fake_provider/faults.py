@@ -10,10 +10,13 @@ Faults are asked for inside the prompt, so concurrent tests do not interfere:
     [fault:safety]         always a refusal by the provider's safety system
     [fault:invalid_image]  always a refusal of the input image
     [fault:500]            always HTTP 500 (any kind without `xN` applies to every call)
+    [fault:modelslab:503]  ... only at the named upstream's stand-in (openai, azure_openai, aiml, modelslab, oxen,
+                           runflow, fal); the others ignore it. Without a name a directive applies at every stand-in.
 
 Several directives apply in order: `[fault:500x1][fault:429x1]` fails the first call with 500, the second with
-429, and lets the third through. Calls are counted per full prompt text. Each wire format renders the refusals
-its own way; the two delays are the same for all.
+429, and lets the third through. Calls are counted per full prompt text, by each stand-in on its own (so
+`[fault:modelslab:503][fault:runflow:503]` makes a job routed ModelsLab -> Runflow -> OpenAI end at OpenAI).
+Each wire format renders the refusals its own way; the two delays are the same for all.
 """
 
 from __future__ import annotations
@@ -21,19 +24,21 @@ from __future__ import annotations
 import re
 import threading
 
-_DIRECTIVE = re.compile(r"\[fault:(500|503|429|timeout|slow|safety|invalid_image)(?:x(\d+))?\]")
+_DIRECTIVE = re.compile(r"\[fault:(?:([a-z_]+):)?(500|503|429|timeout|slow|safety|invalid_image)(?:x(\d+))?\]")
 
 
 class FaultCounter:
-    """Which fault, if any, the next call with a prompt gets; thread-safe."""
+    """Which fault, if any, the next call with a prompt gets at the stand-in of `upstream`; thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, upstream: str = "") -> None:
+        self.upstream = upstream
         self._lock = threading.Lock()
         self._attempts: dict[str, int] = {}
 
     def next_fault(self, prompt: str) -> str | None:
         """The kind (`500`, `503`, `429`, `timeout`, `slow`, `safety`, `invalid_image`) for this call, or None."""
-        directives = _DIRECTIVE.findall(prompt)
+        directives = [(kind, count) for target, kind, count in _DIRECTIVE.findall(prompt)
+                      if target in ("", self.upstream)]
         if not directives:
             return None
         with self._lock:

@@ -47,6 +47,8 @@ def _error(message: str) -> dict[str, Any]:
 class ModelsLabFake(JsonStandIn):
     """ModelsLab on loopback; `base_url` is its origin (the adapter's URL is base_url + SUBMIT_PATH)."""
 
+    upstream = "modelslab"
+
     def __init__(self, *args: Any, pending_polls: int = 1, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.jobs = JobQueue(pending_polls)

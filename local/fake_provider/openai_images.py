@@ -94,6 +94,8 @@ FAULT_ERRORS = {
 class OpenAIImagesFake(StandIn):
     """The OpenAI images API on loopback; `base_url` is what an OpenAI client needs."""
 
+    upstream = "openai"
+
     api_prefix = "/v1"
 
     #: The response header that carries the provider's request id.

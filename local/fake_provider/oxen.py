@@ -39,6 +39,8 @@ def _error(status: int, message: str) -> WireError:
 class OxenFake(JsonStandIn):
     """Oxen on loopback; `base_url` is its origin (the adapter's `base_url`)."""
 
+    upstream = "oxen"
+
     def __init__(self, *args: Any, pending_polls: int = 1, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.jobs = JobQueue(pending_polls)

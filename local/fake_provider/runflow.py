@@ -18,6 +18,8 @@ RUN_PREFIX = "/v1/run"
 class RunflowFake(JsonStandIn):
     """Runflow on loopback; `base_url` is what the adapter's `base_url` takes (…/v1/run)."""
 
+    upstream = "runflow"
+
     api_prefix = RUN_PREFIX
 
     def route(self, request: Request) -> Response:

@@ -52,6 +52,8 @@ class StandIn:
     api_key: the one key it accepts (a wrong one gets the provider's 401); None accepts any non-empty key.
     """
 
+    #: The upstream it stands in for (a routing entry's `kind`): `[fault:<upstream>:…]` directives target it.
+    upstream = ""
     #: Path prefix of the provider's API, e.g. "/v1"; `base_url` ends with it.
     api_prefix = ""
     #: Largest request body read; larger ones get the subclass's 413 (werkzeug's RequestEntityTooLarge).
@@ -75,7 +77,7 @@ class StandIn:
         self.slow_seconds = slow_seconds
         self.quiet = quiet
         self.api_key = api_key
-        self.faults = FaultCounter()
+        self.faults = FaultCounter(self.upstream)
         self._lock = threading.Lock()
         self._calls: list[ReceivedCall] = []
         self._published: OrderedDict[str, tuple[bytes, str]] = OrderedDict()

@@ -26,8 +26,10 @@ pytestmark = pytest.mark.e2e
 
 # Short retry backoff and Prefer-wait as in AWS so the suite runs in seconds; loopback allowlisted (any
 # port) for the tests' own image and webhook servers, and for the closed port the fuzzer's URLs point at.
-# Routing: gpt-image-2 to the stand-in as by default; gpt-image-1.5 and gpt-image-1-mini each to two entries on the
-# stand-in (whose prompt faults fail the first call), for the fallback and circuit-breaker tests.
+# Routing: gpt-image-2 to the OpenAI stand-in first, then every other upstream's stand-in (reached only when a prompt's
+# faults fail the earlier ones: tests/e2e/test_upstreams_through_retouch.py); gpt-image-1.5 and gpt-image-1-mini each
+# to two entries on the OpenAI stand-in, for the fallback and circuit-breaker tests. Asynchronous upstreams are polled
+# a second after they queue a job.
 ROUTING_DOCUMENT = Path(__file__).resolve().parents[1] / "fixtures" / "routing" / "e2e.json"
 STACK_PARAMETERS = {
     "ProviderRetryBaseSeconds": "1",
@@ -35,6 +37,7 @@ STACK_PARAMETERS = {
     "UrlAllowlist": "127.0.0.1,localhost",
     "ProviderTimeoutSeconds": "10",
     "RoutingDocument": str(ROUTING_DOCUMENT),
+    "UpstreamPollDelayMaxSeconds": "1",
 }
 
 

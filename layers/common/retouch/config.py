@@ -6,6 +6,7 @@ for features (dotenv, secrets dirs, nested parsing) no function uses.
 
 from __future__ import annotations
 
+import json
 import os
 from functools import cache
 from typing import Annotated, Self
@@ -34,6 +35,13 @@ class _RetouchSettings(BaseModel):
 def _blank_is_none(value: object) -> object:
     return None if value == "" else value
 
+
+def _json_text(value: object) -> object:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+# Upstream kind -> the URL its routing entries without `base_url` call (UpstreamBaseUrls; locally the stand-ins).
+UpstreamBaseUrls = Annotated[dict[str, Annotated[str, Field(pattern=r"^https?://")]], BeforeValidator(_json_text)]
 
 # Percent added to the price file's amounts; unset or "" keeps the file's own `markup_percent`.
 MarkupPercent = Annotated[Annotated[int, Field(ge=0, le=1000)] | None, BeforeValidator(_blank_is_none),
@@ -66,6 +74,16 @@ class ApiSettings(_PresigningSettings):
     file_expiry_hours: int = Field(default=24, ge=1, le=168)
     # A presigned upload is accepted this long: a 50 MB file at 2 Mbit/s still fits.
     upload_url_expiry_seconds: int = Field(default=300, ge=60, le=3600)
+    # The worker's routing document: a request none of a model's upstreams can serve is refused at submit.
+    routing_document: str = Field(min_length=1)
+
+    @field_validator("routing_document")
+    @classmethod
+    def _routing_document_loads(cls, value: str) -> str:
+        from retouch.routing.document import load_routing
+
+        load_routing(value)  # an invalid document fails the cold start, as in the worker
+        return value
 
 
 class StatusSettings(_PresigningSettings):
@@ -91,16 +109,33 @@ class WorkerSettings(_RetouchSettings):
     routing_document: str = Field(min_length=1)
     # Secrets the routing document names must start with this (the worker's role may read only those).
     upstream_secrets_prefix: str = Field(min_length=1)
+    upstream_base_urls: UpstreamBaseUrls = Field(default_factory=dict)
+    # An asynchronous upstream's job is polled after its eta, at most this long (900: SQS's longest delay).
+    max_poll_delay_seconds: int = Field(default=900, ge=1, le=900)
 
     @model_validator(mode="after")
     def _routing_document_is_valid(self) -> WorkerSettings:
-        from retouch.routing.document import load_routing
+        from typing import get_args
 
-        outside = sorted(name for name in load_routing(self.routing_document).secret_names()
-                         if not name.startswith(self.upstream_secrets_prefix))
+        from retouch.routing.document import UpstreamKind, load_routing
+
+        document = load_routing(self.routing_document)
+        outside = sorted(name for name in document.secret_names() if not name.startswith(self.upstream_secrets_prefix))
         if outside:
             raise ValueError(f"the routing document names secrets outside {self.upstream_secrets_prefix!r}: {outside}")
+        unknown = sorted(set(self.upstream_base_urls) - set(get_args(UpstreamKind)))
+        if unknown:
+            raise ValueError(f"upstream base URLs for unknown upstream kinds: {unknown}")
+        nowhere = sorted(route.name for routes in document.models.values() for route in routes
+                         if route.kind == "azure_openai" and not self.base_url(route.kind, route.base_url))
+        if nowhere:
+            raise ValueError(f"azure_openai upstreams with no `base_url` (the resource's endpoint): {nowhere}")
         return self
+
+    def base_url(self, kind: str, configured: str | None) -> str | None:
+        """Where a routing entry of `kind` is called: its own `base_url`, else UpstreamBaseUrls' for its kind (None:
+        the upstream's documented URL)."""
+        return configured or self.upstream_base_urls.get(kind)
 
 
 class SweeperSettings(_RetouchSettings):

@@ -54,6 +54,8 @@ def submit_deps_on_moto(*, with_keys: bool = False) -> Any:
     from retouch.data.objects import ObjectStore
     from retouch.data.queue import JobQueue
     from retouch.jobs.submit import SubmitDeps
+    from retouch.routing.document import load_routing
+    from retouch.routing.support import UpstreamSupport
 
     settings, dynamodb = api_settings(), client("dynamodb")
     jobs = JobRepository(settings.table_name, dynamodb)
@@ -61,4 +63,5 @@ def submit_deps_on_moto(*, with_keys: bool = False) -> Any:
                       files=FileRepository(settings.table_name, dynamodb), webhook_for=no_webhook,
                       billing=JobBilling(ledger=LedgerRepository(settings.table_name, dynamodb), jobs=jobs,
                                          prices=price_table(), sleep=lambda _s: None),
+                      upstream_support=UpstreamSupport(load_routing(settings.routing_document)),
                       keys=IdempotencyRepository(settings.table_name, dynamodb) if with_keys else None)

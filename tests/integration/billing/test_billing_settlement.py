@@ -23,10 +23,12 @@ from retouch.models.outcome import JobOutcome
 from retouch.models.records import StoredOutput
 from retouch.models.requests import GenerationRequest
 from retouch.providers.base import ProviderUnavailable
+from retouch.routing.document import load_routing
+from retouch.routing.support import UpstreamSupport
 from retouch.wiring.worker import build_worker
 
-from tests.fakes.routing import routing_deps
 from tests.fakes import no_webhook
+from tests.fakes.routing import routing_deps
 from tests.integration.billing.conftest import seed
 from tests.integration.core.aws_stack import Stack, client, json_body
 from tests.unit.core.builders import (
@@ -228,7 +230,8 @@ def test_a_job_that_could_not_be_enqueued_is_released_in_full(fresh: Stack) -> N
     jobs = JobRepository(settings.table_name)
     deps = SubmitDeps(jobs=jobs, store=ObjectStore(settings.bucket_name), queue=DownQueue(),
                       files=FileRepository(settings.table_name), webhook_for=no_webhook,
-                      billing=JobBilling(ledger=LedgerRepository(settings.table_name), jobs=jobs, prices=price_table()))
+                      billing=JobBilling(ledger=LedgerRepository(settings.table_name), jobs=jobs, prices=price_table()),
+                      upstream_support=UpstreamSupport(load_routing(settings.routing_document)))
     request = GenerationRequest.model_validate(generation_payload(quality="low", size="1024x1024"))
 
     # When a job is submitted

@@ -13,6 +13,7 @@ import pytest
 from retouch.data.breakers import BreakerRepository
 from retouch.data.jobs import JobRepository
 from retouch.models.outcome import JobOutcome
+from retouch.providers.upstream import PollHandle
 from retouch.models.records import JobRecord, PendingCall, UpstreamAttempt
 from retouch.routing.breaker import CircuitBreaker
 from retouch.routing.document import BreakerPolicy
@@ -131,3 +132,19 @@ def test_attempts_append_under_the_claim_and_a_poll_claim_needs_the_current_seq(
     assert jobs.finish(job.job_id, token="b", outcome=JobOutcome(status="succeeded", completed_at=NOW, upstream="q"))
     ended = jobs.get(job.job_id)
     assert ended.pending_call is None and ended.upstream == "q"
+
+
+def test_a_stored_poll_handle_reads_back_as_the_adapter_made_it(jobs: Any) -> None:
+    # Given an Oxen-like handle with no result URL (the table drops None attributes)
+    handle = PollHandle(upstream="oxen", upstream_job_id="gen-1", status_url="http://oxen/api/ai/queue/gen-1",
+                        result_url=None, submitted_at=NOW, poll_after_seconds=5)
+    job = new_job(jobs)
+    assert jobs.claim(job.job_id, token="a", now=NOW, lease_until=NOW + 10) is not None
+    pending = PendingCall(upstream="oxen", route_index=0, handle=handle.to_json(), seq=1, submitted_at=NOW)
+    # When the job waits on its poll and a poll message reads it back
+    assert jobs.wait_for_poll(job.job_id, token="a", pending=pending, lease_until=NOW + 200)
+    polled = jobs.claim_poll(job.job_id, token="b", seq=1, lease_until=NOW + 300)
+    # Then the handle the poll gets is the one the adapter made
+    assert polled is not None and polled.pending_call is not None
+    assert PollHandle.from_json(polled.pending_call.handle) == handle
+    assert jobs.finish(job.job_id, token="b", outcome=JobOutcome(status="succeeded", completed_at=NOW, upstream="oxen"))

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-
 from retouch.jobs.process import WorkerDeps
 from retouch.jobs.submit import SubmitDeps
-from tests.fakes.routing import routing_deps
 from retouch.ports import IdempotencyStore
+from retouch.routing.document import load_routing
+from retouch.routing.support import UpstreamSupport
+
 from tests.fakes import (
     FakeFileRepository,
     FakeJobQueue,
@@ -21,6 +22,7 @@ from tests.fakes import (
     no_events,
     no_webhook,
 )
+from tests.fakes.routing import routing_deps
 
 
 @pytest.fixture
@@ -53,7 +55,7 @@ def submit_deps_over(*, jobs: FakeJobRepository, store: FakeObjectStore, queue: 
                      files: FakeFileRepository, keys: IdempotencyStore | None = None) -> SubmitDeps:
     """SubmitDeps as the api wires them, over these fakes: billed (FakeLedger over `jobs`), no webhooks."""
     return SubmitDeps(jobs=jobs, store=store, queue=queue, files=files, billing=billing_over(jobs),
-                      webhook_for=no_webhook, keys=keys)
+                      webhook_for=no_webhook, upstream_support=UpstreamSupport(load_routing("default.json")), keys=keys)
 
 
 @pytest.fixture

@@ -115,3 +115,22 @@ def test_a_lost_poll_message_is_recovered_by_a_plain_delivery_after_the_lease(
     # Then a plain delivery polls the pending job rather than submitting it again
     assert run_job(job.job_id, deps) == "succeeded"
     assert upstream.calls == ["submit", "poll"]
+
+
+def test_the_poll_delay_follows_the_upstreams_eta_up_to_the_configured_cap(
+        jobs: FakeJobRepository, queue: FakeJobQueue, worker: Build, clock: FakeClock) -> None:
+    from dataclasses import replace
+
+    # Given an upstream that says "pending, 20 s" twice, and a worker that polls at most every 2 s
+    job = queued_job(jobs)
+    upstream = ScriptedUpstream("queue", [20, 20, rendered()], clock=clock)
+    deps = worker(upstream)
+    deps = replace(deps, routing=replace(deps.routing, max_poll_delay_seconds=2))
+    # When it is submitted and polled, Then each delayed message waits the cap, not the eta
+    assert run_job(job.job_id, deps) == "waiting"
+    assert queue.polls == [(job.job_id, 1, 2)]
+    assert run_job(job.job_id, deps, poll_seq=queue.polls.pop(0)[1]) == "waiting"
+    assert queue.polls == [(job.job_id, 2, 2)]
+    # And without a cap the eta decides (SQS's 900 s at most)
+    assert replace(deps.routing, max_poll_delay_seconds=900).poll_delay(20) == 20
+    assert replace(deps.routing, max_poll_delay_seconds=900).poll_delay(5000) == 900

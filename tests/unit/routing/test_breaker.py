@@ -107,3 +107,24 @@ def test_jobs_skip_an_open_upstream_and_return_to_it_once_it_answers_a_probe(
         assert run_job(probe.job_id, deps) == "succeeded"
         served = jobs.get(probe.job_id)
         assert served is not None and served.upstream == "flaky"
+
+
+def test_an_upstream_with_its_own_policy_trips_by_it_and_the_others_by_the_documents(breakers: FakeBreakerStore,
+                                                                                     clock: FakeClock) -> None:
+    from retouch.routing.document import BreakerPolicy, RoutingDocument
+
+    # Given a document whose policy tolerates many failures, and one entry (`flaky`) with a quick trip of its own
+    document = RoutingDocument.model_validate({
+        "breaker": {"min_calls": 100},
+        "models": {"gpt-image-2": [{"name": "flaky", "kind": "openai", "breaker": {"min_calls": 2}},
+                                   {"name": "steady", "kind": "openai"}],
+                   "gpt-image-1.5": [{"name": "steady", "kind": "openai"}],
+                   "gpt-image-1-mini": [{"name": "steady", "kind": "openai"}]}})
+    assert document.breaker_overrides() == {"flaky": BreakerPolicy(min_calls=2)}
+    b = CircuitBreaker(breakers, document.breaker, clock, overrides=document.breaker_overrides())
+    # When both fail twice
+    fail(b, "flaky", 2)
+    fail(b, "steady", 2)
+    # Then only `flaky` is open; `steady` has not made the document's 100 calls
+    assert b.admit("flaky") == "skip"
+    assert b.admit("steady") == "call"

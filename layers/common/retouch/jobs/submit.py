@@ -27,6 +27,7 @@ from retouch.ports import IdempotencyStore, FileRepository, JobQueue, JobReposit
 if TYPE_CHECKING:
     from retouch.billing.charges import JobBilling
     from retouch.billing.rate_limit import Admission
+    from retouch.routing.support import UpstreamSupport
 
 logger = Logger(child=True)
 
@@ -43,6 +44,8 @@ class SubmitDeps:
     billing: JobBilling
     # The job's webhook (URL vetted, events chosen) or None; see retouch.webhooks.subscribe.
     webhook_for: Callable[[str, ImageOptions], JobWebhook | None]
+    # What the model's routed upstreams can do: a request none can serve is refused here (400), not in the worker.
+    upstream_support: UpstreamSupport
     # Idempotency-Key records: reserved with the job, completed once it is queued (see jobs/idempotency).
     keys: IdempotencyStore | None = None
 
@@ -148,6 +151,8 @@ def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], de
 def submit_generation(admission: Admission, request: GenerationRequest, deps: SubmitDeps,
                       idempotency: KeyedRequest | None = None) -> JobRecord:
     """Submit for the admitted request's account."""
+    deps.upstream_support.check(request.model, operation="generation", image_count=0, has_mask=False,
+                                options=request.provider_options())
     record = _new_record(admission.account.account_id, new_job_id(), "generation", request, deps)
     return _persist_and_enqueue(record, {}, deps, admission, idempotency)
 
@@ -156,6 +161,8 @@ def submit_edit(admission: Admission, request: EditRequest, deps: SubmitDeps,
                 idempotency: KeyedRequest | None = None) -> JobRecord:
     account_id = admission.account.account_id
     limits = known_model(request.model).limits
+    deps.upstream_support.check(request.model, operation="edit", image_count=len(request.images),
+                                has_mask=request.mask is not None, options=request.provider_options())
     job_id = new_job_id()
     prefix = f"inputs/{account_id}/{job_id}"
     uploads: dict[str, CheckedImage] = {}

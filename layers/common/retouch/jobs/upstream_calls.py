@@ -98,6 +98,11 @@ class RoutingDeps:
     breaker: CircuitBreaker
     upstreams: Callable[[str], Sequence[Upstream]]
     clock: Callable[[], float] = time.time
+    # The longest wait before a poll (the upstream's eta, capped): SQS's maximum delay, or less (UpstreamPollDelayMax).
+    max_poll_delay_seconds: int = MAX_POLL_DELAY_SECONDS
+
+    def poll_delay(self, eta_seconds: int) -> int:
+        return max(1, min(self.max_poll_delay_seconds, MAX_POLL_DELAY_SECONDS, int(eta_seconds)))
 
 
 class _Pass:
@@ -186,7 +191,7 @@ class _Pass:
             pending = PendingCall(upstream=upstream.name, route_index=index, handle=handle.to_json(),
                                   seq=(previous.seq + 1) if previous else 1,
                                   submitted_at=int(self.deps.clock()))
-            return Waiting(pending, poll_delay(handle.poll_after_seconds))
+            return Waiting(pending, self.deps.poll_delay(handle.poll_after_seconds))
         served = Served(outcome, upstream)
         self.record(upstream.name, "succeeded", upstream_job_id=outcome.upstream_job_id,
                     cost_micros=outcome.cost_micros, latency_ms=outcome.latency_ms)
@@ -207,10 +212,6 @@ class _Pass:
 
     def _since(self, started: float) -> int:
         return max(round((self.deps.clock() - started) * 1000), 0)
-
-
-def poll_delay(eta_seconds: int) -> int:
-    return max(1, min(MAX_POLL_DELAY_SECONDS, int(eta_seconds)))
 
 
 def call_upstreams(job: JobRecord, token: str, deps: RoutingDeps, *, images: list[InputImage],
@@ -252,7 +253,7 @@ def poll_pending(job: JobRecord, token: str, deps: RoutingDeps, *,
                                                                "code": exc.code})
             again = pending.model_copy(update={"polls": pending.polls + 1, "poll_errors": pending.poll_errors + 1,
                                                "seq": pending.seq + 1})
-            return Waiting(again, POLL_ERROR_DELAY_SECONDS)
+            return Waiting(again, deps.poll_delay(POLL_ERROR_DELAY_SECONDS))
         walk.unavailable(upstream, "call", exc, waited * 1000, handle.upstream_job_id)
         images, mask = inputs()
         return walk.run(index + 1, images, mask, options)
@@ -265,5 +266,5 @@ def poll_pending(job: JobRecord, token: str, deps: RoutingDeps, *,
             return walk.run(index + 1, images, mask, options)
         again = pending.model_copy(update={"handle": outcome.handle.to_json(), "polls": pending.polls + 1,
                                            "poll_errors": 0, "seq": pending.seq + 1})
-        return Waiting(again, poll_delay(outcome.handle.poll_after_seconds))
+        return Waiting(again, deps.poll_delay(outcome.handle.poll_after_seconds))
     return walk.outcome(index, upstream, outcome)

@@ -15,18 +15,14 @@ from typing import Any
 import httpx
 
 from retouch.providers.openai_compatible import Dialect, OpenAICompatibleUpstream
-from retouch.providers.upstream import Capabilities, usd_to_micros
+from retouch.providers import capabilities
+from retouch.providers.upstream import usd_to_micros
 from retouch.providers.upstream_http import UpstreamHttp
 
 BASE_URL = "https://api.aimlapi.com/v1"
 MODEL = "openai/gpt-image-2"
 
-CAPABILITIES = Capabilities(
-    upstream="aiml", mode="sync", inputs="bytes", mask="alpha", max_images=16, max_n=10,
-    sizes=("auto", "1024x1024", "1024x1536", "1536x1024"), qualities=("low", "medium", "high", "auto"),
-    output_formats=("png", "jpeg", "webp"), reports_cost=True, operations=("edit", "generation"),
-    notes="size auto -> its default 1024x1024; quality auto -> its default medium",
-)
+CAPABILITIES = capabilities.AIML
 # Fields its edits schema lists (no moderation/user/safety_identifier).
 _FIELDS = frozenset({"prompt", "n", "size", "quality", "background", "output_format", "output_compression"})
 

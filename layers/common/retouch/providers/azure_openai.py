@@ -14,17 +14,12 @@ from urllib.parse import quote
 import httpx
 
 from retouch.providers.openai_compatible import Dialect, OpenAICompatibleUpstream
-from retouch.providers.upstream import Capabilities
+from retouch.providers import capabilities
 from retouch.providers.upstream_http import UpstreamHttp
 
 DEFAULT_API_VERSION = "2025-04-01-preview"
 
-CAPABILITIES = Capabilities(
-    upstream="azure_openai", mode="sync", inputs="bytes", mask="alpha", max_images=16, max_n=10, sizes=None,
-    qualities=("low", "medium", "high", "auto"), output_formats=("png", "jpeg", "webp"), reports_cost=False,
-    operations=("edit", "generation"),
-    notes="the deployment fixes the model; sizes follow the deployed model's own rules",
-)
+CAPABILITIES = capabilities.AZURE_OPENAI
 _FIELDS = frozenset({"prompt", "n", "size", "quality", "background", "output_format", "output_compression",
                      "moderation", "user"})
 

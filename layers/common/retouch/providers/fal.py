@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 
 from retouch.providers.base import InputImage, ProviderResult
+from retouch.providers import capabilities
 from retouch.providers.upstream import (
-    Capabilities,
     Finished,
     ImageProviderPort,
     Outcome,
@@ -35,11 +35,7 @@ MODEL = "openai/gpt-image-2/edit"
 UPSTREAM = "fal"
 POLL_SECONDS = 5
 
-CAPABILITIES = Capabilities(
-    upstream=UPSTREAM, mode="async", inputs="url", mask="alpha", max_images=16, max_n=4, sizes=None,
-    qualities=("low", "medium", "high", "auto"), output_formats=("png", "jpeg", "webp"), reports_cost=False,
-    notes="queue: submit -> status (202 until COMPLETED) -> result; custom sizes as {width, height}",
-)
+CAPABILITIES = capabilities.FAL
 
 
 def fal_style_input(options: dict[str, Any], image_urls: list[str], mask_url: str | None, *,

@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from retouch.providers.base import InputImage, ProviderAuthFailed, ProviderRefused, ProviderResult
+from retouch.providers import capabilities
+from retouch.providers.capabilities import SIZE_PRESETS
 from retouch.providers.upstream import (
-    Capabilities,
     Finished,
     ImageProviderPort,
     Outcome,
@@ -35,23 +36,7 @@ URL = "https://modelslab.com/api/v7/images/image-to-image"
 MODEL = "gpt-image-2-i2i"
 UPSTREAM = "modelslab"
 
-# Our WIDTHxHEIGHT -> its preset. `auto` has no preset (size is required): it becomes square.
-# The 2K/4K pixel sizes are those OpenAI's gpt-image-2 makes at those names (assumed: the page lists names only).
-SIZE_PRESETS = {
-    "auto": "square",
-    "1024x1024": "square",
-    "1536x1024": "landscape",
-    "1024x1536": "protrait",
-    "2048x2048": "2K square",
-    "2048x1152": "2K landscape",
-    "3840x2160": "4K landscape",
-    "2160x3840": "4K protrait",
-}
-CAPABILITIES = Capabilities(
-    upstream=UPSTREAM, mode="async", inputs="url", mask=None, max_images=14, max_n=1,
-    sizes=tuple(SIZE_PRESETS), qualities=("auto",), output_formats=("png",), reports_cost=False,
-    notes="answers at once or `processing` with fetch_result + eta; flat $0.08 a generation",
-)
+CAPABILITIES = capabilities.MODELSLAB
 def _origin(url: str) -> tuple[str, str | None, int | None]:
     parts = urlsplit(url)
     return parts.scheme, parts.hostname, parts.port

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from retouch.providers.base import ImageProvider, InputImage
+from retouch.providers import capabilities
 from retouch.providers.upstream import (
-    Capabilities,
     Finished,
     Outcome,
     PollHandle,
@@ -17,11 +17,7 @@ from retouch.providers.upstream import (
 )
 from retouch.providers.upstream_http import bad_response, elapsed_ms
 
-CAPABILITIES = Capabilities(
-    upstream="openai", mode="sync", inputs="bytes", mask="alpha", max_images=16, max_n=10, sizes=None,
-    qualities=("low", "medium", "high", "auto"), output_formats=("png", "jpeg", "webp"), reports_cost=False,
-    operations=("edit", "generation"), notes="reports tokens (usage), not money",
-)
+CAPABILITIES = capabilities.OPENAI
 
 
 class ImageProviderUpstream:

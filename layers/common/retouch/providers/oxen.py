@@ -21,8 +21,8 @@ import httpx
 from PIL import Image
 
 from retouch.providers.base import InputImage, ProviderRefused, ProviderResult, ProviderUnavailable
+from retouch.providers import capabilities
 from retouch.providers.upstream import (
-    Capabilities,
     Finished,
     ImageProviderPort,
     Outcome,
@@ -38,14 +38,9 @@ from retouch.providers.upstream_http import UpstreamHttp, bad_response, refusal_
 BASE_URL = "https://hub.oxen.ai"
 MODEL = "gpt-image-2-edit"
 UPSTREAM = "oxen"
-RESOLUTIONS = ("auto", "1024x768", "1024x1024", "1024x1536", "1920x1080", "2560x1440", "3840x2160")
 POLL_SECONDS = 5  # its documented polling cadence
 
-CAPABILITIES = Capabilities(
-    upstream=UPSTREAM, mode="async", inputs="url", mask="white_edits", max_images=16, max_n=1, sizes=RESOLUTIONS,
-    qualities=("auto", "low", "medium", "high"), output_formats=("png", "jpeg", "webp"), reports_cost=True,
-    notes="queue + poll every 5 s; `cost` read when the generation carries one; mask converted to white = edit",
-)
+CAPABILITIES = capabilities.OXEN
 _TERMINAL_FAILURES = ("failed", "cancelled")
 
 

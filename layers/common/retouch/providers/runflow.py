@@ -17,8 +17,8 @@ import httpx
 
 from retouch.providers.base import InputImage
 from retouch.providers.fal import fal_style_images, fal_style_input
+from retouch.providers import capabilities
 from retouch.providers.upstream import (
-    Capabilities,
     Finished,
     ImageProviderPort,
     Outcome,
@@ -33,11 +33,7 @@ BASE_URL = "https://api.runflow.io/v1/run"
 MODEL = "openai/gpt-image-2/edit"
 UPSTREAM = "runflow"
 
-CAPABILITIES = Capabilities(
-    upstream=UPSTREAM, mode="sync", inputs="url", mask="alpha", max_images=16, max_n=4, sizes=("auto",),
-    qualities=("low", "medium", "high", "auto"), output_formats=("png", "jpeg", "webp"), reports_cost=False,
-    notes="sync_mode: images come back as data: URIs; $0.133/image (high), not reported",
-)
+CAPABILITIES = capabilities.RUNFLOW
 
 
 class RunflowUpstream(ImageProviderPort):

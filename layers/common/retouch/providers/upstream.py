@@ -61,12 +61,19 @@ class Capabilities:
 def refusal(capabilities: Capabilities, *, operation: str, images: list[InputImage], mask: InputImage | None,
             options: dict[str, Any]) -> tuple[str, str] | None:
     """(param, reason) when this upstream cannot serve the request as asked; None when it can."""
+    return refusal_of_shape(capabilities, operation=operation, image_count=len(images), has_mask=mask is not None,
+                            options=options)
+
+
+def refusal_of_shape(capabilities: Capabilities, *, operation: str, image_count: int, has_mask: bool,
+                     options: dict[str, Any]) -> tuple[str, str] | None:
+    """`refusal` from the request's shape alone (how many images, whether a mask), as known at submit."""
     name = capabilities.upstream
     if operation not in capabilities.operations:
         return "model", f"{name} does not offer image {operation}s"
-    if len(images) > capabilities.max_images:
+    if image_count > capabilities.max_images:
         return "image", f"{name} takes at most {capabilities.max_images} input images"
-    if mask is not None and capabilities.mask is None:
+    if has_mask and capabilities.mask is None:
         return "mask", f"{name} does not take a mask"
     n = int(options.get("n") or 1)
     if n > capabilities.max_n:
@@ -122,7 +129,8 @@ class PollHandle:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PollHandle:
-        return cls(**data)
+        # The job table drops None attributes, so a stored handle may lack `result_url` (Oxen, ModelsLab have none).
+        return cls(**{"result_url": None, **data})
 
 
 @dataclass(frozen=True)

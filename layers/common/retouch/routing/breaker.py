@@ -10,8 +10,8 @@ another cool-down. A probe whose worker died frees itself after `probe_timeout_s
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from aws_lambda_powertools import Logger
@@ -72,12 +72,18 @@ class BreakerStore(Protocol):
 
 @dataclass(frozen=True)
 class CircuitBreaker:
+    """`policy` for every upstream but those `overrides` names (the routing entries with a policy of their own)."""
+
     store: BreakerStore
     policy: BreakerPolicy
     clock: Callable[[], float] = time.time
+    overrides: Mapping[str, BreakerPolicy] = field(default_factory=dict)
 
     def _now(self) -> int:
         return int(self.clock())
+
+    def policy_for(self, upstream: str) -> BreakerPolicy:
+        return self.overrides.get(upstream, self.policy)
 
     def admit(self, upstream: str) -> Admission:
         now = self._now()
@@ -86,7 +92,7 @@ class CircuitBreaker:
             return "call"
         if state.phase(now) == "open":
             return "skip"
-        if self.store.take_probe(upstream, now=now, probe_until=now + self.policy.probe_timeout_seconds):
+        if self.store.take_probe(upstream, now=now, probe_until=now + self.policy_for(upstream).probe_timeout_seconds):
             logger.info("circuit half-open: probing upstream", extra={"upstream": upstream})
             return "probe"
         return "skip"
@@ -94,7 +100,7 @@ class CircuitBreaker:
     def record(self, upstream: str, admission: Admission, *, ok: bool) -> None:
         """The outcome of a call `admit` let through. `ok`: the upstream answered (a refusal counts: it is up)."""
         now = self._now()
-        policy = self.policy
+        policy = self.policy_for(upstream)
         if admission == "probe":
             if ok:
                 self.store.close(upstream, now=now)

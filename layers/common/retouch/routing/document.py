@@ -3,7 +3,9 @@ base URLs, and the circuit breaker's policy. Validated with pydantic and loaded 
 
 The document is JSON in this package (`default.json`), or any file the `RoutingDocument` template parameter names
 (a relative name is looked up here). An entry without `secret_name` uses the stack's provider key
-(ProviderApiKeySecret); one without `base_url` calls the upstream's documented URL (`openai`: ProviderBaseUrl).
+(ProviderApiKeySecret); one without `base_url` calls the URL the `UpstreamBaseUrls` template parameter gives its kind
+(locally: the kind's stand-in), else the upstream's documented URL (`openai`: ProviderBaseUrl). Azure OpenAI has no
+documented URL (each resource has its own), so its entries need one of the two (checked with the worker's settings).
 """
 
 from __future__ import annotations
@@ -50,11 +52,13 @@ class UpstreamRoute(_Strict):
     api_version: str | None = None  # azure_openai only
     # What one image costs us there, for upstreams that do not report cost (an estimate, for margin reports).
     cost_per_image_usd: Decimal | None = Field(default=None, ge=0)
+    # This upstream's own breaker policy (a flaky reseller may deserve a quicker trip); None: the document's.
+    breaker: BreakerPolicy | None = None
 
     @model_validator(mode="after")
     def _azure_needs_a_deployment(self) -> UpstreamRoute:
-        if self.kind == "azure_openai" and not (self.deployment and self.base_url):
-            raise ValueError(f"upstream {self.name}: azure_openai needs `base_url` (the resource) and `deployment`")
+        if self.kind == "azure_openai" and not self.deployment:
+            raise ValueError(f"upstream {self.name}: azure_openai needs `deployment`")
         return self
 
 
@@ -89,6 +93,10 @@ class RoutingDocument(_Strict):
     def upstream_model(self, model_id: str, route: UpstreamRoute) -> str:
         """The model's name at that upstream."""
         return route.model or dict(MODELS[model_id].upstreams)[route.kind]
+
+    def breaker_overrides(self) -> dict[str, BreakerPolicy]:
+        """Upstream name -> its own breaker policy, for the entries that set one."""
+        return {route.name: route.breaker for routes in self.models.values() for route in routes if route.breaker}
 
     def secret_names(self) -> set[str]:
         return {route.secret_name for routes in self.models.values() for route in routes if route.secret_name}

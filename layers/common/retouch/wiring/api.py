@@ -16,6 +16,8 @@ from retouch.files.uploads import FileDeps
 from retouch.jobs.cancel import CancelDeps
 from retouch.jobs.retention import RetentionDeps
 from retouch.jobs.submit import SubmitDeps
+from retouch.routing.document import load_routing
+from retouch.routing.support import UpstreamSupport
 from retouch.wiring.shared import announcer, job_billing, webhook_subscriber
 
 
@@ -37,6 +39,7 @@ def submit_deps() -> SubmitDeps:
                       queue=JobQueue(settings.jobs_queue_url), files=FileRepository(settings.table_name),
                       webhook_for=webhook_subscriber(settings),
                       billing=job_billing(settings.table_name, jobs(), settings.price_markup_percent),
+                      upstream_support=UpstreamSupport(load_routing(settings.routing_document)),
                       keys=IdempotencyRepository(settings.table_name))
 
 

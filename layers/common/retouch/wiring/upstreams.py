@@ -12,20 +12,27 @@ from retouch.config import WorkerSettings
 from retouch.data.objects import ObjectStore
 from retouch.data.secrets import provider_api_key
 from retouch.jobs.upstream_calls import Upstream
+from retouch.ports import ObjectStore as ObjectStorePort
 from retouch.providers.base import InputImage
 from retouch.providers.credentials import usable_key
-from retouch.providers.upstream import UpstreamAdapter
+from retouch.providers.upstream import Presign, UpstreamAdapter
 from retouch.routing.document import RoutingDocument, UpstreamRoute
 
 # Input URLs given to an upstream stay valid this long (its queue may start the job minutes later).
 PRESIGNED_INPUT_SECONDS = 3600
+# Where inputs with no key of their own (fetched from a URL, a mask an adapter converted) are stored for an upstream
+# to fetch. Under outputs/, which the worker may write; the bucket's `expire-upstream-inputs` rule deletes them after
+# a day (the URL lives an hour), and the worker may read them, as its role signs their presigned URLs.
+UPSTREAM_INPUTS_PREFIX = "outputs/upstream-inputs/"
 
 
-def _presigner(store: ObjectStore) -> Callable[[InputImage], str]:
+def input_presigner(store: ObjectStorePort) -> Presign:
+    """An input image -> a presigned GET URL: its own key, or a temporary object under UPSTREAM_INPUTS_PREFIX."""
+
     def presign(image: InputImage) -> str:
         key = image.storage_key
-        if key is None:  # fetched from a URL, or converted by an adapter: stored for the upstream to fetch
-            key = f"outputs/upstream-inputs/{uuid.uuid4().hex}"
+        if key is None:
+            key = f"{UPSTREAM_INPUTS_PREFIX}{uuid.uuid4().hex}"
             store.put(key, image.open(), image.content_type)
         return store.presign_get(key, PRESIGNED_INPUT_SECONDS)
 
@@ -36,45 +43,46 @@ def build_adapter(route: UpstreamRoute, upstream_model: str, settings: WorkerSet
                   store: ObjectStore, key: str) -> UpstreamAdapter:
     """The adapter for one routing entry (imports each provider module only when its kind is routed)."""
     timeout = settings.provider_timeout_seconds
-    presign = _presigner(store)
+    presign = input_presigner(store)
+    base_url = settings.base_url(route.kind, route.base_url)
     if route.kind == "openai":
         from retouch.providers.openai_images import OpenAIImagesProvider
         from retouch.providers.openai_upstream import ImageProviderUpstream
 
-        return ImageProviderUpstream(OpenAIImagesProvider(base_url=route.base_url or settings.provider_base_url,
+        return ImageProviderUpstream(OpenAIImagesProvider(base_url=base_url or settings.provider_base_url,
                                                           api_key=key, timeout_seconds=timeout))
     if route.kind == "azure_openai":
         from retouch.providers.azure_openai import DEFAULT_API_VERSION, azure_openai_upstream
 
-        if not (route.base_url and route.deployment):  # the document's validator requires them
+        if not (base_url and route.deployment):  # the document's and the settings' validators require them
             raise ValueError(f"routing entry {route.name} has no base_url or deployment")
-        return azure_openai_upstream(endpoint=route.base_url, deployment=route.deployment, api_key=key,
+        return azure_openai_upstream(endpoint=base_url, deployment=route.deployment, api_key=key,
                                      timeout_seconds=timeout, api_version=route.api_version or DEFAULT_API_VERSION)
     if route.kind == "aiml":
         from retouch.providers.aiml import BASE_URL, aiml_upstream
 
-        return aiml_upstream(api_key=key, timeout_seconds=timeout, base_url=route.base_url or BASE_URL,
+        return aiml_upstream(api_key=key, timeout_seconds=timeout, base_url=base_url or BASE_URL,
                              model=upstream_model)
     if route.kind == "modelslab":
         from retouch.providers.modelslab import URL, ModelsLabUpstream
 
-        return ModelsLabUpstream(api_key=key, presign=presign, timeout_seconds=timeout, url=route.base_url or URL,
+        return ModelsLabUpstream(api_key=key, presign=presign, timeout_seconds=timeout, url=base_url or URL,
                                  model=upstream_model)
     if route.kind == "oxen":
         from retouch.providers.oxen import BASE_URL as OXEN_URL
         from retouch.providers.oxen import OxenUpstream
 
         return OxenUpstream(api_key=key, presign=presign, timeout_seconds=timeout,
-                            base_url=route.base_url or OXEN_URL, model=upstream_model)
+                            base_url=base_url or OXEN_URL, model=upstream_model)
     if route.kind == "runflow":
         from retouch.providers.runflow import BASE_URL as RUNFLOW_URL
         from retouch.providers.runflow import RunflowUpstream
 
         return RunflowUpstream(api_key=key, presign=presign, timeout_seconds=timeout,
-                               base_url=route.base_url or RUNFLOW_URL, model=upstream_model)
+                               base_url=base_url or RUNFLOW_URL, model=upstream_model)
     from retouch.providers.fal import QUEUE_URL, FalUpstream
 
-    return FalUpstream(api_key=key, presign=presign, timeout_seconds=timeout, queue_url=route.base_url or QUEUE_URL,
+    return FalUpstream(api_key=key, presign=presign, timeout_seconds=timeout, queue_url=base_url or QUEUE_URL,
                        model=upstream_model)
 
 

@@ -40,8 +40,10 @@ def build_worker(settings: WorkerSettings) -> tuple[WorkerDeps, JobQueue]:
         store=store,
         routing=RoutingDeps(
             record_attempt=lambda job_id, token, attempt: jobs.record_attempt(job_id, token=token, attempt=attempt),
-            breaker=CircuitBreaker(BreakerRepository(settings.table_name), routing.breaker),
+            breaker=CircuitBreaker(BreakerRepository(settings.table_name), routing.breaker,
+                                   overrides=routing.breaker_overrides()),
             upstreams=upstreams_by_model(routing, settings, store),
+            max_poll_delay_seconds=settings.max_poll_delay_seconds,
         ),
         schedule_poll=queue.send_poll,
         fetch_url=partial(_fetch, allowlist=parse_allowlist(settings.url_allowlist), max_bytes=max_bytes,
