@@ -48,7 +48,12 @@ from scripts.function_env import ROOT, existing_functions, function_env
 
 PROVIDER_DELAY = 2.0
 POLL_SECONDS = 0.05
-IMPORT_RUNS = 5
+IMPORT_RUNS = 7
+# What every function imports before any of its own code: Powertools' Logger, Metrics and Tracer (X-Ray SDK, botocore
+# patched) and pydantic with one model built. A function can get no closer to bare boto3 than this.
+FLOOR = ("from aws_lambda_powertools import Logger, Metrics, Tracer; Logger(); Metrics(); "
+         "Tracer(patch_modules=('botocore',)); import pydantic; "
+         "pydantic.create_model('Settings', table_name=(str, ...))(table_name='t')")
 MB = 1_000_000
 PROMPT = "put a red hat on the subject"
 
@@ -73,8 +78,8 @@ def summary(seconds: Sequence[float]) -> dict[str, float]:
 # --- cold init ---------------------------------------------------------------------------------------------
 
 
-def init_seconds(code: str, env: dict[str, str], cwd: Path) -> float:
-    """Median time of `code` in fresh interpreters, bytecode cached (as boto3's is in the Lambda runtime)."""
+def _init_probe(code: str, env: dict[str, str], cwd: Path) -> Callable[[], float]:
+    """Times `code` in a fresh interpreter, bytecode cached (as boto3's is in the Lambda runtime)."""
     env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(ROOT / ".venv" / "bench-pycache")
     probe = f"import time; t = time.perf_counter(); {code}; print(time.perf_counter() - t)"
@@ -83,19 +88,32 @@ def init_seconds(code: str, env: dict[str, str], cwd: Path) -> float:
         return float(subprocess.run([sys.executable, "-c", probe], env=env, cwd=cwd, capture_output=True,
                                     text=True, check=True).stdout)
 
-    run()  # fills the bytecode cache
-    return statistics.median(run() for _ in range(IMPORT_RUNS))
+    return run
 
 
-def cold_init() -> dict[str, Any]:
+def cold_init(runs: int = IMPORT_RUNS) -> dict[str, Any]:
+    """Each function's import + first client over a bare `import boto3` + client, in rounds: every round times the
+    bare baseline and each function once, so a load change on this shared machine hits both sides of a ratio."""
     client = "import boto3; boto3.client('dynamodb')"
-    bare = init_seconds(client, function_env("api"), ROOT)
-    functions = {name: init_seconds(f"import app; {client}", function_env(name), ROOT / "functions" / name)
-                 for name in existing_functions()}
-    return {"inputs": f"median of {IMPORT_RUNS} fresh interpreters, bytecode cached; first client: dynamodb",
-            "bare_boto3_ms": round(bare * 1000, 1),
-            "functions": {name: {"ms": round(s * 1000, 1), "over_bare": round(s / bare, 2)}
-                          for name, s in functions.items()}}
+    probes = {"bare": _init_probe(client, function_env("api"), ROOT)}
+    probes |= {name: _init_probe(f"import app; {client}", function_env(name), ROOT / "functions" / name)
+               for name in existing_functions()}
+    probes["floor"] = _init_probe(f"{FLOOR}; {client}", function_env("status"), ROOT)
+    for probe in probes.values():
+        probe()  # fills the bytecode cache
+    times: dict[str, list[float]] = {name: [] for name in probes}
+    for _ in range(runs):
+        for name, probe in probes.items():
+            times[name].append(probe())
+    bare = times.pop("bare")
+    return {"inputs": f"{runs} rounds of fresh interpreters, each timing the bare baseline and every function once; "
+                      "bytecode cached; Lambda's environment markers (tracer on); first client: dynamodb; "
+                      "ratio = median of the rounds' ratios",
+            "load_average": [round(x, 2) for x in os.getloadavg()],
+            "bare_boto3_ms": round(statistics.median(bare) * 1000, 1),
+            "functions": {name: {"ms": round(statistics.median(s) * 1000, 1),
+                                 "over_bare": round(statistics.median(x / b for x, b in zip(s, bare, strict=True)), 2)}
+                          for name, s in times.items()}}
 
 
 # --- the stack -----------------------------------------------------------------------------------------------
@@ -364,9 +382,11 @@ def cost(measured: dict[str, Any], usage: cost_model.AwsRequests, template: Temp
 def print_figures(figures: dict[str, Any]) -> None:
     init = figures["cold_init"]
     print(f"cold init (import + first client), {init['inputs']}:")
+    print(f"  load average {init['load_average']}")
     print(f"  bare import boto3 + client   {init['bare_boto3_ms']:7.1f} ms")
     for name, row in init["functions"].items():
-        print(f"  {name:<28} {row['ms']:7.1f} ms  {row['over_bare']:.2f}x")
+        label = "floor (Powertools + pydantic)" if name == "floor" else name
+        print(f"  {label:<28} {row['ms']:7.1f} ms  {row['over_bare']:.2f}x")
     over = figures["overhead"]
     print(f"platform overhead per job, {over['inputs']}:")
     for key in ("c1", "c8"):

@@ -29,5 +29,12 @@ def existing_functions() -> list[str]:
 
 def function_env(name: str) -> dict[str, str]:
     env = {**os.environ, **SETTINGS}
+    # What the Lambda runtime sets that changes what the imports do: Powertools' Tracer is enabled (Tracing: Active)
+    # and patches botocore; the X-Ray SDK takes its Lambda path. Outside Lambda the SDK's recorder builds two botocore
+    # clients for centralized sampling at import (~100 ms that no deployed function pays).
+    env.update({"LAMBDA_TASK_ROOT": str(ROOT / "functions" / name), "AWS_LAMBDA_FUNCTION_NAME": f"retouch-{name}",
+                "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13"})
+    for local_only in ("POWERTOOLS_TRACE_DISABLED", "AWS_SAM_LOCAL"):
+        env.pop(local_only, None)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "functions" / name), str(ROOT / "layers" / "common")])
     return env

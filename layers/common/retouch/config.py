@@ -21,7 +21,8 @@ ENV_PREFIX = "RETOUCH_"
 class _RetouchSettings(BaseModel):
     """`Settings.from_environment()` reads the environment; `Settings(field=...)` takes explicit values (tests)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # Each function validates one settings model: the others are never built (defer_build), only defined.
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     table_name: str = Field(min_length=1)
 
