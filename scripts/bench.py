@@ -363,7 +363,7 @@ def cost(measured: dict[str, Any], usage: cost_model.AwsRequests, template: Temp
     qualities = cost_model.quality_prices_usd()
     table: dict[str, Any] = {}
     for latency in (60, 150):
-        for scenario in ("async", "wait", "sync"):
+        for scenario in ("async", "wait", "sync", "async_upstream"):
             parts = cost_model.job_cost(latency=latency, scenario=scenario, measured=measured, memory=memory,
                                         requests=usage, poll_every=5, max_wait=max_wait, sync_max_wait=sync_max_wait,
                                         storage_gb_months=storage, prices=prices)
@@ -413,11 +413,11 @@ def print_figures(figures: dict[str, Any]) -> None:
     print(f"  memory (MB): {json.dumps(model['inputs']['memory_mb'])}")
     print(f"  requests per job: {json.dumps(model['inputs']['per_job_requests'])}")
     qualities = model["inputs"]["quality_price_usd"]
-    print(f"  {'scenario':<12} {'USD/job':>10}  " + "  ".join(f"{q} (${p:g})".rjust(16) for q, p in qualities.items())
+    print(f"  {'scenario':<19} {'USD/job':>10}  " + "  ".join(f"{q} (${p:g})".rjust(16) for q, p in qualities.items())
           + "   lambda / http_api / dynamodb / sqs / s3")
     for name, row in model["per_job"].items():
         parts = " / ".join(f"{v:.6f}" for v in row["parts_usd"].values())
-        print(f"  {name:<12} {row['usd']:10.6f}  "
+        print(f"  {name:<19} {row['usd']:10.6f}  "
               + "  ".join(f"{row['share_of_price'][q] * 100:15.2f}%" for q in qualities) + f"   {parts}")
 
 

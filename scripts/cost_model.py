@@ -152,13 +152,28 @@ def lambda_usd(functions: Iterable[FunctionCost], prices: Mapping[str, Any]) -> 
                for f in functions)
 
 
+# An upstream with a queue (ModelsLab, Oxen, fal): the worker submits, returns, and polls on delayed SQS messages.
+UPSTREAM_POLL_EVERY_S = 20  # the provider's eta / our poll schedule (as scripts/bench_upstream_idle.py)
+UPSTREAM_EXCHANGE_S = 0.3  # one HTTP exchange with the upstream (submit or status check)
+SQS_REQUESTS_PER_POLL = 3  # the delayed SendMessage, its ReceiveMessage and DeleteMessage
+WRU_PER_POLL = 4  # the poll claim and the handle's update (1-2 write units each, rounded up)
+
+
 def job_cost(*, latency: float, scenario: str, measured: Mapping[str, Any], memory: Mapping[str, int],
              requests: AwsRequests, poll_every: float, max_wait: float, sync_max_wait: float,
              storage_gb_months: float, prices: Mapping[str, Any]) -> dict[str, float]:
     """USD per job, by component. scenario: `async` (202, then GET every `poll_every` s), `wait` (Prefer: wait up
-    to `max_wait` on the api function, then polling) or `sync` (the sync function holds up to `sync_max_wait`)."""
+    to `max_wait` on the api function, then polling), `sync` (the sync function holds up to `sync_max_wait`), or
+    `async_upstream` (as `async`, through an upstream with a queue: the worker is billed per submit and per poll,
+    each charged the measured worker overhead plus one exchange — an upper bound — instead of the whole call)."""
     submit, status, authorize = measured["api_submit_s"], measured["status_get_s"], measured["authorizer_s"]
-    worker = FunctionCost(memory["WorkerFunction"], measured["worker_overhead_s"] + latency, 1)
+    upstream_polls = math.ceil(latency / UPSTREAM_POLL_EVERY_S) if scenario == "async_upstream" else 0
+    if scenario == "async_upstream":
+        worker = FunctionCost(memory["WorkerFunction"], measured["worker_overhead_s"] + UPSTREAM_EXCHANGE_S,
+                              1 + upstream_polls)
+        scenario = "async"
+    else:
+        worker = FunctionCost(memory["WorkerFunction"], measured["worker_overhead_s"] + latency, 1)
     held = {"async": 0.0, "wait": min(latency, max_wait), "sync": min(latency, sync_max_wait)}[scenario]
     unpolled = max(0.0, latency - held)
     polls = math.ceil(unpolled / poll_every) if unpolled else 0
@@ -174,8 +189,8 @@ def job_cost(*, latency: float, scenario: str, measured: Mapping[str, Any], memo
         "lambda": lambda_usd(functions, prices),
         "http_api": gateway_requests * prices["http_api"]["per_request"],
         "dynamodb": (requests.dynamodb_rru + polls * measured["status_get_rru"]) * dynamo["per_read_request_unit"]
-                    + requests.dynamodb_wru * dynamo["per_write_request_unit"],
-        "sqs": requests.sqs_requests * prices["sqs_standard"]["per_request"],
+                    + (requests.dynamodb_wru + upstream_polls * WRU_PER_POLL) * dynamo["per_write_request_unit"],
+        "sqs": (requests.sqs_requests + upstream_polls * SQS_REQUESTS_PER_POLL) * prices["sqs_standard"]["per_request"],
         "s3": requests.s3_put_post * s3["per_put_post_list"] + requests.s3_get * s3["per_get"]
               + storage_gb_months * s3["per_gb_month"],
     }

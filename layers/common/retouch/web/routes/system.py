@@ -53,7 +53,8 @@ def _text(description: str, media_type: str) -> OpenAPIResponse:
 @cache
 def _asset(name: str) -> str:
     spec = find_spec(_SWAGGER_UI)
-    assert spec is not None and spec.origin is not None, f"{_SWAGGER_UI} is installed with Powertools"
+    if spec is None or spec.origin is None:  # shipped inside Powertools: missing means a broken layer
+        raise RuntimeError(f"{_SWAGGER_UI} is not installed")
     return (Path(spec.origin).parent / name).read_text(encoding="utf-8")
 
 
