@@ -333,6 +333,19 @@ def _skip_poll(job_id: str, poll_seq: int, deps: WorkerDeps) -> str:
     return "skipped_poll"
 
 
+def _claim_stray_poll(job_id: str, token: str, now: int, deps: WorkerDeps) -> JobRecord | None:
+    """A poll message that is no longer its job's poll may still be the job's only message: a retry decided while
+    polling queued the job again and delayed this very message; a worker that died mid-poll left its claim behind.
+    So it claims the job as any delivery would (queued, or running with an expired lease): the claim is conditional,
+    so a stale duplicate of a job that another message or worker carries still claims nothing."""
+    job = deps.jobs.claim(job_id, token=token, now=now, lease_until=now + deps.lease_seconds)
+    if job is not None:
+        logger.info("poll message claimed its job as a plain delivery", extra={"job_id": job_id,
+                                                                               "attempt": job.attempts})
+        job_started(job_id, job.account_id, attempts=job.attempts, created_at=job.created_at, now=now)
+    return job
+
+
 def run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None] = _keep_nothing,
             poll_seq: int | None = None) -> str:
     """Run one delivery of `job_id`; returns what happened (for logs and tests). `keep_message(seconds)` keeps the
@@ -348,7 +361,10 @@ def run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None] =
     else:
         job = deps.jobs.claim_poll(job_id, token=token, seq=poll_seq, lease_until=now + deps.lease_seconds)
         if job is None:
-            return _skip_poll(job_id, poll_seq, deps)
+            job = _claim_stray_poll(job_id, token, now, deps)
+            if job is None:
+                return _skip_poll(job_id, poll_seq, deps)
+            poll_seq = None  # from here a plain delivery: the job is run (or its pending call polled) as after a claim
     logger.info("job claimed", extra={"job_id": job_id, "attempt": job.attempts, "kind": job.kind,
                                       "resumed": job.produced is not None, "poll_seq": poll_seq})
     try:  # from the queue's long visibility timeout down to the lease: a dead worker's job comes back in minutes
