@@ -36,7 +36,7 @@ from retouch.models.requests import provider_options
 from retouch.models.records import JobError, JobRecord, ProducedOutputs, StoredInput, StoredOutput
 from retouch.observability.metrics import job_ended, job_started
 from retouch.retry import RedeliverLater, backoff_seconds
-from retouch.jobs.upstream_calls import RoutingDeps, Served, Waiting, call_upstreams, poll_pending
+from retouch.jobs.upstream_calls import LostClaim, RoutingDeps, Served, Waiting, call_upstreams, poll_pending
 from retouch.providers.base import (
     InputImage,
     ProviderAuthFailed,
@@ -238,6 +238,8 @@ def _wait(job: JobRecord, token: str, waiting: Waiting, deps: WorkerDeps) -> str
 def _run_claimed(job: JobRecord, token: str, deps: WorkerDeps) -> str:
     try:
         produced = job.produced or _produce(job, token, deps)
+    except LostClaim:
+        return "lost_claim"
     except (JobFailure, ProviderRefused) as exc:
         return _fail(job, token, exc.code, exc.message, deps)
     except ProviderAuthFailed as exc:  # every upstream of the model rejected its key: retrying cannot help
