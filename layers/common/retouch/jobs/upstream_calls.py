@@ -187,6 +187,11 @@ class _Pass:
             except ProviderUnavailable as exc:
                 self.unavailable(upstream, admission, exc, self._since(started))
                 continue
+            except Exception:
+                # Unclassified (a bug, a malformed answer the adapter did not map): counted as a failure so a probe
+                # is answered now rather than pinning the breaker half-open until its probe timeout.
+                self.deps.breaker.record(upstream.name, admission, ok=False)
+                raise
             self.deps.breaker.record(upstream.name, admission, ok=True)
             return self.outcome(index, upstream, outcome)
         raise self.exhausted()
