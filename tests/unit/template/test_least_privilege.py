@@ -273,14 +273,14 @@ def _object_grants(function: dict, action: str) -> list[re.Pattern[str]]:
 
 def _presigned_gets() -> dict[str, list[str]]:
     """Keys each function hands out presigned GET URLs for (a URL signed without s3:GetObject is refused by S3)."""
-    from retouch.wiring.upstreams import UPSTREAM_INPUTS_PREFIX
+    from retouch.jobs.retention import upstream_inputs_prefix
 
     outputs = ["outputs/job_x/0123abcd-0.png"]  # jobs/view.py: a job's output URLs
     return {
         # Upstreams that take URLs are sent the job's inputs, uploaded files, and copies of anything else
-        # (wiring/upstreams.py input_presigner).
+        # (wiring/upstreams.py input_presigner, under jobs/retention.py upstream_inputs_prefix).
         "WorkerFunction": ["inputs/acct_x/job_x/image_0.png", "uploads/acct_x/file_x",
-                           f"{UPSTREAM_INPUTS_PREFIX}0123abcd"],
+                           upstream_inputs_prefix("job_x") + "0123abcd"],
         "StatusFunction": outputs,
         "ApiFunction": outputs,  # Prefer: wait answers with the finished job's URLs
         "SyncFunction": outputs,

@@ -29,6 +29,7 @@ from retouch.data.objects import ObjectMissing
 from retouch.errors import InvalidImage, JobFailure
 from retouch.images.inspect import ImageInfo, UnreadableImage as UnreadableOutput, inspect_image
 from retouch.jobs.heartbeat import Heartbeat
+from retouch.jobs.retention import upstream_inputs_prefix
 from retouch.images.input_checks import EXTENSIONS, checked_image_info, checked_mask_info
 from retouch.models.common import now_epoch
 from retouch.models.outcome import JobOutcome
@@ -97,10 +98,14 @@ def _load(source: StoredInput, deps: WorkerDeps) -> bytes | BinaryIO:
     return deps.fetch_url(source.url or "")
 
 
-def _as_input(loaded: bytes | BinaryIO, content_type: str, filename: str, storage_key: str | None = None) -> InputImage:
+def _as_input(job: JobRecord, loaded: bytes | BinaryIO, content_type: str, filename: str,
+              storage_key: str | None) -> InputImage:
+    staging_prefix = upstream_inputs_prefix(job.job_id)
     if isinstance(loaded, bytes):
-        return InputImage(data=loaded, content_type=content_type, filename=filename, storage_key=storage_key)
-    return InputImage(file=loaded, content_type=content_type, filename=filename, storage_key=storage_key)
+        return InputImage(data=loaded, content_type=content_type, filename=filename, storage_key=storage_key,
+                          staging_prefix=staging_prefix)
+    return InputImage(file=loaded, content_type=content_type, filename=filename, storage_key=storage_key,
+                      staging_prefix=staging_prefix)
 
 
 def _load_kept(source: StoredInput, deps: WorkerDeps, files: ExitStack) -> bytes | BinaryIO:
@@ -120,7 +125,8 @@ def _load_inputs(job: JobRecord, deps: WorkerDeps, files: ExitStack) -> tuple[li
         except InvalidImage as exc:
             raise JobFailure(exc.code or "invalid_image", f"image[{index}]: {exc.message}") from exc
         # The storage key goes along: upstreams that take URLs are sent a presigned one instead of the bytes.
-        images.append(_as_input(data, info.content_type, f"image_{index}.{EXTENSIONS[info.format]}", source.key))
+        images.append(_as_input(job, data, info.content_type, f"image_{index}.{EXTENSIONS[info.format]}",
+                                 source.key))
         first = first or info
     if job.mask is None:
         return images, None
@@ -129,7 +135,7 @@ def _load_inputs(job: JobRecord, deps: WorkerDeps, files: ExitStack) -> tuple[li
         checked_mask_info(data, first, limits)
     except InvalidImage as exc:
         raise JobFailure("invalid_mask", exc.message) from exc
-    return images, _as_input(data, "image/png", "mask.png")
+    return images, _as_input(job, data, "image/png", "mask.png", job.mask.key)
 
 
 def _call_upstreams(job: JobRecord, token: str, deps: WorkerDeps) -> Served | Waiting:
@@ -314,8 +320,10 @@ def _discard_unrecorded_outputs(job: JobRecord, deps: WorkerDeps) -> None:
     images and recording them cannot clean up after itself). Safe under this claim: no earlier claim can record
     outputs any more, and one still running deletes its own when its checkpoint fails."""
     kept = {output.key for output in (job.produced.outputs if job.produced else [])}
+    staged = upstream_inputs_prefix(job.job_id)  # inputs a pending upstream job may still fetch: not outputs
     try:
-        stale = [key for key in deps.store.keys_under(f"outputs/{job.job_id}/") if key not in kept]
+        stale = [key for key in deps.store.keys_under(f"outputs/{job.job_id}/")
+                 if key not in kept and not key.startswith(staged)]
         deps.store.delete(stale)
     except Exception:
         logger.exception("could not delete earlier claims' outputs", extra={"job_id": job.job_id})
