@@ -1,6 +1,7 @@
 """Output images of the non-OpenAI upstreams (fal, Oxen, Runflow, ModelsLab, AIML, Azure) reach the worker through
-temporary files: an image URL's body is spooled to disk as it arrives, base64 is decoded to disk. Measured with
-tracemalloc (every Python allocation, not timing): downloading a 24 MB image peaks far below its size."""
+temporary files: an image URL's body is spooled to disk as it arrives, base64 is decoded to disk, and an
+OpenAI-compatible answer is parsed with its long strings on disk. Measured with tracemalloc (every Python allocation,
+not timing): the peak stays far below the image's size."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from retouch.providers.base import ProviderUnavailable
+from retouch.providers.upstream import Finished
 from retouch.providers.upstream_http import UpstreamHttp
 
 MB = 1024 * 1024
@@ -69,3 +71,41 @@ def test_base64_and_data_uris_are_decoded_to_files_and_a_failed_download_is_retr
         image.close()
     with pytest.raises(ProviderUnavailable, match="HTTP 404"):
         http.image("https://cdn.example/gone.png", "png")
+
+
+def b64_answer(total: int) -> Iterator[bytes]:
+    """An OpenAI-compatible answer carrying one `total`-byte PNG-headed image as b64_json, made piece by piece."""
+    yield b'{"created": 1, "data": [{"b64_json": "'
+    pending = b""
+    for chunk in image_chunks(total):
+        pending += chunk
+        whole = len(pending) - len(pending) % 3
+        yield base64.b64encode(pending[:whole])
+        pending = pending[whole:]
+    yield base64.b64encode(pending) + b'"}], "usage": {"total_tokens": 7}}'
+
+
+def test_an_openai_compatible_answer_with_base64_images_is_parsed_and_decoded_through_files() -> None:
+    from retouch.providers.aiml import aiml_upstream
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b64_answer(24 * MB), headers={"content-type": "application/json"})
+
+    client = httpx.Client(transport=httpx.MockTransport(gateway))
+    upstream = aiml_upstream(api_key="k", timeout_seconds=30, client=client)
+    tracemalloc.start()
+    try:
+        finished = upstream.submit(images=[], mask=None, options={"prompt": "p", "n": 1, "output_format": "png"})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert isinstance(finished, Finished)
+    [image] = finished.result.images
+    try:
+        assert peak < 8 * MB, f"a 32 MB answer (a 24 MB image) peaked at {peak / MB:.1f} MB"
+        assert (image.size, image.content_type) == (24 * MB, "image/png")
+        stored = image.open()
+        assert digest_of(iter(lambda: stored.read(MB), b"")) == digest_of(image_chunks(24 * MB))
+        assert finished.result.usage == {"total_tokens": 7}
+    finally:
+        image.close()

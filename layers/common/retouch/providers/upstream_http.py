@@ -23,6 +23,7 @@ from typing import Any, BinaryIO, TypeVar
 import httpx
 
 from retouch.providers.base import ProviderAuthFailed, ProviderImage, ProviderRefused, ProviderUnavailable
+from retouch.providers.spooled_json import SpooledStrings, decode_base64_file
 from retouch.outbound_http.client import (
     IDENTITY_HEADERS,
     RefusedBody,
@@ -36,6 +37,7 @@ MAX_RESPONSE_BYTES = 512 * 1024 * 1024
 _MAX_MESSAGE = 500
 _RETRYABLE = frozenset({408, 409, 425, 429})
 _DATA_URI = re.compile(r"^data:(?P<type>[\w.+-]+/[\w.+-]+)?(?:;[^,;]*)*;base64,(?P<data>.*)$", re.DOTALL)
+_DATA_URI_HEAD = re.compile(rb"^data:[^,]*;base64,")
 _MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 # Upstreams without error codes say "safety"/"moderation" in prose; such a refusal must not be retried elsewhere.
 _SAFETY_WORDS = re.compile(r"safety|moderation|content[ _-]?policy|nsfw|inappropriate", re.IGNORECASE)
@@ -95,6 +97,23 @@ class UpstreamHttp:
         response, body = self._exchange(request, lambda answer: read_body(answer, max_bytes=self._max_bytes))
         return httpx.Response(response.status_code, headers=response.headers, content=body, request=request)
 
+    def send_spooled(self, method: str, url: str, into: BinaryIO, *, headers: dict[str, str] | None = None,
+                     read_error: ErrorReader = openai_error, **kwargs: Any) -> httpx.Response:
+        """One call whose 2xx body is written to `into` as it arrives (an answer carrying base64 images can be hundreds
+        of MB); any other status is classified as `ok` does. The response returned has no body."""
+        request = self._client.build_request(method, url, headers={**(headers or {}), **IDENTITY_HEADERS}, **kwargs)
+
+        def read(response: httpx.Response) -> bytes:
+            if 200 <= response.status_code < 300:
+                spool_body(response, into, max_bytes=self._max_bytes)
+                return b""
+            return read_body(response, max_bytes=self._max_bytes)  # an error: small, read for its message
+
+        response, error_body = self._exchange(request, read)
+        into.seek(0)
+        return self.ok(httpx.Response(response.status_code, headers=response.headers, content=error_body,
+                                      request=request), read_error)
+
     def _exchange(self, request: httpx.Request, read: Callable[[httpx.Response], _Read],
                   ) -> tuple[httpx.Response, _Read]:
         """Send `request` and `read` its streamed answer, within the deadline; the answer (closed) and what was read."""
@@ -149,15 +168,19 @@ class UpstreamHttp:
             text = text.replace(secret, "***")
         return text
 
-    def image(self, reference: Any, output_format: str) -> ProviderImage:
+    def image(self, reference: Any, output_format: str, strings: SpooledStrings | None = None) -> ProviderImage:
         """An output image from an http(s) URL (downloaded without our credentials), a data: URI or bare base64, held
-        in a temporary file of its own (closed with the image)."""
+        in a temporary file of its own (closed with the image). `strings`: the answer was parsed by `load_spooled`,
+        so a long base64 string is a placeholder for the file holding it."""
         if not isinstance(reference, str) or not reference:
             raise bad_response(self.upstream, "an image has no URL or data")
         file: BinaryIO = tempfile.TemporaryFile()  # noqa: SIM115 - the image owns it (or it is closed below)
         try:
-            match = _DATA_URI.match(reference)
-            if reference.startswith(("https://", "http://")) and not match:
+            spooled = strings.file_of(reference) if strings is not None else None
+            match = _DATA_URI.match(reference) if spooled is None else None
+            if spooled is not None:
+                written = self._decode_file(spooled, file)
+            elif reference.startswith(("https://", "http://")) and not match:
                 written = self._download(reference, file)
             else:
                 written = file.write(self._decode(match.group("data") if match else reference))
@@ -183,6 +206,14 @@ class UpstreamHttp:
         if not 200 <= response.status_code < 300:
             raise bad_response(self.upstream, f"image URL answered HTTP {response.status_code}")
         return written
+
+    def _decode_file(self, encoded: BinaryIO, into: BinaryIO) -> int:
+        head = _DATA_URI_HEAD.match(encoded.read(256))
+        encoded.seek(head.end() if head else 0)
+        try:
+            return decode_base64_file(encoded, into)
+        except ValueError as exc:
+            raise bad_response(self.upstream, "image data is not valid base64") from exc
 
     def _decode(self, encoded: str) -> bytes:
         try:
