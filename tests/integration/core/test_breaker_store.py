@@ -14,7 +14,7 @@ from retouch.data.breakers import BreakerRepository
 from retouch.data.jobs import JobRepository
 from retouch.models.outcome import JobOutcome
 from retouch.providers.upstream import PollHandle
-from retouch.models.records import JobRecord, PendingCall, UpstreamAttempt
+from retouch.models.records import JobError, JobRecord, PendingCall, UpstreamAttempt
 from retouch.routing.breaker import CircuitBreaker
 from retouch.routing.document import BreakerPolicy
 
@@ -132,6 +132,28 @@ def test_attempts_append_under_the_claim_and_a_poll_claim_needs_the_current_seq(
     assert jobs.finish(job.job_id, token="b", outcome=JobOutcome(status="succeeded", completed_at=NOW, upstream="q"))
     ended = jobs.get(job.job_id)
     assert ended.pending_call is None and ended.upstream == "q"
+
+
+def test_a_poll_message_that_lost_its_poll_claim_can_still_claim_its_job_plainly(jobs: Any) -> None:
+    """What run_job's fallback relies on (jobs/process.py _claim_stray_poll), on the fake and on DynamoDB."""
+    job = new_job(jobs)
+    pending = PendingCall(upstream="q", route_index=0, handle={"upstream_job_id": "q-1"}, seq=1, submitted_at=NOW)
+    assert jobs.claim(job.job_id, token="a", now=NOW, lease_until=NOW + 10) is not None
+    assert jobs.wait_for_poll(job.job_id, token="a", pending=pending, lease_until=NOW + 200)
+    # Given poll 1 claimed by a worker that died mid-poll (its claim token stays on the job)
+    assert jobs.claim_poll(job.job_id, token="dead", seq=1, lease_until=NOW + 300) is not None
+    # Then the returning poll message cannot poll-claim it, nor claim it while the dead worker's lease lasts
+    assert jobs.claim_poll(job.job_id, token="b", seq=1, lease_until=NOW + 600) is None
+    assert jobs.claim(job.job_id, token="b", now=NOW + 299, lease_until=NOW + 600) is None
+    # But it claims it plainly once that lease ran out
+    taken = jobs.claim(job.job_id, token="b", now=NOW + 301, lease_until=NOW + 600)
+    assert taken is not None and taken.claim_token == "b" and taken.pending_call == pending
+    # And after a retry decided during that poll (the job queued again, its pending call dropped) likewise
+    assert jobs.release_for_retry(job.job_id, token="b", error=JobError(code="provider_error", message="502"),
+                                  retry_at=NOW + 320)
+    assert jobs.claim_poll(job.job_id, token="c", seq=1, lease_until=NOW + 700) is None
+    again = jobs.claim(job.job_id, token="c", now=NOW + 320, lease_until=NOW + 700)
+    assert again is not None and again.status == "running" and again.pending_call is None and again.attempts == 3
 
 
 def test_a_stored_poll_handle_reads_back_as_the_adapter_made_it(jobs: Any) -> None:

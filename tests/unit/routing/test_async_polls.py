@@ -134,3 +134,43 @@ def test_the_poll_delay_follows_the_upstreams_eta_up_to_the_configured_cap(
     # And without a cap the eta decides (SQS's 900 s at most)
     assert replace(deps.routing, max_poll_delay_seconds=900).poll_delay(20) == 20
     assert replace(deps.routing, max_poll_delay_seconds=900).poll_delay(5000) == 900
+
+
+def test_a_retry_decided_while_polling_keeps_the_poll_message_as_the_jobs_message(
+        jobs: FakeJobRepository, queue: FakeJobQueue, worker: Build, clock: FakeClock) -> None:
+    import pytest
+    from retouch.retry import RedeliverLater
+
+    # Given a waiting job whose upstream job then fails, and whose fallback answers 502
+    job = queued_job(jobs)
+    slow = ScriptedUpstream("queue", [30, ProviderUnavailable("provider_job_failed", "queue job failed"),
+                                      ProviderUnavailable("provider_error", "HTTP 502")], clock=clock)
+    sync = ScriptedUpstream("sync", [ProviderUnavailable("provider_error", "HTTP 502"), rendered()], clock=clock)
+    deps = worker(slow, sync)
+    assert run_job(job.job_id, deps) == "waiting"
+    # When the poll finds every upstream unavailable, the job is released for a retry and the poll message delayed
+    with pytest.raises(RedeliverLater):
+        run_job(job.job_id, deps, poll_seq=1)
+    released = jobs.get(job.job_id)
+    assert released is not None and released.status == "queued" and released.pending_call is None
+    # Then that message, redelivered still carrying poll_seq 1, claims the job and runs it (it is the job's only one)
+    assert run_job(job.job_id, deps, poll_seq=1) == "succeeded"
+    done = jobs.get(job.job_id)
+    assert done is not None and done.status == "succeeded" and done.upstream == "sync" and done.attempts == 2
+    assert slow.calls == ["submit", "poll", "submit"] and sync.calls == ["submit", "submit"]
+
+
+def test_a_poll_message_outliving_a_worker_that_died_mid_poll_polls_again(
+        jobs: FakeJobRepository, queue: FakeJobQueue, worker: Build, clock: FakeClock) -> None:
+    # Given a waiting job whose poll was claimed by a worker that then died (its claim token left on the job)
+    job = queued_job(jobs)
+    upstream = ScriptedUpstream("queue", [10, rendered()], clock=clock)
+    deps = worker(upstream)
+    assert run_job(job.job_id, deps) == "waiting"
+    assert jobs.claim_poll(job.job_id, token="dead-worker", seq=1, lease_until=now_epoch() + 120) is not None
+    # While its lease lasts, the returning poll message claims nothing
+    assert run_job(job.job_id, deps, poll_seq=1) == "skipped_poll"
+    # When the message comes back after the lease, Then it takes the job over and polls the pending call
+    jobs.set(job.job_id, lease_until=now_epoch() - 1)
+    assert run_job(job.job_id, deps, poll_seq=1) == "succeeded"
+    assert upstream.calls == ["submit", "poll"]

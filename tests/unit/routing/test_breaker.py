@@ -128,3 +128,25 @@ def test_an_upstream_with_its_own_policy_trips_by_it_and_the_others_by_the_docum
     # Then only `flaky` is open; `steady` has not made the document's 100 calls
     assert b.admit("flaky") == "skip"
     assert b.admit("steady") == "call"
+
+
+def test_a_probe_that_fails_unexpectedly_reopens_the_circuit_at_once(
+        jobs: FakeJobRepository, worker: Build, breakers: FakeBreakerStore, clock: FakeClock) -> None:
+    import pytest
+    from retouch.retry import RedeliverLater
+
+    # Given `flaky`'s circuit open and past its cool-down, so the next job probes it
+    b = breaker(breakers, clock)
+    fail(b, "flaky", POLICY.min_calls)
+    clock.advance(POLICY.cool_down_seconds)
+    # When the probe's call fails with an error no adapter classified (a bug, not an outage)
+    flaky = ScriptedUpstream("flaky", [RuntimeError("adapter bug")], clock=clock)
+    with pytest.raises(RedeliverLater):  # retried a bounded number of times, like any unclassified failure
+        run_job(queued_job(jobs).job_id, worker(flaky))
+    # Then the probe was answered: the circuit is open for another cool-down, not held half-open until the probe
+    # timeout
+    state = breakers.items["flaky"]
+    assert state.state == "open" and state.probe_until is None
+    assert state.open_until == int(clock()) + POLICY.cool_down_seconds
+    clock.advance(POLICY.cool_down_seconds)
+    assert b.admit("flaky") == "probe"

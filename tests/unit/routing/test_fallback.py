@@ -137,3 +137,22 @@ def test_the_job_view_shows_the_serving_upstream_and_attempts_without_costs(
     assert [(a["upstream"], a["outcome"]) for a in view["upstream_attempts"]] == [("primary", "unavailable"),
                                                                                   ("secondary", "succeeded")]
     assert all("cost_micros" not in attempt for attempt in view["upstream_attempts"])
+
+
+def test_a_walk_that_lost_its_claim_submits_to_no_further_upstream(jobs: FakeJobRepository, worker: Build) -> None:
+    # Given a first upstream that fails while another worker takes the job over (its lease ran out meanwhile)
+    job = queued_job(jobs)
+
+    def taken_over(**_inputs: object) -> object:
+        jobs.set(job.job_id, claim_token="another-worker")
+        raise ProviderUnavailable("provider_timeout", "slow")
+
+    primary = ScriptedUpstream("primary", [])
+    primary.submit = taken_over  # type: ignore[method-assign]
+    secondary = ScriptedUpstream("secondary", [rendered()])
+    # When the walk records that failure (the write fails its claim condition)
+    assert run_job(job.job_id, worker(primary, secondary)) == "lost_claim"
+    # Then it stops: the next (paid) upstream is not called, and nothing is written under the lost claim
+    assert secondary.calls == []
+    done = jobs.get(job.job_id)
+    assert done is not None and done.claim_token == "another-worker" and done.upstream_attempts == []

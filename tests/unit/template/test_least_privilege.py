@@ -1,7 +1,9 @@
-"""Least privilege: every action a function's role is granted is one its code can make.
+"""Least privilege both ways: every action a function's role is granted is one its code can make, and every action
+its code can make is granted (or listed, with its reason, as one this function never makes); and every key a function
+presigns a GET for is one it may read.
 
 The needed set is derived, not listed: import the function's app.py in a fresh interpreter, take the retouch.data
-modules it loaded (only data modules touch boto3), and scan their source for the boto3 calls they make.
+modules it loaded (only data modules touch boto3), and scan their source for the boto3 methods they call or pass on.
 """
 
 from __future__ import annotations
@@ -42,20 +44,25 @@ OPERATION_BY_NAME = ("get_paginator", "generate_presigned_url")
 SECRETS_READER = "SecretsProvider"  # Powertools' reader: secretsmanager:GetSecretValue
 
 
+def _is_client_method(node: ast.AST) -> bool:
+    """`<anything>._client.<method>`: a boto3 client method, called or passed on."""
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) and node.value.attr == "_client"
+
+
 def _calls_of(path: Path) -> tuple[set[str], set[str], bool]:
     """(client methods called on `self._client`, transaction part keys, reads secrets) in one module."""
     methods: set[str] = set()
     parts: set[str] = set()
     reads_secrets = False
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "_client":
-            method = node.func.attr
-            if method in OPERATION_BY_NAME:
-                first = node.args[0]
-                assert isinstance(first, ast.Constant), f"{path.name}: {method} needs a literal operation"
-                method = first.value
-            methods.add(method)
+        if isinstance(node, ast.Call) and _is_client_method(node.func) \
+                and isinstance(node.func, ast.Attribute) and node.func.attr in OPERATION_BY_NAME:
+            first = node.args[0]
+            assert isinstance(first, ast.Constant), f"{path.name}: {node.func.attr} needs a literal operation"
+            methods.add(first.value)
+        elif _is_client_method(node) and isinstance(node, ast.Attribute) and node.attr not in OPERATION_BY_NAME:
+            # Called or only referenced (`_conditional(self._client.delete_item, ...)`): either way it is made.
+            methods.add(node.attr)
         elif isinstance(node, ast.Dict):
             parts |= {k.value for k in node.keys
                       if isinstance(k, ast.Constant) and k.value in ACTION_OF_TRANSACTION_PART}
@@ -182,3 +189,106 @@ def test_bucket_access_is_per_prefix_never_the_whole_bucket():
             for resource in _resources(statement):  # a top-level prefix, or a narrower folder of one
                 assert any(re.search(rf"/{prefix}/([a-z0-9-]+/)*\*", resource)
                            for prefix in ("inputs", "uploads", "outputs")), function_id
+
+
+# The reverse direction: what a function's data modules can do, it must be granted, except what this function never
+# does with a module it loads for other methods (the scan is per module, not per call path). Each entry says why.
+_ADMIN_SCAN = "dynamodb:Scan"  # account_state.account_ids: admin CLI and reconciliation only, never a function
+_WORKER_ONLY_VISIBILITY = "sqs:ChangeMessageVisibility"  # queue.delay_redelivery: the worker's retry backoff
+_KEY_RELEASE = "dynamodb:DeleteItem"  # idempotency.release: only the submit paths (Api, Sync) release a key
+NOT_NEEDED: dict[str, dict[str, str]] = {
+    "ApiFunction": {_ADMIN_SCAN: "admin only", _WORKER_ONLY_VISIBILITY: "worker only"},
+    "AuthorizerFunction": {
+        "dynamodb:PutItem": "accounts: key and account writes are the admin CLI's; it only reads them",
+        "dynamodb:UpdateItem": "accounts: as PutItem",
+        "dynamodb:Query": "accounts: key listings are the admin CLI's",
+    },
+    "DeadLetterFunction": {
+        _KEY_RELEASE: "submit paths only",
+        _ADMIN_SCAN: "admin only", _WORKER_ONLY_VISIBILITY: "worker only",
+        "dynamodb:Query": "ends one job by id (with its hold's ledger entry); lists nothing",
+        "s3:GetObject": "objects: loaded through shared wiring; it never touches the bucket",
+        "s3:PutObject": "as s3:GetObject", "s3:DeleteObject": "as s3:GetObject", "s3:ListBucket": "as s3:GetObject",
+    },
+    "StatusFunction": {
+        _KEY_RELEASE: "submit paths only",
+        _ADMIN_SCAN: "admin only",
+        "dynamodb:PutItem": "read-only: jobs/ledger/idempotency modules are loaded for their reads",
+        "dynamodb:UpdateItem": "read-only, as PutItem",
+        "s3:PutObject": "presigns GETs of outputs only", "s3:DeleteObject": "as s3:PutObject",
+        "s3:ListBucket": "as s3:PutObject",
+    },
+    "SweeperFunction": {
+        _KEY_RELEASE: "submit paths only",
+        _ADMIN_SCAN: "admin only", _WORKER_ONLY_VISIBILITY: "worker only",
+        "s3:GetObject": "only deletes the outputs of the jobs it ends", "s3:PutObject": "as s3:GetObject",
+    },
+    "SyncFunction": {
+        _ADMIN_SCAN: "admin only", _WORKER_ONLY_VISIBILITY: "worker only",
+        "s3:ListBucket": "never deletes a prefix (job deletion is the ApiFunction's)",
+    },
+    "WebhookFunction": {
+        _KEY_RELEASE: "submit paths only",
+        "dynamodb:PutItem": "updates the job's delivery log only",
+        "dynamodb:Query": "reads one job by id",
+        "s3:PutObject": "presigns GETs of outputs only", "s3:DeleteObject": "as s3:PutObject",
+        "s3:ListBucket": "as s3:PutObject",
+    },
+    "WorkerFunction": {
+        _KEY_RELEASE: "submit paths only",
+        _ADMIN_SCAN: "admin only",
+        "dynamodb:Query": "reads jobs, accounts and breakers by key; lists nothing",
+    },
+}
+
+
+@pytest.mark.parametrize("function_id", sorted(FUNCTIONS))
+def test_a_function_is_granted_every_action_its_data_modules_make_unless_listed_as_not_needed(function_id):
+    function = FUNCTIONS[function_id]
+    needed = needed_actions(loaded_data_modules(function["CodeUri"].rstrip("/")))
+    not_needed = NOT_NEEDED.get(function_id, {})
+    missing = needed - granted_actions(function) - set(not_needed)
+    assert not missing, f"{function_id} calls {sorted(missing)} without the grant (AccessDenied in AWS)"
+    # And the list stays honest: nothing on it is granted anyway, or no longer made by the modules
+    stale = set(not_needed) - (needed - granted_actions(function))
+    assert not stale, f"{function_id}: drop {sorted(stale)} from NOT_NEEDED"
+
+
+def test_the_scan_counts_a_client_method_passed_by_reference():
+    # Given idempotency.py, which deletes a key with `_conditional(self._client.delete_item, ...)` (never a direct call)
+    assert "dynamodb:DeleteItem" in needed_actions(("retouch.data.idempotency",))
+
+
+def _object_grants(function: dict, action: str) -> list[re.Pattern[str]]:
+    """The object keys `action` is granted on, as patterns (an IAM `*` matches across slashes)."""
+    patterns = []
+    for statement in _grants(function, action):
+        for resource in statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]:
+            arn = resource["Fn::Sub"] if isinstance(resource, dict) else resource
+            if arn.startswith("${Bucket.Arn}/"):
+                key = arn.removeprefix("${Bucket.Arn}/")
+                patterns.append(re.compile(".*".join(re.escape(part) for part in key.split("*")) + r"\Z"))
+    return patterns
+
+
+def _presigned_gets() -> dict[str, list[str]]:
+    """Keys each function hands out presigned GET URLs for (a URL signed without s3:GetObject is refused by S3)."""
+    from retouch.jobs.retention import upstream_inputs_prefix
+
+    outputs = ["outputs/job_x/0123abcd-0.png"]  # jobs/view.py: a job's output URLs
+    return {
+        # Upstreams that take URLs are sent the job's inputs, uploaded files, and copies of anything else
+        # (wiring/upstreams.py input_presigner, under jobs/retention.py upstream_inputs_prefix).
+        "WorkerFunction": ["inputs/acct_x/job_x/image_0.png", "uploads/acct_x/file_x",
+                           upstream_inputs_prefix("job_x") + "0123abcd"],
+        "StatusFunction": outputs,
+        "ApiFunction": outputs,  # Prefer: wait answers with the finished job's URLs
+        "SyncFunction": outputs,
+    }
+
+
+@pytest.mark.parametrize("function_id", sorted(_presigned_gets()))
+def test_a_function_may_read_every_key_it_presigns_a_get_for(function_id):
+    readable = _object_grants(FUNCTIONS[function_id], "s3:GetObject")
+    for key in _presigned_gets()[function_id]:
+        assert any(pattern.match(key) for pattern in readable), f"{function_id} presigns {key} without s3:GetObject"

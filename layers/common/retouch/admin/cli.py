@@ -208,18 +208,28 @@ def _since(text: str) -> int:
 
 
 def cmd_margin(ctx: _Context, args: argparse.Namespace) -> int:
-    from retouch.billing.margin import margins
+    from retouch.billing.margin import cost_estimates, margins
+    from retouch.routing.document import load_routing
 
     _, ledger, jobs = ctx.repos()
-    rows = margins(job for account_id in ledger.account_ids() for job in jobs.created_between(account_id, args.since))
+    estimates = cost_estimates(load_routing(args.routing))
+    rows = margins((job for account_id in ledger.account_ids() for job in jobs.created_between(account_id, args.since)),
+                   estimates)
     data = [{"model": r.model, "upstream": r.upstream, "jobs": r.jobs, "images": r.images,
              "revenue_micros": r.revenue_micros, "upstream_cost_micros": r.upstream_cost_micros,
-             "margin_micros": r.margin_micros, "jobs_without_cost": r.jobs_without_cost} for r in rows]
+             "margin_micros": r.margin_micros, "jobs_without_cost": r.jobs_without_cost,
+             "unserved_paid_calls": r.unserved_paid_calls, "unserved_cost_micros": r.unserved_cost_micros,
+             "unserved_without_cost": r.unserved_without_cost, "net_margin_micros": r.net_margin_micros}
+            for r in rows]
     lines = [f"{'model':<18} {'upstream':<14} {'jobs':>6} {'revenue':>12} {'upstream cost':>14} {'margin':>12}"]
     lines += [f"{r.model:<18} {r.upstream:<14} {r.jobs:>6} {format_usd(r.revenue_micros):>12} "
               f"{format_usd(r.upstream_cost_micros):>14} {format_usd(r.margin_micros):>12}"
               + (f"  ({r.jobs_without_cost} jobs of unknown cost left out of the margin)" if r.jobs_without_cost
-                 else "") for r in rows]
+                 else "")
+              + (f"  {r.unserved_paid_calls} unserved paid calls, {format_usd(r.unserved_cost_micros)} "
+                 f"(net {format_usd(r.net_margin_micros)}"
+                 + (f"; {r.unserved_without_cost} of unknown cost)" if r.unserved_without_cost else ")")
+                 if r.unserved_paid_calls else "") for r in rows]
     ctx.emit(data, "\n".join(lines) if rows else f"no succeeded jobs since {_when(args.since)}")
     return 0
 
@@ -305,6 +315,8 @@ def _add_books_commands(commands: _Subparsers) -> None:
     sub = _command(commands, "margin", cmd_margin,
                    "revenue, upstream cost and margin per model and upstream since a time")
     sub.add_argument("--since", type=_since, required=True, help="ISO-8601, e.g. 2026-05-01 or 2026-05-01T12:00Z")
+    sub.add_argument("--routing", default="default.json",
+                     help="routing document whose cost_per_image_usd prices unserved calls (default: the bundled one)")
 
 
 def main(argv: list[str] | None = None) -> int:

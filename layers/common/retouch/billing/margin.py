@@ -3,14 +3,23 @@
 Revenue is what each succeeded job was charged (its settled `usage.cost_micros`); upstream cost is what its serving
 upstream reported (or the routing document's per-image estimate); jobs whose upstream cost is unknown are counted
 apart, so a margin is never computed from a guessed zero.
+
+Losses show too: an upstream that accepted a job (answered it, or took it as an asynchronous job) and did not serve
+its success may still have charged for it (a retried job, a fallback after its job failed, a job that then failed).
+Those unserved paid calls are counted per upstream, of every ended job, with their cost as reported or estimated from
+the routing document's `cost_per_image_usd` (the job's `n` images), and `net_margin_micros` takes them off.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from retouch.models.records import JobRecord
+from retouch.models.records import JobRecord, UpstreamAttempt
+from retouch.routing.document import RoutingDocument
+
+# Outcomes after which the upstream had the job: it may bill for it.
+_ACCEPTED = ("pending", "succeeded")
 
 
 @dataclass
@@ -23,20 +32,69 @@ class MarginRow:
     upstream_cost_micros: int = 0
     jobs_without_cost: int = 0  # their revenue is in `revenue_micros`, but not in `margin_micros`
     revenue_with_cost_micros: int = 0
+    # Calls this upstream accepted that did not serve a succeeded job (possibly paid), and their known cost.
+    unserved_paid_calls: int = 0
+    unserved_cost_micros: int = 0
+    unserved_without_cost: int = 0  # of those, how many have neither a reported cost nor an estimate
 
     @property
     def margin_micros(self) -> int:
         """Revenue minus upstream cost, over the jobs whose upstream cost is known."""
         return self.revenue_with_cost_micros - self.upstream_cost_micros
 
+    @property
+    def net_margin_micros(self) -> int:
+        """The margin less what unserved calls cost (where known)."""
+        return self.margin_micros - self.unserved_cost_micros
 
-def margins(jobs: Iterable[JobRecord]) -> list[MarginRow]:
+
+def cost_estimates(document: RoutingDocument) -> dict[str, int]:
+    """Upstream name -> the routing document's per-image estimate, in micro-dollars (only where it gives one)."""
+    return {route.name: int(route.cost_per_image_usd * 1_000_000)
+            for routes in document.models.values() for route in routes if route.cost_per_image_usd is not None}
+
+
+def _unserved_paid_calls(job: JobRecord) -> list[UpstreamAttempt]:
+    """The job's calls an upstream accepted, one per upstream job (a pending and its later success are one call),
+    less the call that served the job's success."""
+    calls: dict[tuple[str, str], UpstreamAttempt] = {}
+    serving: tuple[str, str] | None = None
+    for index, attempt in enumerate(job.upstream_attempts):
+        if attempt.outcome not in _ACCEPTED:
+            continue
+        key = (attempt.upstream, attempt.upstream_job_id or f"#{index}")
+        if key not in calls or attempt.cost_micros is not None:
+            calls[key] = attempt
+        if attempt.outcome == "succeeded" and attempt.upstream == job.upstream:
+            serving = key
+    if job.status == "succeeded" and serving is not None:
+        calls.pop(serving)
+    return list(calls.values())
+
+
+def margins(jobs: Iterable[JobRecord], cost_per_image_micros: Mapping[str, int] | None = None) -> list[MarginRow]:
+    """Rows per (model, upstream). `cost_per_image_micros`: per upstream name, the routing document's estimate."""
+    estimates = cost_per_image_micros or {}
     rows: dict[tuple[str, str], MarginRow] = {}
+
+    def row_of(model: str, upstream: str) -> MarginRow:
+        return rows.setdefault((model, upstream), MarginRow(model, upstream))
+
     for job in jobs:
+        if job.is_terminal:
+            for call in _unserved_paid_calls(job):
+                row = row_of(job.model, call.upstream)
+                row.unserved_paid_calls += 1
+                per_image = estimates.get(call.upstream)
+                if call.cost_micros is not None:
+                    row.unserved_cost_micros += call.cost_micros
+                elif per_image is not None:
+                    row.unserved_cost_micros += per_image * int(job.request.get("n") or 1)
+                else:
+                    row.unserved_without_cost += 1
         if job.status != "succeeded":
             continue
-        upstream = job.upstream or "unrecorded"
-        row = rows.setdefault((job.model, upstream), MarginRow(job.model, upstream))
+        row = row_of(job.model, job.upstream or "unrecorded")
         usage = job.usage or {}
         revenue = int(usage.get("cost_micros") or 0)
         row.jobs += 1

@@ -11,6 +11,7 @@ from retouch.catalog import known_model
 from retouch.data.objects import ObjectMissing
 from retouch.errors import InvalidImage, JobFailure
 from retouch.images.input_checks import EXTENSIONS, checked_image_info, checked_mask_info
+from retouch.jobs.retention import upstream_inputs_prefix
 from retouch.images.inspect import ImageInfo
 from retouch.models.records import JobRecord, StoredInput
 from retouch.ports import ObjectStore
@@ -33,7 +34,8 @@ def load_inputs(job: JobRecord, store: ObjectStore, fetch_url: FetchUrl,
         except InvalidImage as exc:
             raise JobFailure(exc.code or "invalid_image", f"image[{index}]: {exc.message}") from exc
         # The storage key goes along: upstreams that take URLs are sent a presigned one instead of the bytes.
-        images.append(_as_input(data, info.content_type, f"image_{index}.{EXTENSIONS[info.format]}", source.key))
+        images.append(_as_input(job, data, info.content_type, f"image_{index}.{EXTENSIONS[info.format]}",
+                                 source.key))
         first = first or info
     if job.mask is None:
         return images, None
@@ -42,7 +44,7 @@ def load_inputs(job: JobRecord, store: ObjectStore, fetch_url: FetchUrl,
         checked_mask_info(data, first, limits)
     except InvalidImage as exc:
         raise JobFailure("invalid_mask", exc.message) from exc
-    return images, _as_input(data, "image/png", "mask.png")
+    return images, _as_input(job, data, "image/png", "mask.png", job.mask.key)
 
 
 def _load(source: StoredInput, store: ObjectStore, fetch_url: FetchUrl) -> bytes | BinaryIO:
@@ -61,7 +63,12 @@ def _load_kept(source: StoredInput, store: ObjectStore, fetch_url: FetchUrl, fil
     return loaded if isinstance(loaded, bytes) else files.enter_context(loaded)
 
 
-def _as_input(loaded: bytes | BinaryIO, content_type: str, filename: str, storage_key: str | None = None) -> InputImage:
+def _as_input(job: JobRecord, loaded: bytes | BinaryIO, content_type: str, filename: str,
+              storage_key: str | None) -> InputImage:
+    # An input an upstream must fetch by URL but that has no key of its own is staged under the job (retention).
+    staging_prefix = upstream_inputs_prefix(job.job_id)
     if isinstance(loaded, bytes):
-        return InputImage(data=loaded, content_type=content_type, filename=filename, storage_key=storage_key)
-    return InputImage(file=loaded, content_type=content_type, filename=filename, storage_key=storage_key)
+        return InputImage(data=loaded, content_type=content_type, filename=filename, storage_key=storage_key,
+                          staging_prefix=staging_prefix)
+    return InputImage(file=loaded, content_type=content_type, filename=filename, storage_key=storage_key,
+                      staging_prefix=staging_prefix)

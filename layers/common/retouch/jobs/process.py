@@ -29,13 +29,14 @@ from retouch.errors import JobFailure
 from retouch.jobs.heartbeat import Heartbeat
 from retouch.jobs.inputs_loading import load_inputs
 from retouch.jobs.outputs_storing import resolved_options, store_outputs
+from retouch.jobs.retention import upstream_inputs_prefix
 from retouch.models.common import now_epoch
 from retouch.models.outcome import JobOutcome
 from retouch.models.requests import provider_options
 from retouch.models.records import JobError, JobRecord, ProducedOutputs
 from retouch.observability.metrics import job_ended, job_started
 from retouch.retry import RedeliverLater, backoff_seconds
-from retouch.jobs.upstream_calls import RoutingDeps, Served, Waiting, call_upstreams, poll_pending
+from retouch.jobs.upstream_calls import LostClaim, RoutingDeps, Served, Waiting, call_upstreams, poll_pending
 from retouch.providers.base import (
     InputImage,
     ProviderAuthFailed,
@@ -167,6 +168,8 @@ def _wait(job: JobRecord, token: str, waiting: Waiting, deps: WorkerDeps) -> str
 def _run_claimed(job: JobRecord, token: str, deps: WorkerDeps) -> str:
     try:
         produced = job.produced or _produce(job, token, deps)
+    except LostClaim:
+        return "lost_claim"
     except (JobFailure, ProviderRefused) as exc:
         return _fail(job, token, exc.code, exc.message, deps)
     except ProviderAuthFailed as exc:  # every upstream of the model rejected its key: retrying cannot help
@@ -241,8 +244,10 @@ def _discard_unrecorded_outputs(job: JobRecord, deps: WorkerDeps) -> None:
     images and recording them cannot clean up after itself). Safe under this claim: no earlier claim can record
     outputs any more, and one still running deletes its own when its checkpoint fails."""
     kept = {output.key for output in (job.produced.outputs if job.produced else [])}
+    staged = upstream_inputs_prefix(job.job_id)  # inputs a pending upstream job may still fetch: not outputs
     try:
-        stale = [key for key in deps.store.keys_under(f"outputs/{job.job_id}/") if key not in kept]
+        stale = [key for key in deps.store.keys_under(f"outputs/{job.job_id}/")
+                 if key not in kept and not key.startswith(staged)]
         deps.store.delete(stale)
     except Exception:
         logger.exception("could not delete earlier claims' outputs", extra={"job_id": job.job_id})
@@ -262,6 +267,19 @@ def _skip_poll(job_id: str, poll_seq: int, deps: WorkerDeps) -> str:
     return "skipped_poll"
 
 
+def _claim_stray_poll(job_id: str, token: str, now: int, deps: WorkerDeps) -> JobRecord | None:
+    """A poll message that is no longer its job's poll may still be the job's only message: a retry decided while
+    polling queued the job again and delayed this very message; a worker that died mid-poll left its claim behind.
+    So it claims the job as any delivery would (queued, or running with an expired lease): the claim is conditional,
+    so a stale duplicate of a job that another message or worker carries still claims nothing."""
+    job = deps.jobs.claim(job_id, token=token, now=now, lease_until=now + deps.lease_seconds)
+    if job is not None:
+        logger.info("poll message claimed its job as a plain delivery", extra={"job_id": job_id,
+                                                                               "attempt": job.attempts})
+        job_started(job_id, job.account_id, attempts=job.attempts, created_at=job.created_at, now=now)
+    return job
+
+
 def run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None] = _keep_nothing,
             poll_seq: int | None = None) -> str:
     """Run one delivery of `job_id`; returns what happened (for logs and tests). `keep_message(seconds)` keeps the
@@ -277,7 +295,10 @@ def run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None] =
     else:
         job = deps.jobs.claim_poll(job_id, token=token, seq=poll_seq, lease_until=now + deps.lease_seconds)
         if job is None:
-            return _skip_poll(job_id, poll_seq, deps)
+            job = _claim_stray_poll(job_id, token, now, deps)
+            if job is None:
+                return _skip_poll(job_id, poll_seq, deps)
+            poll_seq = None  # from here a plain delivery: the job is run (or its pending call polled) as after a claim
     logger.info("job claimed", extra={"job_id": job_id, "attempt": job.attempts, "kind": job.kind,
                                       "resumed": job.produced is not None, "poll_seq": poll_seq})
     try:  # from the queue's long visibility timeout down to the lease: a dead worker's job comes back in minutes

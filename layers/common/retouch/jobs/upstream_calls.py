@@ -57,6 +57,11 @@ POLL_ERROR_DELAY_SECONDS = 15
 _UPSTREAM_JOB_ENDED = frozenset({"provider_job_failed", "provider_auth_failed"})
 
 
+class LostClaim(Exception):
+    """The job's claim was lost mid-walk (recording an attempt failed its condition): the job is another worker's
+    now, so nothing more is submitted (each submit is paid) and the caller ends the delivery."""
+
+
 @dataclass(frozen=True)
 class Upstream:
     """One entry of a model's route: its name (the breaker's key), its adapter (built on first use: httpx and the
@@ -125,7 +130,10 @@ class _Pass:
                                   cost_micros=cost_micros, latency_ms=latency_ms, at=int(self.deps.clock()))
         self.job.upstream_attempts.append(attempt)
         self.tried.append(attempt)
-        self.deps.record_attempt(self.job.job_id, self.token, attempt)
+        if not self.deps.record_attempt(self.job.job_id, self.token, attempt):
+            logger.warning("claim lost while calling upstreams; stopping", extra={
+                "job_id": self.job.job_id, "upstream": upstream, "outcome": outcome})
+            raise LostClaim(self.job.job_id)
 
     def unavailable(self, upstream: Upstream, admission: Admission, exc: ProviderUnavailable,
                     latency_ms: int | None, upstream_job_id: str | None = None) -> None:
@@ -179,6 +187,11 @@ class _Pass:
             except ProviderUnavailable as exc:
                 self.unavailable(upstream, admission, exc, self._since(started))
                 continue
+            except Exception:
+                # Unclassified (a bug, a malformed answer the adapter did not map): counted as a failure so a probe
+                # is answered now rather than pinning the breaker half-open until its probe timeout.
+                self.deps.breaker.record(upstream.name, admission, ok=False)
+                raise
             self.deps.breaker.record(upstream.name, admission, ok=True)
             return self.outcome(index, upstream, outcome)
         raise self.exhausted()

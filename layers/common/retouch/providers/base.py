@@ -70,12 +70,16 @@ class InputImage(ImageContent):
     """One input image with its detected MIME type."""
 
     def __init__(self, data: bytes | None = None, content_type: str = "application/octet-stream",
-                 filename: str = "image", storage_key: str | None = None, *, file: BinaryIO | None = None) -> None:
+                 filename: str = "image", storage_key: str | None = None, *, file: BinaryIO | None = None,
+                 staging_prefix: str | None = None) -> None:
         super().__init__(data, file=file)
         self.content_type = content_type
         self.filename = filename
         # Where the input is stored (S3 key), for upstreams that fetch inputs by a presigned URL; None when it is not.
         self.storage_key = storage_key
+        # Where a copy goes when such an upstream needs a URL for an input with no key (fetched from a URL, converted):
+        # under its job's own prefix, so deleting the job (or its prefix expiring) deletes the copy too.
+        self.staging_prefix = staging_prefix
 
 
 class ProviderImage(ImageContent):

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ import httpx
 
 from retouch.providers.base import InputImage, ProviderResult
 from retouch.providers.upstream import Capabilities, Finished, ImageProviderPort, Outcome, PollHandle, check
+from retouch.providers.spooled_json import SpooledStrings, load_spooled
 from retouch.providers.upstream_http import UpstreamHttp, bad_response, elapsed_ms
 
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
@@ -52,10 +54,18 @@ class OpenAICompatibleUpstream(ImageProviderPort):
             if mask is not None:
                 files.append(("mask", _file_part(mask)))
             form = {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in fields.items()}
-            response = self._post("/images/edits", data=form, files=files)
+            request: dict[str, Any] = {"data": form, "files": files}
         else:
-            response = self._post("/images/generations", json=fields)
-        return self._finished(response, fields, started)
+            request = {"json": fields}
+        # The answer (base64 images, possibly hundreds of MB) goes to a file, and its long strings to files of their
+        # own: the 512 MB worker never holds it whole.
+        with tempfile.TemporaryFile() as body:
+            response = self._post("/images/generations" if not images else "/images/edits", body, **request)
+            strings = SpooledStrings()
+            try:
+                return self._finished(response, self._parsed(body, strings), strings, fields, started)
+            finally:
+                strings.close()
 
     def poll(self, handle: PollHandle) -> Outcome:
         raise bad_response(self.capabilities.upstream, "a synchronous upstream has no job to poll")
@@ -70,17 +80,33 @@ class OpenAICompatibleUpstream(ImageProviderPort):
             fields["model"] = dialect.model
         return fields
 
-    def _post(self, path: str, **kwargs: Any) -> httpx.Response:
+    def _post(self, path: str, into: BinaryIO, **kwargs: Any) -> httpx.Response:
         headers = {**self._dialect.headers, "Accept": "application/json"}
-        return self._http.ok(self._http.send("POST", self._dialect.url_for(path), headers=headers, **kwargs))
+        return self._http.send_spooled("POST", self._dialect.url_for(path), into, headers=headers, **kwargs)
 
-    def _finished(self, response: httpx.Response, fields: dict[str, Any], started: float) -> Finished:
-        body = self._http.json_object(response)
+    def _parsed(self, body: BinaryIO, strings: SpooledStrings) -> dict[str, Any]:
+        try:
+            parsed = load_spooled(body, strings)
+        except ValueError as exc:
+            raise bad_response(self.capabilities.upstream, "body is not JSON") from exc
+        if not isinstance(parsed, dict):
+            raise bad_response(self.capabilities.upstream, "body is not a JSON object")
+        return parsed
+
+    def _finished(self, response: httpx.Response, body: dict[str, Any], strings: SpooledStrings,
+                  fields: dict[str, Any], started: float) -> Finished:
         items = body.get("data")
         if not isinstance(items, list) or not items or not all(isinstance(item, dict) for item in items):
             raise bad_response(self.capabilities.upstream, "no images in `data`")
         output_format = _str(body.get("output_format")) or fields.get("output_format") or "png"
-        images = [self._http.image(item.get("b64_json") or item.get("url"), output_format) for item in items]
+        images = []
+        try:
+            for item in items:
+                images.append(self._http.image(item.get("b64_json") or item.get("url"), output_format, strings))
+        except BaseException:
+            for image in images:
+                image.close()
+            raise
         usage = body.get("usage")
         resolved = {**(self._dialect.defaults or {}), **{k: v for k, v in fields.items() if isinstance(v, str)}}
         result = ProviderResult(

@@ -78,7 +78,8 @@ class OxenUpstream(ImageProviderPort):
         }
         if mask is not None:
             body["mask_url"] = self._presign(
-                InputImage(data=white_edit_mask(mask.data), content_type="image/png", filename="mask.png"))
+                InputImage(data=white_edit_mask(mask.data), content_type="image/png", filename="mask.png",
+                           staging_prefix=mask.staging_prefix))
         started = self._clock()
         answer = self._http.json_object(self._http.ok(
             self._http.send("POST", f"{self._base}/api/ai/queue", headers=self._headers, json=body)))

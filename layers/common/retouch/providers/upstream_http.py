@@ -5,7 +5,8 @@
 - 408/409/425/429, 5xx, timeouts, connection failures, unusable bodies: ProviderUnavailable (retryable).
 - Any other 4xx: ProviderRefused (invalid input, safety): never retried, never sent elsewhere.
 
-Output images come back as URLs, data: URIs or base64; `image()` turns any of them into bytes.
+Output images come back as URLs, data: URIs or base64; `image()` turns any of them into an image held in a temporary
+file (a URL's body is spooled there as it arrives), so a job's images do not sit in the 512 MB worker's memory.
 """
 
 from __future__ import annotations
@@ -14,25 +15,36 @@ import base64
 import binascii
 import email.utils
 import re
+import tempfile
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, BinaryIO, TypeVar
 
 import httpx
 
 from retouch.providers.base import ProviderAuthFailed, ProviderImage, ProviderRefused, ProviderUnavailable
-from retouch.outbound_http.client import IDENTITY_HEADERS, RefusedBody, call_deadline, outbound_client, read_body
+from retouch.providers.spooled_json import SpooledStrings, decode_base64_file
+from retouch.outbound_http.client import (
+    IDENTITY_HEADERS,
+    RefusedBody,
+    call_deadline,
+    outbound_client,
+    read_body,
+    spool_body,
+)
 
 MAX_RESPONSE_BYTES = 512 * 1024 * 1024
 _MAX_MESSAGE = 500
 _RETRYABLE = frozenset({408, 409, 425, 429})
 _DATA_URI = re.compile(r"^data:(?P<type>[\w.+-]+/[\w.+-]+)?(?:;[^,;]*)*;base64,(?P<data>.*)$", re.DOTALL)
+_DATA_URI_HEAD = re.compile(rb"^data:[^,]*;base64,")
 _MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 # Upstreams without error codes say "safety"/"moderation" in prose; such a refusal must not be retried elsewhere.
 _SAFETY_WORDS = re.compile(r"safety|moderation|content[ _-]?policy|nsfw|inappropriate", re.IGNORECASE)
 
 # (error code or None, message or None) from an error body, per upstream's own shape.
 ErrorReader = Callable[[Any], tuple[str | None, str | None]]
+_Read = TypeVar("_Read")
 
 
 def bad_response(upstream: str, reason: str) -> ProviderUnavailable:
@@ -82,11 +94,34 @@ class UpstreamHttp:
     def send(self, method: str, url: str, *, headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
         """One call, its body read whole within the deadline; transport failures are ProviderUnavailable."""
         request = self._client.build_request(method, url, headers={**(headers or {}), **IDENTITY_HEADERS}, **kwargs)
+        response, body = self._exchange(request, lambda answer: read_body(answer, max_bytes=self._max_bytes))
+        return httpx.Response(response.status_code, headers=response.headers, content=body, request=request)
+
+    def send_spooled(self, method: str, url: str, into: BinaryIO, *, headers: dict[str, str] | None = None,
+                     read_error: ErrorReader = openai_error, **kwargs: Any) -> httpx.Response:
+        """One call whose 2xx body is written to `into` as it arrives (an answer carrying base64 images can be hundreds
+        of MB); any other status is classified as `ok` does. The response returned has no body."""
+        request = self._client.build_request(method, url, headers={**(headers or {}), **IDENTITY_HEADERS}, **kwargs)
+
+        def read(response: httpx.Response) -> bytes:
+            if 200 <= response.status_code < 300:
+                spool_body(response, into, max_bytes=self._max_bytes)
+                return b""
+            return read_body(response, max_bytes=self._max_bytes)  # an error: small, read for its message
+
+        response, error_body = self._exchange(request, read)
+        into.seek(0)
+        return self.ok(httpx.Response(response.status_code, headers=response.headers, content=error_body,
+                                      request=request), read_error)
+
+    def _exchange(self, request: httpx.Request, read: Callable[[httpx.Response], _Read],
+                  ) -> tuple[httpx.Response, _Read]:
+        """Send `request` and `read` its streamed answer, within the deadline; the answer (closed) and what was read."""
         with call_deadline(self._timeout) as deadline:
             try:
                 response = self._client.send(request, stream=True)
                 try:
-                    body = read_body(response, max_bytes=self._max_bytes)
+                    result = read(response)
                 finally:
                     response.close()
             except httpx.TransportError as exc:
@@ -96,7 +131,7 @@ class UpstreamHttp:
                                           f"could not reach {self.upstream} ({type(exc).__name__})") from exc
             except RefusedBody as exc:
                 raise bad_response(self.upstream, exc.message) from exc
-        return httpx.Response(response.status_code, headers=response.headers, content=body, request=request)
+        return response, result
 
     def ok(self, response: httpx.Response, read_error: ErrorReader = openai_error) -> httpx.Response:
         """The response when it is 2xx; otherwise the classified exception."""
@@ -133,23 +168,52 @@ class UpstreamHttp:
             text = text.replace(secret, "***")
         return text
 
-    def image(self, reference: Any, output_format: str) -> ProviderImage:
-        """An output image from an http(s) URL (downloaded without our credentials), a data: URI or bare base64."""
+    def image(self, reference: Any, output_format: str, strings: SpooledStrings | None = None) -> ProviderImage:
+        """An output image from an http(s) URL (downloaded without our credentials), a data: URI or bare base64, held
+        in a temporary file of its own (closed with the image). `strings`: the answer was parsed by `load_spooled`,
+        so a long base64 string is a placeholder for the file holding it."""
         if not isinstance(reference, str) or not reference:
             raise bad_response(self.upstream, "an image has no URL or data")
-        match = _DATA_URI.match(reference)
-        if match:
-            data = self._decode(match.group("data"))
-        elif reference.startswith(("https://", "http://")):
-            response = self.send("GET", reference)
+        file: BinaryIO = tempfile.TemporaryFile()  # noqa: SIM115 - the image owns it (or it is closed below)
+        try:
+            spooled = strings.file_of(reference) if strings is not None else None
+            match = _DATA_URI.match(reference) if spooled is None else None
+            if spooled is not None:
+                written = self._decode_file(spooled, file)
+            elif reference.startswith(("https://", "http://")) and not match:
+                written = self._download(reference, file)
+            else:
+                written = file.write(self._decode(match.group("data") if match else reference))
+            if not written:
+                raise bad_response(self.upstream, "an image is empty")
+            file.seek(0)
+            head = file.read(16)
+            return ProviderImage(file=file, content_type=content_type_of(head, output_format))
+        except BaseException:
+            file.close()
+            raise
+
+    def _download(self, url: str, into: BinaryIO) -> int:
+        """The image at `url` spooled into `into` as it arrives (never whole in memory); the bytes written."""
+        request = self._client.build_request("GET", url, headers=dict(IDENTITY_HEADERS))
+
+        def spool(response: httpx.Response) -> int:
             if not 200 <= response.status_code < 300:
-                raise bad_response(self.upstream, f"image URL answered HTTP {response.status_code}")
-            data = response.content
-        else:
-            data = self._decode(reference)
-        if not data:
-            raise bad_response(self.upstream, "an image is empty")
-        return ProviderImage(data=data, content_type=content_type_of(data, output_format))
+                return 0  # not read: the status says enough
+            return spool_body(response, into, max_bytes=self._max_bytes)
+
+        response, written = self._exchange(request, spool)
+        if not 200 <= response.status_code < 300:
+            raise bad_response(self.upstream, f"image URL answered HTTP {response.status_code}")
+        return written
+
+    def _decode_file(self, encoded: BinaryIO, into: BinaryIO) -> int:
+        head = _DATA_URI_HEAD.match(encoded.read(256))
+        encoded.seek(head.end() if head else 0)
+        try:
+            return decode_base64_file(encoded, into)
+        except ValueError as exc:
+            raise bad_response(self.upstream, "image data is not valid base64") from exc
 
     def _decode(self, encoded: str) -> bytes:
         try:

@@ -20,19 +20,19 @@ from retouch.routing.document import RoutingDocument, UpstreamRoute
 
 # Input URLs given to an upstream stay valid this long (its queue may start the job minutes later).
 PRESIGNED_INPUT_SECONDS = 3600
-# Where inputs with no key of their own (fetched from a URL, a mask an adapter converted) are stored for an upstream
-# to fetch. Under outputs/, which the worker may write; the bucket's `expire-upstream-inputs` rule deletes them after
-# a day (the URL lives an hour), and the worker may read them, as its role signs their presigned URLs.
-UPSTREAM_INPUTS_PREFIX = "outputs/upstream-inputs/"
 
 
 def input_presigner(store: ObjectStorePort) -> Presign:
-    """An input image -> a presigned GET URL: its own key, or a temporary object under UPSTREAM_INPUTS_PREFIX."""
+    """An input image -> a presigned GET URL: its own key, or a copy stored under its job's staging prefix
+    (jobs/retention.upstream_inputs_prefix: deleted with the job, expired with its outputs; the worker's role, which
+    signs the URL, may read it)."""
 
     def presign(image: InputImage) -> str:
         key = image.storage_key
         if key is None:
-            key = f"{UPSTREAM_INPUTS_PREFIX}{uuid.uuid4().hex}"
+            if image.staging_prefix is None:  # a bug: an adapter made an input without its job's prefix
+                raise ValueError(f"input {image.filename} has neither a storage key nor a staging prefix")
+            key = f"{image.staging_prefix}{uuid.uuid4().hex}"
             store.put(key, image.open(), image.content_type)
         return store.presign_get(key, PRESIGNED_INPUT_SECONDS)
 
