@@ -10,7 +10,7 @@ import re
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from local.functions import Invocation

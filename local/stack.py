@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -20,7 +20,6 @@ from botocore.config import Config
 from local.authorizer import LambdaAuthorizer
 from local.aws_resources import LocalResources, ResourceCreator
 from local.console import Console
-from local.log_lines import LogFormat, formatter
 from local.function_pool import FunctionPool, Functions
 from local.functions import (
     LOCAL_CREDENTIAL,
@@ -33,6 +32,7 @@ from local.functions import (
 )
 from local.gateway import FUNCTION_URL_LIMITS, Gateway, GatewayServer
 from local.intrinsics import REGION, Resolver, parameter_values
+from local.log_lines import LogFormat, formatter
 from local.moto_server import MotoServer
 from local.pollers import SqsPoller
 from local.routes import FunctionUrlRoutes, RouteTable

@@ -16,7 +16,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "common")]
 
 from retouch.jobs.process import WorkerDeps, run_job
-
 from tests.fakes import (
     FakeJobQueue,
     FakeJobRepository,

@@ -15,7 +15,6 @@ from PIL import Image
 
 from retouch.admin.accounts import create_account, issue_key
 from retouch.data.accounts import AccountRepository
-
 from tests.e2e.conftest import png_bytes
 
 pytestmark = pytest.mark.e2e

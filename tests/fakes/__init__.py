@@ -7,8 +7,7 @@ tests/integration/core/test_fake_contract.py runs the same scenarios on the fake
 from tests.fakes.accounts import FakeAccountRepository
 from tests.fakes.jobs import FakeIdempotencyStore, FakeJobRepository, FakeWebhookLog, no_events
 from tests.fakes.ledger import FakeAccountJobs, FakeLedger, FakeLedgerReader, account, billing_over, job
-from tests.fakes.provider import (FakeUrls, ProviderCall, RecordingResolver, ScriptedProvider, public_resolver,
-                                  rendered)
+from tests.fakes.provider import FakeUrls, ProviderCall, RecordingResolver, ScriptedProvider, public_resolver, rendered
 from tests.fakes.queues import FakeJobQueue, FakeWebhookQueue
 from tests.fakes.storage import FakeFileRepository, FakeObjectStore, StoredObject
 from tests.fakes.webhooks import FakeSettings, no_webhook

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 from retouch.billing.charges import JobBilling
 from retouch.billing.prices import price_table
+from retouch.data.account_state import AccountChanged, AccountMissing, RateCount
 from retouch.data.idempotency import KeyTaken
 from retouch.data.jobs import job_record
-from retouch.data.account_state import AccountChanged, AccountMissing, RateCount
 from retouch.data.ledger import JobStateChanged
-from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.account_records import AccountRecord, LedgerEntry
+from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import JobRecord
 from tests.fakes.jobs import FakeJobRepository
 

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 from retouch.providers.base import ImageProvider
 
 if TYPE_CHECKING:
+    from retouch.data.account_state import RateCount
     from retouch.data.jobs import SweepCandidate
     from retouch.data.objects import ObjectHead, PresignedPost
-    from retouch.data.account_state import RateCount
     from retouch.data.usage import JobFilter
-    from retouch.models.idempotency import IdempotencyRecord
     from retouch.models.account_records import AccountRecord, ApiKeyRecord, LedgerEntry
+    from retouch.models.idempotency import IdempotencyRecord
     from retouch.models.outcome import JobOutcome
     from retouch.models.records import FileRecord, JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
     from retouch.models.webhooks import AccountWebhookSettings, DeliveryRecord, JobWebhook, WebhookMessage

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+
 from retouch.billing.charges import JobBilling
 from retouch.billing.prices import price_table
 from retouch.config import api_settings, worker_settings
@@ -26,7 +27,6 @@ from retouch.providers.base import ProviderUnavailable
 from retouch.routing.document import load_routing
 from retouch.routing.support import UpstreamSupport
 from retouch.wiring.worker import build_worker
-
 from tests.fakes import no_webhook
 from tests.fakes.routing import routing_deps
 from tests.integration.billing.conftest import seed

@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from retouch.data.breakers import BreakerRepository
 from retouch.data.jobs import JobRepository
 from retouch.models.outcome import JobOutcome
-from retouch.providers.upstream import PollHandle
 from retouch.models.records import JobError, JobRecord, PendingCall, UpstreamAttempt
+from retouch.providers.upstream import PollHandle
 from retouch.routing.breaker import CircuitBreaker
 from retouch.routing.document import BreakerPolicy
-
 from tests.fakes import FakeJobRepository
 from tests.fakes.routing import FakeBreakerStore, FakeClock
 from tests.integration.core.aws_stack import Stack, client

@@ -18,9 +18,9 @@ from retouch.jobs.idempotency import KeyedRequest
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.outcome import JobOutcome
 from retouch.models.records import FileRecord, JobError, JobRecord, ProducedOutputs, StoredOutput
+from tests.fakes import FakeFileRepository, FakeJobRepository
 from tests.integration.core.aws_stack import Stack, client
 from tests.unit.core.builders import new_account_id, new_job_id
-from tests.fakes import FakeFileRepository, FakeJobRepository
 
 NOW = 1_800_000_000
 

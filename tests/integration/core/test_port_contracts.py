@@ -13,9 +13,9 @@ import pytest
 from retouch import ports
 from retouch.billing.charges import JobBilling, add_credit
 from retouch.billing.prices import price_table
+from retouch.data.account_state import AccountChanged
 from retouch.data.accounts import AccountRepository
 from retouch.data.jobs import JobRepository
-from retouch.data.account_state import AccountChanged
 from retouch.data.ledger import LedgerRepository
 from retouch.data.objects import ObjectMissing, ObjectStore
 from retouch.data.webhooks import JobWebhookLog, SettingsConflict, WebhookSettingsRepository
@@ -23,8 +23,14 @@ from retouch.models.account_records import AccountRecord, ApiKeyRecord, LedgerEn
 from retouch.models.outcome import JobOutcome
 from retouch.models.records import JobRecord
 from retouch.models.webhooks import DeliveryRecord, JobWebhook
-from tests.fakes import (FakeAccountRepository, FakeJobRepository, FakeLedger, FakeObjectStore, FakeSettings,
-                         FakeWebhookLog)
+from tests.fakes import (
+    FakeAccountRepository,
+    FakeJobRepository,
+    FakeLedger,
+    FakeObjectStore,
+    FakeSettings,
+    FakeWebhookLog,
+)
 from tests.integration.core.aws_stack import Stack, client
 from tests.unit.core.builders import admission_for, new_account_id, new_job_id
 

@@ -9,7 +9,6 @@ import pytest
 from local.aws_resources import LocalResources, ResourceCreator
 from local.intrinsics import Resolver, parameter_values
 from local.template import Template
-
 from tests.integration.local.conftest import REAL_TEMPLATE
 
 

@@ -17,7 +17,6 @@ from local.functions import FunctionHost, lambda_environment
 from local.intrinsics import Resolver, parameter_values
 from local.pollers import SqsPoller
 from local.template import Template
-
 from tests.integration.local.conftest import DUMMY_TEMPLATE
 
 

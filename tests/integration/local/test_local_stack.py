@@ -14,7 +14,6 @@ import pytest
 
 from local.functions import FunctionError
 from local.stack import LoopbackStack
-
 from tests.integration.local.conftest import DUMMY_TEMPLATE
 
 

@@ -12,9 +12,9 @@ import time
 
 import pytest
 
+from retouch.outbound_http.url_fetch import UrlFetchError, fetch_url
 from retouch.providers.base import ProviderUnavailable
 from retouch.providers.openai_images import OpenAIImagesProvider
-from retouch.outbound_http.url_fetch import UrlFetchError, fetch_url
 from retouch.webhooks.sender import WebhookSender
 from tests.integration.providers.hostile import (
     DRIP_INTERVAL_SECONDS,

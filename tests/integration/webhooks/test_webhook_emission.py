@@ -8,21 +8,21 @@ import json
 import secrets
 
 from PIL import Image
-from retouch.data.jobs import JobRepository
-from retouch.data.objects import ObjectStore
-from retouch.data.webhooks import JobWebhookLog, WebhookQueue
+
 from retouch.billing.charges import JobBilling
 from retouch.billing.prices import price_table
+from retouch.data.jobs import JobRepository
 from retouch.data.ledger import LedgerRepository
+from retouch.data.objects import ObjectStore
+from retouch.data.webhooks import JobWebhookLog, WebhookQueue
 from retouch.jobs.abandoned import end_abandoned_job
-from tests.fakes import no_events
 from retouch.jobs.process import WorkerDeps, run_job
 from retouch.models.common import now_epoch
 from retouch.models.records import JobRecord
 from retouch.models.webhooks import JobWebhook, WebhookMessage
 from retouch.providers.base import ProviderImage, ProviderRefused, ProviderResult
 from retouch.webhooks.events import Announcer, event_id
-
+from tests.fakes import no_events
 from tests.fakes.routing import routing_deps
 
 

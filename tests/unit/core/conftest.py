@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+
 from retouch.jobs.process import WorkerDeps
 from retouch.jobs.submit import SubmitDeps
 from retouch.ports import IdempotencyStore
 from retouch.routing.document import load_routing
 from retouch.routing.support import UpstreamSupport
-
 from tests.fakes import (
     FakeFileRepository,
     FakeJobQueue,

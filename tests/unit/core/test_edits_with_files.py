@@ -15,9 +15,17 @@ from retouch.models.common import now_epoch
 from retouch.models.records import JobRecord
 from retouch.models.requests import UploadRequest
 from retouch.web.request_parsing import parse_edit
-from tests.unit.core.builders import (admission_for, data_url, edit_payload, image_bytes, json_event, mask_png,
-                                     new_account_id, png)
 from tests.fakes import FakeFileRepository, FakeJobQueue, FakeJobRepository, FakeObjectStore
+from tests.unit.core.builders import (
+    admission_for,
+    data_url,
+    edit_payload,
+    image_bytes,
+    json_event,
+    mask_png,
+    new_account_id,
+    png,
+)
 from tests.unit.core.test_files import noisy
 
 MAX_BODY = 64 * 1024 * 1024

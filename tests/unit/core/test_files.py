@@ -13,8 +13,8 @@ from retouch.files.uploads import FileDeps, create_upload, delete_file, get_file
 from retouch.images.inspect import HEADER_READS
 from retouch.models.common import now_epoch
 from retouch.models.requests import UploadRequest
-from tests.unit.core.builders import image_bytes, new_account_id, png
 from tests.fakes import FakeFileRepository, FakeObjectStore
+from tests.unit.core.builders import image_bytes, new_account_id, png
 
 EXPIRY = 24 * 3600
 UPLOAD_URL_SECONDS = 300

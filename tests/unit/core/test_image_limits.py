@@ -6,8 +6,8 @@ import pytest
 
 from retouch.catalog import MB, ModelLimits
 from retouch.errors import InvalidImage
-from retouch.images.inspect import inspect_image
 from retouch.images.input_checks import check_image, check_mask
+from retouch.images.inspect import inspect_image
 from tests.unit.core.builders import image_bytes, mask_png, png
 
 IMAGE = png(96, 64)

@@ -15,8 +15,7 @@ from retouch.jobs.cancel import CancelDeps, cancel_job
 from retouch.jobs.idempotency import keyed_request
 from retouch.jobs.process import WorkerDeps, run_job
 from retouch.models.records import ProducedOutputs
-from tests.fakes import FakeLedger, account
-from tests.fakes import FakeJobQueue, FakeJobRepository, ScriptedProvider
+from tests.fakes import FakeJobQueue, FakeJobRepository, FakeLedger, ScriptedProvider, account
 from tests.unit.core.test_running_jobs import queued_job
 
 

@@ -19,8 +19,8 @@ from retouch.errors import ConcurrencyLimited, InsufficientCredits, InvalidReque
 from retouch.jobs.abandoned import end_abandoned_job
 from retouch.jobs.cancel import CancelDeps, cancel_job
 from retouch.jobs.process import WorkerDeps, run_job
-from retouch.jobs.upstream_calls import Upstream
 from retouch.jobs.submit import SubmitDeps, submit_generation
+from retouch.jobs.upstream_calls import Upstream
 from retouch.models.requests import GenerationRequest
 from retouch.observability import metric_names as names
 from retouch.observability import metrics as observability_metrics
@@ -30,8 +30,8 @@ from retouch.providers.credentials import usable_key
 from retouch.providers.openai_upstream import ImageProviderUpstream
 from retouch.retry import RedeliverLater
 from retouch.webhooks.delivery import handle_webhook_message
-from tests.unit.core.builders import admission_for
 from tests.fakes import FakeJobRepository, ScriptedProvider, billing_over, no_events, rendered
+from tests.unit.core.builders import admission_for
 from tests.unit.core.test_job_cancel import announced  # noqa: F401 - the cancel tests' fixtures
 from tests.unit.core.test_job_cancel import deps as cancel_deps  # noqa: F401 - a fixture, used by name
 from tests.unit.core.test_running_jobs import queued_job

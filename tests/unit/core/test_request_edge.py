@@ -13,8 +13,15 @@ from hypothesis import strategies as st
 from retouch.errors import InvalidRequest, RetouchError
 from retouch.models.requests import EditRequest, GenerationRequest
 from retouch.web.request_parsing import parse_edit, parse_generation
-from tests.unit.core.builders import edit_payload, file_part, generation_payload, http_event, multipart, \
-    multipart_content_type, png
+from tests.unit.core.builders import (
+    edit_payload,
+    file_part,
+    generation_payload,
+    http_event,
+    multipart,
+    multipart_content_type,
+    png,
+)
 
 MAX_BYTES = 1024 * 1024
 

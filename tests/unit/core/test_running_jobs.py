@@ -16,14 +16,22 @@ from retouch.jobs.process import (
     handle_delivery,
     run_job,
 )
-from retouch.retry import MAX_BACKOFF_SECONDS, RedeliverLater, backoff_seconds
 from retouch.models.common import now_epoch
 from retouch.models.records import JobRecord, StoredInput
 from retouch.providers.base import ProviderImage, ProviderRefused, ProviderResult, ProviderUnavailable
-from tests.unit.core.conftest import LEASE_SECONDS
+from retouch.retry import MAX_BACKOFF_SECONDS, RedeliverLater, backoff_seconds
+from tests.fakes import (
+    FakeJobQueue,
+    FakeJobRepository,
+    FakeObjectStore,
+    FakeUrls,
+    ScriptedProvider,
+    billing_over,
+    no_events,
+    rendered,
+)
 from tests.unit.core.builders import image_bytes, image_size, mask_png, new_account_id, new_job_id, png
-from tests.fakes import (billing_over, no_events, FakeJobQueue, FakeJobRepository, FakeObjectStore, FakeUrls,
-                         ScriptedProvider, rendered)
+from tests.unit.core.conftest import LEASE_SECONDS
 
 Build = Callable[..., WorkerDeps]
 

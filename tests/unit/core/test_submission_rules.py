@@ -16,6 +16,7 @@ from retouch.jobs.submit import SubmitDeps, submit_edit, submit_generation
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import JobRecord
 from retouch.web.request_parsing import parse_edit, parse_generation
+from tests.fakes import FakeFileRepository, FakeJobQueue, FakeJobRepository, FakeObjectStore
 from tests.unit.core.builders import (
     admission_for,
     data_url,
@@ -33,7 +34,6 @@ from tests.unit.core.builders import (
     png,
 )
 from tests.unit.core.conftest import submit_deps_over
-from tests.fakes import FakeFileRepository, FakeJobQueue, FakeJobRepository, FakeObjectStore
 
 MAX_BODY = 64 * 1024 * 1024
 LIMITS = GPT_IMAGE_2.limits

@@ -14,11 +14,18 @@ import pytest
 from retouch.jobs.abandoned import end_abandoned_job
 from retouch.jobs.heartbeat import Heartbeat
 from retouch.jobs.process import handle_delivery, run_job
-from retouch.retry import RedeliverLater
 from retouch.models.common import now_epoch
 from retouch.providers.base import ProviderResult
-from tests.fakes import (billing_over, no_events, FakeJobQueue, FakeJobRepository, FakeObjectStore, ScriptedProvider,
-                         rendered)
+from retouch.retry import RedeliverLater
+from tests.fakes import (
+    FakeJobQueue,
+    FakeJobRepository,
+    FakeObjectStore,
+    ScriptedProvider,
+    billing_over,
+    no_events,
+    rendered,
+)
 from tests.unit.core.test_running_jobs import Build, claimed, queued_job
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 
-from retouch.routing.document import load_routing
-
 from local.settings import LocalSettings
 from local.stack import DEFAULT_TEMPLATE, LoopbackStack
 from local.template import Template
+from retouch.routing.document import load_routing
 
 
 class _StandIns:

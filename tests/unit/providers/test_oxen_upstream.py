@@ -58,8 +58,9 @@ def test_the_converted_mask_is_staged_and_sent_as_mask_url() -> None:
     sent: list[dict[str, object]] = []
 
     def handler(request):  # type: ignore[no-untyped-def]
-        import httpx
         import json
+
+        import httpx
         sent.append(json.loads(request.read()))
         return httpx.Response(200, json={"generations": [{"generation_id": "gen_1"}]})
 

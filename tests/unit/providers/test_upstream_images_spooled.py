@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+
 from retouch.providers.base import ProviderUnavailable
 from retouch.providers.upstream import Finished
 from retouch.providers.upstream_http import UpstreamHttp

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+
 from retouch.jobs.process import WorkerDeps
 from retouch.routing.document import BreakerPolicy
-
 from tests.fakes import (
     FakeJobQueue,
     FakeJobRepository,

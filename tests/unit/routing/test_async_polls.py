@@ -9,7 +9,6 @@ from retouch.jobs.process import WorkerDeps, run_job
 from retouch.jobs.upstream_calls import MAX_POLL_ERRORS
 from retouch.models.common import now_epoch
 from retouch.providers.base import ProviderRefused, ProviderUnavailable
-
 from tests.fakes import FakeJobQueue, FakeJobRepository, rendered
 from tests.fakes.routing import FakeClock, ScriptedUpstream
 from tests.unit.core.test_running_jobs import queued_job
@@ -139,6 +138,7 @@ def test_the_poll_delay_follows_the_upstreams_eta_up_to_the_configured_cap(
 def test_a_retry_decided_while_polling_keeps_the_poll_message_as_the_jobs_message(
         jobs: FakeJobRepository, queue: FakeJobQueue, worker: Build, clock: FakeClock) -> None:
     import pytest
+
     from retouch.retry import RedeliverLater
 
     # Given a waiting job whose upstream job then fails, and whose fallback answers 502

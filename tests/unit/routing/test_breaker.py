@@ -8,7 +8,6 @@ from collections.abc import Callable
 from retouch.jobs.process import WorkerDeps, run_job
 from retouch.providers.base import ProviderUnavailable
 from retouch.routing.breaker import CircuitBreaker
-
 from tests.fakes import FakeJobRepository, rendered
 from tests.fakes.routing import FakeBreakerStore, FakeClock, ScriptedUpstream
 from tests.unit.core.test_running_jobs import queued_job
@@ -133,6 +132,7 @@ def test_an_upstream_with_its_own_policy_trips_by_it_and_the_others_by_the_docum
 def test_a_probe_that_fails_unexpectedly_reopens_the_circuit_at_once(
         jobs: FakeJobRepository, worker: Build, breakers: FakeBreakerStore, clock: FakeClock) -> None:
     import pytest
+
     from retouch.retry import RedeliverLater
 
     # Given `flaky`'s circuit open and past its cool-down, so the next job probes it

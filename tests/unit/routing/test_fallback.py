@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+
 from retouch.jobs.process import WorkerDeps, run_job
 from retouch.providers.base import (
     ProviderAuthFailed,
@@ -13,7 +14,6 @@ from retouch.providers.base import (
     ProviderUnavailable,
 )
 from retouch.retry import RedeliverLater
-
 from tests.fakes import FakeJobQueue, FakeJobRepository, rendered
 from tests.fakes.routing import FakeClock, ScriptedUpstream
 from tests.unit.core.test_running_jobs import queued_job
@@ -121,7 +121,6 @@ def test_an_upstream_that_cannot_serve_the_request_is_refused_before_any_call(jo
 def test_the_job_view_shows_the_serving_upstream_and_attempts_without_costs(
         jobs: FakeJobRepository, worker: Build, queue: FakeJobQueue) -> None:
     from retouch.jobs.view import render_job
-
     from tests.fakes import FakeObjectStore
 
     job = queued_job(jobs)

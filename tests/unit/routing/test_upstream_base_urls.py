@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+
 from retouch.config import WorkerSettings
 
 WORKER = {"table_name": "t", "bucket_name": "bucket", "jobs_queue_url": "http://q/jobs",

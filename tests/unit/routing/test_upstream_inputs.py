@@ -11,14 +11,14 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+
+from local.template import load_yaml
 from retouch.jobs.process import WorkerDeps, run_job
 from retouch.jobs.retention import RetentionDeps, delete_job, upstream_inputs_prefix
 from retouch.models.records import StoredInput
 from retouch.providers.base import InputImage
 from retouch.providers.oxen import OxenUpstream, white_edit_mask
 from retouch.wiring.upstreams import PRESIGNED_INPUT_SECONDS, input_presigner
-
-from local.template import load_yaml
 from scripts.function_env import ROOT
 from tests.fakes import FakeJobRepository, FakeObjectStore, FakeUrls, rendered
 from tests.fakes.routing import FakeClock, ScriptedUpstream

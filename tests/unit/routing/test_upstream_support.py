@@ -7,10 +7,10 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+
 from retouch.errors import InvalidRequest
 from retouch.routing.document import RoutingDocument, load_routing
 from retouch.routing.support import UpstreamSupport
-
 from tests.fakes import FakeJobQueue, FakeJobRepository, FakeObjectStore
 from tests.unit.core.builders import (
     file_part,

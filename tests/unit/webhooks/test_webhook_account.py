@@ -9,8 +9,8 @@ import pytest
 from retouch.admin.webhooks_cli import add_webhook_commands, run
 from retouch.models.common import now_epoch
 from retouch.webhooks.account import ensure_secret, retire_old_secrets, rotate_secret, set_default_url, summary
-from tests.unit.webhooks.builders import new_account_id
 from tests.fakes import FakeSettings
+from tests.unit.webhooks.builders import new_account_id
 
 
 def test_the_first_rotation_creates_the_only_secret():

@@ -9,11 +9,11 @@ import pytest
 from standardwebhooks import Webhook
 
 from retouch.models.webhooks import SendResult
+from retouch.retry import RedeliverLater
 from retouch.webhooks.delivery import DeliveryDeps, attempt_event, handle_webhook_message
 from retouch.webhooks.events import build_message
-from retouch.retry import RedeliverLater
-from tests.unit.webhooks.builders import account_settings, job, subscribed
 from tests.fakes import FakeSettings, FakeWebhookLog, FakeWebhookQueue
+from tests.unit.webhooks.builders import account_settings, job, subscribed
 
 SCHEDULE = (5, 30, 120)
 

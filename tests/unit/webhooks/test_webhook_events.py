@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from retouch.webhooks.events import Announcer, build_message, event_id, payload_body, redeliver_latest
 from retouch.errors import NoWebhookEvent
 from retouch.retry import RedeliverLater
-from tests.unit.webhooks.builders import job, subscribed
+from retouch.webhooks.events import Announcer, build_message, event_id, payload_body, redeliver_latest
 from tests.fakes import FakeJobRepository, FakeObjectStore, FakeWebhookLog, FakeWebhookQueue
+from tests.unit.webhooks.builders import job, subscribed
 
 
 def announcer(*records):

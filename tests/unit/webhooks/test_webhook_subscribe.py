@@ -7,8 +7,8 @@ import pytest
 from retouch.errors import InvalidRequest, InvalidWebhookUrl, WebhookSecretMissing
 from retouch.models.requests import GenerationRequest
 from retouch.webhooks.subscribe import WebhookSubscriber
-from tests.unit.webhooks.builders import account_settings, new_account_id
 from tests.fakes import FakeSettings, public_resolver
+from tests.unit.webhooks.builders import account_settings, new_account_id
 
 
 def subscriber(*settings, ip: str = "93.184.216.34", allowlist=frozenset()) -> WebhookSubscriber:

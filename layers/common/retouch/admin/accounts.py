@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from retouch.auth.keys import generate_api_key, hash_api_key, visible_prefix
 from retouch.billing.rate_limit import DEFAULT_MAX_IN_FLIGHT, DEFAULT_REQUESTS_PER_MINUTE
-from retouch.ports import AccountRepository
-from retouch.models.common import now_epoch, random_id
 from retouch.models.account_records import AccountRecord, ApiKeyRecord
+from retouch.models.common import now_epoch, random_id
+from retouch.ports import AccountRepository
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,13 @@ from aws_lambda_powertools import Logger
 
 from retouch.billing.money import format_usd
 from retouch.billing.prices import PriceTable
+from retouch.data.account_state import AccountChanged
 from retouch.data.idempotency import KeyTaken
 from retouch.data.jobs import job_item
-from retouch.data.account_state import AccountChanged
 from retouch.data.ledger import JobStateChanged
 from retouch.errors import AccountBusy, ConcurrencyLimited, InsufficientCredits, JobConflict, Unauthenticated
-from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.account_records import AccountRecord, LedgerEntry
+from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.outcome import JobOutcome
 from retouch.models.records import JobError, JobRecord
 from retouch.observability.metrics import cost_charged

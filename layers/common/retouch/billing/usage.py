@@ -11,9 +11,8 @@ from retouch.billing.money import to_usd
 from retouch.errors import InvalidRequest, Unauthenticated
 from retouch.models.account_records import AccountRecord, LedgerEntry
 from retouch.models.records import JobRecord
+from retouch.models.responses import AccountLimits, AccountView, LedgerEntryView, LedgerPage, UsageBucket, UsageReport
 from retouch.paging import MAX_PAGE, invalid_cursor
-from retouch.models.responses import (AccountLimits, AccountView, LedgerEntryView, LedgerPage, UsageBucket,
-                                      UsageReport)
 from retouch.ports import JobHistory, LedgerReader
 
 DEFAULT_USAGE_DAYS = 30

@@ -8,6 +8,7 @@ from retouch.data.clients import aws_client
 from retouch.data.items import record_attributes, to_item
 from retouch.models.account_records import AccountRecord, ApiKeyRecord
 
+
 class AccountRepository:
     def __init__(self, table_name: str, client: Any | None = None) -> None:
         self._table = table_name

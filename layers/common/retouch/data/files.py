@@ -17,6 +17,7 @@ from retouch.data.cursors import decode_cursor, encode_cursor
 from retouch.data.items import is_condition_failure, record_attributes, to_item, to_value
 from retouch.models.records import FileRecord
 
+
 def _is_file_position(key: dict[str, str]) -> bool:
     return key["pk"].startswith("FILE#") and key["sk"] == "FILE" and key["gsi1sk"].startswith("FILE#")
 

@@ -20,8 +20,8 @@ from retouch.data.account_state import AccountChanged, AccountStateRepository, a
 from retouch.data.cursors import decode_cursor, encode_cursor
 from retouch.data.idempotency import key_taken, reservation_put
 from retouch.data.items import record_attributes, to_item
-from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.account_records import AccountRecord, LedgerEntry
+from retouch.models.idempotency import IdempotencyRecord
 
 
 class JobStateChanged(Exception):

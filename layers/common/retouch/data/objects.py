@@ -11,7 +11,6 @@ from botocore.exceptions import ClientError
 
 from retouch.data.clients import aws_client
 
-
 # Objects are copied to and from files in pieces of this size, so memory does not grow with the object.
 COPY_CHUNK_BYTES = 1024 * 1024
 

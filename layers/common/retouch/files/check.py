@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from retouch.catalog import DEFAULT_MODEL, MODELS
 from retouch.data.objects import ObjectHead, ObjectMissing
 from retouch.errors import InvalidImage
-from retouch.images.inspect import CONTENT_TYPES, ImageInfo, read_header
 from retouch.images.input_checks import check_image_header
+from retouch.images.inspect import CONTENT_TYPES, ImageInfo, read_header
 from retouch.models.records import FileRecord
 from retouch.ports import FileRepository, ObjectStore
 

@@ -14,8 +14,8 @@ from retouch.catalog import ModelLimits
 from retouch.errors import InvalidImage, UnusableFile
 from retouch.files.check import examine, image_info
 from retouch.files.uploads import owned_file
-from retouch.images.inspect import ImageInfo
 from retouch.images.input_checks import image_rules, mask_rules
+from retouch.images.inspect import ImageInfo
 from retouch.models.common import now_epoch
 from retouch.models.records import StoredInput
 from retouch.ports import FileRepository, ObjectStore

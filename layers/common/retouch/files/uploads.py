@@ -13,8 +13,8 @@ from retouch.files.check import examine
 from retouch.models.common import FILE_ID_PATTERN, new_file_id, now_epoch
 from retouch.models.records import FileRecord
 from retouch.models.requests import UploadRequest
-from retouch.paging import invalid_cursor, page_size
 from retouch.models.responses import FileDeleted, FileErrorView, FileList, FileView, UploadTarget, UploadView
+from retouch.paging import invalid_cursor, page_size
 from retouch.ports import FileRepository, ObjectStore
 
 _FILE_ID = re.compile(FILE_ID_PATTERN)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from retouch.images.inspect import UnreadableImage as UnreadableOutput, inspect_image
+from retouch.images.inspect import UnreadableImage as UnreadableOutput
+from retouch.images.inspect import inspect_image
 from retouch.models.records import JobRecord, StoredOutput
 from retouch.ports import ObjectStore
 from retouch.providers.base import ProviderResult, ProviderUnavailable

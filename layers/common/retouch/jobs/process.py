@@ -30,20 +30,20 @@ from retouch.jobs.heartbeat import Heartbeat
 from retouch.jobs.inputs_loading import load_inputs
 from retouch.jobs.outputs_storing import resolved_options, store_outputs
 from retouch.jobs.retention import upstream_inputs_prefix
+from retouch.jobs.upstream_calls import LostClaim, RoutingDeps, Served, Waiting, call_upstreams, poll_pending
 from retouch.models.common import now_epoch
 from retouch.models.outcome import JobOutcome
-from retouch.models.requests import provider_options
 from retouch.models.records import JobError, JobRecord, ProducedOutputs
+from retouch.models.requests import provider_options
 from retouch.observability.metrics import job_ended, job_started
-from retouch.retry import RedeliverLater, backoff_seconds
-from retouch.jobs.upstream_calls import LostClaim, RoutingDeps, Served, Waiting, call_upstreams, poll_pending
+from retouch.ports import JobRepository, ObjectStore
 from retouch.providers.base import (
     InputImage,
     ProviderAuthFailed,
     ProviderRefused,
     ProviderUnavailable,
 )
-from retouch.ports import JobRepository, ObjectStore
+from retouch.retry import RedeliverLater, backoff_seconds
 
 if TYPE_CHECKING:
     from retouch.billing.charges import JobBilling

@@ -12,17 +12,16 @@ from retouch.catalog import known_model
 from retouch.data.idempotency import KeyTaken
 from retouch.errors import InvalidRequest, QueueUnavailable, RetouchError
 from retouch.files.edit_inputs import file_input
-from retouch.jobs.idempotency import KeyedRequest, settle_reservation
 from retouch.images.input_checks import CheckedImage, check_image, check_mask, decode_data_url
+from retouch.jobs.idempotency import KeyedRequest, settle_reservation
+from retouch.models.account_records import AccountRecord
 from retouch.models.common import JobKind, new_job_id, now_epoch
 from retouch.models.idempotency import IdempotencyRecord
-from retouch.models.account_records import AccountRecord
 from retouch.models.records import JobError, JobRecord, StoredInput
-from retouch.models.requests import (EditRequest, FileRef, GenerationRequest, ImageOptions, ImageUrl,
-                                     UploadedImage)
+from retouch.models.requests import EditRequest, FileRef, GenerationRequest, ImageOptions, ImageUrl, UploadedImage
 from retouch.models.webhooks import JobWebhook
 from retouch.observability.metrics import job_submitted
-from retouch.ports import IdempotencyStore, FileRepository, JobQueue, JobRepository, ObjectStore
+from retouch.ports import FileRepository, IdempotencyStore, JobQueue, JobRepository, ObjectStore
 
 if TYPE_CHECKING:
     from retouch.billing.charges import JobBilling

@@ -16,8 +16,14 @@ from urllib.parse import urljoin
 import httpx
 
 from retouch.errors import CodedError
-from retouch.outbound_http.client import IDENTITY_HEADERS, Deadline, RefusedBody, call_deadline, outbound_client, \
-    read_body
+from retouch.outbound_http.client import (
+    IDENTITY_HEADERS,
+    Deadline,
+    RefusedBody,
+    call_deadline,
+    outbound_client,
+    read_body,
+)
 from retouch.outbound_http.url_safety import ResolvedTarget, ResolveFn, UnsafeUrl, check_url, resolve_within
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})

@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
-from retouch.providers.openai_compatible import Dialect, OpenAICompatibleUpstream
 from retouch.providers import capabilities
+from retouch.providers.openai_compatible import Dialect, OpenAICompatibleUpstream
 from retouch.providers.upstream import usd_to_micros
 from retouch.providers.upstream_http import UpstreamHttp
 

@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 import httpx
 
-from retouch.providers.openai_compatible import Dialect, OpenAICompatibleUpstream
 from retouch.providers import capabilities
+from retouch.providers.openai_compatible import Dialect, OpenAICompatibleUpstream
 from retouch.providers.upstream_http import UpstreamHttp
 
 DEFAULT_API_VERSION = "2025-04-01-preview"

@@ -16,9 +16,10 @@ from typing import Any
 
 import httpx
 
-from retouch.providers.base import InputImage, ProviderResult
 from retouch.providers import capabilities
+from retouch.providers.base import InputImage, ProviderResult
 from retouch.providers.upstream import (
+    Capabilities,
     Finished,
     ImageProviderPort,
     Outcome,
@@ -59,6 +60,15 @@ def fal_style_input(options: dict[str, Any], image_urls: list[str], mask_url: st
     return body
 
 
+def checked_fal_style_body(capabilities: Capabilities, presign: Presign, *, images: list[InputImage],
+                           mask: InputImage | None, options: dict[str, Any], custom_sizes: bool) -> dict[str, Any]:
+    """The request fal's schema takes (fal and Runflow): refused before any call when the upstream can't serve it,
+    the inputs as presigned URLs."""
+    check(capabilities, operation="edit" if images else "generation", images=images, mask=mask, options=options)
+    return fal_style_input(options, presigned_urls(presign, images), presign(mask) if mask is not None else None,
+                           custom_sizes=custom_sizes)
+
+
 def fal_style_images(http: UpstreamHttp, answer: dict[str, Any], output_format: str) -> ProviderResult:
     """`images[].url` (a URL, or a data: URI in sync mode) as bytes."""
     items = answer.get("images")
@@ -80,10 +90,8 @@ class FalUpstream(ImageProviderPort):
         self._clock = clock
 
     def submit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> Outcome:
-        check(self.capabilities, operation="edit" if images else "generation", images=images, mask=mask,
-              options=options)
-        body = fal_style_input(options, presigned_urls(self._presign, images),
-                               self._presign(mask) if mask is not None else None, custom_sizes=True)
+        body = checked_fal_style_body(self.capabilities, self._presign, images=images, mask=mask, options=options,
+                                      custom_sizes=True)
         started = self._clock()
         answer = self._json("POST", self._submit_url, json=body)
         request_id, status_url, response_url = (answer.get(key) for key in ("request_id", "status_url", "response_url"))

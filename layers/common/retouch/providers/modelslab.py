@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from retouch.providers.base import InputImage, ProviderAuthFailed, ProviderRefused, ProviderResult
 from retouch.providers import capabilities
+from retouch.providers.base import InputImage, ProviderAuthFailed, ProviderRefused, ProviderResult
 from retouch.providers.capabilities import SIZE_PRESETS
 from retouch.providers.upstream import (
     Finished,

@@ -13,8 +13,8 @@ from typing import Any, BinaryIO
 import httpx
 
 from retouch.providers.base import InputImage, ProviderResult
-from retouch.providers.upstream import Capabilities, Finished, ImageProviderPort, Outcome, PollHandle, check
 from retouch.providers.spooled_json import SpooledStrings, load_spooled
+from retouch.providers.upstream import Capabilities, Finished, ImageProviderPort, Outcome, PollHandle, check
 from retouch.providers.upstream_http import UpstreamHttp, bad_response, elapsed_ms
 
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}

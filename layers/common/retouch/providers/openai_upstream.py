@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from retouch.providers.base import ImageProvider, InputImage
 from retouch.providers import capabilities
+from retouch.providers.base import ImageProvider, InputImage
 from retouch.providers.upstream import (
     Finished,
     Outcome,

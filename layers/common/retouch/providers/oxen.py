@@ -20,8 +20,8 @@ from urllib.parse import quote
 import httpx
 from PIL import Image
 
-from retouch.providers.base import InputImage, ProviderRefused, ProviderResult, ProviderUnavailable
 from retouch.providers import capabilities
+from retouch.providers.base import InputImage, ProviderRefused, ProviderResult, ProviderUnavailable
 from retouch.providers.upstream import (
     Finished,
     ImageProviderPort,

@@ -15,17 +15,15 @@ from typing import Any
 
 import httpx
 
-from retouch.providers.base import InputImage
-from retouch.providers.fal import fal_style_images, fal_style_input
 from retouch.providers import capabilities
+from retouch.providers.base import InputImage
+from retouch.providers.fal import checked_fal_style_body, fal_style_images
 from retouch.providers.upstream import (
     Finished,
     ImageProviderPort,
     Outcome,
     PollHandle,
     Presign,
-    check,
-    presigned_urls,
 )
 from retouch.providers.upstream_http import UpstreamHttp, bad_response, detail_error, elapsed_ms
 
@@ -49,10 +47,8 @@ class RunflowUpstream(ImageProviderPort):
         self._clock = clock
 
     def submit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> Outcome:
-        check(self.capabilities, operation="edit" if images else "generation", images=images, mask=mask,
-              options=options)
-        body = fal_style_input(options, presigned_urls(self._presign, images),
-                               self._presign(mask) if mask is not None else None, custom_sizes=False)
+        body = checked_fal_style_body(self.capabilities, self._presign, images=images, mask=mask, options=options,
+                                      custom_sizes=False)
         body["sync_mode"] = True
         started = self._clock()
         response = self._http.ok(self._http.send("POST", self._url, headers=self._headers, json=body), detail_error)

@@ -22,8 +22,6 @@ from typing import Any, BinaryIO, TypeVar
 
 import httpx
 
-from retouch.providers.base import ProviderAuthFailed, ProviderImage, ProviderRefused, ProviderUnavailable
-from retouch.providers.spooled_json import SpooledStrings, decode_base64_file
 from retouch.outbound_http.client import (
     IDENTITY_HEADERS,
     RefusedBody,
@@ -32,6 +30,8 @@ from retouch.outbound_http.client import (
     read_body,
     spool_body,
 )
+from retouch.providers.base import ProviderAuthFailed, ProviderImage, ProviderRefused, ProviderUnavailable
+from retouch.providers.spooled_json import SpooledStrings, decode_base64_file
 
 MAX_RESPONSE_BYTES = 512 * 1024 * 1024
 _MAX_MESSAGE = 500

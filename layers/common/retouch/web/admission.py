@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from retouch.billing.rate_limit import Admission, admit
-from retouch.ports import RateCounter
 from retouch.errors import RetouchError
+from retouch.ports import RateCounter
 
 
 @contextmanager

@@ -10,8 +10,14 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from retouch.catalog import DEFAULT_MODEL, find_model
-from retouch.errors import InvalidRequest, ModelNotFound, PayloadTooLarge, UnknownParameter, UnsupportedMediaType, \
-    UnsupportedParameter
+from retouch.errors import (
+    InvalidRequest,
+    ModelNotFound,
+    PayloadTooLarge,
+    UnknownParameter,
+    UnsupportedMediaType,
+    UnsupportedParameter,
+)
 from retouch.models.requests import EditRequest, GenerationRequest, UploadedImage, UploadRequest
 from retouch.web.multipart import Part, parse_multipart
 

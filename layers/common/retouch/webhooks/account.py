@@ -15,8 +15,8 @@ from retouch.data.webhooks import SettingsConflict
 from retouch.models.common import now_epoch
 from retouch.models.webhooks import MAX_WEBHOOK_URL, AccountWebhookSettings, SigningSecret
 from retouch.outbound_http.url_safety import DEFAULT_PORTS, is_allowlisted
-from retouch.webhooks.signing import generate_secret
 from retouch.ports import WebhookSettingsRepository
+from retouch.webhooks.signing import generate_secret
 
 DEFAULT_ROTATION_WINDOW_SECONDS = 24 * 3600
 _ATTEMPTS = 3

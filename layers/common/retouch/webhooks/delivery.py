@@ -15,13 +15,12 @@ from typing import Literal
 from aws_lambda_powertools import Logger
 
 from retouch.models.common import now_epoch
-from retouch.models.webhooks import (MAX_DELIVERIES_SHOWN, DeliveryOutcome, DeliveryRecord, SendResult,
-                                     WebhookMessage)
+from retouch.models.webhooks import MAX_DELIVERIES_SHOWN, DeliveryOutcome, DeliveryRecord, SendResult, WebhookMessage
 from retouch.observability.metrics import webhook_attempted
 from retouch.observability.tracing import correlate
+from retouch.ports import JobWebhookLog, WebhookQueue, WebhookSettingsRepository
 from retouch.retry import RedeliverLater, retry_delay, total_attempts
 from retouch.webhooks.signing import signed_headers
-from retouch.ports import JobWebhookLog, WebhookQueue, WebhookSettingsRepository
 
 logger = Logger(child=True)
 

@@ -17,8 +17,8 @@ from retouch.errors import NoWebhookEvent, QueueUnavailable
 from retouch.jobs.view import render_job
 from retouch.models.records import JobRecord
 from retouch.models.webhooks import WebhookEventType, WebhookMessage
-from retouch.retry import EMIT_RETRY_SECONDS, RedeliverLater
 from retouch.ports import JobRepository, JobWebhookLog, ObjectStore, WebhookQueue
+from retouch.retry import EMIT_RETRY_SECONDS, RedeliverLater
 
 logger = Logger(child=True)
 

@@ -6,9 +6,9 @@ from functools import cache, partial
 from typing import TYPE_CHECKING
 
 from retouch.config import WebhookSettings
-from retouch.models.webhooks import SendResult
 from retouch.data.objects import ObjectStore
 from retouch.data.webhooks import JobWebhookLog, WebhookQueue, WebhookSettingsRepository
+from retouch.models.webhooks import SendResult
 from retouch.outbound_http.url_safety import parse_allowlist
 from retouch.webhooks.delivery import DeliveryDeps
 from retouch.webhooks.events import payload_body

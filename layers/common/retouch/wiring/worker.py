@@ -6,13 +6,13 @@ from functools import partial
 
 from retouch.catalog import MODELS
 from retouch.config import WorkerSettings
+from retouch.data.breakers import BreakerRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
-from retouch.data.breakers import BreakerRepository
+from retouch.errors import JobFailure
 from retouch.jobs.process import WorkerDeps
 from retouch.jobs.upstream_calls import RoutingDeps
-from retouch.errors import JobFailure
 from retouch.outbound_http.url_safety import parse_allowlist
 from retouch.routing.breaker import CircuitBreaker
 from retouch.routing.document import load_routing

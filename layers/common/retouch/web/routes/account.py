@@ -8,8 +8,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from retouch.billing.usage import account_view, ledger_page, usage_report
-from retouch.paging import MAX_PAGE
 from retouch.models.responses import AccountView, ErrorBody, LedgerPage, UsageReport
+from retouch.paging import MAX_PAGE
 from retouch.web.principal import current_caller
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
 from retouch.wiring.status import account_jobs, ledger_reader
