@@ -92,51 +92,47 @@ class JobRepository:
 
     def claim(self, job_id: str, *, token: str, now: int, lease_until: int) -> JobRecord | None:
         """queued -> running, or take over a running job whose lease expired (its worker died)."""
-        try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key=job_key(job_id),
-                UpdateExpression=(
-                    # sweep_pk again: a job written before the sweep index existed joins it at its next claim.
-                    "SET #status = :running, claim_token = :token, lease_until = :lease, watch_at = :lease, "
-                    "sweep_pk = :unfinished, "
-                    "started_at = if_not_exists(started_at, :now), attempts = if_not_exists(attempts, :zero) + :one"
-                ),
-                ConditionExpression="#status = :queued OR (#status = :running AND lease_until < :now)",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":running": {"S": "running"},
-                    ":queued": {"S": "queued"},
-                    ":token": {"S": token},
-                    ":lease": {"N": str(lease_until)},
-                    ":now": {"N": str(now)},
-                    ":zero": {"N": "0"},
-                    ":one": {"N": "1"},
-                    ":unfinished": {"S": UNFINISHED},
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return None
-            raise
-        return job_record(response["Attributes"])
+        return self._claimed_record(dict(
+            TableName=self._table,
+            Key=job_key(job_id),
+            UpdateExpression=(
+                # sweep_pk again: a job written before the sweep index existed joins it at its next claim.
+                "SET #status = :running, claim_token = :token, lease_until = :lease, watch_at = :lease, "
+                "sweep_pk = :unfinished, "
+                "started_at = if_not_exists(started_at, :now), attempts = if_not_exists(attempts, :zero) + :one"
+            ),
+            ConditionExpression="#status = :queued OR (#status = :running AND lease_until < :now)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":running": {"S": "running"},
+                ":queued": {"S": "queued"},
+                ":token": {"S": token},
+                ":lease": {"N": str(lease_until)},
+                ":now": {"N": str(now)},
+                ":zero": {"N": "0"},
+                ":one": {"N": "1"},
+                ":unfinished": {"S": UNFINISHED},
+            },
+        ))
 
     def claim_poll(self, job_id: str, *, token: str, seq: int, lease_until: int) -> JobRecord | None:
         """A job waiting on an asynchronous upstream, claimed by the poll message numbered `seq` (not an attempt:
         the job was not started again). None when the job is not waiting on that poll."""
+        return self._claimed_record(dict(
+            TableName=self._table,
+            Key=job_key(job_id),
+            UpdateExpression="SET claim_token = :token, lease_until = :lease, watch_at = :lease",
+            ConditionExpression="#status = :running AND attribute_not_exists(claim_token) "
+                                "AND pending_call.seq = :seq",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":running": {"S": "running"}, ":token": {"S": token},
+                                       ":lease": {"N": str(lease_until)}, ":seq": {"N": str(seq)}},
+        ))
+
+    def _claimed_record(self, update: dict[str, Any]) -> JobRecord | None:
+        """The job as a conditional claim left it; None when the condition failed (not this delivery's to run)."""
         try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key=job_key(job_id),
-                UpdateExpression="SET claim_token = :token, lease_until = :lease, watch_at = :lease",
-                ConditionExpression="#status = :running AND attribute_not_exists(claim_token) "
-                                    "AND pending_call.seq = :seq",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":running": {"S": "running"}, ":token": {"S": token},
-                                           ":lease": {"N": str(lease_until)}, ":seq": {"N": str(seq)}},
-                ReturnValues="ALL_NEW",
-            )
+            response = self._client.update_item(**update, ReturnValues="ALL_NEW")
         except ClientError as exc:
             if is_condition_failure(exc):
                 return None
