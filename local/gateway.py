@@ -126,28 +126,50 @@ class _BadRequest(Exception):
     pass
 
 
+class _TooLarge(Exception):
+    """The body passes the entry's limit: refused, and read off the socket without being kept (memory stays bounded
+    whatever the client sends; the connection stays usable, so the client reads the 413 rather than a reset)."""
+
+
+# Bytes read at a time from a body that is being discarded.
+_DISCARD_PIECE_BYTES = 1024 * 1024
+
+
 # Bounds one chunk-size or trailer line, as http.server bounds a header line.
 _MAX_LINE_BYTES = 65537
 
 
-def read_request_body(headers: Message, rfile: BufferedIOBase) -> bytes:
-    """The body as Content-Length or chunked transfer coding frames it; _BadRequest when the framing is wrong."""
+def read_request_body(headers: Message, rfile: BufferedIOBase, max_bytes: int | None = None) -> bytes:
+    """The body as Content-Length or chunked transfer coding frames it; _BadRequest when the framing is wrong,
+    _TooLarge when it passes `max_bytes` (then read in pieces and dropped, never held whole)."""
     if "chunked" in (headers.get("Transfer-Encoding") or "").lower():
-        return _read_chunked(rfile)
+        return _read_chunked(rfile, max_bytes)
     try:
         length = int(headers.get("Content-Length") or 0)
     except ValueError:
         raise _BadRequest from None
     if length < 0:
         raise _BadRequest
+    if max_bytes is not None and length > max_bytes:
+        _discard(rfile, length)
+        raise _TooLarge
     body = rfile.read(length) if length else b""
     if len(body) != length:
         raise _BadRequest
     return body
 
 
-def _read_chunked(rfile: BufferedIOBase) -> bytes:
+def _discard(rfile: BufferedIOBase, length: int) -> None:
+    while length > 0:
+        piece = rfile.read(min(length, _DISCARD_PIECE_BYTES))
+        if not piece:
+            raise _BadRequest  # the client sent less than it declared
+        length -= len(piece)
+
+
+def _read_chunked(rfile: BufferedIOBase, max_bytes: int | None) -> bytes:
     chunks: list[bytes] = []
+    total = 0
     while True:
         try:
             size = int(rfile.readline(_MAX_LINE_BYTES).split(b";")[0].strip(), 16)
@@ -156,8 +178,15 @@ def _read_chunked(rfile: BufferedIOBase) -> bytes:
         if size == 0:
             while rfile.readline(_MAX_LINE_BYTES) not in (b"\r\n", b"\n", b""):
                 pass  # trailers
+            if max_bytes is not None and total > max_bytes:
+                raise _TooLarge
             return b"".join(chunks)
-        chunks.append(rfile.read(size))
+        total += size
+        if max_bytes is not None and total > max_bytes:
+            chunks.clear()
+            _discard(rfile, size)
+        else:
+            chunks.append(rfile.read(size))
         rfile.readline()
 
 
@@ -178,9 +207,12 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         try:
-            body = read_request_body(self.headers, self.rfile)
+            body = read_request_body(self.headers, self.rfile, self.server.gateway.limits.max_body_bytes)
         except _BadRequest:
             self._write(message_response(400, "Bad Request", ""), close=True)
+            return
+        except _TooLarge:
+            self._write(message_response(413, "Request Entity Too Large", ""))
             return
         self._write(self.server.gateway.handle(self._request(body)))
 

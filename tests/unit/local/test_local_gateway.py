@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 import time
 from datetime import UTC, datetime
+from email.message import Message
 from typing import Any
 
 import pytest
@@ -13,7 +15,7 @@ import pytest
 from local.authorizer import LambdaAuthorizer
 from local.aws_limits import HTTP_API_MAX_BODY_BYTES
 from local.functions import FunctionUnavailable, Invocation, PayloadTooLarge
-from local.gateway import FUNCTION_URL_LIMITS, EntryLimits, Gateway
+from local.gateway import FUNCTION_URL_LIMITS, EntryLimits, Gateway, _TooLarge, read_request_body
 from local.http_events import HttpRequest, RequestMeta
 from local.routes import FunctionUrlRoutes, RouteTable
 from local.template import AuthorizerSpec, HttpRouteSpec
@@ -221,3 +223,45 @@ def test_a_function_url_answers_a_failed_function_with_502(functions):
     gateway = Gateway(FunctionUrlRoutes("ApiFn"), {}, functions.invoke, limits=FUNCTION_URL_LIMITS)
     response = gateway.handle(req("POST", "/v1/images/edits"))
     assert (response.status, body(response)) == (502, {"message": "Internal Server Error"})
+
+
+class _CountingBody(io.BytesIO):
+    """A request body on the socket that remembers the largest piece the gateway read of it at once."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.largest_read = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self.largest_read = max(self.largest_read, len(chunk))
+        return chunk
+
+
+def _headers(**fields: str) -> Message:
+    message = Message()
+    for name, value in fields.items():
+        message[name.replace("_", "-")] = value
+    return message
+
+
+def test_a_body_over_the_limit_is_refused_and_read_off_the_socket_in_pieces_never_whole() -> None:
+    # Given a request of 11 MB to a 10 MB entry
+    sent = _CountingBody(b"x" * (11 * 1024 * 1024))
+    # When the gateway reads it, it refuses it, as API Gateway does
+    with pytest.raises(_TooLarge):
+        read_request_body(_headers(Content_Length=str(11 * 1024 * 1024)), sent, 10 * 1024 * 1024)
+    # And it read all of it (the connection stays usable) but never more than 1 MB at once
+    assert sent.tell() == 11 * 1024 * 1024 and sent.largest_read <= 1024 * 1024
+
+
+def test_a_chunked_body_over_the_limit_is_refused_once_read_to_its_end() -> None:
+    # Given five chunks of 4 bytes
+    chunks = b"".join(b"4\r\nabcd\r\n" for _ in range(5)) + b"0\r\n\r\n"
+    # When they are sent to an entry that takes 10 bytes, the request is refused once read to its end
+    sent = _CountingBody(chunks)
+    with pytest.raises(_TooLarge):
+        read_request_body(_headers(Transfer_Encoding="chunked"), sent, 10)
+    assert sent.tell() == len(chunks)
+    # And under the limit the same framing reads whole
+    assert read_request_body(_headers(Transfer_Encoding="chunked"), io.BytesIO(chunks), 20) == b"abcd" * 5
