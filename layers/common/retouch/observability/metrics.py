@@ -113,12 +113,6 @@ def provider_call(upstream: str, *, clock: Callable[[], float] = time.monotonic)
         _with_dimension(names.UPSTREAM, upstream, values)
 
 
-def upstream_of(provider: object) -> str:
-    """The upstream a provider adapter calls: its declared `upstream` name, else its class (never a URL or key)."""
-    declared = getattr(provider, "upstream", None)
-    return declared if isinstance(declared, str) and declared else type(provider).__name__
-
-
 # ---- money and refusals ----------------------------------------------------------------------------------------
 
 def cost_charged(micros: int) -> None:
