@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from retouch.images.inspect import UnreadableImage as UnreadableOutput
 from retouch.images.inspect import inspect_image
+from retouch.jobs.retention import outputs_prefix
 from retouch.models.records import JobRecord, StoredOutput
 from retouch.ports import ObjectStore
 from retouch.providers.base import ProviderResult, ProviderUnavailable
@@ -19,7 +20,7 @@ def store_outputs(job: JobRecord, token: str, result: ProviderResult, store: Obj
         except UnreadableOutput as exc:  # a truncated or garbled answer: transient, like any bad response
             raise ProviderUnavailable("provider_bad_response", f"image {index} is unreadable: {exc}") from exc
         # No account id in the key: presigned URLs carry it to whoever the customer shares them with.
-        key = f"outputs/{job.job_id}/{token}-{index}.{'jpg' if info.format == 'jpeg' else info.format}"
+        key = f"{outputs_prefix(job.job_id)}{token}-{index}.{'jpg' if info.format == 'jpeg' else info.format}"
         store.put(key, image.open(), info.content_type)
         outputs.append(StoredOutput(key=key, content_type=info.content_type, bytes=image.size,
                                     width=info.width, height=info.height))

@@ -29,7 +29,7 @@ from retouch.errors import JobFailure
 from retouch.jobs.heartbeat import Heartbeat
 from retouch.jobs.inputs_loading import load_inputs
 from retouch.jobs.outputs_storing import resolved_options, store_outputs
-from retouch.jobs.retention import upstream_inputs_prefix
+from retouch.jobs.retention import outputs_prefix, upstream_inputs_prefix
 from retouch.jobs.upstream_calls import LostClaim, RoutingDeps, Served, Waiting, call_upstreams, poll_pending
 from retouch.models.common import now_epoch
 from retouch.models.outcome import JobOutcome
@@ -246,7 +246,7 @@ def _discard_unrecorded_outputs(job: JobRecord, deps: WorkerDeps) -> None:
     kept = {output.key for output in (job.produced.outputs if job.produced else [])}
     staged = upstream_inputs_prefix(job.job_id)  # inputs a pending upstream job may still fetch: not outputs
     try:
-        stale = [key for key in deps.store.keys_under(f"outputs/{job.job_id}/")
+        stale = [key for key in deps.store.keys_under(outputs_prefix(job.job_id))
                  if key not in kept and not key.startswith(staged)]
         deps.store.delete(stale)
     except Exception:

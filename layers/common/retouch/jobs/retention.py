@@ -25,17 +25,22 @@ class RetentionDeps:
     store: ObjectStore
 
 
+def outputs_prefix(job_id: str) -> str:
+    """Where workers store the job's outputs."""
+    return f"outputs/{job_id}/"
+
+
 def job_prefixes(account_id: str, job_id: str) -> tuple[str, str]:
     """Where the job's own objects live: the inputs the API stored, the outputs workers stored (and the copies of
     inputs they staged for upstreams, under `upstream_inputs_prefix`)."""
-    return f"inputs/{account_id}/{job_id}/", f"outputs/{job_id}/"
+    return f"inputs/{account_id}/{job_id}/", outputs_prefix(job_id)
 
 
 def upstream_inputs_prefix(job_id: str) -> str:
     """Where a worker stores copies of the job's inputs for an upstream to fetch by URL (a converted mask, an image
     fetched from a URL): inside the job's outputs prefix, which the worker may write and which job deletion, the
     sweeper and the bucket's outputs expiry all cover."""
-    return f"outputs/{job_id}/upstream-inputs/"
+    return f"{outputs_prefix(job_id)}upstream-inputs/"
 
 
 def delete_job(account_id: str, job_id: str, deps: RetentionDeps, now: int) -> None:

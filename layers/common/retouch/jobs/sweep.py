@@ -18,6 +18,7 @@ from aws_lambda_powertools import Logger
 
 from retouch.billing.charges import JobBilling
 from retouch.data.jobs import SweepCandidate
+from retouch.jobs.retention import outputs_prefix
 from retouch.models.records import JobError
 from retouch.observability.metrics import job_failed
 from retouch.ports import JobQueue, JobRepository, ObjectStore
@@ -78,7 +79,7 @@ def _delete_outputs(job_id: str, deps: SweeperDeps) -> None:
     """A job ended `failed` shows no outputs, so whatever its workers stored (a checkpoint the end dropped, images a
     killed worker never recorded) is deleted now rather than at the bucket's lifecycle expiry."""
     try:
-        deps.store.delete_prefix(f"outputs/{job_id}/")
+        deps.store.delete_prefix(outputs_prefix(job_id))
     except Exception:
         logger.exception("outputs of an ended job not deleted", extra={"job_id": job_id})
 
