@@ -11,13 +11,13 @@ from retouch.config import status_settings
 from retouch.jobs.view import MAX_EPOCH, JobFilter, find_job, list_jobs, render_job
 from retouch.models.common import JobKind, JobStatus
 from retouch.models.responses import ErrorBody, JobList, JobView
+from retouch.paging import MAX_PAGE
 from retouch.web.principal import current_caller
 from retouch.web.responses import NOT_FOUND_JOB, UNAUTHORIZED, documented, json_response
 from retouch.wiring.status import account_jobs, jobs, store
 
 router = Router()
 
-MAX_JOB_PAGE = 100
 CreatedAfter = Annotated[int | None, Query(ge=0, le=MAX_EPOCH, description="Only jobs created after this unix time")]
 CreatedBefore = Annotated[int | None, Query(ge=0, le=MAX_EPOCH, description="Only jobs created before this unix time")]
 
@@ -30,7 +30,7 @@ CreatedBefore = Annotated[int | None, Query(ge=0, le=MAX_EPOCH, description="Onl
                "`kind` filters skip jobs); a page may then hold fewer than `limit` jobs: follow `next_cursor` while "
                "`has_more`.")
 def list_account_jobs(
-    limit: Annotated[int, Query(ge=1, le=MAX_JOB_PAGE, description="Jobs per page")] = 20,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Jobs per page")] = 20,
     after: Annotated[str | None, Query(description="The previous page's `next_cursor`", max_length=2048)] = None,
     status: Annotated[JobStatus | None, Query(description="Only jobs in this status")] = None,
     kind: Annotated[JobKind | None, Query(description="Only edits or generations")] = None,
