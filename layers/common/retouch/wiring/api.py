@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from retouch.billing.charges import JobBilling
 from retouch.config import api_settings
 from retouch.data.account_state import AccountStateRepository
 from retouch.data.files import FileRepository
@@ -33,22 +34,31 @@ def rate_counter() -> AccountStateRepository:
 
 
 @cache
+def billing() -> JobBilling:
+    """One ledger and price table per environment, shared by submits and cancels."""
+    settings = api_settings()
+    return job_billing(settings.table_name, jobs(), settings.price_markup_percent)
+
+
+@cache
+def keys() -> IdempotencyRepository:
+    return IdempotencyRepository(api_settings().table_name)
+
+
+@cache
 def submit_deps() -> SubmitDeps:
     settings = api_settings()
     return SubmitDeps(jobs=jobs(), store=ObjectStore(settings.bucket_name),
                       queue=JobQueue(settings.jobs_queue_url), files=FileRepository(settings.table_name),
                       webhook_for=webhook_subscriber(settings),
-                      billing=job_billing(settings.table_name, jobs(), settings.price_markup_percent),
-                      upstream_support=UpstreamSupport(load_routing(settings.routing_document)),
-                      keys=IdempotencyRepository(settings.table_name))
+                      billing=billing(), upstream_support=UpstreamSupport(load_routing(settings.routing_document)),
+                      keys=keys())
 
 
 @cache
 def cancel_deps() -> CancelDeps:
     settings = api_settings()
-    return CancelDeps(jobs=jobs(), queue=JobQueue(settings.jobs_queue_url),
-                      billing=job_billing(settings.table_name, jobs(), settings.price_markup_percent),
-                      keys=IdempotencyRepository(settings.table_name),
+    return CancelDeps(jobs=jobs(), queue=JobQueue(settings.jobs_queue_url), billing=billing(), keys=keys(),
                       announce=announcer(settings.table_name, settings.webhooks_queue_url))
 
 
