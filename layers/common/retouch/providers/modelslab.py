@@ -30,7 +30,7 @@ from retouch.providers.upstream import (
     check,
     presigned_urls,
 )
-from retouch.providers.upstream_http import UpstreamHttp, bad_response, refusal_or_failure
+from retouch.providers.upstream_http import UpstreamHttp, bad_response, elapsed_ms, refusal_or_failure
 
 URL = "https://modelslab.com/api/v7/images/image-to-image"
 MODEL = "gpt-image-2-i2i"
@@ -90,7 +90,7 @@ class ModelsLabUpstream(ImageProviderPort):
             if not isinstance(urls, list) or not urls:
                 raise bad_response(UPSTREAM, "`output` has no images")
             result = ProviderResult(images=[self._http.image(url, "png") for url in urls], size=size)
-            latency = max(round((self._clock() - started) * 1000), 0)
+            latency = elapsed_ms(started, self._clock)
             return Finished(result=result, upstream=UPSTREAM, upstream_job_id=job_id, cost_micros=None,
                             latency_ms=latency)
         if status == "processing":

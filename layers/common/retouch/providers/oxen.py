@@ -33,7 +33,7 @@ from retouch.providers.upstream import (
     presigned_urls,
     usd_to_micros,
 )
-from retouch.providers.upstream_http import UpstreamHttp, bad_response, refusal_or_failure
+from retouch.providers.upstream_http import UpstreamHttp, bad_response, elapsed_ms, refusal_or_failure
 
 BASE_URL = "https://hub.oxen.ai"
 MODEL = "gpt-image-2-edit"
@@ -98,7 +98,7 @@ class OxenUpstream(ImageProviderPort):
         status = answer.get("status")
         if status == "succeeded":
             image = self._http.image(answer.get("result_url"), handle.output_format)
-            latency = max(round((self._clock() - handle.submitted_at) * 1000), 0)
+            latency = elapsed_ms(handle.submitted_at, self._clock)
             return Finished(result=ProviderResult(images=[image]), upstream=UPSTREAM,
                             upstream_job_id=handle.upstream_job_id, cost_micros=usd_to_micros(answer.get("cost")),
                             latency_ms=latency)
