@@ -22,6 +22,7 @@ from typing import Any, BinaryIO, TypeVar
 
 import httpx
 
+from retouch.images.inspect import CONTENT_TYPES, sniff_format
 from retouch.outbound_http.client import (
     IDENTITY_HEADERS,
     RefusedBody,
@@ -38,7 +39,6 @@ _MAX_MESSAGE = 500
 _RETRYABLE = frozenset({408, 409, 425, 429})
 _DATA_URI = re.compile(r"^data:(?P<type>[\w.+-]+/[\w.+-]+)?(?:;[^,;]*)*;base64,(?P<data>.*)$", re.DOTALL)
 _DATA_URI_HEAD = re.compile(rb"^data:[^,]*;base64,")
-_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 # Upstreams without error codes say "safety"/"moderation" in prose; such a refusal must not be retried elsewhere.
 _SAFETY_WORDS = re.compile(r"safety|moderation|content[ _-]?policy|nsfw|inappropriate", re.IGNORECASE)
 
@@ -223,13 +223,8 @@ class UpstreamHttp:
 
 
 def content_type_of(data: bytes, output_format: str) -> str:
-    for magic, content_type in _MAGIC:
-        if data.startswith(magic):
-            return content_type
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}.get(output_format,
-                                                                                 "application/octet-stream")
+    """The image's media type by its magic bytes, else by the format asked for."""
+    return CONTENT_TYPES.get(sniff_format(data) or output_format, "application/octet-stream")
 
 
 def retry_after(headers: httpx.Headers) -> float | None:
