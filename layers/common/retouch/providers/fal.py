@@ -26,10 +26,11 @@ from retouch.providers.upstream import (
     Pending,
     PollHandle,
     Presign,
+    bad_response,
     check,
     presigned_urls,
 )
-from retouch.providers.upstream_http import UpstreamHttp, bad_response, detail_error, elapsed_ms
+from retouch.providers.upstream_http import UpstreamHttp, detail_error, elapsed_ms
 
 QUEUE_URL = "https://queue.fal.run"
 MODEL = "openai/gpt-image-2/edit"

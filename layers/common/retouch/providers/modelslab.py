@@ -27,10 +27,11 @@ from retouch.providers.upstream import (
     Pending,
     PollHandle,
     Presign,
+    bad_response,
     check,
     presigned_urls,
 )
-from retouch.providers.upstream_http import UpstreamHttp, bad_response, elapsed_ms, refusal_or_failure
+from retouch.providers.upstream_http import UpstreamHttp, elapsed_ms, refusal_or_failure
 
 URL = "https://modelslab.com/api/v7/images/image-to-image"
 MODEL = "gpt-image-2-i2i"

@@ -14,8 +14,8 @@ import httpx
 
 from retouch.providers.base import InputImage, ProviderResult
 from retouch.providers.spooled_json import SpooledStrings, load_spooled
-from retouch.providers.upstream import Capabilities, Finished, ImageProviderPort, Outcome, PollHandle, check
-from retouch.providers.upstream_http import UpstreamHttp, bad_response, elapsed_ms
+from retouch.providers.upstream import Capabilities, Finished, ImageProviderPort, Outcome, bad_response, check
+from retouch.providers.upstream_http import UpstreamHttp, elapsed_ms
 
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 
@@ -66,9 +66,6 @@ class OpenAICompatibleUpstream(ImageProviderPort):
                 return self._finished(response, self._parsed(body, strings), strings, fields, started)
             finally:
                 strings.close()
-
-    def poll(self, handle: PollHandle) -> Outcome:
-        raise bad_response(self.capabilities.upstream, "a synchronous upstream has no job to poll")
 
     def _fields(self, options: dict[str, Any]) -> dict[str, Any]:
         dialect = self._dialect

@@ -13,9 +13,10 @@ from retouch.providers.upstream import (
     Finished,
     Outcome,
     PollHandle,
+    bad_response,
     check,
 )
-from retouch.providers.upstream_http import bad_response, elapsed_ms
+from retouch.providers.upstream_http import elapsed_ms
 
 CAPABILITIES = capabilities.OPENAI
 

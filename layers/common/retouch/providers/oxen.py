@@ -29,11 +29,12 @@ from retouch.providers.upstream import (
     Pending,
     PollHandle,
     Presign,
+    bad_response,
     check,
     presigned_urls,
     usd_to_micros,
 )
-from retouch.providers.upstream_http import UpstreamHttp, bad_response, elapsed_ms, refusal_or_failure
+from retouch.providers.upstream_http import UpstreamHttp, elapsed_ms, refusal_or_failure
 
 BASE_URL = "https://hub.oxen.ai"
 MODEL = "gpt-image-2-edit"

@@ -22,10 +22,9 @@ from retouch.providers.upstream import (
     Finished,
     ImageProviderPort,
     Outcome,
-    PollHandle,
     Presign,
 )
-from retouch.providers.upstream_http import UpstreamHttp, bad_response, detail_error, elapsed_ms
+from retouch.providers.upstream_http import UpstreamHttp, detail_error, elapsed_ms
 
 BASE_URL = "https://api.runflow.io/v1/run"
 MODEL = "openai/gpt-image-2/edit"
@@ -58,5 +57,3 @@ class RunflowUpstream(ImageProviderPort):
         return Finished(result=result, upstream=UPSTREAM, upstream_job_id=job_id if isinstance(job_id, str) else None,
                         cost_micros=None, latency_ms=elapsed_ms(started, self._clock))
 
-    def poll(self, handle: PollHandle) -> Outcome:
-        raise bad_response(UPSTREAM, "a synchronous upstream has no job to poll")

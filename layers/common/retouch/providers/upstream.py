@@ -182,6 +182,10 @@ def wait_for(adapter: UpstreamAdapter, outcome: Outcome, *, max_wait_seconds: fl
     return outcome
 
 
+def bad_response(upstream: str, reason: str) -> ProviderUnavailable:
+    return ProviderUnavailable("provider_bad_response", f"{upstream} sent an unusable response: {reason}")
+
+
 class ImageProviderPort:
     """The existing synchronous `ImageProvider` port over an adapter's submit/poll (polling in-process for async
     upstreams, for at most `max_wait_seconds`). Subclasses define `capabilities`, `submit` and `poll`."""
@@ -199,7 +203,8 @@ class ImageProviderPort:
         raise NotImplementedError
 
     def poll(self, handle: PollHandle) -> Outcome:
-        raise NotImplementedError
+        """Asynchronous upstreams override this; a synchronous one answered at submit and has no job to poll."""
+        raise bad_response(self.capabilities.upstream, "a synchronous upstream has no job to poll")
 
     def edit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> ProviderResult:
         outcome = self.submit(images=images, mask=mask, options=options)

@@ -33,6 +33,7 @@ from retouch.outbound_http.client import (
 )
 from retouch.providers.base import ProviderAuthFailed, ProviderImage, ProviderRefused, ProviderUnavailable
 from retouch.providers.spooled_json import SpooledStrings, decode_base64_file
+from retouch.providers.upstream import bad_response
 
 MAX_RESPONSE_BYTES = 512 * 1024 * 1024
 _MAX_MESSAGE = 500
@@ -45,10 +46,6 @@ _SAFETY_WORDS = re.compile(r"safety|moderation|content[ _-]?policy|nsfw|inapprop
 # (error code or None, message or None) from an error body, per upstream's own shape.
 ErrorReader = Callable[[Any], tuple[str | None, str | None]]
 _Read = TypeVar("_Read")
-
-
-def bad_response(upstream: str, reason: str) -> ProviderUnavailable:
-    return ProviderUnavailable("provider_bad_response", f"{upstream} sent an unusable response: {reason}")
 
 
 def refusal_or_failure(upstream: str, message: str) -> ProviderRefused | ProviderUnavailable:
