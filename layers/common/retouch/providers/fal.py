@@ -113,5 +113,4 @@ class FalUpstream(ImageProviderPort):
                         latency_ms=elapsed_ms(handle.submitted_at, self._clock))
 
     def _json(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
-        response = self._http.send(method, url, headers=self._headers, **kwargs)
-        return self._http.json_object(self._http.ok(response, detail_error))
+        return self._http.send_json(method, url, headers=self._headers, read_error=detail_error, **kwargs)

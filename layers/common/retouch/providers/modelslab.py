@@ -67,13 +67,12 @@ class ModelsLabUpstream(ImageProviderPort):
         body = {"key": self._key, "model_id": self._model, "prompt": options["prompt"],
                 "init_image": presigned_urls(self._presign, images), "size": SIZE_PRESETS[size]}
         started = self._clock()
-        answer = self._http.json_object(self._http.ok(self._http.send("POST", self._url, json=body)))
+        answer = self._http.send_json("POST", self._url, json=body)
         resolved = "1024x1024" if size == "auto" else size
         return self._outcome(answer, started=started, size=resolved)
 
     def poll(self, handle: PollHandle) -> Outcome:
-        answer = self._http.json_object(self._http.ok(
-            self._http.send("POST", handle.status_url, json={"key": self._key})))
+        answer = self._http.send_json("POST", handle.status_url, json={"key": self._key})
         return self._outcome(answer, started=handle.submitted_at, size=handle.extra.get("size"),
                              fetch_url=handle.status_url)
 

@@ -82,8 +82,7 @@ class OxenUpstream(ImageProviderPort):
                 InputImage(data=white_edit_mask(mask.data), content_type="image/png", filename="mask.png",
                            staging_prefix=mask.staging_prefix))
         started = self._clock()
-        answer = self._http.json_object(self._http.ok(
-            self._http.send("POST", f"{self._base}/api/ai/queue", headers=self._headers, json=body)))
+        answer = self._http.send_json("POST", f"{self._base}/api/ai/queue", headers=self._headers, json=body)
         generations = answer.get("generations")
         first = generations[0] if isinstance(generations, list) and generations else None
         job_id = first.get("generation_id") if isinstance(first, dict) else None
@@ -94,8 +93,7 @@ class OxenUpstream(ImageProviderPort):
             result_url=None, submitted_at=started, poll_after_seconds=POLL_SECONDS, output_format=output_format))
 
     def poll(self, handle: PollHandle) -> Outcome:
-        answer = self._http.json_object(self._http.ok(
-            self._http.send("GET", handle.status_url, headers=self._headers)))
+        answer = self._http.send_json("GET", handle.status_url, headers=self._headers)
         status = answer.get("status")
         if status == "succeeded":
             image = self._http.image(answer.get("result_url"), handle.output_format)

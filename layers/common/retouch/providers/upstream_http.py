@@ -150,6 +150,11 @@ class UpstreamHttp:
             raise ProviderRefused(code or "provider_rejected_request", what)
         raise ProviderUnavailable("provider_bad_response", what)
 
+    def send_json(self, method: str, url: str, *, read_error: ErrorReader = openai_error,
+                  **kwargs: Any) -> dict[str, Any]:
+        """One call whose 2xx answer must be a JSON object; anything else is the classified exception."""
+        return self.json_object(self.ok(self.send(method, url, **kwargs), read_error))
+
     def json_object(self, response: httpx.Response) -> dict[str, Any]:
         try:
             body = response.json()
