@@ -7,6 +7,7 @@ jobs queue, as SQS's at-least-once delivery may produce them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -151,17 +152,18 @@ def rss_bytes(pid: int) -> int:
 
 
 class RssSampler:
-    """The peak resident memory of one process, sampled every `interval` seconds while the block runs."""
+    """The peak resident memory of one process (or of whichever processes `pid` names at each sample, e.g. a
+    function's busy environments), sampled every `interval` seconds while the block runs."""
 
-    def __init__(self, pid: int, interval: float = 0.2) -> None:
-        self._pid = pid
+    def __init__(self, pid: int | Callable[[], Iterable[int]], interval: float = 0.2) -> None:
+        self._pids: Callable[[], Iterable[int]] = pid if callable(pid) else (lambda: (pid,))
         self._interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
         self.peak_bytes = 0
 
     def __enter__(self) -> RssSampler:
-        self.peak_bytes = rss_bytes(self._pid)
+        self._sample()
         self._thread.start()
         return self
 
@@ -171,10 +173,12 @@ class RssSampler:
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
-            try:
-                self.peak_bytes = max(self.peak_bytes, rss_bytes(self._pid))
-            except OSError:
-                return
+            self._sample()
+
+    def _sample(self) -> None:
+        for pid in self._pids():
+            with contextlib.suppress(OSError):  # a process that ended has no more memory to count
+                self.peak_bytes = max(self.peak_bytes, rss_bytes(pid))
 
 
 @dataclass

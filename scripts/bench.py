@@ -15,7 +15,6 @@ Run: make bench (or .venv/bin/python scripts/bench.py --json bench.json [--jobs 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import json
 import math
@@ -25,7 +24,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -39,7 +37,7 @@ sys.path[:0] = [str(_ROOT), str(_ROOT / "layers" / "common")]
 import httpx
 from PIL import Image
 
-from local.loadgen import Account, open_account, percentile, rss_bytes, wait_for_end
+from local.loadgen import Account, RssSampler, open_account, percentile, wait_for_end
 from local.settings import LocalSettings
 from local.stack import STAND_IN_PROVIDER_KEY, LoopbackStack
 from local.template import Template
@@ -247,37 +245,13 @@ def upload(client: httpx.Client, data: bytes) -> str:
     return created.json()["id"]
 
 
-class PoolPeakRss:
-    """The peak RSS of any environment of one function while it runs an invocation, sampled every 20 ms."""
-
-    def __init__(self, stack: LoopbackStack, function_id: str) -> None:
-        self._pool = stack.function_pool(function_id)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self.peak_bytes = 0
-
-    def __enter__(self) -> PoolPeakRss:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.02):
-            for pid in self._pool.busy_pids():
-                with contextlib.suppress(OSError):
-                    self.peak_bytes = max(self.peak_bytes, rss_bytes(pid))
-
-
 def worker_peak_rss(stack: LoopbackStack, account: Account) -> dict[str, Any]:
     """One job with 16 x 4 MB inputs: the worker's peak over the bytes in flight."""
     inputs = [png_of_bytes(4 * MB, seed) for seed in range(16)]
     with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {account.api_key}"},
                       timeout=120) as client:
         file_ids = [upload(client, data) for data in inputs]
-        with PoolPeakRss(stack, "WorkerFunction") as worker:
+        with RssSampler(stack.function_pool("WorkerFunction").busy_pids, interval=0.02) as worker:
             response = client.post("/v1/images/edits", headers={"Prefer": "wait=25"}, json={
                 "model": "gpt-image-2", "prompt": f"{PROMPT} {uuid.uuid4().hex[:6]}", "size": "3840x2160",
                 "quality": "low", "images": [{"file_id": file_id} for file_id in file_ids]})
@@ -300,8 +274,9 @@ def api_peak_rss(stack: LoopbackStack, account: Account) -> dict[str, Any]:
     """The api function's peak RSS for about the largest body it can be given: a multipart edit of a 4.3 MB PNG
     (base64 in the event, it nears Lambda's 6 MB payload limit)."""
     image = png_of_bytes(4_300_000, 9)
+    api_environments = stack.function_pool("ApiFunction").busy_pids
     with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {account.api_key}"},
-                      timeout=120) as client, PoolPeakRss(stack, "ApiFunction") as api:
+                      timeout=120) as client, RssSampler(api_environments, interval=0.02) as api:
         response = client.post("/v1/images/edits", files=edit_files(image),
                                data={"prompt": PROMPT, "size": "1024x1024", "quality": "low"})
         assert response.status_code == 202, response.text
