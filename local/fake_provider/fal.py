@@ -37,9 +37,7 @@ class FalFake(JsonStandIn):
         self.jobs = JobQueue(pending_polls)
 
     def route(self, request: Request) -> Response:
-        auth = request.headers.get("Authorization", "")
-        key = auth.removeprefix("Key ").strip() if auth.startswith("Key ") else None
-        if not self.key_accepted(key):
+        if not self.key_accepted(self.authorization_key(request, "Key")):
             raise fal_schema.detail(401, "Authentication is required: 'Authorization: Key <key>' was missing or wrong")
         if request.method == "POST" and request.path == f"/{MODEL}":
             return json_response(200, self._submit(json_object(request)))

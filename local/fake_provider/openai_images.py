@@ -137,8 +137,7 @@ class OpenAIImagesFake(StandIn):
         return endpoint
 
     def authorize(self, request: Request) -> None:
-        auth = request.headers.get("Authorization", "")
-        key = auth[len("Bearer ") :].strip() if auth.startswith("Bearer ") else ""
+        key = self.authorization_key(request)
         if not key:
             raise ApiError(
                 401,

@@ -49,8 +49,7 @@ class OxenFake(JsonStandIn):
         path = request.path.rstrip("/")
         if path != QUEUE_PATH and not path.startswith(QUEUE_PATH + "/"):
             raise _error(404, "not found")
-        auth = request.headers.get("Authorization", "")
-        if not self.key_accepted(auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else None):
+        if not self.key_accepted(self.authorization_key(request)):
             raise _error(401, "unauthenticated: a valid API key is required")
         if request.method == "POST" and path == QUEUE_PATH:
             return json_response(200, self._enqueue(json_object(request)))

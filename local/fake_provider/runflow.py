@@ -27,8 +27,7 @@ class RunflowFake(JsonStandIn):
             raise fal_schema.detail(404, "Model not found")
         if request.method != "POST":
             raise fal_schema.detail(405, "Method Not Allowed")
-        auth = request.headers.get("Authorization", "")
-        if not self.key_accepted(auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else None):
+        if not self.key_accepted(self.authorization_key(request)):
             raise fal_schema.detail(401, "Invalid or missing API key")
         body = json_object(request)
         self.record_json("run", (body or {}).get("prompt"), body or {},

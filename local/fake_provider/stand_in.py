@@ -144,6 +144,12 @@ class StandIn:
     def respond(self, request: Request) -> Response:
         raise NotImplementedError
 
+    @staticmethod
+    def authorization_key(request: Request, scheme: str = "Bearer") -> str | None:
+        """The key of an `Authorization: <scheme> <key>` header; None when absent or of another scheme."""
+        auth = request.headers.get("Authorization", "")
+        return auth.removeprefix(f"{scheme} ").strip() if auth.startswith(f"{scheme} ") else None
+
     def key_accepted(self, key: str | None) -> bool:
         if not key:
             return False
