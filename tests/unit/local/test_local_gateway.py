@@ -209,6 +209,27 @@ def test_an_integration_past_the_timeout_is_503_while_the_function_goes_on():
     assert finished.wait(3)
 
 
+def test_integrations_are_never_queued_behind_others_however_many_are_running():
+    # Given 100 requests at once to a function whose invocations all wait for each other (as 100 Lambda environments
+    # would run side by side); a bounded pool would hold some back and the barrier would never fill
+    together = threading.Barrier(100, timeout=10)
+
+    def meet(function_id: str, event: dict[str, Any]) -> Invocation:
+        together.wait()
+        return Invocation({"statusCode": 200, "body": "met"}, failed=False)
+
+    gateway = Gateway(RouteTable(ROUTES), {}, meet, limits=EntryLimits(max_body_bytes=None, integration_timeout=30))
+    answers: list[int] = []
+    callers = [threading.Thread(target=lambda: answers.append(gateway.handle(req("GET", "/health", key=None)).status))
+               for _ in range(100)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join(30)
+    # Then every one of them ran at once and answered
+    assert answers == [200] * 100
+
+
 def test_a_function_url_sends_every_path_to_its_function_as_the_default_route(functions):
     gateway = Gateway(FunctionUrlRoutes("SyncFn"), {}, functions.invoke, limits=FUNCTION_URL_LIMITS)
     response = gateway.handle(req("POST", "/v1/images/edits", key="Bearer anything"))
