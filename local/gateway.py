@@ -280,7 +280,6 @@ class GatewayServer:
     """Binds at construction (a busy PORT fails the start at once), serves once `serve(gateway)` is called."""
 
     def __init__(self, port: int) -> None:
-        self.gateway: Gateway
         self._server = _ThreadingServer(("127.0.0.1", port), _GatewayRequestHandler)
         self.port = int(self._server.server_address[1])
         self._thread: threading.Thread | None = None
@@ -290,7 +289,7 @@ class GatewayServer:
         return f"http://127.0.0.1:{self.port}"
 
     def serve(self, gateway: Gateway) -> None:
-        self.gateway = self._server.gateway = gateway
+        self._server.gateway = gateway
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="gateway", daemon=True
         )
@@ -302,5 +301,5 @@ class GatewayServer:
         if thread is not None:
             self._server.shutdown()
             thread.join(timeout=5)
-            self.gateway.close()
+            self._server.gateway.close()
         self._server.server_close()
