@@ -37,8 +37,11 @@ from retouch.ports import JobRepository, Ledger
 
 logger = Logger(child=True)
 
-# Optimistic retries when the balance moved between our read and our write (concurrent submits/settlements).
-MAX_ATTEMPTS = 60
+# Optimistic retries when the balance moved between our read and our write (concurrent submits/settlements). With
+# n writers on one account each try wins about 1 in n: 60 tries lost a submit now and then to 8 submitters and the
+# workers' settlements (the fault run's 503 account_busy); 150 tries (about 20 s of backoff at worst, inside API
+# Gateway's 30 s) make that vanishingly rare. The lasting fix is a balance update that needs no expected value.
+MAX_ATTEMPTS = 150
 # What a client waiting on the in-flight limit is told to wait before retrying.
 CONCURRENCY_RETRY_AFTER_SECONDS = 5
 
