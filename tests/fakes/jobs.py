@@ -8,16 +8,14 @@ cannot drift silently.
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from retouch.data.idempotency import KeyTaken
 from retouch.data.jobs import SweepCandidate
 from retouch.models.common import TERMINAL_STATUSES
 from retouch.models.idempotency import IdempotencyRecord
-from retouch.models.outcome import JobOutcome
 from retouch.models.records import JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
+from retouch.models.transitions import Cancel, Finish, JobEnd
 from retouch.models.webhooks import DeliveryRecord, JobWebhook
 from tests.fakes.plain import plain as _plain
 
@@ -28,6 +26,18 @@ if TYPE_CHECKING:
 def _drop_unfinished_fields(item: dict[str, Any]) -> None:
     for name in ("claim_token", "lease_until", "watch_at", "produced", "pending_call"):
         item.pop(name, None)
+
+
+def _may_end(item: dict[str, Any], transition: JobEnd) -> bool:
+    """The conditions of retouch/data/jobs.py's terminal transitions."""
+    if isinstance(transition, Finish):
+        return bool(item["status"] == "running" and item.get("claim_token") == transition.token)
+    if "hold_pending" in item:
+        return False
+    if isinstance(transition, Cancel):
+        return item["status"] == "queued" and "produced" not in item
+    expired = item["status"] == "running" and item.get("lease_until", 0) < transition.now
+    return item["status"] == "queued" or expired
 
 
 class FakeIdempotencyStore:
@@ -98,7 +108,7 @@ class FakeJobRepository:
         if item is None:
             return None
         expired = item["status"] == "running" and item.get("lease_until") is not None and item["lease_until"] < now
-        if item["status"] != "queued" and not expired:
+        if "hold_pending" in item or (item["status"] != "queued" and not expired):
             return None
         item.update(status="running", claim_token=token, lease_until=lease_until, watch_at=lease_until)
         item.setdefault("started_at", now)
@@ -135,42 +145,35 @@ class FakeJobRepository:
             return None
         return item
 
-    # Bare updates: the same transitions, written by the ledger in the transaction that moves the balance.
-
-    def finish_update(self, job_id: str, *, token: str, outcome: JobOutcome) -> dict[str, Any]:
-        return self._bare(job_id, lambda: self.finish(job_id, token=token, outcome=outcome))
-
-    def cancel_update(self, job_id: str, *, now: int) -> dict[str, Any]:
-        return self._bare(job_id, lambda: self.cancel(job_id, now=now))
-
-    def fail_unfinished_update(self, job_id: str, *, error: JobError, now: int) -> dict[str, Any]:
-        return self._bare(job_id, lambda: self.fail_unfinished(job_id, error=error, now=now))
-
-    @staticmethod
-    def _bare(job_id: str, write: Callable[[], bool]) -> dict[str, Any]:
-        return {"job_id": job_id, "write": write}
-
-    def write_in_transaction(self, update: dict[str, Any]) -> Callable[[], None] | None:
-        """Apply a bare update; None when its condition failed (nothing written), else what undoes it (the rest of
-        the transaction may still fail)."""
-        before = copy.deepcopy(self.items.get(update["job_id"]))
-        if not update["write"]():
-            return None
-
-        def undo() -> None:
-            if before is None:
-                self.items.pop(update["job_id"], None)
-            else:
-                self.items[update["job_id"]] = before
-        return undo
-
-    def finish(self, job_id: str, *, token: str, outcome: JobOutcome) -> bool:
-        item = self._claimed(job_id, token)
-        if item is None:
+    def end(self, transition: JobEnd, *, release_micros: int, key: IdempotencyRecord | None = None) -> bool:
+        if key is not None:
+            self.keys.check(key)
+        item = self.items.get(transition.job_id)
+        if item is None or not _may_end(item, transition):
             return False
-        item["status"] = outcome.status
-        item.update(_plain(outcome.stored_fields()))
+        if key is not None:
+            self.keys.reserve(key)
+        if isinstance(transition, Finish):
+            item["status"] = transition.outcome.status
+            item.update(_plain(transition.outcome.stored_fields()))
+            ended_at = transition.outcome.completed_at
+        elif isinstance(transition, Cancel):
+            item.update(status="canceled", completed_at=transition.now)
+            ended_at = transition.now
+        else:
+            item.update(status="failed", error=transition.error.model_dump(), completed_at=transition.now)
+            ended_at = transition.now
         _drop_unfinished_fields(item)
+        item.update(release_pending=release_micros, watch_at=ended_at)  # on the sweep index until confirmed
+        return True
+
+    def discard_unheld(self, job_id: str, key: IdempotencyRecord | None = None) -> bool:
+        item = self.items.get(job_id)
+        if item is None or "hold_pending" not in item:
+            return False
+        del self.items[job_id]
+        if key is not None:
+            self.keys.release(key)
         return True
 
     def renew_lease(self, job_id: str, *, token: str, lease_until: int) -> bool:
@@ -194,29 +197,6 @@ class FakeJobRepository:
         item.update(status="queued", error=error.model_dump(), watch_at=retry_at)
         for name in ("claim_token", "lease_until", "pending_call"):
             item.pop(name, None)
-        return True
-
-    def cancel(self, job_id: str, *, now: int, key: IdempotencyRecord | None = None) -> bool:
-        if key is not None:
-            self.keys.check(key)
-        item = self.items.get(job_id)
-        if item is None or item["status"] != "queued" or "produced" in item:
-            return False
-        if key is not None:
-            self.keys.reserve(key)
-        item.update(status="canceled", completed_at=now)
-        _drop_unfinished_fields(item)
-        return True
-
-    def fail_unfinished(self, job_id: str, *, error: JobError, now: int) -> bool:
-        item = self.items.get(job_id)
-        if item is None:
-            return False
-        expired = item["status"] == "running" and item.get("lease_until", 0) < now
-        if item["status"] != "queued" and not expired:
-            return False
-        item.update(status="failed", error=error.model_dump(), completed_at=now)
-        _drop_unfinished_fields(item)
         return True
 
     def tombstone(self, job_id: str, *, now: int) -> bool:

@@ -6,13 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from retouch.billing.charges import JobBilling
 from retouch.billing.prices import price_table
-from retouch.data.account_state import AccountChanged, AccountMissing, RateCount
-from retouch.data.idempotency import KeyTaken
-from retouch.data.jobs import job_record
-from retouch.data.ledger import JobStateChanged
+from retouch.data.account_state import AccountMissing, RateCount
 from retouch.models.account_records import AccountRecord, LedgerEntry
-from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import JobRecord
+from retouch.ports import CreditRefused, HoldRefused, Movement
 from tests.fakes.jobs import FakeJobRepository
 
 if TYPE_CHECKING:
@@ -34,116 +31,91 @@ def job(**fields: Any) -> JobRecord:
 
 
 class FakeLedger:
-    """Applies movements like the DynamoDB transactions do: only if the balance is still the one read.
+    """The account item and its moves as retouch/data/ledger.py makes them: a hold or a release is one atomic step on
+    the account, idempotent by its `holds`; an entry is written with its job's pending flag cleared (given `jobs`,
+    in the same step, as the table's transaction does; without, the entry alone: billing on its own)."""
 
-    Given `jobs`, a reservation creates the job there and a settlement applies the job's own update there, in the
-    same all-or-nothing step, as the table's transactions do; without, job writes are left out (billing alone)."""
-
-    def __init__(self, state: AccountRecord | None, *, moves_before: list[int] | None = None,
-                 jobs: FakeJobRepository | None = None) -> None:
+    def __init__(self, state: AccountRecord | None, *, jobs: FakeJobRepository | None = None) -> None:
         self.state = state
         self.jobs = jobs
         self.entries: list[LedgerEntry] = []
-        self.settled_jobs: set[str] = set()
-        self.job_ended = False
-        # Amounts another writer moves the balance by just before each of our next writes (a race).
-        self.moves_before = list(moves_before or [])
         self.reads = 0
         self.writes = 0
         self.rate: dict[int, int] = {}
-        self.keys: dict[tuple[str, str], IdempotencyRecord] = {}  # Idempotency-Key records reserved with movements
 
     def get_account(self, account_id: str) -> AccountRecord | None:
         self.reads += 1
-        return self.state.model_copy() if self.state else None
+        return self.state.model_copy(deep=True) if self.state else None
 
     def count_request(self, account_id: str, window: int) -> RateCount:
         if self.state is None:
             raise AccountMissing(account_id)
         count = self.rate.get(window, 0)
         if count >= self.state.requests_per_minute:
-            return RateCount(self.state.model_copy(), count, False)
+            return RateCount(self.state.model_copy(deep=True), count, False)
         self.rate[window] = count + 1
-        return RateCount(self.state.model_copy(), count + 1, True)
+        return RateCount(self.state.model_copy(deep=True), count + 1, True)
 
-    def _race(self) -> None:
-        if self.moves_before:
-            assert self.state is not None
-            self.state.balance_micros += self.moves_before.pop(0)
-
-    def _apply(self, entry: LedgerEntry, expected: int, in_flight: int, reserve: bool) -> None:
+    def hold(self, account_id: str, job_id: str, micros: int) -> Movement:
         self.writes += 1
-        self._race()
-        assert self.state is not None
-        if self.state.balance_micros != expected:
-            raise AccountChanged(self.state.model_copy())
-        if reserve and (self.state.balance_micros + entry.amount_micros < 0
-                        or self.state.in_flight >= self.state.max_in_flight or self.state.status != "active"):
-            raise AccountChanged(self.state.model_copy())
-        assert entry.balance_after_micros == expected + entry.amount_micros
-        self.state.balance_micros += entry.amount_micros
-        self.state.in_flight += in_flight
+        state = self.state
+        if state is not None and job_id in state.holds:
+            return Movement(applied=False, balance_after_micros=None)
+        if (state is None or state.status != "active" or state.balance_micros < micros
+                or state.in_flight >= state.max_in_flight):
+            raise HoldRefused(state.model_copy(deep=True) if state else None)
+        state.balance_micros -= micros
+        state.in_flight += 1
+        state.holds[job_id] = micros
+        return Movement(applied=True, balance_after_micros=state.balance_micros)
+
+    def release(self, account_id: str, job_id: str, micros: int) -> Movement:
+        self.writes += 1
+        state = self.state
+        if state is None or job_id not in state.holds:
+            return Movement(applied=False, balance_after_micros=None)
+        del state.holds[job_id]
+        state.balance_micros += micros
+        state.in_flight -= 1
+        return Movement(applied=True, balance_after_micros=state.balance_micros)
+
+    def is_held(self, account_id: str, job_id: str) -> bool:
+        self.reads += 1
+        return self.state is not None and job_id in self.state.holds
+
+    def _confirm(self, entry: LedgerEntry, flag: str) -> bool:
+        self.writes += 1
+        if any(e.entry_id == entry.entry_id for e in self.entries):
+            return False
+        if self.jobs is not None:
+            item = self.jobs.items.get(entry.job_id or "")
+            if item is None or flag not in item:
+                return False
+            item.pop(flag)
+            if flag == "release_pending":
+                item.pop("watch_at", None)  # off the sweep index
         self.entries.append(entry)
+        return True
 
-    def _check_key(self, key: IdempotencyRecord | None) -> None:
-        """Like the reservation in the transaction: refused (with the holder) while a live record holds the key."""
-        if key is not None and self.jobs is not None:
-            self.jobs.keys.check(key)
-            return
-        held = self.keys.get((key.account_id, key.key_hash)) if key else None
-        if key is not None and held is not None and held.expires_at >= key.created_at:
-            raise KeyTaken(held)
+    def confirm_hold(self, entry: LedgerEntry) -> bool:
+        return self._confirm(entry, "hold_pending")
 
-    def _keep_key(self, key: IdempotencyRecord | None) -> None:
-        if key is not None and self.jobs is not None:
-            self.jobs.keys.reserve(key)
-        elif key is not None:
-            self.keys[(key.account_id, key.key_hash)] = key
+    def confirm_release(self, entry: LedgerEntry) -> bool:
+        return self._confirm(entry, "release_pending")
 
-    def reserve(self, job_item: dict[str, Any], entry: LedgerEntry, *, expected_balance: int,
-                key: IdempotencyRecord | None = None) -> None:
-        self._check_key(key)
-        if self.jobs is not None and entry.job_id in self.jobs.items:
-            raise JobStateChanged()
-        if self.jobs is None:
-            self._apply(entry, expected_balance, 1, True)
-            self._keep_key(key)
-            return
-        before = dict(self.jobs.keys.records)
-        self.jobs.create(job_record(job_item), key=key)  # reserves the key too
-        try:
-            self._apply(entry, expected_balance, 1, True)
-        except AccountChanged:
-            self.jobs.items.pop(entry.job_id or "", None)
-            self.jobs.keys.records = before
-            raise
-
-    def settle(self, job_update: dict[str, Any], entry: LedgerEntry, *, expected_balance: int,
-               key: IdempotencyRecord | None = None) -> None:
-        self._check_key(key)
-        if self.job_ended or entry.job_id in self.settled_jobs:
-            raise JobStateChanged()
-        undo = self.jobs.write_in_transaction(job_update) if self.jobs is not None else None
-        if self.jobs is not None and undo is None:
-            raise JobStateChanged()
-        try:
-            self._apply(entry, expected_balance, -1, False)
-        except AccountChanged:
-            if undo is not None:
-                undo()
-            raise
-        self.settled_jobs.add(entry.job_id or "")
-        self._keep_key(key)
-
-    def credit(self, entry: LedgerEntry, *, expected_balance: int) -> None:
-        self._apply(entry, expected_balance, 0, False)
+    def credit(self, entry: LedgerEntry) -> None:
+        self.writes += 1
+        if self.state is None or self.state.balance_micros + entry.amount_micros < 0:
+            raise CreditRefused(self.state.model_copy(deep=True) if self.state else None)
+        self.state.balance_micros += entry.amount_micros
+        self.entries.append(entry)
 
 
 def billing_over(jobs: FakeJobRepository, state: AccountRecord | None = None) -> JobBilling:
     """JobBilling as the functions wire it, over `jobs` and a FakeLedger whose one account (read for any id) has
     credit and in-flight room to spare unless `state` says otherwise."""
     state = state or account(10**12, max_in_flight=10**6, requests_per_minute=10**6)
-    return JobBilling(ledger=FakeLedger(state, jobs=jobs), jobs=jobs, prices=price_table(), sleep=lambda _s: None)
+    return JobBilling(ledger=FakeLedger(state, jobs=jobs), jobs=jobs, prices=price_table())
 
 
 class FakeLedgerReader:

@@ -2,7 +2,8 @@
 
 Each is a Protocol; the AWS implementations in retouch/data/ (same class names) and the in-memory fakes in
 tests/fakes/ satisfy them structurally, and mypy checks both. The failures a port signals are part of its
-contract and live beside their implementation (KeyTaken, ObjectMissing, AccountChanged, JobStateChanged, ...).
+contract; the ledger's (Movement, HoldRefused, CreditRefused) live here, others still beside their implementation
+(KeyTaken, ObjectMissing, ...).
 tests/integration/core/test_fake_contract.py runs the same scenarios on the fakes and on moto for every port.
 
 The image-provider port is retouch.providers.base.ImageProvider (re-exported here).
@@ -11,6 +12,7 @@ The image-provider port is retouch.providers.base.ImageProvider (re-exported her
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from retouch.providers.base import ImageProvider
@@ -22,34 +24,62 @@ if TYPE_CHECKING:
     from retouch.data.usage import JobFilter
     from retouch.models.account_records import AccountRecord, ApiKeyRecord, LedgerEntry
     from retouch.models.idempotency import IdempotencyRecord
-    from retouch.models.outcome import JobOutcome
     from retouch.models.records import FileRecord, JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
+    from retouch.models.transitions import JobEnd
     from retouch.models.webhooks import AccountWebhookSettings, DeliveryRecord, JobWebhook, WebhookMessage
 
-__all__ = ["AccountJobs", "AccountRepository", "FileRepository", "IdempotencyStore", "ImageProvider", "JobHistory",
-           "JobQueue", "JobRepository", "JobWebhookLog", "Ledger", "LedgerReader", "ObjectStore", "RateCounter",
-           "WebhookQueue", "WebhookSettingsRepository"]
+__all__ = ["AccountJobs", "AccountRepository", "CreditRefused", "FileRepository", "HoldRefused", "IdempotencyStore",
+           "ImageProvider", "JobHistory", "JobQueue", "JobRepository", "JobWebhookLog", "Ledger", "LedgerReader",
+           "Movement", "ObjectStore", "RateCounter", "WebhookQueue", "WebhookSettingsRepository"]
+
+
+# ---- the ledger's vocabulary ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Movement:
+    """What one balance move did: `applied` False when it had been done before (the hold was there already, or
+    was gone); `balance_after_micros` as the move's own atomic update returned it (None when not applied);
+    `tries` counts the attempts (a credit's transaction in flight makes a move wait)."""
+
+    applied: bool
+    balance_after_micros: int | None
+    tries: int = 1
+
+
+class HoldRefused(Exception):
+    """The account would not hold the price: suspended or missing, short of credit, or at its in-flight limit.
+    `current` is the account as the refused update saw it (None when it does not exist). Nothing was written."""
+
+    def __init__(self, current: AccountRecord | None) -> None:
+        super().__init__("hold refused")
+        self.current = current
+
+
+class CreditRefused(Exception):
+    """The credit (a negative correction) would take the balance below zero, or the account does not exist."""
+
+    def __init__(self, current: AccountRecord | None) -> None:
+        super().__init__("credit refused")
+        self.current = current
 
 
 class JobRepository(Protocol):
-    """Job records with conditional transitions: a claim succeeds on `queued` or an expired lease; finishing needs
-    the claim token; each `*_update` is the same transition as a write that the ledger commits with its entry."""
+    """Job records with conditional transitions: a claim succeeds on `queued` (with its hold confirmed) or an
+    expired lease; finishing needs the claim token. A job ends by `end(JobEnd)`, which records what its hold gives
+    back (`release_pending`) for billing to move and confirm."""
 
     def create(self, record: JobRecord, key: IdempotencyRecord | None = None) -> None: ...
+    def end(self, transition: JobEnd, *, release_micros: int, key: IdempotencyRecord | None = None) -> bool: ...
+    def discard_unheld(self, job_id: str, key: IdempotencyRecord | None = None) -> bool: ...
     def get(self, job_id: str) -> JobRecord | None: ...
     def claim(self, job_id: str, *, token: str, now: int, lease_until: int) -> JobRecord | None: ...
-    def finish_update(self, job_id: str, *, token: str, outcome: JobOutcome) -> dict[str, Any]: ...
-    def finish(self, job_id: str, *, token: str, outcome: JobOutcome) -> bool: ...
     def renew_lease(self, job_id: str, *, token: str, lease_until: int) -> bool: ...
     def record_produced(self, job_id: str, *, token: str, produced: ProducedOutputs) -> bool: ...
     def release_for_retry(self, job_id: str, *, token: str, error: JobError, retry_at: int) -> bool: ...
     def claim_poll(self, job_id: str, *, token: str, seq: int, lease_until: int) -> JobRecord | None: ...
     def record_attempt(self, job_id: str, *, token: str, attempt: UpstreamAttempt) -> bool: ...
     def wait_for_poll(self, job_id: str, *, token: str, pending: PendingCall, lease_until: int) -> bool: ...
-    def cancel_update(self, job_id: str, *, now: int) -> dict[str, Any]: ...
-    def cancel(self, job_id: str, *, now: int, key: IdempotencyRecord | None = None) -> bool: ...
-    def fail_unfinished_update(self, job_id: str, *, error: JobError, now: int) -> dict[str, Any]: ...
-    def fail_unfinished(self, job_id: str, *, error: JobError, now: int) -> bool: ...
     def tombstone(self, job_id: str, *, now: int) -> bool: ...
     def due_for_sweep(self, *, before: int, limit: int, cursor: dict[str, Any] | None = None,
                       ) -> tuple[list[SweepCandidate], dict[str, Any] | None]: ...
@@ -113,15 +143,16 @@ class RateCounter(Protocol):
 
 
 class Ledger(Protocol):
-    """Balance movements, each atomic with its ledger entry (and the job's own transition, and a key):
-    AccountChanged when the balance is not as read, JobStateChanged when the job's condition fails."""
+    """Balance moves, each one idempotent atomic update of the account (hold: HoldRefused; release), and their
+    entries, each written with the job's pending flag cleared (`confirm_*`: False when done already); credits."""
 
     def get_account(self, account_id: str) -> AccountRecord | None: ...
-    def reserve(self, job_item: dict[str, Any], entry: LedgerEntry, *, expected_balance: int,
-                key: IdempotencyRecord | None = None) -> None: ...
-    def settle(self, job_update: dict[str, Any], entry: LedgerEntry, *, expected_balance: int,
-               key: IdempotencyRecord | None = None) -> None: ...
-    def credit(self, entry: LedgerEntry, *, expected_balance: int) -> None: ...
+    def hold(self, account_id: str, job_id: str, micros: int) -> Movement: ...
+    def release(self, account_id: str, job_id: str, micros: int) -> Movement: ...
+    def is_held(self, account_id: str, job_id: str) -> bool: ...
+    def confirm_hold(self, entry: LedgerEntry) -> bool: ...
+    def confirm_release(self, entry: LedgerEntry) -> bool: ...
+    def credit(self, entry: LedgerEntry) -> None: ...
 
 
 class LedgerReader(Protocol):

@@ -6,6 +6,9 @@
   at most `max_attempts` times (jobs/process.py); refusals (safety, validation) are never retried. A stranded job is
   queued again by the sweeper (jobs/sweep.py); a message that exhausted its receives ends its job (jobs/abandoned.py).
 - Job events: a terminal event that could not be queued brings the job's message back after EMIT_RETRY_SECONDS.
+- Balance moves: an account update that meets an operator's credit transaction in flight (DynamoDB's
+  TransactionConflictException) is tried again after `conflict_backoff_seconds`, at most CONFLICT_TRIES times
+  (data/ledger.py). Holds and releases themselves never conflict with each other: they are single-item atomic updates.
 - Webhook deliveries: each failed attempt waits the schedule's next delay (`retry_delay`, jittered), then the event
   is dead-lettered (webhooks/delivery.py).
 """
@@ -39,6 +42,17 @@ def backoff_seconds(attempt: int, base: float, retry_after: float | None = None)
     if retry_after is not None:
         delay = max(delay, retry_after)
     return int(min(MAX_BACKOFF_SECONDS, max(0.0, delay)) + 0.5)
+
+
+# ---- balance moves ------------------------------------------------------------------------------------------------
+
+# A credit's transaction holds the account item for tens of milliseconds; ten tries back off over about a second.
+CONFLICT_TRIES = 10
+
+
+def conflict_backoff_seconds(attempt: int) -> float:
+    """Jittered exponential wait before try `attempt + 1` (0-based `attempt`): 5 ms doubling, at most 200 ms."""
+    return float(random.uniform(0.5, 1.0) * min(0.2, 0.005 * (2 ** attempt)))
 
 
 # ---- webhook deliveries: seconds to wait after each failed attempt; one attempt more than it has entries ----------

@@ -1,4 +1,4 @@
-"""Reserve and settle logic over fakes: refusals, optimistic retries, exactly-once settlement."""
+"""Hold and settle over fakes: refusals, idempotent moves, exactly-once settlement, moves finished after a crash."""
 
 from __future__ import annotations
 
@@ -6,16 +6,27 @@ import pytest
 
 from retouch.billing.charges import JobBilling, add_credit, check_can_reserve
 from retouch.billing.prices import price_table
-from retouch.data.ledger import JobStateChanged
-from retouch.errors import AccountBusy, ConcurrencyLimited, InsufficientCredits, JobConflict, Unauthenticated
+from retouch.errors import ConcurrencyLimited, InsufficientCredits, Unauthenticated
+from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.outcome import JobOutcome
 from retouch.models.records import JobError, StoredOutput
+from retouch.models.transitions import Finish
 from tests.fakes import FakeJobRepository, FakeLedger, account, job
 
 
-def billing(ledger: FakeLedger, jobs: FakeJobRepository | None = None, **kwargs: object) -> JobBilling:
-    return JobBilling(ledger=ledger, jobs=jobs or FakeJobRepository(), prices=price_table(), sleep=lambda _s: None,
-                      **kwargs)
+def billing(ledger: FakeLedger, jobs: FakeJobRepository | None = None) -> JobBilling:
+    jobs = jobs if jobs is not None else FakeJobRepository()
+    ledger.jobs = jobs
+    return JobBilling(ledger=ledger, jobs=jobs, prices=price_table())
+
+
+def held_job(reserved: int = 6_000, **fields: object) -> tuple[FakeLedger, FakeJobRepository, object]:
+    """A job whose hold of `reserved` was taken and confirmed, from an account that had $1."""
+    ledger, jobs = FakeLedger(account(1_000_000)), FakeJobRepository()
+    record = job(**fields)
+    billing(ledger, jobs).reserve(record, account(1_000_000))
+    assert ledger.state is not None and ledger.state.holds == {record.job_id: reserved}
+    return ledger, jobs, record
 
 
 def test_not_enough_credit_is_402_naming_the_price_and_the_balance() -> None:
@@ -40,89 +51,161 @@ def test_a_suspended_account_cannot_reserve() -> None:
         check_can_reserve(account(status="suspended"), 1)
 
 
-def test_a_reserve_that_raced_another_writer_retries_with_the_new_balance() -> None:
-    # Given $1 read, but another job takes $0.50 just before our write
-    ledger = FakeLedger(account(1_000_000), moves_before=[-500_000])
-    record = job()
+def test_a_reserve_writes_the_job_holds_its_price_and_confirms_it_with_an_entry() -> None:
+    # Given $1, when a $0.006 job is reserved
+    ledger, jobs = FakeLedger(account(1_000_000)), FakeJobRepository()
+    record = billing(ledger, jobs).reserve(job(), account(1_000_000))
 
-    # When the job is reserved
-    billing(ledger).reserve(record, account(1_000_000))
-
-    # Then it was retried once and its entry's balance_after follows the balance actually there
-    assert ledger.writes == 2
+    # Then the account holds it, the entry records the balance the hold left, and the job is runnable
     [entry] = ledger.entries
-    assert (entry.kind, entry.amount_micros, entry.balance_after_micros) == ("reserve", -6_000, 494_000)
-    assert record.reserved_micros == 6_000 and record.usage == {"images": 0, "cost_micros": 0}
+    assert (entry.kind, entry.amount_micros, entry.balance_after_micros) == ("reserve", -6_000, 994_000)
+    assert ledger.state is not None and (ledger.state.balance_micros, ledger.state.in_flight) == (994_000, 1)
+    stored = jobs.get(record.job_id)
+    assert stored is not None and stored.hold_pending is None and stored.reserved_micros == 6_000
+    assert record.hold_pending is None and record.usage == {"images": 0, "cost_micros": 0}
 
 
-def test_a_reserve_that_raced_into_insufficient_credit_is_refused() -> None:
-    # Given $0.01 read, but another job takes $0.005 before our write
-    ledger = FakeLedger(account(10_000), moves_before=[-5_000])
+def test_a_refused_hold_leaves_no_job_no_key_and_no_entry() -> None:
+    # Given $0.005 and a request with an Idempotency-Key
+    ledger, jobs = FakeLedger(account(5_000)), FakeJobRepository()
+    record = job()
+    key = IdempotencyRecord(account_id=record.account_id, key_hash="h", operation="images.generations",
+                            fingerprint="f", job_id=record.job_id, state="processing", created_at=1,
+                            in_flight_until=30, expires_at=10**10)
 
-    # When a $0.006 job is reserved, then the retry sees the new balance and refuses 402
+    # When a $0.006 job is reserved, then 402, and nothing of the request is left
     with pytest.raises(InsufficientCredits):
-        billing(ledger).reserve(job(), account(10_000))
-    assert ledger.entries == []
+        billing(ledger, jobs).reserve(record, account(1_000_000), key=key)
+    assert jobs.items == {} and jobs.keys.records == {} and ledger.entries == []
+    assert ledger.state is not None and (ledger.state.balance_micros, ledger.state.holds) == (5_000, {})
 
 
-def test_endless_contention_is_a_retryable_503_not_a_wrong_balance() -> None:
-    # Given an account whose balance moves before every one of our writes
-    ledger = FakeLedger(account(1_000_000), moves_before=[1] * 10)
+def test_holds_admit_exactly_what_the_credit_covers() -> None:
+    # Given credit for 10 jobs of $0.006, when 15 are reserved one after another
+    ledger, jobs = FakeLedger(account(60_000, max_in_flight=100)), FakeJobRepository()
+    accepted = refused = 0
+    for index in range(15):
+        try:
+            billing(ledger, jobs).reserve(job(job_id=f"job_{index:024d}"), account(60_000))
+            accepted += 1
+        except InsufficientCredits:
+            refused += 1
 
-    # When a job is reserved with 5 attempts, then it gives up with 503 account_busy, nothing written
-    with pytest.raises(AccountBusy):
-        billing(ledger, max_attempts=5).reserve(job(), account(1_000_000))
-    assert ledger.entries == []
+    # Then exactly 10 are held and the balance is 0
+    assert (accepted, refused) == (10, 5)
+    assert ledger.state is not None and ledger.state.balance_micros == 0 and len(ledger.state.holds) == 10
+
+
+def test_a_hold_retried_after_its_answer_was_lost_holds_once() -> None:
+    # Given a hold that committed but whose answer was lost: the job is pending, the account holds it
+    ledger, jobs = FakeLedger(account(1_000_000)), FakeJobRepository()
+    record = job(hold_pending=6_000, reserved_micros=6_000)
+    jobs.put(record)
+    ledger.hold(record.account_id, record.job_id, 6_000)
+
+    # When the hold is tried again, then it is not applied twice
+    again = ledger.hold(record.account_id, record.job_id, 6_000)
+    assert again.applied is False
+    assert ledger.state is not None and (ledger.state.balance_micros, ledger.state.in_flight) == (994_000, 1)
 
 
 def test_success_charges_the_images_produced_and_releases_the_rest() -> None:
-    # Given a job holding 3 x $0.006 that produced 2 images
-    ledger = FakeLedger(account(982_000, in_flight=1))
-    held = job(status="running", reserved_micros=18_000, markup_percent=0, request={"quality": "low",
-                                                                                    "size": "1024x1024", "n": 3})
+    # Given a running job holding 3 x $0.006
+    ledger, jobs, record = held_job(18_000, request={"quality": "low", "size": "1024x1024", "n": 3})
+    running = jobs.claim(record.job_id, token="t", now=2, lease_until=100)
+    assert running is not None
     outputs = (StoredOutput(key="k", content_type="image/png", bytes=1, width=1024, height=1024),) * 2
 
-    # When it finishes succeeded
-    ended = billing(ledger).finish(held, token="t", outcome=JobOutcome(
-        status="succeeded", completed_at=0, outputs=outputs, usage={"total_tokens": 7}))
+    # When it finishes succeeded with 2 images
+    ended = billing(ledger, jobs).finish(running, token="t", outcome=JobOutcome(
+        status="succeeded", completed_at=3, outputs=outputs, usage={"total_tokens": 7}))
 
-    # Then $0.012 is charged, $0.006 released, in-flight back to 0
+    # Then $0.012 is charged, $0.006 released, the hold gone, and the job off the sweep index
     assert ended
-    [settle] = ledger.entries
+    settle = ledger.entries[-1]
     assert (settle.charged_micros, settle.released_micros, settle.amount_micros) == (12_000, 6_000, 6_000)
-    assert (ledger.state.balance_micros, ledger.state.in_flight) == (988_000, 0)
+    assert settle.balance_after_micros == 988_000
+    assert ledger.state is not None and (ledger.state.balance_micros, ledger.state.in_flight) == (988_000, 0)
+    assert ledger.state.holds == {}
+    item = jobs.items[record.job_id]
+    assert "release_pending" not in item and "watch_at" not in item and item["usage"]["cost_micros"] == 12_000
 
 
 def test_a_second_settlement_of_the_same_job_writes_nothing() -> None:
     # Given a job already ended by another delivery
-    ledger = FakeLedger(account(994_000, in_flight=1))
-    ledger.job_ended = True
-    held = job(status="running", reserved_micros=6_000, markup_percent=0)
+    ledger, jobs, record = held_job()
+    running = jobs.claim(record.job_id, token="t", now=2, lease_until=100)
+    assert running is not None
+    billing(ledger, jobs).finish(running, token="t", outcome=JobOutcome(status="failed", completed_at=3))
+    entries, balance = list(ledger.entries), ledger.state.balance_micros if ledger.state else None
 
-    # When this delivery tries to finish it, then it is told so and no money moves
-    assert billing(ledger).finish(held, token="t", outcome=JobOutcome(status="failed", completed_at=0)) is False
-    assert ledger.entries == [] and ledger.state.balance_micros == 994_000
+    # When a second delivery tries to finish it, then it is told so and no money moves
+    assert billing(ledger, jobs).finish(running, token="t", outcome=JobOutcome(status="failed", completed_at=4)) \
+        is False
+    assert ledger.entries == entries and ledger.state is not None and ledger.state.balance_micros == balance
 
 
 def test_an_unfinished_job_is_released_in_full() -> None:
-    # Given a queued job holding $0.053 (dead-lettered, or its message could not be sent)
-    held = job(reserved_micros=53_000, markup_percent=0)
-    ledger = FakeLedger(account(947_000, in_flight=1))
+    # Given a queued job holding $0.006 (dead-lettered, or its message could not be sent)
+    ledger, jobs, record = held_job()
 
     # When it is released
-    ended = billing(ledger, FakeJobRepository.holding(held)).release_unfinished(
-        held.job_id, error=JobError(code="x", message="y"), now=1)
+    ended = billing(ledger, jobs).release_unfinished(record.job_id, error=JobError(code="x", message="y"), now=5)
 
     # Then all of it comes back
-    assert ended and ledger.state.balance_micros == 1_000_000 and ledger.state.in_flight == 0
+    assert ended and ledger.state is not None
+    assert (ledger.state.balance_micros, ledger.state.in_flight, ledger.state.holds) == (1_000_000, 0, {})
 
 
-def test_a_job_never_priced_is_not_settled() -> None:
-    # Given a job from before billing (no reservation) already terminal, when released, nothing happens
-    ledger = FakeLedger(account())
-    assert billing(ledger, FakeJobRepository.holding(job(status="failed"))).release_unfinished(
-        "job_x", error=JobError(code="x", message="y"), now=1) is False
-    assert ledger.entries == []
+def test_a_job_not_yet_held_cannot_be_failed_or_claimed() -> None:
+    # Given a job whose submit wrote it but has not confirmed its hold
+    jobs = FakeJobRepository.holding(job(hold_pending=6_000, reserved_micros=6_000))
+    ledger = FakeLedger(account(1_000_000), jobs=jobs)
+    pending = job().job_id
+
+    # When a worker or the dead-letter path gets to it first, then neither touches it (nothing to give back yet)
+    assert jobs.claim(pending, token="t", now=1, lease_until=9) is None
+    assert billing(ledger, jobs).release_unfinished(pending, error=JobError(code="x", message="y"), now=5) is False
+    assert ledger.entries == [] and ledger.state is not None and ledger.state.balance_micros == 1_000_000
+
+
+def test_a_release_its_writer_did_not_finish_is_completed_once() -> None:
+    # Given a job that ended (failed) but whose worker died before the account got the hold back
+    ledger, jobs, record = held_job()
+    running = jobs.claim(record.job_id, token="t", now=2, lease_until=100)
+    assert running is not None
+    assert jobs.end(Finish(record.job_id, "t", JobOutcome(status="failed", completed_at=3)), release_micros=6_000)
+    stranded = jobs.get(record.job_id)
+    assert stranded is not None and stranded.release_pending == 6_000
+
+    # When the sweeper completes it, twice (two sweepers, or a retry)
+    billing(ledger, jobs).complete_release(stranded)
+    billing(ledger, jobs).complete_release(stranded)
+
+    # Then the hold comes back once, with one settle entry
+    assert ledger.state is not None and (ledger.state.balance_micros, ledger.state.holds) == (1_000_000, {})
+    assert [e.kind for e in ledger.entries] == ["reserve", "settle"]
+    assert "release_pending" not in jobs.items[record.job_id]
+
+
+def test_a_submit_that_died_after_its_hold_is_made_runnable_and_one_that_died_before_is_deleted() -> None:
+    # Given two jobs left pending by submits that died: one after its hold was taken, one before
+    jobs = FakeJobRepository()
+    ledger = FakeLedger(account(1_000_000), jobs=jobs)
+    after, before = (job(job_id=f"job_{n * 24}", hold_pending=6_000, reserved_micros=6_000) for n in "ab")
+    jobs.put(after)
+    jobs.put(before)
+    ledger.hold(after.account_id, after.job_id, 6_000)
+
+    # When the sweeper completes them
+    runnable = billing(ledger, jobs).complete_hold(after)
+    discarded = billing(ledger, jobs).complete_hold(before)
+
+    # Then the held one is confirmed with its entry, and the other one is gone, nothing held for it
+    assert runnable and not discarded
+    assert "hold_pending" not in jobs.items[after.job_id] and before.job_id not in jobs.items
+    assert [(e.kind, e.job_id) for e in ledger.entries] == [("reserve", after.job_id)]
+    assert ledger.state is not None and ledger.state.holds == {after.job_id: 6_000}
 
 
 def test_credit_is_a_ledger_entry_and_a_correction_cannot_go_below_zero() -> None:
@@ -130,40 +213,10 @@ def test_credit_is_a_ledger_entry_and_a_correction_cannot_go_below_zero() -> Non
     ledger = FakeLedger(account(1_000_000))
 
     # When $2 is added with a note, then $5 is taken back
-    entry = add_credit(ledger, "acct_unit000000000000000", 2_000_000, "top-up", sleep=lambda _s: None)
+    entry = add_credit(ledger, "acct_unit000000000000000", 2_000_000, "top-up")
     with pytest.raises(ValueError):
-        add_credit(ledger, "acct_unit000000000000000", -5_000_000, "oops", sleep=lambda _s: None)
+        add_credit(ledger, "acct_unit000000000000000", -5_000_000, "oops")
 
-    # Then the credit is recorded with its note and balance after; the correction is refused
-    assert (entry.kind, entry.note, entry.balance_after_micros) == ("credit", "top-up", 3_000_000)
-    assert ledger.state.balance_micros == 3_000_000
-
-
-class CommittedButLost(FakeLedger):
-    """A reserve that committed on an earlier try: this try finds the job (and its hold) already there."""
-
-    def reserve(self, job_item: dict, entry, *, expected_balance: int, key=None) -> None:
-        super().reserve(job_item, entry, expected_balance=expected_balance, key=key)
-        raise JobStateChanged()
-
-
-def test_a_reserve_that_committed_on_an_earlier_try_is_a_success_not_a_second_hold() -> None:
-    # Given a reserve whose transaction had already committed (the job exists)
-    ledger = CommittedButLost(account(1_000_000))
-    record = job()
-
-    # When the job is reserved
-    reserved = billing(ledger, FakeJobRepository.holding(record)).reserve(record, account(1_000_000))
-
-    # Then the submit goes on with the job as written: one hold, no error
-    assert reserved is record and len(ledger.entries) == 1
-
-
-def test_a_reserve_whose_job_id_is_taken_by_nothing_of_ours_is_a_409_conflict() -> None:
-    # Given a job condition that fails while no such job can be read (an id that is not ours)
-    ledger = CommittedButLost(account(1_000_000))
-
-    # When the job is reserved, then it is a 409 the client may retry, not a 500
-    with pytest.raises(JobConflict) as conflict:
-        billing(ledger, FakeJobRepository()).reserve(job(), account(1_000_000))
-    assert conflict.value.status_code == 409 and conflict.value.code == "job_conflict"
+    # Then the credit is recorded with its note; the correction is refused
+    assert (entry.kind, entry.note, entry.amount_micros) == ("credit", "top-up", 2_000_000)
+    assert ledger.state is not None and ledger.state.balance_micros == 3_000_000

@@ -15,6 +15,7 @@ from retouch.jobs.cancel import CancelDeps, cancel_job
 from retouch.jobs.idempotency import keyed_request
 from retouch.jobs.process import WorkerDeps, run_job
 from retouch.models.records import ProducedOutputs
+from retouch.models.transitions import JobEnd
 from tests.fakes import FakeJobQueue, FakeJobRepository, FakeLedger, ScriptedProvider, account
 from tests.unit.core.test_running_jobs import queued_job
 
@@ -39,7 +40,7 @@ def announced() -> Announced:
 def deps(jobs: FakeJobRepository, queue: FakeJobQueue, announced: Announced) -> CancelDeps:
     # Jobs here hold no credit (billing's own tests and the moto tier cover the release); the job's state change is
     # the repository's conditional cancel.
-    billing = JobBilling(ledger=FakeLedger(account()), jobs=jobs, prices=price_table())
+    billing = JobBilling(ledger=FakeLedger(account(), jobs=jobs), jobs=jobs, prices=price_table())
     return CancelDeps(jobs=jobs, billing=billing, queue=queue, keys=jobs.keys,
                       announce=announced)
 
@@ -104,13 +105,13 @@ def test_a_job_a_worker_claims_while_it_is_being_canceled_is_a_409(deps: CancelD
                                                                   announced: Announced) -> None:
     # Given a queued job that a worker claims between the cancel's read and its write
     class ClaimedFirst(FakeJobRepository):
-        def cancel(self, job_id: str, **kwargs: Any) -> bool:
-            self.claim(job_id, token="worker", now=1, lease_until=2_000_000_000)
-            return super().cancel(job_id, **kwargs)
+        def end(self, transition: JobEnd, **kwargs: Any) -> bool:
+            self.claim(transition.job_id, token="worker", now=1, lease_until=2_000_000_000)
+            return super().end(transition, **kwargs)
 
     racing = ClaimedFirst()
     job = queued_job(racing)
-    billing = JobBilling(ledger=FakeLedger(account()), jobs=racing, prices=price_table())
+    billing = JobBilling(ledger=FakeLedger(account(), jobs=racing), jobs=racing, prices=price_table())
     raced = CancelDeps(jobs=racing, billing=billing, queue=deps.queue, keys=racing.keys,
                        announce=announced)
 

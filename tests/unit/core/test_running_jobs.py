@@ -50,9 +50,11 @@ def output_key(job: JobRecord, index: int, extension: str) -> str:
 
 def queued_job(jobs: FakeJobRepository, *, kind: str = "generation", request: dict[str, Any] | None = None,
                **fields: Any) -> JobRecord:
-    """Given-state: a job as submit leaves it (queued), stored in the fake repository."""
+    """Given-state: a job as submit leaves it (queued, holding $1), stored in the fake repository."""
     now = now_epoch()
     fields.setdefault("account_id", new_account_id())
+    fields.setdefault("reserved_micros", 1_000_000)
+    fields.setdefault("markup_percent", 0)
     record = JobRecord(job_id=new_job_id(), kind=kind, status="queued",
                        model="gpt-image-2",
                        request=request or {"model": "gpt-image-2", "prompt": "a lighthouse", "n": 1,
@@ -87,7 +89,7 @@ def test_generation_success_stores_outputs_and_ends_succeeded(jobs: FakeJobRepos
     assert done is not None and done.status == "succeeded" and done.attempts == 1
     assert [(o.key, o.width, o.height, o.content_type) for o in done.outputs] == [
         (k, 1024, 640, "image/jpeg") for k in keys]
-    assert done.usage == {"total_tokens": 42}
+    assert done.usage == {"total_tokens": 42, "images": 2, "cost_micros": 7_500}
     assert done.result == {"size": "1024x640", "quality": "low", "output_format": "jpeg"}
     assert done.claim_token is None and done.lease_until is None and done.error is None
     assert done.started_at is not None and done.completed_at is not None

@@ -6,6 +6,7 @@ Every refusal is asserted by status, code and param, and by what it leaves behin
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,10 +14,11 @@ import pytest
 from retouch.catalog import GPT_IMAGE_2
 from retouch.errors import AccountBusy, RetouchError
 from retouch.jobs.submit import SubmitDeps, submit_edit, submit_generation
+from retouch.models.account_records import LedgerEntry
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import JobRecord
 from retouch.web.request_parsing import parse_edit, parse_generation
-from tests.fakes import FakeFileRepository, FakeJobQueue, FakeJobRepository, FakeObjectStore
+from tests.fakes import FakeFileRepository, FakeJobQueue, FakeJobRepository, FakeLedger, FakeObjectStore, account
 from tests.unit.core.builders import (
     admission_for,
     data_url,
@@ -502,7 +504,7 @@ def test_when_the_job_can_be_neither_queued_nor_ended_it_is_left_whole_for_the_s
         store: FakeObjectStore, account_id: str) -> None:
     # Given a queue that refuses messages, and a table that then fails every write (the release too)
     class FailsAfterCreate(FakeJobRepository):
-        def fail_unfinished(self, job_id: str, **kwargs: object) -> bool:
+        def end(self, transition: object, **kwargs: object) -> bool:
             raise ConnectionError("DynamoDB unreachable")
 
     jobs = FailsAfterCreate()
@@ -553,9 +555,32 @@ def test_a_job_write_that_failed_without_committing_cleans_up(store: FakeObjectS
     assert store.objects == {} and queue.sent == []
 
 
-def test_a_job_write_that_committed_but_lost_its_answer_goes_on(store: FakeObjectStore, queue: FakeJobQueue,
-                                                                account_id: str) -> None:
-    # Given a job table whose write commits and then fails (the answer was lost)
+def test_a_hold_confirmation_that_committed_but_lost_its_answer_goes_on(store: FakeObjectStore, queue: FakeJobQueue,
+                                                                      account_id: str) -> None:
+    # Given a ledger whose last submit step (the reserve entry) commits and then fails (the answer was lost)
+    class ConfirmsThenFails(FakeLedger):
+        def confirm_hold(self, entry: LedgerEntry) -> bool:
+            super().confirm_hold(entry)
+            raise ConnectionError("connection reset after the write")
+
+    jobs = FakeJobRepository()
+    deps = submit_deps_over(jobs=jobs, store=store, queue=queue, files=FakeFileRepository())
+    deps = replace(deps, billing=replace(deps.billing, ledger=ConfirmsThenFails(
+        account(10**12, max_in_flight=10**6), jobs=jobs)))
+    event = multipart_event([("prompt", "p"), file_part("image", png())], account_id=account_id)
+
+    # When an edit is submitted
+    accepted = submit(event, deps, account_id)
+
+    # Then the job that exists is queued and answered, with its input (no second job for a retrying client)
+    assert queue.sent == [accepted.job_id] and len(store.objects) == 1 and len(jobs.items) == 1
+    assert "hold_pending" not in jobs.items[accepted.job_id]
+
+
+def test_a_job_write_whose_answer_was_lost_before_its_hold_leaves_nothing(store: FakeObjectStore,
+                                                                          queue: FakeJobQueue,
+                                                                          account_id: str) -> None:
+    # Given a job table whose first write commits and then fails (the answer was lost; no credit held yet)
     class CommitsThenFails(FakeJobRepository):
         def create(self, record: JobRecord, key: IdempotencyRecord | None = None) -> None:
             super().create(record, key)
@@ -565,11 +590,10 @@ def test_a_job_write_that_committed_but_lost_its_answer_goes_on(store: FakeObjec
     deps = submit_deps_over(jobs=jobs, store=store, queue=queue, files=FakeFileRepository())
     event = multipart_event([("prompt", "p"), file_part("image", png())], account_id=account_id)
 
-    # When an edit is submitted
-    accepted = submit(event, deps, account_id)
-
-    # Then the job that exists is queued and answered, with its input (no second job for a retrying client)
-    assert queue.sent == [accepted.job_id] and len(store.objects) == 1 and len(jobs.items) == 1
+    # When an edit is submitted, then it fails, and neither the job nor its input is left (nothing was held)
+    with pytest.raises(ConnectionError):
+        submit(event, deps, account_id)
+    assert queue.sent == [] and store.objects == {} and jobs.items == {}
 
 
 def test_response_format_is_kept_on_the_job_but_metadata_is_not_in_request(submit_deps: SubmitDeps,

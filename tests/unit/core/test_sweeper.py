@@ -6,8 +6,7 @@ from typing import Any
 
 from retouch.errors import QueueUnavailable
 from retouch.jobs.sweep import SweeperDeps, SweepPolicy, sweep
-from retouch.models.records import JobError
-from tests.fakes import FakeJobQueue, FakeJobRepository, FakeObjectStore
+from tests.fakes import FakeJobQueue, FakeJobRepository, FakeObjectStore, billing_over
 from tests.unit.core.test_running_jobs import queued_job as _queued_job
 
 NOW = 1_800_000_000
@@ -21,23 +20,9 @@ def queued_job(jobs: FakeJobRepository, *, created_at: int) -> Any:
     return jobs.get(job.job_id)
 
 
-class ReleasingBilling:
-    """release_unfinished as billing does it, minus the ledger: the conditional end of the job."""
-
-    def __init__(self, jobs: FakeJobRepository) -> None:
-        self.jobs = jobs
-        self.released: list[str] = []
-
-    def release_unfinished(self, job_id: str, *, error: JobError, now: int, job: Any = None) -> bool:
-        ended = self.jobs.fail_unfinished(job_id, error=error, now=now)
-        if ended:
-            self.released.append(job_id)
-        return ended
-
-
 def deps_for(jobs: FakeJobRepository, queue: FakeJobQueue, announced: list[str],
              store: FakeObjectStore | None = None) -> SweeperDeps:
-    return SweeperDeps(jobs=jobs, queue=queue, billing=ReleasingBilling(jobs),
+    return SweeperDeps(jobs=jobs, queue=queue, billing=billing_over(jobs),
                        announce=announced.append, store=store or FakeObjectStore(), policy=POLICY)
 
 
@@ -107,7 +92,10 @@ def test_a_job_that_moved_on_between_the_read_and_the_write_is_skipped(jobs: Fak
         def due_for_sweep(self, **kwargs: Any) -> Any:
             return jobs.due_for_sweep(**kwargs)
 
-    deps = SweeperDeps(jobs=ClaimedMeanwhile(), queue=queue, billing=ReleasingBilling(jobs),
+        def get(self, job_id: str) -> Any:
+            return jobs.get(job_id)
+
+    deps = SweeperDeps(jobs=ClaimedMeanwhile(), queue=queue, billing=billing_over(jobs),
                        announce=lambda *_: None, store=FakeObjectStore(), policy=POLICY)
 
     # When the sweeper runs
@@ -144,7 +132,7 @@ def test_an_ended_job_whose_event_cannot_be_queued_gets_a_message_so_a_worker_an
     def failing_announce(*_args: Any) -> None:
         raise QueueUnavailable("webhooks queue down")
 
-    deps = SweeperDeps(jobs=jobs, queue=queue, billing=ReleasingBilling(jobs),
+    deps = SweeperDeps(jobs=jobs, queue=queue, billing=billing_over(jobs),
                        announce=failing_announce, store=FakeObjectStore(), policy=POLICY)
     # When the sweeper ends it
     report = sweep(deps, NOW)
@@ -155,7 +143,7 @@ def test_an_ended_job_whose_event_cannot_be_queued_gets_a_message_so_a_worker_an
 def test_the_sweep_pages_through_every_due_job(jobs: FakeJobRepository, queue: FakeJobQueue):
     # Given more stranded jobs than fit one page
     created = {queued_job(jobs, created_at=NOW - 900 + i).job_id for i in range(5)}
-    deps = SweeperDeps(jobs=jobs, queue=queue, billing=ReleasingBilling(jobs),
+    deps = SweeperDeps(jobs=jobs, queue=queue, billing=billing_over(jobs),
                        announce=lambda *_: None, store=FakeObjectStore(), policy=SweepPolicy(page_size=2))
     # When the sweeper runs, then every one is queued again
     sweep(deps, NOW)

@@ -105,15 +105,15 @@ def test_a_crash_after_storing_outputs_finishes_without_calling_the_provider_aga
     job = queued_job(jobs)
     provider = ScriptedProvider(rendered())
     deps = worker_deps(provider, retry_base_seconds=1)
-    original_finish = jobs.finish
+    original_end = jobs.end
     failures = [RuntimeError("InternalServerError")]
 
-    def finish(job_id: str, **kwargs: Any) -> bool:
+    def end(transition: Any, **kwargs: Any) -> bool:
         if failures:
             raise failures.pop()
-        return original_finish(job_id, **kwargs)
+        return original_end(transition, **kwargs)
 
-    monkeypatch.setattr(jobs, "finish", finish)
+    monkeypatch.setattr(jobs, "end", end)
 
     # When the first delivery runs, and then the retried one
     with pytest.raises(RedeliverLater) as retry:
@@ -163,13 +163,13 @@ def test_a_finish_that_committed_but_lost_its_answer_still_emits_the_event(jobs:
                                                                            monkeypatch: pytest.MonkeyPatch):
     # Given a finishing write that commits and then raises (the answer was lost)
     job = queued_job(jobs)
-    original_finish = jobs.finish
+    original_end = jobs.end
 
-    def finish(job_id: str, **kwargs: Any) -> bool:
-        original_finish(job_id, **kwargs)
+    def end(transition: Any, **kwargs: Any) -> bool:
+        original_end(transition, **kwargs)
         raise ConnectionError("connection reset after the write")
 
-    monkeypatch.setattr(jobs, "finish", finish)
+    monkeypatch.setattr(jobs, "end", end)
     announce = Announcements()
     deps = worker_deps(ScriptedProvider(rendered()))
     deps = dataclasses.replace(deps, announce=announce)

@@ -101,8 +101,9 @@ def cmd_add_credit(ctx: _Context, args: argparse.Namespace) -> int:
         entry = add_credit(ledger, args.account, args.amount, note=args.note)
     except ValueError as exc:
         raise SystemExit(f"error: {exc}") from None
+    balance = _require_account(ledger, args.account).balance_micros
     ctx.emit(entry.model_dump(), f"{format_usd(entry.amount_micros)} added to {args.account} ({args.note}); "
-                                 f"balance {format_usd(entry.balance_after_micros)}")
+                                 f"balance {format_usd(balance)}")
     return 0
 
 
@@ -170,13 +171,17 @@ def cmd_set_limits(ctx: _Context, args: argparse.Namespace) -> int:
     return _set(ctx, args.account, fields)
 
 
+def _maybe_usd(micros: int | None) -> str:
+    return "-" if micros is None else format_usd(micros)
+
+
 def cmd_ledger(ctx: _Context, args: argparse.Namespace) -> int:
     _, ledger, _ = ctx.repos()
     account = _require_account(ledger, args.account)
     _, entries = ledger.account_with_ledger(args.account)
     entries = entries[-args.limit:] if args.limit else entries
     lines = [f"{datetime.fromtimestamp(e.at_ms / 1000, UTC).isoformat(timespec='milliseconds')}  "
-             f"{e.kind:<7} {format_usd(e.amount_micros):>12}  balance {format_usd(e.balance_after_micros):>12}  "
+             f"{e.kind:<7} {format_usd(e.amount_micros):>12}  balance {_maybe_usd(e.balance_after_micros):>12}  "
              f"{e.job_id or ''}{'  ' + e.outcome if e.outcome else ''}"
              f"{'  charged ' + format_usd(e.charged_micros) if e.charged_micros else ''}"
              f"{'  ' + e.note if e.note else ''}" for e in entries]

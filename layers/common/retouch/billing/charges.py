@@ -1,65 +1,52 @@
-"""Where a job is charged: reserve at submit, settle at its terminal transition, release when it fails.
+"""Where a job is charged: hold at submit, settle at its end. Exact, and no account is a serialisation point.
 
-- reserve: n x unit price held from the balance in the same transaction that creates the job `queued`
-  (condition: the balance as read, >= the price; in-flight below the limit; account active).
-- settle: the job's terminal update (conditional on its state and claim) + the account update + one ledger
-  entry, in one transaction. Success charges the images produced and releases the rest; any other end
-  releases everything. Because the job's condition is in the transaction, a second delivery, a crashed
-  worker's successor or the dead-letter path can settle a job at most once; the ledger entry's key
-  (`<job_id>.settle`, put only if absent) makes that true even if the job's condition were ever wrong.
-- cancel: a queued job's cancellation is settled the same way (conditional on `queued`), everything released.
+A balance moves only by one conditional atomic update of the account item (data/ledger.py: `hold`, `release`),
+never by a transaction conditioned on the balance as read, so concurrent submits and settlements of one account
+do not retry each other out (one account does what eight do). The job's own writes and the ledger entries are
+separate items, made idempotent and recoverable around that one update:
+
+  submit   1. the job, `queued` with `hold_pending` (not runnable; the Idempotency-Key with it)
+           2. hold: balance >= price, in-flight room, active   -> refused: the job (and key) deleted, 402/429/401
+           3. the reserve entry + hold_pending cleared (one transaction, job and entry items only)
+  end      1. the job's terminal transition (models/transitions.py) with `release_pending` = hold - charge
+           2. release: the account gets it back and drops the hold
+           3. the settle entry + release_pending cleared (one transaction, job and entry items only)
+
+Every step is conditional and idempotent (the account's `holds` map says whether a job holds credit), so a
+second delivery, a crashed worker's successor or the dead-letter path can end a job at most once, and a writer that
+dies between steps leaves a pending flag on the job item that the sweeper finishes (`complete_hold`,
+`complete_release`). The books: balance == the sum of the entries, and the holds are the in-flight jobs'
+(billing/reconcile.py), once no move is half-way.
 """
 
 from __future__ import annotations
 
-import random
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from retouch.billing.money import format_usd
 from retouch.billing.prices import PriceTable
-from retouch.data.account_state import AccountChanged
-from retouch.data.idempotency import KeyTaken
-from retouch.data.jobs import job_item
-from retouch.data.ledger import JobStateChanged
-from retouch.errors import AccountBusy, ConcurrencyLimited, InsufficientCredits, JobConflict, Unauthenticated
+from retouch.errors import ConcurrencyLimited, InsufficientCredits, JobConflict, Unauthenticated
 from retouch.models.account_records import AccountRecord, LedgerEntry
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.outcome import JobOutcome
 from retouch.models.records import JobError, JobRecord
+from retouch.models.transitions import Cancel, FailUnfinished, Finish, JobEnd
 from retouch.observability.metrics import cost_charged
-from retouch.ports import JobRepository, Ledger
+from retouch.ports import CreditRefused, HoldRefused, JobRepository, Ledger, Movement
 
 logger = Logger(child=True)
 
-# Optimistic retries when the balance moved between our read and our write (concurrent submits/settlements). With
-# n writers on one account each try wins about 1 in n: 60 tries lost a submit now and then to 8 submitters and the
-# workers' settlements (the fault run's 503 account_busy); 150 tries (about 20 s of backoff at worst, inside API
-# Gateway's 30 s) make that vanishingly rare. The lasting fix is a balance update that needs no expected value.
-MAX_ATTEMPTS = 150
 # What a client waiting on the in-flight limit is told to wait before retrying.
 CONCURRENCY_RETRY_AFTER_SECONDS = 5
 
 
-class BillingContention(AccountBusy):
-    """The account changed under every attempt (extreme contention on one account): a 503, retried by clients."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__("The account is busy; retry shortly.")
-        self.detail = message
-
-
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _backoff(attempt: int, sleep: Callable[[float], None]) -> None:
-    sleep(random.uniform(0, min(0.25, 0.02 * (2 ** min(attempt, 6)))))
 
 
 def check_can_reserve(account: AccountRecord | None, price: int) -> AccountRecord:
@@ -87,8 +74,6 @@ class JobBilling:
     ledger: Ledger
     jobs: JobRepository
     prices: PriceTable
-    sleep: Callable[[float], None] = field(default=time.sleep)
-    max_attempts: int = MAX_ATTEMPTS
 
     # ---- submit ---------------------------------------------------------------------------------------------
 
@@ -98,48 +83,52 @@ class JobBilling:
                                               size=request.get("size"), n=int(request.get("n", 1)))
 
     def precheck(self, record: JobRecord, account: AccountRecord) -> AccountRecord:
-        """Refuse before any input is stored (`account` as the request's admission read it); the transaction in
-        `reserve` is what guarantees it."""
+        """Refuse before any input is stored (`account` as the request's admission read it); the hold in `reserve`
+        is what guarantees it."""
         return check_can_reserve(account, self.price(record))
 
     def reserve(self, record: JobRecord, account: AccountRecord, key: IdempotencyRecord | None = None) -> JobRecord:
-        """Write the job `queued` and hold its price in one transaction (with the request's Idempotency-Key, if it
-        has one); 402/429/401 when it cannot be held, KeyTaken when the key is another request's."""
+        """Write the job, hold its price, confirm the hold with its reserve entry (the job is then runnable); the
+        request's Idempotency-Key is reserved with the job. 402/429/401 when the account will not hold it (then
+        nothing is left: the job and key are deleted), KeyTaken when the key is another request's."""
         price = self.price(record)
         record.reserved_micros = price
         record.price_version = self.prices.version
         record.markup_percent = self.prices.markup_percent
         record.usage = _job_usage(0, 0)
-        snapshot: AccountRecord | None = account  # the first read; a changed balance reads it again
-        item = job_item(record)
-        for attempt in range(self.max_attempts):
-            snapshot = check_can_reserve(snapshot, price)
-            entry = LedgerEntry(entry_id=f"{record.job_id}.reserve", account_id=record.account_id,
-                                job_id=record.job_id, kind="reserve", amount_micros=-price,
-                                balance_after_micros=snapshot.balance_micros - price, at_ms=now_ms())
-            try:
-                self.ledger.reserve(item, entry, expected_balance=snapshot.balance_micros, key=key)
-            except KeyTaken as taken:
-                if taken.existing is None or taken.existing.job_id != record.job_id:
-                    raise
-                # The key names this very job: this transaction committed on a try whose answer was lost.
-                logger.info("credit reserved (an earlier try committed)", extra={"job_id": record.job_id})
-                return record
-            except AccountChanged as changed:
-                snapshot = changed.current or self.ledger.get_account(record.account_id)
-                _backoff(attempt, self.sleep)
-                continue
-            except JobStateChanged as conflict:
-                # The job (or its hold) exists already: this very transaction committed on a try whose answer was
-                # lost. Anything else is a job id that is not ours, which the caller must not touch.
-                if self.jobs.get(record.job_id) is None:
-                    raise JobConflict(f"Job {record.job_id} could not be created; retry the request.") from conflict
-                logger.info("credit reserved (an earlier try committed)", extra={"job_id": record.job_id})
-                return record
-            logger.info("credit reserved", extra={"job_id": record.job_id, "account_id": record.account_id,
-                                                  "reserved_micros": price, "tries": attempt + 1})
-            return record
-        raise BillingContention(f"could not reserve for {record.job_id} after {self.max_attempts} attempts")
+        record.hold_pending = price
+        self.jobs.create(record, key=key)
+        try:
+            moved = self.ledger.hold(record.account_id, record.job_id, price)
+        except HoldRefused as refused:
+            self.jobs.discard_unheld(record.job_id, key)
+            check_can_reserve(refused.current, price)  # says which limit refused it
+            raise JobConflict(f"Job {record.job_id} could not be held; retry the request.") from refused
+        if not self._confirm_hold(record, moved):
+            # The sweeper took the job for abandoned (it waited past its grace): give the hold back, refuse.
+            self.ledger.release(record.account_id, record.job_id, price)
+            raise JobConflict(f"Job {record.job_id} could not be created; retry the request.")
+        record.hold_pending = None
+        logger.info("credit reserved", extra={"job_id": record.job_id, "account_id": record.account_id,
+                                              "reserved_micros": price, "tries": moved.tries})
+        return record
+
+    def _confirm_hold(self, job: JobRecord, moved: Movement) -> bool:
+        price = job.reserved_micros or 0
+        return self.ledger.confirm_hold(LedgerEntry(
+            entry_id=f"{job.job_id}.reserve", account_id=job.account_id, job_id=job.job_id, kind="reserve",
+            amount_micros=-price, balance_after_micros=moved.balance_after_micros, at_ms=now_ms()))
+
+    def complete_hold(self, job: JobRecord) -> bool:
+        """A job whose submit died between its steps (found by the sweeper past its grace): runnable (True) when its
+        hold was taken, else deleted (False). Safe beside a late submit: every step is conditional."""
+        if self.ledger.is_held(job.account_id, job.job_id):
+            self._confirm_hold(job, Movement(applied=False, balance_after_micros=None))
+            return True
+        if self.jobs.discard_unheld(job.job_id) and self.ledger.is_held(job.account_id, job.job_id):
+            # The submit took its hold after all, between our read and the delete: give it back.
+            self.ledger.release(job.account_id, job.job_id, job.hold_pending or 0)
+        return False
 
     # ---- end of a job ---------------------------------------------------------------------------------------
 
@@ -161,79 +150,64 @@ class JobBilling:
     def finish(self, job: JobRecord, *, token: str, outcome: JobOutcome) -> bool:
         """The claimed job's terminal transition with its settlement. False when another delivery owns or
         already ended the job (then nothing at all was written)."""
-        if job.reserved_micros is None:  # never priced (created before billing): end it as before
-            return self.jobs.finish(job.job_id, token=token, outcome=outcome)
         images, cost = self.charge_for(job, outcome)
         billed = outcome.with_usage(_job_usage(images, cost, outcome.usage))
-        update = self.jobs.finish_update(job.job_id, token=token, outcome=billed)
-        return self._settle(job, update, outcome=outcome.status, images=images, cost=cost)
+        return self._settle(job, Finish(job.job_id, token, billed), outcome=outcome.status, images=images, cost=cost)
 
     def release_unfinished(self, job_id: str, *, error: JobError, now: int,
                            job: JobRecord | None = None) -> bool:
-        """queued|running -> failed with a full release (dead-lettered message, enqueue failure)."""
+        """queued|running -> failed with a full release (dead-lettered message, enqueue failure, stranded)."""
         job = job or self.jobs.get(job_id)
         if job is None or job.is_terminal:
             return False
-        if job.reserved_micros is None:
-            return self.jobs.fail_unfinished(job_id, error=error, now=now)
-        update = self.jobs.fail_unfinished_update(job_id, error=error, now=now)
-        return self._settle(job, update, outcome="failed", images=0, cost=0)
+        return self._settle(job, FailUnfinished(job_id, error, now), outcome="failed", images=0, cost=0)
 
     def cancel(self, job: JobRecord, *, now: int, key: IdempotencyRecord | None = None) -> bool:
-        """queued -> canceled with its whole hold released (and the request's Idempotency-Key reserved), one
-        transaction. False when the job is no longer queued (a worker claimed it first, or it ended)."""
-        if job.reserved_micros is None:  # never priced: nothing to release
-            return self.jobs.cancel(job.job_id, now=now, key=key)
-        return self._settle(job, self.jobs.cancel_update(job.job_id, now=now), outcome="canceled", images=0, cost=0,
-                            key=key)
+        """queued -> canceled with its whole hold released (and the request's Idempotency-Key reserved with the
+        transition). False when the job is no longer queued (a worker claimed it first, or it ended)."""
+        return self._settle(job, Cancel(job.job_id, now), outcome="canceled", images=0, cost=0, key=key)
 
-    def _settle(self, job: JobRecord, job_update: dict[str, Any], *, outcome: str, images: int, cost: int,
+    def _settle(self, job: JobRecord, transition: JobEnd, *, outcome: str, images: int, cost: int,
                 key: IdempotencyRecord | None = None) -> bool:
-        reserved = job.reserved_micros or 0
-        released = reserved - cost
-        account = self.ledger.get_account(job.account_id)
-        for attempt in range(self.max_attempts):
-            if account is None:
-                raise LookupError(f"account {job.account_id} of job {job.job_id} does not exist")
-            entry = LedgerEntry(entry_id=f"{job.job_id}.settle", account_id=job.account_id, job_id=job.job_id,
-                                kind="settle", amount_micros=released,
-                                balance_after_micros=account.balance_micros + released, at_ms=now_ms(),
-                                charged_micros=cost, released_micros=released, outcome=outcome, images=images)
-            try:
-                self.ledger.settle(job_update, entry, expected_balance=account.balance_micros, key=key)
-            except JobStateChanged:
-                logger.info("settlement skipped: job ended elsewhere", extra={"job_id": job.job_id})
-                return False
-            except AccountChanged as changed:
-                account = changed.current or self.ledger.get_account(job.account_id)
-                _backoff(attempt, self.sleep)
-                continue
-            cost_charged(cost)
-            logger.info("job settled", extra={"job_id": job.job_id, "account_id": job.account_id, "outcome": outcome,
-                                              "charged_micros": cost, "released_micros": released,
-                                              "tries": attempt + 1})
-            return True
-        raise BillingContention(f"could not settle {job.job_id} after {self.max_attempts} attempts")
+        released = (job.reserved_micros or 0) - cost
+        if not self.jobs.end(transition, release_micros=released, key=key):
+            logger.info("settlement skipped: job ended elsewhere", extra={"job_id": job.job_id})
+            return False
+        moved = self._release(job, released, outcome=outcome, images=images, cost=cost)
+        cost_charged(cost)
+        logger.info("job settled", extra={"job_id": job.job_id, "account_id": job.account_id, "outcome": outcome,
+                                          "charged_micros": cost, "released_micros": released,
+                                          "tries": moved.tries})
+        return True
+
+    def _release(self, job: JobRecord, released: int, *, outcome: str, images: int, cost: int) -> Movement:
+        moved = self.ledger.release(job.account_id, job.job_id, released)
+        self.ledger.confirm_release(LedgerEntry(
+            entry_id=f"{job.job_id}.settle", account_id=job.account_id, job_id=job.job_id, kind="settle",
+            amount_micros=released, balance_after_micros=moved.balance_after_micros, at_ms=now_ms(),
+            charged_micros=cost, released_micros=released, outcome=outcome, images=images))
+        return moved
+
+    def complete_release(self, job: JobRecord) -> None:
+        """An ended job whose release its writer did not finish (found by the sweeper): move and confirm it."""
+        released = job.release_pending or 0
+        cost = (job.reserved_micros or 0) - released
+        images = int((job.usage or {}).get("images", 0) or 0)
+        self._release(job, released, outcome=job.status, images=images, cost=cost)
+        logger.warning("settlement completed after an interruption", extra={"job_id": job.job_id})
 
 
-def add_credit(ledger: Ledger, account_id: str, amount: int, note: str,
-               sleep: Callable[[float], None] = time.sleep) -> LedgerEntry:
+def add_credit(ledger: Ledger, account_id: str, amount: int, note: str) -> LedgerEntry:
     """An operator's credit (or, with a negative amount, a correction that cannot take the balance below 0)."""
     if amount == 0:
         raise ValueError("the amount must not be zero")
-    entry_id = f"credit_{uuid.uuid4().hex}"
-    account = ledger.get_account(account_id)
-    for attempt in range(MAX_ATTEMPTS):
-        if account is None:
-            raise LookupError(f"no account {account_id}")
-        if account.balance_micros + amount < 0:
-            raise ValueError(f"the balance is {format_usd(account.balance_micros)}; it cannot go below zero")
-        entry = LedgerEntry(entry_id=entry_id, account_id=account_id, kind="credit", amount_micros=amount,
-                            balance_after_micros=account.balance_micros + amount, at_ms=now_ms(), note=note)
-        try:
-            ledger.credit(entry, expected_balance=account.balance_micros)
-            return entry
-        except AccountChanged as changed:
-            account = changed.current or ledger.get_account(account_id)
-            _backoff(attempt, sleep)
-    raise BillingContention(f"could not credit {account_id} after {MAX_ATTEMPTS} attempts")
+    entry = LedgerEntry(entry_id=f"credit_{uuid.uuid4().hex}", account_id=account_id, kind="credit",
+                        amount_micros=amount, at_ms=now_ms(), note=note)
+    try:
+        ledger.credit(entry)
+    except CreditRefused as refused:
+        if refused.current is None:
+            raise LookupError(f"no account {account_id}") from refused
+        raise ValueError(f"the balance is {format_usd(refused.current.balance_micros)}; it cannot go below zero"
+                         ) from refused
+    return entry

@@ -108,7 +108,8 @@ def usage_report(jobs: JobHistory, account_id: str, start: str | None, end: str 
 def entry_view(entry: LedgerEntry) -> LedgerEntryView:
     return LedgerEntryView(id=entry.entry_id, kind=entry.kind, job_id=entry.job_id,
                            amount_usd=to_usd(entry.amount_micros), amount_micros=entry.amount_micros,
-                           balance_after_usd=to_usd(entry.balance_after_micros),
+                           balance_after_usd=(None if entry.balance_after_micros is None
+                                              else to_usd(entry.balance_after_micros)),
                            balance_after_micros=entry.balance_after_micros, created=entry.at_ms // 1000,
                            created_ms=entry.at_ms, note=entry.note, charged_micros=entry.charged_micros,
                            released_micros=entry.released_micros, outcome=entry.outcome, images=entry.images)

@@ -13,16 +13,17 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from retouch.data.clients import aws_client
-from retouch.data.idempotency import key_taken, reservation_put
+from retouch.data.idempotency import KeyTaken, key_taken, reservation_delete, reservation_put
 from retouch.data.items import is_condition_failure, record_attributes, to_item, to_value
 from retouch.models.idempotency import IdempotencyRecord
-from retouch.models.outcome import JobOutcome
 from retouch.models.records import JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
+from retouch.models.transitions import Cancel, FailUnfinished, Finish, JobEnd
 
 SWEEP_INDEX = "sweep"
 UNFINISHED = "UNFINISHED"
 # A job that ends leaves the sweep index and drops what only a running job needs.
-_ENDED_REMOVE = " REMOVE claim_token, lease_until, sweep_pk, watch_at, produced, pending_call"
+# (It stays on the sweep index until its hold's release is confirmed: see `end` and data/ledger.py.)
+_ENDED_REMOVE = " REMOVE claim_token, lease_until, produced, pending_call"
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,46 @@ def job_record(item: dict[str, Any]) -> JobRecord:
     return JobRecord.model_validate(record_attributes(item))
 
 
+def _ended_at(transition: JobEnd) -> int:
+    return transition.outcome.completed_at if isinstance(transition, Finish) else transition.now
+
+
+def _end_update(table: str, transition: JobEnd) -> dict[str, Any]:
+    """The bare conditional update of a terminal transition (SET clauses open, for `end` to extend)."""
+    key = job_key(transition.job_id)
+    if isinstance(transition, Finish):
+        fields = {"status": transition.outcome.status, **transition.outcome.stored_fields()}
+        names = {"#status": "status", **{f"#f{i}": name for i, name in enumerate(fields)}}
+        values = {":running": {"S": "running"}, ":token": {"S": transition.token},
+                  **{f":v{i}": to_value(value) for i, value in enumerate(fields.values())}}
+        return {"TableName": table, "Key": key,
+                "UpdateExpression": "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
+                "ConditionExpression": "#status = :running AND claim_token = :token",
+                "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
+    if isinstance(transition, Cancel):
+        # Only while nothing was produced: a job queued again after its images were stored (a retried finish) has
+        # been paid for at the provider. Never before its hold is confirmed: there is nothing to give back yet.
+        return {"TableName": table, "Key": key,
+                "UpdateExpression": "SET #status = :canceled, completed_at = :now",
+                "ConditionExpression": ("#status = :queued AND attribute_not_exists(produced) "
+                                        "AND attribute_not_exists(hold_pending)"),
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {":canceled": {"S": "canceled"}, ":queued": {"S": "queued"},
+                                              ":now": {"N": str(transition.now)}}}
+    if isinstance(transition, FailUnfinished):
+        return {"TableName": table, "Key": key,
+                "UpdateExpression": "SET #status = :failed, #error = :error, completed_at = :now",
+                # A running job is failed only once its worker's lease ran out: never under a live worker.
+                "ConditionExpression": ("attribute_not_exists(hold_pending) AND "
+                                        "(#status = :queued OR (#status = :running AND lease_until < :now))"),
+                "ExpressionAttributeNames": {"#status": "status", "#error": "error"},
+                "ExpressionAttributeValues": {":failed": {"S": "failed"}, ":queued": {"S": "queued"},
+                                              ":running": {"S": "running"},
+                                              ":error": to_value(transition.error.model_dump()),
+                                              ":now": {"N": str(transition.now)}}}
+    raise TypeError(f"not a job end: {transition!r}")
+
+
 class JobRepository:
     def __init__(self, table_name: str, client: Any | None = None) -> None:
         self._table = table_name
@@ -69,11 +110,12 @@ class JobRepository:
         elif not self._with_key({"Put": put}, key):
             raise ValueError(f"job {record.job_id} exists already")
 
-    def _with_key(self, item: dict[str, Any], key: IdempotencyRecord) -> bool:
-        """`item` and the reservation of `key` as one transaction: False when `item`'s condition failed, KeyTaken
-        when the key's did."""
+    def _with_key(self, item: dict[str, Any], key: IdempotencyRecord, *, release: bool = False) -> bool:
+        """`item` and the reservation of `key` (or, with `release`, its deletion) as one transaction: False when
+        `item`'s condition failed, KeyTaken when the key's did."""
+        key_write = reservation_delete(self._table, key) if release else reservation_put(self._table, key)
         try:
-            self._client.transact_write_items(TransactItems=[item, reservation_put(self._table, key)],
+            self._client.transact_write_items(TransactItems=[item, key_write],
                                               ClientRequestToken=uuid.uuid4().hex)
         except ClientError as exc:
             reasons = exc.response.get("CancellationReasons") or []
@@ -101,7 +143,9 @@ class JobRepository:
                 "sweep_pk = :unfinished, "
                 "started_at = if_not_exists(started_at, :now), attempts = if_not_exists(attempts, :zero) + :one"
             ),
-            ConditionExpression="#status = :queued OR (#status = :running AND lease_until < :now)",
+            # A job whose hold is not confirmed yet is not runnable: the submit (or the sweeper) finishes it first.
+            ConditionExpression=("attribute_not_exists(hold_pending) AND "
+                                 "(#status = :queued OR (#status = :running AND lease_until < :now))"),
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
                 ":running": {"S": "running"},
@@ -167,16 +211,6 @@ class JobRepository:
             raise
         return True
 
-    def finish_update(self, job_id: str, *, token: str, outcome: JobOutcome) -> dict[str, Any]:
-        """The conditional update that ends a claimed job; returned bare so billing can put it in a transaction."""
-        return self._claimed_update(job_id, token=token,
-                                    set_fields={"status": outcome.status, **outcome.stored_fields()},
-                                    remove=_ENDED_REMOVE)
-
-    def finish(self, job_id: str, *, token: str, outcome: JobOutcome) -> bool:
-        """running (claimed by `token`) -> the outcome's status. False when another worker owns or ended the job."""
-        return self._conditional(self.finish_update(job_id, token=token, outcome=outcome))
-
     def renew_lease(self, job_id: str, *, token: str, lease_until: int) -> bool:
         """The worker's heartbeat: still running under `token`, now leased until `lease_until`."""
         return self._conditional(self._claimed_update(
@@ -210,48 +244,34 @@ class JobRepository:
                                              "lease_until": lease_until, "watch_at": lease_until},
             remove=" REMOVE claim_token"))
 
-    def cancel_update(self, job_id: str, *, now: int) -> dict[str, Any]:
-        """queued -> canceled, as a bare update billing puts in the transaction that releases the hold. Only while
-        nothing was produced: a job queued again after its images were stored (a retried finish) has been paid for
-        at the provider."""
-        return {
-            "TableName": self._table,
-            "Key": job_key(job_id),
-            "UpdateExpression": "SET #status = :canceled, completed_at = :now" + _ENDED_REMOVE,
-            "ConditionExpression": "#status = :queued AND attribute_not_exists(produced)",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {":canceled": {"S": "canceled"}, ":queued": {"S": "queued"},
-                                          ":now": {"N": str(now)}},
-        }
-
-    def cancel(self, job_id: str, *, now: int, key: IdempotencyRecord | None = None) -> bool:
-        """queued -> canceled for a job that holds no credit (priced jobs are canceled by billing). False when the job
-        is not queued (a worker claimed it, or it ended); KeyTaken when `key` is another request's."""
-        update = self.cancel_update(job_id, now=now)
+    def end(self, transition: JobEnd, *, release_micros: int, key: IdempotencyRecord | None = None) -> bool:
+        """The job's terminal transition (see models/transitions.py), recording `release_micros` (what its hold
+        gives back) as `release_pending`: the job stays on the sweep index, watched from its end, until billing has
+        moved the balance and confirmed the settle entry. With `key` (an Idempotency-Key), one transaction with its
+        reservation: KeyTaken when the key is another request's. False when the transition's condition failed."""
+        update = _end_update(self._table, transition)
+        update["UpdateExpression"] += ", release_pending = :release, watch_at = :ended" + _ENDED_REMOVE
+        update["ExpressionAttributeValues"] |= {":release": {"N": str(release_micros)},
+                                               ":ended": {"N": str(_ended_at(transition))}}
         return self._with_key({"Update": update}, key) if key is not None else self._conditional(update)
 
-    def fail_unfinished_update(self, job_id: str, *, error: JobError, now: int) -> dict[str, Any]:
-        """The conditional update behind `fail_unfinished`; returned bare so billing can put it in a transaction."""
-        return {
-            "TableName": self._table,
-            "Key": job_key(job_id),
-            "UpdateExpression": "SET #status = :failed, #error = :error, completed_at = :now" + _ENDED_REMOVE,
-            # A running job is failed only once its worker's lease ran out: never under a live worker.
-            "ConditionExpression": "#status = :queued OR (#status = :running AND lease_until < :now)",
-            "ExpressionAttributeNames": {"#status": "status", "#error": "error"},
-            "ExpressionAttributeValues": {
-                ":failed": {"S": "failed"},
-                ":queued": {"S": "queued"},
-                ":running": {"S": "running"},
-                ":error": to_value(error.model_dump()),
-                ":now": {"N": str(now)},
-            },
-        }
-
-    def fail_unfinished(self, job_id: str, *, error: JobError, now: int) -> bool:
-        """queued (or running with an expired lease) -> failed: for jobs whose messages are gone (DLQ, send
-        failure, the sweeper). False when the job ended, or a live worker holds it."""
-        return self._conditional(self.fail_unfinished_update(job_id, error=error, now=now))
+    def discard_unheld(self, job_id: str, key: IdempotencyRecord | None = None) -> bool:
+        """Delete a job whose hold was refused or never taken (hold_pending still set), and free its key: a refused
+        submit leaves nothing behind. False when the job is not waiting for its hold."""
+        delete = {"TableName": self._table, "Key": job_key(job_id),
+                  "ConditionExpression": "attribute_exists(hold_pending)"}
+        if key is None:
+            try:
+                self._client.delete_item(**delete)
+            except ClientError as exc:
+                if is_condition_failure(exc):
+                    return False
+                raise
+            return True
+        try:
+            return self._with_key({"Delete": delete}, key, release=True)
+        except KeyTaken:  # the key is no longer this job's (expired, taken over): the job goes all the same
+            return self.discard_unheld(job_id)
 
     def tombstone(self, job_id: str, *, now: int) -> bool:
         """An ended job deleted by its owner: what described it (prompt, metadata, inputs, outputs, webhook) is

@@ -1,31 +1,34 @@
-"""The ledger in DynamoDB: balance movements, each with its entry, and reading the entries back.
+"""The ledger in DynamoDB: the account's balance moves and their entries, and reading the entries back.
 
-Every movement of a balance is one TransactWriteItems: the account update (conditional on the balance read
-just before, so the entry's `balance_after` is exact), the ledger entry (put only if absent: idempotent by
-job and kind) and, for jobs, the job's own state change (conditional on its state), and the reservation of the
-request's Idempotency-Key when it has one (data/idempotency.py). The account item itself (reads, limits, the
-request count) is data/account_state.py. Items:
+A balance moves by one conditional atomic update of the account item and nothing else, so moves of one account
+never contend (DynamoDB applies single-item updates one after another; only a transaction holding the item makes
+them fail, and no job path uses one on the account):
+- hold:    balance -= price, in_flight += 1, holds[job] = price, if active, balance >= price, below the in-flight
+           limit and the job holds nothing yet;
+- release: balance += what comes back, in_flight -= 1, holds[job] removed, if the job holds something.
+The `holds` map makes both idempotent: a retried hold finds its job there, a retried release finds it gone. Each
+move's entry is written after it, with the job's pending flag cleared in the same transaction (`confirm_*`), so an
+interrupted move is finished from the job item by the sweeper (billing/charges.py has the protocol). Items:
 
     ACCOUNT#<id> / LEDGER#<entry_id>   an entry; gsi1: ACCOUNT#<id> / LEDGER#<at_ms>#<entry_id> (time order)
 """
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from retouch.data.account_state import AccountChanged, AccountStateRepository, account_key, account_record
+from retouch.data.account_state import AccountStateRepository, account_key, account_record
 from retouch.data.cursors import decode_cursor, encode_cursor
-from retouch.data.idempotency import key_taken, reservation_put
 from retouch.data.items import record_attributes, to_item
+from retouch.data.jobs import job_key
 from retouch.models.account_records import AccountRecord, LedgerEntry
-from retouch.models.idempotency import IdempotencyRecord
-
-
-class JobStateChanged(Exception):
-    """The job's own condition failed: another delivery already ended (or owns) it. Nothing was written."""
+from retouch.ports import CreditRefused, HoldRefused, Movement
+from retouch.retry import CONFLICT_TRIES, conflict_backoff_seconds
 
 
 def _entry(item: dict[str, Any]) -> LedgerEntry:
@@ -43,109 +46,167 @@ def ledger_item(entry: LedgerEntry) -> dict[str, Any]:
 
 
 def _code(exc: ClientError) -> str:
-    return exc.response.get("Error", {}).get("Code", "")
-
-
-def _reasons(exc: ClientError) -> list[dict[str, Any]]:
-    return [dict(reason) for reason in exc.response.get("CancellationReasons") or []]
+    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def _is_ledger_position(key: dict[str, str]) -> bool:
     return key["pk"] == key["gsi1pk"] and key["sk"].startswith("LEDGER#") and key["gsi1sk"].startswith("LEDGER#")
 
 
+def _missing_holds_map(exc: ClientError) -> bool:
+    """An account written before holds existed: a path into a map that is not there is a ValidationException."""
+    return _code(exc) == "ValidationException" and "document path" in str(exc)
+
+
 class LedgerRepository(AccountStateRepository):
     """The account item (read, limits, request count) and the movements of its balance, with their entries."""
 
-    # ---- movements ----------------------------------------------------------------------------------------
+    def __init__(self, table_name: str, client: Any | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        super().__init__(table_name, client)
+        self._sleep = sleep
 
-    def _account_update(self, account_id: str, *, delta: int, expected_balance: int, in_flight_delta: int,
-                        reserve: bool) -> dict[str, Any]:
-        condition = "balance_micros = :expected"
-        values = {":delta": {"N": str(delta)}, ":expected": {"N": str(expected_balance)},
-                  ":in_flight": {"N": str(in_flight_delta)}}
-        names: dict[str, str] = {}
-        if reserve:
-            # The guarantees of submit: never below zero, never above the in-flight limit, never while suspended.
-            condition += " AND balance_micros >= :zero_after AND in_flight < max_in_flight AND #status = :active"
-            values |= {":zero_after": {"N": str(-delta)}, ":active": {"S": "active"}}
-            names["#status"] = "status"
-        update = {
-            "TableName": self._table,
-            "Key": account_key(account_id),
-            "UpdateExpression": "SET balance_micros = balance_micros + :delta, in_flight = in_flight + :in_flight",
-            "ConditionExpression": condition,
-            "ExpressionAttributeValues": values,
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
-        if names:
-            update["ExpressionAttributeNames"] = names
-        return update
+    # ---- balance moves: single-item atomic updates --------------------------------------------------------
 
-    def _entry_put(self, entry: LedgerEntry) -> dict[str, Any]:
-        return {"TableName": self._table, "Item": ledger_item(entry), "ConditionExpression": "attribute_not_exists(pk)"}
+    def _move(self, update: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None, int]:
+        """(new values, None, tries) when the update applied; (None, the item as the failed condition saw it, tries)
+        when it did not. A conflicting transaction in flight is waited out (bounded); a missing holds map is made."""
+        tries = 0
+        while True:
+            tries += 1
+            try:
+                response = self._client.update_item(**update, ReturnValues="UPDATED_NEW",
+                                                    ReturnValuesOnConditionCheckFailure="ALL_OLD")
+                return response.get("Attributes", {}), None, tries
+            except ClientError as exc:
+                code = _code(exc)
+                if code == "ConditionalCheckFailedException":
+                    item = exc.response.get("Item")
+                    return None, item if isinstance(item, dict) else {}, tries
+                if code == "TransactionConflictException" and tries < CONFLICT_TRIES:
+                    self._sleep(conflict_backoff_seconds(tries - 1))
+                    continue
+                if _missing_holds_map(exc) and tries < CONFLICT_TRIES:
+                    self._add_holds_map(update["Key"])
+                    continue
+                raise
 
-    def _transact(self, items: list[dict[str, Any]], *, job_index: int | None, account_index: int,
-                  key: IdempotencyRecord | None = None) -> None:
-        """Write `items` as one transaction, plus the reservation of `key` (an Idempotency-Key) when given.
-        KeyTaken, JobStateChanged or AccountChanged (in that order) name which condition failed."""
-        if key is not None:
-            items = [*items, reservation_put(self._table, key)]
+    def _add_holds_map(self, key: dict[str, Any]) -> None:
         try:
-            # The token makes the SDK's own retries idempotent: a retry of a transaction that committed but whose
-            # answer was lost succeeds without writing again (DynamoDB keeps tokens 10 minutes).
+            self._client.update_item(TableName=self._table, Key=key, UpdateExpression="SET holds = :empty",
+                                     ConditionExpression="attribute_exists(pk) AND attribute_not_exists(holds)",
+                                     ExpressionAttributeValues={":empty": {"M": {}}})
+        except ClientError as exc:
+            if _code(exc) != "ConditionalCheckFailedException":
+                raise
+
+    def hold(self, account_id: str, job_id: str, micros: int) -> Movement:
+        """Take `micros` from the balance for `job_id`. HoldRefused (with the account as it was) when the account is
+        suspended or missing, short of credit or at its in-flight limit; `applied=False` when the job holds already
+        (an earlier try committed and its answer was lost)."""
+        new, old, tries = self._move({
+            "TableName": self._table, "Key": account_key(account_id),
+            "UpdateExpression": ("SET balance_micros = balance_micros - :price, in_flight = in_flight + :one, "
+                                 "holds.#job = :price"),
+            "ConditionExpression": ("attribute_exists(pk) AND #status = :active AND balance_micros >= :price "
+                                    "AND in_flight < max_in_flight AND attribute_not_exists(holds.#job)"),
+            "ExpressionAttributeNames": {"#status": "status", "#job": job_id},
+            "ExpressionAttributeValues": {":price": {"N": str(micros)}, ":one": {"N": "1"},
+                                          ":active": {"S": "active"}},
+        })
+        if new is not None:
+            return Movement(applied=True, balance_after_micros=int(new["balance_micros"]["N"]), tries=tries)
+        if old and job_id in old.get("holds", {}).get("M", {}):
+            return Movement(applied=False, balance_after_micros=None, tries=tries)
+        raise HoldRefused(account_record(old) if old else None)
+
+    def release(self, account_id: str, job_id: str, micros: int) -> Movement:
+        """Give `micros` of `job_id`'s hold back and drop the hold; `applied=False` when it holds nothing (released
+        before: a second delivery, the sweeper finishing a move whose writer died)."""
+        new, _, tries = self._move({
+            "TableName": self._table, "Key": account_key(account_id),
+            "UpdateExpression": ("SET balance_micros = balance_micros + :back, in_flight = in_flight - :one "
+                                 "REMOVE holds.#job"),
+            "ConditionExpression": "attribute_exists(holds.#job)",
+            "ExpressionAttributeNames": {"#job": job_id},
+            "ExpressionAttributeValues": {":back": {"N": str(micros)}, ":one": {"N": "1"}},
+        })
+        if new is None:
+            return Movement(applied=False, balance_after_micros=None, tries=tries)
+        return Movement(applied=True, balance_after_micros=int(new["balance_micros"]["N"]), tries=tries)
+
+    def is_held(self, account_id: str, job_id: str) -> bool:
+        response = self._client.get_item(TableName=self._table, Key=account_key(account_id), ConsistentRead=True,
+                                         ProjectionExpression="holds.#job", ExpressionAttributeNames={"#job": job_id})
+        return job_id in response.get("Item", {}).get("holds", {}).get("M", {})
+
+    # ---- entries: written with the job's pending flag cleared, in one transaction -------------------------
+
+    def _confirm(self, entry: LedgerEntry, flag: str, also_remove: str = "") -> bool:
+        if entry.job_id is None:
+            raise ValueError("a job's entry names its job")
+        items = [
+            {"Update": {"TableName": self._table, "Key": job_key(entry.job_id),
+                        "UpdateExpression": f"REMOVE {flag}{also_remove}",
+                        "ConditionExpression": f"attribute_exists({flag})"}},
+            {"Put": {"TableName": self._table, "Item": ledger_item(entry),
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+        ]
+        try:
+            # The token makes the SDK's own retries idempotent (a committed try whose answer was lost).
             self._client.transact_write_items(TransactItems=items, ClientRequestToken=uuid.uuid4().hex)
         except ClientError as exc:
             if _code(exc) != "TransactionCanceledException":
                 raise
-            reasons = _reasons(exc)
-            codes = [r.get("Code") for r in reasons]
-            if key is not None and len(codes) == len(items) and codes[-1] == "ConditionalCheckFailed":
-                raise key_taken(reasons[-1]) from exc
-            if job_index is not None and len(codes) > job_index and codes[job_index] == "ConditionalCheckFailed":
-                raise JobStateChanged() from exc
-            if len(codes) > account_index and codes[account_index] == "ConditionalCheckFailed":
-                item = reasons[account_index].get("Item")
-                raise AccountChanged(account_record(item) if item else None) from exc
-            if "TransactionConflict" in codes:
-                raise AccountChanged(None) from exc
-            if any(code == "ConditionalCheckFailed" for code in codes):  # the ledger entry already exists
-                raise JobStateChanged() from exc
+            codes = [reason.get("Code") for reason in exc.response.get("CancellationReasons") or []]
+            if "ConditionalCheckFailed" in codes:
+                return False  # confirmed already, or the job was discarded: nothing written
             raise
-        return None
+        return True
 
-    def reserve(self, job_item: dict[str, Any], entry: LedgerEntry, *, expected_balance: int,
-                key: IdempotencyRecord | None = None) -> None:
-        """Create the job and hold its price (and reserve the request's Idempotency-Key), atomically.
-        AccountChanged when the account is not as read; KeyTaken when the key is another request's."""
-        items = [
-            {"Put": {"TableName": self._table, "Item": job_item, "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Update": self._account_update(entry.account_id, delta=entry.amount_micros,
-                                            expected_balance=expected_balance, in_flight_delta=1, reserve=True)},
-            {"Put": self._entry_put(entry)},
-        ]
-        self._transact(items, job_index=0, account_index=1, key=key)
+    def confirm_hold(self, entry: LedgerEntry) -> bool:
+        """The reserve entry, and the job runnable (hold_pending cleared). False when it was done already or the job
+        is not waiting for it."""
+        return self._confirm(entry, "hold_pending")
 
-    def settle(self, job_update: dict[str, Any], entry: LedgerEntry, *, expected_balance: int,
-               key: IdempotencyRecord | None = None) -> None:
-        """End the job (its own conditional update) and return its unused hold (and reserve the request's
-        Idempotency-Key: a cancellation), atomically. JobStateChanged when the job was already ended or is owned
-        by another delivery."""
-        items = [
-            {"Update": job_update},
-            {"Update": self._account_update(entry.account_id, delta=entry.amount_micros,
-                                            expected_balance=expected_balance, in_flight_delta=-1, reserve=False)},
-            {"Put": self._entry_put(entry)},
-        ]
-        self._transact(items, job_index=0, account_index=1, key=key)
+    def confirm_release(self, entry: LedgerEntry) -> bool:
+        """The settle entry, and the ended job off the sweep index (release_pending cleared). False when done."""
+        return self._confirm(entry, "release_pending", ", sweep_pk, watch_at")
 
-    def credit(self, entry: LedgerEntry, *, expected_balance: int) -> None:
+    # ---- an operator's credit ----------------------------------------------------------------------------
+
+    def credit(self, entry: LedgerEntry) -> None:
+        """Add `entry.amount_micros` (negative: a correction, refused below zero) with its entry, one transaction.
+        CreditRefused when the account is missing or the balance would go negative."""
+        condition = "attribute_exists(pk)"
+        values: dict[str, Any] = {":amount": {"N": str(entry.amount_micros)}}
+        if entry.amount_micros < 0:
+            condition += " AND balance_micros >= :taken"
+            values[":taken"] = {"N": str(-entry.amount_micros)}
         items = [
-            {"Update": self._account_update(entry.account_id, delta=entry.amount_micros,
-                                            expected_balance=expected_balance, in_flight_delta=0, reserve=False)},
-            {"Put": self._entry_put(entry)},
+            {"Update": {"TableName": self._table, "Key": account_key(entry.account_id),
+                        "UpdateExpression": "SET balance_micros = balance_micros + :amount",
+                        "ConditionExpression": condition, "ExpressionAttributeValues": values,
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+            {"Put": {"TableName": self._table, "Item": ledger_item(entry),
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
         ]
-        self._transact(items, job_index=None, account_index=0)
+        token = uuid.uuid4().hex  # the same token on every try: a committed try is not applied twice
+        for attempt in range(CONFLICT_TRIES):
+            try:
+                self._client.transact_write_items(TransactItems=items, ClientRequestToken=token)
+                return
+            except ClientError as exc:
+                if _code(exc) != "TransactionCanceledException":
+                    raise
+                reasons = exc.response.get("CancellationReasons") or []
+                codes = [reason.get("Code") for reason in reasons]
+                if codes[:1] == ["ConditionalCheckFailed"]:
+                    item = reasons[0].get("Item")
+                    raise CreditRefused(account_record(dict(item)) if item else None) from exc
+                if "TransactionConflict" not in codes or attempt == CONFLICT_TRIES - 1:
+                    raise
+                self._sleep(conflict_backoff_seconds(attempt))
 
     # ---- reading the ledger -------------------------------------------------------------------------------
 

@@ -85,7 +85,7 @@ def _new_record(account_id: str, job_id: str, kind: JobKind, request: Generation
 
 
 def _create(record: JobRecord, deps: SubmitDeps, account: AccountRecord, key: IdempotencyRecord | None) -> None:
-    deps.billing.reserve(record, account, key=key)  # job, hold and key, one transaction: 402/429 write nothing
+    deps.billing.reserve(record, account, key=key)  # job and key, hold, entry: 402/429 leave nothing behind
 
 
 ABANDON_TRIES = 3
@@ -124,7 +124,10 @@ def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], de
         # DynamoDB unreachable, the SDK's retries spent: the write may have committed. A job that exists goes on
         # (queued, answered 202: the client must not pay for a second one); one that does not is cleaned up.
         # If even the read fails, the inputs stay and the sweeper queues the job should it exist.
-        if deps.jobs.get(record.job_id) is None:
+        existing = deps.jobs.get(record.job_id)
+        if existing is not None and existing.hold_pending is not None and not deps.billing.complete_hold(existing):
+            existing = None  # written, but its hold was never taken: deleted now
+        if existing is None:
             deps.store.delete(written)
             raise
         logger.warning("the job write failed but had committed; going on", extra={"job_id": record.job_id})

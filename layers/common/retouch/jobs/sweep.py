@@ -5,8 +5,10 @@ deletes the outputs their workers, who lost the claim, had stored).
 How a job gets stranded: a submit that wrote the job but could not send its message; a worker that died after its
 message was deleted or dead-lettered; a dead-lettered copy that met a live worker, which then died. Each unfinished
 job carries `watch_at` (created or retry time while queued, the lease while running); one past it by the grace is
-stranded. Safe beside workers and another sweeper: every action is a conditional write, and an extra message
-for a job is harmless (its claim is conditional).
+stranded. A balance move left half-way by a writer that died (a job still `hold_pending`, or ended with
+`release_pending`) keeps its job on the index too, and is finished here (billing/charges.py). Safe beside workers
+and another sweeper: every action is a conditional write, and an extra message for a job is harmless (its claim
+is conditional).
 """
 
 from __future__ import annotations
@@ -53,12 +55,14 @@ class SweeperDeps:
 class SweepReport:
     requeued: list[str] = field(default_factory=list)
     ended: list[str] = field(default_factory=list)
+    settled: list[str] = field(default_factory=list)  # ended jobs whose release was finished
+    discarded: list[str] = field(default_factory=list)  # submits that died before their hold: deleted
     skipped: int = 0  # changed by someone else between the read and the write
     errors: int = 0  # failed this run (logged); the next run tries them again
 
     def as_dict(self) -> dict[str, int]:
-        return {"requeued": len(self.requeued), "ended": len(self.ended), "skipped": self.skipped,
-                "errors": self.errors}
+        return {"requeued": len(self.requeued), "ended": len(self.ended), "settled": len(self.settled),
+                "discarded": len(self.discarded), "skipped": self.skipped, "errors": self.errors}
 
 
 def _end(candidate: SweepCandidate, deps: SweeperDeps, now: int, report: SweepReport) -> None:
@@ -93,6 +97,26 @@ def _requeue(candidate: SweepCandidate, deps: SweeperDeps, now: int, report: Swe
     report.requeued.append(candidate.job_id)
 
 
+def _finish_move(candidate: SweepCandidate, deps: SweeperDeps, now: int, report: SweepReport) -> bool:
+    """Finish a balance move its writer left half-way; True when the candidate needs nothing else this run."""
+    job = deps.jobs.get(candidate.job_id)
+    if job is None:
+        report.skipped += 1
+        return True
+    if job.release_pending is not None:
+        deps.billing.complete_release(job)
+        report.settled.append(job.job_id)
+        return True
+    if job.hold_pending is not None:
+        if deps.billing.complete_hold(job):
+            deps.queue.send(job.job_id)  # held after all: it runs
+            report.requeued.append(job.job_id)
+        else:
+            report.discarded.append(job.job_id)
+        return True
+    return False
+
+
 def sweep(deps: SweeperDeps, now: int) -> SweepReport:
     policy = deps.policy
     report = SweepReport()
@@ -103,14 +127,15 @@ def sweep(deps: SweeperDeps, now: int) -> SweepReport:
         for candidate in due:
             act = _end if candidate.created_at <= now - policy.give_up_seconds else _requeue
             try:
-                act(candidate, deps, now, report)
+                if not _finish_move(candidate, deps, now, report):
+                    act(candidate, deps, now, report)
             except Exception:
                 report.errors += 1
                 logger.exception("stranded job not handled; the next run tries again",
                                  extra={"job_id": candidate.job_id})
         if cursor is None:
             break
-    if report.requeued or report.ended or report.errors:
+    if report.requeued or report.ended or report.settled or report.discarded or report.errors:
         logger.warning("stranded jobs swept", extra={**report.as_dict(), "requeued_ids": report.requeued[:20],
                                                      "ended_ids": report.ended[:20]})
     return report

@@ -20,6 +20,10 @@ class AccountRecord(BaseModel):
     # Ids of the account's revoked keys, kept on this item so the submit path (which reads it anyway, to count
     # the request) refuses a revoked key at once, while the authorizer's 30 s cache may still pass it.
     revoked_key_ids: list[str] = []
+    # The open holds: job id -> micro-dollars held. Each hold is added and removed by one conditional atomic update
+    # of this item (never a transaction), which is what makes reserve and release idempotent. Bounded by
+    # max_in_flight; in_flight == len(holds).
+    holds: dict[str, int] = {}
 
 
 class ApiKeyRecord(BaseModel):
@@ -39,7 +43,10 @@ class LedgerEntry(BaseModel):
     job_id: str | None = None
     kind: Literal["credit", "reserve", "settle"]
     amount_micros: int
-    balance_after_micros: int
+    # The balance just after this movement, as the movement's own atomic update of the account returned it. None
+    # when not known: an operator's credit (a transaction, which returns no values) or a movement finished by the
+    # sweeper after its writer died. The books are checked by sums (billing/reconcile.py), not by this chain.
+    balance_after_micros: int | None = None
     at_ms: int
     note: str | None = None
     # settle only: what the job cost, what went back to the balance, how it ended, images produced.

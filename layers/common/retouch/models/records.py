@@ -94,6 +94,11 @@ class JobRecord(BaseModel):
     reserved_micros: int | None = None
     price_version: str | None = None
     markup_percent: int | None = None
+    # Balance moves in flight (billing/charges.py): the price whose hold on the account is not yet confirmed by its
+    # reserve entry (the job is not runnable until it is), and what an ended job's hold gives back until the
+    # account has it and the settle entry is written. Either left set by a crash is finished by the sweeper.
+    hold_pending: int | None = None
+    release_pending: int | None = None
     created_at: int
     started_at: int | None = None
     completed_at: int | None = None

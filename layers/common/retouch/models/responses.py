@@ -155,8 +155,10 @@ class LedgerEntryView(BaseModel):
     job_id: str | None = None
     amount_usd: float
     amount_micros: int
-    balance_after_usd: float
-    balance_after_micros: int
+    balance_after_usd: float | None = Field(
+        default=None, description="The balance just after this movement, when its writer saw it (null for credits "
+                                  "and movements completed after an interruption)")
+    balance_after_micros: int | None = None
     created: int = Field(description="Unix seconds")
     created_ms: int
     note: str | None = None
