@@ -12,13 +12,12 @@ import copy
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from retouch.data.idempotency import KeyTaken
-from retouch.data.jobs import SweepCandidate
 from retouch.models.common import TERMINAL_STATUSES
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.outcome import JobOutcome
 from retouch.models.records import JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
 from retouch.models.webhooks import DeliveryRecord, JobWebhook
+from retouch.ports import KeyTaken, SweepCandidate
 from tests.fakes.plain import plain as _plain
 
 if TYPE_CHECKING:

@@ -7,7 +7,6 @@ sweeper finds stranded jobs with one query, never a scan; a job leaves the index
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -18,20 +17,12 @@ from retouch.data.items import is_condition_failure, record_attributes, to_item,
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.outcome import JobOutcome
 from retouch.models.records import JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
+from retouch.ports import SweepCandidate
 
 SWEEP_INDEX = "sweep"
 UNFINISHED = "UNFINISHED"
 # A job that ends leaves the sweep index and drops what only a running job needs.
 _ENDED_REMOVE = " REMOVE claim_token, lease_until, sweep_pk, watch_at, produced, pending_call"
-
-
-@dataclass(frozen=True)
-class SweepCandidate:
-    """What the sweep index holds of an unfinished job: enough to decide, the rest is read when acting."""
-
-    job_id: str
-    watch_at: int
-    created_at: int
 
 
 def job_key(job_id: str) -> dict[str, Any]:
