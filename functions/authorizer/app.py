@@ -9,16 +9,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retouch.auth.authorize import authenticate, authorizer_response
 from retouch.config import AuthorizerSettings, authorizer_settings
-from retouch.data.accounts import AccountRepository
 from retouch.observability.tracing import tracer
+from retouch.wiring.authorizer import accounts
 
 logger = Logger()
 settings: AuthorizerSettings = authorizer_settings()  # read at cold start: a bad deploy fails here
-accounts = AccountRepository(settings.table_name)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @event_source(data_class=APIGatewayAuthorizerEventV2)
 def lambda_handler(event: APIGatewayAuthorizerEventV2, context: LambdaContext) -> dict[str, Any]:
-    return authorizer_response(authenticate(event.headers.get("authorization"), accounts))
+    return authorizer_response(authenticate(event.headers.get("authorization"), accounts()))

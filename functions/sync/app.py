@@ -14,11 +14,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retouch.auth.authorize import authenticate
 from retouch.config import ApiSettings, api_settings
-from retouch.data.accounts import AccountRepository
 from retouch.observability.tracing import tracer
 from retouch.web.app import create_app
 from retouch.web.principal import with_principal
 from retouch.web.routes import catalog, images, jobs
+from retouch.wiring.sync import accounts
 
 logger = Logger()
 metrics = Metrics()  # flushes what the domain measured (retouch.observability.metrics) once per invocation
@@ -28,12 +28,9 @@ settings: ApiSettings = api_settings()  # read at cold start: a bad deploy fails
 app = create_app(images.router, jobs.router, catalog.router)
 
 
-accounts = AccountRepository(settings.table_name)
-
-
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    principal = authenticate((event.get("headers") or {}).get("authorization"), accounts)
+    principal = authenticate((event.get("headers") or {}).get("authorization"), accounts())
     return app.resolve(with_principal(event, principal), context)

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from retouch.data.idempotency import KeyTaken
-from retouch.data.jobs import SweepCandidate
 from retouch.models.common import TERMINAL_STATUSES
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
 from retouch.models.transitions import Cancel, Finish, JobEnd
 from retouch.models.webhooks import DeliveryRecord, JobWebhook
+from retouch.ports import KeyTaken, SweepCandidate
 from tests.fakes.plain import plain as _plain
 
 if TYPE_CHECKING:

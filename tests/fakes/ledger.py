@@ -6,10 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from retouch.billing.charges import JobBilling
 from retouch.billing.prices import price_table
-from retouch.data.account_state import AccountMissing, RateCount
 from retouch.models.account_records import AccountRecord, LedgerEntry
 from retouch.models.records import JobRecord
-from retouch.ports import CreditRefused, HoldRefused, Movement
+from retouch.ports import AccountMissing, CreditRefused, HoldRefused, Movement, RateCount
 from tests.fakes.jobs import FakeJobRepository
 
 if TYPE_CHECKING:

@@ -8,8 +8,8 @@ import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from retouch.data.objects import ObjectHead, ObjectMissing, PresignedPost
 from retouch.models.records import FileRecord
+from retouch.ports import ObjectHead, ObjectMissing, PresignedPost
 from tests.fakes.plain import plain as _plain
 
 if TYPE_CHECKING:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from retouch.data.webhooks import SettingsConflict
 from retouch.models.webhooks import AccountWebhookSettings
+from retouch.ports import SettingsConflict
 
 if TYPE_CHECKING:
     from retouch import ports

@@ -17,5 +17,7 @@ def test_the_cycle_finder_reports_a_cycle_it_is_given() -> None:
 
 def test_the_graph_sees_the_known_edges() -> None:
     graph = package_import_graph()
-    assert "retouch.data" in graph["retouch.jobs"]
+    assert "retouch.ports" in graph["retouch.jobs"]
+    assert "retouch.ports" in graph["retouch.data"]  # adapters depend on their ports, never the reverse
+    assert "retouch.data" in graph["retouch.wiring"]
     assert "retouch.jobs" in graph["retouch.wiring"]

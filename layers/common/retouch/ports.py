@@ -1,10 +1,18 @@
 """The ports: what the domain (jobs, billing, files, webhooks, web) needs from storage, queues and the image API.
 
 Each is a Protocol; the AWS implementations in retouch/data/ (same class names) and the in-memory fakes in
-tests/fakes/ satisfy them structurally, and mypy checks both. The failures a port signals are part of its
-contract; the ledger's (Movement, HoldRefused, CreditRefused) live here, others still beside their implementation
-(KeyTaken, ObjectMissing, ...).
-tests/integration/core/test_fake_contract.py runs the same scenarios on the fakes and on moto for every port.
+tests/fakes/ satisfy them structurally, and mypy checks both. tests/integration/core/test_fake_contract.py and
+test_port_contracts.py run the same scenarios on the fakes and on moto for every port.
+
+A port owns its vocabulary: the values it returns and takes (ObjectHead, SweepCandidate, JobFilter, RateCount, ...)
+and the failures it signals (KeyTaken, ObjectMissing, AccountMissing, HoldRefused, ...) are part of its contract, so
+they are declared here, each just above the Protocol that speaks it, and the adapters in retouch/data/ import them
+from here (adapters depend on ports, never the reverse). They stay in this one module rather than a separate types
+module because a reader of a Protocol then has every name its signatures use on the same screen, and they are few
+and small: plain dataclasses and exceptions, with no knowledge of items, keys or expressions (that stays in data/).
+So no domain module needs `retouch.data` (tests/unit/test_data_layer_imports.py holds every module to it).
+The ledger speaks Movement, HoldRefused and CreditRefused; a job's end is a typed transition
+(retouch/models/transitions.py) that the adapter turns into its expression.
 
 The image-provider port is retouch.providers.base.ImageProvider (re-exported here).
 """
@@ -18,19 +26,35 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 from retouch.providers.base import ImageProvider
 
 if TYPE_CHECKING:
-    from retouch.data.account_state import RateCount
-    from retouch.data.jobs import SweepCandidate
-    from retouch.data.objects import ObjectHead, PresignedPost
-    from retouch.data.usage import JobFilter
     from retouch.models.account_records import AccountRecord, ApiKeyRecord, LedgerEntry
     from retouch.models.idempotency import IdempotencyRecord
     from retouch.models.records import FileRecord, JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
     from retouch.models.transitions import JobEnd
     from retouch.models.webhooks import AccountWebhookSettings, DeliveryRecord, JobWebhook, WebhookMessage
 
-__all__ = ["AccountJobs", "AccountRepository", "CreditRefused", "FileRepository", "HoldRefused", "IdempotencyStore",
-           "ImageProvider", "JobHistory", "JobQueue", "JobRepository", "JobWebhookLog", "Ledger", "LedgerReader",
-           "Movement", "ObjectStore", "RateCounter", "WebhookQueue", "WebhookSettingsRepository"]
+__all__ = ["MAX_EPOCH", "AccountJobs", "AccountMissing", "AccountRepository", "CreditRefused", "FileRepository",
+           "HoldRefused", "IdempotencyStore", "ImageProvider", "JobFilter", "JobHistory", "JobQueue", "JobRepository",
+           "JobWebhookLog", "KeyTaken", "Ledger", "LedgerReader", "Movement", "ObjectHead", "ObjectMissing",
+           "ObjectStore", "PresignedPost", "RateCount", "RateCounter", "SettingsConflict", "SweepCandidate",
+           "WebhookQueue", "WebhookSettingsRepository"]
+
+
+class KeyTaken(Exception):
+    """An Idempotency-Key is held by an earlier request's record (`existing`, when the store returned it). Raised by
+    a keyed write (JobRepository.create and cancel, the Ledger's movements); nothing was written."""
+
+    def __init__(self, existing: IdempotencyRecord | None) -> None:
+        super().__init__("idempotency key taken")
+        self.existing = existing
+
+
+@dataclass(frozen=True)
+class SweepCandidate:
+    """What the sweep index holds of an unfinished job: enough to decide, the rest is read when acting."""
+
+    job_id: str
+    watch_at: int
+    created_at: int
 
 
 # ---- the ledger's vocabulary ---------------------------------------------------------------------------------------
@@ -94,6 +118,24 @@ class IdempotencyStore(Protocol):
     def release(self, record: IdempotencyRecord) -> bool: ...
 
 
+class ObjectMissing(LookupError):
+    """No object under that key (e.g. removed by the bucket's lifecycle rule)."""
+
+
+@dataclass(frozen=True)
+class ObjectHead:
+    size: int
+    etag: str
+
+
+@dataclass(frozen=True)
+class PresignedPost:
+    """A browser-style upload: POST `url` as multipart/form-data with `fields`, then the file as `file`."""
+
+    url: str
+    fields: dict[str, str]
+
+
 class ObjectStore(Protocol):
     """Input and output images; ObjectMissing for a key with no object."""
 
@@ -136,6 +178,19 @@ class AccountRepository(Protocol):
     def revoke_key(self, key: ApiKeyRecord, revoked_at: int) -> None: ...
 
 
+class AccountMissing(Exception):
+    """No account with that id (counting a request, or setting an account's limits or status)."""
+
+
+@dataclass(frozen=True)
+class RateCount:
+    """The account as counting one more request left it, the count in its window, and whether it was admitted."""
+
+    account: AccountRecord
+    count: int
+    admitted: bool
+
+
 class RateCounter(Protocol):
     """Counts a request in the account's one-minute window; AccountMissing for no account."""
 
@@ -164,6 +219,21 @@ class LedgerReader(Protocol):
                     newest_first: bool = True) -> tuple[list[LedgerEntry], str | None]: ...
 
 
+# The latest time (epoch seconds) a job history holds: the bounds of a listing and of created_between stop here.
+MAX_EPOCH = 10**12 - 1
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """Which of the account's jobs a listing shows; the time bounds are exclusive, in epoch seconds. Jobs their owner
+    deleted (kept for billing) never show."""
+
+    status: str | None = None
+    kind: str | None = None
+    created_after: int | None = None
+    created_before: int | None = None
+
+
 class JobHistory(Protocol):
     """An account's jobs in creation order (usage, reconciliation)."""
 
@@ -177,7 +247,14 @@ class AccountJobs(JobHistory, Protocol):
              ) -> tuple[list[JobRecord], str | None]: ...
 
 
+class SettingsConflict(Exception):
+    """Someone else changed the account's webhook settings since they were read; read again."""
+
+
 class WebhookSettingsRepository(Protocol):
+    """An account's webhook settings, versioned: `put` is SettingsConflict unless the stored version is
+    `expected_version` (None: no settings stored yet)."""
+
     def get(self, account_id: str) -> AccountWebhookSettings | None: ...
     def put(self, settings: AccountWebhookSettings, *, expected_version: int | None) -> None: ...
 

@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 
 from retouch.data.files import FileRepository
-from retouch.data.idempotency import IdempotencyRepository, KeyTaken
+from retouch.data.idempotency import IdempotencyRepository
 from retouch.data.jobs import JobRepository
 from retouch.jobs.idempotency import KeyedRequest
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.outcome import JobOutcome
 from retouch.models.records import FileRecord, JobError, JobRecord, ProducedOutputs, StoredOutput
+from retouch.ports import KeyTaken
 from tests.fakes import FakeFileRepository, FakeJobRepository
 from tests.integration.core.aws_stack import Stack, client
 from tests.unit.core.builders import new_account_id, new_job_id

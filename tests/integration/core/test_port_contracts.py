@@ -17,12 +17,13 @@ from retouch.data.account_state import AccountChanged
 from retouch.data.accounts import AccountRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.ledger import LedgerRepository
-from retouch.data.objects import ObjectMissing, ObjectStore
-from retouch.data.webhooks import JobWebhookLog, SettingsConflict, WebhookSettingsRepository
+from retouch.data.objects import ObjectStore
+from retouch.data.webhooks import JobWebhookLog, WebhookSettingsRepository
 from retouch.models.account_records import AccountRecord, ApiKeyRecord, LedgerEntry
 from retouch.models.outcome import JobOutcome
 from retouch.models.records import JobRecord
 from retouch.models.webhooks import DeliveryRecord, JobWebhook
+from retouch.ports import ObjectMissing, SettingsConflict
 from tests.fakes import (
     FakeAccountRepository,
     FakeJobRepository,

@@ -207,8 +207,6 @@ NOT_NEEDED: dict[str, dict[str, str]] = {
         _KEY_RELEASE: "submit paths only",
         _ADMIN_SCAN: "admin only", _WORKER_ONLY_VISIBILITY: "worker only",
         "dynamodb:Query": "ends one job by id (with its hold's ledger entry); lists nothing",
-        "s3:GetObject": "objects: loaded through shared wiring; it never touches the bucket",
-        "s3:PutObject": "as s3:GetObject", "s3:DeleteObject": "as s3:GetObject", "s3:ListBucket": "as s3:GetObject",
     },
     "StatusFunction": {
         _KEY_RELEASE: "submit paths only",

@@ -6,18 +6,17 @@ from retouch.admin.accounts import create_account, issue_key
 from retouch.auth.keys import hash_api_key
 from retouch.billing.charges import add_credit
 from retouch.billing.money import MICROS_PER_USD
-from retouch.data.accounts import AccountRepository
-from retouch.data.ledger import LedgerRepository
+from retouch.wiring import admin
 
 LOCAL_ACCOUNT_ID = "acct_local0000000000000"
 LOCAL_STARTING_CREDIT_MICROS = 100 * MICROS_PER_USD  # $100: enough for `make run` out of the box
 
 
 def ensure_local_account(table_name: str, api_key: str | None) -> tuple[str, str]:
-    accounts = AccountRepository(table_name)
+    accounts = admin.accounts(table_name)
     if accounts.get_account(LOCAL_ACCOUNT_ID) is None:
         create_account(accounts, "local", account_id=LOCAL_ACCOUNT_ID)
-        add_credit(LedgerRepository(table_name), LOCAL_ACCOUNT_ID, LOCAL_STARTING_CREDIT_MICROS,
+        add_credit(admin.ledger(table_name), LOCAL_ACCOUNT_ID, LOCAL_STARTING_CREDIT_MICROS,
                    note="local stack starting credit")
     if api_key:
         existing = accounts.find_key(hash_api_key(api_key))

@@ -44,11 +44,9 @@ class _Context:
     as_json: bool
 
     def repos(self) -> tuple[Any, Any, Any]:
-        from retouch.data.accounts import AccountRepository
-        from retouch.data.ledger import LedgerRepository
-        from retouch.data.usage import AccountJobs
+        from retouch.wiring import admin
 
-        return AccountRepository(self.table), LedgerRepository(self.table), AccountJobs(self.table)
+        return admin.accounts(self.table), admin.ledger(self.table), admin.account_jobs(self.table)
 
     def emit(self, data: dict[str, Any] | list[Any], text: str) -> None:
         print(json.dumps(data, indent=2) if self.as_json else text)
@@ -144,7 +142,7 @@ def cmd_revoke_key(ctx: _Context, args: argparse.Namespace) -> int:
 
 
 def _set(ctx: _Context, account_id: str, fields: dict[str, Any]) -> int:
-    from retouch.data.account_state import AccountMissing
+    from retouch.ports import AccountMissing
 
     _, ledger, _ = ctx.repos()
     try:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from retouch.data.webhooks import WebhookSettingsRepository
+from retouch.ports import WebhookSettingsRepository
 from retouch.webhooks.account import (
     DEFAULT_ROTATION_WINDOW_SECONDS,
     ensure_secret,
@@ -28,6 +28,7 @@ from retouch.webhooks.account import (
     set_default_url,
     summary,
 )
+from retouch.wiring.admin import webhook_settings
 
 Handler = Callable[[argparse.Namespace, WebhookSettingsRepository, TextIO], int]
 
@@ -105,7 +106,7 @@ def run(args: argparse.Namespace, table_name: str, out: TextIO = sys.stdout,
         repo: WebhookSettingsRepository | None = None) -> int:
     try:
         handler: Handler = args._webhooks_run
-        return handler(args, repo or WebhookSettingsRepository(table_name), out)
+        return handler(args, repo or webhook_settings(table_name), out)
     except ValueError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2

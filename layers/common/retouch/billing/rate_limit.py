@@ -6,10 +6,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from retouch.data.account_state import AccountMissing
 from retouch.errors import RateLimited, Unauthenticated
 from retouch.models.account_records import AccountRecord
-from retouch.ports import RateCounter
+from retouch.ports import AccountMissing, RateCounter
 
 DEFAULT_MAX_IN_FLIGHT = 10
 DEFAULT_REQUESTS_PER_MINUTE = 60

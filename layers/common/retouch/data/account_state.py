@@ -8,7 +8,6 @@ Balances move only with a ledger entry (data/ledger.py, which extends this repos
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -16,6 +15,7 @@ from botocore.exceptions import ClientError
 from retouch.data.clients import aws_client
 from retouch.data.items import is_condition_failure, record_attributes, to_item
 from retouch.models.account_records import AccountRecord
+from retouch.ports import AccountMissing, RateCount
 
 _RATE_FIELDS = ("rate_window", "rate_count")
 
@@ -31,17 +31,6 @@ class AccountChanged(Exception):
     def __init__(self, current: AccountRecord | None) -> None:
         super().__init__("account changed")
         self.current = current
-
-
-class AccountMissing(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class RateCount:
-    account: AccountRecord
-    count: int
-    admitted: bool
 
 
 def account_record(item: dict[str, Any]) -> AccountRecord:

@@ -16,16 +16,9 @@ from botocore.exceptions import ClientError
 from retouch.data.clients import aws_client
 from retouch.data.items import from_item, is_condition_failure, to_item
 from retouch.models.idempotency import IdempotencyRecord
+from retouch.ports import KeyTaken
 
 _SK = "IDEMPOTENCY"
-
-
-class KeyTaken(Exception):
-    """The key is held by an earlier request's record (`existing`, when DynamoDB returned it). Nothing was written."""
-
-    def __init__(self, existing: IdempotencyRecord | None) -> None:
-        super().__init__("idempotency key taken")
-        self.existing = existing
 
 
 def key_of(account_id: str, key_hash: str) -> dict[str, Any]:

@@ -7,32 +7,23 @@ sweeper finds stranded jobs with one query, never a scan; a job leaves the index
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from retouch.data.clients import aws_client
-from retouch.data.idempotency import KeyTaken, key_taken, reservation_delete, reservation_put
+from retouch.data.idempotency import key_taken, reservation_delete, reservation_put
 from retouch.data.items import is_condition_failure, record_attributes, to_item, to_value
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
 from retouch.models.transitions import Cancel, FailUnfinished, Finish, JobEnd
+from retouch.ports import KeyTaken, SweepCandidate
 
 SWEEP_INDEX = "sweep"
 UNFINISHED = "UNFINISHED"
 # A job that ends leaves the sweep index and drops what only a running job needs.
 # (It stays on the sweep index until its hold's release is confirmed: see `end` and data/ledger.py.)
 _ENDED_REMOVE = " REMOVE claim_token, lease_until, produced, pending_call"
-
-
-@dataclass(frozen=True)
-class SweepCandidate:
-    """What the sweep index holds of an unfinished job: enough to decide, the rest is read when acting."""
-
-    job_id: str
-    watch_at: int
-    created_at: int
 
 
 def job_key(job_id: str) -> dict[str, Any]:

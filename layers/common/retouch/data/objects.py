@@ -4,33 +4,15 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from botocore.exceptions import ClientError
 
 from retouch.data.clients import aws_client
+from retouch.ports import ObjectHead, ObjectMissing, PresignedPost
 
 # Objects are copied to and from files in pieces of this size, so memory does not grow with the object.
 COPY_CHUNK_BYTES = 1024 * 1024
-
-
-class ObjectMissing(LookupError):
-    """No object under that key (e.g. removed by the bucket's lifecycle rule)."""
-
-
-@dataclass(frozen=True)
-class ObjectHead:
-    size: int
-    etag: str
-
-
-@dataclass(frozen=True)
-class PresignedPost:
-    """A browser-style S3 upload: POST `url` as multipart/form-data with `fields`, then the file as `file`."""
-
-    url: str
-    fields: dict[str, str]
 
 
 def _missing(exc: ClientError) -> bool:

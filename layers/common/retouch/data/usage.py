@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from retouch.data.clients import aws_client
 from retouch.data.cursors import decode_cursor, encode_cursor, item_key
 from retouch.data.jobs import job_record
 from retouch.models.records import JobRecord
+from retouch.ports import MAX_EPOCH, JobFilter
 
-# Epoch seconds are written as 12 digits in gsi1sk, so this is the latest time a key can hold.
-MAX_EPOCH = 10**12 - 1
+# Epoch seconds are written as 12 digits in gsi1sk (which is why the port's latest time is MAX_EPOCH, 10**12 - 1).
 _JOB_POSITION = re.compile(r"^JOB#[0-9]{12}#(job_[A-Za-z0-9]{24})$")
 # A filtered page (status, kind, deleted jobs) may need more than one Query to fill; past this many it is answered
 # short, with a cursor, so one request never reads an unbounded part of the index.
@@ -23,33 +22,25 @@ MAX_QUERIES_PER_PAGE = 5
 FILTERED_READ_AHEAD = 25
 
 
-@dataclass(frozen=True)
-class JobFilter:
-    """Which of the account's jobs a listing shows; the time bounds are exclusive, in epoch seconds."""
+def _sort_key_range(where: JobFilter) -> tuple[str, str] | None:
+    """The gsi1sk range holding the jobs created in `where`'s bounds, or None when no second fits between them."""
+    first = 0 if where.created_after is None else where.created_after + 1
+    last = MAX_EPOCH if where.created_before is None else where.created_before - 1
+    if first > last:
+        return None
+    return f"JOB#{first:012d}#", f"JOB#{last:012d}#~"
 
-    status: str | None = None
-    kind: str | None = None
-    created_after: int | None = None
-    created_before: int | None = None
 
-    def sort_key_range(self) -> tuple[str, str] | None:
-        """The gsi1sk range holding the jobs created in the bounds, or None when no second fits between them."""
-        first = 0 if self.created_after is None else self.created_after + 1
-        last = MAX_EPOCH if self.created_before is None else self.created_before - 1
-        if first > last:
-            return None
-        return f"JOB#{first:012d}#", f"JOB#{last:012d}#~"
-
-    def expression(self) -> tuple[str, dict[str, str], dict[str, Any]]:
-        """FilterExpression, its names and values: jobs their owner deleted (kept for billing) never show; status
-        and kind are not in the key, so they filter the page too."""
-        terms, names, values = ["attribute_not_exists(deleted_at)"], {}, {}
-        for name, value in (("status", self.status), ("kind", self.kind)):
-            if value is not None:
-                terms.append(f"#{name} = :{name}")
-                names[f"#{name}"] = name
-                values[f":{name}"] = {"S": value}
-        return " AND ".join(terms), names, values
+def _filter_expression(where: JobFilter) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """FilterExpression, its names and values: jobs their owner deleted (kept for billing) never show; status
+    and kind are not in the key, so they filter the page too."""
+    terms, names, values = ["attribute_not_exists(deleted_at)"], {}, {}
+    for name, value in (("status", where.status), ("kind", where.kind)):
+        if value is not None:
+            terms.append(f"#{name} = :{name}")
+            names[f"#{name}"] = name
+            values[f":{name}"] = {"S": value}
+    return " AND ".join(terms), names, values
 
 
 def _is_job_position(key: dict[str, str]) -> bool:
@@ -85,13 +76,13 @@ class AccountJobs:
         time bounds."""
         where = where or JobFilter()
         partition = f"ACCOUNT#{account_id}"
-        bounds = where.sort_key_range()
+        bounds = _sort_key_range(where)
         start = decode_cursor(cursor, partition=partition, valid=_is_job_position) if cursor else None
         if bounds is None:
             return [], None
         if start is not None and not bounds[0] <= start["gsi1sk"]["S"] <= bounds[1]:
             raise ValueError("the cursor lies outside the listing's time bounds")
-        condition, names, values = where.expression()
+        condition, names, values = _filter_expression(where)
         params: dict[str, Any] = {
             "TableName": self._table, "IndexName": "gsi1", "ScanIndexForward": False,
             "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to",

@@ -15,11 +15,7 @@ from retouch.data.items import from_item, is_condition_failure, to_item, to_valu
 from retouch.data.jobs import job_key
 from retouch.data.queue import SqsQueue
 from retouch.models.webhooks import AccountWebhookSettings, DeliveryRecord, JobWebhook, WebhookMessage
-
-
-class SettingsConflict(Exception):
-    """Someone else changed the account's webhook settings since they were read; read again."""
-
+from retouch.ports import SettingsConflict
 
 
 def _settings_key(account_id: str) -> dict[str, Any]:

@@ -12,12 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from retouch.catalog import DEFAULT_MODEL, MODELS
-from retouch.data.objects import ObjectHead, ObjectMissing
 from retouch.errors import InvalidImage
 from retouch.images.input_checks import check_image_header
 from retouch.images.inspect import CONTENT_TYPES, ImageInfo, read_header
 from retouch.models.records import FileRecord
-from retouch.ports import FileRepository, ObjectStore
+from retouch.ports import FileRepository, ObjectHead, ObjectMissing, ObjectStore
 
 # A file's own status follows the default model's image rules; an edit applies its model's rules (and, for a
 # mask, the mask rules) to what was read.

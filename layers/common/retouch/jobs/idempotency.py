@@ -31,12 +31,11 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel
 
-from retouch.data.idempotency import KeyTaken
 from retouch.errors import IdempotencyKeyInUse, IdempotencyKeyReused, InvalidIdempotencyKey, JobNotFound
 from retouch.models.common import now_epoch
 from retouch.models.idempotency import IdempotencyRecord, KeyState
 from retouch.models.records import JobRecord
-from retouch.ports import IdempotencyStore, JobRepository
+from retouch.ports import IdempotencyStore, JobRepository, KeyTaken
 
 logger = Logger(child=True)
 

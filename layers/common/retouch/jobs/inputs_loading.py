@@ -8,13 +8,12 @@ from contextlib import ExitStack
 from typing import BinaryIO
 
 from retouch.catalog import known_model
-from retouch.data.objects import ObjectMissing
 from retouch.errors import InvalidImage, JobFailure
 from retouch.images.input_checks import EXTENSIONS, checked_image_info, checked_mask_info
 from retouch.images.inspect import ImageInfo
 from retouch.jobs.retention import upstream_inputs_prefix
 from retouch.models.records import JobRecord, StoredInput
-from retouch.ports import ObjectStore
+from retouch.ports import ObjectMissing, ObjectStore
 from retouch.providers.base import InputImage
 
 # Fetches an input URL's bytes (capped), as retouch.outbound_http.url_fetch.fetch_url does.

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools import Logger
 
 from retouch.catalog import known_model
-from retouch.data.idempotency import KeyTaken
 from retouch.errors import InvalidRequest, QueueUnavailable, RetouchError
 from retouch.files.edit_inputs import file_input
 from retouch.images.input_checks import CheckedImage, check_image, check_mask, decode_data_url
@@ -21,7 +20,7 @@ from retouch.models.records import JobError, JobRecord, StoredInput
 from retouch.models.requests import EditRequest, FileRef, GenerationRequest, ImageOptions, ImageUrl, UploadedImage
 from retouch.models.webhooks import JobWebhook
 from retouch.observability.metrics import job_submitted
-from retouch.ports import FileRepository, IdempotencyStore, JobQueue, JobRepository, ObjectStore
+from retouch.ports import FileRepository, IdempotencyStore, JobQueue, JobRepository, KeyTaken, ObjectStore
 
 if TYPE_CHECKING:
     from retouch.billing.charges import JobBilling

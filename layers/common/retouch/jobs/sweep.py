@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 from aws_lambda_powertools import Logger
 
 from retouch.billing.charges import JobBilling
-from retouch.data.jobs import SweepCandidate
 from retouch.jobs.retention import outputs_prefix
 from retouch.models.records import JobError
 from retouch.observability.metrics import job_failed
-from retouch.ports import JobQueue, JobRepository, ObjectStore
+from retouch.ports import JobQueue, JobRepository, ObjectStore, SweepCandidate
 
 logger = Logger(child=True)
 

@@ -6,16 +6,11 @@ import base64
 import re
 
 from retouch.billing.usage import job_usage_view
-from retouch.data.objects import ObjectMissing
-
-# The listing's filter and its latest time, for the route that builds one.
-from retouch.data.usage import MAX_EPOCH as MAX_EPOCH
-from retouch.data.usage import JobFilter as JobFilter
 from retouch.errors import InvalidRequest, JobNotFound, OutputsExpired
 from retouch.models.records import JobRecord
 from retouch.models.responses import ImageData, JobErrorView, JobList, JobView, UpstreamAttemptView
 from retouch.models.webhooks import webhook_view
-from retouch.ports import AccountJobs, JobRepository, ObjectStore
+from retouch.ports import AccountJobs, JobFilter, JobRepository, ObjectMissing, ObjectStore
 
 _JOB_ID = re.compile(r"^job_[A-Za-z0-9]{24}$")
 # Lambda responses stop at 6 MB: inline base64 up to this much, then answer presigned URLs for the rest.

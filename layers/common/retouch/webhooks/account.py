@@ -11,11 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from retouch.data.webhooks import SettingsConflict
 from retouch.models.common import now_epoch
 from retouch.models.webhooks import MAX_WEBHOOK_URL, AccountWebhookSettings, SigningSecret
 from retouch.outbound_http.url_safety import DEFAULT_PORTS, is_allowlisted
-from retouch.ports import WebhookSettingsRepository
+from retouch.ports import SettingsConflict, WebhookSettingsRepository
 from retouch.webhooks.signing import generate_secret
 
 DEFAULT_ROTATION_WINDOW_SECONDS = 24 * 3600

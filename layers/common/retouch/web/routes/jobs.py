@@ -8,10 +8,11 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from retouch.config import status_settings
-from retouch.jobs.view import MAX_EPOCH, JobFilter, find_job, list_jobs, render_job
+from retouch.jobs.view import find_job, list_jobs, render_job
 from retouch.models.common import JobKind, JobStatus
 from retouch.models.responses import ErrorBody, JobList, JobView
 from retouch.paging import MAX_PAGE
+from retouch.ports import MAX_EPOCH, JobFilter
 from retouch.web.principal import current_caller
 from retouch.web.responses import NOT_FOUND_JOB, UNAUTHORIZED, documented, json_response
 from retouch.wiring.status import account_jobs, jobs, store

@@ -1,0 +1,29 @@
+"""The admin tool's collaborators (retouch-admin and its `webhooks` commands, the local stack's seeding), built for
+the table it is pointed at (--table, RETOUCH_TABLE_NAME) rather than from a function's settings.
+
+Built afresh on each call, not cached: a command runs once per process, and the tests run many commands against
+fresh tables in one process."""
+
+from __future__ import annotations
+
+from retouch.data.accounts import AccountRepository
+from retouch.data.ledger import LedgerRepository
+from retouch.data.usage import AccountJobs
+from retouch.data.webhooks import WebhookSettingsRepository
+
+
+def accounts(table_name: str) -> AccountRepository:
+    return AccountRepository(table_name)
+
+
+def ledger(table_name: str) -> LedgerRepository:
+    """The ledger with its account items: balances, limits and status, and reading the ledger back."""
+    return LedgerRepository(table_name)
+
+
+def account_jobs(table_name: str) -> AccountJobs:
+    return AccountJobs(table_name)
+
+
+def webhook_settings(table_name: str) -> WebhookSettingsRepository:
+    return WebhookSettingsRepository(table_name)
