@@ -62,6 +62,6 @@ def submit_deps_on_moto(*, with_keys: bool = False) -> Any:
     return SubmitDeps(jobs=jobs, store=ObjectStore(settings.bucket_name), queue=JobQueue(settings.jobs_queue_url),
                       files=FileRepository(settings.table_name, dynamodb), webhook_for=no_webhook,
                       billing=JobBilling(ledger=LedgerRepository(settings.table_name, dynamodb), jobs=jobs,
-                                         prices=price_table(), sleep=lambda _s: None),
+                                         prices=price_table()),
                       upstream_support=UpstreamSupport(load_routing(settings.routing_document)),
                       keys=IdempotencyRepository(settings.table_name, dynamodb) if with_keys else None)

@@ -41,5 +41,7 @@ def test_fifty_concurrent_submits_against_credit_for_ten_accept_exactly_ten(fres
     assert account.balance_micros == 0 and account.in_flight == 10
     assert len(fresh.jobs_of(account_id)) == 10
     assert [e.kind for e in entries].count("reserve") == 10
-    assert min(e.balance_after_micros for e in entries) == 0
+    # each hold saw its own balance: the ten holds left 9, 8, ... 0 jobs' worth, never less
+    assert sorted(e.balance_after_micros for e in entries if e.kind == "reserve") == [i * PRICE for i in range(10)]
+    assert len(account.holds) == 10
     assert sum(e.amount_micros for e in entries) == account.balance_micros

@@ -21,6 +21,7 @@ from retouch.routing.document import BreakerPolicy
 from tests.fakes import FakeJobRepository
 from tests.fakes.routing import FakeBreakerStore, FakeClock
 from tests.integration.core.aws_stack import Stack, client
+from tests.integration.core.job_ends import finish
 from tests.unit.core.builders import new_account_id, new_job_id
 
 NOW = 1_800_000_000
@@ -129,7 +130,7 @@ def test_attempts_append_under_the_claim_and_a_poll_claim_needs_the_current_seq(
     assert polled is not None and polled.claim_token == "b" and polled.attempts == 1
     assert jobs.claim_poll(job.job_id, token="c", seq=1, lease_until=NOW + 300) is None
     # And the pending call is gone once the job ends
-    assert jobs.finish(job.job_id, token="b", outcome=JobOutcome(status="succeeded", completed_at=NOW, upstream="q"))
+    assert finish(jobs, job.job_id, token="b", outcome=JobOutcome(status="succeeded", completed_at=NOW, upstream="q"))
     ended = jobs.get(job.job_id)
     assert ended.pending_call is None and ended.upstream == "q"
 
@@ -169,4 +170,4 @@ def test_a_stored_poll_handle_reads_back_as_the_adapter_made_it(jobs: Any) -> No
     # Then the handle the poll gets is the one the adapter made
     assert polled is not None and polled.pending_call is not None
     assert PollHandle.from_json(polled.pending_call.handle) == handle
-    assert jobs.finish(job.job_id, token="b", outcome=JobOutcome(status="succeeded", completed_at=NOW, upstream="oxen"))
+    assert finish(jobs, job.job_id, token="b", outcome=JobOutcome(status="succeeded", completed_at=NOW, upstream="oxen"))

@@ -21,6 +21,7 @@ from retouch.models.records import FileRecord, JobError, JobRecord, ProducedOutp
 from retouch.ports import KeyTaken
 from tests.fakes import FakeFileRepository, FakeJobRepository
 from tests.integration.core.aws_stack import Stack, client
+from tests.integration.core.job_ends import cancel, fail_unfinished, finish
 from tests.unit.core.builders import new_account_id, new_job_id
 
 NOW = 1_800_000_000
@@ -69,11 +70,11 @@ def test_finish_needs_the_current_claim(repository: Any, new_job: Callable[[], J
     repository.claim(job.job_id, token="a", now=NOW, lease_until=NOW + 10)
 
     # When "b" and then "a" finish it, then "a" finishes it again
-    by_other = repository.finish(job.job_id, token="b", outcome=JobOutcome.failed("c", "m", at=NOW))
-    by_owner = repository.finish(job.job_id, token="a", outcome=JobOutcome(
+    by_other = finish(repository, job.job_id, token="b", outcome=JobOutcome.failed("c", "m", at=NOW))
+    by_owner = finish(repository, job.job_id, token="a", outcome=JobOutcome(
         status="succeeded", completed_at=NOW + 1, usage={"total_tokens": 3},
         outputs=(StoredOutput(key="k", content_type="image/png", bytes=1, width=2, height=3),)))
-    twice = repository.finish(job.job_id, token="a", outcome=JobOutcome.failed("c", "m", at=NOW + 2))
+    twice = finish(repository, job.job_id, token="a", outcome=JobOutcome.failed("c", "m", at=NOW + 2))
 
     # Then only the owner's first finish counts, and the claim is gone
     done = repository.get(job.job_id)
@@ -92,8 +93,8 @@ def test_release_for_retry_and_fail_unfinished(repository: Any, new_job: Callabl
                                             retry_at=NOW + 30)
     queued = repository.get(job.job_id)
     reclaimed = repository.claim(job.job_id, token="b", now=NOW + 1, lease_until=NOW + 10)
-    failed = repository.fail_unfinished(job.job_id, error=JobError(code="processing_failed", message="m"), now=NOW + 12)
-    again = repository.fail_unfinished(job.job_id, error=JobError(code="other", message="m"), now=NOW + 13)
+    failed = fail_unfinished(repository, job.job_id, error=JobError(code="processing_failed", message="m"), now=NOW + 12)
+    again = fail_unfinished(repository, job.job_id, error=JobError(code="other", message="m"), now=NOW + 13)
 
     # Then each step behaves alike in both
     assert released and queued.status == "queued" and queued.error.code == "x" and queued.claim_token is None
@@ -112,8 +113,8 @@ def test_missing_jobs(repository: Any) -> None:
     # Then it cannot be read, claimed, finished or failed
     assert repository.get(job_id) is None
     assert repository.claim(job_id, token="a", now=NOW, lease_until=NOW + 1) is None
-    assert repository.finish(job_id, token="a", outcome=JobOutcome.failed("c", "m", at=NOW)) is False
-    assert repository.fail_unfinished(job_id, error=JobError(code="c", message="m"), now=NOW) is False
+    assert finish(repository, job_id, token="a", outcome=JobOutcome.failed("c", "m", at=NOW)) is False
+    assert fail_unfinished(repository, job_id, error=JobError(code="c", message="m"), now=NOW) is False
 
 
 def test_the_heartbeat_renews_only_the_claim_it_holds(repository: Any, new_job: Callable[[], JobRecord]) -> None:
@@ -143,13 +144,14 @@ def test_produced_outputs_are_checkpointed_under_the_claim_and_dropped_when_the_
     by_other = repository.record_produced(job.job_id, token="b", produced=produced)
     by_owner = repository.record_produced(job.job_id, token="a", produced=produced)
     checkpointed = repository.get(job.job_id)
-    repository.finish(job.job_id, token="a", outcome=JobOutcome(status="succeeded", completed_at=NOW + 1))
+    finish(repository, job.job_id, token="a", outcome=JobOutcome(status="succeeded", completed_at=NOW + 1))
 
     # Then only the owner's checkpoint is kept, and an ended job carries none (nor a watch time)
     assert (by_other, by_owner) == (False, True)
     assert checkpointed.produced == produced
     ended = repository.get(job.job_id)
-    assert ended.produced is None and ended.watch_at is None
+    # (on the sweep index, watched from its end, until billing confirms its release)
+    assert ended.produced is None and ended.watch_at == NOW + 1 and ended.release_pending == 0
 
 
 def test_a_job_with_a_live_lease_cannot_be_failed_as_abandoned(repository: Any,
@@ -159,8 +161,8 @@ def test_a_job_with_a_live_lease_cannot_be_failed_as_abandoned(repository: Any,
     repository.claim(job.job_id, token="a", now=NOW, lease_until=NOW + 10)
 
     # When a dead-lettered copy tries to fail it during the lease, and then after it
-    during = repository.fail_unfinished(job.job_id, error=JobError(code="processing_failed", message="m"), now=NOW + 5)
-    after = repository.fail_unfinished(job.job_id, error=JobError(code="processing_failed", message="m"), now=NOW + 11)
+    during = fail_unfinished(repository, job.job_id, error=JobError(code="processing_failed", message="m"), now=NOW + 5)
+    after = fail_unfinished(repository, job.job_id, error=JobError(code="processing_failed", message="m"), now=NOW + 11)
 
     # Then only the second one ends it
     assert (during, after) == (False, True)
@@ -175,13 +177,14 @@ def test_the_sweep_index_lists_unfinished_jobs_due_and_rewatch_is_conditional(
     repository.claim(running.job_id, token="a", now=NOW, lease_until=NOW + 100)
     ended = new_job()
     repository.claim(ended.job_id, token="a", now=NOW, lease_until=NOW + 10)
-    repository.finish(ended.job_id, token="a", outcome=JobOutcome(status="succeeded", completed_at=NOW))
+    finish(repository, ended.job_id, token="a", outcome=JobOutcome(status="succeeded", completed_at=NOW))
 
     # When the jobs due before NOW + 50 are listed
     due = {job.job_id for job in _all_due(repository, before=NOW + 50)}
 
-    # Then only the queued job is due of these three
-    assert queued.job_id in due and running.job_id not in due and ended.job_id not in due
+    # Then the queued job is due, and the ended one (its release is not confirmed yet: billing's, or the sweeper's
+    # to finish), but not the one running under its lease
+    assert queued.job_id in due and running.job_id not in due and ended.job_id in due
     # And moving its watch time on works once for the value read, not for a stale one
     assert repository.rewatch(queued.job_id, seen_watch_at=NOW, watch_at=NOW + 60) is True
     assert repository.rewatch(queued.job_id, seen_watch_at=NOW, watch_at=NOW + 70) is False
@@ -277,7 +280,7 @@ def test_only_an_ended_job_is_tombstoned_and_only_once(repository: Any, new_job:
     while_queued = repository.tombstone(job.job_id, now=NOW)
     repository.claim(job.job_id, token="a", now=NOW, lease_until=NOW + 10)
     while_running = repository.tombstone(job.job_id, now=NOW)
-    repository.finish(job.job_id, token="a", outcome=JobOutcome(
+    finish(repository, job.job_id, token="a", outcome=JobOutcome(
         status="succeeded", completed_at=NOW + 1, usage={"images": 1, "cost_micros": 6000},
         outputs=(StoredOutput(key="k", content_type="image/png", bytes=1, width=2, height=3),)))
 
@@ -367,14 +370,14 @@ def test_only_a_queued_job_is_canceled_and_its_key_reserved_with_it(repository: 
     key = reservation(queued.account_id, queued.job_id, key="cancel")
 
     # When each is canceled (the queued one with a key, then again with the same key)
-    results = [repository.cancel(running.job_id, now=NOW), repository.cancel(produced.job_id, now=NOW),
-               repository.cancel(queued.job_id, now=NOW + 1, key=key)]
+    results = [cancel(repository, running.job_id, now=NOW), cancel(repository, produced.job_id, now=NOW),
+               cancel(repository, queued.job_id, now=NOW + 1, key=key)]
     with pytest.raises(KeyTaken):
-        repository.cancel(queued.job_id, now=NOW + 2, key=key)
+        cancel(repository, queued.job_id, now=NOW + 2, key=key)
 
-    # Then only the queued job without outputs is canceled, off the sweep index, with its key
+    # Then only the queued job without outputs is canceled, with its key (and watched until its release is confirmed)
     assert results == [False, False, True]
     canceled = repository.get(queued.job_id)
-    assert (canceled.status, canceled.completed_at, canceled.watch_at) == ("canceled", NOW + 1, None)
+    assert (canceled.status, canceled.completed_at, canceled.watch_at) == ("canceled", NOW + 1, NOW + 1)
     assert keys.get(queued.account_id, key.key_hash, now=NOW).job_id == queued.job_id
     assert repository.get(running.job_id).status == "running" and repository.get(produced.job_id).status == "queued"

@@ -13,7 +13,6 @@ import pytest
 from retouch import ports
 from retouch.billing.charges import JobBilling, add_credit
 from retouch.billing.prices import price_table
-from retouch.data.account_state import AccountChanged
 from retouch.data.accounts import AccountRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.ledger import LedgerRepository
@@ -23,7 +22,7 @@ from retouch.models.account_records import AccountRecord, ApiKeyRecord, LedgerEn
 from retouch.models.outcome import JobOutcome
 from retouch.models.records import JobRecord
 from retouch.models.webhooks import DeliveryRecord, JobWebhook
-from retouch.ports import ObjectMissing, SettingsConflict
+from retouch.ports import CreditRefused, HoldRefused, ObjectMissing, SettingsConflict
 from tests.fakes import (
     FakeAccountRepository,
     FakeJobRepository,
@@ -88,8 +87,8 @@ def _open_account(ports_: Billing, credit: int) -> str:
     record = AccountRecord(account_id=account_id, name="contract", created_at=NOW, max_in_flight=5)
     ports_.accounts.put_account(record)
     if isinstance(ports_.ledger, FakeLedger):  # the fake ledger holds its own account item
-        ports_.ledger.state = record.model_copy()
-    add_credit(ports_.ledger, account_id, credit, "contract", sleep=lambda _s: None)
+        ports_.ledger.state = record.model_copy(deep=True)
+    add_credit(ports_.ledger, account_id, credit, "contract")
     return account_id
 
 
@@ -102,8 +101,7 @@ def _job(account_id: str) -> JobRecord:
 def test_a_reserve_creates_the_job_with_its_hold_and_a_settlement_ends_it_once(billing_ports: Billing) -> None:
     # Given an account with credit, billed over the port pair
     account_id = _open_account(billing_ports, 1_000_000)
-    billing = JobBilling(ledger=billing_ports.ledger, jobs=billing_ports.jobs, prices=price_table(),
-                         sleep=lambda _s: None)
+    billing = JobBilling(ledger=billing_ports.ledger, jobs=billing_ports.jobs, prices=price_table())
 
     # When a job is reserved, claimed, failed (everything released), then failed again
     record = billing.reserve(_job(account_id), admission_for(billing_ports.ledger, account_id).account)
@@ -118,22 +116,75 @@ def test_a_reserve_creates_the_job_with_its_hold_and_a_settlement_ends_it_once(b
     assert price > 0 and held is not None and (held.balance_micros, held.in_flight) == (1_000_000 - price, 1)
     assert (first, second) == (True, False)
     ended, after = billing_ports.jobs.get(record.job_id), billing_ports.ledger.get_account(account_id)
-    assert ended is not None and ended.status == "failed"
-    assert after is not None and (after.balance_micros, after.in_flight) == (1_000_000, 0)
+    assert ended is not None and ended.status == "failed" and ended.release_pending is None
+    assert after is not None and (after.balance_micros, after.in_flight, after.holds) == (1_000_000, 0, {})
+    assert held.holds == {record.job_id: price}
 
 
-def test_a_movement_against_a_stale_balance_writes_nothing(billing_ports: Billing) -> None:
+def test_holds_and_releases_are_idempotent_and_refusals_say_why(billing_ports: Billing) -> None:
+    # Given an account with $0.01
+    account_id = _open_account(billing_ports, 10_000)
+    ledger, job_id = billing_ports.ledger, new_job_id()
+
+    # When a job's hold is taken twice, another is refused for credit, and the release is made twice
+    first, again = ledger.hold(account_id, job_id, 6_000), ledger.hold(account_id, job_id, 6_000)
+    with pytest.raises(HoldRefused) as refused:
+        ledger.hold(account_id, new_job_id(), 6_000)
+    held = ledger.is_held(account_id, job_id)
+    released, released_again = ledger.release(account_id, job_id, 6_000), ledger.release(account_id, job_id, 6_000)
+
+    # Then each move applied once, with the balance it left, and the refusal carries the account as it was
+    assert (first.applied, first.balance_after_micros, again.applied) == (True, 4_000, False)
+    assert refused.value.current is not None and refused.value.current.balance_micros == 4_000
+    assert held and not ledger.is_held(account_id, job_id)
+    assert (released.applied, released.balance_after_micros, released_again.applied) == (True, 10_000, False)
+    account = ledger.get_account(account_id)
+    assert account is not None and (account.balance_micros, account.in_flight, account.holds) == (10_000, 0, {})
+
+
+def test_a_hold_is_confirmed_once_with_its_entry_and_a_pending_job_is_not_claimable(billing_ports: Billing) -> None:
+    # Given a job written pending its hold, and the hold taken
+    account_id = _open_account(billing_ports, 10_000)
+    record = _job(account_id).model_copy(update={"hold_pending": 6_000, "reserved_micros": 6_000})
+    billing_ports.jobs.create(record)
+    billing_ports.ledger.hold(account_id, record.job_id, 6_000)
+    unconfirmed_claim = billing_ports.jobs.claim(record.job_id, token="t", now=NOW, lease_until=NOW + 10)
+
+    # When its reserve entry is confirmed twice
+    entry = LedgerEntry(entry_id=f"{record.job_id}.reserve", account_id=account_id, job_id=record.job_id,
+                        kind="reserve", amount_micros=-6_000, balance_after_micros=4_000, at_ms=1)
+    confirmed = [billing_ports.ledger.confirm_hold(entry), billing_ports.ledger.confirm_hold(entry)]
+
+    # Then the first wrote it and made the job claimable; the second wrote nothing
+    assert unconfirmed_claim is None and confirmed == [True, False]
+    job = billing_ports.jobs.get(record.job_id)
+    assert job is not None and job.hold_pending is None
+    assert billing_ports.jobs.claim(record.job_id, token="t", now=NOW, lease_until=NOW + 10) is not None
+
+
+def test_an_unheld_job_is_discarded_and_a_held_one_is_not(billing_ports: Billing) -> None:
+    account_id = _open_account(billing_ports, 10_000)
+    pending = _job(account_id).model_copy(update={"hold_pending": 6_000, "reserved_micros": 6_000})
+    billing_ports.jobs.create(pending)
+    assert billing_ports.jobs.discard_unheld(pending.job_id) is True
+    assert billing_ports.jobs.get(pending.job_id) is None
+    held = _job(account_id).model_copy(update={"reserved_micros": 6_000})
+    billing_ports.jobs.create(held)
+    assert billing_ports.jobs.discard_unheld(held.job_id) is False and billing_ports.jobs.get(held.job_id)
+
+
+def test_a_correction_below_zero_is_refused_and_writes_nothing(billing_ports: Billing) -> None:
     # Given an account with credit
     account_id = _open_account(billing_ports, 500)
 
-    # When a credit is written against a balance that is no longer the one read
-    entry = LedgerEntry(entry_id=f"credit_{new_job_id()}", account_id=account_id, kind="credit", amount_micros=7,
-                        balance_after_micros=7, at_ms=1)
-    with pytest.raises(AccountChanged) as changed:
-        billing_ports.ledger.credit(entry, expected_balance=0)
+    # When a correction would take more than the balance
+    entry = LedgerEntry(entry_id=f"credit_{new_job_id()}", account_id=account_id, kind="credit", amount_micros=-501,
+                        at_ms=1)
+    with pytest.raises(CreditRefused) as refused:
+        billing_ports.ledger.credit(entry)
 
     # Then the current account comes with the refusal, and the balance did not move
-    assert changed.value.current is None or changed.value.current.balance_micros == 500
+    assert refused.value.current is not None and refused.value.current.balance_micros == 500
     account = billing_ports.ledger.get_account(account_id)
     assert account is not None and account.balance_micros == 500
 

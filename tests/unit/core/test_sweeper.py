@@ -148,3 +148,30 @@ def test_the_sweep_pages_through_every_due_job(jobs: FakeJobRepository, queue: F
     # When the sweeper runs, then every one is queued again
     sweep(deps, NOW)
     assert set(queue.sent) == created
+
+
+def test_balance_moves_left_half_way_by_dead_writers_are_finished(jobs: FakeJobRepository, queue: FakeJobQueue):
+    # Given, past the grace: a submit that died after its hold, one that died before it, and a worker that died
+    # after ending its job but before the account got the hold back
+    deps = deps_for(jobs, queue, [])
+    ledger = deps.billing.ledger
+    held, unheld, ended = (queued_job(jobs, created_at=NOW - 600) for _ in range(3))
+    for pending in (held, unheld):
+        jobs.set(pending.job_id, hold_pending=pending.reserved_micros)
+    ledger.hold(held.account_id, held.job_id, held.reserved_micros)
+    ledger.hold(ended.account_id, ended.job_id, ended.reserved_micros)
+    jobs.set(ended.job_id, status="failed", completed_at=NOW - 600, release_pending=ended.reserved_micros)
+    balance = ledger.get_account(held.account_id).balance_micros
+
+    # When the sweeper runs, twice
+    report = sweep(deps, NOW)
+    again = sweep(deps, NOW + 1)
+
+    # Then the held job is confirmed and queued, the unheld one deleted, the ended one's hold given back; once
+    assert (report.requeued, report.discarded, report.settled) == ([held.job_id], [unheld.job_id], [ended.job_id])
+    assert (again.requeued, again.discarded, again.settled) == ([], [], [])
+    assert queue.sent == [held.job_id] and unheld.job_id not in jobs.items
+    assert "hold_pending" not in jobs.items[held.job_id] and "release_pending" not in jobs.items[ended.job_id]
+    account = ledger.get_account(held.account_id)
+    assert account.holds == {held.job_id: held.reserved_micros}
+    assert account.balance_micros == balance + ended.reserved_micros

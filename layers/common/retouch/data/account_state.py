@@ -7,7 +7,8 @@ Balances move only with a ledger entry (data/ledger.py, which extends this repos
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -16,6 +17,7 @@ from retouch.data.clients import aws_client
 from retouch.data.items import is_condition_failure, record_attributes, to_item
 from retouch.models.account_records import AccountRecord
 from retouch.ports import AccountMissing, RateCount
+from retouch.retry import CONFLICT_TRIES, conflict_backoff_seconds
 
 _RATE_FIELDS = ("rate_window", "rate_count")
 
@@ -38,9 +40,24 @@ def account_record(item: dict[str, Any]) -> AccountRecord:
 
 
 class AccountStateRepository:
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
+    def __init__(self, table_name: str, client: Any | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self._table = table_name
         self._client = client or aws_client("dynamodb")
+        self._sleep = sleep
+
+    def _update_account(self, **params: Any) -> tuple[dict[str, Any], int]:
+        """UpdateItem on the account item, waiting out an operator's credit transaction in flight (DynamoDB answers
+        TransactionConflictException, which the SDK does not retry); (response, tries)."""
+        for attempt in range(CONFLICT_TRIES):
+            try:
+                return dict(self._client.update_item(**params)), attempt + 1
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code")
+                if code != "TransactionConflictException" or attempt == CONFLICT_TRIES - 1:
+                    raise
+                self._sleep(conflict_backoff_seconds(attempt))
+        raise AssertionError("unreachable")
 
     def get_account(self, account_id: str) -> AccountRecord | None:
         response = self._client.get_item(TableName=self._table, Key=account_key(account_id), ConsistentRead=True)
@@ -77,7 +94,7 @@ class AccountStateRepository:
         return the account as it is now: one write that is also the submit path's read of the account."""
         for _ in range(3):
             try:
-                response = self._client.update_item(
+                response, _ = self._update_account(
                     TableName=self._table, Key=account_key(account_id),
                     UpdateExpression="SET rate_count = rate_count + :one",
                     ConditionExpression="rate_window = :w AND rate_count < requests_per_minute",
@@ -95,7 +112,7 @@ class AccountStateRepository:
             if old.get("rate_window", {}).get("N") == str(window):
                 return RateCount(account_record(old), int(old["rate_count"]["N"]), False)
             try:  # first request of a new minute: start its window
-                response = self._client.update_item(
+                response, _ = self._update_account(
                     TableName=self._table, Key=account_key(account_id),
                     UpdateExpression="SET rate_window = :w, rate_count = :one",
                     ConditionExpression=("attribute_exists(pk) AND "

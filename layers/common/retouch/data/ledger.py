@@ -15,9 +15,7 @@ interrupted move is finished from the job item by the sweeper (billing/charges.p
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -61,35 +59,26 @@ def _missing_holds_map(exc: ClientError) -> bool:
 class LedgerRepository(AccountStateRepository):
     """The account item (read, limits, request count) and the movements of its balance, with their entries."""
 
-    def __init__(self, table_name: str, client: Any | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        super().__init__(table_name, client)
-        self._sleep = sleep
-
     # ---- balance moves: single-item atomic updates --------------------------------------------------------
 
     def _move(self, update: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None, int]:
         """(new values, None, tries) when the update applied; (None, the item as the failed condition saw it, tries)
-        when it did not. A conflicting transaction in flight is waited out (bounded); a missing holds map is made."""
-        tries = 0
-        while True:
-            tries += 1
+        when it did not. A missing holds map (an account from before holds) is made first."""
+        for _ in range(2):
             try:
-                response = self._client.update_item(**update, ReturnValues="UPDATED_NEW",
-                                                    ReturnValuesOnConditionCheckFailure="ALL_OLD")
+                # ALL_NEW, not UPDATED_NEW: a move of 0 leaves the balance as it was, and an unchanged attribute
+                # need not come back with UPDATED_NEW (moto leaves it out); the account item is small.
+                response, tries = self._update_account(**update, ReturnValues="ALL_NEW",
+                                                       ReturnValuesOnConditionCheckFailure="ALL_OLD")
                 return response.get("Attributes", {}), None, tries
             except ClientError as exc:
-                code = _code(exc)
-                if code == "ConditionalCheckFailedException":
+                if _code(exc) == "ConditionalCheckFailedException":
                     item = exc.response.get("Item")
-                    return None, item if isinstance(item, dict) else {}, tries
-                if code == "TransactionConflictException" and tries < CONFLICT_TRIES:
-                    self._sleep(conflict_backoff_seconds(tries - 1))
-                    continue
-                if _missing_holds_map(exc) and tries < CONFLICT_TRIES:
-                    self._add_holds_map(update["Key"])
-                    continue
-                raise
+                    return None, item if isinstance(item, dict) else {}, 1
+                if not _missing_holds_map(exc):
+                    raise
+                self._add_holds_map(update["Key"])
+        raise AssertionError("the holds map was made and is still missing")
 
     def _add_holds_map(self, key: dict[str, Any]) -> None:
         try:

@@ -108,8 +108,7 @@ def _finish_move(candidate: SweepCandidate, deps: SweeperDeps, now: int, report:
         return True
     if job.hold_pending is not None:
         if deps.billing.complete_hold(job):
-            deps.queue.send(job.job_id)  # held after all: it runs
-            report.requeued.append(job.job_id)
+            _requeue(candidate, deps, now, report)  # held after all: it runs (queued once per grace)
         else:
             report.discarded.append(job.job_id)
         return True
