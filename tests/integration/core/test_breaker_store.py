@@ -170,4 +170,5 @@ def test_a_stored_poll_handle_reads_back_as_the_adapter_made_it(jobs: Any) -> No
     # Then the handle the poll gets is the one the adapter made
     assert polled is not None and polled.pending_call is not None
     assert PollHandle.from_json(polled.pending_call.handle) == handle
-    assert finish(jobs, job.job_id, token="b", outcome=JobOutcome(status="succeeded", completed_at=NOW, upstream="oxen"))
+    assert finish(jobs, job.job_id, token="b",
+                  outcome=JobOutcome(status="succeeded", completed_at=NOW, upstream="oxen"))

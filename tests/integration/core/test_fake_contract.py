@@ -93,7 +93,8 @@ def test_release_for_retry_and_fail_unfinished(repository: Any, new_job: Callabl
                                             retry_at=NOW + 30)
     queued = repository.get(job.job_id)
     reclaimed = repository.claim(job.job_id, token="b", now=NOW + 1, lease_until=NOW + 10)
-    failed = fail_unfinished(repository, job.job_id, error=JobError(code="processing_failed", message="m"), now=NOW + 12)
+    failed = fail_unfinished(repository, job.job_id, error=JobError(code="processing_failed", message="m"),
+                             now=NOW + 12)
     again = fail_unfinished(repository, job.job_id, error=JobError(code="other", message="m"), now=NOW + 13)
 
     # Then each step behaves alike in both
