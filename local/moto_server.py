@@ -7,11 +7,12 @@ A child rather than a thread of the stack because moto's state is process-global
 test's `mock_aws` would reset (or intercept) the running stack's tables and queues, and two stacks
 would share one account. It also keeps moto's CPU work (100 MB uploads) off the gateway's GIL.
 
-Child: `python -m local.moto_server`.
+Child: `python -m local.moto_server [--transaction-hold-seconds S]` (see local.moto_contention).
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import sys
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from local.child_process import ChildProcess, announce_ready, exit_with_parent
 from local.console import Console
+from local.moto_contention import DEFAULT_HOLD_SECONDS
 
 S3_MEMORY_BUFFER_BYTES = 64 * 1024
 
@@ -27,8 +29,9 @@ S3_MEMORY_BUFFER_BYTES = 64 * 1024
 class MotoServer:
     """Parent side: start the child, learn its port."""
 
-    def __init__(self, console: Console) -> None:
-        argv = [sys.executable, "-m", "local.moto_server"]
+    def __init__(self, console: Console, *, transaction_hold_seconds: float = DEFAULT_HOLD_SECONDS) -> None:
+        """`transaction_hold_seconds`: how long a TransactWriteItems holds its items (0: never, no conflicts)."""
+        argv = [sys.executable, "-m", "local.moto_server", "--transaction-hold-seconds", str(transaction_hold_seconds)]
         self._child = ChildProcess("moto", argv, env=_child_env(), console=console)
         self.endpoint_url = ""
 
@@ -62,10 +65,15 @@ def _child_env() -> dict[str, str]:
 def main() -> None:
     from moto.server import ThreadedMotoServer
 
-    from local import moto_faults, moto_patches, s3_post_policy
+    from local import moto_contention, moto_faults, moto_patches, s3_post_policy
     from local.functions import LOCAL_CREDENTIAL
 
+    parser = argparse.ArgumentParser(prog="python -m local.moto_server")
+    parser.add_argument("--transaction-hold-seconds", type=float, default=DEFAULT_HOLD_SECONDS)
+    args = parser.parse_args()
     moto_patches.install()  # DynamoDB atomic per request, as in AWS (see local.moto_patches)
+    # Transactions hold their items, so overlapping writes conflict as in AWS (see local.moto_contention).
+    moto_contention.install(args.transaction_hold_seconds)
     s3_post_policy.install(LOCAL_CREDENTIAL)  # presigned POST uploads checked against their policy, as S3 does
     moto_faults.install()  # a queue send held on a test's request (see local.moto_faults)
     # werkzeug logs every request at INFO; the functions' own logs say what matters.

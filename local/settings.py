@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from local.moto_contention import DEFAULT_HOLD_SECONDS
+
 
 class LocalSettings(BaseSettings):
     # An empty variable counts as unset (`OPENAI_API_KEY= make run` means "use the stand-in").
@@ -23,6 +25,10 @@ class LocalSettings(BaseSettings):
     # As in AWS: the api function's 29 s Timeout (API Gateway's 30 s integration limit) bounds any wait.
     max_wait_seconds: float = Field(default=25, ge=0, le=600, validation_alias="RETOUCH_MAX_WAIT_SECONDS")
     poller_concurrency: int = Field(default=4, ge=1, le=32, validation_alias="RETOUCH_LOCAL_POLLER_CONCURRENCY")
+    # How long the local DynamoDB's transactions hold their items, so overlapping writes conflict as in AWS
+    # (TransactionConflict; see local.moto_contention for the default's reasoning); 0 turns conflicts off.
+    transaction_hold_seconds: float = Field(default=DEFAULT_HOLD_SECONDS, ge=0, le=5,
+                                            validation_alias="RETOUCH_LOCAL_TRANSACTION_HOLD_SECONDS")
     # Per function: how many invocations run at once, each in its own process (Lambda's execution environments).
     max_environments: int = Field(default=8, ge=1, le=64, validation_alias="RETOUCH_LOCAL_MAX_ENVIRONMENTS")
     # The synchronous entry (the sync function's Function URL) listens here; 0 picks any free port.

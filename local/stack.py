@@ -33,6 +33,7 @@ from local.functions import (
 from local.gateway import FUNCTION_URL_LIMITS, Gateway, GatewayServer
 from local.intrinsics import REGION, Resolver, parameter_values
 from local.log_lines import LogFormat, formatter
+from local.moto_contention import DEFAULT_HOLD_SECONDS
 from local.moto_server import MotoServer
 from local.pollers import SqsPoller
 from local.routes import FunctionUrlRoutes, RouteTable
@@ -89,6 +90,8 @@ class StackOptions:
     # The routing document (RoutingDocument, an absolute path) while the stand-ins run; with the real provider the
     # template's default stays (its other upstreams have no key here).
     stand_in_routing: Path | str | None = None
+    # How long the emulated DynamoDB's transactions hold their items (local.moto_contention); 0: no conflicts.
+    transaction_hold_seconds: float = DEFAULT_HOLD_SECONDS
 
     @property
     def runs_stand_ins(self) -> bool:
@@ -141,6 +144,7 @@ class LoopbackStack:
             function_url_port=settings.sync_port,
             log_format=settings.log_format,
             stand_in_routing=settings.routing_document,
+            transaction_hold_seconds=settings.transaction_hold_seconds,
             **kwargs,
         )
 
@@ -182,7 +186,7 @@ class LoopbackStack:
 
     def _start_aws(self, deadline: float) -> Resolver:
         """The emulation (and the stand-ins, which start while it comes up), then the template's resources in it."""
-        moto = self._moto = MotoServer(self.console)
+        moto = self._moto = MotoServer(self.console, transaction_hold_seconds=self.options.transaction_hold_seconds)
         self._exit.callback(moto.stop)
         moto.start()
         if self.options.runs_stand_ins:

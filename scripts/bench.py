@@ -7,9 +7,14 @@
 - cold init (import + first client) of each function over a bare `import boto3` + client;
 - the worker's peak RSS for 16 x 4 MB inputs producing a 3840x2160 PNG, over the bytes in flight;
 - a cost model: each function's billed duration and MemorySize, and one job's AWS requests, at provider latencies
-  of 60 s and 150 s, at list prices (scripts/aws_prices.json), as a share of the price charged per quality.
+  of 60 s and 150 s, at list prices (scripts/aws_prices.json), as a share of the price charged per quality;
+- contention on an account: one account vs eight, at concurrency 16 and 64, N submits each (provider delay 0, the
+  local DynamoDB's transaction holds on): submits/s, submit p50/p95, refusals by status, and how many tries billing
+  took per reserve and per settle (its `tries` log field).
 
-Run: make bench (or .venv/bin/python scripts/bench.py --json bench.json [--jobs 20])
+Run: make bench (or .venv/bin/python scripts/bench.py --json bench.json [--jobs 20] [--contention-submits 160])
+Contention alone: .venv/bin/python scripts/bench.py --only contention [--contention-submits 2000]
+[--contention-concurrency 16 64]
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -37,7 +43,7 @@ sys.path[:0] = [str(_ROOT), str(_ROOT / "layers" / "common")]
 import httpx
 from PIL import Image
 
-from local.loadgen import Account, RssSampler, open_account, percentile, wait_for_end
+from local.loadgen import Account, RssSampler, open_account, percentile, plan, wait_for_end
 from local.settings import LocalSettings
 from local.stack import STAND_IN_PROVIDER_KEY, LoopbackStack
 from local.template import Template
@@ -54,6 +60,11 @@ FLOOR = ("from aws_lambda_powertools import Logger, Metrics, Tracer; Logger(); M
          "pydantic.create_model('Settings', table_name=(str, ...))(table_name='t')")
 MB = 1_000_000
 PROMPT = "put a red hat on the subject"
+CONTENTION_SUBMITS = 160
+CONTENTION_CONCURRENCY = (16, 64)
+CONTENTION_ACCOUNTS = (1, 8)
+# What billing logs once a balance moved, with the tries it took (retouch.billing.charges; kept by its redesign).
+BILLING_TRIES = {"credit reserved": "reserve", "job settled": "settle"}
 
 
 def png_of_bytes(target: int, seed: int) -> bytes:
@@ -117,8 +128,9 @@ def cold_init(runs: int = IMPORT_RUNS) -> dict[str, Any]:
 # --- the stack -----------------------------------------------------------------------------------------------
 
 
-class ReportLog:
-    """Each function's invocation durations (the REPORT lines the local runtime writes), by phase."""
+class StackLog:
+    """The stack's log since a mark: each function's invocation durations (the REPORT lines the local runtime
+    writes) and billing's tries (its JSON log lines)."""
 
     def __init__(self, path: Path) -> None:
         self._path = path
@@ -127,17 +139,36 @@ class ReportLog:
     def mark(self) -> None:
         self._offset = self._path.stat().st_size
 
-    def durations(self) -> dict[str, list[float]]:
-        """Seconds per invocation since the last mark, by function (`api`, `worker`, ...)."""
-        found: dict[str, list[float]] = {}
+    def _lines(self) -> Iterator[str]:
         with self._path.open("rb") as log:
             log.seek(self._offset)
             for raw in log:
-                line = raw.decode("utf-8", "replace")
-                if "] REPORT RequestId:" not in line or "Duration: " not in line:
-                    continue
-                function = line[1:line.index("]")].split("#")[0]
-                found.setdefault(function, []).append(float(line.split("Duration: ")[1].split(" ms")[0]) / 1000)
+                yield raw.decode("utf-8", "replace")
+
+    def durations(self) -> dict[str, list[float]]:
+        """Seconds per invocation since the last mark, by function (`api`, `worker`, ...)."""
+        found: dict[str, list[float]] = {}
+        for line in self._lines():
+            if "] REPORT RequestId:" not in line or "Duration: " not in line:
+                continue
+            function = line[1:line.index("]")].split("#")[0]
+            found.setdefault(function, []).append(float(line.split("Duration: ")[1].split(" ms")[0]) / 1000)
+        return found
+
+    def billing_tries(self) -> dict[str, Counter[int]]:
+        """How many tries each reserve and each settle took since the last mark: tries -> how many did."""
+        found: dict[str, Counter[int]] = {kind: Counter() for kind in BILLING_TRIES.values()}
+        for line in self._lines():
+            start = line.find("] {")
+            if start < 0 or '"tries"' not in line:
+                continue
+            try:
+                record = json.loads(line[start + 2:])
+            except ValueError:
+                continue
+            kind = BILLING_TRIES.get(record.get("message")) if isinstance(record, dict) else None
+            if kind is not None and isinstance(record.get("tries"), int):
+                found[kind][record["tries"]] += 1
         return found
 
 
@@ -155,7 +186,7 @@ def timed_runs(jobs: int, concurrency: int, one: Callable[[int], None]) -> list[
         return list(pool.map(timed, range(jobs)))
 
 
-def overhead(stack: LoopbackStack, account: Account, image: bytes, jobs: int, log: ReportLog) -> dict[str, Any]:
+def overhead(stack: LoopbackStack, account: Account, image: bytes, jobs: int, log: StackLog) -> dict[str, Any]:
     data = {"model": "gpt-image-2", "prompt": PROMPT, "size": "1024x1024", "quality": "low"}
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     retouch = httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {account.api_key}"},
@@ -234,6 +265,99 @@ def submit_latency(stack: LoopbackStack, account: Account, images: dict[str, byt
 def throughput(stack: LoopbackStack, account: Account, jobs: int, concurrency: int) -> dict[str, Any]:
     figures = load_figures.throughput(stack, account.api_key, jobs, concurrency)
     return {"inputs": f"{jobs} generations (1024x1024 low), concurrency {concurrency}, provider delay 0", **figures}
+
+
+def contention(stack: LoopbackStack, log: StackLog, submits: int,
+               concurrencies: Sequence[int] = CONTENTION_CONCURRENCY) -> dict[str, Any]:
+    """The same submits on one account and spread over eight, at each concurrency: what one hot account costs.
+    Each cell has fresh accounts and waits for its jobs to end (their settlements are its settles)."""
+    cells: dict[str, Any] = {}
+    for concurrency in concurrencies:
+        for count in CONTENTION_ACCOUNTS:
+            accounts = [open_account(stack, credit_micros=10_000_000_000) for _ in range(count)]
+            log.mark()
+            cells[f"{count}acct_c{concurrency}"] = _contention_cell(stack, accounts, submits, concurrency, log)
+    return {"inputs": f"{submits} generations (1024x1024 low) per cell, provider delay 0, submits spread round-robin "
+                      f"over the accounts; local DynamoDB transaction hold "
+                      f"{stack.options.transaction_hold_seconds * 1000:g} ms; submits/s counts the 202s",
+            **cells}
+
+
+def _contention_cell(stack: LoopbackStack, accounts: Sequence[Account], submits: int, concurrency: int,
+                     log: StackLog) -> dict[str, Any]:
+    submissions = plan(submits, fault_share=0, rng=random.Random(concurrency))
+    keys = [accounts[index % len(accounts)].api_key for index in range(submits)]
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    with httpx.Client(base_url=stack.base_url, timeout=120, limits=limits) as client:
+        def one(index: int) -> None:
+            submission = submissions[index]
+            started = time.monotonic()
+            try:
+                response = client.post("/v1/images/generations", headers={"Authorization": f"Bearer {keys[index]}"},
+                                       json={"model": "gpt-image-2", "prompt": submission.prompt, "quality": "low",
+                                             "size": "1024x1024"})
+            except httpx.HTTPError as exc:
+                submission.error = type(exc).__name__
+                return
+            finally:
+                submission.seconds = time.monotonic() - started
+            submission.status_code = response.status_code
+            if response.status_code == 202:
+                submission.job_id = response.json()["id"]
+            else:
+                submission.error = _error_code(response)
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(one, range(submits)))
+        elapsed = time.monotonic() - started
+    for account in accounts:  # settlements run while and after the submits; the cell ends when they have
+        jobs = [s.job_id for s, key in zip(submissions, keys, strict=True) if s.job_id and key == account.api_key]
+        wait_for_end(stack.base_url, account.api_key, jobs, deadline_seconds=600, poll_seconds=0.2)
+    accepted = sum(1 for s in submissions if s.status_code == 202)
+    tries = log.billing_tries()
+    return {"accounts": len(accounts), "concurrency": concurrency, "submits": submits, "accepted": accepted,
+            "submits_per_second": round(accepted / elapsed, 1),
+            "p50_ms": round(percentile([s.seconds for s in submissions], 0.5) * 1000),
+            "p95_ms": round(percentile([s.seconds for s in submissions], 0.95) * 1000),
+            "refused": _refusals(submissions),
+            "refusal_codes": dict(Counter(f"{s.status_code} {s.error}" for s in submissions if s.status_code != 202)),
+            "tries_per_reserve": _histogram(tries["reserve"]),
+            "tries_per_settle": _histogram(tries["settle"])}
+
+
+def _error_code(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return "(not json)"
+    error = body.get("error", body) if isinstance(body, dict) else {}
+    return str(error.get("code") or error.get("type") or "?") if isinstance(error, dict) else "?"
+
+
+def _refusals(submissions: Sequence[Any]) -> dict[str, int]:
+    """Refused submits by status: 402, 429, 503, any other 5xx, anything else (other 4xx, no answer)."""
+    buckets = dict.fromkeys(("402", "429", "503", "5xx", "other"), 0)
+    for submission in submissions:
+        status = submission.status_code
+        if status == 202:
+            continue
+        named = str(status) if status in (402, 429, 503) else "5xx" if 500 <= status < 600 else "other"
+        buckets[named] += 1
+    return buckets
+
+
+def _histogram(tries: Counter[int]) -> dict[str, int]:
+    """Tries -> count, exact up to 4, then doubling buckets (5-8, 9-16, ...), in order."""
+    buckets: dict[str, int] = {}
+    for value in sorted(tries):
+        if value <= 4:
+            label = str(value)
+        else:
+            low = 2 ** math.ceil(math.log2(value)) // 2 + 1
+            label = f"{low}-{2 * (low - 1)}"
+        buckets[label] = buckets.get(label, 0) + tries[value]
+    return buckets
 
 
 def upload(client: httpx.Client, data: bytes) -> str:
@@ -379,6 +503,8 @@ def print_figures(figures: dict[str, Any]) -> None:
             print(f"  {label:<26} p50 {row['p50_ms']:6.0f} ms  p95 {row['p95_ms']:6.0f} ms  (n={row['n']})")
     thr = figures["throughput"]
     print(f"throughput, {thr['inputs']}: {thr['jobs_per_second']} jobs/s ({thr['succeeded']} in {thr['seconds']} s)")
+    if "contention" in figures:
+        print_contention(figures["contention"])
     rss = figures["worker_rss"]
     print(f"worker memory, {rss['inputs']}: peak {rss['peak_rss_mb']} MB "
           f"over {rss['bytes_in_flight_mb']} MB in flight = {rss['peak_over_in_flight']}x")
@@ -396,11 +522,34 @@ def print_figures(figures: dict[str, Any]) -> None:
               + "  ".join(f"{row['share_of_price'][q] * 100:15.2f}%" for q in qualities) + f"   {parts}")
 
 
-def only(figure: str) -> dict[str, Any]:
+def print_contention(figure: dict[str, Any]) -> None:
+    print(f"contention, {figure['inputs']}:")
+    for key, cell in figure.items():
+        if key == "inputs":
+            continue
+        refused = " ".join(f"{status}:{n}" for status, n in cell["refused"].items() if n) or "none"
+        print(f"  {cell['accounts']} account(s), concurrency {cell['concurrency']:>2}: "
+              f"{cell['submits_per_second']:6.1f} submits/s ({cell['accepted']}/{cell['submits']} accepted)  "
+              f"p50 {cell['p50_ms']:5d} ms  p95 {cell['p95_ms']:5d} ms  refused {refused}")
+        if cell["refusal_codes"]:
+            print(f"    refusals: {json.dumps(cell['refusal_codes'])}")
+        for kind in ("reserve", "settle"):
+            histogram = cell[f"tries_per_{kind}"]
+            print(f"    tries per {kind:<7} " + "  ".join(f"{tries}:{n}" for tries, n in histogram.items()))
+
+
+def only(figure: str, *, contention_submits: int = CONTENTION_SUBMITS,
+         contention_concurrency: Sequence[int] = CONTENTION_CONCURRENCY) -> dict[str, Any]:
     """One figure, for comparing a change's effect on it without the whole run."""
     if figure == "cold_init":
         return cold_init()
     settings = LocalSettings(PORT=0, RETOUCH_LOCAL_SYNC_PORT=0, RETOUCH_LOCAL_PROVIDER_DELAY=0)
+    if figure == "contention":
+        log_path = Path(tempfile.mkdtemp(prefix="retouch-bench-")) / "stack.log"
+        with LoopbackStack.from_settings(settings, quiet=True, log_path=log_path) as stack:
+            result = contention(stack, StackLog(log_path), contention_submits, contention_concurrency)
+        print_contention(result)
+        return result
     with LoopbackStack.from_settings(settings, quiet=True) as stack:
         return worker_peak_rss(stack, open_account(stack, credit_micros=10_000_000_000))
 
@@ -409,11 +558,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", type=Path, default=ROOT / "bench.json", help="where the figures go as JSON")
     parser.add_argument("--jobs", type=int, default=20, help="jobs per overhead and latency series (>= 20)")
-    parser.add_argument("--only", choices=["cold_init", "worker_rss"],
+    parser.add_argument("--only", choices=["cold_init", "worker_rss", "contention"],
                         help="measure only this figure (printed as JSON; bench.json is left as it is)")
+    parser.add_argument("--contention-submits", type=int, default=CONTENTION_SUBMITS,
+                        help="submits per cell of the contention figure (e.g. 2000 for a long single-account run)")
+    parser.add_argument("--contention-concurrency", type=int, nargs="+", default=list(CONTENTION_CONCURRENCY),
+                        help="the contention figure's concurrencies")
     args = parser.parse_args()
     if args.only:
-        print(json.dumps(only(args.only), indent=2))
+        print(json.dumps(only(args.only, contention_submits=args.contention_submits,
+                              contention_concurrency=args.contention_concurrency), indent=2))
         return
     started = time.monotonic()
     figures: dict[str, Any] = {"commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=False,
@@ -427,13 +581,14 @@ def main() -> None:
         figures["stack"] = {"poller_concurrency": settings.poller_concurrency,
                             "max_environments": settings.max_environments, "log": str(log_path)}
         account = open_account(stack, credit_micros=10_000_000_000)
-        log = ReportLog(log_path)
+        log = StackLog(log_path)
         over = overhead(stack, account, images["1MB"], args.jobs, log)
         durations = over.pop("_durations")
         figures["overhead"] = over
         stack.provider.delay = 0
         figures["latency"] = submit_latency(stack, account, images, args.jobs)
         figures["throughput"] = throughput(stack, account, 200, 32)
+        figures["contention"] = contention(stack, log, args.contention_submits, args.contention_concurrency)
         figures["worker_rss"] = worker_peak_rss(stack, account)
         usage, body_bytes, output_bytes = recorded_job(stack, account, images["1MB"])
         figures["api_rss"] = api_peak_rss(stack, account)  # after the recording: its job would run into it

@@ -26,7 +26,9 @@ ROUNDS = 40
 
 @pytest.fixture(scope="module")
 def dynamodb() -> Iterator[Any]:
-    server = MotoServer(Console(quiet=True))
+    # No holds: these threads overlap transactions on one counter on purpose, to test per-request atomicity; with
+    # holds they would conflict, as in AWS (tests/integration/local/test_moto_contention.py).
+    server = MotoServer(Console(quiet=True), transaction_hold_seconds=0)
     server.start()
     try:
         endpoint = server.wait_ready(30)

@@ -96,11 +96,14 @@ def test_lambda_environment_is_the_template_plus_aws_and_nothing_from_the_shell(
 
 
 def test_settings_defaults_for_a_local_run(monkeypatch):
-    for name in ("PORT", "RETOUCH_LOCAL_API_KEY", "OPENAI_API_KEY", "RETOUCH_MAX_WAIT_SECONDS"):
+    for name in ("PORT", "RETOUCH_LOCAL_API_KEY", "OPENAI_API_KEY", "RETOUCH_MAX_WAIT_SECONDS",
+                 "RETOUCH_LOCAL_TRANSACTION_HOLD_SECONDS"):
         monkeypatch.delenv(name, raising=False)
     settings = LocalSettings()
     assert (settings.port, settings.api_key, settings.openai_api_key) == (3000, None, None)
     assert (settings.provider_delay, settings.max_wait_seconds, settings.url_allowlist) == (1.0, 25, "")
+    # `make run` shows transaction conflicts as DynamoDB does (local.moto_contention)
+    assert settings.transaction_hold_seconds == 0.02
 
 
 def test_settings_read_the_documented_variables(monkeypatch):
@@ -108,8 +111,10 @@ def test_settings_read_the_documented_variables(monkeypatch):
     monkeypatch.setenv("RETOUCH_LOCAL_API_KEY", "rt_fixed")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
     monkeypatch.setenv("RETOUCH_LOCAL_PROVIDER_DELAY", "0.1")
+    monkeypatch.setenv("RETOUCH_LOCAL_TRANSACTION_HOLD_SECONDS", "0")
     settings = LocalSettings()
     assert (settings.port, settings.api_key, settings.provider_delay) == (3100, "rt_fixed", 0.1)
+    assert settings.transaction_hold_seconds == 0
     assert settings.openai_api_key is not None and settings.openai_api_key.get_secret_value() == "sk-x"
     assert "sk-x" not in repr(settings)
 
