@@ -1,4 +1,9 @@
-"""Lambda's SQS event source mappings: long-poll, invoke, delete what succeeded.
+"""Lambda's SQS event source mappings: long-poll, gather a batch, invoke, delete what succeeded.
+
+A batch is gathered as Lambda's event source does: up to BatchSize messages; with a batching window
+(MaximumBatchingWindowInSeconds) the poller keeps receiving, from the first message on, until the batch is full,
+the window is over, or the records reach Lambda's 6 MB invocation payload; without one, it invokes with what one
+receive returned (at most 10).
 
 A message that failed is never deleted: it returns after the queue's visibility timeout (which the
 function may shorten with ChangeMessageVisibility). The move to the DLQ after maxReceiveCount is
@@ -8,6 +13,7 @@ moto's: like SQS, it redrives a message on the receive after its last allowed on
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +24,10 @@ from local.template import SqsMappingSpec
 # Short long-polls so a stop is noticed within about a second.
 WAIT_SECONDS = 1
 ERROR_BACKOFF_SECONDS = 1.0
+# Lambda's synchronous invocation payload: the event source stops gathering a batch there.
+MAX_BATCH_PAYLOAD_BYTES = 6 * 1024 * 1024
+# Within a window's last second SQS can wait no longer (whole seconds): receive without waiting, this far apart.
+SHORT_POLL_GAP_SECONDS = 0.05
 
 
 class SqsPoller:
@@ -69,15 +79,38 @@ class SqsPoller:
                 self._log(f"{self.mapping.event_id}: {type(exc).__name__}: {exc}")
                 self._stop.wait(ERROR_BACKOFF_SECONDS)
 
-    def poll_once(self) -> int:
-        """Receive one batch, invoke, delete the successes; returns how many messages were received."""
-        messages = self._sqs.receive_message(
+    def _receive(self, most: int, wait_seconds: int) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = self._sqs.receive_message(
             QueueUrl=self._queue_url,
-            MaxNumberOfMessages=min(self.mapping.batch_size, 10),
-            WaitTimeSeconds=WAIT_SECONDS,
+            MaxNumberOfMessages=min(most, 10),
+            WaitTimeSeconds=wait_seconds,
             MessageSystemAttributeNames=["All"],
             MessageAttributeNames=["All"],
         ).get("Messages", [])
+        return messages
+
+    def gather_batch(self) -> list[dict[str, Any]]:
+        """One batch as the event source builds it (see the module's docstring); empty when nothing came."""
+        size, window = int(self.mapping.batch_size), int(self.mapping.batching_window_seconds)
+        messages = self._receive(size, WAIT_SECONDS)
+        if not messages:
+            return []
+        closes = time.monotonic() + window
+        payload = sum(len(m["Body"].encode()) for m in messages)
+        while len(messages) < size and payload < MAX_BATCH_PAYLOAD_BYTES and not self._stop.is_set():
+            left = closes - time.monotonic()
+            if left <= 0:
+                break
+            more = self._receive(size - len(messages), min(WAIT_SECONDS, int(left)))
+            if not more and left < 1:
+                time.sleep(min(SHORT_POLL_GAP_SECONDS, left))
+            messages += more
+            payload += sum(len(m["Body"].encode()) for m in more)
+        return messages
+
+    def poll_once(self) -> int:
+        """Gather one batch, invoke, delete the successes; returns how many messages were received."""
+        messages = self.gather_batch()
         if not messages:
             return 0
         invocation = self._invoke(self.mapping.function_id, build_sqs_event(messages, self._queue_arn))

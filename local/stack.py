@@ -170,7 +170,7 @@ class LoopbackStack:
                        for index, function_id in enumerate(self.template.function_urls)}
         resolver = self._start_aws(deadline)
         self._start_functions(resolver, deadline)
-        self._start_pollers()
+        self._start_pollers(resolver)
         self._start_schedules(resolver)
         self._serve_api(api_server)
         for function_id, url_server in url_servers.items():
@@ -341,13 +341,13 @@ class LoopbackStack:
         return Gateway(RouteTable(self.template.http_routes), authorizers, self._functions.invoke,
                        log=lambda line: self.console.line("gateway", line))
 
-    def _start_pollers(self) -> None:
+    def _start_pollers(self, resolver: Resolver) -> None:
         assert self._functions is not None
         for mapping in self.template.sqs_mappings:
             if not mapping.enabled:
                 continue
             poller = SqsPoller(
-                mapping,
+                mapping.resolved(resolver.resolve),
                 queue_url=self.resources.queues[mapping.queue_id],
                 queue_arn=self.resources.queue_arns[mapping.queue_id],
                 sqs=self.aws_client("sqs"),

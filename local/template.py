@@ -5,7 +5,8 @@ Only reads and reshapes the template; resolving intrinsics is `local.intrinsics`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -92,9 +93,17 @@ class SqsMappingSpec:
     function_id: str
     event_id: str
     queue_id: str
-    batch_size: int
+    # Records per invocation and how long to gather them (MaximumBatchingWindowInSeconds): ints, or intrinsics (a
+    # parameter's Ref) until `resolved`.
+    batch_size: Any
     report_batch_item_failures: bool
     enabled: bool
+    batching_window_seconds: Any = 0
+
+    def resolved(self, resolve: Callable[[Any], Any]) -> SqsMappingSpec:
+        """This mapping with its batch size and window as numbers (`resolve`: the stack's intrinsic resolver)."""
+        return replace(self, batch_size=int(resolve(self.batch_size)),
+                       batching_window_seconds=int(resolve(self.batching_window_seconds)))
 
 
 @dataclass(frozen=True)
@@ -237,9 +246,10 @@ class Template:
                 function_id=function_id,
                 event_id=event_id,
                 queue_id=queue["Fn::GetAtt"][0],
-                batch_size=int(props.get("BatchSize", 10)),
+                batch_size=props.get("BatchSize", 10),
                 report_batch_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
                 enabled=bool(props.get("Enabled", True)),
+                batching_window_seconds=props.get("MaximumBatchingWindowInSeconds", 0),
             ))
         return mappings
 

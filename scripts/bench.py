@@ -369,29 +369,45 @@ def upload(client: httpx.Client, data: bytes) -> str:
     return created.json()["id"]
 
 
-def worker_peak_rss(stack: LoopbackStack, account: Account) -> dict[str, Any]:
-    """One job with 16 x 4 MB inputs: the worker's peak over the bytes in flight."""
+def worker_peak_rss(stack: LoopbackStack, account: Account, jobs: int = 1) -> dict[str, Any]:
+    """`jobs` jobs, each with 16 x 4 MB inputs (the same 16 uploaded files), submitted together so they run in one
+    worker batch (the stack's poller gathers them; one poller thread, so no other takes part of the batch): the
+    worker's peak over the bytes in flight."""
     inputs = [png_of_bytes(4 * MB, seed) for seed in range(16)]
     with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {account.api_key}"},
                       timeout=120) as client:
         file_ids = [upload(client, data) for data in inputs]
+        body = {"model": "gpt-image-2", "size": "3840x2160", "quality": "low",
+                "images": [{"file_id": file_id} for file_id in file_ids]}
         with RssSampler(stack.function_pool("WorkerFunction").busy_pids, interval=0.02) as worker:
-            response = client.post("/v1/images/edits", headers={"Prefer": "wait=25"}, json={
-                "model": "gpt-image-2", "prompt": f"{PROMPT} {uuid.uuid4().hex[:6]}", "size": "3840x2160",
-                "quality": "low", "images": [{"file_id": file_id} for file_id in file_ids]})
-            view = response.json()
-            while view.get("status") not in ("succeeded", "failed", "canceled"):
-                time.sleep(0.2)
-                view = client.get(f"/v1/jobs/{view['id']}").json()
-        assert view["status"] == "succeeded", view
+            ids = [client.post("/v1/images/edits", json=dict(body, prompt=f"{PROMPT} {uuid.uuid4().hex[:6]}")
+                               ).json()["id"] for _ in range(jobs)]
+            views = wait_for_end(stack.base_url, account.api_key, ids, deadline_seconds=300, poll_seconds=0.2)
+        assert all(view["status"] == "succeeded" for view in views.values()), views
+        view = next(iter(views.values()))
         url = (view.get("data") or [{}])[0].get("url")
         output = len(httpx.get(url, timeout=60).content) if url else len(view["data"][0]["b64_json"]) * 3 // 4
-    in_flight = sum(map(len, inputs)) + output
-    return {"inputs": f"16 PNG inputs of {len(inputs[0]) / MB:.1f} MB (uploaded files), output 3840x2160 PNG of "
-                      f"{output / MB:.1f} MB; RSS sampled every 20 ms",
+    in_flight = (sum(map(len, inputs)) + output) * jobs
+    return {"inputs": f"{jobs} job(s) in one batch, each of 16 PNG inputs of {len(inputs[0]) / MB:.1f} MB (uploaded "
+                      f"files), output 3840x2160 PNG of {output / MB:.1f} MB; RSS sampled every 20 ms",
+            "jobs": jobs,
             "bytes_in_flight_mb": round(in_flight / MB, 1),
             "peak_rss_mb": round(worker.peak_bytes / MB, 1),
             "peak_over_in_flight": round(worker.peak_bytes / in_flight, 2)}
+
+
+def worker_batch_size(template: Template) -> int:
+    return int(template.parameters["WorkerBatchSize"]["Default"])
+
+
+def worker_memory(stack: LoopbackStack, account: Account, batch: int) -> dict[str, Any]:
+    """The worker's peak for one heavy job, then for a batch of `batch` of them: memory per job is the difference
+    over the extra jobs, and the environment's own share is what one job's peak leaves."""
+    one = worker_peak_rss(stack, account, 1)
+    many = worker_peak_rss(stack, account, batch)
+    per_job = (many["peak_rss_mb"] - one["peak_rss_mb"]) / (batch - 1)
+    return {"one_job": one, "batch": many, "per_job_mb": round(per_job, 1),
+            "environment_mb": round(one["peak_rss_mb"] - per_job, 1)}
 
 
 def api_peak_rss(stack: LoopbackStack, account: Account) -> dict[str, Any]:
@@ -449,10 +465,15 @@ def median_of(durations: dict[str, list[float]], function: str) -> float:
     return statistics.median(values) if values else 0.0
 
 
-def cost(measured: dict[str, Any], usage: cost_model.AwsRequests, template: Template) -> dict[str, Any]:
+def cost(measured: dict[str, Any], usage: cost_model.AwsRequests, template: Template,
+         worker_rss: dict[str, Any]) -> dict[str, Any]:
     prices = cost_model.aws_prices()
     memory = {fid: spec.memory_size for fid, spec in template.functions.items()}
     parameters = template.parameters
+    worker_jobs = cost_model.jobs_per_invocation(batch_size=worker_batch_size(template),
+                                                 memory_mb=memory["WorkerFunction"],
+                                                 environment_mb=worker_rss["environment_mb"],
+                                                 per_job_mb=worker_rss["per_job_mb"])
     max_wait = float(parameters["MaxWaitSeconds"].get("Default", 25))
     sync_max_wait = float(parameters["SyncMaxWaitSeconds"].get("Default", 300))
     stage = template.body["Mappings"]["StageSettings"]["prod"]
@@ -465,7 +486,7 @@ def cost(measured: dict[str, Any], usage: cost_model.AwsRequests, template: Temp
         for scenario in ("async", "wait", "sync", "async_upstream"):
             parts = cost_model.job_cost(latency=latency, scenario=scenario, measured=measured, memory=memory,
                                         requests=usage, poll_every=5, max_wait=max_wait, sync_max_wait=sync_max_wait,
-                                        storage_gb_months=storage, prices=prices)
+                                        storage_gb_months=storage, prices=prices, worker_jobs=worker_jobs)
             total = sum(parts.values())
             table[f"{scenario}_{latency}s"] = {
                 "usd": round(total, 6), "parts_usd": {k: round(v, 7) for k, v in parts.items()},
@@ -474,7 +495,8 @@ def cost(measured: dict[str, Any], usage: cost_model.AwsRequests, template: Temp
     return {"inputs": {"prices": checked,
                        "memory_mb": memory, "measured": measured, "per_job_requests": usage.as_dict(),
                        "quality_price_usd": qualities, "async_poll_every_s": 5, "max_wait_s": max_wait,
-                       "sync_max_wait_s": sync_max_wait, "storage_gb_months": round(storage, 6)},
+                       "sync_max_wait_s": sync_max_wait, "storage_gb_months": round(storage, 6),
+                       "worker_jobs_per_invocation": worker_jobs},
             "per_job": table}
 
 
@@ -505,13 +527,16 @@ def print_figures(figures: dict[str, Any]) -> None:
     print(f"throughput, {thr['inputs']}: {thr['jobs_per_second']} jobs/s ({thr['succeeded']} in {thr['seconds']} s)")
     if "contention" in figures:
         print_contention(figures["contention"])
-    rss = figures["worker_rss"]
-    print(f"worker memory, {rss['inputs']}: peak {rss['peak_rss_mb']} MB "
-          f"over {rss['bytes_in_flight_mb']} MB in flight = {rss['peak_over_in_flight']}x")
+    memory = figures["worker_rss"]
+    for rss in (memory["one_job"], memory["batch"]):
+        print(f"worker memory, {rss['inputs']}: peak {rss['peak_rss_mb']} MB "
+              f"over {rss['bytes_in_flight_mb']} MB in flight = {rss['peak_over_in_flight']}x")
+    print(f"  per job {memory['per_job_mb']} MB, the environment's own {memory['environment_mb']} MB")
     print(f"api memory, {figures['api_rss']['inputs']}: peak {figures['api_rss']['peak_rss_mb']} MB")
     model = figures["cost"]
     print(f"AWS cost per job, {model['inputs']['prices']}; measured: {json.dumps(model['inputs']['measured'])}")
-    print(f"  memory (MB): {json.dumps(model['inputs']['memory_mb'])}")
+    print(f"  memory (MB): {json.dumps(model['inputs']['memory_mb'])}; worker jobs per invocation under load: "
+          f"{model['inputs']['worker_jobs_per_invocation']} (WorkerBatchSize, within the measured memory per job)")
     print(f"  requests per job: {json.dumps(model['inputs']['per_job_requests'])}")
     qualities = model["inputs"]["quality_price_usd"]
     print(f"  {'scenario':<19} {'USD/job':>10}  " + "  ".join(f"{q} (${p:g})".rjust(16) for q, p in qualities.items())
@@ -543,15 +568,18 @@ def only(figure: str, *, contention_submits: int = CONTENTION_SUBMITS,
     """One figure, for comparing a change's effect on it without the whole run."""
     if figure == "cold_init":
         return cold_init()
-    settings = LocalSettings(PORT=0, RETOUCH_LOCAL_SYNC_PORT=0, RETOUCH_LOCAL_PROVIDER_DELAY=0)
     if figure == "contention":
+        settings = LocalSettings(PORT=0, RETOUCH_LOCAL_SYNC_PORT=0, RETOUCH_LOCAL_PROVIDER_DELAY=0)
         log_path = Path(tempfile.mkdtemp(prefix="retouch-bench-")) / "stack.log"
         with LoopbackStack.from_settings(settings, quiet=True, log_path=log_path) as stack:
             result = contention(stack, StackLog(log_path), contention_submits, contention_concurrency)
         print_contention(result)
         return result
+    settings = LocalSettings(PORT=0, RETOUCH_LOCAL_SYNC_PORT=0, RETOUCH_LOCAL_PROVIDER_DELAY=1,
+                             RETOUCH_LOCAL_POLLER_CONCURRENCY=1)
     with LoopbackStack.from_settings(settings, quiet=True) as stack:
-        return worker_peak_rss(stack, open_account(stack, credit_micros=10_000_000_000))
+        account = open_account(stack, credit_micros=10_000_000_000)
+        return worker_memory(stack, account, worker_batch_size(stack.template))
 
 
 def main() -> None:
@@ -589,7 +617,7 @@ def main() -> None:
         figures["latency"] = submit_latency(stack, account, images, args.jobs)
         figures["throughput"] = throughput(stack, account, 200, 32)
         figures["contention"] = contention(stack, log, args.contention_submits, args.contention_concurrency)
-        figures["worker_rss"] = worker_peak_rss(stack, account)
+        figures["worker_rss"] = worker_memory(stack, account, worker_batch_size(stack.template))
         usage, body_bytes, output_bytes = recorded_job(stack, account, images["1MB"])
         figures["api_rss"] = api_peak_rss(stack, account)  # after the recording: its job would run into it
         polled = durations["async_poll_50ms_c1"]
@@ -603,7 +631,7 @@ def main() -> None:
             "input_bytes": len(images["1MB"]),
             "output_bytes": output_bytes,
         }
-        figures["cost"] = cost(measured, usage, stack.template)
+        figures["cost"] = cost(measured, usage, stack.template, figures["worker_rss"])
     figures["seconds"] = round(time.monotonic() - started)
     print_figures(figures)
     args.json.write_text(json.dumps(figures, indent=2) + "\n")

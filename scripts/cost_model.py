@@ -2,7 +2,8 @@
 
 Inputs: each function's measured billed duration and its MemorySize in template.yaml; the AWS requests one job made
 against the local emulation (moto's request recorder); the prices in scripts/aws_prices.json (dated, with sources);
-the price charged per quality in retouch/billing/prices.json.
+the price charged per quality in retouch/billing/prices.json; the jobs one worker invocation holds under load
+(`jobs_per_invocation`: the configured batch, as far as the worker's measured memory per job lets it).
 """
 
 from __future__ import annotations
@@ -152,6 +153,15 @@ def lambda_usd(functions: Iterable[FunctionCost], prices: Mapping[str, Any]) -> 
                for f in functions)
 
 
+def jobs_per_invocation(*, batch_size: int, memory_mb: int, environment_mb: float, per_job_mb: float) -> int:
+    """Jobs one worker invocation holds when the queue has work (batches full): the event source's BatchSize, as far
+    as the worker's MemorySize holds the environment's own memory plus each job's measured peak. A batch's jobs run
+    at once (retouch/jobs/batch.py), so the invocation lasts as long as one job and its bill is shared by them all.
+    At a trickle (one job in a batching window) an invocation holds one job: the figures at 1 are the bound."""
+    fits = math.floor((memory_mb - environment_mb) / per_job_mb) if per_job_mb > 0 else batch_size
+    return max(1, min(batch_size, fits))
+
+
 # An upstream with a queue (ModelsLab, Oxen, fal): the worker submits, returns, and polls on delayed SQS messages.
 UPSTREAM_POLL_EVERY_S = 20  # the provider's eta / our poll schedule (as scripts/bench_upstream_idle.py)
 UPSTREAM_EXCHANGE_S = 0.3  # one HTTP exchange with the upstream (submit or status check)
@@ -161,19 +171,21 @@ WRU_PER_POLL = 4  # the poll claim and the handle's update (1-2 write units each
 
 def job_cost(*, latency: float, scenario: str, measured: Mapping[str, Any], memory: Mapping[str, int],
              requests: AwsRequests, poll_every: float, max_wait: float, sync_max_wait: float,
-             storage_gb_months: float, prices: Mapping[str, Any]) -> dict[str, float]:
+             storage_gb_months: float, prices: Mapping[str, Any], worker_jobs: int = 1) -> dict[str, float]:
     """USD per job, by component. scenario: `async` (202, then GET every `poll_every` s), `wait` (Prefer: wait up
     to `max_wait` on the api function, then polling), `sync` (the sync function holds up to `sync_max_wait`), or
     `async_upstream` (as `async`, through an upstream with a queue: the worker is billed per submit and per poll,
-    each charged the measured worker overhead plus one exchange — an upper bound — instead of the whole call)."""
+    each charged the measured worker overhead plus one exchange — an upper bound — instead of the whole call).
+    `worker_jobs`: jobs per worker invocation (`jobs_per_invocation`); each job pays that share of an invocation,
+    which lasts as long as one job (its records run at once), submits and polls alike."""
     submit, status, authorize = measured["api_submit_s"], measured["status_get_s"], measured["authorizer_s"]
     upstream_polls = math.ceil(latency / UPSTREAM_POLL_EVERY_S) if scenario == "async_upstream" else 0
     if scenario == "async_upstream":
         worker = FunctionCost(memory["WorkerFunction"], measured["worker_overhead_s"] + UPSTREAM_EXCHANGE_S,
-                              1 + upstream_polls)
+                              (1 + upstream_polls) / worker_jobs)
         scenario = "async"
     else:
-        worker = FunctionCost(memory["WorkerFunction"], measured["worker_overhead_s"] + latency, 1)
+        worker = FunctionCost(memory["WorkerFunction"], measured["worker_overhead_s"] + latency, 1 / worker_jobs)
     held = {"async": 0.0, "wait": min(latency, max_wait), "sync": min(latency, sync_max_wait)}[scenario]
     unpolled = max(0.0, latency - held)
     polls = math.ceil(unpolled / poll_every) if unpolled else 0

@@ -191,6 +191,11 @@ def main() -> None:
         "awsRegion": "us-east-1",
     }
     write("sqs_job.json", {"Records": [sqs_record]})
+    # A batch as the jobs event source hands it over (WorkerBatchSize): its records run at once.
+    second = dict(sqs_record, messageId="2e1d9f4c-5b8a-4f7e-9c3d-1a2b3c4d5e6f", receiptHandle="AQEBz8Xy1MnBv2TqPa",
+                  body=json.dumps({"job_id": "job_SAMPLE00000000000000001"}),
+                  md5OfBody="5d41402abc4b2a76b9719d911017c592")
+    write("sqs_jobs_batch.json", {"Records": [sqs_record, second]})
     dead = dict(sqs_record, eventSourceARN=f"arn:aws:sqs:us-east-1:{ACCOUNT}:retouch-JobsDeadLetterQueue",
                 attributes=dict(sqs_record["attributes"], ApproximateReceiveCount="6"))
     write("sqs_dead_letter.json", {"Records": [dead]})

@@ -205,6 +205,20 @@ class Stack:
         record["attributes"]["ApproximateReceiveCount"] = message["Attributes"]["ApproximateReceiveCount"]
         return event
 
+    def worker_batch_event(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        """What the event source hands the worker for a batch of `messages` (events/sqs_jobs_batch.json's shape)."""
+        from tests.unit.core.builders import load_event
+
+        [template, *_] = load_event("sqs_jobs_batch.json")["Records"]
+        records = []
+        for message in messages:
+            record = json.loads(json.dumps(template))
+            record.update(messageId=message["MessageId"], receiptHandle=message["ReceiptHandle"],
+                          body=message["Body"], eventSourceARN=self.resources.queue_arns["JobsQueue"])
+            record["attributes"]["ApproximateReceiveCount"] = message["Attributes"]["ApproximateReceiveCount"]
+            records.append(record)
+        return {"Records": records}
+
     def run_worker_once(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """Receive the next job message and hand it to the worker, deleting it on success as Lambda does."""
         [message] = self.receive(self.jobs_queue)

@@ -303,3 +303,26 @@ def test_dead_letter_leaves_an_ended_job_alone(stack: Stack, account_id: str) ->
     # Then the job is untouched
     assert failures(response) == []
     assert stack.job_item(job_id) == finished and finished["status"] == "succeeded"
+
+
+# -- Batches: several jobs in one invocation ------------------------------------------------------------------------
+
+
+def test_a_batch_runs_each_job_and_reports_only_the_one_to_retry(stack: Stack, account_id: str) -> None:
+    # Given three queued jobs: one the provider renders, one it fails with a 500 once, one its safety system rejects
+    prompts = {"fine": unique("fine"), "outage": unique("[fault:500x1] later"), "refused": unique("[fault:safety] no")}
+    job_ids = {name: submit_generation(stack, account_id, prompt=prompt) for name, prompt in prompts.items()}
+    messages = stack.receive(stack.jobs_queue)
+    assert len(messages) == 3
+    by_job = {json_body({"body": m["Body"]})["job_id"]: m for m in messages}
+
+    # When the event source hands them to one worker invocation as a batch
+    response = stack.invoke("WorkerFunction", stack.worker_batch_event(messages))
+
+    # Then only the outage's message is reported (to come back); each job went its own way, each provider call once
+    assert failures(response) == [by_job[job_ids["outage"]]["MessageId"]]
+    statuses = {name: stack.job_item(job_id)["status"] for name, job_id in job_ids.items()}
+    assert statuses == {"fine": "succeeded", "outage": "queued", "refused": "failed"}
+    assert all(len(stack.provider.calls_for(prompt)) == 1 for prompt in prompts.values())
+    # and each ended job was claimed once, by its own record
+    assert {stack.job_item(job_ids[name])["attempts"] for name in ("fine", "refused")} == {1}

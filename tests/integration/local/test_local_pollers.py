@@ -5,15 +5,17 @@ WorkQueue (tests/integration/local/template.yaml): visibility 1 s, maxReceiveCou
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
 import pytest
 
 from local.aws_resources import LocalResources, ResourceCreator
-from local.functions import FunctionHost, lambda_environment
+from local.functions import FunctionHost, Invocation, lambda_environment
 from local.intrinsics import Resolver, parameter_values
 from local.pollers import SqsPoller
 from local.template import Template
@@ -156,3 +158,71 @@ def test_poller_threads_drain_the_queue_and_stop_within_seconds(poller, resource
 
 def _object_count(aws: Any, resources: LocalResources) -> int:
     return aws("s3").list_objects_v2(Bucket=resources.buckets["Bucket"]).get("KeyCount", 0)
+
+
+# -- Gathering a batch as Lambda's event source does (BatchSize, MaximumBatchingWindowInSeconds) -------------------
+
+
+def gathering(poller: SqsPoller, aws: Any, queue: str, *, batch_size: int, window: int) -> SqsPoller:
+    """The same mapping with another batch and window; visibility long enough that nothing returns mid-window."""
+    aws("sqs").set_queue_attributes(QueueUrl=queue, Attributes={"VisibilityTimeout": "60"})
+    return SqsPoller(replace(poller.mapping, batch_size=batch_size, batching_window_seconds=window),
+                     queue_url=queue, queue_arn="arn:aws:sqs:us-east-1:123456789012:work", sqs=aws("sqs"),
+                     invoke=lambda _fid, _event: Invocation(None, failed=False), log=lambda _line: None)
+
+
+def test_a_batching_window_gathers_messages_sent_after_the_first(poller, resources, aws):
+    # Given a mapping of 3 records with a 20 s window, and one message on the queue
+    queue = resources.queues["WorkQueue"]
+    batcher = gathering(poller, aws, queue, batch_size=3, window=20)
+    send(aws, queue, "first")
+    gathered: list[list[dict[str, Any]]] = []
+    thread = threading.Thread(target=lambda: gathered.append(batcher.gather_batch()))
+    thread.start()
+
+    # When two more arrive once the first is being held for the batch
+    deadline = time.monotonic() + 10
+    while counts(aws, queue) != (0, 1) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    send(aws, queue, "second", "third")
+    thread.join(30)
+
+    # Then one batch holds all three (it closed when full, not at the window's end)
+    [batch] = gathered
+    assert sorted(m["Body"] for m in batch) == ["first", "second", "third"]
+
+
+def test_a_batch_over_ten_records_takes_several_receives(poller, resources, aws):
+    # Given 12 messages and a mapping of 12 records with a window (over 10 needs one, as in Lambda)
+    queue = resources.queues["WorkQueue"]
+    send(aws, queue, *(f"m{i}" for i in range(12)))
+
+    # When a batch is gathered
+    batch = gathering(poller, aws, queue, batch_size=12, window=20).gather_batch()
+
+    # Then it holds all 12 (SQS gives at most 10 a receive)
+    assert sorted(m["Body"] for m in batch) == sorted(f"m{i}" for i in range(12))
+
+
+def test_a_batch_closes_at_the_end_of_its_window_with_what_came(poller, resources, aws):
+    # Given one message and a mapping of 5 records with a 1 s window
+    queue = resources.queues["WorkQueue"]
+    send(aws, queue, "alone")
+
+    # When a batch is gathered
+    batch = gathering(poller, aws, queue, batch_size=5, window=1).gather_batch()
+
+    # Then the window's end invokes with the one message
+    assert [m["Body"] for m in batch] == ["alone"]
+
+
+def test_without_a_window_a_batch_is_one_receive(poller, resources, aws):
+    # Given 3 messages and a mapping of 10 records without a window
+    queue = resources.queues["WorkQueue"]
+    send(aws, queue, "a", "b", "c")
+
+    # When a batch is gathered
+    batch = gathering(poller, aws, queue, batch_size=10, window=0).gather_batch()
+
+    # Then it is what one receive returned, at once
+    assert 1 <= len(batch) <= 3

@@ -123,8 +123,15 @@ def test_sqs_mappings_name_their_queue_batch_and_partial_failures(template):
     mappings = {m.function_id: m for m in template.sqs_mappings}
     assert {"WorkerFunction", "DeadLetterFunction"} <= set(mappings)
     worker, dead_letter = mappings["WorkerFunction"], mappings["DeadLetterFunction"]
-    assert (worker.queue_id, worker.batch_size, worker.report_batch_item_failures) == ("JobsQueue", 1, True)
-    assert (dead_letter.queue_id, dead_letter.batch_size) == ("JobsDeadLetterQueue", 10)
+    assert (worker.queue_id, worker.report_batch_item_failures) == ("JobsQueue", True)
+    # The worker's batch and window are parameters, resolved as the stack resolves them (to their defaults here)
+    assert (worker.batch_size, worker.batching_window_seconds) == ({"Ref": "WorkerBatchSize"},
+                                                                  {"Ref": "WorkerBatchingWindowSeconds"})
+    defaults = {"WorkerBatchSize": 4, "WorkerBatchingWindowSeconds": 2}
+    resolved = worker.resolved(lambda value: defaults[value["Ref"]] if isinstance(value, dict) else value)
+    assert (resolved.batch_size, resolved.batching_window_seconds) == (4, 2)
+    assert (dead_letter.queue_id, dead_letter.batch_size, dead_letter.batching_window_seconds) == (
+        "JobsDeadLetterQueue", 10, 0)
 
 
 def test_a_route_naming_an_unknown_authorizer_is_refused():

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from local.template import load_yaml
+from retouch.jobs.batch import MAX_RECORDS_AT_ONCE
 from retouch.observability import metric_names
 from scripts.function_env import ROOT
 
@@ -131,7 +132,22 @@ def test_worker_concurrency_is_capped_by_a_parameter_and_queue_settings_fit_it()
     # Capped messages are not received, so receives go to attempts, crashes and duplicates: more than the attempts.
     max_attempts = int(worker["Environment"]["Variables"]["RETOUCH_MAX_ATTEMPTS"])
     assert int(queue["RedrivePolicy"]["maxReceiveCount"]) > max_attempts
-    assert int(queue["VisibilityTimeout"]) >= 6 * int(worker["Timeout"])
+    # Six times the function's timeout, plus the batching window its received messages wait out in flight
+    window = PARAMETERS["WorkerBatchingWindowSeconds"]
+    assert int(queue["VisibilityTimeout"]) >= 6 * int(worker["Timeout"]) + int(window["MaxValue"])
+
+
+def test_worker_batches_fit_the_pool_that_runs_their_records_at_once_and_form_under_load():
+    worker = RESOURCES["WorkerFunction"]["Properties"]
+    [event] = [e for e in worker["Events"].values() if e["Type"] == "SQS"]
+    assert event["Properties"]["BatchSize"] == {"Ref": "WorkerBatchSize"}
+    assert event["Properties"]["MaximumBatchingWindowInSeconds"] == {"Ref": "WorkerBatchingWindowSeconds"}
+    batch, window = PARAMETERS["WorkerBatchSize"], PARAMETERS["WorkerBatchingWindowSeconds"]
+    # Every record of the largest batch gets a thread at once: the invocation lasts one job, within the Timeout
+    assert 1 <= int(batch["MinValue"]) <= int(batch["Default"]) <= int(batch["MaxValue"]) <= MAX_RECORDS_AT_ONCE
+    # A batch over 10 records needs a window in AWS; the window is within the event source's 0-300 s
+    assert int(batch["MaxValue"]) <= 10 or int(window["MinValue"]) >= 1
+    assert 0 <= int(window["MinValue"]) <= int(window["Default"]) <= int(window["MaxValue"]) <= 300
 
 
 def test_every_checkov_suppression_sits_in_a_resource_and_gives_a_reason():

@@ -40,7 +40,11 @@ def test_every_sqs_triggered_queue_has_visibility_at_least_six_times_the_functio
                 continue
             queue_id = event["Properties"]["Queue"]["Fn::GetAtt"][0]
             visibility = int(resources[queue_id]["Properties"]["VisibilityTimeout"])
-            assert visibility >= 6 * _timeout(template, function), queue_id
+            # Six times the timeout, plus the batching window received messages wait out (a parameter: its largest)
+            window = event["Properties"].get("MaximumBatchingWindowInSeconds", 0)
+            if isinstance(window, dict):
+                window = template["Parameters"][window["Ref"]]["MaxValue"]
+            assert visibility >= 6 * _timeout(template, function) + int(window), queue_id
             assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
             checked += 1
     assert checked >= 2

@@ -1,12 +1,20 @@
-"""boto3 clients, built lazily once per process (cold starts pay only for the services a function uses)."""
+"""boto3 clients, built lazily once per process (cold starts pay only for the services a function uses).
+
+A client, once built, is shared by threads (the worker runs a batch's records at once), which boto3 allows; building
+clients is not thread-safe (the default session's lazily loaded components), so they are built one at a time. Two
+threads missing the cache together each build one, in turn; the cache keeps one.
+"""
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any, Literal
 
 # The services the functions call; naming them lets boto3-stubs pick the client (the data layer keeps them as Any).
 AwsService = Literal["dynamodb", "s3", "sqs", "secretsmanager"]
+
+_building = threading.Lock()
 
 
 @cache
@@ -24,4 +32,5 @@ def aws_client(service: AwsService) -> Any:
         # local stack's) still gets path-style URLs.
         s3={"addressing_style": "virtual"} if service == "s3" else None,
     )
-    return boto3.client(service, config=config)
+    with _building:
+        return boto3.client(service, config=config)

@@ -9,6 +9,7 @@ A metric is never worth a job: an emission that fails is logged and dropped.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,11 +27,14 @@ logger = Logger(child=True)
 # The invocation's aggregate set, shared by every Metrics instance: each handler's own `Metrics()` (built when its
 # environment, namespace included, is set) flushes it with @metrics.log_metrics.
 _shared = Metrics()
+# A worker's batch runs its records on threads: adding to the shared set is a read-modify-write, so one at a time.
+_shared_lock = threading.Lock()
 
 
 def _add(name: str, value: float = 1, unit: MetricUnit = MetricUnit.Count) -> None:
     try:
-        _shared.add_metric(name=name, unit=unit, value=value)
+        with _shared_lock:
+            _shared.add_metric(name=name, unit=unit, value=value)
     except Exception:
         logger.exception("metric not recorded", extra={"metric": name})
 
