@@ -33,6 +33,7 @@ MINIMUM_REQUESTS = 1000
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 NOWHERE = "http://127.0.0.1:9/nowhere.png"  # the discard port: closed, so a fetch or delivery fails at once
 _URL_FIELDS = ("webhook_url", "image_url")
+_FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "host", "connection"})
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +73,11 @@ def test_generated_requests_get_no_5xx_and_documented_answers(stack, fuzz_key):
                       suppress_health_check=list(HealthCheck), phases=[Phase.generate])
             def answers_as_documented(case: Any) -> None:
                 case.body = _no_outside_urls(case.body)  # generated URLs stay on loopback
+                # Framing is the HTTP client's, not the API's: a generated Content-Length that is not a number is
+                # refused by API Gateway before any route (its own 400 {"message": "Bad Request"}, as the local
+                # gateway answers too), which no API document describes.
+                case.headers = {name: value for name, value in (case.headers or {}).items()
+                                if name.lower() not in _FRAMING_HEADERS}
                 sent[case.operation.label] = sent.get(case.operation.label, 0) + 1
                 # Then no 5xx, and the status, content type and body are the documented ones
                 case.call_and_validate(session=session, headers=headers, checks=CHECKS, timeout=60)
