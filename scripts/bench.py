@@ -273,6 +273,8 @@ def contention(stack: LoopbackStack, log: StackLog, submits: int,
     Each cell has fresh accounts and waits for its jobs to end (their settlements are its settles)."""
     cells: dict[str, Any] = {}
     for concurrency in concurrencies:
+        # A throw-away round first, so that no cell pays for starting the function environments its concurrency needs.
+        _contention_cell(stack, [open_account(stack, credit_micros=10_000_000_000)], 2 * concurrency, concurrency, log)
         for count in CONTENTION_ACCOUNTS:
             accounts = [open_account(stack, credit_micros=10_000_000_000) for _ in range(count)]
             log.mark()

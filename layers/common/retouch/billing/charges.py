@@ -119,13 +119,15 @@ class JobBilling:
             entry_id=f"{job.job_id}.reserve", account_id=job.account_id, job_id=job.job_id, kind="reserve",
             amount_micros=-price, balance_after_micros=moved.balance_after_micros, at_ms=now_ms()))
 
-    def complete_hold(self, job: JobRecord) -> bool:
-        """A job whose submit died between its steps (found by the sweeper past its grace): runnable (True) when its
-        hold was taken, else deleted (False). Safe beside a late submit: every step is conditional."""
+    def complete_hold(self, job: JobRecord, key: IdempotencyRecord | None = None) -> bool:
+        """A job whose submit was interrupted between its steps (the submit's own error path, or the sweeper past
+        its grace): runnable (True) when its hold was taken, else deleted with `key` (False). Safe beside a late
+        submit: every step is conditional. (The sweeper does not know the request's Idempotency-Key: a key left
+        naming a deleted job answers a retry 404 until it expires.)"""
         if self.ledger.is_held(job.account_id, job.job_id):
             self._confirm_hold(job, Movement(applied=False, balance_after_micros=None))
             return True
-        if self.jobs.discard_unheld(job.job_id) and self.ledger.is_held(job.account_id, job.job_id):
+        if self.jobs.discard_unheld(job.job_id, key) and self.ledger.is_held(job.account_id, job.job_id):
             # The submit took its hold after all, between our read and the delete: give it back.
             self.ledger.release(job.account_id, job.job_id, job.hold_pending or 0)
         return False

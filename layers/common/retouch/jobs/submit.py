@@ -124,7 +124,8 @@ def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], de
         # (queued, answered 202: the client must not pay for a second one); one that does not is cleaned up.
         # If even the read fails, the inputs stay and the sweeper queues the job should it exist.
         existing = deps.jobs.get(record.job_id)
-        if existing is not None and existing.hold_pending is not None and not deps.billing.complete_hold(existing):
+        if (existing is not None and existing.hold_pending is not None
+                and not deps.billing.complete_hold(existing, reservation)):
             existing = None  # written, but its hold was never taken: deleted now
         if existing is None:
             deps.store.delete(written)
