@@ -219,3 +219,37 @@ def test_read_header_gives_up_after_its_last_step_and_never_reads_past_the_file(
 
     # Then every step was tried, the last one capped at the file's size
     assert reads == [HEADER_READS[0], HEADER_READS[1], len(data)]
+
+
+def test_whole_decodes_run_one_at_a_time_so_a_batch_of_jobs_stays_within_memory(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a decode that notes how many run at once, and four threads decoding (a worker's batch)
+    import threading
+    import time
+
+    from retouch.images import inspect
+
+    running, most = [0], [0]
+    guard = threading.Lock()
+
+    def decode_whole(data: object, info: object) -> None:
+        with guard:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.02)
+        with guard:
+            running[0] -= 1
+
+    monkeypatch.setattr(inspect, "_decode_whole", decode_whole)
+    png = encode("RGB", (8, 8), "PNG")
+    threads = [threading.Thread(target=inspect.decode_image, args=(png,), kwargs={"max_pixels": 100})
+               for _ in range(4)]
+
+    # When they all decode at once
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+
+    # Then no two decodes overlapped
+    assert most[0] == 1 and not any(thread.is_alive() for thread in threads)

@@ -9,6 +9,7 @@ first bytes of a file only (a ranged read of a large upload in S3).
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO, Literal
@@ -110,12 +111,23 @@ def decode_image(data: ImageSource, *, max_pixels: int) -> ImageInfo:
     refused above `max_pixels` before decoding (Pillow needs at most 4 bytes a pixel), and a JPEG is decoded
     at 1/8 scale (all of its data is still read and entropy-decoded).
 
+    One decode at a time per process: a worker environment runs a batch's jobs at once (jobs/batch.py), and
+    their pixels together must stay within the function's memory (a 50 Mpx decode alone is ~200 MB).
+
     Raises TooManyPixels, or UnreadableImage for anything truncated or corrupt.
     """
     info = inspect_image(data)
     if info.width * info.height > max_pixels:
         raise TooManyPixels(f"image is {info.width}x{info.height}, more than {max_pixels:,} pixels")
+    with _ONE_DECODE_AT_A_TIME:
+        _decode_whole(data, info)
+    return info
 
+
+_ONE_DECODE_AT_A_TIME = threading.Lock()
+
+
+def _decode_whole(data: ImageSource, info: ImageInfo) -> None:
     from PIL import Image
 
     try:
@@ -128,7 +140,6 @@ def decode_image(data: ImageSource, *, max_pixels: int) -> ImageInfo:
             img.load()
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
         raise UnreadableImage(f"image data is truncated or corrupt ({info.format.upper()})") from exc
-    return info
 
 
 def _webp_header(prefix: bytes) -> ImageInfo:
