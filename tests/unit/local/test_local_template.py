@@ -127,9 +127,9 @@ def test_sqs_mappings_name_their_queue_batch_and_partial_failures(template):
     # The worker's batch and window are parameters, resolved as the stack resolves them (to their defaults here)
     assert (worker.batch_size, worker.batching_window_seconds) == ({"Ref": "WorkerBatchSize"},
                                                                   {"Ref": "WorkerBatchingWindowSeconds"})
-    defaults = {"WorkerBatchSize": 4, "WorkerBatchingWindowSeconds": 2}
+    defaults = {"WorkerBatchSize": 4, "WorkerBatchingWindowSeconds": 0}
     resolved = worker.resolved(lambda value: defaults[value["Ref"]] if isinstance(value, dict) else value)
-    assert (resolved.batch_size, resolved.batching_window_seconds) == (4, 2)
+    assert (resolved.batch_size, resolved.batching_window_seconds) == (4, 0)
     assert (dead_letter.queue_id, dead_letter.batch_size, dead_letter.batching_window_seconds) == (
         "JobsDeadLetterQueue", 10, 0)
 
