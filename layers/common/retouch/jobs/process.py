@@ -30,7 +30,15 @@ from retouch.jobs.heartbeat import Heartbeat
 from retouch.jobs.inputs_loading import load_inputs
 from retouch.jobs.outputs_storing import resolved_options, store_outputs
 from retouch.jobs.retention import outputs_prefix, upstream_inputs_prefix
-from retouch.jobs.upstream_calls import LostClaim, RoutingDeps, Served, Waiting, call_upstreams, poll_pending
+from retouch.jobs.upstream_calls import (
+    LostClaim,
+    RoutingDeps,
+    Served,
+    Waiting,
+    call_upstreams,
+    poll_pending,
+    save_attempts,
+)
 from retouch.models.common import now_epoch
 from retouch.models.outcome import JobOutcome
 from retouch.models.records import JobError, JobRecord, ProducedOutputs
@@ -100,22 +108,31 @@ def _call_upstreams(job: JobRecord, token: str, deps: WorkerDeps) -> Served | Wa
 
 
 def _produce(job: JobRecord, token: str, deps: WorkerDeps) -> ProducedOutputs | Waiting | None:
-    """Call the upstreams, store the images and checkpoint them on the job; Waiting when an asynchronous upstream
-    took the job; None when the claim was lost meanwhile (then what this worker stored is deleted: the job is
-    another worker's now)."""
+    """Call the upstreams, store the images and checkpoint them on the job, with the attempts that served them, in
+    one write; Waiting when an asynchronous upstream took the job; None when the claim was lost meanwhile (then what
+    this worker stored is deleted: the job is another worker's now). If the images cannot be stored, the paid call is
+    written on its own before the failure goes on."""
     served = _call_upstreams(job, token, deps)
     if isinstance(served, Waiting):
         return served
     result = served.finished.result
-    with ExitStack() as held:  # the images' temporary files go once they are stored
-        for image in result.images:
-            held.callback(image.close)
-        if not result.images:
-            raise ProviderUnavailable("provider_bad_response", "The provider returned no images.")
-        outputs = store_outputs(job, token, result, deps.store)
+    try:
+        with ExitStack() as held:  # the images' temporary files go once they are stored
+            for image in result.images:
+                held.callback(image.close)
+            if not result.images:
+                raise ProviderUnavailable("provider_bad_response", "The provider returned no images.")
+            outputs = store_outputs(job, token, result, deps.store)
+    except Exception:
+        try:
+            if not save_attempts(job, token, served, deps.routing):
+                logger.warning("claim lost while storing outputs", extra={"job_id": job.job_id})
+        except Exception:
+            logger.exception("the paid call could not be recorded", extra={"job_id": job.job_id})
+        raise
     produced = ProducedOutputs(outputs=outputs, result=resolved_options(result, outputs), usage=result.usage or None,
                                upstream=served.upstream.name, upstream_cost_micros=served.cost_micros)
-    if deps.jobs.record_produced(job.job_id, token=token, produced=produced):
+    if deps.jobs.record_produced(job.job_id, token=token, produced=produced, attempts=served.unsaved):
         return produced
     deps.store.delete([output.key for output in outputs])
     return None

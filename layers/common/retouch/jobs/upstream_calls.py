@@ -11,7 +11,11 @@
 - An asynchronous upstream's `Pending` ends the delivery: the caller stores the poll handle and a delayed message
   brings the job back to `poll_pending` (no function waits for the model).
 
-Every call is recorded on the job as an `UpstreamAttempt`, and counted by the upstream's circuit breaker.
+Every call is recorded on the job as an `UpstreamAttempt`, and counted by the upstream's circuit breaker. A call that
+failed (or left the job pending) is written at once, and the write checks the claim, so a worker that lost its job
+never pays for another submit. Attempts that called nothing (an upstream passed over as unsupported or with its
+circuit open) ride on the next write instead; the succeeded call rides on the caller's checkpoint of the outputs
+(`Served.unsaved`, jobs/process.py), or is written alone if those are not stored.
 """
 
 from __future__ import annotations
@@ -74,8 +78,12 @@ class Upstream:
 
 @dataclass(frozen=True)
 class Served:
+    """The upstream that served the job and its answer; `unsaved`: the attempts not written yet (the succeeded call,
+    and any passed over before it), which the caller writes with its checkpoint (or with `save_attempts`)."""
+
     finished: Finished
     upstream: Upstream
+    unsaved: tuple[UpstreamAttempt, ...] = ()
 
     @property
     def cost_micros(self) -> int | None:
@@ -99,7 +107,8 @@ class RoutingDeps:
     """What routing needs from the worker: the job table (to record attempts), the breaker, the route per model id,
     and the clock (epoch seconds) that times calls and pending jobs."""
 
-    record_attempt: Callable[[str, str, UpstreamAttempt], bool]  # (job_id, token, attempt) -> still claimed
+    # Appends attempts to the claimed job in one write: (job_id, token, attempts) -> still claimed.
+    record_attempts: Callable[[str, str, Sequence[UpstreamAttempt]], bool]
     breaker: CircuitBreaker
     upstreams: Callable[[str], Sequence[Upstream]]
     clock: Callable[[], float] = time.time
@@ -121,18 +130,29 @@ class _Pass:
         self.shut_out = {a.upstream for a in job.upstream_attempts if a.outcome == "auth_failed"}
         self.last_error: ProviderUnavailable | None = None
         self.tried: list[UpstreamAttempt] = []
+        self.unsaved: list[UpstreamAttempt] = []  # recorded here, not yet written to the job
         self.unsupported: list[str] = []  # why upstreams passed over could not serve the request
 
     def record(self, upstream: str, outcome: AttemptOutcome, *, code: str | None = None,
                upstream_job_id: str | None = None, cost_micros: int | None = None,
-               latency_ms: int | None = None) -> None:
+               latency_ms: int | None = None, write: bool = True) -> None:
+        """Record an attempt; written now (with any unsaved before it) unless `write` is False."""
         attempt = UpstreamAttempt(upstream=upstream, outcome=outcome, code=code, upstream_job_id=upstream_job_id,
                                   cost_micros=cost_micros, latency_ms=latency_ms, at=int(self.deps.clock()))
         self.job.upstream_attempts.append(attempt)
         self.tried.append(attempt)
-        if not self.deps.record_attempt(self.job.job_id, self.token, attempt):
+        self.unsaved.append(attempt)
+        if write:
+            self.save()
+
+    def save(self) -> None:
+        """Write the unsaved attempts; LostClaim when the job is no longer this worker's."""
+        if not self.unsaved:
+            return
+        attempts, self.unsaved = self.unsaved, []
+        if not self.deps.record_attempts(self.job.job_id, self.token, attempts):
             logger.warning("claim lost while calling upstreams; stopping", extra={
-                "job_id": self.job.job_id, "upstream": upstream, "outcome": outcome})
+                "job_id": self.job.job_id, "upstream": attempts[-1].upstream, "outcome": attempts[-1].outcome})
             raise LostClaim(self.job.job_id)
 
     def unavailable(self, upstream: Upstream, admission: Admission, exc: ProviderUnavailable,
@@ -168,13 +188,13 @@ class _Pass:
                 continue
             problem = refusal(adapter.capabilities, operation="edit" if images else "generation", images=images,
                               mask=mask, options=dict(options))
-            if problem is not None:
-                self.record(upstream.name, "skipped", code="unsupported_by_upstream")
+            if problem is not None:  # nothing called: written with the next attempt that is
+                self.record(upstream.name, "skipped", code="unsupported_by_upstream", write=False)
                 self.unsupported.append(f"{problem[1]} (parameter '{problem[0]}')")
                 continue
             admission = self.deps.breaker.admit(upstream.name)
             if admission == "skip":
-                self.record(upstream.name, "skipped", code="circuit_open")
+                self.record(upstream.name, "skipped", code="circuit_open", write=False)
                 continue
             started = self.deps.clock()
             try:
@@ -194,6 +214,7 @@ class _Pass:
                 raise
             self.deps.breaker.record(upstream.name, admission, ok=True)
             return self.outcome(index, upstream, outcome)
+        self.save()
         raise self.exhausted()
 
     def outcome(self, index: int, upstream: Upstream, outcome: Outcome) -> Served | Waiting:
@@ -205,10 +226,10 @@ class _Pass:
                                   seq=(previous.seq + 1) if previous else 1,
                                   submitted_at=int(self.deps.clock()))
             return Waiting(pending, self.deps.poll_delay(handle.poll_after_seconds))
-        served = Served(outcome, upstream)
         self.record(upstream.name, "succeeded", upstream_job_id=outcome.upstream_job_id,
-                    cost_micros=outcome.cost_micros, latency_ms=outcome.latency_ms)
-        return served
+                    cost_micros=outcome.cost_micros, latency_ms=outcome.latency_ms, write=False)
+        unsaved, self.unsaved = tuple(self.unsaved), []
+        return Served(outcome, upstream, unsaved)
 
     def exhausted(self) -> Exception:
         if self.unsupported and all(a.code == "unsupported_by_upstream" for a in self.tried):
@@ -281,3 +302,9 @@ def poll_pending(job: JobRecord, token: str, deps: RoutingDeps, *,
                                            "poll_errors": 0, "seq": pending.seq + 1})
         return Waiting(again, deps.poll_delay(outcome.handle.poll_after_seconds))
     return walk.outcome(index, upstream, outcome)
+
+
+def save_attempts(job: JobRecord, token: str, served: Served, deps: RoutingDeps) -> bool:
+    """Write what `served` left unsaved, when the outputs will not be checkpointed (their storing failed): the
+    upstream was paid, so its call stays on the job. False when the claim was lost."""
+    return not served.unsaved or deps.record_attempts(job.job_id, token, served.unsaved)
