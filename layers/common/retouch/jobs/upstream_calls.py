@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
+from retouch.jobs.side_work import SideWork
 from retouch.models.records import (
     AttemptOutcome,
     JobRecord,
@@ -120,12 +121,14 @@ class RoutingDeps:
 
 
 class _Pass:
-    """One walk down a job's route, from `start`."""
+    """One walk down a job's route, from `start`. A served call's success is counted on its breaker as side work
+    (nothing in the walk waits on it); failures are counted at once, since they decide whether the next call goes."""
 
-    def __init__(self, job: JobRecord, token: str, deps: RoutingDeps) -> None:
+    def __init__(self, job: JobRecord, token: str, deps: RoutingDeps, side: SideWork) -> None:
         self.job = job
         self.token = token
         self.deps = deps
+        self.side = side
         self.route = list(deps.upstreams(job.model))
         self.shut_out = {a.upstream for a in job.upstream_attempts if a.outcome == "auth_failed"}
         self.last_error: ProviderUnavailable | None = None
@@ -212,10 +215,19 @@ class _Pass:
                 # is answered now rather than pinning the breaker half-open until its probe timeout.
                 self.deps.breaker.record(upstream.name, admission, ok=False)
                 raise
-            self.deps.breaker.record(upstream.name, admission, ok=True)
+            self.answered(upstream.name, admission)
             return self.outcome(index, upstream, outcome)
         self.save()
         raise self.exhausted()
+
+    def answered(self, upstream: str, admission: Admission) -> None:
+        """Count a call the upstream answered: a probe's close is a state change, made now; a plain success is
+        only a count, made beside the job's path."""
+        breaker = self.deps.breaker
+        if admission == "call":
+            self.side.start("breaker-count", lambda: breaker.record(upstream, admission, ok=True))
+        else:
+            breaker.record(upstream, admission, ok=True)
 
     def outcome(self, index: int, upstream: Upstream, outcome: Outcome) -> Served | Waiting:
         if isinstance(outcome, Pending):
@@ -249,22 +261,23 @@ class _Pass:
 
 
 def call_upstreams(job: JobRecord, token: str, deps: RoutingDeps, *, images: list[InputImage],
-                   mask: InputImage | None, options: dict[str, object], start: int = 0) -> Served | Waiting:
+                   mask: InputImage | None, options: dict[str, object], side: SideWork,
+                   start: int = 0) -> Served | Waiting:
     """Submit the job to its upstreams in order from `start`. Raises ProviderRefused (never sent elsewhere),
     ProviderAuthFailed when every upstream rejected its key for this job, or ProviderUnavailable when none
-    succeeded (the job is then retried later)."""
-    return _Pass(job, token, deps).run(start, images, mask, options)
+    succeeded (the job is then retried later). `side`: the delivery's side work (the breaker's success count)."""
+    return _Pass(job, token, deps, side).run(start, images, mask, options)
 
 
 def poll_pending(job: JobRecord, token: str, deps: RoutingDeps, *,
                  inputs: Callable[[], tuple[list[InputImage], InputImage | None]],
-                 options: dict[str, object]) -> Served | Waiting:
+                 options: dict[str, object], side: SideWork) -> Served | Waiting:
     """Ask the asynchronous upstream about the job once: finished, still pending (poll again), or failed (the next
     upstream is tried from there, like a failed submit)."""
     pending = job.pending_call
     if pending is None:  # only a job waiting on an upstream is polled
         raise ValueError(f"job {job.job_id} has no pending upstream call")
-    walk = _Pass(job, token, deps)
+    walk = _Pass(job, token, deps, side)
     route = walk.route
     index = next((i for i, upstream in enumerate(route) if upstream.name == pending.upstream), None)
     handle = PollHandle.from_json(pending.handle)
