@@ -96,6 +96,9 @@ def lambda_environment(
         "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",
         "LAMBDA_TASK_ROOT": str(spec.code_dir),
         "TZ": "UTC",
+        # boto3 adds `app/<name>` to its User-Agent: the bench tells which function made each recorded AWS request.
+        # Behaviour is unchanged (AWS accepts the same variable); only the header names its caller.
+        "AWS_SDK_UA_APP_ID": spec.short_name,
         # What `sam local` sets: Powertools then skips X-Ray (there is no daemon to send traces to).
         "AWS_SAM_LOCAL": "true",
         "POWERTOOLS_TRACE_DISABLED": "true",

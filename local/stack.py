@@ -262,15 +262,16 @@ class LoopbackStack:
         assert self._functions is not None, "start() first"
         return self._functions.pool(function_id)
 
-    def aws_client(self, service: str) -> Any:
-        """A boto3 client for the emulation; its own session, so it is safe to build from any thread."""
+    def aws_client(self, service: str, *, app_id: str | None = None) -> Any:
+        """A boto3 client for the emulation; its own session, so it is safe to build from any thread. `app_id` names
+        the caller in its requests' User-Agent (`app/<id>`), as AWS_SDK_UA_APP_ID does for the functions."""
         return boto3.session.Session().client(
             service,
             endpoint_url=self.aws_endpoint_url,
             region_name=REGION,
             aws_access_key_id=LOCAL_CREDENTIAL,
             aws_secret_access_key=LOCAL_CREDENTIAL,
-            config=Config(retries={"mode": "standard", "max_attempts": 3}),
+            config=Config(retries={"mode": "standard", "max_attempts": 3}, user_agent_appid=app_id),
         )
 
     # --- parts ------------------------------------------------------------------------------

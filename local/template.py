@@ -268,6 +268,11 @@ class Template:
 
 
 def _function_of_arn(value: Any, authorizer: str) -> str:
+    """The function an authorizer's FunctionArn names: `!GetAtt F.Arn`, or `!Ref F.Alias` (its AutoPublishAlias; the
+    local stack runs one version of each function, so the alias is the function)."""
     if isinstance(value, dict) and "Fn::GetAtt" in value and value["Fn::GetAtt"][1] == "Arn":
         return str(value["Fn::GetAtt"][0])
-    raise TemplateError(f"authorizer {authorizer}: FunctionArn must be `!GetAtt <Function>.Arn` locally")
+    if isinstance(value, dict) and isinstance(value.get("Ref"), str) and value["Ref"].endswith(".Alias"):
+        return value["Ref"].removesuffix(".Alias")
+    raise TemplateError(f"authorizer {authorizer}: FunctionArn must be `!GetAtt <Function>.Arn` or "
+                        "`!Ref <Function>.Alias` locally")

@@ -12,8 +12,13 @@
   local DynamoDB's transaction holds on): submits/s, submit p50/p95, refusals by status, and how many tries billing
   took per reserve and per settle (its `tries` log field).
 
-Run: make bench (or .venv/bin/python scripts/bench.py --json bench.json [--jobs 20] [--contention-submits 160])
-Contention alone: .venv/bin/python scripts/bench.py --only contention [--contention-submits 2000]
+- AWS requests per job by kind and by caller (api, worker, status, authorizer, the event source mapping), and of
+  one status poll.
+
+
+Run: make bench (or .venv/bin/python scripts/bench.py --json bench.json [--jobs 20] [--contention-submits 160]);
+one part of it: .venv/bin/python scripts/bench.py --sections overhead latency requests [--concurrency 1] [--jobs 20];
+contention alone: .venv/bin/python scripts/bench.py --only contention [--contention-submits 2000]
 [--contention-concurrency 16 64]
 """
 
@@ -186,7 +191,8 @@ def timed_runs(jobs: int, concurrency: int, one: Callable[[int], None]) -> list[
         return list(pool.map(timed, range(jobs)))
 
 
-def overhead(stack: LoopbackStack, account: Account, image: bytes, jobs: int, log: StackLog) -> dict[str, Any]:
+def overhead(stack: LoopbackStack, account: Account, image: bytes, jobs: int, log: StackLog,
+             concurrencies: Sequence[int] = (1, 8)) -> dict[str, Any]:
     data = {"model": "gpt-image-2", "prompt": PROMPT, "size": "1024x1024", "quality": "low"}
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     retouch = httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {account.api_key}"},
@@ -220,7 +226,7 @@ def overhead(stack: LoopbackStack, account: Account, image: bytes, jobs: int, lo
     durations: dict[str, dict[str, list[float]]] = {}
     with retouch, direct:
         timed_runs(8, 8, waited)  # warms every environment the runs below use
-        for concurrency in (1, 8):
+        for concurrency in concurrencies:
             count = max(jobs, 3 * concurrency)
             times = {}
             for mode, one in (("direct", straight), ("async_poll_50ms", polled), ("prefer_wait", waited)):
@@ -428,35 +434,69 @@ def api_peak_rss(stack: LoopbackStack, account: Account) -> dict[str, Any]:
 
 # --- one job's AWS requests (moto's recorder) -------------------------------------------------------------------
 
+BENCH_CALLER = "bench"  # the app id of the bench's own AWS client: its requests are not the job's
 
-def recorded_job(stack: LoopbackStack, account: Account, image: bytes) -> tuple[cost_model.AwsRequests, int, int]:
-    """The AWS requests of one async edit and one GET of it; also the submit's body bytes and the output's bytes."""
+
+def _recording(stack: LoopbackStack) -> Callable[[str], httpx.Response]:
     recorder = f"{stack.aws_endpoint_url}/moto-api/recorder"
-    httpx.post(f"{recorder}/reset-recording")
+    return lambda verb: (httpx.get if verb == "download-recording" else httpx.post)(f"{recorder}/{verb}")
+
+
+def _wait_in_table(stack: LoopbackStack, job_id: str, deadline_seconds: float = 60) -> None:
+    """Until the job's item has ended, read by the bench's own client (left out of the count): polling through the
+    API would put the bench's GETs in the job's requests."""
+    dynamodb = stack.aws_client("dynamodb", app_id=BENCH_CALLER)
+    key = {"pk": {"S": f"JOB#{job_id}"}, "sk": {"S": "JOB"}}
+    deadline = time.monotonic() + deadline_seconds
+    while time.monotonic() < deadline:
+        item = dynamodb.get_item(TableName=stack.resources.ref("Table"), Key=key, ConsistentRead=True).get("Item")
+        if item and item["status"]["S"] in ("succeeded", "failed", "canceled"):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"job {job_id} did not end within {deadline_seconds} s")
+
+
+def recorded_job(stack: LoopbackStack, account: Account, image: bytes,
+                 ) -> tuple[cost_model.AwsRequests, int, int, cost_model.AwsRequests]:
+    """The AWS requests of one async edit (submit, its delivery and run, by caller), and separately of one GET of
+    it (a status poll); also the submit's body bytes and the output's bytes."""
+    recorder = _recording(stack)
+    recorder("reset-recording")
     with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {account.api_key}"},
                       timeout=120) as client:
         request = client.build_request("POST", "/v1/images/edits", files=edit_files(image),
                                        data={"prompt": PROMPT, "size": "1024x1024", "quality": "medium"})
         body_bytes = len(request.read())
-        httpx.post(f"{recorder}/start-recording")
+        recorder("start-recording")
         response = client.send(request)
         assert response.status_code == 202, response.text
-        [view] = wait_for_end(stack.base_url, account.api_key, [response.json()["id"]], deadline_seconds=60,
-                              poll_seconds=0.1).values()
+        job_id = response.json()["id"]
+        _wait_in_table(stack, job_id)
         time.sleep(1)  # the worker's last writes and the message's delete
-        httpx.post(f"{recorder}/stop-recording")
-        client.get(f"/v1/jobs/{view['id']}")
-    recording = cost_model.parse_recording(httpx.get(f"{recorder}/download-recording").text)
+        recorder("stop-recording")
+        job_recording = cost_model.parse_recording(recorder("download-recording").text)
+        recorder("reset-recording")
+        recorder("start-recording")
+        view = client.get(f"/v1/jobs/{job_id}").json()
+        recorder("stop-recording")
+        poll_recording = cost_model.parse_recording(recorder("download-recording").text)
+        recorder("reset-recording")
     Path("moto_recording").unlink(missing_ok=True)  # moto's recorder writes into its working directory (ours)
-    # The poll loop above is the bench's, not the job's: leave its GETs out and add one GET's reads back later.
-    dynamodb = stack.aws_client("dynamodb")
+    dynamodb = stack.aws_client("dynamodb", app_id=BENCH_CALLER)
     table = stack.resources.ref("Table")
     sizes = {}
-    for key in cost_model.recorded_keys(recording):
+    for key in cost_model.recorded_keys(job_recording + poll_recording):
         item = dynamodb.get_item(TableName=table, Key=key).get("Item")
         sizes[cost_model.item_key(key)] = len(json.dumps(item)) if item else 0
-    usage = cost_model.count_requests(recording, sizes, stack.resources.ref("Bucket"))
-    return usage, body_bytes, len(httpx.get(view["data"][0]["url"], timeout=60).content)
+    bucket = stack.resources.ref("Bucket")
+    usage = cost_model.count_requests(job_recording, sizes, bucket, leave_out=[BENCH_CALLER])
+    poll = cost_model.count_requests(poll_recording, sizes, bucket, leave_out=[BENCH_CALLER])
+    return usage, body_bytes, len(httpx.get(view["data"][0]["url"], timeout=60).content), poll
+
+
+def requests_figures(usage: cost_model.AwsRequests, poll: cost_model.AwsRequests) -> dict[str, Any]:
+    return {"inputs": "one async edit of a 1 MB PNG through the stack (moto's recorder; callers by User-Agent app id)",
+            "job": usage.as_dict(), "status_poll": poll.as_dict()}
 
 
 # --- main -----------------------------------------------------------------------------------------------------
@@ -502,29 +542,51 @@ def cost(measured: dict[str, Any], usage: cost_model.AwsRequests, template: Temp
             "per_job": table}
 
 
-def print_figures(figures: dict[str, Any]) -> None:
-    init = figures["cold_init"]
+def print_cold_init(init: dict[str, Any]) -> None:
     print(f"cold init (import + first client), {init['inputs']}:")
     print(f"  load average {init['load_average']}")
     print(f"  bare import boto3 + client   {init['bare_boto3_ms']:7.1f} ms")
     for name, row in init["functions"].items():
         label = "floor (Powertools + pydantic)" if name == "floor" else name
         print(f"  {label:<28} {row['ms']:7.1f} ms  {row['over_bare']:.2f}x")
-    over = figures["overhead"]
+
+
+def print_overhead(over: dict[str, Any]) -> None:
     print(f"platform overhead per job, {over['inputs']}:")
-    for key in ("c1", "c8"):
+    for key in sorted(k for k in over if k.startswith("c")):
         row = over[key]
         print(f"  concurrency {key[1:]}, {row['jobs']} jobs each: direct p50 {row['direct']['p50_ms']:.0f} ms")
         for mode in ("async_poll_50ms", "prefer_wait"):
             m = row[mode]
             print(f"    {mode:<16} +p50 {m['p50_ms']:6.0f} ms  +p95 {m['p95_ms']:6.0f} ms  "
                   f"({m['p50_share_of_provider_call'] * 100:.1f} % of the call)")
-    sub = figures["latency"]
+
+
+def print_latency(sub: dict[str, Any]) -> None:
     print(f"latency, {sub['inputs']}:")
     for key, row in sub.items():
         if key != "inputs":
             label = f"{key} ({row['bytes'] / MB:.1f} MB)" if "bytes" in row else key
             print(f"  {label:<26} p50 {row['p50_ms']:6.0f} ms  p95 {row['p95_ms']:6.0f} ms  (n={row['n']})")
+
+
+def print_requests(requests: dict[str, Any]) -> None:
+    """AWS requests by kind (rows) and caller (columns), for the job and for one status poll."""
+    print(f"AWS requests, {requests['inputs']}:")
+    for label, usage in (("per job", requests["job"]), ("per status poll", requests["status_poll"])):
+        callers = sorted(usage["by_caller"])
+        print(f"  {label}: {sum(usage['operations'].values())} requests, {usage['dynamodb_rru']:g} RRU, "
+              f"{usage['dynamodb_wru']:g} WRU")
+        print(f"    {'kind':<30}" + "".join(f"{c:>22}" for c in callers) + f"{'total':>8}")
+        for operation, total in sorted(usage["operations"].items()):
+            print(f"    {operation:<30}" + "".join(f"{usage['by_caller'][c].get(operation, 0):>22}" for c in callers)
+                  + f"{total:>8}")
+
+
+def print_figures(figures: dict[str, Any]) -> None:
+    print_cold_init(figures["cold_init"])
+    print_overhead(figures["overhead"])
+    print_latency(figures["latency"])
     thr = figures["throughput"]
     print(f"throughput, {thr['inputs']}: {thr['jobs_per_second']} jobs/s ({thr['succeeded']} in {thr['seconds']} s)")
     if "contention" in figures:
@@ -535,6 +597,7 @@ def print_figures(figures: dict[str, Any]) -> None:
               f"over {rss['bytes_in_flight_mb']} MB in flight = {rss['peak_over_in_flight']}x")
     print(f"  per job {memory['per_job_mb']} MB, the environment's own {memory['environment_mb']} MB")
     print(f"api memory, {figures['api_rss']['inputs']}: peak {figures['api_rss']['peak_rss_mb']} MB")
+    print_requests(figures["requests"])
     model = figures["cost"]
     print(f"AWS cost per job, {model['inputs']['prices']}; measured: {json.dumps(model['inputs']['measured'])}")
     print(f"  memory (MB): {json.dumps(model['inputs']['memory_mb'])}; worker jobs per invocation under load: "
@@ -565,6 +628,9 @@ def print_contention(figure: dict[str, Any]) -> None:
             print(f"    tries per {kind:<7} " + "  ".join(f"{tries}:{n}" for tries, n in histogram.items()))
 
 
+STACK_SECTIONS = ("overhead", "latency", "requests")
+
+
 def only(figure: str, *, contention_submits: int = CONTENTION_SUBMITS,
          contention_concurrency: Sequence[int] = CONTENTION_CONCURRENCY) -> dict[str, Any]:
     """One figure, for comparing a change's effect on it without the whole run."""
@@ -584,6 +650,30 @@ def only(figure: str, *, contention_submits: int = CONTENTION_SUBMITS,
         return worker_memory(stack, account, worker_batch_size(stack.template))
 
 
+def sections(names: Sequence[str], jobs: int, concurrencies: Sequence[int]) -> None:
+    """The stack's sections named (overhead, latency, requests) on one stack, printed as `make bench` prints them."""
+    settings = LocalSettings(PORT=0, RETOUCH_LOCAL_SYNC_PORT=0, RETOUCH_LOCAL_PROVIDER_DELAY=PROVIDER_DELAY,
+                             RETOUCH_LOCAL_POLLER_CONCURRENCY=8)
+    log_path = Path(tempfile.mkdtemp(prefix="retouch-bench-")) / "stack.log"
+    print(f"load average at start: {[round(x, 2) for x in os.getloadavg()]}")
+    with LoopbackStack.from_settings(settings, quiet=True, log_path=log_path) as stack:
+        account = open_account(stack, credit_micros=10_000_000_000)
+        if "overhead" in names:
+            over = overhead(stack, account, png_of_bytes(1 * MB, 1), jobs, StackLog(log_path), concurrencies)
+            durations = over.pop("_durations")
+            print_overhead(over)
+            for series, by_function in durations.items():
+                print(f"    {series}: median invocation ms " + ", ".join(
+                    f"{name} {median_of(by_function, name) * 1000:.0f}" for name in sorted(by_function)))
+        stack.provider.delay = 0
+        if "latency" in names:
+            print_latency(submit_latency(stack, account, {"1MB": png_of_bytes(1 * MB, 1)}, jobs))
+        if "requests" in names:
+            usage, _, _, poll = recorded_job(stack, account, png_of_bytes(1 * MB, 1))
+            print_requests(requests_figures(usage, poll))
+    print(f"load average at end: {[round(x, 2) for x in os.getloadavg()]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", type=Path, default=ROOT / "bench.json", help="where the figures go as JSON")
@@ -594,10 +684,18 @@ def main() -> None:
                         help="submits per cell of the contention figure (e.g. 2000 for a long single-account run)")
     parser.add_argument("--contention-concurrency", type=int, nargs="+", default=list(CONTENTION_CONCURRENCY),
                         help="the contention figure's concurrencies")
+    parser.add_argument("--sections", nargs="+", choices=STACK_SECTIONS,
+                        help="run only these sections of the stack's figures, on one stack, printed (bench.json is "
+                             "left as it is)")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8],
+                        help="the overhead section's concurrencies (with --sections)")
     args = parser.parse_args()
     if args.only:
         print(json.dumps(only(args.only, contention_submits=args.contention_submits,
                               contention_concurrency=args.contention_concurrency), indent=2))
+        return
+    if args.sections:
+        sections(args.sections, args.jobs, args.concurrency)
         return
     started = time.monotonic()
     figures: dict[str, Any] = {"commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=False,
@@ -620,7 +718,8 @@ def main() -> None:
         figures["throughput"] = throughput(stack, account, 200, 32)
         figures["contention"] = contention(stack, log, args.contention_submits, args.contention_concurrency)
         figures["worker_rss"] = worker_memory(stack, account, worker_batch_size(stack.template))
-        usage, body_bytes, output_bytes = recorded_job(stack, account, images["1MB"])
+        usage, body_bytes, output_bytes, poll = recorded_job(stack, account, images["1MB"])
+        figures["requests"] = requests_figures(usage, poll)
         figures["api_rss"] = api_peak_rss(stack, account)  # after the recording: its job would run into it
         polled = durations["async_poll_50ms_c1"]
         measured = {

@@ -34,11 +34,32 @@ class AwsRequests:
     s3_put_post: int = 0
     s3_get: int = 0
     operations: Counter[str] = field(default_factory=Counter)
+    # The same operations by caller: a function's short name (its boto3 User-Agent's `app/<name>`), or
+    # ESM_CALLER for requests without one (the local stack's SQS pollers, Lambda's event source mapping on AWS).
+    by_caller: dict[str, Counter[str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"dynamodb_rru": self.dynamodb_rru, "dynamodb_wru": self.dynamodb_wru,
                 "sqs_requests": self.sqs_requests, "s3_put_post": self.s3_put_post, "s3_get": self.s3_get,
-                "operations": dict(sorted(self.operations.items()))}
+                "operations": dict(sorted(self.operations.items())),
+                "by_caller": {caller: dict(sorted(ops.items())) for caller, ops in sorted(self.by_caller.items())}}
+
+    def _count(self, caller: str, operation: str) -> None:
+        self.operations[operation] += 1
+        self.by_caller.setdefault(caller, Counter())[operation] += 1
+
+
+ESM_CALLER = "event-source-mapping"
+
+
+def caller(entry: Mapping[str, Any]) -> str:
+    """Who made a recorded request: the `app/<name>` its boto3 User-Agent carries (AWS_SDK_UA_APP_ID), else
+    ESM_CALLER."""
+    headers = {k.lower(): v for k, v in (entry.get("headers") or {}).items()}
+    for part in str(headers.get("user-agent", "")).split():
+        if part.startswith("app/"):
+            return part.removeprefix("app/")
+    return ESM_CALLER
 
 
 def _body(entry: Mapping[str, Any]) -> bytes:
@@ -46,31 +67,37 @@ def _body(entry: Mapping[str, Any]) -> bytes:
     return base64.b64decode(raw) if entry.get("body_encoded") else raw.encode()
 
 
-def count_requests(recording: Iterable[Mapping[str, Any]], item_bytes: Mapping[str, int], bucket: str) -> AwsRequests:
+def count_requests(recording: Iterable[Mapping[str, Any]], item_bytes: Mapping[str, int], bucket: str,
+                   *, leave_out: Iterable[str] = ()) -> AwsRequests:
     """Billing units of recorded requests. DynamoDB: a write costs 1 WRU per KB of the larger of the stored item
     (`item_bytes`, by key) and the request, twice in a transaction; a strongly consistent read 1 RRU per 4 KB
     (items here are under 4 KB), a transactional one 2. SQS: the poller's empty long polls are left out (idle, not
-    per job); S3: PUT/POST and GET/HEAD are metered, DELETE is free."""
+    per job); S3: PUT/POST and GET/HEAD are metered, DELETE is free. Requests of the callers in `leave_out` (the
+    bench's own) are not counted."""
     usage = AwsRequests()
+    skipped = set(leave_out)
     for entry in recording:
+        who = caller(entry)
+        if who in skipped:
+            continue
         headers = {k.lower(): v for k, v in (entry.get("headers") or {}).items()}
         target = headers.get("x-amz-target", "")
         body = _body(entry)
         if target.startswith("DynamoDB_"):
             operation = target.split(".", 1)[1]
-            usage.operations[f"dynamodb.{operation}"] += 1
+            usage._count(who, f"dynamodb.{operation}")
             _dynamodb_units(usage, operation, json.loads(body or b"{}"), item_bytes)
         elif target.startswith("AmazonSQS."):
             operation = target.split(".", 1)[1]
-            usage.operations[f"sqs.{operation}"] += 1
             if operation == "ReceiveMessage":
-                continue  # counted per message below (one receive per job delivered)
+                continue  # mostly the pollers' idle long polls: a job's receive is counted with its delete below
+            usage._count(who, f"sqs.{operation}")
             usage.sqs_requests += max(1, math.ceil(len(body) / 65536))
             if operation.startswith("DeleteMessage"):
                 usage.sqs_requests += 1  # the receive that delivered it
         elif _is_bucket_request(entry.get("url", ""), bucket):
             method = entry.get("method", "GET")
-            usage.operations[f"s3.{method}"] += 1
+            usage._count(who, f"s3.{method}")
             if method in ("PUT", "POST"):
                 usage.s3_put_post += 1
             elif method in ("GET", "HEAD"):

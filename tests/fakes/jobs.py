@@ -8,6 +8,7 @@ cannot drift silently.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from retouch.models.common import TERMINAL_STATUSES
@@ -83,6 +84,7 @@ class FakeJobRepository:
         self.keys = keys or FakeIdempotencyStore()  # where a keyed write reserves its Idempotency-Key
         self.webhooks = webhooks
         self.reads = 0
+        self.attempt_writes = 0  # record_attempts calls (attempts riding on the checkpoint are not counted)
 
     def create(self, record: JobRecord, key: IdempotencyRecord | None = None) -> None:
         if record.job_id in self.items:
@@ -122,11 +124,13 @@ class FakeJobRepository:
         item.update(claim_token=token, lease_until=lease_until, watch_at=lease_until)
         return self.get(job_id)
 
-    def record_attempt(self, job_id: str, *, token: str, attempt: UpstreamAttempt) -> bool:
+    def record_attempts(self, job_id: str, *, token: str, attempts: Sequence[UpstreamAttempt]) -> bool:
         item = self._claimed(job_id, token)
         if item is None:
             return False
-        item.setdefault("upstream_attempts", []).append(_plain(attempt.model_dump(mode="json", exclude_none=True)))
+        self.attempt_writes += 1
+        item.setdefault("upstream_attempts", []).extend(
+            _plain(attempt.model_dump(mode="json", exclude_none=True)) for attempt in attempts)
         return True
 
     def wait_for_poll(self, job_id: str, *, token: str, pending: PendingCall, lease_until: int) -> bool:
@@ -182,11 +186,14 @@ class FakeJobRepository:
         item.update(lease_until=lease_until, watch_at=lease_until)
         return True
 
-    def record_produced(self, job_id: str, *, token: str, produced: ProducedOutputs) -> bool:
+    def record_produced(self, job_id: str, *, token: str, produced: ProducedOutputs,
+                        attempts: Sequence[UpstreamAttempt] = ()) -> bool:
         item = self._claimed(job_id, token)
         if item is None:
             return False
         item["produced"] = _plain(produced.model_dump(mode="json", exclude_none=True))
+        item.setdefault("upstream_attempts", []).extend(
+            _plain(attempt.model_dump(mode="json", exclude_none=True)) for attempt in attempts)
         return True
 
     def release_for_retry(self, job_id: str, *, token: str, error: JobError, retry_at: int) -> bool:

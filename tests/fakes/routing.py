@@ -39,8 +39,10 @@ class FakeClock:
 class FakeBreakerStore:
     def __init__(self) -> None:
         self.items: dict[str, BreakerState] = {}
+        self.reads = 0  # how many times a breaker read the table (its cache spares most)
 
     def read(self, upstream: str) -> BreakerState | None:
+        self.reads += 1
         return self.items.get(upstream)
 
     def count(self, upstream: str, *, failed: bool, now: int, window_seconds: int) -> tuple[int, int]:
@@ -118,7 +120,7 @@ class ScriptedUpstream:
 
 
 def routing_deps(upstreams: Sequence[ImageProvider | ScriptedUpstream | Upstream],
-                 record_attempt: Callable[..., bool], *, breaker_store: FakeBreakerStore | None = None,
+                 record_attempts: Callable[..., bool], *, breaker_store: FakeBreakerStore | None = None,
                  policy: BreakerPolicy | None = None, clock: Callable[[], float] | None = None) -> RoutingDeps:
     """Every model routed to `upstreams` in order (an ImageProvider is the `openai` entry, as in production)."""
     route = []
@@ -132,7 +134,7 @@ def routing_deps(upstreams: Sequence[ImageProvider | ScriptedUpstream | Upstream
             route.append(Upstream(name="openai" if index == 0 else f"openai-{index}", adapter=lambda a=adapter: a))
     breaker_clock = clock or FakeClock()
     return RoutingDeps(
-        record_attempt=lambda job_id, token, attempt: record_attempt(job_id, token=token, attempt=attempt),
+        record_attempts=lambda job_id, token, attempts: record_attempts(job_id, token=token, attempts=attempts),
         breaker=CircuitBreaker(breaker_store or FakeBreakerStore(), policy or BreakerPolicy(), breaker_clock),
         upstreams=lambda _model: route,
         clock=breaker_clock,

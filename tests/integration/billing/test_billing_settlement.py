@@ -194,7 +194,7 @@ def test_a_job_whose_retries_are_exhausted_is_released_in_full(fresh: Stack) -> 
 
     # When the worker runs it
     deps = _worker_deps(max_attempts=1)
-    routing = routing_deps([Unavailable()], deps.jobs.record_attempt)
+    routing = routing_deps([Unavailable()], deps.jobs.record_attempts)
     outcome = run_job(job_id, dataclasses.replace(deps, routing=routing))
 
     # Then it failed and nothing was charged

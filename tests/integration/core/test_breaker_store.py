@@ -92,12 +92,15 @@ def test_the_breaker_opens_probes_and_closes_on_the_table(stack: Stack) -> None:
     store = BreakerRepository(stack.table, client("dynamodb"))
     one, two = CircuitBreaker(store, policy, clock), CircuitBreaker(store, policy, clock)
     name = upstream_name()
-    # When each sees a failure, the second trips the circuit for both
+    # When each sees a failure, the second trips the circuit: for itself at once, for the first once the read it
+    # cached (breakers are read once per cache_seconds per environment) is older than that
     one.record(name, one.admit(name), ok=False)
     two.record(name, two.admit(name), ok=False)
+    assert two.admit(name) == "skip"
+    clock.advance(one.cache_seconds)
     assert (one.admit(name), two.admit(name)) == ("skip", "skip")
     # Then after the cool-down exactly one of them probes, and its success closes the circuit for both
-    clock.advance(30)
+    clock.advance(30 - one.cache_seconds)
     admissions = [one.admit(name), two.admit(name)]
     assert sorted(admissions) == ["probe", "skip"]
     prober = one if admissions[0] == "probe" else two
@@ -115,15 +118,16 @@ def new_job(jobs: Any) -> JobRecord:
 def test_attempts_append_under_the_claim_and_a_poll_claim_needs_the_current_seq(jobs: Any) -> None:
     job = new_job(jobs)
     assert jobs.claim(job.job_id, token="a", now=NOW, lease_until=NOW + 10) is not None
+    skipped = UpstreamAttempt(upstream="p", outcome="skipped", code="circuit_open", at=NOW)
     attempt = UpstreamAttempt(upstream="q", outcome="pending", upstream_job_id="q-1", at=NOW)
-    assert jobs.record_attempt(job.job_id, token="a", attempt=attempt)
-    assert not jobs.record_attempt(job.job_id, token="stranger", attempt=attempt)
+    assert jobs.record_attempts(job.job_id, token="a", attempts=[skipped, attempt])
+    assert not jobs.record_attempts(job.job_id, token="stranger", attempts=[attempt])
     # When the job waits on its poll
     pending = PendingCall(upstream="q", route_index=0, handle={"upstream_job_id": "q-1"}, seq=1, submitted_at=NOW)
     assert jobs.wait_for_poll(job.job_id, token="a", pending=pending, lease_until=NOW + 200)
     waiting = jobs.get(job.job_id)
     assert (waiting.status, waiting.claim_token, waiting.watch_at) == ("running", None, NOW + 200)
-    assert [a.upstream_job_id for a in waiting.upstream_attempts] == ["q-1"]
+    assert [(a.upstream, a.upstream_job_id) for a in waiting.upstream_attempts] == [("p", None), ("q", "q-1")]
     # Then only poll message 1 claims it, once, without counting an attempt
     assert jobs.claim_poll(job.job_id, token="b", seq=2, lease_until=NOW + 300) is None
     polled = jobs.claim_poll(job.job_id, token="b", seq=1, lease_until=NOW + 300)

@@ -17,7 +17,7 @@ from retouch.data.jobs import JobRepository
 from retouch.jobs.idempotency import KeyedRequest
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.outcome import JobOutcome
-from retouch.models.records import FileRecord, JobError, JobRecord, ProducedOutputs, StoredOutput
+from retouch.models.records import FileRecord, JobError, JobRecord, ProducedOutputs, StoredOutput, UpstreamAttempt
 from retouch.ports import KeyTaken
 from tests.fakes import FakeFileRepository, FakeJobRepository
 from tests.integration.core.aws_stack import Stack, client
@@ -153,6 +153,29 @@ def test_produced_outputs_are_checkpointed_under_the_claim_and_dropped_when_the_
     ended = repository.get(job.job_id)
     # (on the sweep index, watched from its end, until billing confirms its release)
     assert ended.produced is None and ended.watch_at == NOW + 1 and ended.release_pending == 0
+
+
+def test_the_attempts_that_served_a_job_ride_on_its_checkpoint(repository: Any,
+                                                                 new_job: Callable[[], JobRecord]) -> None:
+    # Given a claimed job whose walk already wrote one failed call
+    job = new_job()
+    repository.claim(job.job_id, token="a", now=NOW, lease_until=NOW + 10)
+    failed = UpstreamAttempt(upstream="first", outcome="unavailable", code="provider_error", at=NOW)
+    assert repository.record_attempts(job.job_id, token="a", attempts=[failed])
+    produced = ProducedOutputs(outputs=[StoredOutput(key="k", content_type="image/png", bytes=1, width=2, height=3)])
+    skipped = UpstreamAttempt(upstream="second", outcome="skipped", code="circuit_open", at=NOW)
+    served = UpstreamAttempt(upstream="third", outcome="succeeded", latency_ms=900, at=NOW + 1)
+
+    # When a stranger and then the owner checkpoint the outputs with the attempts not yet written
+    by_other = repository.record_produced(job.job_id, token="b", produced=produced, attempts=[skipped, served])
+    by_owner = repository.record_produced(job.job_id, token="a", produced=produced, attempts=[skipped, served])
+
+    # Then one write kept the outputs and appended the attempts in order, after the earlier one
+    assert (by_other, by_owner) == (False, True)
+    checkpointed = repository.get(job.job_id)
+    assert checkpointed.produced == produced
+    assert [(a.upstream, a.outcome) for a in checkpointed.upstream_attempts] == [
+        ("first", "unavailable"), ("second", "skipped"), ("third", "succeeded")]
 
 
 def test_a_job_with_a_live_lease_cannot_be_failed_as_abandoned(repository: Any,

@@ -81,7 +81,7 @@ def test_a_job_with_many_large_inputs_runs_in_a_fraction_of_their_bytes(stack: S
                     inputs=[StoredInput(key=f"inputs/{account}/memory/image_{i}.png") for i in range(INPUTS)],
                     created_at=now, expires_at=now + 3600)
     jobs.put(job)
-    deps = WorkerDeps(jobs=jobs, store=store, routing=routing_deps([provider], jobs.record_attempt),
+    deps = WorkerDeps(jobs=jobs, store=store, routing=routing_deps([provider], jobs.record_attempts),
                       schedule_poll=lambda job_id, seq, delay: None, fetch_url=lambda url: b"", max_attempts=3,
                       retry_base_seconds=1, lease_seconds=300, announce=no_events, billing=billing_over(jobs))
     in_flight = sum(map(len, inputs)) + len(output)

@@ -54,7 +54,7 @@ def test_the_jobs_queue_has_its_timeouts_and_redrives_to_the_dead_letter_queue(c
     sqs = aws("sqs")
     jobs = sqs.get_queue_attributes(QueueUrl=created.queues["JobsQueue"], AttributeNames=["All"])["Attributes"]
     dlq = sqs.get_queue_attributes(QueueUrl=created.queues["JobsDeadLetterQueue"], AttributeNames=["All"])["Attributes"]
-    assert (jobs["VisibilityTimeout"], jobs["MessageRetentionPeriod"]) == ("5400", "345600")
+    assert (jobs["VisibilityTimeout"], jobs["MessageRetentionPeriod"]) == ("5420", "345600")
     assert json.loads(jobs["RedrivePolicy"]) == {"deadLetterTargetArn": dlq["QueueArn"], "maxReceiveCount": 10}
     assert (dlq["VisibilityTimeout"], dlq["MessageRetentionPeriod"]) == ("180", "1209600")
     assert created.queue_arns["JobsDeadLetterQueue"] == dlq["QueueArn"]

@@ -73,7 +73,7 @@ def worker_deps(jobs: FakeJobRepository, store: FakeObjectStore, urls: FakeUrls,
 
     def build(provider: ScriptedProvider, *, max_attempts: int = 4, retry_base_seconds: float = 10,
               lease_seconds: int = LEASE_SECONDS) -> WorkerDeps:
-        return WorkerDeps(jobs=jobs, store=store, routing=routing_deps([provider], jobs.record_attempt),  # type: ignore[arg-type]
+        return WorkerDeps(jobs=jobs, store=store, routing=routing_deps([provider], jobs.record_attempts),  # type: ignore[arg-type]
                           schedule_poll=queue.send_poll, fetch_url=urls,
                           max_attempts=max_attempts, retry_base_seconds=retry_base_seconds,
                           lease_seconds=lease_seconds, announce=no_events, billing=billing_over(jobs))

@@ -298,6 +298,28 @@ def test_sixteen_images_are_accepted(submit_deps: SubmitDeps, store: FakeObjectS
     assert len(record.inputs) == 16 and len(store.objects) == 16
 
 
+def test_an_input_the_bucket_refuses_leaves_no_input_and_no_job(submit_deps: SubmitDeps, jobs: FakeJobRepository,
+                                                                 store: FakeObjectStore, queue: FakeJobQueue,
+                                                                 account_id: str) -> None:
+    # Given a bucket that refuses the third of five images (they are stored several at once)
+    put = store.put
+
+    def refuse_third(key: str, data: Any, content_type: str) -> None:
+        if "/image_2." in key:
+            raise OSError("S3 refused")
+        put(key, data, content_type)
+
+    store.put = refuse_third  # type: ignore[method-assign]
+    event = multipart_event([("prompt", "p")] + [file_part("image[]", png(32, 32))] * 5, account_id=account_id)
+
+    # When it is submitted, the failure reaches the caller
+    with pytest.raises(OSError, match="S3 refused"):
+        submit(event, submit_deps, account_id)
+
+    # Then the inputs that were stored are deleted, and no job was written or queued
+    assert store.objects == {} and jobs.items == {} and queue.sent == []
+
+
 @pytest.mark.parametrize(("fields", "code", "param"), [
     pytest.param([("prompt", "p")] + [file_part("image[]", png(32, 32))] * 17, "invalid_value", "image",
                  id="17-images"),

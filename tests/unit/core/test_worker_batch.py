@@ -96,7 +96,7 @@ def worker_over(jobs: FakeJobRepository, queue: FakeJobQueue, provider: Scripted
                 worker_deps: Build, **overrides: Any) -> JobBatch:
     """The batch as the worker function builds it, over these fakes (`jobs` may be a subclass of the fixture's)."""
     deps = replace(worker_deps(provider), jobs=jobs, billing=billing_over(jobs),
-                   routing=routing_deps([provider], jobs.record_attempt), **overrides)  # type: ignore[list-item]
+                   routing=routing_deps([provider], jobs.record_attempts), **overrides)  # type: ignore[list-item]
     return JobBatch(deps, queue.delay_redelivery)
 
 

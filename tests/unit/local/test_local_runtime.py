@@ -91,6 +91,7 @@ def test_lambda_environment_is_the_template_plus_aws_and_nothing_from_the_shell(
     assert env["AWS_ACCESS_KEY_ID"] == env["AWS_SECRET_ACCESS_KEY"] == "testing"
     assert env["AWS_LAMBDA_FUNCTION_NAME"] == "retouch-local-apifunction"
     assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "1024"
+    assert env["AWS_SDK_UA_APP_ID"] == "api"  # names the caller in its AWS requests' User-Agent (the bench's count)
     assert "127.0.0.1" in env["NO_PROXY"]
     assert "OPENAI_API_KEY" not in env and "AWS_PROFILE" not in env
 

@@ -45,7 +45,7 @@ def worker(jobs: FakeJobRepository, store: FakeObjectStore, urls: FakeUrls, queu
 
     def build(*upstreams: ScriptedUpstream, max_attempts: int = 4) -> WorkerDeps:
         return WorkerDeps(jobs=jobs, store=store,  # type: ignore[arg-type]
-                          routing=routing_deps(upstreams, jobs.record_attempt, breaker_store=breakers,
+                          routing=routing_deps(upstreams, jobs.record_attempts, breaker_store=breakers,
                                                policy=POLICY, clock=clock),
                           schedule_poll=queue.send_poll, fetch_url=urls, max_attempts=max_attempts,
                           retry_base_seconds=10, lease_seconds=120,

@@ -150,3 +150,56 @@ def test_a_probe_that_fails_unexpectedly_reopens_the_circuit_at_once(
     assert state.open_until == int(clock()) + POLICY.cool_down_seconds
     clock.advance(POLICY.cool_down_seconds)
     assert b.admit("flaky") == "probe"
+
+
+def test_a_closed_breaker_is_read_once_per_cache_period_in_an_environment(breakers: FakeBreakerStore,
+                                                                         clock: FakeClock) -> None:
+    b = breaker(breakers, clock)
+    # Given an environment that admitted and counted calls for a second
+    for _ in range(4):
+        b.record("up", b.admit("up"), ok=True)
+        clock.advance(0.25)
+    # Then it read the breaker once, not once per call
+    assert breakers.reads == 1
+    # And reads it again once its copy is older than cache_seconds
+    clock.advance(b.cache_seconds)
+    assert b.admit("up") == "call" and breakers.reads == 2
+
+
+def test_a_breaker_another_environment_tripped_is_honoured_within_the_cache_period(breakers: FakeBreakerStore,
+                                                                                  clock: FakeClock) -> None:
+    # Given two environments sharing the table, the first having read the breaker closed
+    here, elsewhere = breaker(breakers, clock), breaker(breakers, clock)
+    assert here.admit("up") == "call"
+    # When the other environment's failures trip it
+    fail(elsewhere, "up", 3)
+    assert elsewhere.admit("up") == "skip"
+    # Then this one skips the upstream once its cached read is older than cache_seconds
+    clock.advance(here.cache_seconds)
+    assert here.admit("up") == "skip"
+
+
+def test_a_failure_past_the_threshold_drops_the_cached_state(breakers: FakeBreakerStore, clock: FakeClock) -> None:
+    # Given an environment holding a fresh "closed" read while another trips the breaker
+    here, elsewhere = breaker(breakers, clock), breaker(breakers, clock)
+    assert here.admit("up") == "call"
+    fail(elsewhere, "up", 3)
+    # When this environment's own call fails too (its count is past the threshold; the trip is the other's)
+    here.record("up", "call", ok=False)
+    # Then its next admit reads the table and skips, without waiting out its cache
+    assert here.admit("up") == "skip"
+
+
+def test_the_environment_that_trips_it_skips_without_reading_until_the_cool_down_ends(
+        breakers: FakeBreakerStore, clock: FakeClock) -> None:
+    b = breaker(breakers, clock)
+    fail(b, "up", 3)
+    reads = breakers.reads
+    # While open, every admit skips from the cache
+    for _ in range(5):
+        assert b.admit("up") == "skip"
+        clock.advance(1)
+    assert breakers.reads == reads
+    # Once the cool-down is over the breaker is read (half-open is never cached) and probed
+    clock.advance(POLICY.cool_down_seconds)
+    assert b.admit("up") == "probe" and breakers.reads == reads + 1

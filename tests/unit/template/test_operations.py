@@ -156,3 +156,27 @@ def test_every_checkov_suppression_sits_in_a_resource_and_gives_a_reason():
     assert len(skips) == TEXT.count("checkov:skip=")
     for check, reason in skips:
         assert len(reason.strip()) > 20, check
+
+
+HTTP_FUNCTIONS = ("AuthorizerFunction", "ApiFunction", "SyncFunction", "StatusFunction")
+
+
+def test_snapstart_is_a_parameter_off_by_default_on_the_http_functions_published_versions():
+    # SnapStart snapshots published versions only: each HTTP function is invoked through its AutoPublishAlias
+    parameter = PARAMETERS["SnapStart"]
+    assert parameter["Default"] == "None" and set(parameter["AllowedValues"]) == {"None", "PublishedVersions"}
+    for function in HTTP_FUNCTIONS:
+        properties = RESOURCES[function]["Properties"]
+        assert properties["AutoPublishAlias"] == "live"
+        assert properties["SnapStart"] == {"ApplyOn": {"Ref": "SnapStart"}}
+    authorizer = RESOURCES["HttpApi"]["Properties"]["Auth"]["Authorizers"]["ApiKeyAuthorizer"]
+    assert authorizer["FunctionArn"] == {"Ref": "AuthorizerFunction.Alias"}
+
+
+def test_snapstart_stays_off_functions_it_cannot_serve():
+    # SnapStart refuses ephemeral storage over 512 MB (the worker's /tmp holds 2 GB of images)
+    for function, resource in RESOURCES.items():
+        if resource["Type"] != "AWS::Serverless::Function" or "SnapStart" not in resource["Properties"]:
+            continue
+        assert function in HTTP_FUNCTIONS
+        assert resource["Properties"].get("EphemeralStorage", {}).get("Size", 512) <= 512

@@ -7,6 +7,7 @@ sweeper finds stranded jobs with one query, never a scan; a job leaves the index
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -86,6 +87,20 @@ def _end_update(table: str, transition: JobEnd) -> dict[str, Any]:
                                               ":error": to_value(transition.error.model_dump()),
                                               ":now": {"N": str(transition.now)}}}
     raise TypeError(f"not a job end: {transition!r}")
+
+
+def _append_attempts(update: dict[str, Any], attempts: Sequence[UpstreamAttempt]) -> None:
+    """Add "append `attempts` to upstream_attempts" to a claimed update (its SET clause, if any, comes first)."""
+    append = "upstream_attempts = list_append(if_not_exists(upstream_attempts, :none), :attempts)"
+    expression = update["UpdateExpression"]
+    if expression.startswith("SET "):
+        set_clause, _, rest = expression.partition(" REMOVE ")
+        expression = f"{set_clause}, {append}" + (f" REMOVE {rest}" if rest else "")
+    else:
+        expression = f"SET {append}{expression}"
+    update["UpdateExpression"] = expression
+    update["ExpressionAttributeValues"].update({
+        ":none": {"L": []}, ":attempts": {"L": [to_value(a.model_dump(mode="json")) for a in attempts]}})
 
 
 class JobRepository:
@@ -207,10 +222,14 @@ class JobRepository:
         return self._conditional(self._claimed_update(
             job_id, token=token, set_fields={"lease_until": lease_until, "watch_at": lease_until}))
 
-    def record_produced(self, job_id: str, *, token: str, produced: ProducedOutputs) -> bool:
-        """Checkpoint the stored outputs on the claimed job, so a re-run after a crash does not call the provider."""
-        return self._conditional(self._claimed_update(
-            job_id, token=token, set_fields={"produced": produced.model_dump(mode="json")}))
+    def record_produced(self, job_id: str, *, token: str, produced: ProducedOutputs,
+                        attempts: Sequence[UpstreamAttempt] = ()) -> bool:
+        """Checkpoint the stored outputs on the claimed job, so a re-run after a crash does not call the provider;
+        `attempts` (the call that produced them, and any passed over before it) are appended in the same write."""
+        update = self._claimed_update(job_id, token=token, set_fields={"produced": produced.model_dump(mode="json")})
+        if attempts:
+            _append_attempts(update, attempts)
+        return self._conditional(update)
 
     def release_for_retry(self, job_id: str, *, token: str, error: JobError, retry_at: int) -> bool:
         """running -> queued after a transient failure; the queue redelivers it at `retry_at` (the backoff)."""
@@ -219,12 +238,11 @@ class JobRepository:
                                              "sweep_pk": UNFINISHED},
             remove=" REMOVE claim_token, lease_until, pending_call"))
 
-    def record_attempt(self, job_id: str, *, token: str, attempt: UpstreamAttempt) -> bool:
-        """Append one upstream call to the claimed job's attempts."""
+    def record_attempts(self, job_id: str, *, token: str, attempts: Sequence[UpstreamAttempt]) -> bool:
+        """Append upstream calls, in order, to the claimed job's attempts (one write however many)."""
         update = self._claimed_update(job_id, token=token, set_fields={})
-        update["UpdateExpression"] = "SET upstream_attempts = list_append(if_not_exists(upstream_attempts, :none), :a)"
-        update["ExpressionAttributeValues"].update({":none": {"L": []},
-                                                    ":a": {"L": [to_value(attempt.model_dump(mode="json"))]}})
+        update["UpdateExpression"] = ""
+        _append_attempts(update, attempts)
         return self._conditional(update)
 
     def wait_for_poll(self, job_id: str, *, token: str, pending: PendingCall, lease_until: int) -> bool:

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from retouch.images.inspect import UnreadableImage as UnreadableOutput
 from retouch.images.inspect import inspect_image
 from retouch.jobs.retention import outputs_prefix
 from retouch.models.records import JobRecord, StoredOutput
 from retouch.ports import ObjectStore
-from retouch.providers.base import ProviderResult, ProviderUnavailable
+from retouch.providers.base import ProviderImage, ProviderResult, ProviderUnavailable
+
+# Puts of one answer's images at once (n is at most 10): their uploads overlap instead of queueing.
+MAX_CONCURRENT_PUTS = 4
 
 
 def store_outputs(job: JobRecord, token: str, result: ProviderResult, store: ObjectStore) -> list[StoredOutput]:
     """Keys carry the claim's token: a worker that lost its claim can delete what it wrote without touching the
-    outputs of the worker that took over."""
-    outputs = []
-    for index, image in enumerate(result.images):
+    outputs of the worker that took over. Several images are stored concurrently; the outputs keep the answer's
+    order, and the first failure is raised once every put has ended (what was stored is found and deleted by the
+    next claim, as after a crash)."""
+    def stored(index: int, image: ProviderImage) -> StoredOutput:
         try:
             info = inspect_image(image.open())
         except UnreadableOutput as exc:  # a truncated or garbled answer: transient, like any bad response
@@ -22,9 +28,15 @@ def store_outputs(job: JobRecord, token: str, result: ProviderResult, store: Obj
         # No account id in the key: presigned URLs carry it to whoever the customer shares them with.
         key = f"{outputs_prefix(job.job_id)}{token}-{index}.{'jpg' if info.format == 'jpeg' else info.format}"
         store.put(key, image.open(), info.content_type)
-        outputs.append(StoredOutput(key=key, content_type=info.content_type, bytes=image.size,
-                                    width=info.width, height=info.height))
-    return outputs
+        return StoredOutput(key=key, content_type=info.content_type, bytes=image.size,
+                            width=info.width, height=info.height)
+
+    images = list(enumerate(result.images))
+    if len(images) <= 1:
+        return [stored(index, image) for index, image in images]
+    with ThreadPoolExecutor(min(len(images), MAX_CONCURRENT_PUTS), thread_name_prefix="put-output") as pool:
+        futures = [pool.submit(stored, index, image) for index, image in images]
+    return [future.result() for future in futures]
 
 
 def resolved_options(result: ProviderResult, outputs: list[StoredOutput]) -> dict[str, str]:

@@ -30,7 +30,16 @@ from retouch.jobs.heartbeat import Heartbeat
 from retouch.jobs.inputs_loading import load_inputs
 from retouch.jobs.outputs_storing import resolved_options, store_outputs
 from retouch.jobs.retention import outputs_prefix, upstream_inputs_prefix
-from retouch.jobs.upstream_calls import LostClaim, RoutingDeps, Served, Waiting, call_upstreams, poll_pending
+from retouch.jobs.side_work import SideWork
+from retouch.jobs.upstream_calls import (
+    LostClaim,
+    RoutingDeps,
+    Served,
+    Waiting,
+    call_upstreams,
+    poll_pending,
+    save_attempts,
+)
 from retouch.models.common import now_epoch
 from retouch.models.outcome import JobOutcome
 from retouch.models.records import JobError, JobRecord, ProducedOutputs
@@ -85,7 +94,7 @@ class WorkerDeps:
         return self.heartbeat_every or self.lease_seconds / 3
 
 
-def _call_upstreams(job: JobRecord, token: str, deps: WorkerDeps) -> Served | Waiting:
+def _call_upstreams(job: JobRecord, token: str, deps: WorkerDeps, side: SideWork) -> Served | Waiting:
     """Submit to the job's upstreams, or poll the one it is waiting on."""
     options: dict[str, object] = dict(provider_options(job.request))
     with ExitStack() as files:  # the inputs' temporary files go now, not when a later job reuses this environment
@@ -94,28 +103,37 @@ def _call_upstreams(job: JobRecord, token: str, deps: WorkerDeps) -> Served | Wa
             return load_inputs(job, deps.store, deps.fetch_url, files) if job.kind == "edit" else ([], None)
 
         if job.pending_call is not None:
-            return poll_pending(job, token, deps.routing, inputs=inputs, options=options)
+            return poll_pending(job, token, deps.routing, inputs=inputs, options=options, side=side)
         images, mask = inputs()
-        return call_upstreams(job, token, deps.routing, images=images, mask=mask, options=options)
+        return call_upstreams(job, token, deps.routing, images=images, mask=mask, options=options, side=side)
 
 
-def _produce(job: JobRecord, token: str, deps: WorkerDeps) -> ProducedOutputs | Waiting | None:
-    """Call the upstreams, store the images and checkpoint them on the job; Waiting when an asynchronous upstream
-    took the job; None when the claim was lost meanwhile (then what this worker stored is deleted: the job is
-    another worker's now)."""
-    served = _call_upstreams(job, token, deps)
+def _produce(job: JobRecord, token: str, deps: WorkerDeps, side: SideWork) -> ProducedOutputs | Waiting | None:
+    """Call the upstreams, store the images and checkpoint them on the job, with the attempts that served them, in
+    one write; Waiting when an asynchronous upstream took the job; None when the claim was lost meanwhile (then what
+    this worker stored is deleted: the job is another worker's now). If the images cannot be stored, the paid call is
+    written on its own before the failure goes on."""
+    served = _call_upstreams(job, token, deps, side)
     if isinstance(served, Waiting):
         return served
     result = served.finished.result
-    with ExitStack() as held:  # the images' temporary files go once they are stored
-        for image in result.images:
-            held.callback(image.close)
-        if not result.images:
-            raise ProviderUnavailable("provider_bad_response", "The provider returned no images.")
-        outputs = store_outputs(job, token, result, deps.store)
+    try:
+        with ExitStack() as held:  # the images' temporary files go once they are stored
+            for image in result.images:
+                held.callback(image.close)
+            if not result.images:
+                raise ProviderUnavailable("provider_bad_response", "The provider returned no images.")
+            outputs = store_outputs(job, token, result, deps.store)
+    except Exception:
+        try:
+            if not save_attempts(job, token, served, deps.routing):
+                logger.warning("claim lost while storing outputs", extra={"job_id": job.job_id})
+        except Exception:
+            logger.exception("the paid call could not be recorded", extra={"job_id": job.job_id})
+        raise
     produced = ProducedOutputs(outputs=outputs, result=resolved_options(result, outputs), usage=result.usage or None,
                                upstream=served.upstream.name, upstream_cost_micros=served.cost_micros)
-    if deps.jobs.record_produced(job.job_id, token=token, produced=produced):
+    if deps.jobs.record_produced(job.job_id, token=token, produced=produced, attempts=served.unsaved):
         return produced
     deps.store.delete([output.key for output in outputs])
     return None
@@ -165,9 +183,9 @@ def _wait(job: JobRecord, token: str, waiting: Waiting, deps: WorkerDeps) -> str
     return "waiting"
 
 
-def _run_claimed(job: JobRecord, token: str, deps: WorkerDeps) -> str:
+def _run_claimed(job: JobRecord, token: str, deps: WorkerDeps, side: SideWork) -> str:
     try:
-        produced = job.produced or _produce(job, token, deps)
+        produced = job.produced or _produce(job, token, deps, side)
     except LostClaim:
         return "lost_claim"
     except (JobFailure, ProviderRefused) as exc:
@@ -203,7 +221,7 @@ def _after_unexpected(job: JobRecord, token: str, exc: Exception, deps: WorkerDe
     return _retry(job, token, error, backoff_seconds(job.attempts, deps.retry_base_seconds), deps)
 
 
-def _run_claimed_once(job: JobRecord, token: str, deps: WorkerDeps, *, polling: bool) -> str:
+def _run_claimed_once(job: JobRecord, token: str, deps: WorkerDeps, side: SideWork, *, polling: bool) -> str:
     """Announce the start (not again for a poll), then run, unless the job was claimed so often without an end that
     its workers keep dying (killed at their timeout, out of memory): then it ends `failed` instead of paying the
     provider again."""
@@ -212,7 +230,7 @@ def _run_claimed_once(job: JobRecord, token: str, deps: WorkerDeps, *, polling: 
                      f"The job was started {job.attempts} times without finishing; it was not charged.", deps)
     if not polling:
         deps.announce(job, "job.started")
-    return _run_claimed(job, token, deps)
+    return _run_claimed(job, token, deps, side)
 
 
 def _renew(job: JobRecord, token: str, deps: WorkerDeps, keep_message: Callable[[int], None]) -> bool:
@@ -301,10 +319,20 @@ def run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None] =
             poll_seq = None  # from here a plain delivery: the job is run (or its pending call polled) as after a claim
     logger.info("job claimed", extra={"job_id": job_id, "attempt": job.attempts, "kind": job.kind,
                                       "resumed": job.produced is not None, "poll_seq": poll_seq})
-    try:  # from the queue's long visibility timeout down to the lease: a dead worker's job comes back in minutes
-        keep_message(deps.message_hold_seconds)
-    except Exception:
-        logger.exception("could not shorten the message's visibility", extra={"job_id": job_id})
+    side = SideWork(job_id)  # joined before this delivery returns or raises (its message's fate is decided after)
+    try:
+        # From the queue's long visibility timeout down to the lease, so a dead worker's job comes back in minutes:
+        # beside the job's path (the heartbeat renews it long before a lease ends, and a failure only leaves the
+        # message on the queue's own timeout, as before).
+        side.start("shorten-visibility", lambda: keep_message(deps.message_hold_seconds))
+        return _run_delivery(job, token, deps, keep_message, side, polling=poll_seq is not None)
+    finally:
+        side.join()
+
+
+def _run_delivery(job: JobRecord, token: str, deps: WorkerDeps, keep_message: Callable[[int], None],
+                  side: SideWork, *, polling: bool) -> str:
+    """The claimed job's run, under its heartbeat."""
     if job.attempts > 1:  # only an earlier claim can have left outputs behind
         _discard_unrecorded_outputs(job, deps)
     ended = threading.Event()  # no beat may touch the message once this delivery decided its fate
@@ -312,9 +340,9 @@ def run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None] =
     def beat() -> bool:
         return _renew(job, token, deps, lambda seconds: None if ended.is_set() else keep_message(seconds))
 
-    with Heartbeat(beat, deps.heartbeat_seconds, name=f"heartbeat-{job_id}"):
+    with Heartbeat(beat, deps.heartbeat_seconds, name=f"heartbeat-{job.job_id}"):
         try:
-            outcome = _run_claimed_once(job, token, deps, polling=poll_seq is not None)
+            outcome = _run_claimed_once(job, token, deps, side, polling=polling)
         except RedeliverLater:
             raise
         except Exception as exc:  # noqa: BLE001 - anything unclassified is retried a bounded number of times
@@ -324,7 +352,7 @@ def run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None] =
     if outcome == "lost_claim":
         # Ended elsewhere, or by this worker's own write whose answer was lost: queue the job's terminal event if
         # it is not queued yet (announcing is idempotent), so no ended job goes without its event.
-        deps.announce(job_id)
+        deps.announce(job.job_id)
     return outcome
 
 

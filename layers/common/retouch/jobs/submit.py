@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -88,6 +89,27 @@ def _create(record: JobRecord, deps: SubmitDeps, account: AccountRecord, key: Id
 
 
 ABANDON_TRIES = 3
+# Puts of one request's inputs at once (up to 16 images and a mask): their uploads overlap instead of queueing.
+MAX_CONCURRENT_PUTS = 4
+
+
+def _store_inputs(uploads: dict[str, CheckedImage], store: ObjectStore) -> list[str]:
+    """Store every input, several at once; all or nothing: when one put fails, the others are waited for and what
+    was stored is deleted before the failure is raised. Returns the keys written."""
+    def put(key: str) -> str:
+        image = uploads[key]
+        store.put(key, image.data, image.info.content_type)
+        return key
+
+    if len(uploads) <= 1:
+        return [put(key) for key in uploads]
+    with ThreadPoolExecutor(min(len(uploads), MAX_CONCURRENT_PUTS), thread_name_prefix="put-input") as pool:
+        futures = [pool.submit(put, key) for key in uploads]
+    failures = [error for error in (future.exception() for future in futures) if error is not None]
+    if failures:
+        store.delete([future.result() for future in futures if future.exception() is None])
+        raise failures[0]
+    return [future.result() for future in futures]
 
 
 def _abandon(record: JobRecord, error: JobError, deps: SubmitDeps) -> bool:
@@ -106,14 +128,7 @@ def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], de
     The admission's account (as the rate limit read it) is the reservation's first read."""
     account = deps.billing.precheck(record, admission.account)  # refuse before storing any input
     reservation = idempotency.reservation(record.job_id, now=now_epoch()) if idempotency else None
-    written: list[str] = []
-    try:
-        for key, image in uploads.items():
-            deps.store.put(key, image.data, image.info.content_type)
-            written.append(key)
-    except Exception:
-        deps.store.delete(written)
-        raise
+    written = _store_inputs(uploads, deps.store)
     try:
         _create(record, deps, account, reservation)
     except (RetouchError, KeyTaken):  # refused (credit, limits, contention, conflict, key): nothing was written

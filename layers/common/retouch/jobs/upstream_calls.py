@@ -11,7 +11,11 @@
 - An asynchronous upstream's `Pending` ends the delivery: the caller stores the poll handle and a delayed message
   brings the job back to `poll_pending` (no function waits for the model).
 
-Every call is recorded on the job as an `UpstreamAttempt`, and counted by the upstream's circuit breaker.
+Every call is recorded on the job as an `UpstreamAttempt`, and counted by the upstream's circuit breaker. A call that
+failed (or left the job pending) is written at once, and the write checks the claim, so a worker that lost its job
+never pays for another submit. Attempts that called nothing (an upstream passed over as unsupported or with its
+circuit open) ride on the next write instead; the succeeded call rides on the caller's checkpoint of the outputs
+(`Served.unsaved`, jobs/process.py), or is written alone if those are not stored.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
+from retouch.jobs.side_work import SideWork
 from retouch.models.records import (
     AttemptOutcome,
     JobRecord,
@@ -74,8 +79,12 @@ class Upstream:
 
 @dataclass(frozen=True)
 class Served:
+    """The upstream that served the job and its answer; `unsaved`: the attempts not written yet (the succeeded call,
+    and any passed over before it), which the caller writes with its checkpoint (or with `save_attempts`)."""
+
     finished: Finished
     upstream: Upstream
+    unsaved: tuple[UpstreamAttempt, ...] = ()
 
     @property
     def cost_micros(self) -> int | None:
@@ -99,7 +108,8 @@ class RoutingDeps:
     """What routing needs from the worker: the job table (to record attempts), the breaker, the route per model id,
     and the clock (epoch seconds) that times calls and pending jobs."""
 
-    record_attempt: Callable[[str, str, UpstreamAttempt], bool]  # (job_id, token, attempt) -> still claimed
+    # Appends attempts to the claimed job in one write: (job_id, token, attempts) -> still claimed.
+    record_attempts: Callable[[str, str, Sequence[UpstreamAttempt]], bool]
     breaker: CircuitBreaker
     upstreams: Callable[[str], Sequence[Upstream]]
     clock: Callable[[], float] = time.time
@@ -111,28 +121,41 @@ class RoutingDeps:
 
 
 class _Pass:
-    """One walk down a job's route, from `start`."""
+    """One walk down a job's route, from `start`. A served call's success is counted on its breaker as side work
+    (nothing in the walk waits on it); failures are counted at once, since they decide whether the next call goes."""
 
-    def __init__(self, job: JobRecord, token: str, deps: RoutingDeps) -> None:
+    def __init__(self, job: JobRecord, token: str, deps: RoutingDeps, side: SideWork) -> None:
         self.job = job
         self.token = token
         self.deps = deps
+        self.side = side
         self.route = list(deps.upstreams(job.model))
         self.shut_out = {a.upstream for a in job.upstream_attempts if a.outcome == "auth_failed"}
         self.last_error: ProviderUnavailable | None = None
         self.tried: list[UpstreamAttempt] = []
+        self.unsaved: list[UpstreamAttempt] = []  # recorded here, not yet written to the job
         self.unsupported: list[str] = []  # why upstreams passed over could not serve the request
 
     def record(self, upstream: str, outcome: AttemptOutcome, *, code: str | None = None,
                upstream_job_id: str | None = None, cost_micros: int | None = None,
-               latency_ms: int | None = None) -> None:
+               latency_ms: int | None = None, write: bool = True) -> None:
+        """Record an attempt; written now (with any unsaved before it) unless `write` is False."""
         attempt = UpstreamAttempt(upstream=upstream, outcome=outcome, code=code, upstream_job_id=upstream_job_id,
                                   cost_micros=cost_micros, latency_ms=latency_ms, at=int(self.deps.clock()))
         self.job.upstream_attempts.append(attempt)
         self.tried.append(attempt)
-        if not self.deps.record_attempt(self.job.job_id, self.token, attempt):
+        self.unsaved.append(attempt)
+        if write:
+            self.save()
+
+    def save(self) -> None:
+        """Write the unsaved attempts; LostClaim when the job is no longer this worker's."""
+        if not self.unsaved:
+            return
+        attempts, self.unsaved = self.unsaved, []
+        if not self.deps.record_attempts(self.job.job_id, self.token, attempts):
             logger.warning("claim lost while calling upstreams; stopping", extra={
-                "job_id": self.job.job_id, "upstream": upstream, "outcome": outcome})
+                "job_id": self.job.job_id, "upstream": attempts[-1].upstream, "outcome": attempts[-1].outcome})
             raise LostClaim(self.job.job_id)
 
     def unavailable(self, upstream: Upstream, admission: Admission, exc: ProviderUnavailable,
@@ -168,13 +191,13 @@ class _Pass:
                 continue
             problem = refusal(adapter.capabilities, operation="edit" if images else "generation", images=images,
                               mask=mask, options=dict(options))
-            if problem is not None:
-                self.record(upstream.name, "skipped", code="unsupported_by_upstream")
+            if problem is not None:  # nothing called: written with the next attempt that is
+                self.record(upstream.name, "skipped", code="unsupported_by_upstream", write=False)
                 self.unsupported.append(f"{problem[1]} (parameter '{problem[0]}')")
                 continue
             admission = self.deps.breaker.admit(upstream.name)
             if admission == "skip":
-                self.record(upstream.name, "skipped", code="circuit_open")
+                self.record(upstream.name, "skipped", code="circuit_open", write=False)
                 continue
             started = self.deps.clock()
             try:
@@ -192,9 +215,19 @@ class _Pass:
                 # is answered now rather than pinning the breaker half-open until its probe timeout.
                 self.deps.breaker.record(upstream.name, admission, ok=False)
                 raise
-            self.deps.breaker.record(upstream.name, admission, ok=True)
+            self.answered(upstream.name, admission)
             return self.outcome(index, upstream, outcome)
+        self.save()
         raise self.exhausted()
+
+    def answered(self, upstream: str, admission: Admission) -> None:
+        """Count a call the upstream answered: a probe's close is a state change, made now; a plain success is
+        only a count, made beside the job's path."""
+        breaker = self.deps.breaker
+        if admission == "call":
+            self.side.start("breaker-count", lambda: breaker.record(upstream, admission, ok=True))
+        else:
+            breaker.record(upstream, admission, ok=True)
 
     def outcome(self, index: int, upstream: Upstream, outcome: Outcome) -> Served | Waiting:
         if isinstance(outcome, Pending):
@@ -205,10 +238,10 @@ class _Pass:
                                   seq=(previous.seq + 1) if previous else 1,
                                   submitted_at=int(self.deps.clock()))
             return Waiting(pending, self.deps.poll_delay(handle.poll_after_seconds))
-        served = Served(outcome, upstream)
         self.record(upstream.name, "succeeded", upstream_job_id=outcome.upstream_job_id,
-                    cost_micros=outcome.cost_micros, latency_ms=outcome.latency_ms)
-        return served
+                    cost_micros=outcome.cost_micros, latency_ms=outcome.latency_ms, write=False)
+        unsaved, self.unsaved = tuple(self.unsaved), []
+        return Served(outcome, upstream, unsaved)
 
     def exhausted(self) -> Exception:
         if self.unsupported and all(a.code == "unsupported_by_upstream" for a in self.tried):
@@ -228,22 +261,23 @@ class _Pass:
 
 
 def call_upstreams(job: JobRecord, token: str, deps: RoutingDeps, *, images: list[InputImage],
-                   mask: InputImage | None, options: dict[str, object], start: int = 0) -> Served | Waiting:
+                   mask: InputImage | None, options: dict[str, object], side: SideWork,
+                   start: int = 0) -> Served | Waiting:
     """Submit the job to its upstreams in order from `start`. Raises ProviderRefused (never sent elsewhere),
     ProviderAuthFailed when every upstream rejected its key for this job, or ProviderUnavailable when none
-    succeeded (the job is then retried later)."""
-    return _Pass(job, token, deps).run(start, images, mask, options)
+    succeeded (the job is then retried later). `side`: the delivery's side work (the breaker's success count)."""
+    return _Pass(job, token, deps, side).run(start, images, mask, options)
 
 
 def poll_pending(job: JobRecord, token: str, deps: RoutingDeps, *,
                  inputs: Callable[[], tuple[list[InputImage], InputImage | None]],
-                 options: dict[str, object]) -> Served | Waiting:
+                 options: dict[str, object], side: SideWork) -> Served | Waiting:
     """Ask the asynchronous upstream about the job once: finished, still pending (poll again), or failed (the next
     upstream is tried from there, like a failed submit)."""
     pending = job.pending_call
     if pending is None:  # only a job waiting on an upstream is polled
         raise ValueError(f"job {job.job_id} has no pending upstream call")
-    walk = _Pass(job, token, deps)
+    walk = _Pass(job, token, deps, side)
     route = walk.route
     index = next((i for i, upstream in enumerate(route) if upstream.name == pending.upstream), None)
     handle = PollHandle.from_json(pending.handle)
@@ -281,3 +315,9 @@ def poll_pending(job: JobRecord, token: str, deps: RoutingDeps, *,
                                            "poll_errors": 0, "seq": pending.seq + 1})
         return Waiting(again, deps.poll_delay(outcome.handle.poll_after_seconds))
     return walk.outcome(index, upstream, outcome)
+
+
+def save_attempts(job: JobRecord, token: str, served: Served, deps: RoutingDeps) -> bool:
+    """Write what `served` left unsaved, when the outputs will not be checkpointed (their storing failed): the
+    upstream was paid, so its call stays on the job. False when the claim was lost."""
+    return not served.unsaved or deps.record_attempts(job.job_id, token, served.unsaved)

@@ -39,7 +39,8 @@ def build_worker(settings: WorkerSettings) -> tuple[WorkerDeps, JobQueue]:
         jobs=jobs,
         store=store,
         routing=RoutingDeps(
-            record_attempt=lambda job_id, token, attempt: jobs.record_attempt(job_id, token=token, attempt=attempt),
+            record_attempts=lambda job_id, token, attempts: jobs.record_attempts(job_id, token=token,
+                                                                                  attempts=attempts),
             breaker=CircuitBreaker(BreakerRepository(settings.table_name), routing.breaker,
                                    overrides=routing.breaker_overrides()),
             upstreams=upstreams_by_model(routing, settings, store),
