@@ -170,13 +170,14 @@ class FakeJobRepository:
         item.update(release_pending=release_micros, watch_at=ended_at)  # on the sweep index until confirmed
         return True
 
-    def discard_unheld(self, job_id: str, key: IdempotencyRecord | None = None) -> bool:
-        item = self.items.get(job_id)
+    def discard_unheld(self, job: JobRecord) -> bool:
+        item = self.items.get(job.job_id)
         if item is None or "hold_pending" not in item:
             return False
-        del self.items[job_id]
-        if key is not None:
-            self.keys.release(key)
+        del self.items[job.job_id]
+        held = self.keys.records.get((job.account_id, job.idempotency_key_hash or ""))
+        if held is not None and held.job_id == job.job_id:
+            self.keys.release(held)
         return True
 
     def renew_lease(self, job_id: str, *, token: str, lease_until: int) -> bool:

@@ -102,6 +102,21 @@ class FakeLedger:
     def confirm_release(self, entry: LedgerEntry) -> bool:
         return self._confirm(entry, "release_pending")
 
+    def release_unmapped(self, entry: LedgerEntry) -> Movement:
+        self.writes += 1
+        if self.state is None or any(e.entry_id == entry.entry_id for e in self.entries):
+            return Movement(applied=False, balance_after_micros=None)
+        if self.jobs is not None:
+            item = self.jobs.items.get(entry.job_id or "")
+            if item is None or "release_pending" not in item:
+                return Movement(applied=False, balance_after_micros=None)
+            item.pop("release_pending")
+            item.pop("watch_at", None)
+        self.state.balance_micros += entry.amount_micros
+        self.state.in_flight -= 1
+        self.entries.append(entry)
+        return Movement(applied=True, balance_after_micros=None)
+
     def credit(self, entry: LedgerEntry) -> None:
         self.writes += 1
         if self.state is None or self.state.balance_micros + entry.amount_micros < 0:

@@ -20,7 +20,8 @@ from retouch.data.objects import ObjectStore
 from retouch.data.webhooks import JobWebhookLog, WebhookSettingsRepository
 from retouch.models.account_records import AccountRecord, ApiKeyRecord, LedgerEntry
 from retouch.models.outcome import JobOutcome
-from retouch.models.records import JobRecord
+from retouch.models.records import JobError, JobRecord
+from retouch.models.transitions import Cancel, FailUnfinished
 from retouch.models.webhooks import DeliveryRecord, JobWebhook
 from retouch.ports import CreditRefused, HoldRefused, ObjectMissing, SettingsConflict
 from tests.fakes import (
@@ -166,11 +167,11 @@ def test_an_unheld_job_is_discarded_and_a_held_one_is_not(billing_ports: Billing
     account_id = _open_account(billing_ports, 10_000)
     pending = _job(account_id).model_copy(update={"hold_pending": 6_000, "reserved_micros": 6_000})
     billing_ports.jobs.create(pending)
-    assert billing_ports.jobs.discard_unheld(pending.job_id) is True
+    assert billing_ports.jobs.discard_unheld(pending) is True
     assert billing_ports.jobs.get(pending.job_id) is None
     held = _job(account_id).model_copy(update={"reserved_micros": 6_000})
     billing_ports.jobs.create(held)
-    assert billing_ports.jobs.discard_unheld(held.job_id) is False and billing_ports.jobs.get(held.job_id)
+    assert billing_ports.jobs.discard_unheld(held) is False and billing_ports.jobs.get(held.job_id)
 
 
 def test_a_correction_below_zero_is_refused_and_writes_nothing(billing_ports: Billing) -> None:
@@ -256,3 +257,79 @@ def test_webhook_settings_are_versioned_and_a_job_logs_each_event_once(webhook_p
     assert webhook is not None and webhook.emitted == ["job.succeeded"] and len(webhook.deliveries) == 1
     read = jobs.get(record.job_id)
     assert read is not None and read.webhook is not None and read.webhook.emitted == ["job.succeeded"]
+
+
+def test_a_job_not_yet_held_cannot_be_canceled_or_failed(billing_ports: Billing) -> None:
+    # Given a job written pending its hold
+    account_id = _open_account(billing_ports, 10_000)
+    pending = _job(account_id).model_copy(update={"hold_pending": 6_000, "reserved_micros": 6_000})
+    billing_ports.jobs.create(pending)
+
+    # When it is canceled or failed as abandoned, then neither applies (there is nothing to give back yet)
+    assert billing_ports.jobs.end(Cancel(pending.job_id, NOW), release_micros=6_000) is False
+    assert billing_ports.jobs.end(FailUnfinished(pending.job_id, JobError(code="x", message="y"), NOW),
+                                  release_micros=6_000) is False
+    stored = billing_ports.jobs.get(pending.job_id)
+    assert stored is not None and stored.status == "queued" and stored.release_pending is None
+
+
+def test_a_job_from_before_holds_is_released_once_with_its_entry(billing_ports: Billing) -> None:
+    # Given an ended job reserved before holds existed (in flight counted, no hold on the account)
+    account_id = _open_account(billing_ports, 10_000)
+    legacy = _job(account_id).model_copy(update={"reserved_micros": 6_000})
+    billing_ports.jobs.create(legacy)
+    assert billing_ports.jobs.end(Cancel(legacy.job_id, NOW), release_micros=6_000)
+    entry = LedgerEntry(entry_id=f"{legacy.job_id}.settle", account_id=account_id, job_id=legacy.job_id,
+                        kind="settle", amount_micros=6_000, at_ms=1, charged_micros=0, released_micros=6_000)
+
+    # When its release is made twice
+    first, second = billing_ports.ledger.release_unmapped(entry), billing_ports.ledger.release_unmapped(entry)
+
+    # Then it applied once and cleared the job's flag
+    assert (first.applied, second.applied) == (True, False)
+    account, job = billing_ports.ledger.get_account(account_id), billing_ports.jobs.get(legacy.job_id)
+    assert account is not None and account.balance_micros == 16_000 and account.in_flight == -1
+    assert job is not None and job.release_pending is None
+
+
+def test_a_hold_on_an_account_from_before_holds_makes_its_map(stack: Stack) -> None:
+    # Given an account item written before the holds map existed
+    dynamodb = client("dynamodb")
+    ledger = LedgerRepository(stack.table, dynamodb)
+    account_id = new_account_id()
+    AccountRepository(stack.table, dynamodb).put_account(AccountRecord(account_id=account_id, name="old",
+                                                                       created_at=NOW))
+    dynamodb.update_item(TableName=stack.table, Key={"pk": {"S": f"ACCOUNT#{account_id}"}, "sk": {"S": "ACCOUNT"}},
+                         UpdateExpression="SET balance_micros = :b REMOVE holds",
+                         ExpressionAttributeValues={":b": {"N": "10000"}})
+
+    # When a job's price is held, then it is, and the map now names it
+    moved = ledger.hold(account_id, "job_old", 6_000)
+    account = ledger.get_account(account_id)
+    assert moved.applied and account is not None and account.holds == {"job_old": 6_000}
+
+
+class CommitsTwice:
+    """A DynamoDB client whose UpdateItem is sent twice, as an SDK retry of a write whose answer was lost does."""
+
+    def __init__(self, real: object) -> None:
+        self._real = real
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._real, name)
+
+    def update_item(self, **params: object) -> object:
+        self._real.update_item(**params)  # type: ignore[attr-defined]
+        return self._real.update_item(**params)  # type: ignore[attr-defined]
+
+
+def test_an_end_sent_again_after_it_committed_is_still_its_success(stack: Stack) -> None:
+    # Given a job repository whose end is retried by the SDK after it committed
+    jobs = JobRepository(stack.table, CommitsTwice(client("dynamodb")))
+    record = _job(new_account_id())
+    jobs.create(record)
+
+    # When the queued job is canceled, then that is a success (its own write), not "ended elsewhere"
+    assert jobs.end(Cancel(record.job_id, NOW), release_micros=0) is True
+    # while another call's end of the now-canceled job is still refused
+    assert jobs.end(Cancel(record.job_id, NOW + 1), release_micros=0) is False

@@ -7,6 +7,7 @@ import pytest
 from retouch.billing.charges import JobBilling, add_credit, check_can_reserve
 from retouch.billing.prices import price_table
 from retouch.errors import ConcurrencyLimited, InsufficientCredits, Unauthenticated
+from retouch.models.account_records import LedgerEntry
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.outcome import JobOutcome
 from retouch.models.records import JobError, StoredOutput
@@ -220,3 +221,47 @@ def test_credit_is_a_ledger_entry_and_a_correction_cannot_go_below_zero() -> Non
     # Then the credit is recorded with its note; the correction is refused
     assert (entry.kind, entry.note, entry.amount_micros) == ("credit", "top-up", 2_000_000)
     assert ledger.state is not None and ledger.state.balance_micros == 3_000_000
+
+
+def test_a_job_in_flight_from_before_holds_is_released_once_the_old_way() -> None:
+    # Given a running job reserved before holds existed: its price is off the balance and counted in flight, but the
+    # account's holds do not name it
+    jobs = FakeJobRepository()
+    ledger = FakeLedger(account(994_000, in_flight=1), jobs=jobs)
+    legacy = job(status="running", reserved_micros=6_000, markup_percent=0, claim_token="t", lease_until=10**10)
+    jobs.put(legacy)
+
+    # When it fails, and a second delivery's settlement of it is tried again
+    ended = billing(ledger, jobs).finish(legacy, token="t", outcome=JobOutcome(status="failed", completed_at=3))
+    again = ledger.release_unmapped(ledger.entries[-1])
+
+    # Then the whole price came back, in_flight went down, once, with its settle entry
+    assert ended and not again.applied
+    assert ledger.state is not None and (ledger.state.balance_micros, ledger.state.in_flight) == (1_000_000, 0)
+    assert [e.kind for e in ledger.entries] == ["settle"] and "release_pending" not in jobs.items[legacy.job_id]
+
+
+def test_a_submit_slower_than_the_sweeper_keeps_the_job_the_sweeper_confirmed() -> None:
+    # Given a submit whose hold the sweeper found and confirmed (the submit stalled past the grace) just before the
+    # submit's own confirmation
+    jobs = FakeJobRepository()
+
+    class SweeperFirst(FakeLedger):
+        swept = False
+
+        def confirm_hold(self, entry: LedgerEntry) -> bool:
+            if not self.swept:  # the submit's own confirmation: the sweeper gets there first
+                self.swept = True
+                stored = jobs.get(entry.job_id or "")
+                assert stored is not None
+                assert JobBilling(ledger=self, jobs=jobs, prices=price_table()).complete_hold(stored)
+            return super().confirm_hold(entry)
+
+    ledger = SweeperFirst(account(1_000_000), jobs=jobs)
+
+    # When the submit goes on
+    record = JobBilling(ledger=ledger, jobs=jobs, prices=price_table()).reserve(job(), account(1_000_000))
+
+    # Then it is accepted, its hold kept (not given back), with one reserve entry
+    assert ledger.state is not None and ledger.state.holds == {record.job_id: 6_000}
+    assert [e.kind for e in ledger.entries] == ["reserve"] and jobs.get(record.job_id) is not None

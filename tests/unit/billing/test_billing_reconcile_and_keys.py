@@ -23,8 +23,9 @@ def books() -> tuple[list[LedgerEntry], list]:
                entry(f"{JOB}.reserve", "reserve", -12_000, 988_000, 2, JOB),
                entry("job_q.reserve", "reserve", -6_000, 982_000, 3, "job_" + "q" * 24),
                entry(f"{JOB}.settle", "settle", 6_000, 988_000, 4, JOB, charged=6_000)]
-    jobs = [job(job_id=JOB, status="succeeded", reserved_micros=12_000, usage={"images": 1, "cost_micros": 6_000}),
-            job(job_id="job_" + "q" * 24, reserved_micros=6_000)]
+    jobs = [job(job_id=JOB, status="succeeded", reserved_micros=12_000, usage={"images": 1, "cost_micros": 6_000},
+                hold_on_account=True),
+            job(job_id="job_" + "q" * 24, reserved_micros=6_000, hold_on_account=True)]
     return entries, jobs
 
 
@@ -73,6 +74,16 @@ def test_a_queued_job_the_account_does_not_hold_for_is_a_difference() -> None:
     assert [d.check for d in differences] == ["hold"] and QUEUED in differences[0].detail
 
 
+def test_a_job_in_flight_from_before_holds_counts_in_flight_without_a_hold() -> None:
+    # Given the queued job was reserved before holds existed (the deploy that brought them found it in flight)
+    entries, jobs = books()
+    jobs[1] = jobs[1].model_copy(update={"hold_on_account": False})
+
+    # Then in_flight counts it although the account holds nothing for it
+    assert check_account(FakeLedgerReader(account(988_000, in_flight=1), entries), FakeAccountJobs(jobs),
+                         ACCOUNT) == []
+
+
 def test_a_move_left_half_way_is_reported_as_pending() -> None:
     # Given the succeeded job's release still pending (its worker died between its steps)
     entries, jobs = books()
@@ -102,3 +113,21 @@ def test_keys_are_rt_live_with_32_or_more_url_safe_characters_stored_as_a_hash_a
     assert set(raw[len(KEY_PREFIX):]) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
     assert len(hash_api_key(raw)) == 64 and raw not in hash_api_key(raw)
     assert visible_prefix(raw) == raw[:12] and generate_api_key() != raw
+
+
+def test_a_hold_whose_job_does_not_exist_is_given_back_once() -> None:
+    # Given an account holding $0.006 for the queued job and $0.001 for a job that does not exist
+    from retouch.billing.reconcile import release_orphan_holds
+    from tests.fakes import FakeLedger
+
+    entries, jobs = books()
+    ledger = FakeLedger(account(988_000, in_flight=2, holds={**HOLDS, "job_orphan": 1_000}))
+
+    # When the orphan holds are released, twice
+    first = release_orphan_holds(ledger, FakeAccountJobs(jobs), ACCOUNT)
+    second = release_orphan_holds(ledger, FakeAccountJobs(jobs), ACCOUNT)
+
+    # Then only the orphan came back, once; the queued job keeps its hold
+    assert (first, second) == ({"job_orphan": 1_000}, {})
+    assert ledger.state is not None and ledger.state.holds == HOLDS
+    assert (ledger.state.balance_micros, ledger.state.in_flight) == (989_000, 1)

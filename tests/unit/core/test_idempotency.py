@@ -242,6 +242,27 @@ def test_a_key_left_processing_by_a_request_that_died_is_replayed_after_its_dead
     assert again.replayed and again.record.job_id == first.record.job_id and clock.slept == []
 
 
+def test_a_key_whose_job_died_before_its_hold_is_not_replayed_and_is_freed_with_the_job(
+        submit_deps: SubmitDeps, jobs: FakeJobRepository, account_id: str) -> None:
+    # Given a job whose submitting function died after writing it and its key, before the hold (deadline passed)
+    request = generation()
+    first = submit(without_completion(submit_deps), account_id, request, "key-8")
+    [(held_at, record)] = list(jobs.keys.records.items())
+    jobs.keys.records[held_at] = record.model_copy(update={"in_flight_until": now_epoch() - 1})
+    jobs.set(first.record.job_id, hold_pending=first.record.reserved_micros)
+
+    # When the client retries, then it is told to retry shortly (the job is not accepted: no 202 for it)
+    with pytest.raises(IdempotencyKeyInUse):
+        submit(submit_deps, account_id, request, "key-8", clock=Clock())
+
+    # And when the sweeper finds it never held, the job goes with its key, so the next retry makes a new job
+    stored = jobs.get(first.record.job_id)
+    assert stored is not None and submit_deps.billing.complete_hold(stored) is False
+    assert jobs.keys.records == {}
+    again = submit(submit_deps, account_id, request, "key-8")
+    assert not again.replayed and again.record.job_id != first.record.job_id
+
+
 def test_a_request_that_loses_the_race_deletes_its_inputs_and_replays_the_winner(
         submit_deps: SubmitDeps, jobs: FakeJobRepository, store: FakeObjectStore, queue: FakeJobQueue,
         account_id: str) -> None:

@@ -14,6 +14,7 @@ from retouch.errors import IdempotencyKeyReused, JobNotCancelable, JobNotFound
 from retouch.jobs.cancel import CancelDeps, cancel_job
 from retouch.jobs.idempotency import keyed_request
 from retouch.jobs.process import WorkerDeps, run_job
+from retouch.jobs.view import find_job
 from retouch.models.records import ProducedOutputs
 from retouch.models.transitions import JobEnd
 from tests.fakes import FakeJobQueue, FakeJobRepository, FakeLedger, ScriptedProvider, account
@@ -155,3 +156,16 @@ def test_a_retried_cancel_under_its_key_replays_and_the_key_is_bound_to_its_job(
     # Then the retry is a replay of the canceled job (not a 409), announced once; the other job is untouched
     assert (first.replayed, again.replayed, again.record.status) == (False, True, "canceled")
     assert announced == [(job.job_id, "job.canceled")] and jobs.items[other.job_id]["status"] == "queued"
+
+
+def test_a_job_whose_submit_has_not_held_its_price_is_not_found(deps: CancelDeps, jobs: FakeJobRepository) -> None:
+    # Given a job still waiting for its hold (its submit is between steps, or died)
+    job = queued_job(jobs)
+    jobs.set(job.job_id, hold_pending=job.reserved_micros)
+
+    # When its owner reads or cancels it, then it does not exist yet (it may never be accepted)
+    with pytest.raises(JobNotFound):
+        find_job(jobs, job.account_id, job.job_id)
+    with pytest.raises(JobNotFound):
+        cancel_job(job.account_id, job.job_id, deps)
+    assert jobs.items[job.job_id]["status"] == "queued"

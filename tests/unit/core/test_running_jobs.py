@@ -55,6 +55,7 @@ def queued_job(jobs: FakeJobRepository, *, kind: str = "generation", request: di
     fields.setdefault("account_id", new_account_id())
     fields.setdefault("reserved_micros", 1_000_000)
     fields.setdefault("markup_percent", 0)
+    fields.setdefault("hold_on_account", True)
     record = JobRecord(job_id=new_job_id(), kind=kind, status="queued",
                        model="gpt-image-2",
                        request=request or {"model": "gpt-image-2", "prompt": "a lighthouse", "n": 1,

@@ -153,9 +153,12 @@ def test_the_sweep_pages_through_every_due_job(jobs: FakeJobRepository, queue: F
 def test_balance_moves_left_half_way_by_dead_writers_are_finished(jobs: FakeJobRepository, queue: FakeJobQueue):
     # Given, past the grace: a submit that died after its hold, one that died before it, and a worker that died
     # after ending its job but before the account got the hold back
-    deps = deps_for(jobs, queue, [])
+    announced: list[str] = []
+    deps = deps_for(jobs, queue, announced)
     ledger = deps.billing.ledger
     held, unheld, ended = (queued_job(jobs, created_at=NOW - 600) for _ in range(3))
+    store = deps.store
+    store.put(f"outputs/{ended.job_id}/0.png", b"img", "image/png")
     for pending in (held, unheld):
         jobs.set(pending.job_id, hold_pending=pending.reserved_micros)
     ledger.hold(held.account_id, held.job_id, held.reserved_micros)
@@ -175,3 +178,5 @@ def test_balance_moves_left_half_way_by_dead_writers_are_finished(jobs: FakeJobR
     account = ledger.get_account(held.account_id)
     assert account.holds == {held.job_id: held.reserved_micros}
     assert account.balance_micros == balance + ended.reserved_micros
+    # and the ended job's event (lost with its writer) is announced, its stray outputs deleted
+    assert announced == [ended.job_id] and store.keys_under(f"outputs/{ended.job_id}/") == []

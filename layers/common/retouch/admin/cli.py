@@ -202,6 +202,17 @@ def cmd_reconcile(ctx: _Context, args: argparse.Namespace) -> int:
     return 1 if differences else 0
 
 
+def cmd_release_orphan_holds(ctx: _Context, args: argparse.Namespace) -> int:
+    from retouch.billing.reconcile import release_orphan_holds
+
+    _, ledger, jobs = ctx.repos()
+    _require_account(ledger, args.account)
+    released = release_orphan_holds(ledger, jobs, args.account)
+    ctx.emit({"released": released}, "\n".join(f"released {micros} held for {job_id}" for job_id, micros
+                                                 in released.items()) or "no orphan holds")
+    return 0
+
+
 def _since(text: str) -> int:
     try:
         when = datetime.fromisoformat(text)
@@ -315,6 +326,10 @@ def _add_books_commands(commands: _Subparsers) -> None:
                    "check every account (or --account) against its ledger and jobs; exit 1 on any difference")
     sub.add_argument("--account", action="append", help="only this account (repeatable)")
     sub.add_argument("--pause", type=float, default=1.0, help="seconds before re-checking a difference (1)")
+    sub = _command(commands, "release-orphan-holds", cmd_release_orphan_holds,
+                   "give back an account's holds whose job does not exist (a hold that landed after its submit gave "
+                   "up and deleted the job)")
+    sub.add_argument("account")
     sub = _command(commands, "margin", cmd_margin,
                    "revenue, upstream cost and margin per model and upstream since a time")
     sub.add_argument("--since", type=_since, required=True, help="ISO-8601, e.g. 2026-05-01 or 2026-05-01T12:00Z")

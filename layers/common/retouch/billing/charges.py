@@ -97,17 +97,23 @@ class JobBilling:
         record.markup_percent = self.prices.markup_percent
         record.usage = _job_usage(0, 0)
         record.hold_pending = price
+        record.hold_on_account = True
+        record.idempotency_key_hash = key.key_hash if key is not None else None
         self.jobs.create(record, key=key)
         try:
             moved = self.ledger.hold(record.account_id, record.job_id, price)
         except HoldRefused as refused:
-            self.jobs.discard_unheld(record.job_id, key)
+            self.jobs.discard_unheld(record)
             check_can_reserve(refused.current, price)  # says which limit refused it
             raise JobConflict(f"Job {record.job_id} could not be held; retry the request.") from refused
         if not self._confirm_hold(record, moved):
-            # The sweeper took the job for abandoned (it waited past its grace): give the hold back, refuse.
-            self.ledger.release(record.account_id, record.job_id, price)
-            raise JobConflict(f"Job {record.job_id} could not be created; retry the request.")
+            current = self.jobs.get(record.job_id)
+            if current is None or current.hold_pending is not None:
+                # The sweeper took the job for abandoned (it waited past its grace) and deleted it: give the hold
+                # back (once: the sweeper gives back a hold it finds after deleting), refuse.
+                self.ledger.release(record.account_id, record.job_id, price)
+                raise JobConflict(f"Job {record.job_id} could not be created; retry the request.")
+            # The sweeper confirmed it first (this submit was slower than its grace): it is accepted.
         record.hold_pending = None
         logger.info("credit reserved", extra={"job_id": record.job_id, "account_id": record.account_id,
                                               "reserved_micros": price, "tries": moved.tries})
@@ -119,15 +125,14 @@ class JobBilling:
             entry_id=f"{job.job_id}.reserve", account_id=job.account_id, job_id=job.job_id, kind="reserve",
             amount_micros=-price, balance_after_micros=moved.balance_after_micros, at_ms=now_ms()))
 
-    def complete_hold(self, job: JobRecord, key: IdempotencyRecord | None = None) -> bool:
+    def complete_hold(self, job: JobRecord) -> bool:
         """A job whose submit was interrupted between its steps (the submit's own error path, or the sweeper past
-        its grace): runnable (True) when its hold was taken, else deleted with `key` (False). Safe beside a late
-        submit: every step is conditional. (The sweeper does not know the request's Idempotency-Key: a key left
-        naming a deleted job answers a retry 404 until it expires.)"""
+        its grace): runnable (True) when its hold was taken, else deleted with its Idempotency-Key (False). Safe
+        beside a late submit: every step is conditional, and the submit re-reads the job when its confirm fails."""
         if self.ledger.is_held(job.account_id, job.job_id):
             self._confirm_hold(job, Movement(applied=False, balance_after_micros=None))
             return True
-        if self.jobs.discard_unheld(job.job_id, key) and self.ledger.is_held(job.account_id, job.job_id):
+        if self.jobs.discard_unheld(job) and self.ledger.is_held(job.account_id, job.job_id):
             # The submit took its hold after all, between our read and the delete: give it back.
             self.ledger.release(job.account_id, job.job_id, job.hold_pending or 0)
         return False
@@ -183,11 +188,16 @@ class JobBilling:
         return True
 
     def _release(self, job: JobRecord, released: int, *, outcome: str, images: int, cost: int) -> Movement:
+        def entry(balance_after: int | None) -> LedgerEntry:
+            return LedgerEntry(entry_id=f"{job.job_id}.settle", account_id=job.account_id, job_id=job.job_id,
+                               kind="settle", amount_micros=released, balance_after_micros=balance_after,
+                               at_ms=now_ms(), charged_micros=cost, released_micros=released, outcome=outcome,
+                               images=images)
+
+        if not job.hold_on_account:  # reserved before holds existed: the old way, once, with its entry
+            return self.ledger.release_unmapped(entry(None))
         moved = self.ledger.release(job.account_id, job.job_id, released)
-        self.ledger.confirm_release(LedgerEntry(
-            entry_id=f"{job.job_id}.settle", account_id=job.account_id, job_id=job.job_id, kind="settle",
-            amount_micros=released, balance_after_micros=moved.balance_after_micros, at_ms=now_ms(),
-            charged_micros=cost, released_micros=released, outcome=outcome, images=images))
+        self.ledger.confirm_release(entry(moved.balance_after_micros))
         return moved
 
     def complete_release(self, job: JobRecord) -> None:

@@ -45,16 +45,6 @@ def reservation_put(table: str, record: IdempotencyRecord) -> dict[str, Any]:
     }}
 
 
-def reservation_delete(table: str, record: IdempotencyRecord) -> dict[str, Any]:
-    """The transaction item that frees `record`'s key again, only if it is still this job's."""
-    return {"Delete": {
-        "TableName": table,
-        "Key": key_of(record.account_id, record.key_hash),
-        "ConditionExpression": "job_id = :job",
-        "ExpressionAttributeValues": {":job": {"S": record.job_id}},
-    }}
-
-
 def key_taken(reason: Mapping[str, Any]) -> KeyTaken:
     """KeyTaken from the cancellation reason of a reservation whose condition failed."""
     item = reason.get("Item")

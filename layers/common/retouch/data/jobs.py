@@ -13,12 +13,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from retouch.data.clients import aws_client
-from retouch.data.idempotency import key_taken, reservation_delete, reservation_put
+from retouch.data.idempotency import key_of, key_taken, reservation_put
 from retouch.data.items import is_condition_failure, record_attributes, to_item, to_value
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
 from retouch.models.transitions import Cancel, FailUnfinished, Finish, JobEnd
-from retouch.ports import KeyTaken, SweepCandidate
+from retouch.ports import SweepCandidate
 
 SWEEP_INDEX = "sweep"
 UNFINISHED = "UNFINISHED"
@@ -109,19 +109,23 @@ class JobRepository:
         self._client = client or aws_client("dynamodb")
 
     def create(self, record: JobRecord, key: IdempotencyRecord | None = None) -> None:
-        """A new job (unbilled: billing writes priced jobs with their hold), with its Idempotency-Key if any."""
+        """A new job, with its Idempotency-Key if any. Job ids are drawn at random by the submit, so an item already
+        under this id is this very write, committed on a try whose answer was lost (an SDK retry): done."""
         put = {"TableName": self._table, "Item": job_item(record), "ConditionExpression": "attribute_not_exists(pk)"}
         if key is None:
-            self._client.put_item(**put)
-        elif not self._with_key({"Put": put}, key):
-            raise ValueError(f"job {record.job_id} exists already")
+            try:
+                self._client.put_item(**put)
+            except ClientError as exc:
+                if not is_condition_failure(exc):
+                    raise
+        else:
+            self._with_key({"Put": put}, key)  # False: its job is there, the same transaction committed before
 
-    def _with_key(self, item: dict[str, Any], key: IdempotencyRecord, *, release: bool = False) -> bool:
-        """`item` and the reservation of `key` (or, with `release`, its deletion) as one transaction: False when
-        `item`'s condition failed, KeyTaken when the key's did."""
-        key_write = reservation_delete(self._table, key) if release else reservation_put(self._table, key)
+    def _with_key(self, item: dict[str, Any], key: IdempotencyRecord) -> bool:
+        """`item` and the reservation of `key` as one transaction: False when `item`'s condition failed, KeyTaken
+        when the key's did."""
         try:
-            self._client.transact_write_items(TransactItems=[item, key_write],
+            self._client.transact_write_items(TransactItems=[item, reservation_put(self._table, key)],
                                               ClientRequestToken=uuid.uuid4().hex)
         except ClientError as exc:
             reasons = exc.response.get("CancellationReasons") or []
@@ -257,30 +261,58 @@ class JobRepository:
         """The job's terminal transition (see models/transitions.py), recording `release_micros` (what its hold
         gives back) as `release_pending`: the job stays on the sweep index, watched from its end, until billing has
         moved the balance and confirmed the settle entry. With `key` (an Idempotency-Key), one transaction with its
-        reservation: KeyTaken when the key is another request's. False when the transition's condition failed."""
-        update = _end_update(self._table, transition)
-        update["UpdateExpression"] += ", release_pending = :release, watch_at = :ended" + _ENDED_REMOVE
-        update["ExpressionAttributeValues"] |= {":release": {"N": str(release_micros)},
-                                               ":ended": {"N": str(_ended_at(transition))}}
-        return self._with_key({"Update": update}, key) if key is not None else self._conditional(update)
+        reservation: KeyTaken when the key is another request's. False when the transition's condition failed.
 
-    def discard_unheld(self, job_id: str, key: IdempotencyRecord | None = None) -> bool:
-        """Delete a job whose hold was refused or never taken (hold_pending still set), and free its key: a refused
-        submit leaves nothing behind. False when the job is not waiting for its hold."""
-        delete = {"TableName": self._table, "Key": job_key(job_id),
-                  "ConditionExpression": "attribute_exists(hold_pending)"}
-        if key is None:
-            try:
-                self._client.delete_item(**delete)
-            except ClientError as exc:
-                if is_condition_failure(exc):
-                    return False
-                raise
-            return True
+        The write carries a token of its own (`ended_by`): an SDK retry of a write that committed fails its
+        condition, and finds its own token on the job, so it is still this call's success, not another's end."""
+        token = uuid.uuid4().hex
+        update = _end_update(self._table, transition)
+        update["UpdateExpression"] += (", release_pending = :release, watch_at = :ended, ended_by = :ended_by"
+                                       + _ENDED_REMOVE)
+        update["ExpressionAttributeValues"] |= {":release": {"N": str(release_micros)},
+                                               ":ended": {"N": str(_ended_at(transition))},
+                                               ":ended_by": {"S": token}}
+        if key is not None:
+            return self._with_key({"Update": update}, key)  # its ClientRequestToken makes retries idempotent
         try:
-            return self._with_key({"Delete": delete}, key, release=True)
-        except KeyTaken:  # the key is no longer this job's (expired, taken over): the job goes all the same
-            return self.discard_unheld(job_id)
+            self._client.update_item(**update, ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            item = exc.response.get("Item")  # ALL_OLD: the job as the failed condition saw it
+            return isinstance(item, dict) and item.get("ended_by", {}).get("S") == token
+        return True
+
+    def discard_unheld(self, job: JobRecord) -> bool:
+        """Delete a job whose hold was refused or never taken (hold_pending still set), and free its Idempotency-Key
+        if it still names the job: a refused submit leaves nothing behind. False when the job is not waiting for its
+        hold."""
+        delete = {"TableName": self._table, "Key": job_key(job.job_id),
+                  "ConditionExpression": "attribute_exists(hold_pending)"}
+        if job.idempotency_key_hash is not None:
+            free_key = {"TableName": self._table, "Key": key_of(job.account_id, job.idempotency_key_hash),
+                        "ConditionExpression": "attribute_not_exists(pk) OR job_id = :job",
+                        "ExpressionAttributeValues": {":job": {"S": job.job_id}}}
+            try:
+                self._client.transact_write_items(TransactItems=[{"Delete": delete}, {"Delete": free_key}],
+                                                  ClientRequestToken=uuid.uuid4().hex)
+                return True
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+                codes = [reason.get("Code") for reason in exc.response.get("CancellationReasons") or []]
+                if codes[:1] == ["ConditionalCheckFailed"]:
+                    return False
+                if codes[1:2] != ["ConditionalCheckFailed"]:
+                    raise
+                # the key names another job now (it expired and was taken): the job goes alone
+        try:
+            self._client.delete_item(**delete)
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
 
     def tombstone(self, job_id: str, *, now: int) -> bool:
         """An ended job deleted by its owner: what described it (prompt, metadata, inputs, outputs, webhook) is

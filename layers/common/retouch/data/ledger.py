@@ -162,7 +162,27 @@ class LedgerRepository(AccountStateRepository):
         """The settle entry, and the ended job off the sweep index (release_pending cleared). False when done."""
         return self._confirm(entry, "release_pending", ", sweep_pk, watch_at")
 
-    # ---- an operator's credit ----------------------------------------------------------------------------
+    # ---- moves that are transactions with the account (rare: an operator's credit, a pre-holds job's release) ------
+
+    def _transact_with_account(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Write `items` (the account among them) as one transaction, waiting out a conflicting one in flight; []
+        when written, else the cancellation reasons, one per item (a condition failed: nothing was written)."""
+        token = uuid.uuid4().hex  # the same token on every try: a committed try is not applied twice
+        for attempt in range(CONFLICT_TRIES):
+            try:
+                self._client.transact_write_items(TransactItems=items, ClientRequestToken=token)
+                return []
+            except ClientError as exc:
+                if _code(exc) != "TransactionCanceledException":
+                    raise
+                reasons = [dict(reason) for reason in exc.response.get("CancellationReasons") or []]
+                codes = [reason.get("Code") for reason in reasons]
+                if "ConditionalCheckFailed" in codes:
+                    return reasons
+                if "TransactionConflict" not in codes or attempt == CONFLICT_TRIES - 1:
+                    raise
+                self._sleep(conflict_backoff_seconds(attempt))
+        raise AssertionError("unreachable")
 
     def credit(self, entry: LedgerEntry) -> None:
         """Add `entry.amount_micros` (negative: a correction, refused below zero) with its entry, one transaction.
@@ -172,30 +192,38 @@ class LedgerRepository(AccountStateRepository):
         if entry.amount_micros < 0:
             condition += " AND balance_micros >= :taken"
             values[":taken"] = {"N": str(-entry.amount_micros)}
-        items = [
+        refused = self._transact_with_account([
             {"Update": {"TableName": self._table, "Key": account_key(entry.account_id),
                         "UpdateExpression": "SET balance_micros = balance_micros + :amount",
                         "ConditionExpression": condition, "ExpressionAttributeValues": values,
                         "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
             {"Put": {"TableName": self._table, "Item": ledger_item(entry),
                      "ConditionExpression": "attribute_not_exists(pk)"}},
-        ]
-        token = uuid.uuid4().hex  # the same token on every try: a committed try is not applied twice
-        for attempt in range(CONFLICT_TRIES):
-            try:
-                self._client.transact_write_items(TransactItems=items, ClientRequestToken=token)
-                return
-            except ClientError as exc:
-                if _code(exc) != "TransactionCanceledException":
-                    raise
-                reasons = exc.response.get("CancellationReasons") or []
-                codes = [reason.get("Code") for reason in reasons]
-                if codes[:1] == ["ConditionalCheckFailed"]:
-                    item = reasons[0].get("Item")
-                    raise CreditRefused(account_record(dict(item)) if item else None) from exc
-                if "TransactionConflict" not in codes or attempt == CONFLICT_TRIES - 1:
-                    raise
-                self._sleep(conflict_backoff_seconds(attempt))
+        ])
+        if refused and refused[0].get("Code") == "ConditionalCheckFailed":
+            item = refused[0].get("Item")
+            raise CreditRefused(account_record(dict(item)) if item else None)
+        if refused:  # the entry's id exists: this credit was written before
+            raise RuntimeError(f"credit {entry.entry_id} was written already")
+
+    def release_unmapped(self, entry: LedgerEntry) -> Movement:
+        """The release of a job reserved before holds existed (in flight at the deploy that brought them): the
+        account (balance back, in_flight down), the job's release_pending cleared and the settle entry, one
+        transaction, so it moves once. `applied=False` when it was done already."""
+        if entry.job_id is None:
+            raise ValueError("a job's entry names its job")
+        refused = self._transact_with_account([
+            {"Update": {"TableName": self._table, "Key": account_key(entry.account_id),
+                        "UpdateExpression": "SET balance_micros = balance_micros + :back, in_flight = in_flight - :one",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": {":back": {"N": str(entry.amount_micros)}, ":one": {"N": "1"}}}},
+            {"Update": {"TableName": self._table, "Key": job_key(entry.job_id),
+                        "UpdateExpression": "REMOVE release_pending, sweep_pk, watch_at",
+                        "ConditionExpression": "attribute_exists(release_pending)"}},
+            {"Put": {"TableName": self._table, "Item": ledger_item(entry),
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+        ])
+        return Movement(applied=not refused, balance_after_micros=None)
 
     # ---- reading the ledger -------------------------------------------------------------------------------
 

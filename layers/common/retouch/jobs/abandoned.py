@@ -21,7 +21,7 @@ logger = Logger(child=True)
 def end_abandoned_job(job_id: str, billing: JobBilling, announce: Callable[..., None]) -> bool:
     correlate(job_id)
     error = JobError(code="processing_failed", message="The job could not be processed; it was not charged.")
-    # Ends it and releases its whole hold in one transaction (a job never priced just ends).
+    # Ends it, then releases its whole hold (billing/charges.py: the end is conditional, so it happens once).
     ended = billing.release_unfinished(job_id, error=error, now=now_epoch())
     if ended:
         job_failed(error.code)

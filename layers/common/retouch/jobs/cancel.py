@@ -1,7 +1,8 @@
 """Canceling a job: only while it is `queued` (fal's rule: a running job's provider call is already paid for).
 
-The cancellation is one transaction: the job's `queued -> canceled` (conditional on `queued` and nothing produced),
-its whole hold released with a settle entry, and the request's Idempotency-Key when it has one. A worker that later
+The cancellation is the job's `queued -> canceled` (conditional on `queued`, nothing produced and its hold taken),
+with the request's Idempotency-Key when it has one, then its whole hold released with a settle entry
+(billing/charges.py). A worker that later
 receives the job's message cannot claim it (claims take only `queued` jobs or expired leases) and drops it, after
 queueing the job's `job.canceled` event if it was not queued yet.
 """

@@ -1,8 +1,10 @@
 """Idempotency-Key (IETF httpapi draft, Stripe's behaviour) for the POSTs that create or cancel jobs.
 
 - A key is 1-255 printable ASCII characters, scoped to the account, remembered 24 h.
-- The first request under a key reserves it in the same DynamoDB transaction that writes its job and hold (or its
-  cancellation and release): no crash can leave a job without its key or a key without its job. The record holds a
+- The first request under a key reserves it in the same DynamoDB transaction that writes its job (or its
+  cancellation): no crash can leave a job without its key or a key without its job. A job whose price is not held
+  yet (`hold_pending`) is not replayed (409, retry): if its request died, the sweeper accepts it or deletes it with
+  its key (the job carries the key's hash for that). The record holds a
   fingerprint of the request (operation, parameters, SHA-256 of every input's bytes) and the job's id.
 - The same request again gets the original job (`Idempotent-Replayed: true`), nothing written or charged; another
   request under the key is a 422 `idempotency_key_reused`.
@@ -10,8 +12,8 @@
   request that finds it `processing` waits a few seconds for it to complete, then replays; if it is still
   processing, 409 `idempotency_key_in_use` with Retry-After. A record left `processing` by a request that died
   counts as complete once that request's function deadline (`in_flight_until`) has passed: its job exists, and
-  the sweeper queues it. If the first request could not queue its job (503, job ended), the key is released, so a
-  retry makes a new job.
+  the sweeper queues it (or, never held, deletes it and frees the key). If the first request could not queue its
+  job (503, job ended), the key is released, so a retry makes a new job.
 
 Powertools' idempotency utility is not used: it keeps its record with its own PutItem/UpdateItem, outside the
 transaction that writes the job and the hold, so a crash between the two could leave a charged job without its key
@@ -166,6 +168,10 @@ def once(request: KeyedRequest | None, store: IdempotencyStore | None,
 def replayed_job(jobs: JobRepository, account_id: str, job_id: str) -> JobRecord:
     """The job an earlier request created under the key, as it is now; 404 once its owner deleted it."""
     record = jobs.get(job_id)
+    if record is not None and record.hold_pending is not None:
+        # Its request died before the job was accepted: the sweeper accepts or deletes it (and frees the key).
+        raise IdempotencyKeyInUse(f"The request that used this {HEADER} is still being completed; retry shortly.",
+                                  retry_after_seconds=MAX_RETRY_AFTER_SECONDS, param=HEADER)
     if record is None or record.account_id != account_id or record.deleted_at is not None:
         raise JobNotFound(f"The job created with this {HEADER} ('{job_id}') has been deleted.", param=HEADER)
     return record

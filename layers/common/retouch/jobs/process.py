@@ -79,7 +79,7 @@ class WorkerDeps:
     lease_seconds: int
     # Queues a job event for webhooks: announce(job, "job.succeeded"); announce(job) re-emits an ended job's.
     announce: Callable[..., None]
-    # Settles the job's hold in the same transaction as its terminal transition.
+    # Settles the job's hold after its terminal transition (once: the transition is conditional).
     billing: JobBilling
     # How often a running job's lease and message are renewed; by default three beats per lease.
     heartbeat_every: float | None = None
@@ -140,7 +140,7 @@ def _produce(job: JobRecord, token: str, deps: WorkerDeps, side: SideWork) -> Pr
 
 
 def _end(job: JobRecord, token: str, outcome: JobOutcome, deps: WorkerDeps) -> bool:
-    """The claimed job's terminal transition; with billing, its charge/release is in the same transaction."""
+    """The claimed job's terminal transition, then its charge and release (billing/charges.py)."""
     ended = deps.billing.finish(job, token=token, outcome=outcome)
     if ended:
         job_ended(outcome.status, attempts=job.attempts, error_code=outcome.error.code if outcome.error else None)

@@ -39,7 +39,7 @@ class SubmitDeps:
     store: ObjectStore
     queue: JobQueue
     files: FileRepository  # uploaded files named by `file_id`, checked at submit
-    # Holds the job's price in the transaction that creates it.
+    # Holds the job's price on the account before the job may run (billing/charges.py).
     billing: JobBilling
     # The job's webhook (URL vetted, events chosen) or None; see retouch.webhooks.subscribe.
     webhook_for: Callable[[str, ImageOptions], JobWebhook | None]
@@ -140,7 +140,7 @@ def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], de
         # If even the read fails, the inputs stay and the sweeper queues the job should it exist.
         existing = deps.jobs.get(record.job_id)
         if (existing is not None and existing.hold_pending is not None
-                and not deps.billing.complete_hold(existing, reservation)):
+                and not deps.billing.complete_hold(existing)):
             existing = None  # written, but its hold was never taken: deleted now
         if existing is None:
             deps.store.delete(written)

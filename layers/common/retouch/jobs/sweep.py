@@ -105,6 +105,9 @@ def _finish_move(candidate: SweepCandidate, deps: SweeperDeps, now: int, report:
     if job.release_pending is not None:
         deps.billing.complete_release(job)
         report.settled.append(job.job_id)
+        if job.status == "failed":  # as `_end` does: an ended job shows no outputs (harmless when done already)
+            _delete_outputs(job.job_id, deps)
+        deps.announce(job.job_id)  # its event may be lost with its writer (announcing again is harmless)
         return True
     if job.hold_pending is not None:
         if deps.billing.complete_hold(job):

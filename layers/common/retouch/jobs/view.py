@@ -18,10 +18,11 @@ INLINE_BASE64_BUDGET = 5 * 1024 * 1024
 
 
 def find_job(jobs: JobRepository, account_id: str, job_id: str) -> JobRecord:
-    """The caller's job; another account's job, or one its owner deleted, is indistinguishable from a missing one
-    (404)."""
+    """The caller's job; another account's job, one its owner deleted, or one whose submit has not held its price yet
+    (it may never be accepted) is indistinguishable from a missing one (404)."""
     record = jobs.get(job_id) if _JOB_ID.match(job_id) else None
-    if record is None or record.account_id != account_id or record.deleted_at is not None:
+    if (record is None or record.account_id != account_id or record.deleted_at is not None
+            or record.hold_pending is not None):
         raise JobNotFound(f"No job found with id '{job_id}'.", param="job_id")
     return record
 
@@ -91,5 +92,6 @@ def list_jobs(jobs: AccountJobs, store: ObjectStore, account_id: str, *, limit: 
     except ValueError:
         raise InvalidRequest("'after' is not a cursor from this listing (the same account and filters).",
                              param="after") from None
-    return JobList(data=[render_job(record, store, url_expiry_seconds, images_as_urls=True) for record in records],
+    accepted = [record for record in records if record.hold_pending is None]  # (see find_job)
+    return JobList(data=[render_job(record, store, url_expiry_seconds, images_as_urls=True) for record in accepted],
                    has_more=cursor is not None, next_cursor=cursor)

@@ -99,6 +99,11 @@ class JobRecord(BaseModel):
     # account has it and the settle entry is written. Either left set by a crash is finished by the sweeper.
     hold_pending: int | None = None
     release_pending: int | None = None
+    # The hold is an entry of the account's `holds` map (False for jobs reserved before holds existed, whose release
+    # moves the balance the old way, once: data/ledger.py `release_unmapped`).
+    hold_on_account: bool = False
+    # The Idempotency-Key (its hash) the job was submitted under: a job deleted before it was accepted frees it.
+    idempotency_key_hash: str | None = None
     created_at: int
     started_at: int | None = None
     completed_at: int | None = None
