@@ -120,7 +120,7 @@ def test_a_hold_whose_job_does_not_exist_is_given_back_once() -> None:
     from retouch.billing.reconcile import release_orphan_holds
     from tests.fakes import FakeLedger
 
-    entries, jobs = books()
+    _, jobs = books()
     ledger = FakeLedger(account(988_000, in_flight=2, holds={**HOLDS, "job_orphan": 1_000}))
 
     # When the orphan holds are released, twice
