@@ -4,16 +4,12 @@ fakes and a fake clock: each upstream HTTP exchange costs ROUND_TRIP_SECONDS, th
 
 Billed duration is the clock time spent inside run_job per invocation, summed per job (Lambda bills by the
 millisecond). It counts the upstream exchanges only: DynamoDB/S3 calls are not modelled (tens of ms each in AWS).
-Run: .venv/bin/python scripts/bench_upstream_idle.py
+Run: .venv/bin/python -m scripts.bench_upstream_idle
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "common")]
+import argparse
 
 from retouch.jobs.process import WorkerDeps, run_job
 from tests.fakes import (
@@ -57,6 +53,7 @@ def measure(upstream: ScriptedUpstream, clock: FakeClock) -> tuple[float, int, s
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     sync_clock = FakeClock()
     sync = ScriptedUpstream("sync", [rendered()], clock=sync_clock, call_seconds=MODEL_SECONDS + ROUND_TRIP_SECONDS)
     async_clock = FakeClock()

@@ -19,7 +19,7 @@ from retouch.models.records import StoredInput
 from retouch.providers.base import InputImage
 from retouch.providers.oxen import OxenUpstream, white_edit_mask
 from retouch.wiring.upstreams import PRESIGNED_INPUT_SECONDS, input_presigner
-from scripts.function_env import ROOT
+from tooling.functions import ROOT
 from tests.fakes import FakeJobRepository, FakeObjectStore, FakeUrls, rendered
 from tests.fakes.routing import FakeClock, ScriptedUpstream
 from tests.unit.core.builders import image_bytes, mask_png, png

@@ -1,7 +1,7 @@
 """What one job costs in AWS at list prices, from figures `scripts/bench.py` measured, as a share of its price.
 
 Inputs: each function's measured billed duration and its MemorySize in template.yaml; the AWS requests one job made
-against the local emulation (moto's request recorder); the prices in scripts/aws_prices.json (dated, with sources);
+against the local emulation (moto's request recorder); the prices in tooling/aws_prices.json (dated, with sources);
 the price charged per quality in retouch/billing/prices.json; the jobs one worker invocation holds under load
 (`jobs_per_invocation`: the configured batch, as far as the worker's measured memory per job lets it).
 """
@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-AWS_PRICES = ROOT / "scripts" / "aws_prices.json"
+AWS_PRICES = ROOT / "tooling" / "aws_prices.json"
 QUALITY_PRICES = ROOT / "layers" / "common" / "retouch" / "billing" / "prices.json"
 MICROS = 1_000_000
 

@@ -1,11 +1,11 @@
-"""The bench's contention figure reads billing's tries from the stack's log (scripts/bench.py StackLog)."""
+"""The bench's contention figure reads billing's tries from the stack's log (tooling/stack_log.py)."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
 
-from scripts.bench import StackLog, _histogram
+from tooling.stack_log import StackLog, tries_histogram
 
 
 def _json_line(prefix: str, **record: object) -> str:
@@ -33,5 +33,5 @@ def test_tries_are_read_from_reserve_and_settle_lines_written_since_the_mark(tmp
 
 
 def test_the_histogram_is_exact_to_four_tries_then_doubles():
-    assert _histogram(Counter({1: 10, 2: 3, 4: 1, 5: 2, 8: 1, 9: 4, 16: 1, 150: 2})) == {
+    assert tries_histogram(Counter({1: 10, 2: 3, 4: 1, 5: 2, 8: 1, 9: 4, 16: 1, 150: 2})) == {
         "1": 10, "2": 3, "4": 1, "5-8": 3, "9-16": 5, "129-256": 2}

@@ -1,12 +1,20 @@
-"""Environment and sys.path that let a function module import outside Lambda (bench and lean-import checks)."""
+"""The functions template.yaml declares, and the environment that imports one outside Lambda.
+
+Every check that runs per function (the cold-import budget, the bench's cold init, the least-privilege probes)
+takes its list from `function_names()`, which reads every `AWS::Serverless::Function` in the template: a function
+added there is checked without editing a list here.
+"""
 
 from __future__ import annotations
 
 import os
+from functools import cache
 from pathlib import Path
 
+from local.template import Template
+
 ROOT = Path(__file__).resolve().parent.parent
-FUNCTIONS = ("authorizer", "api", "status", "worker", "dead_letter", "webhook")
+TEMPLATE = ROOT / "template.yaml"
 
 SETTINGS = {
     "RETOUCH_TABLE_NAME": "retouch-table",
@@ -23,8 +31,10 @@ SETTINGS = {
 }
 
 
-def existing_functions() -> list[str]:
-    return [name for name in FUNCTIONS if (ROOT / "functions" / name / "app.py").exists()]
+@cache
+def function_names() -> tuple[str, ...]:
+    """Each function's code folder under functions/ (its CodeUri), in template order: `api`, `dead_letter`, ..."""
+    return tuple(spec.code_dir.name for spec in Template.load(TEMPLATE).functions.values())
 
 
 def function_env(name: str) -> dict[str, str]:
