@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 
 from retouch.jobs.process import WorkerDeps, run_job
+from tests.builders import queued_job
 from tests.fakes import (
     FakeJobQueue,
     FakeJobRepository,
@@ -22,7 +23,6 @@ from tests.fakes import (
     rendered,
 )
 from tests.fakes.routing import FakeClock, ScriptedUpstream, routing_deps
-from tests.unit.core.test_running_jobs import queued_job
 
 MODEL_SECONDS = 60.0
 ROUND_TRIP_SECONDS = 0.3  # one HTTP exchange with the upstream (submit or status check)

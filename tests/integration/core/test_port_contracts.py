@@ -23,6 +23,7 @@ from retouch.models.outcome import JobOutcome
 from retouch.models.records import JobRecord
 from retouch.models.webhooks import DeliveryRecord, JobWebhook
 from retouch.ports import CreditRefused, HoldRefused, ObjectMissing, SettingsConflict
+from tests.builders import admission_for, new_account_id, new_job_id
 from tests.fakes import (
     FakeAccountRepository,
     FakeJobRepository,
@@ -32,7 +33,6 @@ from tests.fakes import (
     FakeWebhookLog,
 )
 from tests.integration.core.aws_stack import Stack, client
-from tests.unit.core.builders import admission_for, new_account_id, new_job_id
 
 NOW = 1_800_000_000
 

@@ -22,7 +22,6 @@ from tests.fakes.routing import (
     ScriptedUpstream,
     routing_deps,
 )
-from tests.unit.core.conftest import files, jobs, queue, store, urls  # noqa: F401  (shared fixtures)
 
 POLICY = BreakerPolicy(window_seconds=60, min_calls=3, failure_rate_percent=50, cool_down_seconds=30,
                        probe_timeout_seconds=120)
@@ -39,7 +38,7 @@ def breakers() -> FakeBreakerStore:
 
 
 @pytest.fixture
-def worker(jobs: FakeJobRepository, store: FakeObjectStore, urls: FakeUrls, queue: FakeJobQueue,  # noqa: F811
+def worker(jobs: FakeJobRepository, store: FakeObjectStore, urls: FakeUrls, queue: FakeJobQueue,
            clock: FakeClock, breakers: FakeBreakerStore) -> Callable[..., WorkerDeps]:
     """A worker whose every model is routed to `upstreams` in order, sharing the breaker store and clock."""
 

@@ -12,9 +12,9 @@ from retouch.jobs.process import WorkerDeps, run_job
 from retouch.providers.base import ProviderUnavailable
 from retouch.retry import RedeliverLater
 from retouch.routing.breaker import BreakerState
+from tests.builders import queued_job
 from tests.fakes import FakeJobRepository, FakeObjectStore, rendered
 from tests.fakes.routing import FakeBreakerStore, FakeClock, ScriptedUpstream
-from tests.unit.core.test_running_jobs import queued_job
 
 Build = Callable[..., WorkerDeps]
 

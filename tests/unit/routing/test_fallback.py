@@ -14,9 +14,9 @@ from retouch.providers.base import (
     ProviderUnavailable,
 )
 from retouch.retry import RedeliverLater
+from tests.builders import queued_job
 from tests.fakes import FakeJobQueue, FakeJobRepository, rendered
 from tests.fakes.routing import FakeClock, ScriptedUpstream
-from tests.unit.core.test_running_jobs import queued_job
 
 Build = Callable[..., WorkerDeps]
 

@@ -11,9 +11,9 @@ import pytest
 from retouch.jobs.process import WorkerDeps, run_job
 from retouch.providers.base import ProviderUnavailable
 from retouch.retry import RedeliverLater
+from tests.builders import queued_job
 from tests.fakes import FakeJobRepository, rendered
 from tests.fakes.routing import FakeBreakerStore, ScriptedUpstream
-from tests.unit.core.test_running_jobs import queued_job
 
 Build = Callable[..., WorkerDeps]
 

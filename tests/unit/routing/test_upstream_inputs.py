@@ -19,11 +19,10 @@ from retouch.models.records import StoredInput
 from retouch.providers.base import InputImage
 from retouch.providers.oxen import OxenUpstream, white_edit_mask
 from retouch.wiring.upstreams import PRESIGNED_INPUT_SECONDS, input_presigner
-from tooling.functions import ROOT
+from tests.builders import image_bytes, mask_png, png, queued_job
 from tests.fakes import FakeJobRepository, FakeObjectStore, FakeUrls, rendered
 from tests.fakes.routing import FakeClock, ScriptedUpstream
-from tests.unit.core.builders import image_bytes, mask_png, png
-from tests.unit.core.test_running_jobs import queued_job
+from tooling.functions import ROOT
 
 STAGED = upstream_inputs_prefix("job_x")
 

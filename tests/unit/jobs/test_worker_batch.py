@@ -16,11 +16,11 @@ from retouch.jobs.batch import MAX_RECORDS_AT_ONCE, JobBatch
 from retouch.jobs.process import WorkerDeps
 from retouch.observability import metric_names as names
 from retouch.providers.base import ProviderResult, ProviderUnavailable
+from tests.builders import load_event, queued_job
+from tests.emf import Emitted
 from tests.fakes import FakeJobQueue, FakeJobRepository, ProviderCall, ScriptedProvider, billing_over, rendered
 from tests.fakes.routing import routing_deps
-from tests.unit.core.builders import load_event
-from tests.unit.core.test_metrics_emitted import Emitted, emitted  # noqa: F401 - a fixture, used by name
-from tests.unit.core.test_running_jobs import claimed, queued_job
+from tests.fakes.wiring import claimed
 
 Build = Callable[..., WorkerDeps]
 # Bounds every wait of these tests: a broken concurrency fails them within seconds instead of hanging.
@@ -162,7 +162,7 @@ def test_each_record_keeps_its_own_lease_and_message_while_they_wait_together(
 
 def test_each_records_log_lines_carry_its_own_job_id_and_its_metrics_all_count(
         jobs: FakeJobRepository, queue: FakeJobQueue, worker_deps: Build,
-        emitted: Callable[[], Emitted]) -> None:  # noqa: F811 - the fixture
+        emitted: Callable[[], Emitted]) -> None:
     # Given two jobs in one batch, whose calls overlap
     first, second = queued_job(jobs), queued_job(jobs)
     provider = BarrierProvider(2, rendered(), rendered())

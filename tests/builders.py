@@ -1,7 +1,7 @@
-"""Test data shared by the core unit and integration tests: image bytes, multipart bodies and
-HTTP/SQS events built from the real-shaped samples under events/.
+"""Test data shared by the unit and integration tiers: image bytes, multipart bodies, HTTP/SQS events built from
+the real-shaped samples under events/, and a queued job as submit leaves it.
 
-Import as `tests.unit.core.builders` from either tier.
+Import as `tests.builders` from either tier (scripts/bench_upstream_idle.py builds its job here too).
 """
 
 from __future__ import annotations
@@ -9,17 +9,23 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import secrets
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
 from retouch.billing.rate_limit import Admission
+from retouch.models.common import now_epoch
+from retouch.models.records import JobRecord
 from retouch.ports import Ledger
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+if TYPE_CHECKING:
+    from tests.fakes import FakeJobRepository
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 EVENTS_DIR = REPO_ROOT / "events"
 
 _ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -256,3 +262,29 @@ def generation_payload(**overrides: Any) -> dict[str, Any]:
     payload: dict[str, Any] = {"model": "gpt-image-2", "prompt": "a lighthouse at dawn"}
     payload.update(overrides)
     return payload
+
+
+# -- Images and jobs the unit tests share ---------------------------------------------------------
+
+
+def noisy(fmt: str, size: tuple[int, int]) -> bytes:
+    """A photo-like image that does not compress: its header is a sliver of it."""
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3)).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def queued_job(jobs: FakeJobRepository, *, kind: str = "generation", request: dict[str, Any] | None = None,
+               **fields: Any) -> JobRecord:
+    """Given-state: a job as submit leaves it (queued, holding $1), stored in the fake repository."""
+    now = now_epoch()
+    fields.setdefault("account_id", new_account_id())
+    fields.setdefault("reserved_micros", 1_000_000)
+    fields.setdefault("markup_percent", 0)
+    record = JobRecord(job_id=new_job_id(), kind=kind, status="queued",
+                       model="gpt-image-2",
+                       request=request or {"model": "gpt-image-2", "prompt": "a lighthouse", "n": 1,
+                                           "size": "1024x1024", "output_format": "png", "response_format": "url"},
+                       created_at=now, expires_at=now + 3600, **fields)
+    jobs.put(record)
+    return record

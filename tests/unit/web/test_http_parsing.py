@@ -10,7 +10,7 @@ from retouch.errors import InvalidRequest, PayloadTooLarge
 from retouch.web.multipart import boundary_of, parse_multipart
 from retouch.web.prefer import requested_wait
 from retouch.web.request_parsing import raw_body
-from tests.unit.core.builders import file_part, load_event, multipart, multipart_content_type, png
+from tests.builders import file_part, load_event, multipart, multipart_content_type, png
 
 # -- Prefer: wait -------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from retouch.errors import InvalidRequest, RetouchError
 from retouch.models.requests import EditRequest, GenerationRequest
 from retouch.web.request_parsing import parse_edit, parse_generation
-from tests.unit.core.builders import (
+from tests.builders import (
     edit_payload,
     file_part,
     generation_payload,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 
 import pytest
 from PIL import Image
@@ -13,8 +12,8 @@ from retouch.files.uploads import FileDeps, create_upload, delete_file, get_file
 from retouch.images.inspect import HEADER_READS
 from retouch.models.common import now_epoch
 from retouch.models.requests import UploadRequest
+from tests.builders import image_bytes, new_account_id, noisy, png
 from tests.fakes import FakeFileRepository, FakeObjectStore
-from tests.unit.core.builders import image_bytes, new_account_id, png
 
 EXPIRY = 24 * 3600
 UPLOAD_URL_SECONDS = 300
@@ -29,13 +28,6 @@ def deps(files: FakeFileRepository, store: FakeObjectStore) -> FileDeps:
 @pytest.fixture
 def account_id() -> str:
     return new_account_id()
-
-
-def noisy(fmt: str, size: tuple[int, int]) -> bytes:
-    """A photo-like image that does not compress: its header is a sliver of it."""
-    buffer = io.BytesIO()
-    Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3)).save(buffer, format=fmt)
-    return buffer.getvalue()
 
 
 def upload(deps: FileDeps, account_id: str, data: bytes | None, mime_type: str = "image/png", *,

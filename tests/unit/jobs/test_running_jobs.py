@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,7 +10,6 @@ import pytest
 from retouch.errors import JobFailure
 from retouch.jobs.abandoned import end_abandoned_message
 from retouch.jobs.process import (
-    LEASE_MARGIN_SECONDS,
     WorkerDeps,
     handle_delivery,
     run_job,
@@ -20,6 +18,7 @@ from retouch.models.common import now_epoch
 from retouch.models.records import JobRecord, StoredInput
 from retouch.providers.base import ProviderImage, ProviderRefused, ProviderResult, ProviderUnavailable
 from retouch.retry import MAX_BACKOFF_SECONDS, RedeliverLater, backoff_seconds
+from tests.builders import image_bytes, image_size, mask_png, new_account_id, new_job_id, png, queued_job
 from tests.fakes import (
     FakeJobQueue,
     FakeJobRepository,
@@ -30,15 +29,7 @@ from tests.fakes import (
     no_events,
     rendered,
 )
-from tests.unit.core.builders import image_bytes, image_size, mask_png, new_account_id, new_job_id, png
-from tests.unit.core.conftest import LEASE_SECONDS
-
-Build = Callable[..., WorkerDeps]
-
-
-def claimed(receipt: str) -> tuple[str, int]:
-    """The visibility change a claim makes at once: from the queue's long timeout down to the lease."""
-    return receipt, LEASE_SECONDS + LEASE_MARGIN_SECONDS
+from tests.fakes.wiring import Build, claimed
 
 
 def output_key(job: JobRecord, index: int, extension: str) -> str:
@@ -46,22 +37,6 @@ def output_key(job: JobRecord, index: int, extension: str) -> str:
     [key] = [k for k in (o.key for o in job.outputs) if k.endswith(f"-{index}.{extension}")]
     assert re.fullmatch(rf"outputs/{job.job_id}/[0-9a-f]{{16}}-{index}\.{extension}", key), key
     return key
-
-
-def queued_job(jobs: FakeJobRepository, *, kind: str = "generation", request: dict[str, Any] | None = None,
-               **fields: Any) -> JobRecord:
-    """Given-state: a job as submit leaves it (queued, holding $1), stored in the fake repository."""
-    now = now_epoch()
-    fields.setdefault("account_id", new_account_id())
-    fields.setdefault("reserved_micros", 1_000_000)
-    fields.setdefault("markup_percent", 0)
-    record = JobRecord(job_id=new_job_id(), kind=kind, status="queued",
-                       model="gpt-image-2",
-                       request=request or {"model": "gpt-image-2", "prompt": "a lighthouse", "n": 1,
-                                           "size": "1024x1024", "output_format": "png", "response_format": "url"},
-                       created_at=now, expires_at=now + 3600, **fields)
-    jobs.put(record)
-    return record
 
 
 # -- Success ------------------------------------------------------------------------------------------

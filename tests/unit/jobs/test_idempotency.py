@@ -22,9 +22,9 @@ from retouch.jobs.submit import SubmitDeps, submit_edit, submit_generation
 from retouch.models.common import now_epoch
 from retouch.models.requests import EditRequest, GenerationRequest
 from retouch.web.request_parsing import parse_edit
+from tests.builders import admission_for, file_part, generation_payload, multipart_event, new_account_id, png
 from tests.fakes import FakeFileRepository, FakeIdempotencyStore, FakeJobQueue, FakeJobRepository, FakeObjectStore
-from tests.unit.core.builders import admission_for, file_part, generation_payload, multipart_event, new_account_id, png
-from tests.unit.core.conftest import submit_deps_over
+from tests.fakes.wiring import submit_deps_over
 
 
 class Clock:

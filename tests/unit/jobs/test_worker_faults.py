@@ -17,6 +17,7 @@ from retouch.jobs.process import handle_delivery, run_job
 from retouch.models.common import now_epoch
 from retouch.providers.base import ProviderResult
 from retouch.retry import RedeliverLater
+from tests.builders import queued_job
 from tests.fakes import (
     FakeJobQueue,
     FakeJobRepository,
@@ -26,7 +27,7 @@ from tests.fakes import (
     no_events,
     rendered,
 )
-from tests.unit.core.test_running_jobs import Build, claimed, queued_job
+from tests.fakes.wiring import Build, claimed
 
 
 class Announcements:

@@ -13,14 +13,11 @@ import pytest
 
 from retouch.catalog import GPT_IMAGE_2
 from retouch.errors import AccountBusy, RetouchError
-from retouch.jobs.submit import SubmitDeps, submit_edit, submit_generation
+from retouch.jobs.submit import SubmitDeps
 from retouch.models.account_records import LedgerEntry
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import JobRecord
-from retouch.web.request_parsing import parse_edit, parse_generation
-from tests.fakes import FakeFileRepository, FakeJobQueue, FakeJobRepository, FakeLedger, FakeObjectStore, account
-from tests.unit.core.builders import (
-    admission_for,
+from tests.builders import (
     data_url,
     edit_payload,
     file_part,
@@ -35,33 +32,15 @@ from tests.unit.core.builders import (
     new_account_id,
     png,
 )
-from tests.unit.core.conftest import submit_deps_over
+from tests.fakes import FakeFileRepository, FakeJobQueue, FakeJobRepository, FakeLedger, FakeObjectStore, account
+from tests.fakes.wiring import submit_deps_over
+from tests.unit.jobs.submitting import assert_nothing_left, refused, submit
 
-MAX_BODY = 64 * 1024 * 1024
 LIMITS = GPT_IMAGE_2.limits
-
-
-def submit(event: dict[str, Any], deps: SubmitDeps, account_id: str) -> JobRecord:
-    """What the api function does for a POST, minus HTTP: parse, then submit."""
-    if event["rawPath"].endswith("/edits"):
-        return submit_edit(admission_for(deps.billing.ledger, account_id), parse_edit(event, MAX_BODY), deps)
-    return submit_generation(admission_for(deps.billing.ledger, account_id), parse_generation(event, MAX_BODY), deps)
-
-
-def refused(event: dict[str, Any], deps: SubmitDeps, account_id: str) -> RetouchError:
-    with pytest.raises(RetouchError) as caught:
-        submit(event, deps, account_id)
-    return caught.value
 
 
 def assert_error(error: RetouchError, status: int, code: str, param: str | None) -> None:
     assert (error.status_code, error.code, error.param) == (status, code, param), error.message
-
-
-def assert_nothing_left(jobs: FakeJobRepository, store: FakeObjectStore, queue: FakeJobQueue) -> None:
-    assert jobs.items == {}
-    assert store.objects == {}
-    assert queue.sent == []
 
 
 @pytest.fixture

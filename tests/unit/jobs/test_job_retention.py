@@ -9,8 +9,8 @@ from retouch.errors import JobNotDeletable, JobNotFound
 from retouch.jobs.retention import RetentionDeps, delete_job
 from retouch.jobs.view import find_job
 from retouch.models.records import StoredInput, StoredOutput
+from tests.builders import queued_job
 from tests.fakes import FakeJobRepository, FakeObjectStore
-from tests.unit.core.test_running_jobs import queued_job
 
 NOW = 1_800_000_000
 

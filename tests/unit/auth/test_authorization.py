@@ -8,8 +8,8 @@ from retouch.admin.accounts import create_account, issue_key
 from retouch.auth.authorize import Principal, authenticate, authorizer_response
 from retouch.auth.keys import KEY_PREFIX, bearer_token, generate_api_key, hash_api_key, visible_prefix
 from retouch.models.account_records import AccountRecord
+from tests.builders import new_account_id
 from tests.fakes import FakeAccountRepository
-from tests.unit.core.builders import new_account_id
 
 
 @pytest.mark.parametrize(("header", "token"), [

@@ -8,27 +8,15 @@ from typing import Any
 
 import pytest
 
-from retouch.billing.charges import JobBilling
-from retouch.billing.prices import price_table
 from retouch.errors import IdempotencyKeyReused, JobNotCancelable, JobNotFound
 from retouch.jobs.cancel import CancelDeps, cancel_job
 from retouch.jobs.idempotency import keyed_request
 from retouch.jobs.process import WorkerDeps, run_job
 from retouch.models.records import ProducedOutputs
 from retouch.models.transitions import JobEnd
-from tests.fakes import FakeJobQueue, FakeJobRepository, FakeLedger, ScriptedProvider, account
-from tests.unit.core.test_running_jobs import queued_job
-
-
-class Announced(list):
-    """announce(job, event_type) as the webhooks Announcer is called; `fail` makes it raise."""
-
-    fail = False
-
-    def __call__(self, job: Any, event_type: str | None = None) -> None:
-        if self.fail:
-            raise ConnectionError("webhooks queue unreachable")
-        self.append((job if isinstance(job, str) else job.job_id, event_type))
+from tests.builders import queued_job
+from tests.fakes import Announced, FakeJobQueue, FakeJobRepository, ScriptedProvider
+from tests.fakes.wiring import cancel_deps_over
 
 
 @pytest.fixture
@@ -38,11 +26,7 @@ def announced() -> Announced:
 
 @pytest.fixture
 def deps(jobs: FakeJobRepository, queue: FakeJobQueue, announced: Announced) -> CancelDeps:
-    # Jobs here hold no credit (billing's own tests and the moto tier cover the release); the job's state change is
-    # the repository's conditional cancel.
-    billing = JobBilling(ledger=FakeLedger(account(), jobs=jobs), jobs=jobs, prices=price_table())
-    return CancelDeps(jobs=jobs, billing=billing, queue=queue, keys=jobs.keys,
-                      announce=announced)
+    return cancel_deps_over(jobs=jobs, queue=queue, announce=announced)
 
 
 def keyed(account_id: str, job_id: str, key: str = "cancel-1") -> Any:
@@ -111,9 +95,7 @@ def test_a_job_a_worker_claims_while_it_is_being_canceled_is_a_409(deps: CancelD
 
     racing = ClaimedFirst()
     job = queued_job(racing)
-    billing = JobBilling(ledger=FakeLedger(account(), jobs=racing), jobs=racing, prices=price_table())
-    raced = CancelDeps(jobs=racing, billing=billing, queue=deps.queue, keys=racing.keys,
-                       announce=announced)
+    raced = cancel_deps_over(jobs=racing, queue=deps.queue, announce=announced)
 
     # When its owner cancels it, Then the worker's claim wins and the cancel is refused as for a running job
     with pytest.raises(JobNotCancelable, match="already running"):

@@ -12,8 +12,8 @@ from retouch.errors import JobNotFound, OutputsExpired
 from retouch.jobs.view import INLINE_BASE64_BUDGET, find_job, render_job
 from retouch.jobs.wait import MAX_POLL_SECONDS, NEAR_POLL_SECONDS, WaitHistory, wait_for_job
 from retouch.models.records import JobError, JobRecord, StoredOutput
+from tests.builders import new_account_id, new_job_id
 from tests.fakes import FakeJobRepository, FakeObjectStore
-from tests.unit.core.builders import new_account_id, new_job_id
 
 
 def job(status: str = "succeeded", response_format: str | None = "url", **fields: object) -> JobRecord:

@@ -8,8 +8,8 @@ from typing import BinaryIO
 import pytest
 
 from retouch.jobs.outputs_storing import store_outputs
+from tests.builders import queued_job
 from tests.fakes import FakeJobRepository, FakeObjectStore, rendered
-from tests.unit.core.test_running_jobs import queued_job
 
 
 def test_several_images_keep_the_answers_order(jobs: FakeJobRepository, store: FakeObjectStore) -> None:

@@ -6,8 +6,8 @@ from typing import Any
 
 from retouch.errors import QueueUnavailable
 from retouch.jobs.sweep import SweeperDeps, SweepPolicy, sweep
+from tests.builders import queued_job as _queued_job
 from tests.fakes import FakeJobQueue, FakeJobRepository, FakeObjectStore, billing_over
-from tests.unit.core.test_running_jobs import queued_job as _queued_job
 
 NOW = 1_800_000_000
 POLICY = SweepPolicy(stall_grace_seconds=300, give_up_seconds=7200)

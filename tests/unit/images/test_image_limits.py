@@ -8,7 +8,7 @@ from retouch.catalog import MB, ModelLimits
 from retouch.errors import InvalidImage
 from retouch.images.input_checks import check_image, check_mask
 from retouch.images.inspect import inspect_image
-from tests.unit.core.builders import image_bytes, mask_png, png
+from tests.builders import image_bytes, mask_png, png
 
 IMAGE = png(96, 64)
 MASK = mask_png(96, 64)
@@ -170,7 +170,7 @@ def test_the_mask_has_the_same_pixel_limit() -> None:
 ])
 def test_a_truncated_image_is_refused_where_its_bytes_are_checked(fmt: str, cut: int) -> None:
     # Given a real image with its last bytes missing (the header still reads fine)
-    from tests.unit.core.builders import noisy_image
+    from tests.builders import noisy_image
 
     whole = noisy_image(fmt)
     truncated = whole[:-cut]
@@ -187,7 +187,7 @@ def test_a_truncated_image_is_refused_where_its_bytes_are_checked(fmt: str, cut:
 
 
 def test_a_truncated_webp_is_refused_too() -> None:
-    from tests.unit.core.builders import noisy_image
+    from tests.builders import noisy_image
 
     with pytest.raises(InvalidImage) as caught:
         check_image(noisy_image("webp")[:-40], ModelLimits(), "image[0]")

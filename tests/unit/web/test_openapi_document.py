@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 
 from retouch.web.openapi import openapi_document
 from retouch.web.routes import system
-from tests.unit.core.builders import edit_payload, generation_payload, load_event
+from tests.builders import edit_payload, generation_payload, load_event
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,7 @@ from retouch.models.common import now_epoch
 from retouch.models.records import JobRecord
 from retouch.models.requests import UploadRequest
 from retouch.web.request_parsing import parse_edit
-from tests.fakes import FakeFileRepository, FakeJobQueue, FakeJobRepository, FakeObjectStore
-from tests.unit.core.builders import (
+from tests.builders import (
     admission_for,
     data_url,
     edit_payload,
@@ -24,9 +23,10 @@ from tests.unit.core.builders import (
     json_event,
     mask_png,
     new_account_id,
+    noisy,
     png,
 )
-from tests.unit.core.test_files import noisy
+from tests.fakes import FakeFileRepository, FakeJobQueue, FakeJobRepository, FakeObjectStore
 
 MAX_BODY = 64 * 1024 * 1024
 

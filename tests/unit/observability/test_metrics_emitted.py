@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import json
-import logging
-import sys
-from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 
 from retouch.errors import ConcurrencyLimited, InsufficientCredits, InvalidRequest, RateLimited
 from retouch.jobs.abandoned import end_abandoned_job
@@ -30,79 +26,28 @@ from retouch.providers.credentials import usable_key
 from retouch.providers.openai_upstream import ImageProviderUpstream
 from retouch.retry import RedeliverLater
 from retouch.webhooks.delivery import handle_webhook_message
-from tests.fakes import FakeJobRepository, ScriptedProvider, billing_over, no_events, rendered
-from tests.unit.core.builders import admission_for
-from tests.unit.core.test_job_cancel import announced  # noqa: F401 - the cancel tests' fixtures
-from tests.unit.core.test_job_cancel import deps as cancel_deps  # noqa: F401 - a fixture, used by name
-from tests.unit.core.test_running_jobs import queued_job
-from tests.unit.webhooks.test_webhook_delivery import setup as webhook_setup
+from tests.builders import admission_for, queued_job
+from tests.emf import Emitted
+from tests.fakes import (
+    Announced,
+    FakeJobQueue,
+    FakeJobRepository,
+    ScriptedProvider,
+    billing_over,
+    no_events,
+    rendered,
+)
+from tests.fakes.wiring import cancel_deps_over
+from tests.unit.webhooks.builders import delivery_setup as webhook_setup
 
 Build = Callable[..., WorkerDeps]
 HELD = 6_000  # one low 1024x1024 image
 SERVICE = (("service", names.SERVICE),)
 
 
-class Emitted:
-    """Sums of every metric printed as EMF, by (name, dimensions)."""
-
-    def __init__(self, output: str) -> None:
-        self.totals: dict[tuple[str, tuple[tuple[str, str], ...]], float] = defaultdict(float)
-        self.logs: list[dict] = []
-        for line in output.splitlines():
-            try:
-                document = json.loads(line)
-            except ValueError:
-                continue
-            if not isinstance(document, dict):
-                continue
-            if "_aws" not in document:
-                self.logs.append(document)
-                continue
-            [directive] = document["_aws"]["CloudWatchMetrics"]
-            dimensions = tuple(sorted((name, document[name]) for name in directive["Dimensions"][0]))
-            for metric in directive["Metrics"]:
-                value = document[metric["Name"]]
-                self.totals[(metric["Name"], dimensions)] += sum(value) if isinstance(value, list) else value
-
-    def __call__(self, name: str, **dimensions: str) -> float:
-        return self.totals.get((name, tuple(sorted({"service": names.SERVICE, **dimensions}.items()))), 0)
-
-    @property
-    def names(self) -> set[str]:
-        return {name for name, _ in self.totals}
-
-
-class _CurrentStdout:
-    """Whatever sys.stdout is when a line is written (capsys swaps it in only while the test runs)."""
-
-    def write(self, text: str) -> None:
-        sys.stdout.write(text)
-
-    def flush(self) -> None:
-        sys.stdout.flush()
-
-
 @pytest.fixture
-def emitted(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], Emitted]]:
-    """Flushes the invocation's shared set as the handlers' @metrics.log_metrics does, then reads what was printed
-    (the EMF lines and the JSON log lines)."""
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", names.DEFAULT_NAMESPACE)
-    shared = Metrics(namespace=names.DEFAULT_NAMESPACE, service=names.SERVICE)  # as a handler's, with its environment
-    shared.clear_metrics()
-    capsys.readouterr()
-    handler = Logger().registered_handler  # the functions' one log handler, bound to stdout when it was created
-    assert isinstance(handler, logging.StreamHandler)
-    previous = handler.setStream(_CurrentStdout())
-
-    def read() -> Emitted:
-        if shared.metric_set:
-            shared.flush_metrics()
-        result = Emitted(capsys.readouterr().out)
-        assert result.names <= names.ALL_METRICS, result.names - names.ALL_METRICS
-        return result
-
-    yield read
-    handler.setStream(previous)
+def cancel_deps(jobs: FakeJobRepository, queue: FakeJobQueue) -> CancelDeps:
+    return cancel_deps_over(jobs=jobs, queue=queue, announce=Announced())
 
 
 def test_a_submitted_job_counts_once_and_its_id_correlates_the_lines_after(
@@ -225,7 +170,7 @@ def test_a_real_key_is_used_as_it_is() -> None:
     assert usable_key("sk-live-abc", "image provider") == "sk-live-abc"
 
 
-def test_a_canceled_job_counts_once(cancel_deps: CancelDeps, jobs: FakeJobRepository,  # noqa: F811 - the fixture
+def test_a_canceled_job_counts_once(cancel_deps: CancelDeps, jobs: FakeJobRepository,
                                     emitted: Callable[[], Emitted]) -> None:
     job = queued_job(jobs)
     cancel_job(job.account_id, job.job_id, cancel_deps)

@@ -14,7 +14,7 @@ from retouch.web.app import create_app
 from retouch.web.openapi import openapi_document
 from retouch.web.principal import PUBLIC_ROUTES, current_caller, registered_routes, route_key
 from retouch.web.routes import system
-from tests.unit.core.builders import http_event
+from tests.builders import http_event
 
 ACCOUNT = "acct_abcdefghij0123456789"
 
