@@ -121,7 +121,6 @@ def test_an_upstream_that_cannot_serve_the_request_is_refused_before_any_call(jo
 def test_the_job_view_shows_the_serving_upstream_and_attempts_without_costs(
         jobs: FakeJobRepository, worker: Build, queue: FakeJobQueue) -> None:
     from retouch.jobs.view import render_job
-    from tests.fakes import FakeObjectStore
 
     job = queued_job(jobs)
     primary = ScriptedUpstream("primary", [ProviderUnavailable("provider_error", "HTTP 503")])
@@ -131,7 +130,6 @@ def test_the_job_view_shows_the_serving_upstream_and_attempts_without_costs(
     record = jobs.get(job.job_id)
     assert record is not None
     view = render_job(record, deps.store, 60).model_dump()
-    assert isinstance(deps.store, FakeObjectStore)
     assert view["upstream"] == "secondary"
     assert [(a["upstream"], a["outcome"]) for a in view["upstream_attempts"]] == [("primary", "unavailable"),
                                                                                   ("secondary", "succeeded")]
