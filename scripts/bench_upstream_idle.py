@@ -31,7 +31,7 @@ POLL_EVERY_SECONDS = 20  # the provider's eta / our poll schedule
 
 def measure(upstream: ScriptedUpstream, clock: FakeClock) -> tuple[float, int, str]:
     jobs, queue = FakeJobRepository(), FakeJobQueue()
-    deps = WorkerDeps(jobs=jobs, store=FakeObjectStore(), routing=routing_deps([upstream], jobs.record_attempts,  # type: ignore[arg-type]
+    deps = WorkerDeps(jobs=jobs, store=FakeObjectStore(), routing=routing_deps([upstream], jobs.record_attempts,
                                                                            clock=clock),
                       schedule_poll=queue.send_poll, fetch_url=FakeUrls(), max_attempts=4, retry_base_seconds=1,
                       lease_seconds=120, announce=no_events, billing=billing_over(jobs))

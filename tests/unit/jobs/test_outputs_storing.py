@@ -26,7 +26,8 @@ def test_several_images_keep_the_answers_order(jobs: FakeJobRepository, store: F
 
 
 def test_a_failed_put_fails_the_store_after_the_other_puts_ended(jobs: FakeJobRepository,
-                                                                 store: FakeObjectStore) -> None:
+                                                                 store: FakeObjectStore,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a bucket that refuses the second image
     job = queued_job(jobs)
     put = store.put
@@ -36,7 +37,7 @@ def test_a_failed_put_fails_the_store_after_the_other_puts_ended(jobs: FakeJobRe
             raise OSError("S3 refused")
         put(key, data, content_type)
 
-    store.put = refuse_second  # type: ignore[method-assign]
+    monkeypatch.setattr(store, "put", refuse_second)
     # When three images are stored, the failure is raised
     with pytest.raises(OSError, match="S3 refused"):
         store_outputs(job, "tok", rendered(n=3), store)

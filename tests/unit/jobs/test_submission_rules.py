@@ -279,7 +279,8 @@ def test_sixteen_images_are_accepted(submit_deps: SubmitDeps, store: FakeObjectS
 
 def test_an_input_the_bucket_refuses_leaves_no_input_and_no_job(submit_deps: SubmitDeps, jobs: FakeJobRepository,
                                                                  store: FakeObjectStore, queue: FakeJobQueue,
-                                                                 account_id: str) -> None:
+                                                                 account_id: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a bucket that refuses the third of five images (they are stored several at once)
     put = store.put
 
@@ -288,7 +289,7 @@ def test_an_input_the_bucket_refuses_leaves_no_input_and_no_job(submit_deps: Sub
             raise OSError("S3 refused")
         put(key, data, content_type)
 
-    store.put = refuse_third  # type: ignore[method-assign]
+    monkeypatch.setattr(store, "put", refuse_third)
     event = multipart_event([("prompt", "p")] + [file_part("image[]", png(32, 32))] * 5, account_id=account_id)
 
     # When it is submitted, the failure reaches the caller

@@ -11,6 +11,8 @@ from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retouch.jobs.batch import MAX_RECORDS_AT_ONCE, JobBatch
 from retouch.jobs.process import WorkerDeps
@@ -88,15 +90,15 @@ def sqs_batch(*messages: tuple[str, str]) -> dict[str, Any]:
                              body=json.dumps({"job_id": job_id})) for message_id, job_id in messages]}
 
 
-def failed_items(response: dict[str, Any]) -> list[str]:
-    return sorted(item["itemIdentifier"] for item in response["batchItemFailures"])
+def failed_items(response: PartialItemFailureResponse) -> list[str]:
+    return sorted(str(item["itemIdentifier"]) for item in response["batchItemFailures"])
 
 
 def worker_over(jobs: FakeJobRepository, queue: FakeJobQueue, provider: ScriptedProvider,
                 worker_deps: Build, **overrides: Any) -> JobBatch:
     """The batch as the worker function builds it, over these fakes (`jobs` may be a subclass of the fixture's)."""
     deps = replace(worker_deps(provider), jobs=jobs, billing=billing_over(jobs),
-                   routing=routing_deps([provider], jobs.record_attempts), **overrides)  # type: ignore[list-item]
+                   routing=routing_deps([provider], jobs.record_attempts), **overrides)
     return JobBatch(deps, queue.delay_redelivery)
 
 
@@ -108,12 +110,12 @@ def test_a_batchs_records_wait_on_their_provider_calls_at_the_same_time(
     batch = worker_over(jobs, queue, provider, worker_deps)
 
     # When one invocation gets both messages
-    response = batch.handle(sqs_batch(("m1", first.job_id), ("m2", second.job_id)), context=None)  # type: ignore[arg-type]
+    response = batch.handle(sqs_batch(("m1", first.job_id), ("m2", second.job_id)), context=LambdaContext())
 
     # Then both calls met inside the provider, on two threads, and both jobs succeeded with nothing to retry
     assert provider.met_together == 2 and len(provider.threads) == 2
     assert failed_items(response) == []
-    assert [jobs.get(job.job_id).status for job in (first, second)] == ["succeeded", "succeeded"]  # type: ignore[union-attr]
+    assert [jobs.items[job.job_id]["status"] for job in (first, second)] == ["succeeded", "succeeded"]
 
 
 def test_a_failing_record_is_reported_alone_while_its_siblings_succeed(
@@ -128,12 +130,12 @@ def test_a_failing_record_is_reported_alone_while_its_siblings_succeed(
     event["Records"][2]["body"] = "not json"
 
     # When the invocation runs them
-    response = batch.handle(event, context=None)  # type: ignore[arg-type]
+    response = batch.handle(event, context=LambdaContext())
 
     # Then only the retried and the poison messages are reported; the good job ended, the other went back to queued
     assert failed_items(response) == ["poison", "retry"]
-    assert jobs.get(good.job_id).status == "succeeded"  # type: ignore[union-attr]
-    assert jobs.get(down.job_id).status == "queued"  # type: ignore[union-attr]
+    assert jobs.items[good.job_id]["status"] == "succeeded"
+    assert jobs.items[down.job_id]["status"] == "queued"
     # and only the retried message's next delivery was pushed out (to the provider's Retry-After)
     assert [seconds for receipt, seconds in queue.redeliveries if receipt == "rh-retry"][-1] >= 30
     assert [(receipt, seconds) for receipt, seconds in queue.redeliveries if receipt == "rh-ok"] == [claimed("rh-ok")]
@@ -149,7 +151,7 @@ def test_each_record_keeps_its_own_lease_and_message_while_they_wait_together(
     batch = worker_over(jobs, queue, provider, worker_deps, heartbeat_every=0.01)
 
     # When one invocation runs them
-    response = batch.handle(sqs_batch(("m1", first.job_id), ("m2", second.job_id)), context=None)  # type: ignore[arg-type]
+    response = batch.handle(sqs_batch(("m1", first.job_id), ("m2", second.job_id)), context=LambdaContext())
 
     # Then each job's lease was renewed under its own claim token (two claims, two tokens)
     assert failed_items(response) == []
@@ -169,7 +171,7 @@ def test_each_records_log_lines_carry_its_own_job_id_and_its_metrics_all_count(
     batch = worker_over(jobs, queue, provider, worker_deps)
 
     # When one invocation runs them, and the handler's thread logs after it
-    batch.handle(sqs_batch(("m1", first.job_id), ("m2", second.job_id)), context=None)  # type: ignore[arg-type]
+    batch.handle(sqs_batch(("m1", first.job_id), ("m2", second.job_id)), context=LambdaContext())
     Logger(child=True).info("after the batch")
 
     # Then each "job succeeded" line names the job it is about as its correlation id
@@ -192,8 +194,9 @@ def test_the_pool_holds_every_record_of_the_largest_batch_at_once(jobs: FakeJobR
     batch = worker_over(jobs, queue, provider, worker_deps)
 
     # When one invocation gets them all
-    response = batch.handle(sqs_batch(*[(f"m{i}", job.job_id) for i, job in enumerate(queued)]), context=None)  # type: ignore[arg-type]
+    event = sqs_batch(*[(f"m{i}", job.job_id) for i, job in enumerate(queued)])
+    response = batch.handle(event, context=LambdaContext())
 
     # Then none waited for another to finish: all met in the provider and succeeded
     assert failed_items(response) == [] and provider.met_together == MAX_RECORDS_AT_ONCE
-    assert {jobs.get(job.job_id).status for job in queued} == {"succeeded"}  # type: ignore[union-attr]
+    assert {jobs.items[job.job_id]["status"] for job in queued} == {"succeeded"}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from aws_lambda_powertools import Logger
 
-from retouch.errors import ConcurrencyLimited, InsufficientCredits, InvalidRequest, RateLimited
+from retouch.errors import ConcurrencyLimited, InsufficientCredits, InvalidRequest, RateLimited, RetouchError
 from retouch.jobs.abandoned import end_abandoned_job
 from retouch.jobs.cancel import CancelDeps, cancel_job
 from retouch.jobs.process import WorkerDeps, run_job
@@ -212,8 +212,8 @@ def test_webhook_lines_carry_the_events_job_id(emitted: Callable[[], Emitted]) -
     (RateLimited("slow down", retry_after_seconds=5), names.RATE_LIMITED),
     (ConcurrencyLimited("too many", retry_after_seconds=5), names.RATE_LIMITED),
 ])
-def test_credit_and_rate_refusals_are_counted(error: Exception, metric: str, emitted: Callable[[], Emitted]) -> None:
-    request_refused(error)  # type: ignore[arg-type]
+def test_credit_and_rate_refusals_are_counted(error: RetouchError, metric: str, emitted: Callable[[], Emitted]) -> None:
+    request_refused(error)
     assert emitted().totals == {(metric, SERVICE): 1}
 
 

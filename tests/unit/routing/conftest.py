@@ -43,7 +43,7 @@ def worker(jobs: FakeJobRepository, store: FakeObjectStore, urls: FakeUrls, queu
     """A worker whose every model is routed to `upstreams` in order, sharing the breaker store and clock."""
 
     def build(*upstreams: ScriptedUpstream, max_attempts: int = 4) -> WorkerDeps:
-        return WorkerDeps(jobs=jobs, store=store,  # type: ignore[arg-type]
+        return WorkerDeps(jobs=jobs, store=store,
                           routing=routing_deps(upstreams, jobs.record_attempts, breaker_store=breakers,
                                                policy=POLICY, clock=clock),
                           schedule_poll=queue.send_poll, fetch_url=urls, max_attempts=max_attempts,

@@ -136,7 +136,8 @@ def test_the_job_view_shows_the_serving_upstream_and_attempts_without_costs(
     assert all("cost_micros" not in attempt for attempt in view["upstream_attempts"])
 
 
-def test_a_walk_that_lost_its_claim_submits_to_no_further_upstream(jobs: FakeJobRepository, worker: Build) -> None:
+def test_a_walk_that_lost_its_claim_submits_to_no_further_upstream(jobs: FakeJobRepository, worker: Build,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a first upstream that fails while another worker takes the job over (its lease ran out meanwhile)
     job = queued_job(jobs)
 
@@ -145,7 +146,7 @@ def test_a_walk_that_lost_its_claim_submits_to_no_further_upstream(jobs: FakeJob
         raise ProviderUnavailable("provider_timeout", "slow")
 
     primary = ScriptedUpstream("primary", [])
-    primary.submit = taken_over  # type: ignore[method-assign]
+    monkeypatch.setattr(primary, "submit", taken_over)
     secondary = ScriptedUpstream("secondary", [rendered()])
     # When the walk records that failure (the write fails its claim condition)
     assert run_job(job.job_id, worker(primary, secondary)) == "lost_claim"

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retouch.web.app import create_app
 from retouch.web.openapi import openapi_document
@@ -34,7 +35,7 @@ def _probe_app() -> tuple[APIGatewayHttpResolver, list[str]]:
 
 
 def _resolve(app: APIGatewayHttpResolver, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    response = app.resolve(event, None)  # type: ignore[arg-type]  # no route here reads the Lambda context
+    response = app.resolve(event, LambdaContext())  # no route here reads the Lambda context
     return response["statusCode"], json.loads(response["body"])
 
 
@@ -107,7 +108,7 @@ def test_the_public_routes_are_the_system_routes_and_answer_without_a_key() -> N
 
     # and each answers a request that carries no account
     for method, path in sorted(PUBLIC_ROUTES):
-        response = app.resolve(_request(method, path, account_id=None), None)  # type: ignore[arg-type]
+        response = app.resolve(_request(method, path, account_id=None), LambdaContext())
         assert response["statusCode"] == 200, (method, path)
 
 
