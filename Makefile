@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TOOLS  := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed
+# Scripts run as modules from the repository root (so `scripts`, `tooling`, `local` and `tests` import without sys.path
+# edits), with this checkout's `retouch` first, as pytest's `pythonpath` puts it.
+SCRIPT := PYTHONPATH=layers/common $(BIN)/python -m
 
 .DEFAULT_GOAL := help
 .PHONY: help run test test-unit test-integration test-e2e lint lint-template package bench bench-upstreams load-figures clean
@@ -49,16 +52,16 @@ lint-template: $(TOOLS_STAMP) ## sam validate --lint, cfn-lint and checkov on te
 	$(TOOLS)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
 package: $(STAMP) ## build the layers and functions for python3.13 arm64, print sizes, fail over budget
-	$(BIN)/python scripts/package.py
+	$(SCRIPT) scripts.package
 
 bench: $(STAMP) ## overhead, latency, throughput, cold init, worker memory and cost figures; also bench.json (BENCH_JSON)
-	$(BIN)/python scripts/bench.py --json $(or $(BENCH_JSON),bench.json)
+	$(SCRIPT) scripts.bench --json $(or $(BENCH_JSON),bench.json)
 
 bench-upstreams: $(STAMP) ## print the worker's billed time per job for a 60 s model call, sync vs async upstream
-	$(BIN)/python scripts/bench_upstream_idle.py
+	$(SCRIPT) scripts.bench_upstream_idle
 
 load-figures: $(STAMP) ## reliability figures: throughput at 1/8/32, moto's memory over 500 jobs, kill recovery
-	$(BIN)/python scripts/load_figures.py
+	$(SCRIPT) scripts.load_figures
 
 clean: ## remove the venvs, caches and build output
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache build

@@ -7,7 +7,7 @@
 - cold init (import + first client) of each function over a bare `import boto3` + client;
 - the worker's peak RSS for 16 x 4 MB inputs producing a 3840x2160 PNG, over the bytes in flight;
 - a cost model: each function's billed duration and MemorySize, and one job's AWS requests, at provider latencies
-  of 60 s and 150 s, at list prices (scripts/aws_prices.json), as a share of the price charged per quality;
+  of 60 s and 150 s, at list prices (tooling/aws_prices.json), as a share of the price charged per quality;
 - contention on an account: one account vs eight, at concurrency 16 and 64, N submits each (provider delay 0, the
   local DynamoDB's transaction holds on): submits/s, submit p50/p95, refusals by status, and how many tries billing
   took per reserve and per settle (its `tries` log field).
@@ -16,9 +16,9 @@
   one status poll.
 
 
-Run: make bench (or .venv/bin/python scripts/bench.py --json bench.json [--jobs 20] [--contention-submits 160]);
-one part of it: .venv/bin/python scripts/bench.py --sections overhead latency requests [--concurrency 1] [--jobs 20];
-contention alone: .venv/bin/python scripts/bench.py --only contention [--contention-submits 2000]
+Run: make bench (or .venv/bin/python -m scripts.bench --json bench.json [--jobs 20] [--contention-submits 160]);
+one part of it: .venv/bin/python -m scripts.bench --sections overhead latency requests [--concurrency 1] [--jobs 20];
+contention alone: .venv/bin/python -m scripts.bench --only contention [--contention-submits 2000]
 [--contention-concurrency 16 64]
 """
 
@@ -37,13 +37,10 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-
-_ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(_ROOT), str(_ROOT / "layers" / "common")]
 
 import httpx
 from PIL import Image
@@ -52,8 +49,10 @@ from local.loadgen import Account, RssSampler, open_account, percentile, plan, w
 from local.settings import LocalSettings
 from local.stack import STAND_IN_PROVIDER_KEY, LoopbackStack
 from local.template import Template
-from scripts import cost_model, load_figures
-from scripts.function_env import ROOT, existing_functions, function_env
+from scripts import load_figures
+from tooling import cost_model
+from tooling.functions import ROOT, function_env, function_names
+from tooling.stack_log import StackLog, tries_histogram
 
 PROVIDER_DELAY = 2.0
 POLL_SECONDS = 0.05
@@ -68,8 +67,6 @@ PROMPT = "put a red hat on the subject"
 CONTENTION_SUBMITS = 160
 CONTENTION_CONCURRENCY = (16, 64)
 CONTENTION_ACCOUNTS = (1, 8)
-# What billing logs once a balance moved, with the tries it took (retouch.billing.charges; kept by its redesign).
-BILLING_TRIES = {"credit reserved": "reserve", "job settled": "settle"}
 
 
 def png_of_bytes(target: int, seed: int) -> bytes:
@@ -111,7 +108,7 @@ def cold_init(runs: int = IMPORT_RUNS) -> dict[str, Any]:
     client = "import boto3; boto3.client('dynamodb')"
     probes = {"bare": _init_probe(client, function_env("api"), ROOT)}
     probes |= {name: _init_probe(f"import app; {client}", function_env(name), ROOT / "functions" / name)
-               for name in existing_functions()}
+               for name in function_names()}
     probes["floor"] = _init_probe(f"{FLOOR}; {client}", function_env("status"), ROOT)
     for probe in probes.values():
         probe()  # fills the bytecode cache
@@ -131,50 +128,6 @@ def cold_init(runs: int = IMPORT_RUNS) -> dict[str, Any]:
 
 
 # --- the stack -----------------------------------------------------------------------------------------------
-
-
-class StackLog:
-    """The stack's log since a mark: each function's invocation durations (the REPORT lines the local runtime
-    writes) and billing's tries (its JSON log lines)."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._offset = 0
-
-    def mark(self) -> None:
-        self._offset = self._path.stat().st_size
-
-    def _lines(self) -> Iterator[str]:
-        with self._path.open("rb") as log:
-            log.seek(self._offset)
-            for raw in log:
-                yield raw.decode("utf-8", "replace")
-
-    def durations(self) -> dict[str, list[float]]:
-        """Seconds per invocation since the last mark, by function (`api`, `worker`, ...)."""
-        found: dict[str, list[float]] = {}
-        for line in self._lines():
-            if "] REPORT RequestId:" not in line or "Duration: " not in line:
-                continue
-            function = line[1:line.index("]")].split("#")[0]
-            found.setdefault(function, []).append(float(line.split("Duration: ")[1].split(" ms")[0]) / 1000)
-        return found
-
-    def billing_tries(self) -> dict[str, Counter[int]]:
-        """How many tries each reserve and each settle took since the last mark: tries -> how many did."""
-        found: dict[str, Counter[int]] = {kind: Counter() for kind in BILLING_TRIES.values()}
-        for line in self._lines():
-            start = line.find("] {")
-            if start < 0 or '"tries"' not in line:
-                continue
-            try:
-                record = json.loads(line[start + 2:])
-            except ValueError:
-                continue
-            kind = BILLING_TRIES.get(record.get("message")) if isinstance(record, dict) else None
-            if kind is not None and isinstance(record.get("tries"), int):
-                found[kind][record["tries"]] += 1
-        return found
 
 
 def edit_files(image: bytes) -> list[tuple[str, tuple[str, bytes, str]]]:
@@ -330,8 +283,8 @@ def _contention_cell(stack: LoopbackStack, accounts: Sequence[Account], submits:
             "p95_ms": round(percentile([s.seconds for s in submissions], 0.95) * 1000),
             "refused": _refusals(submissions),
             "refusal_codes": dict(Counter(f"{s.status_code} {s.error}" for s in submissions if s.status_code != 202)),
-            "tries_per_reserve": _histogram(tries["reserve"]),
-            "tries_per_settle": _histogram(tries["settle"])}
+            "tries_per_reserve": tries_histogram(tries["reserve"]),
+            "tries_per_settle": tries_histogram(tries["settle"])}
 
 
 def _error_code(response: httpx.Response) -> str:
@@ -352,19 +305,6 @@ def _refusals(submissions: Sequence[Any]) -> dict[str, int]:
             continue
         named = str(status) if status in (402, 429, 503) else "5xx" if 500 <= status < 600 else "other"
         buckets[named] += 1
-    return buckets
-
-
-def _histogram(tries: Counter[int]) -> dict[str, int]:
-    """Tries -> count, exact up to 4, then doubling buckets (5-8, 9-16, ...), in order."""
-    buckets: dict[str, int] = {}
-    for value in sorted(tries):
-        if value <= 4:
-            label = str(value)
-        else:
-            low = 2 ** math.ceil(math.log2(value)) // 2 + 1
-            label = f"{low}-{2 * (low - 1)}"
-        buckets[label] = buckets.get(label, 0) + tries[value]
     return buckets
 
 
@@ -533,7 +473,7 @@ def cost(measured: dict[str, Any], usage: cost_model.AwsRequests, template: Temp
             table[f"{scenario}_{latency}s"] = {
                 "usd": round(total, 6), "parts_usd": {k: round(v, 7) for k, v in parts.items()},
                 "share_of_price": {q: round(total / usd, 4) for q, usd in qualities.items()}}
-    checked = f"{prices['region']} list prices checked {prices['checked']} (scripts/aws_prices.json)"
+    checked = f"{prices['region']} list prices checked {prices['checked']} (tooling/aws_prices.json)"
     return {"inputs": {"prices": checked,
                        "memory_mb": memory, "measured": measured, "per_job_requests": usage.as_dict(),
                        "quality_price_usd": qualities, "async_poll_every_s": 5, "max_wait_s": max_wait,

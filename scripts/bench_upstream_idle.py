@@ -4,18 +4,15 @@ fakes and a fake clock: each upstream HTTP exchange costs ROUND_TRIP_SECONDS, th
 
 Billed duration is the clock time spent inside run_job per invocation, summed per job (Lambda bills by the
 millisecond). It counts the upstream exchanges only: DynamoDB/S3 calls are not modelled (tens of ms each in AWS).
-Run: .venv/bin/python scripts/bench_upstream_idle.py
+Run: .venv/bin/python -m scripts.bench_upstream_idle
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "common")]
+import argparse
 
 from retouch.jobs.process import WorkerDeps, run_job
+from tests.builders import queued_job
 from tests.fakes import (
     FakeJobQueue,
     FakeJobRepository,
@@ -26,7 +23,6 @@ from tests.fakes import (
     rendered,
 )
 from tests.fakes.routing import FakeClock, ScriptedUpstream, routing_deps
-from tests.unit.core.test_running_jobs import queued_job
 
 MODEL_SECONDS = 60.0
 ROUND_TRIP_SECONDS = 0.3  # one HTTP exchange with the upstream (submit or status check)
@@ -35,7 +31,7 @@ POLL_EVERY_SECONDS = 20  # the provider's eta / our poll schedule
 
 def measure(upstream: ScriptedUpstream, clock: FakeClock) -> tuple[float, int, str]:
     jobs, queue = FakeJobRepository(), FakeJobQueue()
-    deps = WorkerDeps(jobs=jobs, store=FakeObjectStore(), routing=routing_deps([upstream], jobs.record_attempts,  # type: ignore[arg-type]
+    deps = WorkerDeps(jobs=jobs, store=FakeObjectStore(), routing=routing_deps([upstream], jobs.record_attempts,
                                                                            clock=clock),
                       schedule_poll=queue.send_poll, fetch_url=FakeUrls(), max_attempts=4, retry_base_seconds=1,
                       lease_seconds=120, announce=no_events, billing=billing_over(jobs))
@@ -57,6 +53,7 @@ def measure(upstream: ScriptedUpstream, clock: FakeClock) -> tuple[float, int, s
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     sync_clock = FakeClock()
     sync = ScriptedUpstream("sync", [rendered()], clock=sync_clock, call_seconds=MODEL_SECONDS + ROUND_TRIP_SECONDS)
     async_clock = FakeClock()

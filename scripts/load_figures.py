@@ -5,7 +5,7 @@
 - the AWS emulation's (moto's) peak RSS over a 500-job run;
 - the time from killing a worker mid-job (SIGKILL) to its job running again, with the default lease.
 
-Run: .venv/bin/python scripts/load_figures.py [--jobs 500] [--skip-kill]
+Run: .venv/bin/python -m scripts.load_figures [--jobs 500] [--skip-kill]
 """
 
 from __future__ import annotations
@@ -13,14 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-
-_ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(_ROOT), str(_ROOT / "layers/common")]
 
 from local.loadgen import (
     RssSampler,

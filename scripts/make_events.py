@@ -1,6 +1,6 @@
 """Regenerate events/*.json: real-shaped API Gateway HTTP API (payload 2.0), authorizer, SQS and schedule events.
 
-Run: .venv/bin/python scripts/make_events.py
+Run: .venv/bin/python -m scripts.make_events
 """
 
 from __future__ import annotations

@@ -9,13 +9,12 @@ Functions: each CodeUri folder. Artifacts land in build/package/<name>.zip.
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from local.template import LAYER_TYPE, Template
 
@@ -76,6 +75,7 @@ def build_layer(logical_id: str, content_dir: Path) -> Path:
 
 
 def main() -> int:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     template = Template.load(ROOT / "template.yaml")
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)

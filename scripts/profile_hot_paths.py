@@ -5,7 +5,7 @@ and `Prefer: wait` edits, then prints, per function, the median milliseconds of 
 rest (routing, validation models, logging), plus what the local runtime adds around the handlers (the client's time
 minus the api's and authorizer's handler time). Profiling slows Python code down; read the split, not the totals.
 
-Run: .venv/bin/python scripts/profile_hot_paths.py [--jobs 20] [--provider-delay 1]
+Run: .venv/bin/python -m scripts.profile_hot_paths [--jobs 20] [--provider-delay 1]
 """
 
 from __future__ import annotations
@@ -14,14 +14,10 @@ import argparse
 import os
 import pstats
 import statistics
-import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
-
-_ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(_ROOT), str(_ROOT / "layers" / "common")]
 
 import httpx
 

@@ -264,6 +264,17 @@ def no_events(*_args: object) -> None:
     """`announce` for tests that do not look at job events."""
 
 
+class Announced(list):
+    """announce(job, event_type) as the webhooks Announcer is called; `fail` makes it raise."""
+
+    fail = False
+
+    def __call__(self, job: Any, event_type: str | None = None) -> None:
+        if self.fail:
+            raise ConnectionError("webhooks queue unreachable")
+        self.append((job if isinstance(job, str) else job.job_id, event_type))
+
+
 class FakeWebhookLog:
     """JobWebhookLog: each job's webhook (emitted and delivered events, the delivery log)."""
 

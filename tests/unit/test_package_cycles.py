@@ -3,7 +3,7 @@ depends on. The graph comes from every import statement, deferred imports includ
 
 from __future__ import annotations
 
-from scripts.code_shape import package_cycles, package_import_graph
+from tooling.code_shape import package_cycles, package_import_graph
 
 
 def test_the_retouch_packages_have_no_import_cycle() -> None:

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from tests.builders import new_account_id
 from tests.fakes import no_webhook
 from tests.integration.core.aws_stack import Stack, client, running_stack
-from tests.unit.core.builders import new_account_id
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from retouch.admin.cli import main as admin
+from tests.builders import authorizer_event, generation_payload, http_event, json_event
 from tests.integration.billing.conftest import seed
 from tests.integration.core.aws_stack import Stack, client, json_body
-from tests.unit.core.builders import authorizer_event, generation_payload, http_event, json_event
 
 API, WORKER, STATUS, AUTHORIZER = "ApiFunction", "WorkerFunction", "StatusFunction", "AuthorizerFunction"
 

@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from retouch.errors import InsufficientCredits
 from retouch.jobs.submit import submit_generation
 from retouch.models.requests import GenerationRequest
+from tests.builders import admission_for, generation_payload
 from tests.integration.billing.conftest import seed, submit_deps_on_moto
 from tests.integration.core.aws_stack import Stack
-from tests.unit.core.builders import admission_for, generation_payload
 
 PRICE = 53_000  # medium, 1024x1024
 

@@ -27,17 +27,17 @@ from retouch.providers.base import ProviderUnavailable
 from retouch.routing.document import load_routing
 from retouch.routing.support import UpstreamSupport
 from retouch.wiring.worker import build_worker
-from tests.fakes import no_webhook
-from tests.fakes.routing import routing_deps
-from tests.integration.billing.conftest import seed
-from tests.integration.core.aws_stack import Stack, client, json_body
-from tests.unit.core.builders import (
+from tests.builders import (
     admission_for,
     generation_payload,
     get_job_event,
     json_event,
     sqs_event,
 )
+from tests.fakes import no_webhook
+from tests.fakes.routing import routing_deps
+from tests.integration.billing.conftest import seed
+from tests.integration.core.aws_stack import Stack, client, json_body
 
 API, WORKER, STATUS, DEAD = "ApiFunction", "WorkerFunction", "StatusFunction", "DeadLetterFunction"
 CREDIT = 1_000_000

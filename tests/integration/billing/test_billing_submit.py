@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from retouch.data.ledger import LedgerRepository
+from tests.builders import file_part, generation_payload, json_event, load_event, multipart_event, png
 from tests.integration.billing.conftest import seed
 from tests.integration.core.aws_stack import Stack, client, json_body
-from tests.unit.core.builders import file_part, generation_payload, json_event, load_event, multipart_event, png
 
 API = "ApiFunction"
 LOW_1024 = 6_000  # gpt-image-2, low, 1024x1024, no markup

@@ -14,9 +14,9 @@ from retouch.data.usage import AccountJobs
 from retouch.jobs.idempotency import keyed_request, once, replayed_job
 from retouch.jobs.submit import submit_generation
 from retouch.models.requests import GenerationRequest
+from tests.builders import admission_for, generation_payload, json_event
 from tests.integration.billing.conftest import seed, submit_deps_on_moto
 from tests.integration.core.aws_stack import Stack, client, json_body
-from tests.unit.core.builders import admission_for, generation_payload, json_event
 
 API = "ApiFunction"
 CREDIT = 1_000_000

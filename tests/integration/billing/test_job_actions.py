@@ -12,9 +12,7 @@ from typing import Any
 from retouch.billing.reconcile import check_account
 from retouch.data.ledger import LedgerRepository
 from retouch.data.usage import AccountJobs
-from tests.integration.billing.conftest import seed
-from tests.integration.core.aws_stack import Stack, client, json_body
-from tests.unit.core.builders import (
+from tests.builders import (
     file_part,
     generation_payload,
     get_job_event,
@@ -25,6 +23,8 @@ from tests.unit.core.builders import (
     multipart_event,
     png,
 )
+from tests.integration.billing.conftest import seed
+from tests.integration.core.aws_stack import Stack, client, json_body
 
 API, STATUS = "ApiFunction", "StatusFunction"
 CREDIT = 1_000_000

@@ -196,7 +196,7 @@ class Stack:
 
     def worker_event(self, message: dict[str, Any]) -> dict[str, Any]:
         """What the SQS event source mapping hands the worker for `message` (events/sqs_job.json's shape)."""
-        from tests.unit.core.builders import load_event
+        from tests.builders import load_event
 
         event = load_event("sqs_job.json")
         record = event["Records"][0]
@@ -207,7 +207,7 @@ class Stack:
 
     def worker_batch_event(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         """What the event source hands the worker for a batch of `messages` (events/sqs_jobs_batch.json's shape)."""
-        from tests.unit.core.builders import load_event
+        from tests.builders import load_event
 
         [template, *_] = load_event("sqs_jobs_batch.json")["Records"]
         records = []

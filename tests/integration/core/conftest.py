@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.builders import new_account_id
 from tests.integration.core.aws_stack import Stack, running_stack
-from tests.unit.core.builders import new_account_id
 
 
 @pytest.fixture(scope="package")

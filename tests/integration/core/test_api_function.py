@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from retouch.catalog import GPT_IMAGE_2
-from tests.integration.core.aws_stack import Stack, client, json_body
-from tests.unit.core.builders import (
+from tests.builders import (
     data_url,
     edit_payload,
     file_part,
@@ -23,6 +22,7 @@ from tests.unit.core.builders import (
     multipart_event,
     png,
 )
+from tests.integration.core.aws_stack import Stack, client, json_body
 
 API = "ApiFunction"
 

@@ -7,8 +7,8 @@ import pytest
 from retouch.admin.accounts import issue_key
 from retouch.auth.keys import generate_api_key, hash_api_key
 from retouch.data.accounts import AccountRepository
+from tests.builders import authorizer_event, http_event, new_account_id
 from tests.integration.core.aws_stack import Stack, client, json_body
-from tests.unit.core.builders import authorizer_event, http_event, new_account_id
 
 
 def test_known_key_resolves_to_its_account(stack: Stack, account_id: str) -> None:
@@ -49,7 +49,7 @@ def test_unusable_key_reaches_the_api_as_an_openai_401(situation: str, stack: St
 def test_a_revoked_key_cannot_submit_while_the_authorizer_cache_still_passes_it(stack: Stack, account_id: str) -> None:
     # Given a key the authorizer resolved (API Gateway caches that answer for 30 s), then revoked by the operator
     from retouch.admin.accounts import revoke_key
-    from tests.unit.core.builders import generation_payload, json_event
+    from tests.builders import generation_payload, json_event
 
     accounts = AccountRepository(stack.table, client("dynamodb"))
     issued = issue_key(accounts, account_id)

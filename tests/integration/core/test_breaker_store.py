@@ -18,11 +18,11 @@ from retouch.models.records import JobError, JobRecord, PendingCall, UpstreamAtt
 from retouch.providers.upstream import PollHandle
 from retouch.routing.breaker import CircuitBreaker
 from retouch.routing.document import BreakerPolicy
+from tests.builders import new_account_id, new_job_id
 from tests.fakes import FakeJobRepository
 from tests.fakes.routing import FakeBreakerStore, FakeClock
 from tests.integration.core.aws_stack import Stack, client
 from tests.integration.core.job_ends import finish
-from tests.unit.core.builders import new_account_id, new_job_id
 
 NOW = 1_800_000_000
 

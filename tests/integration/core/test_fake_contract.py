@@ -19,10 +19,10 @@ from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.outcome import JobOutcome
 from retouch.models.records import FileRecord, JobError, JobRecord, ProducedOutputs, StoredOutput, UpstreamAttempt
 from retouch.ports import KeyTaken
+from tests.builders import new_account_id, new_job_id
 from tests.fakes import FakeFileRepository, FakeJobRepository
 from tests.integration.core.aws_stack import Stack, client
 from tests.integration.core.job_ends import cancel, fail_unfinished, finish
-from tests.unit.core.builders import new_account_id, new_job_id
 
 NOW = 1_800_000_000
 

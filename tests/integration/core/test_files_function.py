@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 
 from retouch.data.ledger import LedgerRepository
-from tests.integration.core.aws_stack import Stack, client, json_body
-from tests.unit.core.builders import (
+from tests.builders import (
     http_event,
     image_bytes,
     json_event,
@@ -25,6 +24,7 @@ from tests.unit.core.builders import (
     png,
     query_event,
 )
+from tests.integration.core.aws_stack import Stack, client, json_body
 
 API = "ApiFunction"
 DAY = 24 * 3600

@@ -13,8 +13,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.integration.core.aws_stack import Stack, json_body
-from tests.unit.core.builders import (
+from tests.builders import (
     file_part,
     generation_payload,
     get_job_event,
@@ -27,6 +26,7 @@ from tests.unit.core.builders import (
     png,
     sqs_event,
 )
+from tests.integration.core.aws_stack import Stack, json_body
 
 
 def unique(prompt: str) -> str:

@@ -12,8 +12,8 @@ import pytest
 from retouch.data.jobs import JobRepository
 from retouch.data.usage import AccountJobs
 from retouch.models.records import JobRecord
+from tests.builders import list_jobs_event, new_account_id, new_job_id
 from tests.integration.core.aws_stack import Stack, client, json_body
-from tests.unit.core.builders import list_jobs_event, new_account_id, new_job_id
 
 T0 = 1_790_000_000
 

@@ -24,6 +24,7 @@ from retouch.models.records import JobError, JobRecord
 from retouch.models.transitions import Cancel, FailUnfinished
 from retouch.models.webhooks import DeliveryRecord, JobWebhook
 from retouch.ports import CreditRefused, HoldRefused, ObjectMissing, SettingsConflict
+from tests.builders import admission_for, new_account_id, new_job_id
 from tests.fakes import (
     FakeAccountRepository,
     FakeJobRepository,
@@ -33,7 +34,6 @@ from tests.fakes import (
     FakeWebhookLog,
 )
 from tests.integration.core.aws_stack import Stack, client
-from tests.unit.core.builders import admission_for, new_account_id, new_job_id
 
 NOW = 1_800_000_000
 

@@ -14,8 +14,8 @@ from retouch.admin.accounts import issue_key, revoke_key
 from retouch.auth.keys import generate_api_key
 from retouch.data.accounts import AccountRepository
 from retouch.web.principal import PUBLIC_ROUTES, registered_routes, route_key
+from tests.builders import authorizer_event, http_event, new_account_id, new_job_id
 from tests.integration.core.aws_stack import Stack, client, json_body
-from tests.unit.core.builders import authorizer_event, http_event, new_account_id, new_job_id
 
 # What is meant to answer without a key: health and the API's own documentation, nothing else.
 INTENDED_PUBLIC = {("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from retouch.data.ledger import LedgerRepository
+from tests.builders import load_event
 from tests.integration.core.aws_stack import Stack, client
 from tests.integration.core.test_job_lifecycle import failures, submit_generation, unique
-from tests.unit.core.builders import load_event
 
 SWEEPER = "SweeperFunction"
 # The template's defaults: stranded once 300 s past due; ended instead once created 7200 s ago.

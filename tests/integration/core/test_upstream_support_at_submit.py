@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.builders import edit_payload, generation_payload, json_event
 from tests.integration.core.aws_stack import Stack, forget_cached_wiring, json_body
 from tests.integration.core.test_api_function import (
     API,
@@ -18,7 +19,6 @@ from tests.integration.core.test_api_function import (
     assert_openai_error,
     queued_job_ids,
 )
-from tests.unit.core.builders import edit_payload, generation_payload, json_event
 
 RESELLERS = Path(__file__).resolve().parents[2] / "fixtures" / "routing" / "resellers.json"
 

@@ -19,10 +19,10 @@ from retouch.jobs.process import WorkerDeps, run_job
 from retouch.models.common import now_epoch
 from retouch.models.records import JobRecord, StoredInput
 from retouch.providers.openai_images import OpenAIImagesProvider
+from tests.builders import new_account_id, new_job_id
 from tests.fakes import FakeJobRepository, billing_over, no_events
 from tests.fakes.routing import routing_deps
 from tests.integration.core.aws_stack import Stack
-from tests.unit.core.builders import new_account_id, new_job_id
 
 MB = 1024 * 1024
 INPUTS = 16

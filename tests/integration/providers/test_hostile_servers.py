@@ -16,6 +16,7 @@ from retouch.outbound_http.url_fetch import UrlFetchError, fetch_url
 from retouch.providers.base import ProviderUnavailable
 from retouch.providers.openai_images import OpenAIImagesProvider
 from retouch.webhooks.sender import WebhookSender
+from tests.builders import REPO_ROOT
 from tests.integration.providers.hostile import (
     DRIP_INTERVAL_SECONDS,
     endless_body,
@@ -25,7 +26,6 @@ from tests.integration.providers.hostile import (
     hostile,
     tls_handshake_drip,
 )
-from tests.unit.core.builders import REPO_ROOT
 
 LOOPBACK = frozenset({"127.0.0.1"})
 DEADLINE = 2.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -46,7 +47,7 @@ def client_with(handler: Handler) -> tuple[httpx.Client, list[httpx.Request]]:
 
 
 def fetch(url: str, client: httpx.Client, **overrides: object) -> FetchedBody:
-    options: dict[str, object] = {
+    options: dict[str, Any] = {
         "allowlist": frozenset(),
         "max_bytes": 1024,
         "timeout_seconds": 5.0,
@@ -54,7 +55,7 @@ def fetch(url: str, client: httpx.Client, **overrides: object) -> FetchedBody:
         "resolve": resolve,
     }
     options.update(overrides)
-    return fetch_url(url, **options)  # type: ignore[arg-type]
+    return fetch_url(url, **options)
 
 
 def test_fetch_pins_the_connection_to_the_vetted_address() -> None:

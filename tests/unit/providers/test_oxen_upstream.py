@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import httpx
 import pytest
 from PIL import Image
 
@@ -57,10 +58,9 @@ def test_an_openai_mask_is_converted_to_white_means_edit() -> None:
 def test_the_converted_mask_is_staged_and_sent_as_mask_url() -> None:
     sent: list[dict[str, object]] = []
 
-    def handler(request):  # type: ignore[no-untyped-def]
+    def handler(request: httpx.Request) -> httpx.Response:
         import json
 
-        import httpx
         sent.append(json.loads(request.read()))
         return httpx.Response(200, json={"generations": [{"generation_id": "gen_1"}]})
 

@@ -22,7 +22,6 @@ from tests.fakes.routing import (
     ScriptedUpstream,
     routing_deps,
 )
-from tests.unit.core.conftest import files, jobs, queue, store, urls  # noqa: F401  (shared fixtures)
 
 POLICY = BreakerPolicy(window_seconds=60, min_calls=3, failure_rate_percent=50, cool_down_seconds=30,
                        probe_timeout_seconds=120)
@@ -39,12 +38,12 @@ def breakers() -> FakeBreakerStore:
 
 
 @pytest.fixture
-def worker(jobs: FakeJobRepository, store: FakeObjectStore, urls: FakeUrls, queue: FakeJobQueue,  # noqa: F811
+def worker(jobs: FakeJobRepository, store: FakeObjectStore, urls: FakeUrls, queue: FakeJobQueue,
            clock: FakeClock, breakers: FakeBreakerStore) -> Callable[..., WorkerDeps]:
     """A worker whose every model is routed to `upstreams` in order, sharing the breaker store and clock."""
 
     def build(*upstreams: ScriptedUpstream, max_attempts: int = 4) -> WorkerDeps:
-        return WorkerDeps(jobs=jobs, store=store,  # type: ignore[arg-type]
+        return WorkerDeps(jobs=jobs, store=store,
                           routing=routing_deps(upstreams, jobs.record_attempts, breaker_store=breakers,
                                                policy=POLICY, clock=clock),
                           schedule_poll=queue.send_poll, fetch_url=urls, max_attempts=max_attempts,

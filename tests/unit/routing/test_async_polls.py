@@ -9,9 +9,9 @@ from retouch.jobs.process import WorkerDeps, run_job
 from retouch.jobs.upstream_calls import MAX_POLL_ERRORS
 from retouch.models.common import now_epoch
 from retouch.providers.base import ProviderRefused, ProviderUnavailable
+from tests.builders import queued_job
 from tests.fakes import FakeJobQueue, FakeJobRepository, rendered
 from tests.fakes.routing import FakeClock, ScriptedUpstream
-from tests.unit.core.test_running_jobs import queued_job
 
 Build = Callable[..., WorkerDeps]
 

@@ -12,9 +12,9 @@ from retouch.jobs.process import WorkerDeps, run_job
 from retouch.providers.base import ProviderUnavailable
 from retouch.retry import RedeliverLater
 from retouch.routing.breaker import BreakerState
+from tests.builders import queued_job
 from tests.fakes import FakeJobRepository, FakeObjectStore, rendered
 from tests.fakes.routing import FakeBreakerStore, FakeClock, ScriptedUpstream
-from tests.unit.core.test_running_jobs import queued_job
 
 Build = Callable[..., WorkerDeps]
 
@@ -74,14 +74,15 @@ def test_a_walk_with_every_circuit_open_still_records_its_skips(
 
 
 def test_a_paid_call_whose_images_could_not_be_stored_is_still_recorded(jobs: FakeJobRepository, worker: Build,
-                                                                         store: FakeObjectStore) -> None:
+                                                                         store: FakeObjectStore,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     # Given an upstream that serves the job and a bucket that refuses the images
     job = queued_job(jobs)
 
     def refuse(*_args: object) -> None:
         raise OSError("S3 unreachable")
 
-    store.put = refuse  # type: ignore[method-assign]
+    monkeypatch.setattr(store, "put", refuse)
     # When the job runs, it is released for a retry
     with pytest.raises(RedeliverLater):
         run_job(job.job_id, worker(ScriptedUpstream("only", [rendered()])))

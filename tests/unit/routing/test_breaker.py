@@ -8,9 +8,9 @@ from collections.abc import Callable
 from retouch.jobs.process import WorkerDeps, run_job
 from retouch.providers.base import ProviderUnavailable
 from retouch.routing.breaker import CircuitBreaker
+from tests.builders import queued_job
 from tests.fakes import FakeJobRepository, rendered
 from tests.fakes.routing import FakeBreakerStore, FakeClock, ScriptedUpstream
-from tests.unit.core.test_running_jobs import queued_job
 from tests.unit.routing.conftest import POLICY
 
 Build = Callable[..., WorkerDeps]

@@ -14,9 +14,9 @@ from retouch.providers.base import (
     ProviderUnavailable,
 )
 from retouch.retry import RedeliverLater
+from tests.builders import queued_job
 from tests.fakes import FakeJobQueue, FakeJobRepository, rendered
 from tests.fakes.routing import FakeClock, ScriptedUpstream
-from tests.unit.core.test_running_jobs import queued_job
 
 Build = Callable[..., WorkerDeps]
 
@@ -121,7 +121,6 @@ def test_an_upstream_that_cannot_serve_the_request_is_refused_before_any_call(jo
 def test_the_job_view_shows_the_serving_upstream_and_attempts_without_costs(
         jobs: FakeJobRepository, worker: Build, queue: FakeJobQueue) -> None:
     from retouch.jobs.view import render_job
-    from tests.fakes import FakeObjectStore
 
     job = queued_job(jobs)
     primary = ScriptedUpstream("primary", [ProviderUnavailable("provider_error", "HTTP 503")])
@@ -131,14 +130,14 @@ def test_the_job_view_shows_the_serving_upstream_and_attempts_without_costs(
     record = jobs.get(job.job_id)
     assert record is not None
     view = render_job(record, deps.store, 60).model_dump()
-    assert isinstance(deps.store, FakeObjectStore)
     assert view["upstream"] == "secondary"
     assert [(a["upstream"], a["outcome"]) for a in view["upstream_attempts"]] == [("primary", "unavailable"),
                                                                                   ("secondary", "succeeded")]
     assert all("cost_micros" not in attempt for attempt in view["upstream_attempts"])
 
 
-def test_a_walk_that_lost_its_claim_submits_to_no_further_upstream(jobs: FakeJobRepository, worker: Build) -> None:
+def test_a_walk_that_lost_its_claim_submits_to_no_further_upstream(jobs: FakeJobRepository, worker: Build,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a first upstream that fails while another worker takes the job over (its lease ran out meanwhile)
     job = queued_job(jobs)
 
@@ -147,7 +146,7 @@ def test_a_walk_that_lost_its_claim_submits_to_no_further_upstream(jobs: FakeJob
         raise ProviderUnavailable("provider_timeout", "slow")
 
     primary = ScriptedUpstream("primary", [])
-    primary.submit = taken_over  # type: ignore[method-assign]
+    monkeypatch.setattr(primary, "submit", taken_over)
     secondary = ScriptedUpstream("secondary", [rendered()])
     # When the walk records that failure (the write fails its claim condition)
     assert run_job(job.job_id, worker(primary, secondary)) == "lost_claim"

@@ -11,9 +11,9 @@ import pytest
 from retouch.jobs.process import WorkerDeps, run_job
 from retouch.providers.base import ProviderUnavailable
 from retouch.retry import RedeliverLater
+from tests.builders import queued_job
 from tests.fakes import FakeJobRepository, rendered
 from tests.fakes.routing import FakeBreakerStore, ScriptedUpstream
-from tests.unit.core.test_running_jobs import queued_job
 
 Build = Callable[..., WorkerDeps]
 
@@ -29,12 +29,13 @@ def test_the_served_calls_count_lands_before_the_delivery_returns(jobs: FakeJobR
 
 
 def test_a_breaker_that_cannot_count_a_success_does_not_fail_the_served_job(jobs: FakeJobRepository, worker: Build,
-                                                                            breakers: FakeBreakerStore) -> None:
+                                                                            breakers: FakeBreakerStore,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a breaker table that refuses writes (DynamoDB throttling, say)
     def refuse(*_args: object, **_kwargs: object) -> tuple[int, int]:
         raise OSError("throttled")
 
-    breakers.count = refuse  # type: ignore[method-assign]
+    monkeypatch.setattr(breakers, "count", refuse)
     job = queued_job(jobs)
     # When the upstream serves the job
     outcome = run_job(job.job_id, worker(ScriptedUpstream("only", [rendered()])))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -18,12 +19,12 @@ from retouch.jobs.retention import RetentionDeps, delete_job, upstream_inputs_pr
 from retouch.models.records import StoredInput
 from retouch.providers.base import InputImage
 from retouch.providers.oxen import OxenUpstream, white_edit_mask
+from retouch.providers.upstream import Outcome
 from retouch.wiring.upstreams import PRESIGNED_INPUT_SECONDS, input_presigner
-from scripts.function_env import ROOT
+from tests.builders import image_bytes, mask_png, png, queued_job
 from tests.fakes import FakeJobRepository, FakeObjectStore, FakeUrls, rendered
 from tests.fakes.routing import FakeClock, ScriptedUpstream
-from tests.unit.core.builders import image_bytes, mask_png, png
-from tests.unit.core.test_running_jobs import queued_job
+from tooling.functions import ROOT
 
 STAGED = upstream_inputs_prefix("job_x")
 
@@ -88,7 +89,7 @@ class RecordingUpstream(ScriptedUpstream):
         self.presign = input_presigner(store)
         self.urls: list[str] = []
 
-    def submit(self, *, images, mask, options):  # type: ignore[no-untyped-def, override]
+    def submit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> Outcome:
         self.urls = [self.presign(image) for image in [*images, *([mask] if mask else [])]]
         return super().submit(images=images, mask=mask, options=options)
 

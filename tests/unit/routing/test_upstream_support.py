@@ -11,16 +11,15 @@ import pytest
 from retouch.errors import InvalidRequest
 from retouch.routing.document import RoutingDocument, load_routing
 from retouch.routing.support import UpstreamSupport
-from tests.fakes import FakeJobQueue, FakeJobRepository, FakeObjectStore
-from tests.unit.core.builders import (
+from tests.builders import (
     file_part,
     mask_png,
     multipart_event,
     new_account_id,
     png,
 )
-from tests.unit.core.conftest import submit_deps  # noqa: F401  (shared fixture)
-from tests.unit.core.test_submission_rules import assert_nothing_left, refused, submit
+from tests.fakes import FakeJobQueue, FakeJobRepository, FakeObjectStore
+from tests.unit.jobs.submitting import assert_nothing_left, refused, submit
 
 RESELLERS = str(Path(__file__).resolve().parents[2] / "fixtures" / "routing" / "resellers.json")  # modelslab, runflow
 OTHERS = {"gpt-image-1.5": [{"name": "openai", "kind": "openai"}],
@@ -79,7 +78,7 @@ def test_the_default_routing_serves_everything_the_catalog_accepts() -> None:
     check(upstreams, operation="generation", image_count=0, n=10)
 
 
-def test_a_refused_submission_leaves_nothing_behind(submit_deps, jobs: FakeJobRepository, store: FakeObjectStore,  # noqa: F811
+def test_a_refused_submission_leaves_nothing_behind(submit_deps, jobs: FakeJobRepository, store: FakeObjectStore,
                                                     queue: FakeJobQueue) -> None:
     # Given the api's submit over a routing whose upstreams make at most 4 images, and one accepted edit
     deps = dataclasses.replace(submit_deps, upstream_support=UpstreamSupport(load_routing(RESELLERS)))

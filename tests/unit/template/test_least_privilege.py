@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from local.template import load_yaml
-from scripts.function_env import ROOT, function_env
+from tooling.functions import ROOT, function_env
 
 TEMPLATE = load_yaml((ROOT / "template.yaml").read_text())
 FUNCTIONS = {lid: r["Properties"] for lid, r in TEMPLATE["Resources"].items()

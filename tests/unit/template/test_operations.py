@@ -10,7 +10,7 @@ import pytest
 from local.template import load_yaml
 from retouch.jobs.batch import MAX_RECORDS_AT_ONCE
 from retouch.observability import metric_names
-from scripts.function_env import ROOT
+from tooling.functions import ROOT
 
 TEXT = (ROOT / "template.yaml").read_text()
 TEMPLATE = load_yaml(TEXT)

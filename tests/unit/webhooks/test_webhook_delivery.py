@@ -2,51 +2,19 @@
 
 from __future__ import annotations
 
-import time
 from contextlib import suppress
 
 import pytest
 from standardwebhooks import Webhook
 
-from retouch.models.webhooks import SendResult
 from retouch.retry import RedeliverLater
 from retouch.webhooks.delivery import DeliveryDeps, attempt_event, handle_webhook_message
-from retouch.webhooks.events import build_message
-from tests.fakes import FakeSettings, FakeWebhookLog, FakeWebhookQueue
-from tests.unit.webhooks.builders import account_settings, job, subscribed
-
-SCHEDULE = (5, 30, 120)
-
-
-class Receiver:
-    """Answers with the next status (or raises nothing: status None means a connection error)."""
-
-    def __init__(self, *statuses: int | None) -> None:
-        self.statuses = list(statuses)
-        self.requests: list[tuple[str, bytes, dict[str, str]]] = []
-
-    def __call__(self, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
-        self.requests.append((url, body, headers))
-        status = self.statuses.pop(0) if self.statuses else 200
-        if status is None:
-            return SendResult(None, "connection failed (ConnectError)")
-        return SendResult(status, None if 200 <= status < 300 else f"HTTP {status}")
-
-
-def setup(*statuses, redelivery: bool = False):
-    record = job(webhook=subscribed())
-    settings = account_settings(record.account_id)
-    log = FakeWebhookLog()
-    log.webhooks[record.job_id] = record.webhook.model_copy(deep=True)
-    receiver, queue = Receiver(*statuses), FakeWebhookQueue()
-    deps = DeliveryDeps(settings=FakeSettings(settings), log=log, queue=queue, render=lambda m: b'{"ok":true}',
-                        send=receiver, schedule=SCHEDULE, clock=lambda: int(time.time()))
-    message = build_message(record, "job.succeeded", redelivery=redelivery)
-    return message, deps, receiver, log, queue, settings.secrets[0].secret
+from tests.fakes import FakeSettings
+from tests.unit.webhooks.builders import SCHEDULE, delivery_setup
 
 
 def test_a_2xx_is_delivered_logged_and_signed():
-    message, deps, receiver, log, _, secret = setup(200)
+    message, deps, receiver, log, _, secret = delivery_setup(200)
     outcome = attempt_event(message, 1, deps)
     assert outcome.kind == "delivered"
     [entry] = log.webhooks[message.job_id].deliveries
@@ -60,28 +28,28 @@ def test_a_2xx_is_delivered_logged_and_signed():
 
 @pytest.mark.parametrize("status", [None, 301, 400, 404, 429, 500])
 def test_other_answers_retry_after_the_scheduled_delay(status):
-    message, deps, _, log, _, _ = setup(status)
+    message, deps, _, log, _, _ = delivery_setup(status)
     outcome = attempt_event(message, 2, deps)
     assert outcome.kind == "retry" and 27 <= outcome.delay_seconds <= 33
     assert log.webhooks[message.job_id].deliveries[-1].outcome == "retrying"
 
 
 def test_410_gone_stops_without_retry_or_dead_letter():
-    message, deps, _, log, queue, _ = setup(410)
+    message, deps, _, log, queue, _ = delivery_setup(410)
     assert handle_webhook_message(message, 1, "rh", deps) == "gone"
     assert queue.delays == [] and queue.dead == []
     assert log.webhooks[message.job_id].deliveries[-1].outcome == "failed"
 
 
 def test_a_retry_pushes_the_message_visibility_out_and_fails_the_record():
-    message, deps, _, _, queue, _ = setup(500)
+    message, deps, _, _, queue, _ = delivery_setup(500)
     with pytest.raises(RedeliverLater):
         handle_webhook_message(message, 1, "receipt-1", deps)
     assert queue.delays and queue.delays[0][0] == "receipt-1" and 4 <= queue.delays[0][1] <= 6
 
 
 def test_after_the_last_attempt_the_event_is_dead_lettered_and_the_job_shows_it_failed():
-    message, deps, _, log, queue, _ = setup(503)
+    message, deps, _, log, queue, _ = delivery_setup(503)
     assert handle_webhook_message(message, len(SCHEDULE) + 1, "rh", deps) == "exhausted"
     assert [m.event_id for m, _ in queue.dead] == [message.event_id] and queue.delays == []
     entry = log.webhooks[message.job_id].deliveries[-1]
@@ -89,7 +57,7 @@ def test_after_the_last_attempt_the_event_is_dead_lettered_and_the_job_shows_it_
 
 
 def test_a_duplicate_of_a_delivered_event_is_not_sent_again_but_a_redelivery_is():
-    message, deps, receiver, _, _, _ = setup(200, 200)
+    message, deps, receiver, _, _, _ = delivery_setup(200, 200)
     attempt_event(message, 1, deps)
     assert attempt_event(message, 1, deps).kind == "duplicate" and len(receiver.requests) == 1
     again = message.model_copy(update={"redelivery": True})
@@ -98,14 +66,14 @@ def test_a_duplicate_of_a_delivered_event_is_not_sent_again_but_a_redelivery_is(
 
 
 def test_without_a_signing_secret_the_attempt_fails_and_retries():
-    message, deps, receiver, log, _, _ = setup(200)
+    message, deps, receiver, log, _, _ = delivery_setup(200)
     deps = DeliveryDeps(**{**deps.__dict__, "settings": FakeSettings()})
     assert attempt_event(message, 1, deps).kind == "retry" and receiver.requests == []
     assert "no webhook signing secret" in log.webhooks[message.job_id].deliveries[-1].error
 
 
 def test_the_log_keeps_only_the_latest_twenty_attempts():
-    message, deps, _, log, _, _ = setup(*([500] * 25))
+    message, deps, _, log, _, _ = delivery_setup(*([500] * 25))
     deps = DeliveryDeps(**{**deps.__dict__, "schedule": (0,) * 20})
     for attempt in range(1, 26):
         with suppress(RedeliverLater):
