@@ -1,22 +1,83 @@
-"""Every retry policy in one place: when a job runs again, when a webhook event is sent again, and the one signal
-(RedeliverLater) by which the worker and the webhook function push a queue message's next delivery out.
+"""Every retry policy of the code base: what is tried again, how often, how long apart, and where. The counts and
+schedules live here; where a policy must stay with its code (a provider's reading of its answers, boto3's client,
+the queues in template.yaml), this map points at the one place it lives. tests/unit/test_retry_map.py finds retry
+loops, tries counts and SDK retry settings in the source and fails on one this map does not name.
 
-- Jobs: a transient failure (provider 429/5xx/timeout, an unclassified error) puts the job back to `queued` and its
-  message comes back after `backoff_seconds` (exponential, jittered, never sooner than the provider's Retry-After),
-  at most `max_attempts` times (jobs/process.py); refusals (safety, validation) are never retried. A stranded job is
-  queued again by the sweeper (jobs/sweep.py); a message that exhausted its receives ends its job (jobs/abandoned.py).
-- Job events: a terminal event that could not be queued brings the job's message back after EMIT_RETRY_SECONDS.
+Jobs (the worker)
+- A transient failure (an upstream's 429/5xx/timeout, an unclassified error) puts the job back to `queued`; its message
+  comes back after `backoff_seconds` (exponential from retouch.config.WorkerSettings.retry_base_seconds, jittered, at
+  most MAX_BACKOFF_SECONDS, never sooner than the upstream's Retry-After), at most
+  retouch.config.WorkerSettings.max_attempts times, carried by retouch.wiring.worker.build_worker into
+  retouch.jobs.process.WorkerDeps.max_attempts and retouch.jobs.process.WorkerDeps.retry_base_seconds; decided in
+  retouch.jobs.process._run_claimed and retouch.jobs.process._after_unexpected, released by retouch.jobs.process._retry.
+  A job whose workers died takes CRASH_SLACK_ATTEMPTS claims more (retouch.jobs.process._run_claimed_once).
+  Refusals (safety, invalid input, every upstream's key rejected) are never retried.
+- Within one attempt, the model's upstreams are tried in routing order, each once
+  (retouch.jobs.upstream_calls._Pass.run); an upstream whose circuit is open is skipped until its cool-down ends,
+  then probed once (retouch.routing.breaker.CircuitBreaker, policy retouch.routing.document.BreakerPolicy). A
+  breaker count that lost the race to start a new window counts again, BREAKER_COUNT_TRIES in all
+  (retouch.data.breakers.BreakerRepository.count).
+- Which upstream answers are transient is each adapter's reading: retouch.providers.upstream_http._RETRYABLE and
+  retouch.providers.openai_images._RETRYABLE_STATUSES (and 5xx), with their Retry-After
+  (retouch.providers.upstream_http.retry_after, retouch.providers.openai_images._retry_after). No HTTP call is
+  repeated in place: one call per upstream per attempt (retouch.outbound_http.client.outbound_client).
+- An asynchronous upstream's job is polled through delayed messages (retouch.jobs.upstream_calls.poll_pending): a
+  failed poll is polled again after retouch.jobs.upstream_calls.POLL_ERROR_DELAY_SECONDS, at most
+  retouch.jobs.upstream_calls.MAX_POLL_ERRORS in a row, and a job pending past
+  retouch.jobs.upstream_calls.MAX_PENDING_SECONDS goes to the next upstream. The in-process stop-gap polls until
+  retouch.providers.upstream.ImageProviderPort.max_wait_seconds (retouch.providers.upstream.wait_for).
+- Pushing a retried message's visibility out is tried REDELIVERY_PUSH_TRIES times
+  (retouch.jobs.process.handle_delivery); if that fails, the message still comes back within the lease. A heartbeat
+  (renewing the lease) that fails tries again at its next beat (retouch.jobs.heartbeat.Heartbeat._run).
+- A terminal event that could not be queued brings the job's message back after EMIT_RETRY_SECONDS
+  (retouch.webhooks.events.Announcer._announce).
+- A stranded job (past its `watch_at`) is queued again by the sweeper (retouch.jobs.sweep.sweep, a page at a time); a
+  message received template.yaml JobsQueue's maxReceiveCount (10) times goes to its DLQ and its job is ended
+  (retouch.jobs.abandoned.end_abandoned_message). The sweeper's schedule is an asynchronous invocation, which Lambda
+  retries twice by default (template.yaml SweeperFunction; not configured).
+
+Submit (the API)
+- A job that could not be queued is ended, ABANDON_TRIES times at most (retouch.jobs.submit._abandon); else the
+  sweeper queues it.
+- A request under an Idempotency-Key held by an identical request in flight waits for it up to
+  retouch.jobs.idempotency.IN_FLIGHT_WAIT_SECONDS, polling from retouch.jobs.idempotency.FIRST_POLL_SECONDS doubling to
+  retouch.jobs.idempotency.MAX_POLL_SECONDS (retouch.jobs.idempotency._earlier_job); a key released between a lost
+  write and the next look is tried KEY_RELEASED_TRIES times (retouch.jobs.idempotency.once).
+- `Prefer: wait` polls the job until it ends or the wait is over (retouch.jobs.wait.wait_for_job).
+- What a refused caller is told to wait (Retry-After): retouch.jobs.idempotency.MAX_RETRY_AFTER_SECONDS at most (409),
+  retouch.billing.charges.CONCURRENCY_RETRY_AFTER_SECONDS (429 in-flight limit), the rest of the minute
+  (retouch.billing.rate_limit.admit, 429 rate limit).
+
+Data (DynamoDB, SQS, S3)
+- Every boto3 call: the SDK's `standard` retries, AWS_SDK_MAX_ATTEMPTS attempts (retouch.data.clients.aws_client).
+  A write whose answer was lost and is tried again by the SDK is made idempotent by its condition or its token.
 - Balance moves: an account update that meets an operator's credit transaction in flight (DynamoDB's
-  TransactionConflictException) is tried again after `conflict_backoff_seconds`, at most CONFLICT_TRIES times
-  (data/ledger.py). Holds and releases themselves never conflict with each other: they are single-item atomic updates.
-- Webhook deliveries: each failed attempt waits the schedule's next delay (`retry_delay`, jittered), then the event
-  is dead-lettered (webhooks/delivery.py).
+  TransactionConflictException, which the SDK does not retry) is tried again after `conflict_backoff_seconds`, at most
+  CONFLICT_TRIES times (retouch.data.account_state.AccountStateRepository._update_account, and the credit's own
+  transaction in retouch.data.ledger.LedgerRepository.credit). An account from before holds gets its holds map, then
+  the move is tried again, HOLDS_MAP_TRIES in all (retouch.data.ledger.LedgerRepository._move). Holds and releases
+  never conflict with each other: they are single-item atomic updates.
+- The per-minute request count that finds a new minute starts its window; losing that race counts again,
+  RATE_WINDOW_TRIES in all (retouch.data.account_state.AccountStateRepository.count_request).
+- An account's webhook settings changed concurrently are read and written again, SETTINGS_WRITE_TRIES in all
+  (retouch.webhooks.account._update).
+- Reconciliation re-reads an account that differs before reporting it (retouch.billing.reconcile.reconcile's
+  `rechecks` and `pause_seconds`).
+
+Webhook deliveries
+- Each failed attempt waits the schedule's next delay (`retry_delay`, jittered; DEFAULT_SCHEDULE, or
+  retouch.config.WebhookSettings.webhook_retry_schedule), then the event is dead-lettered
+  (retouch.webhooks.delivery.attempt_event, retouch.webhooks.delivery.handle_webhook_message); template.yaml
+  WebhooksQueue's maxReceiveCount (30) is a backstop above the last attempt.
+
+The signal: RedeliverLater is how the worker and the webhook function push a queue message's next delivery out.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import Final
 
 # ---- the signal ---------------------------------------------------------------------------------------------------
 
@@ -32,6 +93,11 @@ class RedeliverLater(Exception):
 # ---- jobs ---------------------------------------------------------------------------------------------------------
 
 MAX_BACKOFF_SECONDS = 900
+# Claims beyond max_attempts that a job may still take when its workers died rather than failed (each death is a
+# claim with no failure to count): past them it ends instead of running again.
+CRASH_SLACK_ATTEMPTS = 1
+# Tries to push a retried message's next delivery out (a failure leaves it to come back within the lease).
+REDELIVERY_PUSH_TRIES = 2
 # A job whose terminal event could not be queued comes back this soon to try again.
 EMIT_RETRY_SECONDS = 30
 
@@ -42,6 +108,29 @@ def backoff_seconds(attempt: int, base: float, retry_after: float | None = None)
     if retry_after is not None:
         delay = max(delay, retry_after)
     return int(min(MAX_BACKOFF_SECONDS, max(0.0, delay)) + 0.5)
+
+
+# ---- submit -------------------------------------------------------------------------------------------------------
+
+# Tries to end a job that could not be queued (then the sweeper queues it instead).
+ABANDON_TRIES = 3
+# Looks at an Idempotency-Key's holder: the key can be released (its job not queued) between a loss and the next look.
+KEY_RELEASED_TRIES = 2
+
+
+# ---- data ---------------------------------------------------------------------------------------------------------
+
+# Every boto3 client's retries (botocore's `standard` mode: throttling, 5xx and connection errors, with backoff).
+AWS_SDK_RETRY_MODE: Final = "standard"
+AWS_SDK_MAX_ATTEMPTS: Final = 3
+# A count that lost the race to start a new window tries again; past this, something else is wrong.
+BREAKER_COUNT_TRIES = 5
+# The per-minute request count: count, or start the new minute's window, or lose that race and count again.
+RATE_WINDOW_TRIES = 3
+# A balance move on an account from before holds: add the holds map, then move again.
+HOLDS_MAP_TRIES = 2
+# An account's webhook settings: read, change, write on the version read; again on a concurrent change.
+SETTINGS_WRITE_TRIES = 3
 
 
 # ---- balance moves ------------------------------------------------------------------------------------------------

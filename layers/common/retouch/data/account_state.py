@@ -17,7 +17,7 @@ from retouch.data.clients import aws_client
 from retouch.data.items import is_condition_failure, record_attributes, to_item
 from retouch.models.account_records import AccountRecord
 from retouch.ports import AccountMissing, RateCount
-from retouch.retry import CONFLICT_TRIES, conflict_backoff_seconds
+from retouch.retry import CONFLICT_TRIES, RATE_WINDOW_TRIES, conflict_backoff_seconds
 
 _RATE_FIELDS = ("rate_window", "rate_count")
 
@@ -92,7 +92,7 @@ class AccountStateRepository:
     def count_request(self, account_id: str, window: int) -> RateCount:
         """Count one request in the fixed one-minute `window` (an epoch minute) on the account item itself, and
         return the account as it is now: one write that is also the submit path's read of the account."""
-        for _ in range(3):
+        for _ in range(RATE_WINDOW_TRIES):
             try:
                 response, _ = self._update_account(
                     TableName=self._table, Key=account_key(account_id),

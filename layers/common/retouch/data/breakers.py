@@ -10,10 +10,8 @@ from botocore.exceptions import ClientError
 
 from retouch.data.clients import aws_client
 from retouch.data.items import is_condition_failure
+from retouch.retry import BREAKER_COUNT_TRIES
 from retouch.routing.breaker import BreakerState
-
-# A count that lost the race to start a new window tries again; past this, something else is wrong.
-_COUNT_TRIES = 5
 
 
 def breaker_key(upstream: str) -> dict[str, Any]:
@@ -52,7 +50,7 @@ class BreakerRepository:
     def count(self, upstream: str, *, failed: bool, now: int, window_seconds: int) -> tuple[int, int]:
         values = {":one": {"N": "1"}, ":failed": {"N": "1" if failed else "0"},
                   ":stale": {"N": str(now - window_seconds)}}
-        for _ in range(_COUNT_TRIES):
+        for _ in range(BREAKER_COUNT_TRIES):
             added = self._update(upstream, UpdateExpression="ADD calls :one, failures :failed",
                                  ConditionExpression="window_start > :stale", ExpressionAttributeValues=values,
                                  ReturnValues="ALL_NEW")
@@ -67,7 +65,7 @@ class BreakerRepository:
             if added is not None:
                 attributes = added["Attributes"]
                 return int(attributes["calls"]["N"]), int(attributes["failures"]["N"])
-        raise RuntimeError(f"breaker of {upstream}: window kept moving under {_COUNT_TRIES} counts")
+        raise RuntimeError(f"breaker of {upstream}: window kept moving under {BREAKER_COUNT_TRIES} counts")
 
     def trip(self, upstream: str, *, open_until: int) -> bool:
         return self._update(

@@ -11,6 +11,8 @@ import threading
 from functools import cache
 from typing import Any, Literal
 
+from retouch.retry import AWS_SDK_MAX_ATTEMPTS, AWS_SDK_RETRY_MODE
+
 # The services the functions call; naming them lets boto3-stubs pick the client (the data layer keeps them as Any).
 AwsService = Literal["dynamodb", "s3", "sqs", "secretsmanager"]
 
@@ -23,7 +25,7 @@ def aws_client(service: AwsService) -> Any:
     from botocore.config import Config
 
     config = Config(
-        retries={"mode": "standard", "max_attempts": 3},
+        retries={"mode": AWS_SDK_RETRY_MODE, "max_attempts": AWS_SDK_MAX_ATTEMPTS},
         connect_timeout=3,
         read_timeout=15,
         signature_version="s3v4" if service == "s3" else None,

@@ -26,7 +26,7 @@ from retouch.data.items import record_attributes, to_item
 from retouch.data.jobs import job_key
 from retouch.models.account_records import AccountRecord, LedgerEntry
 from retouch.ports import CreditRefused, HoldRefused, Movement
-from retouch.retry import CONFLICT_TRIES, conflict_backoff_seconds
+from retouch.retry import CONFLICT_TRIES, HOLDS_MAP_TRIES, conflict_backoff_seconds
 
 
 def _entry(item: dict[str, Any]) -> LedgerEntry:
@@ -64,7 +64,7 @@ class LedgerRepository(AccountStateRepository):
     def _move(self, update: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None, int]:
         """(new values, None, tries) when the update applied; (None, the item as the failed condition saw it, tries)
         when it did not. A missing holds map (an account from before holds) is made first."""
-        for _ in range(2):
+        for _ in range(HOLDS_MAP_TRIES):
             try:
                 # ALL_NEW, not UPDATED_NEW: a move of 0 leaves the balance as it was, and an unchanged attribute
                 # need not come back with UPDATED_NEW (moto leaves it out); the account item is small.

@@ -38,6 +38,7 @@ from retouch.models.common import now_epoch
 from retouch.models.idempotency import IdempotencyRecord, KeyState
 from retouch.models.records import JobRecord
 from retouch.ports import IdempotencyStore, JobRepository, KeyTaken
+from retouch.retry import KEY_RELEASED_TRIES
 
 logger = Logger(child=True)
 
@@ -152,7 +153,7 @@ def once(request: KeyedRequest | None, store: IdempotencyStore | None,
     if store is None:
         raise RuntimeError("a request with an Idempotency-Key needs the idempotency store")
     held = store.get(request.account_id, request.key_hash, now=now_epoch())
-    for _ in range(2):  # the key can be released (its job not queued) between a loss and the next look
+    for _ in range(KEY_RELEASED_TRIES):  # the key can be released (its job not queued) between a loss and the next look
         job_id = _earlier_job(request, store, held, sleep, clock)
         if job_id is not None:
             logger.info("idempotent replay", extra={"job_id": job_id, "operation": request.operation})

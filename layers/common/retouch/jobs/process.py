@@ -52,7 +52,7 @@ from retouch.providers.base import (
     ProviderRefused,
     ProviderUnavailable,
 )
-from retouch.retry import RedeliverLater, backoff_seconds
+from retouch.retry import CRASH_SLACK_ATTEMPTS, REDELIVERY_PUSH_TRIES, RedeliverLater, backoff_seconds
 
 if TYPE_CHECKING:
     from retouch.billing.charges import JobBilling
@@ -60,9 +60,6 @@ if TYPE_CHECKING:
 logger = Logger(child=True)
 
 LEASE_MARGIN_SECONDS = 5
-# Claims beyond max_attempts that a job may still take when its workers died rather than failed (each death is a
-# claim with no failure to count): past them it ends instead of running again.
-CRASH_SLACK_ATTEMPTS = 1
 
 
 @dataclass(frozen=True)
@@ -366,7 +363,7 @@ def handle_delivery(job_id: str, receipt_handle: str, deps: WorkerDeps, delay_re
     try:
         return run_job(job_id, deps, keep_message, poll_seq)
     except RedeliverLater as retry:
-        for attempt in range(2):
+        for attempt in range(REDELIVERY_PUSH_TRIES):
             try:
                 delay_redelivery(receipt_handle, retry.delay_seconds)
                 break

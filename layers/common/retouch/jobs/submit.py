@@ -22,6 +22,7 @@ from retouch.models.requests import EditRequest, FileRef, GenerationRequest, Ima
 from retouch.models.webhooks import JobWebhook
 from retouch.observability.metrics import job_submitted
 from retouch.ports import FileRepository, IdempotencyStore, JobQueue, JobRepository, KeyTaken, ObjectStore
+from retouch.retry import ABANDON_TRIES
 
 if TYPE_CHECKING:
     from retouch.billing.charges import JobBilling
@@ -88,7 +89,6 @@ def _create(record: JobRecord, deps: SubmitDeps, account: AccountRecord, key: Id
     deps.billing.reserve(record, account, key=key)  # job and key, hold, entry: 402/429 leave nothing behind
 
 
-ABANDON_TRIES = 3
 # Puts of one request's inputs at once (up to 16 images and a mask): their uploads overlap instead of queueing.
 MAX_CONCURRENT_PUTS = 4
 

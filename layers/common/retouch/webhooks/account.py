@@ -15,10 +15,10 @@ from retouch.models.common import now_epoch
 from retouch.models.webhooks import MAX_WEBHOOK_URL, AccountWebhookSettings, SigningSecret
 from retouch.outbound_http.url_safety import DEFAULT_PORTS, is_allowlisted
 from retouch.ports import SettingsConflict, WebhookSettingsRepository
+from retouch.retry import SETTINGS_WRITE_TRIES
 from retouch.webhooks.signing import generate_secret
 
 DEFAULT_ROTATION_WINDOW_SECONDS = 24 * 3600
-_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class WebhookSummary:
 def _update(repo: WebhookSettingsRepository, account_id: str,
             change: Callable[[AccountWebhookSettings, int], None]) -> AccountWebhookSettings:
     """Read, change, write conditionally on the version read; again on a concurrent change."""
-    for _ in range(_ATTEMPTS):
+    for _ in range(SETTINGS_WRITE_TRIES):
         current = repo.get(account_id)
         expected = current.version if current else None
         settings = (current or AccountWebhookSettings(account_id=account_id)).model_copy(deep=True)
