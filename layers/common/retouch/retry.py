@@ -53,8 +53,9 @@ Data (DynamoDB, SQS, S3)
   A write whose answer was lost and is tried again by the SDK is made idempotent by its condition or its token.
 - Balance moves: an account update that meets an operator's credit transaction in flight (DynamoDB's
   TransactionConflictException, which the SDK does not retry) is tried again after `conflict_backoff_seconds`, at most
-  CONFLICT_TRIES times (retouch.data.account_state.AccountStateRepository._update_account, and the credit's own
-  transaction in retouch.data.ledger.LedgerRepository.credit). An account from before holds gets its holds map, then
+  CONFLICT_TRIES times (retouch.data.account_state.AccountStateRepository._update_account; and the transactions that
+  hold the account themselves, an operator's credit and a pre-holds job's release, in
+  retouch.data.ledger.LedgerRepository._transact_with_account). An account from before holds gets its holds map, then
   the move is tried again, HOLDS_MAP_TRIES in all (retouch.data.ledger.LedgerRepository._move). Holds and releases
   never conflict with each other: they are single-item atomic updates.
 - The per-minute request count that finds a new minute starts its window; losing that race counts again,
