@@ -141,6 +141,23 @@ class Stack:
                                                       self.environments[function_id])
         return self.handlers[function_id]
 
+    @contextmanager
+    def cold_started_with(self, function_id: str, variables: dict[str, str]) -> Iterator[Stack]:
+        """The function started afresh with `variables` changed in its environment (its settings are read and its
+        collaborators built at import), then afresh again with the template's."""
+        original = self.environments[function_id]
+        self.environments[function_id] = {**original, **variables}
+        self._forget_handler(function_id)
+        try:
+            yield self
+        finally:
+            self.environments[function_id] = original
+            self._forget_handler(function_id)
+
+    def _forget_handler(self, function_id: str) -> None:
+        self.handlers.pop(function_id, None)
+        sys.modules.pop(f"retouch_function_{function_id}", None)
+
     def invoke(self, function_id: str, event: dict[str, Any], *, remaining_millis: int = 300_000) -> Any:
         spec = self.template.functions[function_id]
         context = LambdaContext(function_name=f"retouch-{function_id}", memory_limit_in_mb=spec.memory_size,
