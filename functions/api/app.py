@@ -6,15 +6,16 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from retouch.config import api_settings
+from retouch.config import ApiSettings
 from retouch.observability.tracing import tracer
 from retouch.web.app import create_app
-from retouch.web.routes import catalog, files, images, job_actions, system, webhooks
+from retouch.web.functions import route_groups
+from retouch.wiring.api import build_api
 
 logger = Logger()
 metrics = Metrics()  # flushes what the domain measured (retouch.observability.metrics) once per invocation
-api_settings()  # fail fast at cold start on missing configuration
-app = create_app(images.router, files.router, job_actions.router, catalog.router, system.router, webhooks.router)
+settings = ApiSettings.from_environment()  # read at cold start: a bad deploy fails here
+app = create_app(route_groups("ApiFunction"), build_api(settings))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

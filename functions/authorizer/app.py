@@ -8,16 +8,17 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retouch.auth.authorize import authenticate, authorizer_response
-from retouch.config import AuthorizerSettings, authorizer_settings
+from retouch.config import AuthorizerSettings
 from retouch.observability.tracing import tracer
-from retouch.wiring.authorizer import accounts
+from retouch.wiring.authorizer import build_authorizer
 
 logger = Logger()
-settings: AuthorizerSettings = authorizer_settings()  # read at cold start: a bad deploy fails here
+settings = AuthorizerSettings.from_environment()  # read at cold start: a bad deploy fails here
+accounts = build_authorizer(settings)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @event_source(data_class=APIGatewayAuthorizerEventV2)
 def lambda_handler(event: APIGatewayAuthorizerEventV2, context: LambdaContext) -> dict[str, Any]:
-    return authorizer_response(authenticate(event.headers.get("authorization"), accounts()))
+    return authorizer_response(authenticate(event.headers.get("authorization"), accounts))

@@ -8,13 +8,13 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from retouch.config import DeadLetterSettings, dead_letter_settings
+from retouch.config import DeadLetterSettings
 from retouch.observability.tracing import tracer
 from retouch.wiring.dead_letter import build_dead_letter
 
 logger = Logger()
 metrics = Metrics()  # flushes what the domain measured (retouch.observability.metrics) once per invocation
-settings: DeadLetterSettings = dead_letter_settings()  # read at cold start: a bad deploy fails here
+settings = DeadLetterSettings.from_environment()  # read at cold start: a bad deploy fails here
 end_abandoned = build_dead_letter(settings)
 processor = BatchProcessor(event_type=EventType.SQS)
 

@@ -6,14 +6,15 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from retouch.config import status_settings
+from retouch.config import StatusSettings
 from retouch.observability.tracing import tracer
 from retouch.web.app import create_app
-from retouch.web.routes import account, jobs
+from retouch.web.functions import route_groups
+from retouch.wiring.status import build_status
 
 logger = Logger()
-status_settings()  # fail fast at cold start on missing configuration
-app = create_app(jobs.router, account.router)
+settings = StatusSettings.from_environment()  # read at cold start: a bad deploy fails here
+app = create_app(route_groups("StatusFunction"), build_status(settings))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

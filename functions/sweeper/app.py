@@ -6,7 +6,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from retouch.config import SweeperSettings, sweeper_settings
+from retouch.config import SweeperSettings
 from retouch.jobs.sweep import sweep
 from retouch.models.common import now_epoch
 from retouch.observability.tracing import tracer
@@ -14,7 +14,7 @@ from retouch.wiring.sweeper import build_sweeper
 
 logger = Logger()
 metrics = Metrics()  # flushes what the domain measured (retouch.observability.metrics) once per invocation
-settings: SweeperSettings = sweeper_settings()  # read at cold start: a bad deploy fails here
+settings = SweeperSettings.from_environment()  # read at cold start: a bad deploy fails here
 deps = build_sweeper(settings)
 
 

@@ -13,24 +13,23 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retouch.auth.authorize import authenticate
-from retouch.config import ApiSettings, api_settings
+from retouch.config import ApiSettings
 from retouch.observability.tracing import tracer
 from retouch.web.app import create_app
+from retouch.web.functions import route_groups
 from retouch.web.principal import with_principal
-from retouch.web.routes import catalog, images, jobs
-from retouch.wiring.sync import accounts
+from retouch.wiring.sync import build_sync
 
 logger = Logger()
 metrics = Metrics()  # flushes what the domain measured (retouch.observability.metrics) once per invocation
-settings: ApiSettings = api_settings()  # read at cold start: a bad deploy fails here
-# The job routes too, read-only: a 202 from here (a job still running at SyncMaxWaitSeconds, or
-# `Prefer: respond-async`) points at /v1/jobs/{id}, which must answer on this URL as well.
-app = create_app(images.router, jobs.router, catalog.router)
+settings = ApiSettings.from_environment()  # read at cold start: a bad deploy fails here
+collaborators = build_sync(settings)
+app = create_app(route_groups("SyncFunction"), collaborators.routes)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    principal = authenticate((event.get("headers") or {}).get("authorization"), accounts())
+    principal = authenticate((event.get("headers") or {}).get("authorization"), collaborators.accounts)
     return app.resolve(with_principal(event, principal), context)

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from retouch.config import WebhookSettings, webhook_settings
+from retouch.config import WebhookSettings
 from retouch.models.webhooks import WebhookMessageRecord
 from retouch.observability.tracing import tracer
 from retouch.webhooks.delivery import handle_webhook_message
@@ -23,7 +23,7 @@ from retouch.wiring.webhook import build_delivery
 
 logger = Logger()
 metrics = Metrics()  # flushes what the domain measured (retouch.observability.metrics) once per invocation
-settings: WebhookSettings = webhook_settings()  # read at cold start: a bad deploy fails here
+settings = WebhookSettings.from_environment()  # read at cold start: a bad deploy fails here
 # Built once, before any batch fans out to threads.
 deps = build_delivery(settings)
 # A batch whose every event failed is still a normal answer: each failure already scheduled its own retry.

@@ -7,14 +7,14 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from retouch.config import WorkerSettings, worker_settings
+from retouch.config import WorkerSettings
 from retouch.jobs.batch import JobBatch
 from retouch.observability.tracing import tracer
 from retouch.wiring.worker import build_worker
 
 logger = Logger()
 metrics = Metrics()  # flushes what the domain measured (retouch.observability.metrics) once per invocation
-settings: WorkerSettings = worker_settings()  # read at cold start: a bad deploy fails here
+settings = WorkerSettings.from_environment()  # read at cold start: a bad deploy fails here
 # Built once, before any batch fans out to threads.
 deps, queue = build_worker(settings)
 batch = JobBatch(deps, queue.delay_redelivery)

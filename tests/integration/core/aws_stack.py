@@ -56,30 +56,37 @@ def create_resources(template: Template, parameters: dict[str, str]) -> LocalRes
     return creator.create_all()
 
 
-# The sync function runs the api function's code with other values of the same settings (a longer wait, waiting by
-# default); one process cannot hold both, so it is tested through the local stack (tests/e2e/test_sync_entry.py).
-NOT_IN_PROCESS = frozenset({"SyncFunction"})
-
-
 def function_environments(template: Template, parameters: dict[str, str],
                           resources: LocalResources) -> dict[str, dict[str, str]]:
     resolver = Resolver(template, parameters, resources.physical)
-    return {lid: resolver.function_environment(spec) for lid, spec in template.functions.items()
-            if lid not in NOT_IN_PROCESS}
+    return {lid: resolver.function_environment(spec) for lid, spec in template.functions.items()}
 
 
-def merged_environment(environments: dict[str, dict[str, str]]) -> dict[str, str]:
-    """One process hosts every function, so a variable two functions share must have one value."""
-    merged: dict[str, str] = {}
-    for function_id, env in environments.items():
+def shared_environment(environments: dict[str, dict[str, str]]) -> dict[str, str]:
+    """The variables on which every function that sets them agrees (the resources' names, read by tests' own
+    adapters and settings); each handler is imported under its own environment (`Stack.handler`), so two functions
+    may give one variable different values (the sync function waits longer than the api function, by default)."""
+    values: dict[str, set[str]] = {}
+    for env in environments.values():
         for name, value in env.items():
-            if merged.setdefault(name, value) != value:
-                raise AssertionError(f"{function_id} sets {name}={value!r}, another function {merged[name]!r}")
-    return merged
+            values.setdefault(name, set()).add(value)
+    return {name: next(iter(found)) for name, found in values.items() if len(found) == 1}
 
 
-def load_handler(spec: FunctionSpec) -> Any:
-    """Import functions/<name>/app.py under a unique module name, its folder and layers on sys.path."""
+@contextmanager
+def function_environment(environment: dict[str, str]) -> Iterator[None]:
+    """The process environment as Lambda gives the function: its own variables, none of another function's."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [name for name in os.environ if name.startswith("RETOUCH_")]:
+            patch.delenv(name)
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        yield
+
+
+def load_handler(spec: FunctionSpec, environment: dict[str, str]) -> Any:
+    """Import functions/<name>/app.py under a unique module name, its folder and layers on sys.path, in the
+    function's own environment: its settings are read and its collaborators built at import, and kept."""
     module_name = f"retouch_function_{spec.logical_id}"
     if module_name in sys.modules:
         return sys.modules[module_name]
@@ -91,7 +98,12 @@ def load_handler(spec: FunctionSpec) -> Any:
     assert loader_spec is not None and loader_spec.loader is not None
     module = importlib.util.module_from_spec(loader_spec)
     sys.modules[module_name] = module
-    loader_spec.loader.exec_module(module)
+    try:
+        with function_environment(environment):
+            loader_spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise
     return getattr(module, handler_name)
 
 
@@ -100,6 +112,7 @@ class Stack:
     template: Template
     resources: LocalResources
     provider: Any  # local.fake_provider.FakeProvider
+    environments: dict[str, dict[str, str]]  # function -> its environment, resolved from the template
     handlers: dict[str, Any] = field(default_factory=dict)
 
     # -- names ----------------------------------------------------------------------------------------
@@ -124,8 +137,26 @@ class Stack:
 
     def handler(self, function_id: str) -> Any:
         if function_id not in self.handlers:
-            self.handlers[function_id] = load_handler(self.template.functions[function_id])
+            self.handlers[function_id] = load_handler(self.template.functions[function_id],
+                                                      self.environments[function_id])
         return self.handlers[function_id]
+
+    @contextmanager
+    def cold_started_with(self, function_id: str, variables: dict[str, str]) -> Iterator[Stack]:
+        """The function started afresh with `variables` changed in its environment (its settings are read and its
+        collaborators built at import), then afresh again with the template's."""
+        original = self.environments[function_id]
+        self.environments[function_id] = {**original, **variables}
+        self._forget_handler(function_id)
+        try:
+            yield self
+        finally:
+            self.environments[function_id] = original
+            self._forget_handler(function_id)
+
+    def _forget_handler(self, function_id: str) -> None:
+        self.handlers.pop(function_id, None)
+        sys.modules.pop(f"retouch_function_{function_id}", None)
 
     def invoke(self, function_id: str, event: dict[str, Any], *, remaining_millis: int = 300_000) -> Any:
         spec = self.template.functions[function_id]
@@ -264,12 +295,13 @@ def running_stack() -> Iterator[Stack]:
         patch.setenv("MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR", "false")
         parameters = template_parameters(template, provider.base_url)
         resources = create_resources(template, parameters)
-        for name, value in merged_environment(function_environments(template, parameters, resources)).items():
+        environments = function_environments(template, parameters, resources)
+        for name, value in shared_environment(environments).items():
             patch.setenv(name, value)
         patch.setenv("NO_PROXY", ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1"])))
         forget_cached_wiring()
         try:
-            yield Stack(template=template, resources=resources, provider=provider)
+            yield Stack(template=template, resources=resources, provider=provider, environments=environments)
         finally:
             forget_cached_wiring()
             provider.stop()

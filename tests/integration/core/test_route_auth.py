@@ -1,10 +1,13 @@
 """Every route of the api, status and sync functions, enumerated from template.yaml and the functions' own resolvers:
-the public ones are exactly the intended few, and each other route answers OpenAI's 401 without a usable key."""
+each function serves what its list (web/functions.py) and the template say, every routes module is served by some
+function, the public ones are exactly the intended few, and each other route answers OpenAI's 401 without a usable
+key."""
 
 from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,19 +16,19 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from retouch.admin.accounts import issue_key, revoke_key
 from retouch.auth.keys import generate_api_key
 from retouch.data.accounts import AccountRepository
+from retouch.web.functions import ROUTES, route_groups
 from retouch.web.principal import PUBLIC_ROUTES, registered_routes, route_key
 from tests.builders import authorizer_event, http_event, new_account_id, new_job_id
-from tests.integration.core.aws_stack import Stack, client, json_body
+from tests.integration.core.aws_stack import REPO_ROOT, Stack, client, json_body
 
 # What is meant to answer without a key: health and the API's own documentation, nothing else.
 INTENDED_PUBLIC = {("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs"),
                    ("GET", "/docs/swagger-ui-bundle.min.js"), ("GET", "/docs/swagger-ui.min.css")}
 GATEWAY_FUNCTIONS = ("ApiFunction", "StatusFunction")  # behind the HTTP API and its authorizer
-# A Function URL with no authorizer: the function checks the key itself. Loaded in this process with the api
-# function's values of their shared settings (aws_stack.NOT_IN_PROCESS), which no 401 consults.
-URL_FUNCTIONS = ("SyncFunction",)
+URL_FUNCTIONS = ("SyncFunction",)  # a Function URL with no authorizer: the function checks the key itself
 SITUATIONS = ("no-key", "unknown-key", "revoked-key")
 PATH_VALUES = {"job_id": new_job_id(), "file_id": "file_" + "a" * 24, "model_id": "gpt-image-2"}
+ROUTES_PACKAGE = REPO_ROOT / "layers" / "common" / "retouch" / "web" / "routes"
 
 
 def _app(stack: Stack, function_id: str) -> APIGatewayHttpResolver:
@@ -41,14 +44,55 @@ def _served(stack: Stack, function_id: str) -> set[tuple[str, str]]:
     return {route_key(route) for route in registered_routes(_app(stack, function_id))}
 
 
+def _listed(function_id: str) -> set[tuple[str, str]]:
+    """The routes of the groups web/functions.py lists for the function, as the template spells them."""
+    return {(method.upper(), re.sub(r"<(\w+)>", r"{\1}", rule))
+            for group in route_groups(function_id) for rule, methods, *_ in group.router._routes for method in methods}
+
+
+def _routes_modules(package: Path) -> set[str]:
+    return {path.stem for path in package.glob("*.py") if path.stem != "__init__"}
+
+
+def test_each_http_function_serves_what_its_list_and_the_template_say(stack: Stack) -> None:
+    # Given the functions template.yaml routes HTTP to, and those with a Function URL
+    routed = {route.function_id for route in stack.template.http_routes}
+
+    # Then web/functions.py lists exactly those functions
+    assert set(ROUTES) == routed | set(stack.template.function_urls) == {*GATEWAY_FUNCTIONS, *URL_FUNCTIONS}
+    # and each gateway function serves its list, which is its template routes (a route added to a router or to the
+    # template alone fails here)
+    for function_id in GATEWAY_FUNCTIONS:
+        assert _served(stack, function_id) == _listed(function_id) == _template_routes(stack, function_id), function_id
+    # while a URL function (no routes in the template: every path reaches it) serves its list, each route one the
+    # template declares for a gateway function (one API, two entries)
+    declared = set().union(*(_template_routes(stack, function_id) for function_id in GATEWAY_FUNCTIONS))
+    for function_id in URL_FUNCTIONS:
+        assert _served(stack, function_id) == _listed(function_id) <= declared, function_id
+
+
+def test_every_routes_module_is_served_by_some_function() -> None:
+    # Given the routes modules under web/routes/
+    modules = _routes_modules(ROUTES_PACKAGE)
+
+    # Then each is on some function's list, and each listed name is a module
+    assert set().union(*map(set, ROUTES.values())) == modules
+
+
+def test_the_module_check_finds_an_unlisted_routes_module(tmp_path: Path) -> None:
+    # Given a routes package with a module no function lists
+    for name in ("__init__", "images", "orphan"):
+        (tmp_path / f"{name}.py").write_text("")
+
+    # Then the check sees it
+    assert _routes_modules(tmp_path) - set().union(*map(set, ROUTES.values())) == {"orphan"}
+
+
 def test_the_public_routes_are_exactly_the_intended_ones_in_the_template_and_the_code(stack: Stack) -> None:
     # Given the routes template.yaml declares and the routes each function's resolver serves
     no_authorizer = {(route.method, route.path) for route in stack.template.http_routes if route.authorizer is None}
 
-    # Then each gateway function serves exactly its template routes
-    for function_id in GATEWAY_FUNCTIONS:
-        assert _served(stack, function_id) == _template_routes(stack, function_id), function_id
-    # and the routes API Gateway lets through without its authorizer are the code's public list, the intended ones
+    # Then the routes API Gateway lets through without its authorizer are the code's public list, the intended ones
     assert no_authorizer == set(PUBLIC_ROUTES) == INTENDED_PUBLIC
     # while the sync URL (which any request reaches) serves no public route
     for function_id in URL_FUNCTIONS:

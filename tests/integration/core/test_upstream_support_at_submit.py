@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.builders import edit_payload, generation_payload, json_event
-from tests.integration.core.aws_stack import Stack, forget_cached_wiring, json_body
+from tests.integration.core.aws_stack import Stack, json_body
 from tests.integration.core.test_api_function import (
     API,
     assert_nothing_left,
@@ -26,11 +26,8 @@ RESELLERS = Path(__file__).resolve().parents[2] / "fixtures" / "routing" / "rese
 @pytest.fixture
 def resellers_routing(stack: Stack) -> Iterator[Stack]:
     """The api function reading tests/fixtures/routing/resellers.json (a fresh cold start), then the template's."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("RETOUCH_ROUTING_DOCUMENT", str(RESELLERS))
-        forget_cached_wiring()
+    with stack.cold_started_with(API, {"RETOUCH_ROUTING_DOCUMENT": str(RESELLERS)}):
         yield stack
-    forget_cached_wiring()
 
 
 def event(sample: str, payload: dict, account_id: str) -> dict:

@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from retouch.web.app import create_app
 from retouch.web.openapi import openapi_document
 from retouch.web.principal import PUBLIC_ROUTES, current_caller, registered_routes, route_key
+from retouch.web.route_groups import RouteGroup
 from retouch.web.routes import system
 from tests.builders import http_event
 
@@ -31,7 +32,7 @@ def _probe_app() -> tuple[APIGatewayHttpResolver, list[str]]:
         runs.append(caller.account_id)
         return {"account_id": caller.account_id, "key_id": caller.key_id}
 
-    return create_app(router), runs
+    return create_app([RouteGroup(router)], []), runs
 
 
 def _resolve(app: APIGatewayHttpResolver, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -101,7 +102,7 @@ def test_a_route_added_to_the_app_after_create_app_is_private_too() -> None:
 
 def test_the_public_routes_are_the_system_routes_and_answer_without_a_key() -> None:
     # Given the app serving health and the API docs
-    app = create_app(system.router)
+    app = create_app([system.routes], [])
 
     # Then its routes are exactly the public list
     assert {route_key(route) for route in registered_routes(app)} == PUBLIC_ROUTES
@@ -131,7 +132,7 @@ def test_current_caller_on_a_public_route_is_a_server_error_not_a_guess() -> Non
         return {"account_id": current_caller().account_id}
 
     # When it is called, even with an account
-    status, body = _resolve(create_app(router), _request("GET", "/health", account_id=ACCOUNT))
+    status, body = _resolve(create_app([RouteGroup(router)], []), _request("GET", "/health", account_id=ACCOUNT))
 
     # Then it fails loudly rather than answering for an unchecked caller
     assert status == 500 and body["error"]["type"] == "server_error"
@@ -156,8 +157,8 @@ def test_a_router_included_in_two_apps_reads_the_caller_of_the_app_resolving() -
     def models() -> dict:
         return {"account_id": current_caller().account_id}
 
-    first = create_app(router)
-    create_app(router)
+    first = create_app([RouteGroup(router)], [])
+    create_app([RouteGroup(router)], [])
 
     # When the first app resolves a request
     status, body = _resolve(first, http_event("list_models.json", account_id=ACCOUNT))

@@ -1,19 +1,32 @@
-"""Resolver factory: every HTTP function gets the same error mapping, validation and key check."""
+"""Resolver factory: every HTTP function gets the same error mapping, validation and key check, and hands its routes
+the collaborators its wiring built (web/route_groups.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from retouch.web.errors import register_error_handlers
 from retouch.web.principal import RequireCaller
+from retouch.web.route_groups import ProvideCollaborators, RouteGroup, by_type
 
 
-def create_app(*routers: Router) -> APIGatewayHttpResolver:
+def create_app(groups: Iterable[RouteGroup[Any]], collaborators: list[object]) -> APIGatewayHttpResolver:
+    """An app serving `groups`, each handed its `needs` from `collaborators` (one object per needed type, nothing
+    else: a missing or a stray collaborator fails here, at cold start, not at a route's first request)."""
+    groups = list(groups)
+    provided = by_type(collaborators)
+    needed = {group.needs for group in groups if group.needs is not None}
+    if set(provided) != needed:
+        missing = sorted(kind.__name__ for kind in needed - set(provided))
+        stray = sorted(kind.__name__ for kind in set(provided) - needed)
+        raise ValueError(f"collaborators do not match the routes: missing {missing}, not needed {stray}")
     app = APIGatewayHttpResolver(enable_validation=True)
     register_error_handlers(app)
-    for router in routers:
-        app.include_router(router)
+    for group in groups:
+        app.include_router(group.router)
     # Private by default: a route answers without a key only if it is in principal.PUBLIC_ROUTES.
-    app.use(middlewares=[RequireCaller()])
+    app.use(middlewares=[ProvideCollaborators(provided), RequireCaller()])
     return app

@@ -140,15 +140,16 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
 
 @cache
 def openapi_document() -> str:
-    """The whole API's OpenAPI document (every function's routes), as served at /openapi.json."""
+    """The whole API's OpenAPI document (every function's routes, web/functions.py), as served at /openapi.json."""
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-    from retouch.web.app import create_app
-    from retouch.web.routes import account, catalog, files, images, job_actions, jobs, system, webhooks
+    from retouch.web.functions import all_route_groups
 
-    app = create_app(images.router, files.router, jobs.router, job_actions.router, account.router, catalog.router,
-                     webhooks.router,
-                     system.router)
+    # Only described, never resolving a request: the functions' apps (create_app) serve these routes.
+    app = APIGatewayHttpResolver(enable_validation=True)
+    for group in all_route_groups():
+        app.include_router(group.router)
     generated = app.get_openapi_json_schema(
         title="Retouch API",
         version="1.0.0",

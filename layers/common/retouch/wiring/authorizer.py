@@ -1,14 +1,12 @@
 """The authorizer function's collaborator: the accounts and API-key hashes a bearer key is resolved against, built
-once per process from AuthorizerSettings."""
+from its AuthorizerSettings."""
 
 from __future__ import annotations
 
-from functools import cache
-
-from retouch.config import authorizer_settings
+from retouch.config import AuthorizerSettings
 from retouch.data.accounts import AccountRepository
+from retouch.ports import AccountRepository as Accounts
 
 
-@cache
-def accounts() -> AccountRepository:
-    return AccountRepository(authorizer_settings().table_name)
+def build_authorizer(settings: AuthorizerSettings) -> Accounts:
+    return AccountRepository(settings.table_name)

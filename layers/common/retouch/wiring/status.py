@@ -1,33 +1,22 @@
-"""The collaborators of the status function's routes (GET /v1/jobs…, /v1/account, /v1/usage…; the sync function
-serves the job routes too), built once per process from StatusSettings."""
+"""The status function's collaborators (GET /v1/jobs…, /v1/account, /v1/usage…), built from its StatusSettings."""
 
 from __future__ import annotations
 
-from functools import cache
-
-from retouch.config import status_settings
+from retouch.config import StatusSettings
 from retouch.data.jobs import JobRepository
 from retouch.data.ledger import LedgerRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.usage import AccountJobs
+from retouch.web.routes.account import AccountRoutes
+from retouch.web.routes.jobs import JobReadRoutes
 
 
-@cache
-def jobs() -> JobRepository:
-    return JobRepository(status_settings().table_name)
-
-
-@cache
-def store() -> ObjectStore:
-    return ObjectStore(status_settings().bucket_name)
-
-
-@cache
-def account_jobs() -> AccountJobs:
-    return AccountJobs(status_settings().table_name)
-
-
-@cache
-def ledger_reader() -> LedgerRepository:
-    """The account and its ledger entries, read (the status function never moves a balance)."""
-    return LedgerRepository(status_settings().table_name)
+def build_status(settings: StatusSettings) -> list[object]:
+    """One object per route group of the status function (web/functions.py)."""
+    account_jobs = AccountJobs(settings.table_name)
+    return [
+        JobReadRoutes(jobs=JobRepository(settings.table_name), account_jobs=account_jobs,
+                      store=ObjectStore(settings.bucket_name), url_expiry_seconds=settings.url_expiry_seconds),
+        # The account and its ledger entries, read (the status function never moves a balance).
+        AccountRoutes(ledger=LedgerRepository(settings.table_name), account_jobs=account_jobs),
+    ]

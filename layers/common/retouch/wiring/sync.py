@@ -1,15 +1,38 @@
-"""What the sync function builds beyond its routes' collaborators (wiring/api.py, wiring/status.py): the accounts and
-API-key hashes it resolves keys against itself, since no authorizer stands in front of its Function URL. Built once
-per process from ApiSettings (kept out of wiring/api.py, which the api function loads too and never reads keys)."""
+"""The sync function's collaborators, built from its ApiSettings (its own values: a longer wait, waiting by default):
+its route groups' (the image and catalog routes built as the api function builds them, the job reads), and the
+accounts and API-key hashes it resolves keys against itself, since no authorizer stands in front of its Function
+URL."""
 
 from __future__ import annotations
 
-from functools import cache
+from dataclasses import dataclass
 
-from retouch.config import api_settings
+from retouch.config import ApiSettings
 from retouch.data.accounts import AccountRepository
+from retouch.data.idempotency import IdempotencyRepository
+from retouch.data.jobs import JobRepository
+from retouch.data.objects import ObjectStore
+from retouch.data.queue import JobQueue
+from retouch.data.usage import AccountJobs
+from retouch.ports import AccountRepository as Accounts
+from retouch.web.routes.jobs import JobReadRoutes
+from retouch.wiring.api import catalog_routes, image_routes
+from retouch.wiring.shared import job_billing
 
 
-@cache
-def accounts() -> AccountRepository:
-    return AccountRepository(api_settings().table_name)
+@dataclass(frozen=True)
+class SyncCollaborators:
+    routes: list[object]  # one object per route group (web/functions.py)
+    accounts: Accounts  # the key check the Function URL's requests get here
+
+
+def build_sync(settings: ApiSettings) -> SyncCollaborators:
+    jobs = JobRepository(settings.table_name)
+    store = ObjectStore(settings.bucket_name)
+    images = image_routes(settings, jobs, store, JobQueue(settings.jobs_queue_url),
+                          IdempotencyRepository(settings.table_name),
+                          job_billing(settings.table_name, jobs, settings.price_markup_percent))
+    reads = JobReadRoutes(jobs=jobs, account_jobs=AccountJobs(settings.table_name), store=store,
+                          url_expiry_seconds=settings.url_expiry_seconds)
+    return SyncCollaborators(routes=[images, reads, catalog_routes(settings)],
+                             accounts=AccountRepository(settings.table_name))

@@ -1,20 +1,37 @@
 """GET /v1/account, /v1/usage and /v1/usage/ledger: the calling account's balance, limits and spending."""
 
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Protocol
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from retouch.billing.usage import account_view, ledger_page, usage_report
+from retouch.models.account_records import AccountRecord
 from retouch.models.responses import AccountView, ErrorBody, LedgerPage, UsageReport
 from retouch.paging import MAX_PAGE
+from retouch.ports import JobHistory, LedgerReader
 from retouch.web.principal import current_caller
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
-from retouch.wiring.status import account_jobs, ledger_reader
+from retouch.web.route_groups import RouteGroup
 
-router = Router()
+
+class AccountLedger(LedgerReader, Protocol):
+    """The account item and its ledger, read (these routes never move a balance)."""
+
+    def get_account(self, account_id: str) -> AccountRecord | None: ...
+
+
+@dataclass(frozen=True)
+class AccountRoutes:
+    ledger: AccountLedger
+    account_jobs: JobHistory  # usage is summed from the account's jobs
+
+
+routes = RouteGroup(Router(), AccountRoutes)
+router = routes.router
 
 UsageDay = Annotated[str | None, Query(description="A UTC day, YYYY-MM-DD, or unix seconds; inclusive",
                                        examples=["2026-01-31"], max_length=32)]
@@ -26,7 +43,7 @@ UsageDay = Annotated[str | None, Query(description="A UTC day, YYYY-MM-DD, or un
 })
 def get_account() -> Response[AccountView]:
     account_id = current_caller().account_id
-    return json_response(account_view(ledger_reader().get_account(account_id)))
+    return json_response(account_view(routes.deps().ledger.get_account(account_id)))
 
 
 @router.get("/v1/usage", summary="Usage per day and model", responses={
@@ -37,7 +54,7 @@ def get_account() -> Response[AccountView]:
                "the default is the last 30 days, the longest range 366 days.")
 def get_usage(start: UsageDay = None, end: UsageDay = None) -> Response[UsageReport]:
     account_id = current_caller().account_id
-    return json_response(usage_report(account_jobs(), account_id, start, end))
+    return json_response(usage_report(routes.deps().account_jobs, account_id, start, end))
 
 
 @router.get("/v1/usage/ledger", summary="The account's ledger, newest first", responses={
@@ -50,4 +67,4 @@ def list_ledger(
     after: Annotated[str | None, Query(description="The previous page's `next_cursor`", max_length=2048)] = None,
 ) -> Response[LedgerPage]:
     account_id = current_caller().account_id
-    return json_response(ledger_page(ledger_reader(), account_id, limit, after))
+    return json_response(ledger_page(routes.deps().ledger, account_id, limit, after))

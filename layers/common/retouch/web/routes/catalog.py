@@ -2,32 +2,39 @@
 the JSON Schema of their parameters."""
 
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from retouch.billing.prices import price_table
+from retouch.billing.prices import PriceTable
 from retouch.catalog import MODELS, ModelSpec, find_model
 from retouch.catalog_schema import parameters_schema
-from retouch.config import api_settings
 from retouch.errors import UnknownModel
 from retouch.models.responses import ErrorBody, ModelList, ModelView
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
+from retouch.web.route_groups import RouteGroup
 
-router = Router()
+
+@dataclass(frozen=True)
+class CatalogRoutes:
+    prices: PriceTable  # the price file's, with the deployment's markup
 
 
-def model_view(spec: ModelSpec) -> ModelView:
+routes = RouteGroup(Router(), CatalogRoutes)
+router = routes.router
+
+
+def model_view(spec: ModelSpec, prices: PriceTable) -> ModelView:
     return ModelView(id=spec.id, created=spec.created, owned_by=spec.owned_by, limits=asdict(spec.limits),
                      qualities=list(spec.qualities), output_formats=list(spec.output_formats),
                      backgrounds=list(spec.backgrounds), unsupported_parameters=list(spec.unsupported_parameters),
-                     pricing=price_table(api_settings().price_markup_percent).listing(spec.id),
+                     pricing=prices.listing(spec.id),
                      aliases=list(spec.aliases), upstreams=dict(spec.upstreams), parameters=parameters_schema(spec))
 
 
-def model_list() -> ModelList:
-    return ModelList(data=[model_view(spec) for spec in MODELS.values()])
+def model_list(prices: PriceTable) -> ModelList:
+    return ModelList(data=[model_view(spec, prices) for spec in MODELS.values()])
 
 
 @router.get("/v1/models", summary="List models", responses={
@@ -35,7 +42,7 @@ def model_list() -> ModelList:
     401: UNAUTHORIZED,
 })
 def list_models() -> Response[ModelList]:
-    return json_response(model_list())
+    return json_response(model_list(routes.deps().prices))
 
 
 @router.get("/v1/models/<model_id>", summary="Retrieve a model", responses={
@@ -47,4 +54,4 @@ def retrieve_model(model_id: str) -> Response[ModelView]:
     spec = find_model(model_id)
     if spec is None:
         raise UnknownModel(f"The model '{model_id}' does not exist.", param="model")
-    return json_response(model_view(spec))
+    return json_response(model_view(spec, routes.deps().prices))

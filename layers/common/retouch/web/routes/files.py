@@ -1,18 +1,29 @@
 """POST /v1/uploads, GET /v1/files, GET and DELETE /v1/files/{file_id}: files clients upload straight to S3."""
 
+from dataclasses import dataclass
+
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from retouch.config import api_settings
-from retouch.files.uploads import create_upload, delete_file, get_file, list_files
+from retouch.files.uploads import FileDeps, create_upload, delete_file, get_file, list_files
 from retouch.models.responses import ErrorBody, FileDeleted, FileList, FileView, GatewayMessage, UploadView
+from retouch.ports import RateCounter
 from retouch.web.admission import admitted
 from retouch.web.principal import current_caller
 from retouch.web.request_parsing import parse_upload
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
-from retouch.wiring.api import file_deps, rate_counter
+from retouch.web.route_groups import RouteGroup
 
-router = Router()
+
+@dataclass(frozen=True)
+class FileRoutes:
+    files: FileDeps
+    rate_counter: RateCounter  # the account's per-minute limit, counted per upload
+    max_body_bytes: int
+
+
+routes = RouteGroup(Router(), FileRoutes)
+router = routes.router
 
 # API Gateway's own 404 too: a file id with a slash matches no route.
 _NOT_FOUND = documented(ErrorBody | GatewayMessage, "No such file for this account (or it expired)")
@@ -29,11 +40,12 @@ _NOT_FOUND = documented(ErrorBody | GatewayMessage, "No such file for this accou
              description="JSON `{filename, bytes, mime_type, purpose?}`. S3 accepts exactly `bytes` bytes with that "
                          "Content-Type, for a few minutes; then use the id as `{\"file_id\": ...}` in a JSON edit.")
 def create() -> Response[UploadView]:
+    deps = routes.deps()
     caller = current_caller()
     account_id = caller.account_id
-    with admitted(rate_counter(), account_id, caller.key_id) as admission:
-        request = parse_upload(router.current_event.raw_event, api_settings().max_body_bytes)
-        upload = create_upload(account_id, request, file_deps())
+    with admitted(deps.rate_counter, account_id, caller.key_id) as admission:
+        request = parse_upload(routes.event().raw_event, deps.max_body_bytes)
+        upload = create_upload(account_id, request, deps.files)
         return json_response(upload, 201, {"Location": f"/v1/files/{upload.id}", **admission.headers})
 
 
@@ -44,8 +56,8 @@ def create() -> Response[UploadView]:
 })
 def list_all() -> Response[FileList]:
     account_id = current_caller().account_id
-    params = router.current_event.query_string_parameters or {}
-    return json_response(list_files(account_id, params.get("limit"), params.get("after"), file_deps()))
+    params = routes.event().query_string_parameters or {}
+    return json_response(list_files(account_id, params.get("limit"), params.get("after"), routes.deps().files))
 
 
 @router.get("/v1/files/<file_id>", summary="A file: pending until its bytes arrive, then ready or rejected",
@@ -53,11 +65,11 @@ def list_all() -> Response[FileList]:
                        401: UNAUTHORIZED, 404: _NOT_FOUND})
 def get_one(file_id: str) -> Response[FileView]:
     account_id = current_caller().account_id
-    return json_response(get_file(account_id, file_id, file_deps()))
+    return json_response(get_file(account_id, file_id, routes.deps().files))
 
 
 @router.delete("/v1/files/<file_id>", summary="Delete a file (its record and its bytes)",
                responses={200: documented(FileDeleted, "Deleted"), 401: UNAUTHORIZED, 404: _NOT_FOUND})
 def delete_one(file_id: str) -> Response[FileDeleted]:
     account_id = current_caller().account_id
-    return json_response(delete_file(account_id, file_id, file_deps()))
+    return json_response(delete_file(account_id, file_id, routes.deps().files))

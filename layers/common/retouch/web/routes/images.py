@@ -2,28 +2,41 @@
 
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from retouch.billing.rate_limit import Admission
-from retouch.config import api_settings
+from retouch.config import ApiSettings
 from retouch.jobs.idempotency import REPLAYED_HEADER, keyed_request, once, replayed_job
-from retouch.jobs.submit import submit_edit, submit_generation
+from retouch.jobs.submit import SubmitDeps, submit_edit, submit_generation
 from retouch.jobs.view import render_job
 from retouch.jobs.wait import WaitHistory, wait_for_job
 from retouch.models.records import JobRecord
 from retouch.models.requests import EditRequest, GenerationRequest
 from retouch.models.responses import ErrorBody, JobView
+from retouch.ports import RateCounter
 from retouch.web.admission import admitted
 from retouch.web.prefer import requested_wait
 from retouch.web.principal import current_caller
 from retouch.web.request_parsing import parse_edit, parse_generation
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
-from retouch.wiring.api import rate_counter, submit_deps
+from retouch.web.route_groups import RouteGroup
 
-router = Router()
+
+@dataclass(frozen=True)
+class ImageRoutes:
+    """What the image routes are handed (api and sync functions, each with its own settings)."""
+
+    submit: SubmitDeps
+    rate_counter: RateCounter  # the account's per-minute limit, counted per submission
+    settings: ApiSettings  # body cap, how long a request may wait, whether it waits by default, URL expiry
+
+
+routes = RouteGroup(Router(), ImageRoutes)
+router = routes.router
 
 # Time kept back from a `Prefer: wait` hold to render the job and answer before the function's timeout.
 WAIT_MARGIN_SECONDS = 3
@@ -49,8 +62,9 @@ _RESPONSES = {
 def _job_response(record: JobRecord, admission: Admission, *, replayed: bool = False) -> Response[JobView]:
     """202 at once, or 200 if the job ended within the client's `Prefer: wait`; a replay (the same request under the
     same Idempotency-Key) answers alike, with the original job as it is now."""
-    settings = api_settings()
-    wait = requested_wait(router.current_event.headers.get("prefer"), settings.max_wait_seconds,
+    deps = routes.deps()
+    settings = deps.settings
+    wait = requested_wait(routes.event().headers.get("prefer"), settings.max_wait_seconds,
                           wait_by_default=settings.wait_by_default)
     if wait is not None:
         # Never outlive the function: a timed-out hold would answer 5xx for a job already created and charged.
@@ -60,9 +74,9 @@ def _job_response(record: JobRecord, admission: Admission, *, replayed: bool = F
     if replayed:
         headers[REPLAYED_HEADER] = "true"
     if wait is not None:
-        record = wait_for_job(submit_deps().jobs, record, wait, history=_WAIT_HISTORY)
+        record = wait_for_job(deps.submit.jobs, record, wait, history=_WAIT_HISTORY)
         headers["Preference-Applied"] = f"wait={wait:g}"
-    view = render_job(record, submit_deps().store, settings.url_expiry_seconds, ended_in_request=wait is not None)
+    view = render_job(record, deps.submit.store, settings.url_expiry_seconds, ended_in_request=wait is not None)
     return json_response(view, 200 if record.is_terminal else 202, headers)
 
 
@@ -83,19 +97,20 @@ def create_generation() -> Response[JobView]:
 def _submitted(operation: str, parse: Callable[[dict[str, Any], int], EditRequest | GenerationRequest],
                submit: Callable[..., JobRecord]) -> Response[JobView]:
     """Count, parse, then submit once per Idempotency-Key (a repeat replays the first request's job)."""
-    event = router.current_event
+    event = routes.event()
+    deps = routes.deps()
     caller = current_caller()
     account_id = caller.account_id
-    with admitted(rate_counter(), account_id, caller.key_id) as admission:
-        request = parse(event.raw_event, api_settings().max_body_bytes)
+    with admitted(deps.rate_counter, account_id, caller.key_id) as admission:
+        request = parse(event.raw_event, deps.settings.max_body_bytes)
         keyed = keyed_request(event.headers.get("idempotency-key"), account_id, operation, request,
                               seconds_left=_seconds_left())
-        deps = submit_deps()
-        outcome = once(keyed, deps.keys,
-                       lambda first: submit(admission, request, deps, idempotency=first),
-                       lambda job_id: replayed_job(deps.jobs, account_id, job_id))
+        submit_deps = deps.submit
+        outcome = once(keyed, submit_deps.keys,
+                       lambda first: submit(admission, request, submit_deps, idempotency=first),
+                       lambda job_id: replayed_job(submit_deps.jobs, account_id, job_id))
         return _job_response(outcome.record, admission, replayed=outcome.replayed)
 
 
 def _seconds_left() -> float:
-    return router.lambda_context.get_remaining_time_in_millis() / 1000
+    return routes.lambda_context().get_remaining_time_in_millis() / 1000

@@ -2,21 +2,31 @@
 function, which may write)."""
 
 
+from dataclasses import dataclass
+
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from retouch.config import api_settings
-from retouch.jobs.cancel import cancel_job
+from retouch.jobs.cancel import CancelDeps, cancel_job
 from retouch.jobs.idempotency import HEADER, REPLAYED_HEADER, keyed_request
-from retouch.jobs.retention import delete_job
+from retouch.jobs.retention import RetentionDeps, delete_job
 from retouch.jobs.view import render_job
 from retouch.models.common import now_epoch
 from retouch.models.responses import ErrorBody, JobView
 from retouch.web.principal import current_caller
 from retouch.web.responses import NOT_FOUND_JOB, UNAUTHORIZED, documented, json_response
-from retouch.wiring.api import cancel_deps, retention_deps
+from retouch.web.route_groups import RouteGroup
 
-router = Router()
+
+@dataclass(frozen=True)
+class JobActionRoutes:
+    cancel: CancelDeps
+    retention: RetentionDeps
+    url_expiry_seconds: int  # of the output URLs in a canceled job's view
+
+
+routes = RouteGroup(Router(), JobActionRoutes)
+router = routes.router
 
 
 @router.post("/v1/jobs/<job_id>/cancel", summary="Cancel a queued job", responses={
@@ -29,14 +39,14 @@ router = Router()
                                "processed (`idempotency_key_in_use`)"),
 }, description="Only a `queued` job can be canceled; it ends `canceled` at once, charged nothing.")
 def cancel(job_id: str) -> Response[JobView]:
-    event = router.current_event
+    deps = routes.deps()
     account_id = current_caller().account_id
-    keyed = keyed_request(event.headers.get("idempotency-key"), account_id, "jobs.cancel", {"job_id": job_id},
-                          seconds_left=router.lambda_context.get_remaining_time_in_millis() / 1000)
-    outcome = cancel_job(account_id, job_id, cancel_deps(), idempotency=keyed)
+    keyed = keyed_request(routes.event().headers.get("idempotency-key"), account_id, "jobs.cancel",
+                          {"job_id": job_id},
+                          seconds_left=routes.lambda_context().get_remaining_time_in_millis() / 1000)
+    outcome = cancel_job(account_id, job_id, deps.cancel, idempotency=keyed)
     headers = {REPLAYED_HEADER: "true"} if outcome.replayed else {}
-    return json_response(render_job(outcome.record, retention_deps().store, api_settings().url_expiry_seconds), 200,
-                         headers)
+    return json_response(render_job(outcome.record, deps.retention.store, deps.url_expiry_seconds), 200, headers)
 
 
 @router.delete("/v1/jobs/<job_id>", summary="Delete an ended job's images", responses={
@@ -47,5 +57,5 @@ def cancel(job_id: str) -> Response[JobView]:
     409: documented(ErrorBody, "The job has not ended (`job_not_deletable`): cancel it or wait for it to end"),
 })
 def delete(job_id: str) -> Response[None]:
-    delete_job(current_caller().account_id, job_id, retention_deps(), now_epoch())
+    delete_job(current_caller().account_id, job_id, routes.deps().retention, now_epoch())
     return Response(status_code=204)

@@ -1,23 +1,35 @@
 """GET /v1/jobs and /v1/jobs/{job_id}: the caller's jobs, read from DynamoDB, URLs presigned at read time."""
 
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from retouch.config import status_settings
 from retouch.jobs.view import find_job, list_jobs, render_job
 from retouch.models.common import JobKind, JobStatus
 from retouch.models.responses import ErrorBody, JobList, JobView
 from retouch.paging import MAX_PAGE
-from retouch.ports import MAX_EPOCH, JobFilter
+from retouch.ports import MAX_EPOCH, AccountJobs, JobFilter, JobRepository, ObjectStore
 from retouch.web.principal import current_caller
 from retouch.web.responses import NOT_FOUND_JOB, UNAUTHORIZED, documented, json_response
-from retouch.wiring.status import account_jobs, jobs, store
+from retouch.web.route_groups import RouteGroup
 
-router = Router()
+
+@dataclass(frozen=True)
+class JobReadRoutes:
+    """What the job reads are handed (status and sync functions)."""
+
+    jobs: JobRepository
+    account_jobs: AccountJobs
+    store: ObjectStore  # presigns the output URLs at read time
+    url_expiry_seconds: int
+
+
+routes = RouteGroup(Router(), JobReadRoutes)
+router = routes.router
 
 CreatedAfter = Annotated[int | None, Query(ge=0, le=MAX_EPOCH, description="Only jobs created after this unix time")]
 CreatedBefore = Annotated[int | None, Query(ge=0, le=MAX_EPOCH, description="Only jobs created before this unix time")]
@@ -39,9 +51,10 @@ def list_account_jobs(
     created_before: CreatedBefore = None,
 ) -> Response[JobList]:
     account_id = current_caller().account_id
+    deps = routes.deps()
     where = JobFilter(status=status, kind=kind, created_after=created_after, created_before=created_before)
-    return json_response(list_jobs(account_jobs(), store(), account_id, limit=limit, after=after, where=where,
-                                   url_expiry_seconds=status_settings().url_expiry_seconds))
+    return json_response(list_jobs(deps.account_jobs, deps.store, account_id, limit=limit, after=after, where=where,
+                                   url_expiry_seconds=deps.url_expiry_seconds))
 
 
 @router.get("/v1/jobs/<job_id>", summary="Get a job", responses={
@@ -51,5 +64,5 @@ def list_account_jobs(
 })
 def get_job(job_id: str) -> Response[JobView]:
     account_id = current_caller().account_id
-    return json_response(render_job(find_job(jobs(), account_id, job_id), store(),
-                                    status_settings().url_expiry_seconds))
+    deps = routes.deps()
+    return json_response(render_job(find_job(deps.jobs, account_id, job_id), deps.store, deps.url_expiry_seconds))

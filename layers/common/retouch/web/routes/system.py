@@ -19,8 +19,10 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from retouch.models.responses import Health
 from retouch.web.openapi import openapi_document
 from retouch.web.responses import documented, json_response
+from retouch.web.route_groups import RouteGroup
 
-router = Router()
+routes: RouteGroup[None] = RouteGroup(Router())  # public and stateless: needs nothing
+router = routes.router
 
 # Routes without a key: `security: []` overrides the document's bearer requirement.
 _PUBLIC: dict[str, Any] = {"openapi_extensions": {"security": []}}

@@ -1,17 +1,28 @@
 """POST /v1/jobs/{job_id}/webhooks/redeliver: send the job's latest event again, with the same webhook-id."""
 
+from dataclasses import dataclass
+
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from retouch.jobs.view import find_job
 from retouch.models.responses import ErrorBody
 from retouch.models.webhooks import RedeliveryView
+from retouch.ports import JobRepository, WebhookQueue
 from retouch.web.principal import current_caller
 from retouch.web.responses import NOT_FOUND_JOB, UNAUTHORIZED, documented, json_response
+from retouch.web.route_groups import RouteGroup
 from retouch.webhooks.events import redeliver_latest
-from retouch.wiring.api import jobs, webhook_queue
 
-router = Router()
+
+@dataclass(frozen=True)
+class WebhookRoutes:
+    jobs: JobRepository
+    queue: WebhookQueue  # a redelivery is queued, as every event is
+
+
+routes = RouteGroup(Router(), WebhookRoutes)
+router = routes.router
 
 
 @router.post("/v1/jobs/<job_id>/webhooks/redeliver", summary="Redeliver the job's latest webhook event", responses={
@@ -23,5 +34,6 @@ router = Router()
 })
 def redeliver(job_id: str) -> Response[RedeliveryView]:
     account_id = current_caller().account_id
-    message = redeliver_latest(find_job(jobs(), account_id, job_id), webhook_queue())
+    deps = routes.deps()
+    message = redeliver_latest(find_job(deps.jobs, account_id, job_id), deps.queue)
     return json_response(RedeliveryView(job_id=job_id, event_id=message.event_id, type=message.type), 202)

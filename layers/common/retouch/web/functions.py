@@ -1,0 +1,40 @@
+"""Which routes each HTTP function serves: the one list per function (keyed by its logical id in template.yaml)
+that its app, its wiring check and the OpenAPI document all read. Adding a route: docs/adding-a-route.md.
+
+Named, not imported: a function imports only its own routes modules at cold start.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from retouch.web.route_groups import RouteGroup
+
+# function (template.yaml logical id) -> its routes modules (retouch.web.routes.<name>), in the order its app includes
+# them. tests/integration/core/test_route_auth.py holds each list to the function's routes in template.yaml.
+ROUTES: dict[str, tuple[str, ...]] = {
+    "ApiFunction": ("images", "files", "job_actions", "catalog", "system", "webhooks"),
+    "StatusFunction": ("jobs", "account"),
+    # The job routes too, read-only: a 202 from the sync URL (a job still running at SyncMaxWaitSeconds, or
+    # `Prefer: respond-async`) points at /v1/jobs/{id}, which must answer on this URL as well.
+    "SyncFunction": ("images", "jobs", "catalog"),
+}
+
+
+def route_group(name: str) -> RouteGroup[Any]:
+    group = import_module(f"retouch.web.routes.{name}").routes
+    if not isinstance(group, RouteGroup):
+        raise TypeError(f"retouch.web.routes.{name}.routes is not a RouteGroup")
+    return group
+
+
+def route_groups(function_id: str) -> list[RouteGroup[Any]]:
+    """The function's route groups, its routes modules imported now."""
+    return [route_group(name) for name in ROUTES[function_id]]
+
+
+def all_route_groups() -> list[RouteGroup[Any]]:
+    """Every function's groups, each once (the OpenAPI document's)."""
+    names = dict.fromkeys(name for names in ROUTES.values() for name in names)
+    return [route_group(name) for name in names]
