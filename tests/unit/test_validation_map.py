@@ -24,14 +24,16 @@ from pathlib import Path
 import retouch.validation
 
 PACKAGE = Path(retouch.validation.__file__).resolve().parent
-ROOTS = ("retouch.web.routes.images.create_edit", "retouch.web.routes.images.create_generation")
+# The routes, and what the submit reaches only through a plain callable its wiring hands it (SubmitDeps.webhook_for
+# is the api's WebhookSubscriber: routes no longer import wiring, so no name leads the finder there).
+ROOTS = ("retouch.web.routes.images.create_edit", "retouch.web.routes.images.create_generation",
+         "retouch.webhooks.subscribe.WebhookSubscriber")
 _DOTTED = re.compile(r"\bretouch(?:\.\w+)+")
 _VALIDATORS = {"field_validator", "model_validator"}
 
 # Reached from the routes but not a check of the request: settings and routing validated at cold start, and the
 # answer's rendering.
 NOT_ON_SUBMIT: dict[str, str] = {
-    "retouch.config.ApiSettings._routing_document_loads": "the API's settings, validated at cold start",
     "retouch.routing.document.RoutingDocument._consistent": "the routing document, validated at cold start",
     "retouch.routing.document.UpstreamRoute._azure_needs_a_deployment": "the routing document, at cold start",
     "retouch.jobs.view.render_job": "renders the accepted job (410 only for a job whose outputs expired)",

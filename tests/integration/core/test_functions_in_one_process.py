@@ -10,8 +10,8 @@ from typing import Any
 
 from retouch.admin.accounts import issue_key
 from retouch.data.accounts import AccountRepository
-from tests.integration.core.aws_stack import Stack, client, json_body
 from tests.builders import get_job_event, http_event, load_event
+from tests.integration.core.aws_stack import Stack, client, json_body
 
 API, SYNC, STATUS = "ApiFunction", "SyncFunction", "StatusFunction"
 
