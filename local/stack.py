@@ -17,11 +17,16 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from local.authorizer import LambdaAuthorizer
-from local.aws_resources import LocalResources, ResourceCreator
+from local.api_gateway.authorizer import LambdaAuthorizer
+from local.api_gateway.gateway import FUNCTION_URL_LIMITS, Gateway, GatewayServer
+from local.api_gateway.routes import FunctionUrlRoutes, RouteTable
+from local.aws.dynamodb_contention import DEFAULT_HOLD_SECONDS
+from local.aws.moto_server import MotoServer
+from local.cloudformation.intrinsics import REGION, Resolver, parameter_values
+from local.cloudformation.resources import LocalResources, ResourceCreator
+from local.cloudformation.template import Template, TemplateError
 from local.console import Console
-from local.function_pool import FunctionPool, Functions
-from local.functions import (
+from local.lambdas.function_host import (
     LOCAL_CREDENTIAL,
     REPO_ROOT,
     FunctionError,
@@ -30,17 +35,12 @@ from local.functions import (
     base_environment,
     lambda_environment,
 )
-from local.gateway import FUNCTION_URL_LIMITS, Gateway, GatewayServer
-from local.intrinsics import REGION, Resolver, parameter_values
+from local.lambdas.function_pool import FunctionPool, Functions
+from local.lambdas.schedule import Schedule, rate_seconds
+from local.lambdas.sqs_poller import SqsPoller
 from local.log_lines import LogFormat, formatter
-from local.moto_contention import DEFAULT_HOLD_SECONDS
-from local.moto_server import MotoServer
-from local.pollers import SqsPoller
-from local.routes import FunctionUrlRoutes, RouteTable
-from local.schedules import Schedule, rate_seconds
 from local.seed import seed_account
 from local.settings import LocalSettings
-from local.template import Template, TemplateError
 
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
 # What the provider secrets hold while the stand-ins run; every stand-in accepts it (and only it, but OpenAI's).
@@ -90,7 +90,7 @@ class StackOptions:
     # The routing document (RoutingDocument, an absolute path) while the stand-ins run; with the real provider the
     # template's default stays (its other upstreams have no key here).
     stand_in_routing: Path | str | None = None
-    # How long the emulated DynamoDB's transactions hold their items (local.moto_contention); 0: no conflicts.
+    # How long the emulated DynamoDB's transactions hold their items (local.aws.dynamodb_contention); 0: no conflicts.
     transaction_hold_seconds: float = DEFAULT_HOLD_SECONDS
 
     @property
@@ -114,8 +114,8 @@ class LoopbackStack:
         self.template: Template
         self.parameters: dict[str, str] = {}
         self.resources = LocalResources()
-        self.provider: Any = None  # a local.fake_provider.StandIn while the stand-in runs
-        self.upstreams: Any = None  # a local.upstreams.UpstreamStandIns: the other upstreams' stand-ins
+        self.provider: Any = None  # a local.stand_ins.StandIn while the stand-in runs
+        self.upstreams: Any = None  # a local.stand_ins.upstreams.UpstreamStandIns: the other upstreams' stand-ins
         self.aws_endpoint_url = ""
         self.base_url = ""
         self.function_urls: dict[str, str] = {}  # function id -> its Function URL (base URL, no path)
@@ -250,7 +250,8 @@ class LoopbackStack:
 
     @property
     def upstream_urls(self) -> dict[str, str]:
-        """Upstream name -> base URL of its stand-in (empty when the stand-ins do not run); see local.upstreams."""
+        """Upstream name -> base URL of its stand-in (empty when the stand-ins do not run); see
+        local.stand_ins.upstreams."""
         return self.upstreams.urls if self.upstreams is not None else {}
 
     @property
@@ -277,8 +278,8 @@ class LoopbackStack:
     # --- parts ------------------------------------------------------------------------------
 
     def _start_provider(self) -> None:
-        from local.fake_provider import FakeProvider
-        from local.upstreams import UpstreamStandIns
+        from local.stand_ins import FakeProvider
+        from local.stand_ins.upstreams import UpstreamStandIns
 
         self.provider = FakeProvider(host="127.0.0.1", port=0, delay=self.options.provider_delay,
                                      hang_seconds=self.options.provider_timeout + TIMEOUT_FAULT_MARGIN_SECONDS)

@@ -48,10 +48,10 @@ sys.path[:0] = [str(_ROOT), str(_ROOT / "layers" / "common")]
 import httpx
 from PIL import Image
 
-from local.loadgen import Account, RssSampler, open_account, percentile, plan, wait_for_end
+from local.cloudformation.template import Template
+from local.load.generator import Account, RssSampler, open_account, percentile, plan, wait_for_end
 from local.settings import LocalSettings
 from local.stack import STAND_IN_PROVIDER_KEY, LoopbackStack
-from local.template import Template
 from scripts import cost_model, load_figures
 from scripts.function_env import ROOT, existing_functions, function_env
 

@@ -22,7 +22,7 @@ from pathlib import Path
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(_ROOT), str(_ROOT / "layers/common")]
 
-from local.loadgen import (
+from local.load.generator import (
     RssSampler,
     open_account,
     percentile,

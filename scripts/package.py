@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from local.template import LAYER_TYPE, Template
+from local.cloudformation.template import LAYER_TYPE, Template
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "package"
