@@ -17,25 +17,21 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from local import REPO_ROOT
 from local.api_gateway.authorizer import LambdaAuthorizer
 from local.api_gateway.gateway import FUNCTION_URL_LIMITS, Gateway, GatewayServer
 from local.api_gateway.routes import FunctionUrlRoutes, RouteTable
+from local.aws import LOCAL_CREDENTIAL
 from local.aws.dynamodb_contention import DEFAULT_HOLD_SECONDS
 from local.aws.moto_server import MotoServer
 from local.cloudformation.intrinsics import REGION, Resolver, parameter_values
 from local.cloudformation.resources import LocalResources, ResourceCreator
 from local.cloudformation.template import Template, TemplateError
 from local.console import Console
-from local.lambdas.function_host import (
-    LOCAL_CREDENTIAL,
-    REPO_ROOT,
-    FunctionError,
-    FunctionHost,
-    aws_environment,
-    base_environment,
-    lambda_environment,
-)
+from local.lambdas.environment import aws_environment, base_environment, lambda_environment
+from local.lambdas.function_host import FunctionHost
 from local.lambdas.function_pool import FunctionPool, Functions
+from local.lambdas.invocation import FunctionError
 from local.lambdas.schedule import Schedule, rate_seconds
 from local.lambdas.sqs_poller import SqsPoller
 from local.log_lines import LogFormat, formatter

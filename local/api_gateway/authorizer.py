@@ -17,7 +17,7 @@ from local.api_gateway.http_events import (
 )
 from local.api_gateway.routes import RouteMatch
 from local.cloudformation.template import AuthorizerSpec
-from local.lambdas.function_host import Invocation
+from local.lambdas.invocation import Invocation
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from local.api_gateway.http_events import (
 )
 from local.api_gateway.routes import FunctionUrlRoutes, RouteTable
 from local.aws.limits import HTTP_API_INTEGRATION_TIMEOUT_SECONDS, HTTP_API_MAX_BODY_BYTES
-from local.lambdas.function_host import FunctionUnavailable, Invocation, PayloadTooLarge
+from local.lambdas.invocation import FunctionUnavailable, Invocation, PayloadTooLarge
 
 
 def new_request_meta() -> RequestMeta:

@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from local.child_process import ChildStartError
-from local.lambdas.function_host import FunctionHost, FunctionUnavailable, Invocation
+from local.lambdas.function_host import FunctionHost
+from local.lambdas.invocation import FunctionUnavailable, Invocation
 
 
 class FunctionInitError(RuntimeError):

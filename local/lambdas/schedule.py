@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from local.cloudformation.intrinsics import ACCOUNT_ID, REGION
-from local.lambdas.function_host import Invocation
+from local.lambdas.invocation import Invocation
 
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from local.cloudformation.intrinsics import REGION
-from local.lambdas.function_host import Invocation
+from local.lambdas.invocation import Invocation
 
 
 def _message_attribute(attribute: dict[str, Any]) -> dict[str, Any]:

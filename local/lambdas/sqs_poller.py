@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from local.cloudformation.template import SqsMappingSpec
-from local.lambdas.function_host import Invocation
+from local.lambdas.invocation import Invocation
 from local.lambdas.sqs_events import build_sqs_event, messages_to_keep
 
 # Short long-polls so a stop is noticed within about a second.

@@ -17,7 +17,9 @@ import pytest
 from local.cloudformation.intrinsics import Resolver, parameter_values
 from local.cloudformation.resources import LocalResources, ResourceCreator
 from local.cloudformation.template import Template
-from local.lambdas.function_host import FunctionHost, Invocation, lambda_environment
+from local.lambdas.environment import lambda_environment
+from local.lambdas.function_host import FunctionHost
+from local.lambdas.invocation import Invocation
 from local.lambdas.sqs_poller import SqsPoller
 from tests.integration.local.conftest import DUMMY_TEMPLATE
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from local.lambdas.function_host import FunctionError
+from local.lambdas.invocation import FunctionError
 from local.stack import LoopbackStack
 from tests.integration.local.conftest import DUMMY_TEMPLATE
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from local.lambdas.function_host import FunctionUnavailable, Invocation
 from local.lambdas.function_pool import FunctionPool
+from local.lambdas.invocation import FunctionUnavailable, Invocation
 
 
 class FakeHost:

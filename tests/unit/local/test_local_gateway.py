@@ -18,7 +18,7 @@ from local.api_gateway.http_events import HttpRequest, RequestMeta
 from local.api_gateway.routes import FunctionUrlRoutes, RouteTable
 from local.aws.limits import HTTP_API_MAX_BODY_BYTES
 from local.cloudformation.template import AuthorizerSpec, HttpRouteSpec
-from local.lambdas.function_host import FunctionUnavailable, Invocation, PayloadTooLarge
+from local.lambdas.invocation import FunctionUnavailable, Invocation, PayloadTooLarge
 
 AUTHORIZER = AuthorizerSpec(name="Keys", function_id="AuthFn", identity_headers=("authorization",),
                             reauthorize_every=30, payload_format_version="2.0", simple_responses=True)

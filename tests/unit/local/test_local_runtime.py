@@ -11,7 +11,7 @@ import pytest
 
 from local.cloudformation.resources import _dependency_order, physical_name
 from local.cloudformation.template import FunctionSpec, TemplateError, load_yaml
-from local.lambdas.function_host import lambda_environment
+from local.lambdas.environment import lambda_environment
 from local.lambdas.function_runtime import FunctionRuntime, LambdaContext
 from local.settings import LocalSettings
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from local.lambdas.function_host import Invocation
+from local.lambdas.invocation import Invocation
 from local.lambdas.sqs_events import build_sqs_event, messages_to_keep
 
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:retouch-local-jobsqueue"
