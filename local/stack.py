@@ -69,7 +69,7 @@ class StackOptions:
     max_environments: int = 8
     startup_timeout: float = 30.0
     template_path: Path | str = DEFAULT_TEMPLATE
-    # Create the local account and key (needs `retouch.admin.bootstrap`); off for test templates.
+    # Create the local account and key (local.seed; needs the template's one table); off for test templates.
     seed: bool = True
     # A handler that fails to import fails the start (else its invocations fail, as in Lambda).
     strict_init: bool = True
