@@ -55,9 +55,9 @@ class StackOptions:
     api_key: str | None = None
     provider_delay: float = 1.0
     # Set: the worker calls the real provider and the secret holds the key; unset: the stand-ins run
-    # (override with `use_fake_provider`).
+    # (override with `use_stand_ins`).
     openai_api_key: str | None = None
-    use_fake_provider: bool | None = None
+    use_stand_ins: bool | None = None
     max_wait_seconds: float = 25
     url_allowlist: str = ""
     # Template parameters, applied last (they win over the derived ones).
@@ -91,7 +91,7 @@ class StackOptions:
 
     @property
     def runs_stand_ins(self) -> bool:
-        return self.openai_api_key is None if self.use_fake_provider is None else self.use_fake_provider
+        return self.openai_api_key is None if self.use_stand_ins is None else self.use_stand_ins
 
     @property
     def provider_timeout(self) -> float:

@@ -11,6 +11,9 @@ Three changes, nothing else of moto's behaviour:
 - `ClientRequestToken` makes TransactWriteItems idempotent for 10 minutes, as DynamoDB documents: the same
   token and request again succeeds without writing; the same token with another request is
   IdempotentParameterMismatchException.
+
+Written against moto 5.2.6 (local.aws.MOTO_VERSION): replaces DynamoHandler.call_action,
+DynamoHandler.transact_write_items and DynamoDBBackend.transact_write_items, and reads the backend's tables.
 """
 
 from __future__ import annotations

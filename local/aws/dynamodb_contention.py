@@ -13,7 +13,7 @@ says each write of a batch is serializable with transactions (the per-request lo
 API model has no TransactionConflictException. Nor are TransactGetItems cancelled (the guide says they are): Retouch
 sends none (its functions may not, see tests/unit/template), and reads stay unblocked.
 
-The model, per request still atomic under moto_patches' lock: a transaction that conflicts is cancelled before any
+The model, each request still atomic under dynamodb_atomicity's lock: a conflicting transaction is cancelled before any
 of it is written; one that does not is written at once, then holds its items for `hold_seconds` after the lock is
 released, and only then answers, so from the client's side it takes that long, as a real one does. Holds are kept
 in a dict bounded by the transactions in flight (each removes its own; an expired hold is dropped by the next check
@@ -32,6 +32,9 @@ throttling and ProvisionedThroughputExceeded); the standard and adaptive modes r
 codes (500/502/503/504), the throttling codes (TransactionInProgressException among them) and errors the service
 model marks retryable, and TransactionConflictException has no `retryable` trait. So a single-item write on a held
 item reaches the caller at once, as does a TransactionCanceledException: retrying is the application's choice.
+
+Written against moto 5.2.6 (local.aws.MOTO_VERSION): wraps DynamoHandler.call_action and
+DynamoDBBackend.transact_write_items (and its single-item writes), and reads the backend's tables.
 """
 
 from __future__ import annotations
@@ -110,7 +113,7 @@ def install(hold_seconds: float) -> None:
         def __init__(self) -> None:
             super().__init__(_ERROR_PREFIX + "TransactionConflictException", message=CONFLICT_MESSAGE)
 
-    locked_call_action = DynamoHandler.call_action  # moto_patches': the whole request under its lock
+    locked_call_action = DynamoHandler.call_action  # dynamodb_atomicity's: the whole request under its lock
     write_transaction = DynamoDBBackend.transact_write_items
 
     def call_action(self: Any) -> Any:

@@ -11,6 +11,9 @@ refuses an upload of the wrong size or type, a late one or a tampered one, as S3
 
 Locally every credential has the same secret (local.aws.LOCAL_CREDENTIAL), so signatures are checked with it.
 Only SigV4 forms (what retouch.data.clients signs) are understood; a SigV2 form is refused.
+
+Written against moto 5.2.6 (local.aws.MOTO_VERSION): wraps S3Response._bucket_response_post and reads its
+form_data and body.
 """
 
 from __future__ import annotations

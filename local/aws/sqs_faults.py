@@ -8,6 +8,9 @@ Tag a queue `retouch-fault=hold-send` (ordinary TagQueue) and the next SendMessa
 reads `holding`, so the test knows the sender is inside the call. Setting the tag to `release` (or HOLD_SECONDS
 passing) ends the hold with a 503 and no message stored, as if the request never reached SQS. Nothing else of
 moto's behaviour changes, and a queue without the tag is never touched.
+
+Written against moto 5.2.6 (local.aws.MOTO_VERSION): wraps SQSResponse.send_message and reads the queue's tags
+through its sqs_backend.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Each test holds one item with a transaction sent from a thread, waits until its write is visible (so the
 transaction is inside its hold), then acts on the held item. The hold is long (HOLD_SECONDS) so that a slow machine
 cannot let it pass between the two; the assertions are on what the requests return, never on how long they took.
-On moto_patches alone (one lock, no holds) nothing conflicts: the two conflict tests fail (checked), the other two
+On dynamodb_atomicity alone (one lock, no holds) nothing conflicts: the two conflict tests fail (checked), the other two
 are the controls that must keep passing.
 """
 
