@@ -11,10 +11,10 @@ from pydantic import ValidationError
 
 from local.banner import banner
 from local.child_process import ChildStartError
-from local.function_pool import FunctionInitError
+from local.cloudformation.template import TemplateError
+from local.lambdas.function_pool import FunctionInitError
 from local.settings import LocalSettings
 from local.stack import LoopbackStack
-from local.template import TemplateError
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from local.moto_contention import DEFAULT_HOLD_SECONDS
+from local.aws.dynamodb_contention import DEFAULT_HOLD_SECONDS
 
 
 class LocalSettings(BaseSettings):
@@ -26,7 +26,7 @@ class LocalSettings(BaseSettings):
     max_wait_seconds: float = Field(default=25, ge=0, le=600, validation_alias="RETOUCH_MAX_WAIT_SECONDS")
     poller_concurrency: int = Field(default=4, ge=1, le=32, validation_alias="RETOUCH_LOCAL_POLLER_CONCURRENCY")
     # How long the local DynamoDB's transactions hold their items, so overlapping writes conflict as in AWS
-    # (TransactionConflict; see local.moto_contention for the default's reasoning); 0 turns conflicts off.
+    # (TransactionConflict; see local.aws.dynamodb_contention for the default's reasoning); 0 turns conflicts off.
     transaction_hold_seconds: float = Field(default=DEFAULT_HOLD_SECONDS, ge=0, le=5,
                                             validation_alias="RETOUCH_LOCAL_TRANSACTION_HOLD_SECONDS")
     # Per function: how many invocations run at once, each in its own process (Lambda's execution environments).
@@ -43,5 +43,5 @@ class LocalSettings(BaseSettings):
     log_format: Literal["short", "json"] = Field(default="short", validation_alias="RETOUCH_LOCAL_LOG_FORMAT")
     # The worker's routing while the stand-ins run (without OPENAI_API_KEY): gpt-image-2 edits go to ModelsLab, then
     # Runflow, then OpenAI, so `[fault:modelslab:503]` in a prompt shows a fallback. With a real key: the template's.
-    routing_document: Path = Field(default=Path(__file__).resolve().parent / "routing.json",
+    routing_document: Path = Field(default=Path(__file__).resolve().parent / "stand_ins" / "routing.json",
                                    validation_alias="RETOUCH_LOCAL_ROUTING_DOCUMENT")

@@ -17,30 +17,26 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from local.authorizer import LambdaAuthorizer
-from local.aws_resources import LocalResources, ResourceCreator
+from local import REPO_ROOT
+from local.api_gateway.authorizer import LambdaAuthorizer
+from local.api_gateway.gateway import FUNCTION_URL_LIMITS, Gateway, GatewayServer
+from local.api_gateway.routes import FunctionUrlRoutes, RouteTable
+from local.aws import LOCAL_CREDENTIAL
+from local.aws.dynamodb_contention import DEFAULT_HOLD_SECONDS
+from local.aws.moto_server import MotoServer
+from local.cloudformation.intrinsics import REGION, Resolver, parameter_values
+from local.cloudformation.resources import LocalResources, ResourceCreator
+from local.cloudformation.template import Template, TemplateError
 from local.console import Console
-from local.function_pool import FunctionPool, Functions
-from local.functions import (
-    LOCAL_CREDENTIAL,
-    REPO_ROOT,
-    FunctionError,
-    FunctionHost,
-    aws_environment,
-    base_environment,
-    lambda_environment,
-)
-from local.gateway import FUNCTION_URL_LIMITS, Gateway, GatewayServer
-from local.intrinsics import REGION, Resolver, parameter_values
+from local.lambdas.environment import aws_environment, base_environment, lambda_environment
+from local.lambdas.function_host import FunctionHost
+from local.lambdas.function_pool import FunctionPool, Functions
+from local.lambdas.invocation import FunctionError
+from local.lambdas.schedule import Schedule, rate_seconds
+from local.lambdas.sqs_poller import SqsPoller
 from local.log_lines import LogFormat, formatter
-from local.moto_contention import DEFAULT_HOLD_SECONDS
-from local.moto_server import MotoServer
-from local.pollers import SqsPoller
-from local.routes import FunctionUrlRoutes, RouteTable
-from local.schedules import Schedule, rate_seconds
 from local.seed import seed_account
 from local.settings import LocalSettings
-from local.template import Template, TemplateError
 
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
 # What the provider secrets hold while the stand-ins run; every stand-in accepts it (and only it, but OpenAI's).
@@ -59,9 +55,9 @@ class StackOptions:
     api_key: str | None = None
     provider_delay: float = 1.0
     # Set: the worker calls the real provider and the secret holds the key; unset: the stand-ins run
-    # (override with `use_fake_provider`).
+    # (override with `use_stand_ins`).
     openai_api_key: str | None = None
-    use_fake_provider: bool | None = None
+    use_stand_ins: bool | None = None
     max_wait_seconds: float = 25
     url_allowlist: str = ""
     # Template parameters, applied last (they win over the derived ones).
@@ -73,7 +69,7 @@ class StackOptions:
     max_environments: int = 8
     startup_timeout: float = 30.0
     template_path: Path | str = DEFAULT_TEMPLATE
-    # Create the local account and key (needs `retouch.admin.bootstrap`); off for test templates.
+    # Create the local account and key (local.seed; needs the template's one table); off for test templates.
     seed: bool = True
     # A handler that fails to import fails the start (else its invocations fail, as in Lambda).
     strict_init: bool = True
@@ -90,12 +86,12 @@ class StackOptions:
     # The routing document (RoutingDocument, an absolute path) while the stand-ins run; with the real provider the
     # template's default stays (its other upstreams have no key here).
     stand_in_routing: Path | str | None = None
-    # How long the emulated DynamoDB's transactions hold their items (local.moto_contention); 0: no conflicts.
+    # How long the emulated DynamoDB's transactions hold their items (local.aws.dynamodb_contention); 0: no conflicts.
     transaction_hold_seconds: float = DEFAULT_HOLD_SECONDS
 
     @property
     def runs_stand_ins(self) -> bool:
-        return self.openai_api_key is None if self.use_fake_provider is None else self.use_fake_provider
+        return self.openai_api_key is None if self.use_stand_ins is None else self.use_stand_ins
 
     @property
     def provider_timeout(self) -> float:
@@ -114,8 +110,8 @@ class LoopbackStack:
         self.template: Template
         self.parameters: dict[str, str] = {}
         self.resources = LocalResources()
-        self.provider: Any = None  # a local.fake_provider.StandIn while the stand-in runs
-        self.upstreams: Any = None  # a local.upstreams.UpstreamStandIns: the other upstreams' stand-ins
+        self.provider: Any = None  # a local.stand_ins.StandIn while the stand-in runs
+        self.upstreams: Any = None  # a local.stand_ins.upstreams.UpstreamStandIns: the other upstreams' stand-ins
         self.aws_endpoint_url = ""
         self.base_url = ""
         self.function_urls: dict[str, str] = {}  # function id -> its Function URL (base URL, no path)
@@ -250,7 +246,8 @@ class LoopbackStack:
 
     @property
     def upstream_urls(self) -> dict[str, str]:
-        """Upstream name -> base URL of its stand-in (empty when the stand-ins do not run); see local.upstreams."""
+        """Upstream name -> base URL of its stand-in (empty when the stand-ins do not run); see
+        local.stand_ins.upstreams."""
         return self.upstreams.urls if self.upstreams is not None else {}
 
     @property
@@ -277,8 +274,8 @@ class LoopbackStack:
     # --- parts ------------------------------------------------------------------------------
 
     def _start_provider(self) -> None:
-        from local.fake_provider import FakeProvider
-        from local.upstreams import UpstreamStandIns
+        from local.stand_ins import FakeProvider
+        from local.stand_ins.upstreams import UpstreamStandIns
 
         self.provider = FakeProvider(host="127.0.0.1", port=0, delay=self.options.provider_delay,
                                      hang_seconds=self.options.provider_timeout + TIMEOUT_FAULT_MARGIN_SECONDS)

@@ -45,10 +45,10 @@ from typing import Any
 import httpx
 from PIL import Image
 
-from local.loadgen import Account, RssSampler, open_account, percentile, plan, wait_for_end
+from local.cloudformation.template import Template
+from local.load.generator import Account, RssSampler, open_account, percentile, plan, wait_for_end
 from local.settings import LocalSettings
 from local.stack import STAND_IN_PROVIDER_KEY, LoopbackStack
-from local.template import Template
 from scripts import load_figures
 from tooling import cost_model
 from tooling.functions import ROOT, function_env, function_names

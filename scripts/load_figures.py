@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from local.loadgen import (
+from local.load.generator import (
     RssSampler,
     open_account,
     percentile,

@@ -16,7 +16,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from local.template import LAYER_TYPE, Template
+from local.cloudformation.template import LAYER_TYPE, Template
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "package"

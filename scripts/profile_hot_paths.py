@@ -21,8 +21,8 @@ from pathlib import Path
 
 import httpx
 
-from local.function_host import PROFILE_DIR_VARIABLE
-from local.loadgen import open_account
+from local.lambdas.function_runtime import PROFILE_DIR_VARIABLE
+from local.load.generator import open_account
 from local.settings import LocalSettings
 from local.stack import LoopbackStack
 from scripts.bench import PROMPT, edit_files, png_of_bytes

@@ -11,7 +11,7 @@ import os
 from functools import cache
 from pathlib import Path
 
-from local.template import Template
+from local.cloudformation.template import Template
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"

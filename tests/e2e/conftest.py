@@ -1,7 +1,7 @@
 """One local stack (moto, functions from template.yaml, gateway, pollers, stand-in provider) per test session, or
 a deployed one.
 
-The local stack's DynamoDB runs with its default transaction hold (local.moto_contention): overlapping writes
+The local stack's DynamoDB runs with its default transaction hold (local.aws.dynamodb_contention): overlapping writes
 conflict as they do in AWS.
 
 Remote mode: with RETOUCH_BASE_URL (and RETOUCH_API_KEY, a key with credit; RETOUCH_SYNC_URL for the sync entry's

@@ -1,4 +1,4 @@
-"""The local stack refuses what AWS refuses, the way AWS answers (local/aws_limits.py): multipart edits that fit
+"""The local stack refuses what AWS refuses, the way AWS answers (local/aws/limits.py): multipart edits that fit
 Lambda's 6 MB event, that fit API Gateway's 10 MB body but not Lambda's event, and that fit neither."""
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from local.loadgen import (
+from local.load.generator import (
     RssSampler,
     WorkerKiller,
     balance_micros,

@@ -2,7 +2,7 @@
 client gets API Gateway's 500, the job sits `queued` holding its credit with no message, and the sweeper (on its
 schedule, shortened here) queues it; it succeeds, charged once, and the books reconcile.
 
-The death is real: the emulation holds the api function's SendMessage (local.moto_faults) and the test kills the
+The death is real: the emulation holds the api function's SendMessage (local.aws.sqs_faults) and the test kills the
 function's process (SIGKILL) while it is inside that call, as a Lambda timeout or out-of-memory kill would. Purging
 the message after the submit would leave the same data, but races the workers (a message is received within
 milliseconds); a send that merely fails is answered 503 and the job ended, which is a different path.
@@ -21,8 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from local.loadgen import balance_micros, open_account, reconcile_account
-from local.moto_faults import FAULT_TAG, HOLD_SEND, HOLDING, RELEASE
+from local.aws.sqs_faults import FAULT_TAG, HOLD_SEND, HOLDING, RELEASE
+from local.load.generator import balance_micros, open_account, reconcile_account
 from local.stack import LoopbackStack
 
 # local_only: its own stack, whose api process it kills mid-send

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from local.stack import STAND_IN_PROVIDER_KEY
-from local.upstreams import STAND_INS
+from local.stand_ins.upstreams import STAND_INS
 from retouch.providers.base import ProviderAuthFailed
 from retouch.providers.upstream import Finished
 from tests.integration.providers.upstream_stand_ins import ADAPTERS, S3Presigner, input_image, run_to_end

@@ -21,7 +21,7 @@ import openai
 import pytest
 from PIL import Image
 
-from local.upstreams import ASYNC_UPSTREAMS
+from local.stand_ins.upstreams import ASYNC_UPSTREAMS
 from tests.e2e.conftest import png_bytes
 from tests.e2e.test_core import poll
 

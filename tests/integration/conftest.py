@@ -11,10 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from local import moto_patches
+from local.aws import dynamodb_atomicity
 
 # In-process moto too keeps DynamoDB atomic and honours ClientRequestToken, as DynamoDB does (see the module).
-moto_patches.install()
+dynamodb_atomicity.install()
 
 _AWS_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",

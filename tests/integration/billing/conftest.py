@@ -43,7 +43,7 @@ def seed(stack: Stack, *, credit_micros: int, max_in_flight: int = 100, rpm: int
 
 def submit_deps_on_moto(*, with_keys: bool = False) -> Any:
     """The api function's submit collaborators on the module's moto (atomic per request, as DynamoDB is: see
-    local.moto_patches), with no backoff sleeps; `with_keys` adds the Idempotency-Key store."""
+    local.aws.dynamodb_atomicity), with no backoff sleeps; `with_keys` adds the Idempotency-Key store."""
     from retouch.billing.charges import JobBilling
     from retouch.billing.prices import price_table
     from retouch.config import api_settings

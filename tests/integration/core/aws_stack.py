@@ -20,9 +20,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.aws_resources import LocalResources, ResourceCreator
-from local.intrinsics import REGION, Resolver, parameter_values
-from local.template import FunctionSpec, Template
+from local.cloudformation.intrinsics import REGION, Resolver, parameter_values
+from local.cloudformation.resources import LocalResources, ResourceCreator
+from local.cloudformation.template import FunctionSpec, Template
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
@@ -111,7 +111,7 @@ def load_handler(spec: FunctionSpec, environment: dict[str, str]) -> Any:
 class Stack:
     template: Template
     resources: LocalResources
-    provider: Any  # local.fake_provider.FakeProvider
+    provider: Any  # local.stand_ins.FakeProvider
     environments: dict[str, dict[str, str]]  # function -> its environment, resolved from the template
     handlers: dict[str, Any] = field(default_factory=dict)
 
@@ -284,7 +284,7 @@ def forget_cached_wiring() -> None:
 @contextmanager
 def running_stack() -> Iterator[Stack]:
     """moto resources from template.yaml, every function's environment set, the stand-in provider on loopback."""
-    from local.fake_provider import FakeProvider
+    from local.stand_ins import FakeProvider
 
     template = Template.load(TEMPLATE_PATH)
     provider = FakeProvider(host="127.0.0.1", port=0, delay=0, hang_seconds=5).start()

@@ -9,8 +9,8 @@ from typing import Any
 import boto3
 import pytest
 
+from local.aws.moto_server import MotoServer
 from local.console import Console
-from local.moto_server import MotoServer
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from local.aws_resources import LocalResources, ResourceCreator
-from local.intrinsics import Resolver, parameter_values
-from local.template import Template
+from local.cloudformation.intrinsics import Resolver, parameter_values
+from local.cloudformation.resources import LocalResources, ResourceCreator
+from local.cloudformation.template import Template
 from tests.integration.local.conftest import REAL_TEMPLATE
 
 

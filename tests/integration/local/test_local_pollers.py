@@ -14,11 +14,13 @@ from typing import Any
 import httpx
 import pytest
 
-from local.aws_resources import LocalResources, ResourceCreator
-from local.functions import FunctionHost, Invocation, lambda_environment
-from local.intrinsics import Resolver, parameter_values
-from local.pollers import SqsPoller
-from local.template import Template
+from local.cloudformation.intrinsics import Resolver, parameter_values
+from local.cloudformation.resources import LocalResources, ResourceCreator
+from local.cloudformation.template import Template
+from local.lambdas.environment import lambda_environment
+from local.lambdas.function_host import FunctionHost
+from local.lambdas.invocation import Invocation
+from local.lambdas.sqs_poller import SqsPoller
 from tests.integration.local.conftest import DUMMY_TEMPLATE
 
 

@@ -1,5 +1,5 @@
 """Presigned POST uploads over HTTP to the local AWS emulation (a real moto server child): reachable from the host,
-and refused as S3 refuses them (local.s3_post_policy), with the presigned POST retouch.data.objects makes."""
+and refused as S3 refuses them (local.aws.s3_post_policy), with the presigned POST retouch.data.objects makes."""
 
 from __future__ import annotations
 

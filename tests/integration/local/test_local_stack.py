@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from local.functions import FunctionError
+from local.lambdas.invocation import FunctionError
 from local.stack import LoopbackStack
 from tests.integration.local.conftest import DUMMY_TEMPLATE
 
@@ -20,7 +20,7 @@ from tests.integration.local.conftest import DUMMY_TEMPLATE
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory) -> Iterator[LoopbackStack]:
     log_path = tmp_path_factory.mktemp("local-stack") / "stack.log"
-    with LoopbackStack(template_path=DUMMY_TEMPLATE, seed=False, use_fake_provider=False, quiet=True, log_path=log_path,
+    with LoopbackStack(template_path=DUMMY_TEMPLATE, seed=False, use_stand_ins=False, quiet=True, log_path=log_path,
                     parameter_overrides={"Greeting": "hi"}, poller_concurrency=2) as running:
         yield running
 
@@ -194,7 +194,7 @@ def test_sqs_messages_reach_the_mapped_function(stack):
 def test_stopping_the_stack_leaves_no_process_or_port_behind(tmp_path):
     # Given a started stack (beside the module's own)
     before = _child_pids()
-    stack = LoopbackStack(template_path=DUMMY_TEMPLATE, seed=False, use_fake_provider=False, quiet=True)
+    stack = LoopbackStack(template_path=DUMMY_TEMPLATE, seed=False, use_stand_ins=False, quiet=True)
     stack.start()
     children = _child_pids() - before
     assert len(children) >= 4  # moto and three function hosts
@@ -211,7 +211,7 @@ def test_a_busy_port_fails_the_start_at_once(stack):
     port = int(stack.base_url.rsplit(":", 1)[1])
     started = time.monotonic()
     with pytest.raises(OSError):
-        LoopbackStack(port=port, template_path=DUMMY_TEMPLATE, seed=False, use_fake_provider=False, quiet=True).start()
+        LoopbackStack(port=port, template_path=DUMMY_TEMPLATE, seed=False, use_stand_ins=False, quiet=True).start()
     assert time.monotonic() - started < 1
 
 

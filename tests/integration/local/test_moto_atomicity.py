@@ -1,4 +1,4 @@
-"""The local DynamoDB keeps every write under concurrency (local.moto_patches), as DynamoDB does per request.
+"""The local DynamoDB keeps every write under concurrency (local.aws.dynamodb_atomicity), as DynamoDB does per request.
 
 Unpatched, moto's TransactWriteItems restores whole-table copies when a transaction is cancelled, so concurrent
 requests undo each other: this test then loses independent puts and counter increments, and sees 500s.
@@ -17,8 +17,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from local.aws.moto_server import MotoServer
 from local.console import Console
-from local.moto_server import MotoServer
 
 THREADS = 8
 ROUNDS = 40

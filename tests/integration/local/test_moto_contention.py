@@ -1,9 +1,9 @@
-"""The local DynamoDB shows transaction conflicts as DynamoDB does (local.moto_contention), seen through boto3.
+"""The local DynamoDB shows transaction conflicts as DynamoDB does (local.aws.dynamodb_contention), seen through boto3.
 
 Each test holds one item with a transaction sent from a thread, waits until its write is visible (so the
 transaction is inside its hold), then acts on the held item. The hold is long (HOLD_SECONDS) so that a slow machine
 cannot let it pass between the two; the assertions are on what the requests return, never on how long they took.
-On moto_patches alone (one lock, no holds) nothing conflicts: the two conflict tests fail (checked), the other two
+On dynamodb_atomicity alone (one lock, no holds) nothing conflicts: the two conflict tests fail (checked), the other two
 are the controls that must keep passing.
 """
 
@@ -21,9 +21,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from local.aws.dynamodb_contention import CONFLICT_MESSAGE
+from local.aws.moto_server import MotoServer
 from local.console import Console
-from local.moto_contention import CONFLICT_MESSAGE
-from local.moto_server import MotoServer
 
 HOLD_SECONDS = 3.0
 VISIBLE_WITHIN_SECONDS = 10.0

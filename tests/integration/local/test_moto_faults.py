@@ -1,4 +1,4 @@
-"""The emulation's held queue send (local.moto_faults): armed by a tag, it holds exactly one SendMessage, says so,
+"""The emulation's held queue send (local.aws.sqs_faults): armed by a tag, it holds exactly one SendMessage, says so,
 and on release fails it without storing the message; untagged queues are untouched."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from local.aws.moto_server import MotoServer
+from local.aws.sqs_faults import FAULT_TAG, HOLD_SEND, HOLDING, RELEASE
 from local.console import Console
-from local.moto_faults import FAULT_TAG, HOLD_SEND, HOLDING, RELEASE
-from local.moto_server import MotoServer
 
 
 @pytest.fixture(scope="module")

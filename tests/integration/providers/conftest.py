@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from local.fake_provider import FakeProvider
+from local.stand_ins import FakeProvider
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,9 @@ import httpx
 import pytest
 from PIL import Image
 
+from local.aws.moto_server import MotoServer
 from local.console import Console
-from local.moto_server import MotoServer
-from local.upstreams import ASYNC_UPSTREAMS, UpstreamStandIns
+from local.stand_ins.upstreams import ASYNC_UPSTREAMS, UpstreamStandIns
 from retouch.providers.base import ProviderAuthFailed, ProviderRefused, ProviderUnavailable
 from retouch.providers.upstream import Finished, Pending, PollHandle
 from tests.integration.providers.upstream_stand_ins import (

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from local.fake_provider import FakeProvider
+from local.stand_ins import FakeProvider
 
 AUTH = {"Authorization": "Bearer sk-local"}
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
@@ -142,9 +142,9 @@ def test_stop_releases_a_hanging_request() -> None:
 
 
 def test_runs_from_the_command_line() -> None:
-    # Given `python -m local.fake_provider` on a free port
+    # Given `python -m local.stand_ins` on a free port
     process = subprocess.Popen(
-        [sys.executable, "-m", "local.fake_provider", "--port", "0", "--delay", "0"],
+        [sys.executable, "-m", "local.stand_ins", "--port", "0", "--delay", "0"],
         stderr=subprocess.PIPE,
         text=True,
         cwd=PROJECT_ROOT,

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from local.fake_provider import FakeProvider
+from local.stand_ins import FakeProvider
 from retouch.providers.base import InputImage, ProviderRefused, ProviderUnavailable
 from retouch.providers.openai_images import OpenAIImagesProvider
 

@@ -12,7 +12,7 @@ import pytest
 from openai import OpenAI
 from PIL import Image
 
-from local.fake_provider import FakeProvider
+from local.stand_ins import FakeProvider
 
 
 def png(size: tuple[int, int], mode: str = "RGB", colour: object = (200, 80, 40)) -> bytes:

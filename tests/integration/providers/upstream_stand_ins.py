@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 from PIL import Image
 
-from local.fake_provider.stand_in import StandIn
-from local.upstreams import adapter_urls
+from local.stand_ins.stand_in import StandIn
+from local.stand_ins.upstreams import adapter_urls
 from retouch.providers.aiml import aiml_upstream
 from retouch.providers.azure_openai import azure_openai_upstream
 from retouch.providers.base import InputImage

@@ -14,7 +14,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.template import Template
+from local.cloudformation.template import Template
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -3,8 +3,8 @@ named one, and each stand-in counts a prompt's calls on its own."""
 
 from __future__ import annotations
 
-from local.fake_provider.faults import FaultCounter
-from local.upstreams import STAND_INS
+from local.stand_ins.faults import FaultCounter
+from local.stand_ins.upstreams import STAND_INS
 
 
 def test_an_untargeted_directive_applies_at_every_stand_in():
@@ -30,7 +30,7 @@ def test_targeted_and_untargeted_directives_keep_their_order_per_stand_in():
 
 
 def test_every_stand_in_is_named_after_the_routing_kind_it_serves():
-    from local.fake_provider import FakeProvider
+    from local.stand_ins import FakeProvider
 
     assert FakeProvider.upstream == "openai"
     assert {name: stand_in.upstream for name, stand_in in STAND_INS.items()} == {name: name for name in STAND_INS}

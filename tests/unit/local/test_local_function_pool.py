@@ -1,4 +1,4 @@
-"""local.function_pool: one invocation per environment, scale-out on demand, waiting at the cap."""
+"""local.lambdas.function_pool: one invocation per environment, scale-out on demand, waiting at the cap."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from local.function_pool import FunctionPool
-from local.functions import FunctionUnavailable, Invocation
+from local.lambdas.function_pool import FunctionPool
+from local.lambdas.invocation import FunctionUnavailable, Invocation
 
 
 class FakeHost:

@@ -1,4 +1,4 @@
-"""local.gateway and local.authorizer: routing, the Lambda authorizer and its cache, with fake functions."""
+"""local.api_gateway (gateway, authorizer): routing, the Lambda authorizer and its cache, with fake functions."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from local.authorizer import LambdaAuthorizer
-from local.aws_limits import HTTP_API_MAX_BODY_BYTES
-from local.functions import FunctionUnavailable, Invocation, PayloadTooLarge
-from local.gateway import FUNCTION_URL_LIMITS, EntryLimits, Gateway, _TooLarge, read_request_body
-from local.http_events import HttpRequest, RequestMeta
-from local.routes import FunctionUrlRoutes, RouteTable
-from local.template import AuthorizerSpec, HttpRouteSpec
+from local.api_gateway.authorizer import LambdaAuthorizer
+from local.api_gateway.gateway import FUNCTION_URL_LIMITS, EntryLimits, Gateway, _TooLarge, read_request_body
+from local.api_gateway.http_events import HttpRequest, RequestMeta
+from local.api_gateway.routes import FunctionUrlRoutes, RouteTable
+from local.aws.limits import HTTP_API_MAX_BODY_BYTES
+from local.cloudformation.template import AuthorizerSpec, HttpRouteSpec
+from local.lambdas.invocation import FunctionUnavailable, Invocation, PayloadTooLarge
 
 AUTHORIZER = AuthorizerSpec(name="Keys", function_id="AuthFn", identity_headers=("authorization",),
                             reauthorize_every=30, payload_format_version="2.0", simple_responses=True)
@@ -171,7 +171,7 @@ def test_a_bug_in_the_request_path_is_a_logged_500():
     assert any("KeyError" in line for line in lines)
 
 
-# -- AWS's limits (local.aws_limits) ------------------------------------------------------------------------
+# -- AWS's limits (local.aws.limits) ------------------------------------------------------------------------
 
 
 def test_a_body_over_the_http_apis_10_mb_is_413_and_reaches_no_function(gateway, functions):

@@ -1,4 +1,4 @@
-"""local.http_events: API Gateway HTTP API payload format 2.0, both directions."""
+"""local.api_gateway.http_events: API Gateway HTTP API payload format 2.0, both directions."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from local.http_events import (
+from local.api_gateway.http_events import (
     HttpRequest,
     RequestMeta,
     build_authorizer_event,
     build_http_event,
     build_http_response,
 )
-from local.routes import RouteMatch
-from local.template import HttpRouteSpec
+from local.api_gateway.routes import RouteMatch
+from local.cloudformation.template import HttpRouteSpec
 
 META = RequestMeta(request_id="req-1", time=datetime(2026, 3, 12, 19, 3, 58, 123000, tzinfo=UTC))
 EDITS = RouteMatch(HttpRouteSpec("ApiFunction", "CreateEdit", "POST", "/v1/images/edits", "ApiKeyAuthorizer"), {})

@@ -1,4 +1,4 @@
-"""local.intrinsics: parameters and !Ref/!GetAtt/!Sub/... resolution against the real template.yaml."""
+"""local.cloudformation.intrinsics: parameters and !Ref/!GetAtt/!Sub/... resolution against the real template.yaml."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from local.aws_resources import virtual_resources
-from local.intrinsics import NO_VALUE, PhysicalResource, Resolver, parameter_values, to_string
-from local.template import Template, TemplateError
+from local.cloudformation.intrinsics import NO_VALUE, PhysicalResource, Resolver, parameter_values, to_string
+from local.cloudformation.resources import virtual_resources
+from local.cloudformation.template import Template, TemplateError
 
 ROOT = Path(__file__).resolve().parents[3]
 QUEUE_URL = "http://127.0.0.1:5000/123456789012/retouch-local-jobsqueue"

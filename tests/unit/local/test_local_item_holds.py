@@ -1,8 +1,8 @@
-"""ItemHolds (local.moto_contention): which items in-flight transactions hold, and that nothing stays behind."""
+"""ItemHolds (local.aws.dynamodb_contention): which items in-flight transactions hold, and that nothing stays behind."""
 
 from __future__ import annotations
 
-from local.moto_contention import ItemHolds
+from local.aws.dynamodb_contention import ItemHolds
 
 A, B, C = ("t", '{"pk": "a"}'), ("t", '{"pk": "b"}'), ("u", '{"pk": "a"}')
 

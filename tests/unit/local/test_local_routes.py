@@ -1,4 +1,4 @@
-"""local.routes: API Gateway's route selection over the template's declared routes."""
+"""local.api_gateway.routes: API Gateway's route selection over the template's declared routes."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from local.routes import RouteTable
-from local.template import HttpRouteSpec, Template
+from local.api_gateway.routes import RouteTable
+from local.cloudformation.template import HttpRouteSpec, Template
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
+from local.cloudformation.template import Template
 from local.settings import LocalSettings
 from local.stack import DEFAULT_TEMPLATE, LoopbackStack
-from local.template import Template
 from retouch.routing.document import load_routing
 
 

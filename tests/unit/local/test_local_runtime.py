@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from local.aws_resources import _dependency_order, physical_name
-from local.function_host import FunctionRuntime, LambdaContext
-from local.functions import lambda_environment
+from local.cloudformation.resources import _dependency_order, physical_name
+from local.cloudformation.template import FunctionSpec, TemplateError, load_yaml
+from local.lambdas.environment import lambda_environment
+from local.lambdas.function_runtime import FunctionRuntime, LambdaContext
 from local.settings import LocalSettings
-from local.template import FunctionSpec, TemplateError, load_yaml
 
 
 @pytest.fixture()
@@ -103,7 +103,7 @@ def test_settings_defaults_for_a_local_run(monkeypatch):
     settings = LocalSettings()
     assert (settings.port, settings.api_key, settings.openai_api_key) == (3000, None, None)
     assert (settings.provider_delay, settings.max_wait_seconds, settings.url_allowlist) == (1.0, 25, "")
-    # `make run` shows transaction conflicts as DynamoDB does (local.moto_contention)
+    # `make run` shows transaction conflicts as DynamoDB does (local.aws.dynamodb_contention)
     assert settings.transaction_hold_seconds == 0.02
 
 

@@ -1,4 +1,5 @@
-"""local.s3_post_policy: the checks S3 makes on a presigned POST upload (and moto does not), on forms botocore signs."""
+"""local.aws.s3_post_policy: the checks S3 makes on a presigned POST upload (and moto does not), on forms botocore
+signs."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from local.s3_post_policy import check_post
+from local.aws.s3_post_policy import check_post
 
 SECRET = "testing"
 BUCKET = "retouch-local-bucket"

@@ -1,11 +1,11 @@
-"""local.sqs_events: the SQS event Lambda builds, and which messages a function's answer leaves queued."""
+"""local.lambdas.sqs_events: the SQS event Lambda builds, and which messages a function's answer leaves queued."""
 
 from __future__ import annotations
 
 import pytest
 
-from local.functions import Invocation
-from local.sqs_events import build_sqs_event, messages_to_keep
+from local.lambdas.invocation import Invocation
+from local.lambdas.sqs_events import build_sqs_event, messages_to_keep
 
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:retouch-local-jobsqueue"
 IDS = ["m1", "m2", "m3"]

@@ -1,4 +1,4 @@
-"""local.template: short-form tags, and what the real template.yaml declares for the local runtime."""
+"""local.cloudformation.template: short-form tags, and what the real template.yaml declares for the local runtime."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from local.template import Template, TemplateError, load_yaml
+from local.cloudformation.template import Template, TemplateError, load_yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from local.template import load_yaml
+from local.cloudformation.template import load_yaml
 from retouch.jobs.process import WorkerDeps, run_job
 from retouch.jobs.retention import RetentionDeps, delete_job, upstream_inputs_prefix
 from retouch.models.records import StoredInput

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from local.template import FUNCTION_TYPE, load_yaml
+from local.cloudformation.template import FUNCTION_TYPE, load_yaml
 from tooling.functions import ROOT, TEMPLATE, function_env, function_names
 
 HEAVY = ("PIL", "httpx", "openai")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from local.template import load_yaml
+from local.cloudformation.template import load_yaml
 from tooling.functions import ROOT, function_env
 
 TEMPLATE = load_yaml((ROOT / "template.yaml").read_text())

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from local.template import load_yaml
+from local.cloudformation.template import load_yaml
 from retouch.jobs.batch import MAX_RECORDS_AT_ONCE
 from retouch.observability import metric_names
 from tooling.functions import ROOT

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from local.template import load_yaml
+from local.cloudformation.template import load_yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 RUNBOOK = ROOT / "docs" / "operations.md"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from local.template import load_yaml
+from local.cloudformation.template import load_yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = ROOT / "template.yaml"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -23,6 +24,12 @@ from retouch.observability.tracing import correlate
 from retouch.providers.base import ProviderUnavailable
 
 logger = Logger(child=True)
+
+# An invocation that measured nothing is normal here (a /health call, a sweep with nothing to sweep), so Powertools'
+# "No application metrics to publish" UserWarning from @metrics.log_metrics would only be noise on every such call.
+# Silenced as Powertools' metrics docs show ("Raising SchemaValidationError on empty metrics"); nothing else changes:
+# an empty set is still not flushed, and any other warning still shows.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 # The invocation's aggregate set, shared by every Metrics instance: each handler's own `Metrics()` (built when its
 # environment, namespace included, is set) flushes it with @metrics.log_metrics.
