@@ -27,10 +27,10 @@ from retouch.observability import metrics as observability_metrics
 from retouch.observability.metrics import request_refused
 from retouch.providers.base import ProviderAuthFailed, ProviderRefused, ProviderUnavailable
 from retouch.providers.credentials import usable_key
-from retouch.providers.openai_upstream import ImageProviderUpstream
 from retouch.retry import RedeliverLater
 from retouch.webhooks.delivery import handle_webhook_message
 from tests.fakes import FakeJobRepository, ScriptedProvider, billing_over, no_events, rendered
+from tests.fakes.routing import ProviderUpstream
 from tests.unit.core.builders import admission_for
 from tests.unit.core.test_job_cancel import announced  # noqa: F401 - the cancel tests' fixtures
 from tests.unit.core.test_job_cancel import deps as cancel_deps  # noqa: F401 - a fixture, used by name
@@ -202,9 +202,9 @@ def test_a_placeholder_key_ends_the_job_provider_auth_failed_before_any_call(
     job = queued_job(jobs)
     unused = ScriptedProvider()
 
-    def adapter() -> ImageProviderUpstream:
+    def adapter() -> ProviderUpstream:
         usable_key(key, "openai")
-        return ImageProviderUpstream(unused)
+        return ProviderUpstream(unused)
 
     deps = worker_deps(unused)
     only_route = [Upstream(name="openai", adapter=adapter)]
