@@ -5,8 +5,9 @@
     drawing.py        the images they answer with, drawn by Pillow (no wire format here)
     openai_images.py  the OpenAI images API (edits, generations): parameter rules, errors, usage
 
-Another provider's wire format (ModelsLab, AIML, Oxen, Runflow, fal, Azure OpenAI) is one more sibling module:
-a `StandIn` subclass whose `respond(request)` parses that format, records a `ReceivedCall`, asks
+Another provider's wire format (ModelsLab, AIML, Oxen, Runflow, fal, Azure OpenAI) is one more sibling module,
+named by its kind's entry in retouch/upstream_registry.py (docs/adding-an-upstream.md): a `StandIn` subclass
+whose `respond(request)` parses that format, records a `ReceivedCall`, asks
 `self.faults.next_fault(prompt)`, waits with `self.delay_for(fault)` and draws with `drawing.draw_outputs`.
 
     python -m local.stand_ins --port 8090 --delay 1

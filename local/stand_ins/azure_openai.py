@@ -44,6 +44,10 @@ class AzureOpenAIFake(OpenAIImagesFake):
         super().__init__(*args, **kwargs)
         self.deployment = deployment
 
+    @property
+    def route_fields(self) -> dict[str, str]:
+        return {"deployment": self.deployment}
+
     def endpoint_for(self, request: Request, path: str) -> str:
         match = _PATH.match(path)
         if match is None or request.method != "POST" or not request.args.get("api-version"):

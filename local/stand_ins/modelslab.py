@@ -55,6 +55,11 @@ class ModelsLabFake(JsonStandIn):
         self._ids = itertools.count(128_842_507)
 
     @property
+    def routing_base_url(self) -> str:
+        """ModelsLab's adapter is configured with its submit endpoint's URL, not the API's root."""
+        return f"{self.base_url}{SUBMIT_PATH}"
+
+    @property
     def eta_seconds(self) -> int:
         return max(1, math.ceil(self.delay))
 

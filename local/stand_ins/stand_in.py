@@ -90,6 +90,17 @@ class StandIn:
         return f"http://{self.host}:{self.port}{self.api_prefix}"
 
     @property
+    def routing_base_url(self) -> str:
+        """What a routing entry's `base_url` says to call this stand-in: its API's root (a provider whose adapter is
+        configured with an endpoint's URL overrides this)."""
+        return self.base_url
+
+    @property
+    def route_fields(self) -> dict[str, str]:
+        """The routing-entry fields, besides `base_url`, its adapter needs to reach it (a deployment's name, ...)."""
+        return {}
+
+    @property
     def origin(self) -> str:
         """Scheme, host and port, without the API prefix."""
         return f"http://{self.host}:{self.port}"

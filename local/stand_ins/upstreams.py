@@ -1,17 +1,21 @@
-"""The upstream stand-ins the local stack runs, one per provider, and what an adapter needs to reach each.
+"""The upstream stand-ins the local stack runs, one per upstream kind of the registry
+(retouch.upstream_registry, which names each kind's stand-in class), and what an adapter needs to reach each.
 
 Shared with the worker's routing (coordination point, keep it small):
 
-    upstream_urls: dict[str, str]   upstream name -> base URL of its stand-in; what to put where the real
-                                    provider's base URL goes (see `adapter_urls`)
+    UpstreamStandIns.urls           upstream kind -> base URL of its stand-in
+    adapter_config(stand_in, ...)   what the worker's wiring would hand the kind's adapter factory for a routing
+                                    entry calling that stand-in
     local.stack.STAND_IN_PROVIDER_KEY   the one key the stack's stand-ins accept (another key gets their 401);
                                         the stack's provider secrets hold it
     local.stack.UPSTREAM_URLS_PARAMETER the template parameter LoopbackStack fills with `UpstreamStandIns.to_json()`
                                         (upstream kind -> what a routing entry's `base_url` would say, see
-                                        `routing_base_url`), when the template declares it; the worker uses it
-                                        for routing entries that name no `base_url`
+                                        `StandIn.routing_base_url`), when the template declares it; the worker uses
+                                        it for routing entries that name no `base_url`
 
-All stand-ins run as threads of the stack's process, each on a free loopback port.
+The `openai` kind's stand-in is the stack's own provider (`LoopbackStack.provider`, behind ProviderBaseUrl, whose
+calls and faults most tests read); every other kind's runs here. All run as threads of the stack's process, each on
+a free loopback port.
 """
 
 from __future__ import annotations
@@ -20,43 +24,37 @@ import contextlib
 import json
 from typing import Any
 
-from local.stand_ins.aiml import AimlFake
-from local.stand_ins.azure_openai import DEFAULT_DEPLOYMENT, AzureOpenAIFake
-from local.stand_ins.fal import FalFake
-from local.stand_ins.modelslab import SUBMIT_PATH, ModelsLabFake
-from local.stand_ins.oxen import OxenFake
-from local.stand_ins.runflow import RunflowFake
+import httpx
+
 from local.stand_ins.stand_in import StandIn
+from retouch.catalog import DEFAULT_MODEL
+from retouch.providers.upstream import AdapterConfig, Presign
+from retouch.upstream_registry import UPSTREAMS, load
 
-AZURE_DEPLOYMENT = DEFAULT_DEPLOYMENT
-
-STAND_INS: dict[str, type[StandIn]] = {
-    "azure_openai": AzureOpenAIFake,
-    "aiml": AimlFake,
-    "modelslab": ModelsLabFake,
-    "oxen": OxenFake,
-    "runflow": RunflowFake,
-    "fal": FalFake,
-}
-ASYNC_UPSTREAMS = frozenset({"modelslab", "oxen", "fal"})
+STACK_PROVIDER_KIND = "openai"
 
 
-def routing_base_url(name: str, base_url: str) -> str:
-    """What a routing entry's `base_url` says for upstream `name`'s stand-in at `base_url` (ModelsLab's names its
-    endpoint, the others their API's root)."""
-    return f"{base_url}{SUBMIT_PATH}" if name == "modelslab" else base_url
+def stand_in_class(kind: str) -> type[StandIn]:
+    """The stand-in the registry names for upstream `kind`."""
+    found = load(UPSTREAMS[kind].stand_in)
+    if not (isinstance(found, type) and issubclass(found, StandIn) and found.upstream == kind):
+        raise TypeError(f"the registry's stand-in for {kind} is not a StandIn for {kind}: {found!r}")
+    return found
 
 
-def adapter_urls(name: str, base_url: str) -> dict[str, str]:
-    """The URL keyword arguments of upstream `name`'s adapter factory for a stand-in at `base_url`."""
-    url = routing_base_url(name, base_url)
-    if name == "azure_openai":
-        return {"endpoint": url, "deployment": AZURE_DEPLOYMENT}
-    if name == "modelslab":
-        return {"url": url}
-    if name == "fal":
-        return {"queue_url": url}
-    return {"base_url": url}  # aiml, oxen, runflow
+STAND_INS: dict[str, type[StandIn]] = {kind: stand_in_class(kind) for kind in UPSTREAMS
+                                       if kind != STACK_PROVIDER_KIND}
+ASYNC_UPSTREAMS = frozenset(kind for kind, entry in UPSTREAMS.items() if entry.mode == "async")
+
+
+def adapter_config(stand_in: StandIn, *, api_key: str, presign: Presign, client: httpx.Client | None = None,
+                   timeout_seconds: float = 10) -> AdapterConfig:
+    """What the worker would give the adapter factory of `stand_in`'s kind (retouch.providers.upstream.build_adapter)
+    for a routing entry calling the stand-in, for the catalog's default model (or the first model the kind serves)."""
+    models = UPSTREAMS[stand_in.upstream].models
+    return AdapterConfig(api_key=api_key, timeout_seconds=timeout_seconds, presign=presign,
+                         model=models.get(DEFAULT_MODEL) or next(iter(models.values())),
+                         base_url=stand_in.routing_base_url, client=client, **stand_in.route_fields)
 
 
 class UpstreamStandIns:
@@ -67,10 +65,10 @@ class UpstreamStandIns:
 
     def __init__(self, *, delay: float, hang_seconds: float, api_key: str, pending_polls: int = 0) -> None:
         self.by_name: dict[str, StandIn] = {}
-        for name, stand_in_class in STAND_INS.items():
+        for name, stand_in_class_ in STAND_INS.items():
             extra: dict[str, Any] = {"pending_polls": pending_polls} if name in ASYNC_UPSTREAMS else {}
-            self.by_name[name] = stand_in_class(host="127.0.0.1", port=0, delay=delay, hang_seconds=hang_seconds,
-                                                api_key=api_key, **extra)
+            self.by_name[name] = stand_in_class_(host="127.0.0.1", port=0, delay=delay, hang_seconds=hang_seconds,
+                                                 api_key=api_key, **extra)
         self.api_key = api_key
 
     @property
@@ -79,7 +77,8 @@ class UpstreamStandIns:
 
     def to_json(self) -> str:
         """The UpstreamBaseUrls parameter: upstream kind -> the URL a routing entry without `base_url` calls."""
-        return json.dumps({name: routing_base_url(name, url) for name, url in self.urls.items()}, sort_keys=True)
+        return json.dumps({name: stand_in.routing_base_url for name, stand_in in self.by_name.items()},
+                          sort_keys=True)
 
     def start(self) -> UpstreamStandIns:
         with contextlib.ExitStack() as started:

@@ -5,14 +5,11 @@ from __future__ import annotations
 import io
 import socket
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PIL import Image
 
 from retouch.providers.base import InputImage, ProviderImage, ProviderResult
-
-if TYPE_CHECKING:
-    from retouch import ports
 
 
 def rendered(size: str = "1024x1024", output_format: str = "png", n: int = 1) -> ProviderResult:
@@ -40,7 +37,8 @@ def _received(image: InputImage) -> InputImage:
 
 
 class ScriptedProvider:
-    """Answers each call with the next scripted outcome: a ProviderResult, or an exception to raise."""
+    """Answers each call with the next scripted outcome: a ProviderResult, or an exception to raise. Routed as an
+    `openai` upstream through tests/fakes/routing.py's ProviderUpstream."""
 
     def __init__(self, *outcomes: ProviderResult | Exception) -> None:
         self.outcomes = list(outcomes)
@@ -93,7 +91,3 @@ class RecordingResolver:
 def public_resolver(ip: str = "93.184.216.34") -> RecordingResolver:
     """A getaddrinfo stand-in answering `ip` for every host."""
     return RecordingResolver(ip)
-
-
-if TYPE_CHECKING:  # mypy checks each fake against its port
-    _provider: ports.ImageProvider = ScriptedProvider()

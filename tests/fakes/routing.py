@@ -4,21 +4,27 @@ clock, and `routing_deps`, which puts them together the way wiring/worker.py doe
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retouch.jobs.upstream_calls import RoutingDeps, Upstream
-from retouch.providers.base import ImageProvider, InputImage, ProviderResult
-from retouch.providers.openai_upstream import ImageProviderUpstream
+from retouch.providers.base import InputImage, ProviderResult
 from retouch.providers.upstream import (
-    Capabilities,
     Finished,
     Outcome,
     Pending,
     PollHandle,
+    Synchronous,
     check,
 )
+from retouch.providers.upstream_http import elapsed_ms
+from retouch.upstream_registry import UPSTREAMS, Capabilities
+from tests.fakes.provider import ScriptedProvider
+
+if TYPE_CHECKING:
+    from retouch import ports
 from retouch.routing.breaker import BreakerState, CircuitBreaker
 from retouch.routing.document import BreakerPolicy
 
@@ -119,10 +125,32 @@ class ScriptedUpstream:
         return self._step("poll", handle.upstream_job_id)
 
 
-def routing_deps(upstreams: Sequence[ImageProvider | ScriptedUpstream | Upstream],
+class ProviderUpstream(Synchronous):
+    """A ScriptedProvider (edit/generate answer at once: tests/fakes/provider.py) as an `openai` upstream's adapter:
+    what most worker tests route their jobs to."""
+
+    capabilities = UPSTREAMS["openai"].capabilities
+
+    def __init__(self, provider: ScriptedProvider, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._provider = provider
+        self._clock = clock
+
+    def submit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> Outcome:
+        check(self.capabilities, operation="edit" if images else "generation", images=images, mask=mask,
+              options=options)
+        started = self._clock()
+        if images:
+            result = self._provider.edit(images=images, mask=mask, options=options)
+        else:
+            result = self._provider.generate(options=options)
+        return Finished(result=result, upstream=self.capabilities.upstream, upstream_job_id=None, cost_micros=None,
+                        latency_ms=elapsed_ms(started, self._clock))
+
+
+def routing_deps(upstreams: Sequence[ScriptedProvider | ScriptedUpstream | Upstream],
                  record_attempts: Callable[..., bool], *, breaker_store: FakeBreakerStore | None = None,
                  policy: BreakerPolicy | None = None, clock: Callable[[], float] | None = None) -> RoutingDeps:
-    """Every model routed to `upstreams` in order (an ImageProvider is the `openai` entry, as in production)."""
+    """Every model routed to `upstreams` in order (a ScriptedProvider is an `openai` entry, as in production)."""
     route = []
     for index, upstream in enumerate(upstreams):
         if isinstance(upstream, Upstream):
@@ -130,7 +158,7 @@ def routing_deps(upstreams: Sequence[ImageProvider | ScriptedUpstream | Upstream
         elif isinstance(upstream, ScriptedUpstream):
             route.append(Upstream(name=upstream.name, adapter=lambda u=upstream: u))
         else:
-            adapter = ImageProviderUpstream(upstream)
+            adapter = ProviderUpstream(upstream)
             route.append(Upstream(name="openai" if index == 0 else f"openai-{index}", adapter=lambda a=adapter: a))
     breaker_clock = clock or FakeClock()
     return RoutingDeps(
@@ -139,3 +167,8 @@ def routing_deps(upstreams: Sequence[ImageProvider | ScriptedUpstream | Upstream
         upstreams=lambda _model: route,
         clock=breaker_clock,
     )
+
+
+if TYPE_CHECKING:  # mypy checks each fake against its port
+    _upstream: ports.UpstreamAdapter = ProviderUpstream(ScriptedProvider())
+    _scripted: ports.UpstreamAdapter = ScriptedUpstream("queue", [])

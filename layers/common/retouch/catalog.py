@@ -1,8 +1,11 @@
-"""The supported models and their limits: the single place those limits are defined."""
+"""The supported models and their limits: the single place those limits are defined. Which upstreams serve a model,
+and under which name, is the upstream registry's to say (retouch.upstream_registry)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from retouch.upstream_registry import served_by
 
 MB = 1024 * 1024
 
@@ -49,23 +52,20 @@ class ModelSpec:
         "complexity",
         "style",
     )
-    # Upstreams that serve this model, each with the model's name there (the routing document picks among them).
-    upstreams: tuple[tuple[str, str], ...] = (("openai", "gpt-image-2"),)
+
+    @property
+    def upstreams(self) -> tuple[tuple[str, str], ...]:
+        """(upstream kind, the model's name there) for each upstream serving this model, as the upstream registry
+        says (the routing document picks among them)."""
+        return served_by(self.id)
 
 
-GPT_IMAGE_2 = ModelSpec(
-    id="gpt-image-2", owned_by="openai", created=1776729600, aliases=("gpt-image-2-2026-04-21",),
-    upstreams=(("openai", "gpt-image-2"), ("azure_openai", "gpt-image-2"), ("aiml", "openai/gpt-image-2"),
-               ("modelslab", "gpt-image-2-i2i"), ("oxen", "gpt-image-2-edit"), ("runflow", "openai/gpt-image-2/edit"),
-               ("fal", "openai/gpt-image-2/edit")),
-)
+GPT_IMAGE_2 = ModelSpec(id="gpt-image-2", owned_by="openai", created=1776729600, aliases=("gpt-image-2-2026-04-21",))
 # OpenAI's earlier GPT image models: three fixed sizes (OpenAI's model pages), otherwise the same parameters.
 _FIXED_SIZES = ModelLimits(sizes=("1024x1024", "1536x1024", "1024x1536"), max_edge=1536,
                            min_pixels=1024 * 1024, max_pixels=1536 * 1024)
-GPT_IMAGE_1_5 = ModelSpec(id="gpt-image-1.5", owned_by="openai", created=1765843200, limits=_FIXED_SIZES,
-                          upstreams=(("openai", "gpt-image-1.5"), ("azure_openai", "gpt-image-1.5")))
-GPT_IMAGE_1_MINI = ModelSpec(id="gpt-image-1-mini", owned_by="openai", created=1759708800, limits=_FIXED_SIZES,
-                             upstreams=(("openai", "gpt-image-1-mini"), ("azure_openai", "gpt-image-1-mini")))
+GPT_IMAGE_1_5 = ModelSpec(id="gpt-image-1.5", owned_by="openai", created=1765843200, limits=_FIXED_SIZES)
+GPT_IMAGE_1_MINI = ModelSpec(id="gpt-image-1-mini", owned_by="openai", created=1759708800, limits=_FIXED_SIZES)
 
 MODELS: dict[str, ModelSpec] = {spec.id: spec for spec in (GPT_IMAGE_2, GPT_IMAGE_1_5, GPT_IMAGE_1_MINI)}
 DEFAULT_MODEL = GPT_IMAGE_2.id

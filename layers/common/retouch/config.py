@@ -115,21 +115,22 @@ class WorkerSettings(_RetouchSettings):
 
     @model_validator(mode="after")
     def _routing_document_is_valid(self) -> WorkerSettings:
-        from typing import get_args
-
-        from retouch.routing.document import UpstreamKind, load_routing
+        from retouch.routing.document import load_routing
+        from retouch.upstream_registry import UPSTREAMS
 
         document = load_routing(self.routing_document)
         outside = sorted(name for name in document.secret_names() if not name.startswith(self.upstream_secrets_prefix))
         if outside:
             raise ValueError(f"the routing document names secrets outside {self.upstream_secrets_prefix!r}: {outside}")
-        unknown = sorted(set(self.upstream_base_urls) - set(get_args(UpstreamKind)))
+        unknown = sorted(set(self.upstream_base_urls) - set(UPSTREAMS))
         if unknown:
             raise ValueError(f"upstream base URLs for unknown upstream kinds: {unknown}")
-        nowhere = sorted(route.name for routes in document.models.values() for route in routes
-                         if route.kind == "azure_openai" and not self.base_url(route.kind, route.base_url))
+        nowhere = {route.name: route.kind for routes in document.models.values() for route in routes
+                   if not UPSTREAMS[route.kind].documented_url and not self.base_url(route.kind, route.base_url)}
         if nowhere:
-            raise ValueError(f"azure_openai upstreams with no `base_url` (the resource's endpoint): {nowhere}")
+            kinds = "/".join(sorted(set(nowhere.values())))
+            raise ValueError(f"{kinds} upstreams with no `base_url` (their kind has no documented URL, e.g. an "
+                             f"Azure resource's endpoint): {sorted(nowhere)}")
         return self
 
     def base_url(self, kind: str, configured: str | None) -> str | None:

@@ -14,7 +14,7 @@ So no domain module needs `retouch.data` (tests/unit/test_data_layer_imports.py 
 The ledger speaks Movement, HoldRefused and CreditRefused; a job's end is a typed transition
 (retouch/models/transitions.py) that the adapter turns into its expression.
 
-The image-provider port is retouch.providers.base.ImageProvider (re-exported here).
+The upstream port (every image API's adapter) is retouch.providers.upstream.UpstreamAdapter (re-exported here).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
-from retouch.providers.base import ImageProvider
+from retouch.providers.upstream import UpstreamAdapter
 
 if TYPE_CHECKING:
     from retouch.models.account_records import AccountRecord, ApiKeyRecord, LedgerEntry
@@ -33,10 +33,10 @@ if TYPE_CHECKING:
     from retouch.models.webhooks import AccountWebhookSettings, DeliveryRecord, JobWebhook, WebhookMessage
 
 __all__ = ["MAX_EPOCH", "AccountJobs", "AccountMissing", "AccountRepository", "CreditRefused", "FileRepository",
-           "HoldRefused", "IdempotencyStore", "ImageProvider", "JobFilter", "JobHistory", "JobQueue", "JobRepository",
+           "HoldRefused", "IdempotencyStore", "JobFilter", "JobHistory", "JobQueue", "JobRepository",
            "JobWebhookLog", "KeyTaken", "Ledger", "LedgerReader", "Movement", "ObjectHead", "ObjectMissing",
            "ObjectStore", "PresignedPost", "RateCount", "RateCounter", "SettingsConflict", "SweepCandidate",
-           "WebhookQueue", "WebhookSettingsRepository"]
+           "UpstreamAdapter", "WebhookQueue", "WebhookSettingsRepository"]
 
 
 class KeyTaken(Exception):

@@ -16,9 +16,10 @@ from PIL import Image
 
 from retouch.data.objects import ObjectStore
 from retouch.jobs.process import WorkerDeps, run_job
+from retouch.jobs.upstream_calls import Upstream
 from retouch.models.common import now_epoch
 from retouch.models.records import JobRecord, StoredInput
-from retouch.providers.openai_images import OpenAIImagesProvider
+from retouch.providers.openai import openai_upstream
 from tests.builders import new_account_id, new_job_id
 from tests.fakes import FakeJobRepository, billing_over, no_events
 from tests.fakes.routing import routing_deps
@@ -72,7 +73,8 @@ def test_a_job_with_many_large_inputs_runs_in_a_fraction_of_their_bytes(stack: S
     answer = json.dumps({"created": 1, "data": [{"b64_json": base64.b64encode(output).decode()}],
                          "usage": {"total_tokens": 1}}).encode()
     transport = StreamingProvider(answer)
-    provider = OpenAIImagesProvider("http://provider.test/v1", "sk-test", 60, client=httpx.Client(transport=transport))
+    provider = openai_upstream(api_key="sk-test", timeout_seconds=60, base_url="http://provider.test/v1",
+                               client=httpx.Client(transport=transport))
     jobs = FakeJobRepository()
     now = now_epoch()
     job = JobRecord(job_id=new_job_id(), kind="edit", status="queued", model="gpt-image-2", account_id=account,
@@ -81,7 +83,8 @@ def test_a_job_with_many_large_inputs_runs_in_a_fraction_of_their_bytes(stack: S
                     inputs=[StoredInput(key=f"inputs/{account}/memory/image_{i}.png") for i in range(INPUTS)],
                     created_at=now, expires_at=now + 3600)
     jobs.put(job)
-    deps = WorkerDeps(jobs=jobs, store=store, routing=routing_deps([provider], jobs.record_attempts),
+    route = [Upstream(name="openai", adapter=lambda: provider)]
+    deps = WorkerDeps(jobs=jobs, store=store, routing=routing_deps(route, jobs.record_attempts),
                       schedule_poll=lambda job_id, seq, delay: None, fetch_url=lambda url: b"", max_attempts=3,
                       retry_base_seconds=1, lease_seconds=300, announce=no_events, billing=billing_over(jobs))
     in_flight = sum(map(len, inputs)) + len(output)

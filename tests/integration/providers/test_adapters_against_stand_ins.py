@@ -22,10 +22,10 @@ from local.stand_ins.upstreams import ASYNC_UPSTREAMS, UpstreamStandIns
 from retouch.providers.base import ProviderAuthFailed, ProviderRefused, ProviderUnavailable
 from retouch.providers.upstream import Finished, Pending, PollHandle
 from tests.integration.providers.upstream_stand_ins import (
-    ADAPTERS,
     BUCKET,
     RecordingTransport,
     S3Presigner,
+    adapter_for,
     alpha_mask,
     input_image,
     normalised_path,
@@ -93,10 +93,10 @@ def stand_ins() -> Iterator[UpstreamStandIns]:
         upstreams.stop()
 
 
-def adapter_for(name: str, stand_ins: UpstreamStandIns, presign: S3Presigner, key: str = KEY) -> tuple[Any, Any]:
+def recorded_adapter(name: str, stand_ins: UpstreamStandIns, presign: S3Presigner,
+                     key: str = KEY) -> tuple[Any, RecordingTransport]:
     transport = RecordingTransport()
-    client = httpx.Client(transport=transport)
-    return ADAPTERS[name](stand_ins.by_name[name], key, presign, client), transport
+    return adapter_for(stand_ins.by_name[name], key, presign, httpx.Client(transport=transport)), transport
 
 
 def prompt(text: str) -> str:
@@ -108,7 +108,7 @@ def test_a_normal_edit_crosses_the_wire_as_recorded_and_async_upstreams_finish_a
     name: str, stand_ins: UpstreamStandIns, presign: S3Presigner
 ) -> None:
     case = CASES[name]
-    adapter, transport = adapter_for(name, stand_ins, presign)
+    adapter, transport = recorded_adapter(name, stand_ins, presign)
     text = prompt("Replace the sky with a sunset")
 
     submitted = adapter.submit(images=[input_image() for _ in range(case.images)],
@@ -150,7 +150,7 @@ def test_a_normal_edit_crosses_the_wire_as_recorded_and_async_upstreams_finish_a
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_a_503_is_unavailable_and_retryable(name: str, stand_ins: UpstreamStandIns, presign: S3Presigner) -> None:
-    adapter, _ = adapter_for(name, stand_ins, presign)
+    adapter, _ = recorded_adapter(name, stand_ins, presign)
     with pytest.raises(ProviderUnavailable) as raised:
         adapter.submit(images=[input_image()], mask=None, options={"prompt": prompt("[fault:503]")})
     assert raised.value.code == "provider_error"
@@ -159,7 +159,7 @@ def test_a_503_is_unavailable_and_retryable(name: str, stand_ins: UpstreamStandI
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_a_wrong_key_is_provider_auth_failed(name: str, stand_ins: UpstreamStandIns, presign: S3Presigner) -> None:
-    adapter, transport = adapter_for(name, stand_ins, presign, key="a-wrong-key")
+    adapter, transport = recorded_adapter(name, stand_ins, presign, key="a-wrong-key")
     with pytest.raises(ProviderAuthFailed) as raised:
         adapter.submit(images=[input_image()], mask=None, options={"prompt": prompt("a cat")})
     assert raised.value.code == "provider_auth_failed"
@@ -171,7 +171,7 @@ def test_a_wrong_key_is_provider_auth_failed(name: str, stand_ins: UpstreamStand
 def test_a_safety_refusal_is_refused_never_unavailable(
     name: str, stand_ins: UpstreamStandIns, presign: S3Presigner
 ) -> None:
-    adapter, _ = adapter_for(name, stand_ins, presign)
+    adapter, _ = recorded_adapter(name, stand_ins, presign)
     with pytest.raises(ProviderRefused) as raised:
         submitted = adapter.submit(images=[input_image()], mask=None, options={"prompt": prompt("[fault:safety]")})
         run_to_end(adapter, submitted)

@@ -1,18 +1,36 @@
-"""OpenAIImagesProvider against FakeProvider over real loopback HTTP: images, and every fault directive."""
+"""The OpenAI upstream's adapter against FakeProvider (its stand-in) over real loopback HTTP: images, and every fault
+directive."""
 
 from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
 from PIL import Image
 
 from local.stand_ins import FakeProvider
-from retouch.providers.base import InputImage, ProviderRefused, ProviderUnavailable
-from retouch.providers.openai_images import OpenAIImagesProvider
+from retouch.providers.base import InputImage, ProviderRefused, ProviderResult, ProviderUnavailable
+from retouch.providers.openai import openai_upstream
+from retouch.providers.upstream import Finished
+
+
+class Provider:
+    """The OpenAI upstream's adapter called as the worker calls it (`submit`), answering a finished call's result."""
+
+    def __init__(self, base_url: str, api_key: str, *, timeout_seconds: float) -> None:
+        self.adapter = openai_upstream(api_key=api_key, timeout_seconds=timeout_seconds, base_url=base_url)
+
+    def edit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> ProviderResult:
+        outcome = self.adapter.submit(images=images, mask=mask, options=options)
+        assert isinstance(outcome, Finished)
+        return outcome.result
+
+    def generate(self, *, options: dict[str, Any]) -> ProviderResult:
+        return self.edit(images=[], mask=None, options=options)
 
 
 def encoded(size: tuple[int, int], mode: str = "RGB", colour: object = (30, 120, 200)) -> bytes:
@@ -28,10 +46,8 @@ def decoded(data: bytes) -> Image.Image:
 
 
 @pytest.fixture
-def provider(fake_provider: FakeProvider) -> Iterator[OpenAIImagesProvider]:
-    adapter = OpenAIImagesProvider(fake_provider.base_url, "sk-local-test", timeout_seconds=10.0)
-    yield adapter
-    adapter.close()
+def provider(fake_provider: FakeProvider) -> Provider:
+    return Provider(fake_provider.base_url, "sk-local-test", timeout_seconds=10.0)
 
 
 def png_input(size: tuple[int, int], name: str = "photo") -> InputImage:
@@ -39,7 +55,7 @@ def png_input(size: tuple[int, int], name: str = "photo") -> InputImage:
 
 
 def test_edit_returns_real_images_of_the_requested_size_and_format(
-    provider: OpenAIImagesProvider, fake_provider: FakeProvider, unique_prompt: Callable[[str], str]
+    provider: Provider, fake_provider: FakeProvider, unique_prompt: Callable[[str], str]
 ) -> None:
     # Given two inputs and a mask with a transparent hole
     prompt = unique_prompt("put a red hat on the cat")
@@ -83,7 +99,7 @@ def test_edit_returns_real_images_of_the_requested_size_and_format(
     [((800, 500), (1536, 1024)), ((500, 800), (1024, 1536)), ((600, 600), (1024, 1024))],
 )
 def test_auto_size_follows_the_first_input_orientation(
-    provider: OpenAIImagesProvider,
+    provider: Provider,
     unique_prompt: Callable[[str], str],
     input_size: tuple[int, int],
     expected: tuple[int, int],
@@ -96,7 +112,7 @@ def test_auto_size_follows_the_first_input_orientation(
 
 
 def test_transparent_background_gives_rgba_png(
-    provider: OpenAIImagesProvider, unique_prompt: Callable[[str], str]
+    provider: Provider, unique_prompt: Callable[[str], str]
 ) -> None:
     result = provider.edit(
         images=[png_input((400, 400))],
@@ -109,7 +125,7 @@ def test_transparent_background_gives_rgba_png(
     assert result.background == "transparent"
 
 
-def test_generate_returns_jpeg_at_4k(provider: OpenAIImagesProvider, unique_prompt: Callable[[str], str]) -> None:
+def test_generate_returns_jpeg_at_4k(provider: Provider, unique_prompt: Callable[[str], str]) -> None:
     started = time.monotonic()
     result = provider.generate(
         options={
@@ -125,7 +141,7 @@ def test_generate_returns_jpeg_at_4k(provider: OpenAIImagesProvider, unique_prom
 
 
 def test_generation_is_deterministic_per_prompt(
-    provider: OpenAIImagesProvider, unique_prompt: Callable[[str], str]
+    provider: Provider, unique_prompt: Callable[[str], str]
 ) -> None:
     prompt = unique_prompt("same prompt twice")
     first = provider.generate(options={"prompt": prompt, "size": "256x256"})
@@ -137,7 +153,7 @@ def test_generation_is_deterministic_per_prompt(
 
 
 def test_500x2_fails_twice_then_succeeds(
-    provider: OpenAIImagesProvider, fake_provider: FakeProvider, unique_prompt: Callable[[str], str]
+    provider: Provider, fake_provider: FakeProvider, unique_prompt: Callable[[str], str]
 ) -> None:
     prompt = unique_prompt("[fault:500x2] retry me")
     for _ in range(2):
@@ -148,7 +164,7 @@ def test_500x2_fails_twice_then_succeeds(
     assert len(fake_provider.calls_for(prompt)) == 3
 
 
-def test_500_without_count_always_fails(provider: OpenAIImagesProvider, unique_prompt: Callable[[str], str]) -> None:
+def test_500_without_count_always_fails(provider: Provider, unique_prompt: Callable[[str], str]) -> None:
     prompt = unique_prompt("[fault:500] broken")
     for _ in range(3):
         with pytest.raises(ProviderUnavailable):
@@ -156,7 +172,7 @@ def test_500_without_count_always_fails(provider: OpenAIImagesProvider, unique_p
 
 
 def test_429x1_is_rate_limited_with_retry_after(
-    provider: OpenAIImagesProvider, unique_prompt: Callable[[str], str]
+    provider: Provider, unique_prompt: Callable[[str], str]
 ) -> None:
     prompt = unique_prompt("[fault:429x1] busy")
     with pytest.raises(ProviderUnavailable) as excinfo:
@@ -169,20 +185,20 @@ def test_timeoutx1_hangs_past_the_client_timeout_then_answers(
     fake_provider: FakeProvider, unique_prompt: Callable[[str], str]
 ) -> None:
     prompt = unique_prompt("[fault:timeoutx1] slow")
-    with OpenAIImagesProvider(fake_provider.base_url, "sk-local-test", timeout_seconds=0.5) as impatient:
-        started = time.monotonic()
-        with pytest.raises(ProviderUnavailable) as excinfo:
-            impatient.generate(options={"prompt": prompt, "size": "256x256"})
-        assert excinfo.value.code == "provider_timeout"
-        assert time.monotonic() - started < 3
-        assert impatient.generate(options={"prompt": prompt, "size": "256x256"}).images
+    impatient = Provider(fake_provider.base_url, "sk-local-test", timeout_seconds=0.5)
+    started = time.monotonic()
+    with pytest.raises(ProviderUnavailable) as excinfo:
+        impatient.generate(options={"prompt": prompt, "size": "256x256"})
+    assert excinfo.value.code == "provider_timeout"
+    assert time.monotonic() - started < 3
+    assert impatient.generate(options={"prompt": prompt, "size": "256x256"}).images
 
 
 @pytest.mark.parametrize(
     ("directive", "code"), [("safety", "moderation_blocked"), ("invalid_image", "invalid_image_format")]
 )
 def test_refusal_faults_are_permanent(
-    provider: OpenAIImagesProvider, unique_prompt: Callable[[str], str], directive: str, code: str
+    provider: Provider, unique_prompt: Callable[[str], str], directive: str, code: str
 ) -> None:
     prompt = unique_prompt(f"[fault:{directive}] nope")
     for _ in range(2):
@@ -191,7 +207,7 @@ def test_refusal_faults_are_permanent(
         assert excinfo.value.code == code
 
 
-def test_directives_chain_in_order(provider: OpenAIImagesProvider, unique_prompt: Callable[[str], str]) -> None:
+def test_directives_chain_in_order(provider: Provider, unique_prompt: Callable[[str], str]) -> None:
     prompt = unique_prompt("[fault:500x1][fault:429x1] chained")
     codes = []
     for _ in range(2):
@@ -210,7 +226,7 @@ def test_wrong_key_scheme_is_an_auth_failure(fake_provider: FakeProvider) -> Non
     assert set(response.json()["error"]) == {"message", "type", "param", "code"}
 
 
-def test_invalid_parameters_are_refused(provider: OpenAIImagesProvider, unique_prompt: Callable[[str], str]) -> None:
+def test_invalid_parameters_are_refused(provider: Provider, unique_prompt: Callable[[str], str]) -> None:
     with pytest.raises(ProviderRefused) as excinfo:
         provider.generate(options={"prompt": unique_prompt("bad size"), "size": "1000x1000"})
     assert excinfo.value.code == "invalid_value"
@@ -219,7 +235,7 @@ def test_invalid_parameters_are_refused(provider: OpenAIImagesProvider, unique_p
 
 
 def test_connection_refused_is_a_connection_error() -> None:
-    with (OpenAIImagesProvider("http://127.0.0.1:9/v1", "k", timeout_seconds=2) as nowhere,
-          pytest.raises(ProviderUnavailable) as excinfo):
+    nowhere = Provider("http://127.0.0.1:9/v1", "k", timeout_seconds=2)
+    with pytest.raises(ProviderUnavailable) as excinfo:
         nowhere.generate(options={"prompt": "x"})
     assert excinfo.value.code == "provider_connection_error"

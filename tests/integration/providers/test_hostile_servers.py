@@ -14,7 +14,7 @@ import pytest
 
 from retouch.outbound_http.url_fetch import UrlFetchError, fetch_url
 from retouch.providers.base import ProviderUnavailable
-from retouch.providers.openai_images import OpenAIImagesProvider
+from retouch.providers.openai import openai_upstream
 from retouch.webhooks.sender import WebhookSender
 from tests.builders import REPO_ROOT
 from tests.integration.providers.hostile import (
@@ -104,9 +104,10 @@ print(json.dumps({{"code": code, "before_kb": before, "peak_kb": peak_kb()}}))
 
 def test_a_provider_answering_a_gzip_bomb_is_a_bad_response() -> None:
     with hostile(gzip_bomb_response()) as server:
-        provider = OpenAIImagesProvider(f"http://127.0.0.1:{server.port}/v1", "sk-test", timeout_seconds=DEADLINE)
+        provider = openai_upstream(api_key="sk-test", timeout_seconds=DEADLINE,
+                                   base_url=f"http://127.0.0.1:{server.port}/v1")
         with pytest.raises(ProviderUnavailable) as refused:
-            provider.generate(options={"prompt": "x"})
+            provider.submit(images=[], mask=None, options={"prompt": "x"})
     assert refused.value.code == "provider_bad_response" and "encoded" in refused.value.message
 
 
@@ -173,10 +174,11 @@ def test_a_webhook_receiver_dripping_its_headers_fails_the_attempt_at_the_deadli
 
 def test_a_provider_dripping_its_headers_is_a_timeout_at_the_deadline() -> None:
     with hostile(header_drip()) as server:
-        provider = OpenAIImagesProvider(f"http://127.0.0.1:{server.port}/v1", "sk-test", timeout_seconds=DEADLINE)
+        provider = openai_upstream(api_key="sk-test", timeout_seconds=DEADLINE,
+                                   base_url=f"http://127.0.0.1:{server.port}/v1")
         started = time.monotonic()
         with pytest.raises(ProviderUnavailable) as refused:
-            provider.generate(options={"prompt": "x"})
+            provider.submit(images=[], mask=None, options={"prompt": "x"})
         elapsed = time.monotonic() - started
     assert refused.value.code == "provider_timeout"
     assert elapsed < ENDED_WELL_BEFORE

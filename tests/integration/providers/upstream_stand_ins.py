@@ -7,7 +7,6 @@ import io
 import json
 import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,15 +14,9 @@ import httpx
 from PIL import Image
 
 from local.stand_ins.stand_in import StandIn
-from local.stand_ins.upstreams import adapter_urls
-from retouch.providers.aiml import aiml_upstream
-from retouch.providers.azure_openai import azure_openai_upstream
+from local.stand_ins.upstreams import adapter_config
 from retouch.providers.base import InputImage
-from retouch.providers.fal import FalUpstream
-from retouch.providers.modelslab import ModelsLabUpstream
-from retouch.providers.oxen import OxenUpstream
-from retouch.providers.runflow import RunflowUpstream
-from retouch.providers.upstream import Outcome, Pending, Presign, UpstreamAdapter
+from retouch.providers.upstream import Outcome, Pending, Presign, UpstreamAdapter, build_adapter
 
 BUCKET = "stand-in-inputs"
 _ID_SEGMENT = re.compile(r"/(gen_[0-9A-Za-z]+|\d+|[0-9a-f]{8}-[0-9a-f-]{27})(?=/|$)")
@@ -118,24 +111,10 @@ def _json_or_none(content: bytes) -> Any:
         return None
 
 
-AdapterFactory = Callable[[StandIn, str, Presign, httpx.Client], UpstreamAdapter]
-
-ADAPTERS: dict[str, AdapterFactory] = {
-    "azure_openai": lambda stand_in, key, presign, client: azure_openai_upstream(
-        api_key=key, timeout_seconds=10, client=client, **adapter_urls("azure_openai", stand_in.base_url)),
-    "aiml": lambda stand_in, key, presign, client: aiml_upstream(
-        api_key=key, timeout_seconds=10, client=client, **adapter_urls("aiml", stand_in.base_url)),
-    "modelslab": lambda stand_in, key, presign, client: ModelsLabUpstream(
-        api_key=key, presign=presign, timeout_seconds=10, client=client,
-        **adapter_urls("modelslab", stand_in.base_url)),
-    "oxen": lambda stand_in, key, presign, client: OxenUpstream(
-        api_key=key, presign=presign, timeout_seconds=10, client=client, **adapter_urls("oxen", stand_in.base_url)),
-    "runflow": lambda stand_in, key, presign, client: RunflowUpstream(
-        api_key=key, presign=presign, timeout_seconds=10, client=client,
-        **adapter_urls("runflow", stand_in.base_url)),
-    "fal": lambda stand_in, key, presign, client: FalUpstream(
-        api_key=key, presign=presign, timeout_seconds=10, client=client, **adapter_urls("fal", stand_in.base_url)),
-}
+def adapter_for(stand_in: StandIn, key: str, presign: Presign, client: httpx.Client) -> UpstreamAdapter:
+    """The stand-in's kind's adapter, made by its registered factory as the worker makes it for a routing entry
+    calling the stand-in."""
+    return build_adapter(stand_in.upstream, adapter_config(stand_in, api_key=key, presign=presign, client=client))
 
 
 def run_to_end(adapter: UpstreamAdapter, outcome: Outcome, max_polls: int = 5) -> tuple[Outcome, int]:

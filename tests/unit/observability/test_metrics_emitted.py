@@ -23,7 +23,6 @@ from retouch.observability import metrics as observability_metrics
 from retouch.observability.metrics import request_refused
 from retouch.providers.base import ProviderAuthFailed, ProviderRefused, ProviderUnavailable
 from retouch.providers.credentials import usable_key
-from retouch.providers.openai_upstream import ImageProviderUpstream
 from retouch.retry import RedeliverLater
 from retouch.webhooks.delivery import handle_webhook_message
 from tests.builders import admission_for, queued_job
@@ -37,6 +36,7 @@ from tests.fakes import (
     no_events,
     rendered,
 )
+from tests.fakes.routing import ProviderUpstream
 from tests.fakes.wiring import cancel_deps_over
 from tests.unit.webhooks.builders import delivery_setup as webhook_setup
 
@@ -147,9 +147,9 @@ def test_a_placeholder_key_ends_the_job_provider_auth_failed_before_any_call(
     job = queued_job(jobs)
     unused = ScriptedProvider()
 
-    def adapter() -> ImageProviderUpstream:
+    def adapter() -> ProviderUpstream:
         usable_key(key, "openai")
-        return ImageProviderUpstream(unused)
+        return ProviderUpstream(unused)
 
     deps = worker_deps(unused)
     only_route = [Upstream(name="openai", adapter=adapter)]

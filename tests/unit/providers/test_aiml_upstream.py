@@ -34,11 +34,13 @@ def test_generation_is_json_with_its_model_name() -> None:
     replay = Replay("aiml/generate.json")
     adapter = aiml_upstream(api_key=KEY, timeout_seconds=30, client=replay.client)
 
-    result = adapter.generate(options={"prompt": "A T-Rex relaxing on a beach, lying on a sun lounger and wearing "
-                                                 "sunglasses.", "model": "gpt-image-2"})
+    outcome = adapter.submit(images=[], mask=None,
+                             options={"prompt": "A T-Rex relaxing on a beach, lying on a sun lounger and wearing "
+                                                "sunglasses.", "model": "gpt-image-2"})
 
     replay.assert_done()
-    assert result.images[0].content_type == "image/png"
+    assert isinstance(outcome, Finished)
+    assert outcome.result.images[0].content_type == "image/png"
 
 
 @pytest.mark.parametrize(("options", "param"), [

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from retouch.providers.base import ProviderAuthFailed, ProviderRefused, ProviderUnavailable
-from retouch.providers.upstream import Finished, Pending, PollHandle, usd_to_micros, wait_for
+from retouch.providers.upstream import PollHandle, usd_to_micros
 from retouch.providers.upstream_http import UpstreamHttp, refusal_or_failure
 from tests.unit.providers.replay import answering
 
@@ -79,49 +79,3 @@ def test_poll_handle_survives_json_for_a_delayed_message() -> None:
                         submitted_at=1_777_000_000.5, poll_after_seconds=5, output_format="webp",
                         extra={"size": "1024x1024"})
     assert PollHandle.from_json(handle.to_json()) == handle
-
-
-class _FinishesOnThirdPoll:
-    def __init__(self, handle: PollHandle, finished: Finished) -> None:
-        self.polls = 0
-        self._handle, self._finished = handle, finished
-
-    def submit(self, **kwargs: object) -> Pending:
-        return Pending(self._handle)
-
-    def poll(self, handle: PollHandle) -> Pending | Finished:
-        self.polls += 1
-        return self._finished if self.polls == 3 else Pending(handle)
-
-
-def _handle(wait: int) -> PollHandle:
-    return PollHandle(upstream="x", upstream_job_id="j", status_url="https://q/s", result_url=None,
-                      submitted_at=0.0, poll_after_seconds=wait)
-
-
-def test_wait_for_sleeps_the_upstreams_eta_between_polls() -> None:
-    finished = Finished(result=None, upstream="x", upstream_job_id="j", cost_micros=None, latency_ms=1)  # type: ignore[arg-type]
-    adapter = _FinishesOnThirdPoll(_handle(4), finished)
-    now = [0.0]
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    outcome = wait_for(adapter, Pending(_handle(4)), max_wait_seconds=60, sleep=sleep, clock=lambda: now[0])
-    assert outcome is finished
-    assert slept == [4, 4, 4]
-
-
-def test_wait_for_gives_up_as_retryable_when_the_upstream_is_too_slow() -> None:
-    adapter = _FinishesOnThirdPoll(_handle(30), None)  # type: ignore[arg-type]
-    now = [0.0]
-
-    def sleep(seconds: float) -> None:
-        now[0] += seconds
-
-    with pytest.raises(ProviderUnavailable) as raised:
-        wait_for(adapter, Pending(_handle(30)), max_wait_seconds=50, sleep=sleep, clock=lambda: now[0])
-    assert raised.value.code == "provider_timeout"
-    assert adapter.polls == 1

@@ -14,15 +14,16 @@ from typing import Any
 
 import httpx
 
-from retouch.providers import capabilities
-from retouch.providers.openai_compatible import Dialect, OpenAICompatibleUpstream
-from retouch.providers.upstream import usd_to_micros
+from retouch.providers.openai_images import Dialect, OpenAIImagesUpstream
+from retouch.providers.upstream import AdapterConfig, usd_to_micros
 from retouch.providers.upstream_http import UpstreamHttp
+from retouch.upstream_registry import UPSTREAMS
 
 BASE_URL = "https://api.aimlapi.com/v1"
 MODEL = "openai/gpt-image-2"
 
-CAPABILITIES = capabilities.AIML
+UPSTREAM = "aiml"
+CAPABILITIES = UPSTREAMS[UPSTREAM].capabilities
 # Fields its edits schema lists (no moderation/user/safety_identifier).
 _FIELDS = frozenset({"prompt", "n", "size", "quality", "background", "output_format", "output_compression"})
 
@@ -35,12 +36,17 @@ def _usd_spent(body: dict[str, Any]) -> int | None:
 
 def aiml_upstream(*, api_key: str, timeout_seconds: float, base_url: str = BASE_URL, model: str = MODEL,
                   client: httpx.Client | None = None,
-                  clock: Callable[[], float] = time.monotonic) -> OpenAICompatibleUpstream:
+                  clock: Callable[[], float] = time.monotonic) -> OpenAIImagesUpstream:
     base = base_url.rstrip("/")
     dialect = Dialect(
         url_for=lambda path: f"{base}{path}", headers={"Authorization": f"Bearer {api_key}"}, fields=_FIELDS,
         model=model, omit_auto=frozenset({"size", "quality"}),
         defaults={"size": "1024x1024", "quality": "medium"}, cost=_usd_spent,
     )
-    http = UpstreamHttp("aiml", timeout_seconds=timeout_seconds, client=client, secrets=[api_key])
-    return OpenAICompatibleUpstream(CAPABILITIES, dialect, http, clock)
+    http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key])
+    return OpenAIImagesUpstream(CAPABILITIES, dialect, http, clock)
+
+
+def from_config(config: AdapterConfig) -> OpenAIImagesUpstream:
+    return aiml_upstream(api_key=config.api_key, timeout_seconds=config.timeout_seconds,
+                         base_url=config.base_url or BASE_URL, model=config.model, client=config.client)

@@ -1,10 +1,11 @@
-"""The image-provider port: what the worker needs from any image API, and how it fails."""
+"""What crosses the upstream port (retouch.providers.upstream): input and output images, a call's result, and the
+three ways a call fails."""
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 
 from retouch.errors import CodedError
 
@@ -124,14 +125,3 @@ class ProviderAuthFailed(ProviderUnavailable):
 
     def __init__(self, message: str) -> None:
         super().__init__("provider_auth_failed", message)
-
-
-class ImageProvider(Protocol):
-    def edit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> ProviderResult:
-        """Edit `images` per `options` (model, prompt, n, size, quality, background, output_format,
-        output_compression, moderation, user, safety_identifier)."""
-        ...
-
-    def generate(self, *, options: dict[str, Any]) -> ProviderResult:
-        """Generate images per `options` (same keys as `edit`)."""
-        ...

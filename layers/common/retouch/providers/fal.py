@@ -16,12 +16,10 @@ from typing import Any
 
 import httpx
 
-from retouch.providers import capabilities
 from retouch.providers.base import InputImage, ProviderResult
 from retouch.providers.upstream import (
-    Capabilities,
+    AdapterConfig,
     Finished,
-    ImageProviderPort,
     Outcome,
     Pending,
     PollHandle,
@@ -31,13 +29,14 @@ from retouch.providers.upstream import (
     presigned_urls,
 )
 from retouch.providers.upstream_http import UpstreamHttp, detail_error, elapsed_ms
+from retouch.upstream_registry import UPSTREAMS, Capabilities
 
 QUEUE_URL = "https://queue.fal.run"
 MODEL = "openai/gpt-image-2/edit"
 UPSTREAM = "fal"
 POLL_SECONDS = 5
 
-CAPABILITIES = capabilities.FAL
+CAPABILITIES = UPSTREAMS[UPSTREAM].capabilities
 
 
 def fal_style_input(options: dict[str, Any], image_urls: list[str], mask_url: str | None, *,
@@ -78,7 +77,7 @@ def fal_style_images(http: UpstreamHttp, answer: dict[str, Any], output_format: 
     return ProviderResult(images=[http.image(item.get("url"), output_format) for item in items])
 
 
-class FalUpstream(ImageProviderPort):
+class FalUpstream:
     capabilities = CAPABILITIES
 
     def __init__(self, *, api_key: str, presign: Presign, timeout_seconds: float, queue_url: str = QUEUE_URL,
@@ -114,3 +113,8 @@ class FalUpstream(ImageProviderPort):
 
     def _json(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
         return self._http.send_json(method, url, headers=self._headers, read_error=detail_error, **kwargs)
+
+
+def from_config(config: AdapterConfig) -> FalUpstream:
+    return FalUpstream(api_key=config.api_key, presign=config.presign, timeout_seconds=config.timeout_seconds,
+                      queue_url=config.base_url or QUEUE_URL, model=config.model, client=config.client)

@@ -17,12 +17,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from retouch.providers import capabilities
 from retouch.providers.base import InputImage, ProviderAuthFailed, ProviderRefused, ProviderResult
-from retouch.providers.capabilities import SIZE_PRESETS
 from retouch.providers.upstream import (
+    AdapterConfig,
     Finished,
-    ImageProviderPort,
     Outcome,
     Pending,
     PollHandle,
@@ -32,12 +30,13 @@ from retouch.providers.upstream import (
     presigned_urls,
 )
 from retouch.providers.upstream_http import UpstreamHttp, elapsed_ms, refusal_or_failure
+from retouch.upstream_registry import SIZE_PRESETS, UPSTREAMS
 
 URL = "https://modelslab.com/api/v7/images/image-to-image"
 MODEL = "gpt-image-2-i2i"
 UPSTREAM = "modelslab"
 
-CAPABILITIES = capabilities.MODELSLAB
+CAPABILITIES = UPSTREAMS[UPSTREAM].capabilities
 def _origin(url: str) -> tuple[str, str | None, int | None]:
     parts = urlsplit(url)
     return parts.scheme, parts.hostname, parts.port
@@ -47,7 +46,7 @@ _AUTH_WORDS = re.compile(r"api[ _-]?key|unauthori[sz]ed|not authenticated", re.I
 _DEFAULT_ETA = 10
 
 
-class ModelsLabUpstream(ImageProviderPort):
+class ModelsLabUpstream:
     capabilities = CAPABILITIES
 
     def __init__(self, *, api_key: str, presign: Presign, timeout_seconds: float, url: str = URL,
@@ -111,3 +110,8 @@ class ModelsLabUpstream(ImageProviderPort):
             raise refused if isinstance(refused, ProviderRefused) else ProviderRefused(
                 "provider_rejected_request", f"{UPSTREAM} rejected the request: {message}")
         raise refusal_or_failure(UPSTREAM, message)
+
+
+def from_config(config: AdapterConfig) -> ModelsLabUpstream:
+    return ModelsLabUpstream(api_key=config.api_key, presign=config.presign, timeout_seconds=config.timeout_seconds,
+                            url=config.base_url or URL, model=config.model, client=config.client)

@@ -1,295 +1,137 @@
-"""The image-provider port over the OpenAI images API (`/images/edits`, `/images/generations`).
+"""OpenAI's images API, the one implementation of its wire format: multipart `/images/edits` with `image[]` files,
+JSON `/images/generations`, answers `data[].b64_json` or `data[].url`, errors `{"error": {"code", "message"}}`.
 
-Any server speaking that API works: OpenAI itself, a compatible gateway, or the local fake.
-HTTP failures become the port's two exceptions: ProviderRefused (permanent, never retried)
-and ProviderUnavailable (transient, retried by the caller with backoff). Each HTTP call has one
-deadline (`timeout_seconds`, headers and body included) and an identity body of at most
-`max_response_bytes` (see `outbound`).
+OpenAI itself and the upstreams that speak its API with their own URL, auth header, model names and field subset
+(Azure OpenAI, AIML API) are each a `Dialect` of this one adapter (retouch/providers/openai.py, azure_openai.py,
+aiml.py), over the HTTP stack every upstream shares (upstream_http.py: one error classification, one
+`retry-after-ms`/`Retry-After` rule). The answer (base64 images, possibly hundreds of MB) is spooled to a file and
+its long strings to files of their own, so the 512 MB worker never holds it whole.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import email.utils
 import tempfile
 import time
-from typing import IO, Any, BinaryIO
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, BinaryIO
 
 import httpx
 
-from retouch.images.inspect import CONTENT_TYPES, sniff_format
-from retouch.outbound_http.client import IDENTITY_HEADERS, RefusedBody, call_deadline, outbound_client, spool_body
-from retouch.providers.base import (
-    InputImage,
-    ProviderAuthFailed,
-    ProviderImage,
-    ProviderRefused,
-    ProviderResult,
-    ProviderUnavailable,
-)
-from retouch.providers.spooled_json import SpooledStrings, decode_base64_file, load_spooled
+from retouch.providers.base import InputImage, ProviderResult
+from retouch.providers.spooled_json import SpooledStrings, load_spooled
+from retouch.providers.upstream import Finished, Outcome, Synchronous, bad_response, check
+from retouch.providers.upstream_http import UpstreamHttp, elapsed_ms
+from retouch.upstream_registry import Capabilities
 
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
-_REFUSED_STATUSES = frozenset({400, 404, 422})
-_AUTH_STATUSES = frozenset({401, 403})
-_RETRYABLE_STATUSES = frozenset({408, 409, 425, 429})
-_MAX_ERROR_MESSAGE = 500
-# An error answer is parsed for its message from at most this much of its body.
-_MAX_ERROR_BODY_BYTES = 1024 * 1024
 
 
-# Ten b64_json images at the largest size are ~350 MB of JSON; more than this is not an answer to use.
-MAX_RESPONSE_BYTES = 512 * 1024 * 1024
+@dataclass(frozen=True)
+class Dialect:
+    """How one OpenAI-compatible upstream differs from OpenAI."""
+
+    url_for: Callable[[str], str]  # "/images/edits" -> the full URL
+    headers: dict[str, str]  # auth
+    fields: frozenset[str] | None  # request fields it documents; others are not sent (None: every field, `model` too)
+    model: str | None  # the `model` value to send in place of the request's (None: the request's, when sent)
+    omit_auto: frozenset[str] = frozenset()  # fields whose `auto` it does not accept: left out for its default
+    defaults: dict[str, str] | None = None  # what it resolves a left-out field to (documented defaults)
+    cost: Callable[[dict[str, Any]], int | None] = lambda body: None
+    job_id_headers: tuple[str, ...] = ("x-request-id",)
 
 
-class OpenAIImagesProvider:
-    """ImageProvider over an OpenAI-compatible images API. `base_url` ends at the version ("…/v1")."""
+class OpenAIImagesUpstream(Synchronous):
+    """An UpstreamAdapter (synchronous) over OpenAI's images API, as `dialect` speaks it."""
 
-    upstream = "openai"  # the `upstream` dimension of its metrics
+    def __init__(self, capabilities: Capabilities, dialect: Dialect, http: UpstreamHttp,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.capabilities = capabilities
+        self._dialect = dialect
+        self._http = http
+        self._clock = clock
 
-    def __init__(
-        self,
-        base_url: str,
-        api_key: str,
-        timeout_seconds: float,
-        client: httpx.Client | None = None,
-        max_response_bytes: int = MAX_RESPONSE_BYTES,
-    ) -> None:
-        self._base_url = base_url.rstrip("/")
-        self._api_key = api_key
-        self._timeout_seconds = timeout_seconds
-        self._max_response_bytes = max_response_bytes
-        self._owns_client = client is None
-        self._client = client or outbound_client()
-
-    def close(self) -> None:
-        """Close the HTTP client if this provider created it."""
-        if self._owns_client:
-            self._client.close()
-
-    def __enter__(self) -> OpenAIImagesProvider:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def edit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> ProviderResult:
-        files = [("image[]", _file_part(image)) for image in images]
-        if mask is not None:
-            files.append(("mask", _file_part(mask)))
-        fields = {key: _form_value(value) for key, value in options.items() if value is not None}
-        with self._post("/images/edits", data=fields, files=files) as body:
-            return self._parse(body, options)
-
-    def generate(self, *, options: dict[str, Any]) -> ProviderResult:
-        request = {key: value for key, value in options.items() if value is not None}
-        with self._post("/images/generations", json=request) as body:
-            return self._parse(body, options)
-
-    # -- HTTP -------------------------------------------------------------------------------
-
-    def _post(self, path: str, **kwargs: Any) -> BinaryIO:
-        """The 2xx answer's body, in a temporary file the caller closes; an error answer raised as such."""
-        headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
-        body = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who closes it
-        try:
-            response = self._send("POST", f"{self._base_url}{path}", body, headers=headers, **kwargs)
-            if 200 <= response.status_code < 300:
-                return body
-            body.seek(0)
-            error = httpx.Response(response.status_code, headers=response.headers,
-                                   content=body.read(_MAX_ERROR_BODY_BYTES), request=response.request)
-        except BaseException:
-            body.close()
-            raise
-        body.close()
-        raise self._error_for(error)
-
-    def _send(self, method: str, url: str, into: IO[bytes], *, headers: dict[str, str] | None = None,
-              **kwargs: Any) -> httpx.Response:
-        """One call within its deadline, its body written to `into` as it arrives (an answer's images can be hundreds
-        of MB: they never need to be in memory at once); the returned response has no body. File inputs are sent
-        in pieces too (httpx's multipart reads them chunk by chunk)."""
-        request = self._client.build_request(method, url, headers={**(headers or {}), **IDENTITY_HEADERS}, **kwargs)
-        with call_deadline(self._timeout_seconds) as deadline:
+    def submit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> Outcome:
+        operation = "edit" if images else "generation"
+        check(self.capabilities, operation=operation, images=images, mask=mask, options=options)
+        fields = self._fields(options)
+        started = self._clock()
+        if images:
+            files = [("image[]", _file_part(image)) for image in images]
+            if mask is not None:
+                files.append(("mask", _file_part(mask)))
+            form = {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in fields.items()}
+            request: dict[str, Any] = {"data": form, "files": files}
+        else:
+            request = {"json": fields}
+        with tempfile.TemporaryFile() as body:
+            response = self._post("/images/generations" if not images else "/images/edits", body, **request)
+            strings = SpooledStrings()
             try:
-                response = self._client.send(request, stream=True)
-                try:
-                    spool_body(response, into, max_bytes=self._max_response_bytes)  # type: ignore[arg-type]
-                finally:
-                    response.close()
-            except httpx.TransportError as exc:
-                if isinstance(exc, httpx.TimeoutException) or deadline.passed:
-                    raise ProviderUnavailable("provider_timeout", "image provider did not answer in time") from exc
-                raise ProviderUnavailable(
-                    "provider_connection_error", f"could not reach the image provider ({type(exc).__name__})"
-                ) from exc
-            except RefusedBody as exc:
-                raise _bad_response(exc.message) from exc
-        into.seek(0)
-        return httpx.Response(response.status_code, headers=response.headers, request=request)
+                return self._finished(response, self._parsed(body, strings), strings, fields, started)
+            finally:
+                strings.close()
 
-    def _error_for(self, response: httpx.Response) -> Exception:
-        status = response.status_code
-        code, message = _error_body(response)
-        detail = self._redact(message) if message else None
-        if status in _REFUSED_STATUSES:
-            return _refused(status, code, detail)
-        if status in _AUTH_STATUSES:
-            return ProviderAuthFailed(f"image provider rejected the credentials (HTTP {status})")
-        retry_after = _retry_after(response.headers)
-        suffix = f": {detail}" if detail else ""
-        if status in _RETRYABLE_STATUSES:
-            reason = "provider_rate_limited" if status == 429 else "provider_error"
-            return ProviderUnavailable(reason, f"image provider answered HTTP {status}{suffix}", retry_after)
-        if status >= 500:
-            return ProviderUnavailable("provider_error", f"image provider answered HTTP {status}{suffix}", retry_after)
-        if 400 <= status < 500:  # 405, 413, 415, ...: resending the same request cannot help
-            return _refused(status, code, detail)
-        return ProviderUnavailable("provider_bad_response", f"image provider answered HTTP {status}")
+    def _fields(self, options: dict[str, Any]) -> dict[str, Any]:
+        dialect = self._dialect
+        fields = {key: value for key, value in options.items()
+                  if (dialect.fields is None or key in dialect.fields) and value is not None
+                  and not (key in dialect.omit_auto and value == "auto")}
+        if dialect.model is not None:
+            fields["model"] = dialect.model
+        return fields
 
-    def _redact(self, text: str) -> str:
-        text = text[:_MAX_ERROR_MESSAGE]
-        return text.replace(self._api_key, "***") if self._api_key else text
+    def _post(self, path: str, into: BinaryIO, **kwargs: Any) -> httpx.Response:
+        headers = {**self._dialect.headers, "Accept": "application/json"}
+        return self._http.send_spooled("POST", self._dialect.url_for(path), into, headers=headers, **kwargs)
 
-    # -- Response ---------------------------------------------------------------------------
-
-    def _parse(self, body: BinaryIO, options: dict[str, Any]) -> ProviderResult:
-        strings = SpooledStrings()  # the long base64 strings, each in a file, until decoded
-        images: list[ProviderImage] = []
+    def _parsed(self, body: BinaryIO, strings: SpooledStrings) -> dict[str, Any]:
         try:
-            try:
-                parsed = load_spooled(body, strings)
-            except ValueError as exc:
-                raise _bad_response("body is not JSON") from exc
-            if not isinstance(parsed, dict):
-                raise _bad_response("body is not a JSON object")
-            items = parsed.get("data")
-            if not isinstance(items, list) or not items or not all(isinstance(item, dict) for item in items):
-                raise _bad_response("no images in `data`")
-            output_format = (_str_or_none(parsed.get("output_format")) or _str_or_none(options.get("output_format"))
-                             or "png")
+            parsed = load_spooled(body, strings)
+        except ValueError as exc:
+            raise bad_response(self.capabilities.upstream, "body is not JSON") from exc
+        if not isinstance(parsed, dict):
+            raise bad_response(self.capabilities.upstream, "body is not a JSON object")
+        return parsed
+
+    def _finished(self, response: httpx.Response, body: dict[str, Any], strings: SpooledStrings,
+                  fields: dict[str, Any], started: float) -> Finished:
+        items = body.get("data")
+        if not isinstance(items, list) or not items or not all(isinstance(item, dict) for item in items):
+            raise bad_response(self.capabilities.upstream, "no images in `data`")
+        output_format = _str(body.get("output_format")) or fields.get("output_format") or "png"
+        images = []
+        try:
             for item in items:
-                images.append(self._image(item, output_format, strings))
+                images.append(self._http.image(item.get("b64_json") or item.get("url"), output_format, strings))
         except BaseException:
             for image in images:
                 image.close()
             raise
-        finally:
-            strings.close()
-        usage = parsed.get("usage")
-        return ProviderResult(
-            images=images,
-            usage=usage if isinstance(usage, dict) else {},
-            size=_str_or_none(parsed.get("size")),
-            quality=_str_or_none(parsed.get("quality")),
-            background=_str_or_none(parsed.get("background")),
-            output_format=_str_or_none(parsed.get("output_format")),
+        usage = body.get("usage")
+        resolved = {**(self._dialect.defaults or {}), **{k: v for k, v in fields.items() if isinstance(v, str)}}
+        result = ProviderResult(
+            images=images, usage=usage if isinstance(usage, dict) else {},
+            size=_str(body.get("size")) or _concrete(resolved.get("size")),
+            quality=_str(body.get("quality")) or _concrete(resolved.get("quality")),
+            background=_str(body.get("background")), output_format=_str(body.get("output_format")),
         )
-
-    def _image(self, item: dict[str, Any], output_format: str, strings: SpooledStrings) -> ProviderImage:
-        """The item's image in a temporary file (decoded from `b64_json` in pieces, or downloaded from `url`)."""
-        file = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the image, closed with it
-        try:
-            self._write_image(item, strings, file)
-            file.seek(0)
-            head = file.read(16)
-        except BaseException:
-            file.close()
-            raise
-        if not head:
-            file.close()
-            raise _bad_response("image is empty")
-        fmt = sniff_format(head) or ("jpeg" if output_format == "jpg" else output_format)
-        return ProviderImage(file=file, content_type=CONTENT_TYPES.get(fmt, "application/octet-stream"))
-
-    def _write_image(self, item: dict[str, Any], strings: SpooledStrings, into: BinaryIO) -> None:
-        encoded, url = item.get("b64_json"), item.get("url")
-        if isinstance(encoded, str) and encoded:
-            spooled = strings.file_of(encoded)
-            try:
-                if spooled is not None:
-                    decode_base64_file(spooled, into)
-                else:
-                    into.write(base64.b64decode(encoded, validate=True))
-            except (binascii.Error, ValueError) as exc:
-                raise _bad_response("`b64_json` is not valid base64") from exc
-        elif isinstance(url, str) and url:
-            self._download(url, into)
-        else:
-            raise _bad_response("image has neither `b64_json` nor `url`")
-
-    def _download(self, url: str, into: BinaryIO) -> None:
-        # No Authorization header: the URL may point at a third-party store.
-        try:
-            valid = httpx.URL(url).scheme in ("http", "https")
-        except httpx.InvalidURL:
-            valid = False
-        if not valid:
-            raise _bad_response("image `url` is not an http(s) URL")
-        response = self._send("GET", url, into)
-        if not 200 <= response.status_code < 300:
-            raise _bad_response(f"image `url` answered HTTP {response.status_code}")
+        job_id = next((response.headers[name] for name in self._dialect.job_id_headers if name in response.headers),
+                      None)
+        return Finished(result=result, upstream=self.capabilities.upstream, upstream_job_id=job_id,
+                        cost_micros=self._dialect.cost(body), latency_ms=elapsed_ms(started, self._clock))
 
 
 def _file_part(image: InputImage) -> tuple[str, BinaryIO, str]:
-    """A multipart file part that httpx reads in pieces as it sends (the image is never copied into memory)."""
     filename = image.filename or "image"
     if "." not in filename and image.content_type in _EXTENSIONS:
         filename = f"{filename}.{_EXTENSIONS[image.content_type]}"
     return filename, image.open(), image.content_type
 
 
-def _form_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _str_or_none(value: Any) -> str | None:
+def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _refused(status: int, code: str | None, detail: str | None) -> ProviderRefused:
-    return ProviderRefused(
-        code or "provider_rejected_request", detail or f"image provider rejected the request (HTTP {status})"
-    )
-
-
-def _bad_response(reason: str) -> ProviderUnavailable:
-    return ProviderUnavailable("provider_bad_response", f"image provider sent an unusable response: {reason}")
-
-
-def _error_body(response: httpx.Response) -> tuple[str | None, str | None]:
-    """(`error.code`, `error.message`) of an OpenAI-shaped error body, when there is one."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None, None
-    error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict):
-        return None, None
-    return _str_or_none(error.get("code")), _str_or_none(error.get("message"))
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    """Seconds to wait, from `retry-after-ms` or `Retry-After` (seconds or an HTTP date)."""
-    millis = headers.get("retry-after-ms")
-    if millis:
-        try:
-            return max(float(millis) / 1000.0, 0.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(when.timestamp() - time.time(), 0.0)
+def _concrete(value: str | None) -> str | None:
+    return None if value in (None, "auto") else value

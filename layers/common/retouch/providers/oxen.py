@@ -20,11 +20,10 @@ from urllib.parse import quote
 import httpx
 from PIL import Image
 
-from retouch.providers import capabilities
 from retouch.providers.base import InputImage, ProviderRefused, ProviderResult, ProviderUnavailable
 from retouch.providers.upstream import (
+    AdapterConfig,
     Finished,
-    ImageProviderPort,
     Outcome,
     Pending,
     PollHandle,
@@ -35,13 +34,14 @@ from retouch.providers.upstream import (
     usd_to_micros,
 )
 from retouch.providers.upstream_http import UpstreamHttp, elapsed_ms, refusal_or_failure
+from retouch.upstream_registry import UPSTREAMS
 
 BASE_URL = "https://hub.oxen.ai"
 MODEL = "gpt-image-2-edit"
 UPSTREAM = "oxen"
 POLL_SECONDS = 5  # its documented polling cadence
 
-CAPABILITIES = capabilities.OXEN
+CAPABILITIES = UPSTREAMS[UPSTREAM].capabilities
 _TERMINAL_FAILURES = ("failed", "cancelled")
 
 
@@ -55,7 +55,7 @@ def white_edit_mask(alpha_mask: bytes) -> bytes:
     return out.getvalue()
 
 
-class OxenUpstream(ImageProviderPort):
+class OxenUpstream:
     capabilities = CAPABILITIES
 
     def __init__(self, *, api_key: str, presign: Presign, timeout_seconds: float, base_url: str = BASE_URL,
@@ -106,3 +106,8 @@ class OxenUpstream(ImageProviderPort):
             failure: ProviderRefused | ProviderUnavailable = refusal_or_failure(UPSTREAM, message)
             raise failure
         return Pending(handle)
+
+
+def from_config(config: AdapterConfig) -> OxenUpstream:
+    return OxenUpstream(api_key=config.api_key, presign=config.presign, timeout_seconds=config.timeout_seconds,
+                       base_url=config.base_url or BASE_URL, model=config.model, client=config.client)

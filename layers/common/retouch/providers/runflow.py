@@ -15,25 +15,26 @@ from typing import Any
 
 import httpx
 
-from retouch.providers import capabilities
 from retouch.providers.base import InputImage
 from retouch.providers.fal import checked_fal_style_body, fal_style_images
 from retouch.providers.upstream import (
+    AdapterConfig,
     Finished,
-    ImageProviderPort,
     Outcome,
     Presign,
+    Synchronous,
 )
 from retouch.providers.upstream_http import UpstreamHttp, detail_error, elapsed_ms
+from retouch.upstream_registry import UPSTREAMS
 
 BASE_URL = "https://api.runflow.io/v1/run"
 MODEL = "openai/gpt-image-2/edit"
 UPSTREAM = "runflow"
 
-CAPABILITIES = capabilities.RUNFLOW
+CAPABILITIES = UPSTREAMS[UPSTREAM].capabilities
 
 
-class RunflowUpstream(ImageProviderPort):
+class RunflowUpstream(Synchronous):
     capabilities = CAPABILITIES
 
     def __init__(self, *, api_key: str, presign: Presign, timeout_seconds: float, base_url: str = BASE_URL,
@@ -57,3 +58,8 @@ class RunflowUpstream(ImageProviderPort):
         return Finished(result=result, upstream=UPSTREAM, upstream_job_id=job_id if isinstance(job_id, str) else None,
                         cost_micros=None, latency_ms=elapsed_ms(started, self._clock))
 
+
+
+def from_config(config: AdapterConfig) -> RunflowUpstream:
+    return RunflowUpstream(api_key=config.api_key, presign=config.presign, timeout_seconds=config.timeout_seconds,
+                          base_url=config.base_url or BASE_URL, model=config.model, client=config.client)

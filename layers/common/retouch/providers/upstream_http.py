@@ -2,8 +2,10 @@
 
 - 2xx: the body, read whole within the call's deadline (at most `max_response_bytes`, identity encoding).
 - 401/403: ProviderAuthFailed (`provider_auth_failed`): the key is wrong; this upstream is no use until fixed.
-- 408/409/425/429, 5xx, timeouts, connection failures, unusable bodies: ProviderUnavailable (retryable).
-- Any other 4xx: ProviderRefused (invalid input, safety): never retried, never sent elsewhere.
+- 408/409/425/429, 5xx, timeouts, connection failures, unusable bodies: ProviderUnavailable (retryable), with the
+  wait the upstream asked for (`retry_after`: `retry-after-ms`, else `Retry-After`).
+- Any other 4xx: ProviderRefused (invalid input, safety) carrying the upstream's own message: never retried, never
+  sent elsewhere.
 
 Output images come back as URLs, data: URIs or base64; `image()` turns any of them into an image held in a temporary
 file (a URL's body is spooled there as it arrives), so a job's images do not sit in the 512 MB worker's memory.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import email.utils
+import math
 import re
 import tempfile
 import time
@@ -139,15 +142,18 @@ class UpstreamHttp:
             code, message = read_error(response.json())
         except ValueError:
             code, message = None, None
-        detail = f": {self.redact(message)}" if message else ""
-        what = f"{self.upstream} answered HTTP {status}{detail}"
+        detail = self.redact(message) if message else None
+        what = f"{self.upstream} answered HTTP {status}" + (f": {detail}" if detail else "")
         if status in (401, 403):
             raise ProviderAuthFailed(f"{self.upstream} rejected the credentials (HTTP {status})")
         if status in _RETRYABLE or status >= 500:
             code = "provider_rate_limited" if status == 429 else "provider_error"
             raise ProviderUnavailable(code, what, retry_after(response.headers))
         if 400 <= status < 500:
-            raise ProviderRefused(code or "provider_rejected_request", what)
+            # The job fails with this message: the upstream's own words (a client of an OpenAI-compatible API sees
+            # OpenAI's message, as it would calling OpenAI), else which upstream refused.
+            raise ProviderRefused(code or "provider_rejected_request",
+                                  detail or f"{self.upstream} rejected the request (HTTP {status})")
         raise ProviderUnavailable("provider_bad_response", what)
 
     def send_json(self, method: str, url: str, *, read_error: ErrorReader = openai_error,
@@ -230,17 +236,33 @@ def content_type_of(data: bytes, output_format: str) -> str:
 
 
 def retry_after(headers: httpx.Headers) -> float | None:
-    """Seconds to wait from `Retry-After` (seconds or an HTTP date), when the upstream says."""
+    """Seconds to wait, when the upstream says: `retry-after-ms` (milliseconds: Azure OpenAI and OpenAI send it
+    beside `Retry-After`, and it is the more precise), else `Retry-After` (seconds or an HTTP date)."""
+    millis = _number(headers.get("retry-after-ms"))
+    if millis is not None:
+        return millis / 1000.0
     value = headers.get("retry-after")
     if not value:
         return None
-    if value.strip().replace(".", "", 1).isdigit():
-        return float(value)
+    seconds = _number(value)
+    if seconds is not None:
+        return seconds
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
     return max(when.timestamp() - time.time(), 0.0)
+
+
+def _number(value: str | None) -> float | None:
+    """A header's non-negative finite number (negative ones as 0), or None."""
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return max(number, 0.0) if math.isfinite(number) else None
 
 
 def _text(value: Any) -> str | None:

@@ -4,8 +4,9 @@ base URLs, and the circuit breaker's policy. Validated with pydantic and loaded 
 The document is JSON in this package (`default.json`), or any file the `RoutingDocument` template parameter names
 (a relative name is looked up here). An entry without `secret_name` uses the stack's provider key
 (ProviderApiKeySecret); one without `base_url` calls the URL the `UpstreamBaseUrls` template parameter gives its kind
-(locally: the kind's stand-in), else the upstream's documented URL (`openai`: ProviderBaseUrl). Azure OpenAI has no
-documented URL (each resource has its own), so its entries need one of the two (checked with the worker's settings).
+(locally: the kind's stand-in), else the upstream's documented URL (`openai`: ProviderBaseUrl). A kind the upstream
+registry marks as having no documented URL (Azure OpenAI: each resource has its own) needs one of the two (checked
+with the worker's settings), and an entry sets the routing fields its kind's registry entry names (`deployment`).
 """
 
 from __future__ import annotations
@@ -13,15 +14,25 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from retouch.catalog import MODELS
+from retouch.upstream_registry import UPSTREAMS
 
 HERE = Path(__file__).parent
 
-UpstreamKind = Literal["openai", "azure_openai", "aiml", "modelslab", "oxen", "runflow", "fal"]
+
+
+def _registered(kind: str) -> str:
+    if kind not in UPSTREAMS:
+        raise ValueError(f"unknown upstream kind {kind!r}; registered: {', '.join(UPSTREAMS)}")
+    return kind
+
+
+# An upstream kind is whatever the upstream registry names (one entry per kind); a document naming another fails.
+UpstreamKind = Annotated[str, AfterValidator(_registered)]
 RouteName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 
 
@@ -48,17 +59,18 @@ class UpstreamRoute(_Strict):
     secret_name: str | None = Field(default=None, min_length=1)
     base_url: str | None = Field(default=None, pattern=r"^https?://")
     model: str | None = Field(default=None, min_length=1)  # its name there; None: the catalog's name for the kind
-    deployment: str | None = None  # azure_openai only
-    api_version: str | None = None  # azure_openai only
+    deployment: str | None = None  # for kinds whose URL names a deployment (azure_openai)
+    api_version: str | None = None  # azure_openai
     # What one image costs us there, for upstreams that do not report cost (an estimate, for margin reports).
     cost_per_image_usd: Decimal | None = Field(default=None, ge=0)
     # This upstream's own breaker policy (a flaky reseller may deserve a quicker trip); None: the document's.
     breaker: BreakerPolicy | None = None
 
     @model_validator(mode="after")
-    def _azure_needs_a_deployment(self) -> UpstreamRoute:
-        if self.kind == "azure_openai" and not self.deployment:
-            raise ValueError(f"upstream {self.name}: azure_openai needs `deployment`")
+    def _has_the_fields_its_kind_needs(self) -> UpstreamRoute:
+        for name in UPSTREAMS[self.kind].route_fields:
+            if not getattr(self, name):
+                raise ValueError(f"upstream {self.name}: {self.kind} needs `{name}`")
         return self
 
 

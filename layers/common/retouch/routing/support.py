@@ -1,5 +1,5 @@
 """Whether a model's routed upstreams can serve a request, checked at submit: the routing document names the upstreams,
-each one's documented `Capabilities` (retouch.providers.capabilities, pure data) what it takes. A request none of them
+each one's documented `Capabilities` (the upstream registry, pure data) what it takes. A request none of them
 can serve (n=5 where every upstream makes at most 4, a mask where none takes one) is a 400 naming the parameter,
 before anything is stored or charged, rather than a job that fails in the worker."""
 
@@ -8,9 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from retouch.errors import InvalidRequest
-from retouch.providers.capabilities import BY_KIND
-from retouch.providers.upstream import refusal_of_shape
 from retouch.routing.document import RoutingDocument
+from retouch.upstream_registry import UPSTREAMS, refusal_of_shape
 
 
 class UpstreamSupport:
@@ -23,7 +22,7 @@ class UpstreamSupport:
         parameter the first upstream cannot serve, with every upstream's reason."""
         problems: list[tuple[str, str]] = []
         for route in self._document.routes_for(model_id):
-            problem = refusal_of_shape(BY_KIND[route.kind], operation=operation, image_count=image_count,
+            problem = refusal_of_shape(UPSTREAMS[route.kind].capabilities, operation=operation, image_count=image_count,
                                        has_mask=has_mask, options=options)
             if problem is None:
                 return

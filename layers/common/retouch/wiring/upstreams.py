@@ -1,5 +1,6 @@
-"""The worker's upstreams, built from the routing document: one adapter per routing entry, each made on first use
-(httpx and the entry's key from Secrets Manager are loaded then, not at cold start)."""
+"""The worker's upstreams, built from the routing document: one adapter per routing entry, each made on first use by
+its kind's factory in the upstream registry (httpx and the entry's key from Secrets Manager are loaded then, not at
+cold start)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from retouch.jobs.upstream_calls import Upstream
 from retouch.ports import ObjectStore as ObjectStorePort
 from retouch.providers.base import InputImage
 from retouch.providers.credentials import usable_key
-from retouch.providers.upstream import Presign, UpstreamAdapter
+from retouch.providers.upstream import AdapterConfig, Presign, UpstreamAdapter, build_adapter
 from retouch.routing.document import RoutingDocument, UpstreamRoute
 
 # Input URLs given to an upstream stay valid this long (its queue may start the job minutes later).
@@ -39,51 +40,22 @@ def input_presigner(store: ObjectStorePort) -> Presign:
     return presign
 
 
-def build_adapter(route: UpstreamRoute, upstream_model: str, settings: WorkerSettings,
+def adapter_for(route: UpstreamRoute, upstream_model: str, settings: WorkerSettings,
                   store: ObjectStore, key: str) -> UpstreamAdapter:
-    """The adapter for one routing entry (imports each provider module only when its kind is routed)."""
-    timeout = settings.provider_timeout_seconds
-    presign = input_presigner(store)
-    base_url = settings.base_url(route.kind, route.base_url)
-    if route.kind == "openai":
-        from retouch.providers.openai_images import OpenAIImagesProvider
-        from retouch.providers.openai_upstream import ImageProviderUpstream
+    """The adapter for one routing entry, made by its kind's registered factory (each provider module is imported
+    only when its kind is routed)."""
+    config = AdapterConfig(api_key=key, timeout_seconds=settings.provider_timeout_seconds,
+                           presign=input_presigner(store), model=upstream_model,
+                           base_url=base_url(route, settings), deployment=route.deployment,
+                           api_version=route.api_version)
+    return build_adapter(route.kind, config)
 
-        return ImageProviderUpstream(OpenAIImagesProvider(base_url=base_url or settings.provider_base_url,
-                                                          api_key=key, timeout_seconds=timeout))
-    if route.kind == "azure_openai":
-        from retouch.providers.azure_openai import DEFAULT_API_VERSION, azure_openai_upstream
 
-        if not (base_url and route.deployment):  # the document's and the settings' validators require them
-            raise ValueError(f"routing entry {route.name} has no base_url or deployment")
-        return azure_openai_upstream(endpoint=base_url, deployment=route.deployment, api_key=key,
-                                     timeout_seconds=timeout, api_version=route.api_version or DEFAULT_API_VERSION)
-    if route.kind == "aiml":
-        from retouch.providers.aiml import BASE_URL, aiml_upstream
-
-        return aiml_upstream(api_key=key, timeout_seconds=timeout, base_url=base_url or BASE_URL,
-                             model=upstream_model)
-    if route.kind == "modelslab":
-        from retouch.providers.modelslab import URL, ModelsLabUpstream
-
-        return ModelsLabUpstream(api_key=key, presign=presign, timeout_seconds=timeout, url=base_url or URL,
-                                 model=upstream_model)
-    if route.kind == "oxen":
-        from retouch.providers.oxen import BASE_URL as OXEN_URL
-        from retouch.providers.oxen import OxenUpstream
-
-        return OxenUpstream(api_key=key, presign=presign, timeout_seconds=timeout,
-                            base_url=base_url or OXEN_URL, model=upstream_model)
-    if route.kind == "runflow":
-        from retouch.providers.runflow import BASE_URL as RUNFLOW_URL
-        from retouch.providers.runflow import RunflowUpstream
-
-        return RunflowUpstream(api_key=key, presign=presign, timeout_seconds=timeout,
-                               base_url=base_url or RUNFLOW_URL, model=upstream_model)
-    from retouch.providers.fal import QUEUE_URL, FalUpstream
-
-    return FalUpstream(api_key=key, presign=presign, timeout_seconds=timeout, queue_url=base_url or QUEUE_URL,
-                       model=upstream_model)
+def base_url(route: UpstreamRoute, settings: WorkerSettings) -> str | None:
+    """The entry's own `base_url`, else UpstreamBaseUrls' for its kind, else ProviderBaseUrl for `openai` (the stack's
+    first upstream setting, kept as that kind's URL); None: the adapter calls the upstream's documented URL."""
+    legacy = {"openai": settings.provider_base_url}
+    return settings.base_url(route.kind, route.base_url) or legacy.get(route.kind)
 
 
 def _micros(usd: Decimal | None) -> int | None:
@@ -104,7 +76,7 @@ def upstreams_by_model(document: RoutingDocument, settings: WorkerSettings,
     @cache
     def built(model_id: str, name: str, key: str) -> UpstreamAdapter:
         route = next(route for route in document.routes_for(model_id) if route.name == name)
-        return build_adapter(route, document.upstream_model(model_id, route), settings, store, key)
+        return adapter_for(route, document.upstream_model(model_id, route), settings, store, key)
 
     routes = {
         model_id: [Upstream(name=route.name, adapter=partial(adapter, model_id, route.name),

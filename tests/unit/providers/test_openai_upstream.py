@@ -1,4 +1,5 @@
-"""OpenAIImagesProvider over httpx.MockTransport: request shapes, response parsing, error mapping."""
+"""The OpenAI upstream (the OpenAI images wire format, OpenAI's dialect) over httpx.MockTransport: request shapes,
+response parsing, error mapping; and the one `retry-after-ms` rule for every dialect of that wire format."""
 
 from __future__ import annotations
 
@@ -14,15 +15,18 @@ from typing import Any
 import httpx
 import pytest
 
+from retouch.providers.aiml import aiml_upstream
+from retouch.providers.azure_openai import azure_openai_upstream
 from retouch.providers.base import (
-    ImageProvider,
     InputImage,
     ProviderImage,
     ProviderRefused,
     ProviderResult,
     ProviderUnavailable,
 )
-from retouch.providers.openai_images import OpenAIImagesProvider
+from retouch.providers.openai import openai_upstream
+from retouch.providers.openai_images import OpenAIImagesUpstream
+from retouch.providers.upstream import Finished
 
 API_KEY = "sk-test-0123456789abcdef"
 BASE_URL = "https://images.provider.test/v1"
@@ -41,9 +45,28 @@ def ok_body(*images: bytes, **extra: Any) -> dict[str, Any]:
     return body
 
 
+class Provider:
+    """The adapter, called as the worker does (`submit`), answering the result of a finished call."""
+
+    def __init__(self, adapter: OpenAIImagesUpstream) -> None:
+        self.adapter = adapter
+
+    def edit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> ProviderResult:
+        outcome = self.adapter.submit(images=images, mask=mask, options=options)
+        assert isinstance(outcome, Finished)
+        return outcome.result
+
+    def generate(self, *, options: dict[str, Any]) -> ProviderResult:
+        return self.edit(images=[], mask=None, options=options)
+
+
+def provider(base_url: str, client: httpx.Client) -> Provider:
+    return Provider(openai_upstream(api_key=API_KEY, timeout_seconds=30.0, base_url=base_url, client=client))
+
+
 def provider_with(
     handler: Callable[[httpx.Request], httpx.Response],
-) -> tuple[OpenAIImagesProvider, list[httpx.Request]]:
+) -> tuple[Provider, list[httpx.Request]]:
     seen: list[httpx.Request] = []
 
     def record(request: httpx.Request) -> httpx.Response:
@@ -52,7 +75,7 @@ def provider_with(
         return handler(request)
 
     client = httpx.Client(transport=httpx.MockTransport(record))
-    return OpenAIImagesProvider(BASE_URL, API_KEY, 30.0, client=client), seen
+    return provider(BASE_URL, client), seen
 
 
 def multipart(request: httpx.Request) -> list[tuple[str, str | None, str, bytes]]:
@@ -78,12 +101,6 @@ def images(*payloads: bytes) -> list[InputImage]:
 def error(status: int, code: str | None = None, message: str = "nope", headers: dict[str, str] | None = None):
     body = {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}}
     return lambda request: httpx.Response(status, json=body, headers=headers)
-
-
-def test_provider_satisfies_the_port() -> None:
-    client = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200)))
-    provider: ImageProvider = OpenAIImagesProvider(BASE_URL, API_KEY, 5.0, client=client)
-    assert callable(provider.edit) and callable(provider.generate)
 
 
 # -- Request shape ---------------------------------------------------------------------------
@@ -154,7 +171,7 @@ def test_trailing_slash_in_base_url_is_tolerated() -> None:
     client = httpx.Client(
         transport=httpx.MockTransport(lambda r: seen.append(r) or httpx.Response(200, json=ok_body(PNG)))
     )
-    OpenAIImagesProvider(BASE_URL + "/", API_KEY, 5.0, client=client).generate(options={"prompt": "x"})
+    provider(BASE_URL + "/", client).generate(options={"prompt": "x"})
     assert str(seen[0].url) == f"{BASE_URL}/images/generations"
 
 
@@ -356,16 +373,55 @@ def test_transport_failures_are_unavailable(exception: type[httpx.TransportError
     assert API_KEY not in excinfo.value.message
 
 
-# -- Lifecycle -------------------------------------------------------------------------------
+# -- One wire format, one HTTP stack: every dialect waits as the upstream asks ----------------------------------
+
+DIALECTS: dict[str, Callable[[httpx.Client], OpenAIImagesUpstream]] = {
+    "openai": lambda client: openai_upstream(api_key=API_KEY, timeout_seconds=5.0, base_url=BASE_URL, client=client),
+    "azure_openai": lambda client: azure_openai_upstream(endpoint="https://my-resource.openai.azure.com",
+                                                         deployment="gpt-image-2", api_key=API_KEY,
+                                                         timeout_seconds=5.0, client=client),
+    "aiml": lambda client: aiml_upstream(api_key=API_KEY, timeout_seconds=5.0, client=client),
+}
 
 
-def test_close_leaves_a_given_client_open() -> None:
-    client = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200)))
-    OpenAIImagesProvider(BASE_URL, API_KEY, 5.0, client=client).close()
-    assert client.is_closed is False
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"retry-after-ms": "1500", "retry-after": "2"}, 1.5),  # Azure OpenAI sends both: the precise one wins
+        ({"retry-after-ms": "250"}, 0.25),
+        ({"retry-after-ms": "soon", "retry-after": "4"}, 4.0),  # an unreadable one falls back to Retry-After
+        ({"retry-after": "-3"}, 0.0),
+    ],
+)
+def test_every_dialect_honours_retry_after_ms_then_retry_after(
+    dialect: str, headers: dict[str, str], expected: float
+) -> None:
+    # Given an upstream of this dialect answering 429 with its wait
+    client = httpx.Client(transport=httpx.MockTransport(error(429, "rate_limit_exceeded", headers=headers)))
+    adapter = DIALECTS[dialect](client)
+
+    # When a job is submitted
+    with pytest.raises(ProviderUnavailable) as excinfo:
+        adapter.submit(images=images(PNG), mask=None, options={"prompt": "x"})
+
+    # Then the retry waits what the headers say, by the same rule whichever dialect answered
+    assert (excinfo.value.code, excinfo.value.retry_after) == ("provider_rate_limited", expected)
 
 
-def test_close_closes_an_owned_client() -> None:
-    provider = OpenAIImagesProvider(BASE_URL, API_KEY, 5.0)
-    provider.close()
-    assert provider._client.is_closed is True
+def test_openai_sends_the_clients_model_name_as_asked() -> None:
+    # Given the OpenAI dialect (every field passes, `model` too)
+    provider_, seen = provider_with(lambda request: httpx.Response(200, json=ok_body(PNG)))
+
+    # When a client asked for a dated snapshot
+    provider_.generate(options={"model": "gpt-image-2-2026-04-21", "prompt": "x"})
+
+    # Then OpenAI receives that name, not the catalog's
+    assert json.loads(seen[0].content)["model"] == "gpt-image-2-2026-04-21"
+
+
+def test_a_call_reports_the_request_id_as_the_upstream_job_id() -> None:
+    client = httpx.Client(transport=httpx.MockTransport(
+        lambda request: httpx.Response(200, json=ok_body(PNG), headers={"x-request-id": "req_123"})))
+    outcome = DIALECTS["openai"](client).submit(images=[], mask=None, options={"prompt": "x"})
+    assert isinstance(outcome, Finished) and outcome.upstream_job_id == "req_123"
