@@ -35,7 +35,7 @@ _VALIDATORS = {"field_validator", "model_validator"}
 # answer's rendering.
 NOT_ON_SUBMIT: dict[str, str] = {
     "retouch.routing.document.RoutingDocument._consistent": "the routing document, validated at cold start",
-    "retouch.routing.document.UpstreamRoute._azure_needs_a_deployment": "the routing document, at cold start",
+    "retouch.routing.document.UpstreamRoute._has_the_fields_its_kind_needs": "the routing document, at cold start",
     "retouch.jobs.view.render_job": "renders the accepted job (410 only for a job whose outputs expired)",
 }
 

@@ -17,15 +17,14 @@ Jobs (the worker)
   then probed once (retouch.routing.breaker.CircuitBreaker, policy retouch.routing.document.BreakerPolicy). A
   breaker count that lost the race to start a new window counts again, BREAKER_COUNT_TRIES in all
   (retouch.data.breakers.BreakerRepository.count).
-- Which upstream answers are transient is each adapter's reading: retouch.providers.upstream_http._RETRYABLE and
-  retouch.providers.openai_images._RETRYABLE_STATUSES (and 5xx), with their Retry-After
-  (retouch.providers.upstream_http.retry_after, retouch.providers.openai_images._retry_after). No HTTP call is
-  repeated in place: one call per upstream per attempt (retouch.outbound_http.client.outbound_client).
+- Which upstream answers are transient is read once for every upstream, OpenAI's dialects included:
+  retouch.providers.upstream_http._RETRYABLE (and 5xx), with the wait the upstream asks for
+  (retouch.providers.upstream_http.retry_after: `retry-after-ms`, else `Retry-After`). No HTTP call is repeated in
+  place: one call per upstream per attempt (retouch.outbound_http.client.outbound_client).
 - An asynchronous upstream's job is polled through delayed messages (retouch.jobs.upstream_calls.poll_pending): a
   failed poll is polled again after retouch.jobs.upstream_calls.POLL_ERROR_DELAY_SECONDS, at most
   retouch.jobs.upstream_calls.MAX_POLL_ERRORS in a row, and a job pending past
-  retouch.jobs.upstream_calls.MAX_PENDING_SECONDS goes to the next upstream. The in-process stop-gap polls until
-  retouch.providers.upstream.ImageProviderPort.max_wait_seconds (retouch.providers.upstream.wait_for).
+  retouch.jobs.upstream_calls.MAX_PENDING_SECONDS goes to the next upstream.
 - Pushing a retried message's visibility out is tried REDELIVERY_PUSH_TRIES times
   (retouch.jobs.process.handle_delivery); if that fails, the message still comes back within the lease. A heartbeat
   (renewing the lease) that fails tries again at its next beat (retouch.jobs.heartbeat.Heartbeat._run).

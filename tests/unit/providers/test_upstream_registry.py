@@ -23,7 +23,7 @@ from retouch.routing.document import RoutingDocument, UpstreamRoute
 from retouch.upstream_registry import UPSTREAMS, load
 from retouch.wiring.upstreams import adapter_for
 from tests.fakes import FakeObjectStore
-from tests.unit.core.builders import REPO_ROOT
+from tests.builders import REPO_ROOT
 from tests.unit.providers.replay import FIXTURES
 
 KINDS = sorted(UPSTREAMS)
