@@ -22,8 +22,8 @@ from retouch.providers.upstream import AdapterConfig, build_adapter
 from retouch.routing.document import RoutingDocument, UpstreamRoute
 from retouch.upstream_registry import UPSTREAMS, load
 from retouch.wiring.upstreams import adapter_for
-from tests.fakes import FakeObjectStore
 from tests.builders import REPO_ROOT
+from tests.fakes import FakeObjectStore
 from tests.unit.providers.replay import FIXTURES
 
 KINDS = sorted(UPSTREAMS)
