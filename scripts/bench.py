@@ -227,14 +227,15 @@ def throughput(stack: LoopbackStack, account: Account, jobs: int, concurrency: i
 
 
 def contention(stack: LoopbackStack, log: StackLog, submits: int,
-               concurrencies: Sequence[int] = CONTENTION_CONCURRENCY) -> dict[str, Any]:
+               concurrencies: Sequence[int] = CONTENTION_CONCURRENCY,
+               account_counts: Sequence[int] = CONTENTION_ACCOUNTS) -> dict[str, Any]:
     """The same submits on one account and spread over eight, at each concurrency: what one hot account costs.
     Each cell has fresh accounts and waits for its jobs to end (their settlements are its settles)."""
     cells: dict[str, Any] = {}
     for concurrency in concurrencies:
         # A throw-away round first, so that no cell pays for starting the function environments its concurrency needs.
         _contention_cell(stack, [open_account(stack, credit_micros=10_000_000_000)], 2 * concurrency, concurrency, log)
-        for count in CONTENTION_ACCOUNTS:
+        for count in account_counts:
             accounts = [open_account(stack, credit_micros=10_000_000_000) for _ in range(count)]
             log.mark()
             cells[f"{count}acct_c{concurrency}"] = _contention_cell(stack, accounts, submits, concurrency, log)
@@ -572,7 +573,8 @@ STACK_SECTIONS = ("overhead", "latency", "requests")
 
 
 def only(figure: str, *, contention_submits: int = CONTENTION_SUBMITS,
-         contention_concurrency: Sequence[int] = CONTENTION_CONCURRENCY) -> dict[str, Any]:
+         contention_concurrency: Sequence[int] = CONTENTION_CONCURRENCY,
+         contention_accounts: Sequence[int] = CONTENTION_ACCOUNTS) -> dict[str, Any]:
     """One figure, for comparing a change's effect on it without the whole run."""
     if figure == "cold_init":
         return cold_init()
@@ -580,7 +582,8 @@ def only(figure: str, *, contention_submits: int = CONTENTION_SUBMITS,
         settings = LocalSettings(PORT=0, RETOUCH_LOCAL_SYNC_PORT=0, RETOUCH_LOCAL_PROVIDER_DELAY=0)
         log_path = Path(tempfile.mkdtemp(prefix="retouch-bench-")) / "stack.log"
         with LoopbackStack.from_settings(settings, quiet=True, log_path=log_path) as stack:
-            result = contention(stack, StackLog(log_path), contention_submits, contention_concurrency)
+            result = contention(stack, StackLog(log_path), contention_submits, contention_concurrency,
+                                contention_accounts)
         print_contention(result)
         return result
     settings = LocalSettings(PORT=0, RETOUCH_LOCAL_SYNC_PORT=0, RETOUCH_LOCAL_PROVIDER_DELAY=1,
@@ -622,6 +625,8 @@ def main() -> None:
                         help="measure only this figure (printed as JSON; bench.json is left as it is)")
     parser.add_argument("--contention-submits", type=int, default=CONTENTION_SUBMITS,
                         help="submits per cell of the contention figure (e.g. 2000 for a long single-account run)")
+    parser.add_argument("--contention-accounts", type=int, nargs="+", default=list(CONTENTION_ACCOUNTS),
+                        help="the contention figure's account counts (e.g. 1 for the single-account run alone)")
     parser.add_argument("--contention-concurrency", type=int, nargs="+", default=list(CONTENTION_CONCURRENCY),
                         help="the contention figure's concurrencies")
     parser.add_argument("--sections", nargs="+", choices=STACK_SECTIONS,
@@ -632,7 +637,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.only:
         print(json.dumps(only(args.only, contention_submits=args.contention_submits,
-                              contention_concurrency=args.contention_concurrency), indent=2))
+                              contention_concurrency=args.contention_concurrency,
+                              contention_accounts=args.contention_accounts), indent=2))
         return
     if args.sections:
         sections(args.sections, args.jobs, args.concurrency)
