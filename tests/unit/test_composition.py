@@ -7,27 +7,13 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from tests.imports import imports_under
+
 ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / "layers" / "common"
 
 
-def _imports(source: str, package: str, prefix: str) -> list[str]:
-    """The modules and names under `prefix` that `source` imports, deferred and relative imports included."""
-    found = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            module = node.module or ""
-            if node.level:
-                parts = package.split(".")
-                base = parts[:len(parts) - node.level + 1]
-                module = ".".join([*base, module] if module else base)
-            names = [module] + [f"{module}.{alias.name}" for alias in node.names]
-        else:
-            continue
-        found += [name for name in names if name == prefix or name.startswith(prefix + ".")]
-    return found
+_imports = imports_under
 
 
 def web_wiring_imports(layer: Path) -> dict[str, list[str]]:

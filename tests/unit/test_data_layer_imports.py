@@ -6,8 +6,9 @@ are built in one place, where a route or a handler cannot build its own."""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
+
+from tests.imports import imports_under
 
 ROOT = Path(__file__).resolve().parents[2]
 # Where `retouch.data` may be imported: the adapters themselves, and the composition roots.
@@ -15,23 +16,8 @@ ALLOWED_PACKAGES = ("data", "wiring")
 
 
 def _data_imports(source: str, package: str = "") -> list[str]:
-    """The `retouch.data` modules and names `source` imports, deferred imports included; `package` is the importing
-    module's package, against which relative imports resolve."""
-    found = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            module = node.module or ""
-            if node.level:
-                parts = package.split(".")
-                base = parts[:len(parts) - node.level + 1]
-                module = ".".join([*base, module] if module else base)
-            names = [module] + [f"{module}.{alias.name}" for alias in node.names]
-        else:
-            continue
-        found += [name for name in names if name == "retouch.data" or name.startswith("retouch.data.")]
-    return found
+    """The `retouch.data` modules and names `source` imports (see tests/imports.py)."""
+    return imports_under(source, package, "retouch.data")
 
 
 def data_importers(root: Path) -> dict[str, list[str]]:
