@@ -32,7 +32,7 @@ tests/unit/test_validation_map.py finds every check reachable from the two route
                  which ends the job `failed`, not a 4xx.
 9. Credit        retouch.billing.charges.JobBilling.precheck, then retouch.billing.charges.JobBilling.reserve
                  the price against the balance and the in-flight limit (402 / 429) before any input is stored;
-                 the reservation's transaction is what guarantees it.
+                 the hold (one conditional update of the account) is what guarantees it.
 
 After acceptance the worker checks the stored inputs again (retouch.jobs.inputs_loading.load_inputs) with the same
 rules, since a file can be deleted or a URL can answer anything.

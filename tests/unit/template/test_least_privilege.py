@@ -217,7 +217,6 @@ NOT_NEEDED: dict[str, dict[str, str]] = {
         "s3:ListBucket": "as s3:PutObject",
     },
     "SweeperFunction": {
-        _KEY_RELEASE: "submit paths only",
         _ADMIN_SCAN: "admin only", _WORKER_ONLY_VISIBILITY: "worker only",
         "s3:GetObject": "only deletes the outputs of the jobs it ends", "s3:PutObject": "as s3:GetObject",
     },
