@@ -58,10 +58,15 @@ def test_a_failing_first_upstream_falls_back_to_the_second_and_the_job_is_charge
 
 def test_the_circuit_opens_after_repeated_failures_and_closes_after_a_probe(stack, http, aws) -> None:
     run = uuid.uuid4().hex
-    # Given three jobs whose first upstream (`wobbly`) fails: each is served by `steady`
-    for index in range(3):
-        job = generate(http, "gpt-image-1-mini", f"[fault:500x1] breaker {index} {run}")
-        assert tried(job) == [("wobbly", "unavailable"), ("steady", "succeeded")]
+    # Given three jobs of two accounts whose first upstream (`wobbly`) fails: each is served by `steady` (one
+    # account's failures alone never open it: routing/breaker.py)
+    other = admin(stack, "create-account", "--name", f"route-{run[:6]}", "--credit", "1", "--note", "e2e breaker")
+    other_key = admin(stack, "create-key", other["account_id"])["api_key"]
+    with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {other_key}"},
+                      timeout=60) as other_http:
+        for index, client in enumerate((http, other_http, http)):
+            job = generate(client, "gpt-image-1-mini", f"[fault:500x1] breaker {index} {run}")
+            assert tried(job) == [("wobbly", "unavailable"), ("steady", "succeeded")]
     # When the next job runs (within the cool-down), `wobbly` is skipped without a call
     skipped = generate(http, "gpt-image-1-mini", f"breaker open {run}")
     assert tried(skipped) == [("wobbly", "skipped"), ("steady", "succeeded")]

@@ -25,7 +25,7 @@ from tests.fakes.provider import ScriptedProvider
 
 if TYPE_CHECKING:
     from retouch import ports
-from retouch.routing.breaker import BreakerState, CircuitBreaker
+from retouch.routing.breaker import BreakerState, CircuitBreaker, WindowCount
 from retouch.routing.document import BreakerPolicy
 
 
@@ -46,20 +46,25 @@ class FakeBreakerStore:
     def __init__(self) -> None:
         self.items: dict[str, BreakerState] = {}
         self.reads = 0  # how many times a breaker read the table (its cache spares most)
+        self.account_failures: dict[str, dict[str, int]] = {}  # the current window's failures per account
 
     def read(self, upstream: str) -> BreakerState | None:
         self.reads += 1
         return self.items.get(upstream)
 
-    def count(self, upstream: str, *, failed: bool, now: int, window_seconds: int) -> tuple[int, int]:
+    def count(self, upstream: str, *, failed: bool, account: str, now: int, window_seconds: int) -> WindowCount:
         state = self.items.get(upstream)
         if state is None or state.window_start <= now - window_seconds:
             state = BreakerState(upstream=upstream, state=state.state if state else "closed", window_start=now,
                                  calls=0, failures=0, open_until=state.open_until if state else None,
                                  probe_until=state.probe_until if state else None)
+            self.account_failures[upstream] = {}
         state = replace(state, calls=state.calls + 1, failures=state.failures + int(failed))
         self.items[upstream] = state
-        return state.calls, state.failures
+        by_account = self.account_failures.setdefault(upstream, {})
+        if failed:
+            by_account[account] = by_account.get(account, 0) + 1
+        return WindowCount(calls=state.calls, failures=dict(by_account))
 
     def trip(self, upstream: str, *, open_until: int) -> bool:
         state = self.items[upstream]
@@ -78,9 +83,15 @@ class FakeBreakerStore:
 
     def close(self, upstream: str, *, now: int) -> None:
         self.items[upstream] = BreakerState(upstream=upstream, state="closed", window_start=now, calls=0, failures=0)
+        self.account_failures[upstream] = {}
 
     def reopen(self, upstream: str, *, open_until: int) -> None:
         self.items[upstream] = replace(self.items[upstream], state="open", open_until=open_until, probe_until=None)
+
+    def release_probe(self, upstream: str) -> None:
+        state = self.items.get(upstream)
+        if state is not None and state.state == "open":
+            self.items[upstream] = replace(state, probe_until=None)
 
 
 ASYNC = Capabilities(upstream="queue", mode="async", inputs="url", mask="alpha", max_images=16, max_n=10,

@@ -16,7 +16,7 @@ from retouch.data.jobs import JobRepository
 from retouch.models.outcome import JobOutcome
 from retouch.models.records import JobError, JobRecord, PendingCall, UpstreamAttempt
 from retouch.providers.upstream import PollHandle
-from retouch.routing.breaker import CircuitBreaker
+from retouch.routing.breaker import CircuitBreaker, WindowCount
 from retouch.routing.document import BreakerPolicy
 from tests.builders import new_account_id, new_job_id
 from tests.fakes import FakeJobRepository
@@ -49,15 +49,18 @@ def upstream_name() -> str:
 
 def test_counts_add_up_within_a_window_and_restart_in_a_new_one(breakers: Any) -> None:
     name = upstream_name()
-    assert breakers.count(name, failed=True, now=NOW, window_seconds=60) == (1, 1)
-    assert breakers.count(name, failed=False, now=NOW + 10, window_seconds=60) == (2, 1)
-    assert breakers.count(name, failed=True, now=NOW + 59, window_seconds=60) == (3, 2)
-    assert breakers.count(name, failed=False, now=NOW + 60, window_seconds=60) == (1, 0)
+    assert breakers.count(name, failed=True, account="a", now=NOW, window_seconds=60) == WindowCount(1, {"a": 1})
+    assert breakers.count(name, failed=False, account="b", now=NOW + 10, window_seconds=60) == WindowCount(2, {"a": 1})
+    assert breakers.count(name, failed=True, account="b", now=NOW + 59, window_seconds=60) == WindowCount(
+        3, {"a": 1, "b": 1})
+    assert breakers.count(name, failed=True, account="a", now=NOW + 59, window_seconds=60) == WindowCount(
+        4, {"a": 2, "b": 1})
+    assert breakers.count(name, failed=False, account="a", now=NOW + 60, window_seconds=60) == WindowCount(1, {})
 
 
 def test_only_one_trip_and_one_probe_win(breakers: Any) -> None:
     name = upstream_name()
-    breakers.count(name, failed=True, now=NOW, window_seconds=60)
+    breakers.count(name, failed=True, account="a", now=NOW, window_seconds=60)
     # Two workers trip it: one wins
     assert [breakers.trip(name, open_until=NOW + 30), breakers.trip(name, open_until=NOW + 31)] == [True, False]
     state = breakers.read(name)
@@ -71,7 +74,7 @@ def test_only_one_trip_and_one_probe_win(breakers: Any) -> None:
 
 def test_a_failed_probe_reopens_and_a_successful_one_closes_with_a_fresh_window(breakers: Any) -> None:
     name = upstream_name()
-    breakers.count(name, failed=True, now=NOW, window_seconds=60)
+    breakers.count(name, failed=True, account="a", now=NOW, window_seconds=60)
     breakers.trip(name, open_until=NOW + 30)
     assert breakers.take_probe(name, now=NOW + 30, probe_until=NOW + 90)
     breakers.reopen(name, open_until=NOW + 60)
@@ -81,7 +84,7 @@ def test_a_failed_probe_reopens_and_a_successful_one_closes_with_a_fresh_window(
     breakers.close(name, now=NOW + 61)
     state = breakers.read(name)
     assert (state.state, state.calls, state.failures, state.open_until) == ("closed", 0, 0, None)
-    assert breakers.count(name, failed=True, now=NOW + 62, window_seconds=60) == (1, 1)
+    assert breakers.count(name, failed=True, account="a", now=NOW + 62, window_seconds=60) == WindowCount(1, {"a": 1})
     assert breakers.trip(name, open_until=NOW + 100) is True
 
 
@@ -94,8 +97,8 @@ def test_the_breaker_opens_probes_and_closes_on_the_table(stack: Stack) -> None:
     name = upstream_name()
     # When each sees a failure, the second trips the circuit: for itself at once, for the first once the read it
     # cached (breakers are read once per cache_seconds per environment) is older than that
-    one.record(name, one.admit(name), ok=False)
-    two.record(name, two.admit(name), ok=False)
+    one.record(name, one.admit(name), ok=False, account="acct-a")
+    two.record(name, two.admit(name), ok=False, account="acct-b")
     assert two.admit(name) == "skip"
     clock.advance(one.cache_seconds)
     assert (one.admit(name), two.admit(name)) == ("skip", "skip")
@@ -104,8 +107,51 @@ def test_the_breaker_opens_probes_and_closes_on_the_table(stack: Stack) -> None:
     admissions = [one.admit(name), two.admit(name)]
     assert sorted(admissions) == ["probe", "skip"]
     prober = one if admissions[0] == "probe" else two
-    prober.record(name, "probe", ok=True)
+    prober.record(name, "probe", ok=True, account="acct-a")
     assert (one.admit(name), two.admit(name)) == ("call", "call")
+
+
+def test_a_released_probe_slot_is_taken_at_once_and_a_closed_breaker_ignores_a_release(breakers: Any) -> None:
+    name = upstream_name()
+    breakers.count(name, failed=True, account="a", now=NOW, window_seconds=60)
+    breakers.trip(name, open_until=NOW + 30)
+    assert breakers.take_probe(name, now=NOW + 30, probe_until=NOW + 300)
+    # When the probe tells nothing and hands the slot back, the next worker probes without waiting for the lease
+    breakers.release_probe(name)
+    assert breakers.take_probe(name, now=NOW + 31, probe_until=NOW + 301) is True
+    # And a release after the breaker closed changes nothing
+    breakers.close(name, now=NOW + 32)
+    breakers.release_probe(name)
+    assert breakers.read(name).state == "closed"
+
+
+def test_an_item_counted_before_the_per_account_map_starts_a_new_window(stack: Stack) -> None:
+    # Given a breaker item written by the previous code: a window without `account_failures`
+    name = upstream_name()
+    dynamodb = client("dynamodb")
+    dynamodb.put_item(TableName=stack.table, Item={
+        "pk": {"S": f"UPSTREAM#{name}"}, "sk": {"S": "BREAKER"}, "breaker_state": {"S": "closed"},
+        "window_start": {"N": str(NOW)}, "calls": {"N": "4"}, "failures": {"N": "4"}})
+    # When a failure is counted, the window restarts with the map instead of failing
+    store = BreakerRepository(stack.table, dynamodb)
+    assert store.count(name, failed=True, account="a", now=NOW + 1, window_seconds=60) == WindowCount(1, {"a": 1})
+
+
+def test_one_accounts_failures_do_not_open_the_breaker_on_the_table_but_two_accounts_do(stack: Stack) -> None:
+    clock = FakeClock(NOW)
+    policy = BreakerPolicy(window_seconds=60, min_calls=2, failure_rate_percent=50, cool_down_seconds=30)
+    b = CircuitBreaker(BreakerRepository(stack.table, client("dynamodb")), policy, clock, cache_seconds=0)
+    name = upstream_name()
+    # Given one account's calls all failing (5xx)
+    for _ in range(5):
+        b.record(name, b.admit(name), ok=False, account="acct-noisy")
+    # Then the breaker stays closed for everyone
+    assert b.admit(name) == "call"
+    # When a second account's call fails too, the failures are no longer one account's: it opens
+    b.record(name, b.admit(name), ok=False, account="acct-other")
+    b.record(name, b.admit(name), ok=False, account="acct-other")
+    b.record(name, b.admit(name), ok=False, account="acct-other")
+    assert b.admit(name) == "skip"
 
 
 def new_job(jobs: Any) -> JobRecord:

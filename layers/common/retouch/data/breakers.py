@@ -1,6 +1,11 @@
 """Circuit-breaker items in the table (pk `UPSTREAM#<name>`, sk `BREAKER`): one per upstream, shared by all
 workers. Counters are atomic ADDs within a window; every state change is a conditional write, so two workers
-never both trip, both probe, or lose each other's counts."""
+never both trip, both probe, or lose each other's counts.
+
+A window's failures are kept per account in the map `account_failures` (`ADD account_failures.#account :one`, atomic
+like the other counters; the map is created with the window, and an item whose window predates the map starts a new
+one); `failures` stays the window's total. The breaker (routing/breaker.py) decides from the map, so one account's
+failures cannot trip it alone."""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from botocore.exceptions import ClientError
 from retouch.data.clients import aws_client
 from retouch.data.items import is_condition_failure
 from retouch.retry import BREAKER_COUNT_TRIES
-from retouch.routing.breaker import BreakerState
+from retouch.routing.breaker import BreakerState, WindowCount
 
 
 def breaker_key(upstream: str) -> dict[str, Any]:
@@ -47,24 +52,34 @@ class BreakerRepository:
                             calls=_number(item, "calls") or 0, failures=_number(item, "failures") or 0,
                             open_until=_number(item, "open_until"), probe_until=_number(item, "probe_until"))
 
-    def count(self, upstream: str, *, failed: bool, now: int, window_seconds: int) -> tuple[int, int]:
-        values = {":one": {"N": "1"}, ":failed": {"N": "1" if failed else "0"},
-                  ":stale": {"N": str(now - window_seconds)}}
+    def count(self, upstream: str, *, failed: bool, account: str, now: int, window_seconds: int) -> WindowCount:
+        values: dict[str, Any] = {":one": {"N": "1"}, ":failed": {"N": "1" if failed else "0"},
+                                  ":stale": {"N": str(now - window_seconds)}}
+        names = {"#account": account} if failed else {}
+        added_failure = ", account_failures.#account :one" if failed else ""
+        first = {"M": {account: {"N": "1"}}} if failed else {"M": {}}
         for _ in range(BREAKER_COUNT_TRIES):
-            added = self._update(upstream, UpdateExpression="ADD calls :one, failures :failed",
-                                 ConditionExpression="window_start > :stale", ExpressionAttributeValues=values,
-                                 ReturnValues="ALL_NEW")
-            if added is None:  # no window yet, or a stale one: start one holding this call
+            added = self._update(upstream, UpdateExpression="ADD calls :one, failures :failed" + added_failure,
+                                 ConditionExpression="window_start > :stale AND attribute_exists(account_failures)",
+                                 ExpressionAttributeValues=values, ReturnValues="ALL_NEW",
+                                 **({"ExpressionAttributeNames": names} if names else {}))
+            if added is None:  # no window yet, a stale one, or one from before the per-account map: start one
                 added = self._update(
                     upstream,
                     UpdateExpression="SET window_start = :now, calls = :one, failures = :failed, "
+                                     "account_failures = :first, "
                                      "breaker_state = if_not_exists(breaker_state, :closed)",
-                    ConditionExpression="attribute_not_exists(window_start) OR window_start <= :stale",
-                    ExpressionAttributeValues={**values, ":now": {"N": str(now)}, ":closed": {"S": "closed"}},
+                    ConditionExpression="attribute_not_exists(window_start) OR window_start <= :stale "
+                                        "OR attribute_not_exists(account_failures)",
+                    ExpressionAttributeValues={**values, ":now": {"N": str(now)}, ":closed": {"S": "closed"},
+                                               ":first": first},
                     ReturnValues="ALL_NEW")
             if added is not None:
                 attributes = added["Attributes"]
-                return int(attributes["calls"]["N"]), int(attributes["failures"]["N"])
+                by_account = attributes.get("account_failures", {}).get("M", {})
+                return WindowCount(calls=int(attributes["calls"]["N"]),
+                                   failures={name: int(value["N"]) for name, value in by_account.items()
+                                             if int(value["N"])})
         raise RuntimeError(f"breaker of {upstream}: window kept moving under {BREAKER_COUNT_TRIES} counts")
 
     def trip(self, upstream: str, *, open_until: int) -> bool:
@@ -84,10 +99,15 @@ class BreakerRepository:
 
     def close(self, upstream: str, *, now: int) -> None:
         self._update(upstream, UpdateExpression="SET breaker_state = :closed, window_start = :now, calls = :zero, "
-                                                "failures = :zero REMOVE open_until, probe_until",
+                                                "failures = :zero, account_failures = :none "
+                                                "REMOVE open_until, probe_until",
                      ExpressionAttributeValues={":closed": {"S": "closed"}, ":now": {"N": str(now)},
-                                                ":zero": {"N": "0"}})
+                                                ":zero": {"N": "0"}, ":none": {"M": {}}})
 
     def reopen(self, upstream: str, *, open_until: int) -> None:
         self._update(upstream, UpdateExpression="SET breaker_state = :open, open_until = :until REMOVE probe_until",
                      ExpressionAttributeValues={":open": {"S": "open"}, ":until": {"N": str(open_until)}})
+
+    def release_probe(self, upstream: str) -> None:
+        self._update(upstream, UpdateExpression="REMOVE probe_until", ConditionExpression="breaker_state = :open",
+                     ExpressionAttributeValues={":open": {"S": "open"}})

@@ -11,7 +11,10 @@
 - An asynchronous upstream's `Pending` ends the delivery: the caller stores the poll handle and a delayed message
   brings the job back to `poll_pending` (no function waits for the model).
 
-Every call is recorded on the job as an `UpstreamAttempt`, and counted by the upstream's circuit breaker. A call that
+Every call is recorded on the job as an `UpstreamAttempt`, and counted by the upstream's circuit breaker, for the
+job's account, by what it says of the upstream's health (`health`): only 5xx, unreachable, timed out or an unusable
+answer count as failures; a refusal, a 429 (slow down: the job falls through and is retried after `retry_after`) and
+an asynchronous job that ended "failed" are answers; an unclassified error counts for nothing. A call that
 failed (or left the job pending) is written at once, and the write checks the claim, so a worker that lost its job
 never pays for another submit. Attempts that called nothing (an upstream passed over as unsupported or with its
 circuit open) ride on the next write instead; the succeeded call rides on the caller's checkpoint of the outputs
@@ -60,6 +63,17 @@ MAX_POLL_DELAY_SECONDS = 900  # SQS DelaySeconds' maximum
 POLL_ERROR_DELAY_SECONDS = 15
 # An upstream job that failed (rather than a status check that did): the next upstream, not another poll.
 _UPSTREAM_JOB_ENDED = frozenset({"provider_job_failed", "provider_auth_failed"})
+
+
+# What counts against an upstream's breaker: it is down. Any other ProviderUnavailable it answered (a 429, a failed
+# job); auth failures count as down (a wrong key fails every tenant's calls alike).
+_OUTAGES = frozenset({"provider_error", "provider_timeout", "provider_connection_error", "provider_bad_response",
+                      "provider_unavailable", "provider_auth_failed"})
+
+
+def health(exc: ProviderUnavailable) -> bool:
+    """What a failed call says of the upstream, for its breaker: False, it is down; True, it answered."""
+    return exc.code not in _OUTAGES
 
 
 class LostClaim(Exception):
@@ -162,7 +176,7 @@ class _Pass:
                     latency_ms: int | None, upstream_job_id: str | None = None) -> None:
         """A failure another upstream may not have: count it, remember it, and move on."""
         self.failed(upstream, exc, latency_ms, upstream_job_id)
-        self.deps.breaker.record(upstream.name, admission, ok=False)
+        self.deps.breaker.record(upstream.name, admission, ok=health(exc), account=self.job.account_id)
 
     def failed(self, upstream: Upstream, exc: ProviderUnavailable, latency_ms: int | None,
                upstream_job_id: str | None = None) -> None:
@@ -204,16 +218,17 @@ class _Pass:
                 with provider_call(upstream.name):
                     outcome = adapter.submit(images=images, mask=mask, options=dict(options))
             except ProviderRefused as exc:
-                self.deps.breaker.record(upstream.name, admission, ok=True)  # it answered: it is up
+                self.deps.breaker.record(upstream.name, admission, ok=True,  # it answered: it is up
+                                         account=self.job.account_id)
                 self.record(upstream.name, "refused", code=exc.code, latency_ms=self._since(started))
                 raise
             except ProviderUnavailable as exc:
                 self.unavailable(upstream, admission, exc, self._since(started))
                 continue
             except Exception:
-                # Unclassified (a bug, a malformed answer the adapter did not map): counted as a failure so a probe
-                # is answered now rather than pinning the breaker half-open until its probe timeout.
-                self.deps.breaker.record(upstream.name, admission, ok=False)
+                # Unclassified (a bug, a malformed answer the adapter did not map): says nothing of the upstream's
+                # health, so not counted; a probe hands its slot back at once rather than holding it to its lease.
+                self.deps.breaker.record(upstream.name, admission, ok=None, account=self.job.account_id)
                 raise
             self.answered(upstream.name, admission)
             return self.outcome(index, upstream, outcome)
@@ -223,11 +238,11 @@ class _Pass:
     def answered(self, upstream: str, admission: Admission) -> None:
         """Count a call the upstream answered: a probe's close is a state change, made now; a plain success is
         only a count, made beside the job's path."""
-        breaker = self.deps.breaker
+        breaker, account = self.deps.breaker, self.job.account_id
         if admission == "call":
-            self.side.start("breaker-count", lambda: breaker.record(upstream, admission, ok=True))
+            self.side.start("breaker-count", lambda: breaker.record(upstream, admission, ok=True, account=account))
         else:
-            breaker.record(upstream, admission, ok=True)
+            breaker.record(upstream, admission, ok=True, account=account)
 
     def outcome(self, index: int, upstream: Upstream, outcome: Outcome) -> Served | Waiting:
         if isinstance(outcome, Pending):
