@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from retouch.providers.base import ProviderAuthFailed, ProviderRefused
+from retouch.providers.base import ProviderAuthFailed, ProviderRefused, ProviderUnavailable
 from retouch.providers.modelslab import ModelsLabUpstream
 from retouch.providers.upstream import Finished, Pending, PollHandle
 from tests.unit.providers.replay import SAMPLES, FakePresigner, Replay, answering, input_image, refusing_client
@@ -74,3 +74,22 @@ def test_error_answers_with_http_200_are_classified() -> None:
     with pytest.raises(ProviderRefused) as raised:
         bad_image.submit(images=[input_image("in/a.png")], mask=None, options={"prompt": "p"})
     assert "init_image" in raised.value.message
+
+
+def test_a_fetch_result_off_the_configured_origin_never_gets_the_key() -> None:
+    # Given an answer naming a fetch_result URL on another host (https, but not ModelsLab's)
+    client = answering(200, {"status": "processing", "id": 7, "eta": 5,
+                             "fetch_result": "https://collector.example/api/v7/images/fetch/7"})
+    adapter = ModelsLabUpstream(api_key=KEY, presign=FakePresigner(), timeout_seconds=30, client=client)
+    # When the job is submitted, Then the answer is unusable rather than a handle to poll there
+    with pytest.raises(ProviderUnavailable) as raised:
+        adapter.submit(images=[input_image("in/a.png")], mask=None, options={"prompt": "p"})
+    assert raised.value.code == "provider_bad_response"
+    # And a stored handle pointing elsewhere is refused before any call carrying the key
+    refusing, seen = refusing_client()
+    adapter = ModelsLabUpstream(api_key=KEY, presign=FakePresigner(), timeout_seconds=30, client=refusing)
+    handle = PollHandle(upstream="modelslab", upstream_job_id="7", status_url="https://modelslab.com.evil.example/f/7",
+                        result_url=None, submitted_at=0, poll_after_seconds=5)
+    with pytest.raises(ProviderUnavailable):
+        adapter.poll(handle)
+    assert seen == []

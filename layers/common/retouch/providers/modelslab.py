@@ -13,7 +13,6 @@ import re
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -28,6 +27,7 @@ from retouch.providers.upstream import (
     bad_response,
     check,
     presigned_urls,
+    same_origin,
 )
 from retouch.providers.upstream_http import UpstreamHttp, elapsed_ms, refusal_or_failure
 from retouch.upstream_registry import SIZE_PRESETS, UPSTREAMS
@@ -37,10 +37,6 @@ MODEL = "gpt-image-2-i2i"
 UPSTREAM = "modelslab"
 
 CAPABILITIES = UPSTREAMS[UPSTREAM].capabilities
-def _origin(url: str) -> tuple[str, str | None, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.hostname, parts.port
-
 
 _AUTH_WORDS = re.compile(r"api[ _-]?key|unauthori[sz]ed|not authenticated", re.IGNORECASE)
 _DEFAULT_ETA = 10
@@ -71,14 +67,16 @@ class ModelsLabUpstream:
         return self._outcome(answer, started=started, size=resolved)
 
     def poll(self, handle: PollHandle) -> Outcome:
+        if not self._trusted_fetch_url(handle.status_url):  # a handle from the queue: never send the key elsewhere
+            raise bad_response(UPSTREAM, "`fetch_result` is not on the configured ModelsLab origin")
         answer = self._http.send_json("POST", handle.status_url, json={"key": self._key})
         return self._outcome(answer, started=handle.submitted_at, size=handle.extra.get("size"),
                              fetch_url=handle.status_url)
 
-    def _trusted_fetch_url(self, url: str) -> bool:
-        """https, or the configured endpoint's own origin (a stand-in on loopback serves http): the key is POSTed to
-        this URL, so it must not lead anywhere else."""
-        return url.startswith("https://") or _origin(url) == _origin(self._url)
+    def _trusted_fetch_url(self, url: object) -> bool:
+        """On the configured endpoint's own origin (scheme, host, port): the key is POSTed to this URL, so an answer
+        naming another host must not get it."""
+        return same_origin(url, self._url)
 
     def _outcome(self, answer: dict[str, Any], *, started: float, size: str | None,
                  fetch_url: str | None = None) -> Outcome:
@@ -95,7 +93,7 @@ class ModelsLabUpstream:
         if status == "processing":
             url = answer.get("fetch_result") or fetch_url
             if not isinstance(url, str) or not self._trusted_fetch_url(url) or job_id is None:
-                raise bad_response(UPSTREAM, "`processing` without `id` and an https `fetch_result`")
+                raise bad_response(UPSTREAM, "`processing` without `id` and a `fetch_result` on the ModelsLab origin")
             eta = answer.get("eta")
             wait = int(eta) if isinstance(eta, (int, float)) and not isinstance(eta, bool) and eta > 0 else _DEFAULT_ETA
             return Pending(PollHandle(upstream=UPSTREAM, upstream_job_id=job_id, status_url=url, result_url=None,

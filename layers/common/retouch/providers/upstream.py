@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
 
 from retouch.providers.base import InputImage, ProviderRefused, ProviderResult, ProviderUnavailable
 from retouch.upstream_registry import UPSTREAMS, Capabilities, load, refusal_of_shape
@@ -109,6 +110,24 @@ def usd_to_micros(amount: Any) -> int | None:
     if not value.is_finite() or value < 0:
         return None
     return int((value * 1_000_000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL, the port filled in; None when `url` is not one."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        return None
+    return scheme, parts.hostname.rstrip(".").lower(), port or (443 if scheme == "https" else 80)
+
+
+def same_origin(url: object, base_url: str) -> bool:
+    """`url` is on `base_url`'s origin: the only place an adapter sends its key to a URL an answer named."""
+    return isinstance(url, str) and origin(url) is not None and origin(url) == origin(base_url)
 
 
 def bad_response(upstream: str, reason: str) -> ProviderUnavailable:
