@@ -7,7 +7,15 @@ import pytest
 from retouch.providers.base import ProviderAuthFailed, ProviderRefused, ProviderUnavailable
 from retouch.providers.fal import FalUpstream
 from retouch.providers.upstream import Finished, Pending, PollHandle
-from tests.unit.providers.replay import SAMPLES, FakePresigner, Replay, answering, input_image, refusing_client
+from tests.unit.providers.replay import (
+    PUBLIC_OUTPUTS,
+    SAMPLES,
+    FakePresigner,
+    Replay,
+    answering,
+    input_image,
+    refusing_client,
+)
 
 KEY = "fal-test-key"
 
@@ -16,6 +24,7 @@ def test_submit_then_status_then_result() -> None:
     replay = Replay("fal/queue_submit_status_result.json")
     clock = iter([10.0, 85.0])
     adapter = FalUpstream(api_key=KEY, presign=FakePresigner(), timeout_seconds=30, client=replay.client,
+                          outputs=PUBLIC_OUTPUTS,
                           clock=lambda: next(clock))
 
     outcome = adapter.submit(images=[input_image("inputs/job_1/0.png")], mask=None, options={

@@ -7,7 +7,15 @@ import pytest
 from retouch.providers.base import ProviderAuthFailed, ProviderRefused, ProviderUnavailable
 from retouch.providers.modelslab import ModelsLabUpstream
 from retouch.providers.upstream import Finished, Pending, PollHandle
-from tests.unit.providers.replay import SAMPLES, FakePresigner, Replay, answering, input_image, refusing_client
+from tests.unit.providers.replay import (
+    PUBLIC_OUTPUTS,
+    SAMPLES,
+    FakePresigner,
+    Replay,
+    answering,
+    input_image,
+    refusing_client,
+)
 
 KEY = "modelslab-test-key"
 PROMPT = ("The girl in image 1 and the dog in image 2 together in same frame, in living room, sofa in the "
@@ -18,6 +26,7 @@ def test_processing_answer_becomes_a_pending_handle_polled_at_fetch_result_until
     replay = Replay("modelslab/processing_then_fetch.json")
     clock = iter([1000.0, 1061.5])
     adapter = ModelsLabUpstream(api_key=KEY, presign=FakePresigner(), timeout_seconds=30, client=replay.client,
+                                outputs=PUBLIC_OUTPUTS,
                                 clock=lambda: next(clock))
 
     submitted = adapter.submit(images=[input_image("inputs/job_1/0.png"), input_image("inputs/job_1/1.png")],

@@ -21,6 +21,7 @@ from retouch.providers.upstream import (
     AdapterConfig,
     Finished,
     Outcome,
+    OutputUrls,
     Pending,
     PollHandle,
     Presign,
@@ -82,13 +83,14 @@ class FalUpstream:
     capabilities = CAPABILITIES
 
     def __init__(self, *, api_key: str, presign: Presign, timeout_seconds: float, queue_url: str = QUEUE_URL,
-                 model: str = MODEL, client: httpx.Client | None = None,
+                 model: str = MODEL, client: httpx.Client | None = None, outputs: OutputUrls | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self._headers = {"Authorization": f"Key {api_key}"}
         self._presign = presign
         self._queue_url = queue_url
         self._submit_url = f"{queue_url.rstrip('/')}/{model}"
-        self._http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key])
+        self._http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key],
+                                  outputs=outputs)
         self._clock = clock
 
     def submit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> Outcome:
@@ -127,4 +129,5 @@ class FalUpstream:
 
 def from_config(config: AdapterConfig) -> FalUpstream:
     return FalUpstream(api_key=config.api_key, presign=config.presign, timeout_seconds=config.timeout_seconds,
-                      queue_url=config.base_url or QUEUE_URL, model=config.model, client=config.client)
+                      queue_url=config.base_url or QUEUE_URL, model=config.model, client=config.client,
+                      outputs=config.outputs)

@@ -21,6 +21,7 @@ from retouch.providers.upstream import (
     AdapterConfig,
     Finished,
     Outcome,
+    OutputUrls,
     Pending,
     PollHandle,
     Presign,
@@ -46,13 +47,14 @@ class ModelsLabUpstream:
     capabilities = CAPABILITIES
 
     def __init__(self, *, api_key: str, presign: Presign, timeout_seconds: float, url: str = URL,
-                 model: str = MODEL, client: httpx.Client | None = None,
+                 model: str = MODEL, client: httpx.Client | None = None, outputs: OutputUrls | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self._key = api_key
         self._presign = presign
         self._url = url
         self._model = model
-        self._http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key])
+        self._http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key],
+                                  outputs=outputs)
         self._clock = clock
 
     def submit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> Outcome:
@@ -112,4 +114,5 @@ class ModelsLabUpstream:
 
 def from_config(config: AdapterConfig) -> ModelsLabUpstream:
     return ModelsLabUpstream(api_key=config.api_key, presign=config.presign, timeout_seconds=config.timeout_seconds,
-                            url=config.base_url or URL, model=config.model, client=config.client)
+                            url=config.base_url or URL, model=config.model, client=config.client,
+                            outputs=config.outputs)

@@ -25,6 +25,8 @@ from retouch.upstream_registry import UPSTREAMS, Capabilities, load, refusal_of_
 if TYPE_CHECKING:
     import httpx
 
+    from retouch.outbound_http.url_safety import ResolveFn
+
 # An input image -> a short-lived GET URL for it. The caller presigns `storage_key`, or, for an image with no key
 # (a mask an adapter converted), stores the bytes under a temporary key first.
 Presign = Callable[[InputImage], str]
@@ -144,6 +146,16 @@ class Synchronous:
 
 
 @dataclass(frozen=True)
+class OutputUrls:
+    """Where an upstream's output image URLs may be downloaded from: the rule input URLs follow
+    (outbound_http.url_safety.check_url: public addresses only, except `allowlist` hosts, never metadata or
+    link-local; the connection pinned to the vetted address). `resolve` stands in for DNS in tests."""
+
+    allowlist: frozenset[str] = frozenset()
+    resolve: ResolveFn | None = None
+
+
+@dataclass(frozen=True)
 class AdapterConfig:
     """What the worker knows about one routing entry when it builds the entry's adapter: each upstream module's
     `from_config(config)` (the factory its registry entry names) makes its adapter from this."""
@@ -156,6 +168,7 @@ class AdapterConfig:
     deployment: str | None = None
     api_version: str | None = None
     client: httpx.Client | None = None  # tests pass a client over a fake transport
+    outputs: OutputUrls = field(default_factory=OutputUrls)  # the worker's UrlAllowlist
 
 
 AdapterFactory = Callable[[AdapterConfig], UpstreamAdapter]
