@@ -7,12 +7,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -291,14 +293,19 @@ class LoopbackStack:
     def _derived_parameters(self) -> dict[str, Any]:
         """Local choices for the template's parameters, where the template has them (test templates may not)."""
         derived: dict[str, Any] = {"MaxWaitSeconds": self.options.max_wait_seconds,
-                                   "UrlAllowlist": self.options.url_allowlist,
                                    "ProviderTimeoutSeconds": self.options.provider_timeout}
+        # The stand-ins serve plain http (and their output images) on loopback: the worker accepts that only from
+        # allowlisted hosts, so each stand-in's own host:port joins the operator's allowlist (the input-URL rule).
+        stand_in_urls: list[str] = []
         if self.provider is not None:
             derived["ProviderBaseUrl"] = self.provider.base_url
+            stand_in_urls.append(self.provider.base_url)
         if self.upstreams is not None:
             derived[UPSTREAM_URLS_PARAMETER] = self.upstreams.to_json()
+            stand_in_urls.extend(json.loads(derived[UPSTREAM_URLS_PARAMETER]).values())
             if self.options.stand_in_routing is not None:
                 derived["RoutingDocument"] = str(Path(self.options.stand_in_routing).resolve())
+        derived["UrlAllowlist"] = allowlist_with(self.options.url_allowlist, stand_in_urls)
         return {name: value for name, value in derived.items() if name in self.template.parameters}
 
     def _pool(self, function_id: str, resolver: Resolver) -> FunctionPool:
@@ -381,3 +388,15 @@ class LoopbackStack:
 
 def _remaining(deadline: float) -> float:
     return max(0.1, deadline - time.monotonic())
+
+
+def allowlist_with(allowlist: str, urls: list[str]) -> str:
+    """`allowlist` (UrlAllowlist's "host[:port],..." text) plus each URL's host:port."""
+    entries = [entry.strip() for entry in allowlist.split(",") if entry.strip()]
+    for url in urls:
+        parts = urlsplit(url)
+        host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
+        entry = f"{host}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        if host and entry not in entries:
+            entries.append(entry)
+    return ",".join(entries)

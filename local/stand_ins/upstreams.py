@@ -23,12 +23,13 @@ from __future__ import annotations
 import contextlib
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from local.stand_ins.stand_in import StandIn
 from retouch.catalog import DEFAULT_MODEL
-from retouch.providers.upstream import AdapterConfig, Presign
+from retouch.providers.upstream import AdapterConfig, OutputUrls, Presign
 from retouch.upstream_registry import UPSTREAMS, load
 
 STACK_PROVIDER_KIND = "openai"
@@ -52,9 +53,11 @@ def adapter_config(stand_in: StandIn, *, api_key: str, presign: Presign, client:
     """What the worker would give the adapter factory of `stand_in`'s kind (retouch.providers.upstream.build_adapter)
     for a routing entry calling the stand-in, for the catalog's default model (or the first model the kind serves)."""
     models = UPSTREAMS[stand_in.upstream].models
+    where = urlsplit(stand_in.base_url)  # on the allowlist, as the local stack puts it (local.stack.allowlist_with)
     return AdapterConfig(api_key=api_key, timeout_seconds=timeout_seconds, presign=presign,
                          model=models.get(DEFAULT_MODEL) or next(iter(models.values())),
-                         base_url=stand_in.routing_base_url, client=client, **stand_in.route_fields)
+                         base_url=stand_in.routing_base_url, client=client, **stand_in.route_fields,
+                         outputs=OutputUrls(allowlist=frozenset({f"{where.hostname}:{where.port}"})))
 
 
 class UpstreamStandIns:

@@ -125,6 +125,13 @@ class WorkerSettings(_RetouchSettings):
         unknown = sorted(set(self.upstream_base_urls) - set(UPSTREAMS))
         if unknown:
             raise ValueError(f"upstream base URLs for unknown upstream kinds: {unknown}")
+        refused = sorted(url for url in {self.provider_base_url, *self.upstream_base_urls.values(),
+                                         *(route.base_url for routes in document.models.values() for route in routes
+                                           if route.base_url)}
+                         if not _transport_is_safe(url, self.url_allowlist))
+        if refused:
+            raise ValueError(f"upstream base URLs must be https (plain http only to a loopback host on UrlAllowlist, "
+                             f"the local stack's stand-ins): {refused}")
         nowhere = {route.name: route.kind for routes in document.models.values() for route in routes
                    if not UPSTREAMS[route.kind].documented_url and not self.base_url(route.kind, route.base_url)}
         if nowhere:
@@ -137,6 +144,37 @@ class WorkerSettings(_RetouchSettings):
         """Where a routing entry of `kind` is called: its own `base_url`, else UpstreamBaseUrls' for its kind (None:
         the upstream's documented URL)."""
         return configured or self.upstream_base_urls.get(kind)
+
+
+def _transport_is_safe(url: str, allowlist_text: str) -> bool:
+    """https, or plain http to a loopback host the operator allowlisted (the local stack's stand-ins): an upstream's
+    key and a job's prompt and images never cross a network in the clear."""
+    from urllib.parse import urlsplit
+
+    from retouch.outbound_http.url_safety import DEFAULT_PORTS, is_allowlisted, parse_allowlist
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").rstrip(".").lower()
+    if scheme == "https":
+        return True
+    if scheme != "http" or not _is_loopback(host):
+        return False
+    return is_allowlisted(host, port or DEFAULT_PORTS[scheme], parse_allowlist(allowlist_text))
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class SweeperSettings(_RetouchSettings):

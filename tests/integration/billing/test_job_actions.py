@@ -150,3 +150,43 @@ def test_a_running_or_ended_job_cannot_be_canceled_and_another_accounts_is_a_404
     assert ended["statusCode"] == 409 and json_body(ended)["error"]["code"] == "job_not_cancelable"
     assert foreign["statusCode"] == 404
     assert fresh.job_item(job_id)["status"] == "succeeded"
+
+
+def revoke_sample_key(stack: Stack, account_id: str) -> str:
+    """Given-state: the sample events' key is revoked, as `revoke-key` leaves it (the authorizer's cache still passes
+    it for up to 30 s, so its requests keep reaching the api function)."""
+    key_id = http_event("cancel_job.json", account_id=account_id)["requestContext"]["authorizer"]["lambda"]["key_id"]
+    client("dynamodb").update_item(
+        TableName=stack.table, Key={"pk": {"S": f"ACCOUNT#{account_id}"}, "sk": {"S": "ACCOUNT"}},
+        UpdateExpression="SET revoked_key_ids = :ids", ExpressionAttributeValues={":ids": {"L": [{"S": key_id}]}})
+    return key_id
+
+
+def redeliver_event(job_id: str, *, account_id: str) -> dict[str, Any]:
+    """POST /v1/jobs/{job_id}/webhooks/redeliver (no sample of its own: the cancel sample, re-pathed)."""
+    event = job_event("cancel_job.json", job_id, account_id=account_id)
+    path = f"/v1/jobs/{job_id}/webhooks/redeliver"
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["routeKey"] = event["requestContext"]["routeKey"] = "POST /v1/jobs/{job_id}/webhooks/redeliver"
+    return event
+
+
+def test_a_revoked_key_cannot_cancel_delete_or_redeliver_while_the_authorizer_cache_still_passes_it(
+        fresh: Stack) -> None:
+    # Given a queued job and an ended one, and then the key that made them revoked
+    account_id = seed(fresh, credit_micros=CREDIT)
+    ended = submit_edit(fresh, account_id)
+    fresh.run_worker_once()
+    queued = submit_edit(fresh, account_id)
+    revoke_sample_key(fresh, account_id)
+
+    # When that key (still passed by the authorizer's cache) cancels, deletes and asks for a redelivery
+    answers = [fresh.invoke(API, job_event("cancel_job.json", queued, account_id=account_id)),
+               fresh.invoke(API, job_event("delete_job.json", ended, account_id=account_id)),
+               fresh.invoke(API, redeliver_event(ended, account_id=account_id))]
+
+    # Then each is a 401 naming the revoked key, and nothing changed
+    assert [answer["statusCode"] for answer in answers] == [401, 401, 401], [a.get("body") for a in answers]
+    assert all("revoked" in json_body(answer)["error"]["message"] for answer in answers)
+    assert fresh.job_item(queued)["status"] == "queued"
+    assert fresh.keys_under(f"outputs/{ended}/")

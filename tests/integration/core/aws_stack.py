@@ -23,6 +23,7 @@ from moto import mock_aws
 from local.cloudformation.intrinsics import REGION, Resolver, parameter_values
 from local.cloudformation.resources import LocalResources, ResourceCreator
 from local.cloudformation.template import FunctionSpec, Template
+from local.stack import allowlist_with
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
@@ -262,7 +263,9 @@ class Stack:
 
 def template_parameters(template: Template, provider_base_url: str) -> dict[str, str]:
     # Retry base 0: a retried message becomes visible again at once, so a test can see its visibility change.
-    return parameter_values(template, {"ProviderBaseUrl": provider_base_url, "ProviderRetryBaseSeconds": 0})
+    # The stand-in serves plain http on loopback: the worker accepts that only from an allowlisted host (as locally).
+    return parameter_values(template, {"ProviderBaseUrl": provider_base_url, "ProviderRetryBaseSeconds": 0,
+                                       "UrlAllowlist": allowlist_with("", [provider_base_url])})
 
 
 def json_body(response: dict[str, Any]) -> Any:

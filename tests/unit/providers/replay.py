@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from retouch.providers.base import InputImage
+from retouch.providers.upstream import OutputUrls
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "providers"
 SAMPLES = {
@@ -22,6 +23,23 @@ SAMPLES = {
     "webp": b"RIFF\x10\x00\x00\x00WEBPVP8 " + b"webp",
 }
 INPUT_BUCKET = "https://retouch-inputs.s3.amazonaws.com"
+PUBLIC_IP = "93.184.215.14"  # where every output host "resolves" in these tests: a public address
+
+
+def public_dns(host: str, port: int, *args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+    """A DNS stand-in (getaddrinfo-shaped): every host is at PUBLIC_IP."""
+    return [(2, 1, 6, "", (PUBLIC_IP, port))]
+
+
+# Output URLs vetted as in production, resolved by `public_dns` (the unit tier has no network).
+PUBLIC_OUTPUTS = OutputUrls(resolve=public_dns)
+
+
+def requested_url(request: httpx.Request) -> str:
+    """The URL as the adapter meant it: a download is pinned to the vetted address, its host in the Host header."""
+    if request.url.host != PUBLIC_IP:
+        return str(request.url)
+    return f"{request.url.scheme}://{request.headers['host']}{request.url.raw_path.decode()}"
 
 
 def input_image(key: str, data: bytes = SAMPLES["png"]) -> InputImage:
@@ -79,7 +97,7 @@ class Replay:
     def _handle(self, request: httpx.Request) -> httpx.Response:
         request.read()
         self.seen.append(request)
-        url = str(request.url)
+        url = requested_url(request)
         if request.method == "GET" and url in self.downloads:
             assert "authorization" not in request.headers, "output images are fetched without our credentials"
             return httpx.Response(200, content=SAMPLES[self.downloads[url]])

@@ -7,14 +7,14 @@ import pytest
 from retouch.providers.aiml import aiml_upstream
 from retouch.providers.base import ProviderAuthFailed, ProviderRefused, ProviderUnavailable
 from retouch.providers.upstream import Finished
-from tests.unit.providers.replay import SAMPLES, Replay, answering, input_image, refusing_client
+from tests.unit.providers.replay import PUBLIC_OUTPUTS, SAMPLES, Replay, answering, input_image, refusing_client
 
 KEY = "aiml-test-key"
 
 
 def test_edit_of_two_images_maps_to_its_multipart_form_and_reports_usd_spent() -> None:
     replay = Replay("aiml/edit_two_images.json")
-    adapter = aiml_upstream(api_key=KEY, timeout_seconds=30, client=replay.client)
+    adapter = aiml_upstream(api_key=KEY, timeout_seconds=30, client=replay.client, outputs=PUBLIC_OUTPUTS)
 
     outcome = adapter.submit(images=[input_image("in/t-rex.png"), input_image("in/crown.png")], mask=None,
                              options={"model": "gpt-image-2", "prompt": "Put the crown on the T-rex's head",
@@ -32,7 +32,7 @@ def test_edit_of_two_images_maps_to_its_multipart_form_and_reports_usd_spent() -
 
 def test_generation_is_json_with_its_model_name() -> None:
     replay = Replay("aiml/generate.json")
-    adapter = aiml_upstream(api_key=KEY, timeout_seconds=30, client=replay.client)
+    adapter = aiml_upstream(api_key=KEY, timeout_seconds=30, client=replay.client, outputs=PUBLIC_OUTPUTS)
 
     outcome = adapter.submit(images=[], mask=None,
                              options={"prompt": "A T-Rex relaxing on a beach, lying on a sun lounger and wearing "

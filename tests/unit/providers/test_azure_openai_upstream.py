@@ -7,7 +7,7 @@ import pytest
 from retouch.providers.azure_openai import azure_openai_upstream
 from retouch.providers.base import ProviderAuthFailed, ProviderRefused
 from retouch.providers.upstream import Finished
-from tests.unit.providers.replay import SAMPLES, Replay, answering, input_image
+from tests.unit.providers.replay import PUBLIC_OUTPUTS, SAMPLES, Replay, answering, input_image
 
 ENDPOINT = "https://my-resource.openai.azure.com/"
 
@@ -15,7 +15,7 @@ ENDPOINT = "https://my-resource.openai.azure.com/"
 def test_edit_with_mask_goes_to_the_deployment_with_the_api_key_header() -> None:
     replay = Replay("azure_openai/edit_with_mask.json")
     adapter = azure_openai_upstream(endpoint=ENDPOINT, deployment="gpt-image-2-prod", api_key="azure-test-key",
-                                    timeout_seconds=30, client=replay.client)
+                                    timeout_seconds=30, client=replay.client, outputs=PUBLIC_OUTPUTS)
 
     outcome = adapter.submit(
         images=[input_image("in/photo.png")], mask=input_image("in/mask.png"),

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from retouch.providers.base import ProviderAuthFailed, ProviderRefused
+from retouch.providers.base import ProviderAuthFailed, ProviderRefused, ProviderUnavailable
 from retouch.providers.fal import FalUpstream
 from retouch.providers.upstream import Finished, Pending, PollHandle
-from tests.unit.providers.replay import SAMPLES, FakePresigner, Replay, answering, input_image
+from tests.unit.providers.replay import (
+    PUBLIC_OUTPUTS,
+    SAMPLES,
+    FakePresigner,
+    Replay,
+    answering,
+    input_image,
+    refusing_client,
+)
 
 KEY = "fal-test-key"
 
@@ -16,6 +24,7 @@ def test_submit_then_status_then_result() -> None:
     replay = Replay("fal/queue_submit_status_result.json")
     clock = iter([10.0, 85.0])
     adapter = FalUpstream(api_key=KEY, presign=FakePresigner(), timeout_seconds=30, client=replay.client,
+                          outputs=PUBLIC_OUTPUTS,
                           clock=lambda: next(clock))
 
     outcome = adapter.submit(images=[input_image("inputs/job_1/0.png")], mask=None, options={
@@ -49,3 +58,22 @@ def test_the_models_error_at_result_time_is_refused_and_a_wrong_key_is_auth_fail
                             client=answering(401, {"detail": "Invalid key"}))
     with pytest.raises(ProviderAuthFailed):
         wrong_key.submit(images=[input_image("in/a.png")], mask=None, options={"prompt": "p"})
+
+
+def test_status_and_result_urls_off_the_queue_origin_never_get_the_key() -> None:
+    # Given a submit answer naming status/response URLs on another host
+    client = answering(200, {"request_id": "r", "status_url": "https://collector.example/requests/r/status",
+                             "response_url": "https://collector.example/requests/r"})
+    adapter = FalUpstream(api_key=KEY, presign=FakePresigner(), timeout_seconds=30, client=client)
+    # When the job is submitted, Then the answer is unusable
+    with pytest.raises(ProviderUnavailable) as raised:
+        adapter.submit(images=[input_image("in/a.png")], mask=None, options={"prompt": "p"})
+    assert raised.value.code == "provider_bad_response"
+    # And a stored handle whose result URL points elsewhere is refused before any call carrying the key
+    refusing, seen = refusing_client()
+    adapter = FalUpstream(api_key=KEY, presign=FakePresigner(), timeout_seconds=30, client=refusing)
+    handle = PollHandle(upstream="fal", upstream_job_id="r", status_url="https://queue.fal.run/openai/gpt-image-2/requests/r/status",
+                        result_url="https://collector.example/requests/r", submitted_at=0, poll_after_seconds=5)
+    with pytest.raises(ProviderUnavailable):
+        adapter.poll(handle)
+    assert seen == []

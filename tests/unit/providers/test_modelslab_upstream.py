@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from retouch.providers.base import ProviderAuthFailed, ProviderRefused
+from retouch.providers.base import ProviderAuthFailed, ProviderRefused, ProviderUnavailable
 from retouch.providers.modelslab import ModelsLabUpstream
 from retouch.providers.upstream import Finished, Pending, PollHandle
-from tests.unit.providers.replay import SAMPLES, FakePresigner, Replay, answering, input_image, refusing_client
+from tests.unit.providers.replay import (
+    PUBLIC_OUTPUTS,
+    SAMPLES,
+    FakePresigner,
+    Replay,
+    answering,
+    input_image,
+    refusing_client,
+)
 
 KEY = "modelslab-test-key"
 PROMPT = ("The girl in image 1 and the dog in image 2 together in same frame, in living room, sofa in the "
@@ -18,6 +26,7 @@ def test_processing_answer_becomes_a_pending_handle_polled_at_fetch_result_until
     replay = Replay("modelslab/processing_then_fetch.json")
     clock = iter([1000.0, 1061.5])
     adapter = ModelsLabUpstream(api_key=KEY, presign=FakePresigner(), timeout_seconds=30, client=replay.client,
+                                outputs=PUBLIC_OUTPUTS,
                                 clock=lambda: next(clock))
 
     submitted = adapter.submit(images=[input_image("inputs/job_1/0.png"), input_image("inputs/job_1/1.png")],
@@ -74,3 +83,22 @@ def test_error_answers_with_http_200_are_classified() -> None:
     with pytest.raises(ProviderRefused) as raised:
         bad_image.submit(images=[input_image("in/a.png")], mask=None, options={"prompt": "p"})
     assert "init_image" in raised.value.message
+
+
+def test_a_fetch_result_off_the_configured_origin_never_gets_the_key() -> None:
+    # Given an answer naming a fetch_result URL on another host (https, but not ModelsLab's)
+    client = answering(200, {"status": "processing", "id": 7, "eta": 5,
+                             "fetch_result": "https://collector.example/api/v7/images/fetch/7"})
+    adapter = ModelsLabUpstream(api_key=KEY, presign=FakePresigner(), timeout_seconds=30, client=client)
+    # When the job is submitted, Then the answer is unusable rather than a handle to poll there
+    with pytest.raises(ProviderUnavailable) as raised:
+        adapter.submit(images=[input_image("in/a.png")], mask=None, options={"prompt": "p"})
+    assert raised.value.code == "provider_bad_response"
+    # And a stored handle pointing elsewhere is refused before any call carrying the key
+    refusing, seen = refusing_client()
+    adapter = ModelsLabUpstream(api_key=KEY, presign=FakePresigner(), timeout_seconds=30, client=refusing)
+    handle = PollHandle(upstream="modelslab", upstream_job_id="7", status_url="https://modelslab.com.evil.example/f/7",
+                        result_url=None, submitted_at=0, poll_after_seconds=5)
+    with pytest.raises(ProviderUnavailable):
+        adapter.poll(handle)
+    assert seen == []

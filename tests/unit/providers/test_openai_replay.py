@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from retouch.providers.openai import openai_upstream
 from retouch.providers.upstream import Finished
-from tests.unit.providers.replay import SAMPLES, Replay, input_image
+from tests.unit.providers.replay import PUBLIC_OUTPUTS, SAMPLES, Replay, input_image
 
 
 def test_edit_with_mask_sends_every_field_as_asked_and_reads_the_request_id() -> None:
     # Given OpenAI answering as recorded
     replay = Replay("openai/edit_with_mask.json")
-    adapter = openai_upstream(api_key="sk-openai-test-key", timeout_seconds=30, client=replay.client)
+    adapter = openai_upstream(api_key="sk-openai-test-key", timeout_seconds=30, client=replay.client,
+                              outputs=PUBLIC_OUTPUTS)
 
     # When two images and a mask are edited
     outcome = adapter.submit(

@@ -27,6 +27,7 @@ from retouch.providers.base import (
 from retouch.providers.openai import openai_upstream
 from retouch.providers.openai_images import OpenAIImagesUpstream
 from retouch.providers.upstream import Finished
+from tests.unit.providers.replay import PUBLIC_OUTPUTS, requested_url
 
 API_KEY = "sk-test-0123456789abcdef"
 BASE_URL = "https://images.provider.test/v1"
@@ -61,7 +62,8 @@ class Provider:
 
 
 def provider(base_url: str, client: httpx.Client) -> Provider:
-    return Provider(openai_upstream(api_key=API_KEY, timeout_seconds=30.0, base_url=base_url, client=client))
+    return Provider(openai_upstream(api_key=API_KEY, timeout_seconds=30.0, base_url=base_url, client=client,
+                                    outputs=PUBLIC_OUTPUTS))
 
 
 def provider_with(
@@ -221,7 +223,7 @@ def test_url_only_images_are_downloaded_without_the_api_key() -> None:
 
     # Then the bytes are fetched with the same client, and the key does not travel to the blob host
     assert result.images == [ProviderImage(PNG, "image/png")]
-    assert str(seen[1].url) == "https://blobs.test/img/1.png"
+    assert requested_url(seen[1]) == "https://blobs.test/img/1.png"
     assert "authorization" not in seen[1].headers
     assert result.usage == {}
 

@@ -11,7 +11,15 @@ from PIL import Image
 from retouch.providers.base import ProviderRefused, ProviderUnavailable
 from retouch.providers.oxen import OxenUpstream, white_edit_mask
 from retouch.providers.upstream import Finished, Pending
-from tests.unit.providers.replay import SAMPLES, FakePresigner, Replay, answering, input_image, refusing_client
+from tests.unit.providers.replay import (
+    PUBLIC_OUTPUTS,
+    SAMPLES,
+    FakePresigner,
+    Replay,
+    answering,
+    input_image,
+    refusing_client,
+)
 
 KEY = "oxen-test-key"
 PROMPT = ("Place the subject on the surface of the moon with Earth rising in the background, photorealistic, "
@@ -22,6 +30,7 @@ def test_enqueue_then_poll_until_succeeded_with_its_cost() -> None:
     replay = Replay("oxen/queue_then_poll.json")
     clock = iter([50.0, 92.25])
     adapter = OxenUpstream(api_key=KEY, presign=FakePresigner(), timeout_seconds=30, client=replay.client,
+                           outputs=PUBLIC_OUTPUTS,
                            clock=lambda: next(clock))
 
     outcome = adapter.submit(images=[input_image("inputs/job_1/0.png")], mask=None,

@@ -7,14 +7,23 @@ import pytest
 from retouch.providers.base import ProviderRefused, ProviderUnavailable
 from retouch.providers.runflow import RunflowUpstream
 from retouch.providers.upstream import Finished
-from tests.unit.providers.replay import SAMPLES, FakePresigner, Replay, answering, input_image, refusing_client
+from tests.unit.providers.replay import (
+    PUBLIC_OUTPUTS,
+    SAMPLES,
+    FakePresigner,
+    Replay,
+    answering,
+    input_image,
+    refusing_client,
+)
 
 KEY = "runflow-test-key"
 
 
 def test_edit_in_sync_mode_decodes_the_data_uris() -> None:
     replay = Replay("runflow/edit_sync_mode.json")
-    adapter = RunflowUpstream(api_key=KEY, presign=FakePresigner(), timeout_seconds=30, client=replay.client)
+    adapter = RunflowUpstream(api_key=KEY, presign=FakePresigner(), timeout_seconds=30, client=replay.client,
+                              outputs=PUBLIC_OUTPUTS)
 
     outcome = adapter.submit(images=[input_image("inputs/job_1/0.png")], mask=input_image("inputs/job_1/mask.png"),
                              options={"prompt": "A professional headshot, soft studio lighting", "n": 2,

@@ -8,14 +8,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
 
 from retouch.providers.base import ProviderUnavailable
-from retouch.providers.upstream import Finished
+from retouch.providers.upstream import Finished, OutputUrls
 from retouch.providers.upstream_http import UpstreamHttp
+from tests.unit.providers.replay import PUBLIC_OUTPUTS, refusing_client
 
 MB = 1024 * 1024
 PNG_HEAD = b"\x89PNG\r\n\x1a\n"
@@ -47,7 +49,7 @@ def cdn(total: int, status: int = 200) -> httpx.Client:
 
 
 def test_an_image_url_is_spooled_to_a_file_not_held_in_memory() -> None:
-    http = UpstreamHttp("fal", timeout_seconds=30, client=cdn(24 * MB))
+    http = UpstreamHttp("fal", timeout_seconds=30, client=cdn(24 * MB), outputs=PUBLIC_OUTPUTS)
     tracemalloc.start()
     try:
         image = http.image("https://cdn.example/out.png", "png")
@@ -64,7 +66,7 @@ def test_an_image_url_is_spooled_to_a_file_not_held_in_memory() -> None:
 
 
 def test_base64_and_data_uris_are_decoded_to_files_and_a_failed_download_is_retryable() -> None:
-    http = UpstreamHttp("aiml", timeout_seconds=30, client=cdn(MB, status=404))
+    http = UpstreamHttp("aiml", timeout_seconds=30, client=cdn(MB, status=404), outputs=PUBLIC_OUTPUTS)
     encoded = base64.b64encode(PNG_HEAD + b"pixels").decode()
     for reference in (encoded, f"data:image/png;base64,{encoded}"):
         image = http.image(reference, "webp")
@@ -110,3 +112,47 @@ def test_an_openai_compatible_answer_with_base64_images_is_parsed_and_decoded_th
         assert finished.result.usage == {"total_tokens": 7}
     finally:
         image.close()
+
+
+def resolving_to(ip: str) -> Callable[..., list[tuple[Any, ...]]]:
+    return lambda host, port, *args, **kwargs: [(2, 1, 6, "", (ip, port))]
+
+
+@pytest.mark.parametrize(("url", "ip"), [
+    ("http://169.254.169.254/latest/meta-data/iam/security-credentials/", "169.254.169.254"),  # instance metadata
+    ("http://127.0.0.1:8080/admin.png", "127.0.0.1"),  # the worker's own loopback
+    ("https://internal.example/out.png", "10.0.0.7"),  # a name resolving into the VPC
+    ("http://[::1]/out.png", "::1"),
+])
+def test_an_output_url_reaching_a_private_or_metadata_address_is_refused_before_any_request(url: str, ip: str) -> None:
+    # Given an upstream answering with an image URL that reaches a private, loopback or metadata address
+    client, seen = refusing_client()
+    http = UpstreamHttp("fal", timeout_seconds=30, client=client, outputs=OutputUrls(resolve=resolving_to(ip)))
+    # When the worker turns it into an image, Then nothing is requested and the answer is unusable (retryable)
+    with pytest.raises(ProviderUnavailable) as raised:
+        http.image(url, "png")
+    assert raised.value.code == "provider_bad_response" and "refused" in raised.value.message
+    assert seen == []
+
+
+def test_an_output_url_on_an_allowlisted_loopback_host_is_fetched_pinned_to_the_vetted_address() -> None:
+    # Given the local stack's allowlist naming a stand-in's host:port, and its output URL by name
+    seen: list[httpx.Request] = []
+
+    def stand_in(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, content=PNG_HEAD + b"pixels")
+
+    http = UpstreamHttp("oxen", timeout_seconds=30, client=httpx.Client(transport=httpx.MockTransport(stand_in)),
+                        outputs=OutputUrls(allowlist=frozenset({"stand-in.localhost:9103"}),
+                                           resolve=resolving_to("127.0.0.1")))
+    # When the image is downloaded
+    image = http.image("http://stand-in.localhost:9103/outputs/1.png", "png")
+    assert image.data.startswith(PNG_HEAD)
+    image.close()
+    # Then the connection went to the vetted address, with the URL's own Host
+    assert str(seen[0].url) == "http://127.0.0.1:9103/outputs/1.png"
+    assert seen[0].headers["host"] == "stand-in.localhost:9103"
+    # And the same host on another port is not allowlisted
+    with pytest.raises(ProviderUnavailable):
+        http.image("http://stand-in.localhost:9999/outputs/1.png", "png")

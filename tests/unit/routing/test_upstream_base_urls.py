@@ -13,7 +13,8 @@ from pydantic import ValidationError
 from retouch.config import WorkerSettings
 
 WORKER = {"table_name": "t", "bucket_name": "bucket", "jobs_queue_url": "http://q/jobs",
-          "provider_base_url": "http://openai.test/v1", "provider_secret_arn": "arn:secret",
+          "provider_base_url": "https://openai.test/v1", "provider_secret_arn": "arn:secret",
+          "url_allowlist": "127.0.0.1:9100,127.0.0.1:9102",
           "webhooks_queue_url": "http://q/hooks", "upstream_secrets_prefix": "retouch/upstreams/"}
 OPENAI_ONLY = {"gpt-image-1.5": [{"name": "openai", "kind": "openai"}],
                "gpt-image-1-mini": [{"name": "openai", "kind": "openai"}]}
@@ -59,3 +60,34 @@ def test_base_urls_for_unknown_kinds_or_not_http_are_refused(tmp_path):
         WorkerSettings(**WORKER, routing_document=document, upstream_base_urls={"midjourney": "http://x"})
     with pytest.raises(ValidationError):
         WorkerSettings(**WORKER, routing_document=document, upstream_base_urls={"fal": "ftp://x"})
+
+
+@pytest.mark.parametrize(("base_urls", "allowlist"), [
+    ({"fal": "http://fal.example"}, ""),  # plain http over the network
+    ({"fal": "http://fal.example"}, "fal.example"),  # allowlisting a remote host does not make http safe
+    ({"fal": "http://127.0.0.1:9104"}, ""),  # loopback, but not allowlisted
+    ({"fal": "http://127.0.0.1:9104"}, "127.0.0.1:9999"),  # allowlisted on another port
+])
+def test_a_plain_http_upstream_is_refused_at_cold_start(tmp_path, base_urls, allowlist):
+    # Given a base URL that would carry an upstream's key in the clear
+    document = routing_file(tmp_path, [{"name": "f", "kind": "fal"}])
+    # When the worker's settings are validated, Then the cold start fails
+    with pytest.raises(ValidationError, match="must be https"):
+        WorkerSettings(**{**WORKER, "url_allowlist": allowlist}, routing_document=document,
+                       upstream_base_urls=base_urls)
+
+
+def test_a_plain_http_entry_base_url_or_provider_url_is_refused_too(tmp_path):
+    entry = routing_file(tmp_path, [{"name": "f", "kind": "fal", "base_url": "http://fal.example"}])
+    with pytest.raises(ValidationError, match="must be https"):
+        WorkerSettings(**WORKER, routing_document=entry)
+    with pytest.raises(ValidationError, match="must be https"):
+        WorkerSettings(**{**WORKER, "provider_base_url": "http://api.openai.example/v1"},
+                       routing_document=routing_file(tmp_path, [{"name": "f", "kind": "fal"}]))
+
+
+def test_plain_http_to_an_allowlisted_loopback_stand_in_is_accepted(tmp_path):
+    settings = WorkerSettings(**{**WORKER, "url_allowlist": "127.0.0.1:9104", "provider_base_url": "https://x.test"},
+                              routing_document=routing_file(tmp_path, [{"name": "f", "kind": "fal"}]),
+                              upstream_base_urls={"fal": "http://127.0.0.1:9104"})
+    assert settings.base_url("fal", None) == "http://127.0.0.1:9104"

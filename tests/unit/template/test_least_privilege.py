@@ -289,3 +289,17 @@ def test_a_function_may_read_every_key_it_presigns_a_get_for(function_id):
     readable = _object_grants(FUNCTIONS[function_id], "s3:GetObject")
     for key in _presigned_gets()[function_id]:
         assert any(pattern.match(key) for pattern in readable), f"{function_id} presigns {key} without s3:GetObject"
+
+
+@pytest.mark.parametrize(("function_id", "prefixes"), [
+    ("ApiFunction", {"IDEMPOTENCY#*", "JOB#*", "FILE#*"}),
+    ("SyncFunction", {"IDEMPOTENCY#*", "JOB#*"}),
+])
+def test_the_submit_functions_delete_only_keys_jobs_and_files_they_own(function_id, prefixes):
+    # Given the items these functions legitimately delete: a released Idempotency-Key, a job discarded before its
+    # hold (data/jobs.discard_unheld), and (api) a deleted upload's record
+    # Then every DeleteItem grant is limited to those key prefixes: never an account, a ledger entry or an API key
+    deletes = _grants(FUNCTIONS[function_id], "dynamodb:DeleteItem")
+    assert deletes, function_id
+    for statement in deletes:
+        assert set(statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]) == prefixes

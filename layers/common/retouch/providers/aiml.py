@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from retouch.providers.openai_images import Dialect, OpenAIImagesUpstream
-from retouch.providers.upstream import AdapterConfig, usd_to_micros
+from retouch.providers.upstream import AdapterConfig, OutputUrls, usd_to_micros
 from retouch.providers.upstream_http import UpstreamHttp
 from retouch.upstream_registry import UPSTREAMS
 
@@ -35,7 +35,7 @@ def _usd_spent(body: dict[str, Any]) -> int | None:
 
 
 def aiml_upstream(*, api_key: str, timeout_seconds: float, base_url: str = BASE_URL, model: str = MODEL,
-                  client: httpx.Client | None = None,
+                  client: httpx.Client | None = None, outputs: OutputUrls | None = None,
                   clock: Callable[[], float] = time.monotonic) -> OpenAIImagesUpstream:
     base = base_url.rstrip("/")
     dialect = Dialect(
@@ -43,10 +43,11 @@ def aiml_upstream(*, api_key: str, timeout_seconds: float, base_url: str = BASE_
         model=model, omit_auto=frozenset({"size", "quality"}),
         defaults={"size": "1024x1024", "quality": "medium"}, cost=_usd_spent,
     )
-    http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key])
+    http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key], outputs=outputs)
     return OpenAIImagesUpstream(CAPABILITIES, dialect, http, clock)
 
 
 def from_config(config: AdapterConfig) -> OpenAIImagesUpstream:
     return aiml_upstream(api_key=config.api_key, timeout_seconds=config.timeout_seconds,
-                         base_url=config.base_url or BASE_URL, model=config.model, client=config.client)
+                         base_url=config.base_url or BASE_URL, model=config.model, client=config.client,
+                         outputs=config.outputs)

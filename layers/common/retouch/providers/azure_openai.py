@@ -14,7 +14,7 @@ from urllib.parse import quote
 import httpx
 
 from retouch.providers.openai_images import Dialect, OpenAIImagesUpstream
-from retouch.providers.upstream import AdapterConfig
+from retouch.providers.upstream import AdapterConfig, OutputUrls
 from retouch.providers.upstream_http import UpstreamHttp
 from retouch.upstream_registry import UPSTREAMS
 
@@ -28,6 +28,7 @@ _FIELDS = frozenset({"prompt", "n", "size", "quality", "background", "output_for
 
 def azure_openai_upstream(*, endpoint: str, deployment: str, api_key: str, timeout_seconds: float,
                           api_version: str = DEFAULT_API_VERSION, client: httpx.Client | None = None,
+                          outputs: OutputUrls | None = None,
                           clock: Callable[[], float] = time.monotonic) -> OpenAIImagesUpstream:
     """`endpoint` is the resource's base URL, e.g. "https://my-resource.openai.azure.com"."""
     base = f"{endpoint.rstrip('/')}/openai/deployments/{quote(deployment, safe='')}"
@@ -36,7 +37,7 @@ def azure_openai_upstream(*, endpoint: str, deployment: str, api_key: str, timeo
         headers={"api-key": api_key}, fields=_FIELDS, model=None,
         job_id_headers=("apim-request-id", "x-request-id"),
     )
-    http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key])
+    http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key], outputs=outputs)
     return OpenAIImagesUpstream(CAPABILITIES, dialect, http, clock)
 
 
@@ -45,4 +46,5 @@ def from_config(config: AdapterConfig) -> OpenAIImagesUpstream:
         raise ValueError("an azure_openai adapter needs a base_url (the resource's endpoint) and a deployment")
     return azure_openai_upstream(endpoint=config.base_url, deployment=config.deployment, api_key=config.api_key,
                                  timeout_seconds=config.timeout_seconds,
-                                 api_version=config.api_version or DEFAULT_API_VERSION, client=config.client)
+                                 api_version=config.api_version or DEFAULT_API_VERSION, client=config.client,
+                                 outputs=config.outputs)

@@ -21,12 +21,14 @@ from retouch.providers.upstream import (
     AdapterConfig,
     Finished,
     Outcome,
+    OutputUrls,
     Pending,
     PollHandle,
     Presign,
     bad_response,
     check,
     presigned_urls,
+    same_origin,
 )
 from retouch.providers.upstream_http import UpstreamHttp, detail_error, elapsed_ms
 from retouch.upstream_registry import UPSTREAMS, Capabilities
@@ -81,12 +83,14 @@ class FalUpstream:
     capabilities = CAPABILITIES
 
     def __init__(self, *, api_key: str, presign: Presign, timeout_seconds: float, queue_url: str = QUEUE_URL,
-                 model: str = MODEL, client: httpx.Client | None = None,
+                 model: str = MODEL, client: httpx.Client | None = None, outputs: OutputUrls | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self._headers = {"Authorization": f"Key {api_key}"}
         self._presign = presign
+        self._queue_url = queue_url
         self._submit_url = f"{queue_url.rstrip('/')}/{model}"
-        self._http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key])
+        self._http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key],
+                                  outputs=outputs)
         self._clock = clock
 
     def submit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> Outcome:
@@ -98,18 +102,26 @@ class FalUpstream:
         if not (isinstance(request_id, str) and request_id and isinstance(status_url, str) and status_url
                 and isinstance(response_url, str) and response_url):
             raise bad_response(UPSTREAM, "submit answer lacks request_id, status_url or response_url")
+        self._check_origin(status_url, response_url)
         return Pending(PollHandle(upstream=UPSTREAM, upstream_job_id=request_id, status_url=status_url,
                                   result_url=response_url, submitted_at=started, poll_after_seconds=POLL_SECONDS,
                                   output_format=body["output_format"]))
 
     def poll(self, handle: PollHandle) -> Outcome:
+        result_url = handle.result_url or handle.status_url.removesuffix("/status")
+        self._check_origin(handle.status_url, result_url)  # a handle from the queue: the key goes to fal only
         status = self._json("GET", handle.status_url).get("status")
         if status != "COMPLETED":
             return Pending(handle)
-        answer = self._json("GET", handle.result_url or handle.status_url.removesuffix("/status"))
+        answer = self._json("GET", result_url)
         result = fal_style_images(self._http, answer, handle.output_format)
         return Finished(result=result, upstream=UPSTREAM, upstream_job_id=handle.upstream_job_id, cost_micros=None,
                         latency_ms=elapsed_ms(handle.submitted_at, self._clock))
+
+    def _check_origin(self, *urls: str) -> None:
+        """The key is sent to each of `urls`: they must be on the configured queue URL's origin."""
+        if not all(same_origin(url, self._queue_url) for url in urls):
+            raise bad_response(UPSTREAM, "status_url or response_url is not on the configured fal queue origin")
 
     def _json(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
         return self._http.send_json(method, url, headers=self._headers, read_error=detail_error, **kwargs)
@@ -117,4 +129,5 @@ class FalUpstream:
 
 def from_config(config: AdapterConfig) -> FalUpstream:
     return FalUpstream(api_key=config.api_key, presign=config.presign, timeout_seconds=config.timeout_seconds,
-                      queue_url=config.base_url or QUEUE_URL, model=config.model, client=config.client)
+                      queue_url=config.base_url or QUEUE_URL, model=config.model, client=config.client,
+                      outputs=config.outputs)

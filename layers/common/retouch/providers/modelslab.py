@@ -13,7 +13,6 @@ import re
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -22,12 +21,14 @@ from retouch.providers.upstream import (
     AdapterConfig,
     Finished,
     Outcome,
+    OutputUrls,
     Pending,
     PollHandle,
     Presign,
     bad_response,
     check,
     presigned_urls,
+    same_origin,
 )
 from retouch.providers.upstream_http import UpstreamHttp, elapsed_ms, refusal_or_failure
 from retouch.upstream_registry import SIZE_PRESETS, UPSTREAMS
@@ -37,10 +38,6 @@ MODEL = "gpt-image-2-i2i"
 UPSTREAM = "modelslab"
 
 CAPABILITIES = UPSTREAMS[UPSTREAM].capabilities
-def _origin(url: str) -> tuple[str, str | None, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.hostname, parts.port
-
 
 _AUTH_WORDS = re.compile(r"api[ _-]?key|unauthori[sz]ed|not authenticated", re.IGNORECASE)
 _DEFAULT_ETA = 10
@@ -50,13 +47,14 @@ class ModelsLabUpstream:
     capabilities = CAPABILITIES
 
     def __init__(self, *, api_key: str, presign: Presign, timeout_seconds: float, url: str = URL,
-                 model: str = MODEL, client: httpx.Client | None = None,
+                 model: str = MODEL, client: httpx.Client | None = None, outputs: OutputUrls | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self._key = api_key
         self._presign = presign
         self._url = url
         self._model = model
-        self._http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key])
+        self._http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key],
+                                  outputs=outputs)
         self._clock = clock
 
     def submit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> Outcome:
@@ -71,14 +69,16 @@ class ModelsLabUpstream:
         return self._outcome(answer, started=started, size=resolved)
 
     def poll(self, handle: PollHandle) -> Outcome:
+        if not self._trusted_fetch_url(handle.status_url):  # a handle from the queue: never send the key elsewhere
+            raise bad_response(UPSTREAM, "`fetch_result` is not on the configured ModelsLab origin")
         answer = self._http.send_json("POST", handle.status_url, json={"key": self._key})
         return self._outcome(answer, started=handle.submitted_at, size=handle.extra.get("size"),
                              fetch_url=handle.status_url)
 
-    def _trusted_fetch_url(self, url: str) -> bool:
-        """https, or the configured endpoint's own origin (a stand-in on loopback serves http): the key is POSTed to
-        this URL, so it must not lead anywhere else."""
-        return url.startswith("https://") or _origin(url) == _origin(self._url)
+    def _trusted_fetch_url(self, url: object) -> bool:
+        """On the configured endpoint's own origin (scheme, host, port): the key is POSTed to this URL, so an answer
+        naming another host must not get it."""
+        return same_origin(url, self._url)
 
     def _outcome(self, answer: dict[str, Any], *, started: float, size: str | None,
                  fetch_url: str | None = None) -> Outcome:
@@ -95,7 +95,7 @@ class ModelsLabUpstream:
         if status == "processing":
             url = answer.get("fetch_result") or fetch_url
             if not isinstance(url, str) or not self._trusted_fetch_url(url) or job_id is None:
-                raise bad_response(UPSTREAM, "`processing` without `id` and an https `fetch_result`")
+                raise bad_response(UPSTREAM, "`processing` without `id` and a `fetch_result` on the ModelsLab origin")
             eta = answer.get("eta")
             wait = int(eta) if isinstance(eta, (int, float)) and not isinstance(eta, bool) and eta > 0 else _DEFAULT_ETA
             return Pending(PollHandle(upstream=UPSTREAM, upstream_job_id=job_id, status_url=url, result_url=None,
@@ -114,4 +114,5 @@ class ModelsLabUpstream:
 
 def from_config(config: AdapterConfig) -> ModelsLabUpstream:
     return ModelsLabUpstream(api_key=config.api_key, presign=config.presign, timeout_seconds=config.timeout_seconds,
-                            url=config.base_url or URL, model=config.model, client=config.client)
+                            url=config.base_url or URL, model=config.model, client=config.client,
+                            outputs=config.outputs)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import httpx
 
 from retouch.providers.openai_images import Dialect, OpenAIImagesUpstream
-from retouch.providers.upstream import AdapterConfig
+from retouch.providers.upstream import AdapterConfig, OutputUrls
 from retouch.providers.upstream_http import UpstreamHttp
 from retouch.upstream_registry import UPSTREAMS
 
@@ -21,16 +21,17 @@ CAPABILITIES = UPSTREAMS[UPSTREAM].capabilities
 
 
 def openai_upstream(*, api_key: str, timeout_seconds: float, base_url: str = BASE_URL,
-                    client: httpx.Client | None = None,
+                    client: httpx.Client | None = None, outputs: OutputUrls | None = None,
                     clock: Callable[[], float] = time.monotonic) -> OpenAIImagesUpstream:
     """`base_url` ends at the version ("…/v1")."""
     base = base_url.rstrip("/")
     dialect = Dialect(url_for=lambda path: f"{base}{path}", headers={"Authorization": f"Bearer {api_key}"},
                       fields=None, model=None)
-    http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key])
+    http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key], outputs=outputs)
     return OpenAIImagesUpstream(CAPABILITIES, dialect, http, clock)
 
 
 def from_config(config: AdapterConfig) -> OpenAIImagesUpstream:
     return openai_upstream(api_key=config.api_key, timeout_seconds=config.timeout_seconds,
-                           base_url=config.base_url or BASE_URL, client=config.client)
+                           base_url=config.base_url or BASE_URL, client=config.client,
+                           outputs=config.outputs)

@@ -25,6 +25,7 @@ from retouch.providers.upstream import (
     AdapterConfig,
     Finished,
     Outcome,
+    OutputUrls,
     Pending,
     PollHandle,
     Presign,
@@ -59,13 +60,14 @@ class OxenUpstream:
     capabilities = CAPABILITIES
 
     def __init__(self, *, api_key: str, presign: Presign, timeout_seconds: float, base_url: str = BASE_URL,
-                 model: str = MODEL, client: httpx.Client | None = None,
+                 model: str = MODEL, client: httpx.Client | None = None, outputs: OutputUrls | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self._headers = {"Authorization": f"Bearer {api_key}"}
         self._presign = presign
         self._base = base_url.rstrip("/")
         self._model = model
-        self._http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key])
+        self._http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key],
+                                  outputs=outputs)
         self._clock = clock
 
     def submit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> Outcome:
@@ -110,4 +112,5 @@ class OxenUpstream:
 
 def from_config(config: AdapterConfig) -> OxenUpstream:
     return OxenUpstream(api_key=config.api_key, presign=config.presign, timeout_seconds=config.timeout_seconds,
-                       base_url=config.base_url or BASE_URL, model=config.model, client=config.client)
+                       base_url=config.base_url or BASE_URL, model=config.model, client=config.client,
+                       outputs=config.outputs)

@@ -21,6 +21,7 @@ from retouch.providers.upstream import (
     AdapterConfig,
     Finished,
     Outcome,
+    OutputUrls,
     Presign,
     Synchronous,
 )
@@ -38,12 +39,13 @@ class RunflowUpstream(Synchronous):
     capabilities = CAPABILITIES
 
     def __init__(self, *, api_key: str, presign: Presign, timeout_seconds: float, base_url: str = BASE_URL,
-                 model: str = MODEL, client: httpx.Client | None = None,
+                 model: str = MODEL, client: httpx.Client | None = None, outputs: OutputUrls | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._headers = {"Authorization": f"Bearer {api_key}"}
         self._presign = presign
         self._url = f"{base_url.rstrip('/')}/{model}"
-        self._http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key])
+        self._http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key],
+                                  outputs=outputs)
         self._clock = clock
 
     def submit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> Outcome:
@@ -62,4 +64,5 @@ class RunflowUpstream(Synchronous):
 
 def from_config(config: AdapterConfig) -> RunflowUpstream:
     return RunflowUpstream(api_key=config.api_key, presign=config.presign, timeout_seconds=config.timeout_seconds,
-                          base_url=config.base_url or BASE_URL, model=config.model, client=config.client)
+                          base_url=config.base_url or BASE_URL, model=config.model, client=config.client,
+                          outputs=config.outputs)

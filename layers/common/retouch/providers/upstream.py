@@ -17,12 +17,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
 
 from retouch.providers.base import InputImage, ProviderRefused, ProviderResult, ProviderUnavailable
 from retouch.upstream_registry import UPSTREAMS, Capabilities, load, refusal_of_shape
 
 if TYPE_CHECKING:
     import httpx
+
+    from retouch.outbound_http.url_safety import ResolveFn
 
 # An input image -> a short-lived GET URL for it. The caller presigns `storage_key`, or, for an image with no key
 # (a mask an adapter converted), stores the bytes under a temporary key first.
@@ -111,6 +114,24 @@ def usd_to_micros(amount: Any) -> int | None:
     return int((value * 1_000_000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL, the port filled in; None when `url` is not one."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        return None
+    return scheme, parts.hostname.rstrip(".").lower(), port or (443 if scheme == "https" else 80)
+
+
+def same_origin(url: object, base_url: str) -> bool:
+    """`url` is on `base_url`'s origin: the only place an adapter sends its key to a URL an answer named."""
+    return isinstance(url, str) and origin(url) is not None and origin(url) == origin(base_url)
+
+
 def bad_response(upstream: str, reason: str) -> ProviderUnavailable:
     return ProviderUnavailable("provider_bad_response", f"{upstream} sent an unusable response: {reason}")
 
@@ -122,6 +143,16 @@ class Synchronous:
 
     def poll(self, handle: PollHandle) -> Outcome:
         raise bad_response(self.capabilities.upstream, "a synchronous upstream has no job to poll")
+
+
+@dataclass(frozen=True)
+class OutputUrls:
+    """Where an upstream's output image URLs may be downloaded from: the rule input URLs follow
+    (outbound_http.url_safety.check_url: public addresses only, except `allowlist` hosts, never metadata or
+    link-local; the connection pinned to the vetted address). `resolve` stands in for DNS in tests."""
+
+    allowlist: frozenset[str] = frozenset()
+    resolve: ResolveFn | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +168,7 @@ class AdapterConfig:
     deployment: str | None = None
     api_version: str | None = None
     client: httpx.Client | None = None  # tests pass a client over a fake transport
+    outputs: OutputUrls = field(default_factory=OutputUrls)  # the worker's UrlAllowlist
 
 
 AdapterFactory = Callable[[AdapterConfig], UpstreamAdapter]

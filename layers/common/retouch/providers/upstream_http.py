@@ -34,9 +34,10 @@ from retouch.outbound_http.client import (
     read_body,
     spool_body,
 )
+from retouch.outbound_http.url_safety import ResolvedTarget, UnsafeUrl, check_url, resolve_within
 from retouch.providers.base import ProviderAuthFailed, ProviderImage, ProviderRefused, ProviderUnavailable
 from retouch.providers.spooled_json import SpooledStrings, decode_base64_file
-from retouch.providers.upstream import bad_response
+from retouch.providers.upstream import OutputUrls, bad_response
 
 MAX_RESPONSE_BYTES = 512 * 1024 * 1024
 _MAX_MESSAGE = 500
@@ -84,12 +85,14 @@ class UpstreamHttp:
     """Calls to one upstream: each within `timeout_seconds`, secrets redacted from every message."""
 
     def __init__(self, upstream: str, *, timeout_seconds: float, client: httpx.Client | None,
-                 secrets: Iterable[str] = (), max_response_bytes: int = MAX_RESPONSE_BYTES) -> None:
+                 secrets: Iterable[str] = (), max_response_bytes: int = MAX_RESPONSE_BYTES,
+                 outputs: OutputUrls | None = None) -> None:
         self.upstream = upstream
         self._timeout = timeout_seconds
         self._client = client or outbound_client()
         self._secrets = [secret for secret in secrets if secret]
         self._max_bytes = max_response_bytes
+        self._outputs = outputs or OutputUrls()
 
     def send(self, method: str, url: str, *, headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
         """One call, its body read whole within the deadline; transport failures are ProviderUnavailable."""
@@ -202,8 +205,13 @@ class UpstreamHttp:
             raise
 
     def _download(self, url: str, into: BinaryIO) -> int:
-        """The image at `url` spooled into `into` as it arrives (never whole in memory); the bytes written."""
-        request = self._client.build_request("GET", url, headers=dict(IDENTITY_HEADERS))
+        """The image at `url` spooled into `into` as it arrives (never whole in memory); the bytes written. The URL is
+        the upstream's word: it is vetted as an input URL is (no private, loopback, link-local or metadata address
+        unless allowlisted; metadata never) and the connection pinned to the vetted address. No redirect is
+        followed (a 3xx is an unusable answer)."""
+        target = self._vet_output(url)
+        request = self._client.build_request("GET", target.pinned_url, extensions=target.tls_extensions,
+                                             headers={**IDENTITY_HEADERS, "Host": target.host_header})
 
         def spool(response: httpx.Response) -> int:
             if not 200 <= response.status_code < 300:
@@ -214,6 +222,13 @@ class UpstreamHttp:
         if not 200 <= response.status_code < 300:
             raise bad_response(self.upstream, f"image URL answered HTTP {response.status_code}")
         return written
+
+    def _vet_output(self, url: str) -> ResolvedTarget:
+        try:
+            return check_url(url, allowlist=self._outputs.allowlist,
+                             resolve=self._outputs.resolve or resolve_within(self._timeout))
+        except UnsafeUrl as exc:
+            raise bad_response(self.upstream, f"an image URL is refused: {exc.message}") from exc
 
     def _decode_file(self, encoded: BinaryIO, into: BinaryIO) -> int:
         head = _DATA_URI_HEAD.match(encoded.read(256))

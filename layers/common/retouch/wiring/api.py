@@ -7,6 +7,7 @@ from retouch.billing.charges import JobBilling
 from retouch.billing.prices import price_table
 from retouch.config import ApiSettings
 from retouch.data.account_state import AccountStateRepository
+from retouch.data.accounts import AccountRepository
 from retouch.data.files import FileRepository
 from retouch.data.idempotency import IdempotencyRepository
 from retouch.data.jobs import JobRepository
@@ -34,6 +35,7 @@ def build_api(settings: ApiSettings) -> list[object]:
     queue = JobQueue(settings.jobs_queue_url)
     keys = IdempotencyRepository(settings.table_name)
     billing = job_billing(settings.table_name, jobs, settings.price_markup_percent)
+    accounts = AccountRepository(settings.table_name)
     return [
         image_routes(settings, jobs, store, queue, keys, billing),
         FileRoutes(files=file_deps(settings, store), rate_counter=AccountStateRepository(settings.table_name),
@@ -42,9 +44,9 @@ def build_api(settings: ApiSettings) -> list[object]:
             cancel=CancelDeps(jobs=jobs, queue=queue, billing=billing, keys=keys,
                               announce=announcer(settings.table_name, settings.webhooks_queue_url)),
             retention=RetentionDeps(jobs=jobs, store=store),
-            url_expiry_seconds=settings.url_expiry_seconds),
+            url_expiry_seconds=settings.url_expiry_seconds, accounts=accounts),
         catalog_routes(settings),
-        WebhookRoutes(jobs=jobs, queue=WebhookQueue(settings.webhooks_queue_url)),
+        WebhookRoutes(jobs=jobs, queue=WebhookQueue(settings.webhooks_queue_url), accounts=accounts),
     ]
 
 

@@ -13,10 +13,11 @@ from retouch.config import WorkerSettings
 from retouch.data.objects import ObjectStore
 from retouch.data.secrets import provider_api_key
 from retouch.jobs.upstream_calls import Upstream
+from retouch.outbound_http.url_safety import parse_allowlist
 from retouch.ports import ObjectStore as ObjectStorePort
 from retouch.providers.base import InputImage
 from retouch.providers.credentials import usable_key
-from retouch.providers.upstream import AdapterConfig, Presign, UpstreamAdapter, build_adapter
+from retouch.providers.upstream import AdapterConfig, OutputUrls, Presign, UpstreamAdapter, build_adapter
 from retouch.routing.document import RoutingDocument, UpstreamRoute
 
 # Input URLs given to an upstream stay valid this long (its queue may start the job minutes later).
@@ -47,7 +48,9 @@ def adapter_for(route: UpstreamRoute, upstream_model: str, settings: WorkerSetti
     config = AdapterConfig(api_key=key, timeout_seconds=settings.provider_timeout_seconds,
                            presign=input_presigner(store), model=upstream_model,
                            base_url=base_url(route, settings), deployment=route.deployment,
-                           api_version=route.api_version)
+                           api_version=route.api_version,
+                           # output image URLs are vetted as input URLs are, with the same allowlist
+                           outputs=OutputUrls(allowlist=parse_allowlist(settings.url_allowlist)))
     return build_adapter(route.kind, config)
 
 

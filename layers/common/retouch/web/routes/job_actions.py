@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from retouch.auth.standing import AccountReader, require_standing
 from retouch.jobs.cancel import CancelDeps, cancel_job
 from retouch.jobs.idempotency import HEADER, REPLAYED_HEADER, keyed_request
 from retouch.jobs.retention import RetentionDeps, delete_job
@@ -23,6 +24,7 @@ class JobActionRoutes:
     cancel: CancelDeps
     retention: RetentionDeps
     url_expiry_seconds: int  # of the output URLs in a canceled job's view
+    accounts: AccountReader  # a key revoked within the authorizer's cache is refused here (auth/standing.py)
 
 
 routes = RouteGroup(Router(), JobActionRoutes)
@@ -40,7 +42,9 @@ router = routes.router
 }, description="Only a `queued` job can be canceled; it ends `canceled` at once, charged nothing.")
 def cancel(job_id: str) -> Response[JobView]:
     deps = routes.deps()
-    account_id = current_caller().account_id
+    caller = current_caller()
+    account_id = caller.account_id
+    require_standing(deps.accounts, account_id, caller.key_id)
     keyed = keyed_request(routes.event().headers.get("idempotency-key"), account_id, "jobs.cancel",
                           {"job_id": job_id},
                           seconds_left=routes.lambda_context().get_remaining_time_in_millis() / 1000)
@@ -57,5 +61,7 @@ def cancel(job_id: str) -> Response[JobView]:
     409: documented(ErrorBody, "The job has not ended (`job_not_deletable`): cancel it or wait for it to end"),
 })
 def delete(job_id: str) -> Response[None]:
-    delete_job(current_caller().account_id, job_id, routes.deps().retention, now_epoch())
+    deps, caller = routes.deps(), current_caller()
+    require_standing(deps.accounts, caller.account_id, caller.key_id)
+    delete_job(caller.account_id, job_id, deps.retention, now_epoch())
     return Response(status_code=204)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from retouch.auth.standing import AccountReader, require_standing
 from retouch.jobs.view import find_job
 from retouch.models.responses import ErrorBody
 from retouch.models.webhooks import RedeliveryView
@@ -19,6 +20,7 @@ from retouch.webhooks.events import redeliver_latest
 class WebhookRoutes:
     jobs: JobRepository
     queue: WebhookQueue  # a redelivery is queued, as every event is
+    accounts: AccountReader  # a key revoked within the authorizer's cache is refused here (auth/standing.py)
 
 
 routes = RouteGroup(Router(), WebhookRoutes)
@@ -33,7 +35,8 @@ router = routes.router
     503: documented(ErrorBody, "Queue unavailable"),
 })
 def redeliver(job_id: str) -> Response[RedeliveryView]:
-    account_id = current_caller().account_id
-    deps = routes.deps()
+    caller, deps = current_caller(), routes.deps()
+    account_id = caller.account_id
+    require_standing(deps.accounts, account_id, caller.key_id)
     message = redeliver_latest(find_job(deps.jobs, account_id, job_id), deps.queue)
     return json_response(RedeliveryView(job_id=job_id, event_id=message.event_id, type=message.type), 202)
