@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from typing import Literal
 
 from retouch.billing.usage import job_usage_view
 from retouch.errors import InvalidRequest, JobNotFound, OutputsExpired
@@ -59,7 +60,7 @@ def render_job(record: JobRecord, store: ObjectStore, url_expiry_seconds: int, *
             else:
                 image.url = store.presign_get(output.key, url_expiry_seconds)
             data.append(image)
-    served = None
+    served: Literal["url", "b64_json"] | None = None
     if data:
         served = "b64_json" if all(image.b64_json is not None for image in data) else "url"
     result = record.result
