@@ -69,6 +69,8 @@ class ApiSettings(_PresigningSettings):
     # redeliveries are queued.
     url_allowlist: str = ""
     webhooks_queue_url: str = Field(min_length=1)
+    # Manual redeliveries (POST /v1/jobs/{id}/webhooks/redeliver) per job per clock hour; past it, 429.
+    webhook_redeliveries_per_hour: int = Field(default=5, ge=1, le=100)
     price_markup_percent: MarkupPercent
     # Uploaded files (record and object) expire this long after their upload was created (FileExpiryHours).
     file_expiry_hours: int = Field(default=24, ge=1, le=168)
