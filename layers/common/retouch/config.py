@@ -55,6 +55,9 @@ class AuthorizerSettings(_RetouchSettings):
 class _PresigningSettings(_RetouchSettings):
     bucket_name: str = Field(min_length=3)
     url_expiry_seconds: int = Field(default=3600, ge=60, le=604800)
+    # Per account and minute, every authenticated request that creates nothing (reads, cancels, deletes,
+    # redeliveries), counted apart from submissions (the account's requests_per_minute); past it, 429.
+    reads_per_minute: int = Field(default=600, ge=1, le=100_000)
 
 
 class ApiSettings(_PresigningSettings):

@@ -125,6 +125,12 @@ class RedeliveryCounter(Protocol):
     def count_redelivery(self, job_id: str, window: int, limit: int) -> WindowCount: ...
 
 
+class ReadCounter(Protocol):
+    """Counts a request other than a submission in the account's one-minute `window`, up to `limit`."""
+
+    def count_read(self, account_id: str, window: int, limit: int) -> WindowCount: ...
+
+
 class IdempotencyStore(Protocol):
     """Idempotency-Key records (reserved by the job and ledger writes themselves; see jobs/idempotency)."""
 
