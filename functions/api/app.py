@@ -11,11 +11,12 @@ from retouch.observability.tracing import tracer
 from retouch.web.app import create_app
 from retouch.web.functions import route_groups
 from retouch.wiring.api import build_api
+from retouch.wiring.reads import read_limit
 
 logger = Logger()
 metrics = Metrics()  # flushes what the domain measured (retouch.observability.metrics) once per invocation
 settings = ApiSettings.from_environment()  # read at cold start: a bad deploy fails here
-app = create_app(route_groups("ApiFunction"), build_api(settings))
+app = create_app(route_groups("ApiFunction"), build_api(settings), read_limit=read_limit(settings))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

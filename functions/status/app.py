@@ -10,11 +10,12 @@ from retouch.config import StatusSettings
 from retouch.observability.tracing import tracer
 from retouch.web.app import create_app
 from retouch.web.functions import route_groups
+from retouch.wiring.reads import read_limit
 from retouch.wiring.status import build_status
 
 logger = Logger()
 settings = StatusSettings.from_environment()  # read at cold start: a bad deploy fails here
-app = create_app(route_groups("StatusFunction"), build_status(settings))
+app = create_app(route_groups("StatusFunction"), build_status(settings), read_limit=read_limit(settings))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

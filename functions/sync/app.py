@@ -18,13 +18,14 @@ from retouch.observability.tracing import tracer
 from retouch.web.app import create_app
 from retouch.web.functions import route_groups
 from retouch.web.principal import with_principal
+from retouch.wiring.reads import read_limit
 from retouch.wiring.sync import build_sync
 
 logger = Logger()
 metrics = Metrics()  # flushes what the domain measured (retouch.observability.metrics) once per invocation
 settings = ApiSettings.from_environment()  # read at cold start: a bad deploy fails here
 collaborators = build_sync(settings)
-app = create_app(route_groups("SyncFunction"), collaborators.routes)
+app = create_app(route_groups("SyncFunction"), collaborators.routes, read_limit=read_limit(settings))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL, clear_state=True)

@@ -6,13 +6,22 @@ tests/integration/core/test_fake_contract.py runs the same scenarios on the fake
 
 from tests.fakes.accounts import FakeAccountRepository
 from tests.fakes.jobs import Announced, FakeIdempotencyStore, FakeJobRepository, FakeWebhookLog, no_events
-from tests.fakes.ledger import FakeAccountJobs, FakeLedger, FakeLedgerReader, account, billing_over, job
+from tests.fakes.ledger import (
+    FakeAccountJobs,
+    FakeLedger,
+    FakeLedgerReader,
+    FakeReadCounter,
+    account,
+    billing_over,
+    job,
+)
 from tests.fakes.provider import FakeUrls, ProviderCall, RecordingResolver, ScriptedProvider, public_resolver, rendered
 from tests.fakes.queues import FakeJobQueue, FakeWebhookQueue
 from tests.fakes.storage import FakeFileRepository, FakeObjectStore, StoredObject
 from tests.fakes.webhooks import FakeSettings, no_webhook
 
 __all__ = ["Announced", "FakeAccountJobs", "FakeAccountRepository", "FakeFileRepository", "FakeIdempotencyStore",
-           "FakeJobQueue", "FakeJobRepository", "FakeLedger", "FakeLedgerReader", "FakeObjectStore", "FakeSettings",
-           "FakeUrls", "FakeWebhookLog", "FakeWebhookQueue", "ProviderCall", "RecordingResolver", "ScriptedProvider",
-           "StoredObject", "account", "billing_over", "job", "no_events", "no_webhook", "public_resolver", "rendered"]
+           "FakeJobQueue", "FakeJobRepository", "FakeLedger", "FakeLedgerReader", "FakeObjectStore",
+           "FakeReadCounter", "FakeSettings", "FakeUrls", "FakeWebhookLog", "FakeWebhookQueue", "ProviderCall",
+           "RecordingResolver", "ScriptedProvider", "StoredObject", "account", "billing_over", "job", "no_events",
+           "no_webhook", "public_resolver", "rendered"]

@@ -16,7 +16,7 @@ from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
 from retouch.models.transitions import Cancel, Finish, JobEnd
 from retouch.models.webhooks import DeliveryRecord, JobWebhook
-from retouch.ports import KeyTaken, SweepCandidate
+from retouch.ports import KeyTaken, SweepCandidate, WindowCount
 from tests.fakes.plain import plain as _plain
 
 if TYPE_CHECKING:
@@ -85,6 +85,7 @@ class FakeJobRepository:
         self.webhooks = webhooks
         self.reads = 0
         self.attempt_writes = 0  # record_attempts calls (attempts riding on the checkpoint are not counted)
+        self.redeliveries: dict[tuple[str, int], int] = {}  # (job id, window) -> manual redeliveries counted
 
     def create(self, record: JobRecord, key: IdempotencyRecord | None = None) -> None:
         if record.job_id in self.items:
@@ -227,6 +228,13 @@ class FakeJobRepository:
                       for item in page]
         more = len(due) > limit
         return candidates, ({"watch_at": page[-1]["watch_at"], "job_id": page[-1]["job_id"]} if more else None)
+
+    def count_redelivery(self, job_id: str, window: int, limit: int) -> WindowCount:
+        count = self.redeliveries.get((job_id, window), 0)
+        if count >= limit:
+            return WindowCount(count, False)
+        self.redeliveries[(job_id, window)] = count + 1
+        return WindowCount(count + 1, True)
 
     def rewatch(self, job_id: str, *, seen_watch_at: int, watch_at: int) -> bool:
         item = self.items.get(job_id)

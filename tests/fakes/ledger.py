@@ -8,7 +8,7 @@ from retouch.billing.charges import JobBilling
 from retouch.billing.prices import price_table
 from retouch.models.account_records import AccountRecord, LedgerEntry
 from retouch.models.records import JobRecord
-from retouch.ports import AccountMissing, CreditRefused, HoldRefused, Movement, RateCount
+from retouch.ports import AccountMissing, CreditRefused, HoldRefused, Movement, RateCount, WindowCount
 from tests.fakes.jobs import FakeJobRepository
 
 if TYPE_CHECKING:
@@ -159,8 +159,23 @@ class FakeAccountJobs:
         return [j for j in self.jobs if start <= j.created_at <= end]
 
 
+class FakeReadCounter:
+    """Per account and window, as data/read_counts.py counts them (one conditional add, refused at the limit)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, int], int] = {}
+
+    def count_read(self, account_id: str, window: int, limit: int) -> WindowCount:
+        count = self.counts.get((account_id, window), 0)
+        if count >= limit:
+            return WindowCount(limit, False)
+        self.counts[(account_id, window)] = count + 1
+        return WindowCount(count + 1, True)
+
+
 if TYPE_CHECKING:  # mypy checks each fake against its port
     _ledger: ports.Ledger = FakeLedger(None)
     _rate: ports.RateCounter = FakeLedger(None)
     _reader: ports.LedgerReader = FakeLedgerReader(account(), [])
     _history: ports.JobHistory = FakeAccountJobs([])
+    _reads: ports.ReadCounter = FakeReadCounter()

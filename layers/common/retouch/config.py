@@ -55,6 +55,9 @@ class AuthorizerSettings(_RetouchSettings):
 class _PresigningSettings(_RetouchSettings):
     bucket_name: str = Field(min_length=3)
     url_expiry_seconds: int = Field(default=3600, ge=60, le=604800)
+    # Per account and minute, every authenticated request that creates nothing (reads, cancels, deletes,
+    # redeliveries), counted apart from submissions (the account's requests_per_minute); past it, 429.
+    reads_per_minute: int = Field(default=600, ge=1, le=100_000)
 
 
 class ApiSettings(_PresigningSettings):
@@ -69,6 +72,8 @@ class ApiSettings(_PresigningSettings):
     # redeliveries are queued.
     url_allowlist: str = ""
     webhooks_queue_url: str = Field(min_length=1)
+    # Manual redeliveries (POST /v1/jobs/{id}/webhooks/redeliver) per job per clock hour; past it, 429.
+    webhook_redeliveries_per_hour: int = Field(default=5, ge=1, le=100)
     price_markup_percent: MarkupPercent
     # Uploaded files (record and object) expire this long after their upload was created (FileExpiryHours).
     file_expiry_hours: int = Field(default=24, ge=1, le=168)

@@ -111,6 +111,26 @@ class JobRepository(Protocol):
     def rewatch(self, job_id: str, *, seen_watch_at: int, watch_at: int) -> bool: ...
 
 
+@dataclass(frozen=True)
+class WindowCount:
+    """One more counted in a fixed window: the count there and whether it was admitted (under the limit)."""
+
+    count: int
+    admitted: bool
+
+
+class RedeliveryCounter(Protocol):
+    """Counts a manual webhook redelivery in the job's fixed `window`, on the job item, up to `limit`."""
+
+    def count_redelivery(self, job_id: str, window: int, limit: int) -> WindowCount: ...
+
+
+class ReadCounter(Protocol):
+    """Counts a request other than a submission in the account's one-minute `window`, up to `limit`."""
+
+    def count_read(self, account_id: str, window: int, limit: int) -> WindowCount: ...
+
+
 class IdempotencyStore(Protocol):
     """Idempotency-Key records (reserved by the job and ledger writes themselves; see jobs/idempotency)."""
 

@@ -45,7 +45,8 @@ Submit (the API)
 - `Prefer: wait` polls the job until it ends or the wait is over (retouch.jobs.wait.wait_for_job).
 - What a refused caller is told to wait (Retry-After): retouch.jobs.idempotency.MAX_RETRY_AFTER_SECONDS at most (409),
   retouch.billing.charges.CONCURRENCY_RETRY_AFTER_SECONDS (429 in-flight limit), the rest of the minute
-  (retouch.billing.rate_limit.admit, 429 rate limit).
+  (retouch.billing.rate_limit.admit, 429 rate limit), the rest of the hour (retouch.webhooks.events._count_redelivery,
+  429 redelivery budget).
 
 Data (DynamoDB, SQS, S3)
 - Every boto3 call: the SDK's `standard` retries, AWS_SDK_MAX_ATTEMPTS attempts (retouch.data.clients.aws_client).
@@ -58,7 +59,8 @@ Data (DynamoDB, SQS, S3)
   the move is tried again, HOLDS_MAP_TRIES in all (retouch.data.ledger.LedgerRepository._move). Holds and releases
   never conflict with each other: they are single-item atomic updates.
 - The per-minute request count that finds a new minute starts its window; losing that race counts again,
-  RATE_WINDOW_TRIES in all (retouch.data.account_state.AccountStateRepository.count_request).
+  RATE_WINDOW_TRIES in all (retouch.data.account_state.AccountStateRepository.count_request; the same for a job's
+  hourly webhook redelivery count, retouch.data.jobs.JobRepository.count_redelivery, which refuses past them).
 - An account's webhook settings changed concurrently are read and written again, SETTINGS_WRITE_TRIES in all
   (retouch.webhooks.account._update).
 - Reconciliation re-reads an account that differs before reporting it (retouch.billing.reconcile.reconcile's

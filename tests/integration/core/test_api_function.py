@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 
 from retouch.catalog import GPT_IMAGE_2
+from retouch.data.jobs import JobRepository
+from retouch.models.records import JobRecord
+from retouch.models.webhooks import JobWebhook
 from tests.builders import (
     data_url,
     edit_payload,
@@ -16,10 +19,12 @@ from tests.builders import (
     generation_payload,
     http_event,
     image_bytes,
+    job_event,
     json_event,
     load_event,
     mask_png,
     multipart_event,
+    new_job_id,
     png,
 )
 from tests.integration.core.aws_stack import Stack, client, json_body
@@ -351,3 +356,25 @@ def test_docs_is_a_swagger_page(stack: Stack) -> None:
     assert response["headers"]["Content-Type"].startswith("text/html")
     body = base64.b64decode(response["body"]).decode() if response.get("isBase64Encoded") else response["body"]
     assert "<html" in body and "openapi.json" in body
+
+
+def test_webhook_redeliveries_past_the_jobs_hourly_budget_are_429(stack: Stack, account_id: str) -> None:
+    # Given the account's succeeded job whose job.succeeded event was queued
+    job_id = new_job_id()
+    JobRepository(stack.table, client("dynamodb")).create(JobRecord(
+        job_id=job_id, account_id=account_id, kind="generation", status="succeeded", model="gpt-image-2",
+        request={"prompt": "a lighthouse"}, created_at=1_800_000_000, completed_at=1_800_000_010,
+        expires_at=4_000_000_000,
+        webhook=JobWebhook(url="https://hooks.example.com/r", events=["job.succeeded"], emitted=["job.succeeded"])))
+    stack.purge_queues()
+
+    # When its owner asks for a redelivery six times (the default budget: 5 per job per hour)
+    answers = [stack.invoke(API, job_event("redeliver_webhook.json", job_id, account_id=account_id))
+               for _ in range(6)]
+
+    # Then five are queued, the sixth is a 429 rate_limit_exceeded with Retry-After, counted on the job item
+    assert [answer["statusCode"] for answer in answers] == [202] * 5 + [429]
+    error = json_body(answers[-1])["error"]
+    assert (error["code"], error["type"]) == ("rate_limit_exceeded", "rate_limit_error")
+    assert 1 <= int(answers[-1]["headers"]["Retry-After"]) <= 3600
+    assert stack.job_item(job_id)["redeliveries"] == 5

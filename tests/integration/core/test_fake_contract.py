@@ -405,3 +405,21 @@ def test_only_a_queued_job_is_canceled_and_its_key_reserved_with_it(repository: 
     assert (canceled.status, canceled.completed_at, canceled.watch_at) == ("canceled", NOW + 1, NOW + 1)
     assert keys.get(queued.account_id, key.key_hash, now=NOW).job_id == queued.job_id
     assert repository.get(running.job_id).status == "running" and repository.get(produced.job_id).status == "queued"
+
+
+def test_redeliveries_are_counted_per_job_and_window_up_to_the_limit(
+        repository: Any, new_job: Callable[[], JobRecord]) -> None:
+    # Given a job and a limit of two redeliveries per window
+    job = new_job()
+    window = NOW // 3600
+
+    # When three are counted in one window, then one in the next
+    counts = [repository.count_redelivery(job.job_id, window, 2) for _ in range(3)]
+    later = repository.count_redelivery(job.job_id, window + 1, 2)
+
+    # Then two are admitted, the third refused with the window's count, and the next window starts over
+    assert [(c.count, c.admitted) for c in counts] == [(1, True), (2, True), (2, False)]
+    assert (later.count, later.admitted) == (1, True)
+    # And the job reads back as it was (the counter is not part of the record)
+    reread = repository.get(job.job_id)
+    assert reread is not None and reread.status == "queued"

@@ -17,6 +17,7 @@ from retouch.data.accounts import AccountRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.ledger import LedgerRepository
 from retouch.data.objects import ObjectStore
+from retouch.data.read_counts import ReadCountRepository
 from retouch.data.webhooks import JobWebhookLog, WebhookSettingsRepository
 from retouch.models.account_records import AccountRecord, ApiKeyRecord, LedgerEntry
 from retouch.models.outcome import JobOutcome
@@ -30,6 +31,7 @@ from tests.fakes import (
     FakeJobRepository,
     FakeLedger,
     FakeObjectStore,
+    FakeReadCounter,
     FakeSettings,
     FakeWebhookLog,
 )
@@ -333,3 +335,26 @@ def test_an_end_sent_again_after_it_committed_is_still_its_success(stack: Stack)
     assert jobs.end(Cancel(record.job_id, NOW), release_micros=0) is True
     # while another call's end of the now-canceled job is still refused
     assert jobs.end(Cancel(record.job_id, NOW + 1), release_micros=0) is False
+
+
+@pytest.fixture(params=["fake", "dynamodb"])
+def read_counter(request: pytest.FixtureRequest) -> ports.ReadCounter:
+    if request.param == "fake":
+        return FakeReadCounter()
+    stack: Stack = request.getfixturevalue("stack")
+    return ReadCountRepository(stack.table, client("dynamodb"))
+
+
+def test_reads_are_counted_per_account_and_window_up_to_the_limit(read_counter: ports.ReadCounter) -> None:
+    # Given two accounts and a limit of two reads per window
+    account, other = new_account_id(), new_account_id()
+    window = NOW // 60
+
+    # When the first reads three times in one window, once in the next, and the other once
+    counts = [read_counter.count_read(account, window, 2) for _ in range(3)]
+    later = read_counter.count_read(account, window + 1, 2)
+    others = read_counter.count_read(other, window, 2)
+
+    # Then two are admitted and the third refused; each window and each account counts apart
+    assert [(c.count, c.admitted) for c in counts] == [(1, True), (2, True), (2, False)]
+    assert (later.count, later.admitted, others.count, others.admitted) == (1, True, 1, True)

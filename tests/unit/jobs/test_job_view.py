@@ -44,22 +44,39 @@ def test_succeeded_job_has_presigned_urls_and_resolved_options(store: FakeObject
     assert (view.size, view.quality, view.status, view.created) == ("1024x1536", "medium", "succeeded", 100)
 
 
-def test_b64_json_job_returns_bytes_inline(store: FakeObjectStore) -> None:
+def test_b64_json_job_returns_bytes_inline_in_the_answer_that_saw_it_end(store: FakeObjectStore) -> None:
     # Given a succeeded job that asked for b64_json
     record = with_output(store, job(response_format="b64_json"))
 
-    # When it is rendered
-    [image] = render_job(record, store, 600).data
+    # When the request that submitted it and waited for it renders it
+    view = render_job(record, store, 600, ended_in_request=True)
 
-    # Then the image bytes are inline and there is no URL
+    # Then the image bytes are inline, there is no URL, and the view says b64_json was served
+    [image] = view.data
     assert base64.b64decode(image.b64_json) == b"\x89PNG-bytes" and image.url is None
+    assert view.response_format_served == "b64_json"
+
+
+def test_a_later_read_of_a_b64_json_job_answers_urls(store: FakeObjectStore) -> None:
+    # Given a succeeded job that asked for b64_json
+    record = with_output(store, job(response_format="b64_json"))
+
+    # When it is read later (GET /v1/jobs/{id}), not by the request that saw it end
+    view = render_job(record, store, 600)
+
+    # Then it is a presigned URL, no base64, and the view says url was served (OpenAI clients read `url`)
+    [image] = view.data
+    assert image.b64_json is None and image.url is not None
+    assert view.response_format_served == "url"
+    assert "b64_json" not in view.model_dump(exclude_none=True)["data"][0]
 
 
 @pytest.mark.parametrize(("response_format", "ended_in_request", "inline"), [
     pytest.param(None, True, True, id="unset-ended-within-the-request-b64"),
     pytest.param(None, False, False, id="unset-read-later-url"),
     pytest.param("url", True, False, id="url-asked-url"),
-    pytest.param("b64_json", False, True, id="b64-asked-b64"),
+    pytest.param("b64_json", True, True, id="b64-asked-ended-within-the-request-b64"),
+    pytest.param("b64_json", False, False, id="b64-asked-read-later-url"),
 ])
 def test_with_no_response_format_a_job_that_ended_within_its_request_comes_back_inline(
         store: FakeObjectStore, response_format: str | None, ended_in_request: bool, inline: bool) -> None:
@@ -69,7 +86,7 @@ def test_with_no_response_format_a_job_that_ended_within_its_request_comes_back_
     # When it is rendered for the request that waited for it, or for a later read
     [image] = render_job(record, store, 600, ended_in_request=ended_in_request).data
 
-    # Then OpenAI's default (b64_json) applies only when nothing was asked and the job ended within the request
+    # Then base64 comes only in the answer that saw the job end, when b64_json or nothing (OpenAI's default) was asked
     assert (image.b64_json is not None, image.url is None) == (inline, inline)
 
 
@@ -98,8 +115,8 @@ def test_b64_json_inlines_only_what_fits_a_lambda_response_and_links_the_rest(st
         record.outputs.append(StoredOutput(key=key, content_type="image/png", bytes=2_000_000, width=1024,
                                            height=1024))
 
-    # When it is rendered
-    data = render_job(record, store, 600).data
+    # When the request that saw it end renders it
+    data = render_job(record, store, 600, ended_in_request=True).data
 
     # Then the first outputs are inline within the budget and the rest are presigned URLs
     inline = [d for d in data if d.b64_json]
@@ -112,9 +129,9 @@ def test_b64_json_job_whose_outputs_expired_is_410(store: FakeObjectStore) -> No
     record = with_output(store, job(response_format="b64_json"))
     store.delete([record.outputs[0].key])
 
-    # When it is rendered, Then the client is told the outputs are gone
+    # When the request that saw it end renders it, Then the client is told the outputs are gone
     with pytest.raises(OutputsExpired) as gone:
-        render_job(record, store, 600)
+        render_job(record, store, 600, ended_in_request=True)
     assert gone.value.status_code == 410
 
 

@@ -162,9 +162,11 @@ def test_the_authorizer_only_reads_keys_and_accounts():
     assert statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["KEY#*", "ACCOUNT#*"]
 
 
-def test_the_status_function_reads_outputs_and_account_keyed_items_only():
+def test_the_status_function_reads_outputs_and_account_keyed_items_and_writes_only_read_counts():
     status = FUNCTIONS["StatusFunction"]
-    assert granted_actions(status) == {"dynamodb:GetItem", "dynamodb:Query", "s3:GetObject"}
+    assert granted_actions(status) == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "s3:GetObject"}
+    [count] = _grants(status, "dynamodb:UpdateItem")
+    assert count["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["ACCOUNT#*/READS"]
     [s3_read] = _grants(status, "s3:GetObject")
     assert _resources(s3_read) == [json.dumps({"Fn::Sub": "${Bucket.Arn}/outputs/*"})]
     for statement in _grants(status, "dynamodb:Query"):
@@ -212,7 +214,6 @@ NOT_NEEDED: dict[str, dict[str, str]] = {
         _KEY_RELEASE: "submit paths only",
         _ADMIN_SCAN: "admin only",
         "dynamodb:PutItem": "read-only: jobs/ledger/idempotency modules are loaded for their reads",
-        "dynamodb:UpdateItem": "read-only, as PutItem",
         "s3:PutObject": "presigns GETs of outputs only", "s3:DeleteObject": "as s3:PutObject",
         "s3:ListBucket": "as s3:PutObject",
     },

@@ -6,9 +6,16 @@ import json
 
 import pytest
 
-from retouch.errors import NoWebhookEvent
+from retouch.errors import NoWebhookEvent, RateLimited
 from retouch.retry import RedeliverLater
-from retouch.webhooks.events import Announcer, build_message, event_id, payload_body, redeliver_latest
+from retouch.webhooks.events import (
+    Announcer,
+    RedeliveryBudget,
+    build_message,
+    event_id,
+    payload_body,
+    redeliver_latest,
+)
 from tests.fakes import FakeJobRepository, FakeObjectStore, FakeWebhookLog, FakeWebhookQueue
 from tests.unit.webhooks.builders import job, subscribed
 
@@ -102,7 +109,7 @@ def test_redelivery_queues_the_latest_event_again_with_the_same_id():
     record = job(webhook=subscribed())
     record.webhook.emitted = ["job.started", "job.succeeded"]
     queue = FakeWebhookQueue()
-    message = redeliver_latest(record, queue)
+    message = redeliver_latest(record, queue, RedeliveryBudget(FakeJobRepository(), per_hour=5))
     assert message.redelivery and message.event_id == event_id(record.job_id, "job.succeeded")
     assert queue.sent == [message]
 
@@ -110,5 +117,37 @@ def test_redelivery_queues_the_latest_event_again_with_the_same_id():
 @pytest.mark.parametrize("webhook", [None, subscribed()])
 def test_redelivery_without_an_event_is_a_409(webhook):
     with pytest.raises(NoWebhookEvent) as caught:
-        redeliver_latest(job(webhook=webhook), FakeWebhookQueue())
+        redeliver_latest(job(webhook=webhook), FakeWebhookQueue(), RedeliveryBudget(FakeJobRepository(), per_hour=5))
     assert caught.value.status_code == 409
+
+
+def test_redeliveries_past_the_jobs_hourly_budget_are_429_until_the_next_hour():
+    # Given a job with an event and a budget of 2 redeliveries per job per hour
+    record = job(webhook=subscribed())
+    record.webhook.emitted = ["job.succeeded"]
+    queue, budget = FakeWebhookQueue(), RedeliveryBudget(FakeJobRepository(), per_hour=2)
+    hour = 1_800_000_000 - 1_800_000_000 % 3600
+
+    # When it is redelivered three times 10 minutes into an hour
+    redeliver_latest(record, queue, budget, now=hour + 600)
+    redeliver_latest(record, queue, budget, now=hour + 600)
+    with pytest.raises(RateLimited) as refused:
+        redeliver_latest(record, queue, budget, now=hour + 600)
+
+    # Then the third is a 429 telling when the hour ends, nothing more is queued, and the next hour admits again
+    assert refused.value.status_code == 429 and refused.value.headers["Retry-After"] == "3000"
+    assert len(queue.sent) == 2
+    redeliver_latest(record, queue, budget, now=hour + 3600)
+    assert len(queue.sent) == 3
+
+
+def test_the_budget_is_per_job():
+    # Given two jobs and a budget of one redelivery per job per hour, the first job's spent
+    first, second = job(webhook=subscribed()), job(webhook=subscribed())
+    first.webhook.emitted = second.webhook.emitted = ["job.succeeded"]
+    queue, budget = FakeWebhookQueue(), RedeliveryBudget(FakeJobRepository(), per_hour=1)
+    redeliver_latest(first, queue, budget, now=7200)
+
+    # When the second job is redelivered in the same hour, Then it is queued
+    redeliver_latest(second, queue, budget, now=7200)
+    assert [m.job_id for m in queue.sent] == [first.job_id, second.job_id]

@@ -18,7 +18,8 @@ from retouch.data.items import is_condition_failure, record_attributes, to_item,
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
 from retouch.models.transitions import Cancel, FailUnfinished, Finish, JobEnd
-from retouch.ports import SweepCandidate
+from retouch.ports import SweepCandidate, WindowCount
+from retouch.retry import RATE_WINDOW_TRIES
 
 SWEEP_INDEX = "sweep"
 UNFINISHED = "UNFINISHED"
@@ -349,6 +350,41 @@ class JobRepository:
         candidates = [SweepCandidate(job_id=item["job_id"]["S"], watch_at=int(item["watch_at"]["N"]),
                                      created_at=int(item["created_at"]["N"])) for item in response.get("Items", [])]
         return candidates, response.get("LastEvaluatedKey")
+
+    def count_redelivery(self, job_id: str, window: int, limit: int) -> WindowCount:
+        """Count one manual webhook redelivery in `window` on the job item: one conditional atomic update while the
+        window is current and under `limit`; the first of a new window starts it (a second conditional update)."""
+        for _ in range(RATE_WINDOW_TRIES):
+            try:
+                response = self._client.update_item(
+                    TableName=self._table, Key=job_key(job_id),
+                    UpdateExpression="SET redeliveries = redeliveries + :one",
+                    ConditionExpression="redelivery_window = :w AND redeliveries < :limit",
+                    ExpressionAttributeValues={":one": {"N": "1"}, ":w": {"N": str(window)},
+                                               ":limit": {"N": str(limit)}},
+                    ReturnValues="UPDATED_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD")
+                return WindowCount(int(response["Attributes"]["redeliveries"]["N"]), True)
+            except ClientError as exc:
+                if not is_condition_failure(exc):
+                    raise
+                item = exc.response.get("Item")  # ALL_OLD: the job as the failed condition saw it
+                old: dict[str, Any] = item if isinstance(item, dict) else {}
+            if old.get("redelivery_window", {}).get("N") == str(window):
+                return WindowCount(int(old["redeliveries"]["N"]), False)
+            if limit < 1:
+                return WindowCount(0, False)
+            try:  # the first redelivery of a new window starts it
+                self._client.update_item(
+                    TableName=self._table, Key=job_key(job_id),
+                    UpdateExpression="SET redelivery_window = :w, redeliveries = :one",
+                    ConditionExpression=("attribute_exists(pk) AND "
+                                         "(attribute_not_exists(redelivery_window) OR redelivery_window < :w)"),
+                    ExpressionAttributeValues={":one": {"N": "1"}, ":w": {"N": str(window)}})
+                return WindowCount(1, True)
+            except ClientError as exc:
+                if not is_condition_failure(exc):
+                    raise
+        return WindowCount(limit, False)  # the window moved under every try (extreme contention): refuse
 
     def rewatch(self, job_id: str, *, seen_watch_at: int, watch_at: int) -> bool:
         """Move an unfinished job's `watch_at` on, only if nothing changed it since the sweeper read it."""

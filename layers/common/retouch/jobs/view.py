@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from typing import Literal
 
 from retouch.billing.usage import job_usage_view
 from retouch.errors import InvalidRequest, JobNotFound, OutputsExpired
@@ -28,18 +29,20 @@ def find_job(jobs: JobRepository, account_id: str, job_id: str) -> JobRecord:
 
 
 def _as_base64(record: JobRecord, *, images_as_urls: bool, ended_in_request: bool) -> bool:
-    """b64_json when asked for; with no response_format, when the job ended within the request that submitted it
-    (what OpenAI answers for GPT image models, so its sample code works); url otherwise, e.g. when polled later."""
-    if images_as_urls:
+    """b64_json only in the answer of the request that submitted the job and saw it end (Prefer: wait, the synchronous
+    entry), when it asked for b64_json or for nothing (OpenAI's default for GPT image models, so its sample code works).
+    Any later read answers presigned URLs: a loop of GETs would otherwise stream megabytes per call from the function
+    (`response_format_served` says which was served)."""
+    if images_as_urls or not ended_in_request:
         return False
-    requested = record.request.get("response_format")
-    return requested == "b64_json" or (requested is None and ended_in_request)
+    return record.request.get("response_format") in (None, "b64_json")
 
 
 def render_job(record: JobRecord, store: ObjectStore, url_expiry_seconds: int, *,
                images_as_urls: bool = False, ended_in_request: bool = False) -> JobView:
     """`images_as_urls`: presigned URLs even for b64_json jobs (webhook payloads, lists stay small).
-    `ended_in_request`: the request that submitted the job waited for it (Prefer: wait, the synchronous entry)."""
+    `ended_in_request`: the request that submitted the job waited for it (Prefer: wait, the synchronous entry); only
+    that answer inlines base64."""
     as_base64 = _as_base64(record, images_as_urls=images_as_urls, ended_in_request=ended_in_request)
     inline_left = INLINE_BASE64_BUDGET
     data = []
@@ -57,6 +60,9 @@ def render_job(record: JobRecord, store: ObjectStore, url_expiry_seconds: int, *
             else:
                 image.url = store.presign_get(output.key, url_expiry_seconds)
             data.append(image)
+    served: Literal["url", "b64_json"] | None = None
+    if data:
+        served = "b64_json" if all(image.b64_json is not None for image in data) else "url"
     result = record.result
     return JobView(
         id=record.job_id,
@@ -73,6 +79,7 @@ def render_job(record: JobRecord, store: ObjectStore, url_expiry_seconds: int, *
         output_format=result.get("output_format", record.request.get("output_format")),
         background=result.get("background", record.request.get("background")),
         data=data,
+        response_format_served=served,
         usage=job_usage_view(record),
         error=JobErrorView(**record.error.model_dump()) if record.error and record.status == "failed" else None,
         metadata=record.metadata,

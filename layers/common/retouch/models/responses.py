@@ -69,6 +69,10 @@ class JobView(BaseModel):
     output_format: str | None = None
     background: str | None = None
     data: list[ImageData] = Field(default_factory=list)
+    response_format_served: Literal["url", "b64_json"] | None = Field(
+        default=None, description="How `data` came back: `b64_json` only in the answer of the request that submitted "
+                                  "the job and saw it end (within the response size limit); `url` in every later read "
+                                  "and whenever an image did not fit")
     usage: dict[str, Any] | None = None
     error: JobErrorView | None = None
     metadata: dict[str, str] = Field(default_factory=dict)

@@ -3,19 +3,22 @@ the collaborators its wiring built (web/route_groups.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from retouch.web.errors import register_error_handlers
 from retouch.web.principal import RequireCaller
+from retouch.web.read_limit import LimitReads, ReadLimit
 from retouch.web.route_groups import ProvideCollaborators, RouteGroup, by_type
 
 
-def create_app(groups: Iterable[RouteGroup[Any]], collaborators: list[object]) -> APIGatewayHttpResolver:
+def create_app(groups: Iterable[RouteGroup[Any]], collaborators: list[object], *,
+               read_limit: ReadLimit | None = None) -> APIGatewayHttpResolver:
     """An app serving `groups`, each handed its `needs` from `collaborators` (one object per needed type, nothing
-    else: a missing or a stray collaborator fails here, at cold start, not at a route's first request)."""
+    else: a missing or a stray collaborator fails here, at cold start, not at a route's first request). With
+    `read_limit` (every function's app), each authenticated request that creates nothing is counted against it."""
     groups = list(groups)
     provided = by_type(collaborators)
     needed = {group.needs for group in groups if group.needs is not None}
@@ -28,5 +31,8 @@ def create_app(groups: Iterable[RouteGroup[Any]], collaborators: list[object]) -
     for group in groups:
         app.include_router(group.router)
     # Private by default: a route answers without a key only if it is in principal.PUBLIC_ROUTES.
-    app.use(middlewares=[ProvideCollaborators(provided), RequireCaller()])
+    middlewares: list[Callable[..., Response[Any]]] = [ProvideCollaborators(provided), RequireCaller()]
+    if read_limit is not None:
+        middlewares.append(LimitReads(read_limit))  # inside RequireCaller: it counts the caller that one names
+    app.use(middlewares=middlewares)
     return app

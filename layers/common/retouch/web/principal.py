@@ -52,6 +52,11 @@ def current_caller() -> Caller:
     return caller
 
 
+def caller_if_any() -> Caller | None:
+    """The caller of the running private route; None for a public or unknown route."""
+    return _caller.get()
+
+
 def route_key(route: Route) -> tuple[str, str]:
     """A route as template.yaml spells it: `GET /v1/jobs/{job_id}`."""
     return route.method.upper(), route.openapi_path

@@ -9,15 +9,16 @@ job and the event type, so the receiver sees the same `webhook-id` and can drop 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from retouch.errors import NoWebhookEvent, QueueUnavailable
+from retouch.errors import NoWebhookEvent, QueueUnavailable, RateLimited
 from retouch.jobs.view import render_job
 from retouch.models.records import JobRecord
 from retouch.models.webhooks import WebhookEventType, WebhookMessage
-from retouch.ports import JobRepository, JobWebhookLog, ObjectStore, WebhookQueue
+from retouch.ports import JobRepository, JobWebhookLog, ObjectStore, RedeliveryCounter, WebhookQueue
 from retouch.retry import EMIT_RETRY_SECONDS, RedeliverLater
 
 logger = Logger(child=True)
@@ -128,15 +129,40 @@ def latest_event(job: JobRecord) -> WebhookEventType | None:
     return job.webhook.emitted[-1]
 
 
-def redeliver_latest(job: JobRecord, queue: WebhookQueue) -> WebhookMessage:
-    """Queue the job's latest event again, same id, as the job is now; its attempts start over."""
+REDELIVERY_WINDOW_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class RedeliveryBudget:
+    """At most `per_hour` manual redeliveries per job in each clock hour, counted on the job item."""
+
+    counter: RedeliveryCounter
+    per_hour: int
+
+
+def redeliver_latest(job: JobRecord, queue: WebhookQueue, budget: RedeliveryBudget,
+                     now: float | None = None) -> WebhookMessage:
+    """Queue the job's latest event again, same id, as the job is now; its attempts start over. Each one is counted
+    against the job's hourly `budget` first (429 with Retry-After past it): every redelivery is a signed POST to the
+    subscriber's URL and a queue message, so a loop of them must not be free."""
     event_type = latest_event(job)
     if event_type is None:
         raise NoWebhookEvent(
             "This job has no webhook event to redeliver yet." if job.webhook else "This job has no webhook.",
             param="job_id",
         )
+    _count_redelivery(job, budget, time.time() if now is None else now)
     message = build_message(job, event_type, redelivery=True)
     queue.send(message)
     logger.info("webhook event queued again", extra={"job_id": job.job_id, "event_id": message.event_id})
     return message
+
+
+def _count_redelivery(job: JobRecord, budget: RedeliveryBudget, now: float) -> None:
+    window = int(now // REDELIVERY_WINDOW_SECONDS)
+    counted = budget.counter.count_redelivery(job.job_id, window, budget.per_hour)
+    if not counted.admitted:
+        reset = max(1, int((window + 1) * REDELIVERY_WINDOW_SECONDS - now + 0.999))
+        logger.info("webhook redelivery refused: budget spent", extra={"job_id": job.job_id, "count": counted.count})
+        raise RateLimited(f"Redelivery limit reached: {budget.per_hour} per job per hour. Retry in {reset} s.",
+                          retry_after_seconds=reset)

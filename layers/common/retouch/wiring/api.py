@@ -25,6 +25,7 @@ from retouch.web.routes.files import FileRoutes
 from retouch.web.routes.images import ImageRoutes
 from retouch.web.routes.job_actions import JobActionRoutes
 from retouch.web.routes.webhooks import WebhookRoutes
+from retouch.webhooks.events import RedeliveryBudget
 from retouch.wiring.shared import announcer, job_billing, webhook_subscriber
 
 
@@ -46,7 +47,8 @@ def build_api(settings: ApiSettings) -> list[object]:
             retention=RetentionDeps(jobs=jobs, store=store),
             url_expiry_seconds=settings.url_expiry_seconds, accounts=accounts),
         catalog_routes(settings),
-        WebhookRoutes(jobs=jobs, queue=WebhookQueue(settings.webhooks_queue_url), accounts=accounts),
+        WebhookRoutes(jobs=jobs, queue=WebhookQueue(settings.webhooks_queue_url), accounts=accounts,
+                      redeliveries=RedeliveryBudget(jobs, settings.webhook_redeliveries_per_hour)),
     ]
 
 

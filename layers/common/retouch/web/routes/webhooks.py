@@ -13,7 +13,7 @@ from retouch.ports import JobRepository, WebhookQueue
 from retouch.web.principal import current_caller
 from retouch.web.responses import NOT_FOUND_JOB, UNAUTHORIZED, documented, json_response
 from retouch.web.route_groups import RouteGroup
-from retouch.webhooks.events import redeliver_latest
+from retouch.webhooks.events import RedeliveryBudget, redeliver_latest
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class WebhookRoutes:
     jobs: JobRepository
     queue: WebhookQueue  # a redelivery is queued, as every event is
     accounts: AccountReader  # a key revoked within the authorizer's cache is refused here (auth/standing.py)
+    redeliveries: RedeliveryBudget  # manual redeliveries per job per hour, counted on the job item
 
 
 routes = RouteGroup(Router(), WebhookRoutes)
@@ -32,11 +33,12 @@ router = routes.router
     401: UNAUTHORIZED,
     404: NOT_FOUND_JOB,
     409: documented(ErrorBody, "The job has no webhook, or no event yet"),
+    429: documented(ErrorBody, "`rate_limit_exceeded`: the job's redeliveries this hour are spent; see Retry-After"),
     503: documented(ErrorBody, "Queue unavailable"),
 })
 def redeliver(job_id: str) -> Response[RedeliveryView]:
     caller, deps = current_caller(), routes.deps()
     account_id = caller.account_id
     require_standing(deps.accounts, account_id, caller.key_id)
-    message = redeliver_latest(find_job(deps.jobs, account_id, job_id), deps.queue)
+    message = redeliver_latest(find_job(deps.jobs, account_id, job_id), deps.queue, deps.redeliveries)
     return json_response(RedeliveryView(job_id=job_id, event_id=message.event_id, type=message.type), 202)
