@@ -19,10 +19,15 @@ class AccountReader(Protocol):
 
 def require_standing(accounts: AccountReader, account_id: str, key_id: str | None) -> AccountRecord:
     """The caller's account, when it exists, is active and does not list `key_id` as revoked; else Unauthenticated
-    (401, the messages `admit` gives)."""
+    (401)."""
     account = accounts.get_account(account_id)
     if account is None:
         raise Unauthenticated("This account does not exist.")
+    return in_standing(account, key_id)
+
+
+def in_standing(account: AccountRecord, key_id: str | None) -> AccountRecord:
+    """`account`, read by the caller's own request, when it is active and does not list `key_id` as revoked."""
     if account.status != "active":
         raise Unauthenticated("This account is suspended.")
     if key_id is not None and key_id in account.revoked_key_ids:
