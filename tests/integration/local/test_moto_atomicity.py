@@ -12,13 +12,10 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local.aws.moto_server import MotoServer
-from local.console import Console
+from tests.integration.local.moto_dynamodb import moto_dynamodb, pk_sk_table
 
 THREADS = 8
 ROUNDS = 40
@@ -28,27 +25,13 @@ ROUNDS = 40
 def dynamodb() -> Iterator[Any]:
     # No holds: these threads overlap transactions on one counter on purpose, to test per-request atomicity; with
     # holds they would conflict, as in AWS (tests/integration/local/test_moto_contention.py).
-    server = MotoServer(Console(quiet=True), transaction_hold_seconds=0)
-    server.start()
-    try:
-        endpoint = server.wait_ready(30)
-        client = boto3.session.Session().client(
-            "dynamodb", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
-            aws_secret_access_key="testing", config=Config(retries={"mode": "standard", "max_attempts": 1},
-                                                           max_pool_connections=THREADS * 2))
+    with moto_dynamodb(hold_seconds=0, max_attempts=1, connections=THREADS * 2) as client:
         yield client
-    finally:
-        server.stop()
 
 
 @pytest.fixture()
 def table(dynamodb) -> str:
-    name = f"t{uuid.uuid4().hex[:8]}"
-    dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                                {"AttributeName": "sk", "AttributeType": "S"}],
-                          KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                     {"AttributeName": "sk", "KeyType": "RANGE"}])
+    name = pk_sk_table(dynamodb)
     dynamodb.put_item(TableName=name, Item={"pk": {"S": "counter"}, "sk": {"S": "c"}, "n": {"N": "0"}})
     return name
 

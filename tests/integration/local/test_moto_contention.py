@@ -11,19 +11,15 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from local.aws.dynamodb_contention import CONFLICT_MESSAGE
-from local.aws.moto_server import MotoServer
-from local.console import Console
+from tests.integration.local.moto_dynamodb import moto_dynamodb, pk_sk_table
 
 HOLD_SECONDS = 3.0
 VISIBLE_WITHIN_SECONDS = 10.0
@@ -31,28 +27,14 @@ VISIBLE_WITHIN_SECONDS = 10.0
 
 @pytest.fixture(scope="module")
 def dynamodb() -> Iterator[Any]:
-    server = MotoServer(Console(quiet=True), transaction_hold_seconds=HOLD_SECONDS)
-    server.start()
-    try:
-        endpoint = server.wait_ready(30)
-        # The SDK's standard retry mode, as the functions use it: it must not retry a TransactionConflictException.
-        client = boto3.session.Session().client(
-            "dynamodb", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
-            aws_secret_access_key="testing", config=Config(retries={"mode": "standard", "max_attempts": 3},
-                                                           max_pool_connections=8))
+    # The SDK's standard retry mode, as the functions use it: it must not retry a TransactionConflictException.
+    with moto_dynamodb(hold_seconds=HOLD_SECONDS, max_attempts=3, connections=8) as client:
         yield client
-    finally:
-        server.stop()
 
 
 @pytest.fixture()
 def table(dynamodb) -> str:
-    name = f"t{uuid.uuid4().hex[:8]}"
-    dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                                {"AttributeName": "sk", "AttributeType": "S"}],
-                          KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                     {"AttributeName": "sk", "KeyType": "RANGE"}])
+    name = pk_sk_table(dynamodb)
     for pk in ("account", "other"):
         dynamodb.put_item(TableName=name, Item={"pk": {"S": pk}, "sk": {"S": "A"}, "n": {"N": "0"}})
     return name
