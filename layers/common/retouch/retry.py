@@ -58,9 +58,10 @@ Data (DynamoDB, SQS, S3)
   retouch.data.ledger.LedgerRepository._transact_with_account). An account from before holds gets its holds map, then
   the move is tried again, HOLDS_MAP_TRIES in all (retouch.data.ledger.LedgerRepository._move). Holds and releases
   never conflict with each other: they are single-item atomic updates.
-- The per-minute request count that finds a new minute starts its window; losing that race counts again,
-  RATE_WINDOW_TRIES in all (retouch.data.account_state.AccountStateRepository.count_request; the same for a job's
-  hourly webhook redelivery count, retouch.data.jobs.JobRepository.count_redelivery, which refuses past them).
+- A fixed-window count that finds a new window starts it; losing that race counts again, RATE_WINDOW_TRIES in all
+  (retouch.data.windows.count_in_window: the per-minute request count,
+  retouch.data.account_state.AccountStateRepository.count_request, and a job's hourly webhook redelivery count,
+  retouch.data.jobs.JobRepository.count_redelivery, which refuses past them).
 - An account's webhook settings changed concurrently are read and written again, SETTINGS_WRITE_TRIES in all
   (retouch.webhooks.account._update).
 - Reconciliation re-reads an account that differs before reporting it (retouch.billing.reconcile.reconcile's

@@ -15,9 +15,10 @@ from botocore.exceptions import ClientError
 
 from retouch.data.clients import aws_client
 from retouch.data.items import is_condition_failure, record_attributes, to_item
+from retouch.data.windows import count_in_window
 from retouch.models.account_records import AccountRecord
 from retouch.ports import AccountMissing, RateCount
-from retouch.retry import CONFLICT_TRIES, RATE_WINDOW_TRIES, conflict_backoff_seconds
+from retouch.retry import CONFLICT_TRIES, conflict_backoff_seconds
 
 _RATE_FIELDS = ("rate_window", "rate_count")
 
@@ -92,35 +93,11 @@ class AccountStateRepository:
     def count_request(self, account_id: str, window: int) -> RateCount:
         """Count one request in the fixed one-minute `window` (an epoch minute) on the account item itself, and
         return the account as it is now: one write that is also the submit path's read of the account."""
-        for _ in range(RATE_WINDOW_TRIES):
-            try:
-                response, _ = self._update_account(
-                    TableName=self._table, Key=account_key(account_id),
-                    UpdateExpression="SET rate_count = rate_count + :one",
-                    ConditionExpression="rate_window = :w AND rate_count < requests_per_minute",
-                    ExpressionAttributeValues={":one": {"N": "1"}, ":w": {"N": str(window)}},
-                    ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD")
-                counted = response["Attributes"]
-                return RateCount(account_record(counted), int(counted["rate_count"]["N"]), True)
-            except ClientError as exc:
-                if not is_condition_failure(exc):
-                    raise
-                item = exc.response.get("Item")  # ALL_OLD: the account as the failed condition saw it
-                old = item if isinstance(item, dict) else None
-            if not old:
-                raise AccountMissing(account_id)
-            if old.get("rate_window", {}).get("N") == str(window):
-                return RateCount(account_record(old), int(old["rate_count"]["N"]), False)
-            try:  # first request of a new minute: start its window
-                response, _ = self._update_account(
-                    TableName=self._table, Key=account_key(account_id),
-                    UpdateExpression="SET rate_window = :w, rate_count = :one",
-                    ConditionExpression=("attribute_exists(pk) AND "
-                                         "(attribute_not_exists(rate_window) OR rate_window < :w)"),
-                    ExpressionAttributeValues={":one": {"N": "1"}, ":w": {"N": str(window)}},
-                    ReturnValues="ALL_NEW")
-                return RateCount(account_record(response["Attributes"]), 1, True)
-            except ClientError as exc:
-                if not is_condition_failure(exc):
-                    raise
+        counted = count_in_window(lambda **params: self._update_account(**params)[0], table=self._table,
+                                  key=account_key(account_id), count="rate_count", window_attr="rate_window",
+                                  window=window, under="requests_per_minute", returns="ALL_NEW")
+        if counted is not None and counted.item is None:
+            raise AccountMissing(account_id)
+        if counted is not None and counted.item is not None:
+            return RateCount(account_record(counted.item), counted.count, counted.admitted)
         raise AccountChanged(None)

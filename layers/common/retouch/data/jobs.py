@@ -15,11 +15,11 @@ from botocore.exceptions import ClientError
 from retouch.data.clients import aws_client
 from retouch.data.idempotency import key_of, key_taken, reservation_put
 from retouch.data.items import is_condition_failure, record_attributes, to_item, to_value
+from retouch.data.windows import count_in_window
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
 from retouch.models.transitions import Cancel, FailUnfinished, Finish, JobEnd
 from retouch.ports import SweepCandidate, WindowCount
-from retouch.retry import RATE_WINDOW_TRIES
 
 SWEEP_INDEX = "sweep"
 UNFINISHED = "UNFINISHED"
@@ -354,37 +354,14 @@ class JobRepository:
     def count_redelivery(self, job_id: str, window: int, limit: int) -> WindowCount:
         """Count one manual webhook redelivery in `window` on the job item: one conditional atomic update while the
         window is current and under `limit`; the first of a new window starts it (a second conditional update)."""
-        for _ in range(RATE_WINDOW_TRIES):
-            try:
-                response = self._client.update_item(
-                    TableName=self._table, Key=job_key(job_id),
-                    UpdateExpression="SET redeliveries = redeliveries + :one",
-                    ConditionExpression="redelivery_window = :w AND redeliveries < :limit",
-                    ExpressionAttributeValues={":one": {"N": "1"}, ":w": {"N": str(window)},
-                                               ":limit": {"N": str(limit)}},
-                    ReturnValues="UPDATED_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD")
-                return WindowCount(int(response["Attributes"]["redeliveries"]["N"]), True)
-            except ClientError as exc:
-                if not is_condition_failure(exc):
-                    raise
-                item = exc.response.get("Item")  # ALL_OLD: the job as the failed condition saw it
-                old: dict[str, Any] = item if isinstance(item, dict) else {}
-            if old.get("redelivery_window", {}).get("N") == str(window):
-                return WindowCount(int(old["redeliveries"]["N"]), False)
-            if limit < 1:
-                return WindowCount(0, False)
-            try:  # the first redelivery of a new window starts it
-                self._client.update_item(
-                    TableName=self._table, Key=job_key(job_id),
-                    UpdateExpression="SET redelivery_window = :w, redeliveries = :one",
-                    ConditionExpression=("attribute_exists(pk) AND "
-                                         "(attribute_not_exists(redelivery_window) OR redelivery_window < :w)"),
-                    ExpressionAttributeValues={":one": {"N": "1"}, ":w": {"N": str(window)}})
-                return WindowCount(1, True)
-            except ClientError as exc:
-                if not is_condition_failure(exc):
-                    raise
-        return WindowCount(limit, False)  # the window moved under every try (extreme contention): refuse
+        if limit < 1:
+            return WindowCount(0, False)
+        counted = count_in_window(self._client.update_item, table=self._table, key=job_key(job_id),
+                                  count="redeliveries", window_attr="redelivery_window", window=window,
+                                  under=":limit", values={":limit": {"N": str(limit)}})
+        if counted is not None and counted.item is not None:
+            return WindowCount(counted.count, counted.admitted)
+        return WindowCount(limit, False)  # no such job, or the window moved under every try: refuse
 
     def rewatch(self, job_id: str, *, seen_watch_at: int, watch_at: int) -> bool:
         """Move an unfinished job's `watch_at` on, only if nothing changed it since the sweeper read it."""
