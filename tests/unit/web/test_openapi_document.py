@@ -47,7 +47,17 @@ def test_the_idempotency_key_header_is_documented_with_its_limits(document):
 
 def test_deleting_a_job_documents_a_204_without_a_body(document):
     responses = document["paths"]["/v1/jobs/{job_id}"]["delete"]["responses"]
-    assert set(responses) == {"204", "401", "404", "409"} and "content" not in responses["204"]
+    assert set(responses) == {"204", "401", "404", "409", "429"} and "content" not in responses["204"]
+
+
+def test_every_authenticated_route_documents_the_per_account_limits_429_and_no_public_one_does(document):
+    # Every authenticated route counts against the account's per-minute limit (reads or submits), so any may
+    # answer 429; a client generated from the document must expect it.
+    authenticated = {(m, p) for m, p, op in operations(document) if op.get("security") != []}
+    limited = {(m, p) for m, p, op in operations(document) if "429" in op["responses"]}
+    assert limited == authenticated and ("get", "/v1/files") in authenticated
+    assert all(op["responses"]["429"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+               for m, p, op in operations(document) if (m, p) in limited)
 
 
 def test_both_posts_publish_their_bodies(document):

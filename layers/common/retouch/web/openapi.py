@@ -2,7 +2,8 @@
 what Powertools cannot see because the two POSTs parse their own bodies (multipart or JSON): their request
 bodies, built from the same request models that validate them, with the catalog's limits.
 
-Also added: the headers the POSTs read (Prefer, Idempotency-Key). Corrected: no validation 422 (validation errors
+Also added: the headers the POSTs read (Prefer, Idempotency-Key), and the per-account limit's 429 on every
+authenticated route. Corrected: no validation 422 (validation errors
 are mapped to 400 in web/errors.py); the only 422 is `idempotency_key_reused`; no body on a 204.
 """
 
@@ -105,6 +106,9 @@ IDEMPOTENCY_KEY = {
                    "original job (with `Idempotent-Replayed: true`), nothing new written or charged. Scoped to the "
                    "account; 1-255 printable ASCII characters.",
 }
+# Every authenticated route is limited per account (web/read_limit.py, web/admission.py), so every one may answer 429.
+RATE_LIMITED = {"description": "`rate_limit_exceeded`: the account's requests this minute are spent; see Retry-After",
+                "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorBody")}}}}
 KEY_REUSED = {"description": f"The {HEADER} was already used for a different request (`idempotency_key_reused`)",
               "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorBody")}}}}
 # Headers the POSTs read themselves (Powertools cannot see them), per path.
@@ -117,7 +121,7 @@ _POST_HEADERS = {
 
 def complete(document: dict[str, Any]) -> dict[str, Any]:
     """Powertools' document, with the POST bodies and the headers they read added, the never-returned 422s
-    removed (422 is only `idempotency_key_reused`) and no body on a 204."""
+    removed (422 is only `idempotency_key_reused`), no body on a 204 and a 429 on every authenticated route."""
     document = copy.deepcopy(document)
     bodies, components = _request_bodies()
     for path, operations in document["paths"].items():
@@ -125,6 +129,8 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
             operation["responses"].pop("422", None)
             # Powertools gives every response the route's return schema; a 204 has no body at all (RFC 9110).
             operation["responses"].get("204", {}).pop("content", None)
+            if operation.get("security") != []:  # public routes say `security: []`
+                operation["responses"].setdefault("429", RATE_LIMITED)
             if method == "post" and path in bodies:
                 operation["requestBody"] = bodies[path]
             if method == "post" and path in _POST_HEADERS:
