@@ -1,0 +1,152 @@
+"""The MCP server in process, driven by the official MCP Python client (in-memory, the 2026-07-28 wire) over a fake
+Retouch API: tools and their schemas, image calls as tasks, the bounded wait without tasks, tasks/cancel, the spend
+guard."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from jsonschema import Draft202012Validator
+from mcp.client import Client
+from mcp.shared.exceptions import MCPError
+
+from retouch.mcp.api_client import Connection, RetouchApi
+from retouch.mcp.server import create_server
+from retouch.mcp.service import ServiceOptions
+from retouch.mcp.spend_guard import SpendGuard
+from tests.builders import image_size
+from tests.fakes.retouch_api import BASE, FakeRetouchApi
+from tests.mcp_tasks import MODERN, TasksExtension, cancel_task, create_task, get_task, poll_until_terminal
+
+pytestmark = pytest.mark.anyio
+OPTIONS = ServiceOptions(allow_paths=False, max_wait_seconds=5, preview_bytes=1_000_000)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@asynccontextmanager
+async def connected(fake: FakeRetouchApi, *, tasks: bool = True, guard: SpendGuard | None = None,
+                    options: ServiceOptions = OPTIONS) -> AsyncIterator[Client]:
+    async with httpx.AsyncClient(transport=fake.transport()) as http:
+        api = RetouchApi(Connection(BASE, "rt_live_test"), http)
+        server = create_server(api, guard or SpendGuard(max_micros_per_call=None), options)
+        async with Client(server, mode=MODERN, extensions=[TasksExtension()] if tasks else None) as client:
+            yield client
+
+
+async def test_every_tool_is_listed_with_a_valid_json_schema() -> None:
+    async with connected(FakeRetouchApi()) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+
+    assert set(tools) == {"generate_image", "edit_image", "get_job", "cancel_job", "list_jobs", "quote",
+                          "get_balance", "list_models"}
+    for tool in tools.values():
+        Draft202012Validator.check_schema(tool.input_schema)
+    generate = tools["generate_image"].input_schema["properties"]
+    assert generate["model"]["enum"][0] == "gpt-image-2"
+    assert generate["quality"]["enum"] == ["low", "medium", "high", "auto"]
+    assert generate["n"]["maximum"] == 10
+    assert "path" not in str(tools["edit_image"].input_schema)  # local paths only through stdio
+
+
+async def test_a_generation_is_a_task_bound_to_its_job_until_its_images_arrive() -> None:
+    fake = FakeRetouchApi(reads_to_finish=3)
+    async with connected(fake) as client:
+        task = await create_task(client, "generate_image", {"prompt": "a red fox", "size": "1024x1024"})
+        state, seen = await poll_until_terminal(client, task.task_id, timeout=10)
+
+    assert task.task_id in fake.jobs and task.status == "working"
+    assert "working" in seen and state.status == "completed"
+    result = state.result or {}
+    images = [item for item in result["content"] if item["type"] == "image"]
+    links = [item for item in result["content"] if item["type"] == "resource_link"]
+    assert image_size(base64.b64decode(images[0]["data"])) == ("PNG", (64, 48))
+    assert links[0]["uri"].endswith(f"{task.task_id}-0.png")
+    assert fake.keys_seen == {"Bearer rt_live_test"}
+
+
+async def test_tasks_cancel_cancels_the_queued_job() -> None:
+    fake = FakeRetouchApi(reads_to_finish=None)
+    async with connected(fake) as client:
+        task = await create_task(client, "generate_image", {"prompt": "a fox"})
+        await cancel_task(client, task.task_id)
+        state = await get_task(client, task.task_id)
+
+    assert fake.jobs[task.task_id]["status"] == "canceled"
+    assert state.status == "cancelled"
+
+
+async def test_an_unknown_task_is_invalid_params() -> None:
+    async with connected(FakeRetouchApi()) as client:
+        with pytest.raises(MCPError) as refused:
+            await get_task(client, "job_missing")
+    assert refused.value.code == -32602
+
+
+async def test_without_tasks_the_call_waits_for_the_images() -> None:
+    async with connected(FakeRetouchApi(reads_to_finish=1), tasks=False) as client:
+        result = await client.call_tool("generate_image", {"prompt": "a fox"})
+    assert not result.is_error
+    assert [item.type for item in result.content] == ["text", "image", "resource_link"]
+
+
+async def test_without_tasks_a_long_job_answers_its_id_and_how_to_follow_it() -> None:
+    fake = FakeRetouchApi(reads_to_finish=None)
+    async with connected(fake, tasks=False) as client:
+        result = await client.call_tool("generate_image", {"prompt": "a fox", "wait_seconds": 0})
+    text = result.content[0].text  # type: ignore[union-attr]
+    assert "job_1" in text and "get_job" in text
+    assert result.structured_content is not None and result.structured_content["status"] == "queued"
+
+
+async def test_a_call_above_the_spend_guard_is_refused_before_any_job() -> None:
+    fake = FakeRetouchApi()
+    guard = SpendGuard(max_micros_per_call=100_000)
+    async with connected(fake, guard=guard) as client:
+        quote = await client.call_tool("quote", {"prompt": "x", "n": 4, "quality": "high"})
+        refused = await client.call_tool("generate_image", {"prompt": "x", "n": 4, "quality": "high"})
+        allowed = await create_task(client, "generate_image", {"prompt": "x", "quality": "low", "size": "1024x1024"})
+
+    assert quote.structured_content is not None and quote.structured_content["allowed"] is False
+    assert refused.is_error and "per call" in refused.content[0].text  # type: ignore[union-attr]
+    assert [body["quality"] for body in fake.submitted] == ["low"]
+    assert allowed.task_id == "job_1"
+
+
+async def test_invalid_arguments_name_the_parameter_and_make_no_job() -> None:
+    fake = FakeRetouchApi()
+    async with connected(fake) as client:
+        result = await client.call_tool("generate_image", {"prompt": "x", "model": "gpt-image-1-mini",
+                                                           "size": "4096x4096"})
+    assert result.is_error and "size" in result.content[0].text  # type: ignore[union-attr]
+    assert fake.submitted == []
+
+
+async def test_api_refusals_are_clear_tool_errors() -> None:
+    fake = FakeRetouchApi(refuse_submit=(402, {"message": "Insufficient credit", "type": "insufficient_quota",
+                                              "code": "insufficient_credit", "param": None}))
+    async with connected(fake) as client:
+        result = await client.call_tool("generate_image", {"prompt": "x"})
+    text: Any = result.content[0]
+    assert result.is_error and "insufficient_credit" in text.text and "Add credit" in text.text
+
+
+async def test_an_edit_with_a_local_path_uploads_it_first_in_stdio_mode(tmp_path: Any) -> None:
+    picture = tmp_path / "in.png"
+    picture.write_bytes(b"\x89PNG fake")
+    fake = FakeRetouchApi()
+    options = ServiceOptions(allow_paths=True, max_wait_seconds=5, preview_bytes=1_000_000)
+    async with connected(fake, options=options) as client:
+        task = await create_task(client, "edit_image", {"prompt": "hat", "images": [{"path": str(picture)},
+                                                                                    {"url": "https://x.test/a.png"}]})
+    assert task.task_id == "job_1"
+    assert fake.submitted[0]["images"] == [{"file_id": "file_1"}, {"image_url": "https://x.test/a.png"}]
+    assert list(fake.uploads.values()) and b"\x89PNG fake" in next(iter(fake.uploads.values()))
