@@ -15,8 +15,10 @@ def banner(stack: LoopbackStack) -> str:
     upstream_lines = f"\n  upstream stand-ins (key {STAND_IN_PROVIDER_KEY}):{upstreams}" if upstreams else ""
     sync = stack.function_urls.get("SyncFunction")
     sync_line = f"\n  sync entry: {sync}/v1   (holds each submission until the image is ready)" if sync else ""
+    mcp = stack.function_urls.get("McpFunction")
+    mcp_line = f"\n  MCP server: {mcp}/mcp   (Streamable HTTP, Authorization: Bearer <key>; docs/mcp.md)" if mcp else ""
     return f"""
-Retouch is running at {base}   (OpenAI-compatible base URL: {base}/v1){sync_line}
+Retouch is running at {base}   (OpenAI-compatible base URL: {base}/v1){sync_line}{mcp_line}
   API key:   {key}
   provider:  {provider}{upstream_lines}
   AWS (moto): {stack.aws_endpoint_url}   startup: {stack.startup_seconds:.1f} s

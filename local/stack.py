@@ -125,6 +125,7 @@ class LoopbackStack:
         self._schedules: list[Schedule] = []
         self._moto: MotoServer | None = None
         self._exit = contextlib.ExitStack()
+        self._api_url = ""
 
     @classmethod
     def from_settings(cls, settings: LocalSettings, **kwargs: Any) -> LoopbackStack:
@@ -166,6 +167,7 @@ class LoopbackStack:
         api_server = self._bind(self.options.port)
         url_servers = {function_id: self._bind(self._function_url_port(index))
                        for index, function_id in enumerate(self.template.function_urls)}
+        self._api_url = api_server.base_url  # the MCP function calls the API (McpApiBaseUrl) before it serves
         resolver = self._start_aws(deadline)
         self._start_functions(resolver, deadline)
         self._start_pollers(resolver)
@@ -306,6 +308,7 @@ class LoopbackStack:
             if self.options.stand_in_routing is not None:
                 derived["RoutingDocument"] = str(Path(self.options.stand_in_routing).resolve())
         derived["UrlAllowlist"] = allowlist_with(self.options.url_allowlist, stand_in_urls)
+        derived["McpApiBaseUrl"] = self._api_url  # issue 22: the MCP function calls this stack's API
         return {name: value for name, value in derived.items() if name in self.template.parameters}
 
     def _pool(self, function_id: str, resolver: Resolver) -> FunctionPool:

@@ -258,3 +258,19 @@ def dead_letter_settings() -> DeadLetterSettings:
 @cache
 def webhook_settings() -> WebhookSettings:
     return WebhookSettings.from_environment()
+
+
+# ---- issue 22: the MCP server (functions/mcp) ------------------------------------------------------------------
+
+
+class McpSettings(_RetouchSettings):
+    """The mcp function: the API it calls for each caller (its own key forwarded), the per-call spend ceiling an agent
+    cannot raise, and how long a task-less image call waits (see retouch.mcp)."""
+
+    api_base_url: str = Field(pattern=r"^https?://")
+    # Micro-dollars one MCP call may hold at most (McpMaxCostPerCallMicros); unset or "": only the account's credit.
+    mcp_max_cost_per_call_micros: Annotated[Annotated[int, Field(ge=0)] | None, BeforeValidator(_blank_is_none),
+                                            Field(default=None)]
+    price_markup_percent: MarkupPercent  # the hold the guard checks is the API's, at the same markup
+    mcp_max_wait_seconds: float = Field(default=60, ge=0, le=600)
+    mcp_preview_bytes: int = Field(default=1_000_000, ge=0, le=4_000_000)  # under Lambda's 6 MB answer, base64'd
