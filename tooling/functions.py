@@ -26,6 +26,7 @@ SETTINGS = {
     "RETOUCH_PROVIDER_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:provider",
     "RETOUCH_ROUTING_DOCUMENT": "default.json",
     "RETOUCH_UPSTREAM_SECRETS_PREFIX": "retouch/upstreams/",
+    "RETOUCH_API_BASE_URL": "https://api.example.com",  # issue 22: the API the mcp function calls
     "AWS_DEFAULT_REGION": "us-east-1",
     "POWERTOOLS_SERVICE_NAME": "retouch",
 }

@@ -37,6 +37,8 @@ _DOTTED = re.compile(r"\bretouch(?:\.\w+)+|\btemplate\.yaml\s+[A-Z]\w+")
 # What the finder reports that is not a retry policy.
 NOT_RETRIES = {
     "retouch.observability.metric_names.PROVIDER_ATTEMPTS": "a metric's name (the attempts a job took), not a policy",
+    "retouch.mcp.service.RetouchMcpService._wait": "an MCP call without tasks reading its job until it ends or the "
+                                                   "call's bounded wait runs out (as jobs/wait.py), not a retry",
 }
 
 

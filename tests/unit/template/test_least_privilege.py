@@ -205,6 +205,11 @@ NOT_NEEDED: dict[str, dict[str, str]] = {
         "dynamodb:UpdateItem": "accounts: as PutItem",
         "dynamodb:Query": "accounts: key listings are the admin CLI's",
     },
+    "McpFunction": {  # issue 22: it resolves keys as the authorizer does; everything else goes through the API
+        "dynamodb:PutItem": "accounts: key and account writes are the admin CLI's; it only reads them",
+        "dynamodb:UpdateItem": "accounts: as PutItem",
+        "dynamodb:Query": "accounts: key listings are the admin CLI's",
+    },
     "DeadLetterFunction": {
         _KEY_RELEASE: "submit paths only",
         _ADMIN_SCAN: "admin only", _WORKER_ONLY_VISIBILITY: "worker only",
@@ -304,3 +309,10 @@ def test_the_submit_functions_delete_only_keys_jobs_and_files_they_own(function_
     assert deletes, function_id
     for statement in deletes:
         assert set(statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]) == prefixes
+
+
+def test_the_mcp_function_only_reads_keys_and_accounts():
+    # issue 22: it resolves the caller's key and calls the HTTP API with it; no job, object or queue is its own
+    [statement] = statements(FUNCTIONS["McpFunction"])
+    assert statement["Action"] == "dynamodb:GetItem"
+    assert statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["KEY#*", "ACCOUNT#*"]
