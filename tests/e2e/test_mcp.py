@@ -55,10 +55,10 @@ def mcp_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackStac
 @asynccontextmanager
 async def over_http(stack: LoopbackStack, key: str | None = None) -> AsyncIterator[Client]:
     url = stack.function_urls["McpFunction"] + "/mcp"
-    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {key or stack.api_key}"},
-                                  timeout=120) as http:
-        async with Client(streamable_http_client(url, http_client=http), extensions=[TasksExtension()]) as client:
-            yield client
+    headers = {"Authorization": f"Bearer {key or stack.api_key}"}
+    async with httpx2.AsyncClient(headers=headers, timeout=120) as http, \
+            Client(streamable_http_client(url, http_client=http), extensions=[TasksExtension()]) as client:
+        yield client
 
 
 @asynccontextmanager

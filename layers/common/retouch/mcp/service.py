@@ -84,7 +84,7 @@ class RetouchMcpService:
             job = await self._api.cancel(_job_id(arguments))
             return _structured(f"Job {job['id']} is {job['status']}.", job_summary(job))
         if name == "list_jobs":
-            params = {key: arguments[key] for key in ("limit", "after", "status") if key in arguments}
+            params: dict[str, Any] = {key: arguments[key] for key in ("limit", "after", "status") if key in arguments}
             page = await self._api.jobs(params)
             jobs = [job_summary(job) for job in page.get("data") or []]
             return _structured(f"{len(jobs)} job(s).", {"jobs": jobs, "has_more": page.get("has_more", False),

@@ -85,8 +85,8 @@ def outcome_content(job: dict[str, Any], previews: list[bytes | None]) -> dict[s
         return {"content": [_text(f"Job {job['id']} was canceled; its hold was released.")],
                 "structuredContent": summary, "isError": True}
     content: list[dict[str, Any]] = [_text(
-        f"Job {job['id']} succeeded: {len(summary['images'])} image(s), cost {_cost(summary['cost_micros'])}. Full images "
-        f"are linked below (presigned, time-limited URLs).")]
+        f"Job {job['id']} succeeded: {len(summary['images'])} image(s), cost {_cost(summary['cost_micros'])}. "
+        f"Full images are linked below (presigned, time-limited URLs).")]
     for index, (item, preview) in enumerate(zip(job.get("data") or [], previews, strict=False)):
         mime = item.get("content_type") or _MIME.get(str(job.get("output_format")), "image/png")
         if preview is not None:

@@ -149,7 +149,7 @@ def image_reference(value: Any, *, param: str, allow_paths: bool) -> ImageRefere
         raise ToolArgumentsInvalid(f"'{param}' must name an image by {' or '.join(allowed)}{hint}.", param=param)
     if kind == "path" and not Path(ref).expanduser().is_file():
         raise ToolArgumentsInvalid(f"'{param}': no such file: {ref}", param=param)
-    return ImageReference(kind, ref)  # type: ignore[arg-type]  # kind checked against `allowed` above
+    return ImageReference(kind, ref)
 
 
 def edit_references(arguments: dict[str, Any], *, allow_paths: bool) -> tuple[list[ImageReference],
