@@ -264,8 +264,10 @@ class Stack:
 def template_parameters(template: Template, provider_base_url: str) -> dict[str, str]:
     # Retry base 0: a retried message becomes visible again at once, so a test can see its visibility change.
     # The stand-in serves plain http on loopback: the worker accepts that only from an allowlisted host (as locally).
+    # No HTTP API runs in this tier: the mcp function's tests here make no call to it (McpApiBaseUrl, issue 22).
     return parameter_values(template, {"ProviderBaseUrl": provider_base_url, "ProviderRetryBaseSeconds": 0,
-                                       "UrlAllowlist": allowlist_with("", [provider_base_url])})
+                                       "UrlAllowlist": allowlist_with("", [provider_base_url]),
+                                       "McpApiBaseUrl": "http://127.0.0.1:9"})
 
 
 def json_body(response: dict[str, Any]) -> Any:
