@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import os
+import re
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -61,12 +63,26 @@ async def over_http(stack: LoopbackStack, key: str | None = None) -> AsyncIterat
         yield client
 
 
+def readme_stdio_config() -> dict[str, Any]:
+    """The README's stdio config for an MCP client, verbatim (the JSON block that runs retouch-mcp)."""
+    blocks = re.findall(r"```json\n(.*?)```", (REPO / "README.md").read_text(), re.S)
+    [config] = [json.loads(block) for block in blocks if "retouch-mcp" in block]
+    return dict(config["mcpServers"]["retouch"])
+
+
 @asynccontextmanager
 async def over_stdio(stack: LoopbackStack) -> AsyncIterator[Client]:
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO / "layers" / "common"),
-           "RETOUCH_BASE_URL": stack.base_url, "RETOUCH_API_KEY": stack.api_key or "",
-           "RETOUCH_MCP_MAX_COST_PER_CALL": "0.50"}
-    params = StdioServerParameters(command=sys.executable, args=["-m", "retouch.mcp.stdio"], env=env, cwd=str(REPO))
+    """The console script as the README configures it (a $0.50 ceiling), pointed at this stack with its key; this
+    checkout's `retouch` first on the path, as pytest has it."""
+    config = readme_stdio_config()
+    env = {**config["env"], "RETOUCH_BASE_URL": stack.base_url, "RETOUCH_API_KEY": stack.api_key or "",
+           "PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO / "layers" / "common")}
+    # The console script when this venv has it installed (make's install does); the module it names otherwise (a
+    # shared venv may hold another checkout's install; tests/unit/mcp/test_stdio.py holds the name to the module).
+    script = REPO / config["command"]
+    command, args = (str(script), config["args"]) if script.exists() else (
+        sys.executable, ["-m", "retouch.mcp.stdio", *config["args"]])
+    params = StdioServerParameters(command=command, args=args, env=env, cwd=str(REPO))
     async with Client(params, extensions=[TasksExtension()]) as client:
         yield client
 
