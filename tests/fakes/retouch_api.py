@@ -21,6 +21,7 @@ class FakeRetouchApi:
     """`reads_to_finish`: how many GETs of a job it takes to succeed (None: it never starts, stays queued)."""
 
     reads_to_finish: int | None = 2
+    images_per_job: int = 1
     balance_micros: int = 100_000_000
     refuse_submit: tuple[int, dict[str, Any]] | None = None
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -82,8 +83,8 @@ class FakeRetouchApi:
             job["status"] = "running"
             if self.reads[job_id] >= self.reads_to_finish:
                 job.update(status="succeeded", completed_at=1_700_000_030, usage={"cost_micros": 42_000},
-                           data=[{"url": f"{OUTPUTS}/{job_id}-0.png", "width": 64, "height": 48,
-                                  "content_type": "image/png", "bytes": 100}])
+                           data=[{"url": f"{OUTPUTS}/{job_id}-{i}.png", "width": 64, "height": 48,
+                                  "content_type": "image/png", "bytes": 100} for i in range(self.images_per_job)])
         return httpx.Response(200, json=job)
 
     def _cancel(self, job_id: str) -> httpx.Response:

@@ -273,4 +273,4 @@ class McpSettings(_RetouchSettings):
                                             Field(default=None)]
     price_markup_percent: MarkupPercent  # the hold the guard checks is the API's, at the same markup
     mcp_max_wait_seconds: float = Field(default=60, ge=0, le=600)
-    mcp_preview_bytes: int = Field(default=1_000_000, ge=0, le=4_000_000)  # under Lambda's 6 MB answer, base64'd
+    mcp_preview_bytes: int = Field(default=1_000_000, ge=0, le=4_000_000)  # all previews of one answer, before base64

@@ -19,7 +19,7 @@ from retouch.mcp.api_client import Connection, RetouchApi
 from retouch.mcp.server import create_server
 from retouch.mcp.service import ServiceOptions
 from retouch.mcp.spend_guard import SpendGuard
-from tests.builders import image_size
+from tests.builders import image_size, png
 from tests.fakes.retouch_api import BASE, FakeRetouchApi
 from tests.mcp_tasks import MODERN, TasksExtension, cancel_task, create_task, get_task, poll_until_terminal
 
@@ -150,3 +150,16 @@ async def test_an_edit_with_a_local_path_uploads_it_first_in_stdio_mode(tmp_path
     assert task.task_id == "job_1"
     assert fake.submitted[0]["images"] == [{"file_id": "file_1"}, {"image_url": "https://x.test/a.png"}]
     assert list(fake.uploads.values()) and b"\x89PNG fake" in next(iter(fake.uploads.values()))
+
+
+async def test_previews_stop_at_the_answer_s_budget_and_every_image_stays_linked() -> None:
+    # Given a job of three images, and a budget that holds one preview and a bit
+    fake = FakeRetouchApi(reads_to_finish=1, images_per_job=3)
+    options = ServiceOptions(allow_paths=False, max_wait_seconds=5, preview_bytes=len(png(64, 48)) + 10)
+    # When its task completes
+    async with connected(fake, options=options) as client:
+        task = await create_task(client, "generate_image", {"prompt": "three foxes", "n": 3})
+        state, _ = await poll_until_terminal(client, task.task_id, timeout=10)
+    # Then one image is inlined, and all three are linked
+    kinds = [item["type"] for item in (state.result or {})["content"]]
+    assert kinds.count("image") == 1 and kinds.count("resource_link") == 3

@@ -37,7 +37,7 @@ class TaskNotFound(Exception):
 class ServiceOptions:
     allow_paths: bool  # edit_image may name local files (stdio only: a remote server must not read its own disk)
     max_wait_seconds: float  # the longest a task-less image call waits before answering with the job id
-    preview_bytes: int  # the largest output inlined as image content
+    preview_bytes: int  # the most bytes of output images inlined in one result (the rest are links only)
 
 
 def _error(message: str) -> dict[str, Any]:
@@ -140,8 +140,14 @@ class RetouchMcpService:
         return pending_content(job)
 
     async def _outcome(self, job: dict[str, Any]) -> dict[str, Any]:
-        previews = [await self._api.image_bytes(item["url"], self._options.preview_bytes) if item.get("url") else None
-                    for item in job.get("data") or []]
+        """The finished job's result: its images inlined in order while their total stays within the preview budget
+        (one answer must fit Lambda's 6 MB after base64), every image linked."""
+        budget = self._options.preview_bytes
+        previews: list[bytes | None] = []
+        for item in job.get("data") or []:
+            preview = await self._api.image_bytes(item["url"], budget) if item.get("url") and budget > 0 else None
+            budget -= len(preview or b"")
+            previews.append(preview)
         return outcome_content(job, previews)
 
     # ---- tasks ------------------------------------------------------------------------------------------
