@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 from mcp.client import Client
 from mcp.shared.exceptions import MCPError
 
+from retouch.catalog import MAX_FILE_BYTES
 from retouch.mcp.api_client import Connection, RetouchApi
 from retouch.mcp.server import create_server
 from retouch.mcp.service import ServiceOptions
@@ -163,3 +164,27 @@ async def test_previews_stop_at_the_answer_s_budget_and_every_image_stays_linked
     # Then one image is inlined, and all three are linked
     kinds = [item["type"] for item in (state.result or {})["content"]]
     assert kinds.count("image") == 1 and kinds.count("resource_link") == 3
+
+
+async def test_a_handshake_era_client_gets_the_bounded_wait_not_a_task() -> None:
+    # Given a client on the 2025-11-25 handshake, which cannot carry the extension's per-request capabilities
+    fake = FakeRetouchApi(reads_to_finish=1)
+    async with httpx.AsyncClient(transport=fake.transport()) as http:
+        server = create_server(RetouchApi(Connection(BASE, "k"), http), SpendGuard(None), OPTIONS)
+        async with Client(server, mode="legacy", extensions=[TasksExtension()]) as client:
+            # When it calls an image tool
+            result = await client.call_tool("generate_image", {"prompt": "a fox"})
+    # Then it gets the images as an ordinary tool result
+    assert not result.is_error and [item.type for item in result.content] == ["text", "image", "resource_link"]
+
+
+async def test_a_local_file_over_the_upload_limit_is_refused_unread_and_makes_no_job(tmp_path: Any) -> None:
+    huge = tmp_path / "huge.png"
+    with huge.open("wb") as sparse:
+        sparse.truncate(MAX_FILE_BYTES + 1)  # sparse: no disk used, and never read
+    fake = FakeRetouchApi()
+    options = ServiceOptions(allow_paths=True, max_wait_seconds=5, preview_bytes=1_000_000)
+    async with connected(fake, options=options) as client:
+        result = await client.call_tool("edit_image", {"prompt": "hat", "images": [{"path": str(huge)}]})
+    assert result.is_error and "larger than" in result.content[0].text  # type: ignore[union-attr]
+    assert fake.submitted == [] and fake.uploads == {}

@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from retouch.catalog import MAX_FILE_BYTES
+
 # Presigned output URLs and upload posts go to S3 (or the local emulation), not to the API: no key is sent there.
 _UPLOAD_READY_POLLS = 20
 _UPLOAD_READY_PAUSE_SECONDS = 0.25
@@ -85,6 +87,9 @@ class RetouchApi:
     async def upload(self, path: Path) -> str:
         """Upload a local file through `/v1/uploads` (a presigned POST straight to S3) and wait until the API has
         checked it; returns its `file_id`."""
+        if path.stat().st_size > MAX_FILE_BYTES:  # refused by /v1/uploads anyway: never read it into memory
+            raise ApiRefused(400, f"{path.name} is larger than the {MAX_FILE_BYTES} bytes an upload may have.",
+                             code="file_too_large", param="images")
         data = path.read_bytes()
         mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         created = await self._call("POST", "/uploads",
