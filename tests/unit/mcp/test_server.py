@@ -188,3 +188,23 @@ async def test_a_local_file_over_the_upload_limit_is_refused_unread_and_makes_no
         result = await client.call_tool("edit_image", {"prompt": "hat", "images": [{"path": str(huge)}]})
     assert result.is_error and "larger than" in result.content[0].text  # type: ignore[union-attr]
     assert fake.submitted == [] and fake.uploads == {}
+
+
+async def test_an_unreachable_api_is_a_tool_error_that_says_how_to_check() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as http:
+        server = create_server(RetouchApi(Connection(BASE, "k"), http), SpendGuard(None), OPTIONS)
+        async with Client(server, mode=MODERN) as client:
+            result = await client.call_tool("generate_image", {"prompt": "a fox"})
+    text = result.content[0].text  # type: ignore[union-attr]
+    assert result.is_error and "api_unreachable" in text and "list_jobs" in text
+
+
+async def test_a_malformed_wait_is_refused_before_any_job() -> None:
+    fake = FakeRetouchApi()
+    async with connected(fake, tasks=False) as client:
+        result = await client.call_tool("generate_image", {"prompt": "a fox", "wait_seconds": -1})
+    assert result.is_error and "wait_seconds" in result.content[0].text  # type: ignore[union-attr]
+    assert fake.submitted == []

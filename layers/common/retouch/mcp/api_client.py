@@ -55,8 +55,12 @@ class RetouchApi:
 
     async def _call(self, method: str, path: str, *, json: dict[str, Any] | None = None,
                     params: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
-        response = await self._http.request(method, self._base + path, json=json, params=params,
-                                            headers={**self._headers, **(headers or {})}, timeout=self._timeout)
+        try:
+            response = await self._http.request(method, self._base + path, json=json, params=params,
+                                                headers={**self._headers, **(headers or {})}, timeout=self._timeout)
+        except httpx.HTTPError as exc:  # unreachable or timed out: a submit may still have been made, so say so
+            raise ApiRefused(503, f"The Retouch API could not be reached ({type(exc).__name__}); if this was a "
+                             "submission, list_jobs shows whether it was made.", code="api_unreachable") from None
         body = _json_or_none(response)
         if response.status_code >= 400:
             raise _refusal(response.status_code, body)

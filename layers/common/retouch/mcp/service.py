@@ -24,7 +24,7 @@ from retouch.mcp.tasks import (
     pending_content,
     task_of,
 )
-from retouch.mcp.tools import ToolArgumentsInvalid, edit_references, validated_options
+from retouch.mcp.tools import ImageReference, ToolArgumentsInvalid, edit_references, validated_options
 
 _WAIT_POLL_SECONDS = 1.0
 
@@ -112,6 +112,7 @@ class RetouchMcpService:
 
     async def _submit(self, name: str, arguments: dict[str, Any], *, as_task: bool) -> dict[str, Any]:
         options = validated_options(arguments)
+        wait = _wait_seconds(arguments, self._options.max_wait_seconds)
         self._guard.check(options)  # before anything is uploaded or submitted
         body = options.model_dump(mode="json", include=set(arguments) & set(options.model_fields), exclude_none=True)
         if name == "edit_image":
@@ -122,9 +123,9 @@ class RetouchMcpService:
         job = await self._api.submit("edit" if name == "edit_image" else "generation", body)
         if as_task:
             return {"resultType": "task", **task_of(job)}
-        return await self._wait(job, float(arguments.get("wait_seconds", self._options.max_wait_seconds)))
+        return await self._wait(job, wait)
 
-    async def _api_reference(self, reference: Any) -> dict[str, str]:
+    async def _api_reference(self, reference: ImageReference) -> dict[str, str]:
         if reference.kind == "path":
             return {"file_id": await self._api.upload(Path(reference.value).expanduser())}
         result: dict[str, str] = reference.api_reference()
@@ -181,6 +182,13 @@ class RetouchMcpService:
     async def update_task(self, task_id: str) -> None:
         """Retouch tasks never ask for input; an update of a known task is acknowledged and ignored."""
         await self._job_for_task(task_id)
+
+
+def _wait_seconds(arguments: dict[str, Any], default: float) -> float:
+    value = arguments.get("wait_seconds", default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ToolArgumentsInvalid("'wait_seconds' must be a number of seconds, 0 or more.", param="wait_seconds")
+    return float(value)
 
 
 def _job_id(arguments: dict[str, Any]) -> str:
