@@ -16,7 +16,8 @@ def test_the_banner_gives_the_url_key_and_working_examples():
     stack = SimpleNamespace(base_url="http://127.0.0.1:3000", api_key="rt_key", aws_endpoint_url="http://127.0.0.1:5000",
                             provider=SimpleNamespace(base_url="http://127.0.0.1:9000/v1", delay=1.0), parameters={},
                             startup_seconds=3.2, account_id="acct_local", resources=_resources("retouch-local-table"),
-                            function_urls={"SyncFunction": "http://127.0.0.1:3001"},
+                            function_urls={"SyncFunction": "http://127.0.0.1:3001",
+                                           "McpFunction": "http://127.0.0.1:3002"},
                             upstream_urls={"modelslab": "http://127.0.0.1:9101", "runflow": "http://127.0.0.1:9102/v1/run"})
     # When the banner is printed
     text = banner(stack)
@@ -29,6 +30,8 @@ def test_the_banner_gives_the_url_key_and_working_examples():
     assert 'OpenAI(base_url="http://127.0.0.1:3001/v1", api_key="rt_key")' in text
     assert 'client.images.edit(model="gpt-image-2", image=[open("photo.png", "rb")]' in text
     assert "stand-in" in text
+    # And where an MCP client connects (issue 22)
+    assert "MCP server: http://127.0.0.1:3002/mcp" in text
     # And where each upstream's stand-in listens, with the key they accept
     assert "upstream stand-ins (key local-stand-in-key)" in text
     assert "modelslab     http://127.0.0.1:9101" in text and "runflow       http://127.0.0.1:9102/v1/run" in text

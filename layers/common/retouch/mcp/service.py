@@ -128,8 +128,7 @@ class RetouchMcpService:
     async def _api_reference(self, reference: ImageReference) -> dict[str, str]:
         if reference.kind == "path":
             return {"file_id": await self._api.upload(Path(reference.value).expanduser())}
-        result: dict[str, str] = reference.api_reference()
-        return result
+        return reference.api_reference()
 
     async def _wait(self, job: dict[str, Any], seconds: float) -> dict[str, Any]:
         with anyio.move_on_after(min(max(seconds, 0.0), self._options.max_wait_seconds)):
