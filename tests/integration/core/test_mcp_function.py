@@ -61,3 +61,27 @@ def test_an_unusable_key_is_refused_before_any_mcp_message(situation: str, stack
     assert response["statusCode"] == 401
     assert response["headers"]["www-authenticate"].startswith("Bearer")
     assert json_body(response)["error"]["code"] == "invalid_api_key"
+
+
+def test_nothing_of_a_prompt_reaches_the_logs(stack: Stack, account_id: str, capsys: pytest.CaptureFixture[str],
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    # Given a known key and an image call whose prompt is distinctive (no HTTP API runs in this tier, so the submit
+    # fails as unreachable: the path through validation, the guard and the API client all ran)
+    issued = issue_key(AccountRepository(stack.table, client("dynamodb")), account_id)
+    event = mcp_event(f"Bearer {issued.raw_key}")
+    body = json.loads(event["body"])
+    body.update(method="tools/call", params={**body["params"], "name": "generate_image",
+                                             "arguments": {"prompt": "a-very-private-prompt-7431"}})
+    event["body"] = json.dumps(body)
+    event["headers"]["mcp-method"] = "tools/call"
+    event["headers"]["mcp-name"] = "generate_image"
+
+    # When the function serves it
+    response = stack.invoke("McpFunction", event)
+
+    # Then the agent reads why it failed, and neither the prompt nor the key was logged
+    result = json_body(response)["result"]
+    assert result["isError"] is True and "api_unreachable" in result["content"][0]["text"]
+    captured = capsys.readouterr()
+    logged = captured.out + captured.err + caplog.text
+    assert "a-very-private-prompt-7431" not in logged and issued.raw_key not in logged

@@ -75,10 +75,11 @@ def test_globals_fill_in_what_a_function_leaves_out():
 
 def test_the_common_layer_is_on_every_function_path(template):
     # SAM appends a function's own Layers (Pillow's, for the functions that inspect images) to the global one.
-    with_images = {"ApiFunction", "SyncFunction", "WorkerFunction"}
+    # And the MCP SDK's, for the mcp function only (issue 22).
+    own_layers = {"ApiFunction": "images", "SyncFunction": "images", "WorkerFunction": "images", "McpFunction": "mcp"}
     for function_id, spec in template.functions.items():
-        images = (ROOT / "layers" / "images",) if function_id in with_images else ()
-        assert spec.layer_dirs == (ROOT / "layers" / "common", *images), function_id
+        own = (ROOT / "layers" / own_layers[function_id],) if function_id in own_layers else ()
+        assert spec.layer_dirs == (ROOT / "layers" / "common", *own), function_id
 
 
 def test_function_environment_merges_globals_with_its_own(template):
