@@ -204,6 +204,36 @@ def main() -> None:
         "source": "aws.events", "account": ACCOUNT, "time": "2026-11-30T12:00:00Z", "region": "us-east-1",
         "resources": [f"arn:aws:events:us-east-1:{ACCOUNT}:rule/retouch-SweeperFunctionSweep"], "detail": {},
     })
+    mcp_events()
+
+
+# ---- issue 22: the mcp function's Function URL ------------------------------------------------------------------
+
+
+def mcp_events() -> None:
+    """A Function URL request (payload 2.0) carrying an MCP `tools/list` on the 2026-07-28 wire, whose request
+    `_meta` declares the tasks extension, as the official MCP client sends it."""
+    domain = "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws"
+    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientInfo": {"name": "sample", "version": "1"},
+            "io.modelcontextprotocol/clientCapabilities": {"extensions": {"io.modelcontextprotocol/tasks": {}}}}
+    write("mcp_tools_list.json", {
+        "version": "2.0", "routeKey": "$default", "rawPath": "/mcp", "rawQueryString": "",
+        "headers": {"accept": "application/json, text/event-stream", "content-type": "application/json",
+                    "host": domain, "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/list",
+                    "user-agent": "python-httpx/0.28.1", "x-forwarded-proto": "https",
+                    "authorization": "Bearer rt_live_sample"},
+        "requestContext": {
+            "accountId": "anonymous", "apiId": domain.split(".")[0], "domainName": domain,
+            "domainPrefix": domain.split(".")[0],
+            "http": {"method": "POST", "path": "/mcp", "protocol": "HTTP/1.1", "sourceIp": "203.0.113.10",
+                     "userAgent": "python-httpx/0.28.1"},
+            "requestId": "5f0c9a4e-7d1b-4c52-9a63-1e2d3c4b5a69", "routeKey": "$default", "stage": "$default",
+            "time": "22/Nov/2026:02:00:00 +0000", "timeEpoch": 1795399200000,
+        },
+        "body": json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": meta}}),
+        "isBase64Encoded": False,
+    })
 
 
 if __name__ == "__main__":
