@@ -106,8 +106,7 @@ class RetouchMcpService:
         return _structured(
             f"A {options.n}-image {options.model} call at quality {options.quality}, size {options.size} holds "
             f"{format_usd(hold)} (the most it can cost; the unused part is released when it ends). "
-            + ("Within this connection's per-call limit." if allowed else
-               f"Above this connection's per-call limit of {format_usd(limit or 0)}: it would be refused."),
+            + _limit_verdict(limit, allowed),
             {"hold_micros": hold, "max_micros_per_call": limit, "allowed": allowed})
 
     async def _submit(self, name: str, arguments: dict[str, Any], *, as_task: bool) -> dict[str, Any]:
@@ -181,6 +180,14 @@ class RetouchMcpService:
     async def update_task(self, task_id: str) -> None:
         """Retouch tasks never ask for input; an update of a known task is acknowledged and ignored."""
         await self._job_for_task(task_id)
+
+
+def _limit_verdict(limit: int | None, allowed: bool) -> str:
+    if limit is None:
+        return "This connection has no per-call limit; the account's credit and limits apply."
+    if allowed:
+        return f"Within this connection's per-call limit of {format_usd(limit)}."
+    return f"Above this connection's per-call limit of {format_usd(limit)}: it would be refused."
 
 
 def _wait_seconds(arguments: dict[str, Any], default: float) -> float:
