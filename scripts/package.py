@@ -4,7 +4,9 @@ and fail when one outgrows its budget.
 Layers: each LayerVersion's requirements.txt installed with pip for manylinux2014_aarch64 / CPython 3.13, binary
 wheels only (what `sam build` would put in the layer), plus its own packages (the common layer's `retouch`, without
 the operator CLI `retouch.admin`, which runs on the operator's machine). boto3 is left out: the runtime ships it.
-Functions: each CodeUri folder. Artifacts land in build/package/<name>.zip.
+A layer attached beside the common layer (every function has it: Globals) is resolved against the common layer's
+versions and leaves out what the common layer already ships, so two copies of one package (pydantic, say) never
+overwrite each other in /opt/python. Functions: each CodeUri folder. Artifacts land in build/package/<name>.zip.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ MB = 1024 * 1024
 # Unzipped MB per layer: the measured 14.7 (with Powertools' tracer extra) and 19.0 MB plus ~15 % headroom
 # (docs/operations.md has the figures). Lambda's own limit is 250 MB unzipped for a function and all its layers.
 LAYER_BUDGET_MB = {"CommonLayer": 17, "ImagesLayer": 22,
-                   # issue 22: the MCP SDK and its dependencies (Starlette, pydantic, jsonschema, cryptography for
-                   # its OAuth parts), measured at 32 MB unzipped
-                   "McpLayer": 36}
+                   # issue 22: the MCP SDK and its dependencies (Starlette, jsonschema, cryptography for its OAuth
+                   # parts) less what the common layer ships (pydantic, httpx), measured at 20.3 MB unzipped
+                   "McpLayer": 24}
 FUNCTION_BUDGET_MB = 1
+COMMON_LAYER = "CommonLayer"  # in Globals: beside every other layer
 # Never in a Lambda artifact: the operator CLI and interpreter caches.
 EXCLUDED_PARTS = {"__pycache__", "admin"}
 # The python3.13 runtime ships the AWS SDK; aws-xray-sdk (Powertools' tracer extra) declares botocore, which would
@@ -60,14 +63,45 @@ def _copy_code(source: Path, target: Path) -> None:
             shutil.copytree(child, target / child.name, ignore=ignore)
 
 
-def build_layer(logical_id: str, content_dir: Path) -> Path:
+def _distributions(site: Path) -> dict[str, Path]:
+    """Installed distributions in `site` by normalised name, each with its dist-info folder."""
+    found = {}
+    for dist_info in site.glob("*.dist-info"):
+        name = dist_info.name.removesuffix(".dist-info").rsplit("-", 1)[0]
+        found[name.lower().replace("_", "-").replace(".", "-")] = dist_info
+    return found
+
+
+def _version(dist_info: Path) -> str:
+    return dist_info.name.removesuffix(".dist-info").rsplit("-", 1)[1]
+
+
+def _remove_distribution(site: Path, dist_info: Path) -> None:
+    """Delete every file the distribution installed (its RECORD), then the folders left empty."""
+    for line in (dist_info / "RECORD").read_text().splitlines():
+        path = site / line.split(",", 1)[0]
+        if path.is_file():
+            path.unlink()
+    for folder in sorted((p for p in site.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    shutil.rmtree(dist_info, ignore_errors=True)
+
+
+def build_layer(logical_id: str, content_dir: Path, shared: dict[str, Path]) -> Path:
+    """Install the layer's requirements; `shared` is what the common layer already ships (empty when building it)."""
     staging = OUT / logical_id / "python"  # a layer's packages live under python/
     staging.mkdir(parents=True)
     requirements = content_dir / "requirements.txt"
     if requirements.exists():
+        constraints = OUT / f"{logical_id}-constraints.txt"
+        constraints.write_text("".join(f"{name}=={_version(info)}\n" for name, info in shared.items()))
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                         "--no-compile", "--ignore-installed", "--target", str(staging), *PIP_TARGET,
-                        "-r", str(requirements)], check=True)
+                        "-r", str(requirements), "-c", str(constraints)], check=True)
+    for name, dist_info in _distributions(staging).items():
+        if name in shared:
+            _remove_distribution(staging, dist_info)
     for provided in RUNTIME_PROVIDED:
         for path in [staging / provided, *staging.glob(f"{provided}-*.dist-info")]:
             shutil.rmtree(path, ignore_errors=True)
@@ -84,8 +118,12 @@ def main() -> int:
     OUT.mkdir(parents=True)
     over: list[str] = []
     print(f"{'artifact':<22}{'unzipped':>12}{'zipped':>12}{'budget':>10}")
-    for logical_id, resource in template.resources_of_type(LAYER_TYPE).items():
-        tree = build_layer(logical_id, template.root / resource["Properties"]["ContentUri"])
+    layers = template.resources_of_type(LAYER_TYPE)
+    shared: dict[str, Path] = {}
+    for logical_id in sorted(layers, key=lambda lid: lid != COMMON_LAYER):  # the common layer first
+        tree = build_layer(logical_id, template.root / layers[logical_id]["Properties"]["ContentUri"], shared)
+        if logical_id == COMMON_LAYER:
+            shared = _distributions(tree / "python")
         size, zipped = _tree_size(tree), _zip(tree, OUT / f"{logical_id}.zip")
         budget = LAYER_BUDGET_MB.get(logical_id)
         print(f"{logical_id:<22}{size / MB:>10.1f}MB{zipped / MB:>10.1f}MB{budget or '-':>8}MB")
