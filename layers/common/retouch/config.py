@@ -104,6 +104,7 @@ class WorkerSettings(_RetouchSettings):
     retry_base_seconds: float = Field(default=15, ge=0)
     max_attempts: int = Field(default=4, ge=1, le=10)
     url_allowlist: str = ""
+    # One deadline for all of a job's input URLs (fetched in parallel), not one per URL.
     url_fetch_timeout_seconds: float = Field(default=20, gt=0)
     # A claim lasts this long unless renewed; the heartbeat renews it (and the message) three times per lease,
     # so a dead worker's job runs again within about one lease.

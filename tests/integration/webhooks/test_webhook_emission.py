@@ -64,7 +64,7 @@ def worker(aws, *, provider=None, announce=True) -> WorkerDeps:
     return WorkerDeps(jobs=jobs, store=ObjectStore(aws.bucket, aws.s3),
                       routing=routing_deps([provider or Provider()], jobs.record_attempts),
                       schedule_poll=lambda *_poll: None,
-                      fetch_url=lambda url: b"", max_attempts=3, retry_base_seconds=0, lease_seconds=900,
+                      fetch_url=lambda url, seconds_left: b"", max_attempts=3, retry_base_seconds=0, lease_seconds=900,
                       announce=announcer if announce else no_events, billing=billing)
 
 

@@ -70,7 +70,8 @@ class WorkerDeps:
     routing: RoutingDeps
     # Sends the delayed message that polls a pending upstream job: schedule_poll(job_id, seq, delay_seconds).
     schedule_poll: Callable[[str, int, int], None]
-    fetch_url: Callable[[str], bytes]
+    # Fetches an input URL: fetch_url(url, seconds_left); all of a job's URLs share one deadline, url_fetch_seconds.
+    fetch_url: Callable[[str, float], bytes]
     max_attempts: int
     retry_base_seconds: float
     lease_seconds: int
@@ -80,6 +81,8 @@ class WorkerDeps:
     billing: JobBilling
     # How often a running job's lease and message are renewed; by default three beats per lease.
     heartbeat_every: float | None = None
+    # The whole of a job's input URL fetching (WorkerSettings.url_fetch_timeout_seconds).
+    url_fetch_seconds: float = 20
 
     @property
     def message_hold_seconds(self) -> int:
@@ -97,7 +100,7 @@ def _call_upstreams(job: JobRecord, token: str, deps: WorkerDeps, side: SideWork
     with ExitStack() as files:  # the inputs' temporary files go now, not when a later job reuses this environment
 
         def inputs() -> tuple[list[InputImage], InputImage | None]:
-            return load_inputs(job, deps.store, deps.fetch_url, files) if job.kind == "edit" else ([], None)
+            return load_inputs(job, deps.store, deps.fetch_url, files, fetch_seconds=deps.url_fetch_seconds) if job.kind == "edit" else ([], None)
 
         if job.pending_call is not None:
             return poll_pending(job, token, deps.routing, inputs=inputs, options=options, side=side)

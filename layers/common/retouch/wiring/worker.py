@@ -20,11 +20,13 @@ from retouch.wiring.shared import announcer, job_billing
 from retouch.wiring.upstreams import upstreams_by_model
 
 
-def _fetch(url: str, *, allowlist: frozenset[str], max_bytes: int, timeout: float) -> bytes:
+def _fetch(url: str, seconds_left: float, *, allowlist: frozenset[str], max_bytes: int) -> bytes:
     from retouch.outbound_http.url_fetch import UrlFetchError, fetch_url
 
+    if seconds_left <= 0:
+        raise JobFailure("image_url_timeout", "image URL did not answer in time")
     try:
-        return fetch_url(url, allowlist=allowlist, max_bytes=max_bytes, timeout_seconds=timeout).data
+        return fetch_url(url, allowlist=allowlist, max_bytes=max_bytes, timeout_seconds=seconds_left).data
     except UrlFetchError as exc:
         raise JobFailure(exc.code, exc.message) from exc
 
@@ -48,8 +50,8 @@ def build_worker(settings: WorkerSettings) -> tuple[WorkerDeps, JobQueue]:
             max_poll_delay_seconds=settings.max_poll_delay_seconds,
         ),
         schedule_poll=queue.send_poll,
-        fetch_url=partial(_fetch, allowlist=parse_allowlist(settings.url_allowlist), max_bytes=max_bytes,
-                          timeout=settings.url_fetch_timeout_seconds),
+        fetch_url=partial(_fetch, allowlist=parse_allowlist(settings.url_allowlist), max_bytes=max_bytes),
+        url_fetch_seconds=settings.url_fetch_timeout_seconds,
         max_attempts=settings.max_attempts,
         retry_base_seconds=settings.retry_base_seconds,
         lease_seconds=settings.lease_seconds,
