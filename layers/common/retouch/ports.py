@@ -175,7 +175,8 @@ class ObjectStore(Protocol):
 class JobQueue(Protocol):
     """The jobs queue; QueueUnavailable when a message cannot be sent."""
 
-    def send(self, job_id: str) -> None: ...
+    # `tenant`: the account whose job it is (SQS fair queues' MessageGroupId); None, a tenant of its own.
+    def send(self, job_id: str, *, tenant: str | None = None, delay_seconds: int = 0) -> None: ...
     def delay_redelivery(self, receipt_handle: str, seconds: int) -> None: ...
 
 
