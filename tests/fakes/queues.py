@@ -58,3 +58,4 @@ class FakeWebhookQueue:
 if TYPE_CHECKING:  # mypy checks each fake against its port
     _jobs_queue: ports.JobQueue = FakeJobQueue()
     _webhooks_queue: ports.WebhookQueue = FakeWebhookQueue()
+

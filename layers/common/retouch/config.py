@@ -106,6 +106,8 @@ class WorkerSettings(_RetouchSettings):
     url_allowlist: str = ""
     # One deadline for all of a job's input URLs (fetched in parallel), not one per URL.
     url_fetch_timeout_seconds: float = Field(default=20, gt=0)
+    # An account's jobs fetching input URLs at once (UrlFetchJobsPerAccount); more are deferred (jobs/fetch_share.py).
+    url_fetch_jobs_per_account: int = Field(default=2, ge=1, le=100)
     # A claim lasts this long unless renewed; the heartbeat renews it (and the message) three times per lease,
     # so a dead worker's job runs again within about one lease.
     lease_seconds: int = Field(default=120, ge=3, le=900)

@@ -6,11 +6,13 @@ from functools import partial
 
 from retouch.catalog import MODELS
 from retouch.config import WorkerSettings
+from retouch.data.account_slots import AccountSlotRepository
 from retouch.data.breakers import BreakerRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
 from retouch.errors import JobFailure
+from retouch.jobs.fetch_share import FetchShare
 from retouch.jobs.process import WorkerDeps
 from retouch.jobs.upstream_calls import RoutingDeps
 from retouch.outbound_http.url_safety import parse_allowlist
@@ -57,5 +59,10 @@ def build_worker(settings: WorkerSettings) -> tuple[WorkerDeps, JobQueue]:
         lease_seconds=settings.lease_seconds,
         announce=announcer(settings.table_name, settings.webhooks_queue_url),
         billing=job_billing(settings.table_name, jobs, settings.price_markup_percent),
+        fetch_share=FetchShare(
+            slots=AccountSlotRepository(settings.table_name, kind="URL_FETCH",
+                                        count=settings.url_fetch_jobs_per_account),
+            requeue=lambda job_id, account_id, delay: queue.send(job_id, tenant=account_id, delay_seconds=delay),
+            fetch_seconds=settings.url_fetch_timeout_seconds),
     )
     return deps, queue
