@@ -37,7 +37,7 @@ GIVE_UP_SECONDS = 30  # a victim job waiting this long has lost its workers (the
 class DrippingImage(BaseHTTPRequestHandler):
     """Promises a large PNG, sends a byte every half second for DRIP_SECONDS, then drops the connection."""
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "image/png")
         self.send_header("Content-Length", str(10_000_000))

@@ -63,6 +63,11 @@ class _PresigningSettings(_RetouchSettings):
 class ApiSettings(_PresigningSettings):
     jobs_queue_url: str = Field(min_length=1)
     max_wait_seconds: float = Field(default=25, ge=0, le=600)
+    # Requests one account may hold open at once waiting for their jobs (the sync entry: SyncHoldsPerAccount, well
+    # below its reserved concurrency); past it, 429 sync_hold_limit_exceeded. Unset: not counted (the api function,
+    # whose holds API Gateway ends at 30 s).
+    holds_per_account: Annotated[Annotated[int, Field(ge=1, le=1000)] | None, BeforeValidator(_blank_is_none),
+                                 Field(default=None)]
     # The synchronous entry (the sync function's Function URL) holds every submission until its job ends, up to
     # max_wait_seconds, as OpenAI's API does; `Prefer: respond-async` opts out.
     wait_by_default: bool = False

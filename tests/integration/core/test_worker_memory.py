@@ -86,7 +86,8 @@ def test_a_job_with_many_large_inputs_runs_in_a_fraction_of_their_bytes(stack: S
     jobs.put(job)
     route = [Upstream(name="openai", adapter=lambda: provider)]
     deps = WorkerDeps(jobs=jobs, store=store, routing=routing_deps(route, jobs.record_attempts),
-                      schedule_poll=lambda job_id, seq, delay: None, fetch_url=lambda url, seconds_left: b"", max_attempts=3,
+                      schedule_poll=lambda job_id, seq, delay: None, fetch_url=lambda url, seconds_left: b"",
+                      max_attempts=3,
                       retry_base_seconds=1, lease_seconds=300, announce=no_events, billing=billing_over(jobs),
                       fetch_share=fetch_share_over(FakeJobQueue()))
     in_flight = sum(map(len, inputs)) + len(output)
