@@ -22,8 +22,8 @@ from botocore.config import Config
 from local import REPO_ROOT
 from local.api_gateway.authorizer import LambdaAuthorizer
 from local.api_gateway.gateway import FUNCTION_URL_LIMITS, Gateway, GatewayServer
-from local.api_gateway.throttle import RouteThrottle, TokenBucket
 from local.api_gateway.routes import FunctionUrlRoutes, RouteTable
+from local.api_gateway.throttle import RouteThrottle, TokenBucket
 from local.aws import LOCAL_CREDENTIAL
 from local.aws.dynamodb_contention import DEFAULT_HOLD_SECONDS
 from local.aws.moto_server import MotoServer

@@ -68,6 +68,9 @@ class ApiSettings(_PresigningSettings):
     # whose holds API Gateway ends at 30 s).
     holds_per_account: Annotated[Annotated[int, Field(ge=1, le=1000)] | None, BeforeValidator(_blank_is_none),
                                  Field(default=None)]
+    # The sync entry behind its edge (SyncEdge CloudFrontWaf): the secret CloudFront adds as X-Retouch-Edge; requests
+    # without it are refused (web/edge.py). Unset: no edge.
+    edge_secret_arn: Annotated[str | None, BeforeValidator(_blank_is_none), Field(default=None)]
     # The synchronous entry (the sync function's Function URL) holds every submission until its job ends, up to
     # max_wait_seconds, as OpenAI's API does; `Prefer: respond-async` opts out.
     wait_by_default: bool = False
