@@ -25,7 +25,7 @@ from tests.e2e.operator import admin
 
 pytestmark = [pytest.mark.e2e, pytest.mark.local_only]
 
-VICTIM_JOBS = 16
+VICTIM_JOBS = 20
 WARM_ENVIRONMENTS = 4
 NOISY_IN_FLIGHT = 10  # the accounts' default max in flight
 URLS_PER_JOB = 16
@@ -122,7 +122,7 @@ class NoisyTenant:
                 continue
             assert answer.status_code == 429, answer.text  # its 10 jobs are in flight: try again shortly
             self.refused_full += 1
-            self._stop.wait(0.3)
+            self._stop.wait(1.0)
 
     def in_flight_reached(self) -> bool:
         return self.submitted >= NOISY_IN_FLIGHT
@@ -142,11 +142,18 @@ def test_a_tenant_keeping_ten_jobs_of_dripping_urls_does_not_slow_another_tenant
             while not attacker.in_flight_reached() and time.monotonic() < deadline:
                 time.sleep(0.1)
             assert attacker.in_flight_reached()
-            time.sleep(2)  # its jobs are fetching their URLs, or deferred, by now
+            # Its jobs are fetching their URLs, or deferred, by now; and the worker has an environment per poller (the
+            # local pool cold-starts one when all are busy, seconds on a loaded machine: not what is measured here)
+            workers = stack._functions.pool("WorkerFunction")
+            while workers.size < stack.options.poller_concurrency and time.monotonic() < deadline + 10:
+                time.sleep(0.1)
+            time.sleep(1)
             attacked = [time_to_succeeded(victim, "attacked") for _ in range(VICTIM_JOBS)]
             refused = attacker.refused_full
         figures = (f"victim time to succeeded, alone: p50 {statistics.median(alone):.2f} s, p95 {p95(alone):.2f} s; "
-                   f"under attack: p50 {statistics.median(attacked):.2f} s, p95 {p95(attacked):.2f} s "
+                   f"samples {[round(t, 2) for t in alone]}; "
+                   f"under attack: p50 {statistics.median(attacked):.2f} s, p95 {p95(attacked):.2f} s, "
+                   f"samples {[round(t, 2) for t in attacked]} "
                    f"({attacker.submitted} noisy jobs submitted, {refused} refused at its in-flight limit)")
         print(figures)
         # Then the victim's p95 stays within 2x of its p95 alone (and the noisy tenant really was at its limit)

@@ -23,7 +23,7 @@ from aws_lambda_powertools import Logger
 from retouch.models.records import JobRecord
 from retouch.ports import AccountSlots
 
-DEFER_SECONDS = 3
+DEFER_SECONDS = 5
 # A share outlives the fetch deadline by this much: the check of the images and the worker's own pauses.
 LEASE_MARGIN_SECONDS = 10
 
