@@ -23,6 +23,7 @@ from local import REPO_ROOT
 from local.api_gateway.authorizer import LambdaAuthorizer
 from local.api_gateway.gateway import FUNCTION_URL_LIMITS, Gateway, GatewayServer
 from local.api_gateway.routes import FunctionUrlRoutes, RouteTable
+from local.api_gateway.throttle import RouteThrottle, TokenBucket
 from local.aws import LOCAL_CREDENTIAL
 from local.aws.dynamodb_contention import DEFAULT_HOLD_SECONDS
 from local.aws.moto_server import MotoServer
@@ -172,7 +173,7 @@ class LoopbackStack:
         self._start_functions(resolver, deadline)
         self._start_pollers(resolver)
         self._start_schedules(resolver)
-        self._serve_api(api_server)
+        self._serve_api(api_server, resolver)
         for function_id, url_server in url_servers.items():
             self._serve_function_url(function_id, url_server)
 
@@ -213,8 +214,8 @@ class LoopbackStack:
             )
         functions.wait_ready(_remaining(deadline), strict_init=self.options.strict_init)
 
-    def _serve_api(self, server: GatewayServer) -> None:
-        server.serve(self._gateway())
+    def _serve_api(self, server: GatewayServer, resolver: Resolver) -> None:
+        server.serve(self._gateway(resolver))
         self._exit.callback(server.stop)  # stop accepting requests before anything else stops
         self.base_url = server.base_url
 
@@ -314,13 +315,14 @@ class LoopbackStack:
     def _pool(self, function_id: str, resolver: Resolver) -> FunctionPool:
         spec = self.template.functions[function_id]
         env = self._function_env(function_id, resolver)
-        # Reserved concurrency caps a function's environments in AWS; locally too (invocations past it wait).
+        # Reserved concurrency caps a function's invocations in AWS, refusing synchronous ones past it; locally too.
         reserved = resolver.resolve(
             (self.template.resources[function_id].get("Properties") or {}).get("ReservedConcurrentExecutions"))
         # None or NoValue: no reservation
-        cap = int(reserved) if isinstance(reserved, (int, str)) else self.options.max_environments
+        cap = int(reserved) if isinstance(reserved, (int, str)) else None
+        environments = self.options.max_environments if cap is None else min(self.options.max_environments, cap)
         return FunctionPool(spec.short_name, lambda prefix: FunctionHost(spec, env, self.console, prefix),
-                            max_environments=max(1, min(self.options.max_environments, cap)))
+                            max_environments=max(1, environments), reserved_concurrency=cap)
 
     def _function_env(self, function_id: str, resolver: Resolver) -> dict[str, str]:
         spec = self.template.functions[function_id]
@@ -342,12 +344,13 @@ class LoopbackStack:
             raise TemplateError(f"seeding needs exactly one table, the template has {sorted(self.resources.tables)}")
         return next(iter(self.resources.tables.values()))
 
-    def _gateway(self) -> Gateway:
+    def _gateway(self, resolver: Resolver) -> Gateway:
         assert self._functions is not None
         authorizers = {name: LambdaAuthorizer(spec, self._functions.invoke)
                        for name, spec in self.template.authorizers.items()}
         return Gateway(RouteTable(self.template.http_routes), authorizers, self._functions.invoke,
-                       log=lambda line: self.console.line("gateway", line))
+                       log=lambda line: self.console.line("gateway", line), throttle=route_throttle(self.template,
+                                                                                                     resolver))
 
     def _start_pollers(self, resolver: Resolver) -> None:
         assert self._functions is not None
@@ -387,6 +390,18 @@ class LoopbackStack:
             waiter.join()
         self._pollers.clear()
         self._schedules.clear()
+
+
+def route_throttle(template: Template, resolver: Resolver) -> TokenBucket | None:
+    """The HTTP API's default route throttle from the template, its parameters resolved (None: the API sets none).
+    API Gateway's account-level defaults (10,000 rps, 5,000 burst) apply when a stage sets none: never reached here."""
+    declared = template.default_route_throttle
+    if declared is None:
+        return None
+    rate, burst = (resolver.resolve(value) for value in declared)
+    if rate is None or burst is None:
+        return None
+    return TokenBucket(RouteThrottle(rate_per_second=float(rate), burst=int(burst)))
 
 
 def _remaining(deadline: float) -> float:

@@ -16,6 +16,7 @@ from retouch.auth.authorize import authenticate
 from retouch.config import ApiSettings
 from retouch.observability.tracing import tracer
 from retouch.web.app import create_app
+from retouch.web.edge import NOT_FROM_EDGE, from_edge
 from retouch.web.functions import route_groups
 from retouch.web.principal import with_principal
 from retouch.wiring.reads import read_limit
@@ -32,5 +33,7 @@ app = create_app(route_groups("SyncFunction"), collaborators.routes, read_limit=
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if not from_edge(event.get("headers"), collaborators.edge_secret):  # sent around the edge: nothing looked up
+        return NOT_FROM_EDGE
     principal = authenticate((event.get("headers") or {}).get("authorization"), collaborators.accounts)
     return app.resolve(with_principal(event, principal), context)

@@ -27,8 +27,9 @@ from local.api_gateway.http_events import (
     message_response,
 )
 from local.api_gateway.routes import FunctionUrlRoutes, RouteTable
+from local.api_gateway.throttle import TokenBucket
 from local.aws.limits import HTTP_API_INTEGRATION_TIMEOUT_SECONDS, HTTP_API_MAX_BODY_BYTES
-from local.lambdas.invocation import FunctionUnavailable, Invocation, PayloadTooLarge
+from local.lambdas.invocation import FunctionUnavailable, Invocation, PayloadTooLarge, Throttled
 
 
 def new_request_meta() -> RequestMeta:
@@ -42,11 +43,14 @@ class EntryLimits:
     max_body_bytes: int | None  # None: no limit of the entry's own (a Function URL has only Lambda's)
     integration_timeout: float | None  # None: the function's own Timeout is the only bound
     function_error: tuple[int, str] = (500, "Internal Server Error")  # a failed or malformed invocation
+    # A function throttled past its reserved concurrency (Lambda's TooManyRequestsException): API Gateway answers it
+    # as any failed integration, 500; a Function URL passes Lambda's 429 on.
+    throttled: tuple[int, str] = (500, "Internal Server Error")
 
 
 HTTP_API_LIMITS = EntryLimits(HTTP_API_MAX_BODY_BYTES, HTTP_API_INTEGRATION_TIMEOUT_SECONDS)
 # A Function URL answers a function error or timeout with 502.
-FUNCTION_URL_LIMITS = EntryLimits(None, None, (502, "Internal Server Error"))
+FUNCTION_URL_LIMITS = EntryLimits(None, None, (502, "Internal Server Error"), (429, "Too Many Requests"))
 
 
 class Gateway:
@@ -62,8 +66,11 @@ class Gateway:
         log: Callable[[str], None] = lambda _line: None,
         new_meta: Callable[[], RequestMeta] = new_request_meta,
         limits: EntryLimits = HTTP_API_LIMITS,
+        throttle: TokenBucket | None = None,
     ) -> None:
+        """`throttle`: the HTTP API's route throttle (local.api_gateway.throttle); None, none (a Function URL)."""
         self._routes = routes
+        self._throttle = throttle
         self._authorizers = authorizers
         self._invoke = invoke
         self._log = log
@@ -89,6 +96,8 @@ class Gateway:
         match = self._routes.match(request.method, request.raw_path)
         if match is None:
             return message_response(404, "Not Found", meta.request_id)
+        if self._throttle is not None and not self._throttle.take():
+            return message_response(429, "Too Many Requests", meta.request_id)
         authorizer_context = None
         if match.route.authorizer is not None:
             try:
@@ -105,6 +114,8 @@ class Gateway:
             return message_response(503, "Service Unavailable", meta.request_id)
         except PayloadTooLarge:
             return message_response(413, "Request Entity Too Large", meta.request_id)
+        except Throttled:
+            return message_response(*self.limits.throttled, meta.request_id)
         except FunctionUnavailable:
             return message_response(*self.limits.function_error, meta.request_id)
         if invocation.failed:

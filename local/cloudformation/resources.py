@@ -82,15 +82,25 @@ class ResourceCreator:
 
     def create_all(self) -> LocalResources:
         for logical_id, resource in self._template.resources_of_type(TABLE_TYPE).items():
-            self._create_table(logical_id, self._properties(resource))
+            if self._exists(resource):
+                self._create_table(logical_id, self._properties(resource))
         for logical_id, resource in self._template.resources_of_type(BUCKET_TYPE).items():
-            self._create_bucket(logical_id, self._properties(resource))
+            if self._exists(resource):
+                self._create_bucket(logical_id, self._properties(resource))
         for logical_id, resource in self._template.resources_of_type(SECRET_TYPE).items():
-            self._create_secret(logical_id, self._properties(resource))
+            if self._exists(resource):
+                self._create_secret(logical_id, self._properties(resource))
         for logical_id in _dependency_order(self._template.resources_of_type(QUEUE_TYPE)):
             resource = self._template.resources[logical_id]
-            self._create_queue(logical_id, self._properties(resource))
+            if self._exists(resource):
+                self._create_queue(logical_id, self._properties(resource))
         return self.resources
+
+    def _exists(self, resource: dict[str, Any]) -> bool:
+        """Whether CloudFormation would create it: a resource whose `Condition` is false is not created (the sync
+        entry's edge secret without SyncEdge)."""
+        condition = resource.get("Condition")
+        return condition is None or self._resolver.condition(condition)
 
     def _properties(self, resource: dict[str, Any]) -> dict[str, Any]:
         return self._resolver.resolve(resource.get("Properties") or {})

@@ -217,6 +217,16 @@ class Template:
         return name
 
     @cached_property
+    def default_route_throttle(self) -> tuple[Any, Any] | None:
+        """The HTTP API's DefaultRouteSettings (ThrottlingRateLimit, ThrottlingBurstLimit), intrinsics unresolved;
+        None when it sets no throttle."""
+        for api in self.resources_of_type(HTTP_API_TYPE).values():
+            settings = (api.get("Properties") or {}).get("DefaultRouteSettings") or {}
+            if "ThrottlingRateLimit" in settings or "ThrottlingBurstLimit" in settings:
+                return settings.get("ThrottlingRateLimit"), settings.get("ThrottlingBurstLimit")
+        return None
+
+    @cached_property
     def authorizers(self) -> dict[str, AuthorizerSpec]:
         found = {}
         for api in self.resources_of_type(HTTP_API_TYPE).values():

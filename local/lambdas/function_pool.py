@@ -3,7 +3,11 @@
 Handlers keep per-invocation state in module globals, as Lambda allows (Powertools' BatchProcessor
 holds the current batch, Logger the appended keys), so two invocations must never share a process.
 A function starts with one warm environment; when all are busy another is started (a cold start),
-up to `max_environments`; beyond that, invocations wait for a free one.
+up to `max_environments`; beyond that, invocations wait for a free one (a local resource bound, not AWS's).
+
+A function with reserved concurrency (`ReservedConcurrentExecutions`) runs at most that many invocations at once, as
+in AWS: a synchronous invocation past it is refused at once (Throttled, Lambda's TooManyRequestsException), never
+queued. Invocations waiting for a local environment count as running, since in AWS they would be.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 
 from local.child_process import ChildStartError
 from local.lambdas.function_host import FunctionHost
-from local.lambdas.invocation import FunctionUnavailable, Invocation
+from local.lambdas.invocation import FunctionUnavailable, Invocation, Throttled
 
 
 class FunctionInitError(RuntimeError):
@@ -30,9 +34,12 @@ class FunctionPool:
         *,
         max_environments: int = 8,
         spawn_timeout: float = 30.0,
+        reserved_concurrency: int | None = None,
     ) -> None:
         """`new_host(prefix)` builds an unstarted environment; `name` is its console prefix."""
         self._name = name
+        self._reserved = reserved_concurrency
+        self._in_flight = 0
         self._new_host = new_host
         self._max = max_environments
         self._spawn_timeout = spawn_timeout
@@ -55,6 +62,17 @@ class FunctionPool:
         self._release(self._first)
 
     def invoke(self, event: Any) -> Invocation:
+        with self._changed:
+            if self._reserved is not None and self._in_flight >= self._reserved:
+                raise Throttled(f"{self._name}: {self._in_flight} invocations running, its reserved concurrency")
+            self._in_flight += 1
+        try:
+            return self._invoke(event)
+        finally:
+            with self._changed:
+                self._in_flight -= 1
+
+    def _invoke(self, event: Any) -> Invocation:
         host = self._acquire()
         try:
             invocation = host.invoke(event)

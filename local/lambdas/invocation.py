@@ -13,6 +13,11 @@ class FunctionUnavailable(RuntimeError):
     """The host could not be reached (stopped, crashed): the invocation did not run to an answer."""
 
 
+class Throttled(FunctionUnavailable):
+    """Lambda's TooManyRequestsException (ReservedFunctionConcurrentInvocationLimitExceeded): as many invocations
+    of the function are running as its reserved concurrency; a synchronous invocation past it is refused, not queued."""
+
+
 class PayloadTooLarge(RuntimeError):
     """The event is over Lambda's synchronous payload limit: Lambda refuses it before the function runs."""
 

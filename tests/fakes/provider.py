@@ -70,7 +70,7 @@ class FakeUrls:
         self.pages = dict(pages or {})
         self.fetched: list[str] = []
 
-    def __call__(self, url: str) -> bytes:
+    def __call__(self, url: str, seconds_left: float) -> bytes:
         self.fetched.append(url)
         return self.pages[url]
 

@@ -18,11 +18,15 @@ class FakeJobQueue:
         self.sent: list[str] = []
         self.redeliveries: list[tuple[str, int]] = []
         self.polls: list[tuple[str, int, int]] = []  # delayed poll messages: (job_id, poll_seq, delay_seconds)
+        self.tenants: dict[str, str | None] = {}  # job id -> the MessageGroupId its last message was sent with
+        self.delays: dict[str, int] = {}  # job id -> the DelaySeconds of its last message
 
-    def send(self, job_id: str) -> None:
+    def send(self, job_id: str, *, tenant: str | None = None, delay_seconds: int = 0) -> None:
         if self.unavailable:
             raise QueueUnavailable("The job queue is unavailable; try again shortly.")
         self.sent.append(job_id)
+        self.tenants[job_id] = tenant
+        self.delays[job_id] = delay_seconds
 
     def delay_redelivery(self, receipt_handle: str, seconds: int) -> None:
         self.redeliveries.append((receipt_handle, seconds))
@@ -54,3 +58,4 @@ class FakeWebhookQueue:
 if TYPE_CHECKING:  # mypy checks each fake against its port
     _jobs_queue: ports.JobQueue = FakeJobQueue()
     _webhooks_queue: ports.WebhookQueue = FakeWebhookQueue()
+

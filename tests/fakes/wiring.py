@@ -8,6 +8,7 @@ from collections.abc import Callable
 from retouch.billing.charges import JobBilling
 from retouch.billing.prices import price_table
 from retouch.jobs.cancel import CancelDeps
+from retouch.jobs.fetch_share import FetchShare
 from retouch.jobs.process import LEASE_MARGIN_SECONDS, WorkerDeps
 from retouch.jobs.submit import SubmitDeps
 from retouch.ports import IdempotencyStore
@@ -18,6 +19,7 @@ from tests.fakes.ledger import FakeLedger, account, billing_over
 from tests.fakes.provider import FakeUrls, ScriptedProvider
 from tests.fakes.queues import FakeJobQueue
 from tests.fakes.routing import routing_deps
+from tests.fakes.slots import FakeAccountSlots
 from tests.fakes.storage import FakeFileRepository, FakeObjectStore
 from tests.fakes.webhooks import no_webhook
 
@@ -34,6 +36,13 @@ def submit_deps_over(*, jobs: FakeJobRepository, store: FakeObjectStore, queue: 
                       webhook_for=no_webhook, upstream_support=UpstreamSupport(load_routing("default.json")), keys=keys)
 
 
+def fetch_share_over(queue: FakeJobQueue, *, per_account: int = 2, fetch_seconds: float = 20) -> FetchShare:
+    """Each account's share of the fetching workers, over in-memory slots; deferred jobs go back on `queue`."""
+    return FetchShare(slots=FakeAccountSlots(per_account), fetch_seconds=fetch_seconds,
+                      requeue=lambda job_id, account_id, delay: queue.send(job_id, tenant=account_id,
+                                                                          delay_seconds=delay))
+
+
 def worker_deps_over(*, jobs: FakeJobRepository, store: FakeObjectStore, urls: FakeUrls, queue: FakeJobQueue,
                      provider: ScriptedProvider, max_attempts: int = 4, retry_base_seconds: float = 10,
                      lease_seconds: int = LEASE_SECONDS) -> WorkerDeps:
@@ -41,7 +50,8 @@ def worker_deps_over(*, jobs: FakeJobRepository, store: FakeObjectStore, urls: F
     return WorkerDeps(jobs=jobs, store=store, routing=routing_deps([provider], jobs.record_attempts),
                       schedule_poll=queue.send_poll, fetch_url=urls,
                       max_attempts=max_attempts, retry_base_seconds=retry_base_seconds,
-                      lease_seconds=lease_seconds, announce=no_events, billing=billing_over(jobs))
+                      lease_seconds=lease_seconds, announce=no_events, billing=billing_over(jobs),
+                      fetch_share=fetch_share_over(queue))
 
 
 def cancel_deps_over(*, jobs: FakeJobRepository, queue: FakeJobQueue, announce: Callable[..., None]) -> CancelDeps:

@@ -63,6 +63,14 @@ class _PresigningSettings(_RetouchSettings):
 class ApiSettings(_PresigningSettings):
     jobs_queue_url: str = Field(min_length=1)
     max_wait_seconds: float = Field(default=25, ge=0, le=600)
+    # Requests one account may hold open at once waiting for their jobs (the sync entry: SyncHoldsPerAccount, well
+    # below its reserved concurrency); past it, 429 sync_hold_limit_exceeded. Unset: not counted (the api function,
+    # whose holds API Gateway ends at 30 s).
+    holds_per_account: Annotated[Annotated[int, Field(ge=1, le=1000)] | None, BeforeValidator(_blank_is_none),
+                                 Field(default=None)]
+    # The sync entry behind its edge (SyncEdge CloudFrontWaf): the secret CloudFront adds as X-Retouch-Edge; requests
+    # without it are refused (web/edge.py). Unset: no edge.
+    edge_secret_arn: Annotated[str | None, BeforeValidator(_blank_is_none), Field(default=None)]
     # The synchronous entry (the sync function's Function URL) holds every submission until its job ends, up to
     # max_wait_seconds, as OpenAI's API does; `Prefer: respond-async` opts out.
     wait_by_default: bool = False
@@ -104,7 +112,10 @@ class WorkerSettings(_RetouchSettings):
     retry_base_seconds: float = Field(default=15, ge=0)
     max_attempts: int = Field(default=4, ge=1, le=10)
     url_allowlist: str = ""
+    # One deadline for all of a job's input URLs (fetched in parallel), not one per URL.
     url_fetch_timeout_seconds: float = Field(default=20, gt=0)
+    # An account's jobs fetching input URLs at once (UrlFetchJobsPerAccount); more are deferred (jobs/fetch_share.py).
+    url_fetch_jobs_per_account: int = Field(default=2, ge=1, le=100)
     # A claim lasts this long unless renewed; the heartbeat renews it (and the message) three times per lease,
     # so a dead worker's job runs again within about one lease.
     lease_seconds: int = Field(default=120, ge=3, le=900)

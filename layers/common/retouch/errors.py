@@ -178,6 +178,12 @@ class ConcurrencyLimited(_TooManyRequests):
     default_code = "concurrency_limit_exceeded"
 
 
+class HoldsLimited(_TooManyRequests):
+    """As many requests held open on the synchronous entry as the account may hold at once (SyncHoldsPerAccount)."""
+
+    default_code = "sync_hold_limit_exceeded"
+
+
 class AccountBusy(RetouchError):
     """The account's balance kept changing under every attempt to hold or settle (extreme contention)."""
 

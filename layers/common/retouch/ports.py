@@ -175,8 +175,16 @@ class ObjectStore(Protocol):
 class JobQueue(Protocol):
     """The jobs queue; QueueUnavailable when a message cannot be sent."""
 
-    def send(self, job_id: str) -> None: ...
+    # `tenant`: the account whose job it is (SQS fair queues' MessageGroupId); None, a tenant of its own.
+    def send(self, job_id: str, *, tenant: str | None = None, delay_seconds: int = 0) -> None: ...
     def delay_redelivery(self, receipt_handle: str, seconds: int) -> None: ...
+
+
+class AccountSlots(Protocol):
+    """At most N holders per account at once, each a lease that ends by itself (data/account_slots.py)."""
+
+    def acquire(self, account_id: str, holder: str, *, now: int, until: int) -> bool: ...
+    def release(self, account_id: str, holder: str) -> None: ...
 
 
 class FileRepository(Protocol):

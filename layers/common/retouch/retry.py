@@ -18,7 +18,9 @@ Jobs (the worker)
   breaker count that lost the race to start a new window counts again, BREAKER_COUNT_TRIES in all
   (retouch.data.breakers.BreakerRepository.count).
 - Which upstream answers are transient is read once for every upstream, OpenAI's dialects included:
-  retouch.providers.upstream_http._RETRYABLE (and 5xx), with the wait the upstream asks for
+  retouch.providers.upstream_http._RETRYABLE (and 5xx; 408/409/425 are retried as
+  retouch.providers.upstream_http._RETRY_LATER_CODES says, `provider_retry_later`, which the breaker does not count as
+  an outage), with the wait the upstream asks for
   (retouch.providers.upstream_http.retry_after: `retry-after-ms`, else `Retry-After`). No HTTP call is repeated in
   place: one call per upstream per attempt (retouch.outbound_http.client.outbound_client).
 - An asynchronous upstream's job is polled through delayed messages (retouch.jobs.upstream_calls.poll_pending): a
@@ -28,6 +30,9 @@ Jobs (the worker)
 - Pushing a retried message's visibility out is tried REDELIVERY_PUSH_TRIES times
   (retouch.jobs.process.handle_delivery); if that fails, the message still comes back within the lease. A heartbeat
   (renewing the lease) that fails tries again at its next beat (retouch.jobs.heartbeat.Heartbeat._run).
+- A job that would fetch input URLs while its account holds its share of the fetching workers is not run: a new
+  message brings it back after retouch.jobs.fetch_share.DEFER_SECONDS (no claim, no attempt, no receive spent), as
+  often as its account stays at its share (retouch.jobs.process._defer; the sweeper's give-up bounds it).
 - A terminal event that could not be queued brings the job's message back after EMIT_RETRY_SECONDS
   (retouch.webhooks.events.Announcer._announce).
 - A stranded job (past its `watch_at`) is queued again by the sweeper (retouch.jobs.sweep.sweep, a page at a time); a
@@ -45,7 +50,8 @@ Submit (the API)
 - `Prefer: wait` polls the job until it ends or the wait is over (retouch.jobs.wait.wait_for_job).
 - What a refused caller is told to wait (Retry-After): retouch.jobs.idempotency.MAX_RETRY_AFTER_SECONDS at most (409),
   retouch.billing.charges.CONCURRENCY_RETRY_AFTER_SECONDS (429 in-flight limit), the rest of the minute
-  (retouch.billing.rate_limit.admit, 429 rate limit), the rest of the hour (retouch.webhooks.events._count_redelivery,
+  (retouch.billing.rate_limit.admit, 429 rate limit), retouch.jobs.holds.RETRY_AFTER_SECONDS (429 sync holds), the rest
+  of the hour (retouch.webhooks.events._count_redelivery,
   429 redelivery budget).
 
 Data (DynamoDB, SQS, S3)

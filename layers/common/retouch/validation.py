@@ -6,6 +6,8 @@ tests/unit/test_validation_map.py finds every check reachable from the two route
 1. Caller        retouch.billing.rate_limit.admit
                  account exists and is active, key not revoked, under the per-minute limit (401 / 429);
                  the account as read here is the credit check's first read (Admission.account).
+1b. Holds        retouch.jobs.holds.HeldRequests.holding (the synchronous entry, a request that will be held)
+                 the account's requests held open at once, under SyncHoldsPerAccount (429 sync_hold_limit_exceeded).
 2. Request shape retouch.web.request_parsing.parse_edit, retouch.web.request_parsing.parse_generation
                  body size, content type, JSON or multipart (retouch.web.multipart.parse_multipart), unknown and
                  unsupported parameters, the model known (400/413/415).

@@ -219,7 +219,7 @@ def test_a_dead_lettered_job_is_released_in_full_once(fresh: Stack) -> None:
 
 
 class DownQueue:
-    def send(self, job_id: str) -> None:
+    def send(self, job_id: str, *, tenant: str | None = None, delay_seconds: int = 0) -> None:
         raise QueueUnavailable("The job queue is unavailable; try again shortly.")
 
 

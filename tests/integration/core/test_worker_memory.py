@@ -21,8 +21,9 @@ from retouch.models.common import now_epoch
 from retouch.models.records import JobRecord, StoredInput
 from retouch.providers.openai import openai_upstream
 from tests.builders import new_account_id, new_job_id
-from tests.fakes import FakeJobRepository, billing_over, no_events
+from tests.fakes import FakeJobQueue, FakeJobRepository, billing_over, no_events
 from tests.fakes.routing import routing_deps
+from tests.fakes.wiring import fetch_share_over
 from tests.integration.core.aws_stack import Stack
 
 MB = 1024 * 1024
@@ -85,8 +86,10 @@ def test_a_job_with_many_large_inputs_runs_in_a_fraction_of_their_bytes(stack: S
     jobs.put(job)
     route = [Upstream(name="openai", adapter=lambda: provider)]
     deps = WorkerDeps(jobs=jobs, store=store, routing=routing_deps(route, jobs.record_attempts),
-                      schedule_poll=lambda job_id, seq, delay: None, fetch_url=lambda url: b"", max_attempts=3,
-                      retry_base_seconds=1, lease_seconds=300, announce=no_events, billing=billing_over(jobs))
+                      schedule_poll=lambda job_id, seq, delay: None, fetch_url=lambda url, seconds_left: b"",
+                      max_attempts=3,
+                      retry_base_seconds=1, lease_seconds=300, announce=no_events, billing=billing_over(jobs),
+                      fetch_share=fetch_share_over(FakeJobQueue()))
     in_flight = sum(map(len, inputs)) + len(output)
 
     # When the worker runs it, with every Python allocation traced

@@ -22,8 +22,9 @@ from retouch.models.records import JobRecord
 from retouch.models.webhooks import JobWebhook, WebhookMessage
 from retouch.providers.base import ProviderImage, ProviderRefused, ProviderResult
 from retouch.webhooks.events import Announcer, event_id
-from tests.fakes import no_events
+from tests.fakes import FakeJobQueue, no_events
 from tests.fakes.routing import routing_deps
+from tests.fakes.wiring import fetch_share_over
 
 
 def png() -> bytes:
@@ -64,8 +65,9 @@ def worker(aws, *, provider=None, announce=True) -> WorkerDeps:
     return WorkerDeps(jobs=jobs, store=ObjectStore(aws.bucket, aws.s3),
                       routing=routing_deps([provider or Provider()], jobs.record_attempts),
                       schedule_poll=lambda *_poll: None,
-                      fetch_url=lambda url: b"", max_attempts=3, retry_base_seconds=0, lease_seconds=900,
-                      announce=announcer if announce else no_events, billing=billing)
+                      fetch_url=lambda url, seconds_left: b"", max_attempts=3, retry_base_seconds=0, lease_seconds=900,
+                      announce=announcer if announce else no_events, billing=billing,
+                      fetch_share=fetch_share_over(FakeJobQueue()))
 
 
 def queued_events(aws) -> list[WebhookMessage]:

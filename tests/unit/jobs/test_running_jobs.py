@@ -322,7 +322,7 @@ def test_fetch_failure_fails_the_job_with_its_code(jobs: FakeJobRepository, work
     # Given an edit whose URL cannot be fetched
     job = queued_job(jobs, kind="edit", inputs=[StoredInput(url="https://10.0.0.1/a.png")])
 
-    def refuse(url: str) -> bytes:
+    def refuse(url: str, seconds_left: float) -> bytes:
         raise JobFailure("image_url_forbidden", "private address")
 
     deps = worker_deps(ScriptedProvider())

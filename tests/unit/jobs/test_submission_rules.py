@@ -78,11 +78,12 @@ def test_generation_within_limits_is_queued(overrides: dict, submit_deps: Submit
     # When it is submitted
     record = submit(event, submit_deps, account_id)
 
-    # Then the job is stored queued for this account and enqueued once
+    # Then the job is stored queued for this account and enqueued once, in the account's message group (SQS fair
+    # queues: one account's backlog does not delay another's)
     stored = jobs.get(record.job_id)
     assert stored is not None and stored.status == "queued" and stored.account_id == account_id
     assert stored.model == "gpt-image-2" and stored.kind == "generation"
-    assert queue.sent == [record.job_id]
+    assert queue.sent == [record.job_id] and queue.tenants[record.job_id] == account_id
     assert stored.metadata == payload.get("metadata", {})
     assert "metadata" not in stored.request
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from retouch.jobs.upstream_calls import health
 from retouch.providers.base import ProviderAuthFailed, ProviderRefused, ProviderUnavailable
 from retouch.providers.upstream import PollHandle, usd_to_micros
 from retouch.providers.upstream_http import UpstreamHttp, refusal_or_failure
@@ -35,7 +36,7 @@ def test_overload_and_server_errors_are_retryable(status: int) -> None:
     error = classify(status, headers={"Retry-After": "7"})
     assert type(error) is ProviderUnavailable
     assert error.retry_after == 7.0
-    assert error.code == ("provider_rate_limited" if status == 429 else "provider_error")
+    assert error.code == {408: "provider_retry_later", 429: "provider_rate_limited"}.get(status, "provider_error")
 
 
 def test_invalid_input_is_refused_with_the_upstream_code_and_secrets_redacted() -> None:
@@ -79,3 +80,13 @@ def test_poll_handle_survives_json_for_a_delayed_message() -> None:
                         submitted_at=1_777_000_000.5, poll_after_seconds=5, output_format="webp",
                         extra={"size": "1024x1024"})
     assert PollHandle.from_json(handle.to_json()) == handle
+
+
+@pytest.mark.parametrize("status", [408, 409, 425])
+def test_an_upstream_that_answered_408_409_or_425_is_up_for_its_breaker(status: int) -> None:
+    # Given an upstream answering a request timeout, a conflict or "too early" (issue #24, item 7)
+    error = classify(status)
+    # Then the job retries it, but its breaker does not count it as an outage (it answered)
+    assert isinstance(error, ProviderUnavailable)
+    assert error.code == "provider_retry_later"
+    assert health(error) is True

@@ -22,6 +22,7 @@ from tests.fakes.routing import (
     ScriptedUpstream,
     routing_deps,
 )
+from tests.fakes.wiring import fetch_share_over
 
 POLICY = BreakerPolicy(window_seconds=60, min_calls=3, failure_rate_percent=50, cool_down_seconds=30,
                        probe_timeout_seconds=120)
@@ -48,6 +49,6 @@ def worker(jobs: FakeJobRepository, store: FakeObjectStore, urls: FakeUrls, queu
                                                policy=POLICY, clock=clock),
                           schedule_poll=queue.send_poll, fetch_url=urls, max_attempts=max_attempts,
                           retry_base_seconds=10, lease_seconds=120,
-                          announce=no_events, billing=billing_over(jobs))
+                          announce=no_events, billing=billing_over(jobs), fetch_share=fetch_share_over(queue))
 
     return build

@@ -20,9 +20,14 @@ class SqsQueue:
         self._url = queue_url
         self._client = client or aws_client("sqs")
 
-    def _send(self, body: str, *, queue_url: str | None = None, what: str = "queue") -> None:
+    def _send(self, body: str, *, queue_url: str | None = None, what: str = "queue", tenant: str | None = None,
+              delay_seconds: int = 0) -> None:
+        # A MessageGroupId on a standard queue makes it a fair queue: a tenant with many messages in flight does not
+        # delay the others' (docs/architecture.md, fair share of the workers).
+        grouped = {"MessageGroupId": tenant} if tenant else {}
+        delayed = {"DelaySeconds": max(0, min(int(delay_seconds), MAX_DELAY_SECONDS))} if delay_seconds else {}
         try:
-            self._client.send_message(QueueUrl=queue_url or self._url, MessageBody=body)
+            self._client.send_message(QueueUrl=queue_url or self._url, MessageBody=body, **grouped, **delayed)
         except (BotoCoreError, ClientError) as exc:
             raise QueueUnavailable(f"The {what} is unavailable; try again shortly.") from exc
 
@@ -36,10 +41,10 @@ class SqsQueue:
 
 
 class JobQueue(SqsQueue):
-    """The jobs queue: one `{job_id}` message per job."""
+    """The jobs queue: one `{job_id}` message per job, grouped by its account (SQS fair queues)."""
 
-    def send(self, job_id: str) -> None:
-        self._send(json.dumps({"job_id": job_id}), what="job queue")
+    def send(self, job_id: str, *, tenant: str | None = None, delay_seconds: int = 0) -> None:
+        self._send(json.dumps({"job_id": job_id}), what="job queue", tenant=tenant, delay_seconds=delay_seconds)
 
     def send_poll(self, job_id: str, seq: int, delay_seconds: int) -> None:
         """The delayed message that polls the job's pending upstream call `seq` (a new message, so the polls of a

@@ -15,6 +15,11 @@ def _provider() -> Any:
     return SecretsProvider(boto3_client=aws_client("secretsmanager"))
 
 
-def provider_api_key(secret_arn: str) -> str:
+def secret_value(secret_arn: str) -> str:
+    """A secret's string (the provider's API key, the sync entry's edge header value)."""
     value = _provider().get(secret_arn, max_age=300)
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def provider_api_key(secret_arn: str) -> str:
+    return secret_value(secret_arn)

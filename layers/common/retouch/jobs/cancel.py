@@ -52,7 +52,7 @@ def _announce(job: JobRecord, deps: CancelDeps) -> None:
         deps.announce(job, "job.canceled")
     except Exception:
         logger.exception("job.canceled not queued; a worker will announce it", extra={"job_id": job.job_id})
-        deps.queue.send(job.job_id)
+        deps.queue.send(job.job_id, tenant=job.account_id)
 
 
 def _cancel(account_id: str, job_id: str, deps: CancelDeps, keyed: KeyedRequest | None) -> JobRecord:

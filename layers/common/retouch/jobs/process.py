@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools import Logger
 
 from retouch.errors import JobFailure
+from retouch.jobs.fetch_share import DEFER_SECONDS, FetchShare, fetches_urls
 from retouch.jobs.heartbeat import Heartbeat
 from retouch.jobs.inputs_loading import load_inputs
 from retouch.jobs.outputs_storing import resolved_options, store_outputs
@@ -70,7 +71,8 @@ class WorkerDeps:
     routing: RoutingDeps
     # Sends the delayed message that polls a pending upstream job: schedule_poll(job_id, seq, delay_seconds).
     schedule_poll: Callable[[str, int, int], None]
-    fetch_url: Callable[[str], bytes]
+    # Fetches an input URL: fetch_url(url, seconds_left); all of a job's URLs share one deadline, url_fetch_seconds.
+    fetch_url: Callable[[str, float], bytes]
     max_attempts: int
     retry_base_seconds: float
     lease_seconds: int
@@ -78,8 +80,12 @@ class WorkerDeps:
     announce: Callable[..., None]
     # Settles the job's hold after its terminal transition (once: the transition is conditional).
     billing: JobBilling
+    # Each account's share of the workers fetching input URLs; a job over it is deferred (jobs/fetch_share.py).
+    fetch_share: FetchShare
     # How often a running job's lease and message are renewed; by default three beats per lease.
     heartbeat_every: float | None = None
+    # The whole of a job's input URL fetching (WorkerSettings.url_fetch_timeout_seconds).
+    url_fetch_seconds: float = 20
 
     @property
     def message_hold_seconds(self) -> int:
@@ -97,7 +103,12 @@ def _call_upstreams(job: JobRecord, token: str, deps: WorkerDeps, side: SideWork
     with ExitStack() as files:  # the inputs' temporary files go now, not when a later job reuses this environment
 
         def inputs() -> tuple[list[InputImage], InputImage | None]:
-            return load_inputs(job, deps.store, deps.fetch_url, files) if job.kind == "edit" else ([], None)
+            if job.kind != "edit":
+                return [], None
+            try:
+                return load_inputs(job, deps.store, deps.fetch_url, files, fetch_seconds=deps.url_fetch_seconds)
+            finally:  # the account's fetching share is free again once the URLs are in, not when the job ends
+                deps.fetch_share.give_back(job)
 
         if job.pending_call is not None:
             return poll_pending(job, token, deps.routing, inputs=inputs, options=options, side=side)
@@ -299,7 +310,37 @@ def run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None] =
             poll_seq: int | None = None) -> str:
     """Run one delivery of `job_id`; returns what happened (for logs and tests). `keep_message(seconds)` keeps the
     delivering message invisible that much longer (the heartbeat calls it with each lease renewal). `poll_seq`: the
-    delivery is the delayed message that polls the job's pending upstream call number `poll_seq`."""
+    delivery is the delayed message that polls the job's pending upstream call number `poll_seq`.
+
+    A job that will fetch input URLs first takes a share of its account's fetching workers; over the share, the
+    delivery is deferred (a new, delayed message) before anything of the job changes (jobs/fetch_share.py)."""
+    if poll_seq is not None:
+        return _run_job(job_id, deps, keep_message, poll_seq)
+    waiting = deps.jobs.get(job_id)
+    if waiting is None or waiting.is_terminal or not fetches_urls(waiting):
+        return _run_job(job_id, deps, keep_message, poll_seq)
+    if not deps.fetch_share.take(waiting, now_epoch()):
+        return _defer(waiting, deps)
+    try:
+        return _run_job(job_id, deps, keep_message, poll_seq)
+    finally:
+        deps.fetch_share.give_back(waiting)
+
+
+def _defer(job: JobRecord, deps: WorkerDeps) -> str:
+    """The job's account has its share of fetching workers in use: a new message brings the job back later (this one
+    is deleted, so no receive is spent towards the dead-letter queue); if it cannot be sent, this one comes back."""
+    try:
+        deps.fetch_share.defer(job)
+    except Exception:
+        logger.exception("deferred message not sent; this one comes back instead", extra={"job_id": job.job_id})
+        raise RedeliverLater(DEFER_SECONDS) from None
+    logger.info("job deferred: its account's share of the fetching workers is in use",
+                extra={"job_id": job.job_id, "account_id": job.account_id, "delay_seconds": DEFER_SECONDS})
+    return "deferred"
+
+
+def _run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None], poll_seq: int | None) -> str:
     now = now_epoch()
     token = secrets.token_hex(8)
     if poll_seq is None:

@@ -147,7 +147,7 @@ def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], de
             raise
         logger.warning("the job write failed but had committed; going on", extra={"job_id": record.job_id})
     try:
-        deps.queue.send(record.job_id)
+        deps.queue.send(record.job_id, tenant=record.account_id)
     except QueueUnavailable:
         logger.error("enqueue failed; ending the job", extra={"job_id": record.job_id})
         if _abandon(record, JobError(code="queue_unavailable", message="The job could not be queued."), deps):

@@ -3,7 +3,9 @@
 - 2xx: the body, read whole within the call's deadline (at most `max_response_bytes`, identity encoding).
 - 401/403: ProviderAuthFailed (`provider_auth_failed`): the key is wrong; this upstream is no use until fixed.
 - 408/409/425/429, 5xx, timeouts, connection failures, unusable bodies: ProviderUnavailable (retryable), with the
-  wait the upstream asked for (`retry_after`: `retry-after-ms`, else `Retry-After`).
+  wait the upstream asked for (`retry_after`: `retry-after-ms`, else `Retry-After`). 429 is `provider_rate_limited`
+  and 408/409/425 `provider_retry_later` (the upstream answered: it is up, so its breaker does not count them); 5xx
+  is `provider_error`.
 - Any other 4xx: ProviderRefused (invalid input, safety) carrying the upstream's own message: never retried, never
   sent elsewhere.
 
@@ -42,6 +44,10 @@ from retouch.providers.upstream import OutputUrls, bad_response
 MAX_RESPONSE_BYTES = 512 * 1024 * 1024
 _MAX_MESSAGE = 500
 _RETRYABLE = frozenset({408, 409, 425, 429})
+# Retryable answers of an upstream that is up (our request timed out in its queue, conflicted, came too early): not
+# an outage for its breaker, unlike 5xx (retouch.jobs.upstream_calls.health).
+_RETRY_LATER_CODES = {429: "provider_rate_limited", 408: "provider_retry_later", 409: "provider_retry_later",
+                      425: "provider_retry_later"}
 _DATA_URI = re.compile(r"^data:(?P<type>[\w.+-]+/[\w.+-]+)?(?:;[^,;]*)*;base64,(?P<data>.*)$", re.DOTALL)
 _DATA_URI_HEAD = re.compile(rb"^data:[^,]*;base64,")
 # Upstreams without error codes say "safety"/"moderation" in prose; such a refusal must not be retried elsewhere.
@@ -150,7 +156,7 @@ class UpstreamHttp:
         if status in (401, 403):
             raise ProviderAuthFailed(f"{self.upstream} rejected the credentials (HTTP {status})")
         if status in _RETRYABLE or status >= 500:
-            code = "provider_rate_limited" if status == 429 else "provider_error"
+            code = _RETRY_LATER_CODES.get(status, "provider_error")
             raise ProviderUnavailable(code, what, retry_after(response.headers))
         if 400 <= status < 500:
             # The job fails with this message: the upstream's own words (a client of an OpenAI-compatible API sees

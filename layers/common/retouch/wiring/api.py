@@ -6,6 +6,7 @@ from __future__ import annotations
 from retouch.billing.charges import JobBilling
 from retouch.billing.prices import price_table
 from retouch.config import ApiSettings
+from retouch.data.account_slots import AccountSlotRepository
 from retouch.data.account_state import AccountStateRepository
 from retouch.data.accounts import AccountRepository
 from retouch.data.files import FileRepository
@@ -16,6 +17,7 @@ from retouch.data.queue import JobQueue
 from retouch.data.webhooks import WebhookQueue
 from retouch.files.uploads import FileDeps
 from retouch.jobs.cancel import CancelDeps
+from retouch.jobs.holds import HeldRequests
 from retouch.jobs.retention import RetentionDeps
 from retouch.jobs.submit import SubmitDeps
 from retouch.routing.document import load_routing
@@ -58,7 +60,12 @@ def image_routes(settings: ApiSettings, jobs: JobRepository, store: ObjectStore,
                         webhook_for=webhook_subscriber(settings), billing=billing,
                         upstream_support=UpstreamSupport(load_routing(settings.routing_document)), keys=keys)
     # Counts the requests that create something (jobs, uploads) against the account's per-minute limit.
-    return ImageRoutes(submit=submit, rate_counter=AccountStateRepository(settings.table_name), settings=settings)
+    # The sync entry's holds per account (HeldRequests); the api's are not counted (API Gateway ends them at 30 s).
+    limit = settings.holds_per_account
+    holds = (HeldRequests(AccountSlotRepository(settings.table_name, kind="SYNC_HOLD", count=limit), limit)
+             if limit else None)
+    return ImageRoutes(submit=submit, rate_counter=AccountStateRepository(settings.table_name), settings=settings,
+                       holds=holds)
 
 
 def catalog_routes(settings: ApiSettings) -> CatalogRoutes:

@@ -13,6 +13,7 @@ from retouch.data.idempotency import IdempotencyRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
+from retouch.data.secrets import secret_value
 from retouch.data.usage import AccountJobs
 from retouch.ports import AccountRepository as Accounts
 from retouch.web.routes.jobs import JobReadRoutes
@@ -24,6 +25,7 @@ from retouch.wiring.shared import job_billing
 class SyncCollaborators:
     routes: list[object]  # one object per route group (web/functions.py)
     accounts: Accounts  # the key check the Function URL's requests get here
+    edge_secret: str | None  # the header value the edge adds (web/edge.py); None: no edge in front
 
 
 def build_sync(settings: ApiSettings) -> SyncCollaborators:
@@ -34,5 +36,6 @@ def build_sync(settings: ApiSettings) -> SyncCollaborators:
                           job_billing(settings.table_name, jobs, settings.price_markup_percent))
     reads = JobReadRoutes(jobs=jobs, account_jobs=AccountJobs(settings.table_name), store=store,
                           url_expiry_seconds=settings.url_expiry_seconds)
+    edge_secret = secret_value(settings.edge_secret_arn) if settings.edge_secret_arn else None
     return SyncCollaborators(routes=[images, reads, catalog_routes(settings)],
-                             accounts=AccountRepository(settings.table_name))
+                             accounts=AccountRepository(settings.table_name), edge_secret=edge_secret)

@@ -6,11 +6,13 @@ from functools import partial
 
 from retouch.catalog import MODELS
 from retouch.config import WorkerSettings
+from retouch.data.account_slots import AccountSlotRepository
 from retouch.data.breakers import BreakerRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
 from retouch.errors import JobFailure
+from retouch.jobs.fetch_share import FetchShare
 from retouch.jobs.process import WorkerDeps
 from retouch.jobs.upstream_calls import RoutingDeps
 from retouch.outbound_http.url_safety import parse_allowlist
@@ -20,11 +22,13 @@ from retouch.wiring.shared import announcer, job_billing
 from retouch.wiring.upstreams import upstreams_by_model
 
 
-def _fetch(url: str, *, allowlist: frozenset[str], max_bytes: int, timeout: float) -> bytes:
+def _fetch(url: str, seconds_left: float, *, allowlist: frozenset[str], max_bytes: int) -> bytes:
     from retouch.outbound_http.url_fetch import UrlFetchError, fetch_url
 
+    if seconds_left <= 0:
+        raise JobFailure("image_url_timeout", "image URL did not answer in time")
     try:
-        return fetch_url(url, allowlist=allowlist, max_bytes=max_bytes, timeout_seconds=timeout).data
+        return fetch_url(url, allowlist=allowlist, max_bytes=max_bytes, timeout_seconds=seconds_left).data
     except UrlFetchError as exc:
         raise JobFailure(exc.code, exc.message) from exc
 
@@ -48,12 +52,17 @@ def build_worker(settings: WorkerSettings) -> tuple[WorkerDeps, JobQueue]:
             max_poll_delay_seconds=settings.max_poll_delay_seconds,
         ),
         schedule_poll=queue.send_poll,
-        fetch_url=partial(_fetch, allowlist=parse_allowlist(settings.url_allowlist), max_bytes=max_bytes,
-                          timeout=settings.url_fetch_timeout_seconds),
+        fetch_url=partial(_fetch, allowlist=parse_allowlist(settings.url_allowlist), max_bytes=max_bytes),
+        url_fetch_seconds=settings.url_fetch_timeout_seconds,
         max_attempts=settings.max_attempts,
         retry_base_seconds=settings.retry_base_seconds,
         lease_seconds=settings.lease_seconds,
         announce=announcer(settings.table_name, settings.webhooks_queue_url),
         billing=job_billing(settings.table_name, jobs, settings.price_markup_percent),
+        fetch_share=FetchShare(
+            slots=AccountSlotRepository(settings.table_name, kind="URL_FETCH",
+                                        count=settings.url_fetch_jobs_per_account),
+            requeue=lambda job_id, account_id, delay: queue.send(job_id, tenant=account_id, delay_seconds=delay),
+            fetch_seconds=settings.url_fetch_timeout_seconds),
     )
     return deps, queue

@@ -2,6 +2,7 @@
 
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from retouch.billing.rate_limit import Admission
 from retouch.config import ApiSettings
+from retouch.jobs.holds import HeldRequests
 from retouch.jobs.idempotency import REPLAYED_HEADER, keyed_request, once, replayed_job
 from retouch.jobs.submit import SubmitDeps, submit_edit, submit_generation
 from retouch.jobs.view import render_job
@@ -33,6 +35,8 @@ class ImageRoutes:
     submit: SubmitDeps
     rate_counter: RateCounter  # the account's per-minute limit, counted per submission
     settings: ApiSettings  # body cap, how long a request may wait, whether it waits by default, URL expiry
+    # The account's requests held open at once (the sync entry); None: not counted (the api, ended at 30 s by API GW).
+    holds: HeldRequests | None = None
 
 
 routes = RouteGroup(Router(), ImageRoutes)
@@ -54,7 +58,8 @@ _RESPONSES = {
                                "(`idempotency_key_in_use`); see Retry-After"),
     413: documented(ErrorBody, "Body too large"),
     415: documented(ErrorBody, "Wrong content type"),
-    429: documented(ErrorBody, "`rate_limit_exceeded` or `concurrency_limit_exceeded`; see Retry-After"),
+    429: documented(ErrorBody, "`rate_limit_exceeded`, `concurrency_limit_exceeded` or (the synchronous entry) "
+                               "`sync_hold_limit_exceeded`; see Retry-After"),
     503: documented(ErrorBody, "Queue unavailable"),
 }
 
@@ -101,7 +106,7 @@ def _submitted(operation: str, parse: Callable[[dict[str, Any], int], EditReques
     deps = routes.deps()
     caller = current_caller()
     account_id = caller.account_id
-    with admitted(deps.rate_counter, account_id, caller.key_id) as admission:
+    with admitted(deps.rate_counter, account_id, caller.key_id) as admission, _held(account_id):
         request = parse(event.raw_event, deps.settings.max_body_bytes)
         keyed = keyed_request(event.headers.get("idempotency-key"), account_id, operation, request,
                               seconds_left=_seconds_left())
@@ -110,6 +115,16 @@ def _submitted(operation: str, parse: Callable[[dict[str, Any], int], EditReques
                        lambda first: submit(admission, request, submit_deps, idempotency=first),
                        lambda job_id: replayed_job(submit_deps.jobs, account_id, job_id))
         return _job_response(outcome.record, admission, replayed=outcome.replayed)
+
+
+def _held(account_id: str) -> AbstractContextManager[None]:
+    """One of the account's holds for a request that will wait (refused over the limit, before anything is written)."""
+    deps = routes.deps()
+    waits = requested_wait(routes.event().headers.get("prefer"), deps.settings.max_wait_seconds,
+                           wait_by_default=deps.settings.wait_by_default) is not None
+    if deps.holds is None or not waits:
+        return nullcontext()
+    return deps.holds.holding(account_id, _seconds_left())
 
 
 def _seconds_left() -> float:

@@ -1,0 +1,43 @@
+"""Issue #24 (1): the synchronous entry holds at most SyncHoldsPerAccount requests of one account at once; past it,
+429 sync_hold_limit_exceeded before anything is written, while `Prefer: respond-async` (never held) is accepted."""
+
+from __future__ import annotations
+
+from retouch.admin.accounts import issue_key
+from retouch.data.account_slots import AccountSlotRepository
+from retouch.data.accounts import AccountRepository
+from retouch.models.common import now_epoch
+from tests.integration.core.aws_stack import Stack, client, json_body
+from tests.integration.core.test_functions_in_one_process import SYNC, _generation, _on_the_url
+
+HOLDS = 3  # SyncHoldsPerAccount's default in template.yaml
+
+
+def test_an_account_holding_its_limit_on_the_sync_entry_is_refused_429_and_nothing_is_written(
+        stack: Stack, account_id: str) -> None:
+    # Given an account whose SyncHoldsPerAccount requests are held open on the sync entry (other invocations)
+    authorization = f"Bearer {issue_key(AccountRepository(stack.table, client('dynamodb')), account_id).raw_key}"
+    holds = AccountSlotRepository(stack.table, kind="SYNC_HOLD", count=HOLDS, client=client("dynamodb"))
+    now = now_epoch()
+    for index in range(HOLDS):
+        assert holds.acquire(account_id, f"request_elsewhere_{index}", now=now, until=now + 300)
+
+    # When it sends one more generation to the sync URL
+    refused = stack.invoke(SYNC, _on_the_url(_generation(account_id), authorization), remaining_millis=4_000)
+
+    # Then it is 429 sync_hold_limit_exceeded with Retry-After, and no job was created
+    assert refused["statusCode"] == 429, refused["body"]
+    error = json_body(refused)["error"]
+    assert (error["type"], error["code"]) == ("rate_limit_error", "sync_hold_limit_exceeded")
+    assert int(refused["headers"]["Retry-After"]) > 0
+    assert stack.jobs_of(account_id) == []
+
+    # And asking not to be held is accepted at once; once a hold ends, a held request is accepted again
+    not_held = _on_the_url(_generation(account_id), authorization)
+    not_held["headers"]["prefer"] = "respond-async"
+    assert stack.invoke(SYNC, not_held, remaining_millis=4_000)["statusCode"] == 202
+    holds.release(account_id, "request_elsewhere_0")
+    held = stack.invoke(SYNC, _on_the_url(_generation(account_id), authorization), remaining_millis=4_000)
+    assert held["statusCode"] == 202 and held["headers"]["Preference-Applied"].startswith("wait=")
+    # and its own hold was given back with its answer
+    assert holds.acquire(account_id, "request_next", now=now_epoch(), until=now_epoch() + 300)
