@@ -32,5 +32,6 @@ app = create_app(route_groups("SyncFunction"), collaborators.routes, read_limit=
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    principal = authenticate((event.get("headers") or {}).get("authorization"), collaborators.accounts)
+    principal = authenticate((event.get("headers") or {}).get("authorization"), collaborators.accounts,
+                             collaborators.client_tokens)
     return app.resolve(with_principal(event, principal), context)

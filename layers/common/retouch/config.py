@@ -81,6 +81,9 @@ class ApiSettings(_PresigningSettings):
     upload_url_expiry_seconds: int = Field(default=300, ge=60, le=3600)
     # The worker's routing document: a request none of a model's upstreams can serve is refused at submit.
     routing_document: str = Field(min_length=1)
+    # Where an end user's erasure is queued (DELETE /v1/end_users/{user}); the api function's, not the sync's, which
+    # serves no such route (wiring/api.py refuses to build without it).
+    erasure_queue_url: Annotated[str | None, BeforeValidator(_blank_is_none)] = None
 
     @field_validator("routing_document")
     @classmethod
@@ -221,6 +224,14 @@ class WebhookSettings(_RetouchSettings):
         return parse_schedule(self.webhook_retry_schedule)
 
 
+class EraserSettings(_RetouchSettings):
+    """The eraser: one batch of an end user's erasure per message (retouch/end_users/erasure.py)."""
+
+    bucket_name: str = Field(min_length=3)
+    erasure_queue_url: str = Field(min_length=1)  # the next batch
+    price_markup_percent: MarkupPercent  # the same price table as every function that bills (queued jobs canceled)
+
+
 class AdminSettings(_RetouchSettings):
     """The admin tool: the table of a deployed or local stack."""
 
@@ -258,3 +269,8 @@ def dead_letter_settings() -> DeadLetterSettings:
 @cache
 def webhook_settings() -> WebhookSettings:
     return WebhookSettings.from_environment()
+
+
+@cache
+def eraser_settings() -> EraserSettings:
+    return EraserSettings.from_environment()

@@ -77,6 +77,7 @@ class JobView(BaseModel):
     error: JobErrorView | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
     webhook: WebhookView | None = None
+    user: str | None = Field(default=None, description="The end user it was made for (`user` or X-End-User)")
     upstream: str | None = Field(default=None, description="The upstream that produced the images")
     upstream_attempts: list[UpstreamAttemptView] = Field(default_factory=list,
                                                          description="Every upstream call, in order")
@@ -206,6 +207,7 @@ class _FileFacts(BaseModel):
     created_at: int
     expires_at: int
     error: FileErrorView | None = None
+    user: str | None = Field(default=None, description="The end user it was uploaded for")
 
 
 class FileView(_FileFacts):

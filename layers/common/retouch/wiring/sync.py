@@ -9,12 +9,14 @@ from dataclasses import dataclass
 
 from retouch.config import ApiSettings
 from retouch.data.accounts import AccountRepository
+from retouch.data.client_tokens import ClientTokenRepository
 from retouch.data.idempotency import IdempotencyRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
 from retouch.data.usage import AccountJobs
 from retouch.ports import AccountRepository as Accounts
+from retouch.ports import ClientTokenStore
 from retouch.web.routes.jobs import JobReadRoutes
 from retouch.wiring.api import catalog_routes, image_routes
 from retouch.wiring.shared import job_billing
@@ -24,6 +26,7 @@ from retouch.wiring.shared import job_billing
 class SyncCollaborators:
     routes: list[object]  # one object per route group (web/functions.py)
     accounts: Accounts  # the key check the Function URL's requests get here
+    client_tokens: ClientTokenStore  # device tokens, resolved here too
 
 
 def build_sync(settings: ApiSettings) -> SyncCollaborators:
@@ -35,4 +38,5 @@ def build_sync(settings: ApiSettings) -> SyncCollaborators:
     reads = JobReadRoutes(jobs=jobs, account_jobs=AccountJobs(settings.table_name), store=store,
                           url_expiry_seconds=settings.url_expiry_seconds)
     return SyncCollaborators(routes=[images, reads, catalog_routes(settings)],
-                             accounts=AccountRepository(settings.table_name))
+                             accounts=AccountRepository(settings.table_name),
+                             client_tokens=ClientTokenRepository(settings.table_name))
