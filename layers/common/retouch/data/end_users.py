@@ -68,9 +68,10 @@ class _Update:
             self.conditions.append(f"#{name} = :{name}")
         else:
             self.sets.append(f"#{name} = :{name}")
-            if known is not None:
+            if known is not None:  # "" when the item has never counted in this window (made by a PUT of limits)
                 self.values[f":{name}_old"] = {"S": known}
-                self.conditions.append(f"#{name} = :{name}_old")
+                self.conditions.append(f"(#{name} = :{name}_old OR attribute_not_exists(#{name}))" if not known
+                                       else f"#{name} = :{name}_old")
         for counter, amount, room in counters:
             self.values[f":{counter}_add"] = {"N": str(amount)}
             self.sets.append(f"{counter} = {counter} + :{counter}_add" if continuing else f"{counter} = :{counter}_add")
