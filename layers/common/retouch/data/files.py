@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from retouch.data.clients import aws_client
-from retouch.data.cursors import decode_cursor, encode_cursor, end_user_partition
+from retouch.data.cursors import decode_cursor, encode_cursor, end_user_index_key, end_user_partition
 from retouch.data.items import is_condition_failure, record_attributes, to_item, to_value
 from retouch.models.records import FileRecord
 
