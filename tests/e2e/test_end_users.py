@@ -14,6 +14,7 @@ import pytest
 from openai import OpenAI
 
 from tests.e2e.conftest import png_bytes
+from tests.e2e.operator import admin
 
 pytestmark = [pytest.mark.e2e, pytest.mark.local_only]
 
@@ -49,6 +50,17 @@ def test_the_openai_sdks_user_reaches_the_job_and_the_per_user_listing(stack, ht
     # and the end user's usage counts the image it was charged for
     end_user = http.get(f"/v1/end_users/{user}").json()
     assert end_user["usage"]["images_today"] == 1 and end_user["usage"]["jobs_total"] == 1
+
+    # and usage by end user (the API's and the admin CLI's) has its row: one job, one image, what it was charged
+    by_user = http.get("/v1/usage", params={"group_by": "user"}).json()
+    [row] = [row for row in by_user["data"] if row.get("user") == user]
+    assert (row["jobs"], row["images"], row["cost_micros"]) == (1, 1, end_user["usage"]["spent_micros"])
+    assert row["cost_micros"] > 0 and row.get("date") is None and row.get("model") is None
+    by_day_and_user = http.get("/v1/usage", params={"group_by": "day,user"}).json()
+    assert by_day_and_user["group_by"] == ["day", "user"]
+    assert any(r.get("user") == user and r.get("date") for r in by_day_and_user["data"])
+    report = admin(stack, "usage", stack.account_id, "--group-by", "user")
+    assert [(r["jobs"], r["images"]) for r in report["data"] if r.get("user") == user] == [(1, 1)]
 
 
 def test_x_end_user_names_the_end_user_and_a_limit_over_the_api_refuses_by_name(http: httpx.Client) -> None:

@@ -16,7 +16,7 @@ from retouch.auth.keys import hash_api_key
 from retouch.models.client_tokens import ClientTokenRecord
 from retouch.ports import ClientTokenStore
 
-TOKEN_PREFIX = "rt_dev_"
+TOKEN_PREFIX = "rt_dev_"  # noqa: S105 - a prefix that tells device tokens from keys, not a secret
 ID_CHARS = 24
 
 

@@ -69,7 +69,7 @@ class ClientTokenRepository:
             if not is_condition_failure(exc):
                 raise
             item = exc.response.get("Item")
-            current = _record(item) if item else None
+            current = _record(item) if isinstance(item, dict) else None
             if current is not None and job_id in current.holds:
                 return False
             if current is None or current.revoked_at is not None:

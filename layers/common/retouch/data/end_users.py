@@ -208,7 +208,7 @@ class EndUserRepository:
         if not is_condition_failure(exc):
             raise exc
         item = exc.response.get("Item")
-        return _record(item) if item else None
+        return _record(item) if isinstance(item, dict) else None
 
     @staticmethod
     def _windows(record: EndUserRecord | None) -> tuple[str, str, str] | None:

@@ -45,7 +45,8 @@ def job_item(record: JobRecord) -> dict[str, Any]:
     if not record.is_terminal:
         data.update(sweep_pk=UNFINISHED, watch_at=record.watch_at or record.created_at)
     if record.end_user is not None:
-        data.update(end_user_index_key(record.account_id, record.end_user, f"JOB#{record.created_at:012d}#{record.job_id}"))
+        data.update(end_user_index_key(record.account_id, record.end_user,
+                                       f"JOB#{record.created_at:012d}#{record.job_id}"))
     return to_item(data)
 
 

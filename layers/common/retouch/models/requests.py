@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from retouch.catalog import DEFAULT_MODEL, MAX_FILE_BYTES, ModelLimits, find_model
-from retouch.models.end_users import EndUserId
 from retouch.models.common import Background, Moderation, OutputFormat, Quality, ResponseFormat
+from retouch.models.end_users import EndUserId
 from retouch.models.webhooks import WebhookEvents, WebhookUrl
 
 _SIZE = re.compile(r"^([1-9][0-9]{1,4})x([1-9][0-9]{1,4})$")

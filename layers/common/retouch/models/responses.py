@@ -134,8 +134,10 @@ class AccountView(BaseModel):
 
 
 class UsageBucket(BaseModel):
-    date: str = Field(description="UTC day the jobs were created, YYYY-MM-DD")
-    model: str
+    date: str | None = Field(default=None, description="UTC day the jobs were created, YYYY-MM-DD (group_by day)")
+    model: str | None = Field(default=None, description="(group_by model)")
+    user: str | None = Field(default=None, description="The end user (group_by user); absent for the jobs made for "
+                                                       "no end user")
     jobs: int
     images: int
     cost_usd: float
@@ -146,6 +148,7 @@ class UsageReport(BaseModel):
     object: Literal["usage"] = "usage"
     start: str
     end: str
+    group_by: list[str] = Field(default_factory=lambda: ["day", "model"])
     data: list[UsageBucket]
     total_jobs: int
     total_images: int

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from retouch.billing.charges import JobBilling
 from retouch.billing.end_user_quotas import EndUserQuotas
-from retouch.data.client_tokens import ClientTokenRepository
-from retouch.data.end_users import EndUserRepository
 from retouch.billing.prices import price_table
 from retouch.config import ApiSettings
+from retouch.data.client_tokens import ClientTokenRepository
+from retouch.data.end_users import EndUserRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.ledger import LedgerRepository
 from retouch.data.webhooks import JobWebhookLog, WebhookQueue, WebhookSettingsRepository

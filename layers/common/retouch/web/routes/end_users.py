@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from retouch.auth.standing import AccountReader, require_standing
-from retouch.end_users.erasure import ErasureDeps, erasure_status, start_erasure
+from retouch.end_users.erasure import ErasureStart, erasure_status, start_erasure
 from retouch.end_users.management import get_defaults, get_end_user, list_end_users, set_defaults, set_end_user_limits
 from retouch.models.common import now_epoch
 from retouch.models.end_users import EndUserDefaultsView, EndUserLimitsBody, EndUserList, EndUserView
@@ -27,7 +27,7 @@ MAX_BODY_BYTES = 16 * 1024
 @dataclass(frozen=True)
 class EndUserRoutes:
     end_users: EndUserStore
-    erasure: ErasureDeps
+    erasure: ErasureStart
     accounts: AccountReader  # changes refuse a key revoked within the authorizer's cache (auth/standing.py)
 
 

@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from retouch.billing.end_user_quotas import EndUserQuotas
 from retouch.files.uploads import FileDeps, create_upload, delete_file, get_file, list_files
+from retouch.models.common import now_epoch
 from retouch.models.responses import ErrorBody, FileDeleted, FileList, FileView, GatewayMessage, UploadView
 from retouch.ports import RateCounter
 from retouch.web.admission import admitted
-from retouch.billing.end_user_quotas import EndUserQuotas
-from retouch.models.common import now_epoch
 from retouch.web.end_user import end_user_param, request_end_user
 from retouch.web.principal import current_caller
 from retouch.web.request_parsing import parse_upload

@@ -19,8 +19,8 @@ from retouch.models.requests import EditRequest, GenerationRequest
 from retouch.models.responses import ErrorBody, JobView
 from retouch.ports import RateCounter
 from retouch.web.admission import admitted
-from retouch.web.prefer import requested_wait
 from retouch.web.end_user import request_end_user
+from retouch.web.prefer import requested_wait
 from retouch.web.principal import current_caller
 from retouch.web.request_parsing import parse_edit, parse_generation
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
@@ -57,8 +57,8 @@ _RESPONSES = {
     415: documented(ErrorBody, "Wrong content type"),
     403: documented(ErrorBody, "A device token outside its scopes (`client_token_forbidden`) or naming another end "
                                "user (`end_user_mismatch`)"),
-    429: documented(ErrorBody, "`rate_limit_exceeded`, `concurrency_limit_exceeded`, `end_user_limit_exceeded` (`param` "
-                               "names the limit) or `client_token_spend_cap_exceeded`; see Retry-After"),
+    429: documented(ErrorBody, "`rate_limit_exceeded`, `concurrency_limit_exceeded`, `end_user_limit_exceeded` "
+                               "(`param` names the limit) or `client_token_spend_cap_exceeded`; see Retry-After"),
     503: documented(ErrorBody, "Queue unavailable"),
 }
 

@@ -10,10 +10,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from retouch.jobs.view import find_job, list_jobs, render_job
 from retouch.models.common import JobKind, JobStatus
+from retouch.models.end_users import MAX_END_USER_CHARS
 from retouch.models.responses import ErrorBody, JobList, JobView
 from retouch.paging import MAX_PAGE
 from retouch.ports import MAX_EPOCH, AccountJobs, JobFilter, JobRepository, ObjectStore
-from retouch.models.end_users import MAX_END_USER_CHARS
 from retouch.web.end_user import end_user_param, request_end_user
 from retouch.web.principal import current_caller
 from retouch.web.responses import NOT_FOUND_JOB, UNAUTHORIZED, documented, json_response
