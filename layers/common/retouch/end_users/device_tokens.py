@@ -16,6 +16,7 @@ from retouch.ports import ClientTokenStore
 
 # A token settles for up to a day after it stops working (a job it submitted may still be running).
 SETTLEMENT_GRACE_SECONDS = 86400
+MAX_SPEND_CAP_MICROS = 10_000 * 1_000_000
 
 
 def mint_client_token(account_id: str, request: ClientTokenRequest, tokens: ClientTokenStore,
@@ -24,8 +25,8 @@ def mint_client_token(account_id: str, request: ClientTokenRequest, tokens: Clie
         cap = parse_usd(str(request.spend_cap_usd))
     except ValueError as exc:
         raise InvalidRequest(str(exc), param="spend_cap_usd") from exc
-    if cap <= 0:
-        raise InvalidRequest("spend_cap_usd must be more than 0.", param="spend_cap_usd")
+    if not 0 < cap <= MAX_SPEND_CAP_MICROS:
+        raise InvalidRequest("spend_cap_usd must be more than 0 and at most 10000.", param="spend_cap_usd")
     id_part = random_id("", ID_CHARS)
     secret = secrets.token_urlsafe(32)
     record = ClientTokenRecord(

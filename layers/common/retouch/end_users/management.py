@@ -19,6 +19,8 @@ from retouch.models.end_users import (
 from retouch.paging import invalid_cursor, page_size
 from retouch.ports import EndUserStore
 
+MAX_LIMIT_MICROS = 1_000_000 * 1_000_000  # a million dollars: far past any end user, well inside a DynamoDB number
+
 
 def limits_view(limits: EndUserLimits) -> LimitsView:
     return LimitsView(requests_per_minute=limits.requests_per_minute, images_per_day=limits.images_per_day,
@@ -61,8 +63,9 @@ def _micros(value: str | float | None, param: str) -> int | None:
         micros = parse_usd(str(value))
     except ValueError as exc:
         raise InvalidRequest(f"Invalid '{param}': {exc}.", param=param) from exc
-    if micros < 0:
-        raise InvalidRequest(f"'{param}' must not be negative.", param=param)
+    if not 0 <= micros <= MAX_LIMIT_MICROS:
+        raise InvalidRequest(f"'{param}' must be between 0 and {MAX_LIMIT_MICROS // 1_000_000} dollars.",
+                             param=param)
     return micros
 
 
