@@ -113,7 +113,13 @@ def test_a_device_token_uploads_submits_and_polls_only_its_own_end_users_jobs(st
 
     # Then the job is its end user's, and the phone sees only that end user's jobs
     assert job["status"] == "succeeded" and job["user"] == user
-    assert [j["id"] for j in phone.get("/v1/jobs").json()["data"]] == [job["id"]]
+    assert [f["id"] for f in http.get("/v1/files", params={"user": user}).json()["data"]] == [upload.json()["id"]]
+    # and the same token works as the openai SDK's key on the synchronous entry (which resolves it itself)
+    sdk = OpenAI(base_url=f"{stack.function_urls['SyncFunction']}/v1", api_key=token)
+    edited = sdk.images.edit(model="gpt-image-2", image=("me.png", image, "image/png"), prompt="green",
+                             quality="low", size="1024x1024")
+    assert base64.b64decode(edited.data[0].b64_json or "")
+    assert len(phone.get("/v1/jobs").json()["data"]) == 2
     assert phone.get(f"/v1/jobs/{others}").status_code == 404
     assert phone.post(f"/v1/jobs/{others}/cancel").status_code == 404
     # and it reaches no account route, nor another end user
@@ -181,6 +187,11 @@ def test_erasing_an_end_user_with_a_thousand_jobs_finishes_through_the_api(stack
     job_ids = _seed_ended_jobs(stack, aws, stack.account_id, user, 1000)
     kept = _seed_ended_jobs(stack, aws, stack.account_id, keep, 1)
     bucket = stack.resources.ref("Bucket")
+    image = png_bytes((32, 32))
+    upload = http.post("/v1/uploads", json={"filename": "me.png", "bytes": len(image), "mime_type": "image/png"},
+                       headers={"X-End-User": user}).json()
+    assert httpx.post(upload["upload"]["url"], data=upload["upload"]["fields"],
+                      files={"file": ("me.png", image)}).status_code == 204
 
     # When the backend asks for the end user's erasure, and polls its status
     started = time.monotonic()
@@ -193,12 +204,15 @@ def test_erasing_an_end_user_with_a_thousand_jobs_finishes_through_the_api(stack
         time.sleep(0.5)
         erasure = http.get(status_url).json()
     elapsed = time.monotonic() - started
-    print(f"\nerasure of {len(job_ids)} jobs ({2 * len(job_ids)} objects): {elapsed:.1f} s "
+    print(f"\nerasure of {len(job_ids)} jobs ({2 * len(job_ids)} objects) and a file: {elapsed:.1f} s "
           f"(batches of 250; local stack, shared machine)")
 
     # Then it completed, every job erased and every object gone
     assert erasure["status"] == "completed", erasure
-    assert (erasure["jobs_erased"], erasure["objects_deleted"]) == (1000, 2000)
+    assert (erasure["jobs_erased"], erasure["files_erased"], erasure["objects_deleted"]) == (1000, 1, 2001)
+    assert http.get("/v1/files", params={"user": user}).json()["data"] == []
+    uploads = aws("s3").list_objects_v2(Bucket=bucket, Prefix=f"uploads/{stack.account_id}/{upload['id']}")
+    assert uploads["KeyCount"] == 0
     s3 = aws("s3")
     for job_id in job_ids[:: 50]:
         assert s3.list_objects_v2(Bucket=bucket, Prefix=f"outputs/{job_id}/").get("KeyCount", 0) == 0
