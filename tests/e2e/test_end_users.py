@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -160,8 +161,9 @@ def _seed_ended_jobs(stack, aws, account_id: str, user: str, count: int) -> list
     table, bucket = stack.resources.ref("Table"), stack.resources.ref("Bucket")
     dynamodb, s3 = aws("dynamodb"), aws("s3")
     now = int(time.time()) - 3600
-    job_ids = []
-    items = []
+    job_ids: list[str] = []
+    items: list[dict[str, Any]] = []
+    objects: list[str] = []
     for index in range(count):
         job_id = "job_" + uuid.uuid4().hex[:24]
         job_ids.append(job_id)
@@ -174,17 +176,21 @@ def _seed_ended_jobs(stack, aws, account_id: str, user: str, count: int) -> list
                                                  height=1)],
                            reserved_micros=6000, usage={"images": 1, "cost_micros": 6000}, hold_on_account=True)
         items.append({"PutRequest": {"Item": job_item(record)}})
-        s3.put_object(Bucket=bucket, Key=input_key, Body=b"in!")
-        s3.put_object(Bucket=bucket, Key=output_key, Body=b"out")
+        objects += [input_key, output_key]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda key: s3.put_object(Bucket=bucket, Key=key, Body=b"img"), objects))
     for start in range(0, len(items), 25):
         dynamodb.batch_write_item(RequestItems={table: items[start:start + 25]})
     return job_ids
 
 
+@pytest.mark.timeout(420)  # seeding 2,000 objects and erasing them on a shared machine
 def test_erasing_an_end_user_with_a_thousand_jobs_finishes_through_the_api(stack, http: httpx.Client, aws) -> None:
     # Given an end user with 1,000 ended jobs (an input and an output each) and another end user's job
     user, keep = _user(), _user()
+    seeding = time.monotonic()
     job_ids = _seed_ended_jobs(stack, aws, stack.account_id, user, 1000)
+    print(f"\nseeded 1,000 jobs and 2,000 objects in {time.monotonic() - seeding:.1f} s")
     kept = _seed_ended_jobs(stack, aws, stack.account_id, keep, 1)
     bucket = stack.resources.ref("Bucket")
     image = png_bytes((32, 32))

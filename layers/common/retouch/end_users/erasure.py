@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools import Logger
 
 from retouch.errors import ErasureNotFound
-from retouch.jobs.retention import job_prefixes
+from retouch.jobs.retention import outputs_prefix
 from retouch.models.common import random_id
 from retouch.models.erasures import ErasureRecord, ErasureView
 from retouch.models.records import FileRecord, JobRecord
@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 logger = Logger(child=True)
 
 BATCH = 250  # items per message: well within the eraser's timeout at a few S3 calls each
-PARALLEL = 8  # items erased at once within a batch
+PARALLEL = 8  # items examined (and finished) at once within a batch
+DELETE_CHUNK = 1000  # keys per S3 DeleteObjects, its most
 WAIT_FOR_RUNNING_SECONDS = 30  # the delay of the next batch when only running jobs are left
 RECORD_DAYS = 30
 
@@ -81,52 +82,61 @@ def erasure_status(deps: ErasureStart, account_id: str, erasure_id: str) -> Eras
 
 
 @dataclass(frozen=True)
-class _Counts:
-    jobs: int = 0
-    files: int = 0
-    objects: int = 0
-    waiting: int = 0
+class _Found:
+    """What one item of a batch comes to: the objects to delete, and how to finish it once they are gone."""
 
-    def __add__(self, other: _Counts) -> _Counts:
-        return _Counts(self.jobs + other.jobs, self.files + other.files, self.objects + other.objects,
-                       self.waiting + other.waiting)
+    keys: list[str]
+    job_id: str | None = None  # an ended job: tombstoned after its objects are gone
+    file_id: str | None = None  # a file: its record deleted after its object
+    waiting: bool = False  # a job still running: erased by a later batch
 
 
-def _erase_file(file: FileRecord, deps: ErasureDeps) -> _Counts:
-    deps.store.delete([file.key])
-    deps.files.delete(file.file_id)
-    return _Counts(files=1, objects=1)
-
-
-def _erase_job(job: JobRecord, deps: ErasureDeps, now: int) -> _Counts:
+def _examine(item: JobRecord | FileRecord, deps: ErasureDeps, now: int) -> _Found:
+    if isinstance(item, FileRecord):
+        return _Found(keys=[item.key], file_id=item.file_id)
+    job = item
     if job.status == "queued" and job.hold_pending is None:
         deps.billing.cancel(job, now=now)  # False if a worker claimed it meanwhile: it is read again below
         job = deps.jobs.get(job.job_id) or job
     if not job.is_terminal:
-        return _Counts(waiting=1)
-    objects = sum(deps.store.delete_prefix(prefix) for prefix in job_prefixes(job.account_id, job.job_id))
-    return _Counts(jobs=1 if deps.items.erase_job(job.job_id, now) else 0, objects=objects)
+        return _Found(keys=[], waiting=True)
+    # Inputs are exactly those the job records (the API stores them before writing it); outputs by their prefix, so
+    # what a worker stored and never recorded (an upstream's staged inputs, a lost claim's images) goes too.
+    inputs = [stored.key for stored in (*job.inputs, *([job.mask] if job.mask else []))
+              if stored.key and stored.key.startswith("inputs/")]
+    return _Found(keys=inputs + deps.store.keys_under(outputs_prefix(job.job_id)), job_id=job.job_id)
+
+
+def _finish(found: _Found, deps: ErasureDeps, now: int) -> bool:
+    if found.file_id is not None:
+        deps.files.delete(found.file_id)
+        return True
+    return found.job_id is not None and deps.items.erase_job(found.job_id, now)
 
 
 def run_erasure_batch(erasure_id: str, deps: ErasureDeps, now: int) -> None:
-    """One batch of the erasure, then the next batch queued (or the erasure completed)."""
+    """One batch of the erasure (objects first, then the records, so a batch that dies is simply done again), then
+    the next batch queued, or the erasure completed."""
     record = deps.erasures.get(erasure_id)
     if record is None or record.status == "completed":
         return
     items = deps.items.first(record.account_id, record.end_user, BATCH)
-
-    def erase(item: JobRecord | FileRecord) -> _Counts:
-        return _erase_file(item, deps) if isinstance(item, FileRecord) else _erase_job(item, deps, now)
-
     with ThreadPoolExecutor(PARALLEL, thread_name_prefix="erase") as pool:
-        # Raises the first failure: the message comes back and the batch runs again.
-        counts = sum(pool.map(erase, items), _Counts())
-    more = len(items) == BATCH and counts.waiting < len(items)
-    done = not more and counts.waiting == 0
-    deps.erasures.record_batch(erasure_id, jobs=counts.jobs, files=counts.files, objects=counts.objects,
-                               waiting=counts.waiting, completed_at=now if done else None)
-    logger.info("erasure batch", extra={"erasure_id": erasure_id, "jobs": counts.jobs, "files": counts.files,
-                                        "waiting": counts.waiting, "done": done})
+        # Any failure is raised: the message comes back and the batch runs again.
+        found = list(pool.map(lambda item: _examine(item, deps, now), items))
+        keys = [key for each in found for key in each.keys]
+        for start in range(0, len(keys), DELETE_CHUNK):
+            deps.store.delete(keys[start:start + DELETE_CHUNK])
+        finished = list(pool.map(lambda each: _finish(each, deps, now), found))
+    jobs = sum(1 for each, done in zip(found, finished, strict=True) if done and each.job_id is not None)
+    files = sum(1 for each in found if each.file_id is not None)
+    waiting = sum(1 for each in found if each.waiting)
+    more = len(items) == BATCH and waiting < len(items)
+    done = not more and waiting == 0
+    deps.erasures.record_batch(erasure_id, jobs=jobs, files=files, objects=len(keys), waiting=waiting,
+                               completed_at=now if done else None)
+    logger.info("erasure batch", extra={"erasure_id": erasure_id, "jobs": jobs, "files": files, "waiting": waiting,
+                                        "done": done})
     if more:
         deps.queue.send(erasure_id)
     elif not done:
