@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from retouch.models.end_users import EndUserId
+from retouch.models.end_users import Dollars, EndUserId
 
 # What a device token may be allowed; web/client_token_scopes.py maps each route to the one it needs.
 Scope = Literal["uploads:create", "images:edit", "images:generate", "jobs:read", "jobs:cancel"]
@@ -21,7 +21,7 @@ class ClientTokenRequest(BaseModel):
 
     user: EndUserId
     scopes: list[Scope] = Field(min_length=1, description="What the token may do")
-    spend_cap_usd: str | float = Field(description="Most the token's jobs may hold and spend, in dollars")
+    spend_cap_usd: Dollars = Field(description="Most the token's jobs may hold and spend, in dollars")
     expires_in: int = Field(default=900, ge=60, le=MAX_TOKEN_SECONDS, description="Seconds, at most 3600")
 
 

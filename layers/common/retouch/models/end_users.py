@@ -23,6 +23,11 @@ EndUserId = Annotated[str, Field(min_length=1, max_length=MAX_END_USER_CHARS,
                                  description="The app's identifier of its end user (1-128 printable characters)"),
                       AfterValidator(_printable)]
 
+# Dollars as the API takes them: a decimal string with at most 6 decimals, or a bounded number (never an exponent
+# that would make an unbounded integer).
+Dollars = (Annotated[str, Field(pattern=r"^\$?[0-9]{1,7}(\.[0-9]{1,6})?$", examples=["0.50"])]
+           | Annotated[float, Field(ge=0, le=1_000_000)])
+
 LimitName = Literal["requests_per_minute", "images_per_day", "usd_per_day", "usd_per_month"]
 LIMIT_NAMES: tuple[LimitName, ...] = ("requests_per_minute", "images_per_day", "usd_per_day", "usd_per_month")
 
@@ -79,8 +84,8 @@ class LimitsUpdate(BaseModel):
 
     requests_per_minute: int | None = Field(default=None, ge=0, le=100_000)
     images_per_day: int | None = Field(default=None, ge=0, le=10_000_000)
-    usd_per_day: str | float | None = Field(default=None, description="Dollars, up to 6 decimals")
-    usd_per_month: str | float | None = Field(default=None, description="Dollars, up to 6 decimals")
+    usd_per_day: Dollars | None = Field(default=None, description="Dollars, up to 6 decimals")
+    usd_per_month: Dollars | None = Field(default=None, description="Dollars, up to 6 decimals")
 
 
 class EndUserLimitsBody(BaseModel):
