@@ -22,6 +22,7 @@ SETTINGS = {
     "RETOUCH_JOBS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/jobs",
     "RETOUCH_WEBHOOKS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/webhooks",
     "RETOUCH_WEBHOOKS_DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/webhooks-dlq",
+    "RETOUCH_ERASURE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/erasures",
     "RETOUCH_PROVIDER_BASE_URL": "https://api.openai.com/v1",
     "RETOUCH_PROVIDER_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:provider",
     "RETOUCH_ROUTING_DOCUMENT": "default.json",

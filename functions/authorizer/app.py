@@ -14,11 +14,12 @@ from retouch.wiring.authorizer import build_authorizer
 
 logger = Logger()
 settings = AuthorizerSettings.from_environment()  # read at cold start: a bad deploy fails here
-accounts = build_authorizer(settings)
+credentials = build_authorizer(settings)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @event_source(data_class=APIGatewayAuthorizerEventV2)
 def lambda_handler(event: APIGatewayAuthorizerEventV2, context: LambdaContext) -> dict[str, Any]:
-    return authorizer_response(authenticate(event.headers.get("authorization"), accounts))
+    return authorizer_response(authenticate(event.headers.get("authorization"), credentials.accounts,
+                                            credentials.client_tokens))

@@ -35,5 +35,6 @@ app = create_app(route_groups("SyncFunction"), collaborators.routes, read_limit=
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if not from_edge(event.get("headers"), collaborators.edge_secret):  # sent around the edge: nothing looked up
         return NOT_FROM_EDGE
-    principal = authenticate((event.get("headers") or {}).get("authorization"), collaborators.accounts)
+    principal = authenticate((event.get("headers") or {}).get("authorization"), collaborators.accounts,
+                             collaborators.client_tokens)
     return app.resolve(with_principal(event, principal), context)

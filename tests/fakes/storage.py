@@ -101,9 +101,10 @@ class FakeFileRepository:
     def delete(self, file_id: str) -> None:
         self.items.pop(file_id, None)
 
-    def page(self, account_id: str, *, limit: int, now: int, cursor: str | None = None,
+    def page(self, account_id: str, *, limit: int, now: int, cursor: str | None = None, end_user: str | None = None,
              ) -> tuple[list[FileRecord], str | None]:
-        ordered = sorted((i for i in self.items.values() if i["account_id"] == account_id),
+        ordered = sorted((i for i in self.items.values() if i["account_id"] == account_id
+                          and (end_user is None or i.get("end_user") == end_user)),
                          key=lambda i: (i["created_at"], i["file_id"]), reverse=True)
         start = 0
         if cursor:

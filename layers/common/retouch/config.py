@@ -89,6 +89,9 @@ class ApiSettings(_PresigningSettings):
     upload_url_expiry_seconds: int = Field(default=300, ge=60, le=3600)
     # The worker's routing document: a request none of a model's upstreams can serve is refused at submit.
     routing_document: str = Field(min_length=1)
+    # Where an end user's erasure is queued (DELETE /v1/end_users/{user}); the api function's, not the sync's, which
+    # serves no such route (wiring/api.py refuses to build without it).
+    erasure_queue_url: Annotated[str | None, BeforeValidator(_blank_is_none)] = None
 
     @field_validator("routing_document")
     @classmethod
@@ -232,6 +235,14 @@ class WebhookSettings(_RetouchSettings):
         return parse_schedule(self.webhook_retry_schedule)
 
 
+class EraserSettings(_RetouchSettings):
+    """The eraser: one batch of an end user's erasure per message (retouch/end_users/erasure.py)."""
+
+    bucket_name: str = Field(min_length=3)
+    erasure_queue_url: str = Field(min_length=1)  # the next batch
+    price_markup_percent: MarkupPercent  # the same price table as every function that bills (queued jobs canceled)
+
+
 class AdminSettings(_RetouchSettings):
     """The admin tool: the table of a deployed or local stack."""
 
@@ -285,3 +296,8 @@ class McpSettings(_RetouchSettings):
     price_markup_percent: MarkupPercent  # the hold the guard checks is the API's, at the same markup
     mcp_max_wait_seconds: float = Field(default=60, ge=0, le=600)
     mcp_preview_bytes: int = Field(default=1_000_000, ge=0, le=4_000_000)  # all previews of one answer, before base64
+
+
+@cache
+def eraser_settings() -> EraserSettings:
+    return EraserSettings.from_environment()

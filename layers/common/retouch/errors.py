@@ -217,3 +217,51 @@ class CodedError(Exception):
 
 class JobFailure(CodedError):
     """Ends a job `failed` with a stable code (worker side)."""
+
+
+# ---- end users (issue 18) -------------------------------------------------------------------------------------------
+
+
+class EndUserLimitExceeded(_TooManyRequests):
+    """One of the end user's limits (`param` names it: requests_per_minute, images_per_day, usd_per_day,
+    usd_per_month) would be exceeded; Retry-After is when its window starts again. Other end users are unaffected."""
+
+    default_code = "end_user_limit_exceeded"
+
+    def __init__(self, message: str, *, limit: str, retry_after_seconds: int) -> None:
+        super().__init__(message, retry_after_seconds=retry_after_seconds)
+        self.param = limit
+
+
+class SpendCapExceeded(_TooManyRequests):
+    """The device token's spend cap would be exceeded."""
+
+    default_code = "client_token_spend_cap_exceeded"
+
+
+class ClientTokenForbidden(RetouchError):
+    """A device token asked for a route outside its scopes (or one only the account's own key may use)."""
+
+    status_code = 403
+    error_type = "permission_error"
+    default_code = "client_token_forbidden"
+
+
+class EndUserMismatch(RetouchError):
+    """The request names another end user than its device token is bound to (or than its X-End-User header)."""
+
+    status_code = 403
+    error_type = "permission_error"
+    default_code = "end_user_mismatch"
+
+
+class ErasureNotFound(RetouchError):
+    status_code = 404
+    error_type = "invalid_request_error"
+    default_code = "erasure_not_found"
+
+
+class ClientTokenNotFound(RetouchError):
+    status_code = 404
+    error_type = "invalid_request_error"
+    default_code = "client_token_not_found"

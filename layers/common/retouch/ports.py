@@ -27,6 +27,9 @@ from retouch.providers.upstream import UpstreamAdapter
 
 if TYPE_CHECKING:
     from retouch.models.account_records import AccountRecord, ApiKeyRecord, LedgerEntry
+    from retouch.models.client_tokens import ClientTokenRecord
+    from retouch.models.end_users import EndUserLimits, EndUserRecord
+    from retouch.models.erasures import ErasureRecord
     from retouch.models.idempotency import IdempotencyRecord
     from retouch.models.records import FileRecord, JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
     from retouch.models.transitions import JobEnd
@@ -192,7 +195,7 @@ class FileRepository(Protocol):
     def get(self, file_id: str) -> FileRecord | None: ...
     def record_check(self, file_id: str, fields: dict[str, Any]) -> FileRecord | None: ...
     def delete(self, file_id: str) -> None: ...
-    def page(self, account_id: str, *, limit: int, now: int, cursor: str | None = None,
+    def page(self, account_id: str, *, limit: int, now: int, cursor: str | None = None, end_user: str | None = None,
              ) -> tuple[list[FileRecord], str | None]: ...
 
 
@@ -262,6 +265,7 @@ class JobFilter:
     kind: str | None = None
     created_after: int | None = None
     created_before: int | None = None
+    end_user: str | None = None  # only this end user's jobs (their own index partition: data/usage.py)
 
 
 class JobHistory(Protocol):
@@ -302,3 +306,84 @@ class WebhookQueue(Protocol):
     def send(self, message: WebhookMessage) -> None: ...
     def delay_redelivery(self, receipt_handle: str, seconds: int) -> None: ...
     def dead_letter(self, message: WebhookMessage, reason: str) -> None: ...
+
+
+# ---- end users (issue 18): quotas per end user, device tokens, erasure -------------------------------------------
+
+__all__ += ["ClientTokenStore", "EndUserStore", "QuotaCharge", "QuotaRefused", "SpendCapRefused"]
+
+
+@dataclass(frozen=True)
+class QuotaCharge:
+    """One submit's hold on its end user: the request, the job's images and price, in the windows it is counted in
+    (`minute` YYYYMMDDHHMM, `day` YYYYMMDD, `month` YYYYMM, UTC), within `limits`."""
+
+    job_id: str
+    images: int
+    micros: int
+    minute: str
+    day: str
+    month: str
+    limits: EndUserLimits
+    now: int
+
+
+class QuotaRefused(Exception):
+    """An end user's limit would be exceeded; `current` is the end user's item as the refused update saw it (None
+    when it has none yet). Nothing was written."""
+
+    def __init__(self, current: EndUserRecord | None) -> None:
+        super().__init__("end user quota refused")
+        self.current = current
+
+
+class EndUserStore(Protocol):
+    """End users' quota items and the account's default limits (data/end_users.py)."""
+
+    def get(self, account_id: str, end_user: str) -> EndUserRecord | None: ...
+    def defaults(self, account_id: str) -> EndUserLimits | None: ...
+    def page(self, account_id: str, *, limit: int, cursor: str | None) -> tuple[list[EndUserRecord], str | None]: ...
+    def set_limits(self, account_id: str, end_user: str, limits: EndUserLimits, now: int) -> EndUserRecord: ...
+    def set_defaults(self, account_id: str, limits: EndUserLimits) -> None: ...
+    def hold(self, account_id: str, end_user: str, charge: QuotaCharge) -> bool: ...
+    def count_request(self, account_id: str, end_user: str, *, minute: str, limit: int, now: int) -> None: ...
+    def release(self, account_id: str, end_user: str, job_id: str, *, images: int, micros: int) -> bool: ...
+
+
+class SpendCapRefused(Exception):
+    """A device token would go over its spend cap, or is revoked or expired (`reason`). Nothing was written."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ClientTokenStore(Protocol):
+    """Device tokens (data/client_tokens.py)."""
+
+    def create(self, record: ClientTokenRecord) -> None: ...
+    def get(self, token_id: str) -> ClientTokenRecord | None: ...
+    def revoke(self, account_id: str, token_id: str, now: int) -> bool: ...
+    def hold(self, token_id: str, job_id: str, micros: int, now: int) -> bool: ...
+    def release(self, token_id: str, job_id: str, micros_used: int) -> bool: ...
+
+
+class ErasureStore(Protocol):
+    def create(self, record: ErasureRecord) -> None: ...
+    def get(self, erasure_id: str) -> ErasureRecord | None: ...
+    def record_batch(self, erasure_id: str, *, jobs: int, files: int, objects: int, waiting: int,
+                     completed_at: int | None) -> None: ...
+
+
+class EndUserItems(Protocol):
+    """An end user's jobs and files in creation order (their own partition of gsi2)."""
+
+    def first(self, account_id: str, end_user: str, limit: int) -> list[JobRecord | FileRecord]: ...
+    def erase_job(self, job_id: str, now: int) -> bool: ...
+
+
+class ErasureQueue(Protocol):
+    def send(self, erasure_id: str, delay_seconds: int = 0) -> None: ...
+
+
+__all__ += ["EndUserItems", "ErasureQueue", "ErasureStore"]

@@ -72,6 +72,14 @@ Data (DynamoDB, SQS, S3)
   (retouch.webhooks.account._update).
 - Reconciliation re-reads an account that differs before reporting it (retouch.billing.reconcile.reconcile's
   `rechecks` and `pause_seconds`).
+- End users' quota moves (retouch.data.end_users.MOVE_TRIES in all): a hold or request count that finds the end user
+  in an older minute, day or month starts the window, conditioned on the window it read, and tries again when another
+  writer started it first (retouch.data.end_users.EndUserRepository.hold,
+  retouch.data.end_users.EndUserRepository.count_request); a release conditioned on the spend it read tries again
+  when a concurrent settlement moved it (retouch.data.end_users.EndUserRepository.release). A refusal is never tried
+  again.
+- An end user's erasure runs one batch per message of template.yaml ErasureQueue; a batch that fails comes back
+  (every step is idempotent), at most its maxReceiveCount (10) times, then waits in its DLQ.
 
 Webhook deliveries
 - Each failed attempt waits the schedule's next delay (`retry_delay`, jittered; DEFAULT_SCHEDULE, or

@@ -34,7 +34,12 @@ tests/unit/test_validation_map.py finds every check reachable from the two route
                  which ends the job `failed`, not a 4xx.
 9. Credit        retouch.billing.charges.JobBilling.precheck, then retouch.billing.charges.JobBilling.reserve
                  the price against the balance and the in-flight limit (402 / 429) before any input is stored;
-                 the hold (one conditional update of the account) is what guarantees it.
+                 the hold (one conditional update of the account) is what guarantees it. A job for an end user
+                 first holds on that end user, within its limits, and on its device token, within its cap
+                 (retouch.billing.end_user_quotas.EndUserQuotas.hold, refusing by name with
+                 retouch.billing.end_user_quotas._refusal: 429 `end_user_limit_exceeded`,
+                 `client_token_spend_cap_exceeded`; the end user named by retouch.web.end_user.request_end_user,
+                 400/403 on a mismatch).
 
 After acceptance the worker checks the stored inputs again (retouch.jobs.inputs_loading.load_inputs) with the same
 rules, since a file can be deleted or a URL can answer anything.

@@ -29,7 +29,8 @@ URL_FUNCTIONS = ("SyncFunction",)  # a Function URL with no authorizer: the func
 # Function URLs that serve none of the HTTP API's routes: the MCP server (issue 22; test_mcp_function.py)
 NOT_API_URL_FUNCTIONS = ("McpFunction",)
 SITUATIONS = ("no-key", "unknown-key", "revoked-key")
-PATH_VALUES = {"job_id": new_job_id(), "file_id": "file_" + "a" * 24, "model_id": "gpt-image-2"}
+PATH_VALUES = {"job_id": new_job_id(), "file_id": "file_" + "a" * 24, "model_id": "gpt-image-2",
+               "user": "u_other", "erasure_id": "erase_" + "a" * 24, "token_id": "ctok_" + "a" * 24}
 ROUTES_PACKAGE = REPO_ROOT / "layers" / "common" / "retouch" / "web" / "routes"
 
 
@@ -159,4 +160,51 @@ def test_every_private_route_answers_openais_401_without_a_usable_key(function_i
         assert status == 401, (route, error)
         assert error == {"message": "Incorrect API key provided. Send 'Authorization: Bearer <key>'.",
                          "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}, route
+    assert stack.jobs_of(account_id) == []
+
+
+def _device_token(stack: Stack, account_id: str, scopes: list[str]) -> str:
+    from retouch.data.client_tokens import ClientTokenRepository
+    from retouch.end_users.device_tokens import mint_client_token
+    from retouch.models.client_tokens import ClientTokenRequest
+    from retouch.models.common import now_epoch
+
+    request = ClientTokenRequest.model_validate({"user": "u_phone", "scopes": scopes, "spend_cap_usd": "1.00"})
+    minted = mint_client_token(account_id, request, ClientTokenRepository(stack.table, client("dynamodb")),
+                               now_epoch())
+    assert minted.token is not None
+    return f"Bearer {minted.token}"
+
+
+@pytest.mark.parametrize("function_id", sorted(ROUTES))
+def test_a_device_token_reaches_no_route_outside_its_scopes(function_id: str, stack: Stack) -> None:
+    """Every route of every function in web/functions.py's ROUTES (so a route added later is covered): a device token
+    with every scope is refused each route a phone must not reach, and a token with no scope for a phone route is
+    refused that one; each a 403 `client_token_forbidden`, before the route runs."""
+    from retouch.web.client_token_scopes import DEVICE_ROUTES
+
+    # Given an account, a token with every scope and one with only jobs:read
+    account_id = stack.seed_account(new_account_id())
+    every_scope = _device_token(stack, account_id, sorted(set(DEVICE_ROUTES.values())))
+    read_only = _device_token(stack, account_id, ["jobs:read"])
+    private = sorted(_served(stack, function_id) - PUBLIC_ROUTES)
+
+    # When each private route is called with the token that must not reach it
+    answers = {}
+    for method, path in private:
+        scope = DEVICE_ROUTES.get((method, path))
+        if scope == "jobs:read":
+            continue  # the read-only token may call it (own jobs only: tests/e2e/test_end_users.py)
+        authorization = read_only if scope is not None else every_scope
+        decision = (stack.invoke("AuthorizerFunction", authorizer_event(authorization))
+                    if function_id not in URL_FUNCTIONS else None)
+        event = _request(function_id, method, path, authorization, decision["context"] if decision else None)
+        response = stack.invoke(function_id, event)
+        answers[(method, path)] = (response["statusCode"], json_body(response)["error"])
+
+    # Then each is refused with OpenAI's error shape, and nothing was created
+    assert answers
+    for route, (status, error) in answers.items():
+        assert status == 403, (route, error)
+        assert (error["type"], error["code"]) == ("permission_error", "client_token_forbidden"), route
     assert stack.jobs_of(account_id) == []

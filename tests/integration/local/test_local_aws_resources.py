@@ -44,7 +44,7 @@ def test_the_table_has_the_templates_keys_index_billing_and_ttl(created, aws):
     assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"},
                                   {"AttributeName": "sk", "KeyType": "RANGE"}]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    by_account, sweep = table["GlobalSecondaryIndexes"]
+    by_account, sweep, by_end_user = table["GlobalSecondaryIndexes"]
     assert by_account["IndexName"] == "gsi1"
     assert by_account["KeySchema"] == [{"AttributeName": "gsi1pk", "KeyType": "HASH"},
                                        {"AttributeName": "gsi1sk", "KeyType": "RANGE"}]
@@ -52,6 +52,9 @@ def test_the_table_has_the_templates_keys_index_billing_and_ttl(created, aws):
     assert sweep["IndexName"] == "sweep"
     assert sweep["KeySchema"] == [{"AttributeName": "sweep_pk", "KeyType": "HASH"},
                                   {"AttributeName": "watch_at", "KeyType": "RANGE"}]
+    assert (by_end_user["IndexName"], by_end_user["Projection"]) == ("gsi2", {"ProjectionType": "ALL"})
+    assert by_end_user["KeySchema"] == [{"AttributeName": "gsi2pk", "KeyType": "HASH"},
+                                        {"AttributeName": "gsi2sk", "KeyType": "RANGE"}]
     ttl = dynamodb.describe_time_to_live(TableName="retouch-local-table")["TimeToLiveDescription"]
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
 

@@ -16,7 +16,7 @@ from tooling.functions import ROOT, TEMPLATE, function_env, function_names
 HEAVY = ("PIL", "httpx", "openai", "mcp")
 # Which heavy packages each function may import at cold start.
 ALLOWED: dict[str, set[str]] = {"authorizer": set(), "api": set(), "sync": set(), "status": set(), "worker": set(),
-                                "sweeper": set(), "dead_letter": set(), "webhook": set(),
+                                "sweeper": set(), "dead_letter": set(), "webhook": set(), "eraser": set(),
                                 # issue 22: the MCP server is the SDK and an HTTP client of the API, nothing else
                                 "mcp": {"httpx", "mcp"}}
 

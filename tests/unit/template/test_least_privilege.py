@@ -156,10 +156,11 @@ def test_no_function_may_scan_or_batch_write_the_table():
         assert not granted_actions(function) & {"dynamodb:Scan", "dynamodb:BatchWriteItem"}, function_id
 
 
-def test_the_authorizer_only_reads_keys_and_accounts():
+def test_the_authorizer_only_reads_keys_accounts_and_device_tokens():
     [statement] = statements(FUNCTIONS["AuthorizerFunction"])
     assert statement["Action"] == "dynamodb:GetItem"
-    assert statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["KEY#*", "ACCOUNT#*"]
+    assert statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["KEY#*", "ACCOUNT#*",
+                                                                                          "CLIENT_TOKEN#*"]
 
 
 def test_the_status_function_reads_outputs_and_account_keyed_items_and_writes_only_read_counts():
@@ -236,6 +237,10 @@ NOT_NEEDED: dict[str, dict[str, str]] = {
         "dynamodb:Query": "reads one job by id",
         "s3:PutObject": "presigns GETs of outputs only", "s3:DeleteObject": "as s3:PutObject",
         "s3:ListBucket": "as s3:PutObject",
+    },
+    "EraserFunction": {
+        _ADMIN_SCAN: "admin only", _WORKER_ONLY_VISIBILITY: "worker only",
+        "s3:GetObject": "only deletes the end user's objects", "s3:PutObject": "as s3:GetObject",
     },
     "WorkerFunction": {
         _KEY_RELEASE: "submit paths only",

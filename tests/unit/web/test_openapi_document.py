@@ -96,7 +96,7 @@ def test_bodies_the_api_refuses_are_refused_by_the_schema_too(document, body):
 def test_usage_routes_document_their_query_parameters(document):
     names = {path: {(p["name"], p["in"]) for p in document["paths"][path]["get"].get("parameters", [])}
              for path in ("/v1/usage", "/v1/usage/ledger")}
-    assert names == {"/v1/usage": {("start", "query"), ("end", "query")},
+    assert names == {"/v1/usage": {("start", "query"), ("end", "query"), ("group_by", "query")},
                      "/v1/usage/ledger": {("limit", "query"), ("after", "query")}}
     [limit] = [p for p in document["paths"]["/v1/usage/ledger"]["get"]["parameters"] if p["name"] == "limit"]
     assert (limit["schema"]["type"], limit["schema"]["minimum"], limit["schema"]["maximum"]) == ("integer", 1, 100)
@@ -104,7 +104,7 @@ def test_usage_routes_document_their_query_parameters(document):
 
 def test_the_job_list_documents_its_query_parameters(document):
     parameters = {p["name"]: p for p in document["paths"]["/v1/jobs"]["get"]["parameters"]}
-    assert set(parameters) == {"limit", "after", "status", "kind", "created_after", "created_before"}
+    assert set(parameters) == {"limit", "after", "status", "kind", "created_after", "created_before", "user"}
     assert (parameters["limit"]["schema"]["minimum"], parameters["limit"]["schema"]["maximum"]) == (1, 100)
     [status] = [s for s in parameters["status"]["schema"]["anyOf"] if s.get("type") == "string"]
     assert status["enum"] == ["queued", "running", "succeeded", "failed", "canceled"]

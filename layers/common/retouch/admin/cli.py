@@ -213,6 +213,20 @@ def cmd_release_orphan_holds(ctx: _Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_usage(ctx: _Context, args: argparse.Namespace) -> int:
+    from retouch.billing.usage import usage_report
+
+    _, ledger, jobs = ctx.repos()
+    _require_account(ledger, args.account)
+    report = usage_report(jobs, args.account, args.start, args.end, group_by=args.group_by)
+    lines = [f"{b.date or '':<10} {b.model or '':<18} {b.user or ('-' if 'user' in report.group_by else ''):<24} "
+             f"{b.jobs:>6} jobs {b.images:>6} images {format_usd(b.cost_micros):>12}" for b in report.data]
+    lines.append(f"{report.start} .. {report.end}: {report.total_jobs} jobs, {report.total_images} images, "
+                 f"{format_usd(report.total_cost_micros)}")
+    ctx.emit(report.model_dump(mode="json", exclude_none=True), "\n".join(lines))
+    return 0
+
+
 def _since(text: str) -> int:
     try:
         when = datetime.fromisoformat(text)
@@ -330,6 +344,12 @@ def _add_books_commands(commands: _Subparsers) -> None:
                    "give back an account's holds whose job does not exist (a hold that landed after its submit gave "
                    "up and deleted the job)")
     sub.add_argument("account")
+    sub = _command(commands, "usage", cmd_usage,
+                   "jobs, images and cost per day and model, or per end user (--group-by user)")
+    sub.add_argument("account")
+    sub.add_argument("--group-by", default=None, help="comma-separated: day, model, user (default day,model)")
+    sub.add_argument("--start", default=None, help="first UTC day, YYYY-MM-DD (default: 30 days ago)")
+    sub.add_argument("--end", default=None, help="last UTC day, YYYY-MM-DD (default: today)")
     sub = _command(commands, "margin", cmd_margin,
                    "revenue, upstream cost and margin per model and upstream since a time")
     sub.add_argument("--since", type=_since, required=True, help="ISO-8601, e.g. 2026-05-01 or 2026-05-01T12:00Z")

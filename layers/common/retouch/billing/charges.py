@@ -28,6 +28,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from retouch.billing.end_user_quotas import EndUserQuotas
 from retouch.billing.money import format_usd
 from retouch.billing.prices import PriceTable
 from retouch.errors import ConcurrencyLimited, InsufficientCredits, JobConflict, Unauthenticated
@@ -74,6 +75,8 @@ class JobBilling:
     ledger: Ledger
     jobs: JobRepository
     prices: PriceTable
+    # A job made for an end user also holds on that end user (and its device token): billing/end_user_quotas.py.
+    end_users: EndUserQuotas | None = None
 
     # ---- submit ---------------------------------------------------------------------------------------------
 
@@ -100,10 +103,17 @@ class JobBilling:
         record.hold_on_account = True
         record.idempotency_key_hash = key.key_hash if key is not None else None
         self.jobs.create(record, key=key)
+        if self.end_users is not None:
+            try:
+                self.end_users.hold(record, price, now=now_ms() // 1000)
+            except Exception:
+                self.jobs.discard_unheld(record)
+                raise
         try:
             moved = self.ledger.hold(record.account_id, record.job_id, price)
         except HoldRefused as refused:
             self.jobs.discard_unheld(record)
+            self._settle_end_user(record, images=0, cost=0)
             check_can_reserve(refused.current, price)  # says which limit refused it
             raise JobConflict(f"Job {record.job_id} could not be held; retry the request.") from refused
         if not self._confirm_hold(record, moved):
@@ -112,6 +122,7 @@ class JobBilling:
                 # The sweeper took the job for abandoned (it waited past its grace) and deleted it: give the hold
                 # back (once: the sweeper gives back a hold it finds after deleting), refuse.
                 self.ledger.release(record.account_id, record.job_id, price)
+                self._settle_end_user(record, images=0, cost=0)
                 raise JobConflict(f"Job {record.job_id} could not be created; retry the request.")
             # The sweeper confirmed it first (this submit was slower than its grace): it is accepted.
         record.hold_pending = None
@@ -123,6 +134,7 @@ class JobBilling:
         price = job.reserved_micros or 0
         return self.ledger.confirm_hold(LedgerEntry(
             entry_id=f"{job.job_id}.reserve", account_id=job.account_id, job_id=job.job_id, kind="reserve",
+            end_user=job.end_user,
             amount_micros=-price, balance_after_micros=moved.balance_after_micros, at_ms=now_ms()))
 
     def complete_hold(self, job: JobRecord) -> bool:
@@ -135,6 +147,7 @@ class JobBilling:
         if self.jobs.discard_unheld(job) and self.ledger.is_held(job.account_id, job.job_id):
             # The submit took its hold after all, between our read and the delete: give it back.
             self.ledger.release(job.account_id, job.job_id, job.hold_pending or 0)
+        self._settle_end_user(job, images=0, cost=0)  # a hold its end user gave (if any) goes back too
         return False
 
     # ---- end of a job ---------------------------------------------------------------------------------------
@@ -190,15 +203,23 @@ class JobBilling:
     def _release(self, job: JobRecord, released: int, *, outcome: str, images: int, cost: int) -> Movement:
         def entry(balance_after: int | None) -> LedgerEntry:
             return LedgerEntry(entry_id=f"{job.job_id}.settle", account_id=job.account_id, job_id=job.job_id,
+                               end_user=job.end_user,
                                kind="settle", amount_micros=released, balance_after_micros=balance_after,
                                at_ms=now_ms(), charged_micros=cost, released_micros=released, outcome=outcome,
                                images=images)
 
+        self._settle_end_user(job, images=images, cost=cost)
         if not job.hold_on_account:  # reserved before holds existed: the old way, once, with its entry
             return self.ledger.release_unmapped(entry(None))
         moved = self.ledger.release(job.account_id, job.job_id, released)
         self.ledger.confirm_release(entry(moved.balance_after_micros))
         return moved
+
+    def _settle_end_user(self, job: JobRecord, *, images: int, cost: int) -> None:
+        """End the job's hold on its end user (and device token); idempotent, so it runs before the account's
+        release and again if the sweeper finishes that release."""
+        if self.end_users is not None:
+            self.end_users.settle(job, images=images, micros=cost)
 
     def complete_release(self, job: JobRecord) -> None:
         """An ended job whose release its writer did not finish (found by the sweeper): move and confirm it."""

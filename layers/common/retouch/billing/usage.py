@@ -81,28 +81,53 @@ def _epoch(day: date) -> int:
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
 
 
-def summarize(jobs: Iterable[JobRecord], first: date, last: date) -> UsageReport:
-    """Jobs, images and cost per (UTC day of creation, model). Cost is what was charged (0 while in flight)."""
-    buckets: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+GROUPINGS = ("day", "model", "user")
+DEFAULT_GROUPING = ("day", "model")
+
+
+def grouping(text: str | None) -> tuple[str, ...]:
+    """`group_by`: a comma-separated subset of day, model and user (default day,model), or a 400 naming it."""
+    if not text:
+        return DEFAULT_GROUPING
+    names = tuple(dict.fromkeys(name.strip() for name in text.split(",")))
+    if not names or any(name not in GROUPINGS for name in names):
+        raise InvalidRequest(f"'group_by' must be a comma-separated list of {', '.join(GROUPINGS)}.",
+                             param="group_by")
+    return tuple(name for name in GROUPINGS if name in names)
+
+
+def _key(job: JobRecord, group_by: tuple[str, ...]) -> tuple[str, str, str]:
+    """(day, model, user) with what is not grouped on left empty."""
+    day = datetime.fromtimestamp(job.created_at, UTC).date().isoformat() if "day" in group_by else ""
+    return day, job.model if "model" in group_by else "", (job.end_user or "") if "user" in group_by else ""
+
+
+def summarize(jobs: Iterable[JobRecord], first: date, last: date,
+              group_by: tuple[str, ...] = DEFAULT_GROUPING) -> UsageReport:
+    """Jobs, images and cost per group (by default the UTC day of creation and the model; also by end user). Cost is
+    what was charged (0 while in flight)."""
+    buckets: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     for job in jobs:
         usage = job.usage or {}
-        bucket = buckets[(datetime.fromtimestamp(job.created_at, UTC).date().isoformat(), job.model)]
+        bucket = buckets[_key(job, group_by)]
         bucket[0] += 1
         bucket[1] += int(usage.get("images", 0) or 0)
         bucket[2] += int(usage.get("cost_micros", 0) or 0)
-    data = [UsageBucket(date=day, model=model, jobs=j, images=i, cost_usd=to_usd(c), cost_micros=c)
-            for (day, model), (j, i, c) in sorted(buckets.items())]
+    data = [UsageBucket(date=day or None, model=model or None, user=user or None, jobs=j, images=i,
+                        cost_usd=to_usd(c), cost_micros=c)
+            for (day, model, user), (j, i, c) in sorted(buckets.items())]
     total = sum(b.cost_micros for b in data)
-    return UsageReport(start=first.isoformat(), end=last.isoformat(), data=data,
+    return UsageReport(start=first.isoformat(), end=last.isoformat(), group_by=list(group_by), data=data,
                        total_jobs=sum(b.jobs for b in data), total_images=sum(b.images for b in data),
                        total_cost_usd=to_usd(total), total_cost_micros=total)
 
 
 def usage_report(jobs: JobHistory, account_id: str, start: str | None, end: str | None,
-                 today: date | None = None) -> UsageReport:
+                 today: date | None = None, group_by: str | None = None) -> UsageReport:
+    groups = grouping(group_by)
     first, last = usage_range(start, end, today or datetime.now(UTC).date())
     records = jobs.created_between(account_id, _epoch(first), _epoch(last + timedelta(days=1)) - 1)
-    return summarize(records, first, last)
+    return summarize(records, first, last, groups)
 
 
 def entry_view(entry: LedgerEntry) -> LedgerEntryView:

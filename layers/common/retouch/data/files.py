@@ -13,21 +13,25 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from retouch.data.clients import aws_client
-from retouch.data.cursors import decode_cursor, encode_cursor
+from retouch.data.cursors import decode_cursor, encode_cursor, end_user_index_key, end_user_partition
 from retouch.data.items import is_condition_failure, record_attributes, to_item, to_value
 from retouch.models.records import FileRecord
 
 
 def _is_file_position(key: dict[str, str]) -> bool:
-    return key["pk"].startswith("FILE#") and key["sk"] == "FILE" and key["gsi1sk"].startswith("FILE#")
+    sort_key = key.get("gsi1sk", key.get("gsi2sk", ""))
+    return key["pk"].startswith("FILE#") and key["sk"] == "FILE" and sort_key.startswith("FILE#")
 
 
 def file_key(file_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"FILE#{file_id}"}, "sk": {"S": "FILE"}}
 
 
-def _record(item: dict[str, Any]) -> FileRecord:
+def file_record(item: dict[str, Any]) -> FileRecord:
     return FileRecord.model_validate(record_attributes(item))
+
+
+_record = file_record
 
 
 class FileRepository:
@@ -42,6 +46,9 @@ class FileRepository:
             "gsi1pk": f"ACCOUNT#{record.account_id}",
             "gsi1sk": f"FILE#{record.created_at:012d}#{record.file_id}",
         }
+        if record.end_user is not None:
+            data |= end_user_index_key(record.account_id, record.end_user,
+                                       f"FILE#{record.created_at:012d}#{record.file_id}")
         self._client.put_item(TableName=self._table, Item=to_item(data),
                               ConditionExpression="attribute_not_exists(pk)")
 
@@ -72,19 +79,21 @@ class FileRepository:
         self._client.delete_item(TableName=self._table, Key=file_key(file_id))
 
     def page(self, account_id: str, *, limit: int, now: int, cursor: str | None = None,
-             ) -> tuple[list[FileRecord], str | None]:
-        """One page of the account's unexpired files, newest first; the cursor is opaque to callers (ValueError
-        when it is not one this method made for this account)."""
+             end_user: str | None = None) -> tuple[list[FileRecord], str | None]:
+        """One page of the account's unexpired files (or one end user's, from their own partition of gsi2), newest
+        first; the cursor is opaque to callers (ValueError when it is not one this method made for this listing)."""
+        index = "gsi1" if end_user is None else "gsi2"
+        partition = f"ACCOUNT#{account_id}" if end_user is None else end_user_partition(account_id, end_user)
         params: dict[str, Any] = {
-            "TableName": self._table, "IndexName": "gsi1", "Limit": limit, "ScanIndexForward": False,
-            "KeyConditionExpression": "gsi1pk = :pk AND begins_with(gsi1sk, :prefix)",
+            "TableName": self._table, "IndexName": index, "Limit": limit, "ScanIndexForward": False,
+            "KeyConditionExpression": f"{index}pk = :pk AND begins_with({index}sk, :prefix)",
             # TTL deletes within days, not on time: an expired record is skipped here as everywhere else.
             "FilterExpression": "expires_at > :now",
-            "ExpressionAttributeValues": {":pk": {"S": f"ACCOUNT#{account_id}"}, ":prefix": {"S": "FILE#"},
+            "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": "FILE#"},
                                           ":now": {"N": str(now)}},
         }
         if cursor:
-            params["ExclusiveStartKey"] = decode_cursor(cursor, partition=f"ACCOUNT#{account_id}",
-                                                        valid=_is_file_position)
+            params["ExclusiveStartKey"] = decode_cursor(cursor, partition=partition, valid=_is_file_position,
+                                                        index=index)
         response = self._client.query(**params)
         return [_record(item) for item in response.get("Items", [])], encode_cursor(response.get("LastEvaluatedKey"))

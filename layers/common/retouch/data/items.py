@@ -44,7 +44,7 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
 
 
 # The table's key and index attributes: addressing, not part of any record.
-KEY_ATTRIBUTES = ("pk", "sk", "gsi1pk", "gsi1sk", "sweep_pk")
+KEY_ATTRIBUTES = ("pk", "sk", "gsi1pk", "gsi1sk", "sweep_pk", "gsi2pk", "gsi2sk")
 
 
 def record_attributes(item: dict[str, Any], *, drop: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from retouch.data.clients import aws_client
+from retouch.data.cursors import end_user_index_key
 from retouch.data.idempotency import key_of, key_taken, reservation_put
 from retouch.data.items import is_condition_failure, record_attributes, to_item, to_value
 from retouch.data.windows import count_in_window
@@ -43,6 +44,9 @@ def job_item(record: JobRecord) -> dict[str, Any]:
     )
     if not record.is_terminal:
         data.update(sweep_pk=UNFINISHED, watch_at=record.watch_at or record.created_at)
+    if record.end_user is not None:
+        data.update(end_user_index_key(record.account_id, record.end_user,
+                                       f"JOB#{record.created_at:012d}#{record.job_id}"))
     return to_item(data)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from retouch.data.clients import aws_client
-from retouch.data.cursors import decode_cursor, encode_cursor, item_key
+from retouch.data.cursors import decode_cursor, encode_cursor, end_user_partition, item_key
 from retouch.data.jobs import job_record
 from retouch.models.records import JobRecord
 from retouch.ports import MAX_EPOCH, JobFilter
@@ -44,7 +44,7 @@ def _filter_expression(where: JobFilter) -> tuple[str, dict[str, str], dict[str,
 
 
 def _is_job_position(key: dict[str, str]) -> bool:
-    match = _JOB_POSITION.match(key["gsi1sk"])
+    match = _JOB_POSITION.match(key.get("gsi1sk", key.get("gsi2sk", "")))
     return match is not None and key["pk"] == f"JOB#{match.group(1)}" and key["sk"] == "JOB"
 
 
@@ -75,17 +75,20 @@ class AccountJobs:
         when there is none). ValueError for a cursor that is not a position in this account's jobs within `where`'s
         time bounds."""
         where = where or JobFilter()
-        partition = f"ACCOUNT#{account_id}"
+        # One end user's jobs are their own partition of gsi2 (written with the job), never a filtered account read.
+        index = "gsi1" if where.end_user is None else "gsi2"
+        partition = f"ACCOUNT#{account_id}" if where.end_user is None else end_user_partition(account_id,
+                                                                                              where.end_user)
         bounds = _sort_key_range(where)
-        start = decode_cursor(cursor, partition=partition, valid=_is_job_position) if cursor else None
+        start = decode_cursor(cursor, partition=partition, valid=_is_job_position, index=index) if cursor else None
         if bounds is None:
             return [], None
-        if start is not None and not bounds[0] <= start["gsi1sk"]["S"] <= bounds[1]:
+        if start is not None and not bounds[0] <= start[f"{index}sk"]["S"] <= bounds[1]:
             raise ValueError("the cursor lies outside the listing's time bounds")
         condition, names, values = _filter_expression(where)
         params: dict[str, Any] = {
-            "TableName": self._table, "IndexName": "gsi1", "ScanIndexForward": False,
-            "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to",
+            "TableName": self._table, "IndexName": index, "ScanIndexForward": False,
+            "KeyConditionExpression": f"{index}pk = :pk AND {index}sk BETWEEN :from AND :to",
             "FilterExpression": condition,
             "ExpressionAttributeValues": {":pk": {"S": partition}, ":from": {"S": bounds[0]},
                                           ":to": {"S": bounds[1]}, **values},
@@ -104,5 +107,5 @@ class AccountJobs:
                 break
         if len(items) > limit:
             items = items[:limit]
-            start = item_key(items[-1])
+            start = item_key(items[-1], index)
         return [job_record(item) for item in items], encode_cursor(start)

@@ -28,10 +28,13 @@ class FileInput:
 
 
 def file_input(account_id: str, file_id: str, param: str, limits: ModelLimits, files: FileRepository,
-               store: ObjectStore, *, mask_for: ImageInfo | None = None, is_mask: bool = False) -> FileInput:
+               store: ObjectStore, *, mask_for: ImageInfo | None = None, is_mask: bool = False,
+               end_user: str | None = None) -> FileInput:
     """The file as a job input, or a 400 naming `param`. `is_mask`: checked as the mask of an edit whose first
     image is `mask_for` (None when that image is only known to the worker, e.g. a URL)."""
     record = owned_file(files, account_id, file_id)
+    if record is not None and end_user is not None and record.end_user != end_user:
+        record = None  # another end user's upload, to a device token (auth/client_tokens.py)
     if record is None:
         raise UnusableFile(f"No file found with id '{file_id}'.", param=param, code="file_not_found")
     if record.expires_at <= now_epoch():

@@ -37,18 +37,19 @@ def file_view(record: FileRecord) -> FileView:
     return FileView(id=record.file_id, filename=record.filename, purpose=record.purpose, status=record.status,
                     bytes=record.bytes or record.declared_bytes, mime_type=record.mime_type, format=record.format,
                     width=record.width, height=record.height, created_at=record.created_at,
-                    expires_at=record.expires_at,
+                    expires_at=record.expires_at, user=record.end_user,
                     error=FileErrorView(**record.error.model_dump()) if record.error else None)
 
 
-def create_upload(account_id: str, request: UploadRequest, deps: FileDeps) -> UploadView:
+def create_upload(account_id: str, request: UploadRequest, deps: FileDeps, *, end_user: str | None = None,
+                  ) -> UploadView:
     """A pending file and the presigned POST that uploads exactly `request.bytes` bytes of `request.mime_type`."""
     now = now_epoch()
     file_id = new_file_id()
     record = FileRecord(file_id=file_id, account_id=account_id, key=upload_key(account_id, file_id),
                         filename=request.filename, purpose=request.purpose, mime_type=request.mime_type,
                         declared_bytes=request.bytes, status="pending", created_at=now,
-                        expires_at=now + deps.expiry_seconds)
+                        expires_at=now + deps.expiry_seconds, end_user=end_user)
     post = deps.store.presign_post(record.key, content_type=request.mime_type, size=request.bytes,
                                    expires_in=deps.upload_url_seconds)
     deps.files.create(record)
@@ -87,11 +88,13 @@ def delete_file(account_id: str, file_id: str, deps: FileDeps) -> FileDeleted:
     return FileDeleted(id=record.file_id)
 
 
-def list_files(account_id: str, limit: str | None, after: str | None, deps: FileDeps) -> FileList:
+def list_files(account_id: str, limit: str | None, after: str | None, deps: FileDeps, *,
+               end_user: str | None = None) -> FileList:
     """Newest first, unexpired only; `after` is the previous page's `next_cursor`. Pending files are examined,
     so a listing shows the same status a GET would."""
     try:
-        records, cursor = deps.files.page(account_id, limit=page_size(limit), now=now_epoch(), cursor=after)
+        records, cursor = deps.files.page(account_id, limit=page_size(limit), now=now_epoch(), cursor=after,
+                                          end_user=end_user)
     except ValueError:
         raise invalid_cursor() from None
     views = []

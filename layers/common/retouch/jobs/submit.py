@@ -69,7 +69,7 @@ def _stored(key: str, image: CheckedImage) -> StoredInput:
 
 
 def _new_record(account_id: str, job_id: str, kind: JobKind, request: GenerationRequest | EditRequest,
-                deps: SubmitDeps) -> JobRecord:
+                deps: SubmitDeps, client_token_id: str | None) -> JobRecord:
     now = now_epoch()
     return JobRecord(
         job_id=job_id,
@@ -82,6 +82,8 @@ def _new_record(account_id: str, job_id: str, kind: JobKind, request: Generation
         created_at=now,
         expires_at=now + JOB_RETENTION_SECONDS,
         webhook=deps.webhook_for(account_id, request),
+        end_user=request.user,
+        client_token_id=client_token_id,
     )
 
 
@@ -166,17 +168,20 @@ def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], de
 
 
 def submit_generation(admission: Admission, request: GenerationRequest, deps: SubmitDeps,
-                      idempotency: KeyedRequest | None = None) -> JobRecord:
-    """Submit for the admitted request's account."""
+                      idempotency: KeyedRequest | None = None, client_token_id: str | None = None) -> JobRecord:
+    """Submit for the admitted request's account (for `request.user`, its end user, when named; by a device token
+    when `client_token_id`)."""
     deps.upstream_support.check(request.model, operation="generation", image_count=0, has_mask=False,
                                 options=request.provider_options())
-    record = _new_record(admission.account.account_id, new_job_id(), "generation", request, deps)
+    record = _new_record(admission.account.account_id, new_job_id(), "generation", request, deps, client_token_id)
     return _persist_and_enqueue(record, {}, deps, admission, idempotency)
 
 
 def submit_edit(admission: Admission, request: EditRequest, deps: SubmitDeps,
-                idempotency: KeyedRequest | None = None) -> JobRecord:
+                idempotency: KeyedRequest | None = None, client_token_id: str | None = None) -> JobRecord:
     account_id = admission.account.account_id
+    # A device token may name only its own end user's uploads.
+    owner = request.user if client_token_id is not None else None
     limits = known_model(request.model).limits
     deps.upstream_support.check(request.model, operation="edit", image_count=len(request.images),
                                 has_mask=request.mask is not None, options=request.provider_options())
@@ -188,7 +193,7 @@ def submit_edit(admission: Admission, request: EditRequest, deps: SubmitDeps,
     for index, source in enumerate(request.images):
         if isinstance(source, FileRef):  # checked now, before any credit is held; the job reads the upload itself
             named = file_input(account_id, source.file_id, f"images[{index}].file_id", limits, deps.files,
-                               deps.store)
+                               deps.store, end_user=owner)
             inputs.append(named.stored)
             if index == 0:
                 first_info = named.info
@@ -207,7 +212,7 @@ def submit_edit(admission: Admission, request: EditRequest, deps: SubmitDeps,
     mask = None
     if isinstance(request.mask, FileRef):
         mask = file_input(account_id, request.mask.file_id, "mask.file_id", limits, deps.files, deps.store,
-                          mask_for=first_info, is_mask=True).stored
+                          mask_for=first_info, is_mask=True, end_user=owner).stored
     elif request.mask is not None:
         data = _image_bytes(request.mask, "mask")
         if isinstance(data, str):
@@ -217,7 +222,7 @@ def submit_edit(admission: Admission, request: EditRequest, deps: SubmitDeps,
             key = f"{prefix}/mask.png"
             uploads[key] = checked
             mask = _stored(key, checked)
-    record = _new_record(account_id, job_id, "edit", request, deps)
+    record = _new_record(account_id, job_id, "edit", request, deps, client_token_id)
     record.inputs = inputs
     record.mask = mask
     return _persist_and_enqueue(record, uploads, deps, admission, idempotency)

@@ -18,12 +18,13 @@ _JOB_ID = re.compile(r"^job_[A-Za-z0-9]{24}$")
 INLINE_BASE64_BUDGET = 5 * 1024 * 1024
 
 
-def find_job(jobs: JobRepository, account_id: str, job_id: str) -> JobRecord:
+def find_job(jobs: JobRepository, account_id: str, job_id: str, *, end_user: str | None = None) -> JobRecord:
     """The caller's job; another account's job, one its owner deleted, or one whose submit has not held its price yet
-    (it may never be accepted) is indistinguishable from a missing one (404)."""
+    (it may never be accepted) is indistinguishable from a missing one (404). `end_user`: a device token's caller,
+    who sees only its own end user's jobs."""
     record = jobs.get(job_id) if _JOB_ID.match(job_id) else None
     if (record is None or record.account_id != account_id or record.deleted_at is not None
-            or record.hold_pending is not None):
+            or record.hold_pending is not None or (end_user is not None and record.end_user != end_user)):
         raise JobNotFound(f"No job found with id '{job_id}'.", param="job_id")
     return record
 
@@ -84,6 +85,7 @@ def render_job(record: JobRecord, store: ObjectStore, url_expiry_seconds: int, *
         error=JobErrorView(**record.error.model_dump()) if record.error and record.status == "failed" else None,
         metadata=record.metadata,
         webhook=webhook_view(record.webhook),
+        user=record.end_user,
         # What the upstream charged stays on the record (margin reports), not in the customer's view.
         upstream=record.upstream,
         upstream_attempts=[UpstreamAttemptView(**attempt.model_dump(exclude={"cost_micros"}))

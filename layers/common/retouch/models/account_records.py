@@ -54,3 +54,4 @@ class LedgerEntry(BaseModel):
     released_micros: int | None = None
     outcome: str | None = None
     images: int | None = None
+    end_user: str | None = None  # the job's end user (reserve and settle entries)

@@ -124,6 +124,10 @@ class JobRecord(BaseModel):
     webhook: JobWebhook | None = None  # where job events go, and their delivery log
     # Set when its owner deleted the job: inputs and outputs are gone, and only what billing needs is kept.
     deleted_at: int | None = None
+    # The account's end user it was made for (OpenAI's `user`, or X-End-User), and the device token that submitted
+    # it, if any: their quota holds are settled with the job's (billing/end_user_quotas.py).
+    end_user: str | None = None
+    client_token_id: str | None = None
 
     @property
     def is_terminal(self) -> bool:
@@ -153,3 +157,4 @@ class FileRecord(BaseModel):
     has_alpha: bool | None = None
     etag: str | None = None
     error: JobError | None = None  # why it was rejected
+    end_user: str | None = None  # the account's end user it was uploaded for

@@ -10,6 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from retouch.catalog import DEFAULT_MODEL, MAX_FILE_BYTES, ModelLimits, find_model
 from retouch.models.common import Background, Moderation, OutputFormat, Quality, ResponseFormat
+from retouch.models.end_users import EndUserId
 from retouch.models.webhooks import WebhookEvents, WebhookUrl
 
 _SIZE = re.compile(r"^([1-9][0-9]{1,4})x([1-9][0-9]{1,4})$")
@@ -58,7 +59,7 @@ class ImageOptions(BaseModel):
     output_format: OutputFormat = "png"
     output_compression: int | None = Field(default=None, ge=0, le=100)
     moderation: Moderation = "auto"
-    user: str | None = Field(default=None, max_length=256)
+    user: EndUserId | None = None  # the account's end user: recorded, limited and reported (models/end_users.py)
     safety_identifier: str | None = Field(default=None, max_length=256)
     # Unset: b64_json when the job ends within the request (as OpenAI answers for GPT image models), url otherwise.
     response_format: ResponseFormat | None = None
@@ -173,3 +174,4 @@ class UploadRequest(BaseModel):
     bytes: int = Field(ge=1, le=MAX_FILE_BYTES, description="The file's exact size; S3 refuses any other")
     mime_type: UploadMimeType = Field(description="Sent as the upload's Content-Type; S3 refuses any other")
     purpose: Literal["vision", "user_data"] = "vision"
+    user: EndUserId | None = Field(default=None, description="The end user it is uploaded for (or X-End-User)")

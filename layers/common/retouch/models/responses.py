@@ -77,6 +77,7 @@ class JobView(BaseModel):
     error: JobErrorView | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
     webhook: WebhookView | None = None
+    user: str | None = Field(default=None, description="The end user it was made for (`user` or X-End-User)")
     upstream: str | None = Field(default=None, description="The upstream that produced the images")
     upstream_attempts: list[UpstreamAttemptView] = Field(default_factory=list,
                                                          description="Every upstream call, in order")
@@ -133,8 +134,10 @@ class AccountView(BaseModel):
 
 
 class UsageBucket(BaseModel):
-    date: str = Field(description="UTC day the jobs were created, YYYY-MM-DD")
-    model: str
+    date: str | None = Field(default=None, description="UTC day the jobs were created, YYYY-MM-DD (group_by day)")
+    model: str | None = Field(default=None, description="(group_by model)")
+    user: str | None = Field(default=None, description="The end user (group_by user); absent for the jobs made for "
+                                                       "no end user")
     jobs: int
     images: int
     cost_usd: float
@@ -145,6 +148,7 @@ class UsageReport(BaseModel):
     object: Literal["usage"] = "usage"
     start: str
     end: str
+    group_by: list[str] = Field(default_factory=lambda: ["day", "model"])
     data: list[UsageBucket]
     total_jobs: int
     total_images: int
@@ -206,6 +210,7 @@ class _FileFacts(BaseModel):
     created_at: int
     expires_at: int
     error: FileErrorView | None = None
+    user: str | None = Field(default=None, description="The end user it was uploaded for")
 
 
 class FileView(_FileFacts):

@@ -14,7 +14,7 @@ from retouch.web.route_groups import RouteGroup
 # function (template.yaml logical id) -> its routes modules (retouch.web.routes.<name>), in the order its app includes
 # them. tests/integration/core/test_route_auth.py holds each list to the function's routes in template.yaml.
 ROUTES: dict[str, tuple[str, ...]] = {
-    "ApiFunction": ("images", "files", "job_actions", "catalog", "system", "webhooks"),
+    "ApiFunction": ("images", "files", "job_actions", "catalog", "system", "webhooks", "end_users", "client_tokens"),
     "StatusFunction": ("jobs", "account"),
     # The job routes too, read-only: a 202 from the sync URL (a job still running at SyncMaxWaitSeconds, or
     # `Prefer: respond-async`) points at /v1/jobs/{id}, which must answer on this URL as well.

@@ -19,7 +19,9 @@ from aws_lambda_powertools.event_handler.middlewares import BaseMiddlewareHandle
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from retouch.auth.authorize import Principal, authorizer_response
-from retouch.errors import Unauthenticated
+from retouch.errors import ClientTokenForbidden, Unauthenticated
+from retouch.models.common import now_epoch
+from retouch.web.client_token_scopes import DEVICE_ROUTES
 
 # (method, path as declared in template.yaml): the routes anyone may call, the ones the template gives
 # `Auth: Authorizer: NONE`. A route not listed here needs a key, whichever function serves it.
@@ -36,6 +38,14 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({
 class Caller:
     account_id: str
     key_id: str | None  # None when the authorizer context names no key
+    # A device token's caller: the one end user it acts for and its scopes (None: the account's own key).
+    end_user: str | None = None
+    scopes: frozenset[str] | None = None
+    valid_until: int | None = None
+
+    @property
+    def is_device(self) -> bool:
+        return self.scopes is not None
 
 
 # Set by RequireCaller for exactly the span of one private route's call. Not the resolver's `context`: a router
@@ -71,8 +81,23 @@ class RequireCaller(BaseMiddlewareHandler[APIGatewayHttpResolver]):
         route: Route = app.context["_route"]
         if route_key(route) in PUBLIC_ROUTES or not any(route is known for known in registered_routes(app)):
             return next_middleware(app)
-        with _calling(_caller_in(app.current_event)):
+        caller = _caller_in(app.current_event)
+        if caller.is_device:
+            _check_device_route(caller, route_key(route))
+        with _calling(caller):
             return next_middleware(app)
+
+
+def _check_device_route(caller: Caller, route: tuple[str, str]) -> None:
+    """A device token past its expiry is refused even when the authorizer's cached answer lets it through; one asking
+    for a route outside its scopes (every account route) is 403."""
+    if caller.valid_until is not None and caller.valid_until <= now_epoch():
+        raise Unauthenticated("This device token has expired; ask the app's backend for a new one.",
+                              code="client_token_expired")
+    scope = DEVICE_ROUTES.get(route)
+    if scope is None or scope not in (caller.scopes or frozenset()):
+        needed = f"the '{scope}' scope" if scope else "the account's own API key"
+        raise ClientTokenForbidden(f"A device token cannot call {route[0]} {route[1]}: it needs {needed}.")
 
 
 def registered_routes(app: APIGatewayHttpResolver) -> list[Route]:
@@ -95,7 +120,13 @@ def _caller_in(event: APIGatewayProxyEventV2) -> Caller:
     account_id = context.get("account_id")
     if not account_id:
         raise Unauthenticated("Incorrect API key provided. Send 'Authorization: Bearer <key>'.")
-    return Caller(account_id=str(account_id), key_id=str(context["key_id"]) if context.get("key_id") else None)
+    key_id = str(context["key_id"]) if context.get("key_id") else None
+    if context.get("scopes") is None:
+        return Caller(account_id=str(account_id), key_id=key_id)
+    valid_until = context.get("valid_until")
+    return Caller(account_id=str(account_id), key_id=key_id, end_user=str(context.get("end_user") or ""),
+                  scopes=frozenset(str(context["scopes"]).split()),
+                  valid_until=int(valid_until) if valid_until is not None else 0)
 
 
 def with_principal(event: dict[str, Any], principal: Principal | None) -> dict[str, Any]:

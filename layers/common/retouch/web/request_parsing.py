@@ -221,3 +221,14 @@ def _only_references(fields: dict[str, Any]) -> None:
         extra = sorted(set(ref) - set(given))
         if extra:
             raise UnknownParameter(f"Unknown parameter: '{param}.{extra[0]}'.", param=param)
+
+
+def parse_json_body(event: dict[str, Any], max_bytes: int, model: type[RequestModel]) -> RequestModel:
+    """A small JSON request body (end users' limits, device tokens) as `model`; every problem a 4xx."""
+    data = raw_body(event, max_bytes)
+    if not media_type(event).lower().startswith("application/json"):
+        raise UnsupportedMediaType("Send the request as application/json.")
+    try:
+        return model.model_validate(_json_object(data))
+    except ValidationError as exc:
+        raise invalid_request_from(exc) from exc

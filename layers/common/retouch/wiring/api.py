@@ -9,12 +9,16 @@ from retouch.config import ApiSettings
 from retouch.data.account_slots import AccountSlotRepository
 from retouch.data.account_state import AccountStateRepository
 from retouch.data.accounts import AccountRepository
+from retouch.data.client_tokens import ClientTokenRepository
+from retouch.data.end_users import EndUserRepository
+from retouch.data.erasures import ErasureQueue, ErasureRepository
 from retouch.data.files import FileRepository
 from retouch.data.idempotency import IdempotencyRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
 from retouch.data.webhooks import WebhookQueue
+from retouch.end_users.erasure import ErasureStart
 from retouch.files.uploads import FileDeps
 from retouch.jobs.cancel import CancelDeps
 from retouch.jobs.holds import HeldRequests
@@ -23,12 +27,14 @@ from retouch.jobs.submit import SubmitDeps
 from retouch.routing.document import load_routing
 from retouch.routing.support import UpstreamSupport
 from retouch.web.routes.catalog import CatalogRoutes
+from retouch.web.routes.client_tokens import ClientTokenRoutes
+from retouch.web.routes.end_users import EndUserRoutes
 from retouch.web.routes.files import FileRoutes
 from retouch.web.routes.images import ImageRoutes
 from retouch.web.routes.job_actions import JobActionRoutes
 from retouch.web.routes.webhooks import WebhookRoutes
 from retouch.webhooks.events import RedeliveryBudget
-from retouch.wiring.shared import announcer, job_billing, webhook_subscriber
+from retouch.wiring.shared import announcer, end_user_quotas, job_billing, webhook_subscriber
 
 
 def build_api(settings: ApiSettings) -> list[object]:
@@ -42,7 +48,7 @@ def build_api(settings: ApiSettings) -> list[object]:
     return [
         image_routes(settings, jobs, store, queue, keys, billing),
         FileRoutes(files=file_deps(settings, store), rate_counter=AccountStateRepository(settings.table_name),
-                   max_body_bytes=settings.max_body_bytes),
+                   max_body_bytes=settings.max_body_bytes, end_users=end_user_quotas(settings.table_name)),
         JobActionRoutes(
             cancel=CancelDeps(jobs=jobs, queue=queue, billing=billing, keys=keys,
                               announce=announcer(settings.table_name, settings.webhooks_queue_url)),
@@ -51,7 +57,18 @@ def build_api(settings: ApiSettings) -> list[object]:
         catalog_routes(settings),
         WebhookRoutes(jobs=jobs, queue=WebhookQueue(settings.webhooks_queue_url), accounts=accounts,
                       redeliveries=RedeliveryBudget(jobs, settings.webhook_redeliveries_per_hour)),
+        *end_user_routes(settings, accounts),
     ]
+
+
+def end_user_routes(settings: ApiSettings, accounts: AccountRepository) -> list[object]:
+    """The end users' and device tokens' routes (issue 18)."""
+    if settings.erasure_queue_url is None:
+        raise ValueError("RETOUCH_ERASURE_QUEUE_URL is required by the api function")
+    erasure = ErasureStart(erasures=ErasureRepository(settings.table_name),
+                           queue=ErasureQueue(settings.erasure_queue_url))
+    return [EndUserRoutes(end_users=EndUserRepository(settings.table_name), erasure=erasure, accounts=accounts),
+            ClientTokenRoutes(tokens=ClientTokenRepository(settings.table_name), accounts=accounts)]
 
 
 def image_routes(settings: ApiSettings, jobs: JobRepository, store: ObjectStore, queue: JobQueue,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from retouch.config import ApiSettings
 from retouch.data.accounts import AccountRepository
+from retouch.data.client_tokens import ClientTokenRepository
 from retouch.data.idempotency import IdempotencyRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
@@ -16,6 +17,7 @@ from retouch.data.queue import JobQueue
 from retouch.data.secrets import secret_value
 from retouch.data.usage import AccountJobs
 from retouch.ports import AccountRepository as Accounts
+from retouch.ports import ClientTokenStore
 from retouch.web.routes.jobs import JobReadRoutes
 from retouch.wiring.api import catalog_routes, image_routes
 from retouch.wiring.shared import job_billing
@@ -26,6 +28,7 @@ class SyncCollaborators:
     routes: list[object]  # one object per route group (web/functions.py)
     accounts: Accounts  # the key check the Function URL's requests get here
     edge_secret: str | None  # the header value the edge adds (web/edge.py); None: no edge in front
+    client_tokens: ClientTokenStore  # device tokens, resolved here too
 
 
 def build_sync(settings: ApiSettings) -> SyncCollaborators:
@@ -38,4 +41,5 @@ def build_sync(settings: ApiSettings) -> SyncCollaborators:
                           url_expiry_seconds=settings.url_expiry_seconds)
     edge_secret = secret_value(settings.edge_secret_arn) if settings.edge_secret_arn else None
     return SyncCollaborators(routes=[images, reads, catalog_routes(settings)],
-                             accounts=AccountRepository(settings.table_name), edge_secret=edge_secret)
+                             accounts=AccountRepository(settings.table_name), edge_secret=edge_secret,
+                             client_tokens=ClientTokenRepository(settings.table_name))

@@ -46,15 +46,19 @@ def get_account() -> Response[AccountView]:
     return json_response(account_view(routes.deps().ledger.get_account(account_id)))
 
 
-@router.get("/v1/usage", summary="Usage per day and model", responses={
-    200: documented(UsageReport, "Jobs, images and cost per UTC day and model"),
+@router.get("/v1/usage", summary="Usage per day, model and/or end user", responses={
+    200: documented(UsageReport, "Jobs, images and cost per group (UTC day and model by default)"),
     400: documented(ErrorBody, "Invalid range"),
     401: UNAUTHORIZED,
 }, description="`start` and `end` are UTC days (YYYY-MM-DD, or unix seconds), both inclusive; "
                "the default is the last 30 days, the longest range 366 days.")
-def get_usage(start: UsageDay = None, end: UsageDay = None) -> Response[UsageReport]:
+def get_usage(start: UsageDay = None, end: UsageDay = None,
+              group_by: Annotated[str | None, Query(description="Comma-separated: day, model, user (default "
+                                                                "day,model); `user` groups by end user",
+                                                    max_length=32, examples=["user", "day,user"])] = None,
+              ) -> Response[UsageReport]:
     account_id = current_caller().account_id
-    return json_response(usage_report(routes.deps().account_jobs, account_id, start, end))
+    return json_response(usage_report(routes.deps().account_jobs, account_id, start, end, group_by=group_by))
 
 
 @router.get("/v1/usage/ledger", summary="The account's ledger, newest first", responses={

@@ -5,10 +5,13 @@ from dataclasses import dataclass
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from retouch.billing.end_user_quotas import EndUserQuotas
 from retouch.files.uploads import FileDeps, create_upload, delete_file, get_file, list_files
+from retouch.models.common import now_epoch
 from retouch.models.responses import ErrorBody, FileDeleted, FileList, FileView, GatewayMessage, UploadView
 from retouch.ports import RateCounter
 from retouch.web.admission import admitted
+from retouch.web.end_user import end_user_param, request_end_user
 from retouch.web.principal import current_caller
 from retouch.web.request_parsing import parse_upload
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
@@ -20,6 +23,7 @@ class FileRoutes:
     files: FileDeps
     rate_counter: RateCounter  # the account's per-minute limit, counted per upload
     max_body_bytes: int
+    end_users: EndUserQuotas  # an upload for an end user counts against its requests per minute
 
 
 routes = RouteGroup(Router(), FileRoutes)
@@ -35,7 +39,10 @@ _NOT_FOUND = documented(ErrorBody | GatewayMessage, "No such file for this accou
                  400: documented(ErrorBody, "Invalid request (size, type, name)"),
                  401: UNAUTHORIZED,
                  415: documented(ErrorBody, "Wrong content type"),
-                 429: documented(ErrorBody, "`rate_limit_exceeded`; see Retry-After"),
+                 403: documented(ErrorBody, "A device token naming another end user (`end_user_mismatch`) or "
+                                            "without `uploads:create` (`client_token_forbidden`)"),
+                 429: documented(ErrorBody, "`rate_limit_exceeded`, or `end_user_limit_exceeded` (the end user's "
+                                            "requests_per_minute); see Retry-After"),
              },
              description="JSON `{filename, bytes, mime_type, purpose?}`. S3 accepts exactly `bytes` bytes with that "
                          "Content-Type, for a few minutes; then use the id as `{\"file_id\": ...}` in a JSON edit.")
@@ -45,7 +52,10 @@ def create() -> Response[UploadView]:
     account_id = caller.account_id
     with admitted(deps.rate_counter, account_id, caller.key_id) as admission:
         request = parse_upload(routes.event().raw_event, deps.max_body_bytes)
-        upload = create_upload(account_id, request, deps.files)
+        end_user = request_end_user(caller, routes.event().headers, request.user)
+        if end_user is not None:
+            deps.end_users.count_request(account_id, end_user, now_epoch())
+        upload = create_upload(account_id, request, deps.files, end_user=end_user)
         return json_response(upload, 201, {"Location": f"/v1/files/{upload.id}", **admission.headers})
 
 
@@ -57,7 +67,9 @@ def create() -> Response[UploadView]:
 def list_all() -> Response[FileList]:
     account_id = current_caller().account_id
     params = routes.event().query_string_parameters or {}
-    return json_response(list_files(account_id, params.get("limit"), params.get("after"), routes.deps().files))
+    user = end_user_param(params["user"], "user") if "user" in params else None
+    return json_response(list_files(account_id, params.get("limit"), params.get("after"), routes.deps().files,
+                                    end_user=user))
 
 
 @router.get("/v1/files/<file_id>", summary="A file: pending until its bytes arrive, then ready or rejected",

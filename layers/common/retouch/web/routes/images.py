@@ -21,6 +21,7 @@ from retouch.models.requests import EditRequest, GenerationRequest
 from retouch.models.responses import ErrorBody, JobView
 from retouch.ports import RateCounter
 from retouch.web.admission import admitted
+from retouch.web.end_user import request_end_user
 from retouch.web.prefer import requested_wait
 from retouch.web.principal import current_caller
 from retouch.web.request_parsing import parse_edit, parse_generation
@@ -58,8 +59,11 @@ _RESPONSES = {
                                "(`idempotency_key_in_use`); see Retry-After"),
     413: documented(ErrorBody, "Body too large"),
     415: documented(ErrorBody, "Wrong content type"),
-    429: documented(ErrorBody, "`rate_limit_exceeded`, `concurrency_limit_exceeded` or (the synchronous entry) "
-                               "`sync_hold_limit_exceeded`; see Retry-After"),
+    403: documented(ErrorBody, "A device token outside its scopes (`client_token_forbidden`) or naming another end "
+                               "user (`end_user_mismatch`)"),
+    429: documented(ErrorBody, "`rate_limit_exceeded`, `concurrency_limit_exceeded`, `end_user_limit_exceeded` "
+                               "(`param` names the limit), `client_token_spend_cap_exceeded` or (the synchronous "
+                               "entry) `sync_hold_limit_exceeded`; see Retry-After"),
     503: documented(ErrorBody, "Queue unavailable"),
 }
 
@@ -108,11 +112,15 @@ def _submitted(operation: str, parse: Callable[[dict[str, Any], int], EditReques
     account_id = caller.account_id
     with admitted(deps.rate_counter, account_id, caller.key_id) as admission, _held(account_id):
         request = parse(event.raw_event, deps.settings.max_body_bytes)
+        end_user = request_end_user(caller, event.headers, request.user)
+        if end_user != request.user:
+            request = request.model_copy(update={"user": end_user})
         keyed = keyed_request(event.headers.get("idempotency-key"), account_id, operation, request,
                               seconds_left=_seconds_left())
         submit_deps = deps.submit
         outcome = once(keyed, submit_deps.keys,
-                       lambda first: submit(admission, request, submit_deps, idempotency=first),
+                       lambda first: submit(admission, request, submit_deps, idempotency=first,
+                                            client_token_id=caller.key_id if caller.is_device else None),
                        lambda job_id: replayed_job(submit_deps.jobs, account_id, job_id))
         return _job_response(outcome.record, admission, replayed=outcome.replayed)
 

@@ -11,7 +11,7 @@ from retouch.auth.standing import AccountReader, require_standing
 from retouch.jobs.cancel import CancelDeps, cancel_job
 from retouch.jobs.idempotency import HEADER, REPLAYED_HEADER, keyed_request
 from retouch.jobs.retention import RetentionDeps, delete_job
-from retouch.jobs.view import render_job
+from retouch.jobs.view import find_job, render_job
 from retouch.models.common import now_epoch
 from retouch.models.responses import ErrorBody, JobView
 from retouch.web.principal import current_caller
@@ -45,6 +45,8 @@ def cancel(job_id: str) -> Response[JobView]:
     caller = current_caller()
     account_id = caller.account_id
     require_standing(deps.accounts, account_id, caller.key_id)
+    if caller.is_device:  # a device token cancels only its own end user's jobs: others are 404
+        find_job(deps.retention.jobs, account_id, job_id, end_user=caller.end_user)
     keyed = keyed_request(routes.event().headers.get("idempotency-key"), account_id, "jobs.cancel",
                           {"job_id": job_id},
                           seconds_left=routes.lambda_context().get_remaining_time_in_millis() / 1000)

@@ -10,9 +10,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from retouch.jobs.view import find_job, list_jobs, render_job
 from retouch.models.common import JobKind, JobStatus
+from retouch.models.end_users import MAX_END_USER_CHARS
 from retouch.models.responses import ErrorBody, JobList, JobView
 from retouch.paging import MAX_PAGE
 from retouch.ports import MAX_EPOCH, AccountJobs, JobFilter, JobRepository, ObjectStore
+from retouch.web.end_user import end_user_param, request_end_user
 from retouch.web.principal import current_caller
 from retouch.web.responses import NOT_FOUND_JOB, UNAUTHORIZED, documented, json_response
 from retouch.web.route_groups import RouteGroup
@@ -39,6 +41,7 @@ CreatedBefore = Annotated[int | None, Query(ge=0, le=MAX_EPOCH, description="Onl
     200: documented(JobList, "One page of jobs; pass `next_cursor` as `after` (with the same filters) for the next"),
     400: documented(ErrorBody, "Invalid limit, filter or cursor"),
     401: UNAUTHORIZED,
+    403: documented(ErrorBody, "A device token asking for another end user's jobs (`end_user_mismatch`)"),
 }, description="Served from the account's own index partition (one Query per page, more only when `status` or "
                "`kind` filters skip jobs); a page may then hold fewer than `limit` jobs: follow `next_cursor` while "
                "`has_more`.")
@@ -49,10 +52,15 @@ def list_account_jobs(
     kind: Annotated[JobKind | None, Query(description="Only edits or generations")] = None,
     created_after: CreatedAfter = None,
     created_before: CreatedBefore = None,
+    user: Annotated[str | None, Query(description="Only this end user's jobs (their own index partition)",
+                                      max_length=MAX_END_USER_CHARS)] = None,
 ) -> Response[JobList]:
-    account_id = current_caller().account_id
+    caller = current_caller()
+    account_id = caller.account_id
     deps = routes.deps()
-    where = JobFilter(status=status, kind=kind, created_after=created_after, created_before=created_before)
+    end_user = request_end_user(caller, {}, end_user_param(user, "user") if user is not None else None)
+    where = JobFilter(status=status, kind=kind, created_after=created_after, created_before=created_before,
+                      end_user=end_user)
     return json_response(list_jobs(deps.account_jobs, deps.store, account_id, limit=limit, after=after, where=where,
                                    url_expiry_seconds=deps.url_expiry_seconds))
 
@@ -63,6 +71,7 @@ def list_account_jobs(
     404: NOT_FOUND_JOB,
 })
 def get_job(job_id: str) -> Response[JobView]:
-    account_id = current_caller().account_id
+    caller = current_caller()
     deps = routes.deps()
-    return json_response(render_job(find_job(deps.jobs, account_id, job_id), deps.store, deps.url_expiry_seconds))
+    job = find_job(deps.jobs, caller.account_id, job_id, end_user=caller.end_user if caller.is_device else None)
+    return json_response(render_job(job, deps.store, deps.url_expiry_seconds))
