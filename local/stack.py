@@ -218,9 +218,11 @@ class LoopbackStack:
 
     def _serve_function_url(self, function_id: str, server: GatewayServer) -> None:
         assert self._functions is not None
+        streams = function_id in self.template.streaming_function_urls  # InvokeMode: RESPONSE_STREAM
         server.serve(Gateway(FunctionUrlRoutes(function_id), {}, self._functions.invoke,
                              log=lambda line: self.console.line(f"url:{function_id}", line),
-                             limits=FUNCTION_URL_LIMITS))
+                             limits=FUNCTION_URL_LIMITS,
+                             invoke_streaming=self._functions.invoke_streaming if streams else None))
         self._exit.callback(server.stop)
         self.function_urls[function_id] = server.base_url
 

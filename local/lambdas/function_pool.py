@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from local.child_process import ChildStartError
 from local.lambdas.function_host import FunctionHost
-from local.lambdas.invocation import FunctionUnavailable, Invocation
+from local.lambdas.invocation import FunctionUnavailable, Invocation, StreamedInvocation
 
 
 class FunctionInitError(RuntimeError):
@@ -66,6 +66,32 @@ class FunctionPool:
             raise
         self._release(host)
         return invocation
+
+    def invoke_streaming(self, event: Any) -> Invocation | StreamedInvocation:
+        """As `invoke`, in streaming mode: the environment is busy until the stream is read to its end or closed."""
+        host = self._acquire()
+        try:
+            answer = host.invoke_streaming(event)
+        except FunctionUnavailable:
+            self._discard(host)
+            raise
+        except BaseException:
+            self._release(host)
+            raise
+        if isinstance(answer, Invocation):
+            self._release(host)
+            return answer
+
+        def chunks() -> Iterator[bytes]:
+            try:
+                yield from answer.chunks
+            finally:
+                close = getattr(answer.chunks, "close", None)
+                if close is not None:
+                    close()
+                self._release(host)
+
+        return StreamedInvocation(chunks())
 
     def stop(self) -> None:
         with self._changed:
@@ -167,6 +193,12 @@ class Functions:
         if pool is None:
             raise KeyError(f"no function {function_id!r}; known: {sorted(self._pools)}")
         return pool.invoke(event)
+
+    def invoke_streaming(self, function_id: str, event: Any) -> Invocation | StreamedInvocation:
+        pool = self._pools.get(function_id)
+        if pool is None:
+            raise KeyError(f"no function {function_id!r}; known: {sorted(self._pools)}")
+        return pool.invoke_streaming(event)
 
     def pool(self, function_id: str) -> FunctionPool:
         return self._pools[function_id]

@@ -51,6 +51,7 @@ from retouch.providers.upstream import (
     UpstreamAdapter,
     refusal,
 )
+from retouch.providers.partials import PartialSink, StreamsPartials
 from retouch.routing.breaker import Admission, CircuitBreaker
 
 logger = Logger(child=True)
@@ -138,8 +139,10 @@ class _Pass:
     """One walk down a job's route, from `start`. A served call's success is counted on its breaker as side work
     (nothing in the walk waits on it); failures are counted at once, since they decide whether the next call goes."""
 
-    def __init__(self, job: JobRecord, token: str, deps: RoutingDeps, side: SideWork) -> None:
+    def __init__(self, job: JobRecord, token: str, deps: RoutingDeps, side: SideWork,
+                 partials: PartialSink | None = None) -> None:
         self.job = job
+        self.partials = partials
         self.token = token
         self.deps = deps
         self.side = side
@@ -216,7 +219,7 @@ class _Pass:
             started = self.deps.clock()
             try:
                 with provider_call(upstream.name):
-                    outcome = adapter.submit(images=images, mask=mask, options=dict(options))
+                    outcome = self.submit(adapter, images, mask, dict(options))
             except ProviderRefused as exc:
                 self.deps.breaker.record(upstream.name, admission, ok=True,  # it answered: it is up
                                          account=self.job.account_id)
@@ -234,6 +237,13 @@ class _Pass:
             return self.outcome(index, upstream, outcome)
         self.save()
         raise self.exhausted()
+
+    def submit(self, adapter: UpstreamAdapter, images: list[InputImage], mask: InputImage | None,
+               options: dict[str, object]) -> Outcome:
+        """The upstream's own streaming when the job asked for partial images and the upstream makes them."""
+        if self.partials is not None and isinstance(adapter, StreamsPartials) and adapter.streams_partials:
+            return adapter.submit_streaming(images=images, mask=mask, options=options, partials=self.partials)
+        return adapter.submit(images=images, mask=mask, options=options)
 
     def answered(self, upstream: str, admission: Admission) -> None:
         """Count a call the upstream answered: a probe's close is a state change, made now; a plain success is
@@ -277,22 +287,24 @@ class _Pass:
 
 def call_upstreams(job: JobRecord, token: str, deps: RoutingDeps, *, images: list[InputImage],
                    mask: InputImage | None, options: dict[str, object], side: SideWork,
-                   start: int = 0) -> Served | Waiting:
+                   start: int = 0, partials: PartialSink | None = None) -> Served | Waiting:
     """Submit the job to its upstreams in order from `start`. Raises ProviderRefused (never sent elsewhere),
     ProviderAuthFailed when every upstream rejected its key for this job, or ProviderUnavailable when none
-    succeeded (the job is then retried later). `side`: the delivery's side work (the breaker's success count)."""
-    return _Pass(job, token, deps, side).run(start, images, mask, options)
+    succeeded (the job is then retried later). `side`: the delivery's side work (the breaker's success count);
+    `partials`: where an upstream that streams hands the partial images the job asked for."""
+    return _Pass(job, token, deps, side, partials).run(start, images, mask, options)
 
 
 def poll_pending(job: JobRecord, token: str, deps: RoutingDeps, *,
                  inputs: Callable[[], tuple[list[InputImage], InputImage | None]],
-                 options: dict[str, object], side: SideWork) -> Served | Waiting:
+                 options: dict[str, object], side: SideWork, partials: PartialSink | None = None,
+                 ) -> Served | Waiting:
     """Ask the asynchronous upstream about the job once: finished, still pending (poll again), or failed (the next
     upstream is tried from there, like a failed submit)."""
     pending = job.pending_call
     if pending is None:  # only a job waiting on an upstream is polled
         raise ValueError(f"job {job.job_id} has no pending upstream call")
-    walk = _Pass(job, token, deps, side)
+    walk = _Pass(job, token, deps, side, partials)
     route = walk.route
     index = next((i for i, upstream in enumerate(route) if upstream.name == pending.upstream), None)
     handle = PollHandle.from_json(pending.handle)

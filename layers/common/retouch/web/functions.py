@@ -20,6 +20,10 @@ ROUTES: dict[str, tuple[str, ...]] = {
     # `Prefer: respond-async`) points at /v1/jobs/{id}, which must answer on this URL as well.
     "SyncFunction": ("images", "jobs", "catalog"),
 }
+# GET /v1/jobs/{id}/events (Server-Sent Events): through API Gateway on the status function, to the job's end on the
+# sync entry.
+ROUTES["StatusFunction"] += ("job_events",)
+ROUTES["SyncFunction"] += ("job_events",)
 
 
 def route_group(name: str) -> RouteGroup[Any]:

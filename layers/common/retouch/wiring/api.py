@@ -10,6 +10,7 @@ from retouch.data.account_state import AccountStateRepository
 from retouch.data.accounts import AccountRepository
 from retouch.data.files import FileRepository
 from retouch.data.idempotency import IdempotencyRepository
+from retouch.data.job_partials import JobPartialsRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
@@ -58,7 +59,8 @@ def image_routes(settings: ApiSettings, jobs: JobRepository, store: ObjectStore,
                         webhook_for=webhook_subscriber(settings), billing=billing,
                         upstream_support=UpstreamSupport(load_routing(settings.routing_document)), keys=keys)
     # Counts the requests that create something (jobs, uploads) against the account's per-minute limit.
-    return ImageRoutes(submit=submit, rate_counter=AccountStateRepository(settings.table_name), settings=settings)
+    return ImageRoutes(submit=submit, rate_counter=AccountStateRepository(settings.table_name), settings=settings,
+                       partials=JobPartialsRepository(settings.table_name))
 
 
 def catalog_routes(settings: ApiSettings) -> CatalogRoutes:

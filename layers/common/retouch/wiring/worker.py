@@ -7,6 +7,7 @@ from functools import partial
 from retouch.catalog import MODELS
 from retouch.config import WorkerSettings
 from retouch.data.breakers import BreakerRepository
+from retouch.data.job_partials import JobPartialsRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
@@ -55,5 +56,6 @@ def build_worker(settings: WorkerSettings) -> tuple[WorkerDeps, JobQueue]:
         lease_seconds=settings.lease_seconds,
         announce=announcer(settings.table_name, settings.webhooks_queue_url),
         billing=job_billing(settings.table_name, jobs, settings.price_markup_percent),
+        partials=JobPartialsRepository(settings.table_name),
     )
     return deps, queue
