@@ -27,8 +27,8 @@ from local.api_gateway.http_events import (
     message_response,
 )
 from local.api_gateway.routes import FunctionUrlRoutes, RouteTable
-from local.aws.limits import HTTP_API_INTEGRATION_TIMEOUT_SECONDS, HTTP_API_MAX_BODY_BYTES
 from local.api_gateway.streamed_response import MalformedStream, StreamCut, streamed_http_response
+from local.aws.limits import HTTP_API_INTEGRATION_TIMEOUT_SECONDS, HTTP_API_MAX_BODY_BYTES
 from local.lambdas.invocation import FunctionUnavailable, Invocation, PayloadTooLarge, StreamedInvocation
 
 

@@ -111,11 +111,11 @@ def test_a_client_that_drops_the_events_stream_resumes_with_last_event_id_and_ge
     headers = {"Authorization": f"Bearer {stack.api_key}"}
     sync_url = stack.function_urls["SyncFunction"]
     # Given a job with two partial images, submitted streamed by a client that hangs up at once (the job goes on)
-    with httpx.Client(base_url=sync_url, headers=headers, timeout=60) as http:
-        with http.stream("POST", "/v1/images/generations",
-                         json={"prompt": "a boat", "size": "1024x1024", "stream": True, "partial_images": 2}) as sent:
-            assert sent.status_code == 200
-            job_id = sent.headers["location"].rsplit("/", 1)[1]
+    body = {"prompt": "a boat", "size": "1024x1024", "stream": True, "partial_images": 2}
+    with httpx.Client(base_url=sync_url, headers=headers, timeout=60) as http, \
+            http.stream("POST", "/v1/images/generations", json=body) as sent:
+        assert sent.status_code == 200
+        job_id = sent.headers["location"].rsplit("/", 1)[1]
     # When a client follows the job's events and drops the connection after the second
     with httpx.Client(base_url=sync_url, headers=headers, timeout=60) as http:
         with http.stream("GET", f"/v1/jobs/{job_id}/events") as response:

@@ -15,13 +15,14 @@ from tests.fakes.ledger import (
     billing_over,
     job,
 )
+from tests.fakes.partials import FakeJobPartials
 from tests.fakes.provider import FakeUrls, ProviderCall, RecordingResolver, ScriptedProvider, public_resolver, rendered
 from tests.fakes.queues import FakeJobQueue, FakeWebhookQueue
 from tests.fakes.storage import FakeFileRepository, FakeObjectStore, StoredObject
 from tests.fakes.webhooks import FakeSettings, no_webhook
 
 __all__ = ["Announced", "FakeAccountJobs", "FakeAccountRepository", "FakeFileRepository", "FakeIdempotencyStore",
-           "FakeJobQueue", "FakeJobRepository", "FakeLedger", "FakeLedgerReader", "FakeObjectStore",
+           "FakeJobPartials", "FakeJobQueue", "FakeJobRepository", "FakeLedger", "FakeLedgerReader", "FakeObjectStore",
            "FakeReadCounter", "FakeSettings", "FakeUrls", "FakeWebhookLog", "FakeWebhookQueue", "ProviderCall",
            "RecordingResolver", "ScriptedProvider", "StoredObject", "account", "billing_over", "job", "no_events",
            "no_webhook", "public_resolver", "rendered"]

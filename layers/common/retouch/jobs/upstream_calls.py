@@ -43,6 +43,7 @@ from retouch.providers.base import (
     ProviderRefused,
     ProviderUnavailable,
 )
+from retouch.providers.partials import PartialSink, StreamsPartials
 from retouch.providers.upstream import (
     Finished,
     Outcome,
@@ -51,7 +52,6 @@ from retouch.providers.upstream import (
     UpstreamAdapter,
     refusal,
 )
-from retouch.providers.partials import PartialSink, StreamsPartials
 from retouch.routing.breaker import Admission, CircuitBreaker
 
 logger = Logger(child=True)

@@ -23,8 +23,8 @@ import httpx
 
 from retouch.providers.base import InputImage, ProviderError, ProviderRefused, ProviderResult, ProviderUnavailable
 from retouch.providers.partials import PartialImage, PartialSink
-from retouch.providers.sse import ServerSentEvent
 from retouch.providers.spooled_json import SpooledStrings, load_spooled
+from retouch.providers.sse import ServerSentEvent
 from retouch.providers.upstream import Finished, Outcome, Synchronous, bad_response, check
 from retouch.providers.upstream_http import UpstreamHttp, elapsed_ms
 from retouch.upstream_registry import Capabilities
@@ -206,7 +206,8 @@ class _StreamedAnswer:
 def _stream_error(upstream: str, data: dict[str, Any]) -> ProviderError:
     """An `error` event, classified as the same error answered with a status would be: a refusal of the request
     (moderation, invalid input) is never retried; anything else may be retried elsewhere."""
-    error = data.get("error") if isinstance(data.get("error"), dict) else data
+    nested = data.get("error")
+    error: dict[str, Any] = nested if isinstance(nested, dict) else data
     code = _str(error.get("code")) or _str(error.get("type"))
     message = _str(error.get("message")) or f"{upstream} ended the stream with an error"
     if code is not None and (code in _REFUSAL_CODES or error.get("type") == "invalid_request_error"):

@@ -12,7 +12,6 @@ from retouch.web.routes.account import AccountRoutes
 from retouch.web.routes.job_events import JobEventRoutes
 from retouch.web.routes.jobs import JobReadRoutes
 
-
 # API Gateway ends every integration at 30 s: an events response ends within this, then the client resumes.
 EVENTS_HOLD_SECONDS = 25
 
