@@ -194,6 +194,10 @@ class StandIn:
     def delay_for(self, fault: str | None) -> None:
         """The configured answer delay, plus what a `timeout` or `slow` fault adds."""
         self.wait(self.delay)
+        self.delay_for_fault(fault)
+
+    def delay_for_fault(self, fault: str | None) -> None:
+        """Only what a `timeout` or `slow` fault adds (an asynchronous API's submit, which answers at once)."""
         if fault == "timeout":
             self.wait(self.hang_seconds)
         elif fault == "slow":

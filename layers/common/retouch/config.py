@@ -81,6 +81,8 @@ class ApiSettings(_PresigningSettings):
     upload_url_expiry_seconds: int = Field(default=300, ge=60, le=3600)
     # The worker's routing document: a request none of a model's upstreams can serve is refused at submit.
     routing_document: str = Field(min_length=1)
+    # Upstream callbacks (POST /v1/upstream-callbacks/...): where fal publishes the keys its webhooks are signed with.
+    fal_jwks_url: str = Field(default="https://rest.alpha.fal.ai/.well-known/jwks.json", min_length=1)
 
     @field_validator("routing_document")
     @classmethod
@@ -117,6 +119,8 @@ class WorkerSettings(_RetouchSettings):
     upstream_base_urls: UpstreamBaseUrls = Field(default_factory=dict)
     # An asynchronous upstream's job is polled after its eta, at most this long (900: SQS's longest delay).
     max_poll_delay_seconds: int = Field(default=900, ge=1, le=900)
+    # The HTTP API's URL, given to upstreams that call back when a job is done (fal's webhooks); unset: polls only.
+    callback_base_url: str | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _routing_document_is_valid(self) -> WorkerSettings:

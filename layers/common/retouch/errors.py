@@ -211,3 +211,19 @@ class CodedError(Exception):
 
 class JobFailure(CodedError):
     """Ends a job `failed` with a stable code (worker side)."""
+
+
+class CallbackNotAuthentic(RetouchError):
+    """An upstream callback whose signature (or the like) does not hold: it moves nothing."""
+
+    status_code = 401
+    error_type = "invalid_request_error"
+    default_code = "callback_not_authentic"
+
+
+class UnknownCallback(RetouchError):
+    """A callback for an upstream that does not call back."""
+
+    status_code = 404
+    error_type = "invalid_request_error"
+    default_code = "not_found"

@@ -43,6 +43,7 @@ from retouch.providers.base import (
     ProviderRefused,
     ProviderUnavailable,
 )
+from retouch.providers.callbacks import TakesCallbacks, callback_path
 from retouch.providers.partials import PartialSink, StreamsPartials
 from retouch.providers.upstream import (
     Finished,
@@ -130,6 +131,8 @@ class RoutingDeps:
     clock: Callable[[], float] = time.time
     # The longest wait before a poll (the upstream's eta, capped): SQS's maximum delay, or less (UpstreamPollDelayMax).
     max_poll_delay_seconds: int = MAX_POLL_DELAY_SECONDS
+    # Where upstreams that call back say a job is done (the HTTP API's URL); None: polls only.
+    callback_base_url: str | None = None
 
     def poll_delay(self, eta_seconds: int) -> int:
         return max(1, min(self.max_poll_delay_seconds, MAX_POLL_DELAY_SECONDS, int(eta_seconds)))
@@ -243,6 +246,10 @@ class _Pass:
         """The upstream's own streaming when the job asked for partial images and the upstream makes them."""
         if self.partials is not None and isinstance(adapter, StreamsPartials) and adapter.streams_partials:
             return adapter.submit_streaming(images=images, mask=mask, options=options, partials=self.partials)
+        callback_base = self.deps.callback_base_url
+        if callback_base and isinstance(adapter, TakesCallbacks):
+            url = callback_base.rstrip("/") + callback_path(adapter.capabilities.upstream, self.job.job_id)
+            return adapter.submit_with_callback(images=images, mask=mask, options=options, callback_url=url)
         return adapter.submit(images=images, mask=mask, options=options)
 
     def answered(self, upstream: str, admission: Admission) -> None:

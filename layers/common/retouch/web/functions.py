@@ -42,3 +42,5 @@ def all_route_groups() -> list[RouteGroup[Any]]:
     """Every function's groups, each once (the OpenAPI document's)."""
     names = dict.fromkeys(name for names in ROUTES.values() for name in names)
     return [route_group(name) for name in names]
+# POST /v1/upstream-callbacks/{upstream}/{job_id}: upstreams saying a job is done (fal's webhooks), through API Gateway.
+ROUTES["ApiFunction"] += ("upstream_callbacks",)

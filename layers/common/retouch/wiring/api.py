@@ -19,12 +19,14 @@ from retouch.files.uploads import FileDeps
 from retouch.jobs.cancel import CancelDeps
 from retouch.jobs.retention import RetentionDeps
 from retouch.jobs.submit import SubmitDeps
+from retouch.jobs.upstream_callbacks import CallbackDeps
 from retouch.routing.document import load_routing
 from retouch.routing.support import UpstreamSupport
 from retouch.web.routes.catalog import CatalogRoutes
 from retouch.web.routes.files import FileRoutes
 from retouch.web.routes.images import ImageRoutes
 from retouch.web.routes.job_actions import JobActionRoutes
+from retouch.web.routes.upstream_callbacks import UpstreamCallbackRoutes
 from retouch.web.routes.webhooks import WebhookRoutes
 from retouch.webhooks.events import RedeliveryBudget
 from retouch.wiring.shared import announcer, job_billing, webhook_subscriber
@@ -50,7 +52,21 @@ def build_api(settings: ApiSettings) -> list[object]:
         catalog_routes(settings),
         WebhookRoutes(jobs=jobs, queue=WebhookQueue(settings.webhooks_queue_url), accounts=accounts,
                       redeliveries=RedeliveryBudget(jobs, settings.webhook_redeliveries_per_hour)),
+        upstream_callback_routes(settings, jobs, queue),
     ]
+
+
+def upstream_callback_routes(settings: ApiSettings, jobs: JobRepository, queue: JobQueue) -> UpstreamCallbackRoutes:
+    """Callbacks from the upstreams that make them (fal), each authenticated its own way; a verified one sends the
+    job's poll message with no delay."""
+    from retouch.providers.fal_webhooks import FalWebhookVerifier
+
+    kinds = {route.name: route.kind for routes in load_routing(settings.routing_document).models.values()
+             for route in routes}
+    fal = FalWebhookVerifier(jwks_url=settings.fal_jwks_url)
+    return UpstreamCallbackRoutes(callbacks=CallbackDeps(
+        jobs=jobs, verifiers={"fal": fal.verify}, kind_of=kinds.get,
+        wake=lambda job_id, seq: queue.send_poll(job_id, seq, 0)))
 
 
 def image_routes(settings: ApiSettings, jobs: JobRepository, store: ObjectStore, queue: JobQueue,
