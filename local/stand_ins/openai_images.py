@@ -116,6 +116,7 @@ class OpenAIImagesFake(StandIn):
         if isinstance(answer, ImageStream):
             return Response(answer.events(), status=200, headers=headers, mimetype="text/event-stream",
                             direct_passthrough=True)
+        self.answered_at.record(headers[self.request_id_header])
         return _json(200, answer, headers)
 
     def _answer(self, request: Request, path: str) -> dict[str, Any] | ImageStream:

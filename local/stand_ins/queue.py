@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from local.stand_ins.stand_in import Moments
+
 MAX_JOBS = 1024
 
 
@@ -47,6 +49,7 @@ class JobQueue:
         self._clock = clock
         self._lock = threading.Lock()
         self._jobs: OrderedDict[str, QueuedJob] = OrderedDict()
+        self.ready_at = Moments()  # job id -> when (time.time()) its image is ready
 
     def add(self, outcome: Any, job_id: str | None = None, *, ready_after: float = 0.0) -> QueuedJob:
         """A job done `ready_after` seconds from now (the stand-in's delay)."""
@@ -56,6 +59,7 @@ class JobQueue:
             self._jobs[job.job_id] = job
             while len(self._jobs) > MAX_JOBS:
                 self._jobs.popitem(last=False)
+        self.ready_at.record(job.job_id, time.time() + ready_after)
         return replace(job)
 
     def poll(self, job_id: str) -> QueuedJob | None:

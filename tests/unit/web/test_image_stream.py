@@ -17,7 +17,7 @@ from tests.fakes import FakeObjectStore, job
 
 
 def events_of(body: Iterator[bytes]) -> list[tuple[str | None, dict]]:
-    return [(event.event, json.loads(event.data)) for event in parse_events(body, max_event_bytes=1 << 20)]
+    return [(event.event, json.loads(event.data)) for event in parse_events(body, max_event_bytes=1 << 23)]
 
 
 def succeeded_edit(store: FakeObjectStore) -> tuple[JobRecord, list[PartialFrame]]:
@@ -71,3 +71,18 @@ def test_the_job_keeps_partial_images_only_when_the_request_streams() -> None:
     unstreamed = EditRequest(prompt="p", images=[image], partial_images=2).job_request()
     assert streamed["partial_images"] == 2 and "stream" not in streamed
     assert "partial_images" not in unstreamed and "stream" not in unstreamed
+
+
+def test_a_buffered_stream_stops_at_whole_events_under_lambdas_limit_with_an_error_event() -> None:
+    from retouch.web import streaming
+
+    # Given a stream of three 2 MB events answered by a function behind API Gateway
+    big = [streaming.sse_event("image_edit.partial_image", {"b64_json": "x" * (2 * 1024 * 1024)}) for _ in range(3)]
+    streaming.event_stream(iter(big))
+    # When it is buffered
+    result = streaming.buffered({"statusCode": 200, "headers": {}, "body": ""})
+    # Then two whole events fit, and an error event says what to do instead
+    events = events_of(iter([result["body"].encode()]))
+    assert [name for name, _ in events] == ["image_edit.partial_image"] * 2 + ["error"]
+    assert events[-1][1]["error"]["code"] == "stream_too_large"
+    assert len(result["body"]) <= streaming.BUFFERED_STREAM_BYTES + 1024

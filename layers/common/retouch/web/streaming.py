@@ -20,6 +20,8 @@ from aws_lambda_powertools.event_handler import Response
 from retouch.streaming_runtime import StreamedResponse
 
 EVENT_STREAM = "text/event-stream"
+# What a buffered function answers of a stream at most: under Lambda's 6 MB response, with room for the envelope.
+BUFFERED_STREAM_BYTES = 5 * 1024 * 1024
 # Set by a streaming route, taken by its handler once the resolver returns (one invocation per environment).
 _pending: ContextVar[Iterable[bytes] | None] = ContextVar("retouch_stream_body", default=None)
 
@@ -45,10 +47,27 @@ def streamed(result: dict[str, Any]) -> dict[str, Any] | StreamedResponse:
 
 
 def buffered(result: dict[str, Any]) -> dict[str, Any]:
+    """The stream joined into one body, at most BUFFERED_STREAM_BYTES of whole events (Lambda's buffered response
+    stops at 6 MB, and API Gateway would answer a larger one with a 500): past it the body ends with an `error` event
+    that points at the sync entry, where the same answer streams."""
     chunks = _take()
     if chunks is None:
         return result
-    return {**result, "body": b"".join(chunks).decode(), "isBase64Encoded": False}
+    kept: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        if size + len(chunk) > BUFFERED_STREAM_BYTES:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+            kept.append(sse_event("error", {"type": "error", "error": {
+                "message": "The events are larger than this entry can answer at once; stream them from the "
+                           "synchronous entry, or read the job by its Location.",
+                "type": "invalid_request_error", "param": None, "code": "stream_too_large"}}))
+            break
+        kept.append(chunk)
+        size += len(chunk)
+    return {**result, "body": b"".join(kept).decode(), "isBase64Encoded": False}
 
 
 def sse_event(event: str, data: Any, *, event_id: int | None = None) -> bytes:
