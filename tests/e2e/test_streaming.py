@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import base64
 import io
+import json
+import os
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -134,3 +138,30 @@ def test_a_client_that_drops_the_events_stream_resumes_with_last_event_id_and_ge
     assert [event.event for event in everything] == ["job.queued", "job.running", "job.partial_image",
                                                      "job.partial_image", "job.succeeded"]
     assert len({event.id for event in seen}) == len(seen)
+
+
+JS_DIR = Path(__file__).resolve().parent / "js"
+
+
+def test_the_openai_js_sdk_reads_the_same_streams(streaming_stack: LoopbackStack, tmp_path: Path):
+    # Given the official JS SDK as its lock pins it (make test installs it: npm ci --prefix tests/e2e/js)
+    node = shutil.which("node")
+    assert node is not None, "node is needed for the JS SDK's end-to-end test"
+    assert (JS_DIR / "node_modules" / "openai").is_dir(), "run `make test-e2e` (npm ci --prefix tests/e2e/js) first"
+    image = tmp_path / "photo.png"
+    image.write_bytes(png())
+    # When it streams an edit with two partials and a generation through the sync entry
+    env = {**os.environ, "RETOUCH_SYNC_URL": streaming_stack.function_urls["SyncFunction"],
+           "RETOUCH_API_KEY": streaming_stack.api_key or ""}
+    ran = subprocess.run([node, "stream_images.mjs", str(image)], cwd=JS_DIR, env=env, capture_output=True,
+                         text=True, timeout=180, check=False)
+    assert ran.returncode == 0, ran.stderr
+    events = [json.loads(line) for line in ran.stdout.splitlines()]
+    # Then it read OpenAI's events in order, the first partial well before the image, which is what was asked for
+    edit = [e for e in events if e["call"] == "edit"]
+    assert [(e["type"], e["partial_image_index"]) for e in edit] == [
+        ("image_edit.partial_image", 0), ("image_edit.partial_image", 1), ("image_edit.completed", None)]
+    assert edit[0]["ms"] < edit[-1]["ms"] - PROVIDER_SECONDS * 1000 / 4
+    completed = Image.open(io.BytesIO(base64.b64decode(edit[-1]["b64_json"])))
+    assert (completed.format, completed.size) == ("WEBP", (1024, 1536))
+    assert [e["type"] for e in events if e["call"] == "generate"] == ["image_generation.completed"]
