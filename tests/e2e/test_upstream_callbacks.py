@@ -65,7 +65,7 @@ def test_a_callback_not_signed_by_fal_is_refused(fal_stack: LoopbackStack):
         "00000000-0000-0000-0000-000000000000", body, timestamp=int(time.time()) - 3600))
     # no signature at all
     bare = httpx.post(url, content=body, headers={"Content-Type": "application/json"})
-    assert [r.status_code for r in (forged, stale, bare)] == [401, 401, 401]
+    assert [r.status_code for r in (forged, stale, bare)] == [403, 403, 403]
     assert forged.json()["error"]["code"] == "callback_not_authentic"
     # and a genuine one for a job that waits on nothing is acknowledged, and moves nothing
     genuine = httpx.post(url, content=body, headers=headers)

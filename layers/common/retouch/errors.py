@@ -214,9 +214,10 @@ class JobFailure(CodedError):
 
 
 class CallbackNotAuthentic(RetouchError):
-    """An upstream callback whose signature (or the like) does not hold: it moves nothing."""
+    """An upstream callback whose signature (or the like) does not hold: it moves nothing. 403, not 401: no key
+    would make it acceptable."""
 
-    status_code = 401
+    status_code = 403
     error_type = "invalid_request_error"
     default_code = "callback_not_authentic"
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from retouch.billing.charges import JobBilling
 from retouch.billing.prices import price_table
 from retouch.config import ApiSettings
@@ -59,13 +61,10 @@ def build_api(settings: ApiSettings) -> list[object]:
 def upstream_callback_routes(settings: ApiSettings, jobs: JobRepository, queue: JobQueue) -> UpstreamCallbackRoutes:
     """Callbacks from the upstreams that make them (fal), each authenticated its own way; a verified one sends the
     job's poll message with no delay."""
-    from retouch.providers.fal_webhooks import FalWebhookVerifier
-
     kinds = {route.name: route.kind for routes in load_routing(settings.routing_document).models.values()
              for route in routes}
-    fal = FalWebhookVerifier(jwks_url=settings.fal_jwks_url)
     return UpstreamCallbackRoutes(callbacks=CallbackDeps(
-        jobs=jobs, verifiers={"fal": fal.verify}, kind_of=kinds.get,
+        jobs=jobs, verifiers={"fal": _FalVerifierOnFirstUse(settings.fal_jwks_url)}, kind_of=kinds.get,
         wake=lambda job_id, seq: queue.send_poll(job_id, seq, 0)))
 
 
@@ -87,3 +86,19 @@ def file_deps(settings: ApiSettings, store: ObjectStore) -> FileDeps:
     return FileDeps(files=FileRepository(settings.table_name), store=store,
                     expiry_seconds=settings.file_expiry_hours * 3600,
                     upload_url_seconds=settings.upload_url_expiry_seconds)
+
+
+class _FalVerifierOnFirstUse:
+    """fal's verifier (providers/fal_webhooks.py, over httpx), built on the first callback: the api function's cold
+    start imports no HTTP client (tests/unit/template/test_lean_functions.py)."""
+
+    def __init__(self, jwks_url: str) -> None:
+        self._jwks_url = jwks_url
+        self._verify: Callable[[Mapping[str, str], bytes], str] | None = None
+
+    def __call__(self, headers: Mapping[str, str], body: bytes) -> str:
+        if self._verify is None:
+            from retouch.providers.fal_webhooks import FalWebhookVerifier
+
+            self._verify = FalWebhookVerifier(jwks_url=self._jwks_url).verify
+        return self._verify(headers, body)
