@@ -299,7 +299,9 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
 
     def _write_stream(self, response: HttpResponse, stream: Iterator[bytes]) -> None:
         """Chunked, each chunk sent as it comes; a stream that ends early (StreamCut, the function failed) closes
-        the connection without the last chunk, so the client sees a cut-short body, as from Lambda."""
+        the connection without the last chunk, so the client sees a cut-short body, as from Lambda. A client that
+        goes away does not stop the function: as in AWS, it runs on to the end of its stream (and is billed for it),
+        its chunks dropped."""
         try:
             self.send_response(response.status)
             for name, value in response.headers:
@@ -308,16 +310,15 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             self.wfile.flush()
-            try:
-                for chunk in stream:
-                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-                    self.wfile.flush()
-            except StreamCut:
-                self.close_connection = True
-                return
+            for chunk in stream:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.flush()
             self.wfile.write(b"0\r\n\r\n")
+        except StreamCut:
+            self.close_connection = True
         except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True  # the client went away; the function's stream is closed below
+            self.close_connection = True
+            _drain(stream)
         finally:
             close = getattr(stream, "close", None)
             if close is not None:
@@ -328,6 +329,15 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # Gateway.handle logs one line per request
+
+
+def _drain(stream: Iterator[bytes]) -> None:
+    """Read a function's stream to its end, dropping it (its client is gone)."""
+    try:
+        for _chunk in stream:
+            pass
+    except StreamCut:
+        pass
 
 
 class GatewayServer:
