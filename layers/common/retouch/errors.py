@@ -227,4 +227,4 @@ class UnknownCallback(RetouchError):
 
     status_code = 404
     error_type = "invalid_request_error"
-    default_code = "not_found"
+    default_code = "callback_not_supported"
