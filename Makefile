@@ -8,6 +8,9 @@ TOOLS_STAMP := $(TOOLS)/.installed
 # Scripts run as modules from the repository root (so `scripts`, `tooling`, `local` and `tests` import without sys.path
 # edits), with this checkout's `retouch` first, as pytest's `pythonpath` puts it.
 SCRIPT := PYTHONPATH=layers/common $(BIN)/python -m
+# The official OpenAI JS SDK the end-to-end tests also run (tests/e2e/js), installed from npm as its lock pins it.
+JS_E2E := tests/e2e/js
+JS_STAMP := $(JS_E2E)/node_modules/.installed
 
 .DEFAULT_GOAL := help
 .PHONY: help run test test-unit test-integration test-e2e lint lint-template package bench bench-upstreams load-figures clean
@@ -25,7 +28,11 @@ $(STAMP): pyproject.toml requirements-dev.txt layers/common/requirements.txt lay
 run: $(STAMP) ## start the whole stack on 127.0.0.1 (PORT, default 3000)
 	$(BIN)/python -m local
 
-test: $(STAMP) ## run unit, integration, template and end-to-end tests
+$(JS_STAMP): $(JS_E2E)/package.json $(JS_E2E)/package-lock.json
+	npm ci --prefix $(JS_E2E) --no-audit --no-fund
+	@touch $(JS_STAMP)
+
+test: $(STAMP) $(JS_STAMP) ## run unit, integration, template and end-to-end tests
 	$(BIN)/python -m pytest tests
 
 test-unit: $(STAMP) ## unit tier only
@@ -34,7 +41,7 @@ test-unit: $(STAMP) ## unit tier only
 test-integration: $(STAMP) ## integration tier only
 	$(BIN)/python -m pytest tests/integration
 
-test-e2e: $(STAMP) ## end-to-end tier only
+test-e2e: $(STAMP) $(JS_STAMP) ## end-to-end tier only
 	$(BIN)/python -m pytest tests/e2e
 
 lint: $(STAMP) ## ruff on every Python file, mypy --strict on layers/ and functions/ (config in pyproject.toml)

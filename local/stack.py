@@ -40,6 +40,7 @@ from local.lambdas.sqs_poller import SqsPoller
 from local.log_lines import LogFormat, formatter
 from local.seed import seed_account
 from local.settings import LocalSettings
+from local.stand_ins.fal_webhooks import JWKS_PATH
 
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
 # What the provider secrets hold while the stand-ins run; every stand-in accepts it (and only it, but OpenAI's).
@@ -115,6 +116,7 @@ class LoopbackStack:
         self.resources = LocalResources()
         self.provider: Any = None  # a local.stand_ins.StandIn while the stand-in runs
         self.upstreams: Any = None  # a local.stand_ins.upstreams.UpstreamStandIns: the other upstreams' stand-ins
+        self._api_server: GatewayServer | None = None
         self.aws_endpoint_url = ""
         self.base_url = ""
         self.function_urls: dict[str, str] = {}  # function id -> its Function URL (base URL, no path)
@@ -165,7 +167,7 @@ class LoopbackStack:
         self._exit.callback(self.console.close)
         self.template = Template.load(Path(self.options.template_path))
         # Bind first: a busy PORT should fail in milliseconds, not after every process started.
-        api_server = self._bind(self.options.port)
+        api_server = self._api_server = self._bind(self.options.port)
         url_servers = {function_id: self._bind(self._function_url_port(index))
                        for index, function_id in enumerate(self.template.function_urls)}
         self._api_url = api_server.base_url  # the MCP function calls the API (McpApiBaseUrl) before it serves
@@ -221,9 +223,11 @@ class LoopbackStack:
 
     def _serve_function_url(self, function_id: str, server: GatewayServer) -> None:
         assert self._functions is not None
+        streams = function_id in self.template.streaming_function_urls  # InvokeMode: RESPONSE_STREAM
         server.serve(Gateway(FunctionUrlRoutes(function_id), {}, self._functions.invoke,
                              log=lambda line: self.console.line(f"url:{function_id}", line),
-                             limits=FUNCTION_URL_LIMITS))
+                             limits=FUNCTION_URL_LIMITS,
+                             invoke_streaming=self._functions.invoke_streaming if streams else None))
         self._exit.callback(server.stop)
         self.function_urls[function_id] = server.base_url
 
@@ -310,6 +314,11 @@ class LoopbackStack:
                 derived["RoutingDocument"] = str(Path(self.options.stand_in_routing).resolve())
         derived["UrlAllowlist"] = allowlist_with(self.options.url_allowlist, stand_in_urls)
         derived["McpApiBaseUrl"] = self._api_url  # issue 22: the MCP function calls this stack's API
+        # Upstreams that call back (fal's webhooks) call this stack's API; the fal stand-in signs with its own keys.
+        if self._api_server is not None:
+            derived["UpstreamCallbackBaseUrl"] = self._api_server.base_url
+        if self.upstreams is not None and "fal" in self.upstreams.by_name:
+            derived["FalJwksUrl"] = f"{self.upstreams.by_name['fal'].origin}{JWKS_PATH}"
         return {name: value for name, value in derived.items() if name in self.template.parameters}
 
     def _pool(self, function_id: str, resolver: Resolver) -> FunctionPool:

@@ -19,7 +19,8 @@
 Run: make bench (or .venv/bin/python -m scripts.bench --json bench.json [--jobs 20] [--contention-submits 160]);
 one part of it: .venv/bin/python -m scripts.bench --sections overhead latency requests [--concurrency 1] [--jobs 20];
 contention alone: .venv/bin/python -m scripts.bench --only contention [--contention-submits 2000]
-[--contention-concurrency 16 64]
+[--contention-concurrency 16 64]; streaming and callbacks (scripts/bench_streaming.py): --only upstream_lag,
+--only streaming
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from local.cloudformation.template import Template
 from local.load.generator import Account, RssSampler, open_account, percentile, plan, wait_for_end
 from local.settings import LocalSettings
 from local.stack import STAND_IN_PROVIDER_KEY, LoopbackStack
-from scripts import load_figures
+from scripts import bench_streaming, load_figures
 from tooling import cost_model
 from tooling.functions import ROOT, function_env, function_names
 from tooling.stack_log import StackLog, tries_histogram
@@ -578,6 +579,14 @@ def only(figure: str, *, contention_submits: int = CONTENTION_SUBMITS,
     """One figure, for comparing a change's effect on it without the whole run."""
     if figure == "cold_init":
         return cold_init()
+    if figure == "upstream_lag":  # upstream finished -> job succeeded: sync, async with callbacks, polls only
+        lag = bench_streaming.upstream_lag()
+        bench_streaming.print_upstream_lag(lag)
+        return lag
+    if figure == "streaming":  # time to the first partial image vs the completed one, 20 s stand-in
+        partial = bench_streaming.first_partial()
+        bench_streaming.print_first_partial(partial)
+        return partial
     if figure == "contention":
         settings = LocalSettings(PORT=0, RETOUCH_LOCAL_SYNC_PORT=0, RETOUCH_LOCAL_PROVIDER_DELAY=0)
         log_path = Path(tempfile.mkdtemp(prefix="retouch-bench-")) / "stack.log"
@@ -621,7 +630,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", type=Path, default=ROOT / "bench.json", help="where the figures go as JSON")
     parser.add_argument("--jobs", type=int, default=20, help="jobs per overhead and latency series (>= 20)")
-    parser.add_argument("--only", choices=["cold_init", "worker_rss", "contention"],
+    parser.add_argument("--only", choices=["cold_init", "worker_rss", "contention", "upstream_lag", "streaming"],
                         help="measure only this figure (printed as JSON; bench.json is left as it is)")
     parser.add_argument("--contention-submits", type=int, default=CONTENTION_SUBMITS,
                         help="submits per cell of the contention figure (e.g. 2000 for a long single-account run)")

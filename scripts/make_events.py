@@ -130,6 +130,10 @@ def write_job_events() -> None:
     write("cancel_job.json", http_event("POST", f"/v1/jobs/{job}/cancel", "/v1/jobs/{job_id}/cancel",
                                         headers={**key, "idempotency-key": "cancel-7f3a"},
                                         path_parameters={"job_id": job}))
+    # GET /v1/jobs/{job_id}/events (status function), resumed after the event with id 1
+    write("get_job_events.json", http_event("GET", f"/v1/jobs/{job}/events", "/v1/jobs/{job_id}/events",
+                                            headers={**key, "accept": "text/event-stream", "last-event-id": "1"},
+                                            path_parameters={"job_id": job}))
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from retouch.config import ApiSettings
 from retouch.observability.tracing import tracer
 from retouch.web.app import create_app
 from retouch.web.functions import route_groups
+from retouch.web.streaming import buffered
 from retouch.wiring.api import build_api
 from retouch.wiring.reads import read_limit
 
@@ -23,4 +24,4 @@ app = create_app(route_groups("ApiFunction"), build_api(settings), read_limit=re
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return buffered(app.resolve(event, context))  # API Gateway buffers: a streamed answer is sent whole

@@ -10,6 +10,7 @@ from retouch.config import StatusSettings
 from retouch.observability.tracing import tracer
 from retouch.web.app import create_app
 from retouch.web.functions import route_groups
+from retouch.web.streaming import buffered
 from retouch.wiring.reads import read_limit
 from retouch.wiring.status import build_status
 
@@ -21,4 +22,4 @@ app = create_app(route_groups("StatusFunction"), build_status(settings), read_li
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return buffered(app.resolve(event, context))  # API Gateway buffers: a streamed answer is sent whole

@@ -15,10 +15,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from retouch.auth.authorize import authenticate
 from retouch.config import ApiSettings
 from retouch.observability.tracing import tracer
+from retouch.streaming_runtime import StreamedResponse
 from retouch.web.app import create_app
 from retouch.web.edge import NOT_FROM_EDGE, from_edge
 from retouch.web.functions import route_groups
 from retouch.web.principal import with_principal
+from retouch.web.streaming import streamed
 from retouch.wiring.reads import read_limit
 from retouch.wiring.sync import build_sync
 
@@ -32,9 +34,10 @@ app = create_app(route_groups("SyncFunction"), collaborators.routes, read_limit=
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any] | StreamedResponse:
     if not from_edge(event.get("headers"), collaborators.edge_secret):  # sent around the edge: nothing looked up
         return NOT_FROM_EDGE
     principal = authenticate((event.get("headers") or {}).get("authorization"), collaborators.accounts,
                              collaborators.client_tokens)
-    return app.resolve(with_principal(event, principal), context)
+    # A streamed answer (`stream=true`, job events) goes out chunk by chunk (retouch/streaming_runtime.py).
+    return streamed(app.resolve(with_principal(event, principal), context))

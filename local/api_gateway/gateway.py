@@ -7,7 +7,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
@@ -27,9 +27,16 @@ from local.api_gateway.http_events import (
     message_response,
 )
 from local.api_gateway.routes import FunctionUrlRoutes, RouteTable
+from local.api_gateway.streamed_response import MalformedStream, StreamCut, streamed_http_response
 from local.api_gateway.throttle import TokenBucket
 from local.aws.limits import HTTP_API_INTEGRATION_TIMEOUT_SECONDS, HTTP_API_MAX_BODY_BYTES
-from local.lambdas.invocation import FunctionUnavailable, Invocation, PayloadTooLarge, Throttled
+from local.lambdas.invocation import (
+    FunctionUnavailable,
+    Invocation,
+    PayloadTooLarge,
+    StreamedInvocation,
+    Throttled,
+)
 
 
 def new_request_meta() -> RequestMeta:
@@ -67,8 +74,11 @@ class Gateway:
         new_meta: Callable[[], RequestMeta] = new_request_meta,
         limits: EntryLimits = HTTP_API_LIMITS,
         throttle: TokenBucket | None = None,
+        invoke_streaming: Callable[[str, dict[str, Any]], Invocation | StreamedInvocation] | None = None,
     ) -> None:
-        """`throttle`: the HTTP API's route throttle (local.api_gateway.throttle); None, none (a Function URL)."""
+        """`throttle`: the HTTP API's route throttle (local.api_gateway.throttle); None, none (a Function URL).
+        `invoke_streaming`: a streaming Function URL's (InvokeMode RESPONSE_STREAM): each answer is streamed."""
+        self._invoke_streaming = invoke_streaming
         self._routes = routes
         self._throttle = throttle
         self._authorizers = authorizers
@@ -108,6 +118,8 @@ class Gateway:
                 return verdict.denial
             authorizer_context = verdict.context
         event = build_http_event(request, match, meta, authorizer_context)
+        if self._invoke_streaming is not None:
+            return self._streamed(match.route.function_id, event, meta)
         try:
             invocation = self._integrate(match.route.function_id, event)
         except FuturesTimeout:
@@ -124,6 +136,27 @@ class Gateway:
             return build_http_response(invocation.payload, meta.request_id)
         except (TypeError, ValueError, binascii.Error):
             # A malformed result (bad statusCode, bad base64) is a function error too.
+            return message_response(*self.limits.function_error, meta.request_id)
+
+    def _streamed(self, function_id: str, event: dict[str, Any], meta: RequestMeta) -> HttpResponse:
+        """A streaming Function URL's answer: its status and headers from the prelude, then the body as written."""
+        assert self._invoke_streaming is not None
+        try:
+            answer = self._invoke_streaming(function_id, event)
+        except PayloadTooLarge:
+            return message_response(413, "Request Entity Too Large", meta.request_id)
+        except Throttled:
+            return message_response(*self.limits.throttled, meta.request_id)
+        except FunctionUnavailable:
+            return message_response(*self.limits.function_error, meta.request_id)
+        if isinstance(answer, Invocation):  # failed before it answered
+            return message_response(*self.limits.function_error, meta.request_id)
+        try:
+            return streamed_http_response(answer.chunks, meta.request_id)
+        except MalformedStream:
+            close = getattr(answer.chunks, "close", None)
+            if close is not None:
+                close()  # frees the environment
             return message_response(*self.limits.function_error, meta.request_id)
 
     def _integrate(self, function_id: str, event: dict[str, Any]) -> Invocation:
@@ -265,6 +298,9 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
         raise AttributeError(name)
 
     def _write(self, response: HttpResponse, close: bool = False) -> None:
+        if response.stream is not None:
+            self._write_stream(response, response.stream)
+            return
         try:
             self.send_response(response.status)
             for name, value in response.headers:
@@ -280,11 +316,47 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client went away; nothing to answer
 
+    def _write_stream(self, response: HttpResponse, stream: Iterator[bytes]) -> None:
+        """Chunked, each chunk sent as it comes; a stream that ends early (StreamCut, the function failed) closes
+        the connection without the last chunk, so the client sees a cut-short body, as from Lambda. A client that
+        goes away does not stop the function: as in AWS, it runs on to the end of its stream (and is billed for it),
+        its chunks dropped."""
+        try:
+            self.send_response(response.status)
+            for name, value in response.headers:
+                if name not in ("content-length", "transfer-encoding", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.flush()
+            for chunk in stream:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+        except StreamCut:
+            self.close_connection = True
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+            _drain(stream)
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+
     def version_string(self) -> str:
         return "retouch-local"
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # Gateway.handle logs one line per request
+
+
+def _drain(stream: Iterator[bytes]) -> None:
+    """Read a function's stream to its end, dropping it (its client is gone)."""
+    try:
+        for _chunk in stream:
+            pass
+    except StreamCut:
+        pass
 
 
 class GatewayServer:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +36,8 @@ class HttpResponse:
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+    # A streamed body (a streaming Function URL's), written chunk by chunk after the headers; `body` is then empty.
+    stream: Iterator[bytes] | None = None
 
 
 @dataclass(frozen=True)

@@ -23,3 +23,11 @@ LAMBDA_SYNC_PAYLOAD_BYTES = 6 * MB
 # The result's limit as Lambda reports it ("Response payload size exceeded maximum allowed payload size
 # (6291556 bytes)"): 100 bytes over 6 MiB.
 LAMBDA_SYNC_RESPONSE_BYTES = 6 * MB + 100
+
+# Lambda response streaming ("Response streaming for Lambda functions", Lambda developer guide): "response streaming
+# functions can return payloads up to 200 MB"; past it the stream ends (Function.ResponseSizeTooLarge) and the client
+# has a cut-short body. "The streaming rate for the first 6 MB of your function's response is uncapped ... Lambda
+# streams the rest of your response at a maximum rate of 2 MBps."
+LAMBDA_STREAMED_RESPONSE_BYTES = 200 * MB
+LAMBDA_STREAM_UNCAPPED_BYTES = 6 * MB
+LAMBDA_STREAM_CAPPED_BYTES_PER_SECOND = 2 * MB

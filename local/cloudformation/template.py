@@ -270,6 +270,13 @@ class Template:
                 if (resource.get("Properties") or {}).get("FunctionUrlConfig")]
 
     @cached_property
+    def streaming_function_urls(self) -> frozenset[str]:
+        """Functions whose Function URL streams its responses (`InvokeMode: RESPONSE_STREAM`)."""
+        return frozenset(function_id for function_id, resource in self.resources_of_type(FUNCTION_TYPE).items()
+                         if ((resource.get("Properties") or {}).get("FunctionUrlConfig") or {}).get("InvokeMode")
+                         == "RESPONSE_STREAM")
+
+    @cached_property
     def schedules(self) -> list[ScheduleSpec]:
         """EventBridge schedules of functions (SAM `Schedule` events)."""
         return [ScheduleSpec(function_id=function_id, event_id=event_id, schedule=props.get("Schedule"),

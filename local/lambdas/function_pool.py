@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from local.child_process import ChildStartError
 from local.lambdas.function_host import FunctionHost
-from local.lambdas.invocation import FunctionUnavailable, Invocation, Throttled
+from local.lambdas.invocation import FunctionUnavailable, Invocation, StreamedInvocation, Throttled
 
 
 class FunctionInitError(RuntimeError):
@@ -62,15 +62,22 @@ class FunctionPool:
         self._release(self._first)
 
     def invoke(self, event: Any) -> Invocation:
+        self._admit()
+        try:
+            return self._invoke(event)
+        finally:
+            self._done()
+
+    def _admit(self) -> None:
+        """Count an invocation in, or refuse it past the reserved concurrency (Lambda's TooManyRequestsException)."""
         with self._changed:
             if self._reserved is not None and self._in_flight >= self._reserved:
                 raise Throttled(f"{self._name}: {self._in_flight} invocations running, its reserved concurrency")
             self._in_flight += 1
-        try:
-            return self._invoke(event)
-        finally:
-            with self._changed:
-                self._in_flight -= 1
+
+    def _done(self) -> None:
+        with self._changed:
+            self._in_flight -= 1
 
     def _invoke(self, event: Any) -> Invocation:
         host = self._acquire()
@@ -84,6 +91,42 @@ class FunctionPool:
             raise
         self._release(host)
         return invocation
+
+    def invoke_streaming(self, event: Any) -> Invocation | StreamedInvocation:
+        """As `invoke`, in streaming mode: the environment is busy (and counts against the reserved concurrency) until
+        the stream is read to its end or closed."""
+        self._admit()
+        try:
+            host = self._acquire()
+        except BaseException:
+            self._done()
+            raise
+        try:
+            answer = host.invoke_streaming(event)
+        except FunctionUnavailable:
+            self._discard(host)
+            self._done()
+            raise
+        except BaseException:
+            self._release(host)
+            self._done()
+            raise
+        if isinstance(answer, Invocation):
+            self._release(host)
+            self._done()
+            return answer
+
+        def chunks() -> Iterator[bytes]:
+            try:
+                yield from answer.chunks
+            finally:
+                close = getattr(answer.chunks, "close", None)
+                if close is not None:
+                    close()
+                self._release(host)
+                self._done()
+
+        return StreamedInvocation(chunks())
 
     def stop(self) -> None:
         with self._changed:
@@ -185,6 +228,12 @@ class Functions:
         if pool is None:
             raise KeyError(f"no function {function_id!r}; known: {sorted(self._pools)}")
         return pool.invoke(event)
+
+    def invoke_streaming(self, function_id: str, event: Any) -> Invocation | StreamedInvocation:
+        pool = self._pools.get(function_id)
+        if pool is None:
+            raise KeyError(f"no function {function_id!r}; known: {sorted(self._pools)}")
+        return pool.invoke_streaming(event)
 
     def pool(self, function_id: str) -> FunctionPool:
         return self._pools[function_id]

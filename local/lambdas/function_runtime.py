@@ -17,7 +17,7 @@ import sys
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,6 +27,8 @@ from local import REPO_ROOT
 from local.child_process import announce_ready, exit_with_parent
 
 INVOKE_PATH_PREFIX = "/2015-03-31/functions/"
+# InvokeWithResponseStream's path: what a Function URL with InvokeMode RESPONSE_STREAM calls.
+STREAM_INVOKE_PATH_PREFIX = "/2021-11-15/functions/"
 # Set (by scripts/profile_hot_paths.py), each invocation is profiled (cProfile) into <dir>/<function>-<request>.prof.
 PROFILE_DIR_VARIABLE = "RETOUCH_LOCAL_PROFILE_DIR"
 ERROR_HEADER = "X-Amz-Function-Error"
@@ -103,15 +105,7 @@ class FunctionRuntime:
         request_id = str(uuid.uuid4())
         if self._handler is None:
             return json.dumps(self.init_error).encode(), True
-        context = LambdaContext(
-            function_name=self.function_name,
-            memory_limit_in_mb=self._memory_size,
-            invoked_function_arn=os.environ.get("RETOUCH_LOCAL_FUNCTION_ARN", ""),
-            aws_request_id=request_id,
-            log_group_name=os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", ""),
-            log_stream_name=os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", ""),
-            timeout_seconds=self._timeout,
-        )
+        context = self._context(request_id)
         handler = _profiled(self._handler, request_id) if os.environ.get(PROFILE_DIR_VARIABLE) else self._handler
         started = time.monotonic()
         try:
@@ -122,13 +116,55 @@ class FunctionRuntime:
         except Exception as exc:  # noqa: BLE001 - the caller gets Lambda's error payload, the log the trace
             payload, failed = json.dumps(error_payload(exc, request_id)).encode(), True
             _log_error(exc, request_id)
+        self._report(request_id, started)
+        return payload, failed
+
+    def invoke_streaming(self, event: Any) -> tuple[Iterator[bytes] | None, bytes]:
+        """Run one invocation in streaming mode, as the function's own runtime loop does in AWS
+        (retouch/streaming_runtime.py, from the function's layer): (the response's bytes as they are made, b"") or
+        (None, Lambda's error payload) when the handler failed before answering."""
+        request_id = str(uuid.uuid4())
+        if self._handler is None:
+            return None, json.dumps(self.init_error).encode()
+        from retouch.streaming_runtime import response_stream  # the function's layer, on sys.path here
+
+        started = time.monotonic()
+        try:
+            result = self._handler(event, self._context(request_id))
+        except Exception as exc:  # noqa: BLE001 - the caller gets Lambda's error payload, the log the trace
+            _log_error(exc, request_id)
+            self._report(request_id, started)
+            return None, json.dumps(error_payload(exc, request_id)).encode()
+
+        def chunks() -> Iterator[bytes]:
+            try:
+                yield from response_stream(result)
+            except Exception as exc:
+                _log_error(exc, request_id)
+                raise
+            finally:
+                self._report(request_id, started)
+
+        return chunks(), b""
+
+    def _report(self, request_id: str, started: float) -> None:
         elapsed = time.monotonic() - started
         note = ""
         if elapsed > self._timeout:
             # Not enforced locally (the api may hold longer than its Timeout for `Prefer: wait`), but visible.
             note = f"\tWARNING: exceeded the function Timeout of {self._timeout:.0f} s"
         print(f"REPORT RequestId: {request_id}\tDuration: {elapsed * 1000:.1f} ms{note}", flush=True)
-        return payload, failed
+
+    def _context(self, request_id: str) -> LambdaContext:
+        return LambdaContext(
+            function_name=self.function_name,
+            memory_limit_in_mb=self._memory_size,
+            invoked_function_arn=os.environ.get("RETOUCH_LOCAL_FUNCTION_ARN", ""),
+            aws_request_id=request_id,
+            log_group_name=os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", ""),
+            log_stream_name=os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", ""),
+            timeout_seconds=self._timeout,
+        )
 
 
 class _MarshalError(Exception):
@@ -153,12 +189,40 @@ def _handler_class(runtime: FunctionRuntime) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True  # headers and body are two writes: avoid Nagle's delayed-ACK stall
 
         def do_POST(self) -> None:
+            if self.path.startswith(STREAM_INVOKE_PATH_PREFIX):
+                self._stream()
+                return
             if not self.path.startswith(INVOKE_PATH_PREFIX):
                 self._reply(404, b'{"message":"Not Found"}', failed=False)
                 return
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             payload, failed = runtime.invoke(json.loads(body) if body else {})
             self._reply(200, payload, failed=failed)
+
+        def _stream(self) -> None:
+            """The response as it is made, chunked; a failure midway cuts it short (no last chunk), as Lambda ends
+            a stream whose function failed."""
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            chunks, error = runtime.invoke_streaming(json.loads(body) if body else {})
+            if chunks is None:
+                self._reply(200, error, failed=True)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/vnd.awslambda.http-integration-response")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            try:
+                for chunk in chunks:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    self.wfile.flush()
+                self.wfile.write(b"0\r\n\r\n")
+            except Exception:  # noqa: BLE001 - logged by the runtime; the reader sees the stream end early
+                self.close_connection = True
+                return
+            finally:
+                close = getattr(chunks, "close", None)
+                if close is not None:
+                    close()
 
         def _reply(self, status: int, body: bytes, *, failed: bool) -> None:
             self.send_response(status)

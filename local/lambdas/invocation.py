@@ -5,6 +5,7 @@ Spoken by everything that invokes (the API gateway, the authorizer, the SQS poll
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,3 +36,11 @@ class FunctionError(RuntimeError):
 class Invocation:
     payload: Any
     failed: bool  # the handler raised (Lambda's X-Amz-Function-Error)
+
+
+@dataclass(frozen=True)
+class StreamedInvocation:
+    """A streaming invocation's answer: its bytes as the function writes them (InvokeWithResponseStream). The
+    environment stays busy until they are read to the end or closed."""
+
+    chunks: Iterator[bytes]

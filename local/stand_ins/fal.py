@@ -19,6 +19,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from local.stand_ins import fal_schema
+from local.stand_ins.fal_webhooks import JWKS_PATH, WebhookSigner
 from local.stand_ins.json_api import JsonStandIn, WireError, json_object, json_response
 from local.stand_ins.queue import JobQueue
 
@@ -32,15 +33,20 @@ class FalFake(JsonStandIn):
 
     upstream = "fal"
 
-    def __init__(self, *args: Any, pending_polls: int = 1, **kwargs: Any) -> None:
+    answers_at_once = True
+
+    def __init__(self, *args: Any, pending_polls: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.jobs = JobQueue(pending_polls)
+        self.webhooks = WebhookSigner()
 
     def route(self, request: Request) -> Response:
+        if request.method == "GET" and request.path == JWKS_PATH:  # public, as fal's is
+            return json_response(200, self.webhooks.jwks())
         if not self.key_accepted(self.authorization_key(request, "Key")):
             raise fal_schema.detail(401, "Authentication is required: 'Authorization: Key <key>' was missing or wrong")
         if request.method == "POST" and request.path == f"/{MODEL}":
-            return json_response(200, self._submit(json_object(request)))
+            return json_response(200, self._submit(json_object(request), request.args.get("fal_webhook")))
         match = _REQUEST_PATH.match(request.path)
         if request.method != "GET" or match is None:
             raise fal_schema.detail(404, "Not Found")
@@ -53,7 +59,7 @@ class FalFake(JsonStandIn):
         return {"response_url": response_url, "status_url": f"{response_url}/status",
                 "cancel_url": f"{response_url}/cancel"}
 
-    def _submit(self, body: dict[str, Any] | None) -> dict[str, Any]:
+    def _submit(self, body: dict[str, Any] | None, webhook_url: str | None) -> dict[str, Any]:
         self.record_json("queue", (body or {}).get("prompt"), body or {},
                          image_count=len((body or {}).get("image_urls") or []), size=(body or {}).get("image_size"),
                          n=(body or {}).get("num_images"), has_mask="mask_url" in (body or {}))
@@ -69,7 +75,9 @@ class FalFake(JsonStandIn):
                 outcome = fal_schema.run_edit(self, edit)
             except WireError as exc:  # the model's own failure: reported by the result, as fal does
                 outcome = exc
-        job = self.jobs.add(outcome, job_id=str(uuid.uuid4()))
+        job = self.jobs.add(outcome, job_id=str(uuid.uuid4()), ready_after=self.delay)
+        if webhook_url:
+            self.webhooks.send_later(webhook_url, job.job_id, _webhook_outcome(outcome), self.delay)
         return {"status": "IN_QUEUE", "request_id": job.job_id, "queue_position": 0, **self._urls(job.job_id)}
 
     def _status(self, request_id: str) -> Response:
@@ -92,3 +100,10 @@ class FalFake(JsonStandIn):
         if isinstance(job.outcome, WireError):
             raise job.outcome
         return json_response(200, job.outcome)
+
+
+def _webhook_outcome(outcome: WireError | dict[str, Any]) -> dict[str, Any]:
+    """The webhook's status and payload for a request's outcome, as fal sends them."""
+    if isinstance(outcome, WireError):
+        return {"status": "ERROR", "error": f"Invalid status code: {outcome.status}", "payload": outcome.body}
+    return {"status": "OK", "payload": outcome, "error": None}

@@ -47,6 +47,8 @@ class JsonStandIn(StandIn):
 
     #: Transport-level fault kinds every JSON stand-in renders at the HTTP layer.
     http_faults = ("500", "503", "429")
+    #: An asynchronous API answers its submit at once; its job takes the delay (local.stand_ins.queue).
+    answers_at_once = False
 
     def respond(self, request: Request) -> Response:
         try:
@@ -70,7 +72,10 @@ class JsonStandIn(StandIn):
         """Wait as the prompt's next fault says; raise its HTTP error (`render(status, fault)` shapes the body);
         return the fault when it is a refusal for the wire format to express."""
         fault = self.faults.next_fault(prompt)
-        self.delay_for(fault)
+        if self.answers_at_once:
+            self.delay_for_fault(fault)
+        else:
+            self.delay_for(fault)
         if fault in self.http_faults:
             status = int(fault)
             headers = {"Retry-After": "1"} if status == 429 else None

@@ -49,7 +49,9 @@ class ModelsLabFake(JsonStandIn):
 
     upstream = "modelslab"
 
-    def __init__(self, *args: Any, pending_polls: int = 1, **kwargs: Any) -> None:
+    answers_at_once = True
+
+    def __init__(self, *args: Any, pending_polls: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.jobs = JobQueue(pending_polls)
         self._ids = itertools.count(128_842_507)
@@ -61,6 +63,7 @@ class ModelsLabFake(JsonStandIn):
 
     @property
     def eta_seconds(self) -> int:
+        """Its estimate at submit: how long such a job takes (the stand-in's delay), whole seconds."""
         return max(1, math.ceil(self.delay))
 
     def route(self, request: Request) -> Response:
@@ -99,7 +102,7 @@ class ModelsLabFake(JsonStandIn):
         if fault == "invalid_image":
             return _error("init_image is not valid: the image could not be processed.")
         outputs = [self.publish(data, "png") for data in draw_edits(prompt, images, None, SIZE_PRESETS[size], "png", 1)]
-        job = self.jobs.add(outputs, job_id=str(next(self._ids)))
+        job = self.jobs.add(outputs, job_id=str(next(self._ids)), ready_after=self.delay)
         return {"status": "processing", "tip": "Your image is processing in background, you can get this image "
                 "using fetch API", "eta": self.eta_seconds, "message": "Try to fetch request after seconds estimated",
                 "id": int(job.job_id), "fetch_result": f"{self.origin}{FETCH_PREFIX}{job.job_id}",
@@ -110,7 +113,7 @@ class ModelsLabFake(JsonStandIn):
         if job is None:
             return _error("Request not found.")
         if not job.done:
-            return {"status": "processing", "id": int(job_id), "eta": self.eta_seconds,
+            return {"status": "processing", "id": int(job_id), "eta": job.eta_seconds,
                     "fetch_result": f"{self.origin}{FETCH_PREFIX}{job_id}"}
-        return {"status": "success", "generationTime": float(self.eta_seconds), "id": int(job_id),
+        return {"status": "success", "generationTime": float(self.delay), "id": int(job_id),
                 "output": job.outcome, "proxy_links": job.outcome, "nsfw_content_detected": False, "meta": {}}

@@ -21,6 +21,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from local.stand_ins.drawing import FORMATS, Canvas, UnreadableImage, auto_size, draw_outputs, open_image
+from local.stand_ins.image_stream import ImageStream, streaming_requested
 from local.stand_ins.stand_in import ReceivedCall, StandIn
 
 MAX_PROMPT_CHARS = 32_000
@@ -107,12 +108,18 @@ class OpenAIImagesFake(StandIn):
         path = request.path.rstrip("/")
         if request.method == "GET" and path in ("/health", "/v1/health"):
             return _json(200, {"status": "ok"})
+        headers = {self.request_id_header: f"req_{uuid.uuid4().hex}"}
         try:
-            return _json(200, self._answer(request, path), {self.request_id_header: f"req_{uuid.uuid4().hex}"})
+            answer = self._answer(request, path)
         except ApiError as exc:
             return _json(exc.status, exc.body, exc.headers)
+        if isinstance(answer, ImageStream):
+            return Response(answer.events(), status=200, headers=headers, mimetype="text/event-stream",
+                            direct_passthrough=True)
+        self.answered_at.record(headers[self.request_id_header])
+        return _json(200, answer, headers)
 
-    def _answer(self, request: Request, path: str) -> dict[str, Any]:
+    def _answer(self, request: Request, path: str) -> dict[str, Any] | ImageStream:
         endpoint = self.endpoint_for(request, path)
         self.authorize(request)
         try:
@@ -122,6 +129,9 @@ class OpenAIImagesFake(StandIn):
         self.record(images_request.call)
         params = self.validate(images_request)
         fault = self.faults.next_fault(images_request.prompt)
+        if fault is None and streaming_requested(images_request.fields):
+            # The delay is spent inside the stream, its partials spread over it (local/stand_ins/image_stream.py).
+            return ImageStream(images_request, params, self.answer, self.delay, self.wait)
         self.delay_for(fault)
         if fault in self.fault_errors:
             raise self.fault_errors[fault]()

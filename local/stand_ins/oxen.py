@@ -41,7 +41,9 @@ class OxenFake(JsonStandIn):
 
     upstream = "oxen"
 
-    def __init__(self, *args: Any, pending_polls: int = 1, **kwargs: Any) -> None:
+    answers_at_once = True
+
+    def __init__(self, *args: Any, pending_polls: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.jobs = JobQueue(pending_polls)
 
@@ -80,7 +82,7 @@ class OxenFake(JsonStandIn):
         except InputUnavailable as exc:
             raise _error(400, f"input_image: {exc}") from exc
         job = self.jobs.add(self._outcome(prompt, fault, images, mask, resolution, output_format),
-                            job_id=f"gen_{uuid.uuid4().hex[:16]}")
+                            job_id=f"gen_{uuid.uuid4().hex[:16]}", ready_after=self.delay)
         return {"generations": [{"generation_id": job.job_id, "status": "queued"}]}
 
     def _outcome(self, prompt: str, fault: str | None, images: list[Image.Image], mask: Image.Image | None,

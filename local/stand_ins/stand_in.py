@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import sys
 import threading
+import time
 import traceback
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -44,6 +45,27 @@ class _QuietHandler(WSGIRequestHandler):
 FILES_PREFIX = "/files/"
 MAX_PUBLISHED = 256
 _CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+
+class Moments:
+    """When each of a stand-in's upstream jobs finished (time.time()), by its id; the newest MAX_MOMENTS kept.
+    Benchmarks measure the platform's lag from these (scripts/bench_streaming.py)."""
+
+    MAX_MOMENTS = 1024
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._moments: OrderedDict[str, float] = OrderedDict()
+
+    def record(self, key: str, at: float | None = None) -> None:
+        with self._lock:
+            self._moments[key] = time.time() if at is None else at
+            while len(self._moments) > self.MAX_MOMENTS:
+                self._moments.popitem(last=False)
+
+    def get(self, key: str) -> float | None:
+        with self._lock:
+            return self._moments.get(key)
 
 
 class StandIn:
@@ -82,6 +104,7 @@ class StandIn:
         self._calls: list[ReceivedCall] = []
         self._published: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
         self._stopping = threading.Event()
+        self.answered_at = Moments()  # synchronous answers, by the provider's request id
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -194,6 +217,10 @@ class StandIn:
     def delay_for(self, fault: str | None) -> None:
         """The configured answer delay, plus what a `timeout` or `slow` fault adds."""
         self.wait(self.delay)
+        self.delay_for_fault(fault)
+
+    def delay_for_fault(self, fault: str | None) -> None:
+        """Only what a `timeout` or `slow` fault adds (an asynchronous API's submit, which answers at once)."""
         if fault == "timeout":
             self.wait(self.hang_seconds)
         elif fault == "slow":

@@ -15,6 +15,7 @@ from tests.fakes.ledger import (
     billing_over,
     job,
 )
+from tests.fakes.partials import FakeJobPartials
 from tests.fakes.provider import FakeUrls, ProviderCall, RecordingResolver, ScriptedProvider, public_resolver, rendered
 from tests.fakes.queues import FakeJobQueue, FakeWebhookQueue
 from tests.fakes.slots import FakeAccountSlots
@@ -28,6 +29,7 @@ __all__ = [
     "FakeAccountSlots",
     "FakeFileRepository",
     "FakeIdempotencyStore",
+    "FakeJobPartials",
     "FakeJobQueue",
     "FakeJobRepository",
     "FakeLedger",

@@ -45,8 +45,6 @@ class ModelSpec:
     # Parameters the OpenAI SDK can send that this model does not support: a 400 naming them.
     unsupported_parameters: tuple[str, ...] = (
         "input_fidelity",
-        "stream",
-        "partial_images",
         "frame_count",
         "svg",
         "complexity",

@@ -92,6 +92,8 @@ class ApiSettings(_PresigningSettings):
     # Where an end user's erasure is queued (DELETE /v1/end_users/{user}); the api function's, not the sync's, which
     # serves no such route (wiring/api.py refuses to build without it).
     erasure_queue_url: Annotated[str | None, BeforeValidator(_blank_is_none)] = None
+    # Upstream callbacks (POST /v1/upstream-callbacks/...): where fal publishes the keys its webhooks are signed with.
+    fal_jwks_url: str = Field(default="https://rest.alpha.fal.ai/.well-known/jwks.json", min_length=1)
 
     @field_validator("routing_document")
     @classmethod
@@ -131,6 +133,8 @@ class WorkerSettings(_RetouchSettings):
     upstream_base_urls: UpstreamBaseUrls = Field(default_factory=dict)
     # An asynchronous upstream's job is polled after its eta, at most this long (900: SQS's longest delay).
     max_poll_delay_seconds: int = Field(default=900, ge=1, le=900)
+    # The HTTP API's URL, given to upstreams that call back when a job is done (fal's webhooks); unset: polls only.
+    callback_base_url: str | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _routing_document_is_valid(self) -> WorkerSettings:

@@ -265,3 +265,20 @@ class ClientTokenNotFound(RetouchError):
     status_code = 404
     error_type = "invalid_request_error"
     default_code = "client_token_not_found"
+
+
+class CallbackNotAuthentic(RetouchError):
+    """An upstream callback whose signature (or the like) does not hold: it moves nothing. 403, not 401: no key
+    would make it acceptable."""
+
+    status_code = 403
+    error_type = "invalid_request_error"
+    default_code = "callback_not_authentic"
+
+
+class UnknownCallback(RetouchError):
+    """A callback for an upstream that does not call back."""
+
+    status_code = 404
+    error_type = "invalid_request_error"
+    default_code = "callback_not_supported"

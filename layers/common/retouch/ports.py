@@ -387,3 +387,28 @@ class ErasureQueue(Protocol):
 
 
 __all__ += ["EndUserItems", "ErasureQueue", "ErasureStore"]
+
+
+# -- A job's partial images (streaming: jobs/partial_frames.py, jobs/event_stream.py) ---------------------------------
+
+
+@dataclass(frozen=True)
+class PartialFrame:
+    """One partial image a worker stored: its `index` in the job (0, 1, ...), where it is, and when it came."""
+
+    index: int
+    key: str
+    output_format: str
+    at: int
+
+
+class JobPartials(Protocol):
+    """The job's partial images, kept beside the job item (data/job_partials.py)."""
+
+    def add(self, job_id: str, frame: PartialFrame, *, expires_at: int) -> bool:
+        """Record a frame once: False when one with its index is already recorded (an earlier claim's)."""
+        ...
+
+    def frames(self, job_id: str) -> list[PartialFrame]:
+        """Every recorded frame, in index order (a strongly consistent read)."""
+        ...

@@ -48,6 +48,9 @@ Submit (the API)
   retouch.jobs.idempotency.MAX_POLL_SECONDS (retouch.jobs.idempotency._earlier_job); a key released between a lost
   write and the next look is tried KEY_RELEASED_TRIES times (retouch.jobs.idempotency.once).
 - `Prefer: wait` polls the job until it ends or the wait is over (retouch.jobs.wait.wait_for_job).
+- A streamed answer (`stream=true`, `GET /v1/jobs/{id}/events`) reads the job and its partial images until it ends or
+  the response's hold is over (retouch.jobs.event_stream.follow); the client resumes with `Last-Event-ID`. The sync
+  function's Runtime API loop takes invocations one after another (retouch.streaming_runtime.serve): not a retry.
 - What a refused caller is told to wait (Retry-After): retouch.jobs.idempotency.MAX_RETRY_AFTER_SECONDS at most (409),
   retouch.billing.charges.CONCURRENCY_RETRY_AFTER_SECONDS (429 in-flight limit), the rest of the minute
   (retouch.billing.rate_limit.admit, 429 rate limit), retouch.jobs.holds.RETRY_AFTER_SECONDS (429 sync holds), the rest

@@ -14,6 +14,7 @@ from retouch import ports
 from retouch.billing.charges import JobBilling, add_credit
 from retouch.billing.prices import price_table
 from retouch.data.accounts import AccountRepository
+from retouch.data.job_partials import JobPartialsRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.ledger import LedgerRepository
 from retouch.data.objects import ObjectStore
@@ -28,6 +29,7 @@ from retouch.ports import CreditRefused, HoldRefused, ObjectMissing, SettingsCon
 from tests.builders import admission_for, new_account_id, new_job_id
 from tests.fakes import (
     FakeAccountRepository,
+    FakeJobPartials,
     FakeJobRepository,
     FakeLedger,
     FakeObjectStore,
@@ -358,3 +360,28 @@ def test_reads_are_counted_per_account_and_window_up_to_the_limit(read_counter: 
     # Then two are admitted and the third refused; each window and each account counts apart
     assert [(c.count, c.admitted) for c in counts] == [(1, True), (2, True), (2, False)]
     assert (later.count, later.admitted, others.count, others.admitted) == (1, True, 1, True)
+
+
+@pytest.fixture(params=["fake", "dynamodb"])
+def job_partials(request: pytest.FixtureRequest) -> ports.JobPartials:
+    if request.param == "fake":
+        return FakeJobPartials()
+    stack: Stack = request.getfixturevalue("stack")
+    return JobPartialsRepository(stack.table, client("dynamodb"))
+
+
+def test_a_jobs_partial_frames_are_kept_once_per_index_in_index_order(job_partials: ports.JobPartials) -> None:
+    # Given a job and another
+    job_id, other = new_job_id(), new_job_id()
+    second = ports.PartialFrame(index=1, key=f"outputs/{job_id}/partials/1-b.png", output_format="png", at=NOW + 2)
+    first = ports.PartialFrame(index=0, key=f"outputs/{job_id}/partials/0-a.png", output_format="png", at=NOW + 1)
+
+    # When frames arrive out of order, and a later run offers index 0 again
+    added = [job_partials.add(job_id, frame, expires_at=NOW + 86400) for frame in (second, first)]
+    again = job_partials.add(job_id, ports.PartialFrame(index=0, key="outputs/x/partials/0-c.png",
+                                                        output_format="png", at=NOW + 3), expires_at=NOW + 86400)
+
+    # Then both are kept, read in index order, the second offer of index 0 refused; the other job has none
+    assert added == [True, True] and again is False
+    assert job_partials.frames(job_id) == [first, second]
+    assert job_partials.frames(other) == []

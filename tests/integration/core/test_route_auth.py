@@ -23,7 +23,9 @@ from tests.integration.core.aws_stack import REPO_ROOT, Stack, client, json_body
 
 # What is meant to answer without a key: health and the API's own documentation, nothing else.
 INTENDED_PUBLIC = {("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs"),
-                   ("GET", "/docs/swagger-ui-bundle.min.js"), ("GET", "/docs/swagger-ui.min.css")}
+                   ("GET", "/docs/swagger-ui-bundle.min.js"), ("GET", "/docs/swagger-ui.min.css"),
+                   # upstreams' callbacks, authenticated by the upstream's own signature instead of a key
+                   ("POST", "/v1/upstream-callbacks/{upstream}/{job_id}")}
 GATEWAY_FUNCTIONS = ("ApiFunction", "StatusFunction")  # behind the HTTP API and its authorizer
 URL_FUNCTIONS = ("SyncFunction",)  # a Function URL with no authorizer: the function checks the key itself
 # Function URLs that serve none of the HTTP API's routes: the MCP server (issue 22; test_mcp_function.py)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,10 +118,17 @@ def adapter_for(stand_in: StandIn, key: str, presign: Presign, client: httpx.Cli
     return build_adapter(stand_in.upstream, adapter_config(stand_in, api_key=key, presign=presign, client=client))
 
 
-def run_to_end(adapter: UpstreamAdapter, outcome: Outcome, max_polls: int = 5) -> tuple[Outcome, int]:
-    """Poll a pending outcome until it finishes (no sleeping: the stand-in counts polls, not seconds)."""
+POLL_SECONDS = 0.05
+
+
+def run_to_end(adapter: UpstreamAdapter, outcome: Outcome, max_seconds: float = 10.0) -> tuple[Outcome, int]:
+    """Poll a pending outcome until it finishes: a stand-in's job is ready once its delay has passed (and past its
+    `pending_polls`), so the polls come every POLL_SECONDS, for at most `max_seconds`."""
     polls = 0
-    while isinstance(outcome, Pending) and polls < max_polls:
+    deadline = time.monotonic() + max_seconds
+    while isinstance(outcome, Pending) and time.monotonic() < deadline:
+        if polls:
+            time.sleep(POLL_SECONDS)
         outcome = adapter.poll(outcome.handle)
         polls += 1
     return outcome, polls

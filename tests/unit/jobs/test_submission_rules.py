@@ -128,8 +128,9 @@ def test_generation_within_limits_is_queued(overrides: dict, submit_deps: Submit
     pytest.param({"model": 7}, "model_not_found", "model", id="model-not-a-string"),
     pytest.param({"colour": "red"}, "unknown_parameter", "colour", id="unknown-parameter"),
     *[pytest.param({name: value}, "unsupported_parameter", name, id=f"unsupported-{name}")
-      for name, value in (("input_fidelity", "high"), ("stream", True), ("partial_images", 2),
-                          ("frame_count", 4), ("svg", True), ("style", "vivid"))],
+      for name, value in (("input_fidelity", "high"), ("frame_count", 4), ("svg", True), ("style", "vivid"))],
+    pytest.param({"stream": True, "partial_images": 4}, "invalid_value", "partial_images", id="partial-images-over-3"),
+    pytest.param({"stream": "sometimes"}, "invalid_value", "stream", id="stream-not-a-boolean"),
 ])
 def test_generation_outside_limits_is_refused(overrides: dict, code: str, param: str, submit_deps: SubmitDeps,
                                               jobs: FakeJobRepository, store: FakeObjectStore, queue: FakeJobQueue,
@@ -316,10 +317,8 @@ def test_an_input_the_bucket_refuses_leaves_no_input_and_no_job(submit_deps: Sub
                  id="metadata-not-json"),
     pytest.param([("prompt", "p"), file_part("image", png()), ("input_fidelity", "high")], "unsupported_parameter",
                  "input_fidelity", id="unsupported-input-fidelity"),
-    pytest.param([("prompt", "p"), file_part("image", png()), ("stream", "true")], "unsupported_parameter",
-                 "stream", id="unsupported-stream"),
-    pytest.param([("prompt", "p"), file_part("image", png()), ("partial_images", "1")], "unsupported_parameter",
-                 "partial_images", id="unsupported-partial-images"),
+    pytest.param([("prompt", "p"), file_part("image", png()), ("stream", "true"), ("partial_images", "-1")],
+                 "invalid_value", "partial_images", id="partial-images-negative"),
     pytest.param([("prompt", "p"), file_part("image", png()), ("model", "gpt-image-0")], "model_not_found", "model",
                  id="unknown-model"),
     pytest.param([("prompt", "p"), file_part("image", png()), ("shade", "x")], "unknown_parameter", "shade",
@@ -464,7 +463,8 @@ def test_json_edit_with_data_url_mask_checks_it_against_first_image(submit_deps:
                  "invalid_value", "metadata", id="nested-metadata"),
     pytest.param(edit_payload(mask={"image_url": data_url(png(96, 64))}), "invalid_mask", "mask",
                  id="data-url-mask-without-alpha"),
-    pytest.param(edit_payload(stream=True), "unsupported_parameter", "stream", id="unsupported-stream"),
+    pytest.param(edit_payload(stream=True, partial_images="many"), "invalid_value", "partial_images",
+                 id="partial-images-not-a-number"),
 ])
 def test_json_edit_refused(payload: dict, code: str, param: str, submit_deps: SubmitDeps, jobs: FakeJobRepository,
                            store: FakeObjectStore, queue: FakeJobQueue, account_id: str) -> None:

@@ -12,6 +12,8 @@ from retouch.routing.document import load_routing
 
 
 class _StandIns:
+    by_name: dict[str, object] = {}  # noqa: RUF012 - read only
+
     def to_json(self) -> str:
         return json.dumps({"modelslab": "http://127.0.0.1:9101/api/v7/images/image-to-image"})
 

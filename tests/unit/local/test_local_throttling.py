@@ -17,7 +17,7 @@ from local.api_gateway.throttle import RouteThrottle, TokenBucket
 from local.cloudformation.intrinsics import Resolver, parameter_values
 from local.cloudformation.template import Template
 from local.lambdas.function_pool import FunctionPool
-from local.lambdas.invocation import Invocation, Throttled
+from local.lambdas.invocation import Invocation, StreamedInvocation, Throttled
 from local.stack import route_throttle
 from tests.unit.local.test_local_function_pool import FakeHost, run_in_threads, wait_for
 from tests.unit.local.test_local_gateway import ROUTES, Clock, FakeFunctions, body, req
@@ -95,3 +95,34 @@ def test_a_throttled_function_is_429_through_its_function_url_and_500_through_th
     through_api = api.handle(req("GET", "/health", key=None))
     assert (through_url.status, body(through_url)) == (429, {"message": "Too Many Requests"})
     assert (through_api.status, body(through_api)) == (500, {"message": "Internal Server Error"})
+
+
+class StreamingHost(FakeHost):
+    def invoke_streaming(self, event: Any) -> StreamedInvocation:
+        return StreamedInvocation(iter([b"prelude", b"chunk"]))
+
+
+def test_a_streamed_invocation_holds_its_reserved_slot_until_its_stream_ends() -> None:
+    # Given a streaming function (the sync entry's Function URL) reserving 1, with one stream not yet read to its end
+    pool = FunctionPool("sync", lambda prefix: StreamingHost(prefix, threading.Event()), max_environments=4,
+                        reserved_concurrency=1)
+    pool.start()
+    pool.wait_ready(1)
+    first = pool.invoke_streaming({})
+    assert isinstance(first, StreamedInvocation)
+    # When another comes while it streams, it is refused (Lambda counts a streaming invocation until its response ends)
+    with pytest.raises(Throttled):
+        pool.invoke_streaming({})
+    # And once the first stream is read to its end, the next one runs
+    assert list(first.chunks) == [b"prelude", b"chunk"]
+    assert isinstance(pool.invoke_streaming({}), StreamedInvocation)
+
+
+def test_a_throttled_streaming_function_url_answers_429() -> None:
+    def refuse(function_id: str, event: dict[str, Any]) -> StreamedInvocation:
+        raise Throttled(f"{function_id}: at its reserved concurrency")
+
+    url = Gateway(FunctionUrlRoutes("SyncFn"), {}, FakeFunctions().invoke, limits=FUNCTION_URL_LIMITS,
+                  invoke_streaming=refuse)
+    answer = url.handle(req("POST", "/v1/images/edits"))
+    assert (answer.status, body(answer)) == (429, {"message": "Too Many Requests"})

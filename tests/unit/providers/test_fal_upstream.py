@@ -77,3 +77,24 @@ def test_status_and_result_urls_off_the_queue_origin_never_get_the_key() -> None
     with pytest.raises(ProviderUnavailable):
         adapter.poll(handle)
     assert seen == []
+
+
+def test_a_submit_with_a_callback_asks_fal_to_call_it_when_done() -> None:
+    import httpx
+
+    seen: list[httpx.Request] = []
+
+    def queue(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        base = "https://queue.fal.run/openai/gpt-image-2/requests/r"
+        return httpx.Response(200, json={"request_id": "r", "status_url": f"{base}/status", "response_url": base})
+
+    adapter = FalUpstream(api_key=KEY, presign=FakePresigner(), timeout_seconds=30,
+                          client=httpx.Client(transport=httpx.MockTransport(queue)))
+    callback = "https://api.example/v1/upstream-callbacks/fal/job_x"
+    outcome = adapter.submit_with_callback(images=[input_image("in/a.png")], mask=None, options={"prompt": "p"},
+                                           callback_url=callback)
+    assert isinstance(outcome, Pending)
+    assert seen[0].url.params["fal_webhook"] == callback
+    adapter.submit(images=[input_image("in/a.png")], mask=None, options={"prompt": "p"})
+    assert "fal_webhook" not in seen[1].url.params

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -180,3 +181,15 @@ def test_snapstart_stays_off_functions_it_cannot_serve():
             continue
         assert function in HTTP_FUNCTIONS
         assert resource["Properties"].get("EphemeralStorage", {}).get("Size", 512) <= 512
+
+
+def test_the_sync_entry_streams_through_its_own_runtime_loop() -> None:
+    # The Function URL streams, and the python runtime starts the loop that writes streamed answers
+    sync = RESOURCES["SyncFunction"]["Properties"]
+    assert sync["FunctionUrlConfig"]["InvokeMode"] == "RESPONSE_STREAM"
+    wrapper = sync["Environment"]["Variables"]["AWS_LAMBDA_EXEC_WRAPPER"]
+    script = ROOT / "functions" / "sync" / wrapper.removeprefix("/var/task/")
+    assert script.is_file() and os.access(script, os.X_OK)
+    assert "python3 -m retouch.streaming_runtime" in script.read_text()
+    # and SnapStart stays off by default (the loop does not run the managed runtime's snapshot hooks)
+    assert PARAMETERS["SnapStart"]["Default"] == "None"

@@ -51,12 +51,17 @@ def _table_rows(text: str) -> list[list[str]]:
 
 
 def _env_vars_of(parameter: str, template: dict[str, Any]) -> set[str]:
-    """Every function environment variable (Globals included) whose value is `!Ref parameter`."""
+    """Every function environment variable (Globals included) whose value is `!Ref parameter`, or an `!If` one of
+    whose branches is (a parameter with a derived default: UpstreamCallbackBaseUrl)."""
     sources = [template.get("Globals", {}).get("Function", {})]
     sources += [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Function"]
+
+    def refers(value: Any) -> bool:
+        branches = value.get("Fn::If", [None])[1:] if isinstance(value, dict) else []
+        return value == {"Ref": parameter} or any(branch == {"Ref": parameter} for branch in branches)
+
     return {name for source in sources
-            for name, value in source.get("Environment", {}).get("Variables", {}).items()
-            if value == {"Ref": parameter}}
+            for name, value in source.get("Environment", {}).get("Variables", {}).items() if refers(value)}
 
 
 @pytest.fixture(scope="module")

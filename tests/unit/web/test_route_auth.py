@@ -100,15 +100,18 @@ def test_a_route_added_to_the_app_after_create_app_is_private_too() -> None:
     assert runs == ["ran"]
 
 
+UPSTREAM_CALLBACK = ("POST", "/v1/upstream-callbacks/{upstream}/{job_id}")  # authenticated by the upstream's signature
+
+
 def test_the_public_routes_are_the_system_routes_and_answer_without_a_key() -> None:
     # Given the app serving health and the API docs
     app = create_app([system.routes], [])
 
-    # Then its routes are exactly the public list
-    assert {route_key(route) for route in registered_routes(app)} == PUBLIC_ROUTES
+    # Then its routes, and the upstreams' callback, are exactly the public list
+    assert {route_key(route) for route in registered_routes(app)} | {UPSTREAM_CALLBACK} == PUBLIC_ROUTES
 
-    # and each answers a request that carries no account
-    for method, path in sorted(PUBLIC_ROUTES):
+    # and each system route answers a request that carries no account
+    for method, path in sorted(PUBLIC_ROUTES - {UPSTREAM_CALLBACK}):
         response = app.resolve(_request(method, path, account_id=None), LambdaContext())
         assert response["statusCode"] == 200, (method, path)
 

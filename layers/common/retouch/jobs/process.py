@@ -30,7 +30,8 @@ from retouch.jobs.fetch_share import DEFER_SECONDS, FetchShare, fetches_urls
 from retouch.jobs.heartbeat import Heartbeat
 from retouch.jobs.inputs_loading import load_inputs
 from retouch.jobs.outputs_storing import resolved_options, store_outputs
-from retouch.jobs.retention import outputs_prefix, upstream_inputs_prefix
+from retouch.jobs.partial_frames import PartialFrames, requested_partials
+from retouch.jobs.retention import outputs_prefix, partials_prefix, upstream_inputs_prefix
 from retouch.jobs.side_work import SideWork
 from retouch.jobs.upstream_calls import (
     LostClaim,
@@ -46,7 +47,7 @@ from retouch.models.outcome import JobOutcome
 from retouch.models.records import JobError, JobRecord, ProducedOutputs
 from retouch.models.requests import provider_options
 from retouch.observability.metrics import job_ended, job_started
-from retouch.ports import JobRepository, ObjectStore
+from retouch.ports import JobPartials, JobRepository, ObjectStore
 from retouch.providers.base import (
     InputImage,
     ProviderAuthFailed,
@@ -86,6 +87,8 @@ class WorkerDeps:
     heartbeat_every: float | None = None
     # The whole of a job's input URL fetching (WorkerSettings.url_fetch_timeout_seconds).
     url_fetch_seconds: float = 20
+    # Where partial images a streaming upstream sends are recorded (jobs/partial_frames.py); None: not kept.
+    partials: JobPartials | None = None
 
     @property
     def message_hold_seconds(self) -> int:
@@ -97,7 +100,8 @@ class WorkerDeps:
         return self.heartbeat_every or self.lease_seconds / 3
 
 
-def _call_upstreams(job: JobRecord, token: str, deps: WorkerDeps, side: SideWork) -> Served | Waiting:
+def _call_upstreams(job: JobRecord, token: str, deps: WorkerDeps, side: SideWork,
+                    partials: PartialFrames | None) -> Served | Waiting:
     """Submit to the job's upstreams, or poll the one it is waiting on."""
     options: dict[str, object] = dict(provider_options(job.request))
     with ExitStack() as files:  # the inputs' temporary files go now, not when a later job reuses this environment
@@ -111,9 +115,11 @@ def _call_upstreams(job: JobRecord, token: str, deps: WorkerDeps, side: SideWork
                 deps.fetch_share.give_back(job)
 
         if job.pending_call is not None:
-            return poll_pending(job, token, deps.routing, inputs=inputs, options=options, side=side)
+            return poll_pending(job, token, deps.routing, inputs=inputs, options=options, side=side,
+                                partials=partials)
         images, mask = inputs()
-        return call_upstreams(job, token, deps.routing, images=images, mask=mask, options=options, side=side)
+        return call_upstreams(job, token, deps.routing, images=images, mask=mask, options=options, side=side,
+                              partials=partials)
 
 
 def _produce(job: JobRecord, token: str, deps: WorkerDeps, side: SideWork) -> ProducedOutputs | Waiting | None:
@@ -121,7 +127,9 @@ def _produce(job: JobRecord, token: str, deps: WorkerDeps, side: SideWork) -> Pr
     one write; Waiting when an asynchronous upstream took the job; None when the claim was lost meanwhile (then what
     this worker stored is deleted: the job is another worker's now). If the images cannot be stored, the paid call is
     written on its own before the failure goes on."""
-    served = _call_upstreams(job, token, deps, side)
+    partials = (PartialFrames(job, deps.store, deps.partials)
+                if deps.partials is not None and requested_partials(job) else None)
+    served = _call_upstreams(job, token, deps, side, partials)
     if isinstance(served, Waiting):
         return served
     result = served.finished.result
@@ -139,7 +147,11 @@ def _produce(job: JobRecord, token: str, deps: WorkerDeps, side: SideWork) -> Pr
         except Exception:
             logger.exception("the paid call could not be recorded", extra={"job_id": job.job_id})
         raise
-    produced = ProducedOutputs(outputs=outputs, result=resolved_options(result, outputs), usage=result.usage or None,
+    usage = result.usage or None
+    if partials is not None and partials.received:
+        # The upstream bills each partial (OpenAI: as output tokens already in its usage); the count is kept with it.
+        usage = {**(usage or {}), "partial_images": partials.received}
+    produced = ProducedOutputs(outputs=outputs, result=resolved_options(result, outputs), usage=usage,
                                upstream=served.upstream.name, upstream_cost_micros=served.cost_micros)
     if deps.jobs.record_produced(job.job_id, token=token, produced=produced, attempts=served.unsaved):
         return produced
@@ -271,9 +283,10 @@ def _discard_unrecorded_outputs(job: JobRecord, deps: WorkerDeps) -> None:
     outputs any more, and one still running deletes its own when its checkpoint fails."""
     kept = {output.key for output in (job.produced.outputs if job.produced else [])}
     staged = upstream_inputs_prefix(job.job_id)  # inputs a pending upstream job may still fetch: not outputs
+    previews = partials_prefix(job.job_id)  # partial images the job's event log names: kept
     try:
         stale = [key for key in deps.store.keys_under(outputs_prefix(job.job_id))
-                 if key not in kept and not key.startswith(staged)]
+                 if key not in kept and not key.startswith((staged, previews))]
         deps.store.delete(stale)
     except Exception:
         logger.exception("could not delete earlier claims' outputs", extra={"job_id": job.job_id})

@@ -53,3 +53,9 @@ def delete_job(account_id: str, job_id: str, deps: RetentionDeps, now: int) -> N
     # False only if a concurrent DELETE got there first: deleted either way.
     tombstoned = deps.jobs.tombstone(job_id, now=now)
     logger.info("job deleted", extra={"job_id": job_id, "objects": removed, "tombstoned": tombstoned})
+
+
+def partials_prefix(job_id: str) -> str:
+    """Where a worker stores the partial images an upstream streamed (jobs/partial_frames.py): inside the outputs
+    prefix, so deletion and expiry cover them, and kept by a re-claim (the job's event log names them)."""
+    return f"{outputs_prefix(job_id)}partials/"

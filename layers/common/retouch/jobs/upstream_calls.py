@@ -43,6 +43,8 @@ from retouch.providers.base import (
     ProviderRefused,
     ProviderUnavailable,
 )
+from retouch.providers.callbacks import TakesCallbacks, callback_path
+from retouch.providers.partials import PartialSink, StreamsPartials
 from retouch.providers.upstream import (
     Finished,
     Outcome,
@@ -129,6 +131,8 @@ class RoutingDeps:
     clock: Callable[[], float] = time.time
     # The longest wait before a poll (the upstream's eta, capped): SQS's maximum delay, or less (UpstreamPollDelayMax).
     max_poll_delay_seconds: int = MAX_POLL_DELAY_SECONDS
+    # Where upstreams that call back say a job is done (the HTTP API's URL); None: polls only.
+    callback_base_url: str | None = None
 
     def poll_delay(self, eta_seconds: int) -> int:
         return max(1, min(self.max_poll_delay_seconds, MAX_POLL_DELAY_SECONDS, int(eta_seconds)))
@@ -138,8 +142,10 @@ class _Pass:
     """One walk down a job's route, from `start`. A served call's success is counted on its breaker as side work
     (nothing in the walk waits on it); failures are counted at once, since they decide whether the next call goes."""
 
-    def __init__(self, job: JobRecord, token: str, deps: RoutingDeps, side: SideWork) -> None:
+    def __init__(self, job: JobRecord, token: str, deps: RoutingDeps, side: SideWork,
+                 partials: PartialSink | None = None) -> None:
         self.job = job
+        self.partials = partials
         self.token = token
         self.deps = deps
         self.side = side
@@ -216,7 +222,7 @@ class _Pass:
             started = self.deps.clock()
             try:
                 with provider_call(upstream.name):
-                    outcome = adapter.submit(images=images, mask=mask, options=dict(options))
+                    outcome = self.submit(adapter, images, mask, dict(options))
             except ProviderRefused as exc:
                 self.deps.breaker.record(upstream.name, admission, ok=True,  # it answered: it is up
                                          account=self.job.account_id)
@@ -234,6 +240,17 @@ class _Pass:
             return self.outcome(index, upstream, outcome)
         self.save()
         raise self.exhausted()
+
+    def submit(self, adapter: UpstreamAdapter, images: list[InputImage], mask: InputImage | None,
+               options: dict[str, object]) -> Outcome:
+        """The upstream's own streaming when the job asked for partial images and the upstream makes them."""
+        if self.partials is not None and isinstance(adapter, StreamsPartials) and adapter.streams_partials:
+            return adapter.submit_streaming(images=images, mask=mask, options=options, partials=self.partials)
+        callback_base = self.deps.callback_base_url
+        if callback_base and isinstance(adapter, TakesCallbacks):
+            url = callback_base.rstrip("/") + callback_path(adapter.capabilities.upstream, self.job.job_id)
+            return adapter.submit_with_callback(images=images, mask=mask, options=options, callback_url=url)
+        return adapter.submit(images=images, mask=mask, options=options)
 
     def answered(self, upstream: str, admission: Admission) -> None:
         """Count a call the upstream answered: a probe's close is a state change, made now; a plain success is
@@ -277,22 +294,24 @@ class _Pass:
 
 def call_upstreams(job: JobRecord, token: str, deps: RoutingDeps, *, images: list[InputImage],
                    mask: InputImage | None, options: dict[str, object], side: SideWork,
-                   start: int = 0) -> Served | Waiting:
+                   start: int = 0, partials: PartialSink | None = None) -> Served | Waiting:
     """Submit the job to its upstreams in order from `start`. Raises ProviderRefused (never sent elsewhere),
     ProviderAuthFailed when every upstream rejected its key for this job, or ProviderUnavailable when none
-    succeeded (the job is then retried later). `side`: the delivery's side work (the breaker's success count)."""
-    return _Pass(job, token, deps, side).run(start, images, mask, options)
+    succeeded (the job is then retried later). `side`: the delivery's side work (the breaker's success count);
+    `partials`: where an upstream that streams hands the partial images the job asked for."""
+    return _Pass(job, token, deps, side, partials).run(start, images, mask, options)
 
 
 def poll_pending(job: JobRecord, token: str, deps: RoutingDeps, *,
                  inputs: Callable[[], tuple[list[InputImage], InputImage | None]],
-                 options: dict[str, object], side: SideWork) -> Served | Waiting:
+                 options: dict[str, object], side: SideWork, partials: PartialSink | None = None,
+                 ) -> Served | Waiting:
     """Ask the asynchronous upstream about the job once: finished, still pending (poll again), or failed (the next
     upstream is tried from there, like a failed submit)."""
     pending = job.pending_call
     if pending is None:  # only a job waiting on an upstream is polled
         raise ValueError(f"job {job.job_id} has no pending upstream call")
-    walk = _Pass(job, token, deps, side)
+    walk = _Pass(job, token, deps, side, partials)
     route = walk.route
     index = next((i for i, upstream in enumerate(route) if upstream.name == pending.upstream), None)
     handle = PollHandle.from_json(pending.handle)

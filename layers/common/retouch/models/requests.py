@@ -18,6 +18,10 @@ MAX_METADATA_PAIRS = 16
 MAX_METADATA_KEY = 64
 MAX_METADATA_VALUE = 512
 WEBHOOK_FIELDS = frozenset({"webhook_url", "webhook_events"})  # ours: stored on the job, never sent to the provider
+# How Retouch answers, not how the image is made: never in what reaches the provider as an option. (`partial_images`
+# reaches an upstream that streams as its own argument: jobs/partial_frames.py.)
+ANSWER_FIELDS = frozenset({"response_format", "partial_images"})
+MAX_PARTIAL_IMAGES = 3  # OpenAI's bound: 0-3
 
 
 def _invalid(code: str, param: str, message: str) -> PydanticCustomError:
@@ -66,6 +70,10 @@ class ImageOptions(BaseModel):
     metadata: dict[str, str] = Field(default_factory=dict, description="Up to 16 string pairs, echoed on the job")
     webhook_url: WebhookUrl
     webhook_events: WebhookEvents
+    # OpenAI's streaming (docs/api.md#streaming): the answer as Server-Sent Events, with up to `partial_images`
+    # previews per image while it is made. `stream` is how this request is answered, never stored on the job.
+    stream: bool = False
+    partial_images: int | None = Field(default=None, ge=0, le=MAX_PARTIAL_IMAGES)
 
     @field_validator("model")
     @classmethod
@@ -110,7 +118,11 @@ class ImageOptions(BaseModel):
     def job_request(self) -> dict[str, Any]:
         """What the job record keeps as its `request`: the provider's options and `response_format` (metadata and
         the webhook are stored beside it, the input images as stored inputs)."""
-        return self.model_dump(mode="json", exclude={"metadata", "images", "mask", *WEBHOOK_FIELDS}, exclude_none=True)
+        stored = self.model_dump(mode="json", exclude={"metadata", "images", "mask", "stream", *WEBHOOK_FIELDS},
+                                 exclude_none=True)
+        if not self.stream or not stored.get("partial_images"):
+            stored.pop("partial_images", None)  # previews are made only for a request that streams them
+        return stored
 
     def provider_options(self) -> dict[str, Any]:
         return provider_options(self.job_request())
@@ -119,7 +131,7 @@ class ImageOptions(BaseModel):
 def provider_options(job_request: dict[str, Any]) -> dict[str, Any]:
     """The one decision of what reaches the provider: a job's stored request without `response_format` (how
     Retouch answers, not how the image is made)."""
-    return {name: value for name, value in job_request.items() if name != "response_format"}
+    return {name: value for name, value in job_request.items() if name not in ANSWER_FIELDS}
 
 
 class GenerationRequest(ImageOptions):

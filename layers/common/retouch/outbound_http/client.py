@@ -236,3 +236,9 @@ def outbound_client() -> httpx.Client:
     """An httpx client for calls made inside `call_deadline`: bounded sockets, no proxies from the environment,
     no redirects followed, no connection reuse. No per-operation timeout: the call's deadline is the bound."""
     return httpx.Client(transport=_DeadlineTransport(), trust_env=False, follow_redirects=False, timeout=None)  # noqa: S113
+
+
+def iter_body(response: httpx.Response, *, max_bytes: int) -> Iterator[bytes]:
+    """A streamed response's body as it arrives (an event stream read event by event), under the same rules as
+    `read_body`: identity only, at most `max_bytes`, within the call's deadline."""
+    return _checked_chunks(response, max_bytes)

@@ -35,7 +35,7 @@ def azure_openai_upstream(*, endpoint: str, deployment: str, api_key: str, timeo
     dialect = Dialect(
         url_for=lambda path: f"{base}{path}?api-version={quote(api_version, safe='')}",
         headers={"api-key": api_key}, fields=_FIELDS, model=None,
-        job_id_headers=("apim-request-id", "x-request-id"),
+        job_id_headers=("apim-request-id", "x-request-id"), streams=True,
     )
     http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key], outputs=outputs)
     return OpenAIImagesUpstream(CAPABILITIES, dialect, http, clock)

@@ -94,10 +94,19 @@ class FalUpstream:
         self._clock = clock
 
     def submit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> Outcome:
+        return self._submit(images=images, mask=mask, options=options, params={})
+
+    def submit_with_callback(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any],
+                             callback_url: str) -> Outcome:
+        """fal POSTs the result to `fal_webhook` when the request is done (providers/fal_webhooks.py)."""
+        return self._submit(images=images, mask=mask, options=options, params={"fal_webhook": callback_url})
+
+    def _submit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any],
+                params: dict[str, str]) -> Outcome:
         body = checked_fal_style_body(self.capabilities, self._presign, images=images, mask=mask, options=options,
                                       custom_sizes=True)
         started = self._clock()
-        answer = self._json("POST", self._submit_url, json=body)
+        answer = self._json("POST", self._submit_url, json=body, params=params)
         request_id, status_url, response_url = (answer.get(key) for key in ("request_id", "status_url", "response_url"))
         if not (isinstance(request_id, str) and request_id and isinstance(status_url, str) and status_url
                 and isinstance(response_url, str) and response_url):

@@ -26,7 +26,7 @@ def openai_upstream(*, api_key: str, timeout_seconds: float, base_url: str = BAS
     """`base_url` ends at the version ("…/v1")."""
     base = base_url.rstrip("/")
     dialect = Dialect(url_for=lambda path: f"{base}{path}", headers={"Authorization": f"Bearer {api_key}"},
-                      fields=None, model=None)
+                      fields=None, model=None, streams=True)
     http = UpstreamHttp(UPSTREAM, timeout_seconds=timeout_seconds, client=client, secrets=[api_key], outputs=outputs)
     return OpenAIImagesUpstream(CAPABILITIES, dialect, http, clock)
 

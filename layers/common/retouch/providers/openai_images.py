@@ -10,6 +10,9 @@ its long strings to files of their own, so the 512 MB worker never holds it whol
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import tempfile
 import time
 from collections.abc import Callable
@@ -18,8 +21,10 @@ from typing import Any, BinaryIO
 
 import httpx
 
-from retouch.providers.base import InputImage, ProviderResult
+from retouch.providers.base import InputImage, ProviderError, ProviderRefused, ProviderResult, ProviderUnavailable
+from retouch.providers.partials import PartialImage, PartialSink
 from retouch.providers.spooled_json import SpooledStrings, load_spooled
+from retouch.providers.sse import ServerSentEvent
 from retouch.providers.upstream import Finished, Outcome, Synchronous, bad_response, check
 from retouch.providers.upstream_http import UpstreamHttp, elapsed_ms
 from retouch.upstream_registry import Capabilities
@@ -39,6 +44,7 @@ class Dialect:
     defaults: dict[str, str] | None = None  # what it resolves a left-out field to (documented defaults)
     cost: Callable[[dict[str, Any]], int | None] = lambda body: None
     job_id_headers: tuple[str, ...] = ("x-request-id",)
+    streams: bool = False  # it takes `stream=true` with `partial_images` (OpenAI's and Azure's image streaming)
 
 
 class OpenAIImagesUpstream(Synchronous):
@@ -51,19 +57,16 @@ class OpenAIImagesUpstream(Synchronous):
         self._http = http
         self._clock = clock
 
+    @property
+    def streams_partials(self) -> bool:
+        return self._dialect.streams
+
     def submit(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any]) -> Outcome:
         operation = "edit" if images else "generation"
         check(self.capabilities, operation=operation, images=images, mask=mask, options=options)
         fields = self._fields(options)
         started = self._clock()
-        if images:
-            files = [("image[]", _file_part(image)) for image in images]
-            if mask is not None:
-                files.append(("mask", _file_part(mask)))
-            form = {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in fields.items()}
-            request: dict[str, Any] = {"data": form, "files": files}
-        else:
-            request = {"json": fields}
+        request = _request(images, mask, fields)
         with tempfile.TemporaryFile() as body:
             response = self._post("/images/generations" if not images else "/images/edits", body, **request)
             strings = SpooledStrings()
@@ -71,6 +74,27 @@ class OpenAIImagesUpstream(Synchronous):
                 return self._finished(response, self._parsed(body, strings), strings, fields, started)
             finally:
                 strings.close()
+
+    def submit_streaming(self, *, images: list[InputImage], mask: InputImage | None, options: dict[str, Any],
+                         partials: PartialSink) -> Outcome:
+        """`stream=true`: partial images go to `partials` as they arrive; `completed` events carry the images and
+        `usage` (which counts the partials' output tokens, as the upstream bills them); an `error` event is
+        classified as an error answer is."""
+        operation = "edit" if images else "generation"
+        check(self.capabilities, operation=operation, images=images, mask=mask, options=options)
+        fields = {**self._fields(options), "stream": True, "partial_images": partials.requested}
+        started = self._clock()
+        stream = _StreamedAnswer(self.capabilities.upstream, fields.get("output_format") or "png", partials)
+        headers = {**self._dialect.headers, "Accept": "text/event-stream"}
+        response = self._http.send_events("POST", self._dialect.url_for("/images/edits" if images else
+                                                                        "/images/generations"),
+                                          stream.take, headers=headers, **_request(images, mask, fields))
+        body = stream.answer()
+        strings = SpooledStrings()
+        try:
+            return self._finished(response, body, strings, fields, started)
+        finally:
+            strings.close()
 
     def _fields(self, options: dict[str, Any]) -> dict[str, Any]:
         dialect = self._dialect
@@ -120,6 +144,80 @@ class OpenAIImagesUpstream(Synchronous):
                       None)
         return Finished(result=result, upstream=self.capabilities.upstream, upstream_job_id=job_id,
                         cost_micros=self._dialect.cost(body), latency_ms=elapsed_ms(started, self._clock))
+
+
+def _request(images: list[InputImage], mask: InputImage | None, fields: dict[str, Any]) -> dict[str, Any]:
+    """httpx's arguments: multipart with `image[]` files for an edit, JSON for a generation."""
+    if not images:
+        return {"json": fields}
+    files = [("image[]", _file_part(image)) for image in images]
+    if mask is not None:
+        files.append(("mask", _file_part(mask)))
+    form = {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in fields.items()}
+    return {"data": form, "files": files}
+
+
+class _StreamedAnswer:
+    """The events of one streamed call, folded into the body a non-streamed call answers (`data`, `usage`, ...)."""
+
+    def __init__(self, upstream: str, output_format: str, partials: PartialSink) -> None:
+        self._upstream = upstream
+        self._output_format = output_format
+        self._partials = partials
+        self._completed: list[dict[str, Any]] = []
+
+    def take(self, event: ServerSentEvent) -> None:
+        try:
+            data = json.loads(event.data)
+        except ValueError as exc:
+            raise bad_response(self._upstream, "an event's data is not JSON") from exc
+        if not isinstance(data, dict):
+            raise bad_response(self._upstream, "an event's data is not a JSON object")
+        kind = data.get("type") or event.event or ""
+        if event.event == "error" or kind == "error" or "error" in data:
+            raise _stream_error(self._upstream, data)
+        if kind.endswith(".partial_image"):
+            self._partial(data)
+        elif kind.endswith(".completed"):
+            self._completed.append(data)
+
+    def _partial(self, data: dict[str, Any]) -> None:
+        encoded, index = data.get("b64_json"), data.get("partial_image_index")
+        if not isinstance(encoded, str) or not isinstance(index, int) or isinstance(index, bool):
+            raise bad_response(self._upstream, "a partial image has no b64_json or index")
+        try:
+            image = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise bad_response(self._upstream, "a partial image is not valid base64") from exc
+        self._partials(PartialImage(index=index, data=image,
+                                    output_format=_str(data.get("output_format")) or self._output_format))
+
+    def answer(self) -> dict[str, Any]:
+        if not self._completed:
+            raise bad_response(self._upstream, "the stream ended without a completed image")
+        last = self._completed[-1]
+        body: dict[str, Any] = {"data": [{"b64_json": item.get("b64_json")} for item in self._completed]}
+        for name in ("usage", "size", "quality", "background", "output_format"):
+            if name in last:
+                body[name] = last[name]
+        return body
+
+
+def _stream_error(upstream: str, data: dict[str, Any]) -> ProviderError:
+    """An `error` event, classified as the same error answered with a status would be: a refusal of the request
+    (moderation, invalid input) is never retried; anything else may be retried elsewhere."""
+    nested = data.get("error")
+    error: dict[str, Any] = nested if isinstance(nested, dict) else data
+    code = _str(error.get("code")) or _str(error.get("type"))
+    message = _str(error.get("message")) or f"{upstream} ended the stream with an error"
+    if code is not None and (code in _REFUSAL_CODES or error.get("type") == "invalid_request_error"):
+        return ProviderRefused(code, message)
+    return ProviderUnavailable("provider_error", f"{upstream} stream failed: {message}")
+
+
+# Codes of an error event that refuse the request itself (OpenAI's words), not a failure to serve it.
+_REFUSAL_CODES = frozenset({"moderation_blocked", "content_policy_violation", "invalid_image_format",
+                            "image_generation_user_error"})
 
 
 def _file_part(image: InputImage) -> tuple[str, BinaryIO, str]:

@@ -32,6 +32,7 @@ from retouch.outbound_http.client import (
     IDENTITY_HEADERS,
     RefusedBody,
     call_deadline,
+    iter_body,
     outbound_client,
     read_body,
     spool_body,
@@ -39,9 +40,12 @@ from retouch.outbound_http.client import (
 from retouch.outbound_http.url_safety import ResolvedTarget, UnsafeUrl, check_url, resolve_within
 from retouch.providers.base import ProviderAuthFailed, ProviderImage, ProviderRefused, ProviderUnavailable
 from retouch.providers.spooled_json import SpooledStrings, decode_base64_file
+from retouch.providers.sse import EventTooLarge, ServerSentEvent, parse_events
 from retouch.providers.upstream import OutputUrls, bad_response
 
 MAX_RESPONSE_BYTES = 512 * 1024 * 1024
+# One streamed event: a final image's base64 (a 4K PNG is tens of MB), held while it is decoded.
+MAX_EVENT_BYTES = 96 * 1024 * 1024
 _MAX_MESSAGE = 500
 _RETRYABLE = frozenset({408, 409, 425, 429})
 # Retryable answers of an upstream that is up (our request timed out in its queue, conflicted, came too early): not
@@ -120,6 +124,28 @@ class UpstreamHttp:
 
         response, error_body = self._exchange(request, read)
         into.seek(0)
+        return self.ok(httpx.Response(response.status_code, headers=response.headers, content=error_body,
+                                      request=request), read_error)
+
+    def send_events(self, method: str, url: str, on_event: Callable[[ServerSentEvent], None], *,
+                    headers: dict[str, str] | None = None, read_error: ErrorReader = openai_error,
+                    max_event_bytes: int = MAX_EVENT_BYTES, **kwargs: Any) -> httpx.Response:
+        """One call answered with Server-Sent Events: each event goes to `on_event` as it arrives, within the call's
+        one deadline; a non-2xx answer is classified as `ok` does. The response returned has no body."""
+        request = self._client.build_request(method, url, headers={**(headers or {}), **IDENTITY_HEADERS}, **kwargs)
+
+        def read(response: httpx.Response) -> bytes:
+            if not 200 <= response.status_code < 300:
+                return read_body(response, max_bytes=self._max_bytes)
+            try:
+                for event in parse_events(iter_body(response, max_bytes=self._max_bytes),
+                                          max_event_bytes=max_event_bytes):
+                    on_event(event)
+            except (EventTooLarge, UnicodeDecodeError) as exc:
+                raise RefusedBody("too_large", f"unusable event stream: {exc}") from exc
+            return b""
+
+        response, error_body = self._exchange(request, read)
         return self.ok(httpx.Response(response.status_code, headers=response.headers, content=error_body,
                                       request=request), read_error)
 

@@ -20,6 +20,10 @@ ROUTES: dict[str, tuple[str, ...]] = {
     # `Prefer: respond-async`) points at /v1/jobs/{id}, which must answer on this URL as well.
     "SyncFunction": ("images", "jobs", "catalog"),
 }
+# GET /v1/jobs/{id}/events (Server-Sent Events): through API Gateway on the status function, to the job's end on the
+# sync entry.
+ROUTES["StatusFunction"] += ("job_events",)
+ROUTES["SyncFunction"] += ("job_events",)
 
 
 def route_group(name: str) -> RouteGroup[Any]:
@@ -38,3 +42,5 @@ def all_route_groups() -> list[RouteGroup[Any]]:
     """Every function's groups, each once (the OpenAPI document's)."""
     names = dict.fromkeys(name for names in ROUTES.values() for name in names)
     return [route_group(name) for name in names]
+# POST /v1/upstream-callbacks/{upstream}/{job_id}: upstreams saying a job is done (fal's webhooks), through API Gateway.
+ROUTES["ApiFunction"] += ("upstream_callbacks",)

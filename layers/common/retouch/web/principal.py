@@ -31,6 +31,8 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({
     ("GET", "/docs"),
     ("GET", "/docs/swagger-ui-bundle.min.js"),
     ("GET", "/docs/swagger-ui.min.css"),
+    # Upstreams' callbacks: authenticated by the upstream's own signature (jobs/upstream_callbacks.py), not a key.
+    ("POST", "/v1/upstream-callbacks/{upstream}/{job_id}"),
 })
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from retouch.billing.charges import JobBilling
 from retouch.billing.prices import price_table
 from retouch.config import ApiSettings
@@ -14,6 +16,7 @@ from retouch.data.end_users import EndUserRepository
 from retouch.data.erasures import ErasureQueue, ErasureRepository
 from retouch.data.files import FileRepository
 from retouch.data.idempotency import IdempotencyRepository
+from retouch.data.job_partials import JobPartialsRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
@@ -24,6 +27,7 @@ from retouch.jobs.cancel import CancelDeps
 from retouch.jobs.holds import HeldRequests
 from retouch.jobs.retention import RetentionDeps
 from retouch.jobs.submit import SubmitDeps
+from retouch.jobs.upstream_callbacks import CallbackDeps
 from retouch.routing.document import load_routing
 from retouch.routing.support import UpstreamSupport
 from retouch.web.routes.catalog import CatalogRoutes
@@ -32,6 +36,7 @@ from retouch.web.routes.end_users import EndUserRoutes
 from retouch.web.routes.files import FileRoutes
 from retouch.web.routes.images import ImageRoutes
 from retouch.web.routes.job_actions import JobActionRoutes
+from retouch.web.routes.upstream_callbacks import UpstreamCallbackRoutes
 from retouch.web.routes.webhooks import WebhookRoutes
 from retouch.webhooks.events import RedeliveryBudget
 from retouch.wiring.shared import announcer, end_user_quotas, job_billing, webhook_subscriber
@@ -58,6 +63,7 @@ def build_api(settings: ApiSettings) -> list[object]:
         WebhookRoutes(jobs=jobs, queue=WebhookQueue(settings.webhooks_queue_url), accounts=accounts,
                       redeliveries=RedeliveryBudget(jobs, settings.webhook_redeliveries_per_hour)),
         *end_user_routes(settings, accounts),
+        upstream_callback_routes(settings, jobs, queue),
     ]
 
 
@@ -71,6 +77,16 @@ def end_user_routes(settings: ApiSettings, accounts: AccountRepository) -> list[
             ClientTokenRoutes(tokens=ClientTokenRepository(settings.table_name), accounts=accounts)]
 
 
+def upstream_callback_routes(settings: ApiSettings, jobs: JobRepository, queue: JobQueue) -> UpstreamCallbackRoutes:
+    """Callbacks from the upstreams that make them (fal), each authenticated its own way; a verified one sends the
+    job's poll message with no delay."""
+    kinds = {route.name: route.kind for routes in load_routing(settings.routing_document).models.values()
+             for route in routes}
+    return UpstreamCallbackRoutes(callbacks=CallbackDeps(
+        jobs=jobs, verifiers={"fal": _FalVerifierOnFirstUse(settings.fal_jwks_url)}, kind_of=kinds.get,
+        wake=lambda job_id, seq: queue.send_poll(job_id, seq, 0)))
+
+
 def image_routes(settings: ApiSettings, jobs: JobRepository, store: ObjectStore, queue: JobQueue,
                  keys: IdempotencyRepository, billing: JobBilling) -> ImageRoutes:
     submit = SubmitDeps(jobs=jobs, store=store, queue=queue, files=FileRepository(settings.table_name),
@@ -82,7 +98,7 @@ def image_routes(settings: ApiSettings, jobs: JobRepository, store: ObjectStore,
     holds = (HeldRequests(AccountSlotRepository(settings.table_name, kind="SYNC_HOLD", count=limit), limit)
              if limit else None)
     return ImageRoutes(submit=submit, rate_counter=AccountStateRepository(settings.table_name), settings=settings,
-                       holds=holds)
+                       holds=holds, partials=JobPartialsRepository(settings.table_name))
 
 
 def catalog_routes(settings: ApiSettings) -> CatalogRoutes:
@@ -93,3 +109,19 @@ def file_deps(settings: ApiSettings, store: ObjectStore) -> FileDeps:
     return FileDeps(files=FileRepository(settings.table_name), store=store,
                     expiry_seconds=settings.file_expiry_hours * 3600,
                     upload_url_seconds=settings.upload_url_expiry_seconds)
+
+
+class _FalVerifierOnFirstUse:
+    """fal's verifier (providers/fal_webhooks.py, over httpx), built on the first callback: the api function's cold
+    start imports no HTTP client (tests/unit/template/test_lean_functions.py)."""
+
+    def __init__(self, jwks_url: str) -> None:
+        self._jwks_url = jwks_url
+        self._verify: Callable[[Mapping[str, str], bytes], str] | None = None
+
+    def __call__(self, headers: Mapping[str, str], body: bytes) -> str:
+        if self._verify is None:
+            from retouch.providers.fal_webhooks import FalWebhookVerifier
+
+            self._verify = FalWebhookVerifier(jwks_url=self._jwks_url).verify
+        return self._verify(headers, body)

@@ -11,6 +11,7 @@ from retouch.config import ApiSettings
 from retouch.data.accounts import AccountRepository
 from retouch.data.client_tokens import ClientTokenRepository
 from retouch.data.idempotency import IdempotencyRepository
+from retouch.data.job_partials import JobPartialsRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
@@ -18,6 +19,7 @@ from retouch.data.secrets import secret_value
 from retouch.data.usage import AccountJobs
 from retouch.ports import AccountRepository as Accounts
 from retouch.ports import ClientTokenStore
+from retouch.web.routes.job_events import JobEventRoutes
 from retouch.web.routes.jobs import JobReadRoutes
 from retouch.wiring.api import catalog_routes, image_routes
 from retouch.wiring.shared import job_billing
@@ -40,6 +42,9 @@ def build_sync(settings: ApiSettings) -> SyncCollaborators:
     reads = JobReadRoutes(jobs=jobs, account_jobs=AccountJobs(settings.table_name), store=store,
                           url_expiry_seconds=settings.url_expiry_seconds)
     edge_secret = secret_value(settings.edge_secret_arn) if settings.edge_secret_arn else None
-    return SyncCollaborators(routes=[images, reads, catalog_routes(settings)],
+    # Its events route follows a job to its end: the longest hold of a submission (the stream's runtime bounds it).
+    events = JobEventRoutes(jobs=jobs, partials=JobPartialsRepository(settings.table_name), store=store,
+                            url_expiry_seconds=settings.url_expiry_seconds, hold_seconds=settings.max_wait_seconds)
+    return SyncCollaborators(routes=[images, reads, catalog_routes(settings), events],
                              accounts=AccountRepository(settings.table_name), edge_secret=edge_secret,
                              client_tokens=ClientTokenRepository(settings.table_name))

@@ -8,6 +8,7 @@ from retouch.catalog import MODELS
 from retouch.config import WorkerSettings
 from retouch.data.account_slots import AccountSlotRepository
 from retouch.data.breakers import BreakerRepository
+from retouch.data.job_partials import JobPartialsRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
@@ -50,6 +51,7 @@ def build_worker(settings: WorkerSettings) -> tuple[WorkerDeps, JobQueue]:
                                    call_timeout_seconds=settings.provider_timeout_seconds),
             upstreams=upstreams_by_model(routing, settings, store),
             max_poll_delay_seconds=settings.max_poll_delay_seconds,
+            callback_base_url=settings.callback_base_url,
         ),
         schedule_poll=queue.send_poll,
         fetch_url=partial(_fetch, allowlist=parse_allowlist(settings.url_allowlist), max_bytes=max_bytes),
@@ -64,5 +66,6 @@ def build_worker(settings: WorkerSettings) -> tuple[WorkerDeps, JobQueue]:
                                         count=settings.url_fetch_jobs_per_account),
             requeue=lambda job_id, account_id, delay: queue.send(job_id, tenant=account_id, delay_seconds=delay),
             fetch_seconds=settings.url_fetch_timeout_seconds),
+        partials=JobPartialsRepository(settings.table_name),
     )
     return deps, queue

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from retouch.billing.rate_limit import Admission
 from retouch.config import ApiSettings
+from retouch.jobs.event_stream import JobReader, follow
 from retouch.jobs.holds import HeldRequests
 from retouch.jobs.idempotency import REPLAYED_HEADER, keyed_request, once, replayed_job
 from retouch.jobs.submit import SubmitDeps, submit_edit, submit_generation
@@ -19,14 +20,16 @@ from retouch.jobs.wait import WaitHistory, wait_for_job
 from retouch.models.records import JobRecord
 from retouch.models.requests import EditRequest, GenerationRequest
 from retouch.models.responses import ErrorBody, JobView
-from retouch.ports import RateCounter
+from retouch.ports import JobPartials, RateCounter
 from retouch.web.admission import admitted
 from retouch.web.end_user import request_end_user
+from retouch.web.image_stream import image_stream
 from retouch.web.prefer import requested_wait
 from retouch.web.principal import current_caller
 from retouch.web.request_parsing import parse_edit, parse_generation
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
 from retouch.web.route_groups import RouteGroup
+from retouch.web.streaming import event_stream
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class ImageRoutes:
     settings: ApiSettings  # body cap, how long a request may wait, whether it waits by default, URL expiry
     # The account's requests held open at once (the sync entry); None: not counted (the api, ended at 30 s by API GW).
     holds: HeldRequests | None = None
+    partials: JobPartials | None = None  # a job's partial images, for `stream=true` (web/image_stream.py)
 
 
 routes = RouteGroup(Router(), ImageRoutes)
@@ -93,18 +97,18 @@ def _job_response(record: JobRecord, admission: Admission, *, replayed: bool = F
              description="multipart/form-data with `image`/`image[]` and `mask` files, or JSON with "
                          "`images: [{image_url} or {file_id}]` and `mask: {image_url} or {file_id}` (files from "
                          "`POST /v1/uploads`); answers 202 with the job, or 200 when `Prefer: wait` sees it end.")
-def create_edit() -> Response[JobView]:
+def create_edit() -> Response[Any]:  # a JobView, or a stream (`stream=true`): documented in _RESPONSES
     return _submitted("images.edits", parse_edit, submit_edit)
 
 
 @router.post("/v1/images/generations", summary="Generate images (OpenAI-compatible)", responses=_RESPONSES,
              description="JSON with the same options as edits, without images or mask.")
-def create_generation() -> Response[JobView]:
+def create_generation() -> Response[Any]:  # as create_edit
     return _submitted("images.generations", parse_generation, submit_generation)
 
 
 def _submitted(operation: str, parse: Callable[[dict[str, Any], int], EditRequest | GenerationRequest],
-               submit: Callable[..., JobRecord]) -> Response[JobView]:
+               submit: Callable[..., JobRecord]) -> Response[Any]:
     """Count, parse, then submit once per Idempotency-Key (a repeat replays the first request's job)."""
     event = routes.event()
     deps = routes.deps()
@@ -122,6 +126,8 @@ def _submitted(operation: str, parse: Callable[[dict[str, Any], int], EditReques
                        lambda first: submit(admission, request, submit_deps, idempotency=first,
                                             client_token_id=caller.key_id if caller.is_device else None),
                        lambda job_id: replayed_job(submit_deps.jobs, account_id, job_id))
+        if request.stream:
+            return _streamed(outcome.record, admission, replayed=outcome.replayed)
         return _job_response(outcome.record, admission, replayed=outcome.replayed)
 
 
@@ -133,6 +139,20 @@ def _held(account_id: str) -> AbstractContextManager[None]:
     if deps.holds is None or not waits:
         return nullcontext()
     return deps.holds.holding(account_id, _seconds_left())
+
+
+def _streamed(record: JobRecord, admission: Admission, *, replayed: bool) -> Response[Any]:
+    """`stream=true`: the job's partial images and its end as OpenAI streams them, held as long as a wait may
+    (through the sync entry, to the job's end; through API Gateway, its events arrive together)."""
+    deps = routes.deps()
+    if deps.partials is None:
+        raise RuntimeError("the image routes were built without the job's partial images")
+    seconds = max(0.0, min(deps.settings.max_wait_seconds, _seconds_left() - WAIT_MARGIN_SECONDS))
+    events = follow(JobReader(deps.submit.jobs, deps.partials), record, after=-1, seconds=seconds)
+    headers = {"Location": f"/v1/jobs/{record.job_id}", **admission.headers}
+    if replayed:
+        headers[REPLAYED_HEADER] = "true"
+    return event_stream(image_stream(events, record, deps.submit.store), headers)
 
 
 def _seconds_left() -> float:

@@ -1,0 +1,88 @@
+"""GET /v1/jobs/{job_id}/events: the job's story as Server-Sent Events, resumable with `Last-Event-ID`.
+
+Events (jobs/event_stream.py): `job.queued`, `job.running`, `job.partial_image` (a presigned link to each partial
+image, not its bytes), then the terminal `job.succeeded` / `job.failed` / `job.canceled` carrying the job as
+`GET /v1/jobs/{id}` renders it; each with an `id`. The stream ends after the terminal event. A client that lost the
+connection sends the last id it saw as `Last-Event-ID` (or `?last_event_id=`) and gets every later event once.
+
+How long one response follows the job is the function's (`hold_seconds`): through the sync entry (a streaming
+Function URL) to the job's end; through API Gateway, what the job has within its 30 s, then the response ends with
+`retry:`, and an SSE client (EventSource, or any that honours `retry` and `Last-Event-ID`) reconnects and resumes.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from retouch.jobs.event_stream import JobEvent, JobReader, follow, parse_last_event_id
+from retouch.jobs.view import find_job, render_job
+from retouch.models.responses import ErrorBody
+from retouch.ports import JobPartials, JobRepository, ObjectStore
+from retouch.web.principal import current_caller
+from retouch.web.responses import NOT_FOUND_JOB, UNAUTHORIZED, documented
+from retouch.web.route_groups import RouteGroup
+from retouch.web.streaming import event_stream, sse_event, sse_retry
+
+# What a client waits before it reconnects when a response ends before the job does.
+RECONNECT_MILLISECONDS = 1000
+# Time kept back from the function's timeout to end the response cleanly.
+HOLD_MARGIN_SECONDS = 3
+
+
+@dataclass(frozen=True)
+class JobEventRoutes:
+    """What the events route is handed (status and sync functions)."""
+
+    jobs: JobRepository
+    partials: JobPartials
+    store: ObjectStore  # presigns partial images and outputs
+    url_expiry_seconds: int
+    hold_seconds: float  # the longest one response follows the job (the function's timeout bounds it too)
+
+
+routes = RouteGroup(Router(), JobEventRoutes)
+router = routes.router
+
+
+@router.get("/v1/jobs/<job_id>/events", summary="Follow a job's events (Server-Sent Events)", responses={
+    200: documented(str, "`text/event-stream`: `job.queued`, `job.running`, `job.partial_image`, then the terminal "
+                         "event with the job; each with an `id` to resume from with `Last-Event-ID`"),
+    401: UNAUTHORIZED,
+    404: NOT_FOUND_JOB,
+    400: documented(ErrorBody, "Invalid request"),
+}, description="Through the sync entry the stream lasts to the job's end; through API Gateway a response ends "
+               "within 30 s with `retry:`, and the client reconnects with `Last-Event-ID`.")
+def job_events(
+    job_id: str,
+    last_event_id: Annotated[str | None, Query(max_length=20, description="As the `Last-Event-ID` header")] = None,
+) -> Response[Any]:
+    deps = routes.deps()
+    record = find_job(deps.jobs, current_caller().account_id, job_id)
+    after = parse_last_event_id(routes.event().headers.get("last-event-id") or last_event_id)
+    left = routes.lambda_context().get_remaining_time_in_millis() / 1000 - HOLD_MARGIN_SECONDS
+    events = follow(JobReader(deps.jobs, deps.partials), record, after=after,
+                    seconds=max(0.0, min(deps.hold_seconds, left)))
+    return event_stream(_rendered(events, deps))
+
+
+def _rendered(events: Iterator[JobEvent], deps: JobEventRoutes) -> Iterator[bytes]:
+    yield sse_retry(RECONNECT_MILLISECONDS)
+    for event in events:
+        yield sse_event(event.kind, _data(event, deps), event_id=event.id)
+
+
+def _data(event: JobEvent, deps: JobEventRoutes) -> dict[str, Any]:
+    record = event.record
+    if event.frame is not None:
+        frame = event.frame
+        return {"job_id": record.job_id, "partial_image_index": frame.index, "output_format": frame.output_format,
+                "created_at": frame.at, "url": deps.store.presign_get(frame.key, deps.url_expiry_seconds)}
+    if record.is_terminal and event.kind == f"job.{record.status}":
+        return render_job(record, deps.store, deps.url_expiry_seconds, images_as_urls=True).model_dump(
+            mode="json", exclude_none=True)
+    return {"job_id": record.job_id, "status": event.kind.removeprefix("job."), "created_at": record.created_at,
+            "started_at": record.started_at}
