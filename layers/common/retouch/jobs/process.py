@@ -129,7 +129,8 @@ def _produce(job: JobRecord, token: str, deps: WorkerDeps, side: SideWork) -> Pr
             logger.exception("the paid call could not be recorded", extra={"job_id": job.job_id})
         raise
     produced = ProducedOutputs(outputs=outputs, result=resolved_options(result, outputs), usage=result.usage or None,
-                               upstream=served.upstream.name, upstream_cost_micros=served.cost_micros)
+                               upstream=served.upstream.name, upstream_cost_micros=served.cost_micros,
+                               upstream_cost_reported=served.finished.cost_micros is not None)
     if deps.jobs.record_produced(job.job_id, token=token, produced=produced, attempts=served.unsaved):
         return produced
     deps.store.delete([output.key for output in outputs])

@@ -41,6 +41,7 @@ class ProducedOutputs(BaseModel):
     usage: dict[str, Any] | None = None
     upstream: str | None = None  # the routing entry that produced them
     upstream_cost_micros: int | None = None  # what that upstream charged us, when known
+    upstream_cost_reported: bool = False  # that cost is the upstream's own figure (not the routing's estimate)
 
 
 # How one call to one upstream ended: served the job, left it pending (asynchronous), failed in a way another

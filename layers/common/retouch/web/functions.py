@@ -20,6 +20,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     # `Prefer: respond-async`) points at /v1/jobs/{id}, which must answer on this URL as well.
     "SyncFunction": ("images", "jobs", "catalog"),
 }
+# Appended per function, in blocks of their own (several branches add routes).
+ROUTES["ApiFunction"] += ("quotes",)
 
 
 def route_group(name: str) -> RouteGroup[Any]:

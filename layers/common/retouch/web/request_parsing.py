@@ -18,6 +18,7 @@ from retouch.errors import (
     UnsupportedMediaType,
     UnsupportedParameter,
 )
+from retouch.models.quotes import QuoteRequest
 from retouch.models.requests import EditRequest, GenerationRequest, UploadedImage, UploadRequest
 from retouch.web.multipart import Part, parse_multipart
 
@@ -221,3 +222,11 @@ def _only_references(fields: dict[str, Any]) -> None:
         extra = sorted(set(ref) - set(given))
         if extra:
             raise UnknownParameter(f"Unknown parameter: '{param}.{extra[0]}'.", param=param)
+
+
+def parse_quote(event: dict[str, Any], max_bytes: int) -> QuoteRequest:
+    """A quote's body: an edit's or a generation's JSON, images as references or declared sizes."""
+    data = raw_body(event, max_bytes)
+    if not media_type(event).lower().startswith("application/json"):
+        raise UnsupportedMediaType("Send the quote request as application/json.")
+    return _validated(QuoteRequest, _json_object(data))

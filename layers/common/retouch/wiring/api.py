@@ -24,6 +24,7 @@ from retouch.web.routes.catalog import CatalogRoutes
 from retouch.web.routes.files import FileRoutes
 from retouch.web.routes.images import ImageRoutes
 from retouch.web.routes.job_actions import JobActionRoutes
+from retouch.web.routes.quotes import QuoteRoutes
 from retouch.web.routes.webhooks import WebhookRoutes
 from retouch.webhooks.events import RedeliveryBudget
 from retouch.wiring.shared import announcer, job_billing, webhook_subscriber
@@ -49,6 +50,8 @@ def build_api(settings: ApiSettings) -> list[object]:
         catalog_routes(settings),
         WebhookRoutes(jobs=jobs, queue=WebhookQueue(settings.webhooks_queue_url), accounts=accounts,
                       redeliveries=RedeliveryBudget(jobs, settings.webhook_redeliveries_per_hour)),
+        QuoteRoutes(prices=billing.prices, files=FileRepository(settings.table_name),
+                    max_body_bytes=settings.max_body_bytes),
     ]
 
 
