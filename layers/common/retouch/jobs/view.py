@@ -8,6 +8,7 @@ from typing import Literal
 
 from retouch.billing.usage import job_usage_view
 from retouch.errors import InvalidRequest, JobNotFound, OutputsExpired
+from retouch.routing.paid_attempts import possibly_paid_calls
 from retouch.models.records import JobRecord
 from retouch.models.responses import ImageData, JobErrorView, JobList, JobView, UpstreamAttemptView
 from retouch.models.webhooks import webhook_view
@@ -88,6 +89,7 @@ def render_job(record: JobRecord, store: ObjectStore, url_expiry_seconds: int, *
         upstream=record.upstream,
         upstream_attempts=[UpstreamAttemptView(**attempt.model_dump(exclude={"cost_micros"}))
                            for attempt in record.upstream_attempts],
+        possibly_paid_attempts=len(possibly_paid_calls(record)),
     )
 
 

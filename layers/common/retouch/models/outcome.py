@@ -43,7 +43,8 @@ class JobOutcome:
         if self.status == "succeeded":
             return {"outputs": [output.model_dump() for output in self.outputs], "usage": self.usage,
                     "result": self.result, "completed_at": self.completed_at, "error": None,
-                    "upstream": self.upstream, "upstream_cost_micros": self.upstream_cost_micros}
+                    "upstream": self.upstream, "upstream_cost_micros": self.upstream_cost_micros,
+                    "upstream_cost_reported": self.upstream_cost_reported}
         fields: dict[str, Any] = {"error": self.error.model_dump() if self.error else None,
                                   "completed_at": self.completed_at}
         if self.usage is not None:
