@@ -13,10 +13,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers" / "common"))
 
-from retouch.billing.money import format_usd  # noqa: E402
-from retouch.billing.prices import price_table  # noqa: E402
-from retouch.billing.pricing_rule import PricedRequest, hold_micros, settled_charge  # noqa: E402
-from retouch.models.records import JobRecord, StoredInput  # noqa: E402
+from retouch.billing.money import format_usd
+from retouch.billing.prices import price_table
+from retouch.billing.pricing_rule import PricedRequest, hold_micros, settled_charge
+from retouch.models.records import JobRecord, StoredInput
 
 PROMPT = ("Place every product from the reference photos on one wooden shelf, keep each label legible, "
           "match the lighting. " * 240)[:24_000]

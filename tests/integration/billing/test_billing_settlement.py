@@ -76,7 +76,8 @@ def test_a_succeeded_job_is_charged_for_its_images_and_shows_cost_and_images(fre
     # When the worker runs it
     fresh.run_worker_once()
 
-    # Then 2 x $0.006 and the prompt's tokens are charged, nothing else held, and the job shows usage.images, cost_usd and tokens
+    # Then 2 x $0.006 and the prompt's tokens are charged, nothing else held, and the job shows usage.images,
+    # cost_usd and tokens
     assert_settled(fresh, account_id, job_id, charged=low_1024_charge(n=2))
     job = json_body(fresh.invoke(STATUS, get_job_event(job_id, account_id=account_id)))
     assert job["status"] == "succeeded"

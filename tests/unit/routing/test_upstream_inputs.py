@@ -1,8 +1,8 @@
-"""Inputs given to URL-taking upstreams: every input (the mask too: stored, converted by an adapter, or fetched from a
-URL) reaches them as an immutable copy of the bytes the worker checked, under its job's staging prefix
-(outputs/{job}/upstream-inputs/) with an opaque key (#24 finding 4). Those copies are the job's: deleting the job deletes them, the bucket's outputs
-expiry covers them, a re-claim does not take them for stray outputs, and the worker's role, which signs their URLs,
-may read them."""
+"""Inputs given to URL-taking upstreams: every input (the mask too: stored, converted by an adapter, or fetched from
+a URL) reaches them as an immutable copy of the bytes the worker checked, under its job's staging prefix
+(outputs/{job}/upstream-inputs/) with an opaque key (#24 finding 4). Those copies are the job's: deleting the job
+deletes them, the bucket's outputs expiry covers them, a re-claim does not take them for stray outputs, and the
+worker's role, which signs their URLs, may read them."""
 
 from __future__ import annotations
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from retouch.models.records import JobRecord
 from retouch.routing.document import RoutingDocument
 from retouch.routing.paid_attempts import unserved_paid_calls
-
 
 
 @dataclass
@@ -87,7 +87,8 @@ def margins(jobs: Iterable[JobRecord], cost_per_image_micros: Mapping[str, int] 
         row.jobs += 1
         row.images += int(usage.get("images") or len(job.outputs))
         row.revenue_micros += revenue
-        pricing = usage.get("pricing") if isinstance(usage.get("pricing"), dict) else {}
+        stored_pricing = usage.get("pricing")
+        pricing: dict[str, Any] = stored_pricing if isinstance(stored_pricing, dict) else {}
         input_cost = int(pricing.get("inputs_cost_micros") or 0)
         row.input_cost_micros += input_cost
         row.input_revenue_micros += int(pricing.get("inputs_micros") or 0)

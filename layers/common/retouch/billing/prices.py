@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-from math import ceil
 from dataclasses import dataclass, field
 from functools import cache
+from math import ceil
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +42,8 @@ class ImageTokenRule:
 
     def tokens(self, width: int, height: int) -> int:
         scale = min(1.0, self.max_edge / max(width, height))
-        width, height = width * scale, height * scale
-        scale = min(1.0, self.short_edge / min(width, height))
-        width, height = width * scale, height * scale
-        tiles = ceil_div(ceil(width), self.tile) * ceil_div(ceil(height), self.tile)
+        scale *= min(1.0, self.short_edge / (min(width, height) * scale))
+        tiles = ceil_div(ceil(width * scale), self.tile) * ceil_div(ceil(height * scale), self.tile)
         return self.base + self.per_tile * tiles + (self.fidelity_square if width == height else self.fidelity_other)
 
     @property

@@ -134,17 +134,16 @@ def reported_input_tokens(usage: dict[str, Any] | None) -> InputTokens | None:
         return None
     details = usage.get("input_tokens_details")
     if isinstance(details, dict):
-        text, image = details.get("text_tokens"), details.get("image_tokens")
-        if _count(text) and _count(image):
-            return InputTokens(text=int(text), image=int(image))
-    total = usage.get("input_tokens")
-    if _count(total):
-        return InputTokens(text=0, image=int(total))
-    return None
+        text, image = _count(details.get("text_tokens")), _count(details.get("image_tokens"))
+        if text is not None and image is not None:
+            return InputTokens(text=text, image=image)
+    total = _count(usage.get("input_tokens"))
+    return InputTokens(text=0, image=total) if total is not None else None
 
 
-def _count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+def _count(value: Any) -> int | None:
+    """A token count as reported (a non-negative integer), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _held_outputs(prices: PriceTable, request: PricedRequest) -> int:

@@ -30,13 +30,6 @@ from dataclasses import dataclass
 from aws_lambda_powertools import Logger
 
 from retouch.errors import JobFailure
-from retouch.routing.paid_attempts import (
-    MAX_UNSERVED_PAID_CALLS,
-    call_timeout_seconds,
-    is_possibly_paid,
-    known_slow,
-    unserved_so_far,
-)
 from retouch.jobs.side_work import SideWork
 from retouch.models.records import (
     AttemptOutcome,
@@ -61,6 +54,13 @@ from retouch.providers.upstream import (
     refusal,
 )
 from retouch.routing.breaker import Admission, CircuitBreaker
+from retouch.routing.paid_attempts import (
+    MAX_UNSERVED_PAID_CALLS,
+    call_timeout_seconds,
+    is_possibly_paid,
+    known_slow,
+    unserved_so_far,
+)
 
 logger = Logger(child=True)
 
@@ -260,8 +260,8 @@ class _Pass:
         if unserved >= MAX_UNSERVED_PAID_CALLS:
             self.save()
             raise JobFailure("paid_attempts_exhausted",
-                             f"The upstreams took {unserved} calls for this job without an image coming back; it is not "
-                             "tried again. It was not charged.")
+                             f"The upstreams took {unserved} calls for this job without an image coming back; it is "
+                             "not tried again. It was not charged.")
 
     def slow_timeout(self, upstream: Upstream, admission: Admission, exc: ProviderUnavailable, latency_ms: int,
                      timeout: float | None) -> JobFailure:

@@ -8,11 +8,11 @@ from typing import Literal
 
 from retouch.billing.usage import job_usage_view
 from retouch.errors import InvalidRequest, JobNotFound, OutputsExpired
-from retouch.routing.paid_attempts import possibly_paid_calls
 from retouch.models.records import JobRecord
 from retouch.models.responses import ImageData, JobErrorView, JobList, JobView, UpstreamAttemptView
 from retouch.models.webhooks import webhook_view
 from retouch.ports import AccountJobs, JobFilter, JobRepository, ObjectMissing, ObjectStore
+from retouch.routing.paid_attempts import possibly_paid_calls
 
 _JOB_ID = re.compile(r"^job_[A-Za-z0-9]{24}$")
 # Lambda responses stop at 6 MB: inline base64 up to this much, then answer presigned URLs for the rest.
