@@ -208,7 +208,7 @@ class _Pass:
             options: dict[str, object]) -> Served | Waiting:
         configured = self.deps.call_timeout_seconds
         timeout = call_timeout_seconds(self.job, configured) if configured is not None else None
-        slow = configured is not None and known_slow(self.job, configured)
+        slow = configured is not None and known_slow(self.job)
         for index in range(start, len(self.route)):
             upstream = self.route[index]
             if upstream.name in self.shut_out:

@@ -4,11 +4,12 @@ An upstream bills a call it worked on, whether or not its answer reached us: a c
 with nothing usable, an asynchronous job accepted and then given up. Those are **possibly paid**; the tenant is
 charged nothing for them. So:
 
-- each call's timeout is **sized from the request** (`call_timeout_seconds`): a request expected to be quick gets a
-  shorter one (an upstream that does not answer it is down, and the next one is tried soon), one **known to be slow**
-  (high quality, large, many images) the whole configured timeout;
-- a slow request that times out even so is **not retried nor sent elsewhere**: the upstream was most likely still
-  making it, and another call would pay again. The job fails `provider_timeout`, uncharged;
+- each call's timeout is **sized from the request** (`call_timeout_seconds`: twice what it should take, at least
+  MIN_CALL_SECONDS, at most the configured provider timeout): a request expected to be quick gets a shorter one (an
+  upstream that does not answer it is down, and the next one is tried soon), a slow one up to the whole timeout;
+- a request **known to be slow** (expected to take SLOW_SECONDS or more: high quality, large, many images) that times
+  out even so is **not retried nor sent elsewhere**: the upstream was most likely still making it, and another call
+  would pay again. The job fails `provider_timeout`, uncharged;
 - a job stops after `MAX_UNSERVED_PAID_CALLS` possibly-paid calls that did not serve it (across deliveries, counted
   from its recorded attempts): it fails `paid_attempts_exhausted` instead of paying for another.
 
@@ -28,14 +29,18 @@ POSSIBLY_PAID_CODES = frozenset({"provider_timeout", "provider_bad_response"})
 _ACCEPTED = frozenset({"succeeded", "pending"})
 MAX_UNSERVED_PAID_CALLS = 2
 
-# How long a model takes, roughly: a fixed part, seconds per output megapixel by quality, and per input image.
-_BASE_SECONDS = 20.0
-_SECONDS_PER_MEGAPIXEL = {"low": 10.0, "medium": 30.0, "high": 75.0}
+# How long a model takes, roughly (gpt-image-2 takes 60-150 s, more at high quality: docs/architecture.md): a fixed
+# part, seconds per output megapixel by quality, and per input image.
+_BASE_SECONDS = 45.0
+_SECONDS_PER_MEGAPIXEL = {"low": 20.0, "medium": 45.0, "high": 90.0}
 _SECONDS_PER_INPUT = 3.0
 _AUTO_PIXELS = 1536 * 1024  # the largest size `auto` resolves to
 # A call is given at least this long, and twice what the request is expected to take, within the configured timeout.
-MIN_CALL_SECONDS = 60.0
+MIN_CALL_SECONDS = 90.0
 _HEADROOM = 2.0
+# A request expected to take this long is known to be slow (high quality, several medium images, many inputs):
+# a timeout then most likely cut the upstream off while it was making (and billing) the image.
+SLOW_SECONDS = 120.0
 
 
 def expected_seconds(job: JobRecord) -> float:
@@ -55,9 +60,9 @@ def call_timeout_seconds(job: JobRecord, configured: float) -> float:
     return min(configured, max(MIN_CALL_SECONDS, _HEADROOM * expected_seconds(job)))
 
 
-def known_slow(job: JobRecord, configured: float) -> bool:
-    """The request needs the whole configured timeout: one that times out was most likely still being made."""
-    return _HEADROOM * expected_seconds(job) >= configured
+def known_slow(job: JobRecord) -> bool:
+    """The request is expected to take SLOW_SECONDS or more: one that times out was most likely still being made."""
+    return expected_seconds(job) >= SLOW_SECONDS
 
 
 def is_possibly_paid(attempt: UpstreamAttempt) -> bool:
