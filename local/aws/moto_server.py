@@ -67,7 +67,14 @@ def _child_env() -> dict[str, str]:
 def main() -> None:
     from moto.server import ThreadedMotoServer
 
-    from local.aws import dynamodb_atomicity, dynamodb_contention, s3_post_policy, sqs_fair_queues, sqs_faults
+    from local.aws import (
+        dynamodb_atomicity,
+        dynamodb_contention,
+        s3_copy_conditions,
+        s3_post_policy,
+        sqs_fair_queues,
+        sqs_faults,
+    )
 
     parser = argparse.ArgumentParser(prog="python -m local.aws.moto_server")
     parser.add_argument("--transaction-hold-seconds", type=float, default=DEFAULT_HOLD_SECONDS)
@@ -76,6 +83,7 @@ def main() -> None:
     # Transactions hold their items, so overlapping writes conflict as in AWS (see local.aws.dynamodb_contention).
     dynamodb_contention.install(args.transaction_hold_seconds)
     s3_post_policy.install(LOCAL_CREDENTIAL)  # presigned POST uploads checked against their policy, as S3 does
+    s3_copy_conditions.install()  # a copy conditioned on its source's ETag refused when it changed, as S3 does
     sqs_faults.install()  # a queue send held on a test's request (see local.aws.sqs_faults)
     sqs_fair_queues.install()  # standard queues deliver fairly across MessageGroupIds (see local.aws.sqs_fair_queues)
     # werkzeug logs every request at INFO; the functions' own logs say what matters.

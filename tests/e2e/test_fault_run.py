@@ -84,8 +84,11 @@ def test_every_job_ends_as_its_fault_dictates_and_the_books_balance(fault_stack:
     assert len(killer.killed) >= 3 and len(duplicated) >= 10
     # And the balance is the credit minus exactly what the jobs were charged, nothing in flight; reconcile is clean
     charged = sum(round(views[s.job_id]["usage"]["cost_usd"] * 1_000_000) for s in accepted)
-    succeeded = sum(1 for s in accepted if outcomes[s.job_id][0] == "succeeded")
-    assert charged == succeeded * 6_000  # gpt-image-2, low, 1024x1024: one image each
+    succeeded = [s for s in accepted if outcomes[s.job_id][0] == "succeeded"]
+    # gpt-image-2, low, 1024x1024: one image each, and its prompt's tokens; failed jobs nothing
+    assert all(views[s.job_id]["usage"]["pricing"]["outputs_usd"] == 0.006 for s in succeeded)
+    assert charged == sum(round(views[s.job_id]["usage"]["cost_usd"] * 1_000_000) for s in succeeded)
+    assert charged > len(succeeded) * 6_000
     assert balance_micros(stack, account.account_id) == (CREDIT_MICROS - charged, 0)
     assert reconcile_account(stack, account.account_id) == []
     # And the emulation's memory stayed bounded

@@ -39,20 +39,25 @@ def tried(job: dict[str, Any]) -> list[tuple[str, str]]:
 
 def test_a_failing_first_upstream_falls_back_to_the_second_and_the_job_is_charged_once(stack) -> None:
     assert ROUTING_DOCUMENT.exists()
-    # Given a fresh account with credit for exactly one low 1024x1024 gpt-image-1.5 image
-    account = admin(stack, "create-account", "--name", f"route-{uuid.uuid4().hex[:6]}", "--credit", "0.009",
+    # Given a fresh account with credit for exactly one low 1024x1024 gpt-image-1.5 image, as quoted
+    account = admin(stack, "create-account", "--name", f"route-{uuid.uuid4().hex[:6]}", "--credit", "0",
                     "--note", "e2e routing")
     key = admin(stack, "create-key", account["account_id"])["api_key"]
+    prompt = f"[fault:500x1] fallback {uuid.uuid4().hex}"
     with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=60) as http:
+        hold = http.post("/v1/images/quote", json={"model": "gpt-image-1.5", "prompt": prompt, "quality": "low",
+                                                    "size": "1024x1024"}).json()["hold_micros"]
+        admin(stack, "add-credit", account["account_id"], f"{hold / 1_000_000:.6f}", "--note", "e2e routing")
         # When its job's first upstream answers HTTP 500 (the stand-in fails the prompt's first call)
-        job = generate(http, "gpt-image-1.5", f"[fault:500x1] fallback {uuid.uuid4().hex}")
+        job = generate(http, "gpt-image-1.5", prompt)
         # Then the second upstream served it in the same run, and the job shows both attempts
         assert job["upstream"] == "secondary"
         assert tried(job) == [("primary", "unavailable"), ("secondary", "succeeded")]
         assert job["upstream_attempts"][0]["code"] == "provider_error"
-        # And it was charged once: the whole credit, and the ledger reconciles
-        assert job["usage"]["cost_usd"] == pytest.approx(LOW_1024_MICROS / 1_000_000)
-        assert http.get("/v1/account").json()["balance_micros"] == 0
+        # And it was charged once: its image and prompt, the rest of the hold given back, and the ledger reconciles
+        charged = round(job["usage"]["cost_usd"] * 1_000_000)
+        assert job["usage"]["pricing"]["outputs_usd"] == pytest.approx(LOW_1024_MICROS / 1_000_000)
+        assert http.get("/v1/account").json()["balance_micros"] == hold - charged
     admin(stack, "reconcile", "--account", account["account_id"])
 
 

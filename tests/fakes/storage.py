@@ -53,6 +53,13 @@ class FakeObjectStore:
         etag = hashlib.md5(stored.data, usedforsecurity=False).hexdigest()  # S3's ETag of a single-part object
         return ObjectHead(size=len(stored.data), etag=f'"{etag}"')
 
+    def copy_if_unchanged(self, source: str, dest: str, etag: str) -> ObjectHead | None:
+        head = self.head(source)
+        if head is None or head.etag != etag:
+            return None
+        self.objects[dest] = StoredObject(self.objects[source].data, self.objects[source].content_type)
+        return self.head(dest)
+
     def presign_post(self, key: str, *, content_type: str, size: int, expires_in: int) -> PresignedPost:
         return PresignedPost(url="https://bucket.example/", fields={
             "Content-Type": content_type, "key": key, "policy": f"size={size};expires_in={expires_in}",

@@ -11,6 +11,7 @@ import pytest
 from retouch.admin.cli import main as admin
 from tests.builders import authorizer_event, generation_payload, http_event, json_event
 from tests.integration.billing.conftest import seed
+from tests.integration.billing.pricing import low_1024_charge
 from tests.integration.core.aws_stack import Stack, client, json_body
 
 API, WORKER, STATUS, AUTHORIZER = "ApiFunction", "WorkerFunction", "StatusFunction", "AuthorizerFunction"
@@ -108,16 +109,17 @@ def test_account_usage_and_ledger_routes_show_the_callers_money(fresh: Stack) ->
     first = get(fresh, "get_ledger.json", account_id, {"limit": "2"})
     rest = get(fresh, "get_ledger.json", account_id, {"limit": "100", "after": first["next_cursor"]})
 
-    # Then the balance is the credit less $0.012, the usage has 2 jobs, 2 images, $0.012 for gpt-image-2,
-    # and the ledger's 5 entries (credit, 2 reserves, 2 settles) page newest first
-    assert (account["balance_micros"], account["in_flight"]) == (988_000, 0)
+    # Then the balance is the credit less 2 x $0.006 and the prompt's tokens, the usage has 2 jobs, 2 images and that
+    # cost for gpt-image-2, and the ledger's 5 entries (credit, 2 reserves, 2 settles) page newest first
+    charged = low_1024_charge(n=2)
+    assert (account["balance_micros"], account["in_flight"]) == (1_000_000 - charged, 0)
     assert account["limits"] == {"max_in_flight": 100, "requests_per_minute": 1000}
     [bucket] = usage["data"]
-    assert (bucket["model"], bucket["jobs"], bucket["images"], bucket["cost_micros"]) == ("gpt-image-2", 2, 2, 12_000)
+    assert (bucket["model"], bucket["jobs"], bucket["images"], bucket["cost_micros"]) == ("gpt-image-2", 2, 2, charged)
     entries = first["data"] + rest["data"]
     assert first["has_more"] and len(entries) == 5
     assert [e["kind"] for e in entries][-1] == "credit"
-    assert entries[0]["balance_after_micros"] == 988_000
+    assert entries[0]["balance_after_micros"] == 1_000_000 - charged
 
 
 def test_reconcile_passes_after_a_mixed_run_and_fails_when_an_item_is_tampered_with(

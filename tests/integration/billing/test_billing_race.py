@@ -12,7 +12,7 @@ from tests.builders import admission_for, generation_payload
 from tests.integration.billing.conftest import seed, submit_deps_on_moto
 from tests.integration.core.aws_stack import Stack
 
-PRICE = 53_000  # medium, 1024x1024
+PRICE = 53_000 + 5 * len("a lighthouse at dawn")  # medium, 1024x1024, and the prompt's bytes held as tokens at $5/M
 
 
 def test_fifty_concurrent_submits_against_credit_for_ten_accept_exactly_ten(fresh: Stack) -> None:

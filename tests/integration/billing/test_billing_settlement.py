@@ -37,11 +37,11 @@ from tests.builders import (
 from tests.fakes import no_webhook
 from tests.fakes.routing import routing_deps
 from tests.integration.billing.conftest import seed
+from tests.integration.billing.pricing import low_1024_charge, low_1024_hold
 from tests.integration.core.aws_stack import Stack, client, json_body
 
 API, WORKER, STATUS, DEAD = "ApiFunction", "WorkerFunction", "StatusFunction", "DeadLetterFunction"
 CREDIT = 1_000_000
-LOW_1024 = 6_000
 
 
 def ledger(stack: Stack) -> LedgerRepository:
@@ -76,11 +76,13 @@ def test_a_succeeded_job_is_charged_for_its_images_and_shows_cost_and_images(fre
     # When the worker runs it
     fresh.run_worker_once()
 
-    # Then 2 x $0.006 is charged, nothing else held, and the job shows usage.images, cost_usd and tokens
-    assert_settled(fresh, account_id, job_id, charged=2 * LOW_1024)
+    # Then 2 x $0.006 and the prompt's tokens are charged, nothing else held, and the job shows usage.images,
+    # cost_usd and tokens
+    assert_settled(fresh, account_id, job_id, charged=low_1024_charge(n=2))
     job = json_body(fresh.invoke(STATUS, get_job_event(job_id, account_id=account_id)))
     assert job["status"] == "succeeded"
-    assert job["usage"]["images"] == 2 and job["usage"]["cost_usd"] == 0.012
+    assert job["usage"]["images"] == 2 and job["usage"]["cost_usd"] == low_1024_charge(n=2) / 1_000_000
+    assert job["usage"]["pricing"]["outputs_usd"] == 0.012 and job["usage"]["pricing"]["inputs_usd"] > 0
     assert "total_tokens" in job["usage"] or "output_tokens" in job["usage"]
 
 
@@ -96,7 +98,7 @@ def test_a_failed_job_is_refunded_in_full(fresh: Stack) -> None:
     assert fresh.job_item(job_id)["status"] == "failed"
     assert_settled(fresh, account_id, job_id, charged=0)
     [settle] = settles_of(fresh, account_id, job_id)
-    assert settle.released_micros == 3 * LOW_1024 and settle.outcome == "failed"
+    assert settle.released_micros == low_1024_hold("a lighthouse [fault:safety]", 3) and settle.outcome == "failed"
 
 
 def test_a_job_delivered_twice_is_charged_once(fresh: Stack) -> None:
@@ -111,7 +113,7 @@ def test_a_job_delivered_twice_is_charged_once(fresh: Stack) -> None:
     fresh.invoke(WORKER, event)
 
     # Then there is one settlement, one charge
-    assert_settled(fresh, account_id, job_id, charged=LOW_1024)
+    assert_settled(fresh, account_id, job_id, charged=low_1024_charge())
 
 
 def _worker_deps(**replace: Any) -> Any:
@@ -156,7 +158,7 @@ def test_a_worker_that_dies_after_the_provider_call_is_charged_once(fresh: Stack
 
     # Then the job succeeded and was charged exactly once
     assert fresh.job_item(job_id)["status"] == "succeeded"
-    assert_settled(fresh, account_id, job_id, charged=LOW_1024)
+    assert_settled(fresh, account_id, job_id, charged=low_1024_charge())
 
 
 def test_a_worker_that_lost_its_lease_cannot_charge_again(fresh: Stack) -> None:
@@ -176,7 +178,7 @@ def test_a_worker_that_lost_its_lease_cannot_charge_again(fresh: Stack) -> None:
 
     # Then nothing is written: still one settlement
     assert ended is False
-    assert_settled(fresh, account_id, job_id, charged=LOW_1024)
+    assert_settled(fresh, account_id, job_id, charged=low_1024_charge())
 
 
 class Unavailable:
@@ -275,7 +277,7 @@ def test_a_settlement_sent_again_after_it_committed_succeeds_and_charges_once(fr
     # Then the resent settlement was recognised by its client token: the job succeeded (not "finished elsewhere"),
     # was charged once, and its end was this worker's to report
     assert outcome == "succeeded"
-    assert_settled(fresh, account_id, job_id, charged=LOW_1024)
+    assert_settled(fresh, account_id, job_id, charged=low_1024_charge())
 
 
 def test_a_dead_lettered_copy_leaves_a_job_a_live_worker_holds_and_its_hold(fresh: Stack) -> None:
@@ -299,4 +301,4 @@ def test_a_dead_lettered_copy_leaves_a_job_a_live_worker_holds_and_its_hold(fres
     assert billing.finish(live, token="live", outcome=JobOutcome(
         status="succeeded", completed_at=now_epoch(), outputs=(
             StoredOutput(key="k", content_type="image/png", bytes=1, width=1024, height=1024),)))
-    assert_settled(fresh, account_id, job_id, charged=LOW_1024)
+    assert_settled(fresh, account_id, job_id, charged=low_1024_charge())

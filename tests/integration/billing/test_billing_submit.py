@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 
+from retouch.billing.money import format_usd
+from retouch.billing.prices import price_table
+from retouch.billing.pricing_rule import PricedRequest, hold_micros
 from retouch.data.ledger import LedgerRepository
 from tests.builders import file_part, generation_payload, json_event, load_event, multipart_event, png
 from tests.integration.billing.conftest import seed
+from tests.integration.billing.pricing import DEFAULT_PROMPT, LOW_1024, low_1024_hold
 from tests.integration.core.aws_stack import Stack, client, json_body
 
 API = "ApiFunction"
-LOW_1024 = 6_000  # gpt-image-2, low, 1024x1024, no markup
 
 
 def low(**overrides: object) -> dict:
@@ -34,17 +37,20 @@ def test_an_accepted_submit_holds_its_price_in_the_same_write_as_the_job(fresh: 
     # When it submits n=2 low 1024x1024 images
     response = fresh.invoke(API, json_event("generation.json", low(n=2), account_id=account_id))
 
-    # Then the job is queued, 2 x $0.006 is held, in-flight is 1 and the ledger has the reserve entry
+    # Then the job is queued, 2 x $0.006 and the prompt's worst case are held, in-flight is 1 and the ledger has the
+    # reserve entry
     assert response["statusCode"] == 202, response["body"]
     job = json_body(response)
+    held = low_1024_hold(n=2)
+    assert held == 2 * LOW_1024 + 5 * len(DEFAULT_PROMPT)  # one token a byte, $5 per million tokens
     assert job["usage"]["cost_usd"] == 0 and job["usage"]["images"] == 0
-    assert job["usage"]["reserved_usd"] == 0.012
+    assert job["usage"]["reserved_usd"] == held / 1_000_000
     account, entries = ledger(fresh).account_with_ledger(account_id)
-    assert (account.balance_micros, account.in_flight) == (1_000_000 - 2 * LOW_1024, 1)
+    assert (account.balance_micros, account.in_flight) == (1_000_000 - held, 1)
     reserve = entries[-1]
     assert (reserve.kind, reserve.job_id, reserve.amount_micros, reserve.balance_after_micros) == (
-        "reserve", job["id"], -12_000, 988_000)
-    assert fresh.job_item(job["id"])["reserved_micros"] == 12_000
+        "reserve", job["id"], -held, 1_000_000 - held)
+    assert fresh.job_item(job["id"])["reserved_micros"] == held
 
 
 def test_not_enough_credit_is_402_with_price_and_balance_and_leaves_nothing(fresh: Stack) -> None:
@@ -56,12 +62,15 @@ def test_not_enough_credit_is_402_with_price_and_balance_and_leaves_nothing(fres
     # When it is submitted
     response = fresh.invoke(API, event)
 
-    # Then 402 insufficient_credits names the price ($0.211 x 1.5 for auto = 1536x1024) and the balance,
-    # and there is no job, no input object, no message, and no ledger movement
+    # Then 402 insufficient_credits names the price ($0.211 x 1.5 for auto = 1536x1024, plus the prompt and the
+    # 96x64 input's tokens) and the balance, and there is no job, no input object, no message, and no ledger movement
     assert response["statusCode"] == 402, response["body"]
     error = json_body(response)["error"]
     assert error["code"] == "insufficient_credits"
-    assert "$0.316500" in error["message"] and "$0.100000" in error["message"]
+    price = hold_micros(price_table(), PricedRequest(model="gpt-image-2", quality="high", size="auto", n=1,
+                                                     prompt="dusk", inputs=((96, 64),)))
+    assert price > 316_500
+    assert format_usd(price) in error["message"] and "$0.100000" in error["message"]
     assert_nothing_left(fresh, account_id)
     account, entries = ledger(fresh).account_with_ledger(account_id)
     assert (account.balance_micros, account.in_flight, len(entries)) == (100_000, 0, 1)
@@ -82,7 +91,7 @@ def test_at_the_in_flight_limit_a_submit_is_429_concurrency_with_retry_after(fre
     assert json_body(response)["error"]["code"] == "concurrency_limit_exceeded"
     assert int(response["headers"]["Retry-After"]) > 0
     assert len(fresh.jobs_of(account_id)) == 1
-    assert ledger(fresh).get_account(account_id).balance_micros == 1_000_000 - LOW_1024
+    assert ledger(fresh).get_account(account_id).balance_micros == 1_000_000 - low_1024_hold()
 
 
 def test_over_the_requests_per_minute_limit_is_429_with_openai_rate_headers(fresh: Stack) -> None:

@@ -16,11 +16,11 @@ from retouch.jobs.submit import submit_generation
 from retouch.models.requests import GenerationRequest
 from tests.builders import admission_for, generation_payload, json_event
 from tests.integration.billing.conftest import seed, submit_deps_on_moto
+from tests.integration.billing.pricing import low_1024_hold
 from tests.integration.core.aws_stack import Stack, client, json_body
 
 API = "ApiFunction"
 CREDIT = 1_000_000
-LOW_1024 = 6_000
 
 
 def post(stack: Stack, account_id: str, key: str | None, **payload: Any) -> dict[str, Any]:
@@ -101,6 +101,6 @@ def test_twenty_identical_submits_at_once_under_one_key_make_one_job_and_one_hol
     assert job["job_id"]["S"] == answers[0][0]
     assert ledger_kinds(fresh, account_id) == ["credit", "reserve"]
     account = ledger.get_account(account_id)
-    assert (account.balance_micros, account.in_flight) == (CREDIT - LOW_1024, 1)
+    assert (account.balance_micros, account.in_flight) == (CREDIT - low_1024_hold(), 1)
     assert fresh.message_counts(fresh.jobs_queue) == (1, 0)
     assert check_account(ledger, AccountJobs(settings.table_name, dynamodb), account_id) == []

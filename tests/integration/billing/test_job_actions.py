@@ -24,11 +24,11 @@ from tests.builders import (
     png,
 )
 from tests.integration.billing.conftest import seed
+from tests.integration.billing.pricing import LOW_1024, low_1024_hold
 from tests.integration.core.aws_stack import Stack, client, json_body
 
 API, STATUS = "ApiFunction", "StatusFunction"
 CREDIT = 1_000_000
-LOW_1024 = 6_000
 
 
 def reconciled(stack: Stack, account_id: str) -> list[Any]:
@@ -65,7 +65,10 @@ def test_deleting_an_ended_job_removes_its_images_and_keeps_its_billing_record(f
     # And its billing record stays: the usage report still counts its image and cost, the books reconcile
     usage = json_body(fresh.invoke(STATUS, http_event("get_usage.json", account_id=account_id) | {
         "queryStringParameters": {"start": datetime.now(UTC).date().isoformat()}}))
-    assert (usage["total_jobs"], usage["total_images"], usage["total_cost_micros"]) == (1, 1, 6_000)
+    _, entries = LedgerRepository(fresh.table, client("dynamodb")).account_with_ledger(account_id)
+    [charged] = [e.charged_micros for e in entries if e.kind == "settle"]
+    assert charged is not None and charged > LOW_1024  # the image and the prompt's tokens, beside the output
+    assert (usage["total_jobs"], usage["total_images"], usage["total_cost_micros"]) == (1, 1, charged)
     assert reconciled(fresh, account_id) == []
     assert "prompt" not in fresh.job_item(job_id)["request"]
 
@@ -124,7 +127,7 @@ def test_canceling_a_queued_job_releases_its_hold_at_once_and_its_message_is_dro
     assert (account.balance_micros, account.in_flight) == (CREDIT, 0)
     [settle] = [e for e in entries if e.kind == "settle"]
     assert (settle.job_id, settle.outcome, settle.charged_micros, settle.released_micros) == (
-        job_id, "canceled", 0, LOW_1024)
+        job_id, "canceled", 0, low_1024_hold(prompt))
     assert reconciled(fresh, account_id) == []
     # And job.canceled was queued for the webhook
     [event] = [json.loads(m["Body"]) for m in fresh.receive(fresh.resources.queues["WebhooksQueue"])]

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from retouch.data.ledger import LedgerRepository
+from retouch.data.objects import ObjectStore
+from retouch.files.check import ready_key
 from tests.builders import (
     http_event,
     image_bytes,
@@ -144,11 +146,11 @@ def test_deleting_a_file_removes_its_record_and_object(stack: Stack, account_id:
     # Then the first is a 404 that changed nothing, the second deletes the record and the object
     assert other["statusCode"] == 404
     assert deleted["statusCode"] == 200 and json_body(deleted) == {"id": file_id, "object": "file", "deleted": True}
-    assert stack.keys_under(f"uploads/{account_id}/") == []
+    assert stack.keys_under(f"uploads/{account_id}/") == [] == stack.keys_under(f"uploads/ready/{file_id}")
     assert get_file(stack, file_id, account_id)["statusCode"] == 404
 
 
-def test_an_edit_naming_two_files_and_a_mask_file_runs_on_the_uploads(stack: Stack, account_id: str) -> None:
+def test_an_edit_naming_two_files_and_a_mask_file_runs_on_their_ready_copies(stack: Stack, account_id: str) -> None:
     # Given two uploaded photos and an uploaded mask matching the first
     photo = create_upload(stack, account_id, png(96, 64))["id"]
     hat = create_upload(stack, account_id, image_bytes("jpeg", 40, 40), mime_type="image/jpeg")["id"]
@@ -158,12 +160,13 @@ def test_an_edit_naming_two_files_and_a_mask_file_runs_on_the_uploads(stack: Sta
     # When an edit names them (never having read the files first)
     response = edit_with(stack, account_id, [photo, hat], mask)
 
-    # Then it is accepted, the job's inputs are the uploads' own keys (nothing copied) and its price is held
+    # Then it is accepted, the job's inputs are the files' immutable ready copies (their keys naming no account) and
+    # its price is held
     assert response["statusCode"] == 202, response["body"]
     job_id = json_body(response)["id"]
     item = stack.job_item(job_id)
-    assert [i["key"] for i in item["inputs"]] == [f"uploads/{account_id}/{photo}", f"uploads/{account_id}/{hat}"]
-    assert item["mask"]["key"] == f"uploads/{account_id}/{mask}"
+    assert [i["key"] for i in item["inputs"]] == [ready_key(photo), ready_key(hat)]
+    assert item["mask"]["key"] == ready_key(mask)
     assert stack.keys_under(f"inputs/{account_id}/") == []
     assert balance_and_entries(stack, account_id)[0] < balance
 
@@ -173,6 +176,47 @@ def test_an_edit_naming_two_files_and_a_mask_file_runs_on_the_uploads(stack: Sta
     [call] = stack.provider.calls_for(prompt)
     assert call.image_count == 2 and call.has_mask
     assert stack.job_item(job_id)["status"] == "succeeded"
+
+
+def test_an_upload_posted_again_after_ready_does_not_change_what_the_job_reads(stack: Stack,
+                                                                                account_id: str) -> None:
+    # Given a file read as ready, whose upload is then sent again with other bytes (its POST policy still valid)
+    upload = create_upload(stack, account_id, png(96, 64))
+    assert json_body(get_file(stack, upload["id"], account_id))["status"] == "ready"
+    client("s3").put_object(Bucket=stack.bucket, Key=upload["upload"]["fields"]["key"], Body=b"not an image" * 9,
+                            ContentType="image/png")
+
+    # When it is read again and an edit names it, and the worker runs the job
+    again = json_body(get_file(stack, upload["id"], account_id))
+    response = edit_with(stack, account_id, [upload["id"]])
+    assert response["statusCode"] == 202, response["body"]
+    job_id = json_body(response)["id"]
+    stack.run_worker_once()
+
+    # Then the file is still ready and the job ran on the bytes that were checked, from their immutable copy
+    assert again["status"] == "ready" and (again["width"], again["height"]) == (96, 64)
+    assert stack.job_item(job_id)["status"] == "succeeded"
+    assert stack.object(ready_key(upload["id"]))[0] == png(96, 64)
+
+
+def test_the_ready_copy_is_taken_only_of_the_bytes_that_were_read(stack: Stack) -> None:
+    # Given an object and the ETag it had when it was read, then changed
+    store = ObjectStore(stack.bucket, client("s3"))
+    key = f"uploads/acct_x/{uuid.uuid4().hex}"
+    store.put(key, png(), "image/png")
+    read = store.head(key)
+    assert read is not None
+    store.put(key, png(20, 20), "image/png")
+
+    # When it is copied on the ETag read, and on the current one
+    stale = store.copy_if_unchanged(key, f"{key}-stale", read.etag)
+    current = store.head(key)
+    assert current is not None
+    fresh = store.copy_if_unchanged(key, f"{key}-fresh", current.etag)
+
+    # Then S3 refuses the stale copy, and the fresh one has the current bytes
+    assert stale is None and stack.keys_under(f"{key}-stale") == []
+    assert fresh is not None and stack.object(f"{key}-fresh")[0] == png(20, 20)
 
 
 @pytest.mark.parametrize("case", ["pending", "another-account", "not-an-image", "mask-wrong-size"])

@@ -67,13 +67,13 @@ def test_an_auto_job_is_settled_at_what_was_produced() -> None:
     auto = job(request={"quality": "auto", "size": "auto", "n": 1}, reserved_micros=316_500, markup_percent=0)
 
     # When its charge is computed
-    images, cost = billing.charge_for(auto, JobOutcome(
+    images, charge = billing.charge_for(auto, JobOutcome(
         status="succeeded", completed_at=0, outputs=(
             StoredOutput(key="k", content_type="image/png", bytes=1, width=1024, height=1024),),
         result={"quality": "medium"}))
 
-    # Then it is charged the medium price only
-    assert (images, cost) == (1, 53_000)
+    # Then it is charged the medium price only (it had no prompt nor input images)
+    assert charge is not None and (images, charge.total_micros) == (1, 53_000)
 
 
 def test_a_charge_never_exceeds_the_reservation() -> None:
@@ -82,13 +82,13 @@ def test_a_charge_never_exceeds_the_reservation() -> None:
     small = job(reserved_micros=6_000, markup_percent=0)
 
     # When its charge is computed
-    _, cost = billing.charge_for(small, JobOutcome(status="succeeded", completed_at=0,
-                                                   outputs=(StoredOutput(key="k", content_type="image/png", bytes=1,
-                                                                        width=2048, height=2048),),
-                                                   result={"quality": "low"}))
+    _, charge = billing.charge_for(small, JobOutcome(status="succeeded", completed_at=0,
+                                                     outputs=(StoredOutput(key="k", content_type="image/png", bytes=1,
+                                                                          width=2048, height=2048),),
+                                                     result={"quality": "low"}))
 
-    # Then it is capped at what was held
-    assert cost == 6_000
+    # Then it is capped at what was held, and says so
+    assert charge is not None and charge.total_micros == 6_000 and charge.capped
 
 
 def test_dollars_are_parsed_exactly_to_the_micro_dollar_and_never_rounded() -> None:

@@ -77,3 +77,22 @@ def test_the_routing_documents_per_image_costs_become_the_estimates() -> None:
         "gpt-image-1.5": openai, "gpt-image-1-mini": openai}})
     assert cost_estimates(document) == {"modelslab": 35_000}
     assert parser().parse_args(["--table", "t", "margin", "--since", "2026-05-01"]).routing == "default.json"
+
+
+def test_margin_shows_input_cost_and_adds_it_to_an_estimated_upstream_cost() -> None:
+    # Given two openai jobs whose inputs cost $0.10 at the token rates (charged $0.12), one with the routing's
+    # per-image estimate of $0.006 as its upstream cost, one whose upstream reported $0.11 for the whole call
+    pricing = {"inputs_cost_micros": 100_000, "inputs_micros": 120_000}
+    estimated = job("gpt-image-2", "openai", 126_000, 6_000)
+    estimated.usage = {"images": 1, "cost_micros": 126_000, "pricing": pricing}
+    reported = job("gpt-image-2", "openai", 127_000, 110_000)
+    reported.usage = {"images": 1, "cost_micros": 127_000, "pricing": pricing}
+    reported.upstream_cost_reported = True
+
+    # When the margin is computed
+    [row] = margins([estimated, reported])
+
+    # Then the input cost shows, and counts in the upstream cost only where the cost was an output-only estimate
+    assert (row.input_cost_micros, row.input_revenue_micros) == (200_000, 240_000)
+    assert row.upstream_cost_micros == 6_000 + 100_000 + 110_000
+    assert row.margin_micros == 253_000 - 216_000

@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from retouch.errors import FileNotFound, InvalidRequest
-from retouch.files.uploads import FileDeps, create_upload, delete_file, get_file, list_files
+from retouch.files.check import ready_key
+from retouch.files.uploads import FileDeps, create_upload, delete_file, get_file, list_files, upload_key
 from retouch.images.inspect import HEADER_READS
 from retouch.models.common import now_epoch
 from retouch.models.requests import UploadRequest
@@ -140,18 +141,52 @@ def test_bytes_that_are_not_an_image_make_the_file_rejected(data: bytes, code: s
     assert view.status == "rejected" and view.error is not None and view.error.code == code
 
 
-def test_an_object_uploaded_again_is_read_again(deps: FileDeps, store: FakeObjectStore, account_id: str) -> None:
-    # Given a ready file whose presigned POST is used again with other bytes of the same size
+def test_a_post_after_ready_changes_nothing_a_job_reads(deps: FileDeps, store: FakeObjectStore,
+                                                        account_id: str) -> None:
+    # Given a ready file whose presigned POST is then used again with other bytes of the same size
     file_id = upload(deps, account_id, png(96, 64))
     assert get_file(account_id, file_id, deps).status == "ready"
-    key = next(iter(store.objects))
+    key = upload_key(account_id, file_id)
     store.put(key, b"GIF89a" + b"\0" * (len(store.objects[key].data) - 6), "image/png")
 
-    # When it is read
+    # When it is read again
     view = get_file(account_id, file_id, deps)
 
-    # Then the new bytes decide
-    assert view.status == "rejected"
+    # Then it is still the bytes that were checked: the file is their immutable copy, which no upload policy names
+    record = deps.files.get(file_id)
+    assert view.status == "ready" and record is not None and record.key == ready_key(file_id) != key
+    assert store.objects[record.key].data == png(96, 64) and account_id not in record.key
+
+
+def test_a_rejected_file_uploaded_again_is_read_again(deps: FileDeps, store: FakeObjectStore,
+                                                      account_id: str) -> None:
+    # Given a rejected file whose presigned POST is used again with an image
+    file_id = upload(deps, account_id, b"GIF89a" + b"\0" * 200)
+    assert get_file(account_id, file_id, deps).status == "rejected"
+    store.put(upload_key(account_id, file_id), png(96, 64), "image/png")
+
+    # When it is read, then the new bytes decide
+    assert get_file(account_id, file_id, deps).status == "ready"
+
+
+def test_an_upload_changed_while_it_is_read_is_not_made_ready_on_other_bytes(
+        deps: FileDeps, store: FakeObjectStore, account_id: str) -> None:
+    # Given a file whose client re-POSTs other bytes between the read of its header and the ready copy
+    file_id = upload(deps, account_id, png(96, 64))
+    key = upload_key(account_id, file_id)
+    copy = store.copy_if_unchanged
+
+    def racing_copy(source: str, dest: str, etag: str) -> object:
+        store.put(key, png(64, 64), "image/png")
+        store.copy_if_unchanged = copy  # type: ignore[method-assign]
+        return copy(source, dest, etag)
+
+    store.copy_if_unchanged = racing_copy  # type: ignore[method-assign]
+
+    # When it is read, then it is read again and made ready on the bytes it now has, which are what was checked
+    view = get_file(account_id, file_id, deps)
+    assert view.status == "ready" and (view.width, view.height) == (64, 64)
+    assert store.objects[ready_key(file_id)].data == png(64, 64)
 
 
 def test_a_ready_file_is_not_read_again_while_its_object_is_unchanged(deps: FileDeps, store: FakeObjectStore,

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from retouch.errors import RetouchError
+from retouch.files.check import ready_key
 from retouch.files.uploads import FileDeps, create_upload
 from retouch.jobs.submit import SubmitDeps, submit_edit
 from retouch.models.common import now_epoch
@@ -61,7 +62,7 @@ def refused(deps: SubmitDeps, account_id: str, **payload: Any) -> RetouchError:
     return caught.value
 
 
-def test_an_edit_with_file_ids_runs_on_the_uploads_themselves(
+def test_an_edit_with_file_ids_runs_on_the_files_ready_copies(
         submit_deps: SubmitDeps, uploads: FileDeps, jobs: FakeJobRepository, store: FakeObjectStore,
         queue: FakeJobQueue, account_id: str) -> None:
     # Given two uploaded images and an uploaded mask matching the first
@@ -73,13 +74,15 @@ def test_an_edit_with_file_ids_runs_on_the_uploads_themselves(
     job = edit(submit_deps, account_id, images=[{"file_id": photo}, {"file_id": second},
                                                 {"image_url": data_url(png(20, 20))}], mask={"file_id": mask})
 
-    # Then the job is queued with the uploads' keys as inputs (nothing copied), the data: URL stored as usual
+    # Then the job is queued with the files' immutable ready copies as inputs (made when each was read, no upload
+    # policy names them), the data: URL stored as usual
     assert job.status == "queued" and queue.sent == [job.job_id]
     assert [i.file_id for i in job.inputs[:2]] == [photo, second]
-    assert [i.key for i in job.inputs[:2]] == [f"uploads/{account_id}/{photo}", f"uploads/{account_id}/{second}"]
+    assert [i.key for i in job.inputs[:2]] == [ready_key(photo), ready_key(second)]
     assert (job.inputs[1].content_type, job.inputs[1].width, job.inputs[1].height) == ("image/jpeg", 40, 30)
-    assert job.mask is not None and (job.mask.key, job.mask.file_id) == (f"uploads/{account_id}/{mask}", mask)
-    assert set(store.objects) - set(stored_before) == {f"inputs/{account_id}/{job.job_id}/image_2.png"}
+    assert job.mask is not None and (job.mask.key, job.mask.file_id) == (ready_key(mask), mask)
+    assert set(store.objects) - set(stored_before) == {f"inputs/{account_id}/{job.job_id}/image_2.png",
+                                                        *(ready_key(f) for f in (photo, second, mask))}
     # and the files show as read (ready) from then on
     assert {uploads.files.get(f).status for f in (photo, second, mask)} == {"ready"}
 
@@ -126,7 +129,9 @@ def test_an_unusable_file_is_a_400_naming_its_param_and_nothing_is_written(
 
     # Then it is a 400 naming the third file's param, and no job, input or message exists
     assert (error.status_code, error.code, error.param) == (400, code, "images[2].file_id"), error.message
-    assert jobs.items == {} and queue.sent == [] and store.objects == objects_before
+    # (but the ready copies of the files that were read)
+    added = set(store.objects) - set(objects_before)
+    assert jobs.items == {} and queue.sent == [] and all(key.startswith("uploads/ready/") for key in added)
 
 
 @pytest.mark.parametrize(("mask", "reason"), [

@@ -64,7 +64,10 @@ def test_generation_success_stores_outputs_and_ends_succeeded(jobs: FakeJobRepos
     assert done is not None and done.status == "succeeded" and done.attempts == 1
     assert [(o.key, o.width, o.height, o.content_type) for o in done.outputs] == [
         (k, 1024, 640, "image/jpeg") for k in keys]
-    assert done.usage == {"total_tokens": 42, "images": 2, "cost_micros": 7_500}
+    # (two 1024x640 low images, $0.00375 each, and the one-byte prompt estimated at one token, $0.000005)
+    assert done.usage is not None and done.usage["pricing"]["input_basis"] == "estimate"
+    assert {k: v for k, v in done.usage.items() if k != "pricing"} == {"total_tokens": 42, "images": 2,
+                                                                        "cost_micros": 7_505}
     assert done.result == {"size": "1024x640", "quality": "low", "output_format": "jpeg"}
     assert done.claim_token is None and done.lease_until is None and done.error is None
     assert done.started_at is not None and done.completed_at is not None

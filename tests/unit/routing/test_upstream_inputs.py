@@ -1,8 +1,8 @@
-"""Inputs given to URL-taking upstreams: a stored input (the mask too) is presigned where it is; one with no key (a
-mask an adapter converted, an image fetched from a URL) is first copied under its job's staging prefix
-(outputs/{job}/upstream-inputs/). Those copies are the job's: deleting the job deletes them, the bucket's outputs
-expiry covers them, a re-claim does not take them for stray outputs, and the worker's role, which signs their URLs,
-may read them."""
+"""Inputs given to URL-taking upstreams: every input (the mask too: stored, converted by an adapter, or fetched from
+a URL) reaches them as an immutable copy of the bytes the worker checked, under its job's staging prefix
+(outputs/{job}/upstream-inputs/) with an opaque key (#24 finding 4). Those copies are the job's: deleting the job
+deletes them, the bucket's outputs expiry covers them, a re-claim does not take them for stray outputs, and the
+worker's role, which signs their URLs, may read them."""
 
 from __future__ import annotations
 
@@ -29,12 +29,22 @@ from tooling.functions import ROOT
 STAGED = upstream_inputs_prefix("job_x")
 
 
-def test_a_stored_input_is_presigned_where_it_is_and_nothing_is_copied():
+def test_a_stored_input_reaches_the_upstream_as_an_immutable_copy_under_an_opaque_key():
+    # Given an uploaded file, as the worker read and checked it, and the upload's own object in the bucket
     store = FakeObjectStore()
-    url = input_presigner(store)(InputImage(data=png(), content_type="image/png", storage_key="inputs/a/job/0.png",
-                                            staging_prefix=STAGED))
-    assert url == store.presign_get("inputs/a/job/0.png", PRESIGNED_INPUT_SECONDS)
-    assert store.objects == {}
+    upload = "uploads/acct_Secret0000000000000000/file_abc"
+    store.put(upload, png(), "image/png")
+    checked = InputImage(data=png(), content_type="image/png", storage_key=upload, staging_prefix=STAGED)
+
+    # When it is presigned for an upstream, and the client then replaces (or deletes) its upload
+    url = input_presigner(store)(checked)
+    store.put(upload, b"something else", "image/png")
+
+    # Then the URL is of a copy of the checked bytes under the job's staging prefix, naming no account
+    [copy] = store.keys_under(STAGED)
+    assert url == store.presign_get(copy, PRESIGNED_INPUT_SECONDS)
+    assert "acct_" not in url and upload not in url
+    assert store.objects[copy].data == png()
 
 
 def test_a_keyless_input_is_copied_under_its_jobs_staging_prefix_and_presigned_there():
@@ -74,11 +84,12 @@ def test_oxens_converted_mask_reaches_it_as_a_presigned_copy_under_the_job():
                    mask=InputImage(data=alpha_mask, content_type="image/png", storage_key="inputs/a/j/mask.png",
                                    staging_prefix=STAGED),
                    options={"prompt": "p"})
-    # Then the white-means-edit mask was copied under the job's staging prefix, and Oxen got its presigned URL
-    [staged] = store.keys_under(STAGED)
-    assert store.objects[staged].data == white_edit_mask(alpha_mask)
-    assert sent[0]["mask_url"] == store.presign_get(staged, PRESIGNED_INPUT_SECONDS)
-    assert sent[0]["input_image"] == [store.presign_get("inputs/a/j/0.png", PRESIGNED_INPUT_SECONDS)]
+    # Then the white-means-edit mask (and the image) were copied under the job's staging prefix, and Oxen got their
+    # presigned URLs
+    staged = {store.objects[key].data: key for key in store.keys_under(STAGED)}
+    assert set(staged) == {white_edit_mask(alpha_mask), png(96, 64)}
+    assert sent[0]["mask_url"] == store.presign_get(staged[white_edit_mask(alpha_mask)], PRESIGNED_INPUT_SECONDS)
+    assert sent[0]["input_image"] == [store.presign_get(staged[png(96, 64)], PRESIGNED_INPUT_SECONDS)]
 
 
 class RecordingUpstream(ScriptedUpstream):
@@ -94,7 +105,7 @@ class RecordingUpstream(ScriptedUpstream):
         return super().submit(images=images, mask=mask, options=options)
 
 
-def test_a_job_sends_its_stored_mask_where_it_is_and_stages_a_fetched_image_under_itself(
+def test_a_job_stages_every_input_under_itself_as_checked(
         jobs: FakeJobRepository, store: FakeObjectStore, urls: FakeUrls, worker: Callable[..., WorkerDeps],
         clock: FakeClock) -> None:
     # Given an edit with a stored image, an image by URL and a stored mask, routed to a URL-taking upstream
@@ -108,11 +119,13 @@ def test_a_job_sends_its_stored_mask_where_it_is_and_stages_a_fetched_image_unde
     upstream = RecordingUpstream(store, clock)
     # When the worker runs it
     assert run_job(job.job_id, worker(upstream)) == "succeeded"
-    # Then only the fetched image was copied, under the job's own prefix; the stored image and mask went as they are
-    [staged] = store.keys_under(upstream_inputs_prefix(job.job_id))
-    assert upstream.urls == [store.presign_get(f"inputs/{account}/x/image_0.png", PRESIGNED_INPUT_SECONDS),
-                             store.presign_get(staged, PRESIGNED_INPUT_SECONDS),
-                             store.presign_get(f"inputs/{account}/x/mask.png", PRESIGNED_INPUT_SECONDS)]
+    # Then each input went as a copy under the job's own prefix (the stored image, the fetched one and the mask), its
+    # URL naming neither the account nor the input's own key
+    copies = store.keys_under(upstream_inputs_prefix(job.job_id))
+    assert len(copies) == 3
+    assert sorted(upstream.urls) == sorted(store.presign_get(key, PRESIGNED_INPUT_SECONDS) for key in copies)
+    assert not any(account in url for url in upstream.urls)
+    staged = copies[0]
     # And a re-claim does not take the copy for an output a dead worker left behind
     jobs.set(job.job_id, status="queued", attempts=1)
     for name in ("claim_token", "lease_until", "produced"):

@@ -32,7 +32,7 @@ ACTION_OF_CALL = {
     "delete_item": "dynamodb:DeleteItem", "query": "dynamodb:Query", "scan": "dynamodb:Scan",
     "batch_get_item": "dynamodb:BatchGetItem", "batch_write_item": "dynamodb:BatchWriteItem",
     "get_object": "s3:GetObject", "head_object": "s3:GetObject", "put_object": "s3:PutObject",
-    "generate_presigned_post": "s3:PutObject", "delete_object": "s3:DeleteObject",
+    "generate_presigned_post": "s3:PutObject", "copy_object": "s3:PutObject", "delete_object": "s3:DeleteObject",
     "delete_objects": "s3:DeleteObject", "list_objects_v2": "s3:ListBucket",
     "send_message": "sqs:SendMessage", "change_message_visibility": "sqs:ChangeMessageVisibility",
 }

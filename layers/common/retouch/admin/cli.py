@@ -246,12 +246,15 @@ def cmd_margin(ctx: _Context, args: argparse.Namespace) -> int:
     data = [{"model": r.model, "upstream": r.upstream, "jobs": r.jobs, "images": r.images,
              "revenue_micros": r.revenue_micros, "upstream_cost_micros": r.upstream_cost_micros,
              "margin_micros": r.margin_micros, "jobs_without_cost": r.jobs_without_cost,
+             "input_cost_micros": r.input_cost_micros, "input_revenue_micros": r.input_revenue_micros,
              "unserved_paid_calls": r.unserved_paid_calls, "unserved_cost_micros": r.unserved_cost_micros,
              "unserved_without_cost": r.unserved_without_cost, "net_margin_micros": r.net_margin_micros}
             for r in rows]
-    lines = [f"{'model':<18} {'upstream':<14} {'jobs':>6} {'revenue':>12} {'upstream cost':>14} {'margin':>12}"]
+    lines = [f"{'model':<18} {'upstream':<14} {'jobs':>6} {'revenue':>12} {'upstream cost':>14} {'margin':>12} "
+             f"{'input cost':>12} {'input rev.':>12}"]
     lines += [f"{r.model:<18} {r.upstream:<14} {r.jobs:>6} {format_usd(r.revenue_micros):>12} "
-              f"{format_usd(r.upstream_cost_micros):>14} {format_usd(r.margin_micros):>12}"
+              f"{format_usd(r.upstream_cost_micros):>14} {format_usd(r.margin_micros):>12} "
+              f"{format_usd(r.input_cost_micros):>12} {format_usd(r.input_revenue_micros):>12}"
               + (f"  ({r.jobs_without_cost} jobs of unknown cost left out of the margin)" if r.jobs_without_cost
                  else "")
               + (f"  {r.unserved_paid_calls} unserved paid calls, {format_usd(r.unserved_cost_micros)} "

@@ -31,6 +31,7 @@ from aws_lambda_powertools import Logger
 from retouch.billing.end_user_quotas import EndUserQuotas
 from retouch.billing.money import format_usd
 from retouch.billing.prices import PriceTable
+from retouch.billing.pricing_rule import Charge, job_hold_micros, settled_charge
 from retouch.errors import ConcurrencyLimited, InsufficientCredits, JobConflict, Unauthenticated
 from retouch.models.account_records import AccountRecord, LedgerEntry
 from retouch.models.idempotency import IdempotencyRecord
@@ -65,9 +66,14 @@ def check_can_reserve(account: AccountRecord | None, price: int) -> AccountRecor
     return account
 
 
-def _job_usage(images: int, cost_micros: int, provider_usage: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The job's stored usage: the provider's token counts plus images produced and cost (integers only)."""
-    return {**(provider_usage or {}), "images": images, "cost_micros": cost_micros}
+def _job_usage(images: int, cost_micros: int, provider_usage: dict[str, Any] | None = None,
+               charge: Charge | None = None) -> dict[str, Any]:
+    """The job's stored usage: the provider's token counts plus images produced, cost and (once charged) how the
+    pricing rule priced it."""
+    usage = {**(provider_usage or {}), "images": images, "cost_micros": cost_micros}
+    if charge is not None:
+        usage["pricing"] = charge.stored()
+    return usage
 
 
 @dataclass(frozen=True)
@@ -81,9 +87,8 @@ class JobBilling:
     # ---- submit ---------------------------------------------------------------------------------------------
 
     def price(self, record: JobRecord) -> int:
-        request = record.request
-        return self.prices.reservation_micros(record.model, quality=request.get("quality"),
-                                              size=request.get("size"), n=int(request.get("n", 1)))
+        """The job's hold: the worst case of its request (billing/pricing_rule.py)."""
+        return job_hold_micros(self.prices, record)
 
     def precheck(self, record: JobRecord, account: AccountRecord) -> AccountRecord:
         """Refuse before any input is stored (`account` as the request's admission read it); the hold in `reserve`
@@ -152,26 +157,26 @@ class JobBilling:
 
     # ---- end of a job ---------------------------------------------------------------------------------------
 
-    def charge_for(self, job: JobRecord, outcome: JobOutcome) -> tuple[int, int]:
-        """(images produced, micro-dollars charged): the outputs priced as produced, capped at the hold."""
+    def charge_for(self, job: JobRecord, outcome: JobOutcome) -> tuple[int, Charge | None]:
+        """(images produced, the charge): the outputs as produced plus the inputs as the upstream reported them, at
+        least its reported cost, capped at the hold (billing/pricing_rule.py)."""
         if outcome.status != "succeeded":
-            return 0, 0
-        quality = outcome.result.get("quality") or job.request.get("quality")
-        cost = self.prices.produced_micros(job.model, quality=quality,
-                                           sizes=[(o.width, o.height) for o in outcome.outputs],
-                                           markup_percent=job.markup_percent)
-        reserved = job.reserved_micros or 0
-        if cost > reserved:
-            logger.warning("produced more than reserved; charging the reservation",
-                           extra={"job_id": job.job_id, "cost_micros": cost, "reserved_micros": reserved})
-            cost = reserved
-        return len(outcome.outputs), cost
+            return 0, None
+        charge = settled_charge(
+            self.prices, job, quality=outcome.result.get("quality") or job.request.get("quality"),
+            sizes=[(o.width, o.height) for o in outcome.outputs], usage=outcome.usage,
+            reported_cost_micros=outcome.upstream_cost_micros if outcome.upstream_cost_reported else None)
+        if charge.capped:
+            logger.warning("priced above the hold; charging the hold",
+                           extra={"job_id": job.job_id, "reserved_micros": job.reserved_micros})
+        return len(outcome.outputs), charge
 
     def finish(self, job: JobRecord, *, token: str, outcome: JobOutcome) -> bool:
         """The claimed job's terminal transition with its settlement. False when another delivery owns or
         already ended the job (then nothing at all was written)."""
-        images, cost = self.charge_for(job, outcome)
-        billed = outcome.with_usage(_job_usage(images, cost, outcome.usage))
+        images, charge = self.charge_for(job, outcome)
+        cost = charge.total_micros if charge is not None else 0
+        billed = outcome.with_usage(_job_usage(images, cost, outcome.usage, charge))
         return self._settle(job, Finish(job.job_id, token, billed), outcome=outcome.status, images=images, cost=cost)
 
     def release_unfinished(self, job_id: str, *, error: JobError, now: int,

@@ -1,11 +1,14 @@
 """Revenue, upstream cost and margin per model and upstream, over the jobs created since a time.
 
 Revenue is what each succeeded job was charged (its settled `usage.cost_micros`); upstream cost is what its serving
-upstream reported (or the routing document's per-image estimate); jobs whose upstream cost is unknown are counted
-apart, so a margin is never computed from a guessed zero.
+upstream reported (or the routing document's per-image estimate, which prices output images only: the job's inputs,
+its prompt and input image tokens at the model's rates as the pricing rule counted them, `usage.pricing`, are added
+to it); jobs whose upstream cost is unknown are counted apart, so a margin is never computed from a guessed zero.
+`input_cost_micros` shows that input cost on its own, beside `input_revenue_micros`, what the inputs were charged.
 
-Losses show too: an upstream that accepted a job (answered it, or took it as an asynchronous job) and did not serve
-its success may still have charged for it (a retried job, a fallback after its job failed, a job that then failed).
+Losses show too: an upstream that accepted a job (answered it, or took it as an asynchronous job), timed out on it or
+answered it unusably, and did not serve its success, may still have charged for it (a retried job, a fallback after
+its job failed, a job that then failed: routing/paid_attempts.py).
 Those unserved paid calls are counted per upstream, of every ended job, with their cost as reported or estimated from
 the routing document's `cost_per_image_usd` (the job's `n` images), and `net_margin_micros` takes them off.
 """
@@ -14,12 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from retouch.models.records import JobRecord, UpstreamAttempt
+from retouch.models.records import JobRecord
 from retouch.routing.document import RoutingDocument
-
-# Outcomes after which the upstream had the job: it may bill for it.
-_ACCEPTED = ("pending", "succeeded")
+from retouch.routing.paid_attempts import unserved_paid_calls
 
 
 @dataclass
@@ -32,6 +34,9 @@ class MarginRow:
     upstream_cost_micros: int = 0
     jobs_without_cost: int = 0  # their revenue is in `revenue_micros`, but not in `margin_micros`
     revenue_with_cost_micros: int = 0
+    # The inputs (prompt and input image tokens) at the upstream's rates, and what they were charged.
+    input_cost_micros: int = 0
+    input_revenue_micros: int = 0
     # Calls this upstream accepted that did not serve a succeeded job (possibly paid), and their known cost.
     unserved_paid_calls: int = 0
     unserved_cost_micros: int = 0
@@ -54,24 +59,6 @@ def cost_estimates(document: RoutingDocument) -> dict[str, int]:
             for routes in document.models.values() for route in routes if route.cost_per_image_usd is not None}
 
 
-def _unserved_paid_calls(job: JobRecord) -> list[UpstreamAttempt]:
-    """The job's calls an upstream accepted, one per upstream job (a pending and its later success are one call),
-    less the call that served the job's success."""
-    calls: dict[tuple[str, str], UpstreamAttempt] = {}
-    serving: tuple[str, str] | None = None
-    for index, attempt in enumerate(job.upstream_attempts):
-        if attempt.outcome not in _ACCEPTED:
-            continue
-        key = (attempt.upstream, attempt.upstream_job_id or f"#{index}")
-        if key not in calls or attempt.cost_micros is not None:
-            calls[key] = attempt
-        if attempt.outcome == "succeeded" and attempt.upstream == job.upstream:
-            serving = key
-    if job.status == "succeeded" and serving is not None:
-        calls.pop(serving)
-    return list(calls.values())
-
-
 def margins(jobs: Iterable[JobRecord], cost_per_image_micros: Mapping[str, int] | None = None) -> list[MarginRow]:
     """Rows per (model, upstream). `cost_per_image_micros`: per upstream name, the routing document's estimate."""
     estimates = cost_per_image_micros or {}
@@ -82,7 +69,7 @@ def margins(jobs: Iterable[JobRecord], cost_per_image_micros: Mapping[str, int] 
 
     for job in jobs:
         if job.is_terminal:
-            for call in _unserved_paid_calls(job):
+            for call in unserved_paid_calls(job):
                 row = row_of(job.model, call.upstream)
                 row.unserved_paid_calls += 1
                 per_image = estimates.get(call.upstream)
@@ -100,9 +87,15 @@ def margins(jobs: Iterable[JobRecord], cost_per_image_micros: Mapping[str, int] 
         row.jobs += 1
         row.images += int(usage.get("images") or len(job.outputs))
         row.revenue_micros += revenue
+        stored_pricing = usage.get("pricing")
+        pricing: dict[str, Any] = stored_pricing if isinstance(stored_pricing, dict) else {}
+        input_cost = int(pricing.get("inputs_cost_micros") or 0)
+        row.input_cost_micros += input_cost
+        row.input_revenue_micros += int(pricing.get("inputs_micros") or 0)
         if job.upstream_cost_micros is None:
             row.jobs_without_cost += 1
         else:
-            row.upstream_cost_micros += job.upstream_cost_micros
+            # A reported cost is the whole call's; the routing's estimate is per output image only.
+            row.upstream_cost_micros += job.upstream_cost_micros + (0 if job.upstream_cost_reported else input_cost)
             row.revenue_with_cost_micros += revenue
     return sorted(rows.values(), key=lambda row: (row.model, row.upstream))

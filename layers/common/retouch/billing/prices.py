@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from math import ceil
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +29,48 @@ def pixels_of(size: str) -> int:
 
 
 @dataclass(frozen=True)
+class ImageTokenRule:
+    """How many input tokens one input image counts (prices.json `image_tokens_rule`)."""
+
+    base: int
+    per_tile: int
+    tile: int
+    max_edge: int
+    short_edge: int
+    fidelity_square: int = 0
+    fidelity_other: int = 0
+
+    def tokens(self, width: int, height: int) -> int:
+        scale = min(1.0, self.max_edge / max(width, height))
+        scale *= min(1.0, self.short_edge / (min(width, height) * scale))
+        tiles = ceil_div(ceil(width * scale), self.tile) * ceil_div(ceil(height * scale), self.tile)
+        return self.base + self.per_tile * tiles + (self.fidelity_square if width == height else self.fidelity_other)
+
+    @property
+    def most(self) -> int:
+        """The most one image can count (its size unknown): the short edge at its cap, the long one at max_edge."""
+        long_tiles = ceil_div(self.max_edge, self.tile)
+        short_tiles = ceil_div(self.short_edge, self.tile)
+        return self.base + self.per_tile * long_tiles * short_tiles + max(self.fidelity_square, self.fidelity_other)
+
+
+@dataclass(frozen=True)
+class InputRates:
+    """What the upstream bills for a request's inputs, in micro-dollars per million tokens."""
+
+    text_per_million: int
+    image_per_million: int
+    image_tokens: ImageTokenRule
+
+
+@dataclass(frozen=True)
 class ModelPrices:
     base_size: str
     auto_size: str
     quality: dict[str, int]
     # Per listed size (fixed-size models): {size: {quality: amount}}; empty: every size scales from base_size.
     sizes: dict[str, dict[str, int]] = field(default_factory=dict)
+    inputs: InputRates | None = None  # None: inputs are free (an upstream that bills per output image only)
 
     def listed_amount(self, quality: str, pixels: int) -> int | None:
         """The listed price of a size with `pixels` pixels (the higher one when two orientations share them)."""
@@ -59,6 +96,9 @@ class PriceTable:
         if markup_percent is None:
             return self
         return PriceTable(version=self.version, markup_percent=markup_percent, models=self.models)
+
+    def model_prices(self, model: str) -> ModelPrices:
+        return self._model(model)
 
     def _model(self, model: str) -> ModelPrices:
         try:
@@ -115,6 +155,27 @@ class PriceTable:
             "size_rule": "price x (width x height) / pixels of base_size, rounded up to the micro-dollar",
             "auto": f"reserved at quality '{prices.top_quality}' and size {prices.auto_size}; "
                     "settled at what was produced",
+            "inputs": self._inputs_listing(prices.inputs),
+        }
+
+    def _inputs_listing(self, rates: InputRates | None) -> dict[str, Any] | None:
+        """How a request's prompt and input images are priced (None: they are free)."""
+        if rates is None:
+            return None
+        markup = 100 + self.markup_percent
+        rule = rates.image_tokens
+        return {
+            "text_per_million_tokens_usd": to_usd(ceil_div(rates.text_per_million * markup, 100)),
+            "image_per_million_tokens_usd": to_usd(ceil_div(rates.image_per_million * markup, 100)),
+            "image_tokens": {"base": rule.base, "per_tile": rule.per_tile, "tile": rule.tile,
+                             "max_edge": rule.max_edge, "short_edge": rule.short_edge,
+                             "fidelity_square": rule.fidelity_square, "fidelity_other": rule.fidelity_other,
+                             "most_per_image": rule.most},
+            "hold": "outputs at the most `auto` resolves to + one token per UTF-8 byte of the prompt + each input "
+                    "image and the mask at its token count (most_per_image when its size is not known)",
+            "settle": "outputs as produced + the input tokens the upstream reports (else one token per 4 UTF-8 "
+                      "bytes of the prompt and each image's count), at least an upstream's reported cost marked "
+                      "up, never more than the hold",
         }
 
 
@@ -123,11 +184,20 @@ def parse_prices(document: dict[str, Any]) -> PriceTable:
         name: ModelPrices(base_size=spec["base_size"], auto_size=spec["auto_size"],
                           quality={q: int(v) for q, v in spec["quality"].items()},
                           sizes={size: {q: int(v) for q, v in table.items()}
-                                 for size, table in spec.get("sizes", {}).items()})
+                                 for size, table in spec.get("sizes", {}).items()},
+                          inputs=_input_rates(spec.get("inputs")))
         for name, spec in document["models"].items()
     }
     return PriceTable(version=str(document["version"]), markup_percent=int(document.get("markup_percent", 0)),
                       models=models)
+
+
+def _input_rates(spec: dict[str, Any] | None) -> InputRates | None:
+    if spec is None:
+        return None
+    return InputRates(text_per_million=int(spec["text_input_per_million_tokens"]),
+                      image_per_million=int(spec["image_input_per_million_tokens"]),
+                      image_tokens=ImageTokenRule(**{k: int(v) for k, v in spec["image_tokens"].items()}))
 
 
 @cache

@@ -29,10 +29,23 @@ def job_usage_view(record: JobRecord) -> dict[str, Any]:
     images = stored.pop("images", None)
     if images is None:
         images = len(record.outputs) if record.status == "succeeded" else 0
+    pricing = stored.pop("pricing", None)
     view = {**stored, "images": int(images), "cost_usd": to_usd(cost)}
+    if isinstance(pricing, dict):
+        view["pricing"] = pricing_view(pricing, record.price_version)
     if record.reserved_micros is not None and not record.is_terminal:
         view["reserved_usd"] = to_usd(record.reserved_micros)
     return view
+
+
+def pricing_view(stored: dict[str, Any], version: str | None) -> dict[str, Any]:
+    """How the pricing rule priced a settled job (its stored `usage.pricing`), as a quote shows it."""
+    return {"outputs_usd": to_usd(int(stored.get("outputs_micros", 0))),
+            "inputs_usd": to_usd(int(stored.get("inputs_micros", 0))),
+            "input_text_tokens": int(stored.get("input_text_tokens", 0)),
+            "input_image_tokens": int(stored.get("input_image_tokens", 0)),
+            "input_basis": stored.get("input_basis"), "capped_at_hold": bool(stored.get("capped")),
+            "version": version}
 
 
 def account_view(account: AccountRecord | None) -> AccountView:

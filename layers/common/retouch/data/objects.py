@@ -74,6 +74,18 @@ class ObjectStore:
             raise
         return ObjectHead(size=int(response["ContentLength"]), etag=str(response.get("ETag", "")))
 
+    def copy_if_unchanged(self, source: str, dest: str, etag: str) -> ObjectHead | None:
+        """Copy `source` to `dest` only if its ETag is still `etag` (S3 checks it with the copy); the copy's size and
+        ETag, or None when the source changed or is gone."""
+        try:
+            self._client.copy_object(Bucket=self._bucket, Key=dest, CopySource={"Bucket": self._bucket, "Key": source},
+                                     CopySourceIfMatch=etag, MetadataDirective="COPY")
+        except ClientError as exc:
+            if _missing(exc) or exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412"):
+                return None
+            raise
+        return self.head(dest)
+
     def delete(self, keys: list[str]) -> None:
         if keys:
             self._client.delete_objects(Bucket=self._bucket,

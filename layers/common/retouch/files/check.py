@@ -4,7 +4,9 @@ A file is `pending` until its object is in S3. When the file is read (GET, a lis
 gives the object's size and ETag, and a ranged read of the header alone (see images.inspect.read_header: 64 KiB
 for almost any photo, never the whole 50 MB) gives its format, dimensions and alpha; the record then says
 `ready` or `rejected`, with the ETag it was read at. The presigned POST can be used again while it is valid, so
-an object whose ETag changed is read again. The worker reads and checks the whole image before the provider does.
+an object whose ETag changed is read again; once `ready`, the file is a copy under `ready_key` taken only if the
+object was still what was read, so a POST after that (or a delete of the upload's object) changes nothing a job
+reads (#24 finding 4). The worker reads and checks the whole image before the provider does.
 """
 
 from __future__ import annotations
@@ -37,10 +39,35 @@ def image_info(record: FileRecord) -> ImageInfo | None:
                      height=record.height, has_alpha=bool(record.has_alpha))
 
 
+def ready_key(file_id: str) -> str:
+    """Where a ready file's bytes are kept: a copy no upload policy names (so a POST after `ready` changes nothing a
+    job reads), under `uploads/` (the lifecycle rule expires it with the file), its key naming no account."""
+    return f"uploads/ready/{file_id}"
+
+
+# A client re-POSTing while its file is read makes the copy's ETag check fail: read again, this many times at most.
+_READS = 3
+
+
 def examine(record: FileRecord, files: FileRepository, store: ObjectStore) -> FileState | None:
-    """The file with its status brought up to date with its object; None when the file was deleted meanwhile."""
+    """The file with its status brought up to date with its object; None when the file was deleted meanwhile. A file
+    found `ready` moves to its immutable copy (`ready_key`), taken only if the object is still what was read (else it
+    is read again; a client that keeps re-uploading leaves it `pending`)."""
+    for _ in range(_READS):
+        state = _examine_once(record, files, store)
+        if not isinstance(state, _Changed):
+            return state
+    return FileState(record, store.head(record.key))
+
+
+class _Changed(FileState):
+    """The object changed between its read and its copy."""
+
+
+def _examine_once(record: FileRecord, files: FileRepository, store: ObjectStore) -> FileState | None:
     head = store.head(record.key)
-    if head is None or (record.status != "pending" and head.etag == record.etag):
+    settled = record.status == "rejected" or record.key == ready_key(record.file_id)
+    if head is None or (record.status != "pending" and settled and head.etag == record.etag):
         return FileState(record, head)
     try:
         header = read_header(lambda length: store.get_prefix(record.key, length), head.size)
@@ -53,8 +80,11 @@ def examine(record: FileRecord, files: FileRepository, store: ObjectStore) -> Fi
         fields = {"status": "rejected", **found, "error": {"code": exc.code or "invalid_image", "message": exc.message},
                   "format": None, "content_type": None, "width": None, "height": None, "has_alpha": None}
     else:
-        fields = {"status": "ready", **found, "error": None, "format": info.format,
-                  "content_type": info.content_type, "width": info.width, "height": info.height,
-                  "has_alpha": info.has_alpha}
+        copied = store.copy_if_unchanged(record.key, ready_key(record.file_id), head.etag)
+        if copied is None:  # changed (or deleted) since it was read: not ready on these bytes
+            return _Changed(record, head)
+        fields = {"status": "ready", "key": ready_key(record.file_id), "bytes": copied.size, "etag": copied.etag,
+                  "error": None, "format": info.format, "content_type": info.content_type, "width": info.width,
+                  "height": info.height, "has_alpha": info.has_alpha}
     updated = files.record_check(record.file_id, fields)
     return FileState(updated, head) if updated is not None else None

@@ -84,7 +84,8 @@ def delete_file(account_id: str, file_id: str, deps: FileDeps) -> FileDeleted:
     """The record and the object; a queued job that names the file then ends failed (`input_missing`)."""
     record = _find(account_id, file_id, deps)
     deps.files.delete(record.file_id)
-    deps.store.delete([record.key])
+    # Its bytes (the ready copy) and the upload's own object, which a POST may have written again after `ready`.
+    deps.store.delete(sorted({record.key, upload_key(account_id, record.file_id)}))
     return FileDeleted(id=record.file_id)
 
 

@@ -152,7 +152,8 @@ def _produce(job: JobRecord, token: str, deps: WorkerDeps, side: SideWork) -> Pr
         # The upstream bills each partial (OpenAI: as output tokens already in its usage); the count is kept with it.
         usage = {**(usage or {}), "partial_images": partials.received}
     produced = ProducedOutputs(outputs=outputs, result=resolved_options(result, outputs), usage=usage,
-                               upstream=served.upstream.name, upstream_cost_micros=served.cost_micros)
+                               upstream=served.upstream.name, upstream_cost_micros=served.cost_micros,
+                               upstream_cost_reported=served.finished.cost_micros is not None)
     if deps.jobs.record_produced(job.job_id, token=token, produced=produced, attempts=served.unsaved):
         return produced
     deps.store.delete([output.key for output in outputs])

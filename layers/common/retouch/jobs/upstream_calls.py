@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
+from retouch.errors import JobFailure
 from retouch.jobs.side_work import SideWork
 from retouch.models.records import (
     AttemptOutcome,
@@ -43,6 +44,7 @@ from retouch.providers.base import (
     ProviderRefused,
     ProviderUnavailable,
 )
+from retouch.providers.call_timeout import sized_call_timeout
 from retouch.providers.callbacks import TakesCallbacks, callback_path
 from retouch.providers.partials import PartialSink, StreamsPartials
 from retouch.providers.upstream import (
@@ -54,6 +56,13 @@ from retouch.providers.upstream import (
     refusal,
 )
 from retouch.routing.breaker import Admission, CircuitBreaker
+from retouch.routing.paid_attempts import (
+    MAX_UNSERVED_PAID_CALLS,
+    call_timeout_seconds,
+    is_possibly_paid,
+    known_slow,
+    unserved_so_far,
+)
 
 logger = Logger(child=True)
 
@@ -133,6 +142,8 @@ class RoutingDeps:
     max_poll_delay_seconds: int = MAX_POLL_DELAY_SECONDS
     # Where upstreams that call back say a job is done (the HTTP API's URL); None: polls only.
     callback_base_url: str | None = None
+    # The upstreams' configured timeout, which each call's is sized within (routing/paid_attempts.py); None: not sized.
+    call_timeout_seconds: float | None = None
 
     def poll_delay(self, eta_seconds: int) -> int:
         return max(1, min(self.max_poll_delay_seconds, MAX_POLL_DELAY_SECONDS, int(eta_seconds)))
@@ -162,6 +173,7 @@ class _Pass:
         """Record an attempt; written now (with any unsaved before it) unless `write` is False."""
         attempt = UpstreamAttempt(upstream=upstream, outcome=outcome, code=code, upstream_job_id=upstream_job_id,
                                   cost_micros=cost_micros, latency_ms=latency_ms, at=int(self.deps.clock()))
+        attempt.possibly_paid = is_possibly_paid(attempt)
         self.job.upstream_attempts.append(attempt)
         self.tried.append(attempt)
         self.unsaved.append(attempt)
@@ -200,10 +212,14 @@ class _Pass:
 
     def run(self, start: int, images: list[InputImage], mask: InputImage | None,
             options: dict[str, object]) -> Served | Waiting:
+        configured = self.deps.call_timeout_seconds
+        timeout = call_timeout_seconds(self.job, configured) if configured is not None else None
+        slow = configured is not None and known_slow(self.job)
         for index in range(start, len(self.route)):
             upstream = self.route[index]
             if upstream.name in self.shut_out:
                 continue
+            self.check_paid_budget()
             try:
                 adapter = upstream.adapter()
             except ProviderAuthFailed as exc:  # a placeholder key: nothing was called, the breaker learns nothing
@@ -221,7 +237,7 @@ class _Pass:
                 continue
             started = self.deps.clock()
             try:
-                with provider_call(upstream.name):
+                with provider_call(upstream.name), sized_call_timeout(timeout):
                     outcome = self.submit(adapter, images, mask, dict(options))
             except ProviderRefused as exc:
                 self.deps.breaker.record(upstream.name, admission, ok=True,  # it answered: it is up
@@ -229,6 +245,8 @@ class _Pass:
                 self.record(upstream.name, "refused", code=exc.code, latency_ms=self._since(started))
                 raise
             except ProviderUnavailable as exc:
+                if slow and exc.code == "provider_timeout":
+                    raise self.slow_timeout(upstream, admission, exc, self._since(started), timeout) from exc
                 self.unavailable(upstream, admission, exc, self._since(started))
                 continue
             except Exception:
@@ -251,6 +269,27 @@ class _Pass:
             url = callback_base.rstrip("/") + callback_path(adapter.capabilities.upstream, self.job.job_id)
             return adapter.submit_with_callback(images=images, mask=mask, options=options, callback_url=url)
         return adapter.submit(images=images, mask=mask, options=options)
+
+    def check_paid_budget(self) -> None:
+        """Before a call: refuse to pay for another one when the job's possibly-paid calls that served nothing are
+        at the bound (routing/paid_attempts.py)."""
+        unserved = unserved_so_far(self.job)
+        if unserved >= MAX_UNSERVED_PAID_CALLS:
+            self.save()
+            raise JobFailure("paid_attempts_exhausted",
+                             f"The upstreams took {unserved} calls for this job without an image coming back; it is "
+                             "not tried again. It was not charged.")
+
+    def slow_timeout(self, upstream: Upstream, admission: Admission, exc: ProviderUnavailable, latency_ms: int,
+                     timeout: float | None) -> JobFailure:
+        """A request known to be slow timed out: the upstream was most likely still making it (and bills it), so it
+        is neither retried nor sent elsewhere. Says nothing of the upstream's health (the breaker counts nothing)."""
+        self.deps.breaker.record(upstream.name, admission, ok=None, account=self.job.account_id)
+        self.record(upstream.name, "unavailable", code=exc.code, latency_ms=latency_ms)
+        logger.warning("slow request timed out; not retried", extra={
+            "job_id": self.job.job_id, "upstream": upstream.name, "timeout_seconds": timeout})
+        return JobFailure("provider_timeout", f"{upstream.name} did not finish this request within {timeout:g} s; "
+                          "it is not retried (a second call would be paid again). It was not charged.")
 
     def answered(self, upstream: str, admission: Admission) -> None:
         """Count a call the upstream answered: a probe's close is a state change, made now; a plain success is
@@ -340,11 +379,13 @@ def poll_pending(job: JobRecord, token: str, deps: RoutingDeps, *,
         return walk.run(index + 1, images, mask, options)
     if isinstance(outcome, Pending):
         if waited >= MAX_PENDING_SECONDS:
-            timeout = ProviderUnavailable("provider_timeout", f"{upstream.name} job {handle.upstream_job_id} did "
-                                                              f"not finish within {MAX_PENDING_SECONDS} s")
-            walk.unavailable(upstream, "call", timeout, waited * 1000, handle.upstream_job_id)
-            images, mask = inputs()
-            return walk.run(index + 1, images, mask, options)
+            # It took the job and may still make (and bill) it: given up without falling back, which would pay twice.
+            walk.deps.breaker.record(upstream.name, "call", ok=None, account=job.account_id)
+            walk.record(upstream.name, "unavailable", code="provider_timeout", upstream_job_id=handle.upstream_job_id,
+                        latency_ms=waited * 1000)
+            raise JobFailure("provider_timeout", f"{upstream.name} job {handle.upstream_job_id} did not finish within "
+                                                 f"{MAX_PENDING_SECONDS} s; it is not sent elsewhere (that would be "
+                                                 "paid again). It was not charged.")
         again = pending.model_copy(update={"handle": outcome.handle.to_json(), "polls": pending.polls + 1,
                                            "poll_errors": 0, "seq": pending.seq + 1})
         return Waiting(again, deps.poll_delay(outcome.handle.poll_after_seconds))

@@ -12,6 +12,7 @@ from retouch.models.records import JobRecord
 from retouch.models.responses import ImageData, JobErrorView, JobList, JobView, UpstreamAttemptView
 from retouch.models.webhooks import webhook_view
 from retouch.ports import AccountJobs, JobFilter, JobRepository, ObjectMissing, ObjectStore
+from retouch.routing.paid_attempts import possibly_paid_calls
 
 _JOB_ID = re.compile(r"^job_[A-Za-z0-9]{24}$")
 # Lambda responses stop at 6 MB: inline base64 up to this much, then answer presigned URLs for the rest.
@@ -90,6 +91,7 @@ def render_job(record: JobRecord, store: ObjectStore, url_expiry_seconds: int, *
         upstream=record.upstream,
         upstream_attempts=[UpstreamAttemptView(**attempt.model_dump(exclude={"cost_micros"}))
                            for attempt in record.upstream_attempts],
+        possibly_paid_attempts=len(possibly_paid_calls(record)),
     )
 
 

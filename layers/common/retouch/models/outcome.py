@@ -22,12 +22,14 @@ class JobOutcome:
     # Routing: the upstream that produced the outputs and what it charged us, when known.
     upstream: str | None = None
     upstream_cost_micros: int | None = None
+    upstream_cost_reported: bool = False  # the upstream reported that cost itself: the charge is at least it
 
     @classmethod
     def succeeded(cls, produced: ProducedOutputs, *, at: int) -> JobOutcome:
         return cls(status="succeeded", completed_at=at, outputs=tuple(produced.outputs), result=produced.result,
                    usage=produced.usage, upstream=produced.upstream,
-                   upstream_cost_micros=produced.upstream_cost_micros)
+                   upstream_cost_micros=produced.upstream_cost_micros,
+                   upstream_cost_reported=produced.upstream_cost_reported)
 
     @classmethod
     def failed(cls, code: str, message: str, *, at: int) -> JobOutcome:
@@ -41,7 +43,8 @@ class JobOutcome:
         if self.status == "succeeded":
             return {"outputs": [output.model_dump() for output in self.outputs], "usage": self.usage,
                     "result": self.result, "completed_at": self.completed_at, "error": None,
-                    "upstream": self.upstream, "upstream_cost_micros": self.upstream_cost_micros}
+                    "upstream": self.upstream, "upstream_cost_micros": self.upstream_cost_micros,
+                    "upstream_cost_reported": self.upstream_cost_reported}
         fields: dict[str, Any] = {"error": self.error.model_dump() if self.error else None,
                                   "completed_at": self.completed_at}
         if self.usage is not None:

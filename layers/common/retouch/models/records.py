@@ -41,6 +41,7 @@ class ProducedOutputs(BaseModel):
     usage: dict[str, Any] | None = None
     upstream: str | None = None  # the routing entry that produced them
     upstream_cost_micros: int | None = None  # what that upstream charged us, when known
+    upstream_cost_reported: bool = False  # that cost is the upstream's own figure (not the routing's estimate)
 
 
 # How one call to one upstream ended: served the job, left it pending (asynchronous), failed in a way another
@@ -56,6 +57,8 @@ class UpstreamAttempt(BaseModel):
     cost_micros: int | None = None
     latency_ms: int | None = None
     at: int
+    # The upstream may have billed this call (routing/paid_attempts.py): accepted, timed out, or answered unusably.
+    possibly_paid: bool = False
 
 
 class PendingCall(BaseModel):
@@ -119,6 +122,7 @@ class JobRecord(BaseModel):
     upstream_attempts: list[UpstreamAttempt] = Field(default_factory=list)
     upstream: str | None = None
     upstream_cost_micros: int | None = None
+    upstream_cost_reported: bool = False  # the upstream reported that cost (else the routing's per-image estimate)
     pending_call: PendingCall | None = None
     expires_at: int
     webhook: JobWebhook | None = None  # where job events go, and their delivery log

@@ -51,6 +51,8 @@ class UpstreamAttemptView(BaseModel):
     upstream_job_id: str | None = None
     latency_ms: int | None = None
     at: int
+    possibly_paid: bool = Field(default=False, description="The upstream may have billed this call (accepted it, "
+                                                            "timed out on it, or answered it unusably)")
 
 
 class JobView(BaseModel):
@@ -81,6 +83,8 @@ class JobView(BaseModel):
     upstream: str | None = Field(default=None, description="The upstream that produced the images")
     upstream_attempts: list[UpstreamAttemptView] = Field(default_factory=list,
                                                          description="Every upstream call, in order")
+    possibly_paid_attempts: int = Field(default=0, description="Upstream calls that may have been billed (the one "
+                                                               "that served the job included); never charged twice")
 
 
 class JobList(BaseModel):

@@ -39,6 +39,7 @@ from retouch.outbound_http.client import (
 )
 from retouch.outbound_http.url_safety import ResolvedTarget, UnsafeUrl, check_url, resolve_within
 from retouch.providers.base import ProviderAuthFailed, ProviderImage, ProviderRefused, ProviderUnavailable
+from retouch.providers.call_timeout import call_timeout
 from retouch.providers.spooled_json import SpooledStrings, decode_base64_file
 from retouch.providers.sse import EventTooLarge, ServerSentEvent, parse_events
 from retouch.providers.upstream import OutputUrls, bad_response
@@ -152,7 +153,7 @@ class UpstreamHttp:
     def _exchange(self, request: httpx.Request, read: Callable[[httpx.Response], _Read],
                   ) -> tuple[httpx.Response, _Read]:
         """Send `request` and `read` its streamed answer, within the deadline; the answer (closed) and what was read."""
-        with call_deadline(self._timeout) as deadline:
+        with call_deadline(call_timeout(self._timeout)) as deadline:
             try:
                 response = self._client.send(request, stream=True)
                 try:

@@ -24,6 +24,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
 # sync entry.
 ROUTES["StatusFunction"] += ("job_events",)
 ROUTES["SyncFunction"] += ("job_events",)
+# POST /v1/images/quote: what an edit or generation would hold and cost, no job made.
+ROUTES["ApiFunction"] += ("quotes",)
 
 
 def route_group(name: str) -> RouteGroup[Any]:

@@ -18,6 +18,7 @@ from retouch.errors import (
     UnsupportedMediaType,
     UnsupportedParameter,
 )
+from retouch.models.quotes import QuoteRequest
 from retouch.models.requests import EditRequest, GenerationRequest, UploadedImage, UploadRequest
 from retouch.web.multipart import Part, parse_multipart
 
@@ -232,3 +233,11 @@ def parse_json_body(event: dict[str, Any], max_bytes: int, model: type[RequestMo
         return model.model_validate(_json_object(data))
     except ValidationError as exc:
         raise invalid_request_from(exc) from exc
+
+
+def parse_quote(event: dict[str, Any], max_bytes: int) -> QuoteRequest:
+    """A quote's body: an edit's or a generation's JSON, images as references or declared sizes."""
+    data = raw_body(event, max_bytes)
+    if not media_type(event).lower().startswith("application/json"):
+        raise UnsupportedMediaType("Send the quote request as application/json.")
+    return _validated(QuoteRequest, _json_object(data))

@@ -36,6 +36,7 @@ from retouch.web.routes.end_users import EndUserRoutes
 from retouch.web.routes.files import FileRoutes
 from retouch.web.routes.images import ImageRoutes
 from retouch.web.routes.job_actions import JobActionRoutes
+from retouch.web.routes.quotes import QuoteRoutes
 from retouch.web.routes.upstream_callbacks import UpstreamCallbackRoutes
 from retouch.web.routes.webhooks import WebhookRoutes
 from retouch.webhooks.events import RedeliveryBudget
@@ -64,6 +65,8 @@ def build_api(settings: ApiSettings) -> list[object]:
                       redeliveries=RedeliveryBudget(jobs, settings.webhook_redeliveries_per_hour)),
         *end_user_routes(settings, accounts),
         upstream_callback_routes(settings, jobs, queue),
+        QuoteRoutes(prices=billing.prices, files=FileRepository(settings.table_name),
+                    max_body_bytes=settings.max_body_bytes),
     ]
 
 

@@ -25,17 +25,16 @@ PRESIGNED_INPUT_SECONDS = 3600
 
 
 def input_presigner(store: ObjectStorePort) -> Presign:
-    """An input image -> a presigned GET URL: its own key, or a copy stored under its job's staging prefix
-    (jobs/retention.upstream_inputs_prefix: deleted with the job, expired with its outputs; the worker's role, which
-    signs the URL, may read it)."""
+    """An input image -> a presigned GET URL of an immutable copy of the bytes the worker checked, under an opaque key
+    in its job's staging prefix (jobs/retention.upstream_inputs_prefix: deleted with the job, expired with its
+    outputs; the worker's role, which signs the URL, may read it). Never the input's own key: an upload can be
+    changed or deleted by its client before an asynchronous upstream fetches it, and its key names the account."""
 
     def presign(image: InputImage) -> str:
-        key = image.storage_key
-        if key is None:
-            if image.staging_prefix is None:  # a bug: an adapter made an input without its job's prefix
-                raise ValueError(f"input {image.filename} has neither a storage key nor a staging prefix")
-            key = f"{image.staging_prefix}{uuid.uuid4().hex}"
-            store.put(key, image.open(), image.content_type)
+        if image.staging_prefix is None:  # a bug: an adapter made an input without its job's prefix
+            raise ValueError(f"input {image.filename} has no staging prefix")
+        key = f"{image.staging_prefix}{uuid.uuid4().hex}"
+        store.put(key, image.open(), image.content_type)
         return store.presign_get(key, PRESIGNED_INPUT_SECONDS)
 
     return presign

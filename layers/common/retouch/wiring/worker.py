@@ -52,6 +52,7 @@ def build_worker(settings: WorkerSettings) -> tuple[WorkerDeps, JobQueue]:
             upstreams=upstreams_by_model(routing, settings, store),
             max_poll_delay_seconds=settings.max_poll_delay_seconds,
             callback_base_url=settings.callback_base_url,
+            call_timeout_seconds=settings.provider_timeout_seconds,
         ),
         schedule_poll=queue.send_poll,
         fetch_url=partial(_fetch, allowlist=parse_allowlist(settings.url_allowlist), max_bytes=max_bytes),
