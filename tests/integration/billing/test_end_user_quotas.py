@@ -9,6 +9,8 @@ from typing import Any
 
 from retouch.billing.charges import JobBilling
 from retouch.billing.end_user_quotas import EndUserQuotas
+from retouch.billing.prices import price_table
+from retouch.billing.pricing_rule import PricedRequest, hold_micros
 from retouch.data.end_users import EndUserRepository
 from retouch.end_users.management import get_end_user, set_defaults, set_end_user_limits
 from retouch.errors import EndUserLimitExceeded
@@ -19,9 +21,12 @@ from retouch.models.records import JobError
 from retouch.models.requests import GenerationRequest
 from tests.builders import admission_for, generation_payload
 from tests.integration.billing.conftest import seed, submit_deps_on_moto
+from tests.integration.billing.pricing import DEFAULT_PROMPT
 from tests.integration.core.aws_stack import Stack, client
 
-PRICE = 53_000  # medium, 1024x1024
+# What one medium 1024x1024 generation of the default prompt holds (its output, and the prompt at its worst case).
+PRICE = hold_micros(price_table(), PricedRequest(model="gpt-image-2", quality="medium", size="1024x1024", n=1,
+                                                 prompt=DEFAULT_PROMPT))
 
 
 def _deps_with_end_users(stack: Stack) -> tuple[SubmitDeps, EndUserRepository]:

@@ -11,6 +11,7 @@ import pytest
 from retouch.billing.charges import JobBilling
 from retouch.billing.prices import price_table
 from retouch.mcp.spend_guard import SpendGuard, SpendLimitExceeded
+from retouch.models.records import StoredInput
 from retouch.models.requests import GenerationRequest
 
 
@@ -20,10 +21,21 @@ from retouch.models.requests import GenerationRequest
 def test_the_guard_checks_the_hold_the_api_takes(options: dict[str, object], markup: int | None) -> None:
     # Given the request as the API validates it, and the job record's fields the submit prices
     request = GenerationRequest.model_validate(options)
-    record: Any = SimpleNamespace(model=request.model, request=request.job_request())
+    record: Any = SimpleNamespace(model=request.model, request=request.job_request(), inputs=[], mask=None)
     billing: Any = JobBilling(ledger=None, jobs=None, prices=price_table(markup))  # type: ignore[arg-type]
     # Then the guard's amount is exactly what the submit holds
     assert SpendGuard(None, markup).hold_micros(request) == billing.price(record)
+
+
+def test_an_edits_images_are_checked_at_the_hold_the_api_takes_for_images_of_unknown_size() -> None:
+    # Given an edit of two images and a mask whose sizes the guard does not read
+    request = GenerationRequest.model_validate({"prompt": "a long prompt " * 50, "quality": "medium"})
+    record: Any = SimpleNamespace(model=request.model, request=request.job_request(),
+                                  inputs=[StoredInput(url="https://example.com/a.png")] * 2,
+                                  mask=StoredInput(url="https://example.com/m.png"))
+    billing: Any = JobBilling(ledger=None, jobs=None, prices=price_table(None))  # type: ignore[arg-type]
+    # Then the guard holds what the API holds for them, more than for the prompt alone
+    assert SpendGuard(None).hold_micros(request, 3) == billing.price(record) > SpendGuard(None).hold_micros(request)
 
 
 def test_a_call_above_the_ceiling_is_refused_with_both_amounts() -> None:

@@ -112,10 +112,11 @@ class RetouchMcpService:
     async def _submit(self, name: str, arguments: dict[str, Any], *, as_task: bool) -> dict[str, Any]:
         options = validated_options(arguments)
         wait = _wait_seconds(arguments, self._options.max_wait_seconds)
-        self._guard.check(options)  # before anything is uploaded or submitted
+        references, mask = (edit_references(arguments, allow_paths=self._options.allow_paths) if name == "edit_image"
+                            else ([], None))
+        self._guard.check(options, len(references) + (mask is not None))  # before anything is uploaded or submitted
         body = options.model_dump(mode="json", include=set(arguments) & set(options.model_fields), exclude_none=True)
         if name == "edit_image":
-            references, mask = edit_references(arguments, allow_paths=self._options.allow_paths)
             body["images"] = [await self._api_reference(reference) for reference in references]
             if mask is not None:
                 body["mask"] = await self._api_reference(mask)

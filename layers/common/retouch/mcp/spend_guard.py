@@ -2,8 +2,10 @@
 never by the agent (no tool takes it), checked before any job is made.
 
 The amount checked is the hold the API itself takes at submit, computed by the same function
-(`PriceTable.reservation_micros`, retouch/billing/prices.py) at the deployment's markup, so a call the guard lets
-through cannot hold more than the ceiling. The API still checks the account's credit; the guard only narrows what an
+(`hold_micros`, retouch/billing/pricing_rule.py: outputs, prompt and input images) at the deployment's markup, so a
+call the guard lets through cannot hold more than the ceiling. An edit's images are counted at the most one image can
+cost (their sizes are not read here), so the guard may refuse an edit of small uploads the API would hold less for:
+it errs on the side of the ceiling. The API still checks the account's credit; the guard only narrows what an
 agent may spend per call.
 """
 
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 from retouch.billing.money import format_usd
 from retouch.billing.prices import price_table
+from retouch.billing.pricing_rule import PricedRequest, hold_micros
 from retouch.models.requests import GenerationRequest
 
 
@@ -32,14 +35,16 @@ class SpendGuard:
     max_micros_per_call: int | None  # None: only the account's own credit and limits apply
     markup_percent: int | None = None
 
-    def hold_micros(self, options: GenerationRequest) -> int:
-        """What the API will hold for these options: the most the job can cost."""
-        return price_table(self.markup_percent).reservation_micros(
-            options.model, quality=options.quality, size=options.size, n=options.n)
+    def hold_micros(self, options: GenerationRequest, input_images: int = 0) -> int:
+        """What the API will hold for these options and `input_images` images (mask included) of unknown size: the
+        most the job can cost."""
+        request = PricedRequest(model=options.model, quality=options.quality, size=options.size, n=options.n,
+                                prompt=options.prompt, inputs=(None,) * input_images)
+        return hold_micros(price_table(self.markup_percent), request)
 
-    def check(self, options: GenerationRequest) -> int:
+    def check(self, options: GenerationRequest, input_images: int = 0) -> int:
         """The hold, or SpendLimitExceeded when it is above the ceiling."""
-        hold = self.hold_micros(options)
+        hold = self.hold_micros(options, input_images)
         if self.max_micros_per_call is not None and hold > self.max_micros_per_call:
             raise SpendLimitExceeded(hold, self.max_micros_per_call)
         return hold
