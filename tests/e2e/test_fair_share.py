@@ -73,7 +73,7 @@ def dripping_url() -> Iterator[str]:
 
 
 def tenant(stack, name: str) -> httpx.Client:
-    account = admin(stack, "create-account", "--name", f"{name}-{uuid.uuid4().hex[:6]}", "--credit", "5",
+    account = admin(stack, "create-account", "--name", f"{name}-{uuid.uuid4().hex[:6]}", "--credit", "50",
                     "--rpm", "1000")
     key = admin(stack, "create-key", account["account_id"])["api_key"]
     return httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=60)
