@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 from retouch.admin.accounts import issue_key
 from retouch.data.account_slots import AccountSlotRepository
 from retouch.data.accounts import AccountRepository
@@ -40,4 +42,34 @@ def test_an_account_holding_its_limit_on_the_sync_entry_is_refused_429_and_nothi
     held = stack.invoke(SYNC, _on_the_url(_generation(account_id), authorization), remaining_millis=4_000)
     assert held["statusCode"] == 202 and held["headers"]["Preference-Applied"].startswith("wait=")
     # and its own hold was given back with its answer
+    assert holds.acquire(account_id, "request_next", now=now_epoch(), until=now_epoch() + 300)
+
+
+def _streamed_generation(account_id: str, authorization: str) -> dict[str, object]:
+    event = _on_the_url(_generation(account_id), authorization)
+    body = json.loads(event["body"])
+    event["body"] = json.dumps({**body, "stream": True})
+    event["headers"]["prefer"] = "respond-async"  # a stream follows its job whatever Prefer says
+    return event
+
+
+def test_a_stream_holds_one_of_the_accounts_holds_until_it_ends(stack: Stack, account_id: str) -> None:
+    # Given an account whose holds on the sync entry are all taken but one
+    authorization = f"Bearer {issue_key(AccountRepository(stack.table, client('dynamodb')), account_id).raw_key}"
+    holds = AccountSlotRepository(stack.table, kind="SYNC_HOLD", count=HOLDS, client=client("dynamodb"))
+    now = now_epoch()
+    for index in range(HOLDS - 1):
+        assert holds.acquire(account_id, f"request_elsewhere_{index}", now=now, until=now + 300)
+
+    # When it streams a generation (stream=true, even with Prefer: respond-async)
+    streamed = stack.invoke(SYNC, _streamed_generation(account_id, authorization), remaining_millis=4_000)
+    assert streamed.status_code == 200
+
+    # Then, while its stream is being sent, the stream holds the last one: one more stream is refused 429
+    refused = stack.invoke(SYNC, _streamed_generation(account_id, authorization), remaining_millis=4_000)
+    assert refused["statusCode"] == 429, refused["body"]
+    assert json_body(refused)["error"]["code"] == "sync_hold_limit_exceeded"
+
+    # And once its stream has ended, its hold is given back
+    b"".join(streamed.chunks)
     assert holds.acquire(account_id, "request_next", now=now_epoch(), until=now_epoch() + 300)
