@@ -6,14 +6,15 @@ tests/unit/test_validation_map.py finds every check reachable from the two route
 1. Caller        retouch.billing.rate_limit.admit
                  account exists and is active, key not revoked, under the per-minute limit (401 / 429);
                  the account as read here is the credit check's first read (Admission.account).
-1b. Holds        retouch.jobs.holds.HeldRequests.holding (the synchronous entry, a request that will be held)
-                 the account's requests held open at once, under SyncHoldsPerAccount (429 sync_hold_limit_exceeded).
 2. Request shape retouch.web.request_parsing.parse_edit, retouch.web.request_parsing.parse_generation
                  body size, content type, JSON or multipart (retouch.web.multipart.parse_multipart), unknown and
                  unsupported parameters, the model known (400/413/415).
 3. Model rules   retouch.models.requests.ImageOptions, retouch.models.requests.EditRequest
                  field types and the model's limits from the catalog: prompt length, n, size, quality, image count
                  (run by the parser above; their ValueError becomes a 400 naming the parameter).
+3b. Holds        retouch.jobs.holds.HeldRequests.holding (the synchronous entry, a request that will wait or stream;
+                 a stream keeps its hold until it ends) the account's requests held open at once, under
+                 SyncHoldsPerAccount (429 sync_hold_limit_exceeded).
 4. Key           retouch.jobs.idempotency.checked_key (via retouch.jobs.idempotency.keyed_request)
                  the Idempotency-Key's form (400).
 5. Key's holder  retouch.jobs.idempotency.once, retouch.jobs.idempotency._earlier_job,

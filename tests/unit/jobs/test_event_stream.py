@@ -73,3 +73,8 @@ def test_a_follow_ends_when_its_time_is_up_even_if_the_job_has_not() -> None:
 
 def test_last_event_id_is_read_leniently() -> None:
     assert [parse_last_event_id(v) for v in (None, "", "abc", " 3 ", "12")] == [-1, -1, -1, 3, 12]
+
+
+def test_a_last_event_id_no_stream_gave_starts_from_the_beginning_never_an_error() -> None:
+    # Unicode digits int() refuses, and a header too long for int() (Python's 4,300-digit limit): from the start
+    assert [parse_last_event_id(v) for v in ("²", "¹²", "9" * 5000)] == [-1, -1, -1]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools import Logger
 
 from retouch.errors import ErasureNotFound
+from retouch.files.uploads import upload_key
 from retouch.jobs.retention import outputs_prefix
 from retouch.models.common import random_id
 from retouch.models.erasures import ErasureRecord, ErasureView
@@ -93,7 +94,8 @@ class _Found:
 
 def _examine(item: JobRecord | FileRecord, deps: ErasureDeps, now: int) -> _Found:
     if isinstance(item, FileRecord):
-        return _Found(keys=[item.key], file_id=item.file_id)
+        # A ready file's key is its immutable copy; the upload its presigned POST wrote is still there too.
+        return _Found(keys=sorted({item.key, upload_key(item.account_id, item.file_id)}), file_id=item.file_id)
     job = item
     if job.status == "queued" and job.hold_pending is None:
         deps.billing.cancel(job, now=now)  # False if a worker claimed it meanwhile: it is read again below

@@ -51,11 +51,18 @@ def story(record: JobRecord, frames: list[PartialFrame]) -> list[JobEvent]:
     return events
 
 
+# The longest id this stream gives, in digits (far more than any job's events).
+_MAX_ID_DIGITS = 9
+
+
 def parse_last_event_id(value: str | None) -> int:
-    """`Last-Event-ID` as sent back: an id this stream gave, else -1 (from the start)."""
-    if value is None or not value.strip().isdigit():
+    """`Last-Event-ID` as sent back: an id this stream gave, else -1 (from the start). Only ASCII digits, and few of
+    them: `isdigit` also takes characters int() refuses (`²`), and int() refuses over 4,300 digits (a 500 either
+    way, from a header the client writes)."""
+    text = (value or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > _MAX_ID_DIGITS:
         return -1
-    return int(value.strip())
+    return int(text)
 
 
 @dataclass(frozen=True)

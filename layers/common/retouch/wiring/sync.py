@@ -44,7 +44,8 @@ def build_sync(settings: ApiSettings) -> SyncCollaborators:
     edge_secret = secret_value(settings.edge_secret_arn) if settings.edge_secret_arn else None
     # Its events route follows a job to its end: the longest hold of a submission (the stream's runtime bounds it).
     events = JobEventRoutes(jobs=jobs, partials=JobPartialsRepository(settings.table_name), store=store,
-                            url_expiry_seconds=settings.url_expiry_seconds, hold_seconds=settings.max_wait_seconds)
+                            url_expiry_seconds=settings.url_expiry_seconds, hold_seconds=settings.max_wait_seconds,
+                            holds=images.holds)
     return SyncCollaborators(routes=[images, reads, catalog_routes(settings), events],
                              accounts=AccountRepository(settings.table_name), edge_secret=edge_secret,
                              client_tokens=ClientTokenRepository(settings.table_name))

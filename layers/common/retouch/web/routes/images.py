@@ -1,8 +1,8 @@
 """POST /v1/images/edits and /v1/images/generations: validate, submit, optionally wait, render."""
 
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,8 +114,9 @@ def _submitted(operation: str, parse: Callable[[dict[str, Any], int], EditReques
     deps = routes.deps()
     caller = current_caller()
     account_id = caller.account_id
-    with admitted(deps.rate_counter, account_id, caller.key_id) as admission, _held(account_id):
-        request = parse(event.raw_event, deps.settings.max_body_bytes)
+    with admitted(deps.rate_counter, account_id, caller.key_id) as admission, ExitStack() as hold:
+        request = parse(event.raw_event, deps.settings.max_body_bytes)  # reads the request only: nothing written
+        hold.enter_context(_held(account_id, streams=bool(request.stream)))
         end_user = request_end_user(caller, event.headers, request.user)
         if end_user != request.user:
             request = request.model_copy(update={"user": end_user})
@@ -126,22 +127,23 @@ def _submitted(operation: str, parse: Callable[[dict[str, Any], int], EditReques
                        lambda first: submit(admission, request, submit_deps, idempotency=first,
                                             client_token_id=caller.key_id if caller.is_device else None),
                        lambda job_id: replayed_job(submit_deps.jobs, account_id, job_id))
-        if request.stream:
-            return _streamed(outcome.record, admission, replayed=outcome.replayed)
+        if request.stream:  # the stream is sent after this returns: its hold is given back when the stream ends
+            return _streamed(outcome.record, admission, replayed=outcome.replayed, hold=hold.pop_all())
         return _job_response(outcome.record, admission, replayed=outcome.replayed)
 
 
-def _held(account_id: str) -> AbstractContextManager[None]:
-    """One of the account's holds for a request that will wait (refused over the limit, before anything is written)."""
+def _held(account_id: str, *, streams: bool) -> AbstractContextManager[None]:
+    """One of the account's holds for a request that will wait or stream (a stream follows its job whatever `Prefer`
+    says), refused over the limit before anything is written."""
     deps = routes.deps()
     waits = requested_wait(routes.event().headers.get("prefer"), deps.settings.max_wait_seconds,
                            wait_by_default=deps.settings.wait_by_default) is not None
-    if deps.holds is None or not waits:
+    if deps.holds is None or not (waits or streams):
         return nullcontext()
     return deps.holds.holding(account_id, _seconds_left())
 
 
-def _streamed(record: JobRecord, admission: Admission, *, replayed: bool) -> Response[Any]:
+def _streamed(record: JobRecord, admission: Admission, *, replayed: bool, hold: ExitStack) -> Response[Any]:
     """`stream=true`: the job's partial images and its end as OpenAI streams them, held as long as a wait may
     (through the sync entry, to the job's end; through API Gateway, its events arrive together)."""
     deps = routes.deps()
@@ -152,7 +154,14 @@ def _streamed(record: JobRecord, admission: Admission, *, replayed: bool) -> Res
     headers = {"Location": f"/v1/jobs/{record.job_id}", **admission.headers}
     if replayed:
         headers[REPLAYED_HEADER] = "true"
-    return event_stream(image_stream(events, record, deps.submit.store), headers)
+    return event_stream(_holding(image_stream(events, record, deps.submit.store), hold), headers)
+
+
+def _holding(chunks: Iterator[bytes], hold: ExitStack) -> Iterator[bytes]:
+    """The stream's chunks, its account's hold kept until the last one is sent (or the stream is closed); a stream
+    never started ends its hold with its lease."""
+    with hold:
+        yield from chunks
 
 
 def _seconds_left() -> float:

@@ -11,6 +11,7 @@ Function URL) to the job's end; through API Gateway, what the job has within its
 """
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from retouch.jobs.event_stream import JobEvent, JobReader, follow, parse_last_event_id
+from retouch.jobs.holds import HeldRequests
 from retouch.jobs.view import find_job, render_job
 from retouch.models.responses import ErrorBody
 from retouch.ports import JobPartials, JobRepository, ObjectStore
@@ -42,6 +44,9 @@ class JobEventRoutes:
     store: ObjectStore  # presigns partial images and outputs
     url_expiry_seconds: int
     hold_seconds: float  # the longest one response follows the job (the function's timeout bounds it too)
+    # The sync entry's holds per account (jobs/holds.py): a stream following a job to its end takes one, as a held
+    # submission does, so one account's streams cannot fill the entry's reserved concurrency. None: not counted.
+    holds: HeldRequests | None = None
 
 
 routes = RouteGroup(Router(), JobEventRoutes)
@@ -54,6 +59,8 @@ router = routes.router
     401: UNAUTHORIZED,
     404: NOT_FOUND_JOB,
     400: documented(ErrorBody, "Invalid request"),
+    429: documented(ErrorBody, "`sync_hold_limit_exceeded` (the sync entry: the account already holds "
+                               "`SyncHoldsPerAccount` requests open), with `Retry-After`"),
 }, description="Through the sync entry the stream lasts to the job's end; through API Gateway a response ends "
                "within 30 s with `retry:`, and the client reconnects with `Last-Event-ID`.")
 def job_events(
@@ -61,18 +68,24 @@ def job_events(
     last_event_id: Annotated[str | None, Query(max_length=20, description="As the `Last-Event-ID` header")] = None,
 ) -> Response[Any]:
     deps = routes.deps()
-    record = find_job(deps.jobs, current_caller().account_id, job_id)
+    account_id = current_caller().account_id
+    record = find_job(deps.jobs, account_id, job_id)
     after = parse_last_event_id(routes.event().headers.get("last-event-id") or last_event_id)
     left = routes.lambda_context().get_remaining_time_in_millis() / 1000 - HOLD_MARGIN_SECONDS
-    events = follow(JobReader(deps.jobs, deps.partials), record, after=after,
-                    seconds=max(0.0, min(deps.hold_seconds, left)))
-    return event_stream(_rendered(events, deps))
+    seconds = max(0.0, min(deps.hold_seconds, left))
+    with ExitStack() as hold:
+        if deps.holds is not None and not record.is_terminal:  # an ended job's events are sent at once
+            hold.enter_context(deps.holds.holding(account_id, left + HOLD_MARGIN_SECONDS))
+        events = follow(JobReader(deps.jobs, deps.partials), record, after=after, seconds=seconds)
+        # The stream is sent after this returns: its hold goes with it, given back when it ends.
+        return event_stream(_rendered(events, deps, hold.pop_all()))
 
 
-def _rendered(events: Iterator[JobEvent], deps: JobEventRoutes) -> Iterator[bytes]:
-    yield sse_retry(RECONNECT_MILLISECONDS)
-    for event in events:
-        yield sse_event(event.kind, _data(event, deps), event_id=event.id)
+def _rendered(events: Iterator[JobEvent], deps: JobEventRoutes, hold: ExitStack) -> Iterator[bytes]:
+    with hold:
+        yield sse_retry(RECONNECT_MILLISECONDS)
+        for event in events:
+            yield sse_event(event.kind, _data(event, deps), event_id=event.id)
 
 
 def _data(event: JobEvent, deps: JobEventRoutes) -> dict[str, Any]:
