@@ -26,6 +26,8 @@ SETTINGS = {
     "RETOUCH_PROVIDER_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:provider",
     "RETOUCH_ROUTING_DOCUMENT": "default.json",
     "RETOUCH_UPSTREAM_SECRETS_PREFIX": "retouch/upstreams/",
+    "RETOUCH_STRIPE_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:stripe",
+    "RETOUCH_CHECKOUT_RETURN_URL": "https://example.com/billing",
     "AWS_DEFAULT_REGION": "us-east-1",
     "POWERTOOLS_SERVICE_NAME": "retouch",
 }

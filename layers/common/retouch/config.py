@@ -221,6 +221,26 @@ class WebhookSettings(_RetouchSettings):
         return parse_schedule(self.webhook_retry_schedule)
 
 
+class PaymentsSettings(_RetouchSettings):
+    """The payments function (top-ups, payments, Stripe's webhook); amounts in whole dollars as the template takes
+    them."""
+
+    stripe_secret_arn: str = Field(min_length=1)  # JSON {"secret_key", "webhook_secret"}; never logged
+    # Another Stripe API base URL (the local stand-in); "" is Stripe's own.
+    stripe_api_base: Annotated[str | None, BeforeValidator(_blank_is_none)] = None
+    top_up_minimum_usd: int = Field(default=5, ge=1)
+    top_up_maximum_usd: int = Field(default=500, ge=1, le=100_000)
+    top_up_currency: str = Field(default="usd", pattern="^usd$")  # the ledger is in dollars
+    checkout_return_url: str = Field(min_length=1, pattern=r"^https?://")
+    reads_per_minute: int = Field(default=600, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _range(self) -> Self:
+        if self.top_up_minimum_usd > self.top_up_maximum_usd:
+            raise ValueError("top_up_minimum_usd is above top_up_maximum_usd")
+        return self
+
+
 class AdminSettings(_RetouchSettings):
     """The admin tool: the table of a deployed or local stack."""
 

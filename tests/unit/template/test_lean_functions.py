@@ -13,10 +13,11 @@ import pytest
 from local.cloudformation.template import FUNCTION_TYPE, load_yaml
 from tooling.functions import ROOT, TEMPLATE, function_env, function_names
 
-HEAVY = ("PIL", "httpx", "openai")
+HEAVY = ("PIL", "httpx", "openai", "stripe")
 # Which heavy packages each function may import at cold start.
 ALLOWED: dict[str, set[str]] = {"authorizer": set(), "api": set(), "sync": set(), "status": set(), "worker": set(),
-                                "sweeper": set(), "dead_letter": set(), "webhook": set()}
+                                "sweeper": set(), "dead_letter": set(), "webhook": set(),
+                                "payments": set()}
 
 
 @pytest.mark.parametrize("name", function_names())

@@ -30,7 +30,7 @@ from aws_lambda_powertools import Logger
 
 from retouch.billing.money import format_usd
 from retouch.billing.prices import PriceTable
-from retouch.errors import ConcurrencyLimited, InsufficientCredits, JobConflict, Unauthenticated
+from retouch.errors import AccountInArrears, ConcurrencyLimited, InsufficientCredits, JobConflict, Unauthenticated
 from retouch.models.account_records import AccountRecord, LedgerEntry
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.outcome import JobOutcome
@@ -53,6 +53,10 @@ def check_can_reserve(account: AccountRecord | None, price: int) -> AccountRecor
     """401 suspended/missing, 402 not enough credit, 429 at the in-flight limit; else the account."""
     if account is None or account.status != "active":
         raise Unauthenticated("This account is suspended or does not exist.")
+    if account.balance_micros < 0:  # a refund or dispute took back spent credit (payments/): owed until topped up
+        raise AccountInArrears(
+            f"A refunded or disputed payment left this account's balance at {format_usd(account.balance_micros)}; "
+            "new jobs are refused until a top-up brings it back to zero or more.")
     if account.balance_micros < price:
         raise InsufficientCredits(
             f"Insufficient credits: this request costs up to {format_usd(price)} and the account's available "

@@ -29,6 +29,8 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({
     ("GET", "/docs"),
     ("GET", "/docs/swagger-ui-bundle.min.js"),
     ("GET", "/docs/swagger-ui.min.css"),
+    # Stripe calls it: no key, but every request's Stripe-Signature is verified (payments/stripe_events.py).
+    ("POST", "/v1/billing/stripe/webhook"),
 })
 
 

@@ -1,0 +1,114 @@
+"""Stored records and API models of payments: Stripe top-ups, their receipts and what was taken back.
+
+A payment is keyed by its Stripe PaymentIntent id (`pi_…`), the id every event about it names (the Checkout
+Session's `payment_intent`, the Charge's `payment_intent`, the Dispute's `payment_intent`).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PaymentPurpose = Literal["top_up", "auto_recharge"]
+
+
+class PaymentRecord(BaseModel):
+    """`PAYMENT#<payment_id>` / `PAYMENT`: written by the events that concern it, in any order."""
+
+    payment_id: str
+    account_id: str | None = None  # set with the credit (a receipt may arrive first)
+    purpose: PaymentPurpose | None = None
+    currency: str | None = None
+    amount_minor: int | None = None  # what Stripe took, in the currency's minor unit (cents)
+    amount_micros: int = 0  # what the ledger was credited
+    credited_at_ms: int | None = None
+    refunded_micros: int = 0  # taken back by refunds (cumulative, as Stripe reports it)
+    disputed_micros: int = 0  # taken back by disputes
+    checkout_session_id: str | None = None
+    charge_id: str | None = None
+    receipt_url: str | None = None
+    credit_event_id: str | None = None  # the Stripe event that credited it
+
+    @property
+    def reversed_micros(self) -> int:
+        return self.refunded_micros + self.disputed_micros
+
+    @property
+    def status(self) -> str:
+        if self.credited_at_ms is None:
+            return "pending"
+        if self.reversed_micros >= self.amount_micros:
+            return "disputed" if self.disputed_micros else "refunded"
+        if self.reversed_micros:
+            return "partially_reversed"
+        return "succeeded"
+
+
+class StripeKeys(BaseModel):
+    """The Stripe secret's JSON (Secrets Manager): never logged, never in a response."""
+
+    model_config = ConfigDict(frozen=True)
+
+    secret_key: str = Field(min_length=1)
+    webhook_secret: str = Field(min_length=1)
+
+
+class CheckoutRequest(BaseModel):
+    """What Retouch asks Stripe for: one Checkout Session paying `amount_minor` for `account_id`'s credit."""
+
+    account_id: str
+    amount_minor: int
+    currency: str
+    success_url: str
+    cancel_url: str
+
+
+class CheckoutSession(BaseModel):
+    id: str
+    url: str
+    expires_at: int | None = None
+
+
+# ---- the API ---------------------------------------------------------------------------------------------------
+
+class TopUpRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount_usd: Decimal = Field(gt=0, max_digits=12, decimal_places=2,
+                                description="Credit to buy, in dollars with at most 2 decimals (cents); within the "
+                                            "operator's minimum and maximum")
+
+
+class TopUpView(BaseModel):
+    id: str = Field(description="The Stripe Checkout Session's id")
+    object: Literal["billing.top_up"] = "billing.top_up"
+    url: str = Field(description="Open this page to pay; the credit is added when Stripe confirms the payment")
+    amount_usd: float
+    amount_micros: int
+    currency: str
+    expires_at: int | None = Field(default=None, description="Unix seconds; the page stops taking payment then")
+
+
+class PaymentView(BaseModel):
+    id: str = Field(description="The Stripe PaymentIntent's id")
+    object: Literal["billing.payment"] = "billing.payment"
+    purpose: str
+    status: str = Field(description="succeeded | partially_reversed | refunded | disputed")
+    amount_usd: float
+    amount_micros: int
+    currency: str | None
+    refunded_micros: int
+    disputed_micros: int
+    created: int = Field(description="Unix seconds of the credit")
+    receipt_url: str | None = Field(default=None, description="Stripe's receipt page, once Stripe has sent it")
+    checkout_session_id: str | None = None
+    charge_id: str | None = None
+
+
+class PaymentList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[PaymentView]
+    has_more: bool
+    next_cursor: str | None = Field(default=None, description="Pass as `after` for the next page")
