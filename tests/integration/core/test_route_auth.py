@@ -21,10 +21,12 @@ from retouch.web.principal import PUBLIC_ROUTES, registered_routes, route_key
 from tests.builders import authorizer_event, http_event, new_account_id, new_job_id
 from tests.integration.core.aws_stack import REPO_ROOT, Stack, client, json_body
 
-# What is meant to answer without a key: health and the API's own documentation, nothing else.
+# What is meant to answer without a key: health, the API's own documentation and Stripe's webhook (which verifies
+# each request's Stripe signature instead), nothing else.
 INTENDED_PUBLIC = {("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs"),
-                   ("GET", "/docs/swagger-ui-bundle.min.js"), ("GET", "/docs/swagger-ui.min.css")}
-GATEWAY_FUNCTIONS = ("ApiFunction", "StatusFunction")  # behind the HTTP API and its authorizer
+                   ("GET", "/docs/swagger-ui-bundle.min.js"), ("GET", "/docs/swagger-ui.min.css"),
+                   ("POST", "/v1/billing/stripe/webhook")}
+GATEWAY_FUNCTIONS = ("ApiFunction", "StatusFunction", "PaymentsFunction")  # behind the HTTP API and its authorizer
 URL_FUNCTIONS = ("SyncFunction",)  # a Function URL with no authorizer: the function checks the key itself
 SITUATIONS = ("no-key", "unknown-key", "revoked-key")
 PATH_VALUES = {"job_id": new_job_id(), "file_id": "file_" + "a" * 24, "model_id": "gpt-image-2"}

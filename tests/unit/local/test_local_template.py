@@ -75,10 +75,12 @@ def test_globals_fill_in_what_a_function_leaves_out():
 
 def test_the_common_layer_is_on_every_function_path(template):
     # SAM appends a function's own Layers (Pillow's, for the functions that inspect images) to the global one.
+    # Stripe's library is the payments function's own layer.
     with_images = {"ApiFunction", "SyncFunction", "WorkerFunction"}
     for function_id, spec in template.functions.items():
         images = (ROOT / "layers" / "images",) if function_id in with_images else ()
-        assert spec.layer_dirs == (ROOT / "layers" / "common", *images), function_id
+        payments = (ROOT / "layers" / "payments",) if function_id == "PaymentsFunction" else ()
+        assert spec.layer_dirs == (ROOT / "layers" / "common", *images, *payments), function_id
 
 
 def test_function_environment_merges_globals_with_its_own(template):

@@ -200,6 +200,10 @@ _WORKER_ONLY_VISIBILITY = "sqs:ChangeMessageVisibility"  # queue.delay_redeliver
 _KEY_RELEASE = "dynamodb:DeleteItem"  # idempotency.release: only the submit paths (Api, Sync) release a key
 NOT_NEEDED: dict[str, dict[str, str]] = {
     "ApiFunction": {_ADMIN_SCAN: "admin only", _WORKER_ONLY_VISIBILITY: "worker only"},
+    "PaymentsFunction": {
+        _ADMIN_SCAN: "admin only",
+        "dynamodb:DeleteItem": "ledger/accounts modules are loaded for credits and reads; it deletes nothing",
+    },
     "AuthorizerFunction": {
         "dynamodb:PutItem": "accounts: key and account writes are the admin CLI's; it only reads them",
         "dynamodb:UpdateItem": "accounts: as PutItem",

@@ -27,9 +27,9 @@ from retouch.data.ledger import LedgerRepository, ledger_item
 from retouch.models.account_records import LedgerEntry
 from retouch.models.payments import PaymentRecord
 from retouch.payments.ports import Applied, PaymentCredit, PaymentNotCredited, PaymentReceipt, PaymentReversal
+from retouch.retry import PAYMENT_REVERSAL_TRIES
 
 EVENT_RECORD_DAYS = 30  # Stripe redelivers for up to 3 days; an event older than the signature tolerance is refused
-REVERSAL_TRIES = 8  # concurrent reversals of one payment (a refund and a dispute at once) re-read and retry
 
 
 def payment_key(payment_id: str) -> dict[str, Any]:
@@ -90,7 +90,7 @@ class PaymentRepository(LedgerRepository):
         return Applied(moved=0)  # the payment (or this event) was credited before
 
     def reverse_payment(self, reversal: PaymentReversal) -> Applied:
-        for _ in range(REVERSAL_TRIES):
+        for _ in range(PAYMENT_REVERSAL_TRIES):
             payment = self.get_payment(reversal.payment_id)
             if payment is None or payment.credited_at_ms is None or payment.account_id is None:
                 raise PaymentNotCredited(reversal.payment_id)

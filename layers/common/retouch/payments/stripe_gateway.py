@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from retouch.models.payments import CheckoutRequest, CheckoutSession, StripeKeys
 from retouch.payments.ports import GatewayFailed, SignatureRejected
+from retouch.retry import STRIPE_NETWORK_RETRIES
 
 if TYPE_CHECKING:
     import stripe
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
 SIGNATURE_TOLERANCE_SECONDS = 300
 # The whole Stripe call must fit in API Gateway's 30 s with the rest of the request.
 STRIPE_TIMEOUT_SECONDS = 10
-STRIPE_NETWORK_RETRIES = 2  # the library retries 409/429/5xx and connection errors with an idempotency key
 
 
 class StripeGateway:

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from retouch.catalog import DEFAULT_MODEL, known_model
 from retouch.jobs.idempotency import HEADER, MAX_KEY_CHARS
+from retouch.models.payments import TopUpRequest
 from retouch.models.requests import EditRequest, GenerationRequest, ImageOptions, ImageUrl
 
 REF = "#/components/schemas/{model}"
@@ -80,8 +81,9 @@ def _request_bodies() -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     """requestBody per POST path, and the component schemas they use."""
     generation, generation_defs = _generation_json()
     edit_json, edit_defs = _edit_json()
+    top_up, _ = _schema(TopUpRequest)
     components = {**generation_defs, **edit_defs, "GenerationRequest": generation, "EditRequestJson": edit_json,
-                  "EditRequestMultipart": _edit_multipart()}
+                  "EditRequestMultipart": _edit_multipart(), "TopUpRequest": top_up}
     ref = {name: {"$ref": REF.format(model=name)} for name in components}
     file_encoding = {"contentType": _IMAGE_TYPES}
     bodies = {
@@ -92,6 +94,7 @@ def _request_bodies() -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
                                     "encoding": {"image[]": file_encoding, "image": file_encoding,
                                                  "mask": {"contentType": "image/png"}}},
             "application/json": {"schema": ref["EditRequestJson"]}}},
+        "/v1/billing/top_ups": {"required": True, "content": {"application/json": {"schema": ref["TopUpRequest"]}}},
     }
     return bodies, components
 

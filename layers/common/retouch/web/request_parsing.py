@@ -18,6 +18,7 @@ from retouch.errors import (
     UnsupportedMediaType,
     UnsupportedParameter,
 )
+from retouch.models.payments import TopUpRequest
 from retouch.models.requests import EditRequest, GenerationRequest, UploadedImage, UploadRequest
 from retouch.web.multipart import Part, parse_multipart
 
@@ -177,6 +178,16 @@ def parse_upload(event: dict[str, Any], max_bytes: int) -> UploadRequest:
         raise UnsupportedMediaType("Send the upload request as application/json.")
     try:
         return UploadRequest.model_validate(_json_object(data))
+    except ValidationError as exc:
+        raise invalid_request_from(exc) from exc
+
+
+def parse_top_up(event: dict[str, Any], max_bytes: int) -> TopUpRequest:
+    data = raw_body(event, max_bytes)
+    if not media_type(event).lower().startswith("application/json"):
+        raise UnsupportedMediaType("Send the top-up request as application/json.")
+    try:
+        return TopUpRequest.model_validate(_json_object(data))
     except ValidationError as exc:
         raise invalid_request_from(exc) from exc
 

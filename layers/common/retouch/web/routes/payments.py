@@ -7,22 +7,23 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
 from retouch.auth.standing import AccountReader, require_standing
-from retouch.models.payments import PaymentList, TopUpRequest, TopUpView
+from retouch.models.payments import PaymentList, TopUpView
 from retouch.models.responses import ErrorBody
 from retouch.paging import MAX_PAGE
 from retouch.payments.stripe_events import StripeEventsDeps, receive_stripe_webhook
 from retouch.payments.top_ups import TopUpPolicy, list_payments, start_top_up
 from retouch.web.principal import current_caller
-from retouch.web.request_parsing import raw_body
+from retouch.web.request_parsing import parse_top_up, raw_body
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
 from retouch.web.route_groups import RouteGroup
 
-# Stripe's events are small (a few KB); anything far larger is not one.
+# Stripe's events are small (a few KB); anything far larger is not one. A top-up's body is one number.
 MAX_STRIPE_EVENT_BYTES = 512 * 1024
+MAX_TOP_UP_BYTES = 4 * 1024
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,16 @@ router = routes.router
     200: documented(TopUpView, "Open `url` to pay; the balance rises when Stripe confirms the payment"),
     400: documented(ErrorBody, "Amount outside the operator's range (`invalid_amount`) or not in cents"),
     401: UNAUTHORIZED,
+    415: documented(ErrorBody, "Wrong content type"),
     502: documented(ErrorBody, "Stripe refused or failed (`payment_provider_error`); retry"),
     503: documented(ErrorBody, "Payments are not enabled on this deployment (`payments_not_enabled`)"),
 }, description="Creates a Stripe Checkout Session for the calling account. Nothing is credited until Stripe's signed "
-               "event says the payment succeeded; then the balance rises by exactly `amount_usd`, once.")
-def create_top_up(request: Annotated[TopUpRequest, Body()]) -> Response[TopUpView]:
+               "event says the payment succeeded; then the balance rises by exactly `amount_usd`, once. JSON "
+               "`{\"amount_usd\": \"25.00\"}`.")
+def create_top_up() -> Response[TopUpView]:
     deps, caller = routes.deps(), current_caller()
     require_standing(deps.accounts, caller.account_id, caller.key_id)
+    request = parse_top_up(routes.event().raw_event, MAX_TOP_UP_BYTES)
     return json_response(start_top_up(deps.stripe.gateway, deps.policy, caller.account_id, request.amount_usd))
 
 
@@ -74,7 +78,8 @@ def get_payments(
     409: documented(ErrorBody, "A refund or dispute of a payment not credited yet (`payment_not_recorded`): Stripe "
                                "delivers it again later"),
 }, description="Public (no API key): every request must carry a valid Stripe signature, verified with Stripe's "
-               "library against the webhook secret. Each payment is credited exactly once.")
+               "library against the webhook secret. Each payment is credited exactly once.",
+             openapi_extensions={"security": []})  # no key: overrides the document's bearer requirement
 def stripe_webhook() -> Response[StripeWebhookAck]:
     event = routes.event()
     payload = raw_body(event.raw_event, MAX_STRIPE_EVENT_BYTES)
