@@ -200,6 +200,11 @@ class StripeStandIn(StandIn):
                 self._events.pop(next(iter(self._events)))
         return event
 
+    def event_body(self, event_id: str) -> bytes:
+        """The exact bytes the event is sent with (what a forger or a replayer would have)."""
+        with self._state:
+            return self._events[event_id].body
+
     def deliver(self, event_id: str, *, signed_at: int | None = None) -> int:
         """POST the event to Retouch's webhook, signed as of `signed_at` (now); the webhook's status code."""
         with self._state:

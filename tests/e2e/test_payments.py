@@ -1,0 +1,141 @@
+"""Getting paid, through the local stack and its Stripe stand-in: a customer tops up on the checkout page; Stripe's
+events (signed by the stand-in, verified by Stripe's library in the payments function) credit the balance exactly
+once though delivered twice and out of order; refunds take it back; a dispute of spent credit refuses new jobs;
+forged and replayed signatures change nothing; and the books reconcile after all of it."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import httpx
+import openai
+import pytest
+import stripe
+
+from local.stack import STAND_IN_STRIPE_KEY
+from local.stand_ins.stripe_api import sign
+from tests.e2e.operator import admin
+
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only]
+
+
+def customer(stack, credit: str) -> tuple[str, httpx.Client]:
+    account = admin(stack, "create-account", "--name", f"e2e-pay-{uuid.uuid4().hex[:6]}", "--credit", credit,
+                    "--note", "e2e")
+    key = admin(stack, "create-key", account["account_id"])["api_key"]
+    return account["account_id"], httpx.Client(base_url=stack.base_url, timeout=60,
+                                               headers={"Authorization": f"Bearer {key}"})
+
+
+def balance(client: httpx.Client) -> int:
+    return client.get("/v1/account").json()["balance_micros"]
+
+
+def pay(client: httpx.Client, amount_usd: str) -> dict:
+    """Top up and press Pay on the stand-in's checkout page, holding its events back (the test delivers them)."""
+    top_up = client.post("/v1/billing/top_ups", json={"amount_usd": amount_usd})
+    assert top_up.status_code == 200, top_up.text
+    page = httpx.get(top_up.json()["url"])
+    assert page.status_code == 200 and "Pay" in page.text
+    paid = httpx.post(top_up.json()["url"] + "/pay", params={"deliver": "none"},
+                      headers={"Accept": "application/json"})
+    assert paid.status_code == 200, paid.text
+    return paid.json()
+
+
+def stripe_dashboard(stack) -> stripe.StripeClient:
+    """What an operator's refund in Stripe's dashboard does, through Stripe's own library against the stand-in."""
+    return stripe.StripeClient(STAND_IN_STRIPE_KEY, base_addresses={"api": stack.stripe.origin})
+
+
+def test_a_top_up_credits_exactly_once_out_of_order_and_twice_and_refunds_take_it_back(stack):
+    # Given a customer with $1 who pays a $25 top-up on the checkout page
+    account_id, client = customer(stack, "1")
+    paid = pay(client, "25.00")
+    events = {event["type"]: event["id"] for event in paid["events"]}
+    assert set(events) == {"charge.succeeded", "payment_intent.succeeded", "checkout.session.completed"}
+    assert balance(client) == 1_000_000  # nothing before Stripe's event
+
+    # When the completion is delivered twice, before and after the receipt and the payment intent's own success
+    order = ["checkout.session.completed", "checkout.session.completed", "charge.succeeded",
+             "payment_intent.succeeded", "checkout.session.completed"]
+    statuses = [stack.stripe.deliver(events[kind]) for kind in order]
+
+    # Then each was accepted and the balance rose by exactly $25, once
+    assert statuses == [200] * len(order)
+    assert balance(client) == 26_000_000
+    payments = client.get("/v1/billing/payments").json()["data"]
+    assert [(p["id"], p["amount_micros"], p["status"]) for p in payments] == [
+        (paid["payment_intent"], 25_000_000, "succeeded")]
+    assert payments[0]["receipt_url"] and payments[0]["checkout_session_id"] == paid["session"]
+    ledger = client.get("/v1/usage/ledger").json()["data"]
+    assert [(e["kind"], e["amount_micros"], e["payment_id"]) for e in ledger if e["kind"] == "top_up"] == [
+        ("top_up", 25_000_000, paid["payment_intent"])]
+
+    # When the operator refunds $10, then the remaining $15, and the first refund's event comes again
+    dashboard = stripe_dashboard(stack)
+    dashboard.v1.refunds.create(params={"payment_intent": paid["payment_intent"], "amount": 1000})
+    assert balance(client) == 16_000_000
+    dashboard.v1.refunds.create(params={"payment_intent": paid["payment_intent"]})
+    refunds = [e["id"] for e in httpx.get(f"{stack.stripe.origin}/_stand_in/events").json()["data"]
+               if e["type"] == "charge.refunded"][-2:]
+    assert stack.stripe.deliver(refunds[0]) == 200
+
+    # Then all $25 went back, once: the customer has the $1 it started with
+    assert balance(client) == 1_000_000
+    assert client.get("/v1/billing/payments").json()["data"][0]["status"] == "refunded"
+    admin(stack, "reconcile", "--account", account_id)  # exits non-zero on any difference
+
+
+def test_forged_and_replayed_signatures_are_refused_400_and_change_nothing(stack):
+    account_id, client = customer(stack, "1")
+    paid = pay(client, "5.00")
+    completion = next(e["id"] for e in paid["events"] if e["type"] == "checkout.session.completed")
+    event_body = stack.stripe.event_body(completion)  # the exact bytes Stripe sends
+
+    # When someone posts the completion signed with another secret, and when its real signature is replayed late
+    forged = httpx.post(f"{stack.base_url}/v1/billing/stripe/webhook", content=event_body, headers={
+        "Stripe-Signature": sign(event_body, "whsec_forged", int(time.time()))})
+    replayed = stack.stripe.deliver(completion, signed_at=int(time.time()) - 600)
+    unsigned = httpx.post(f"{stack.base_url}/v1/billing/stripe/webhook", content=event_body)
+
+    # Then each is refused 400 and the balance did not move
+    assert forged.status_code == 400 and forged.json()["error"]["code"] == "invalid_signature"
+    assert (replayed, unsigned.status_code) == (400, 400)
+    assert balance(client) == 1_000_000
+    assert client.get("/v1/billing/payments").json()["data"] == []
+    admin(stack, "reconcile", "--account", account_id)
+
+
+def test_a_dispute_of_spent_credit_refuses_new_jobs_until_a_top_up(stack):
+    # Given a customer who bought $5 and spent $4.99 of it (an operator's correction stands in for the jobs)
+    account_id, client = customer(stack, "0")
+    paid = pay(client, "5.00")
+    for event in paid["events"]:
+        assert stack.stripe.deliver(event["id"]) == 200
+    admin(stack, "add-credit", account_id, "--note", "spent", "--", "-4.99")
+
+    # When the card holder disputes the whole $5
+    dispute = httpx.post(f"{stack.stripe.origin}/_stand_in/disputes",
+                         data={"payment_intent": paid["payment_intent"]}).json()
+    assert dispute["status"] == 200
+
+    # Then the balance is owed ($-4.99) and a new job is refused with the arrears code
+    assert balance(client) == -4_990_000
+    sdk = openai.OpenAI(base_url=f"{stack.base_url}/v1", api_key=client.headers["Authorization"][7:],
+                        max_retries=0)
+    with pytest.raises(openai.APIStatusError) as refused:
+        sdk.images.generate(model="gpt-image-2", prompt="in arrears", quality="low", size="1024x1024")
+    assert (refused.value.status_code, refused.value.body["code"]) == (402, "account_in_arrears")
+    # And the books still reconcile (a negative balance after a reversal is owed, not a difference)
+    admin(stack, "reconcile", "--account", account_id)
+
+    # When the customer tops up $10, the account works again
+    for event in pay(client, "10.00")["events"]:
+        stack.stripe.deliver(event["id"])
+    assert balance(client) == 5_010_000
+    result = sdk.images.generate(model="gpt-image-2", prompt="paid up", quality="low", size="1024x1024",
+                                 extra_headers={"Prefer": "wait=20"})
+    assert len(result.data) == 1
+    admin(stack, "reconcile", "--account", account_id)
