@@ -6,12 +6,17 @@ refunds and disputes, and the events they cause, POSTed to Retouch's webhook rou
     POST /v1/checkout/sessions            Stripe's wire format (form-encoded, Bearer key): a session and its page URL
     GET  /v1/checkout/sessions/<id>       the session
     POST /v1/refunds                      payment_intent, amount (optional: the rest): a refund -> charge.refunded
+    POST /v1/payment_intents              an off-session charge of a saved card (confirm=true), once per
+                                          Idempotency-Key -> charge.succeeded, payment_intent.succeeded (or a 402
+                                          card_error and payment_intent.payment_failed for a declining card)
     GET  /checkout/<id>                   the page a customer pays on (an HTML form)
     POST /checkout/<id>/pay               pays: charge.succeeded, payment_intent.succeeded, checkout.session.completed,
                                           delivered now unless `deliver=none` (tests then deliver them one by one)
     GET  /_stand_in/events                every event sent, oldest first (id, type, status of its last delivery)
     POST /_stand_in/events/<id>/deliver   deliver it again (signed now, or `?signed_at=<unix>` to sign as of then)
     POST /_stand_in/disputes              payment_intent: a dispute of its charge -> charge.dispute.created
+    GET  /_stand_in/payment_intents       every PaymentIntent made, oldest first
+    POST /_stand_in/cards/<pm>/decline    that saved card declines from now on
 
 Only what Retouch reads is modelled; ids look like Stripe's (cs_test_…, pi_…, ch_…, re_…, dp_…, evt_…).
 """
@@ -81,6 +86,8 @@ class StripeStandIn(StandIn):
         self._intents: dict[str, dict[str, Any]] = {}
         self._charges: dict[str, dict[str, Any]] = {}  # by payment intent
         self._events: dict[str, _Event] = {}
+        self._idempotent: dict[str, tuple[int, dict[str, Any]]] = {}  # Idempotency-Key -> the first answer
+        self._declining: set[str] = set()
 
     # ---- the API Retouch calls ----------------------------------------------------------------------------
 
@@ -102,6 +109,8 @@ class StripeStandIn(StandIn):
             return self._json(found) if found else self._error(404, "invalid_request_error", "No such session")
         if request.method == "POST" and path == "/v1/refunds":
             return self._refund(params)
+        if request.method == "POST" and path == "/v1/payment_intents":
+            return self._off_session(params, request.headers.get("Idempotency-Key"))
         return self._error(404, "invalid_request_error", f"Unrecognized request URL ({request.method}: {path}).")
 
     def _create_session(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -117,6 +126,8 @@ class StripeStandIn(StandIn):
             "url": f"{self.origin}/checkout/{session_id}", "expires_at": int(time.time()) + 24 * 3600,
             "success_url": params.get("success_url"), "cancel_url": params.get("cancel_url"),
             "_intent_metadata": (params.get("payment_intent_data") or {}).get("metadata", {}),
+            "_setup_future_usage": (params.get("payment_intent_data") or {}).get("setup_future_usage"),
+            "customer": None,
         }
         with self._state:
             self._sessions[session_id] = session
@@ -138,6 +149,40 @@ class StripeStandIn(StandIn):
             snapshot = dict(charge)
         self._send(self._event("charge.refunded", snapshot))
         return self._json(refund)
+
+    def _off_session(self, params: dict[str, Any], key: str | None) -> Response:
+        with self._state:
+            if key and key in self._idempotent:
+                status, body = self._idempotent[key]
+                return self._json(body, status)
+            method = params.get("payment_method", "")
+            intent_id, charge_id = _id("pi"), _id("ch")
+            amount, currency = int(params["amount"]), params["currency"]
+            declined = method in self._declining or not method.startswith("pm_")
+            intent = {"id": intent_id, "object": "payment_intent", "amount": amount, "currency": currency,
+                      "amount_received": 0 if declined else amount, "customer": params.get("customer"),
+                      "payment_method": method, "metadata": params.get("metadata", {}),
+                      "status": "requires_payment_method" if declined else "succeeded",
+                      "latest_charge": charge_id}
+            self._intents[intent_id] = intent
+            if declined:
+                intent["last_payment_error"] = {"type": "card_error", "code": "card_declined",
+                                                "message": "Your card was declined."}
+                status, body = 402, {"error": {"type": "card_error", "code": "card_declined",
+                                               "message": "Your card was declined.", "payment_intent": intent}}
+            else:
+                charge = {"id": charge_id, "object": "charge", "amount": amount, "amount_refunded": 0,
+                          "currency": currency, "payment_intent": intent_id, "paid": True, "refunded": False,
+                          "receipt_url": f"{self.origin}/receipts/{charge_id}", "metadata": {}}
+                self._charges[intent_id] = charge
+                status, body = 200, intent
+            if key:
+                self._idempotent[key] = (status, body)
+        events = ([self._event("payment_intent.payment_failed", intent)] if declined else
+                  [self._event("charge.succeeded", charge), self._event("payment_intent.succeeded", intent)])
+        # Stripe sends events on its own schedule, after answering: so does the stand-in.
+        threading.Thread(target=lambda: [self._send(e) for e in events], daemon=True).start()
+        return self._json(body, status)
 
     # ---- the checkout page ----------------------------------------------------------------------------------
 
@@ -176,7 +221,9 @@ class StripeStandIn(StandIn):
             amount, currency = session["amount_total"], session["currency"]
             intent = {"id": intent_id, "object": "payment_intent", "amount": amount, "amount_received": amount,
                       "currency": currency, "status": "succeeded", "latest_charge": charge_id,
-                      "metadata": session["_intent_metadata"]}
+                      "metadata": session["_intent_metadata"], "customer": None, "payment_method": _id("pm")}
+            if session["_setup_future_usage"]:  # the card is kept on a customer for off-session payments
+                intent["customer"] = session["customer"] = _id("cus")
             charge = {"id": charge_id, "object": "charge", "amount": amount, "amount_refunded": 0,
                       "currency": currency, "payment_intent": intent_id, "paid": True, "refunded": False,
                       "receipt_url": f"{self.origin}/receipts/{charge_id}", "metadata": {}}
@@ -241,6 +288,14 @@ class StripeStandIn(StandIn):
             signed_at = request.args.get("signed_at")
             return self._json({"status": self.deliver(match.group(1),
                                                       signed_at=int(signed_at) if signed_at else None)})
+        if request.method == "GET" and request.path == "/_stand_in/payment_intents":
+            with self._state:
+                return self._json({"data": list(self._intents.values())})
+        card = re.fullmatch(r"/_stand_in/cards/([\w-]+)/decline", request.path)
+        if request.method == "POST" and card:
+            with self._state:
+                self._declining.add(card.group(1))
+            return self._json({"declining": card.group(1)})
         if request.method == "POST" and request.path == "/_stand_in/disputes":
             with self._state:
                 charge = self._charges.get(request.form.get("payment_intent", ""))

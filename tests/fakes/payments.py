@@ -6,11 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from retouch.models.payments import CheckoutRequest, CheckoutSession, PaymentRecord
+from retouch.models.payments import (
+    CheckoutRequest,
+    CheckoutSession,
+    OffSessionPayment,
+    PaymentRecord,
+    RechargeSettingsRecord,
+)
 from retouch.payments.ports import (
     Applied,
     GatewayFailed,
     PaymentCredit,
+    PaymentDeclined,
     PaymentNotCredited,
     PaymentReceipt,
     PaymentReversal,
@@ -86,13 +93,23 @@ class FakeGateway:
 
     valid_signature: str = "t=1,v1=valid"
     fail: bool = False
+    decline: bool = False
     sessions: list[CheckoutRequest] = field(default_factory=list)
+    intents: dict[str, OffSessionPayment] = field(default_factory=dict)  # by claim: Stripe's idempotency key
 
     def create_checkout_session(self, request: CheckoutRequest) -> CheckoutSession:
         if self.fail:
             raise GatewayFailed("Stripe said no")
         self.sessions.append(request)
         return CheckoutSession(id=f"cs_test_{len(self.sessions)}", url=f"https://checkout.test/{len(self.sessions)}")
+
+    def charge_off_session(self, payment: OffSessionPayment) -> str:
+        if self.fail:
+            raise GatewayFailed("Stripe unreachable")
+        if self.decline:
+            raise PaymentDeclined("Your card was declined.")
+        self.intents.setdefault(payment.claim, payment)
+        return f"pi_recharge_{payment.claim}"
 
     def verified_event(self, payload: bytes, signature_header: str | None) -> dict[str, Any]:
         import json
@@ -106,3 +123,73 @@ class FakeGateway:
 
 _books: ports.PaymentBooks = FakePaymentBooks()
 _gateway: ports.PaymentGateway = FakeGateway()
+
+
+@dataclass
+class FakeRechargeStore:
+    """data/recharge.py's conditions, in memory."""
+
+    settings: dict[str, RechargeSettingsRecord] = field(default_factory=dict)
+
+    def _of(self, account_id: str) -> RechargeSettingsRecord:
+        return self.settings.setdefault(account_id, RechargeSettingsRecord(account_id=account_id))
+
+    def get(self, account_id: str) -> RechargeSettingsRecord | None:
+        found = self.settings.get(account_id)
+        return found.model_copy() if found else None
+
+    def put_choice(self, account_id: str, *, enabled: bool, threshold_micros: int, recharge_to_micros: int,
+                   monthly_cap_micros: int) -> None:
+        self.settings[account_id] = self._of(account_id).model_copy(update={
+            "enabled": enabled, "threshold_micros": threshold_micros, "recharge_to_micros": recharge_to_micros,
+            "monthly_cap_micros": monthly_cap_micros, "disabled_reason": None})
+
+    def save_card(self, account_id: str, customer_id: str, payment_method_id: str) -> None:
+        self.settings[account_id] = self._of(account_id).model_copy(
+            update={"customer_id": customer_id, "payment_method_id": payment_method_id})
+
+    def claim_crossing(self, account_id: str, balance_micros: int, claim: str, now: int) -> bool:
+        current = self._of(account_id)
+        if not current.enabled or current.threshold_micros <= balance_micros or current.claim is not None:
+            return False
+        self.settings[account_id] = current.model_copy(update={"claim": claim, "claimed_at": now})
+        return True
+
+    def start(self, account_id: str, claim: str, amount_minor: int, month: str, month_charged_micros: int) -> bool:
+        current = self._of(account_id)
+        if current.claim != claim or current.started is not None:
+            return False
+        self.settings[account_id] = current.model_copy(update={
+            "started": claim, "started_amount_minor": amount_minor, "month": month,
+            "month_charged_micros": month_charged_micros})
+        return True
+
+    def disable(self, account_id: str, claim: str | None, reason: str) -> bool:
+        current = self._of(account_id)
+        if claim is not None and current.claim != claim:
+            return False
+        self.settings[account_id] = current.model_copy(update={
+            "enabled": False, "disabled_reason": reason, "claim": None, "claimed_at": None, "started": None,
+            "started_amount_minor": None})
+        return True
+
+    def release_claim(self, account_id: str, claim: str) -> bool:
+        current = self._of(account_id)
+        if current.claim != claim:
+            return False
+        self.settings[account_id] = current.model_copy(update={
+            "claim": None, "claimed_at": None, "started": None, "started_amount_minor": None})
+        return True
+
+
+@dataclass
+class Notices:
+    """A RechargeNotice that remembers (account_id, reason)."""
+
+    sent: list[tuple[str, str]] = field(default_factory=list)
+
+    def __call__(self, account_id: str, reason: str, detail: str) -> None:
+        self.sent.append((account_id, reason))
+
+
+_recharge: ports.RechargeStore = FakeRechargeStore()

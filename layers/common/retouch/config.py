@@ -98,6 +98,8 @@ class StatusSettings(_PresigningSettings):
 class WorkerSettings(_RetouchSettings):
     bucket_name: str = Field(min_length=3)
     jobs_queue_url: str = Field(min_length=1)
+    # Auto-recharge (payments/): a settlement that leaves an account under its threshold queues one recharge here.
+    recharge_queue_url: str = Field(min_length=1)
     provider_base_url: str = Field(min_length=1)
     provider_secret_arn: str = Field(min_length=1)
     provider_timeout_seconds: float = Field(default=240, gt=0)
@@ -239,6 +241,14 @@ class PaymentsSettings(_RetouchSettings):
         if self.top_up_minimum_usd > self.top_up_maximum_usd:
             raise ValueError("top_up_minimum_usd is above top_up_maximum_usd")
         return self
+
+
+class RechargeSettings(_RetouchSettings):
+    """The recharge function: one off-session PaymentIntent per claimed crossing (payments/auto_recharge.py)."""
+
+    stripe_secret_arn: str = Field(min_length=1)
+    stripe_api_base: Annotated[str | None, BeforeValidator(_blank_is_none)] = None
+    top_up_currency: str = Field(default="usd", pattern="^usd$")
 
 
 class AdminSettings(_RetouchSettings):

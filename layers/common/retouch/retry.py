@@ -68,6 +68,8 @@ Data (DynamoDB, SQS, S3)
   (retouch.data.ledger.LedgerRepository._transact_with_account); a reversal whose payment changed since it was read
   (another refund or dispute at once) reads it again, PAYMENT_REVERSAL_TRIES in all
   (retouch.data.payments.PaymentRepository.reverse_payment), then fails so Stripe delivers the event again.
+- An auto-recharge message whose Stripe call failed comes back after its visibility, 5 receives in all, then the
+  recharge DLQ (template.yaml RechargeQueue); each asks Stripe again with the claim's idempotency key.
 - Stripe's API: the library's own retries (409, 429, 5xx, connection errors, each with an idempotency key),
   STRIPE_NETWORK_RETRIES of them (retouch.payments.stripe_gateway.StripeGateway._client).
 - Reconciliation re-reads an account that differs before reporting it (retouch.billing.reconcile.reconcile's

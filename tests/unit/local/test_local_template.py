@@ -79,7 +79,7 @@ def test_the_common_layer_is_on_every_function_path(template):
     with_images = {"ApiFunction", "SyncFunction", "WorkerFunction"}
     for function_id, spec in template.functions.items():
         images = (ROOT / "layers" / "images",) if function_id in with_images else ()
-        payments = (ROOT / "layers" / "payments",) if function_id == "PaymentsFunction" else ()
+        payments = (ROOT / "layers" / "payments",) if function_id in ("PaymentsFunction", "RechargeFunction") else ()
         assert spec.layer_dirs == (ROOT / "layers" / "common", *images, *payments), function_id
 
 

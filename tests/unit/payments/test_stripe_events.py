@@ -10,7 +10,7 @@ import pytest
 
 from retouch.errors import InvalidRequest, PaymentNotRecorded, WebhookSignatureInvalid
 from retouch.payments.stripe_events import StripeEventsDeps, receive_stripe_webhook
-from tests.fakes.payments import FakeGateway, FakePaymentBooks
+from tests.fakes.payments import FakeGateway, FakePaymentBooks, FakeRechargeStore, Notices
 
 ACCOUNT = "acct_unit000000000000000"
 VALID = FakeGateway().valid_signature
@@ -18,7 +18,7 @@ VALID = FakeGateway().valid_signature
 
 def deps(balance: int = 0) -> StripeEventsDeps:
     return StripeEventsDeps(gateway=FakeGateway(), books=FakePaymentBooks(balances={ACCOUNT: balance}),
-                            currency="usd")
+                            currency="usd", recharge=FakeRechargeStore(), notify=Notices())
 
 
 def event(kind: str, obj: dict[str, Any], event_id: str | None = None) -> bytes:

@@ -204,6 +204,7 @@ NOT_NEEDED: dict[str, dict[str, str]] = {
         _ADMIN_SCAN: "admin only",
         "dynamodb:DeleteItem": "ledger/accounts modules are loaded for credits and reads; it deletes nothing",
     },
+    "RechargeFunction": {_ADMIN_SCAN: "admin only"},
     "AuthorizerFunction": {
         "dynamodb:PutItem": "accounts: key and account writes are the admin CLI's; it only reads them",
         "dynamodb:UpdateItem": "accounts: as PutItem",

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,11 +74,18 @@ def _job_usage(images: int, cost_micros: int, provider_usage: dict[str, Any] | N
     return {**(provider_usage or {}), "images": images, "cost_micros": cost_micros}
 
 
+def no_balance_watch(account_id: str, balance_after_micros: int) -> None:
+    """What a function that settles nothing worth watching passes (auto-recharge watches only the worker's)."""
+
+
 @dataclass(frozen=True)
 class JobBilling:
     ledger: Ledger
     jobs: JobRepository
     prices: PriceTable
+    # Told the balance a charged settlement left (payments/auto_recharge.py: BalanceWatch claims a recharge when it
+    # is under the account's threshold). Never called with a charge of 0: such a release lowers nothing.
+    watch: Callable[[str, int], None] = no_balance_watch
 
     # ---- submit ---------------------------------------------------------------------------------------------
 
@@ -186,6 +194,8 @@ class JobBilling:
             return False
         moved = self._release(job, released, outcome=outcome, images=images, cost=cost)
         cost_charged(cost)
+        if cost > 0 and moved.balance_after_micros is not None:
+            self.watch(job.account_id, moved.balance_after_micros)
         logger.info("job settled", extra={"job_id": job.job_id, "account_id": job.account_id, "outcome": outcome,
                                           "charged_micros": cost, "released_micros": released,
                                           "tries": moved.tries})

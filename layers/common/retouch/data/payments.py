@@ -24,6 +24,7 @@ from retouch.data.account_state import account_key
 from retouch.data.cursors import decode_cursor, encode_cursor
 from retouch.data.items import record_attributes, to_value
 from retouch.data.ledger import LedgerRepository, ledger_item
+from retouch.data.recharge import recharge_key
 from retouch.models.account_records import LedgerEntry
 from retouch.models.payments import PaymentRecord
 from retouch.payments.ports import Applied, PaymentCredit, PaymentNotCredited, PaymentReceipt, PaymentReversal
@@ -70,7 +71,7 @@ class PaymentRepository(LedgerRepository):
         assignments = [f"#f{i} = :f{i}" for i in range(len(fields))]
         assignments += ["refunded_micros = if_not_exists(refunded_micros, :zero)",
                         "disputed_micros = if_not_exists(disputed_micros, :zero)"]
-        refused = self._transact_with_account([
+        items: list[dict[str, Any]] = [
             {"Update": {"TableName": self._table, "Key": account_key(credit.account_id),
                         "UpdateExpression": "SET balance_micros = balance_micros + :amount",
                         "ConditionExpression": "attribute_exists(pk)",
@@ -82,7 +83,15 @@ class PaymentRepository(LedgerRepository):
                         "ConditionExpression": "attribute_not_exists(credited_at_ms)",
                         "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}},
             _event_put(self._table, credit.event_id, credit.at_ms, credit.payment_id),
-        ])
+        ]
+        if credit.purpose == "auto_recharge":
+            # The recharge of this crossing is done: the next crossing may claim one (data/recharge.py), and the
+            # month's total counts it.
+            items.append({"Update": {"TableName": self._table, "Key": recharge_key(credit.account_id),
+                                     "UpdateExpression": ("REMOVE claim, claimed_at, started, started_amount_minor "
+                                                          "ADD month_charged_micros :amount"),
+                                     "ExpressionAttributeValues": {":amount": {"N": str(credit.amount_micros)}}}})
+        refused = self._transact_with_account(items)
         if not refused:
             return Applied(moved=credit.amount_micros)
         if refused[0].get("Code") == "ConditionalCheckFailed":

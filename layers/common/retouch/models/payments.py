@@ -63,6 +63,18 @@ class CheckoutRequest(BaseModel):
     currency: str
     success_url: str
     cancel_url: str
+    save_card: bool = False
+
+
+class OffSessionPayment(BaseModel):
+    """An auto-recharge: charge the saved card without the customer, once per `claim` (Stripe's idempotency key)."""
+
+    account_id: str
+    claim: str
+    amount_minor: int
+    currency: str
+    customer_id: str
+    payment_method_id: str
 
 
 class CheckoutSession(BaseModel):
@@ -79,6 +91,7 @@ class TopUpRequest(BaseModel):
     amount_usd: Decimal = Field(gt=0, max_digits=12, decimal_places=2,
                                 description="Credit to buy, in dollars with at most 2 decimals (cents); within the "
                                             "operator's minimum and maximum")
+    save_card: bool = Field(default=False, description="Keep the card for auto-recharge (off-session payments)")
 
 
 class TopUpView(BaseModel):
@@ -112,3 +125,51 @@ class PaymentList(BaseModel):
     data: list[PaymentView]
     has_more: bool
     next_cursor: str | None = Field(default=None, description="Pass as `after` for the next page")
+
+
+# ---- auto-recharge ---------------------------------------------------------------------------------------------
+
+class RechargeSettingsRecord(BaseModel):
+    """`ACCOUNT#<id>` / `AUTO_RECHARGE`: the customer's choice, its saved card, this month's recharges, and the claim
+    of the current crossing (one PaymentIntent per crossing: data/recharge.py)."""
+
+    account_id: str
+    enabled: bool = False
+    threshold_micros: int = 0
+    recharge_to_micros: int = 0
+    monthly_cap_micros: int = 0
+    customer_id: str | None = None
+    payment_method_id: str | None = None
+    month: str | None = None  # "2026-12" (UTC): the month month_charged_micros counts
+    month_charged_micros: int = 0
+    claim: str | None = None  # the crossing being recharged
+    claimed_at: int | None = None
+    started: str | None = None  # the claim whose PaymentIntent was asked for (never claimed again)
+    started_amount_minor: int | None = None  # what it asked for: a retried request asks for the same (idempotency)
+    disabled_reason: str | None = None  # "payment_failed", "monthly_cap_reached", "no_saved_card"
+
+
+class AutoRechargeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool
+    threshold_usd: Decimal = Field(ge=0, max_digits=12, decimal_places=2,
+                                   description="Recharge when a job's settlement leaves the balance below this")
+    recharge_to_usd: Decimal = Field(gt=0, max_digits=12, decimal_places=2,
+                                     description="Bring the balance back up to this (more than threshold_usd)")
+    monthly_cap_usd: Decimal = Field(gt=0, max_digits=12, decimal_places=2,
+                                     description="At most this much recharged per UTC month; reaching it disables "
+                                                 "auto-recharge")
+
+
+class AutoRechargeView(BaseModel):
+    object: Literal["billing.auto_recharge"] = "billing.auto_recharge"
+    enabled: bool
+    threshold_usd: float
+    recharge_to_usd: float
+    monthly_cap_usd: float
+    card_saved: bool = Field(description="A card was saved by a top-up with `save_card: true`")
+    month_charged_usd: float = Field(description="Recharged this UTC month")
+    pending_since: int | None = Field(default=None, description="Unix seconds: a recharge is being charged")
+    disabled_reason: str | None = Field(default=None, description="Why it turned itself off: payment_failed, "
+                                                                  "monthly_cap_reached")

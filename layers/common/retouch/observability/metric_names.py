@@ -43,6 +43,7 @@ PAYMENTS_CREDITED = "PaymentsCreditedMicros"
 PAYMENTS_REVERSED = "PaymentsReversedMicros"
 ACCOUNTS_IN_ARREARS = "AccountsInArrears"
 STRIPE_SIGNATURES_REFUSED = "StripeSignaturesRefused"
+AUTO_RECHARGES_DISABLED = "AutoRechargesDisabled"  # a failed charge or the monthly cap turned one off
 
 # The error code whose every occurrence raises an alarm (a placeholder or refused provider key).
 PROVIDER_AUTH_FAILED = "provider_auth_failed"
@@ -52,4 +53,5 @@ ALL_METRICS = frozenset({
     PROVIDER_FAILURES, PROVIDER_LATENCY, PROVIDER_ATTEMPTS, COST_CHARGED, CREDIT_REFUSALS, RATE_LIMITED,
     WEBHOOK_DELIVERIES, WEBHOOK_FAILURES,
     PAYMENTS_CREDITED, PAYMENTS_REVERSED, ACCOUNTS_IN_ARREARS, STRIPE_SIGNATURES_REFUSED,
+    AUTO_RECHARGES_DISABLED,
 })

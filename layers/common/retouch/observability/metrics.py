@@ -161,3 +161,8 @@ def payment_reversed(micros: int, *, balance_after_micros: int | None) -> None:
 
 def stripe_signature_refused() -> None:
     _add(names.STRIPE_SIGNATURES_REFUSED)
+
+
+def auto_recharge_disabled(reason: str) -> None:
+    """Auto-recharge turned itself off (`reason`: payment_failed, monthly_cap_reached, no_saved_card)."""
+    _add(names.AUTO_RECHARGES_DISABLED)

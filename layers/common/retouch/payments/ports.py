@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from retouch.models.account_records import AccountRecord, LedgerEntry
-from retouch.models.payments import CheckoutRequest, CheckoutSession, PaymentPurpose, PaymentRecord
+from retouch.models.payments import (
+    CheckoutRequest,
+    CheckoutSession,
+    OffSessionPayment,
+    PaymentPurpose,
+    PaymentRecord,
+    RechargeSettingsRecord,
+)
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,32 @@ class PaymentGateway(Protocol):
     def verified_event(self, payload: bytes, signature_header: str | None) -> dict[str, Any]:
         """The event, when `signature_header` verifies `payload` within the tolerance; else SignatureRejected."""
         ...
+
+    def charge_off_session(self, payment: OffSessionPayment) -> str:
+        """The PaymentIntent's id (its success arrives as an event); PaymentDeclined when the card is refused. Asked
+        twice with one `payment.claim`, Stripe answers the first PaymentIntent (its idempotency key)."""
+        ...
+
+
+class RechargeStore(Protocol):
+    """data/recharge.py: the settings, the saved card and the claim of a crossing."""
+
+    def get(self, account_id: str) -> RechargeSettingsRecord | None: ...
+    def put_choice(self, account_id: str, *, enabled: bool, threshold_micros: int, recharge_to_micros: int,
+                   monthly_cap_micros: int) -> None: ...
+    def save_card(self, account_id: str, customer_id: str, payment_method_id: str) -> None: ...
+    def claim_crossing(self, account_id: str, balance_micros: int, claim: str, now: int) -> bool: ...
+    def start(self, account_id: str, claim: str, amount_minor: int, month: str, month_charged_micros: int) -> bool: ...
+    def disable(self, account_id: str, claim: str | None, reason: str) -> bool: ...
+    def release_claim(self, account_id: str, claim: str) -> bool: ...
+
+
+class RechargeQueue(Protocol):
+    def send(self, account_id: str, claim: str) -> None: ...
+
+
+class PaymentDeclined(Exception):
+    """The saved card was refused off-session (declined, or it needs the customer to authenticate)."""
 
 
 class SignatureRejected(Exception):

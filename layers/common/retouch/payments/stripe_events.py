@@ -4,7 +4,8 @@
 | event | move |
 | --- | --- |
 | `checkout.session.completed` (paid), `checkout.session.async_payment_succeeded` | credit the session's payment |
-| `payment_intent.succeeded` (a Retouch payment: its metadata names the account) | credit the payment |
+| `payment_intent.succeeded` (its metadata names a Retouch account) | credit the payment; keep its card if asked |
+| `payment_intent.payment_failed` (an auto-recharge) | disable auto-recharge, notify |
 | `charge.succeeded`, `charge.updated` | record the charge and its receipt URL on the payment |
 | `charge.refunded` | take back what is refunded so far (Stripe reports the cumulative `amount_refunded`) |
 | `charge.dispute.created` | take back the disputed amount |
@@ -26,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from retouch.errors import InvalidRequest, PaymentNotRecorded, WebhookSignatureInvalid
 from retouch.observability.metrics import payment_credited, payment_reversed, stripe_signature_refused
+from retouch.payments.auto_recharge import RechargeNotice
 from retouch.payments.ports import (
     PaymentBooks,
     PaymentCredit,
@@ -33,13 +35,14 @@ from retouch.payments.ports import (
     PaymentNotCredited,
     PaymentReceipt,
     PaymentReversal,
+    RechargeStore,
     SignatureRejected,
 )
 from retouch.payments.top_ups import MICROS_PER_CENT
 
 logger = Logger(child=True)
 
-Outcome = Literal["credited", "reversed", "receipt", "duplicate", "ignored"]
+Outcome = Literal["credited", "reversed", "receipt", "duplicate", "ignored", "recharge_failed"]
 
 
 class _Loose(BaseModel):
@@ -71,9 +74,12 @@ class _CheckoutSession(_Loose):
 
 class _PaymentIntent(_Loose):
     id: str
-    amount_received: int
+    amount_received: int = 0
     currency: str
     metadata: dict[str, str] = {}
+    customer: str | None = None
+    payment_method: str | None = None
+    last_payment_error: dict[str, Any] | None = None
 
 
 class _Charge(_Loose):
@@ -94,6 +100,8 @@ class StripeEventsDeps:
     gateway: PaymentGateway
     books: PaymentBooks
     currency: str
+    recharge: RechargeStore
+    notify: RechargeNotice
 
 
 def receive_stripe_webhook(deps: StripeEventsDeps, payload: bytes, signature_header: str | None) -> Outcome:
@@ -135,8 +143,19 @@ def apply_event(deps: StripeEventsDeps, event: StripeEvent) -> Outcome:
         account_id = intent.metadata.get("retouch_account_id")
         if not account_id:
             return "ignored"
+        if intent.metadata.get("retouch_save_card") == "true" and intent.customer and intent.payment_method:
+            deps.recharge.save_card(account_id, intent.customer, intent.payment_method)
         return _credit(deps, event, account_id=account_id, payment_id=intent.id, amount_minor=intent.amount_received,
                        currency=intent.currency, purpose=intent.metadata.get("retouch_purpose"))
+    if kind == "payment_intent.payment_failed":
+        intent = _PaymentIntent.model_validate(event.object)
+        account_id, claim = intent.metadata.get("retouch_account_id"), intent.metadata.get("retouch_claim")
+        if intent.metadata.get("retouch_purpose") != "auto_recharge" or not account_id or not claim:
+            return "ignored"
+        if deps.recharge.disable(account_id, claim, "payment_failed"):
+            deps.notify(account_id, "payment_failed", str((intent.last_payment_error or {}).get("message", "")))
+            return "recharge_failed"
+        return "duplicate"
     if kind in ("charge.succeeded", "charge.updated"):
         charge = _Charge.model_validate(event.object)
         if not charge.payment_intent:

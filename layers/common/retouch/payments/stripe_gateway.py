@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from retouch.models.payments import CheckoutRequest, CheckoutSession, StripeKeys
-from retouch.payments.ports import GatewayFailed, SignatureRejected
+from retouch.models.payments import CheckoutRequest, CheckoutSession, OffSessionPayment, StripeKeys
+from retouch.payments.ports import GatewayFailed, PaymentDeclined, SignatureRejected
 from retouch.retry import STRIPE_NETWORK_RETRIES
 
 if TYPE_CHECKING:
@@ -43,19 +43,28 @@ class StripeGateway:
         import stripe
 
         metadata = {"retouch_account_id": request.account_id, "retouch_purpose": "top_up"}
+        intent_data: dict[str, Any] = {"metadata": metadata}
+        extra: dict[str, Any] = {}
+        if request.save_card:  # kept on a customer for auto-recharge's off-session payments
+            intent_data["setup_future_usage"] = "off_session"
+            intent_data["metadata"] = metadata | {"retouch_save_card": "true"}
+            extra["customer_creation"] = "always"
+        params: dict[str, Any] = {
+            **extra,
+            "mode": "payment",
+            "client_reference_id": request.account_id,
+            "line_items": [{"quantity": 1, "price_data": {
+                "currency": request.currency, "unit_amount": request.amount_minor,
+                "product_data": {"name": "Retouch credit"}}}],
+            "metadata": metadata,
+            # Copied to the PaymentIntent, so its own events (and refunds and disputes of it) name the account.
+            "payment_intent_data": intent_data,
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+        }
         try:
-            session = self._client.v1.checkout.sessions.create(params={
-                "mode": "payment",
-                "client_reference_id": request.account_id,
-                "line_items": [{"quantity": 1, "price_data": {
-                    "currency": request.currency, "unit_amount": request.amount_minor,
-                    "product_data": {"name": "Retouch credit"}}}],
-                "metadata": metadata,
-                # Copied to the PaymentIntent, so its own events (and refunds and disputes of it) name the account.
-                "payment_intent_data": {"metadata": metadata},
-                "success_url": request.success_url,
-                "cancel_url": request.cancel_url,
-            })
+            # A plain dict: the library's TypedDict has no key for the optional parts added above.
+            session = self._client.v1.checkout.sessions.create(params=cast(Any, params))
         except stripe.StripeError as exc:
             raise GatewayFailed(f"Stripe refused the Checkout Session: {exc.user_message or type(exc).__name__}"
                                 ) from exc
@@ -77,3 +86,19 @@ class StripeGateway:
         if not isinstance(event, dict):
             raise SignatureRejected("the payload is not an event")
         return event
+
+    def charge_off_session(self, payment: OffSessionPayment) -> str:
+        import stripe
+
+        try:
+            intent = self._client.v1.payment_intents.create(params={
+                "amount": payment.amount_minor, "currency": payment.currency, "customer": payment.customer_id,
+                "payment_method": payment.payment_method_id, "off_session": True, "confirm": True,
+                "metadata": {"retouch_account_id": payment.account_id, "retouch_purpose": "auto_recharge",
+                             "retouch_claim": payment.claim},
+            }, options={"idempotency_key": f"retouch-recharge-{payment.claim}"})
+        except stripe.CardError as exc:
+            raise PaymentDeclined(exc.user_message or exc.code or "the card was declined") from exc
+        except stripe.StripeError as exc:
+            raise GatewayFailed(f"Stripe failed the recharge: {type(exc).__name__}") from exc
+        return str(intent.id)

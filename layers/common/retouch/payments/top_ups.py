@@ -31,14 +31,16 @@ class TopUpPolicy:
     cancel_url: str
 
 
-def start_top_up(gateway: PaymentGateway, policy: TopUpPolicy, account_id: str, amount_usd: Decimal) -> TopUpView:
+def start_top_up(gateway: PaymentGateway, policy: TopUpPolicy, account_id: str, amount_usd: Decimal, *,
+                 save_card: bool = False) -> TopUpView:
     """A Checkout Session paying `amount_usd` of credit to `account_id`; 400 outside the operator's range."""
     micros = int(amount_usd * MICROS_PER_USD)
     if not policy.minimum_micros <= micros <= policy.maximum_micros:
         raise TopUpAmountInvalid(f"A top-up is between {format_usd(policy.minimum_micros)} and "
                                  f"{format_usd(policy.maximum_micros)}.", param="amount_usd")
     request = CheckoutRequest(account_id=account_id, amount_minor=micros // MICROS_PER_CENT,
-                              currency=policy.currency, success_url=policy.success_url, cancel_url=policy.cancel_url)
+                              currency=policy.currency, success_url=policy.success_url, cancel_url=policy.cancel_url,
+                              save_card=save_card)
     try:
         session = gateway.create_checkout_session(request)
     except GatewayNotConfigured as exc:

@@ -18,7 +18,6 @@ from retouch.errors import (
     UnsupportedMediaType,
     UnsupportedParameter,
 )
-from retouch.models.payments import TopUpRequest
 from retouch.models.requests import EditRequest, GenerationRequest, UploadedImage, UploadRequest
 from retouch.web.multipart import Part, parse_multipart
 
@@ -182,12 +181,13 @@ def parse_upload(event: dict[str, Any], max_bytes: int) -> UploadRequest:
         raise invalid_request_from(exc) from exc
 
 
-def parse_top_up(event: dict[str, Any], max_bytes: int) -> TopUpRequest:
+def parse_json_model(event: dict[str, Any], model: type[RequestModel], max_bytes: int) -> RequestModel:
+    """A small JSON body (a top-up, the auto-recharge settings) as `model`; 415 for another content type."""
     data = raw_body(event, max_bytes)
     if not media_type(event).lower().startswith("application/json"):
-        raise UnsupportedMediaType("Send the top-up request as application/json.")
+        raise UnsupportedMediaType("Send the request as application/json.")
     try:
-        return TopUpRequest.model_validate(_json_object(data))
+        return model.model_validate(_json_object(data))
     except ValidationError as exc:
         raise invalid_request_from(exc) from exc
 

@@ -6,8 +6,10 @@ from retouch.billing.money import MICROS_PER_USD
 from retouch.config import PaymentsSettings
 from retouch.data.payments import PaymentRepository
 from retouch.data.read_counts import ReadCountRepository
+from retouch.data.recharge import RechargeRepository
 from retouch.data.secrets import stripe_keys
 from retouch.models.payments import StripeKeys
+from retouch.payments.auto_recharge import log_notice
 from retouch.payments.stripe_events import StripeEventsDeps
 from retouch.payments.stripe_gateway import StripeGateway
 from retouch.payments.top_ups import TopUpPolicy
@@ -20,9 +22,10 @@ def build_payments(settings: PaymentsSettings) -> list[object]:
         return stripe_keys(settings.stripe_secret_arn)
 
     books = PaymentRepository(settings.table_name)
+    recharge = RechargeRepository(settings.table_name)
     return [PaymentRoutes(
         stripe=StripeEventsDeps(gateway=StripeGateway(keys, api_base=settings.stripe_api_base), books=books,
-                                currency=settings.top_up_currency),
+                                currency=settings.top_up_currency, recharge=recharge, notify=log_notice),
         policy=TopUpPolicy(minimum_micros=settings.top_up_minimum_usd * MICROS_PER_USD,
                            maximum_micros=settings.top_up_maximum_usd * MICROS_PER_USD,
                            currency=settings.top_up_currency,
@@ -34,3 +37,4 @@ def build_payments(settings: PaymentsSettings) -> list[object]:
 
 def payments_read_limit(settings: PaymentsSettings) -> ReadLimit:
     return ReadLimit(counter=ReadCountRepository(settings.table_name), per_minute=settings.reads_per_minute)
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 
 from retouch.catalog import MODELS
@@ -10,10 +11,13 @@ from retouch.data.breakers import BreakerRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
+from retouch.data.recharge import RechargeRepository
+from retouch.data.recharge_queue import RechargeQueue
 from retouch.errors import JobFailure
 from retouch.jobs.process import WorkerDeps
 from retouch.jobs.upstream_calls import RoutingDeps
 from retouch.outbound_http.url_safety import parse_allowlist
+from retouch.payments.auto_recharge import BalanceWatch
 from retouch.routing.breaker import CircuitBreaker
 from retouch.routing.document import load_routing
 from retouch.wiring.shared import announcer, job_billing
@@ -54,6 +58,8 @@ def build_worker(settings: WorkerSettings) -> tuple[WorkerDeps, JobQueue]:
         retry_base_seconds=settings.retry_base_seconds,
         lease_seconds=settings.lease_seconds,
         announce=announcer(settings.table_name, settings.webhooks_queue_url),
-        billing=job_billing(settings.table_name, jobs, settings.price_markup_percent),
+        billing=replace(job_billing(settings.table_name, jobs, settings.price_markup_percent),
+                        watch=BalanceWatch(store=RechargeRepository(settings.table_name),
+                                           queue=RechargeQueue(settings.recharge_queue_url))),
     )
     return deps, queue

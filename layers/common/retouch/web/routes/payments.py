@@ -1,4 +1,4 @@
-"""POST /v1/billing/top_ups, GET /v1/billing/payments and Stripe's webhook (POST /v1/billing/stripe/webhook, public
+"""POST /v1/billing/top_ups, GET /v1/billing/payments, GET/PUT /v1/billing/auto_recharge and Stripe's webhook (POST /v1/billing/stripe/webhook, public
 but signature-verified): the payments function's routes (payments/)."""
 
 
@@ -11,19 +11,20 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
 from retouch.auth.standing import AccountReader, require_standing
-from retouch.models.payments import PaymentList, TopUpView
+from retouch.models.payments import AutoRechargeRequest, AutoRechargeView, PaymentList, TopUpRequest, TopUpView
 from retouch.models.responses import ErrorBody
 from retouch.paging import MAX_PAGE
+from retouch.payments.auto_recharge import choose, view
 from retouch.payments.stripe_events import StripeEventsDeps, receive_stripe_webhook
 from retouch.payments.top_ups import TopUpPolicy, list_payments, start_top_up
 from retouch.web.principal import current_caller
-from retouch.web.request_parsing import parse_top_up, raw_body
+from retouch.web.request_parsing import parse_json_model, raw_body
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
 from retouch.web.route_groups import RouteGroup
 
 # Stripe's events are small (a few KB); anything far larger is not one. A top-up's body is one number.
 MAX_STRIPE_EVENT_BYTES = 512 * 1024
-MAX_TOP_UP_BYTES = 4 * 1024
+MAX_SMALL_BODY_BYTES = 4 * 1024
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,9 @@ router = routes.router
 def create_top_up() -> Response[TopUpView]:
     deps, caller = routes.deps(), current_caller()
     require_standing(deps.accounts, caller.account_id, caller.key_id)
-    request = parse_top_up(routes.event().raw_event, MAX_TOP_UP_BYTES)
-    return json_response(start_top_up(deps.stripe.gateway, deps.policy, caller.account_id, request.amount_usd))
+    request = parse_json_model(routes.event().raw_event, TopUpRequest, MAX_SMALL_BODY_BYTES)
+    return json_response(start_top_up(deps.stripe.gateway, deps.policy, caller.account_id, request.amount_usd,
+                                      save_card=request.save_card))
 
 
 @router.get("/v1/billing/payments", summary="The account's payments, newest first", responses={
@@ -85,3 +87,26 @@ def stripe_webhook() -> Response[StripeWebhookAck]:
     payload = raw_body(event.raw_event, MAX_STRIPE_EVENT_BYTES)
     outcome = receive_stripe_webhook(routes.deps().stripe, payload, event.headers.get("stripe-signature"))
     return json_response(StripeWebhookAck(outcome=outcome))
+
+
+@router.get("/v1/billing/auto_recharge", summary="The account's auto-recharge settings", responses={
+    200: documented(AutoRechargeView, "Settings, whether a card is saved, this month's recharges, a pending one"),
+    401: UNAUTHORIZED,
+})
+def get_auto_recharge() -> Response[AutoRechargeView]:
+    return json_response(view(routes.deps().stripe.recharge, current_caller().account_id))
+
+
+@router.put("/v1/billing/auto_recharge", summary="Set auto-recharge", responses={
+    200: documented(AutoRechargeView, "Saved; a recharge turned off by a failure or the cap is on again if enabled"),
+    400: documented(ErrorBody, "Invalid amounts, or `no_saved_card` (top up once with `save_card: true`)"),
+    401: UNAUTHORIZED,
+    415: documented(ErrorBody, "Wrong content type"),
+}, description="JSON `{enabled, threshold_usd, recharge_to_usd, monthly_cap_usd}`. When a job's settlement leaves "
+               "the balance under `threshold_usd`, the saved card is charged once, off-session, up to "
+               "`recharge_to_usd`; a declined card or the monthly cap turns it off (`disabled_reason`).")
+def put_auto_recharge() -> Response[AutoRechargeView]:
+    deps, caller = routes.deps(), current_caller()
+    require_standing(deps.accounts, caller.account_id, caller.key_id)
+    request = parse_json_model(routes.event().raw_event, AutoRechargeRequest, MAX_SMALL_BODY_BYTES)
+    return json_response(choose(deps.stripe.recharge, caller.account_id, request))
