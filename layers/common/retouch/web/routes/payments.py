@@ -1,5 +1,5 @@
-"""POST /v1/billing/top_ups, GET /v1/billing/payments, GET/PUT /v1/billing/auto_recharge and Stripe's webhook (POST /v1/billing/stripe/webhook, public
-but signature-verified): the payments function's routes (payments/)."""
+"""POST /v1/billing/top_ups, GET /v1/billing/payments, GET/PUT /v1/billing/auto_recharge, and Stripe's webhook
+(POST /v1/billing/stripe/webhook: public, but signature-verified): the payments function's routes (payments/)."""
 
 
 from dataclasses import dataclass
