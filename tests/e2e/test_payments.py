@@ -139,3 +139,83 @@ def test_a_dispute_of_spent_credit_refuses_new_jobs_until_a_top_up(stack):
                                  extra_headers={"Prefer": "wait=20"})
     assert len(result.data) == 1
     admin(stack, "reconcile", "--account", account_id)
+
+
+def wait_for(check, seconds: float = 60):
+    deadline = time.monotonic() + seconds
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.25)
+
+
+def recharge_intents(stack, account_id: str) -> list[dict]:
+    return [pi for pi in httpx.get(f"{stack.stripe.origin}/_stand_in/payment_intents").json()["data"]
+            if pi["metadata"].get("retouch_purpose") == "auto_recharge"
+            and pi["metadata"].get("retouch_account_id") == account_id]
+
+
+def test_auto_recharge_fires_exactly_once_when_twenty_concurrent_settlements_cross_the_threshold(stack):
+    # Given a customer who saved a card with a $5 top-up and set auto-recharge below $4.95 up to $10
+    account_id, client = customer(stack, "0")
+    admin(stack, "set-limits", account_id, "--max-in-flight", "25", "--rpm", "100")
+    top_up = client.post("/v1/billing/top_ups", json={"amount_usd": "5.00", "save_card": True}).json()
+    paid = httpx.post(top_up["url"] + "/pay", headers={"Accept": "application/json"}).json()
+    assert wait_for(lambda: balance(client) == 5_000_000, 20)
+    assert paid["payment_intent"]
+    chosen = client.put("/v1/billing/auto_recharge", json={
+        "enabled": True, "threshold_usd": "4.95", "recharge_to_usd": "10.00", "monthly_cap_usd": "50.00"})
+    assert chosen.status_code == 200, chosen.text
+    assert chosen.json()["card_saved"] is True
+
+    # When 20 jobs of $0.006 run at once: their settlements all leave the balance under $4.95
+    def submit(index: int) -> str:
+        response = client.post("/v1/images/generations", json={
+            "model": "gpt-image-2", "prompt": f"recharge {index}", "quality": "low", "size": "1024x1024"},
+            headers={"Prefer": "respond-async"})
+        assert response.status_code == 202, response.text
+        return response.json()["id"]
+
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        job_ids = list(pool.map(submit, range(20)))
+    assert wait_for(lambda: all(client.get(f"/v1/jobs/{job}").json()["status"] == "succeeded" for job in job_ids),
+                    90)
+
+    # Then exactly one off-session PaymentIntent was made, and once credited the balance is exactly $10
+    assert wait_for(lambda: balance(client) > 5_000_000 - 20 * 6_000, 60)
+    intents = recharge_intents(stack, account_id)
+    assert len(intents) == 1
+    assert balance(client) == 5_000_000 - 20 * 6_000 + intents[0]["amount"] * 10_000 == 10_000_000
+    settings = wait_for(lambda: (lambda s: s if s["pending_since"] is None else None)(
+        client.get("/v1/billing/auto_recharge").json()), 10)
+    assert settings and settings["enabled"] and settings["month_charged_usd"] == 5.12
+    purposes = sorted(p["purpose"] for p in client.get("/v1/billing/payments").json()["data"])
+    assert purposes == ["auto_recharge", "top_up"]
+    time.sleep(2)  # nothing else comes: the other 19 settlements found the crossing claimed
+    assert len(recharge_intents(stack, account_id)) == 1
+    admin(stack, "reconcile", "--account", account_id)
+
+
+def test_a_declined_recharge_disables_auto_recharge(stack):
+    account_id, client = customer(stack, "0")
+    top_up = client.post("/v1/billing/top_ups", json={"amount_usd": "5.00", "save_card": True}).json()
+    httpx.post(top_up["url"] + "/pay", headers={"Accept": "application/json"})
+    assert wait_for(lambda: balance(client) == 5_000_000, 20)
+    card = next(pi["payment_method"] for pi in httpx.get(f"{stack.stripe.origin}/_stand_in/payment_intents").json()
+                ["data"] if pi["metadata"].get("retouch_account_id") == account_id)
+    httpx.post(f"{stack.stripe.origin}/_stand_in/cards/{card}/decline")
+    client.put("/v1/billing/auto_recharge", json={
+        "enabled": True, "threshold_usd": "5.00", "recharge_to_usd": "10.00", "monthly_cap_usd": "50.00"})
+
+    sdk = openai.OpenAI(base_url=f"{stack.base_url}/v1", api_key=client.headers["Authorization"][7:],
+                        max_retries=0)
+    sdk.images.generate(model="gpt-image-2", prompt="declined", quality="low", size="1024x1024",
+                        extra_headers={"Prefer": "wait=20"})
+
+    settings = wait_for(lambda: (lambda s: s if not s["enabled"] else None)(
+        client.get("/v1/billing/auto_recharge").json()), 30)
+    assert settings and settings["disabled_reason"] == "payment_failed"
+    assert balance(client) == 5_000_000 - 6_000
+    admin(stack, "reconcile", "--account", account_id)
