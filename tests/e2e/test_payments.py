@@ -15,7 +15,10 @@ import stripe
 
 from local.stack import STAND_IN_STRIPE_KEY
 from local.stand_ins.stripe_api import sign
+from retouch.data.webhooks import WebhookSettingsRepository
+from retouch.webhooks.account import ensure_secret, set_default_url
 from tests.e2e.operator import admin
+from tests.integration.webhooks.receiver import Receiver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.local_only]
 
@@ -198,8 +201,31 @@ def test_auto_recharge_fires_exactly_once_when_twenty_concurrent_settlements_cro
     admin(stack, "reconcile", "--account", account_id)
 
 
-def test_a_declined_recharge_disables_auto_recharge(stack):
+def account_webhook(stack, account_id: str) -> Receiver:
+    """The account's default webhook URL, a receiver verifying with the secret it was given (the admin tool's
+    `webhooks set-url`)."""
+    repo = WebhookSettingsRepository(stack.resources.tables["Table"], stack.aws_client("dynamodb"))
+    receiver = Receiver(secrets=[]).start()
+    set_default_url(repo, account_id, receiver.url, allowlist=frozenset({receiver.url.split("/")[2]}))
+    secret = ensure_secret(repo, account_id)
+    assert secret is not None
+    receiver.secrets.append(secret)
+    return receiver
+
+
+def account_events(receiver: Receiver, expected: int) -> list:
+    """The account's events the receiver got (its jobs' events go to the same default URL), after a quiet spell."""
+    def found() -> list:
+        return [r for r in receiver.requests if r.payload and r.payload["type"].startswith("account.")]
+    wait_for(lambda: len(found()) >= expected, 20)
+    time.sleep(1.5)  # and no more come
+    receiver.stop()
+    return found()
+
+
+def test_a_declined_recharge_disables_auto_recharge_and_sends_a_signed_recharge_failed(stack):
     account_id, client = customer(stack, "0")
+    receiver = account_webhook(stack, account_id)
     top_up = client.post("/v1/billing/top_ups", json={"amount_usd": "5.00", "save_card": True}).json()
     httpx.post(top_up["url"] + "/pay", headers={"Accept": "application/json"})
     assert wait_for(lambda: balance(client) == 5_000_000, 20)
@@ -218,4 +244,25 @@ def test_a_declined_recharge_disables_auto_recharge(stack):
         client.get("/v1/billing/auto_recharge").json()), 30)
     assert settings and settings["disabled_reason"] == "payment_failed"
     assert balance(client) == 5_000_000 - 6_000
+    [event] = account_events(receiver, 1)
+    assert event.verified_by == [0]  # signed with the account's secret, Standard Webhooks
+    assert (event.payload["type"], event.payload["data"]["id"]) == ("account.recharge_failed", account_id)
+    assert event.payload["data"]["reason"] == "payment_failed"
     admin(stack, "reconcile", "--account", account_id)
+
+
+def test_the_balance_alert_is_a_signed_account_balance_low_once_per_dip(stack):
+    account_id, client = customer(stack, "5")
+    receiver = account_webhook(stack, account_id)
+    assert client.put("/v1/billing/alerts", json={"balance_low_usd": "5.00"}).json()["balance_low_usd"] == 5.0
+    sdk = openai.OpenAI(base_url=f"{stack.base_url}/v1", api_key=client.headers["Authorization"][7:],
+                        max_retries=0)
+
+    for index in range(2):  # two settlements under $5: one dip, one alert
+        sdk.images.generate(model="gpt-image-2", prompt=f"low {index}", quality="low", size="1024x1024",
+                            extra_headers={"Prefer": "wait=20"})
+
+    [event] = account_events(receiver, 1)
+    assert event.verified_by == [0] and event.payload["type"] == "account.balance_low"
+    assert event.payload["data"]["balance_micros"] == 5_000_000 - 6_000
+    assert client.get("/v1/billing/alerts").json()["alerted"] is True

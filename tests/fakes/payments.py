@@ -182,6 +182,25 @@ class FakeRechargeStore:
         return True
 
 
+    def put_low_balance(self, account_id: str, micros: int | None) -> None:
+        self.settings[account_id] = self._of(account_id).model_copy(
+            update={"low_balance_micros": micros, "low_alerted": False})
+
+    def claim_low_alert(self, account_id: str, balance_micros: int) -> bool:
+        current = self._of(account_id)
+        if current.low_balance_micros is None or current.low_balance_micros <= balance_micros or current.low_alerted:
+            return False
+        self.settings[account_id] = current.model_copy(update={"low_alerted": True})
+        return True
+
+    def rearm_low_alert(self, account_id: str, balance_micros: int) -> bool:
+        current = self._of(account_id)
+        if current.low_balance_micros is None or current.low_balance_micros > balance_micros or not current.low_alerted:
+            return False
+        self.settings[account_id] = current.model_copy(update={"low_alerted": False})
+        return True
+
+
 @dataclass
 class Notices:
     """A RechargeNotice that remembers (account_id, reason)."""

@@ -228,6 +228,7 @@ class PaymentsSettings(_RetouchSettings):
     them."""
 
     stripe_secret_arn: str = Field(min_length=1)  # JSON {"secret_key", "webhook_secret"}; never logged
+    webhooks_queue_url: str = Field(min_length=1)  # account.recharge_failed (payments/alerts.py)
     # Another Stripe API base URL (the local stand-in); "" is Stripe's own.
     stripe_api_base: Annotated[str | None, BeforeValidator(_blank_is_none)] = None
     top_up_minimum_usd: int = Field(default=5, ge=1)
@@ -247,6 +248,7 @@ class RechargeSettings(_RetouchSettings):
     """The recharge function: one off-session PaymentIntent per claimed crossing (payments/auto_recharge.py)."""
 
     stripe_secret_arn: str = Field(min_length=1)
+    webhooks_queue_url: str = Field(min_length=1)  # account.recharge_failed (payments/alerts.py)
     stripe_api_base: Annotated[str | None, BeforeValidator(_blank_is_none)] = None
     top_up_currency: str = Field(default="usd", pattern="^usd$")
 

@@ -11,10 +11,21 @@ import pytest
 
 from retouch.errors import InvalidRequest
 from retouch.models.account_records import AccountRecord
-from retouch.models.payments import AutoRechargeRequest
-from retouch.payments.auto_recharge import BalanceWatch, RechargeDeps, choose, run_recharge
+from retouch.models.payments import AutoRechargeRequest, BalanceAlertRequest
+from retouch.models.webhooks import AccountWebhookSettings, SigningSecret
+from retouch.payments.alerts import AccountAlerts
+from retouch.payments.auto_recharge import (
+    BalanceWatch,
+    RechargeDeps,
+    RechargeFailedNotice,
+    choose,
+    choose_balance_alert,
+    run_recharge,
+)
 from retouch.payments.ports import GatewayFailed
 from tests.fakes.payments import FakeGateway, FakeRechargeStore, Notices
+from tests.fakes.queues import FakeWebhookQueue
+from tests.fakes.webhooks import FakeSettings
 
 ACCOUNT = "acct_unit000000000000000"
 NOW = 1_796_000_000.0  # 2026-12
@@ -26,6 +37,16 @@ class Queue:
 
     def send(self, account_id: str, claim: str) -> None:
         self.sent.append((account_id, claim))
+
+
+def alerts(queue: FakeWebhookQueue | None = None, *, default_url: str | None = "https://hooks.test/a") -> AccountAlerts:
+    webhooks = FakeSettings(AccountWebhookSettings(account_id=ACCOUNT, default_url=default_url,
+                                                   secrets=[SigningSecret(secret="whsec_dGVzdA==", created_at=1)]))
+    return AccountAlerts(webhooks=webhooks, queue=queue or FakeWebhookQueue())
+
+
+def watch(store: FakeRechargeStore, queue: Queue, events: FakeWebhookQueue | None = None) -> BalanceWatch:
+    return BalanceWatch(store=store, queue=queue, alerts=alerts(events))
 
 
 def store_with_card(**choice: int) -> FakeRechargeStore:
@@ -45,16 +66,16 @@ def deps(store: FakeRechargeStore, balance: int, gateway: FakeGateway | None = N
 
 def test_many_settlements_under_the_threshold_queue_one_recharge() -> None:
     store, queue = store_with_card(), Queue()
-    watch = BalanceWatch(store=store, queue=queue)
-    watch(ACCOUNT, 6_000_000)  # above: nothing
+    watching = watch(store, queue)
+    watching(ACCOUNT, 6_000_000)  # above: nothing
     for balance in range(4_990_000, 4_970_000, -1_000):
-        watch(ACCOUNT, balance)
+        watching(ACCOUNT, balance)
     assert len(queue.sent) == 1
 
 
 def test_a_recharge_asks_stripe_once_per_claim_for_what_brings_the_balance_to_recharge_to() -> None:
     store, queue = store_with_card(), Queue()
-    BalanceWatch(store=store, queue=queue)(ACCOUNT, 4_990_000)
+    watch(store, queue)(ACCOUNT, 4_990_000)
     [(_, claim)] = queue.sent
     gateway = FakeGateway()
     assert run_recharge(deps(store, 4_990_000, gateway), ACCOUNT, claim, now=NOW) == "requested"
@@ -65,7 +86,7 @@ def test_a_recharge_asks_stripe_once_per_claim_for_what_brings_the_balance_to_re
 
 def test_the_monthly_cap_turns_it_off_and_notifies() -> None:
     store, queue, notices = store_with_card(cap=10_000_000), Queue(), Notices()
-    BalanceWatch(store=store, queue=queue)(ACCOUNT, 1_000_000)
+    watch(store, queue)(ACCOUNT, 1_000_000)
     gateway = FakeGateway()
     assert run_recharge(deps(store, 1_000_000, gateway, notices), ACCOUNT, queue.sent[0][1], now=NOW) == "disabled"
     assert gateway.intents == {} and notices.sent == [(ACCOUNT, "monthly_cap_reached")]
@@ -75,7 +96,7 @@ def test_the_monthly_cap_turns_it_off_and_notifies() -> None:
 
 def test_a_declined_card_turns_it_off_and_notifies_and_a_stripe_outage_is_retried() -> None:
     store, queue, notices = store_with_card(), Queue(), Notices()
-    BalanceWatch(store=store, queue=queue)(ACCOUNT, 1_000_000)
+    watch(store, queue)(ACCOUNT, 1_000_000)
     claim = queue.sent[0][1]
     with pytest.raises(GatewayFailed):
         run_recharge(deps(store, 1_000_000, FakeGateway(fail=True)), ACCOUNT, claim, now=NOW)
@@ -94,3 +115,24 @@ def test_settings_need_a_saved_card_and_consistent_amounts() -> None:
         choose(store_with_card(), ACCOUNT, request.model_copy(update={"recharge_to_usd": Decimal(5)}))
     view = choose(store_with_card(), ACCOUNT, request)
     assert (view.enabled, view.threshold_usd, view.recharge_to_usd, view.card_saved) == (True, 5.0, 20.0, True)
+
+
+def test_a_disabled_recharge_sends_account_recharge_failed_to_the_default_webhook() -> None:
+    events = FakeWebhookQueue()
+    RechargeFailedNotice(alerts(events))(ACCOUNT, "payment_failed", "Your card was declined.")
+    [message] = events.sent
+    assert (message.type, message.job_id, message.url) == ("account.recharge_failed", None, "https://hooks.test/a")
+    assert message.data is not None and message.data["reason"] == "payment_failed"
+
+
+def test_the_balance_alert_is_sent_once_per_dip_and_only_with_a_default_webhook() -> None:
+    store, events = FakeRechargeStore(), FakeWebhookQueue()
+    choose_balance_alert(store, ACCOUNT, BalanceAlertRequest(balance_low_usd=Decimal("5.00")))
+    watching = watch(store, Queue(), events)
+    for balance in (6_000_000, 4_900_000, 4_800_000, 5_100_000, 4_700_000):
+        watching(ACCOUNT, balance)
+    assert [(m.type, m.data["balance_micros"]) for m in events.sent if m.data] == [
+        ("account.balance_low", 4_900_000), ("account.balance_low", 4_700_000)]
+    silent = FakeWebhookQueue()
+    assert not alerts(silent, default_url=None).send(ACCOUNT, "account.balance_low", {})
+    assert silent.sent == []

@@ -201,10 +201,15 @@ _KEY_RELEASE = "dynamodb:DeleteItem"  # idempotency.release: only the submit pat
 NOT_NEEDED: dict[str, dict[str, str]] = {
     "ApiFunction": {_ADMIN_SCAN: "admin only", _WORKER_ONLY_VISIBILITY: "worker only"},
     "PaymentsFunction": {
-        _ADMIN_SCAN: "admin only",
+        _ADMIN_SCAN: "admin only", _WORKER_ONLY_VISIBILITY: "worker only",
         "dynamodb:DeleteItem": "ledger/accounts modules are loaded for credits and reads; it deletes nothing",
     },
-    "RechargeFunction": {_ADMIN_SCAN: "admin only"},
+    "RechargeFunction": {
+        _ADMIN_SCAN: "admin only", _WORKER_ONLY_VISIBILITY: "worker only",
+        "dynamodb:DeleteItem": "webhooks module is loaded to read the account's webhook URL; it deletes nothing",
+        "dynamodb:PutItem": "as DeleteItem: it only updates the claim and reads settings",
+        "dynamodb:Query": "reads the account and its settings by key; lists nothing",
+    },
     "AuthorizerFunction": {
         "dynamodb:PutItem": "accounts: key and account writes are the admin CLI's; it only reads them",
         "dynamodb:UpdateItem": "accounts: as PutItem",

@@ -100,3 +100,21 @@ class RechargeRepository:
         """Nothing to recharge after all (the balance was topped up meanwhile): the next crossing may claim."""
         return self._update(account_id, {}, remove=_CLAIM_FIELDS,
                             condition="claim = :claim", values={":claim": {"S": claim}})
+
+    def put_low_balance(self, account_id: str, micros: int | None) -> None:
+        if micros is None:
+            self._update(account_id, {}, remove=("low_balance_micros", "low_alerted"))
+        else:
+            self._update(account_id, {"low_balance_micros": micros}, remove=("low_alerted",))
+
+    def claim_low_alert(self, account_id: str, balance_micros: int) -> bool:
+        """True for exactly one of concurrent settlements that leave the balance under the alert's threshold."""
+        return self._update(account_id, {"low_alerted": True},
+                            condition="low_balance_micros > :balance AND attribute_not_exists(low_alerted)",
+                            values={":balance": {"N": str(balance_micros)}})
+
+    def rearm_low_alert(self, account_id: str, balance_micros: int) -> bool:
+        """The balance is back at the threshold or above: the next dip alerts again."""
+        return self._update(account_id, {}, remove=("low_alerted",),
+                            condition="low_balance_micros <= :balance AND attribute_exists(low_alerted)",
+                            values={":balance": {"N": str(balance_micros)}})

@@ -147,6 +147,10 @@ class RechargeSettingsRecord(BaseModel):
     started: str | None = None  # the claim whose PaymentIntent was asked for (never claimed again)
     started_amount_minor: int | None = None  # what it asked for: a retried request asks for the same (idempotency)
     disabled_reason: str | None = None  # "payment_failed", "monthly_cap_reached", "no_saved_card"
+    # The balance alert (payments/alerts.py): `account.balance_low` when a settlement leaves the balance under it,
+    # once until the balance is back at it or above (`low_alerted`).
+    low_balance_micros: int | None = None
+    low_alerted: bool = False
 
 
 class AutoRechargeRequest(BaseModel):
@@ -173,3 +177,17 @@ class AutoRechargeView(BaseModel):
     pending_since: int | None = Field(default=None, description="Unix seconds: a recharge is being charged")
     disabled_reason: str | None = Field(default=None, description="Why it turned itself off: payment_failed, "
                                                                   "monthly_cap_reached")
+
+
+class BalanceAlertRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    balance_low_usd: Decimal | None = Field(ge=0, max_digits=12, decimal_places=2,
+                                            description="Send `account.balance_low` when a job's settlement leaves "
+                                                        "the balance under this; null turns it off")
+
+
+class BalanceAlertView(BaseModel):
+    object: Literal["billing.balance_alert"] = "billing.balance_alert"
+    balance_low_usd: float | None
+    alerted: bool = Field(description="Sent for the current dip: the next comes once the balance is back above")

@@ -9,7 +9,9 @@ once, off-session, up to `recharge_to`, within a monthly cap.
                       payment_intent.payment_failed (or a refusal now) disables auto-recharge and notifies
 
 Stripe is never called on the settlement's path: the watch costs one read (and, on a crossing, one write and one
-message). A failure or the cap turns auto-recharge off, with its reason, until the customer sets it again.
+message). A failure or the cap turns auto-recharge off, with its reason, until the customer sets it again, and
+sends `account.recharge_failed` (payments/alerts.py). The same watch sends `account.balance_low` once per dip under
+the customer's alert threshold.
 """
 
 from __future__ import annotations
@@ -25,8 +27,16 @@ from aws_lambda_powertools import Logger
 from retouch.billing.money import MICROS_PER_USD, to_usd
 from retouch.errors import InvalidRequest
 from retouch.models.account_records import AccountRecord
-from retouch.models.payments import AutoRechargeRequest, AutoRechargeView, OffSessionPayment
+from retouch.models.payments import (
+    AutoRechargeRequest,
+    AutoRechargeView,
+    BalanceAlertRequest,
+    BalanceAlertView,
+    OffSessionPayment,
+    RechargeSettingsRecord,
+)
 from retouch.observability.metrics import auto_recharge_disabled
+from retouch.payments.alerts import AccountAlerts
 from retouch.payments.ports import GatewayFailed, PaymentDeclined, PaymentGateway, RechargeQueue, RechargeStore
 from retouch.payments.top_ups import MICROS_PER_CENT
 
@@ -39,22 +49,35 @@ MINIMUM_CHARGE_CENTS = 50
 RechargeNotice = Callable[[str, str, str], None]
 
 
-def log_notice(account_id: str, reason: str, detail: str) -> None:
-    auto_recharge_disabled(reason)
-    logger.warning("auto-recharge disabled", extra={"account_id": account_id, "reason": reason, "detail": detail})
+@dataclass(frozen=True)
+class RechargeFailedNotice:
+    """A RechargeNotice: the metric and a warning, and `account.recharge_failed` to the account's webhook."""
+
+    alerts: AccountAlerts
+
+    def __call__(self, account_id: str, reason: str, detail: str) -> None:
+        auto_recharge_disabled(reason)
+        logger.warning("auto-recharge disabled", extra={"account_id": account_id, "reason": reason, "detail": detail})
+        self.alerts.send(account_id, "account.recharge_failed",
+                         {"reason": reason, "detail": detail, "auto_recharge_enabled": False})
 
 
 @dataclass(frozen=True)
 class BalanceWatch:
-    """Called by a settlement that charged something, with the balance its release left (billing/charges.py)."""
+    """Called by a settlement that charged something, with the balance its release left (billing/charges.py): the
+    balance alert (once per dip) and the auto-recharge claim (once per crossing)."""
 
     store: RechargeStore
     queue: RechargeQueue
+    alerts: AccountAlerts
 
     def __call__(self, account_id: str, balance_after_micros: int) -> None:
         try:
             settings = self.store.get(account_id)
-            if settings is None or not settings.enabled or balance_after_micros >= settings.threshold_micros:
+            if settings is None:
+                return
+            self._balance_alert(settings, balance_after_micros)
+            if not settings.enabled or balance_after_micros >= settings.threshold_micros:
                 return
             claim = f"rc_{uuid.uuid4().hex}"
             if self.store.claim_crossing(account_id, balance_after_micros, claim, int(time.time())):
@@ -63,6 +86,18 @@ class BalanceWatch:
                                                             "balance_after_micros": balance_after_micros})
         except Exception:
             logger.exception("auto-recharge watch failed", extra={"account_id": account_id})
+
+    def _balance_alert(self, settings: RechargeSettingsRecord, balance: int) -> None:
+        low = settings.low_balance_micros
+        if low is None:
+            return
+        if balance < low and not settings.low_alerted:
+            if self.store.claim_low_alert(settings.account_id, balance):
+                self.alerts.send(settings.account_id, "account.balance_low",
+                                 {"balance_usd": to_usd(balance), "balance_micros": balance,
+                                  "balance_low_usd": to_usd(low)})
+        elif balance >= low and settings.low_alerted:
+            self.store.rearm_low_alert(settings.account_id, balance)
 
 
 @dataclass(frozen=True)
@@ -155,3 +190,16 @@ def view(store: RechargeStore, account_id: str) -> AutoRechargeView:
         card_saved=settings.payment_method_id is not None,
         month_charged_usd=to_usd(settings.month_charged_micros if settings.month == _month(time.time()) else 0),
         pending_since=settings.claimed_at if settings.claim else None, disabled_reason=settings.disabled_reason)
+
+
+def choose_balance_alert(store: RechargeStore, account_id: str, request: BalanceAlertRequest) -> BalanceAlertView:
+    micros = None if request.balance_low_usd is None else _micros(request.balance_low_usd)
+    store.put_low_balance(account_id, micros)
+    return balance_alert_view(store, account_id)
+
+
+def balance_alert_view(store: RechargeStore, account_id: str) -> BalanceAlertView:
+    settings = store.get(account_id)
+    low = settings.low_balance_micros if settings else None
+    return BalanceAlertView(balance_low_usd=None if low is None else to_usd(low),
+                            alerted=bool(settings and settings.low_alerted))

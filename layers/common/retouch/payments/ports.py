@@ -17,6 +17,7 @@ from retouch.models.payments import (
     PaymentRecord,
     RechargeSettingsRecord,
 )
+from retouch.models.webhooks import AccountWebhookSettings, WebhookMessage
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,19 @@ class RechargeStore(Protocol):
     def start(self, account_id: str, claim: str, amount_minor: int, month: str, month_charged_micros: int) -> bool: ...
     def disable(self, account_id: str, claim: str | None, reason: str) -> bool: ...
     def release_claim(self, account_id: str, claim: str) -> bool: ...
+    def put_low_balance(self, account_id: str, micros: int | None) -> None: ...
+    def claim_low_alert(self, account_id: str, balance_micros: int) -> bool: ...
+    def rearm_low_alert(self, account_id: str, balance_micros: int) -> bool: ...
+
+
+class AccountWebhookTarget(Protocol):
+    """The account's webhook settings (its default URL and signing secrets), read."""
+
+    def get(self, account_id: str) -> AccountWebhookSettings | None: ...
+
+
+class EventQueue(Protocol):
+    def send(self, message: WebhookMessage) -> None: ...
 
 
 class RechargeQueue(Protocol):

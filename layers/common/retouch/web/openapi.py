@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from retouch.catalog import DEFAULT_MODEL, known_model
 from retouch.jobs.idempotency import HEADER, MAX_KEY_CHARS
-from retouch.models.payments import AutoRechargeRequest, TopUpRequest
+from retouch.models.payments import AutoRechargeRequest, BalanceAlertRequest, TopUpRequest
 from retouch.models.requests import EditRequest, GenerationRequest, ImageOptions, ImageUrl
 
 REF = "#/components/schemas/{model}"
@@ -83,9 +83,10 @@ def _request_bodies() -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     edit_json, edit_defs = _edit_json()
     top_up, _ = _schema(TopUpRequest)
     auto_recharge, _ = _schema(AutoRechargeRequest)
+    balance_alert, _ = _schema(BalanceAlertRequest)
     components = {**generation_defs, **edit_defs, "GenerationRequest": generation, "EditRequestJson": edit_json,
                   "EditRequestMultipart": _edit_multipart(), "TopUpRequest": top_up,
-                  "AutoRechargeRequest": auto_recharge}
+                  "AutoRechargeRequest": auto_recharge, "BalanceAlertRequest": balance_alert}
     ref = {name: {"$ref": REF.format(model=name)} for name in components}
     file_encoding = {"contentType": _IMAGE_TYPES}
     bodies = {
@@ -99,6 +100,8 @@ def _request_bodies() -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
         "/v1/billing/top_ups": {"required": True, "content": {"application/json": {"schema": ref["TopUpRequest"]}}},
         "/v1/billing/auto_recharge": {"required": True, "content": {
             "application/json": {"schema": ref["AutoRechargeRequest"]}}},
+        "/v1/billing/alerts": {"required": True, "content": {
+            "application/json": {"schema": ref["BalanceAlertRequest"]}}},
     }
     return bodies, components
 

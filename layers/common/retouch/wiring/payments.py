@@ -8,8 +8,10 @@ from retouch.data.payments import PaymentRepository
 from retouch.data.read_counts import ReadCountRepository
 from retouch.data.recharge import RechargeRepository
 from retouch.data.secrets import stripe_keys
+from retouch.data.webhooks import WebhookQueue, WebhookSettingsRepository
 from retouch.models.payments import StripeKeys
-from retouch.payments.auto_recharge import log_notice
+from retouch.payments.alerts import AccountAlerts
+from retouch.payments.auto_recharge import RechargeFailedNotice
 from retouch.payments.stripe_events import StripeEventsDeps
 from retouch.payments.stripe_gateway import StripeGateway
 from retouch.payments.top_ups import TopUpPolicy
@@ -23,9 +25,12 @@ def build_payments(settings: PaymentsSettings) -> list[object]:
 
     books = PaymentRepository(settings.table_name)
     recharge = RechargeRepository(settings.table_name)
+    alerts = AccountAlerts(webhooks=WebhookSettingsRepository(settings.table_name),
+                           queue=WebhookQueue(settings.webhooks_queue_url))
     return [PaymentRoutes(
         stripe=StripeEventsDeps(gateway=StripeGateway(keys, api_base=settings.stripe_api_base), books=books,
-                                currency=settings.top_up_currency, recharge=recharge, notify=log_notice),
+                                currency=settings.top_up_currency, recharge=recharge,
+                                notify=RechargeFailedNotice(alerts)),
         policy=TopUpPolicy(minimum_micros=settings.top_up_minimum_usd * MICROS_PER_USD,
                            maximum_micros=settings.top_up_maximum_usd * MICROS_PER_USD,
                            currency=settings.top_up_currency,

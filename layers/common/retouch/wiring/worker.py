@@ -13,10 +13,12 @@ from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
 from retouch.data.recharge import RechargeRepository
 from retouch.data.recharge_queue import RechargeQueue
+from retouch.data.webhooks import WebhookQueue, WebhookSettingsRepository
 from retouch.errors import JobFailure
 from retouch.jobs.process import WorkerDeps
 from retouch.jobs.upstream_calls import RoutingDeps
 from retouch.outbound_http.url_safety import parse_allowlist
+from retouch.payments.alerts import AccountAlerts
 from retouch.payments.auto_recharge import BalanceWatch
 from retouch.routing.breaker import CircuitBreaker
 from retouch.routing.document import load_routing
@@ -59,7 +61,14 @@ def build_worker(settings: WorkerSettings) -> tuple[WorkerDeps, JobQueue]:
         lease_seconds=settings.lease_seconds,
         announce=announcer(settings.table_name, settings.webhooks_queue_url),
         billing=replace(job_billing(settings.table_name, jobs, settings.price_markup_percent),
-                        watch=BalanceWatch(store=RechargeRepository(settings.table_name),
-                                           queue=RechargeQueue(settings.recharge_queue_url))),
+                        watch=_balance_watch(settings)),
     )
     return deps, queue
+
+
+def _balance_watch(settings: WorkerSettings) -> BalanceWatch:
+    """What a charged settlement tells about the balance it left: auto-recharge and the balance alert (payments/)."""
+    alerts = AccountAlerts(webhooks=WebhookSettingsRepository(settings.table_name),
+                           queue=WebhookQueue(settings.webhooks_queue_url))
+    return BalanceWatch(store=RechargeRepository(settings.table_name),
+                        queue=RechargeQueue(settings.recharge_queue_url), alerts=alerts)

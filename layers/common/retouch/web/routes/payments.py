@@ -1,4 +1,4 @@
-"""POST /v1/billing/top_ups, GET /v1/billing/payments, GET/PUT /v1/billing/auto_recharge, and Stripe's webhook
+"""POST /v1/billing/top_ups, GET /v1/billing/payments, GET/PUT /v1/billing/auto_recharge and /alerts, Stripe's webhook
 (POST /v1/billing/stripe/webhook: public, but signature-verified): the payments function's routes (payments/)."""
 
 
@@ -11,10 +11,18 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
 from retouch.auth.standing import AccountReader, require_standing
-from retouch.models.payments import AutoRechargeRequest, AutoRechargeView, PaymentList, TopUpRequest, TopUpView
+from retouch.models.payments import (
+    AutoRechargeRequest,
+    AutoRechargeView,
+    BalanceAlertRequest,
+    BalanceAlertView,
+    PaymentList,
+    TopUpRequest,
+    TopUpView,
+)
 from retouch.models.responses import ErrorBody
 from retouch.paging import MAX_PAGE
-from retouch.payments.auto_recharge import choose, view
+from retouch.payments.auto_recharge import balance_alert_view, choose, choose_balance_alert, view
 from retouch.payments.stripe_events import StripeEventsDeps, receive_stripe_webhook
 from retouch.payments.top_ups import TopUpPolicy, list_payments, start_top_up
 from retouch.web.principal import current_caller
@@ -110,3 +118,26 @@ def put_auto_recharge() -> Response[AutoRechargeView]:
     require_standing(deps.accounts, caller.account_id, caller.key_id)
     request = parse_json_model(routes.event().raw_event, AutoRechargeRequest, MAX_SMALL_BODY_BYTES)
     return json_response(choose(deps.stripe.recharge, caller.account_id, request))
+
+
+@router.get("/v1/billing/alerts", summary="The account's balance alert", responses={
+    200: documented(BalanceAlertView, "The threshold, and whether the current dip was alerted"),
+    401: UNAUTHORIZED,
+})
+def get_balance_alert() -> Response[BalanceAlertView]:
+    return json_response(balance_alert_view(routes.deps().stripe.recharge, current_caller().account_id))
+
+
+@router.put("/v1/billing/alerts", summary="Set the balance alert", responses={
+    200: documented(BalanceAlertView, "Saved"),
+    400: documented(ErrorBody, "Invalid amount"),
+    401: UNAUTHORIZED,
+    415: documented(ErrorBody, "Wrong content type"),
+}, description="JSON `{balance_low_usd}` (null: off). When a job's settlement leaves the balance under it, the "
+               "account's default webhook URL gets a signed `account.balance_low` event, once until the balance is "
+               "back at it or above.")
+def put_balance_alert() -> Response[BalanceAlertView]:
+    deps, caller = routes.deps(), current_caller()
+    require_standing(deps.accounts, caller.account_id, caller.key_id)
+    request = parse_json_model(routes.event().raw_event, BalanceAlertRequest, MAX_SMALL_BODY_BYTES)
+    return json_response(choose_balance_alert(deps.stripe.recharge, caller.account_id, request))
