@@ -186,14 +186,17 @@ def test_auto_recharge_fires_exactly_once_when_twenty_concurrent_settlements_cro
     assert wait_for(lambda: all(client.get(f"/v1/jobs/{job}").json()["status"] == "succeeded" for job in job_ids),
                     90)
 
-    # Then exactly one off-session PaymentIntent was made, and once credited the balance is exactly $10
+    # Then exactly one off-session PaymentIntent was made, for what brought the balance back to $10 when it was
+    # charged (later holds of this burst may have taken a few cents more), and it was credited exactly once
     assert wait_for(lambda: balance(client) > 5_000_000 - 20 * 6_000, 60)
     intents = recharge_intents(stack, account_id)
     assert len(intents) == 1
-    assert balance(client) == 5_000_000 - 20 * 6_000 + intents[0]["amount"] * 10_000 == 10_000_000
+    recharged = intents[0]["amount"] * 10_000
+    assert 5_000_000 + 6_000 <= recharged <= 5_000_000 + 20 * 6_000
+    assert balance(client) == 5_000_000 - 20 * 6_000 + recharged
     settings = wait_for(lambda: (lambda s: s if s["pending_since"] is None else None)(
         client.get("/v1/billing/auto_recharge").json()), 10)
-    assert settings and settings["enabled"] and settings["month_charged_usd"] == 5.12
+    assert settings and settings["enabled"] and settings["month_charged_usd"] * 1_000_000 == recharged
     purposes = sorted(p["purpose"] for p in client.get("/v1/billing/payments").json()["data"])
     assert purposes == ["auto_recharge", "top_up"]
     time.sleep(2)  # nothing else comes: the other 19 settlements found the crossing claimed
