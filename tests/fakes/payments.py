@@ -182,9 +182,9 @@ class FakeRechargeStore:
         return True
 
 
-    def put_low_balance(self, account_id: str, micros: int | None) -> None:
+    def put_low_balance(self, account_id: str, micros: int | None, email: str | None) -> None:
         self.settings[account_id] = self._of(account_id).model_copy(
-            update={"low_balance_micros": micros, "low_alerted": False})
+            update={"low_balance_micros": micros, "alert_email": email, "low_alerted": False})
 
     def claim_low_alert(self, account_id: str, balance_micros: int) -> bool:
         current = self._of(account_id)
@@ -212,3 +212,16 @@ class Notices:
 
 
 _recharge: ports.RechargeStore = FakeRechargeStore()
+
+
+@dataclass
+class FakeEmail:
+    """An EmailSender that keeps what it was asked to send."""
+
+    sent: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def send(self, to: str, subject: str, text: str) -> None:
+        self.sent.append((to, subject, text))
+
+
+_email: ports.EmailSender = FakeEmail()

@@ -100,6 +100,8 @@ class WorkerSettings(_RetouchSettings):
     jobs_queue_url: str = Field(min_length=1)
     # Auto-recharge (payments/): a settlement that leaves an account under its threshold queues one recharge here.
     recharge_queue_url: str = Field(min_length=1)
+    # The operator's SES sender for account alerts' e-mails (AlertSenderEmail); "" sends none.
+    alert_sender_email: Annotated[str | None, BeforeValidator(_blank_is_none)] = None
     provider_base_url: str = Field(min_length=1)
     provider_secret_arn: str = Field(min_length=1)
     provider_timeout_seconds: float = Field(default=240, gt=0)
@@ -229,6 +231,8 @@ class PaymentsSettings(_RetouchSettings):
 
     stripe_secret_arn: str = Field(min_length=1)  # JSON {"secret_key", "webhook_secret"}; never logged
     webhooks_queue_url: str = Field(min_length=1)  # account.recharge_failed (payments/alerts.py)
+    # The operator's SES sender for account alerts' e-mails (AlertSenderEmail); "" sends none.
+    alert_sender_email: Annotated[str | None, BeforeValidator(_blank_is_none)] = None
     # Another Stripe API base URL (the local stand-in); "" is Stripe's own.
     stripe_api_base: Annotated[str | None, BeforeValidator(_blank_is_none)] = None
     top_up_minimum_usd: int = Field(default=5, ge=1)
@@ -249,6 +253,8 @@ class RechargeSettings(_RetouchSettings):
 
     stripe_secret_arn: str = Field(min_length=1)
     webhooks_queue_url: str = Field(min_length=1)  # account.recharge_failed (payments/alerts.py)
+    # The operator's SES sender for account alerts' e-mails (AlertSenderEmail); "" sends none.
+    alert_sender_email: Annotated[str | None, BeforeValidator(_blank_is_none)] = None
     stripe_api_base: Annotated[str | None, BeforeValidator(_blank_is_none)] = None
     top_up_currency: str = Field(default="usd", pattern="^usd$")
 

@@ -23,7 +23,7 @@ from retouch.payments.auto_recharge import (
     run_recharge,
 )
 from retouch.payments.ports import GatewayFailed
-from tests.fakes.payments import FakeGateway, FakeRechargeStore, Notices
+from tests.fakes.payments import FakeEmail, FakeGateway, FakeRechargeStore, Notices
 from tests.fakes.queues import FakeWebhookQueue
 from tests.fakes.webhooks import FakeSettings
 
@@ -39,10 +39,12 @@ class Queue:
         self.sent.append((account_id, claim))
 
 
-def alerts(queue: FakeWebhookQueue | None = None, *, default_url: str | None = "https://hooks.test/a") -> AccountAlerts:
+def alerts(queue: FakeWebhookQueue | None = None, *, default_url: str | None = "https://hooks.test/a",
+           email: FakeEmail | None = None, to: str | None = None) -> AccountAlerts:
     webhooks = FakeSettings(AccountWebhookSettings(account_id=ACCOUNT, default_url=default_url,
                                                    secrets=[SigningSecret(secret="whsec_dGVzdA==", created_at=1)]))
-    return AccountAlerts(webhooks=webhooks, queue=queue or FakeWebhookQueue())
+    return AccountAlerts(webhooks=webhooks, queue=queue or FakeWebhookQueue(), email=email,
+                         recipient=lambda _account: to)
 
 
 def watch(store: FakeRechargeStore, queue: Queue, events: FakeWebhookQueue | None = None) -> BalanceWatch:
@@ -136,3 +138,14 @@ def test_the_balance_alert_is_sent_once_per_dip_and_only_with_a_default_webhook(
     silent = FakeWebhookQueue()
     assert not alerts(silent, default_url=None).send(ACCOUNT, "account.balance_low", {})
     assert silent.sent == []
+
+
+def test_with_an_operators_sender_and_an_accounts_address_the_alert_is_also_emailed() -> None:
+    email, events = FakeEmail(), FakeWebhookQueue()
+    assert alerts(events, default_url=None, email=email, to="ops@customer.test").send(
+        ACCOUNT, "account.balance_low", {"balance_usd": 4.9})
+    [(to, subject, text)] = email.sent
+    assert (to, subject) == ("ops@customer.test", "Your Retouch balance is low") and "balance_usd: 4.9" in text
+    assert events.sent == []  # no default webhook URL: e-mail only
+    assert not alerts(FakeWebhookQueue(), default_url=None, email=FakeEmail(), to=None).send(
+        ACCOUNT, "account.balance_low", {})

@@ -35,6 +35,7 @@ ACTION_OF_CALL = {
     "generate_presigned_post": "s3:PutObject", "delete_object": "s3:DeleteObject",
     "delete_objects": "s3:DeleteObject", "list_objects_v2": "s3:ListBucket",
     "send_message": "sqs:SendMessage", "change_message_visibility": "sqs:ChangeMessageVisibility",
+    "send_email": "ses:SendEmail",
 }
 # transact_write_items authorizes each part under its own action.
 ACTION_OF_TRANSACTION_PART = {"Put": "dynamodb:PutItem", "Update": "dynamodb:UpdateItem",

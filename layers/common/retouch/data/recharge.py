@@ -101,11 +101,10 @@ class RechargeRepository:
         return self._update(account_id, {}, remove=_CLAIM_FIELDS,
                             condition="claim = :claim", values={":claim": {"S": claim}})
 
-    def put_low_balance(self, account_id: str, micros: int | None) -> None:
-        if micros is None:
-            self._update(account_id, {}, remove=("low_balance_micros", "low_alerted"))
-        else:
-            self._update(account_id, {"low_balance_micros": micros}, remove=("low_alerted",))
+    def put_low_balance(self, account_id: str, micros: int | None, email: str | None) -> None:
+        chosen = {"low_balance_micros": micros, "alert_email": email}
+        self._update(account_id, {k: v for k, v in chosen.items() if v is not None},
+                     remove=("low_alerted", *(k for k, v in chosen.items() if v is None)))
 
     def claim_low_alert(self, account_id: str, balance_micros: int) -> bool:
         """True for exactly one of concurrent settlements that leave the balance under the alert's threshold."""

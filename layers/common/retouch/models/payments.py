@@ -151,6 +151,7 @@ class RechargeSettingsRecord(BaseModel):
     # once until the balance is back at it or above (`low_alerted`).
     low_balance_micros: int | None = None
     low_alerted: bool = False
+    alert_email: str | None = None  # where the alerts' e-mails go (when the operator configured a sender)
 
 
 class AutoRechargeRequest(BaseModel):
@@ -185,9 +186,12 @@ class BalanceAlertRequest(BaseModel):
     balance_low_usd: Decimal | None = Field(ge=0, max_digits=12, decimal_places=2,
                                             description="Send `account.balance_low` when a job's settlement leaves "
                                                         "the balance under this; null turns it off")
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                              description="Also e-mail the alerts here (when the operator configured a sender)")
 
 
 class BalanceAlertView(BaseModel):
     object: Literal["billing.balance_alert"] = "billing.balance_alert"
     balance_low_usd: float | None
+    email: str | None = None
     alerted: bool = Field(description="Sent for the current dip: the next comes once the balance is back above")

@@ -194,7 +194,7 @@ def view(store: RechargeStore, account_id: str) -> AutoRechargeView:
 
 def choose_balance_alert(store: RechargeStore, account_id: str, request: BalanceAlertRequest) -> BalanceAlertView:
     micros = None if request.balance_low_usd is None else _micros(request.balance_low_usd)
-    store.put_low_balance(account_id, micros)
+    store.put_low_balance(account_id, micros, request.email)
     return balance_alert_view(store, account_id)
 
 
@@ -202,4 +202,5 @@ def balance_alert_view(store: RechargeStore, account_id: str) -> BalanceAlertVie
     settings = store.get(account_id)
     low = settings.low_balance_micros if settings else None
     return BalanceAlertView(balance_low_usd=None if low is None else to_usd(low),
+                            email=settings.alert_email if settings else None,
                             alerted=bool(settings and settings.low_alerted))

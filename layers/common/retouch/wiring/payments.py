@@ -8,15 +8,14 @@ from retouch.data.payments import PaymentRepository
 from retouch.data.read_counts import ReadCountRepository
 from retouch.data.recharge import RechargeRepository
 from retouch.data.secrets import stripe_keys
-from retouch.data.webhooks import WebhookQueue, WebhookSettingsRepository
 from retouch.models.payments import StripeKeys
-from retouch.payments.alerts import AccountAlerts
 from retouch.payments.auto_recharge import RechargeFailedNotice
 from retouch.payments.stripe_events import StripeEventsDeps
 from retouch.payments.stripe_gateway import StripeGateway
 from retouch.payments.top_ups import TopUpPolicy
 from retouch.web.read_limit import ReadLimit
 from retouch.web.routes.payments import PaymentRoutes
+from retouch.wiring.alerts import account_alerts
 
 
 def build_payments(settings: PaymentsSettings) -> list[object]:
@@ -25,8 +24,7 @@ def build_payments(settings: PaymentsSettings) -> list[object]:
 
     books = PaymentRepository(settings.table_name)
     recharge = RechargeRepository(settings.table_name)
-    alerts = AccountAlerts(webhooks=WebhookSettingsRepository(settings.table_name),
-                           queue=WebhookQueue(settings.webhooks_queue_url))
+    alerts = account_alerts(settings.table_name, settings.webhooks_queue_url, settings.alert_sender_email)
     return [PaymentRoutes(
         stripe=StripeEventsDeps(gateway=StripeGateway(keys, api_base=settings.stripe_api_base), books=books,
                                 currency=settings.top_up_currency, recharge=recharge,

@@ -7,10 +7,9 @@ from retouch.config import RechargeSettings
 from retouch.data.account_state import AccountStateRepository
 from retouch.data.recharge import RechargeRepository
 from retouch.data.secrets import stripe_keys
-from retouch.data.webhooks import WebhookQueue, WebhookSettingsRepository
-from retouch.payments.alerts import AccountAlerts
 from retouch.payments.auto_recharge import RechargeDeps, RechargeFailedNotice
 from retouch.payments.stripe_gateway import StripeGateway
+from retouch.wiring.alerts import account_alerts
 
 
 def build_recharge(settings: RechargeSettings) -> RechargeDeps:
@@ -18,5 +17,5 @@ def build_recharge(settings: RechargeSettings) -> RechargeDeps:
         store=RechargeRepository(settings.table_name),
         gateway=StripeGateway(lambda: stripe_keys(settings.stripe_secret_arn), api_base=settings.stripe_api_base),
         get_account=AccountStateRepository(settings.table_name).get_account, currency=settings.top_up_currency,
-        notify=RechargeFailedNotice(AccountAlerts(webhooks=WebhookSettingsRepository(settings.table_name),
-                                                  queue=WebhookQueue(settings.webhooks_queue_url))))
+        notify=RechargeFailedNotice(account_alerts(settings.table_name, settings.webhooks_queue_url,
+                                                   settings.alert_sender_email)))

@@ -13,15 +13,14 @@ from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
 from retouch.data.recharge import RechargeRepository
 from retouch.data.recharge_queue import RechargeQueue
-from retouch.data.webhooks import WebhookQueue, WebhookSettingsRepository
 from retouch.errors import JobFailure
 from retouch.jobs.process import WorkerDeps
 from retouch.jobs.upstream_calls import RoutingDeps
 from retouch.outbound_http.url_safety import parse_allowlist
-from retouch.payments.alerts import AccountAlerts
 from retouch.payments.auto_recharge import BalanceWatch
 from retouch.routing.breaker import CircuitBreaker
 from retouch.routing.document import load_routing
+from retouch.wiring.alerts import account_alerts
 from retouch.wiring.shared import announcer, job_billing
 from retouch.wiring.upstreams import upstreams_by_model
 
@@ -68,7 +67,6 @@ def build_worker(settings: WorkerSettings) -> tuple[WorkerDeps, JobQueue]:
 
 def _balance_watch(settings: WorkerSettings) -> BalanceWatch:
     """What a charged settlement tells about the balance it left: auto-recharge and the balance alert (payments/)."""
-    alerts = AccountAlerts(webhooks=WebhookSettingsRepository(settings.table_name),
-                           queue=WebhookQueue(settings.webhooks_queue_url))
+    alerts = account_alerts(settings.table_name, settings.webhooks_queue_url, settings.alert_sender_email)
     return BalanceWatch(store=RechargeRepository(settings.table_name),
                         queue=RechargeQueue(settings.recharge_queue_url), alerts=alerts)
