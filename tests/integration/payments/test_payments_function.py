@@ -109,3 +109,22 @@ def test_a_refund_before_its_credit_is_answered_409_so_stripe_delivers_it_again(
     response = webhook(stack, refund, sign(refund, stripe_stand_in.webhook_secret, int(time.time())))
     assert response["statusCode"] == 409
     assert json_body(response)["error"]["code"] == "payment_not_recorded"
+
+
+def route_event(sample: str, method: str, path: str, account_id: str, body: dict[str, Any] | None = None
+                ) -> dict[str, Any]:
+    event = json_event(sample, body, account_id=account_id) if body is not None else http_event(
+        sample, account_id=account_id)
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["routeKey"] = event["requestContext"]["routeKey"] = f"{method} {path}"
+    event["requestContext"]["http"]["method"] = method
+    return event
+
+
+def test_the_balance_alert_is_set_read_and_turned_off(stack: Stack) -> None:
+    account_id = new_account(stack)
+    for body in ({"balance_low_usd": "5.00", "email": "ops@customer.test"}, {"balance_low_usd": None}):
+        put = stack.invoke(PAYMENTS, route_event("create_top_up.json", "PUT", "/v1/billing/alerts", account_id, body))
+        got = stack.invoke(PAYMENTS, route_event("list_payments.json", "GET", "/v1/billing/alerts", account_id))
+        assert (put["statusCode"], got["statusCode"]) == (200, 200), put["body"]
+        assert json_body(got)["balance_low_usd"] == (5.0 if body["balance_low_usd"] else None)

@@ -111,7 +111,7 @@ class PaymentView(BaseModel):
     status: str = Field(description="succeeded | partially_reversed | refunded | disputed")
     amount_usd: float
     amount_micros: int
-    currency: str | None
+    currency: str | None = None
     refunded_micros: int
     disputed_micros: int
     created: int = Field(description="Unix seconds of the credit")
@@ -192,6 +192,6 @@ class BalanceAlertRequest(BaseModel):
 
 class BalanceAlertView(BaseModel):
     object: Literal["billing.balance_alert"] = "billing.balance_alert"
-    balance_low_usd: float | None
+    balance_low_usd: float | None = None  # (defaults: responses leave out nulls)
     email: str | None = None
     alerted: bool = Field(description="Sent for the current dip: the next comes once the balance is back above")
