@@ -13,6 +13,10 @@ def banner(stack: LoopbackStack) -> str:
         provider = f"{stack.parameters.get('ProviderBaseUrl', '?')} (OPENAI_API_KEY is set: real calls, real cost)"
     upstreams = "".join(f"\n    {name:<13} {url}" for name, url in sorted(stack.upstream_urls.items()))
     upstream_lines = f"\n  upstream stand-ins (key {STAND_IN_PROVIDER_KEY}):{upstreams}" if upstreams else ""
+    if stack.stripe is not None:
+        payments = f"Stripe stand-in at {stack.stripe.origin} (no Stripe account: open a top-up's url, press Pay)"
+    else:
+        payments = "Stripe itself (STRIPE_SECRET_KEY is set)"
     sync = stack.function_urls.get("SyncFunction")
     sync_line = f"\n  sync entry: {sync}/v1   (holds each submission until the image is ready)" if sync else ""
     mcp = stack.function_urls.get("McpFunction")
@@ -21,6 +25,7 @@ def banner(stack: LoopbackStack) -> str:
 Retouch is running at {base}   (OpenAI-compatible base URL: {base}/v1){sync_line}{mcp_line}
   API key:   {key}
   provider:  {provider}{upstream_lines}
+  payments:  {payments}
   AWS (moto): {stack.aws_endpoint_url}   startup: {stack.startup_seconds:.1f} s
 
 Edit an image and wait up to 60 s for the result:
@@ -38,6 +43,10 @@ Python, with the openai SDK (the sync entry holds the call until the image is re
   from openai import OpenAI
   client = OpenAI(base_url="{sync or base}/v1", api_key="{key}")
   result = client.images.edit(model="gpt-image-2", image=[open("photo.png", "rb")], prompt="Put a red hat on the cat")
+
+Buy credit (a Stripe Checkout page; the balance rises when it is paid):
+  curl -s {base}/v1/billing/top_ups -H "Authorization: Bearer {key}" -H "Content-Type: application/json" \\
+    -d '{{"amount_usd": "25.00"}}'
 
 Admin tool (accounts, credit, keys, webhooks) against this stack:
   export AWS_ENDPOINT_URL={stack.aws_endpoint_url} AWS_DEFAULT_REGION=us-east-1 \\

@@ -22,6 +22,10 @@ class LocalSettings(BaseSettings):
     # Set: the worker calls the real OpenAI API with it; unset: the local stand-in provider answers.
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     url_allowlist: str = Field(default="", validation_alias="RETOUCH_URL_ALLOWLIST")
+    # Set: top-ups go to Stripe itself (a test-mode key; events through `stripe listen --forward-to`); unset: the
+    # Stripe stand-in.
+    stripe_secret_key: SecretStr | None = Field(default=None, validation_alias="STRIPE_SECRET_KEY")
+    stripe_webhook_secret: SecretStr | None = Field(default=None, validation_alias="STRIPE_WEBHOOK_SECRET")
     # As in AWS: the api function's 29 s Timeout (API Gateway's 30 s integration limit) bounds any wait.
     max_wait_seconds: float = Field(default=25, ge=0, le=600, validation_alias="RETOUCH_MAX_WAIT_SECONDS")
     poller_concurrency: int = Field(default=4, ge=1, le=32, validation_alias="RETOUCH_LOCAL_POLLER_CONCURRENCY")

@@ -47,6 +47,12 @@ DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
 STAND_IN_PROVIDER_KEY = "local-stand-in-key"
 # The template parameter filled with the upstream stand-ins' URLs as JSON (when the template declares it).
 UPSTREAM_URLS_PARAMETER = "UpstreamBaseUrls"
+# Payments: the Stripe secret's logical id, the parameter carrying the Stripe API's URL, the stand-in's key, and
+# the route Stripe's events are sent to.
+STRIPE_SECRET_ID = "StripeSecret"  # noqa: S105 (a logical id)
+STRIPE_API_BASE_PARAMETER = "StripeApiBase"
+STAND_IN_STRIPE_KEY = "sk_test_local_stand_in"
+STRIPE_WEBHOOK_PATH = "/v1/billing/stripe/webhook"
 # The stand-in's timeout fault hangs this much longer than the worker waits, so the worker's timeout fires.
 TIMEOUT_FAULT_MARGIN_SECONDS = 5
 
@@ -92,6 +98,10 @@ class StackOptions:
     stand_in_routing: Path | str | None = None
     # How long the emulated DynamoDB's transactions hold their items (local.aws.dynamodb_contention); 0: no conflicts.
     transaction_hold_seconds: float = DEFAULT_HOLD_SECONDS
+    # Set (a Stripe test-mode key and the `stripe listen` webhook secret): the payments function calls Stripe itself;
+    # unset: the Stripe stand-in (local/stand_ins/stripe_api.py) serves it and signs its events.
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
 
     @property
     def runs_stand_ins(self) -> bool:
@@ -117,6 +127,7 @@ class LoopbackStack:
         self.provider: Any = None  # a local.stand_ins.StandIn while the stand-in runs
         self.upstreams: Any = None  # a local.stand_ins.upstreams.UpstreamStandIns: the other upstreams' stand-ins
         self._api_server: GatewayServer | None = None
+        self.stripe: Any = None  # a local.stand_ins.stripe_api.StripeStandIn unless a Stripe key is given
         self.aws_endpoint_url = ""
         self.base_url = ""
         self.function_urls: dict[str, str] = {}  # function id -> its Function URL (base URL, no path)
@@ -147,6 +158,9 @@ class LoopbackStack:
             log_format=settings.log_format,
             stand_in_routing=settings.routing_document,
             transaction_hold_seconds=settings.transaction_hold_seconds,
+            stripe_secret_key=settings.stripe_secret_key.get_secret_value() if settings.stripe_secret_key else None,
+            stripe_webhook_secret=(settings.stripe_webhook_secret.get_secret_value()
+                                   if settings.stripe_webhook_secret else None),
             **kwargs,
         )
 
@@ -194,12 +208,14 @@ class LoopbackStack:
         moto.start()
         if self.options.runs_stand_ins:
             self._start_provider()
+        self._start_stripe()
         self.aws_endpoint_url = moto.wait_ready(_remaining(deadline))
         self.parameters = parameter_values(
             self.template, self._derived_parameters() | dict(self.options.parameter_overrides))
         creator = ResourceCreator(self.template, self.parameters, self.aws_client,
                                   secret_value=self.options.openai_api_key or STAND_IN_PROVIDER_KEY)
         self.resources = creator.create_all()
+        self._put_stripe_keys()
         return Resolver(self.template, self.parameters, self.resources.physical)
 
     def _start_functions(self, resolver: Resolver, deadline: float) -> None:
@@ -220,6 +236,8 @@ class LoopbackStack:
         server.serve(self._gateway(resolver))
         self._exit.callback(server.stop)  # stop accepting requests before anything else stops
         self.base_url = server.base_url
+        if self.stripe is not None:
+            self.stripe.webhook_url = f"{self.base_url}{STRIPE_WEBHOOK_PATH}"
 
     def _serve_function_url(self, function_id: str, server: GatewayServer) -> None:
         assert self._functions is not None
@@ -297,6 +315,28 @@ class LoopbackStack:
         self.upstreams.start()
         self._exit.callback(self.upstreams.stop)
 
+    def _start_stripe(self) -> None:
+        """The Stripe stand-in, when the template has payments and no Stripe key is given."""
+        if STRIPE_SECRET_ID not in self.template.resources or self.options.stripe_secret_key is not None:
+            return
+        from local.stand_ins.stripe_api import StripeStandIn
+
+        self.stripe = StripeStandIn(api_key=STAND_IN_STRIPE_KEY, delay=0)
+        self.stripe.start()
+        self._exit.callback(self.stripe.stop)
+
+    def _put_stripe_keys(self) -> None:
+        """The Stripe secret's JSON: the stand-in's key and webhook secret, or the ones given."""
+        arn = self.resources.secrets.get(STRIPE_SECRET_ID)
+        if arn is None:
+            return
+        if self.stripe is not None:
+            keys = {"secret_key": STAND_IN_STRIPE_KEY, "webhook_secret": self.stripe.webhook_secret}
+        else:
+            keys = {"secret_key": self.options.stripe_secret_key,
+                    "webhook_secret": self.options.stripe_webhook_secret or "replace-me"}
+        self.aws_client("secretsmanager").put_secret_value(SecretId=arn, SecretString=json.dumps(keys))
+
     def _derived_parameters(self) -> dict[str, Any]:
         """Local choices for the template's parameters, where the template has them (test templates may not)."""
         derived: dict[str, Any] = {"MaxWaitSeconds": self.options.max_wait_seconds,
@@ -312,6 +352,8 @@ class LoopbackStack:
             stand_in_urls.extend(json.loads(derived[UPSTREAM_URLS_PARAMETER]).values())
             if self.options.stand_in_routing is not None:
                 derived["RoutingDocument"] = str(Path(self.options.stand_in_routing).resolve())
+        if self.stripe is not None:
+            derived[STRIPE_API_BASE_PARAMETER] = self.stripe.origin
         derived["UrlAllowlist"] = allowlist_with(self.options.url_allowlist, stand_in_urls)
         derived["McpApiBaseUrl"] = self._api_url  # issue 22: the MCP function calls this stack's API
         # Upstreams that call back (fal's webhooks) call this stack's API; the fal stand-in signs with its own keys.

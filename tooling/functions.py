@@ -28,6 +28,9 @@ SETTINGS = {
     "RETOUCH_ROUTING_DOCUMENT": "default.json",
     "RETOUCH_UPSTREAM_SECRETS_PREFIX": "retouch/upstreams/",
     "RETOUCH_API_BASE_URL": "https://api.example.com",  # issue 22: the API the mcp function calls
+    "RETOUCH_RECHARGE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/recharge",
+    "RETOUCH_STRIPE_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:stripe",
+    "RETOUCH_CHECKOUT_RETURN_URL": "https://example.com/billing",
     "AWS_DEFAULT_REGION": "us-east-1",
     "POWERTOOLS_SERVICE_NAME": "retouch",
 }

@@ -111,6 +111,10 @@ class StatusSettings(_PresigningSettings):
 class WorkerSettings(_RetouchSettings):
     bucket_name: str = Field(min_length=3)
     jobs_queue_url: str = Field(min_length=1)
+    # Auto-recharge (payments/): a settlement that leaves an account under its threshold queues one recharge here.
+    recharge_queue_url: str = Field(min_length=1)
+    # The operator's SES sender for account alerts' e-mails (AlertSenderEmail); "" sends none.
+    alert_sender_email: Annotated[str | None, BeforeValidator(_blank_is_none)] = None
     provider_base_url: str = Field(min_length=1)
     provider_secret_arn: str = Field(min_length=1)
     provider_timeout_seconds: float = Field(default=240, gt=0)
@@ -245,6 +249,40 @@ class EraserSettings(_RetouchSettings):
     bucket_name: str = Field(min_length=3)
     erasure_queue_url: str = Field(min_length=1)  # the next batch
     price_markup_percent: MarkupPercent  # the same price table as every function that bills (queued jobs canceled)
+
+
+class PaymentsSettings(_RetouchSettings):
+    """The payments function (top-ups, payments, Stripe's webhook); amounts in whole dollars as the template takes
+    them."""
+
+    stripe_secret_arn: str = Field(min_length=1)  # JSON {"secret_key", "webhook_secret"}; never logged
+    webhooks_queue_url: str = Field(min_length=1)  # account.recharge_failed (payments/alerts.py)
+    # The operator's SES sender for account alerts' e-mails (AlertSenderEmail); "" sends none.
+    alert_sender_email: Annotated[str | None, BeforeValidator(_blank_is_none)] = None
+    # Another Stripe API base URL (the local stand-in); "" is Stripe's own.
+    stripe_api_base: Annotated[str | None, BeforeValidator(_blank_is_none)] = None
+    top_up_minimum_usd: int = Field(default=5, ge=1)
+    top_up_maximum_usd: int = Field(default=500, ge=1, le=100_000)
+    top_up_currency: str = Field(default="usd", pattern="^usd$")  # the ledger is in dollars
+    checkout_return_url: str = Field(min_length=1, pattern=r"^https?://")
+    reads_per_minute: int = Field(default=600, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _range(self) -> Self:
+        if self.top_up_minimum_usd > self.top_up_maximum_usd:
+            raise ValueError("top_up_minimum_usd is above top_up_maximum_usd")
+        return self
+
+
+class RechargeSettings(_RetouchSettings):
+    """The recharge function: one off-session PaymentIntent per claimed crossing (payments/auto_recharge.py)."""
+
+    stripe_secret_arn: str = Field(min_length=1)
+    webhooks_queue_url: str = Field(min_length=1)  # account.recharge_failed (payments/alerts.py)
+    # The operator's SES sender for account alerts' e-mails (AlertSenderEmail); "" sends none.
+    alert_sender_email: Annotated[str | None, BeforeValidator(_blank_is_none)] = None
+    stripe_api_base: Annotated[str | None, BeforeValidator(_blank_is_none)] = None
+    top_up_currency: str = Field(default="usd", pattern="^usd$")
 
 
 class AdminSettings(_RetouchSettings):

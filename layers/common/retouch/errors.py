@@ -206,6 +206,52 @@ class QueueUnavailable(RetouchError):
     default_code = "queue_unavailable"
 
 
+# ---- payments (retouch/payments/) ------------------------------------------------------------------------------
+
+class AccountInArrears(InsufficientCredits):
+    """A refund or dispute took back credit already spent: the balance is below zero, so new submits are refused
+    until a top-up brings it back to zero or more (jobs in flight finish)."""
+
+    default_code = "account_in_arrears"
+
+
+class TopUpAmountInvalid(InvalidRequest):
+    """A top-up outside the operator's minimum and maximum."""
+
+    default_code = "invalid_amount"
+
+
+class PaymentsNotEnabled(RetouchError):
+    """No Stripe keys are configured in this deployment's Stripe secret."""
+
+    status_code = 503
+    error_type = "server_error"
+    default_code = "payments_not_enabled"
+
+
+class PaymentProviderError(RetouchError):
+    """Stripe refused or failed the request (a retry may succeed)."""
+
+    status_code = 502
+    error_type = "server_error"
+    default_code = "payment_provider_error"
+
+
+class WebhookSignatureInvalid(InvalidRequest):
+    """A Stripe webhook whose `Stripe-Signature` does not verify (forged, altered or older than the tolerance)."""
+
+    default_code = "invalid_signature"
+
+
+class PaymentNotRecorded(RetouchError):
+    """A refund or dispute of a payment not credited yet (its events arrived out of order): answered 409 so Stripe
+    delivers it again later, by when the credit has landed."""
+
+    status_code = 409
+    error_type = "invalid_request_error"
+    default_code = "payment_not_recorded"
+
+
 class CodedError(Exception):
     """A failure with a stable machine-readable `code` and a human `message` (never an HTTP response as is)."""
 

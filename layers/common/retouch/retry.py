@@ -73,6 +73,14 @@ Data (DynamoDB, SQS, S3)
   retouch.data.jobs.JobRepository.count_redelivery, which refuses past them).
 - An account's webhook settings changed concurrently are read and written again, SETTINGS_WRITE_TRIES in all
   (retouch.webhooks.account._update).
+- Payments: a credit or reversal transaction that meets one in flight on the account is tried again like a credit
+  (retouch.data.ledger.LedgerRepository._transact_with_account); a reversal whose payment changed since it was read
+  (another refund or dispute at once) reads it again, PAYMENT_REVERSAL_TRIES in all
+  (retouch.data.payments.PaymentRepository.reverse_payment), then fails so Stripe delivers the event again.
+- An auto-recharge message whose Stripe call failed comes back after its visibility, 5 receives in all, then the
+  recharge DLQ (template.yaml RechargeQueue); each asks Stripe again with the claim's idempotency key.
+- Stripe's API: the library's own retries (409, 429, 5xx, connection errors, each with an idempotency key),
+  STRIPE_NETWORK_RETRIES of them (retouch.payments.stripe_gateway.StripeGateway._client).
 - Reconciliation re-reads an account that differs before reporting it (retouch.billing.reconcile.reconcile's
   `rechecks` and `pause_seconds`).
 - End users' quota moves (retouch.data.end_users.MOVE_TRIES in all): a hold or request count that finds the end user
@@ -151,6 +159,10 @@ RATE_WINDOW_TRIES = 3
 HOLDS_MAP_TRIES = 2
 # An account's webhook settings: read, change, write on the version read; again on a concurrent change.
 SETTINGS_WRITE_TRIES = 3
+# A refund or dispute: read the payment, write conditioned on what was read; again when another reversal moved it.
+PAYMENT_REVERSAL_TRIES = 8
+# Stripe's library retries a failed request this many times (with its idempotency key), within the route's 29 s.
+STRIPE_NETWORK_RETRIES = 2
 
 
 # ---- balance moves ------------------------------------------------------------------------------------------------

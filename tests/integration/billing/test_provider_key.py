@@ -17,7 +17,7 @@ from tests.integration.core.aws_stack import PROVIDER_SECRET_VALUE, Stack, clien
 @pytest.fixture
 def placeholder_key(fresh: Stack) -> Iterator[Stack]:
     secrets = client("secretsmanager")
-    [arn] = [s["ARN"] for s in secrets.list_secrets()["SecretList"]]
+    [arn] = [fresh.environments["WorkerFunction"]["RETOUCH_PROVIDER_SECRET_ARN"]]  # not the Stripe secret
     secrets.put_secret_value(SecretId=arn, SecretString="replace-me")
     forget_cached_wiring()  # the secret is cached per process, as in Lambda
     yield fresh

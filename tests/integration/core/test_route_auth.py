@@ -21,12 +21,14 @@ from retouch.web.principal import PUBLIC_ROUTES, registered_routes, route_key
 from tests.builders import authorizer_event, http_event, new_account_id, new_job_id
 from tests.integration.core.aws_stack import REPO_ROOT, Stack, client, json_body
 
-# What is meant to answer without a key: health and the API's own documentation, nothing else.
+# What is meant to answer without a key: health, the API's own documentation and Stripe's webhook (which verifies
+# each request's Stripe signature instead), nothing else.
 INTENDED_PUBLIC = {("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs"),
                    ("GET", "/docs/swagger-ui-bundle.min.js"), ("GET", "/docs/swagger-ui.min.css"),
                    # upstreams' callbacks, authenticated by the upstream's own signature instead of a key
-                   ("POST", "/v1/upstream-callbacks/{upstream}/{job_id}")}
-GATEWAY_FUNCTIONS = ("ApiFunction", "StatusFunction")  # behind the HTTP API and its authorizer
+                   ("POST", "/v1/upstream-callbacks/{upstream}/{job_id}"),
+                   ("POST", "/v1/billing/stripe/webhook")}
+GATEWAY_FUNCTIONS = ("ApiFunction", "StatusFunction", "PaymentsFunction")  # behind the HTTP API and its authorizer
 URL_FUNCTIONS = ("SyncFunction",)  # a Function URL with no authorizer: the function checks the key itself
 # Function URLs that serve none of the HTTP API's routes: the MCP server (issue 22; test_mcp_function.py)
 NOT_API_URL_FUNCTIONS = ("McpFunction",)

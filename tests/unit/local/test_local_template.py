@@ -75,8 +75,9 @@ def test_globals_fill_in_what_a_function_leaves_out():
 
 def test_the_common_layer_is_on_every_function_path(template):
     # SAM appends a function's own Layers (Pillow's, for the functions that inspect images) to the global one.
-    # And the MCP SDK's, for the mcp function only (issue 22).
-    own_layers = {"ApiFunction": "images", "SyncFunction": "images", "WorkerFunction": "images", "McpFunction": "mcp"}
+    # And the MCP SDK's, for the mcp function only (issue 22); Stripe's library is the payments functions' own layer.
+    own_layers = {"ApiFunction": "images", "SyncFunction": "images", "WorkerFunction": "images", "McpFunction": "mcp",
+                  "PaymentsFunction": "payments", "RechargeFunction": "payments"}
     for function_id, spec in template.functions.items():
         own = (ROOT / "layers" / own_layers[function_id],) if function_id in own_layers else ()
         assert spec.layer_dirs == (ROOT / "layers" / "common", *own), function_id

@@ -112,7 +112,7 @@ def test_the_worker_wires_each_kind_through_its_registered_factory(kind: str, tm
     path = tmp_path / "routing.json"
     path.write_text(RoutingDocument(models={model_id: [route_for("openai")] for model_id in MODELS})
                     .model_dump_json(exclude_none=True))
-    settings = WorkerSettings(table_name="t", bucket_name="bucket", jobs_queue_url="http://q/jobs",
+    settings = WorkerSettings(table_name="t", bucket_name="bucket", jobs_queue_url="http://q/jobs", recharge_queue_url="http://q/rc",
                               provider_base_url="https://openai.test/v1", provider_secret_arn="arn:secret",
                               webhooks_queue_url="http://q/hooks", upstream_secrets_prefix="retouch/upstreams/",
                               routing_document=str(path), upstream_base_urls={kind: "https://stand-in.test/v1"})

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from retouch.config import WorkerSettings
 
-WORKER = {"table_name": "t", "bucket_name": "bucket", "jobs_queue_url": "http://q/jobs",
+WORKER = {"table_name": "t", "bucket_name": "bucket", "jobs_queue_url": "http://q/jobs", "recharge_queue_url": "http://q/rc",
           "provider_base_url": "https://openai.test/v1", "provider_secret_arn": "arn:secret",
           "url_allowlist": "127.0.0.1:9100,127.0.0.1:9102",
           "webhooks_queue_url": "http://q/hooks", "upstream_secrets_prefix": "retouch/upstreams/"}

@@ -13,10 +13,11 @@ import pytest
 from local.cloudformation.template import FUNCTION_TYPE, load_yaml
 from tooling.functions import ROOT, TEMPLATE, function_env, function_names
 
-HEAVY = ("PIL", "httpx", "openai", "mcp")
+HEAVY = ("PIL", "httpx", "openai", "mcp", "stripe")
 # Which heavy packages each function may import at cold start.
 ALLOWED: dict[str, set[str]] = {"authorizer": set(), "api": set(), "sync": set(), "status": set(), "worker": set(),
                                 "sweeper": set(), "dead_letter": set(), "webhook": set(), "eraser": set(),
+                                "payments": set(), "recharge": set(),
                                 # issue 22: the MCP server is the SDK and an HTTP client of the API, nothing else
                                 "mcp": {"httpx", "mcp"}}
 

@@ -35,6 +35,7 @@ ACTION_OF_CALL = {
     "generate_presigned_post": "s3:PutObject", "copy_object": "s3:PutObject", "delete_object": "s3:DeleteObject",
     "delete_objects": "s3:DeleteObject", "list_objects_v2": "s3:ListBucket",
     "send_message": "sqs:SendMessage", "change_message_visibility": "sqs:ChangeMessageVisibility",
+    "send_email": "ses:SendEmail",
 }
 # transact_write_items authorizes each part under its own action.
 ACTION_OF_TRANSACTION_PART = {"Put": "dynamodb:PutItem", "Update": "dynamodb:UpdateItem",
@@ -201,6 +202,16 @@ _WORKER_ONLY_VISIBILITY = "sqs:ChangeMessageVisibility"  # queue.delay_redeliver
 _KEY_RELEASE = "dynamodb:DeleteItem"  # idempotency.release: only the submit paths (Api, Sync) release a key
 NOT_NEEDED: dict[str, dict[str, str]] = {
     "ApiFunction": {_ADMIN_SCAN: "admin only", _WORKER_ONLY_VISIBILITY: "worker only"},
+    "PaymentsFunction": {
+        _ADMIN_SCAN: "admin only", _WORKER_ONLY_VISIBILITY: "worker only",
+        "dynamodb:DeleteItem": "ledger/accounts modules are loaded for credits and reads; it deletes nothing",
+    },
+    "RechargeFunction": {
+        _ADMIN_SCAN: "admin only", _WORKER_ONLY_VISIBILITY: "worker only",
+        "dynamodb:DeleteItem": "webhooks module is loaded to read the account's webhook URL; it deletes nothing",
+        "dynamodb:PutItem": "as DeleteItem: it only updates the claim and reads settings",
+        "dynamodb:Query": "reads the account and its settings by key; lists nothing",
+    },
     "AuthorizerFunction": {
         "dynamodb:PutItem": "accounts: key and account writes are the admin CLI's; it only reads them",
         "dynamodb:UpdateItem": "accounts: as PutItem",

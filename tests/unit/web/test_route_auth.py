@@ -100,18 +100,22 @@ def test_a_route_added_to_the_app_after_create_app_is_private_too() -> None:
     assert runs == ["ran"]
 
 
-UPSTREAM_CALLBACK = ("POST", "/v1/upstream-callbacks/{upstream}/{job_id}")  # authenticated by the upstream's signature
+# Public, but not the system's: upstreams' callbacks and Stripe's webhook, each verifying its caller's signature instead
+# of a key (tests/unit/jobs/test_upstream_callbacks.py, tests/integration/payments/test_payments_function.py refuse
+# unsigned and forged ones).
+SIGNATURE_VERIFIED_ROUTES = {("POST", "/v1/upstream-callbacks/{upstream}/{job_id}"),
+                             ("POST", "/v1/billing/stripe/webhook")}
 
 
 def test_the_public_routes_are_the_system_routes_and_answer_without_a_key() -> None:
     # Given the app serving health and the API docs
     app = create_app([system.routes], [])
 
-    # Then its routes, and the upstreams' callback, are exactly the public list
-    assert {route_key(route) for route in registered_routes(app)} | {UPSTREAM_CALLBACK} == PUBLIC_ROUTES
+    # Then its routes, and the routes verified by a signature instead of a key, are exactly the public list
+    assert {route_key(route) for route in registered_routes(app)} | SIGNATURE_VERIFIED_ROUTES == PUBLIC_ROUTES
 
     # and each system route answers a request that carries no account
-    for method, path in sorted(PUBLIC_ROUTES - {UPSTREAM_CALLBACK}):
+    for method, path in sorted(PUBLIC_ROUTES - SIGNATURE_VERIFIED_ROUTES):
         response = app.resolve(_request(method, path, account_id=None), LambdaContext())
         assert response["statusCode"] == 200, (method, path)
 

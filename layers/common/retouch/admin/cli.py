@@ -191,15 +191,31 @@ def cmd_ledger(ctx: _Context, args: argparse.Namespace) -> int:
 
 def cmd_reconcile(ctx: _Context, args: argparse.Namespace) -> int:
     from retouch.billing.reconcile import reconcile
+    from retouch.payments.reconcile import check_payments
+    from retouch.wiring import admin
 
     _, ledger, jobs = ctx.repos()
-    checked, differences = reconcile(ledger, jobs, args.account or None, pause_seconds=args.pause)
+    payments = admin.payments(ctx.table)
+    checked, differences = reconcile(ledger, jobs, args.account or None, pause_seconds=args.pause,
+                                     extra_checks=[lambda account_id: check_payments(payments, account_id)])
     rows = [{"account_id": d.account_id, "check": d.check, "detail": d.detail} for d in differences]
     text = "\n".join(f"DIFFERENCE {d.account_id} [{d.check}] {d.detail}" for d in differences)
     text += f"\n{checked} accounts checked, {len(differences)} differences" if text else \
         f"{checked} accounts checked: every balance equals its ledger"
     ctx.emit({"accounts_checked": checked, "differences": rows}, text.strip())
     return 1 if differences else 0
+
+
+def cmd_payments(ctx: _Context, args: argparse.Namespace) -> int:
+    from retouch.payments.top_ups import payment_view
+    from retouch.wiring import admin
+
+    payments = admin.payments(ctx.table).account_payments(args.account)
+    views = [payment_view(p) for p in payments]
+    lines = [f"{v.id}  {v.status:<18} {format_usd(v.amount_micros):>14}  refunded {format_usd(v.refunded_micros)}  "
+             f"disputed {format_usd(v.disputed_micros)}  {v.receipt_url or ''}" for v in views]
+    ctx.emit([v.model_dump() for v in views], "\n".join(lines) or "no payments")
+    return 0
 
 
 def cmd_release_orphan_holds(ctx: _Context, args: argparse.Namespace) -> int:
@@ -340,9 +356,13 @@ def _add_books_commands(commands: _Subparsers) -> None:
     sub.add_argument("account")
     sub.add_argument("--limit", type=int, default=0, help="only the last N entries")
     sub = _command(commands, "reconcile", cmd_reconcile,
-                   "check every account (or --account) against its ledger and jobs; exit 1 on any difference")
+                   "check every account (or --account) against its ledger, jobs and Stripe payments; exit 1 on any "
+                   "difference")
     sub.add_argument("--account", action="append", help="only this account (repeatable)")
     sub.add_argument("--pause", type=float, default=1.0, help="seconds before re-checking a difference (1)")
+    sub = _command(commands, "payments", cmd_payments,
+                   "the account's Stripe payments: amount, refunds and disputes taken back, receipt")
+    sub.add_argument("account")
     sub = _command(commands, "release-orphan-holds", cmd_release_orphan_holds,
                    "give back an account's holds whose job does not exist (a hold that landed after its submit gave "
                    "up and deleted the job)")

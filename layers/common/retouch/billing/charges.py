@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,7 @@ from retouch.billing.end_user_quotas import EndUserQuotas
 from retouch.billing.money import format_usd
 from retouch.billing.prices import PriceTable
 from retouch.billing.pricing_rule import Charge, job_hold_micros, settled_charge
-from retouch.errors import ConcurrencyLimited, InsufficientCredits, JobConflict, Unauthenticated
+from retouch.errors import AccountInArrears, ConcurrencyLimited, InsufficientCredits, JobConflict, Unauthenticated
 from retouch.models.account_records import AccountRecord, LedgerEntry
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.outcome import JobOutcome
@@ -55,6 +56,10 @@ def check_can_reserve(account: AccountRecord | None, price: int) -> AccountRecor
     """401 suspended/missing, 402 not enough credit, 429 at the in-flight limit; else the account."""
     if account is None or account.status != "active":
         raise Unauthenticated("This account is suspended or does not exist.")
+    if account.balance_micros < 0:  # a refund or dispute took back spent credit (payments/): owed until topped up
+        raise AccountInArrears(
+            f"A refunded or disputed payment left this account's balance at {format_usd(account.balance_micros)}; "
+            "new jobs are refused until a top-up brings it back to zero or more.")
     if account.balance_micros < price:
         raise InsufficientCredits(
             f"Insufficient credits: this request costs up to {format_usd(price)} and the account's available "
@@ -76,6 +81,10 @@ def _job_usage(images: int, cost_micros: int, provider_usage: dict[str, Any] | N
     return usage
 
 
+def no_balance_watch(account_id: str, balance_after_micros: int) -> None:
+    """What a function that settles nothing worth watching passes (auto-recharge watches only the worker's)."""
+
+
 @dataclass(frozen=True)
 class JobBilling:
     ledger: Ledger
@@ -83,6 +92,9 @@ class JobBilling:
     prices: PriceTable
     # A job made for an end user also holds on that end user (and its device token): billing/end_user_quotas.py.
     end_users: EndUserQuotas | None = None
+    # Told the balance a charged settlement left (payments/auto_recharge.py: BalanceWatch claims a recharge when it
+    # is under the account's threshold). Never called with a charge of 0: such a release lowers nothing.
+    watch: Callable[[str, int], None] = no_balance_watch
 
     # ---- submit ---------------------------------------------------------------------------------------------
 
@@ -200,6 +212,8 @@ class JobBilling:
             return False
         moved = self._release(job, released, outcome=outcome, images=images, cost=cost)
         cost_charged(cost)
+        if cost > 0 and moved.balance_after_micros is not None:
+            self.watch(job.account_id, moved.balance_after_micros)
         logger.info("job settled", extra={"job_id": job.job_id, "account_id": job.account_id, "outcome": outcome,
                                           "charged_micros": cost, "released_micros": released,
                                           "tries": moved.tries})

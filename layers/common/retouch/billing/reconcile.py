@@ -2,7 +2,8 @@
 
 For each account, from one strongly consistent read of its partition (the account and all its entries) and
 its jobs (gsi1):
-  1. balance == sum of its ledger entries, and balance >= 0;
+  1. balance == sum of its ledger entries, and balance >= 0 (below zero only after a refund or dispute took back
+     credit already spent: `reversal` entries, payments/);
   2. every priced job that still exists (jobs expire after 30 days; entries never do) has exactly one reserve
      of -reserved, and a settle iff it has ended, whose charge is the job's usage.cost_micros;
   3. the account's open holds are exactly its queued and running jobs, each holding its reservation, and
@@ -15,7 +16,7 @@ with differences is read again after a pause; only differences that persist are 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from retouch.models.account_records import LedgerEntry
@@ -42,7 +43,7 @@ def check_account(ledger: LedgerReader, jobs: JobHistory, account_id: str) -> li
     if total != account.balance_micros:
         differ("balance", f"balance is {account.balance_micros} but the ledger sums to {total} "
                           f"(difference {account.balance_micros - total})")
-    if account.balance_micros < 0:
+    if account.balance_micros < 0 and not any(e.kind == "reversal" for e in entries):
         differ("balance", f"balance is negative: {account.balance_micros}")
 
     by_job: dict[str, dict[str, list[LedgerEntry]]] = {}
@@ -104,19 +105,27 @@ def release_orphan_holds(ledger: Ledger, jobs: JobHistory, account_id: str) -> d
     return released
 
 
+# A further check of one account, beside the ledger's own (payments/reconcile.py checks credits against payments).
+AccountCheck = Callable[[str], list[Difference]]
+
+
 def reconcile(ledger: LedgerReader, jobs: JobHistory, account_ids: Iterable[str] | None = None, *,
-              rechecks: int = 2, pause_seconds: float = 1.0,
-              sleep: Callable[[float], None] = time.sleep) -> tuple[int, list[Difference]]:
+              rechecks: int = 2, pause_seconds: float = 1.0, sleep: Callable[[float], None] = time.sleep,
+              extra_checks: Sequence[AccountCheck] = ()) -> tuple[int, list[Difference]]:
     """(accounts checked, differences that persisted over `rechecks` re-reads)."""
+
+    def check(account_id: str) -> list[Difference]:
+        return check_account(ledger, jobs, account_id) + [d for extra in extra_checks for d in extra(account_id)]
+
     checked = 0
     differences: list[Difference] = []
     for account_id in account_ids if account_ids is not None else ledger.account_ids():
         checked += 1
-        found = check_account(ledger, jobs, account_id)
+        found = check(account_id)
         for _ in range(rechecks):
             if not found:
                 break
             sleep(pause_seconds)
-            found = check_account(ledger, jobs, account_id)
+            found = check(account_id)
         differences.extend(found)
     return checked, differences

@@ -150,7 +150,8 @@ def entry_view(entry: LedgerEntry) -> LedgerEntryView:
                                               else to_usd(entry.balance_after_micros)),
                            balance_after_micros=entry.balance_after_micros, created=entry.at_ms // 1000,
                            created_ms=entry.at_ms, note=entry.note, charged_micros=entry.charged_micros,
-                           released_micros=entry.released_micros, outcome=entry.outcome, images=entry.images)
+                           released_micros=entry.released_micros, outcome=entry.outcome, images=entry.images,
+                           payment_id=entry.payment_id, stripe_event_id=entry.stripe_event_id)
 
 
 def ledger_page(ledger: LedgerReader, account_id: str, size: int, after: str | None) -> LedgerPage:

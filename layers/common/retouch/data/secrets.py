@@ -1,11 +1,14 @@
-"""The provider's API key from Secrets Manager, through Powertools Parameters (cached for 5 minutes)."""
+"""The provider's API key and Stripe's keys from Secrets Manager, through Powertools Parameters (cached 5 min)."""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
 
+from pydantic import ValidationError
+
 from retouch.data.clients import aws_client
+from retouch.models.payments import StripeKeys
 
 
 @cache
@@ -23,3 +26,13 @@ def secret_value(secret_arn: str) -> str:
 
 def provider_api_key(secret_arn: str) -> str:
     return secret_value(secret_arn)
+
+
+def stripe_keys(secret_arn: str) -> StripeKeys:
+    """The Stripe secret's JSON: `secret_key` (sk_test_… / sk_live_… or a restricted key) and `webhook_secret`."""
+    value = _provider().get(secret_arn, max_age=300, transform="json")
+    try:
+        return StripeKeys.model_validate(value)
+    except ValidationError:
+        # Never echo the value: it is the key.
+        raise ValueError(f"the Stripe secret {secret_arn} is not JSON with secret_key and webhook_secret") from None

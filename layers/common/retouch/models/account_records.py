@@ -41,7 +41,7 @@ class LedgerEntry(BaseModel):
     entry_id: str
     account_id: str
     job_id: str | None = None
-    kind: Literal["credit", "reserve", "settle"]
+    kind: Literal["credit", "reserve", "settle", "top_up", "reversal"]
     amount_micros: int
     # The balance just after this movement, as the movement's own atomic update of the account returned it. None
     # when not known: an operator's credit (a transaction, which returns no values) or a movement finished by the
@@ -55,3 +55,6 @@ class LedgerEntry(BaseModel):
     outcome: str | None = None
     images: int | None = None
     end_user: str | None = None  # the job's end user (reserve and settle entries)
+    # top_up and reversal only (payments/): the Stripe PaymentIntent and the event that moved it.
+    payment_id: str | None = None
+    stripe_event_id: str | None = None

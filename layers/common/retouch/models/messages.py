@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
-from pydantic import BaseModel, Json
+from pydantic import BaseModel, Field, Json
 
 from retouch.models.common import JobId
 
@@ -16,3 +16,14 @@ class JobMessage(BaseModel):
 
 class JobMessageRecord(SqsRecordModel):
     body: Json[JobMessage]
+
+
+class RechargeMessage(BaseModel):
+    """One claimed crossing of an account's auto-recharge threshold (payments/auto_recharge.py)."""
+
+    account_id: str = Field(min_length=1)
+    claim: str = Field(min_length=1)
+
+
+class RechargeMessageRecord(SqsRecordModel):
+    body: Json[RechargeMessage]

@@ -163,7 +163,7 @@ class UsageReport(BaseModel):
 class LedgerEntryView(BaseModel):
     id: str
     object: Literal["ledger.entry"] = "ledger.entry"
-    kind: str = Field(description="credit | reserve | settle")
+    kind: str = Field(description="credit | reserve | settle | top_up | reversal")
     job_id: str | None = None
     amount_usd: float
     amount_micros: int
@@ -178,6 +178,8 @@ class LedgerEntryView(BaseModel):
     released_micros: int | None = None
     outcome: str | None = None
     images: int | None = None
+    payment_id: str | None = Field(default=None, description="top_up and reversal: the Stripe PaymentIntent")
+    stripe_event_id: str | None = Field(default=None, description="top_up and reversal: the Stripe event")
 
 
 class LedgerPage(BaseModel):

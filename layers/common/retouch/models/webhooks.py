@@ -13,6 +13,8 @@ WebhookEventType = Literal["job.started", "job.succeeded", "job.failed", "job.ca
 EVENT_TYPES: tuple[WebhookEventType, ...] = ("job.started", "job.succeeded", "job.failed", "job.canceled")
 DEFAULT_EVENTS: tuple[WebhookEventType, ...] = ("job.succeeded", "job.failed", "job.canceled")
 DeliveryOutcome = Literal["delivered", "retrying", "failed"]
+# Events about the account rather than a job (payments/alerts.py), sent to the account's default webhook URL.
+AccountEventType = Literal["account.balance_low", "account.recharge_failed"]
 MAX_WEBHOOK_URL = 2048
 MAX_DELIVERIES_SHOWN = 20
 
@@ -79,16 +81,18 @@ def webhook_view(webhook: JobWebhook | None) -> WebhookView | None:
 
 
 class WebhookMessage(BaseModel):
-    """One event on the webhooks queue. `job` is the job record when the event happened (its outputs are
-    presigned at each attempt, so URLs stay fresh)."""
+    """One event on the webhooks queue. A job's event carries `job`, the job record when the event happened (its
+    outputs are presigned at each attempt, so URLs stay fresh); an account's event (no job) carries `data`, its
+    payload as it is sent."""
 
     event_id: str
-    type: WebhookEventType
-    job_id: str
+    type: WebhookEventType | AccountEventType
+    job_id: str | None = None
     account_id: str
     url: str
     created_at: int
-    job: dict[str, Any]
+    job: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
     redelivery: bool = False
 
 

@@ -38,6 +38,13 @@ RATE_LIMITED = "RateLimited"
 WEBHOOK_DELIVERIES = "WebhookDeliveries"
 WEBHOOK_FAILURES = "WebhookDeliveryFailures"
 
+# Payments (payments/): micro-dollars credited and taken back, and reversals that left a balance below zero (alarmed)
+PAYMENTS_CREDITED = "PaymentsCreditedMicros"
+PAYMENTS_REVERSED = "PaymentsReversedMicros"
+ACCOUNTS_IN_ARREARS = "AccountsInArrears"
+STRIPE_SIGNATURES_REFUSED = "StripeSignaturesRefused"
+AUTO_RECHARGES_DISABLED = "AutoRechargesDisabled"  # a failed charge or the monthly cap turned one off
+
 # The error code whose every occurrence raises an alarm (a placeholder or refused provider key).
 PROVIDER_AUTH_FAILED = "provider_auth_failed"
 
@@ -45,4 +52,6 @@ ALL_METRICS = frozenset({
     JOBS_SUBMITTED, JOBS_STARTED, JOBS_SUCCEEDED, JOBS_FAILED, JOBS_CANCELED, QUEUE_WAIT, PROVIDER_CALLS,
     PROVIDER_FAILURES, PROVIDER_LATENCY, PROVIDER_ATTEMPTS, COST_CHARGED, CREDIT_REFUSALS, RATE_LIMITED,
     WEBHOOK_DELIVERIES, WEBHOOK_FAILURES,
+    PAYMENTS_CREDITED, PAYMENTS_REVERSED, ACCOUNTS_IN_ARREARS, STRIPE_SIGNATURES_REFUSED,
+    AUTO_RECHARGES_DISABLED,
 })

@@ -144,3 +144,25 @@ def request_refused(error: RetouchError) -> None:
 def webhook_attempted(*, delivered: bool) -> None:
     """One delivery attempt of one event: delivered (2xx) or failed (anything else, 410 included)."""
     _add(names.WEBHOOK_DELIVERIES if delivered else names.WEBHOOK_FAILURES)
+
+
+# ---- payments --------------------------------------------------------------------------------------------------
+
+def payment_credited(micros: int) -> None:
+    _add(names.PAYMENTS_CREDITED, micros)
+
+
+def payment_reversed(micros: int, *, balance_after_micros: int | None) -> None:
+    """A refund or dispute took `micros` back; one that left the balance below zero raises the operator's alarm."""
+    _add(names.PAYMENTS_REVERSED, micros)
+    if balance_after_micros is not None and balance_after_micros < 0:
+        _add(names.ACCOUNTS_IN_ARREARS)
+
+
+def stripe_signature_refused() -> None:
+    _add(names.STRIPE_SIGNATURES_REFUSED)
+
+
+def auto_recharge_disabled(reason: str) -> None:
+    """Auto-recharge turned itself off (`reason`: payment_failed, monthly_cap_reached, no_saved_card)."""
+    _add(names.AUTO_RECHARGES_DISABLED)

@@ -19,6 +19,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     # The job routes too, read-only: a 202 from the sync URL (a job still running at SyncMaxWaitSeconds, or
     # `Prefer: respond-async`) points at /v1/jobs/{id}, which must answer on this URL as well.
     "SyncFunction": ("images", "jobs", "catalog"),
+    # Top-ups, payments and Stripe's webhook: the only function holding Stripe's library and keys (issue #20).
+    "PaymentsFunction": ("payments",),
 }
 # GET /v1/jobs/{id}/events (Server-Sent Events): through API Gateway on the status function, to the job's end on the
 # sync entry.

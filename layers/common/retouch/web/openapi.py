@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from retouch.catalog import DEFAULT_MODEL, known_model
 from retouch.jobs.idempotency import HEADER, MAX_KEY_CHARS
+from retouch.models.payments import AutoRechargeRequest, BalanceAlertRequest, TopUpRequest
 from retouch.models.requests import EditRequest, GenerationRequest, ImageOptions, ImageUrl
 
 REF = "#/components/schemas/{model}"
@@ -80,8 +81,12 @@ def _request_bodies() -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     """requestBody per POST path, and the component schemas they use."""
     generation, generation_defs = _generation_json()
     edit_json, edit_defs = _edit_json()
+    top_up, _ = _schema(TopUpRequest)
+    auto_recharge, _ = _schema(AutoRechargeRequest)
+    balance_alert, _ = _schema(BalanceAlertRequest)
     components = {**generation_defs, **edit_defs, "GenerationRequest": generation, "EditRequestJson": edit_json,
-                  "EditRequestMultipart": _edit_multipart()}
+                  "EditRequestMultipart": _edit_multipart(), "TopUpRequest": top_up,
+                  "AutoRechargeRequest": auto_recharge, "BalanceAlertRequest": balance_alert}
     ref = {name: {"$ref": REF.format(model=name)} for name in components}
     file_encoding = {"contentType": _IMAGE_TYPES}
     bodies = {
@@ -92,6 +97,11 @@ def _request_bodies() -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
                                     "encoding": {"image[]": file_encoding, "image": file_encoding,
                                                  "mask": {"contentType": "image/png"}}},
             "application/json": {"schema": ref["EditRequestJson"]}}},
+        "/v1/billing/top_ups": {"required": True, "content": {"application/json": {"schema": ref["TopUpRequest"]}}},
+        "/v1/billing/auto_recharge": {"required": True, "content": {
+            "application/json": {"schema": ref["AutoRechargeRequest"]}}},
+        "/v1/billing/alerts": {"required": True, "content": {
+            "application/json": {"schema": ref["BalanceAlertRequest"]}}},
     }
     return bodies, components
 
@@ -131,7 +141,7 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
             operation["responses"].get("204", {}).pop("content", None)
             if operation.get("security") != []:  # public routes say `security: []`
                 operation["responses"].setdefault("429", RATE_LIMITED)
-            if method == "post" and path in bodies:
+            if method in ("post", "put") and path in bodies:
                 operation["requestBody"] = bodies[path]
             if method == "post" and path in _POST_HEADERS:
                 operation.setdefault("parameters", []).extend(_POST_HEADERS[path])

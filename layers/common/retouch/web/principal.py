@@ -33,6 +33,8 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({
     ("GET", "/docs/swagger-ui.min.css"),
     # Upstreams' callbacks: authenticated by the upstream's own signature (jobs/upstream_callbacks.py), not a key.
     ("POST", "/v1/upstream-callbacks/{upstream}/{job_id}"),
+    # Stripe calls it: no key, but every request's Stripe-Signature is verified (payments/stripe_events.py).
+    ("POST", "/v1/billing/stripe/webhook"),
 })
 
 

@@ -15,7 +15,14 @@ from typing import Literal
 from aws_lambda_powertools import Logger
 
 from retouch.models.common import now_epoch
-from retouch.models.webhooks import MAX_DELIVERIES_SHOWN, DeliveryOutcome, DeliveryRecord, SendResult, WebhookMessage
+from retouch.models.webhooks import (
+    EVENT_TYPES,
+    MAX_DELIVERIES_SHOWN,
+    DeliveryOutcome,
+    DeliveryRecord,
+    SendResult,
+    WebhookMessage,
+)
 from retouch.observability.metrics import webhook_attempted
 from retouch.observability.tracing import correlate
 from retouch.ports import JobWebhookLog, WebhookQueue, WebhookSettingsRepository
@@ -51,8 +58,8 @@ class DeliveryDeps:
 
 
 def attempt_event(message: WebhookMessage, attempt: int, deps: DeliveryDeps) -> Outcome:
-    """One attempt (1-based) of one event; logs it on the job and says what comes next."""
-    if not message.redelivery:
+    """One attempt (1-based) of one event; logs it on the job (a job's event) and says what comes next."""
+    if not message.redelivery and message.job_id is not None:
         webhook = deps.log.get(message.job_id)
         if webhook is not None and message.event_id in webhook.delivered:
             return Outcome("duplicate", attempt)  # a re-emitted event whose first copy got through
@@ -70,6 +77,8 @@ def attempt_event(message: WebhookMessage, attempt: int, deps: DeliveryDeps) -> 
             outcome = Outcome("exhausted", attempt, error=error)
         else:
             outcome = Outcome("retry", attempt, delay_seconds=delay, error=result.error)
+    if message.job_id is None or message.type not in EVENT_TYPES:
+        return outcome  # an account's event: no job to log it on (the function's log lines say what happened)
     deps.log.record_delivery(message.job_id, DeliveryRecord(
         event_id=message.event_id, type=message.type, attempt=attempt, status_code=result.status_code, at=now,
         error=outcome.error if outcome.kind != "delivered" else None,
@@ -92,7 +101,8 @@ def _send(message: WebhookMessage, now: int, deps: DeliveryDeps) -> SendResult:
 def handle_webhook_message(message: WebhookMessage, attempt: int, receipt_handle: str, deps: DeliveryDeps) -> str:
     """One received message. A retry pushes the message's visibility out and raises RedeliverLater so the
     batch reports it failed (it stays queued); an exhausted event is sent to the DLQ and the message deleted."""
-    correlate(message.job_id, message.account_id, this_thread_only=True)  # events of a batch run on threads
+    # Events of a batch run on threads; an account's event (no job) is followed by its event id.
+    correlate(message.job_id or message.event_id, message.account_id, this_thread_only=True)
     outcome = attempt_event(message, attempt, deps)
     extra = {"event_id": message.event_id, "job_id": message.job_id, "type": message.type, "attempt": attempt,
              "outcome": outcome.kind, "error": outcome.error}

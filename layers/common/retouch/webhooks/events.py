@@ -64,13 +64,12 @@ def payload_body(message: WebhookMessage, store: ObjectStore, url_expiry_seconds
 
     Outputs are always URLs here (presigned now, valid `url_expiry_seconds`), never inline base64;
     the job's own webhook log is left out of `data`."""
-    view = render_job(JobRecord.model_validate(message.job), store, url_expiry_seconds, images_as_urls=True)
-    payload = {
-        "type": message.type,
-        "id": message.event_id,
-        "created_at": message.created_at,
-        "data": view.model_dump(mode="json", exclude_none=True, exclude={"webhook"}),
-    }
+    if message.job is None:  # an account's event (payments/alerts.py): its data as it was made
+        data = message.data or {}
+    else:
+        view = render_job(JobRecord.model_validate(message.job), store, url_expiry_seconds, images_as_urls=True)
+        data = view.model_dump(mode="json", exclude_none=True, exclude={"webhook"})
+    payload = {"type": message.type, "id": message.event_id, "created_at": message.created_at, "data": data}
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from retouch.data.accounts import AccountRepository
 from retouch.data.ledger import LedgerRepository
+from retouch.data.payments import PaymentRepository
 from retouch.data.usage import AccountJobs
 from retouch.data.webhooks import WebhookSettingsRepository
 
@@ -27,3 +28,8 @@ def account_jobs(table_name: str) -> AccountJobs:
 
 def webhook_settings(table_name: str) -> WebhookSettingsRepository:
     return WebhookSettingsRepository(table_name)
+
+
+def payments(table_name: str) -> PaymentRepository:
+    """Payments and the ledger they move (retouch-admin payments, reconcile)."""
+    return PaymentRepository(table_name)

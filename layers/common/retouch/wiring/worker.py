@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 
 from retouch.catalog import MODELS
@@ -12,13 +13,17 @@ from retouch.data.job_partials import JobPartialsRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.queue import JobQueue
+from retouch.data.recharge import RechargeRepository
+from retouch.data.recharge_queue import RechargeQueue
 from retouch.errors import JobFailure
 from retouch.jobs.fetch_share import FetchShare
 from retouch.jobs.process import WorkerDeps
 from retouch.jobs.upstream_calls import RoutingDeps
 from retouch.outbound_http.url_safety import parse_allowlist
+from retouch.payments.auto_recharge import BalanceWatch
 from retouch.routing.breaker import CircuitBreaker
 from retouch.routing.document import load_routing
+from retouch.wiring.alerts import account_alerts
 from retouch.wiring.shared import announcer, job_billing
 from retouch.wiring.upstreams import upstreams_by_model
 
@@ -61,7 +66,8 @@ def build_worker(settings: WorkerSettings) -> tuple[WorkerDeps, JobQueue]:
         retry_base_seconds=settings.retry_base_seconds,
         lease_seconds=settings.lease_seconds,
         announce=announcer(settings.table_name, settings.webhooks_queue_url),
-        billing=job_billing(settings.table_name, jobs, settings.price_markup_percent),
+        billing=replace(job_billing(settings.table_name, jobs, settings.price_markup_percent),
+                        watch=_balance_watch(settings)),
         fetch_share=FetchShare(
             slots=AccountSlotRepository(settings.table_name, kind="URL_FETCH",
                                         count=settings.url_fetch_jobs_per_account),
@@ -70,3 +76,10 @@ def build_worker(settings: WorkerSettings) -> tuple[WorkerDeps, JobQueue]:
         partials=JobPartialsRepository(settings.table_name),
     )
     return deps, queue
+
+
+def _balance_watch(settings: WorkerSettings) -> BalanceWatch:
+    """What a charged settlement tells about the balance it left: auto-recharge and the balance alert (payments/)."""
+    alerts = account_alerts(settings.table_name, settings.webhooks_queue_url, settings.alert_sender_email)
+    return BalanceWatch(store=RechargeRepository(settings.table_name),
+                        queue=RechargeQueue(settings.recharge_queue_url), alerts=alerts)

@@ -1,6 +1,7 @@
 """POST /v1/jobs/{job_id}/webhooks/redeliver: send the job's latest event again, with the same webhook-id."""
 
 from dataclasses import dataclass
+from typing import cast
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -8,7 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from retouch.auth.standing import AccountReader, require_standing
 from retouch.jobs.view import find_job
 from retouch.models.responses import ErrorBody
-from retouch.models.webhooks import RedeliveryView
+from retouch.models.webhooks import RedeliveryView, WebhookEventType
 from retouch.ports import JobRepository, WebhookQueue
 from retouch.web.principal import current_caller
 from retouch.web.responses import NOT_FOUND_JOB, UNAUTHORIZED, documented, json_response
@@ -41,4 +42,6 @@ def redeliver(job_id: str) -> Response[RedeliveryView]:
     account_id = caller.account_id
     require_standing(deps.accounts, account_id, caller.key_id)
     message = redeliver_latest(find_job(deps.jobs, account_id, job_id), deps.queue, deps.redeliveries)
-    return json_response(RedeliveryView(job_id=job_id, event_id=message.event_id, type=message.type), 202)
+    # A job's redelivery is always one of its own events (account events have no job to redeliver from).
+    return json_response(RedeliveryView(job_id=job_id, event_id=message.event_id,
+                                        type=cast(WebhookEventType, message.type)), 202)
