@@ -7,14 +7,20 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
 from retouch.billing.charges import JobBilling
 from retouch.billing.end_user_quotas import EndUserQuotas
 from retouch.billing.prices import price_table
 from retouch.billing.pricing_rule import PricedRequest, hold_micros
+from retouch.data.client_tokens import ClientTokenRepository
 from retouch.data.end_users import EndUserRepository
+from retouch.end_users.device_tokens import mint_client_token
 from retouch.end_users.management import get_end_user, set_defaults, set_end_user_limits
 from retouch.errors import EndUserLimitExceeded
 from retouch.jobs.submit import SubmitDeps, submit_generation
+from retouch.models.client_tokens import ClientTokenRequest
 from retouch.models.common import now_epoch
 from retouch.models.end_users import LimitsUpdate
 from retouch.models.records import JobError
@@ -140,3 +146,39 @@ def _refusal(submit: Any) -> EndUserLimitExceeded:
     except EndUserLimitExceeded as refused:
         return refused
     raise AssertionError("the submit was accepted")
+
+
+class _TokenHoldAnswerLost(ClientTokenRepository):
+    """A device token's hold that DynamoDB applied but whose answer never came back (the SDK's retries spent)."""
+
+    def hold(self, token_id: str, job_id: str, micros: int, now: int) -> bool:
+        super().hold(token_id, job_id, micros, now)
+        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "lost"}},
+                          "UpdateItem")
+
+
+def test_a_submit_whose_token_hold_fails_gives_back_the_end_users_and_the_tokens_holds(fresh: Stack) -> None:
+    # Given an end user's device token whose hold is applied but answered with an error
+    account_id = seed(fresh, credit_micros=100 * PRICE)
+    deps, store = _deps_with_end_users(fresh)
+    tokens = _TokenHoldAnswerLost(fresh.table, client("dynamodb"))
+    minted = mint_client_token(account_id, ClientTokenRequest.model_validate(
+        {"user": "u_phone", "scopes": ["images:generate"], "spend_cap_usd": "1.00"}), tokens, now_epoch())
+    billing = JobBilling(ledger=deps.billing.ledger, jobs=deps.jobs, prices=deps.billing.prices,
+                         end_users=EndUserQuotas(store=store, tokens=tokens))
+    deps = SubmitDeps(jobs=deps.jobs, store=deps.store, queue=deps.queue, files=deps.files, billing=billing,
+                      webhook_for=deps.webhook_for, upstream_support=deps.upstream_support)
+
+    # When a submit by that token fails at the token's hold
+    with pytest.raises(ClientError):
+        submit_generation(admission_for(deps.billing.ledger, account_id), _request("u_phone"), deps,
+                          client_token_id=minted.id)
+
+    # Then no job is left, and neither the end user nor the token keeps a hold for it (nothing would ever end it)
+    assert fresh.jobs_of(account_id) == []
+    view = get_end_user(store, account_id, "u_phone", now_epoch())
+    assert (view.usage.in_flight, view.usage.images_today, view.usage.usd_today_micros) == (0, 0, 0)
+    token = tokens.get(minted.id)
+    assert token is not None and (token.holds, token.committed_micros) == ({}, 0)
+    account = deps.billing.ledger.get_account(account_id)
+    assert account is not None and account.holds == {}

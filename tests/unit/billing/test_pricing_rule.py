@@ -143,3 +143,40 @@ def test_the_quote_rule_and_the_hold_are_one_function() -> None:
     # Then the job's hold is that request's hold, and the expected charge is no more than it
     assert job_hold_micros(price_table(), record) == hold_micros(price_table(), request)
     assert expected_charge(price_table(), request).total_micros <= hold_micros(price_table(), request)
+
+
+# What OpenAI bills a streamed image's partials: 100 image output tokens each, at $30 per million for gpt-image-2.
+PARTIAL_OUTPUT_TOKENS, OUTPUT_USD_PER_MTOK = 100, 30.0
+
+
+def test_a_streamed_jobs_partial_images_are_held_and_charged_as_the_upstream_bills_them() -> None:
+    # Given a streamed generation of two low 1024x1024 images with 3 partials each (OpenAI bills each partial as
+    # 100 more image output tokens: $0.003 at gpt-image-2's rate, half the low image's own price)
+    per_partial = round(PARTIAL_OUTPUT_TOKENS * OUTPUT_USD_PER_MTOK)
+    ledger, jobs = FakeLedger(account(10_000_000)), FakeJobRepository()
+    billing = JobBilling(ledger=ledger, jobs=jobs, prices=price_table())
+    streamed = job(request={"quality": "low", "size": "1024x1024", "n": 2, "prompt": "", "partial_images": 3})
+    plain = job(request={"quality": "low", "size": "1024x1024", "n": 2, "prompt": ""})
+
+    # When it is held and settled having been sent 4 partials
+    held = billing.reserve(streamed, account(10_000_000)).reserved_micros or 0
+    outputs = low_output() * 2
+    _, charge = billing.charge_for(streamed, JobOutcome(status="succeeded", completed_at=1, outputs=outputs,
+                                                        result={"quality": "low"}, usage={"partial_images": 4}))
+
+    # Then the hold covers all 6 partials it may be sent, and the charge the 4 it was sent, within the hold
+    assert held == job_hold_micros(price_table(), plain) + 6 * per_partial
+    assert charge is not None and not charge.capped
+    assert charge.total_micros == 2 * 6_000 + 4 * per_partial
+
+
+def test_a_quote_of_a_streamed_request_is_the_hold_its_job_takes() -> None:
+    from retouch.billing.quotes import quote
+    from retouch.models.quotes import QuoteRequest
+    from tests.fakes import FakeFileRepository
+
+    body = {"model": "gpt-image-2", "prompt": "a cat", "quality": "low", "size": "1024x1024", "n": 2,
+            "stream": True, "partial_images": 2}
+    quoted = quote(price_table(), FakeFileRepository(), "acct_1", QuoteRequest.model_validate(body))
+    record = job(request={"quality": "low", "size": "1024x1024", "n": 2, "prompt": "a cat", "partial_images": 2})
+    assert quoted.hold_micros == job_hold_micros(price_table(), record)

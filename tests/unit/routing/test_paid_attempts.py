@@ -151,3 +151,28 @@ def test_possibly_paid_calls_show_on_the_job_and_in_margin(jobs: FakeJobReposito
     assert view.possibly_paid_attempts == 2
     assert [a.possibly_paid for a in view.upstream_attempts] == [True, True]
     assert (rows["primary"].unserved_paid_calls, rows["primary"].unserved_cost_micros) == (1, 40_000)
+
+
+def test_an_asynchronous_call_that_failed_counts_against_the_bound_before_the_fallback_is_called(
+        jobs: FakeJobRepository) -> None:
+    from retouch.models.records import PendingCall, UpstreamAttempt
+    from retouch.providers.upstream import PollHandle
+    from retouch.routing.paid_attempts import unserved_so_far
+
+    # Given a job whose quick upstream timed out (possibly paid), then whose asynchronous upstream took it as job X
+    # and X failed: the poll that learnt it still has X as the job's pending call when it walks on to the fallback
+    handle = PollHandle(upstream="async", upstream_job_id="X", status_url="https://a.invalid/X", result_url=None,
+                        submitted_at=0, poll_after_seconds=5)
+    job = queued_job(jobs, pending_call=PendingCall(upstream="async", route_index=1, handle=handle.to_json(), seq=1,
+                                                    submitted_at=0))
+    job.upstream_attempts = [
+        UpstreamAttempt(upstream="quick", outcome="unavailable", code="provider_timeout", at=0),
+        UpstreamAttempt(upstream="async", outcome="pending", upstream_job_id="X", at=1),
+        UpstreamAttempt(upstream="async", outcome="unavailable", code="provider_failed", upstream_job_id="X", at=2),
+    ]
+
+    # Then both count: the asynchronous call is no longer awaited, so the fallback is not a third paid call
+    assert unserved_so_far(job) == MAX_UNSERVED_PAID_CALLS == 2
+    # while a call still awaited does not count yet
+    job.upstream_attempts.pop()
+    assert unserved_so_far(job) == 1

@@ -33,7 +33,14 @@ from retouch.billing.end_user_quotas import EndUserQuotas
 from retouch.billing.money import format_usd
 from retouch.billing.prices import PriceTable
 from retouch.billing.pricing_rule import Charge, job_hold_micros, settled_charge
-from retouch.errors import AccountInArrears, ConcurrencyLimited, InsufficientCredits, JobConflict, Unauthenticated
+from retouch.errors import (
+    AccountInArrears,
+    ConcurrencyLimited,
+    InsufficientCredits,
+    JobConflict,
+    RetouchError,
+    Unauthenticated,
+)
 from retouch.models.account_records import AccountRecord, LedgerEntry
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.outcome import JobOutcome
@@ -123,8 +130,14 @@ class JobBilling:
         if self.end_users is not None:
             try:
                 self.end_users.hold(record, price, now=now_ms() // 1000)
-            except Exception:
+            except RetouchError:  # refused: it gave back what it had held itself
                 self.jobs.discard_unheld(record)
+                raise
+            except Exception:
+                # Failed (not refused) part-way: the end user's hold, or a token hold whose answer was lost, may be
+                # taken. Once the job is deleted nothing would end them, so they go back now (idempotent).
+                self.jobs.discard_unheld(record)
+                self._settle_end_user(record, images=0, cost=0)
                 raise
         try:
             moved = self.ledger.hold(record.account_id, record.job_id, price)

@@ -64,6 +64,14 @@ class InputRates:
 
 
 @dataclass(frozen=True)
+class PartialImageRates:
+    """What the upstream bills for a streamed request's partial images: image output tokens on top of the image."""
+
+    output_per_million: int  # micro-dollars per million image output tokens
+    tokens_each: int
+
+
+@dataclass(frozen=True)
 class ModelPrices:
     base_size: str
     auto_size: str
@@ -71,6 +79,7 @@ class ModelPrices:
     # Per listed size (fixed-size models): {size: {quality: amount}}; empty: every size scales from base_size.
     sizes: dict[str, dict[str, int]] = field(default_factory=dict)
     inputs: InputRates | None = None  # None: inputs are free (an upstream that bills per output image only)
+    partials: PartialImageRates | None = None  # None: partial images are free
 
     def listed_amount(self, quality: str, pixels: int) -> int | None:
         """The listed price of a size with `pixels` pixels (the higher one when two orientations share them)."""
@@ -185,7 +194,8 @@ def parse_prices(document: dict[str, Any]) -> PriceTable:
                           quality={q: int(v) for q, v in spec["quality"].items()},
                           sizes={size: {q: int(v) for q, v in table.items()}
                                  for size, table in spec.get("sizes", {}).items()},
-                          inputs=_input_rates(spec.get("inputs")))
+                          inputs=_input_rates(spec.get("inputs")),
+                          partials=_partial_rates(spec.get("partial_images")))
         for name, spec in document["models"].items()
     }
     return PriceTable(version=str(document["version"]), markup_percent=int(document.get("markup_percent", 0)),
@@ -198,6 +208,13 @@ def _input_rates(spec: dict[str, Any] | None) -> InputRates | None:
     return InputRates(text_per_million=int(spec["text_input_per_million_tokens"]),
                       image_per_million=int(spec["image_input_per_million_tokens"]),
                       image_tokens=ImageTokenRule(**{k: int(v) for k, v in spec["image_tokens"].items()}))
+
+
+def _partial_rates(spec: dict[str, Any] | None) -> PartialImageRates | None:
+    if spec is None:
+        return None
+    return PartialImageRates(output_per_million=int(spec["image_output_per_million_tokens"]),
+                             tokens_each=int(spec["tokens_each"]))
 
 
 @cache

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from retouch.billing.money import ceil_div, to_usd
-from retouch.billing.prices import PriceTable
+from retouch.billing.prices import PartialImageRates, PriceTable
 from retouch.models.records import JobRecord, StoredInput
 
 # OpenAI's rule of thumb for English text (about 4 characters a token); the hold never relies on it.
@@ -39,6 +39,7 @@ class PricedRequest:
     n: int
     prompt: str
     inputs: tuple[tuple[int, int] | None, ...] = ()
+    partials: int = 0  # partial images asked for per image (a streamed request's `partial_images`)
 
     @classmethod
     def of_job(cls, job: JobRecord) -> PricedRequest:
@@ -46,7 +47,8 @@ class PricedRequest:
         stored = [*job.inputs, *([job.mask] if job.mask is not None else [])]
         return cls(model=job.model, quality=request.get("quality"), size=request.get("size"),
                    n=int(request.get("n", 1)), prompt=str(request.get("prompt") or ""),
-                   inputs=tuple(_size_of(item) for item in stored))
+                   inputs=tuple(_size_of(item) for item in stored),
+                   partials=_count(request.get("partial_images")) or 0)
 
 
 def _size_of(item: StoredInput) -> tuple[int, int] | None:
@@ -70,18 +72,21 @@ class Charge:
     basis: InputBasis
     total_micros: int
     capped: bool = False  # settled above the hold, charged the hold
+    partials_micros: int = 0  # partial images' output tokens, marked up (included in total_micros)
 
     def stored(self) -> dict[str, Any]:
         """The job's `usage.pricing` (integers and names only)."""
         return {"outputs_micros": self.outputs_micros, "inputs_micros": self.inputs_micros,
                 "inputs_cost_micros": self.inputs_cost_micros, "input_text_tokens": self.tokens.text,
-                "input_image_tokens": self.tokens.image, "input_basis": self.basis, "capped": self.capped}
+                "input_image_tokens": self.tokens.image, "input_basis": self.basis, "capped": self.capped,
+                "partials_micros": self.partials_micros}
 
     def view(self) -> dict[str, Any]:
         """The breakdown clients see (a quote, a job's usage)."""
         return {"outputs_usd": to_usd(self.outputs_micros), "inputs_usd": to_usd(self.inputs_micros),
                 "input_text_tokens": self.tokens.text, "input_image_tokens": self.tokens.image,
-                "input_basis": self.basis, "total_usd": to_usd(self.total_micros), "capped_at_hold": self.capped}
+                "input_basis": self.basis, "total_usd": to_usd(self.total_micros), "capped_at_hold": self.capped,
+                "partial_images_usd": to_usd(self.partials_micros)}
 
 
 def hold_micros(prices: PriceTable, request: PricedRequest) -> int:
@@ -97,13 +102,14 @@ def job_hold_micros(prices: PriceTable, job: JobRecord) -> int:
 
 def hold_charge(prices: PriceTable, request: PricedRequest) -> Charge:
     tokens = InputTokens(text=len(request.prompt.encode()), image=_image_tokens(prices, request))
-    return _charge(prices, request, _held_outputs(prices, request), tokens, "estimate", prices.markup_percent)
+    return _charge(prices, request, _held_outputs(prices, request), tokens, "estimate", prices.markup_percent,
+                   partials=_held_partials(request))
 
 
 def expected_charge(prices: PriceTable, request: PricedRequest) -> Charge:
     """The quote: outputs as held, inputs at the estimate."""
     return _charge(prices, request, _held_outputs(prices, request), _estimated_tokens(prices, request), "estimate",
-                   prices.markup_percent)
+                   prices.markup_percent, partials=_held_partials(request))
 
 
 def settled_charge(prices: PriceTable, job: JobRecord, *, quality: str | None, sizes: list[tuple[int, int]],
@@ -116,15 +122,16 @@ def settled_charge(prices: PriceTable, job: JobRecord, *, quality: str | None, s
     reported = reported_input_tokens(usage)
     tokens = reported if reported is not None else _estimated_tokens(prices, request)
     charge = _charge(prices, request, outputs, tokens, "reported_tokens" if reported is not None else "estimate",
-                     markup)
+                     markup, partials=_count((usage or {}).get("partial_images")) or 0)
     total = charge.total_micros
     if reported_cost_micros is not None:
         total = max(total, ceil_div(reported_cost_micros * (100 + markup), 100))
     held = job.reserved_micros or 0
     if total > held:
         return Charge(charge.outputs_micros, charge.inputs_micros, charge.inputs_cost_micros, tokens, charge.basis,
-                      held, capped=True)
-    return Charge(charge.outputs_micros, charge.inputs_micros, charge.inputs_cost_micros, tokens, charge.basis, total)
+                      held, capped=True, partials_micros=charge.partials_micros)
+    return Charge(charge.outputs_micros, charge.inputs_micros, charge.inputs_cost_micros, tokens, charge.basis, total,
+                  partials_micros=charge.partials_micros)
 
 
 def reported_input_tokens(usage: dict[str, Any] | None) -> InputTokens | None:
@@ -150,6 +157,11 @@ def _held_outputs(prices: PriceTable, request: PricedRequest) -> int:
     return prices.reservation_micros(request.model, quality=request.quality, size=request.size, n=request.n)
 
 
+def _held_partials(request: PricedRequest) -> int:
+    """The most partial images a request can be billed for: those asked for, per image."""
+    return request.partials * request.n
+
+
 def _image_tokens(prices: PriceTable, request: PricedRequest) -> int:
     rates = prices.model_prices(request.model).inputs
     if rates is None:
@@ -164,10 +176,21 @@ def _estimated_tokens(prices: PriceTable, request: PricedRequest) -> InputTokens
 
 
 def _charge(prices: PriceTable, request: PricedRequest, outputs: int, tokens: InputTokens, basis: InputBasis,
-            markup: int) -> Charge:
-    rates = prices.model_prices(request.model).inputs
+            markup: int, *, partials: int = 0) -> Charge:
+    model = prices.model_prices(request.model)
+    partials_micros = _partials_micros(model.partials, partials, markup)
+    rates = model.inputs
     if rates is None:
-        return Charge(outputs, 0, 0, tokens, "none", outputs)
+        return Charge(outputs, 0, 0, tokens, "none", outputs + partials_micros, partials_micros=partials_micros)
     cost = tokens.text * rates.text_per_million + tokens.image * rates.image_per_million  # micro-dollars x 1M
     inputs = ceil_div(cost * (100 + markup), 100 * TOKENS_PER_MILLION)
-    return Charge(outputs, inputs, ceil_div(cost, TOKENS_PER_MILLION), tokens, basis, outputs + inputs)
+    total = outputs + inputs + partials_micros
+    return Charge(outputs, inputs, ceil_div(cost, TOKENS_PER_MILLION), tokens, basis, total,
+                  partials_micros=partials_micros)
+
+
+def _partials_micros(rates: PartialImageRates | None, partials: int, markup: int) -> int:
+    """Partial images as the upstream bills them (image output tokens each, on top of the image), marked up."""
+    if rates is None or partials <= 0:
+        return 0
+    return ceil_div(partials * rates.tokens_each * rates.output_per_million * (100 + markup), 100 * TOKENS_PER_MILLION)

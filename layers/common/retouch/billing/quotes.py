@@ -30,7 +30,8 @@ def quote(prices: PriceTable, files: FileRepository, account_id: str, request: Q
     if request.mask is not None:
         sizes.append(_size(request.mask, "mask", account_id, files))
     priced = PricedRequest(model=request.model, quality=request.quality, size=request.size, n=request.n,
-                           prompt=request.prompt, inputs=tuple(sizes))
+                           prompt=request.prompt, inputs=tuple(sizes),
+                           partials=(request.partial_images or 0) if request.stream else 0)
     hold, expected = hold_charge(prices, priced), expected_charge(prices, priced)
     return QuoteView(model=request.model, operation="edit" if request.images else "generation",
                      input_images=len(sizes), hold_usd=to_usd(hold.total_micros), hold_micros=hold.total_micros,

@@ -99,5 +99,9 @@ def unserved_so_far(job: JobRecord) -> int:
     awaited = None
     if job.pending_call is not None:
         awaited = (job.pending_call.upstream, PollHandle.from_json(job.pending_call.handle).upstream_job_id)
+        last = next((attempt.outcome for attempt in reversed(job.upstream_attempts)
+                     if (attempt.upstream, attempt.upstream_job_id) == awaited), None)
+        if last not in (None, "pending"):  # it failed or was given up: no longer awaited, so it counts
+            awaited = None
     return sum(1 for call in possibly_paid_calls(job)
                if call.outcome != "succeeded" and (call.upstream, call.upstream_job_id) != awaited)
