@@ -33,13 +33,14 @@ $(JS_STAMP): $(JS_E2E)/package.json $(JS_E2E)/package-lock.json
 	@touch $(JS_STAMP)
 
 test: $(STAMP) $(JS_STAMP) ## run unit, integration, template and end-to-end tests
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests/unit tests/integration -n 2
+	$(BIN)/python -m pytest tests/e2e
 
 test-unit: $(STAMP) ## unit tier only
-	$(BIN)/python -m pytest tests/unit
+	$(BIN)/python -m pytest tests/unit -n 2
 
 test-integration: $(STAMP) ## integration tier only
-	$(BIN)/python -m pytest tests/integration
+	$(BIN)/python -m pytest tests/integration -n 2
 
 test-e2e: $(STAMP) $(JS_STAMP) ## end-to-end tier only
 	$(BIN)/python -m pytest tests/e2e

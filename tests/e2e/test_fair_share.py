@@ -1,7 +1,8 @@
 """Issue #24, must show: one tenant keeping 10 jobs of dripping image URLs in flight does not take the workers from
 another tenant. The victim's ordinary jobs are timed alone, then while the noisy tenant keeps its 10 jobs (16 URLs
-each, every one dripping a byte at a time and then failing) in flight; its p95 time to `succeeded` must stay within
-2x its p95 alone. The figures are printed (pytest -s) for the record; they are noisy on a shared machine.
+each, every one dripping a byte at a time and then failing) in flight; its p95 time to `succeeded` (over 30 jobs,
+after 3 that let the stack settle into its busy state: a first job may wait for a worker environment to start) must
+stay within 2x its p95 alone. The figures are printed (pytest -s) for the record; they are noisy on a shared machine.
 
 What makes it hold: the noisy tenant's jobs fetch all their URLs at once under one deadline, at most
 UrlFetchJobsPerAccount of them at a time (the others are deferred), and the jobs queue delivers the victim's messages
@@ -25,7 +26,8 @@ from tests.e2e.operator import admin
 
 pytestmark = [pytest.mark.e2e, pytest.mark.local_only]
 
-VICTIM_JOBS = 20
+VICTIM_JOBS = 30
+SETTLING_JOBS = 3  # under attack, before the measured ones: the stack reaches its busy steady state
 WARM_ENVIRONMENTS = 4
 NOISY_IN_FLIGHT = 10  # the accounts' default max in flight
 URLS_PER_JOB = 16
@@ -148,6 +150,8 @@ def test_a_tenant_keeping_ten_jobs_of_dripping_urls_does_not_slow_another_tenant
             while workers.size < stack.options.poller_concurrency and time.monotonic() < deadline + 10:
                 time.sleep(0.1)
             time.sleep(1)
+            for _ in range(SETTLING_JOBS):
+                time_to_succeeded(victim, "settling")
             attacked = [time_to_succeeded(victim, "attacked") for _ in range(VICTIM_JOBS)]
             refused = attacker.refused_full
         figures = (f"victim time to succeeded, alone: p50 {statistics.median(alone):.2f} s, p95 {p95(alone):.2f} s; "

@@ -28,7 +28,7 @@ from tests.e2e.operator import admin
 # local_only: its account is opened with the admin CLI on moto, and loopback is allowlisted
 pytestmark = [pytest.mark.e2e, pytest.mark.local_only]
 
-EXAMPLES_PER_OPERATION = 150
+EXAMPLES_PER_OPERATION = 40
 MINIMUM_REQUESTS = 1000
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 NOWHERE = "http://127.0.0.1:9/nowhere.png"  # the discard port: closed, so a fetch or delivery fails at once
