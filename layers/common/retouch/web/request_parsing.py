@@ -182,17 +182,6 @@ def parse_upload(event: dict[str, Any], max_bytes: int) -> UploadRequest:
         raise invalid_request_from(exc) from exc
 
 
-def parse_json_model(event: dict[str, Any], model: type[RequestModel], max_bytes: int) -> RequestModel:
-    """A small JSON body (a top-up, the auto-recharge settings) as `model`; 415 for another content type."""
-    data = raw_body(event, max_bytes)
-    if not media_type(event).lower().startswith("application/json"):
-        raise UnsupportedMediaType("Send the request as application/json.")
-    try:
-        return model.model_validate(_json_object(data))
-    except ValidationError as exc:
-        raise invalid_request_from(exc) from exc
-
-
 def parse_edit(event: dict[str, Any], max_bytes: int) -> EditRequest:
     data = raw_body(event, max_bytes)
     content_type = media_type(event)
@@ -236,7 +225,8 @@ def _only_references(fields: dict[str, Any]) -> None:
 
 
 def parse_json_body(event: dict[str, Any], max_bytes: int, model: type[RequestModel]) -> RequestModel:
-    """A small JSON request body (end users' limits, device tokens) as `model`; every problem a 4xx."""
+    """A small JSON request body (end users' limits, device tokens, top-ups, billing settings) as `model`; every
+    problem a 4xx (415 for another content type)."""
     data = raw_body(event, max_bytes)
     if not media_type(event).lower().startswith("application/json"):
         raise UnsupportedMediaType("Send the request as application/json.")
