@@ -1,7 +1,6 @@
 """mcp function (a Lambda Function URL): the Retouch MCP server over Streamable HTTP, stateless, for remote agents.
 
-The URL has no authorizer (AuthType NONE), as the sync entry's: the bearer key (or any token the key resolution
-accepts) is resolved here by the authorizer's own logic before any MCP message is read; the server then calls the
+The URL has no authorizer (AuthType NONE), as the sync entry's: the bearer key (or device token) is resolved here by the authorizer's own logic before any MCP message is read; the server then calls the
 Retouch API with that same key, so every submission meets the API's checks, limits and billing. Nothing of a
 request's body (prompts, images) is logged.
 """
@@ -20,6 +19,7 @@ from retouch.config import McpSettings
 from retouch.mcp.api_client import Connection, RetouchApi
 from retouch.mcp.function_url import serve_event
 from retouch.mcp.server import create_server
+from retouch.mcp.spend_guard import SpendGuard
 from retouch.observability.tracing import tracer
 from retouch.wiring.mcp import build_mcp
 
@@ -35,10 +35,10 @@ UNAUTHORIZED = {
 }
 
 
-async def _serve(event: dict[str, Any], key: str) -> dict[str, Any]:
+async def _serve(event: dict[str, Any], key: str, guard: SpendGuard) -> dict[str, Any]:
     async with httpx.AsyncClient() as http:
         api = RetouchApi(Connection(collaborators.api_base_url, key), http)
-        return await serve_event(create_server(api, collaborators.guard, collaborators.options), event)
+        return await serve_event(create_server(api, guard, collaborators.options), event)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL, clear_state=True)
@@ -46,7 +46,11 @@ async def _serve(event: dict[str, Any], key: str) -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     authorization = (event.get("headers") or {}).get("authorization")
     key = bearer_token(authorization)
-    if key is None or authenticate(authorization, collaborators.accounts) is None:
+    principal = authenticate(authorization, collaborators.accounts, collaborators.client_tokens)
+    if key is None or principal is None:
         return UNAUTHORIZED
-    result: dict[str, Any] = anyio.run(_serve, event, key)
+    # The key's own ceiling (set by the operator, read from its record, never from the request) narrows the
+    # deployment's; a device token's own spend cap is the API's to enforce when the server calls it with the token.
+    guard = collaborators.guard.narrowed_to(principal.max_cost_per_call_micros)
+    result: dict[str, Any] = anyio.run(_serve, event, key, guard)
     return result

@@ -38,6 +38,11 @@ class FakeAccountRepository:
         self.accounts[key.account_id] = account.model_copy(
             update={"revoked_key_ids": [*account.revoked_key_ids, key.key_id]})
 
+    def set_key_cost_ceiling(self, key: ApiKeyRecord, max_cost_per_call_micros: int | None) -> ApiKeyRecord:
+        updated = self.keys[key.key_hash].model_copy(update={"max_cost_per_call_micros": max_cost_per_call_micros})
+        self.keys[key.key_hash] = updated
+        return updated
+
 
 if TYPE_CHECKING:  # mypy checks each fake against its port
     _accounts: ports.AccountRepository = FakeAccountRepository()

@@ -61,6 +61,25 @@ def test_known_key_of_active_account_is_authorized(accounts: FakeAccountReposito
     assert accounts.find_key(hash_api_key(issued.raw_key)).prefix == issued.raw_key[:12]
 
 
+def test_a_keys_mcp_ceiling_is_carried_on_its_principal_and_a_change_is_read_at_once(
+        accounts: FakeAccountRepository) -> None:
+    # Given a key the operator gave a $0.50 MCP ceiling
+    account = create_account(accounts, "acme", account_id=new_account_id())
+    issued = issue_key(accounts, account.account_id, max_cost_per_call_micros=500_000)
+    header = f"Bearer {issued.raw_key}"
+
+    # When it is presented, then again after the operator clears the ceiling
+    before = authenticate(header, accounts)
+    accounts.set_key_cost_ceiling(accounts.find_key(hash_api_key(issued.raw_key)), None)
+    after = authenticate(header, accounts)
+
+    # Then the principal carries the key's ceiling as stored each time (the authorizer's context does not: only the
+    # MCP server applies it)
+    assert before is not None and before.max_cost_per_call_micros == 500_000
+    assert after is not None and after.max_cost_per_call_micros is None
+    assert "max_cost_per_call_micros" not in authorizer_response(before)["context"]
+
+
 @pytest.mark.parametrize("situation", ["no-header", "unknown-key", "revoked-key", "suspended-account",
                                        "account-deleted"])
 def test_unusable_keys_pass_without_an_account(situation: str, accounts: FakeAccountRepository) -> None:

@@ -49,3 +49,27 @@ def test_a_call_above_the_ceiling_is_refused_with_both_amounts() -> None:
 def test_without_a_ceiling_every_call_passes_the_guard() -> None:
     request = GenerationRequest.model_validate({"prompt": "x", "n": 10, "quality": "high"})
     assert SpendGuard(None).check(request) > 0
+
+
+@pytest.mark.parametrize(("deployment", "key", "applied"), [
+    pytest.param(2_000_000, 500_000, 500_000, id="key-lower"),
+    pytest.param(500_000, 2_000_000, 500_000, id="deployment-lower"),
+    pytest.param(None, 500_000, 500_000, id="no-deployment-ceiling"),
+    pytest.param(2_000_000, None, 2_000_000, id="no-key-ceiling"),
+    pytest.param(None, None, None, id="neither"),
+])
+def test_a_keys_ceiling_only_narrows_the_deployments(deployment: int | None, key: int | None,
+                                                     applied: int | None) -> None:
+    assert SpendGuard(deployment, 35).narrowed_to(key) == SpendGuard(applied, 35)
+
+
+def test_a_call_within_the_deployments_ceiling_but_above_the_keys_is_refused() -> None:
+    # Given a $1 hold, a $2 deployment ceiling and a $0.50 key ceiling
+    request = GenerationRequest.model_validate({"prompt": "x", "n": 4, "quality": "high"})
+    deployment = SpendGuard(max_micros_per_call=2_000_000)
+    hold = deployment.check(request)
+    assert 500_000 < hold <= 2_000_000
+    # Then the narrowed guard refuses it, naming the key's ceiling
+    with pytest.raises(SpendLimitExceeded) as refused:
+        deployment.narrowed_to(500_000).check(request)
+    assert refused.value.limit_micros == 500_000

@@ -327,8 +327,10 @@ def test_the_submit_functions_delete_only_keys_jobs_and_files_they_own(function_
         assert set(statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]) == prefixes
 
 
-def test_the_mcp_function_only_reads_keys_and_accounts():
-    # issue 22: it resolves the caller's key and calls the HTTP API with it; no job, object or queue is its own
+def test_the_mcp_function_only_reads_keys_device_tokens_and_accounts():
+    # issue 22: it resolves the caller's key or device token and calls the HTTP API with it; no job, object or queue
+    # is its own
     [statement] = statements(FUNCTIONS["McpFunction"])
     assert statement["Action"] == "dynamodb:GetItem"
-    assert statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["KEY#*", "ACCOUNT#*"]
+    assert statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == [
+        "KEY#*", "ACCOUNT#*", "CLIENT_TOKEN#*"]

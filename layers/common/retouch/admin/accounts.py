@@ -28,7 +28,9 @@ def create_account(accounts: AccountRepository, name: str, account_id: str | Non
     return account
 
 
-def issue_key(accounts: AccountRepository, account_id: str, raw_key: str | None = None) -> IssuedKey:
+def issue_key(accounts: AccountRepository, account_id: str, raw_key: str | None = None, *,
+              max_cost_per_call_micros: int | None = None) -> IssuedKey:
+    """A new key for the account; `max_cost_per_call_micros` is its MCP per-call ceiling (None: the deployment's)."""
     raw = raw_key or generate_api_key()
     record = ApiKeyRecord(
         key_hash=hash_api_key(raw),
@@ -36,16 +38,28 @@ def issue_key(accounts: AccountRepository, account_id: str, raw_key: str | None 
         account_id=account_id,
         prefix=visible_prefix(raw),
         created_at=now_epoch(),
+        max_cost_per_call_micros=max_cost_per_call_micros,
     )
     accounts.put_key(record)
     return IssuedKey(key_id=record.key_id, raw_key=raw, prefix=record.prefix)
 
 
-def revoke_key(accounts: AccountRepository, account_id: str, key_id: str) -> ApiKeyRecord:
-    """Revoke one of the account's keys by its id (the raw key is never stored, so never needed)."""
+def _account_key(accounts: AccountRepository, account_id: str, key_id: str) -> ApiKeyRecord:
     for key in accounts.list_keys(account_id):
         if key.key_id == key_id:
-            if key.revoked_at is None:
-                accounts.revoke_key(key, now_epoch())
             return key
     raise LookupError(f"account {account_id} has no key {key_id}")
+
+
+def revoke_key(accounts: AccountRepository, account_id: str, key_id: str) -> ApiKeyRecord:
+    """Revoke one of the account's keys by its id (the raw key is never stored, so never needed)."""
+    key = _account_key(accounts, account_id, key_id)
+    if key.revoked_at is None:
+        accounts.revoke_key(key, now_epoch())
+    return key
+
+
+def set_key_cost_ceiling(accounts: AccountRepository, account_id: str, key_id: str,
+                         max_cost_per_call_micros: int | None) -> ApiKeyRecord:
+    """Sets (None: removes) the most one MCP call made with this key may hold; only the operator can."""
+    return accounts.set_key_cost_ceiling(_account_key(accounts, account_id, key_id), max_cost_per_call_micros)

@@ -110,20 +110,52 @@ def cmd_create_key(ctx: _Context, args: argparse.Namespace) -> int:
 
     accounts, ledger, _ = ctx.repos()
     _require_account(ledger, args.account)
-    issued = issue_key(accounts, args.account)
-    ctx.emit({"key_id": issued.key_id, "api_key": issued.raw_key, "prefix": issued.prefix},
+    issued = issue_key(accounts, args.account, max_cost_per_call_micros=args.max_cost_per_call)
+    ctx.emit({"key_id": issued.key_id, "api_key": issued.raw_key, "prefix": issued.prefix,
+              "max_cost_per_call_micros": args.max_cost_per_call},
              f"key_id  {issued.key_id}\napi_key {issued.raw_key}\n"
+             f"MCP per-call ceiling {_ceiling_text(args.max_cost_per_call)}\n"
              "This key is shown once: only its hash is stored. Give it to the customer now.")
+    return 0
+
+
+def _ceiling_text(micros: int | None) -> str:
+    return format_usd(micros) if micros is not None else "none (the deployment's)"
+
+
+def _ceiling(text: str) -> int:
+    micros = _usd(text)
+    if micros < 0:
+        raise argparse.ArgumentTypeError("a ceiling cannot be negative")
+    return micros
+
+
+def _ceiling_or_none(text: str) -> int | None:
+    return None if text.strip().lower() == "none" else _ceiling(text)
+
+
+def cmd_set_key_limit(ctx: _Context, args: argparse.Namespace) -> int:
+    from retouch.admin.accounts import set_key_cost_ceiling
+
+    accounts, _, _ = ctx.repos()
+    try:
+        key = set_key_cost_ceiling(accounts, args.account, args.key_id, args.max_cost_per_call)
+    except LookupError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    ctx.emit({"key_id": key.key_id, "max_cost_per_call_micros": key.max_cost_per_call_micros},
+             f"{key.key_id} ({key.prefix}...): MCP per-call ceiling {_ceiling_text(key.max_cost_per_call_micros)}")
     return 0
 
 
 def cmd_list_keys(ctx: _Context, args: argparse.Namespace) -> int:
     accounts, _, _ = ctx.repos()
     keys = sorted(accounts.list_keys(args.account), key=lambda k: k.created_at)
-    rows = [{"key_id": k.key_id, "prefix": k.prefix, "created_at": k.created_at, "revoked_at": k.revoked_at}
-            for k in keys]
+    rows = [{"key_id": k.key_id, "prefix": k.prefix, "created_at": k.created_at, "revoked_at": k.revoked_at,
+             "max_cost_per_call_micros": k.max_cost_per_call_micros} for k in keys]
     lines = [f"{k.key_id}  {k.prefix}...  created {_when(k.created_at)}  "
-             f"{'revoked ' + _when(k.revoked_at) if k.revoked_at else 'active'}" for k in keys]
+             f"{'revoked ' + _when(k.revoked_at) if k.revoked_at else 'active'}"
+             + (f"  MCP ceiling {format_usd(k.max_cost_per_call_micros)}" if k.max_cost_per_call_micros is not None
+                else "") for k in keys]
     ctx.emit(rows, "\n".join(lines) or "no keys")
     return 0
 
@@ -330,11 +362,19 @@ def _add_account_commands(commands: _Subparsers) -> None:
 def _add_key_commands(commands: _Subparsers) -> None:
     sub = _command(commands, "create-key", cmd_create_key, "issue an API key (printed once)")
     sub.add_argument("account")
+    sub.add_argument("--max-cost-per-call", type=_ceiling, default=None,
+                     help="the most one MCP call with this key may hold, in dollars (default: the deployment's)")
     sub = _command(commands, "list-keys", cmd_list_keys, "the account's keys: id, visible prefix, created, revoked")
     sub.add_argument("account")
     sub = _command(commands, "revoke-key", cmd_revoke_key, "revoke a key by id (refused within 30 s)")
     sub.add_argument("account")
     sub.add_argument("key_id")
+    sub = _command(commands, "set-key-limit", cmd_set_key_limit,
+                   "set or clear a key's MCP per-call ceiling (the lower of it and the deployment's applies)")
+    sub.add_argument("account")
+    sub.add_argument("key_id")
+    sub.add_argument("--max-cost-per-call", type=_ceiling_or_none, required=True, metavar="USD|none",
+                     help="dollars, e.g. 0.50, or none to use the deployment's ceiling only")
 
 
 def _add_access_commands(commands: _Subparsers) -> None:

@@ -19,6 +19,8 @@ class Principal:
     end_user: str | None = None
     scopes: tuple[str, ...] | None = None
     valid_until: int | None = None
+    # An account key's MCP per-call ceiling (ApiKeyRecord); None: the deployment's ceiling only.
+    max_cost_per_call_micros: int | None = None
 
 
 def authenticate(authorization: str | None, accounts: AccountRepository,
@@ -34,7 +36,8 @@ def authenticate(authorization: str | None, accounts: AccountRepository,
     account = accounts.get_account(key.account_id)
     if account is None or account.status != "active":
         return None
-    return Principal(account_id=key.account_id, key_id=key.key_id)
+    return Principal(account_id=key.account_id, key_id=key.key_id,
+                     max_cost_per_call_micros=key.max_cost_per_call_micros)
 
 
 def _device_principal(token: str, accounts: AccountRepository, tokens: ClientTokenStore | None) -> Principal | None:

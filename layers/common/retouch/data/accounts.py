@@ -67,3 +67,15 @@ class AccountRepository:
                 "ExpressionAttributeValues": {":none": {"L": []}, ":id": {"L": [{"S": key.key_id}]}},
             }},
         ])
+
+    def set_key_cost_ceiling(self, key: ApiKeyRecord, max_cost_per_call_micros: int | None) -> ApiKeyRecord:
+        """Sets (or, with None, removes) the key's per-call MCP ceiling; the key must still exist."""
+        if max_cost_per_call_micros is None:
+            update: dict[str, Any] = {"UpdateExpression": "REMOVE max_cost_per_call_micros"}
+        else:
+            update = {"UpdateExpression": "SET max_cost_per_call_micros = :limit",
+                      "ExpressionAttributeValues": {":limit": {"N": str(max_cost_per_call_micros)}}}
+        response = self._client.update_item(
+            TableName=self._table, Key={"pk": {"S": f"KEY#{key.key_hash}"}, "sk": {"S": "KEY"}},
+            ConditionExpression="attribute_exists(pk)", ReturnValues="ALL_NEW", **update)
+        return ApiKeyRecord.model_validate(record_attributes(response["Attributes"]))

@@ -11,7 +11,7 @@ agent may spend per call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from retouch.billing.money import format_usd
 from retouch.billing.prices import price_table
@@ -41,6 +41,14 @@ class SpendGuard:
         request = PricedRequest(model=options.model, quality=options.quality, size=options.size, n=options.n,
                                 prompt=options.prompt, inputs=(None,) * input_images)
         return hold_micros(price_table(self.markup_percent), request)
+
+    def narrowed_to(self, key_ceiling_micros: int | None) -> SpendGuard:
+        """This guard for a caller whose key has its own ceiling: the lower of the two applies, so a key's ceiling can
+        only narrow the deployment's, never raise it."""
+        if key_ceiling_micros is None:
+            return self
+        ceilings = [c for c in (self.max_micros_per_call, key_ceiling_micros) if c is not None]
+        return replace(self, max_micros_per_call=min(ceilings))
 
     def check(self, options: GenerationRequest, input_images: int = 0) -> int:
         """The hold, or SpendLimitExceeded when it is above the ceiling."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class AccountRecord(BaseModel):
@@ -33,6 +33,9 @@ class ApiKeyRecord(BaseModel):
     prefix: str
     created_at: int
     revoked_at: int | None = None
+    # The most one MCP call made with this key may hold (micro-dollars), set by the operator (retouch-admin); the MCP
+    # server applies the lower of this and its deployment's ceiling. None: the deployment's ceiling only.
+    max_cost_per_call_micros: int | None = Field(default=None, ge=0)
 
 
 class LedgerEntry(BaseModel):
