@@ -15,6 +15,7 @@ from retouch.auth.keys import generate_api_key
 from retouch.data.accounts import AccountRepository
 from tests.builders import new_account_id
 from tests.integration.core.aws_stack import Stack, client, json_body
+from tests.integration.core.device_tokens import device_token_header
 
 EVENT = Path(__file__).resolve().parents[3] / "events" / "mcp_tools_list.json"
 
@@ -61,6 +62,47 @@ def test_an_unusable_key_is_refused_before_any_mcp_message(situation: str, stack
     assert response["statusCode"] == 401
     assert response["headers"]["www-authenticate"].startswith("Bearer")
     assert json_body(response)["error"]["code"] == "invalid_api_key"
+
+
+def tool_call(authorization: str, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    event = mcp_event(authorization)
+    body = json.loads(event["body"])
+    body.update(method="tools/call", params={**body["params"], "name": name, "arguments": arguments})
+    event["body"] = json.dumps(body)
+    event["headers"]["mcp-method"] = "tools/call"
+    event["headers"]["mcp-name"] = name
+    return event
+
+
+def test_a_device_token_lists_the_tools(stack: Stack, account_id: str) -> None:
+    # Given a device token the account minted (the API enforces its scopes when the server calls it with it)
+    header = device_token_header(stack, account_id, ["images:generate"])
+
+    # When an MCP client presents it to the Function URL
+    response = stack.invoke("McpFunction", mcp_event(header))
+
+    # Then it is accepted as the API accepts it
+    assert response["statusCode"] == 200
+    assert "generate_image" in {tool["name"] for tool in json_body(response)["result"]["tools"]}
+
+
+def test_a_keys_own_ceiling_refuses_a_call_the_deployments_would_allow_before_any_job(
+        stack: Stack, account_id: str) -> None:
+    # Given a key the operator limited to $0.10 per call, under the deployment's $2 ceiling (McpMaxCostPerCallMicros)
+    accounts = AccountRepository(stack.table, client("dynamodb"))
+    limited = issue_key(accounts, account_id, max_cost_per_call_micros=100_000)
+    arguments = {"prompt": "a lighthouse", "n": 2, "quality": "high"}
+
+    # When the agent quotes, then asks for a call that holds more than $0.10 (and less than $2)
+    quote = json_body(stack.invoke("McpFunction", tool_call(f"Bearer {limited.raw_key}", "quote", arguments)))
+    refused = json_body(stack.invoke("McpFunction", tool_call(f"Bearer {limited.raw_key}", "generate_image",
+                                                              arguments)))
+
+    # Then the quote shows the key's ceiling, and the call is refused by it, naming it, with no job made
+    assert 100_000 < quote["result"]["structuredContent"]["hold_micros"] <= 2_000_000
+    assert quote["result"]["structuredContent"]["max_micros_per_call"] == 100_000
+    assert refused["result"]["isError"] is True and "$0.100000" in refused["result"]["content"][0]["text"]
+    assert stack.jobs_of(account_id) == []
 
 
 def test_nothing_of_a_prompt_reaches_the_logs(stack: Stack, account_id: str, capsys: pytest.CaptureFixture[str],

@@ -20,6 +20,7 @@ from retouch.web.functions import ROUTES, route_groups
 from retouch.web.principal import PUBLIC_ROUTES, registered_routes, route_key
 from tests.builders import authorizer_event, http_event, new_account_id, new_job_id
 from tests.integration.core.aws_stack import REPO_ROOT, Stack, client, json_body
+from tests.integration.core.device_tokens import device_token_header
 
 # What is meant to answer without a key: health, the API's own documentation and Stripe's webhook (which verifies
 # each request's Stripe signature instead), nothing else.
@@ -167,19 +168,6 @@ def test_every_private_route_answers_openais_401_without_a_usable_key(function_i
     assert stack.jobs_of(account_id) == []
 
 
-def _device_token(stack: Stack, account_id: str, scopes: list[str]) -> str:
-    from retouch.data.client_tokens import ClientTokenRepository
-    from retouch.end_users.device_tokens import mint_client_token
-    from retouch.models.client_tokens import ClientTokenRequest
-    from retouch.models.common import now_epoch
-
-    request = ClientTokenRequest.model_validate({"user": "u_phone", "scopes": scopes, "spend_cap_usd": "1.00"})
-    minted = mint_client_token(account_id, request, ClientTokenRepository(stack.table, client("dynamodb")),
-                               now_epoch())
-    assert minted.token is not None
-    return f"Bearer {minted.token}"
-
-
 @pytest.mark.parametrize("function_id", sorted(ROUTES))
 def test_a_device_token_reaches_no_route_outside_its_scopes(function_id: str, stack: Stack) -> None:
     """Every route of every function in web/functions.py's ROUTES (so a route added later is covered): a device token
@@ -189,8 +177,8 @@ def test_a_device_token_reaches_no_route_outside_its_scopes(function_id: str, st
 
     # Given an account, a token with every scope and one with only jobs:read
     account_id = stack.seed_account(new_account_id())
-    every_scope = _device_token(stack, account_id, sorted(set(DEVICE_ROUTES.values())))
-    read_only = _device_token(stack, account_id, ["jobs:read"])
+    every_scope = device_token_header(stack, account_id, sorted(set(DEVICE_ROUTES.values())))
+    read_only = device_token_header(stack, account_id, ["jobs:read"])
     private = sorted(_served(stack, function_id) - PUBLIC_ROUTES)
 
     # When each private route is called with the token that must not reach it
