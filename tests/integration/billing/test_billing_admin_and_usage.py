@@ -159,3 +159,25 @@ def test_reconcile_catches_a_tampered_ledger_entry(fresh: Stack, capsys: pytest.
 
     # Then it exits non-zero
     assert code == 1 and job_id in out
+
+
+def test_a_keys_mcp_ceiling_set_by_the_operator_is_shown_to_that_key_on_its_account(
+        fresh: Stack, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given two keys of one account, one created with a $0.40 MCP ceiling
+    account_id = seed(fresh, credit_micros=1_000_000)
+    limited, plain = [re.search(r"rt_live_[A-Za-z0-9_-]+", run_admin(fresh, capsys, "create-key", account_id,
+                                                                      *extra)[1]).group(0)
+                      for extra in (("--max-cost-per-call", "0.40"), ())]
+
+    # When each reads GET /v1/account through the authorizer's answer for it
+    def account_seen_by(raw_key: str) -> dict[str, Any]:
+        event = http_event("get_account.json", account_id=account_id)
+        event["requestContext"]["authorizer"] = {
+            "lambda": fresh.invoke(AUTHORIZER, authorizer_event(f"Bearer {raw_key}"))["context"]}
+        response = fresh.invoke(STATUS, event)
+        assert response["statusCode"] == 200, response["body"]
+        return json_body(response)
+
+    # Then only the limited key sees its ceiling (the account's other keys have none of their own)
+    assert account_seen_by(limited)["key_max_cost_per_call_micros"] == 400_000
+    assert account_seen_by(plain)["key_max_cost_per_call_micros"] is None

@@ -73,11 +73,12 @@ def test_a_keys_mcp_ceiling_is_carried_on_its_principal_and_a_change_is_read_at_
     accounts.set_key_cost_ceiling(accounts.find_key(hash_api_key(issued.raw_key)), None)
     after = authenticate(header, accounts)
 
-    # Then the principal carries the key's ceiling as stored each time (the authorizer's context does not: only the
-    # MCP server applies it)
+    # Then the principal carries the key's ceiling as stored each time, and the authorizer's context passes it on (so
+    # GET /v1/account shows it to the key) only while it is set
     assert before is not None and before.max_cost_per_call_micros == 500_000
     assert after is not None and after.max_cost_per_call_micros is None
-    assert "max_cost_per_call_micros" not in authorizer_response(before)["context"]
+    assert authorizer_response(before)["context"]["max_cost_per_call_micros"] == 500_000
+    assert "max_cost_per_call_micros" not in authorizer_response(after)["context"]
 
 
 @pytest.mark.parametrize("situation", ["no-header", "unknown-key", "revoked-key", "suspended-account",

@@ -58,6 +58,8 @@ def authorizer_response(principal: Principal | None) -> dict[str, Any]:
     if principal is None:
         return {"isAuthorized": True, "context": {"account_id": ""}}
     context: dict[str, Any] = {"account_id": principal.account_id, "key_id": principal.key_id}
+    if principal.max_cost_per_call_micros is not None:  # shown to the key on GET /v1/account (retouch-mcp reads it)
+        context["max_cost_per_call_micros"] = principal.max_cost_per_call_micros
     if principal.scopes is not None:
         context.update(end_user=principal.end_user, scopes=" ".join(principal.scopes),
                        valid_until=principal.valid_until)

@@ -18,7 +18,7 @@ import httpx
 from mcp.server.stdio import stdio_server
 
 from retouch.billing.money import parse_usd
-from retouch.mcp.api_client import Connection, RetouchApi
+from retouch.mcp.api_client import ApiRefused, Connection, RetouchApi
 from retouch.mcp.server import create_server
 from retouch.mcp.service import ServiceOptions
 from retouch.mcp.spend_guard import SpendGuard
@@ -58,10 +58,25 @@ def main(argv: list[str] | None = None) -> None:
 
 async def _serve(connection: Connection, guard: SpendGuard, options: ServiceOptions) -> None:
     async with httpx.AsyncClient() as http:
-        server = create_server(RetouchApi(connection, http), guard, options)
+        api = RetouchApi(connection, http)
+        server = create_server(api, await key_guard(api, guard), options)
         async with stdio_server() as (read_stream, write_stream):
             init: Any = server.create_initialization_options()
             await server.run(read_stream, write_stream, init)
+
+
+async def key_guard(api: RetouchApi, guard: SpendGuard) -> SpendGuard:
+    """`guard` narrowed to the key's own ceiling, which the operator set and the API shows the key
+    (GET /v1/account); read before serving, so a server that cannot read it does not start without it. A device
+    token may not read the account (403): it has no key ceiling, and its own spend cap is the API's to enforce."""
+    try:
+        account = await api.account()
+    except ApiRefused as exc:
+        if exc.status == 403:
+            return guard
+        sys.exit(f"retouch-mcp: could not read the key's account from the API: {exc}")
+    ceiling = account.get("key_max_cost_per_call_micros")
+    return guard.narrowed_to(int(ceiling) if ceiling is not None else None)
 
 
 if __name__ == "__main__":

@@ -135,6 +135,9 @@ class AccountView(BaseModel):
     in_flight: int
     limits: AccountLimits
     created: int
+    key_max_cost_per_call_micros: int | None = Field(
+        default=None, description="The calling key's MCP per-call ceiling in micro-dollars, set by the operator: the "
+                                  "most one MCP tool call made with this key may hold. null: the key has none of its own")
 
 
 class UsageBucket(BaseModel):

@@ -46,6 +46,8 @@ class Caller:
     end_user: str | None = None
     scopes: frozenset[str] | None = None
     valid_until: int | None = None
+    # The calling key's MCP per-call ceiling (ApiKeyRecord), as the authorizer resolved it; None: the key has none.
+    max_cost_per_call_micros: int | None = None
 
     @property
     def is_device(self) -> bool:
@@ -126,7 +128,9 @@ def _caller_in(event: APIGatewayProxyEventV2) -> Caller:
         raise Unauthenticated("Incorrect API key provided. Send 'Authorization: Bearer <key>'.")
     key_id = str(context["key_id"]) if context.get("key_id") else None
     if context.get("scopes") is None:
-        return Caller(account_id=str(account_id), key_id=key_id)
+        ceiling = context.get("max_cost_per_call_micros")
+        return Caller(account_id=str(account_id), key_id=key_id,
+                      max_cost_per_call_micros=int(ceiling) if ceiling is not None else None)
     valid_until = context.get("valid_until")
     return Caller(account_id=str(account_id), key_id=key_id, end_user=str(context.get("end_user") or ""),
                   scopes=frozenset(str(context["scopes"]).split()),

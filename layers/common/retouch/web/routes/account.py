@@ -42,8 +42,9 @@ UsageDay = Annotated[str | None, Query(description="A UTC day, YYYY-MM-DD, or un
     401: UNAUTHORIZED,
 })
 def get_account() -> Response[AccountView]:
-    account_id = current_caller().account_id
-    return json_response(account_view(routes.deps().ledger.get_account(account_id)))
+    caller = current_caller()
+    view = account_view(routes.deps().ledger.get_account(caller.account_id))
+    return json_response(view.model_copy(update={"key_max_cost_per_call_micros": caller.max_cost_per_call_micros}))
 
 
 @router.get("/v1/usage", summary="Usage per day, model and/or end user", responses={
