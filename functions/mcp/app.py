@@ -1,8 +1,10 @@
 """mcp function (a Lambda Function URL): the Retouch MCP server over Streamable HTTP, stateless, for remote agents.
 
-The URL has no authorizer (AuthType NONE), as the sync entry's: the bearer key (or device token) is resolved here by the authorizer's own logic before any MCP message is read; the server then calls the
-Retouch API with that same key, so every submission meets the API's checks, limits and billing. Nothing of a
-request's body (prompts, images) is logged.
+The URL has no authorizer (AuthType NONE), as the sync entry's: the bearer key (or device token) is resolved here by
+the authorizer's own logic before any MCP message is read; the server then calls the Retouch API with that same
+token, so every submission meets the API's checks, limits and billing (a device token's scopes and spend cap
+included). The key's own spend ceiling narrows the deployment's. Nothing of a request's body (prompts, images) is
+logged.
 """
 
 from typing import Any

@@ -65,7 +65,8 @@ def test_the_keys_ceiling_the_api_shows_narrows_the_flags(view: dict[str, object
 
 
 def test_a_device_token_that_may_not_read_the_account_keeps_the_flags_ceiling() -> None:
-    api: Any = _AccountReads(ApiRefused(403, "A device token cannot call GET /v1/account", code="client_token_forbidden"))
+    refusal = ApiRefused(403, "A device token cannot call GET /v1/account", code="client_token_forbidden")
+    api: Any = _AccountReads(refusal)
     assert anyio.run(stdio.key_guard, api, SpendGuard(500_000)) == SpendGuard(500_000)
 
 

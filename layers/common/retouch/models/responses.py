@@ -137,7 +137,8 @@ class AccountView(BaseModel):
     created: int
     key_max_cost_per_call_micros: int | None = Field(
         default=None, description="The calling key's MCP per-call ceiling in micro-dollars, set by the operator: the "
-                                  "most one MCP tool call made with this key may hold. null: the key has none of its own")
+                                  "most one MCP tool call made with this key may hold. null: the key has none of "
+                                  "its own")
 
 
 class UsageBucket(BaseModel):
