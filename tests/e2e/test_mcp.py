@@ -1,7 +1,8 @@
 """The MCP server against the local stack, driven by the official MCP Python client: over its Function URL
 (Streamable HTTP, the mcp function) and through the stdio entry (`retouch-mcp`): the tools and their schemas, a
 generation and an edit as tasks (created, polled, completed, images decodable at the requested size), a queued job
-canceled through tasks/cancel, and a call above the spend guard refused with no job made.
+canceled through tasks/cancel, and a call above the spend guard (the deployment's, or a key's own set by the
+operator) refused with no job made.
 
 Its own stack: the worker's batching window holds each job `queued` for a few seconds (a job is cancelable only then),
 and the deployment's spend guard is $0.50 a call."""
@@ -30,6 +31,7 @@ from PIL import Image
 
 from local.stack import LoopbackStack
 from tests.e2e.conftest import png_bytes
+from tests.e2e.operator import admin
 from tests.mcp_tasks import TasksExtension, cancel_task, create_task, get_task, poll_until_terminal
 
 pytestmark = [pytest.mark.e2e, pytest.mark.local_only, pytest.mark.timeout(240), pytest.mark.anyio]
@@ -157,6 +159,21 @@ async def test_the_stdio_entry_serves_the_same_flow_with_a_local_file(mcp_stack:
     picture.write_bytes(png_bytes((640, 480)))
     async with over_stdio(mcp_stack) as client:
         await the_whole_flow(client, mcp_stack, {"path": str(picture)})
+
+
+async def test_a_keys_own_ceiling_set_by_the_operator_refuses_a_call_the_deployments_allows(
+        mcp_stack: LoopbackStack) -> None:
+    # Given a key of the stack's account the operator limited to $0.05 per MCP call (the deployment allows $0.50)
+    key = admin(mcp_stack, "create-key", str(mcp_stack.account_id), "--max-cost-per-call", "0.05")["api_key"]
+    before = jobs_made(mcp_stack)
+
+    # When the agent asks for a medium-quality image (a hold of about $0.08) over the Function URL
+    async with over_http(mcp_stack, key) as client:
+        refused = await client.call_tool("generate_image", {"prompt": "a lighthouse", "quality": "medium"})
+
+    # Then the key's ceiling refuses it, naming it, and no job was made
+    assert refused.is_error and "$0.050000 per call" in refused.content[0].text  # type: ignore[union-attr]
+    assert jobs_made(mcp_stack) == before
 
 
 async def test_an_unknown_key_is_refused_before_any_mcp_message(mcp_stack: LoopbackStack) -> None:
