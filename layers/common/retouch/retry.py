@@ -64,8 +64,10 @@ Data (DynamoDB, SQS, S3)
   TransactionConflictException, which the SDK does not retry) is tried again after `conflict_backoff_seconds`, at most
   CONFLICT_TRIES times (retouch.data.account_state.AccountStateRepository._update_account; and the transactions that
   hold the account themselves, an operator's credit and a pre-holds job's release, in
-  retouch.data.ledger.LedgerRepository._transact_with_account). An account from before holds gets its holds map, then
-  the move is tried again, HOLDS_MAP_TRIES in all (retouch.data.ledger.LedgerRepository._move). Holds and releases
+  retouch.data.ledger.LedgerRepository._transact_with_account). The same for a new job written with its
+  Idempotency-Key, which concurrent requests under that key conflict with
+  (retouch.data.jobs.JobRepository._with_key). An account from before holds gets its holds map, then the move is
+  tried again, HOLDS_MAP_TRIES in all (retouch.data.ledger.LedgerRepository._move). Holds and releases
   never conflict with each other: they are single-item atomic updates.
 - A fixed-window count that finds a new window starts it; losing that race counts again, RATE_WINDOW_TRIES in all
   (retouch.data.windows.count_in_window: the per-minute request count,

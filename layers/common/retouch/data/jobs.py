@@ -6,6 +6,7 @@ sweeper finds stranded jobs with one query, never a scan; a job leaves the index
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -21,6 +22,7 @@ from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
 from retouch.models.transitions import Cancel, FailUnfinished, Finish, JobEnd
 from retouch.ports import SweepCandidate, WindowCount
+from retouch.retry import CONFLICT_TRIES, conflict_backoff_seconds
 
 SWEEP_INDEX = "sweep"
 UNFINISHED = "UNFINISHED"
@@ -128,19 +130,26 @@ class JobRepository:
 
     def _with_key(self, item: dict[str, Any], key: IdempotencyRecord) -> bool:
         """`item` and the reservation of `key` as one transaction: False when `item`'s condition failed, KeyTaken
-        when the key's did."""
-        try:
-            self._client.transact_write_items(TransactItems=[item, reservation_put(self._table, key)],
-                                              ClientRequestToken=uuid.uuid4().hex)
-        except ClientError as exc:
-            reasons = exc.response.get("CancellationReasons") or []
-            codes = [reason.get("Code") for reason in reasons]
-            if codes[1:2] == ["ConditionalCheckFailed"]:
-                raise key_taken(reasons[1]) from exc
-            if codes[:1] == ["ConditionalCheckFailed"]:
-                return False
-            raise
-        return True
+        when the key's did. Concurrent requests under the same key read and claim its item while this transaction
+        runs, which cancels it with TransactionConflict (never retried by the SDK): it is tried again, with the same
+        token, so a committed try is not applied twice (retouch.retry: CONFLICT_TRIES)."""
+        token = uuid.uuid4().hex
+        for attempt in range(CONFLICT_TRIES):
+            try:
+                self._client.transact_write_items(TransactItems=[item, reservation_put(self._table, key)],
+                                                  ClientRequestToken=token)
+                return True
+            except ClientError as exc:
+                reasons = exc.response.get("CancellationReasons") or []
+                codes = [reason.get("Code") for reason in reasons]
+                if codes[1:2] == ["ConditionalCheckFailed"]:
+                    raise key_taken(reasons[1]) from exc
+                if codes[:1] == ["ConditionalCheckFailed"]:
+                    return False
+                if "TransactionConflict" not in codes or attempt == CONFLICT_TRIES - 1:
+                    raise
+                time.sleep(conflict_backoff_seconds(attempt))
+        raise AssertionError("unreachable")
 
     def get(self, job_id: str) -> JobRecord | None:
         response = self._client.get_item(TableName=self._table, Key=job_key(job_id), ConsistentRead=True)
