@@ -86,6 +86,20 @@ def test_a_recharge_asks_stripe_once_per_claim_for_what_brings_the_balance_to_re
     assert [p.amount_minor for p in gateway.intents.values()] == [1501]  # $15.01, rounded up to the cent
 
 
+def test_a_claim_made_after_the_balance_was_restored_charges_nothing() -> None:
+    # Given a claim queued by a settlement that read the balance before the last recharge was credited
+    store, queue = store_with_card(), Queue()
+    watch(store, queue)(ACCOUNT, 4_990_000)
+    [(_, claim)] = queue.sent
+    gateway = FakeGateway()
+    # When it runs with the balance back above the threshold (under recharge_to)
+    outcome = run_recharge(deps(store, 19_500_000, gateway), ACCOUNT, claim, now=NOW)
+    # Then no PaymentIntent is made and the claim is released for the next crossing
+    assert outcome == "not_needed" and gateway.intents == {}
+    settings = store.get(ACCOUNT)
+    assert settings is not None and settings.claim is None
+
+
 def test_the_monthly_cap_turns_it_off_and_notifies() -> None:
     store, queue, notices = store_with_card(cap=10_000_000), Queue(), Notices()
     watch(store, queue)(ACCOUNT, 1_000_000)

@@ -126,10 +126,13 @@ def run_recharge(deps: RechargeDeps, account_id: str, claim: str, *, now: float 
     amount_minor = settings.started_amount_minor if settings.started == claim else None
     if amount_minor is None:
         account = deps.get_account(account_id)
-        missing = settings.recharge_to_micros - (account.balance_micros if account else 0)
-        if missing <= 0:
+        balance = account.balance_micros if account else 0
+        # A claim whose crossing is over (a settlement that read the balance before the last recharge was credited
+        # claimed again after it) charges nothing: one PaymentIntent per crossing.
+        if balance >= settings.threshold_micros:
             deps.store.release_claim(account_id, claim)
             return "not_needed"
+        missing = settings.recharge_to_micros - balance
         amount_minor = max(MINIMUM_CHARGE_CENTS, -(-missing // MICROS_PER_CENT))
         month = _month(now if now is not None else time.time())
         charged = settings.month_charged_micros if settings.month == month else 0
