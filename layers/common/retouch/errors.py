@@ -293,6 +293,23 @@ class ClientTokenForbidden(RetouchError):
     default_code = "client_token_forbidden"
 
 
+class ConsoleSessionRequired(RetouchError):
+    """A console-only route (API keys, webhook secrets, sign-in members) called with an API key or a device token:
+    these need a person signed in to the console."""
+
+    status_code = 403
+    error_type = "permission_error"
+    default_code = "console_session_required"
+
+
+class OperatorOnly(RetouchError):
+    """An operator route called by a console user who is not one of the deployment's operators."""
+
+    status_code = 403
+    error_type = "permission_error"
+    default_code = "operator_only"
+
+
 class EndUserMismatch(RetouchError):
     """The request names another end user than its device token is bound to (or than its X-End-User header)."""
 

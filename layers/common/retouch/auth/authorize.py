@@ -21,6 +21,10 @@ class Principal:
     valid_until: int | None = None
     # An account key's MCP per-call ceiling (ApiKeyRecord); None: the deployment's ceiling only.
     max_cost_per_call_micros: int | None = None
+    # A console session's (the console function's cookie session, issue #21): the signed-in person and their role
+    # ("member" or "operator"); None for API keys and device tokens.
+    console_user: str | None = None
+    console_role: str | None = None
 
 
 def authenticate(authorization: str | None, accounts: AccountRepository,
@@ -63,4 +67,6 @@ def authorizer_response(principal: Principal | None) -> dict[str, Any]:
     if principal.scopes is not None:
         context.update(end_user=principal.end_user, scopes=" ".join(principal.scopes),
                        valid_until=principal.valid_until)
+    if principal.console_user is not None:
+        context.update(console_user=principal.console_user, console_role=principal.console_role or "member")
     return {"isAuthorized": True, "context": context}

@@ -19,7 +19,7 @@ from aws_lambda_powertools.event_handler.middlewares import BaseMiddlewareHandle
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from retouch.auth.authorize import Principal, authorizer_response
-from retouch.errors import ClientTokenForbidden, Unauthenticated
+from retouch.errors import ClientTokenForbidden, ConsoleSessionRequired, OperatorOnly, Unauthenticated
 from retouch.models.common import now_epoch
 from retouch.web.client_token_scopes import DEVICE_ROUTES
 
@@ -48,10 +48,17 @@ class Caller:
     valid_until: int | None = None
     # The calling key's MCP per-call ceiling (ApiKeyRecord), as the authorizer resolved it; None: the key has none.
     max_cost_per_call_micros: int | None = None
+    # A console session's caller (issue #21): the signed-in person and their role ("member" or "operator").
+    console_user: str | None = None
+    console_role: str | None = None
 
     @property
     def is_device(self) -> bool:
         return self.scopes is not None
+
+    @property
+    def is_operator(self) -> bool:
+        return self.console_user is not None and self.console_role == "operator"
 
 
 # Set by RequireCaller for exactly the span of one private route's call. Not the resolver's `context`: a router
@@ -65,6 +72,22 @@ def current_caller() -> Caller:
     if caller is None:
         raise RuntimeError("no caller: current_caller() outside a private route (is it in PUBLIC_ROUTES, "
                            "or was the app not built by create_app?)")
+    return caller
+
+
+def current_console_user() -> Caller:
+    """The caller of a console-only route: a person signed in to the console (not an API key, not a device token)."""
+    caller = current_caller()
+    if caller.console_user is None:
+        raise ConsoleSessionRequired("This route is for the console: sign in to the console to use it.")
+    return caller
+
+
+def current_operator() -> Caller:
+    """The caller of an operator route: a console user with the operator role."""
+    caller = current_console_user()
+    if not caller.is_operator:
+        raise OperatorOnly("Only the deployment's operators may use this route.")
     return caller
 
 
@@ -127,6 +150,9 @@ def _caller_in(event: APIGatewayProxyEventV2) -> Caller:
     if not account_id:
         raise Unauthenticated("Incorrect API key provided. Send 'Authorization: Bearer <key>'.")
     key_id = str(context["key_id"]) if context.get("key_id") else None
+    if context.get("console_user"):
+        return Caller(account_id=str(account_id), key_id=key_id, console_user=str(context["console_user"]),
+                      console_role=str(context.get("console_role") or "member"))
     if context.get("scopes") is None:
         ceiling = context.get("max_cost_per_call_micros")
         return Caller(account_id=str(account_id), key_id=key_id,
