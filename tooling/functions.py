@@ -7,7 +7,10 @@ added there is checked without editing a list here.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -53,3 +56,15 @@ def function_env(name: str) -> dict[str, str]:
         env.pop(local_only, None)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "functions" / name), str(ROOT / "layers" / "common")])
     return env
+
+
+@cache
+def cold_imported_modules(name: str) -> frozenset[str]:
+    """Every module the function's entry point imports at cold start, read in a fresh interpreter (one per function
+    and test process: the cold-import budget and the least-privilege probe both read it)."""
+    probe = "import json, sys; import app; print(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", probe], env=function_env(name), cwd=ROOT / "functions" / name,
+                            capture_output=True, text=True, timeout=60, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"functions/{name}/app.py failed to import: {result.stderr}")
+    return frozenset(json.loads(result.stdout.strip().splitlines()[-1]))

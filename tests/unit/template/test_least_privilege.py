@@ -11,15 +11,13 @@ from __future__ import annotations
 import ast
 import json
 import re
-import subprocess
-import sys
 from functools import cache
 from pathlib import Path
 
 import pytest
 
 from local.cloudformation.template import load_yaml
-from tooling.functions import ROOT, function_env
+from tooling.functions import ROOT, cold_imported_modules
 
 TEMPLATE = load_yaml((ROOT / "template.yaml").read_text())
 FUNCTIONS = {lid: r["Properties"] for lid, r in TEMPLATE["Resources"].items()
@@ -75,12 +73,7 @@ def _calls_of(path: Path) -> tuple[set[str], set[str], bool]:
 
 @cache
 def loaded_data_modules(code_uri: str) -> tuple[str, ...]:
-    probe = ("import json, sys; import app; "
-             "print(json.dumps(sorted(m for m in sys.modules if m.startswith('retouch.data'))))")
-    result = subprocess.run([sys.executable, "-c", probe], env=function_env(Path(code_uri).name),
-                            cwd=ROOT / code_uri, capture_output=True, text=True, timeout=60, check=False)
-    assert result.returncode == 0, result.stderr
-    return tuple(json.loads(result.stdout.strip().splitlines()[-1]))
+    return tuple(sorted(m for m in cold_imported_modules(Path(code_uri).name) if m.startswith("retouch.data")))
 
 
 def needed_actions(modules: tuple[str, ...]) -> set[str]:
