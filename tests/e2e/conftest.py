@@ -41,6 +41,9 @@ STACK_PARAMETERS = {
     "ProviderTimeoutSeconds": "10",
     "RoutingDocument": str(ROUTING_DOCUMENT),
     "UpstreamPollDelayMaxSeconds": "1",
+    # test_webhooks: four attempts a second apart, each bounded at 2 s (so a dead-lettered event takes seconds).
+    "WebhookRetrySchedule": "1,1,1",
+    "WebhookTimeoutSeconds": "2",
 }
 
 

@@ -1,8 +1,8 @@
 """OpenAI's `stream=true` through the sync entry (a streaming Function URL), with the openai SDK unmodified, and a
 job's events (`GET /v1/jobs/{id}/events`) resumed with `Last-Event-ID` after a dropped connection.
 
-Its own stack: the stand-in provider answers in PROVIDER_SECONDS, its partial images spread over that time, so the
-first partial must reach the client well before the completed image."""
+On the shared stack, its stand-in provider answering in PROVIDER_SECONDS for this module, the partial images spread
+over that time, so the first partial must reach the client well before the completed image."""
 
 from __future__ import annotations
 
@@ -27,16 +27,18 @@ from retouch.providers.sse import ServerSentEvent, parse_events
 pytestmark = [pytest.mark.e2e, pytest.mark.local_only, pytest.mark.timeout(240)]
 
 PROVIDER_SECONDS = 4.0
-ROUTING_DOCUMENT = Path(__file__).resolve().parents[1] / "fixtures" / "routing" / "e2e.json"
 
 
 @pytest.fixture(scope="module")
-def streaming_stack(tmp_path_factory) -> Iterator[LoopbackStack]:
-    log_path = tmp_path_factory.mktemp("streaming") / "stack.log"
-    with LoopbackStack(port=0, provider_delay=PROVIDER_SECONDS, quiet=True, log_path=log_path,
-                       parameter_overrides={"RoutingDocument": str(ROUTING_DOCUMENT),
-                                            "ProviderTimeoutSeconds": "60"}) as stack:
+def streaming_stack(stack) -> Iterator[LoopbackStack]:
+    """The shared e2e stack, its stand-in provider answering in PROVIDER_SECONDS for this module's tests (the e2e
+    stack's 10 s provider timeout leaves room for it), and back to its quick answers after them."""
+    quick = stack.provider.delay
+    stack.provider.delay = PROVIDER_SECONDS
+    try:
         yield stack
+    finally:
+        stack.provider.delay = quick
 
 
 def sdk(stack: LoopbackStack) -> openai.OpenAI:

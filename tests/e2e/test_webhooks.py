@@ -1,7 +1,8 @@
 """Webhooks end to end: the local stack (API, worker, webhooks queue, webhook function) and a receiver on
 loopback that verifies every request with the standardwebhooks library, exactly as a customer's would.
 
-The stack runs with a shortened retry schedule (1 s, 1 s, 1 s: four attempts) and a 2 s attempt timeout.
+The shared e2e stack runs with a shortened retry schedule (1 s, 1 s, 1 s: four attempts) and a 2 s attempt timeout
+(tests/e2e/conftest.py); the module has its own account, so its default URL and secrets are its own.
 """
 
 from __future__ import annotations
@@ -11,63 +12,62 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 from PIL import Image
 
-from local.stack import LoopbackStack
 from retouch.data.webhooks import WebhookSettingsRepository
 from retouch.models.common import now_epoch
 from retouch.webhooks.account import retire_old_secrets, rotate_secret
+from tests.e2e.operator import admin
 from tests.integration.webhooks.receiver import Received, Receiver
 
-# local_only: its own stack, moto clients, and the stand-in's faults
+# local_only: moto clients, the admin CLI on moto, and the stand-in's faults
 pytestmark = [pytest.mark.e2e, pytest.mark.local_only]
 
-SCHEDULE = "1,1,1"
 ATTEMPTS = 4
-STACK_PARAMETERS = {
-    "UrlAllowlist": "127.0.0.1,localhost",
-    "WebhookRetrySchedule": SCHEDULE,
-    "WebhookTimeoutSeconds": "2",
-    "MaxWaitSeconds": "25",
-    "ProviderRetryBaseSeconds": "1",
-}
 TERMINAL = {"succeeded", "failed", "canceled"}
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory) -> Iterator[LoopbackStack]:
-    log_path = tmp_path_factory.mktemp("webhooks-stack") / "stack.log"
-    with LoopbackStack(port=0, provider_delay=0.05, parameter_overrides=STACK_PARAMETERS, quiet=True,
-                    log_path=log_path) as running:
-        yield running
+@dataclass(frozen=True)
+class Customer:
+    account_id: str
+    api_key: str
 
 
 @pytest.fixture(scope="module")
-def settings(stack) -> WebhookSettingsRepository:
+def customer(stack) -> Customer:
+    """The module's own account on the shared stack: its default webhook URL and secrets are this module's alone."""
+    account = admin(stack, "create-account", "--name", f"webhooks-{uuid.uuid4().hex[:6]}", "--credit", "5",
+                    "--rpm", "1000")
+    return Customer(account["account_id"], admin(stack, "create-key", account["account_id"])["api_key"])
+
+
+@pytest.fixture(scope="module")
+def settings(stack, customer) -> WebhookSettingsRepository:
     repo = WebhookSettingsRepository(stack.resources.tables["Table"], stack.aws_client("dynamodb"))
-    rotate_secret(repo, stack.account_id)  # what `retouch-admin webhooks rotate-secret` does
+    rotate_secret(repo, customer.account_id)  # what `retouch-admin webhooks rotate-secret` does
     return repo
 
 
-def secrets_now(settings: WebhookSettingsRepository, stack) -> list[str]:
+def secrets_now(settings: WebhookSettingsRepository, customer: Customer) -> list[str]:
     """The secrets the customer was shown (the admin tool prints each once)."""
-    return settings.get(stack.account_id).signing_secrets(now_epoch())
+    return settings.get(customer.account_id).signing_secrets(now_epoch())
 
 
 @pytest.fixture
-def http(stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {stack.api_key}"},
+def http(stack, customer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {customer.api_key}"},
                       timeout=60) as client:
         yield client
 
 
 @pytest.fixture
-def receiver(stack, settings) -> Iterator[Receiver]:
-    with Receiver(secrets=secrets_now(settings, stack)) as running:
+def receiver(settings, customer) -> Iterator[Receiver]:
+    with Receiver(secrets=secrets_now(settings, customer)) as running:
         yield running
 
 
@@ -183,9 +183,9 @@ def test_a_redirecting_receiver_is_not_followed(http, receiver):
     assert [d["status_code"] for d in shown] == [307, 302, 200]
 
 
-def test_during_a_secret_rotation_both_secrets_verify(stack, settings, http):
-    old = secrets_now(settings, stack)[0]
-    new = rotate_secret(settings, stack.account_id, window_seconds=3600)
+def test_during_a_secret_rotation_both_secrets_verify(customer, settings, http):
+    old = secrets_now(settings, customer)[0]
+    new = rotate_secret(settings, customer.account_id, window_seconds=3600)
     try:
         with Receiver(secrets=[old, new]) as receiver:
             generate(http, "a windmill", webhook_url=receiver.url)
@@ -193,7 +193,7 @@ def test_during_a_secret_rotation_both_secrets_verify(stack, settings, http):
         assert request.verified_by == [0, 1]
         assert len(request.headers["webhook-signature"].split(" ")) == 2
     finally:
-        retire_old_secrets(settings, stack.account_id)
+        retire_old_secrets(settings, customer.account_id)
     with Receiver(secrets=[old, new]) as receiver:
         generate(http, "a windmill", webhook_url=receiver.url)
         [request] = settle(receiver, 1)
@@ -244,7 +244,7 @@ def test_a_bad_webhook_url_is_refused_at_submit(http, url):
     assert multipart.status_code == 400 and multipart.json()["error"]["code"] == "invalid_webhook_url"
 
 
-def test_the_admin_tool_sets_the_default_url_and_never_shows_a_secret_again(stack, http, settings):
+def test_the_admin_tool_sets_the_default_url_and_never_shows_a_secret_again(stack, customer, http, settings):
     import os
     import subprocess
     import sys
@@ -256,18 +256,18 @@ def test_the_admin_tool_sets_the_default_url_and_never_shows_a_secret_again(stac
     base = [sys.executable, "-m", "retouch.admin.cli", "--table", stack.resources.tables["Table"],
             "--endpoint-url", stack.aws_endpoint_url, "webhooks"]
 
-    def admin(*argv: str) -> subprocess.CompletedProcess:
+    def webhooks_cli(*argv: str) -> subprocess.CompletedProcess:
         return subprocess.run([*base, *argv], env=env, capture_output=True, text=True, timeout=60, check=False)
 
-    with Receiver(secrets=secrets_now(settings, stack)) as receiver:
+    with Receiver(secrets=secrets_now(settings, customer)) as receiver:
         # When the account's default URL is set, and a job gives no webhook_url
-        assert admin("set-url", stack.account_id, receiver.url, "--allow-host", "127.0.0.1").returncode == 0
+        assert webhooks_cli("set-url", customer.account_id, receiver.url, "--allow-host", "127.0.0.1").returncode == 0
         try:
             job = generate(http, "a default hook")
             [request] = settle(receiver, 1)
         finally:
-            assert admin("clear-url", stack.account_id).returncode == 0
+            assert webhooks_cli("clear-url", customer.account_id).returncode == 0
     # Then the job's event went to the default URL, and `show` lists secrets without printing them
     assert request.payload["data"]["id"] == job["id"] and request.verified_by
-    shown = admin("show", stack.account_id)
+    shown = webhooks_cli("show", customer.account_id)
     assert shown.returncode == 0 and "whsec_" not in shown.stdout and "signing secrets: 1" in shown.stdout
