@@ -32,9 +32,15 @@ $(JS_STAMP): $(JS_E2E)/package.json $(JS_E2E)/package-lock.json
 	npm ci --prefix $(JS_E2E) --no-audit --no-fund
 	@touch $(JS_STAMP)
 
+# The end-to-end tier in two runs: its modules two at a time (each pytest-xdist worker starts its own stack), then the
+# tests marked `alone`, whose figures (latency ratios, timeouts, a fault run) would measure the other worker's load.
+E2E_SHARED := $(BIN)/python -m pytest tests/e2e -m "not alone" -n 2 --dist loadfile
+E2E_ALONE  := $(BIN)/python -m pytest tests/e2e -m alone
+
 test: $(STAMP) $(JS_STAMP) ## run unit, integration, template and end-to-end tests
 	$(BIN)/python -m pytest tests/unit tests/integration -n 2
-	$(BIN)/python -m pytest tests/e2e
+	$(E2E_SHARED)
+	$(E2E_ALONE)
 
 test-unit: $(STAMP) ## unit tier only
 	$(BIN)/python -m pytest tests/unit -n 2
@@ -43,7 +49,8 @@ test-integration: $(STAMP) ## integration tier only
 	$(BIN)/python -m pytest tests/integration -n 2
 
 test-e2e: $(STAMP) $(JS_STAMP) ## end-to-end tier only
-	$(BIN)/python -m pytest tests/e2e
+	$(E2E_SHARED)
+	$(E2E_ALONE)
 
 lint: $(STAMP) ## ruff on every Python file, mypy --strict on layers/ and functions/ (config in pyproject.toml)
 	$(BIN)/python -m ruff check .

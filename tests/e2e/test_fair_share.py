@@ -24,7 +24,7 @@ import pytest
 
 from tests.e2e.operator import admin
 
-pytestmark = [pytest.mark.e2e, pytest.mark.local_only]
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only, pytest.mark.alone]
 
 VICTIM_JOBS = 30
 SETTLING_JOBS = 3  # under attack, before the measured ones: the stack reaches its busy steady state

@@ -24,7 +24,7 @@ from local.load.generator import (
 from local.stack import LoopbackStack
 
 # local_only: its own stack, the stand-in's faults and a restart of moto
-pytestmark = [pytest.mark.e2e, pytest.mark.local_only, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only, pytest.mark.alone, pytest.mark.timeout(420)]
 
 JOBS = 160
 CONCURRENCY = 8

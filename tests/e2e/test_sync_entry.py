@@ -18,7 +18,7 @@ from PIL import Image
 from local.stack import LoopbackStack
 
 # local_only: its own stack with a slow stand-in provider, and its log
-pytestmark = [pytest.mark.e2e, pytest.mark.local_only, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only, pytest.mark.alone, pytest.mark.timeout(300)]
 
 PROVIDER_SECONDS = 33  # past API Gateway's 30 s integration limit, which the sync entry does not have
 README = Path(__file__).resolve().parents[2] / "README.md"
