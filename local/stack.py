@@ -89,7 +89,8 @@ class StackOptions:
     poller_concurrency: int = 4
     # Per function, how many invocations run at once (each in its own process).
     max_environments: int = 8
-    startup_timeout: float = 30.0
+    # Generous: under make test two stacks (one per pytest-xdist worker) start at once on two cores.
+    startup_timeout: float = 90.0
     template_path: Path | str = DEFAULT_TEMPLATE
     # Create the local account and key (local.seed; needs the template's one table); off for test templates.
     seed: bool = True
