@@ -124,3 +124,15 @@ def test_another_accounts_job_is_not_visible(stack, http) -> None:
     # Then the console shows them neither the job nor it in their list
     assert person.client.get(f"/v1/jobs/{job.json()['id']}").status_code == 404
     assert person.client.get("/v1/jobs").json()["data"] == []
+
+
+def test_the_seeded_operator_signs_in_with_the_operator_role_to_the_local_account(stack) -> None:
+    # Given the operator `make run` seeds (its e-mail and password are on the stack, and in the banner)
+    operator = stack.console_operator
+
+    with console(stack) as anonymous:
+        signed_in = anonymous.post("/auth/sign_in", json={"email": operator.email, "password": operator.password})
+
+    assert signed_in.status_code == 200, signed_in.text
+    assert signed_in.json()["user"]["role"] == "operator"
+    assert signed_in.json()["account"]["id"] == stack.account_id

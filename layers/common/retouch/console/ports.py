@@ -47,8 +47,15 @@ class IdentityService(Protocol):
 
     def find(self, email: str) -> Identity | None: ...
 
+
+class IdentityAdmin(Protocol):
+    """What the operator's tools do in the identity service (retouch-admin console, the local stack's seeding)."""
+
+    def create_verified(self, email: str, password: str) -> None:
+        """A verified person with this password, e-mailing nothing; nothing when they exist already."""
+
     def add_operator(self, email: str) -> None:
-        """Into the operators group (the console's operator role)."""
+        """Into the operators group (the console's operator role); LookupError when nobody has this e-mail."""
 
 
 # ---- the table -----------------------------------------------------------------------------------------------------
@@ -78,6 +85,9 @@ class People(Protocol):
 
     def create_account(self, new: NewAccount) -> None:
         """PersonTaken when the owner already belongs to an account (then nothing is written)."""
+
+    def add_member(self, member: MemberRecord) -> None:
+        """The member added to an existing account (the operator's tools); PersonTaken when in one already."""
 
     def join(self, member: MemberRecord, invite: InviteRecord) -> None:
         """The member added and the invitation taken, together; PersonTaken or InviteGone otherwise."""

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from retouch.console.ports import Identity, IdentityRefused
 from retouch.data.clients import aws_client
 
-OPERATORS_GROUP = "operators"
+OPERATORS_GROUP = "operators"  # ConsoleOperatorsGroup
 ACCOUNT_NAME_ATTRIBUTE = "custom:account_name"
 
 # Cognito's error codes -> the port's refusal reasons.
@@ -40,13 +40,13 @@ class CognitoIdentity:
         attributes = [{"Name": "email", "Value": email}]
         if account_name:
             attributes.append({"Name": ACCOUNT_NAME_ATTRIBUTE, "Value": account_name})
-        with _refusals():
+        with refusals():
             self._client.sign_up(ClientId=self._client_id, Username=email, Password=password,
                                  UserAttributes=attributes)
 
     def confirm(self, email: str, code: str) -> None:
         try:
-            with _refusals():
+            with refusals():
                 self._client.confirm_sign_up(ClientId=self._client_id, Username=email, ConfirmationCode=code)
         except IdentityRefused as refused:
             # An unknown e-mail or one confirmed already: to the caller, a code that does not work.
@@ -55,11 +55,11 @@ class CognitoIdentity:
             raise
 
     def resend_code(self, email: str) -> None:
-        with _refusals():
+        with refusals():
             self._client.resend_confirmation_code(ClientId=self._client_id, Username=email)
 
     def authenticate(self, email: str, password: str) -> Identity:
-        with _refusals():
+        with refusals():
             self._client.initiate_auth(ClientId=self._client_id, AuthFlow="USER_PASSWORD_AUTH",
                                        AuthParameters={"USERNAME": email, "PASSWORD": password})
         found = self.find(email)
@@ -69,26 +69,22 @@ class CognitoIdentity:
 
     def find(self, email: str) -> Identity | None:
         try:
-            with _refusals():
+            with refusals():
                 user = self._client.admin_get_user(UserPoolId=self._pool, Username=email)
         except IdentityRefused as refused:
             if refused.reason == "unknown_email":
                 return None
             raise
         attributes = {attribute["Name"]: attribute["Value"] for attribute in user.get("UserAttributes", [])}
-        with _refusals():
+        with refusals():
             groups = self._client.admin_list_groups_for_user(UserPoolId=self._pool, Username=user["Username"])
         return Identity(sub=attributes["sub"], email=attributes.get("email", email),
                         operator=any(group["GroupName"] == OPERATORS_GROUP for group in groups.get("Groups", [])),
                         account_name=attributes.get(ACCOUNT_NAME_ATTRIBUTE))
 
-    def add_operator(self, email: str) -> None:
-        with _refusals():
-            self._client.admin_add_user_to_group(UserPoolId=self._pool, Username=email, GroupName=OPERATORS_GROUP)
-
 
 @contextmanager
-def _refusals() -> Iterator[None]:
+def refusals() -> Iterator[None]:
     """Cognito's refusals as IdentityRefused; anything else (throttling, an outage) propagates as it is."""
     try:
         yield

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from retouch.console.ports import InviteGone, NewAccount, PersonTaken
 from retouch.data.clients import aws_client
-from retouch.data.items import record_attributes, to_item
+from retouch.data.items import is_condition_failure, record_attributes, to_item
 from retouch.data.ledger import ledger_item
 from retouch.models.console import InviteRecord, MemberRecord
 
@@ -59,6 +59,15 @@ class PeopleRepository:
             items.append(_not_exists(ledger_item(new.credit), self._table))
         if self._transact(items):
             raise PersonTaken(new.owner.user_sub)
+
+    def add_member(self, member: MemberRecord) -> None:
+        try:
+            self._client.put_item(TableName=self._table, Item=_member_item(member),
+                                  ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise PersonTaken(member.user_sub) from exc
+            raise
 
     def join(self, member: MemberRecord, invite: InviteRecord) -> None:
         reasons = self._transact([
