@@ -44,6 +44,9 @@ STACK_PARAMETERS = {
     # test_webhooks: four attempts a second apart, each bounded at 2 s (so a dead-lettered event takes seconds).
     "WebhookRetrySchedule": "1,1,1",
     "WebhookTimeoutSeconds": "2",
+    # Every e2e client is 127.0.0.1: the console's per-address limit would count the whole tier as one visitor
+    # (the limits themselves: tests/integration/console/test_console_function.py).
+    "ConsoleAuthAttemptsPerAddress": "10000",
 }
 
 
