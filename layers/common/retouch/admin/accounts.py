@@ -16,6 +16,7 @@ class IssuedKey:
     key_id: str
     raw_key: str
     prefix: str
+    created_at: int
 
 
 def create_account(accounts: AccountRepository, name: str, account_id: str | None = None, *,
@@ -29,8 +30,9 @@ def create_account(accounts: AccountRepository, name: str, account_id: str | Non
 
 
 def issue_key(accounts: AccountRepository, account_id: str, raw_key: str | None = None, *,
-              max_cost_per_call_micros: int | None = None) -> IssuedKey:
-    """A new key for the account; `max_cost_per_call_micros` is its MCP per-call ceiling (None: the deployment's)."""
+              max_cost_per_call_micros: int | None = None, name: str | None = None) -> IssuedKey:
+    """A new key for the account; `max_cost_per_call_micros` is its MCP per-call ceiling (None: the deployment's);
+    `name` what it is for (the console asks for one)."""
     raw = raw_key or generate_api_key()
     record = ApiKeyRecord(
         key_hash=hash_api_key(raw),
@@ -39,9 +41,10 @@ def issue_key(accounts: AccountRepository, account_id: str, raw_key: str | None 
         prefix=visible_prefix(raw),
         created_at=now_epoch(),
         max_cost_per_call_micros=max_cost_per_call_micros,
+        name=name,
     )
     accounts.put_key(record)
-    return IssuedKey(key_id=record.key_id, raw_key=raw, prefix=record.prefix)
+    return IssuedKey(key_id=record.key_id, raw_key=raw, prefix=record.prefix, created_at=record.created_at)
 
 
 def _account_key(accounts: AccountRepository, account_id: str, key_id: str) -> ApiKeyRecord:
@@ -52,10 +55,13 @@ def _account_key(accounts: AccountRepository, account_id: str, key_id: str) -> A
 
 
 def revoke_key(accounts: AccountRepository, account_id: str, key_id: str) -> ApiKeyRecord:
-    """Revoke one of the account's keys by its id (the raw key is never stored, so never needed)."""
+    """Revoke one of the account's keys by its id (the raw key is never stored, so never needed); the key as revoked
+    (revoking a revoked key again changes nothing). LookupError when the account has no such key."""
     key = _account_key(accounts, account_id, key_id)
     if key.revoked_at is None:
-        accounts.revoke_key(key, now_epoch())
+        revoked_at = now_epoch()
+        accounts.revoke_key(key, revoked_at)
+        key = key.model_copy(update={"revoked_at": revoked_at})
     return key
 
 
