@@ -19,10 +19,12 @@ from retouch.billing.charges import now_ms
 from retouch.billing.money import format_usd, to_usd
 from retouch.billing.usage import entry_view
 from retouch.errors import AccountNotFound, BalanceWouldGoNegative, IdempotencyKeyReused
-from retouch.jobs.idempotency import HEADER
 from retouch.models.account_records import LedgerEntry
 from retouch.models.console import CreditAdjustmentView
 from retouch.ports import CreditLedger, CreditRefused, CreditWritten
+
+# The header's name (jobs/idempotency.py reads it for the web layer; billing does not import jobs).
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,8 @@ def adjust_credit(ledger: CreditLedger, account_id: str, amount_micros: int, rea
     if earlier is None:
         raise RuntimeError(f"credit {entry.entry_id} was written, then could not be read")
     if (earlier.kind, earlier.amount_micros, earlier.note) != ("credit", amount_micros, reason):
-        raise IdempotencyKeyReused(f"This {HEADER} was already used for another adjustment of this account; use a "
-                                   "new key for a new adjustment.", param=HEADER)
+        raise IdempotencyKeyReused(f"This {IDEMPOTENCY_HEADER} was already used for another adjustment of this "
+                                   "account; use a new key for a new adjustment.", param=IDEMPOTENCY_HEADER)
     return Adjustment(entry=earlier, balance_micros=_balance(ledger, account_id), replayed=True)
 
 

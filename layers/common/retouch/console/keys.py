@@ -1,12 +1,12 @@
 """An account's API keys as its people manage them in the console: listed, created (the secret shown once), revoked.
 
-The same records and functions as the admin tool's (admin/accounts.py): a key made here is a key like any other, found
+The same records and functions as the admin tool's (auth/key_issuing.py): a key made here is a key like any other, found
 by the authorizer through its hash. The console never stores a key in the browser and never shows a secret twice.
 """
 
 from __future__ import annotations
 
-from retouch.admin.accounts import issue_key, revoke_key
+from retouch.auth.key_issuing import issue_key, revoke_key
 from retouch.errors import KeyLimitReached, KeyNotFound
 from retouch.models.account_records import ApiKeyRecord
 from retouch.models.console import CreatedKey, KeyList, KeyView

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from retouch.admin.overview import account_summaries
+from retouch.billing.accounts_overview import account_summaries
 from retouch.billing.adjustments import adjust_credit
 from retouch.billing.margin import cost_estimates, margin_report
 from retouch.billing.money import MICROS_PER_USD
