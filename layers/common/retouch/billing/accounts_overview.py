@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from retouch.billing.money import to_usd
 from retouch.errors import InvalidRequest
-from retouch.models.console import AccountSummary, AccountSummaryPage
+from retouch.models.console_views import AccountSummary, AccountSummaryPage
 from retouch.ports import AccountDirectory, JobHistory
 
 SPEND_WINDOW_SECONDS = 30 * 86_400

@@ -16,7 +16,7 @@ from retouch.billing.margin import cost_estimates, margin_report
 from retouch.billing.money import MICROS_PER_USD
 from retouch.jobs.idempotency import HEADER, REPLAYED_HEADER, checked_key
 from retouch.models.common import now_epoch
-from retouch.models.console import (
+from retouch.models.console_views import (
     AccountSummaryPage,
     CreditAdjustmentRequest,
     CreditAdjustmentView,
