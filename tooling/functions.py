@@ -31,6 +31,11 @@ SETTINGS = {
     "RETOUCH_RECHARGE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/recharge",
     "RETOUCH_STRIPE_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:stripe",
     "RETOUCH_CHECKOUT_RETURN_URL": "https://example.com/billing",
+    # issue 21: the console function's user pool, and the stack's region and alarms (its operator page links them)
+    "RETOUCH_USER_POOL_ID": "us-east-1_example",
+    "RETOUCH_USER_POOL_CLIENT_ID": "exampleclientid",
+    "RETOUCH_REGION": "us-east-1",
+    "RETOUCH_ALARM_NAMES": "retouch-JobsDeadLetteredAlarm-ABC,retouch-ApiErrorsAlarm-DEF",
     "AWS_DEFAULT_REGION": "us-east-1",
     "POWERTOOLS_SERVICE_NAME": "retouch",
 }

@@ -429,11 +429,15 @@ class JobPartials(Protocol):
 
 
 class AccountDirectory(Protocol):
-    """Every account of the deployment, a page at a time (the operator's account list)."""
+    """Every account of the deployment (data/account_directory.py: an index, never a scan of the table)."""
 
     def account_page(self, *, limit: int, cursor: str | None = None) -> tuple[list[AccountRecord], str | None]:
-        """Up to `limit` accounts and the cursor of the next page (None: no more); ValueError for a cursor that is
-        not one this listing gave."""
+        """Up to `limit` accounts, newest first, and the cursor of the next page (None: no more); ValueError for a
+        cursor that is not one this listing gave."""
+        ...
+
+    def account_ids(self) -> Iterable[str]:
+        """Every account's id."""
         ...
 
 

@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from retouch.auth.authorize import Principal, authenticate
 from retouch.billing.reconcile import reconcile
+from retouch.data.account_directory import AccountDirectoryRepository
 from retouch.data.accounts import AccountRepository
 from retouch.data.breakers import BreakerRepository
 from retouch.data.jobs import JobRepository
@@ -53,7 +54,8 @@ def console(stack: Stack) -> APIGatewayHttpResolver:
         ConsoleWebhookRoutes(settings=WebhookSettingsRepository(stack.table, client("dynamodb")),
                              account_jobs=account_jobs, allowlist=frozenset()),
         ConsoleJobRoutes(jobs=jobs, store=store, url_expiry_seconds=3600),
-        OperatorRoutes(directory=ledger, credits=ledger, ledger=ledger, account_jobs=account_jobs,
+        OperatorRoutes(directory=AccountDirectoryRepository(stack.table, client("dynamodb")), credits=ledger,
+                       account_jobs=account_jobs,
                        breakers=BreakerRepository(stack.table, client("dynamodb")),
                        routing=load_routing("default.json"), alarms=AlarmConsole(region="eu-west-1", names=ALARMS)),
     ])

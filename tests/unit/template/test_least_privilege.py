@@ -303,6 +303,8 @@ def _presigned_gets() -> dict[str, list[str]]:
         "StatusFunction": outputs,
         "ApiFunction": outputs,  # Prefer: wait answers with the finished job's URLs
         "SyncFunction": outputs,
+        # The console: outputs as the status function, and a job's inputs (GET /console/api/jobs/{id}/images).
+        "ConsoleFunction": [*outputs, "inputs/acct_x/job_x/image_0.png"],
     }
 
 

@@ -193,3 +193,14 @@ def test_the_sync_entry_streams_through_its_own_runtime_loop() -> None:
     assert "python3 -m retouch.streaming_runtime" in script.read_text()
     # and SnapStart stays off by default (the loop does not run the managed runtime's snapshot hooks)
     assert PARAMETERS["SnapStart"]["Default"] == "None"
+
+
+def test_the_console_links_every_alarm_of_the_stack():
+    # Given every CloudWatch alarm the template declares
+    alarms = list(ALARMS)
+
+    # Then the console function is given each one's name (its operator page links them), in the template's order
+    variables = RESOURCES["ConsoleFunction"]["Properties"]["Environment"]["Variables"]
+    separator, names = variables["RETOUCH_ALARM_NAMES"]["Fn::Join"]
+    assert alarms and separator == "," and names == [{"Ref": lid} for lid in alarms]
+    assert variables["RETOUCH_REGION"] == {"Ref": "AWS::Region"}

@@ -1,12 +1,12 @@
 """The operator's list of accounts (the console's operator view): each account's balance, status, age and what its
-jobs of the last 30 days were charged. The accounts come from a bounded scan (AccountDirectory), the spend from each
-listed account's own job index, so one page costs one query per account listed."""
+jobs of the last 30 days were charged. The accounts come from the account directory (an index), the spend from each
+listed account's own job index, so one page costs a read and a query per account listed."""
 
 from __future__ import annotations
 
 from retouch.billing.money import to_usd
 from retouch.errors import InvalidRequest
-from retouch.models.console_views import AccountSummary, AccountSummaryPage
+from retouch.models.console_routes import AccountSummary, AccountSummaryPage
 from retouch.ports import AccountDirectory, JobHistory
 
 SPEND_WINDOW_SECONDS = 30 * 86_400

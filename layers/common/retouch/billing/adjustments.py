@@ -20,7 +20,7 @@ from retouch.billing.money import format_usd, to_usd
 from retouch.billing.usage import entry_view
 from retouch.errors import AccountNotFound, BalanceWouldGoNegative, IdempotencyKeyReused
 from retouch.models.account_records import LedgerEntry
-from retouch.models.console_views import CreditAdjustmentView
+from retouch.models.console_routes import CreditAdjustmentView
 from retouch.ports import CreditLedger, CreditRefused, CreditWritten
 
 # The header's name (jobs/idempotency.py reads it for the web layer; billing does not import jobs).

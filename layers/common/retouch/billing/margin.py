@@ -22,7 +22,7 @@ from typing import Any
 
 from retouch.billing.usage import parse_day
 from retouch.errors import InvalidRequest
-from retouch.models.console_views import MarginReport, MarginRowView
+from retouch.models.console_routes import MarginReport, MarginRowView
 from retouch.models.records import JobRecord
 from retouch.ports import JobHistory
 from retouch.routing.document import RoutingDocument

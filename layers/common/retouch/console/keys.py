@@ -9,7 +9,7 @@ from __future__ import annotations
 from retouch.auth.key_issuing import issue_key, revoke_key
 from retouch.errors import KeyLimitReached, KeyNotFound
 from retouch.models.account_records import ApiKeyRecord
-from retouch.models.console_views import CreatedKey, KeyList, KeyView
+from retouch.models.console_routes import CreatedKey, KeyList, KeyView
 from retouch.ports import AccountRepository
 
 # Active keys one account may hold: enough for every service and environment, few enough that a script creating keys

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from retouch.models.account_records import AccountRecord, LedgerEntry
-from retouch.models.console_views import ConsoleSessionRecord, InviteRecord, MemberRecord
+from retouch.models.console import ConsoleSessionRecord, InviteRecord, MemberRecord
 from retouch.ports import WindowCount
 
 # ---- the identity service ------------------------------------------------------------------------------------------

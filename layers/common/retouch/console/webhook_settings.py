@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from retouch.errors import InvalidWebhookUrl
-from retouch.models.console_views import RotatedSecret, SecretLifetime, WebhookSettingsView
+from retouch.models.console_routes import RotatedSecret, SecretLifetime, WebhookSettingsView
 from retouch.ports import WebhookSettingsRepository
 from retouch.webhooks.account import ensure_secret, rotate_secret, set_default_url, summary
 

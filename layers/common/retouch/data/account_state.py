@@ -14,7 +14,6 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from retouch.data.clients import aws_client
-from retouch.data.cursors import decode_table_cursor, encode_cursor
 from retouch.data.items import is_condition_failure, record_attributes, to_item
 from retouch.data.windows import count_in_window
 from retouch.models.account_records import AccountRecord
@@ -22,10 +21,6 @@ from retouch.ports import AccountMissing, RateCount
 from retouch.retry import CONFLICT_TRIES, conflict_backoff_seconds
 
 _RATE_FIELDS = ("rate_window", "rate_count")
-# The operator's account list is a scan (accounts have no index of their own): each call evaluates this many items of
-# the table, and one page makes at most this many calls, then answers what it found with a cursor.
-ACCOUNT_SCAN_ITEMS_PER_CALL = 1000
-ACCOUNT_SCAN_CALLS_PER_PAGE = 5
 
 
 def account_key(account_id: str) -> dict[str, Any]:
@@ -79,25 +74,6 @@ class AccountStateRepository:
             for item in page.get("Items", []):
                 yield item["account_id"]["S"]
 
-    def account_page(self, *, limit: int, cursor: str | None = None) -> tuple[list[AccountRecord], str | None]:
-        """Up to `limit` accounts in the table's order and the cursor of the next page (the operator's console only:
-        a scan, bounded per page; a page may hold fewer than `limit` and still have a cursor)."""
-        start = decode_table_cursor(cursor, valid=_is_table_position) if cursor else None
-        found: list[dict[str, Any]] = []
-        for _ in range(ACCOUNT_SCAN_CALLS_PER_PAGE):
-            response = self._client.scan(TableName=self._table, Limit=ACCOUNT_SCAN_ITEMS_PER_CALL,
-                                         FilterExpression="sk = :account",
-                                         ExpressionAttributeValues={":account": {"S": "ACCOUNT"}},
-                                         **({"ExclusiveStartKey": start} if start else {}))
-            found += response.get("Items", [])
-            start = response.get("LastEvaluatedKey")
-            if len(found) >= limit or start is None:
-                break
-        if len(found) > limit:
-            found = found[:limit]
-            start = {"pk": found[-1]["pk"], "sk": found[-1]["sk"]}
-        return [account_record(item) for item in found], encode_cursor(start)
-
     def set_fields(self, account_id: str, fields: dict[str, Any]) -> AccountRecord:
         """Limits or status (never the balance: that only moves with a ledger entry)."""
         names = {f"#f{i}": name for i, name in enumerate(fields)}
@@ -125,8 +101,3 @@ class AccountStateRepository:
         if counted is not None and counted.item is not None:
             return RateCount(account_record(counted.item), counted.count, counted.admitted)
         raise AccountChanged(None)
-
-
-def _is_table_position(key: dict[str, str]) -> bool:
-    """A scan stops on whatever item it evaluated last (a job's, a ledger entry's), so any item's key is a position."""
-    return bool(key["pk"]) and bool(key["sk"])

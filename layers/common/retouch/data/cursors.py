@@ -50,27 +50,6 @@ def decode_cursor(cursor: str, *, partition: str, valid: Callable[[dict[str, str
     return key
 
 
-def decode_table_cursor(cursor: str, *, valid: Callable[[dict[str, str]], bool]) -> dict[str, Any]:
-    """The start key of a scan of the table itself (the operator's account list): exactly `pk` and `sk`, strings,
-    that `valid` accepts; ValueError otherwise. Only an operator route scans the table, and a scan reads every
-    partition anyway, so the key names no caller's partition."""
-    if len(cursor) > MAX_CURSOR_CHARS:
-        raise ValueError("invalid cursor")
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError, binascii.Error, RecursionError) as exc:
-        raise ValueError("invalid cursor") from exc
-    if not isinstance(key, dict) or set(key) != {"pk", "sk"}:
-        raise ValueError("invalid cursor")
-    values = {name: value.get("S") if isinstance(value, dict) and set(value) == {"S"} else None
-              for name, value in key.items()}
-    if not all(isinstance(value, str) and len(value) <= _MAX_VALUE_CHARS for value in values.values()):
-        raise ValueError("invalid cursor")
-    if not valid({name: str(value) for name, value in values.items()}):
-        raise ValueError("invalid cursor")
-    return key
-
-
 def item_key(item: dict[str, Any], index: str = "gsi1") -> dict[str, Any]:
     """The start key that resumes a query of `index` just after `item` (what LastEvaluatedKey would be there)."""
     return {name: item[name] for name in _key_names(index)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from retouch.models.console_views import JobImageLink, JobImages
+from retouch.models.console_routes import JobImageLink, JobImages
 from retouch.models.records import JobRecord, StoredInput
 from retouch.ports import ObjectStore
 

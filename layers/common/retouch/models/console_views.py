@@ -1,217 +1,90 @@
-"""Request and response models of the console-only routes (issue #21): API keys, webhook settings, a job's images,
-and the operator's views (accounts, credit adjustments, margin, upstream health). What is stored stays in
-account_records.py and webhooks.py; these are what a signed-in person sends and sees."""
+"""The console's auth and people routes: request bodies and responses (issue #21)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from retouch.models.responses import LedgerEntryView
-from retouch.models.webhooks import MAX_WEBHOOK_URL, DeliveryOutcome
+from retouch.models.console import AccountRole, ConsoleRole, Email
 
-MAX_KEY_NAME_CHARS = 64
-MIN_REASON_CHARS, MAX_REASON_CHARS = 3, 200
-# The most one operator adjustment may move, either way (a typo of a few zeros is refused, not credited).
-MAX_ADJUSTMENT_USD = Decimal(100_000)
+# Cognito's limits: a password of at most 256 characters; the pool's policy decides the rest (invalid_password).
+Password = Annotated[str, Field(min_length=1, max_length=256)]
+Code = Annotated[str, Field(pattern=r"^[0-9]{6}$", description="The 6-digit code e-mailed at sign-up")]
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-# ---- API keys ------------------------------------------------------------------------------------------------------
+class SignUpRequest(_Request):
+    email: Email
+    password: Password
+    account_name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
 
 
-class CreateKeyRequest(_Request):
-    name: str = Field(min_length=1, max_length=MAX_KEY_NAME_CHARS,
-                      description="What the key is for, shown in the key list (1-64 characters)")
+class VerifyRequest(_Request):
+    email: Email
+    code: Code
 
 
-class KeyView(BaseModel):
+class EmailRequest(_Request):
+    email: Email
+
+
+class SignInRequest(_Request):
+    email: Email
+    password: Password
+
+
+class InviteRequest(_Request):
+    email: Email
+
+
+class SignUpView(BaseModel):
+    status: Literal["verification_sent"] = "verification_sent"
+    email: str
+
+
+class VerifiedView(BaseModel):
+    status: Literal["verified"] = "verified"
+
+
+class ResendView(BaseModel):
+    status: Literal["verification_sent"] = "verification_sent"
+
+
+class ConsoleUserView(BaseModel):
+    id: str  # the person's id (Cognito's sub)
+    email: str
+    role: ConsoleRole
+
+
+class ConsoleAccountView(BaseModel):
     id: str
-    object: Literal["api_key"] = "api_key"
-    name: str | None = Field(default=None, description="null for keys issued by the admin tool without a name")
-    prefix: str = Field(description="The key's first 12 characters, to recognise it")
-    created_at: int
-    revoked_at: int | None = None
+    name: str
 
 
-class KeyList(BaseModel):
-    object: Literal["list"] = "list"
-    data: list[KeyView] = Field(description="Newest first, revoked keys included")
+class SessionView(BaseModel):
+    user: ConsoleUserView
+    account: ConsoleAccountView
+    csrf_token: str = Field(description="Send it as X-CSRF-Token on every POST, PUT, PATCH and DELETE")
 
 
-class CreatedKey(KeyView):
-    key: str = Field(description="The secret key: shown in this answer only, never again (only its hash is kept)")
-
-
-# ---- webhook settings ------------------------------------------------------------------------------------------
-
-
-class WebhookSettingsRequest(_Request):
-    url: str | None = Field(max_length=MAX_WEBHOOK_URL,
-                            description="https URL for the account's events and the jobs that name none; null clears "
-                                        "it")
-
-
-class SecretLifetime(BaseModel):
-    created_at: int
-    expires_at: int | None = Field(default=None, description="Set on the old secret while a rotation overlaps")
-
-
-class WebhookSettingsView(BaseModel):
-    object: Literal["webhook.settings"] = "webhook.settings"
-    url: str | None
-    secrets: list[SecretLifetime] = Field(description="The signing secrets in use, newest first (never their values)")
-    secret: str | None = Field(default=None, description="Only when this request created the account's first "
-                                                         "signing secret: shown once")
-
-
-class RotatedSecret(BaseModel):
-    object: Literal["webhook.secret"] = "webhook.secret"
-    secret: str = Field(description="The new signing secret: shown in this answer only")
-    previous_expires_at: int | None = Field(description="When the secrets it replaces stop signing (null: there "
-                                                        "were none)")
-
-
-class DeliveryLogEntry(BaseModel):
-    job_id: str
-    event_type: str
-    event_id: str
-    outcome: DeliveryOutcome
-    status_code: int | None = None
-    attempt: int
-    at: int
-    error: str | None = None
-
-
-class DeliveryLog(BaseModel):
-    object: Literal["list"] = "list"
-    data: list[DeliveryLogEntry] = Field(description="The latest attempts across the account's recent jobs, newest "
-                                                     "first")
-
-
-# ---- a job's images ------------------------------------------------------------------------------------------------
-
-
-class JobImageLink(BaseModel):
-    url: str = Field(description="A presigned GET link (15 minutes at most), or for an input given by URL, that URL")
-    source: Literal["stored", "url"] = Field(description="`url`: the job fetched this input from the URL shown")
-    role: Literal["image", "mask", "output"]
-    width: int | None = None
-    height: int | None = None
-    content_type: str | None = None
-    bytes: int | None = None
-
-
-class JobImages(BaseModel):
-    object: Literal["job.images"] = "job.images"
-    job_id: str
-    expires_in: int = Field(description="Seconds the presigned links work")
-    inputs: list[JobImageLink] = Field(description="The input images in order, then the mask if any")
-    outputs: list[JobImageLink]
-
-
-# ---- operator -----------------------------------------------------------------------------------------------------
-
-
-class AccountSummary(BaseModel):
+class MemberView(BaseModel):
     id: str
-    object: Literal["account.summary"] = "account.summary"
-    name: str
-    status: str
+    email: str
+    account_role: AccountRole
+    joined_at: int
+
+
+class InvitationView(BaseModel):
+    email: str
+    invited_by: str
     created_at: int
-    balance_usd: float
-    balance_micros: int
-    in_flight: int
-    spend_30d_usd: float = Field(description="What the account's jobs created in the last 30 days were charged")
-    spend_30d_micros: int
+    expires_at: int
 
 
-class AccountSummaryPage(BaseModel):
-    object: Literal["list"] = "list"
-    data: list[AccountSummary]
-    has_more: bool
-    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page")
-
-
-class CreditAdjustmentRequest(_Request):
-    amount_usd: Decimal = Field(max_digits=14, decimal_places=6, ge=-MAX_ADJUSTMENT_USD, le=MAX_ADJUSTMENT_USD,
-                                description="Dollars to add (negative: to take back; never below a zero balance), "
-                                            "exact to the micro-dollar")
-    reason: str = Field(min_length=MIN_REASON_CHARS, max_length=MAX_REASON_CHARS,
-                        description="Why: kept on the ledger entry, which the customer sees")
-
-    @field_validator("amount_usd")
-    @classmethod
-    def _not_zero(cls, value: Decimal) -> Decimal:
-        if value == 0:
-            raise ValueError("the amount must not be zero")
-        return value
-
-
-class CreditAdjustmentView(BaseModel):
-    object: Literal["credit.adjustment"] = "credit.adjustment"
-    account_id: str
-    balance_usd: float = Field(description="The account's available balance after the adjustment")
-    balance_micros: int
-    entry: LedgerEntryView
-
-
-class MarginRowView(BaseModel):
-    date: str | None = Field(default=None, description="UTC day the jobs were created (group_by=day)")
-    model: str
-    upstream: str
-    jobs: int
-    images: int
-    revenue_micros: int
-    upstream_cost_micros: int
-    margin_micros: int = Field(description="Revenue minus upstream cost, over the jobs whose upstream cost is known")
-    jobs_without_cost: int
-    input_cost_micros: int
-    input_revenue_micros: int
-    unserved_paid_calls: int
-    unserved_cost_micros: int
-    unserved_without_cost: int
-    net_margin_micros: int = Field(description="The margin less what unserved paid calls cost (where known)")
-
-
-class MarginReport(BaseModel):
-    object: Literal["operator.margin"] = "operator.margin"
-    since: int
-    until: int
-    group_by: list[str]
-    data: list[MarginRowView]
-    total_revenue_micros: int
-    total_upstream_cost_micros: int
-    total_net_margin_micros: int
-
-
-class UpstreamHealth(BaseModel):
-    name: str
-    kind: str
-    models: list[str]
-    state: Literal["closed", "open", "half_open"]
-    open_until: int | None = None
-    window_start: int | None = Field(default=None, description="When the breaker's current counting window began")
-    window_seconds: int = Field(description="The breaker's window: its counts cover this long at most")
-    calls: int = Field(description="Calls counted in the current window")
-    failures: int
-    failure_rate_percent: float | None = Field(description="failures / calls in the window; null without calls")
-    trip_at_percent: int = Field(description="The failure rate that opens the breaker (with `min_calls` calls)")
-    min_calls: int
-
-
-class AlarmLink(BaseModel):
-    name: str
-    url: str = Field(description="The alarm in the CloudWatch console")
-
-
-class UpstreamHealthReport(BaseModel):
-    object: Literal["operator.upstreams"] = "operator.upstreams"
-    at: int
-    upstreams: list[UpstreamHealth]
-    alarms: list[AlarmLink]
+class MemberList(BaseModel):
+    data: list[MemberView]
+    invitations: list[InvitationView]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import quote
 
-from retouch.models.console_views import AlarmLink, UpstreamHealth, UpstreamHealthReport
+from retouch.models.console_routes import AlarmLink, UpstreamHealth, UpstreamHealthReport
 from retouch.routing.breaker import BreakerState
 from retouch.routing.document import BreakerPolicy, RoutingDocument, UpstreamRoute
 

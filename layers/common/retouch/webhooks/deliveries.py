@@ -4,7 +4,7 @@ it, so the log costs no write; its reach is the jobs it reads (RECENT_JOBS_READ,
 
 from __future__ import annotations
 
-from retouch.models.console_views import DeliveryLog, DeliveryLogEntry
+from retouch.models.console_routes import DeliveryLog, DeliveryLogEntry
 from retouch.ports import AccountJobs
 
 # The newest jobs whose logs are read: one page of the account's own index partition.

@@ -4,6 +4,7 @@ whichever settings model the console function reads them from, they are built th
 
 from __future__ import annotations
 
+from retouch.data.account_directory import AccountDirectoryRepository
 from retouch.data.accounts import AccountRepository
 from retouch.data.breakers import BreakerRepository
 from retouch.data.jobs import JobRepository
@@ -23,7 +24,6 @@ from retouch.web.routes.console_webhooks import ConsoleWebhookRoutes
 def build_console_routes(*, table_name: str, bucket_name: str, url_expiry_seconds: int, url_allowlist: str,
                          routing_document: str, region: str, alarm_names: tuple[str, ...]) -> list[object]:
     """One object per console route group: console_keys, console_webhooks, console_jobs, console_operator."""
-    ledger = LedgerRepository(table_name)
     account_jobs = AccountJobs(table_name)
     return [
         ConsoleKeyRoutes(accounts=AccountRepository(table_name)),
@@ -31,8 +31,8 @@ def build_console_routes(*, table_name: str, bucket_name: str, url_expiry_second
                              allowlist=parse_allowlist(url_allowlist)),
         ConsoleJobRoutes(jobs=JobRepository(table_name), store=ObjectStore(bucket_name),
                          url_expiry_seconds=url_expiry_seconds),
-        # The ledger item is also the account directory (a bounded scan) and the credit adjustments' port.
-        OperatorRoutes(directory=ledger, credits=ledger, ledger=ledger, account_jobs=account_jobs,
+        OperatorRoutes(directory=AccountDirectoryRepository(table_name), credits=LedgerRepository(table_name),
+                       account_jobs=account_jobs,
                        breakers=BreakerRepository(table_name), routing=load_routing(routing_document),
                        alarms=AlarmConsole(region=region, names=alarm_names)),
     ]

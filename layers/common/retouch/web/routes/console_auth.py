@@ -5,6 +5,7 @@ each is limited per client address and, where it names one, per e-mail (console/
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -15,7 +16,7 @@ from retouch.console.limits import AttemptLimits, count_attempt
 from retouch.console.sessions import ABSOLUTE_SECONDS, SessionDeps, end_session, start_session
 from retouch.console.sign_up import SignUpDeps, normalized_email, resend_code, sign_in, sign_up, verify
 from retouch.models.common import now_epoch
-from retouch.models.console import (
+from retouch.models.console_views import (
     ConsoleAccountView,
     ConsoleUserView,
     EmailRequest,
@@ -113,7 +114,8 @@ def post_sign_in() -> Response[SessionView]:
     view = SessionView(user=ConsoleUserView(id=identity.sub, email=identity.email, role=started.record.role),
                        account=ConsoleAccountView(id=member.account_id, name=account.name if account else ""),
                        csrf_token=started.record.csrf_token)
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=view.model_dump(mode="json"),
+    body: Any = view.model_dump(mode="json")  # the view's JSON dict; the annotation names the model (as json_response)
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body,
                     cookies=[_cookie(started.secret, ABSOLUTE_SECONDS)])
 
 

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from retouch.jobs.images import job_images
 from retouch.jobs.view import find_job
-from retouch.models.console_views import JobImages
+from retouch.models.console_routes import JobImages
 from retouch.ports import JobRepository, ObjectStore
 from retouch.web.principal import current_console_user
 from retouch.web.responses import NOT_FOUND_JOB, UNAUTHORIZED, documented, json_response

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from retouch.console.keys import create_account_key, list_account_keys, revoke_account_key
-from retouch.models.console_views import CreatedKey, CreateKeyRequest, KeyList, KeyView
+from retouch.models.console_routes import CreatedKey, CreateKeyRequest, KeyList, KeyView
 from retouch.models.responses import ErrorBody
 from retouch.ports import AccountRepository
 from retouch.web.principal import current_console_user

@@ -16,7 +16,7 @@ from retouch.billing.margin import cost_estimates, margin_report
 from retouch.billing.money import MICROS_PER_USD
 from retouch.jobs.idempotency import HEADER, REPLAYED_HEADER, checked_key
 from retouch.models.common import now_epoch
-from retouch.models.console_views import (
+from retouch.models.console_routes import (
     AccountSummaryPage,
     CreditAdjustmentRequest,
     CreditAdjustmentView,
@@ -24,7 +24,7 @@ from retouch.models.console_views import (
     UpstreamHealthReport,
 )
 from retouch.models.responses import ErrorBody
-from retouch.ports import AccountDirectory, CreditLedger, JobHistory, LedgerReader
+from retouch.ports import AccountDirectory, CreditLedger, JobHistory
 from retouch.routing.document import RoutingDocument
 from retouch.routing.health import AlarmConsole, BreakerReader, upstream_health
 from retouch.web.principal import current_operator
@@ -39,9 +39,8 @@ OPERATOR_ONLY = documented(ErrorBody, "Not an operator (`operator_only`), or not
 
 @dataclass(frozen=True)
 class OperatorRoutes:
-    directory: AccountDirectory  # every account, a page at a time
+    directory: AccountDirectory  # every account (an index: no function scans the table)
     credits: CreditLedger  # credit adjustments and their entries
-    ledger: LedgerReader  # every account's id (the margin report)
     account_jobs: JobHistory  # spend and margin are summed from the accounts' jobs
     breakers: BreakerReader
     routing: RoutingDocument  # the upstreams, their breaker policies and cost estimates
@@ -56,7 +55,7 @@ Day = Annotated[str | None, Query(description="A UTC day, YYYY-MM-DD, or unix se
 
 
 @router.get("/operator/accounts", summary="Every account: balance, status, spend over 30 days", responses={
-    200: documented(AccountSummaryPage, "One page of accounts (in the table's order); pass `next_cursor` as `cursor`"),
+    200: documented(AccountSummaryPage, "One page of accounts, newest first; pass `next_cursor` as `cursor`"),
     400: documented(ErrorBody, "Invalid cursor"),
     401: UNAUTHORIZED, 403: OPERATOR_ONLY,
 })
@@ -103,7 +102,7 @@ def get_margin(since: Day = None, until: Day = None,
                                                      max_length=8)] = None) -> Response[MarginReport]:
     current_operator()
     deps = routes.deps()
-    return json_response(margin_report(deps.ledger.account_ids(), deps.account_jobs, since, until, group_by,
+    return json_response(margin_report(deps.directory.account_ids(), deps.account_jobs, since, until, group_by,
                                        cost_estimates(deps.routing)))
 
 

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from retouch.auth.standing import AccountReader
 from retouch.console.members import MemberDeps, account_people, invite, remove
 from retouch.models.common import now_epoch
-from retouch.models.console import (
+from retouch.models.console_views import (
     ConsoleAccountView,
     ConsoleUserView,
     InvitationView,

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from retouch.console.webhook_settings import rotate_webhook_secret, set_webhook_url, webhook_settings
-from retouch.models.console_views import DeliveryLog, RotatedSecret, WebhookSettingsRequest, WebhookSettingsView
+from retouch.models.console_routes import DeliveryLog, RotatedSecret, WebhookSettingsRequest, WebhookSettingsView
 from retouch.models.responses import ErrorBody
 from retouch.ports import AccountJobs, WebhookSettingsRepository
 from retouch.web.principal import current_console_user
