@@ -31,9 +31,9 @@ SETTINGS = {
     "RETOUCH_RECHARGE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/recharge",
     "RETOUCH_STRIPE_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:stripe",
     "RETOUCH_CHECKOUT_RETURN_URL": "https://example.com/billing",
-    # issue 21: the console function's user pool, and the stack's region and alarms (its operator page links them)
-    "RETOUCH_USER_POOL_ID": "us-east-1_example",
-    "RETOUCH_USER_POOL_CLIENT_ID": "exampleclientid",
+    "RETOUCH_USER_POOL_ID": "us-east-1_Example00",  # issue 21: the console's user pool and its client
+    "RETOUCH_USER_POOL_CLIENT_ID": "console0example0client0id0",
+    # issue 21: the stack's region and alarms (the console's operator page links them)
     "RETOUCH_REGION": "us-east-1",
     "RETOUCH_ALARM_NAMES": "retouch-JobsDeadLetteredAlarm-ABC,retouch-ApiErrorsAlarm-DEF",
     "AWS_DEFAULT_REGION": "us-east-1",

@@ -19,7 +19,8 @@ def test_the_banner_gives_the_url_key_and_working_examples():
                             function_urls={"SyncFunction": "http://127.0.0.1:3001",
                                            "McpFunction": "http://127.0.0.1:3002"},
                             upstream_urls={"modelslab": "http://127.0.0.1:9101", "runflow": "http://127.0.0.1:9102/v1/run"},
-                            stripe=SimpleNamespace(origin="http://127.0.0.1:9200"))
+                            stripe=SimpleNamespace(origin="http://127.0.0.1:9200"),
+                            console_operator=SimpleNamespace(email="operator@retouch.example", password="Op-pw-9a"))
     # When the banner is printed
     text = banner(stack)
     # Then it shows where to go and how
@@ -42,13 +43,16 @@ def test_the_banner_gives_the_url_key_and_working_examples():
     # And where the Stripe stand-in is, and how to buy credit through it
     assert "Stripe stand-in at http://127.0.0.1:9200" in text
     assert "curl -s http://127.0.0.1:3000/v1/billing/top_ups" in text and '{"amount_usd": "25.00"}' in text
+    # And the console's seeded operator: who signs in, with what (issue 21)
+    assert "console operator: operator@retouch.example   password: Op-pw-9a" in text
 
 
 def test_with_a_real_key_the_banner_says_calls_cost_money():
     stack = SimpleNamespace(base_url="http://127.0.0.1:3000", api_key="rt_key", aws_endpoint_url="x", provider=None,
                             parameters={"ProviderBaseUrl": "https://api.openai.com/v1"}, startup_seconds=3.2,
                             account_id="acct_local", resources=_resources("t"), function_urls={}, upstream_urls={},
-                            stripe=None)
+                            stripe=None, console_operator=None)
     assert "https://api.openai.com/v1 (OPENAI_API_KEY is set: real calls, real cost)" in banner(stack)
     assert "Stripe itself (STRIPE_SECRET_KEY is set)" in banner(stack)
     assert "upstream stand-ins" not in banner(stack)
+    assert "console operator" not in banner(stack)  # a template without the console's user pool seeds none
