@@ -17,7 +17,7 @@ HEAVY = ("PIL", "httpx", "openai", "mcp", "stripe")
 # Which heavy packages each function may import at cold start.
 ALLOWED: dict[str, set[str]] = {"authorizer": set(), "api": set(), "sync": set(), "status": set(), "worker": set(),
                                 "sweeper": set(), "dead_letter": set(), "webhook": set(), "eraser": set(),
-                                "payments": set(), "recharge": set(), "console": set(),
+                                "payments": set(), "recharge": set(),
                                 # issue 22: the MCP server is the SDK and an HTTP client of the API, nothing else
                                 "mcp": {"httpx", "mcp"},
                                 # issue 21: the console's backend serves the api's and payments' routes, as lean
