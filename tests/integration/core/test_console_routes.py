@@ -436,3 +436,36 @@ def _lifetime(url: str) -> int:
     if "X-Amz-Expires" in query:
         return int(query["X-Amz-Expires"][0])
     return round((int(query["Expires"][0]) - now_epoch()) / 10) * 10
+
+
+def test_an_account_made_before_the_directory_is_listed_once_the_admin_tool_indexes_it(
+        console: APIGatewayHttpResolver, stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given an account item written as the code before the directory wrote it (no directory entry)
+    from retouch.admin.cli import main as admin
+    from retouch.data.items import to_item
+
+    old = new_account_id()
+    client("dynamodb").put_item(TableName=stack.table, Item=to_item({
+        "pk": f"ACCOUNT#{old}", "sk": "ACCOUNT", "account_id": old, "name": "old", "created_at": 1_600_000_000}))
+    operator = member(old, "operator")
+
+    def listed() -> set[str]:
+        found: set[str] = set()
+        cursor: str | None = None
+        while True:
+            _, page, _ = request(console, "GET", "/operator/accounts", operator,
+                                 query={"cursor": cursor} if cursor else None)
+            found |= {row["id"] for row in page["data"]}
+            cursor = page["next_cursor"]
+            if not page["has_more"]:
+                return found
+
+    assert old not in listed()
+
+    # When the operator runs the admin tool's index-accounts (twice: it is idempotent)
+    assert admin(["--table", stack.table, "index-accounts"]) == 0
+    assert admin(["--table", stack.table, "index-accounts"]) == 0
+
+    # Then the account is listed, once
+    assert "accounts in the account directory" in capsys.readouterr().out
+    assert old in listed()
