@@ -5,9 +5,8 @@ each is limited per client address and, where it names one, per e-mail (console/
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
@@ -114,9 +113,9 @@ def post_sign_in() -> Response[SessionView]:
     view = SessionView(user=ConsoleUserView(id=identity.sub, email=identity.email, role=started.record.role),
                        account=ConsoleAccountView(id=member.account_id, name=account.name if account else ""),
                        csrf_token=started.record.csrf_token)
-    body: Any = view.model_dump(mode="json")  # the view's JSON dict; the annotation names the model (as json_response)
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body,
-                    cookies=[_cookie(started.secret, ABSOLUTE_SECONDS)])
+    response = json_response(view)
+    response.cookies.append(_cookie(started.secret, ABSOLUTE_SECONDS))
+    return response
 
 
 @router.post("/auth/sign_out", summary="Sign out: the session ended, its cookie cleared", responses={
