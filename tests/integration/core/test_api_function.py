@@ -316,8 +316,10 @@ def _route_event(method: str, path: str) -> dict[str, Any]:
 
 
 def test_openapi_document_lists_every_route_in_the_template(stack: Stack) -> None:
-    # Given the HTTP routes template.yaml declares
-    declared = {(route.method.lower(), route.path) for route in stack.template.http_routes}
+    # Given the HTTP routes template.yaml declares for the public API (not the console's backend, `ANY
+    # /console/api/{proxy+}`: the browser's, behind a session cookie, documented in docs/api.md; OpenAPI has no ANY)
+    declared = {(route.method.lower(), route.path) for route in stack.template.http_routes
+                if route.function_id != "ConsoleFunction"}
     assert declared, "the template declares no HTTP routes"
 
     # When /openapi.json is fetched (no account needed)
