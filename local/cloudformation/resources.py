@@ -19,7 +19,6 @@ TABLE_TYPE = "AWS::DynamoDB::Table"
 QUEUE_TYPE = "AWS::SQS::Queue"
 BUCKET_TYPE = "AWS::S3::Bucket"
 SECRET_TYPE = "AWS::SecretsManager::Secret"  # noqa: S105 (a resource type name)
-ALARM_TYPE = "AWS::CloudWatch::Alarm"
 USER_POOL_TYPE = "AWS::Cognito::UserPool"
 USER_POOL_CLIENT_TYPE = "AWS::Cognito::UserPoolClient"
 USER_POOL_GROUP_TYPE = "AWS::Cognito::UserPoolGroup"
@@ -64,8 +63,7 @@ class LocalResources:
 
 
 def virtual_resources(template: Template) -> dict[str, PhysicalResource]:
-    """Refs for what runs locally without AWS resources (functions, the HTTP API, layers), and for what is not run
-    locally at all but named (alarms: `!Ref` is the alarm's name, as CloudFormation makes it when none is given)."""
+    """Refs for what runs locally without AWS resources (functions, the HTTP API, layers)."""
     found = {}
     for logical_id in template.resources_of_type(FUNCTION_TYPE):
         name = physical_name(logical_id)
@@ -76,8 +74,6 @@ def virtual_resources(template: Template) -> dict[str, PhysicalResource]:
     for logical_id in template.resources_of_type(LAYER_TYPE):
         arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:layer:{physical_name(logical_id)}:1"
         found[logical_id] = PhysicalResource(ref=arn)
-    for logical_id in template.resources_of_type(ALARM_TYPE):
-        found[logical_id] = PhysicalResource(ref=f"{STACK_NAME}-{logical_id}-LOCAL")
     return found
 
 

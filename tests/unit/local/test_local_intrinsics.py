@@ -125,13 +125,3 @@ def test_a_reference_to_something_not_emulated_fails_loudly(template):
 @pytest.mark.parametrize(("value", "text"), [(240, "240"), (1.0, "1"), (0.5, "0.5"), (True, "true"), ("x", "x")])
 def test_values_become_the_strings_aws_would_set(value, text):
     assert to_string(value) == text
-
-
-def test_an_alarms_ref_is_a_name_like_cloudformations(template):
-    # Alarms are not run locally, but a function may name them (the console links them): !Ref gives a name
-    alarms = [logical_id for logical_id, resource in template.resources.items()
-              if resource["Type"] == "AWS::CloudWatch::Alarm"]
-
-    names = [resolver(template).resolve({"Ref": logical_id}) for logical_id in alarms]
-
-    assert alarms and names == [f"retouch-local-{logical_id}-LOCAL" for logical_id in alarms]
