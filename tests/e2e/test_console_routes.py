@@ -71,5 +71,13 @@ def test_the_operator_adjusts_a_customers_credit_once_per_idempotency_key(stack)
     assert person.account_id in {row["id"] for row in accounts}
     refused = person.client.post(f"/operator/accounts/{person.account_id}/credit", json=adjustment)
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "operator_only"
+
+    # and the upstream health page lists the routing's upstreams and links the stack's alarms by their names
+    health = operator.get("/operator/upstreams")
+    assert health.status_code == 200, health.text
+    assert health.json()["upstreams"] and all(row["state"] in {"closed", "open", "half_open"}
+                                              for row in health.json()["upstreams"])
+    assert health.json()["alarms"] and all("-" in alarm["name"] and "#alarmsV2:alarm/" in alarm["url"]
+                                           for alarm in health.json()["alarms"])
     operator.close()
     person.client.close()

@@ -337,7 +337,15 @@ def test_the_operator_sees_each_upstreams_breaker_and_the_alarm_links(console: A
     assert report["alarms"][0] == {
         "name": ALARMS[0], "url": "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1"
                                   f"#alarmsV2:alarm/{ALARMS[0]}"}
+
+    # When the breaker closes with a fresh window (no calls yet)
     breakers.close(name, now=now_epoch())
+    status, report, _ = request(console, "GET", "/operator/upstreams", member(account_id, "operator"))
+
+    # Then it shows closed, with no rate
+    upstream = {row["name"]: row for row in report["upstreams"]}[name]
+    assert status == 200 and (upstream["state"], upstream["calls"], upstream.get("failure_rate_percent")) == (
+        "closed", 0, None)
 
 
 # ---- webhooks ------------------------------------------------------------------------------------------------------
@@ -346,6 +354,10 @@ def test_the_operator_sees_each_upstreams_breaker_and_the_alarm_links(console: A
 def test_a_webhook_url_set_shows_a_secret_once_and_rotation_gives_a_new_one_and_the_old_ones_expiry(
         console: APIGatewayHttpResolver, account_id: str) -> None:
     person = member(account_id)
+
+    # Given an account without settings: no URL, no secret
+    status, empty, _ = request(console, "GET", "/webhooks", person)
+    assert status == 200 and empty.get("url") is None and empty["secrets"] == []
 
     # When the URL is set, then set again
     status, first, _ = request(console, "PUT", "/webhooks", person, body={"url": "https://example.com/hooks"})
@@ -367,6 +379,18 @@ def test_a_webhook_url_set_shows_a_secret_once_and_rotation_gives_a_new_one_and_
     _, settings, _ = request(console, "GET", "/webhooks", person)
     assert [secret.get("expires_at") for secret in settings["secrets"]] == [None, rotated["previous_expires_at"]]
     assert first["secret"] not in json.dumps(settings) and rotated["secret"] not in json.dumps(settings)
+
+    # When the URL is cleared
+    status, cleared, _ = request(console, "PUT", "/webhooks", person, body={"url": None})
+
+    # Then there is none, and the secrets stay
+    assert status == 200 and cleared.get("url") is None and len(cleared["secrets"]) == 2
+
+
+def test_the_first_rotation_has_no_previous_secret(console: APIGatewayHttpResolver, account_id: str) -> None:
+    status, rotated, _ = request(console, "POST", "/webhooks/rotate_secret", member(account_id))
+
+    assert status == 200 and rotated["secret"].startswith("whsec_") and rotated.get("previous_expires_at") is None
 
 
 def test_deliveries_are_listed_from_the_jobs_delivery_logs_newest_first(console: APIGatewayHttpResolver,

@@ -64,7 +64,7 @@ class SecretLifetime(BaseModel):
 
 class WebhookSettingsView(BaseModel):
     object: Literal["webhook.settings"] = "webhook.settings"
-    url: str | None
+    url: str | None = Field(default=None, description="The default webhook URL; null: none")
     secrets: list[SecretLifetime] = Field(description="The signing secrets in use, newest first (never their values)")
     secret: str | None = Field(default=None, description="Only when this request created the account's first "
                                                          "signing secret: shown once")
@@ -73,8 +73,8 @@ class WebhookSettingsView(BaseModel):
 class RotatedSecret(BaseModel):
     object: Literal["webhook.secret"] = "webhook.secret"
     secret: str = Field(description="The new signing secret: shown in this answer only")
-    previous_expires_at: int | None = Field(description="When the secrets it replaces stop signing (null: there "
-                                                        "were none)")
+    previous_expires_at: int | None = Field(default=None, description="When the secrets it replaces stop signing "
+                                                                      "(null: there were none)")
 
 
 class DeliveryLogEntry(BaseModel):
@@ -200,7 +200,8 @@ class UpstreamHealth(BaseModel):
     window_seconds: int = Field(description="The breaker's window: its counts cover this long at most")
     calls: int = Field(description="Calls counted in the current window")
     failures: int
-    failure_rate_percent: float | None = Field(description="failures / calls in the window; null without calls")
+    failure_rate_percent: float | None = Field(default=None,
+                                               description="failures / calls in the window; null without calls")
     trip_at_percent: int = Field(description="The failure rate that opens the breaker (with `min_calls` calls)")
     min_calls: int
 
