@@ -16,14 +16,15 @@ MAX_LINK_SECONDS = 15 * 60
 def _input_link(image: StoredInput, role: Literal["image", "mask"], store: ObjectStore,
                 expires_in: int) -> JobImageLink | None:
     """A stored input's presigned link; an input the worker fetched from a URL, that URL (nothing was kept of it)."""
+    source: Literal["stored", "url"]
     if image.key is not None:
         url, source = store.presign_get(image.key, expires_in), "stored"
     elif image.url is not None:
         url, source = image.url, "url"
     else:
         return None
-    return JobImageLink(url=url, source="stored" if source == "stored" else "url", role=role, width=image.width,
-                        height=image.height, content_type=image.content_type, bytes=image.bytes)
+    return JobImageLink(url=url, source=source, role=role, width=image.width, height=image.height,
+                        content_type=image.content_type, bytes=image.bytes)
 
 
 def job_images(job: JobRecord, store: ObjectStore, url_expiry_seconds: int) -> JobImages:
