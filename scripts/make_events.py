@@ -268,7 +268,8 @@ def console_event(method: str, proxy: str, body: dict | None = None, *, signed_i
 
 
 def write_console_events() -> None:
-    """Sign-up, verification, sign-in and sign-out, the session, a mounted public route and an invitation."""
+    """Sign-up, verification, sign-in and sign-out, the session, a mounted public route and an invitation; a key
+    created and a credit adjustment."""
     person = {"email": "ada@example.com", "password": "Correct-Horse-42"}
     write("console_sign_up.json", console_event("POST", "auth/sign_up", {**person, "account_name": "Ada's studio"}))
     write("console_verify.json", console_event("POST", "auth/verify", {"email": "ada@example.com", "code": "123456"}))
@@ -278,6 +279,12 @@ def write_console_events() -> None:
     write("console_list_jobs.json", console_event("GET", "v1/jobs", signed_in=True))
     write("console_invite_member.json", console_event("POST", "members", {"email": "grace@example.com"},
                                                       signed_in=True))
+    # The console's own routes (C2): a key created (its secret shown once), an operator's credit adjustment.
+    write("console_create_key.json", console_event("POST", "keys", {"name": "production"}, signed_in=True))
+    adjustment = console_event("POST", "operator/accounts/acct_sample000000000000/credit",
+                               {"amount_usd": "25.00", "reason": "goodwill for incident 12"}, signed_in=True)
+    adjustment["headers"]["idempotency-key"] = "adjust-sample-0001"
+    write("console_adjust_credit.json", adjustment)
 
 
 if __name__ == "__main__":
