@@ -31,7 +31,9 @@ class LocalSettings(BaseSettings):
                                                 validation_alias="RETOUCH_LOCAL_OPERATOR_PASSWORD")
     # As in AWS: the api function's 29 s Timeout (API Gateway's 30 s integration limit) bounds any wait.
     max_wait_seconds: float = Field(default=25, ge=0, le=600, validation_alias="RETOUCH_MAX_WAIT_SECONDS")
-    poller_concurrency: int = Field(default=4, ge=1, le=32, validation_alias="RETOUCH_LOCAL_POLLER_CONCURRENCY")
+    # Unset: each SQS event source as the template caps it (ScalingConfig.MaximumConcurrency), 4 where it has no cap.
+    poller_concurrency: int | None = Field(default=None, ge=1, le=32,
+                                           validation_alias="RETOUCH_LOCAL_POLLER_CONCURRENCY")
     # How long the local DynamoDB's transactions hold their items, so overlapping writes conflict as in AWS
     # (TransactionConflict; see local.aws.dynamodb_contention for the default's reasoning); 0 turns conflicts off.
     transaction_hold_seconds: float = Field(default=DEFAULT_HOLD_SECONDS, ge=0, le=5,

@@ -31,7 +31,7 @@ from local.aws.dynamodb_contention import DEFAULT_HOLD_SECONDS
 from local.aws.moto_server import MotoServer
 from local.cloudformation.intrinsics import REGION, Resolver, parameter_values
 from local.cloudformation.resources import USER_POOL_CLIENT_TYPE, LocalResources, ResourceCreator
-from local.cloudformation.template import Template, TemplateError
+from local.cloudformation.template import SqsMappingSpec, Template, TemplateError
 from local.console import Console
 from local.lambdas.environment import aws_environment, base_environment, lambda_environment
 from local.lambdas.function_host import FunctionHost
@@ -58,6 +58,9 @@ STRIPE_WEBHOOK_PATH = "/v1/billing/stripe/webhook"
 # The stand-in's timeout fault hangs this much longer than the worker waits, so the worker's timeout fires.
 TIMEOUT_FAULT_MARGIN_SECONDS = 5
 
+
+# An SQS event source without ScalingConfig.MaximumConcurrency: AWS scales its pollers far past what two cores serve.
+DEFAULT_POLLERS = 4
 
 # One boto3 session builds every client the stack hands out: a session caches the service models it has read, and a
 # new session per client re-reads them (a third of a second of JSON each, 18 clients at every start).
@@ -86,7 +89,8 @@ class StackOptions:
     parameter_overrides: Mapping[str, Any] = field(default_factory=dict)
     quiet: bool = False
     log_path: Path | str | None = None
-    poller_concurrency: int = 4
+    # Set: a ceiling on every SQS event source's pollers (a test's); unset: as the template says (stack.pollers_for).
+    poller_concurrency: int | None = None
     # Per function, how many invocations run at once (each in its own process).
     max_environments: int = 8
     # Generous: under make test two stacks (one per pytest-xdist worker) start at once on two cores.
@@ -434,20 +438,33 @@ class LoopbackStack:
 
     def _start_pollers(self, resolver: Resolver) -> None:
         assert self._functions is not None
-        for mapping in self.template.sqs_mappings:
-            if not mapping.enabled:
+        for declared in self.template.sqs_mappings:
+            if not declared.enabled:
                 continue
+            mapping = declared.resolved(resolver.resolve)
             poller = SqsPoller(
-                mapping.resolved(resolver.resolve),
+                mapping,
                 queue_url=self.resources.queues[mapping.queue_id],
                 queue_arn=self.resources.queue_arns[mapping.queue_id],
                 sqs=self.aws_client("sqs"),
                 invoke=self._functions.invoke,
                 log=lambda line: self.console.line("sqs", line),
-                concurrency=self.options.poller_concurrency,
+                concurrency=self.pollers_for(mapping),
             )
             poller.start()
             self._pollers.append(poller)
+
+    def pollers_for(self, mapping: SqsMappingSpec) -> int:
+        """How many of an event source's invocations run at once: its ScalingConfig.MaximumConcurrency, where AWS caps
+        it (the worker's WorkerMaxConcurrency), else DEFAULT_POLLERS; a stack given poller_concurrency has at most that.
+        """
+        wanted = mapping.maximum_concurrency or DEFAULT_POLLERS
+        ceiling = self.options.poller_concurrency
+        return min(wanted, ceiling) if ceiling else wanted
+
+    def pollers_of(self, function_id: str) -> int:
+        """The pollers invoking a function (the environments it needs when every one is busy)."""
+        return sum(poller.concurrency for poller in self._pollers if poller.mapping.function_id == function_id)
 
     def _start_schedules(self, resolver: Resolver) -> None:
         assert self._functions is not None

@@ -99,11 +99,15 @@ class SqsMappingSpec:
     report_batch_item_failures: bool
     enabled: bool
     batching_window_seconds: Any = 0
+    # ScalingConfig.MaximumConcurrency: the most invocations of this event source at once (None: no cap).
+    maximum_concurrency: Any = None
 
     def resolved(self, resolve: Callable[[Any], Any]) -> SqsMappingSpec:
-        """This mapping with its batch size and window as numbers (`resolve`: the stack's intrinsic resolver)."""
+        """This mapping with its batch size, window and cap as numbers (`resolve`: the stack's intrinsic resolver)."""
+        cap = self.maximum_concurrency
         return replace(self, batch_size=int(resolve(self.batch_size)),
-                       batching_window_seconds=int(resolve(self.batching_window_seconds)))
+                       batching_window_seconds=int(resolve(self.batching_window_seconds)),
+                       maximum_concurrency=int(resolve(cap)) if cap is not None else None)
 
 
 @dataclass(frozen=True)
@@ -260,6 +264,7 @@ class Template:
                 report_batch_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
                 enabled=bool(props.get("Enabled", True)),
                 batching_window_seconds=props.get("MaximumBatchingWindowInSeconds", 0),
+                maximum_concurrency=(props.get("ScalingConfig") or {}).get("MaximumConcurrency"),
             ))
         return mappings
 

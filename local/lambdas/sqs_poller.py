@@ -50,12 +50,12 @@ class SqsPoller:
         self._sqs = sqs
         self._invoke = invoke
         self._log = log
-        self._concurrency = concurrency
+        self.concurrency = concurrency
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        for index in range(self._concurrency):
+        for index in range(self.concurrency):
             thread = threading.Thread(
                 target=self._run, name=f"poller-{self.mapping.event_id}-{index}", daemon=True
             )

@@ -147,7 +147,7 @@ def test_a_tenant_keeping_ten_jobs_of_dripping_urls_does_not_slow_another_tenant
             # Its jobs are fetching their URLs, or deferred, by now; and the worker has an environment per poller (the
             # local pool cold-starts one when all are busy, seconds on a loaded machine: not what is measured here)
             workers = stack._functions.pool("WorkerFunction")
-            while workers.size < stack.options.poller_concurrency and time.monotonic() < deadline + 10:
+            while workers.size < stack.pollers_of("WorkerFunction") and time.monotonic() < deadline + 10:
                 time.sleep(0.1)
             time.sleep(1)
             for _ in range(SETTLING_JOBS):

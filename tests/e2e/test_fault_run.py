@@ -41,6 +41,7 @@ STACK_PARAMETERS = {
     # A job whose message stays invisible (a worker killed before it shortened the visibility) is swept after 15 s.
     "SweepStallGraceSeconds": "15",
     "MaxWaitSeconds": "25",
+    "WorkerMaxConcurrency": str(CONCURRENCY),  # the worker's cap (its event source's pollers) at the run's concurrency
 }
 
 

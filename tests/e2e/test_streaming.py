@@ -24,7 +24,7 @@ from PIL import Image
 from local.stack import LoopbackStack
 from retouch.providers.sse import ServerSentEvent, parse_events
 
-pytestmark = [pytest.mark.e2e, pytest.mark.local_only, pytest.mark.alone, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only, pytest.mark.timeout(240)]
 
 PROVIDER_SECONDS = 4.0
 

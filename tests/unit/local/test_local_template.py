@@ -131,11 +131,11 @@ def test_sqs_mappings_name_their_queue_batch_and_partial_failures(template):
     # The worker's batch and window are parameters, resolved as the stack resolves them (to their defaults here)
     assert (worker.batch_size, worker.batching_window_seconds) == ({"Ref": "WorkerBatchSize"},
                                                                   {"Ref": "WorkerBatchingWindowSeconds"})
-    defaults = {"WorkerBatchSize": 4, "WorkerBatchingWindowSeconds": 0}
+    defaults = {"WorkerBatchSize": 4, "WorkerBatchingWindowSeconds": 0, "WorkerMaxConcurrency": 5}
     resolved = worker.resolved(lambda value: defaults[value["Ref"]] if isinstance(value, dict) else value)
-    assert (resolved.batch_size, resolved.batching_window_seconds) == (4, 0)
-    assert (dead_letter.queue_id, dead_letter.batch_size, dead_letter.batching_window_seconds) == (
-        "JobsDeadLetterQueue", 10, 0)
+    assert (resolved.batch_size, resolved.batching_window_seconds, resolved.maximum_concurrency) == (4, 0, 5)
+    assert (dead_letter.queue_id, dead_letter.batch_size, dead_letter.batching_window_seconds,
+            dead_letter.maximum_concurrency) == ("JobsDeadLetterQueue", 10, 0, 2)
 
 
 def test_a_route_naming_an_unknown_authorizer_is_refused():
@@ -156,3 +156,18 @@ def test_a_route_naming_an_unknown_authorizer_is_refused():
 @pytest.mark.parametrize(("logical_id", "short"), [("ApiFunction", "api"), ("DeadLetterFunction", "dead-letter")])
 def test_console_prefix_is_the_short_kebab_name(template, logical_id, short):
     assert template.functions[logical_id].short_name == short
+
+
+def test_the_stack_polls_an_event_source_as_its_scaling_config_caps_it(template):
+    from dataclasses import replace
+
+    from local.stack import DEFAULT_POLLERS, LoopbackStack
+
+    worker = {m.function_id: m for m in template.sqs_mappings}["WorkerFunction"]
+    worker = worker.resolved(lambda value: 5 if isinstance(value, dict) else value)
+    uncapped = replace(worker, maximum_concurrency=None)
+    # As AWS: the worker's event source runs at most its MaximumConcurrency at once, and no fewer; one without a cap
+    # gets the local default; a stack given poller_concurrency (a test's) keeps at most that many
+    assert LoopbackStack(port=0).pollers_for(worker) == 5
+    assert LoopbackStack(port=0).pollers_for(uncapped) == DEFAULT_POLLERS
+    assert LoopbackStack(port=0, poller_concurrency=1).pollers_for(worker) == 1
