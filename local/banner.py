@@ -23,6 +23,7 @@ def banner(stack: LoopbackStack) -> str:
     mcp_line = f"\n  MCP server: {mcp}/mcp   (Streamable HTTP, Authorization: Bearer <key>; docs/mcp.md)" if mcp else ""
     return f"""
 Retouch is running at {base}   (OpenAI-compatible base URL: {base}/v1){sync_line}{mcp_line}
+  console:   {stack.console_url}   (sign up there, or sign in; docs/console.md)
   API key:   {key}
   provider:  {provider}{upstream_lines}
   payments:  {payments}

@@ -57,7 +57,7 @@ def main() -> int:
         return 1
     print(f"{'file':<40}{'raw':>10}{'gzip':>10}")
     for file in files:
-        print(f"{str(file.path.relative_to(dist)):<40}{file.raw_bytes / KB:>8.1f}KB{file.gzip_bytes / KB:>8.1f}KB")
+        print(f"{file.path.relative_to(dist)!s:<40}{file.raw_bytes / KB:>8.1f}KB{file.gzip_bytes / KB:>8.1f}KB")
     for suffix, limit in BUDGET_GZIP_BYTES.items():
         chosen = [file for file in files if file.path.suffix == suffix]
         raw = sum(file.raw_bytes for file in chosen) / KB
