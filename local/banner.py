@@ -21,10 +21,13 @@ def banner(stack: LoopbackStack) -> str:
     sync_line = f"\n  sync entry: {sync}/v1   (holds each submission until the image is ready)" if sync else ""
     mcp = stack.function_urls.get("McpFunction")
     mcp_line = f"\n  MCP server: {mcp}/mcp   (Streamable HTTP, Authorization: Bearer <key>; docs/mcp.md)" if mcp else ""
+    operator = stack.console_operator
+    operator_line = (f"\n  console operator: {operator.email}   password: {operator.password}   (owns this account)"
+                     if operator else "")
     return f"""
 Retouch is running at {base}   (OpenAI-compatible base URL: {base}/v1){sync_line}{mcp_line}
   console:   {stack.console_url}   (sign up there, or sign in; docs/console.md)
-  API key:   {key}
+  API key:   {key}{operator_line}
   provider:  {provider}{upstream_lines}
   payments:  {payments}
   AWS (moto): {stack.aws_endpoint_url}   startup: {stack.startup_seconds:.1f} s

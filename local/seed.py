@@ -1,4 +1,5 @@
-"""Seed the local stack with one account ($100 of credit) and one API key: what `make run` starts with.
+"""Seed the local stack with one account ($100 of credit), one API key, and the console's operator (a verified person
+in the operators group who owns that account, when the template has a console user pool): what `make run` starts with.
 
 Local-only, so it lives here and not in the deployed `retouch` package; it uses the admin operations the
 `retouch-admin` CLI uses (create an account, add credit, issue a key). Idempotent: the account is created and
@@ -13,14 +14,33 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from local.child_process import ChildProcess, announce_ready
 from local.console import Console
 
 API_KEY_VARIABLE = "RETOUCH_LOCAL_API_KEY"
+OPERATOR_PASSWORD_VARIABLE = "RETOUCH_LOCAL_OPERATOR_PASSWORD"  # noqa: S105 (the variable's name)
+OPERATOR_EMAIL = "operator@retouch.example"
+
+
+@dataclass(frozen=True)
+class ConsoleOperator:
+    """The seeded console operator's sign-in, and the user pool (and its client) it is made in."""
+
+    email: str
+    password: str
+    user_pool_id: str
+    client_id: str
+
+    @classmethod
+    def new(cls, user_pool_id: str, client_id: str, password: str | None = None) -> ConsoleOperator:
+        """A fresh password each run (moto starts empty) unless one is given; it meets the pool's policy."""
+        return cls(OPERATOR_EMAIL, password or f"Op-{secrets.token_urlsafe(12)}-9a", user_pool_id, client_id)
 LOCAL_ACCOUNT_ID = "acct_local0000000000000"
 LOCAL_STARTING_CREDIT_USD = 100  # enough for `make run` out of the box
 
@@ -33,12 +53,17 @@ def seed_account(
     layer_dirs: Sequence[Path],
     console: Console,
     timeout: float,
+    operator: ConsoleOperator | None = None,
 ) -> tuple[str, str]:
-    """Returns (account_id, api_key)."""
+    """Returns (account_id, api_key); makes `operator` too, when given."""
     child_env = dict(env)
     if api_key:
         child_env[API_KEY_VARIABLE] = api_key
     argv = [sys.executable, "-m", "local.seed", "--table", table_name]
+    if operator is not None:
+        child_env[OPERATOR_PASSWORD_VARIABLE] = operator.password
+        argv += ["--operator-email", operator.email, "--user-pool-id", operator.user_pool_id,
+                 "--user-pool-client-id", operator.client_id]
     for layer_dir in layer_dirs:
         argv += ["--layer-dir", str(layer_dir)]
     child = ChildProcess("seed", argv, env=child_env, console=console)
@@ -71,13 +96,28 @@ def ensure_local_account(table_name: str, api_key: str | None) -> tuple[str, str
     return LOCAL_ACCOUNT_ID, issued.raw_key
 
 
+def ensure_local_operator(table_name: str, email: str, password: str, user_pool_id: str, client_id: str) -> None:
+    """The console's operator, owner of the local account. In the child: imports the layer."""
+    from retouch.admin.console import seed_operator
+    from retouch.wiring import admin
+
+    identity, people = admin.console_people(table_name, user_pool_id, client_id)
+    seed_operator(admin.console_operators(user_pool_id), identity, people, email, password, LOCAL_ACCOUNT_ID)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--table", required=True)
     parser.add_argument("--layer-dir", action="append", default=[])
+    parser.add_argument("--operator-email")
+    parser.add_argument("--user-pool-id")
+    parser.add_argument("--user-pool-client-id")
     args = parser.parse_args(argv)
     sys.path[:0] = args.layer_dir  # the same retouch package the functions import
     account_id, api_key = ensure_local_account(args.table, os.environ.get(API_KEY_VARIABLE) or None)
+    if args.operator_email:
+        ensure_local_operator(args.table, args.operator_email, os.environ[OPERATOR_PASSWORD_VARIABLE],
+                              args.user_pool_id, args.user_pool_client_id)
     announce_ready({"account_id": account_id, "api_key": api_key})
 
 

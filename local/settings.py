@@ -26,6 +26,9 @@ class LocalSettings(BaseSettings):
     # Stripe stand-in.
     stripe_secret_key: SecretStr | None = Field(default=None, validation_alias="STRIPE_SECRET_KEY")
     stripe_webhook_secret: SecretStr | None = Field(default=None, validation_alias="STRIPE_WEBHOOK_SECRET")
+    # The password of the console operator `make run` seeds; unset: a new one each run (the banner shows it).
+    operator_password: SecretStr | None = Field(default=None, min_length=12,
+                                                validation_alias="RETOUCH_LOCAL_OPERATOR_PASSWORD")
     # As in AWS: the api function's 29 s Timeout (API Gateway's 30 s integration limit) bounds any wait.
     max_wait_seconds: float = Field(default=25, ge=0, le=600, validation_alias="RETOUCH_MAX_WAIT_SECONDS")
     poller_concurrency: int = Field(default=4, ge=1, le=32, validation_alias="RETOUCH_LOCAL_POLLER_CONCURRENCY")

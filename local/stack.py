@@ -29,7 +29,7 @@ from local.aws import LOCAL_CREDENTIAL
 from local.aws.dynamodb_contention import DEFAULT_HOLD_SECONDS
 from local.aws.moto_server import MotoServer
 from local.cloudformation.intrinsics import REGION, Resolver, parameter_values
-from local.cloudformation.resources import LocalResources, ResourceCreator
+from local.cloudformation.resources import USER_POOL_CLIENT_TYPE, LocalResources, ResourceCreator
 from local.cloudformation.template import Template, TemplateError
 from local.console import Console
 from local.lambdas.environment import aws_environment, base_environment, lambda_environment
@@ -39,7 +39,7 @@ from local.lambdas.invocation import FunctionError
 from local.lambdas.schedule import Schedule, rate_seconds
 from local.lambdas.sqs_poller import SqsPoller
 from local.log_lines import LogFormat, formatter
-from local.seed import seed_account
+from local.seed import ConsoleOperator, seed_account
 from local.settings import LocalSettings
 from local.stand_ins.fal_webhooks import JWKS_PATH
 
@@ -105,6 +105,8 @@ class StackOptions:
     # unset: the Stripe stand-in (local/stand_ins/stripe_api.py) serves it and signs its events.
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
+    # The seeded console operator's password (RETOUCH_LOCAL_OPERATOR_PASSWORD); unset: a new one each run.
+    operator_password: str | None = None
 
     @property
     def runs_stand_ins(self) -> bool:
@@ -136,6 +138,8 @@ class LoopbackStack:
         self.function_urls: dict[str, str] = {}  # function id -> its Function URL (base URL, no path)
         self.api_key: str | None = None
         self.account_id: str | None = None
+        # The console's seeded operator (email, password), when the template has a console user pool.
+        self.console_operator: ConsoleOperator | None = None
         self.startup_seconds = 0.0
         self._functions: Functions | None = None
         self._pollers: list[SqsPoller] = []
@@ -164,6 +168,7 @@ class LoopbackStack:
             stripe_secret_key=settings.stripe_secret_key.get_secret_value() if settings.stripe_secret_key else None,
             stripe_webhook_secret=(settings.stripe_webhook_secret.get_secret_value()
                                    if settings.stripe_webhook_secret else None),
+            operator_password=settings.operator_password.get_secret_value() if settings.operator_password else None,
             **kwargs,
         )
 
@@ -228,10 +233,12 @@ class LoopbackStack:
         self._exit.callback(self._signal_pollers)
         functions.start()
         if self.options.seed:  # overlaps the functions' cold starts
+            self.console_operator = self._console_operator()
             self.account_id, self.api_key = seed_account(
                 self._seed_table(), self.options.api_key,
                 env={**base_environment(), **aws_environment(self.aws_endpoint_url), "PYTHONPATH": str(REPO_ROOT)},
                 layer_dirs=self._layer_dirs(), console=self.console, timeout=_remaining(deadline),
+                operator=self.console_operator,
             )
         functions.wait_ready(_remaining(deadline), strict_init=self.options.strict_init)
 
@@ -399,6 +406,14 @@ class LoopbackStack:
         for spec in self.template.functions.values():
             seen.update(dict.fromkeys(spec.layer_dirs))
         return list(seen)
+
+    def _console_operator(self) -> ConsoleOperator | None:
+        """The operator to seed in the template's console user pool (none without one)."""
+        pools, clients = self.resources.user_pools, self.template.resources_of_type(USER_POOL_CLIENT_TYPE)
+        if len(pools) != 1 or len(clients) != 1:
+            return None
+        return ConsoleOperator.new(next(iter(pools.values())), self.resources.ref(next(iter(clients))),
+                                   self.options.operator_password)
 
     def _seed_table(self) -> str:
         if len(self.resources.tables) != 1:

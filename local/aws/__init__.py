@@ -7,9 +7,11 @@
     s3_copy_conditions.py   a copy conditioned on its source's ETag (CopySourceIfMatch) refused when it changed
     sqs_faults.py           a SendMessage held on a test's request (a function dying mid-send)
     sqs_fair_queues.py      standard queues deliver fairly across tenants (MessageGroupId), as SQS fair queues do
+    cognito_codes.py        sign-up codes made, e-mailed and checked (CodeMismatchException), as Cognito does
+    email_capture.py        the e-mails moto's SES holds, served at /moto-api/retouch/emails (and read by tests)
     limits.py               AWS's hard limits the runtime enforces (payload sizes, integration timeout)
 
-The six patch modules reach into moto's internals (private methods and backend attributes), which change between
+The patch modules reach into moto's internals (private methods and backend attributes), which change between
 releases. They were written against moto MOTO_VERSION, requirements-dev.txt pins exactly that version, and
 tests/unit/local/test_local_moto_pin.py fails when the installed moto is another one. To move to another moto:
 re-read each patch against its internals, run tests/integration/local, then change the pin and MOTO_VERSION together.

@@ -68,8 +68,10 @@ def main() -> None:
     from moto.server import ThreadedMotoServer
 
     from local.aws import (
+        cognito_codes,
         dynamodb_atomicity,
         dynamodb_contention,
+        email_capture,
         s3_copy_conditions,
         s3_post_policy,
         sqs_fair_queues,
@@ -86,6 +88,8 @@ def main() -> None:
     s3_copy_conditions.install()  # a copy conditioned on its source's ETag refused when it changed, as S3 does
     sqs_faults.install()  # a queue send held on a test's request (see local.aws.sqs_faults)
     sqs_fair_queues.install()  # standard queues deliver fairly across MessageGroupIds (see local.aws.sqs_fair_queues)
+    cognito_codes.install()  # sign-up codes made, e-mailed and checked, as Cognito does (see local.aws.cognito_codes)
+    email_capture.install()  # the e-mails moto's SES holds, at /moto-api/retouch/emails (see local.aws.email_capture)
     # werkzeug logs every request at INFO; the functions' own logs say what matters.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     exit_with_parent()

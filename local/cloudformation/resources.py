@@ -19,6 +19,13 @@ TABLE_TYPE = "AWS::DynamoDB::Table"
 QUEUE_TYPE = "AWS::SQS::Queue"
 BUCKET_TYPE = "AWS::S3::Bucket"
 SECRET_TYPE = "AWS::SecretsManager::Secret"  # noqa: S105 (a resource type name)
+USER_POOL_TYPE = "AWS::Cognito::UserPool"
+USER_POOL_CLIENT_TYPE = "AWS::Cognito::UserPoolClient"
+USER_POOL_GROUP_TYPE = "AWS::Cognito::UserPoolGroup"
+
+# User pool properties that change what sign-up and sign-in accept (CreateUserPool takes them under the same names).
+_USER_POOL_PROPERTIES = ("Policies", "UsernameAttributes", "UsernameConfiguration", "AutoVerifiedAttributes", "Schema",
+                         "VerificationMessageTemplate", "AccountRecoverySetting", "AdminCreateUserConfig")
 
 LOCAL_API_ID = "local"
 
@@ -49,6 +56,7 @@ class LocalResources:
     queues: dict[str, str] = field(default_factory=dict)  # logical id -> queue URL
     queue_arns: dict[str, str] = field(default_factory=dict)  # logical id -> queue ARN
     secrets: dict[str, str] = field(default_factory=dict)  # logical id -> secret ARN
+    user_pools: dict[str, str] = field(default_factory=dict)  # logical id -> user pool id
 
     def ref(self, logical_id: str) -> str:
         return self.physical[logical_id].ref
@@ -90,6 +98,12 @@ class ResourceCreator:
         for logical_id, resource in self._template.resources_of_type(SECRET_TYPE).items():
             if self._exists(resource):
                 self._create_secret(logical_id, self._properties(resource))
+        pool_parts = ((USER_POOL_TYPE, self._create_user_pool), (USER_POOL_CLIENT_TYPE, self._create_pool_client),
+                      (USER_POOL_GROUP_TYPE, self._create_pool_group))  # pools first: the others name one
+        for kind, create in pool_parts:
+            for logical_id, resource in self._template.resources_of_type(kind).items():
+                if self._exists(resource):
+                    create(logical_id, self._properties(resource))
         for logical_id in _dependency_order(self._template.resources_of_type(QUEUE_TYPE)):
             resource = self._template.resources[logical_id]
             if self._exists(resource):
@@ -152,6 +166,27 @@ class ResourceCreator:
         arn = self._clients("secretsmanager").create_secret(Name=name, SecretString=self._secret_value)["ARN"]
         self.resources.physical[logical_id] = PhysicalResource(ref=arn, attributes={"Id": arn})
         self.resources.secrets[logical_id] = arn
+
+    def _create_user_pool(self, logical_id: str, props: dict[str, Any]) -> None:
+        request = {key: props[key] for key in _USER_POOL_PROPERTIES if key in props}
+        pool = self._clients("cognito-idp").create_user_pool(
+            PoolName=props.get("UserPoolName") or physical_name(logical_id), **request)["UserPool"]
+        self.resources.physical[logical_id] = PhysicalResource(
+            ref=pool["Id"], attributes={"Arn": pool["Arn"], "ProviderName": f"cognito-idp.{REGION}.amazonaws.com/"
+                                                                           f"{pool['Id']}"})
+        self.resources.user_pools[logical_id] = pool["Id"]
+
+    def _create_pool_client(self, logical_id: str, props: dict[str, Any]) -> None:
+        client = self._clients("cognito-idp").create_user_pool_client(
+            UserPoolId=props["UserPoolId"], ClientName=props.get("ClientName") or physical_name(logical_id),
+            GenerateSecret=_truthy(props.get("GenerateSecret")),
+            ExplicitAuthFlows=props.get("ExplicitAuthFlows") or [])["UserPoolClient"]
+        self.resources.physical[logical_id] = PhysicalResource(ref=client["ClientId"])
+
+    def _create_pool_group(self, logical_id: str, props: dict[str, Any]) -> None:
+        self._clients("cognito-idp").create_group(GroupName=props["GroupName"], UserPoolId=props["UserPoolId"],
+                                                  Description=props.get("Description", ""))
+        self.resources.physical[logical_id] = PhysicalResource(ref=props["GroupName"])
 
     def _create_queue(self, logical_id: str, props: dict[str, Any]) -> None:
         sqs = self._clients("sqs")

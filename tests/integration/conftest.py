@@ -11,12 +11,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from local.aws import dynamodb_atomicity, s3_copy_conditions
+from local.aws import cognito_codes, dynamodb_atomicity, s3_copy_conditions
 
 # In-process moto too keeps DynamoDB atomic and honours ClientRequestToken, as DynamoDB does (see the module), and
 # refuses a copy whose source changed, as S3 does.
 dynamodb_atomicity.install()
 s3_copy_conditions.install()
+cognito_codes.install()  # sign-up codes e-mailed into moto's SES and checked, as Cognito does
 
 _AWS_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",

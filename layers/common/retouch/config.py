@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from decimal import Decimal
 from functools import cache
 from typing import Annotated, Self
 
@@ -343,3 +344,23 @@ class McpSettings(_RetouchSettings):
 @cache
 def eraser_settings() -> EraserSettings:
     return EraserSettings.from_environment()
+
+
+# ---- issue 21: the console's backend (functions/console) ---------------------------------------------------------
+
+
+class ConsoleSettings(ApiSettings, PaymentsSettings):
+    """The console function: the public route groups it mounts read the api's, status's and payments' settings (the
+    same variables, the same values), plus the user pool people sign in to and what a new account gets."""
+
+    user_pool_id: str = Field(min_length=1)
+    user_pool_client_id: str = Field(min_length=1)
+    # Credit a self-serve account starts with (ConsoleSignUpCreditUsd), in dollars; 0 gives none.
+    sign_up_credit_usd: Decimal = Field(default=Decimal(0), ge=0, le=100_000, decimal_places=2)
+    # The console's own origin (`https://console.example.com`), the only Origin an unsafe request may carry (CSRF);
+    # unset: the request's own host (the console and its API on one origin, as `make run` and CloudFront serve them).
+    console_origin: Annotated[Annotated[str, Field(pattern=r"^https?://[^/]+$")] | None,
+                              BeforeValidator(_blank_is_none), Field(default=None)]
+    # Attempts on the auth routes per minute (console/limits.py): from one client address, and for one e-mail.
+    auth_attempts_per_address: int = Field(default=30, ge=1, le=10_000)
+    auth_attempts_per_email: int = Field(default=10, ge=1, le=1000)

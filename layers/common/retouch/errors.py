@@ -345,3 +345,75 @@ class UnknownCallback(RetouchError):
     status_code = 404
     error_type = "invalid_request_error"
     default_code = "callback_not_supported"
+
+
+# ---- issue 21: console sign-up, sign-in and sessions ---------------------------------------------------------------
+
+
+class NotSignedIn(RetouchError):
+    """A console request without a live session (none, unknown, signed out or expired)."""
+
+    status_code = 401
+    error_type = "invalid_request_error"
+    default_code = "not_signed_in"
+
+
+class CsrfFailed(RetouchError):
+    """An unsafe console request without the session's X-CSRF-Token, or from another origin."""
+
+    status_code = 403
+    error_type = "permission_error"
+    default_code = "csrf_failed"
+
+
+class InvalidPassword(InvalidRequest):
+    """The password does not meet the user pool's policy."""
+
+    default_code = "invalid_password"
+
+
+class EmailTaken(RetouchError):
+    status_code = 409
+    error_type = "invalid_request_error"
+    default_code = "email_taken"
+
+
+class InvalidCode(InvalidRequest):
+    """A wrong, expired or already used e-mail verification code."""
+
+    default_code = "invalid_code"
+
+
+class InvalidCredentials(RetouchError):
+    """Unknown e-mail or wrong password (one answer for both, so sign-in does not reveal who has an account)."""
+
+    status_code = 401
+    error_type = "invalid_request_error"
+    default_code = "invalid_credentials"
+
+
+class EmailNotVerified(RetouchError):
+    status_code = 403
+    error_type = "permission_error"
+    default_code = "email_not_verified"
+
+
+class AuthRateLimited(_TooManyRequests):
+    """Too many sign-up, verification or sign-in attempts from one address or for one e-mail this minute."""
+
+    default_code = "auth_rate_limit_exceeded"
+
+
+class MemberNotFound(RetouchError):
+    status_code = 404
+    error_type = "invalid_request_error"
+    default_code = "member_not_found"
+
+
+class MemberConflict(RetouchError):
+    """An invitation or removal the account's people forbid: inviting someone already in an account, removing the
+    account's owner, or a member (not the owner) managing people."""
+
+    status_code = 409
+    error_type = "invalid_request_error"
+    default_code = "member_conflict"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
+from retouch.admin.console_cli import add_console_commands
 from retouch.admin.webhooks_cli import add_webhook_commands
 from retouch.billing.money import format_usd, parse_usd
 
@@ -332,6 +333,7 @@ def parser() -> argparse.ArgumentParser:
     _add_access_commands(commands)
     _add_books_commands(commands)
     add_webhook_commands(commands)  # webhooks show|set-url|clear-url|rotate-secret|retire-old-secrets
+    add_console_commands(commands)  # console add-operator
     return top
 
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from retouch.retry import AWS_SDK_MAX_ATTEMPTS, AWS_SDK_RETRY_MODE
 
 # The services the functions call; naming them lets boto3-stubs pick the client (the data layer keeps them as Any).
-AwsService = Literal["dynamodb", "s3", "sqs", "secretsmanager"]
+AwsService = Literal["dynamodb", "s3", "sqs", "secretsmanager", "ses", "cognito-idp"]
 
 _building = threading.Lock()
 

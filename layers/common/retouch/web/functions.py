@@ -43,8 +43,20 @@ def route_groups(function_id: str) -> list[RouteGroup[Any]]:
 
 
 def all_route_groups() -> list[RouteGroup[Any]]:
-    """Every function's groups, each once (the OpenAPI document's)."""
-    names = dict.fromkeys(name for names in ROUTES.values() for name in names)
+    """Every public API function's groups, each once (the OpenAPI document's): not the console's, whose own routes are
+    the console's (under /console/api, not the API's) and whose other groups other functions serve."""
+    names = dict.fromkeys(name for function_id, names in ROUTES.items() if function_id != CONSOLE_FUNCTION
+                          for name in names)
     return [route_group(name) for name in names]
 # POST /v1/upstream-callbacks/{upstream}/{job_id}: upstreams saying a job is done (fal's webhooks), through API Gateway.
 ROUTES["ApiFunction"] += ("upstream_callbacks",)
+
+# The console's backend (issue #21, functions/console/app.py) behind `ANY /console/api/{proxy+}`: its own routes,
+# declared without the prefix its gate strips (web/console_gate.py), then the public API's groups it serves to a
+# signed-in person exactly as they are served to a key. A console-only group (C2's keys, webhooks, operator) is added
+# with `ROUTES[CONSOLE_FUNCTION] += ("console_keys",)`; tests/integration/core/test_route_auth.py holds the mounted ones
+# to the template's routes and the console's own outside /v1.
+CONSOLE_FUNCTION = "ConsoleFunction"
+CONSOLE_MOUNTED_GROUPS: tuple[str, ...] = ("images", "quotes", "files", "jobs", "job_events", "job_actions", "webhooks",
+                                           "account", "end_users", "payments", "catalog")
+ROUTES[CONSOLE_FUNCTION] = ("console_auth", "console_session", *CONSOLE_MOUNTED_GROUPS)

@@ -7,7 +7,7 @@ without an account before the route runs, and hands the route its caller through
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -19,7 +19,7 @@ from aws_lambda_powertools.event_handler.middlewares import BaseMiddlewareHandle
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from retouch.auth.authorize import Principal, authorizer_response
-from retouch.errors import ClientTokenForbidden, ConsoleSessionRequired, OperatorOnly, Unauthenticated
+from retouch.errors import ClientTokenForbidden, ConsoleSessionRequired, OperatorOnly, RetouchError, Unauthenticated
 from retouch.models.common import now_epoch
 from retouch.web.client_token_scopes import DEVICE_ROUTES
 
@@ -101,16 +101,28 @@ def route_key(route: Route) -> tuple[str, str]:
     return route.method.upper(), route.openapi_path
 
 
+def _no_key() -> RetouchError:
+    return Unauthenticated("Incorrect API key provided. Send 'Authorization: Bearer <key>'.")
+
+
 class RequireCaller(BaseMiddlewareHandler[APIGatewayHttpResolver]):
-    """401 (OpenAI's body, from the one error map) for a private route's request that carries no account."""
+    """401 (OpenAI's body, from the one error map) for a private route's request that carries no account.
+    `public`: the routes it lets through without one (the console's app has its own list); `refusal`: the 401's
+    error (the console's says "sign in", not "send a key")."""
+
+    def __init__(self, public: frozenset[tuple[str, str]] = PUBLIC_ROUTES,
+                 refusal: Callable[[], RetouchError] = _no_key) -> None:
+        super().__init__()
+        self._public = public
+        self._refusal = refusal
 
     def handler(self, app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
         # Powertools puts the matched route in the context; an unmatched request gets a stand-in route, not one of
         # the app's, and answers its 404 with or without a key.
         route: Route = app.context["_route"]
-        if route_key(route) in PUBLIC_ROUTES or not any(route is known for known in registered_routes(app)):
+        if route_key(route) in self._public or not any(route is known for known in registered_routes(app)):
             return next_middleware(app)
-        caller = _caller_in(app.current_event)
+        caller = _caller_in(app.current_event, self._refusal)
         if caller.is_device:
             _check_device_route(caller, route_key(route))
         with _calling(caller):
@@ -144,11 +156,11 @@ def _calling(caller: Caller) -> Iterator[None]:
         _caller.reset(token)
 
 
-def _caller_in(event: APIGatewayProxyEventV2) -> Caller:
+def _caller_in(event: APIGatewayProxyEventV2, refusal: Callable[[], RetouchError]) -> Caller:
     context = event.request_context.authorizer.get_lambda or {}
     account_id = context.get("account_id")
     if not account_id:
-        raise Unauthenticated("Incorrect API key provided. Send 'Authorization: Bearer <key>'.")
+        raise refusal()
     key_id = str(context["key_id"]) if context.get("key_id") else None
     if context.get("console_user"):
         return Caller(account_id=str(account_id), key_id=key_id, console_user=str(context["console_user"]),

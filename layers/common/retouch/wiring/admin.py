@@ -7,6 +7,9 @@ fresh tables in one process."""
 from __future__ import annotations
 
 from retouch.data.accounts import AccountRepository
+from retouch.data.console_identity import CognitoIdentity
+from retouch.data.console_operators import CognitoOperators
+from retouch.data.console_people import PeopleRepository
 from retouch.data.ledger import LedgerRepository
 from retouch.data.payments import PaymentRepository
 from retouch.data.usage import AccountJobs
@@ -33,3 +36,13 @@ def webhook_settings(table_name: str) -> WebhookSettingsRepository:
 def payments(table_name: str) -> PaymentRepository:
     """Payments and the ledger they move (retouch-admin payments, reconcile)."""
     return PaymentRepository(table_name)
+
+
+def console_operators(user_pool_id: str) -> CognitoOperators:
+    """The console's user pool, for making operators (retouch-admin console)."""
+    return CognitoOperators(user_pool_id)
+
+
+def console_people(table_name: str, user_pool_id: str, client_id: str) -> tuple[CognitoIdentity, PeopleRepository]:
+    """Who signs in and who belongs where, for the local stack's seeded operator."""
+    return CognitoIdentity(user_pool_id, client_id), PeopleRepository(table_name)

@@ -1,0 +1,93 @@
+"""Console requests as API Gateway hands them to the console function (events/console_*.json), and a person signed up,
+verified (the code read from moto's SES, where the patched Cognito e-mails it) and signed in."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from local.aws.email_capture import code_in, sent_emails
+from tests.builders import load_event
+from tests.integration.core.aws_stack import Stack, json_body
+
+CONSOLE = "ConsoleFunction"
+PASSWORD = "Correct-Horse-42"
+ORIGIN = "https://d111111abcdef8.cloudfront.net"  # the samples' host: the console's own origin
+
+
+def new_email() -> str:
+    return f"person-{uuid.uuid4().hex[:12]}@example.com"
+
+
+def console_event(sample: str, *, path: str | None = None, method: str | None = None, body: Any = None,
+                  secret: str | None = None, csrf: str | None = None, origin: str | None = ORIGIN,
+                  source_ip: str | None = None) -> dict[str, Any]:
+    """events/<sample> with its path, method, body, session cookie, CSRF token and Origin replaced (None: removed)."""
+    event = load_event(sample)
+    http = event["requestContext"]["http"]
+    if path is not None:
+        event["rawPath"] = http["path"] = f"/console/api{path}"
+        event["pathParameters"] = {"proxy": path.lstrip("/")}
+        event["rawQueryString"] = ""
+    if method is not None:
+        http["method"] = method
+    if source_ip is not None:
+        http["sourceIp"] = source_ip
+    if body is not None:
+        event["body"] = json.dumps(body)
+        event["headers"]["content-type"] = "application/json"
+    event.pop("cookies", None)
+    if secret is not None:
+        event["cookies"] = [f"__Host-retouch_session={secret}"]
+    event["headers"].pop("x-csrf-token", None)
+    if csrf is not None:
+        event["headers"]["x-csrf-token"] = csrf
+    event["headers"].pop("origin", None)
+    if origin is not None and http["method"] not in ("GET", "HEAD"):
+        event["headers"]["origin"] = origin
+    return event
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    email: str
+    secret: str  # the session cookie's value
+    csrf: str
+    user_id: str
+    account_id: str
+
+
+def session_secret(response: dict[str, Any]) -> str:
+    [cookie] = [c for c in response.get("cookies", []) if c.startswith("__Host-retouch_session=")]
+    return cookie.split(";", 1)[0].split("=", 1)[1]
+
+
+def sign_up(stack: Stack, email: str, **fields: Any) -> dict[str, Any]:
+    return stack.invoke(CONSOLE, console_event("console_sign_up.json", body={"email": email, "password": PASSWORD,
+                                                                               **fields}))
+
+
+def latest_code(email: str) -> str:
+    return code_in(sent_emails(email)[-1])
+
+
+def verify(stack: Stack, email: str, code: str) -> dict[str, Any]:
+    return stack.invoke(CONSOLE, console_event("console_verify.json", body={"email": email, "code": code}))
+
+
+def sign_in(stack: Stack, email: str, password: str = PASSWORD) -> dict[str, Any]:
+    return stack.invoke(CONSOLE, console_event("console_sign_in.json", body={"email": email, "password": password}))
+
+
+def signed_in(stack: Stack, email: str | None = None) -> SignedIn:
+    """A new person, signed up, verified with the e-mailed code and signed in."""
+    email = email or new_email()
+    assert sign_up(stack, email)["statusCode"] == 202
+    assert verify(stack, email, latest_code(email))["statusCode"] == 200
+    response = sign_in(stack, email)
+    assert response["statusCode"] == 200, response
+    view = json_body(response)
+    return SignedIn(email=email, secret=session_secret(response), csrf=view["csrf_token"], user_id=view["user"]["id"],
+                    account_id=view["account"]["id"])
