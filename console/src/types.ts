@@ -190,9 +190,20 @@ export interface EndUser {
 export interface Member {
   id: string
   email: string
-  role?: string
-  status?: string
-  joined_at?: number | null
+  account_role: string
+  joined_at: number
+}
+
+export interface Invitation {
+  email: string
+  invited_by: string
+  created_at: number
+  expires_at: number
+}
+
+export interface MemberList {
+  data: Member[]
+  invitations: Invitation[]
 }
 
 export interface OperatorAccount {
@@ -201,21 +212,27 @@ export interface OperatorAccount {
   status: string
   balance_usd: number
   created_at: number
+  in_flight?: number
   spend_30d_usd?: number
 }
 
 export interface MarginRow {
-  date?: string
-  model?: string
-  upstream?: string
-  charged_usd: number
-  upstream_cost_usd: number
-  margin_usd: number
+  date?: string | null
+  model?: string | null
+  upstream?: string | null
+  jobs: number
+  revenue_micros: number
+  upstream_cost_micros: number
+  margin_micros: number
+  net_margin_micros?: number
 }
 
 export interface UpstreamHealth {
-  upstream: string
-  breaker_state: string
-  failure_rate: number
+  name: string
+  kind?: string
+  state: string
   calls: number
+  failures: number
+  failure_rate_percent: number
+  open_until?: number | null
 }

@@ -5,10 +5,10 @@ import { api } from '../api'
 import { ErrorNotice, Field, InfoNotice, Loading, PageFrame, Section, TableWrap } from '../components/ui'
 import { when } from '../format'
 import { useAction, useLoad } from '../hooks'
-import type { Member, Page } from '../types'
+import type { Member, MemberList } from '../types'
 
 export function MembersPage(props: PageProps) {
-  const members = useLoad(() => api.get<Page<Member>>('/members'))
+  const members = useLoad(() => api.get<MemberList>('/members'))
   const [email, setEmail] = useState('')
   const [invited, setInvited] = useState<string | null>(null)
   const action = useAction()
@@ -43,12 +43,12 @@ export function MembersPage(props: PageProps) {
         <Loading loading={members.loading && !members.data} />
         {members.data && (
           <TableWrap label="Members">
-            <thead><tr><th scope="col">E-mail</th><th scope="col">Status</th><th scope="col">Joined</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+            <thead><tr><th scope="col">E-mail</th><th scope="col">Role</th><th scope="col">Joined</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
             <tbody>
               {members.data.data.map((member) => (
                 <tr key={member.id}>
                   <td>{member.email}{member.id === props.session.user.id && ' (you)'}</td>
-                  <td>{member.status ?? member.role ?? 'member'}</td>
+                  <td>{member.account_role}</td>
                   <td>{when(member.joined_at)}</td>
                   <td>{member.id !== props.session.user.id && (
                     <button type="button" class="small danger" onClick={() => remove(member)} aria-label={`Remove ${member.email}`}>Remove</button>
@@ -59,6 +59,18 @@ export function MembersPage(props: PageProps) {
           </TableWrap>
         )}
       </Section>
+      {members.data && members.data.invitations.length > 0 && (
+        <Section title="Open invitations">
+          <TableWrap label="Open invitations">
+            <thead><tr><th scope="col">E-mail</th><th scope="col">Invited by</th><th scope="col">Expires</th></tr></thead>
+            <tbody>
+              {members.data.invitations.map((invitation) => (
+                <tr key={invitation.email}><td>{invitation.email}</td><td>{invitation.invited_by}</td><td>{when(invitation.expires_at)}</td></tr>
+              ))}
+            </tbody>
+          </TableWrap>
+        </Section>
+      )}
     </PageFrame>
   )
 }

@@ -82,23 +82,30 @@ function CreditForm(props: { account: OperatorAccount; onDone: () => void }) {
 }
 
 interface MarginReport {
+  since: string
+  until: string
   data: MarginRow[]
 }
 
+const usdOf = (micros: number) => micros / 1_000_000
+
 function Margin() {
-  const [since] = useState(daysAgo(29))
+  const since = daysAgo(29)
   const until = isoDay(new Date())
   const margin = useLoad(() => api.get<MarginReport>('/operator/margin', { since, until, group_by: 'day' }))
   const rows = margin.data?.data ?? []
   const byDay = new Map<string, number>()
-  const byModel = new Map<string, MarginRow>()
+  const byModel = new Map<string, { model: string; upstream: string; jobs: number; revenue: number; cost: number; margin: number }>()
   for (const row of rows) {
-    if (row.date) byDay.set(row.date, (byDay.get(row.date) ?? 0) + row.margin_usd)
-    const key = `${row.model ?? '—'} · ${row.upstream ?? '—'}`
-    const total = byModel.get(key) ?? { model: row.model, upstream: row.upstream, charged_usd: 0, upstream_cost_usd: 0, margin_usd: 0 }
-    total.charged_usd += row.charged_usd
-    total.upstream_cost_usd += row.upstream_cost_usd
-    total.margin_usd += row.margin_usd
+    if (row.date) byDay.set(row.date, (byDay.get(row.date) ?? 0) + usdOf(row.margin_micros))
+    const model = row.model ?? '—'
+    const upstream = row.upstream ?? '—'
+    const key = `${model} · ${upstream}`
+    const total = byModel.get(key) ?? { model, upstream, jobs: 0, revenue: 0, cost: 0, margin: 0 }
+    total.jobs += row.jobs
+    total.revenue += usdOf(row.revenue_micros)
+    total.cost += usdOf(row.upstream_cost_micros)
+    total.margin += usdOf(row.margin_micros)
     byModel.set(key, total)
   }
   return (
@@ -107,14 +114,14 @@ function Margin() {
       <Loading loading={margin.loading && !margin.data} />
       {margin.data && (
         <>
-          <BarChart title={`Margin per day, ${since} to ${until}`} bars={[...byDay.entries()].sort().map(([label, value]) => ({ label: label.slice(5), value }))} />
+          <BarChart title={`Margin per day, ${margin.data.since} to ${margin.data.until}`} bars={[...byDay.entries()].sort().map(([label, value]) => ({ label: label.slice(5), value }))} />
           <TableWrap label="Margin by model and upstream">
-            <thead><tr><th scope="col">Model</th><th scope="col">Upstream</th><th scope="col">Charged</th><th scope="col">Upstream cost</th><th scope="col">Margin</th></tr></thead>
+            <thead><tr><th scope="col">Model</th><th scope="col">Upstream</th><th scope="col">Jobs</th><th scope="col">Charged</th><th scope="col">Upstream cost</th><th scope="col">Margin</th></tr></thead>
             <tbody>
               {[...byModel.values()].map((row) => (
-                <tr key={`${row.model}-${row.upstream}`}><td>{row.model ?? '—'}</td><td>{row.upstream ?? '—'}</td><td>{money(row.charged_usd)}</td><td>{money(row.upstream_cost_usd)}</td><td>{money(row.margin_usd)}</td></tr>
+                <tr key={`${row.model}-${row.upstream}`}><td>{row.model}</td><td>{row.upstream}</td><td>{row.jobs}</td><td>{money(row.revenue)}</td><td>{money(row.cost)}</td><td>{money(row.margin)}</td></tr>
               ))}
-              {byModel.size === 0 && <tr><td colSpan={5} class="muted">No charged jobs in this period.</td></tr>}
+              {byModel.size === 0 && <tr><td colSpan={6} class="muted">No charged jobs in this period.</td></tr>}
             </tbody>
           </TableWrap>
         </>
@@ -124,26 +131,27 @@ function Margin() {
 }
 
 interface UpstreamsReport {
-  data: UpstreamHealth[]
+  at?: number
+  upstreams: UpstreamHealth[]
   alarms?: { name: string; url?: string | null }[]
 }
 
 function Upstreams() {
   const health = useLoad(() => api.get<UpstreamsReport>('/operator/upstreams'))
   return (
-    <Section title="Upstream health (last hour)">
+    <Section title="Upstream health">
       <ErrorNotice message={health.error} />
       <Loading loading={health.loading && !health.data} />
       {health.data && (
         <TableWrap label="Upstream health">
-          <thead><tr><th scope="col">Upstream</th><th scope="col">Breaker</th><th scope="col">Failure rate</th><th scope="col">Calls</th></tr></thead>
+          <thead><tr><th scope="col">Upstream</th><th scope="col">Breaker</th><th scope="col">Failure rate</th><th scope="col">Calls (failures) this window</th></tr></thead>
           <tbody>
-            {health.data.data.map((upstream) => (
-              <tr key={upstream.upstream}>
-                <td>{upstream.upstream}</td>
-                <td><span class={`badge badge-${upstream.breaker_state}`}>{upstream.breaker_state}</span></td>
-                <td>{(upstream.failure_rate * 100).toFixed(1)}%</td>
-                <td>{upstream.calls}</td>
+            {health.data.upstreams.map((upstream) => (
+              <tr key={upstream.name}>
+                <td>{upstream.name}{upstream.kind && <div class="muted">{upstream.kind}</div>}</td>
+                <td><span class={`badge badge-${upstream.state}`}>{upstream.state}</span>{upstream.open_until ? <div class="muted">until {when(upstream.open_until)}</div> : null}</td>
+                <td>{upstream.failure_rate_percent.toFixed(1)}%</td>
+                <td>{upstream.calls} ({upstream.failures})</td>
               </tr>
             ))}
           </tbody>
@@ -152,7 +160,7 @@ function Upstreams() {
       {health.data?.alarms && health.data.alarms.length > 0 && (
         <>
           <h3>Alarms</h3>
-          <ul>
+          <ul class="alarms">
             {health.data.alarms.map((alarm) => (
               <li key={alarm.name}>{alarm.url ? <a href={alarm.url} target="_blank" rel="noopener noreferrer">{alarm.name}<span class="visually-hidden"> (CloudWatch, opens in a new tab)</span></a> : alarm.name}</li>
             ))}
