@@ -243,7 +243,7 @@ def _usage_figures(stack, person: Person) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def edit(stack, customer, funded, webhook_endpoint) -> Edit:
+def edit(stack, customer, funded, webhook_endpoint, shots) -> Edit:
     """A playground edit: the image uploaded to S3 from the page, quoted, run, followed to its end."""
     jobs_before, spend_before = _usage_figures(stack, customer)
     page = customer.page
@@ -261,14 +261,18 @@ def edit(stack, customer, funded, webhook_endpoint) -> Edit:
     result.get_by_text("succeeded").wait_for()
     job_id = result.locator("a.mono").inner_text()
     assert job_id.startswith("job_")
+    _scan_and_photograph_this(customer, "playground-result", shots)  # the page with its before/after
     return Edit(job_id, jobs_before, spend_before)
 
 
-def _loaded(page: Any, selector: str) -> int:
-    """How many images matching `selector` have loaded (a presigned link that works), waiting for them to settle."""
-    page.wait_for_function(f"() => [...document.querySelectorAll({selector!r})].every(img => img.complete)")
-    return int(page.evaluate(f"() => [...document.querySelectorAll({selector!r})]"
-                             ".filter(img => img.naturalWidth > 0).length"))
+def _loaded(page: Any, selector: str, expected: int) -> int:
+    """How many images matching `selector` loaded (presigned links that work), once `expected` of them are on the
+    page and each has finished (loaded or failed)."""
+    page.wait_for_function("([selector, expected]) => { const images = [...document.querySelectorAll(selector)];"
+                           " return images.length >= expected && images.every(img => img.complete) }",
+                           arg=[selector, expected])
+    return int(page.evaluate("selector => [...document.querySelectorAll(selector)]"
+                             ".filter(img => img.naturalWidth > 0).length", selector))
 
 
 # ---- the scenarios -----------------------------------------------------------------------------------------------
@@ -322,7 +326,7 @@ def test_top_up_through_stripe_checkout_raises_the_balance(funded, customer):
 def test_a_playground_edit_shows_the_result_before_and_after(stack, customer, edit):
     page = customer.page
     # Then the comparison shows the uploaded image and the edited one, both loaded
-    assert _loaded(page, ".compare img") == 2
+    assert _loaded(page, ".compare img", 2) == 2
     # And the result can be downloaded (a presigned link to the output)
     download = page.get_by_role("link", name=re.compile("Download image 1"))
     assert httpx.get(download.get_attribute("href") or "").status_code == 200
@@ -336,11 +340,11 @@ def test_the_job_is_in_the_log_with_its_thumbnails_and_its_page(stack, customer,
     row.wait_for()
     assert "succeeded" in row.inner_text()
     # Before and after thumbnails, from presigned links that load
-    assert _loaded(page, f"tr[data-job-id='{edit.job_id}'] img.thumb") == 2
+    assert _loaded(page, f"tr[data-job-id='{edit.job_id}'] img.thumb", 2) == 2
     # The job's page: its inputs and outputs, its events and its webhook deliveries
     row.get_by_role("link", name=edit.job_id).click()
     customer.heading(f"Job {edit.job_id}").wait_for()
-    assert _loaded(page, ".gallery img") == 2
+    assert _loaded(page, ".gallery img", 2) == 2
     events = page.locator("ol.events")
     events.get_by_text("job.succeeded").wait_for()
     assert "job.queued" in events.inner_text()
@@ -419,8 +423,20 @@ def _axe_violations(page: Any) -> list[str]:
             for violation in result["violations"] if violation["impact"] in SERIOUS]
 
 
+def _wider(page: Any, width: int) -> list[str]:
+    """The elements that reach past `width` (what to fix when a page is wider than the phone)."""
+    return list(page.evaluate("width => [...document.querySelectorAll('body *')].filter(e => "
+                              "e.getBoundingClientRect().right > width + 1).slice(0, 8).map(e => "
+                              "e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 40))", width))
+
+
 def _scan_and_photograph(person: Person, base_url: str, name: str, path: str, shots: list[Path]) -> None:
     person.go(base_url, path)
+    _scan_and_photograph_this(person, name, shots)
+
+
+def _scan_and_photograph_this(person: Person, name: str, shots: list[Path]) -> None:
+    """The page as it is now, at both widths: axe-core's serious and critical violations, the width, a screenshot."""
     person.page.wait_for_load_state("networkidle")
     for viewport, (width, height) in VIEWPORTS.items():
         person.page.set_viewport_size({"width": width, "height": height})
@@ -428,7 +444,8 @@ def _scan_and_photograph(person: Person, base_url: str, name: str, path: str, sh
         assert _axe_violations(person.page) == [], f"{name} at {viewport}"
         # And nothing wider than the screen at phone width (tables scroll inside their own region)
         if viewport == "phone":
-            assert person.page.evaluate("() => document.documentElement.scrollWidth") <= width, name
+            assert person.page.evaluate("() => document.documentElement.scrollWidth") <= width, (name, _wider(
+                person.page, width))
         shot = SCREENSHOTS / f"{name}-{viewport}-{width}x{height}.png"
         person.page.screenshot(path=str(shot), full_page=True)
         shots.append(shot)
@@ -460,17 +477,24 @@ def test_every_page_has_no_serious_accessibility_violation_at_desktop_and_phone_
 def test_keyboard_alone_reaches_the_navigation_with_a_visible_focus(stack, customer):
     page = customer.page
     customer.go(stack.base_url, "/jobs")
-    page.keyboard.press("Tab")  # the skip link comes first
-    assert page.evaluate("() => document.activeElement.textContent") == "Skip to content"
-    for _ in range(3):
-        page.keyboard.press("Tab")
-    focused = page.evaluate("() => ({tag: document.activeElement.tagName, "
-                            "outline: getComputedStyle(document.activeElement).outlineStyle})")
-    assert focused["tag"] in ("A", "BUTTON") and focused["outline"] != "none"
+    focused = "() => ({text: document.activeElement.textContent, tag: document.activeElement.tagName, " \
+              "outline: getComputedStyle(document.activeElement).outlineStyle})"
+    # A page opens with its heading focused, so the next Tab reaches its first control and Shift+Tab the navigation
+    assert page.evaluate(focused)["tag"] == "H1"
+    page.keyboard.press("Tab")
+    control = page.evaluate(focused)
+    assert control["tag"] in ("BUTTON", "SELECT", "A", "INPUT") and control["outline"] != "none"
+    page.keyboard.press("Shift+Tab")  # back past the heading (focusable by the app only) to the navigation's end
+    link = page.evaluate(focused)
+    assert link["tag"] == "A" and link["text"] == "Members" and link["outline"] != "none"
     # Enter on a navigation link opens its page
-    page.get_by_role("link", name="Usage").focus()
     page.keyboard.press("Enter")
-    customer.heading("Usage").wait_for()
+    customer.heading("Members").wait_for()
+    # The skip link shows when focused and moves the focus to the main content
+    page.locator("a.skip").focus()
+    assert page.locator("a.skip").is_visible() and page.evaluate(focused)["outline"] != "none"
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main"
 
 
 def test_the_console_is_served_with_the_distributions_security_headers(stack):

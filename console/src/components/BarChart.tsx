@@ -19,6 +19,7 @@ export function BarChart(props: { title: string; bars: Bar[]; format?: (value: n
   const barWidth = Math.max(2, Math.min(48, slot * 0.7))
   const scale = (height - top - bottom) / max
   const labelEvery = Math.ceil(bars.length / 12)
+  const maxChars = Math.max(5, Math.floor((slot * labelEvery) / 7)) // ~7 SVG units per character at 11px
   return (
     <figure class="chart">
       <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${props.title}; the table below has the figures`}>
@@ -32,8 +33,8 @@ export function BarChart(props: { title: string; bars: Bar[]; format?: (value: n
                 <title>{`${bar.label}: ${format(bar.value)}`}</title>
               </rect>
               {index % labelEvery === 0 && (
-                <text x={x + barWidth / 2} y={height - bottom + 16} text-anchor="middle" class="tick">
-                  {bar.label.length > 10 ? `${bar.label.slice(0, 9)}…` : bar.label}
+                <text x={Math.min(width - 24, Math.max(24, x + barWidth / 2))} y={height - bottom + 16} text-anchor="middle" class="tick">
+                  {bar.label.length > maxChars ? `${bar.label.slice(0, maxChars - 1)}…` : bar.label}
                 </text>
               )}
             </g>
