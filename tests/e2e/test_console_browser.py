@@ -27,12 +27,11 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import sync_playwright
 
 from local import REPO_ROOT
 from local.aws.email_capture import latest_code
 from tests.e2e.conftest import png_bytes
-
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 pytestmark = [pytest.mark.e2e, pytest.mark.local_only]
 
@@ -68,7 +67,7 @@ class Person:
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.fail("no /usr/bin/chromium: `make test` installs Debian's chromium (apt-get install chromium)")
-    with playwright_api.sync_playwright() as driver:
+    with sync_playwright() as driver:
         launched = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         yield launched
         launched.close()
@@ -166,7 +165,7 @@ class WebhookReceiver:
         self.received = received
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 received.append({"headers": dict(self.headers), "body": json.loads(body or b"{}")})
                 self.send_response(200)

@@ -12,7 +12,8 @@ from local.cloudformation.template import Template, TemplateError
 
 ROOT = Path(__file__).resolve().parents[3]
 QUEUE_URL = "http://127.0.0.1:5000/123456789012/retouch-local-jobsqueue"
-EMULATED = {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::S3::Bucket", "AWS::SecretsManager::Secret"}
+EMULATED = {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::S3::Bucket", "AWS::SecretsManager::Secret",
+            "AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolGroup"}
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:retouch-local-providerapikeysecret-AbCdEf"
 
 
