@@ -31,6 +31,8 @@ SETTINGS = {
     "RETOUCH_RECHARGE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/recharge",
     "RETOUCH_STRIPE_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:stripe",
     "RETOUCH_CHECKOUT_RETURN_URL": "https://example.com/billing",
+    "RETOUCH_USER_POOL_ID": "us-east-1_Example00",  # issue 21: the console's user pool and its client
+    "RETOUCH_USER_POOL_CLIENT_ID": "console0example0client0id0",
     "AWS_DEFAULT_REGION": "us-east-1",
     "POWERTOOLS_SERVICE_NAME": "retouch",
 }

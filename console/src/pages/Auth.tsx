@@ -28,8 +28,8 @@ export function SignUpPage(_props: PublicPageProps) {
       <form class="card stack" onSubmit={submit}>
         <Field id="signup-email" label="E-mail" type="email" autoComplete="email" required value={email}
           onInput={(event) => setEmail(event.currentTarget.value)} />
-        <Field id="signup-password" label="Password" type="password" autoComplete="new-password" required minLength={8}
-          hint="At least 8 characters, with upper and lower case letters, a digit and a symbol."
+        <Field id="signup-password" label="Password" type="password" autoComplete="new-password" required minLength={12}
+          hint="At least 12 characters, with upper and lower case letters and a digit."
           value={password} onInput={(event) => setPassword(event.currentTarget.value)} />
         <Field id="signup-account" label="Account name (optional)" autoComplete="organization" value={accountName}
           onInput={(event) => setAccountName(event.currentTarget.value)} />

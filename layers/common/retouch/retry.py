@@ -85,6 +85,8 @@ Data (DynamoDB, SQS, S3)
   STRIPE_NETWORK_RETRIES of them (retouch.payments.stripe_gateway.StripeGateway._client).
 - Reconciliation re-reads an account that differs before reporting it (retouch.billing.reconcile.reconcile's
   `rechecks` and `pause_seconds`).
+- A console person's first membership is read again when a concurrent verification wrote it or the invitation was
+  taken meanwhile, MEMBERSHIP_TRIES in all (retouch.console.sign_up.ensure_member).
 - End users' quota moves (retouch.data.end_users.MOVE_TRIES in all): a hold or request count that finds the end user
   in an older minute, day or month starts the window, conditioned on the window it read, and tries again when another
   writer started it first (retouch.data.end_users.EndUserRepository.hold,
@@ -165,6 +167,9 @@ SETTINGS_WRITE_TRIES = 3
 PAYMENT_REVERSAL_TRIES = 8
 # Stripe's library retries a failed request this many times (with its idempotency key), within the route's 29 s.
 STRIPE_NETWORK_RETRIES = 2
+# A console person's first membership (join the inviting account, or make one): read again when a concurrent
+# verification made it first or the invitation went meanwhile.
+MEMBERSHIP_TRIES = 3
 
 
 # ---- balance moves ------------------------------------------------------------------------------------------------

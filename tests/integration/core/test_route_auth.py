@@ -16,7 +16,8 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from retouch.admin.accounts import issue_key, revoke_key
 from retouch.auth.keys import generate_api_key
 from retouch.data.accounts import AccountRepository
-from retouch.web.functions import ROUTES, route_groups
+from retouch.web.console_gate import CONSOLE_PUBLIC_ROUTES
+from retouch.web.functions import CONSOLE_MOUNTED_GROUPS, ROUTES, route_group, route_groups
 from retouch.web.principal import PUBLIC_ROUTES, registered_routes, route_key
 from tests.builders import authorizer_event, http_event, new_account_id, new_job_id
 from tests.integration.core.aws_stack import REPO_ROOT, Stack, client, json_body
@@ -31,11 +32,18 @@ INTENDED_PUBLIC = {("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs"
                    ("POST", "/v1/billing/stripe/webhook")}
 GATEWAY_FUNCTIONS = ("ApiFunction", "StatusFunction", "PaymentsFunction")  # behind the HTTP API and its authorizer
 URL_FUNCTIONS = ("SyncFunction",)  # a Function URL with no authorizer: the function checks the key itself
+# The console's backend (issue 21): one greedy HTTP API route without the authorizer; the function declares its routes
+# (web/functions.py) and checks its session cookie itself: every route but sign-up and sign-in needs a live session.
+CONSOLE_FUNCTION = "ConsoleFunction"
+CONSOLE_PROXY = ("ANY", "/console/api/{proxy+}")
+INTENDED_CONSOLE_PUBLIC = {("POST", "/auth/sign_up"), ("POST", "/auth/verify"), ("POST", "/auth/resend"),
+                           ("POST", "/auth/sign_in")}
 # Function URLs that serve none of the HTTP API's routes: the MCP server (issue 22; test_mcp_function.py)
 NOT_API_URL_FUNCTIONS = ("McpFunction",)
 SITUATIONS = ("no-key", "unknown-key", "revoked-key")
 PATH_VALUES = {"job_id": new_job_id(), "file_id": "file_" + "a" * 24, "model_id": "gpt-image-2",
-               "user": "u_other", "erasure_id": "erase_" + "a" * 24, "token_id": "ctok_" + "a" * 24}
+               "user": "u_other", "erasure_id": "erase_" + "a" * 24, "token_id": "ctok_" + "a" * 24,
+               "user_id": "00000000-0000-4000-8000-000000000000"}
 ROUTES_PACKAGE = REPO_ROOT / "layers" / "common" / "retouch" / "web" / "routes"
 
 
@@ -68,7 +76,7 @@ def test_each_http_function_serves_what_its_list_and_the_template_say(stack: Sta
 
     # Then web/functions.py lists exactly those functions
     api_urls = set(stack.template.function_urls) - set(NOT_API_URL_FUNCTIONS)
-    assert set(ROUTES) == routed | api_urls == {*GATEWAY_FUNCTIONS, *URL_FUNCTIONS}
+    assert set(ROUTES) == routed | api_urls == {*GATEWAY_FUNCTIONS, *URL_FUNCTIONS, CONSOLE_FUNCTION}
     assert set(NOT_API_URL_FUNCTIONS) <= set(stack.template.function_urls)  # the exception stays a real one
     # and each gateway function serves its list, which is its template routes (a route added to a router or to the
     # template alone fails here)
@@ -79,6 +87,30 @@ def test_each_http_function_serves_what_its_list_and_the_template_say(stack: Sta
     declared = set().union(*(_template_routes(stack, function_id) for function_id in GATEWAY_FUNCTIONS))
     for function_id in URL_FUNCTIONS:
         assert _served(stack, function_id) == _listed(function_id) <= declared, function_id
+
+
+def test_the_console_serves_its_own_routes_outside_v1_and_mounts_the_templates_own(stack: Stack) -> None:
+    # Given the console function: one greedy route in the template, its routes in its list
+    declared = set().union(*(_template_routes(stack, function_id) for function_id in GATEWAY_FUNCTIONS))
+    served = _served(stack, CONSOLE_FUNCTION)
+    mounted = {route_key(route) for group in route_groups(CONSOLE_FUNCTION) for route in _group_routes(group)
+               if group.router in {g.router for name in CONSOLE_MOUNTED_GROUPS for g in [route_group(name)]}}
+
+    # Then API Gateway sends it exactly its prefix, and it serves its list
+    assert _template_routes(stack, CONSOLE_FUNCTION) == {CONSOLE_PROXY}
+    assert served == _listed(CONSOLE_FUNCTION)
+    # and each mounted public group's routes are the template's own (`/console/api/v1/jobs` is `GET /v1/jobs`), served
+    # by a gateway function too, while the console's own routes are outside the public API's paths
+    assert mounted and mounted <= declared
+    own = served - mounted
+    assert own >= INTENDED_CONSOLE_PUBLIC
+    assert all(not path.startswith("/v1") for _, path in own) and not own & declared
+
+
+def _group_routes(group: Any) -> list[Any]:
+    app = APIGatewayHttpResolver()
+    app.include_router(group.router)
+    return registered_routes(app)
 
 
 def test_every_routes_module_is_served_by_some_function() -> None:
@@ -102,8 +134,11 @@ def test_the_public_routes_are_exactly_the_intended_ones_in_the_template_and_the
     # Given the routes template.yaml declares and the routes each function's resolver serves
     no_authorizer = {(route.method, route.path) for route in stack.template.http_routes if route.authorizer is None}
 
-    # Then the routes API Gateway lets through without its authorizer are the code's public list, the intended ones
-    assert no_authorizer == set(PUBLIC_ROUTES) == INTENDED_PUBLIC
+    # Then the routes API Gateway lets through without its authorizer are the code's public list, the intended ones,
+    # and the console's prefix, whose function's own public list is sign-up and sign-in alone
+    assert no_authorizer == set(PUBLIC_ROUTES) | {CONSOLE_PROXY}
+    assert set(PUBLIC_ROUTES) == INTENDED_PUBLIC
+    assert set(CONSOLE_PUBLIC_ROUTES) == INTENDED_CONSOLE_PUBLIC
     # while the sync URL (which any request reaches) serves no public route
     for function_id in URL_FUNCTIONS:
         assert _template_routes(stack, function_id) == set()
@@ -168,7 +203,7 @@ def test_every_private_route_answers_openais_401_without_a_usable_key(function_i
     assert stack.jobs_of(account_id) == []
 
 
-@pytest.mark.parametrize("function_id", sorted(ROUTES))
+@pytest.mark.parametrize("function_id", sorted(set(ROUTES) - {CONSOLE_FUNCTION}))  # the console reads no key at all
 def test_a_device_token_reaches_no_route_outside_its_scopes(function_id: str, stack: Stack) -> None:
     """Every route of every function in web/functions.py's ROUTES (so a route added later is covered): a device token
     with every scope is refused each route a phone must not reach, and a token with no scope for a phone route is
@@ -199,4 +234,63 @@ def test_a_device_token_reaches_no_route_outside_its_scopes(function_id: str, st
     for route, (status, error) in answers.items():
         assert status == 403, (route, error)
         assert (error["type"], error["code"]) == ("permission_error", "client_token_forbidden"), route
+    assert stack.jobs_of(account_id) == []
+
+
+CONSOLE_SITUATIONS = ("no-cookie", "unknown-cookie", "expired-session", "api-key", "device-token")
+
+
+def _console_request(method: str, path: str, situation: str, stack: Stack, account_id: str) -> dict[str, Any]:
+    """What API Gateway hands the console function for `method path` (as its routes declare it) in `situation`."""
+    event = _request(CONSOLE_FUNCTION, method, path, None, None)
+    event["routeKey"] = event["requestContext"]["routeKey"] = "ANY /console/api/{proxy+}"
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/console/api" + event["rawPath"]
+    event["headers"]["origin"] = "https://" + event["headers"]["host"]
+    if situation == "unknown-cookie":
+        event["cookies"] = [f"__Host-retouch_session={generate_api_key()}"]
+    elif situation == "expired-session":
+        event["cookies"] = [f"__Host-retouch_session={expired_session(stack, account_id)}"]
+    elif situation == "api-key":
+        accounts = AccountRepository(stack.table, client("dynamodb"))
+        event["headers"]["authorization"] = f"Bearer {issue_key(accounts, account_id).raw_key}"
+    elif situation == "device-token":
+        event["headers"]["authorization"] = device_token_header(stack, account_id, ["jobs:read"])
+    return event
+
+
+def expired_session(stack: Stack, account_id: str) -> str:
+    """A session of a member of the account whose idle end has passed (before the TTL removed it)."""
+    from retouch.console.sessions import session_hash
+    from retouch.data.console_people import PeopleRepository
+    from retouch.data.console_sessions import ConsoleSessionRepository
+    from retouch.models.console import ConsoleSessionRecord, MemberRecord
+
+    secret, user = generate_api_key(), f"user-{new_account_id()}"
+    PeopleRepository(stack.table, client("dynamodb")).add_member(MemberRecord(
+        user_sub=user, account_id=account_id, email="expired@example.com", account_role="member", joined_at=1))
+    ConsoleSessionRepository(stack.table, client("dynamodb")).put(ConsoleSessionRecord(
+        session_hash=session_hash(secret), account_id=account_id, user_sub=user, email="expired@example.com",
+        role="operator", csrf_token="t" * 43, created_at=1, last_seen_at=1, expires_at=2))
+    return secret
+
+
+@pytest.mark.parametrize("situation", CONSOLE_SITUATIONS)
+def test_every_console_route_but_sign_up_and_sign_in_answers_401_without_a_live_session(situation: str,
+                                                                                        stack: Stack) -> None:
+    # Given a console request without a live session: none, an unknown or expired one, or an API key or device token
+    # instead (the console reads no Authorization header)
+    account_id = stack.seed_account(new_account_id())
+    private = sorted(_served(stack, CONSOLE_FUNCTION) - CONSOLE_PUBLIC_ROUTES)
+    assert private
+
+    # When every other route of the console is called
+    answers = {}
+    for method, path in private:
+        response = stack.invoke(CONSOLE_FUNCTION, _console_request(method, path, situation, stack, account_id))
+        answers[(method, path)] = (response["statusCode"], json_body(response)["error"])
+
+    # Then each answers 401 `not_signed_in` before the route runs (the mounted Stripe webhook too: in the console it is
+    # no public route), and nothing was created for the account
+    for route, (status, error) in answers.items():
+        assert (status, error["code"], error["type"]) == (401, "not_signed_in", "invalid_request_error"), route
     assert stack.jobs_of(account_id) == []

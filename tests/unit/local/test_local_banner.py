@@ -21,14 +21,14 @@ def test_the_banner_gives_the_url_key_and_working_examples():
                             upstream_urls={"modelslab": "http://127.0.0.1:9101", "runflow": "http://127.0.0.1:9102/v1/run"},
                             stripe=SimpleNamespace(origin="http://127.0.0.1:9200"),
                             console_url="http://127.0.0.1:3000/console/",
-                            console_operator=SimpleNamespace(email="operator@retouch.local", password="Pw-1"))
+                            console_operator=SimpleNamespace(email="operator@retouch.example", password="Op-pw-9a"))
     # When the banner is printed
     text = banner(stack)
     # Then it shows where to go and how
     assert "http://127.0.0.1:3000/v1" in text and "rt_key" in text
     # And where the console is (issue 21)
     assert "console:   http://127.0.0.1:3000/console/" in text
-    assert "console operator: operator@retouch.local   password: Pw-1" in text
+    assert "console operator: operator@retouch.example   password: Op-pw-9a" in text
     assert '-F "image[]=@photo.png"' in text and '-H "Prefer: wait=60"' in text
     assert "curl -s http://127.0.0.1:3000/v1/jobs/JOB_ID" in text
     # And the SDK goes through the synchronous entry, which holds the call until the image is ready
@@ -47,6 +47,8 @@ def test_the_banner_gives_the_url_key_and_working_examples():
     # And where the Stripe stand-in is, and how to buy credit through it
     assert "Stripe stand-in at http://127.0.0.1:9200" in text
     assert "curl -s http://127.0.0.1:3000/v1/billing/top_ups" in text and '{"amount_usd": "25.00"}' in text
+    # And the console's seeded operator: who signs in, with what (issue 21)
+    assert "console operator: operator@retouch.example   password: Op-pw-9a" in text
 
 
 def test_with_a_real_key_the_banner_says_calls_cost_money():
@@ -58,3 +60,4 @@ def test_with_a_real_key_the_banner_says_calls_cost_money():
     assert "https://api.openai.com/v1 (OPENAI_API_KEY is set: real calls, real cost)" in banner(stack)
     assert "Stripe itself (STRIPE_SECRET_KEY is set)" in banner(stack)
     assert "upstream stand-ins" not in banner(stack)
+    assert "console operator" not in banner(stack)  # a template without the console's user pool seeds none

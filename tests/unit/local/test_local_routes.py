@@ -63,3 +63,23 @@ def test_a_greedy_parameter_takes_the_rest_of_the_path():
     table = RouteTable([route("GET", "/files/{proxy+}")])
     assert table.match("GET", "/files/a/b/c.png").path_parameters == {"proxy": "a/b/c.png"}
     assert table.match("GET", "/files") is None
+
+
+@pytest.mark.parametrize(("method", "path", "proxy"), [
+    ("POST", "/console/api/auth/sign_in", "auth/sign_in"),
+    ("GET", "/console/api/v1/jobs", "v1/jobs"),
+    ("DELETE", "/console/api/v1/jobs/job_123", "v1/jobs/job_123"),
+    ("PUT", "/console/api/v1/end_users/u%201", "v1/end_users/u 1"),
+])
+def test_the_consoles_greedy_route_takes_every_method_and_path_under_its_prefix(table, method, path, proxy):
+    # issue 21: `ANY /console/api/{proxy+}` (no authorizer), as API Gateway matches it, while /v1 keeps its own routes
+    match = table.match(method, path)
+    assert match is not None
+    assert (match.route.function_id, match.route.route_key, match.route.authorizer) == (
+        "ConsoleFunction", "ANY /console/api/{proxy+}", None)
+    assert match.path_parameters == {"proxy": proxy}
+
+
+@pytest.mark.parametrize("path", ["/console/api", "/console/api/", "/console/apis/v1/jobs", "/console"])
+def test_the_consoles_prefix_alone_or_a_lookalike_has_no_route(table, path):
+    assert table.match("GET", path) is None

@@ -75,11 +75,13 @@ def test_globals_fill_in_what_a_function_leaves_out():
 
 def test_the_common_layer_is_on_every_function_path(template):
     # SAM appends a function's own Layers (Pillow's, for the functions that inspect images) to the global one.
-    # And the MCP SDK's, for the mcp function only (issue 22); Stripe's library is the payments functions' own layer.
-    own_layers = {"ApiFunction": "images", "SyncFunction": "images", "WorkerFunction": "images", "McpFunction": "mcp",
-                  "PaymentsFunction": "payments", "RechargeFunction": "payments"}
+    # And the MCP SDK's, for the mcp function only (issue 22); Stripe's library is the payments functions' own layer;
+    # the console's backend serves the image and payments routes, so it has both (issue 21).
+    own_layers = {"ApiFunction": ("images",), "SyncFunction": ("images",), "WorkerFunction": ("images",),
+                  "McpFunction": ("mcp",), "PaymentsFunction": ("payments",), "RechargeFunction": ("payments",),
+                  "ConsoleFunction": ("images", "payments")}
     for function_id, spec in template.functions.items():
-        own = (ROOT / "layers" / own_layers[function_id],) if function_id in own_layers else ()
+        own = tuple(ROOT / "layers" / layer for layer in own_layers.get(function_id, ()))
         assert spec.layer_dirs == (ROOT / "layers" / "common", *own), function_id
 
 

@@ -36,6 +36,12 @@ ACTION_OF_CALL = {
     "delete_objects": "s3:DeleteObject", "list_objects_v2": "s3:ListBucket",
     "send_message": "sqs:SendMessage", "change_message_visibility": "sqs:ChangeMessageVisibility",
     "send_email": "ses:SendEmail",
+    # The console's user pool (issue 21): sign-up, verification and sign-in (the console function), operators (admin).
+    "sign_up": "cognito-idp:SignUp", "confirm_sign_up": "cognito-idp:ConfirmSignUp",
+    "resend_confirmation_code": "cognito-idp:ResendConfirmationCode", "initiate_auth": "cognito-idp:InitiateAuth",
+    "admin_get_user": "cognito-idp:AdminGetUser", "admin_list_groups_for_user": "cognito-idp:AdminListGroupsForUser",
+    "admin_create_user": "cognito-idp:AdminCreateUser", "admin_set_user_password": "cognito-idp:AdminSetUserPassword",
+    "admin_add_user_to_group": "cognito-idp:AdminAddUserToGroup",
 }
 # transact_write_items authorizes each part under its own action.
 ACTION_OF_TRANSACTION_PART = {"Put": "dynamodb:PutItem", "Update": "dynamodb:UpdateItem",
@@ -202,6 +208,7 @@ _WORKER_ONLY_VISIBILITY = "sqs:ChangeMessageVisibility"  # queue.delay_redeliver
 _KEY_RELEASE = "dynamodb:DeleteItem"  # idempotency.release: only the submit paths (Api, Sync) release a key
 NOT_NEEDED: dict[str, dict[str, str]] = {
     "ApiFunction": {_ADMIN_SCAN: "admin only", _WORKER_ONLY_VISIBILITY: "worker only"},
+    "ConsoleFunction": {_ADMIN_SCAN: "admin only", _WORKER_ONLY_VISIBILITY: "worker only"},
     "PaymentsFunction": {
         _ADMIN_SCAN: "admin only", _WORKER_ONLY_VISIBILITY: "worker only",
         "dynamodb:DeleteItem": "ledger/accounts modules are loaded for credits and reads; it deletes nothing",
@@ -302,6 +309,7 @@ def _presigned_gets() -> dict[str, list[str]]:
                            upstream_inputs_prefix("job_x") + "0123abcd"],
         "StatusFunction": outputs,
         "ApiFunction": outputs,  # Prefer: wait answers with the finished job's URLs
+        "ConsoleFunction": outputs,  # the mounted job routes (issue 21)
         "SyncFunction": outputs,
     }
 

@@ -4,6 +4,7 @@ bodies and content types, no 422, no key on public routes; /docs runs the bundle
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -149,3 +150,16 @@ def test_swagger_ui_comes_from_this_origin_under_a_content_security_policy():
     assert f"'sha256-{base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()}'" in policy
     # and the assets are Powertools' own copy of Swagger UI
     assert "SwaggerUIBundle" in system.swagger_script().body and ".swagger-ui" in system.swagger_styles().body
+
+
+def test_the_document_is_the_public_api_not_the_consoles_own_routes(document):
+    # issue 21: the console's sign-in, session and people routes live under /console/api, for its front end only;
+    # the public groups it mounts are documented once, at their /v1 paths
+    from retouch.web.functions import CONSOLE_FUNCTION, CONSOLE_MOUNTED_GROUPS, ROUTES, route_group
+
+    own = [route_group(name) for name in ROUTES[CONSOLE_FUNCTION] if name not in CONSOLE_MOUNTED_GROUPS]
+    own_paths = {re.sub(r"<(\w+)>", r"{\1}", rule) for group in own for rule, *_ in group.router._routes}
+    paths = set(document["paths"])
+    assert "/auth/sign_in" in own_paths and not own_paths & paths
+    assert all(path.startswith(("/v1/", "/health", "/docs", "/openapi.json")) for path in paths), sorted(paths)
+    assert "/v1/jobs" in paths and "/v1/account" in paths

@@ -32,9 +32,7 @@ from retouch.errors import (
 )
 from retouch.models.account_records import AccountRecord, LedgerEntry
 from retouch.models.console import MemberRecord
-
-# Tries of the join-or-create step when a concurrent verification or an invitation changes under it.
-_MEMBERSHIP_TRIES = 3
+from retouch.retry import MEMBERSHIP_TRIES
 
 
 @dataclass(frozen=True)
@@ -84,7 +82,7 @@ def sign_in(deps: SignUpDeps, email: str, password: str, now: int) -> tuple[Iden
 
 def ensure_member(deps: SignUpDeps, identity: Identity, now: int) -> MemberRecord:
     """The person's membership: theirs already, or the invited account joined, or a new account made."""
-    for _ in range(_MEMBERSHIP_TRIES):
+    for _ in range(MEMBERSHIP_TRIES):
         found = deps.people.member(identity.sub)
         if found is not None:
             return found

@@ -26,6 +26,7 @@ from retouch.console.sessions import SessionDeps, resolve_session
 from retouch.errors import CsrfFailed, NotSignedIn
 from retouch.models.common import now_epoch
 from retouch.models.console import ConsoleSessionRecord
+from retouch.models.responses import ErrorBody, ErrorDetail
 from retouch.web.console_cookies import session_secret
 from retouch.web.principal import route_key, with_principal
 
@@ -60,6 +61,9 @@ class ConsoleGate:
     sessions: SessionDeps
 
     def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        path = str(event.get("rawPath") or "")
+        if not path.startswith(CONSOLE_PREFIX + "/"):  # never from API Gateway, whose route is the prefix's
+            return _outside_the_console
         session = resolve_session(self.sessions, session_secret(event.get("cookies") or []), now_epoch())
         principal = (Principal(account_id=session.account_id, key_id="", console_user=session.user_sub,
                                console_role=session.role) if session else None)
@@ -67,13 +71,15 @@ class ConsoleGate:
             return self.app.resolve(without_prefix(with_principal(event, principal)), context)
 
 
+_outside_the_console: dict[str, Any] = {
+    "statusCode": 404, "headers": {"Content-Type": "application/json"}, "isBase64Encoded": False,
+    "body": ErrorBody(error=ErrorDetail(message="Unknown route.", type="invalid_request_error", param=None,
+                                        code="not_found")).model_dump_json()}
+
+
 def without_prefix(event: dict[str, Any]) -> dict[str, Any]:
-    """The request as the console's routes see it: `/console/api/v1/jobs` is `/v1/jobs`. A path outside the prefix
-    (never from API Gateway, whose route is the prefix's) is left as it is, and finds no route."""
-    path = str(event.get("rawPath") or "")
-    if not path.startswith(CONSOLE_PREFIX + "/"):
-        return event
-    inner = path[len(CONSOLE_PREFIX):]
+    """The request as the console's routes see it: `/console/api/v1/jobs` is `/v1/jobs`."""
+    inner = str(event["rawPath"])[len(CONSOLE_PREFIX):]
     http = {**event.get("requestContext", {}).get("http", {}), "path": inner}
     return {**event, "rawPath": inner, "requestContext": {**event.get("requestContext", {}), "http": http}}
 

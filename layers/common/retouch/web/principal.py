@@ -101,17 +101,13 @@ def route_key(route: Route) -> tuple[str, str]:
     return route.method.upper(), route.openapi_path
 
 
-def _no_key() -> RetouchError:
-    return Unauthenticated("Incorrect API key provided. Send 'Authorization: Bearer <key>'.")
-
-
 class RequireCaller(BaseMiddlewareHandler[APIGatewayHttpResolver]):
     """401 (OpenAI's body, from the one error map) for a private route's request that carries no account.
     `public`: the routes it lets through without one (the console's app has its own list); `refusal`: the 401's
-    error (the console's says "sign in", not "send a key")."""
+    error (None: OpenAI's invalid_api_key; the console's says "sign in", not "send a key")."""
 
     def __init__(self, public: frozenset[tuple[str, str]] = PUBLIC_ROUTES,
-                 refusal: Callable[[], RetouchError] = _no_key) -> None:
+                 refusal: Callable[[], RetouchError] | None = None) -> None:
         super().__init__()
         self._public = public
         self._refusal = refusal
@@ -156,11 +152,12 @@ def _calling(caller: Caller) -> Iterator[None]:
         _caller.reset(token)
 
 
-def _caller_in(event: APIGatewayProxyEventV2, refusal: Callable[[], RetouchError]) -> Caller:
+def _caller_in(event: APIGatewayProxyEventV2, refusal: Callable[[], RetouchError] | None = None) -> Caller:
     context = event.request_context.authorizer.get_lambda or {}
     account_id = context.get("account_id")
     if not account_id:
-        raise refusal()
+        raise refusal() if refusal else Unauthenticated(
+            "Incorrect API key provided. Send 'Authorization: Bearer <key>'.")
     key_id = str(context["key_id"]) if context.get("key_id") else None
     if context.get("console_user"):
         return Caller(account_id=str(account_id), key_id=key_id, console_user=str(context["console_user"]),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
@@ -113,8 +113,9 @@ def post_sign_in() -> Response[SessionView]:
     view = SessionView(user=ConsoleUserView(id=identity.sub, email=identity.email, role=started.record.role),
                        account=ConsoleAccountView(id=member.account_id, name=account.name if account else ""),
                        csrf_token=started.record.csrf_token)
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=view.model_dump(mode="json"),
-                    cookies=[_cookie(started.secret, ABSOLUTE_SECONDS)])
+    response = json_response(view)
+    response.cookies.append(_cookie(started.secret, ABSOLUTE_SECONDS))
+    return response
 
 
 @router.post("/auth/sign_out", summary="Sign out: the session ended, its cookie cleared", responses={
