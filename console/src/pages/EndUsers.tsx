@@ -26,7 +26,7 @@ export function EndUsersPage(_props: PageProps) {
                 <td>{money(user.usage.usd_today)} · {user.usage.images_today} images</td>
                 <td>{money(user.usage.usd_this_month)}</td>
                 <td>{user.limits.requests_per_minute}/min · {user.limits.images_per_day} images/day · {money(user.limits.usd_per_day)}/day · {money(user.limits.usd_per_month)}/month <span class="muted">({user.limits_source.replace('_', ' ')})</span></td>
-                <td><button type="button" class="small secondary" onClick={() => setEditing(user)} aria-label={`Edit the limits of ${user.id}`}>Edit limits</button></td>
+                <td><button type="button" class="small secondary" onClick={() => setEditing(user)} aria-label={`Edit limits of ${user.id}`}>Edit limits</button></td>
               </tr>
             ))}
             {users.data.data.length === 0 && <tr><td colSpan={6} class="muted">No end users yet.</td></tr>}

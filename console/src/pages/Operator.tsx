@@ -29,7 +29,7 @@ export function OperatorPage(_props: PageProps) {
                   <td data-testid="account-balance">{money(account.balance_usd)}</td>
                   <td>{money(account.spend_30d_usd)}</td>
                   <td>{when(account.created_at)}</td>
-                  <td><button type="button" class="small secondary" onClick={() => setSelected(account)} aria-label={`Adjust the credit of ${account.id}`}>Adjust credit</button></td>
+                  <td><button type="button" class="small secondary" onClick={() => setSelected(account)} aria-label={`Adjust credit of ${account.id}`}>Adjust credit</button></td>
                 </tr>
               ))}
             </tbody>
