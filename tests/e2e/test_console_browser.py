@@ -439,7 +439,9 @@ def _scan_and_photograph(person: Person, base_url: str, name: str, path: str, sh
 
 def _scan_and_photograph_this(person: Person, name: str, shots: list[Path]) -> None:
     """The page as it is now, at both widths: axe-core's serious and critical violations, the width, a screenshot."""
-    person.page.wait_for_load_state("networkidle")
+    # Settled: nothing still loading, every image finished
+    person.page.wait_for_function("() => !document.body.innerText.includes('Loading…') && "
+                                  "[...document.images].every(img => img.complete)")
     for viewport, (width, height) in VIEWPORTS.items():
         person.page.set_viewport_size({"width": width, "height": height})
         # Then nothing serious or critical for assistive technology, at either width

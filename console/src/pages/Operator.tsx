@@ -114,7 +114,7 @@ function Margin() {
       <Loading loading={margin.loading && !margin.data} />
       {margin.data && (
         <>
-          <BarChart title={`Margin per day, ${margin.data.since} to ${margin.data.until}`} bars={[...byDay.entries()].sort().map(([label, value]) => ({ label: label.slice(5), value }))} />
+          <BarChart title={`Margin per day, ${since} to ${until} (UTC)`} bars={[...byDay.entries()].sort().map(([label, value]) => ({ label: label.slice(5), value }))} />
           <TableWrap label="Margin by model and upstream">
             <thead><tr><th scope="col">Model</th><th scope="col">Upstream</th><th scope="col">Jobs</th><th scope="col">Charged</th><th scope="col">Upstream cost</th><th scope="col">Margin</th></tr></thead>
             <tbody>
