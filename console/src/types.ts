@@ -233,6 +233,6 @@ export interface UpstreamHealth {
   state: string
   calls: number
   failures: number
-  failure_rate_percent: number
+  failure_rate_percent?: number | null
   open_until?: number | null
 }

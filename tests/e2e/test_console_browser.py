@@ -153,6 +153,12 @@ def _eventually(read: Callable[[], Any], what: str, timeout: float = 15.0) -> An
         time.sleep(0.2)
 
 
+def _settled(page: Any) -> None:
+    """Nothing still loading, every image finished."""
+    page.wait_for_function("() => !document.body.innerText.includes('Loading…') && "
+                           "[...document.images].every(img => img.complete)")
+
+
 def _balance(person: Person) -> str:
     return str(person.page.get_by_test_id("balance").inner_text())
 
@@ -221,6 +227,7 @@ def webhook_endpoint(stack, customer, receiver) -> str:
     """The account's default webhook URL set on the Webhooks page (its signing secret shown once)."""
     page = customer.page
     customer.go(stack.base_url, "/webhooks")
+    _settled(page)
     page.get_by_label("Endpoint URL (https)").fill(receiver.url)
     page.get_by_role("button", name="Save", exact=True).click()
     page.get_by_text("Saved.").wait_for()
@@ -439,9 +446,7 @@ def _scan_and_photograph(person: Person, base_url: str, name: str, path: str, sh
 
 def _scan_and_photograph_this(person: Person, name: str, shots: list[Path]) -> None:
     """The page as it is now, at both widths: axe-core's serious and critical violations, the width, a screenshot."""
-    # Settled: nothing still loading, every image finished
-    person.page.wait_for_function("() => !document.body.innerText.includes('Loading…') && "
-                                  "[...document.images].every(img => img.complete)")
+    _settled(person.page)
     for viewport, (width, height) in VIEWPORTS.items():
         person.page.set_viewport_size({"width": width, "height": height})
         # Then nothing serious or critical for assistive technology, at either width

@@ -103,8 +103,9 @@ function AutoRechargeForm() {
   const [form, setForm] = useState({ enabled: false, threshold_usd: '5.00', recharge_to_usd: '25.00', monthly_cap_usd: '100.00' })
   const [saved, setSaved] = useState(false)
   const action = useAction()
+  const [edited, setEdited] = useState(false)
   useEffect(() => {
-    if (settings.data) {
+    if (settings.data && !edited) {
       const data = settings.data
       setForm({
         enabled: data.enabled,
@@ -119,13 +120,14 @@ function AutoRechargeForm() {
     setSaved(false)
     void action.run(async () => {
       await api.put('/v1/billing/auto_recharge', form)
+      setEdited(false)
       setSaved(true)
       settings.reload()
     })
   }
   const field = (name: 'threshold_usd' | 'recharge_to_usd' | 'monthly_cap_usd', label: string) => (
     <Field id={`recharge-${name}`} label={label} inputMode="decimal" required value={form[name]}
-      onInput={(event) => setForm({ ...form, [name]: event.currentTarget.value })} />
+      onInput={(event) => { setEdited(true); setForm({ ...form, [name]: event.currentTarget.value }) }} />
   )
   return (
     <Section title="Auto-recharge">
@@ -137,7 +139,7 @@ function AutoRechargeForm() {
       <form class="row wrap" onSubmit={submit}>
         <div class="check">
           <input id="recharge-enabled" type="checkbox" checked={form.enabled}
-            onChange={(event) => setForm({ ...form, enabled: event.currentTarget.checked })} />
+            onChange={(event) => { setEdited(true); setForm({ ...form, enabled: event.currentTarget.checked }) }} />
           <label for="recharge-enabled">Recharge automatically</label>
         </div>
         {field('threshold_usd', 'When the balance falls below (USD)')}

@@ -26,13 +26,17 @@ export function WebhooksPage(_props: PageProps) {
   const [secret, setSecret] = useState<string | null>(null)
   const [notice, setNotice] = useState<string | null>(null)
   const action = useAction()
-  useEffect(() => setUrl(settings.data?.url ?? ''), [settings.data])
+  const [edited, setEdited] = useState(false)
+  useEffect(() => {
+    if (!edited) setUrl(settings.data?.url ?? '') // never over what the person is typing
+  }, [settings.data])
 
   const save = (event: Event) => {
     event.preventDefault()
     void action.run(async () => {
       const saved = await api.put<{ url: string; secret?: string }>('/webhooks', { url })
       setSecret(saved.secret ?? null)
+      setEdited(false)
       setNotice('Saved.')
       settings.reload()
     })
@@ -58,7 +62,7 @@ export function WebhooksPage(_props: PageProps) {
         <ErrorNotice message={settings.error} />
         <form class="row wrap" onSubmit={save}>
           <Field id="webhook-url" label="Endpoint URL (https)" type="url" required value={url} placeholder="https://example.com/retouch"
-            onInput={(event) => setUrl(event.currentTarget.value)} />
+            onInput={(event) => { setEdited(true); setUrl(event.currentTarget.value) }} />
           <button type="submit" disabled={action.busy}>Save</button>
           <button type="button" class="secondary" disabled={action.busy || !settings.data?.url} onClick={rotate}>Rotate secret</button>
         </form>
