@@ -391,6 +391,19 @@ def test_redeliver_a_webhook_from_the_job_page(stack, customer, edit, receiver):
     assert customer.problems == []
 
 
+def test_invite_someone_into_the_account(stack, customer):
+    page = customer.page
+    customer.go(stack.base_url, "/members")
+    _settled(page)
+    invitee = f"colleague-{uuid.uuid4().hex[:8]}@example.com"
+    page.get_by_label("E-mail").fill(invitee)
+    page.get_by_role("button", name="Invite", exact=True).click()
+    page.get_by_text(f"{invitee} joins this account when they sign up").wait_for()
+    page.get_by_role("table").filter(has_text="Invited by").get_by_role("cell", name=invitee).wait_for()
+    assert customer.email in page.get_by_role("region", name="People in this account").inner_text()
+    assert customer.problems == []
+
+
 def test_an_operator_adjusts_a_customers_credit(stack, customer, funded, operator):
     account_id = customer.page.evaluate("() => fetch('/console/api/session').then(r => r.json())")["account"]["id"]
     page = operator.page
