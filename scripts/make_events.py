@@ -240,5 +240,53 @@ def mcp_events() -> None:
     })
 
 
+# ---- issue 21: the console's backend (ConsoleFunction behind `ANY /console/api/{proxy+}`, no authorizer) ------------
+
+CONSOLE_HOST = "d111111abcdef8.cloudfront.net"  # the console's origin: CloudFront in front of the HTTP API
+CONSOLE_COOKIE = "__Host-retouch_session=sample-session-secret"
+CONSOLE_CSRF = "sample-csrf-token-sample-csrf-token-00"
+
+
+def console_event(method: str, proxy: str, body: dict | None = None, *, signed_in: bool = False) -> dict:
+    """A browser's request to the console's API: its cookie (signed in), and for an unsafe one its Origin and JSON
+    (and the session's X-CSRF-Token when signed in)."""
+    headers = {"accept": "application/json", "host": CONSOLE_HOST, "user-agent": "Mozilla/5.0",
+               "x-forwarded-proto": "https"}
+    if method != "GET":
+        headers.update({"origin": f"https://{CONSOLE_HOST}", "content-type": "application/json"})
+        if signed_in:
+            headers["x-csrf-token"] = CONSOLE_CSRF
+    path = f"/console/api/{proxy}"
+    event = http_event(method, path, "/console/api/{proxy+}", headers={}, authorized=False,
+                       path_parameters={"proxy": proxy}, body=json.dumps(body).encode() if body is not None else None)
+    event["routeKey"] = event["requestContext"]["routeKey"] = "ANY /console/api/{proxy+}"
+    event["headers"] = headers
+    event["requestContext"]["http"]["userAgent"] = "Mozilla/5.0"
+    if signed_in:
+        event["cookies"] = [CONSOLE_COOKIE]
+    return event
+
+
+def write_console_events() -> None:
+    """Sign-up, verification, sign-in and sign-out, the session, a mounted public route and an invitation; a key
+    created and a credit adjustment."""
+    person = {"email": "ada@example.com", "password": "Correct-Horse-42"}
+    write("console_sign_up.json", console_event("POST", "auth/sign_up", {**person, "account_name": "Ada's studio"}))
+    write("console_verify.json", console_event("POST", "auth/verify", {"email": "ada@example.com", "code": "123456"}))
+    write("console_sign_in.json", console_event("POST", "auth/sign_in", person))
+    write("console_sign_out.json", console_event("POST", "auth/sign_out", signed_in=True))
+    write("console_get_session.json", console_event("GET", "session", signed_in=True))
+    write("console_list_jobs.json", console_event("GET", "v1/jobs", signed_in=True))
+    write("console_invite_member.json", console_event("POST", "members", {"email": "grace@example.com"},
+                                                      signed_in=True))
+    # The console's own routes (C2): a key created (its secret shown once), an operator's credit adjustment.
+    write("console_create_key.json", console_event("POST", "keys", {"name": "production"}, signed_in=True))
+    adjustment = console_event("POST", "operator/accounts/acct_sample000000000000/credit",
+                               {"amount_usd": "25.00", "reason": "goodwill for incident 12"}, signed_in=True)
+    adjustment["headers"]["idempotency-key"] = "adjust-sample-0001"
+    write("console_adjust_credit.json", adjustment)
+
+
 if __name__ == "__main__":
     main()
+    write_console_events()

@@ -33,6 +33,9 @@ SETTINGS = {
     "RETOUCH_CHECKOUT_RETURN_URL": "https://example.com/billing",
     "RETOUCH_USER_POOL_ID": "us-east-1_Example00",  # issue 21: the console's user pool and its client
     "RETOUCH_USER_POOL_CLIENT_ID": "console0example0client0id0",
+    # issue 21: the stack's region and alarms (the console's operator page links them)
+    "RETOUCH_REGION": "us-east-1",
+    "RETOUCH_ALARM_NAMES": "retouch-JobsDeadLetteredAlarm-ABC,retouch-ApiErrorsAlarm-DEF",
     "AWS_DEFAULT_REGION": "us-east-1",
     "POWERTOOLS_SERVICE_NAME": "retouch",
 }

@@ -8,7 +8,7 @@ from retouch.billing.charges import JobBilling
 from retouch.billing.prices import price_table
 from retouch.models.account_records import AccountRecord, LedgerEntry
 from retouch.models.records import JobRecord
-from retouch.ports import AccountMissing, CreditRefused, HoldRefused, Movement, RateCount, WindowCount
+from retouch.ports import AccountMissing, CreditRefused, CreditWritten, HoldRefused, Movement, RateCount, WindowCount
 from tests.fakes.jobs import FakeJobRepository
 
 if TYPE_CHECKING:
@@ -121,8 +121,13 @@ class FakeLedger:
         self.writes += 1
         if self.state is None or self.state.balance_micros + entry.amount_micros < 0:
             raise CreditRefused(self.state.model_copy(deep=True) if self.state else None)
+        if self.entry(entry.account_id, entry.entry_id) is not None:
+            raise CreditWritten(entry.entry_id)
         self.state.balance_micros += entry.amount_micros
         self.entries.append(entry)
+
+    def entry(self, account_id: str, entry_id: str) -> LedgerEntry | None:
+        return next((e for e in self.entries if e.entry_id == entry_id and e.account_id == account_id), None)
 
 
 def billing_over(jobs: FakeJobRepository, state: AccountRecord | None = None) -> JobBilling:
@@ -176,6 +181,7 @@ class FakeReadCounter:
 if TYPE_CHECKING:  # mypy checks each fake against its port
     _ledger: ports.Ledger = FakeLedger(None)
     _rate: ports.RateCounter = FakeLedger(None)
+    _credits: ports.CreditLedger = FakeLedger(None)
     _reader: ports.LedgerReader = FakeLedgerReader(account(), [])
     _history: ports.JobHistory = FakeAccountJobs([])
     _reads: ports.ReadCounter = FakeReadCounter()

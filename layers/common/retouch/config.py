@@ -37,6 +37,10 @@ def _blank_is_none(value: object) -> object:
     return None if value == "" else value
 
 
+def _comma_list(value: object) -> object:
+    return tuple(part.strip() for part in value.split(",") if part.strip()) if isinstance(value, str) else value
+
+
 def _json_text(value: object) -> object:
     return json.loads(value) if isinstance(value, str) else value
 
@@ -364,3 +368,7 @@ class ConsoleSettings(ApiSettings, PaymentsSettings):
     # Attempts on the auth routes per minute (console/limits.py): from one client address, and for one e-mail.
     auth_attempts_per_address: int = Field(default=30, ge=1, le=10_000)
     auth_attempts_per_email: int = Field(default=10, ge=1, le=1000)
+    # The operator's upstream health page links the stack's CloudWatch alarms (names as CloudFormation made them,
+    # comma-separated) in the console of the stack's region.
+    region: str = Field(min_length=1)
+    alarm_names: Annotated[tuple[str, ...], BeforeValidator(_comma_list)] = ()

@@ -347,6 +347,41 @@ class UnknownCallback(RetouchError):
     default_code = "callback_not_supported"
 
 
+# ---- the console's own routes (issue #21: keys, webhook settings, the operator's views) ---------------------------
+
+
+class KeyNotFound(RetouchError):
+    """No such API key on the caller's account (another account's key is indistinguishable from a missing one)."""
+
+    status_code = 404
+    error_type = "invalid_request_error"
+    default_code = "key_not_found"
+
+
+class KeyLimitReached(RetouchError):
+    """The account has as many active keys as one account may hold: revoke one first."""
+
+    status_code = 409
+    error_type = "invalid_request_error"
+    default_code = "key_limit_reached"
+
+
+class AccountNotFound(RetouchError):
+    """An operator route named an account that does not exist."""
+
+    status_code = 404
+    error_type = "invalid_request_error"
+    default_code = "account_not_found"
+
+
+class BalanceWouldGoNegative(RetouchError):
+    """An operator's negative adjustment larger than the account's available balance."""
+
+    status_code = 409
+    error_type = "invalid_request_error"
+    default_code = "balance_would_go_negative"
+
+
 # ---- issue 21: console sign-up, sign-in and sessions ---------------------------------------------------------------
 
 

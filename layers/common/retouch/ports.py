@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from retouch.models.transitions import JobEnd
     from retouch.models.webhooks import AccountWebhookSettings, DeliveryRecord, JobWebhook, WebhookMessage
 
-__all__ = ["MAX_EPOCH", "AccountJobs", "AccountMissing", "AccountRepository", "CreditRefused", "FileRepository",
-           "HoldRefused", "IdempotencyStore", "JobFilter", "JobHistory", "JobQueue", "JobRepository",
+__all__ = ["MAX_EPOCH", "AccountJobs", "AccountMissing", "AccountRepository", "CreditRefused", "CreditWritten",
+           "FileRepository", "HoldRefused", "IdempotencyStore", "JobFilter", "JobHistory", "JobQueue", "JobRepository",
            "JobWebhookLog", "KeyTaken", "Ledger", "LedgerReader", "Movement", "ObjectHead", "ObjectMissing",
            "ObjectStore", "PresignedPost", "RateCount", "RateCounter", "SettingsConflict", "SweepCandidate",
            "UpstreamAdapter", "WebhookQueue", "WebhookSettingsRepository"]
@@ -89,6 +89,15 @@ class CreditRefused(Exception):
     def __init__(self, current: AccountRecord | None) -> None:
         super().__init__("credit refused")
         self.current = current
+
+
+class CreditWritten(Exception):
+    """A credit whose entry id is taken: it was written before (an operator's idempotent adjustment, replayed).
+    Nothing was written now."""
+
+    def __init__(self, entry_id: str) -> None:
+        super().__init__(f"credit {entry_id} was written already")
+        self.entry_id = entry_id
 
 
 class JobRepository(Protocol):
@@ -414,3 +423,31 @@ class JobPartials(Protocol):
     def frames(self, job_id: str) -> list[PartialFrame]:
         """Every recorded frame, in index order (a strongly consistent read)."""
         ...
+
+
+# -- The console's operator views (issue #21): every account, and one ledger entry read back ---------------------------
+
+
+class AccountDirectory(Protocol):
+    """Every account of the deployment (data/account_directory.py: an index, never a scan of the table)."""
+
+    def account_page(self, *, limit: int, cursor: str | None = None) -> tuple[list[AccountRecord], str | None]:
+        """Up to `limit` accounts, newest first, and the cursor of the next page (None: no more); ValueError for a
+        cursor that is not one this listing gave."""
+        ...
+
+    def account_ids(self) -> Iterable[str]:
+        """Every account's id."""
+        ...
+
+
+class CreditLedger(Protocol):
+    """An operator's credit adjustments: the move (with its entry, CreditRefused / CreditWritten), and the entry and
+    the account read back."""
+
+    def get_account(self, account_id: str) -> AccountRecord | None: ...
+    def credit(self, entry: LedgerEntry) -> None: ...
+    def entry(self, account_id: str, entry_id: str) -> LedgerEntry | None: ...
+
+
+__all__ += ["AccountDirectory", "CreditLedger"]

@@ -7,6 +7,7 @@ of these fails only for the fake, the unit tier is testing against a fiction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import pytest
 
@@ -25,7 +26,7 @@ from retouch.models.outcome import JobOutcome
 from retouch.models.records import JobError, JobRecord
 from retouch.models.transitions import Cancel, FailUnfinished
 from retouch.models.webhooks import DeliveryRecord, JobWebhook
-from retouch.ports import CreditRefused, HoldRefused, ObjectMissing, SettingsConflict
+from retouch.ports import CreditRefused, CreditWritten, HoldRefused, ObjectMissing, SettingsConflict
 from tests.builders import admission_for, new_account_id, new_job_id
 from tests.fakes import (
     FakeAccountRepository,
@@ -192,6 +193,25 @@ def test_a_correction_below_zero_is_refused_and_writes_nothing(billing_ports: Bi
     assert refused.value.current is not None and refused.value.current.balance_micros == 500
     account = billing_ports.ledger.get_account(account_id)
     assert account is not None and account.balance_micros == 500
+
+
+def test_a_credit_is_written_once_under_its_entry_id_and_read_back(billing_ports: Billing) -> None:
+    # Given an account with credit and an operator's credit written once
+    account_id = _open_account(billing_ports, 500)
+    entry = LedgerEntry(entry_id=f"credit_{new_job_id()}", account_id=account_id, kind="credit", amount_micros=250,
+                        at_ms=1, note="goodwill", adjusted_by="user-1")
+    billing_ports.ledger.credit(entry)
+    credits = cast(ports.CreditLedger, billing_ports.ledger)  # both ledgers are also the credits' port
+
+    # When the same entry is credited again
+    with pytest.raises(CreditWritten):
+        billing_ports.ledger.credit(entry)
+
+    # Then the balance moved once, and the entry reads back as written (another id reads as none)
+    account = billing_ports.ledger.get_account(account_id)
+    assert account is not None and account.balance_micros == 750
+    assert credits.entry(account_id, entry.entry_id) == entry
+    assert credits.entry(account_id, "credit_none") is None
 
 
 @pytest.fixture(params=["fake", "dynamodb"])

@@ -43,7 +43,8 @@ NOT_API_URL_FUNCTIONS = ("McpFunction",)
 SITUATIONS = ("no-key", "unknown-key", "revoked-key")
 PATH_VALUES = {"job_id": new_job_id(), "file_id": "file_" + "a" * 24, "model_id": "gpt-image-2",
                "user": "u_other", "erasure_id": "erase_" + "a" * 24, "token_id": "ctok_" + "a" * 24,
-               "user_id": "00000000-0000-4000-8000-000000000000"}
+               "user_id": "00000000-0000-4000-8000-000000000000",
+               "key_id": "key_" + "a" * 16, "account_id": new_account_id()}  # the console's keys and operator routes
 ROUTES_PACKAGE = REPO_ROOT / "layers" / "common" / "retouch" / "web" / "routes"
 
 

@@ -309,7 +309,8 @@ def _presigned_gets() -> dict[str, list[str]]:
                            upstream_inputs_prefix("job_x") + "0123abcd"],
         "StatusFunction": outputs,
         "ApiFunction": outputs,  # Prefer: wait answers with the finished job's URLs
-        "ConsoleFunction": outputs,  # the mounted job routes (issue 21)
+        # The mounted job routes (issue 21), and a job's inputs (GET /console/api/jobs/{id}/images).
+        "ConsoleFunction": [*outputs, "inputs/acct_x/job_x/image_0.png"],
         "SyncFunction": outputs,
     }
 

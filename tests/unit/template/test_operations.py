@@ -193,3 +193,17 @@ def test_the_sync_entry_streams_through_its_own_runtime_loop() -> None:
     assert "python3 -m retouch.streaming_runtime" in script.read_text()
     # and SnapStart stays off by default (the loop does not run the managed runtime's snapshot hooks)
     assert PARAMETERS["SnapStart"]["Default"] == "None"
+
+
+def test_the_console_links_every_alarm_of_the_stack():
+    # Given every CloudWatch alarm the template declares, each named after the stack and its logical id
+    assert ALARMS
+    for lid, alarm in ALARMS.items():
+        assert alarm["AlarmName"] == {"Fn::Sub": f"${{AWS::StackName}}-{lid}"}, lid
+
+    # Then the console function is given each one's name (its operator page links them), in the template's order,
+    # without a !Ref (an alarm on a function behind the HTTP API would make the console depend on itself)
+    variables = RESOURCES["ConsoleFunction"]["Properties"]["Environment"]["Variables"]
+    separator, names = variables["RETOUCH_ALARM_NAMES"]["Fn::Join"]
+    assert separator == "," and names == [alarm["AlarmName"] for alarm in ALARMS.values()]
+    assert variables["RETOUCH_REGION"] == {"Ref": "AWS::Region"}

@@ -84,6 +84,23 @@ def cmd_create_account(ctx: _Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_index_accounts(ctx: _Context, args: argparse.Namespace) -> int:
+    """Enters every account in the account directory (the console's operator pages list it): once, for accounts made
+    before it existed; new accounts are entered when they are made. Idempotent."""
+    from retouch.wiring import admin
+
+    _, ledger, _ = ctx.repos()
+    directory = admin.account_directory(ctx.table)
+    entered = 0
+    for account_id in ledger.account_ids():
+        account = ledger.get_account(account_id)
+        if account is not None:
+            directory.enter(account)
+            entered += 1
+    ctx.emit({"accounts_entered": entered}, f"{entered} accounts in the account directory")
+    return 0
+
+
 def cmd_show_account(ctx: _Context, args: argparse.Namespace) -> int:
     _, ledger, _ = ctx.repos()
     account = _require_account(ledger, args.account)
@@ -352,6 +369,9 @@ def _add_account_commands(commands: _Subparsers) -> None:
     sub.add_argument("--note", help="ledger note for --credit")
     sub.add_argument("--max-in-flight", type=_positive, default=10, help="jobs queued or running at once (10)")
     sub.add_argument("--rpm", type=_positive, default=60, help="requests per minute (60)")
+    _command(commands, "index-accounts", cmd_index_accounts,
+             "enter every account in the account directory the console's operator pages list (once, after upgrading: "
+             "accounts made before it existed)")
     sub = _command(commands, "show-account", cmd_show_account, "balance, status, in-flight jobs and limits")
     sub.add_argument("account")
     sub = _command(commands, "add-credit", cmd_add_credit,

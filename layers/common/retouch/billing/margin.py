@@ -17,9 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from retouch.billing.usage import parse_day
+from retouch.errors import InvalidRequest
+from retouch.models.console_routes import MarginReport, MarginRowView
 from retouch.models.records import JobRecord
+from retouch.ports import JobHistory
 from retouch.routing.document import RoutingDocument
 from retouch.routing.paid_attempts import unserved_paid_calls
 
@@ -99,3 +104,48 @@ def margins(jobs: Iterable[JobRecord], cost_per_image_micros: Mapping[str, int] 
             row.upstream_cost_micros += job.upstream_cost_micros + (0 if job.upstream_cost_reported else input_cost)
             row.revenue_with_cost_micros += revenue
     return sorted(rows.values(), key=lambda row: (row.model, row.upstream))
+
+
+# ---- the operator console's margin report (GET /operator/margin): the rows above, over a range of days -------------
+
+MARGIN_DEFAULT_DAYS = 30
+MARGIN_MAX_DAYS = 92
+MARGIN_GROUPINGS = ("day",)
+
+
+def _row_view(row: MarginRow, day: str | None) -> MarginRowView:
+    return MarginRowView(date=day, model=row.model, upstream=row.upstream, jobs=row.jobs, images=row.images,
+                         revenue_micros=row.revenue_micros, upstream_cost_micros=row.upstream_cost_micros,
+                         margin_micros=row.margin_micros, jobs_without_cost=row.jobs_without_cost,
+                         input_cost_micros=row.input_cost_micros, input_revenue_micros=row.input_revenue_micros,
+                         unserved_paid_calls=row.unserved_paid_calls, unserved_cost_micros=row.unserved_cost_micros,
+                         unserved_without_cost=row.unserved_without_cost, net_margin_micros=row.net_margin_micros)
+
+
+def margin_report(account_ids: Iterable[str], jobs: JobHistory, since: str | None, until: str | None,
+                  group_by: str | None, cost_per_image_micros: Mapping[str, int],
+                  today: date | None = None) -> MarginReport:
+    """Revenue, upstream cost and margin per model and upstream (and UTC day of creation with `group_by=day`) over
+    the jobs every account created in [since, until] (UTC days, inclusive; the last 30 days by default, at most
+    92). Reads every account's jobs in the range (an operator's report, never a customer's request path)."""
+    if group_by not in (None, "", *MARGIN_GROUPINGS):
+        raise InvalidRequest("'group_by' must be 'day' or left out.", param="group_by")
+    last = parse_day(until, "until", today or datetime.now(UTC).date())
+    first = parse_day(since, "since", last - timedelta(days=MARGIN_DEFAULT_DAYS - 1))
+    if first > last:
+        raise InvalidRequest("'since' must not be after 'until'.", param="since")
+    if (last - first).days >= MARGIN_MAX_DAYS:
+        raise InvalidRequest(f"The range must be at most {MARGIN_MAX_DAYS} days.", param="since")
+    start = int(datetime(first.year, first.month, first.day, tzinfo=UTC).timestamp())
+    end = int(datetime(last.year, last.month, last.day, tzinfo=UTC).timestamp()) + 86_400 - 1
+    by_day: dict[str | None, list[JobRecord]] = {}
+    for account_id in account_ids:
+        for job in jobs.created_between(account_id, start, end):
+            day = datetime.fromtimestamp(job.created_at, UTC).date().isoformat() if group_by else None
+            by_day.setdefault(day, []).append(job)
+    rows = [_row_view(row, day) for day in sorted(by_day, key=lambda day: day or "")
+            for row in margins(by_day[day], cost_per_image_micros)]
+    return MarginReport(since=start, until=end, group_by=[group_by] if group_by else [], data=rows,
+                        total_revenue_micros=sum(row.revenue_micros for row in rows),
+                        total_upstream_cost_micros=sum(row.upstream_cost_micros for row in rows),
+                        total_net_margin_micros=sum(row.net_margin_micros for row in rows))

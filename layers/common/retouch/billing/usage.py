@@ -62,7 +62,7 @@ def account_view(account: AccountRecord | None) -> AccountView:
 _EARLIEST_DAY, _LATEST_DAY = date(1970, 1, 1), date(9998, 12, 31)
 
 
-def _day(text: str | None, param: str, default: date) -> date:
+def parse_day(text: str | None, param: str, default: date) -> date:
     if not text:
         return default
     invalid = InvalidRequest(f"'{param}' must be a date (YYYY-MM-DD) or unix seconds, from 1970 to 9998.",
@@ -81,8 +81,8 @@ def _day(text: str | None, param: str, default: date) -> date:
 
 def usage_range(start: str | None, end: str | None, today: date) -> tuple[date, date]:
     """[start, end] in UTC days, both inclusive; by default the last 30 days."""
-    last = _day(end, "end", today)
-    first = _day(start, "start", max(_EARLIEST_DAY, last - timedelta(days=DEFAULT_USAGE_DAYS - 1)))
+    last = parse_day(end, "end", today)
+    first = parse_day(start, "start", max(_EARLIEST_DAY, last - timedelta(days=DEFAULT_USAGE_DAYS - 1)))
     if first > last:
         raise InvalidRequest("'start' must not be after 'end'.", param="start")
     if (last - first).days >= MAX_USAGE_DAYS:

@@ -8,6 +8,16 @@ from retouch.data.clients import aws_client
 from retouch.data.items import record_attributes, to_item
 from retouch.models.account_records import AccountRecord, ApiKeyRecord
 
+# The account directory's partition of gsi1 (data/account_directory.py): one entry per account, made with it.
+DIRECTORY_PARTITION = "ACCOUNT_DIRECTORY"
+
+
+def directory_item(account: AccountRecord) -> dict[str, Any]:
+    """The account's entry in the account directory: written once with the account, never changed."""
+    return to_item({"pk": f"ACCOUNT#{account.account_id}", "sk": "DIRECTORY", "account_id": account.account_id,
+                    "created_at": account.created_at, "gsi1pk": DIRECTORY_PARTITION,
+                    "gsi1sk": f"ACCOUNT#{account.created_at:012d}#{account.account_id}"})
+
 
 class AccountRepository:
     def __init__(self, table_name: str, client: Any | None = None) -> None:
@@ -15,8 +25,10 @@ class AccountRepository:
         self._client = client or aws_client("dynamodb")
 
     def put_account(self, account: AccountRecord) -> None:
+        """The account item, and its entry in the account directory (data/account_directory.py)."""
         data = account.model_dump(mode="json") | {"pk": f"ACCOUNT#{account.account_id}", "sk": "ACCOUNT"}
         self._client.put_item(TableName=self._table, Item=to_item(data))
+        self._client.put_item(TableName=self._table, Item=directory_item(account))
 
     def get_account(self, account_id: str) -> AccountRecord | None:
         response = self._client.get_item(

@@ -14,6 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from retouch.console.ports import InviteGone, NewAccount, PersonTaken
+from retouch.data.accounts import directory_item
 from retouch.data.clients import aws_client
 from retouch.data.items import is_condition_failure, record_attributes, to_item
 from retouch.data.ledger import ledger_item
@@ -54,7 +55,8 @@ class PeopleRepository:
     def create_account(self, new: NewAccount) -> None:
         account = to_item(new.account.model_dump(mode="json") | {"pk": f"ACCOUNT#{new.account.account_id}",
                                                                  "sk": "ACCOUNT"})
-        items = [_not_exists(_member_item(new.owner), self._table), _not_exists(account, self._table)]
+        items = [_not_exists(_member_item(new.owner), self._table), _not_exists(account, self._table),
+                 {"Put": {"TableName": self._table, "Item": directory_item(new.account)}}]  # data/account_directory
         if new.credit is not None:
             items.append(_not_exists(ledger_item(new.credit), self._table))
         if self._transact(items):

@@ -25,7 +25,7 @@ from retouch.data.cursors import decode_cursor, encode_cursor
 from retouch.data.items import record_attributes, to_item
 from retouch.data.jobs import job_key
 from retouch.models.account_records import AccountRecord, LedgerEntry
-from retouch.ports import CreditRefused, HoldRefused, Movement
+from retouch.ports import CreditRefused, CreditWritten, HoldRefused, Movement
 from retouch.retry import CONFLICT_TRIES, HOLDS_MAP_TRIES, conflict_backoff_seconds
 
 
@@ -186,7 +186,8 @@ class LedgerRepository(AccountStateRepository):
 
     def credit(self, entry: LedgerEntry) -> None:
         """Add `entry.amount_micros` (negative: a correction, refused below zero) with its entry, one transaction.
-        CreditRefused when the account is missing or the balance would go negative."""
+        CreditRefused when the account is missing or the balance would go negative; CreditWritten when an entry with
+        its id exists (nothing moved)."""
         condition = "attribute_exists(pk)"
         values: dict[str, Any] = {":amount": {"N": str(entry.amount_micros)}}
         if entry.amount_micros < 0:
@@ -204,7 +205,7 @@ class LedgerRepository(AccountStateRepository):
             item = refused[0].get("Item")
             raise CreditRefused(account_record(dict(item)) if item else None)
         if refused:  # the entry's id exists: this credit was written before
-            raise RuntimeError(f"credit {entry.entry_id} was written already")
+            raise CreditWritten(entry.entry_id)
 
     def release_unmapped(self, entry: LedgerEntry) -> Movement:
         """The release of a job reserved before holds existed (in flight at the deploy that brought them): the
@@ -226,6 +227,12 @@ class LedgerRepository(AccountStateRepository):
         return Movement(applied=not refused, balance_after_micros=None)
 
     # ---- reading the ledger -------------------------------------------------------------------------------
+
+    def entry(self, account_id: str, entry_id: str) -> LedgerEntry | None:
+        """One entry by its id (strongly consistent), or None."""
+        item = self._client.get_item(TableName=self._table, ConsistentRead=True, Key={
+            "pk": {"S": f"ACCOUNT#{account_id}"}, "sk": {"S": f"LEDGER#{entry_id}"}}).get("Item")
+        return _entry(item) if item else None
 
     def account_with_ledger(self, account_id: str) -> tuple[AccountRecord | None, list[LedgerEntry]]:
         """The account and all its entries from one strongly consistent query of its partition."""

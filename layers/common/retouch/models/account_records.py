@@ -33,6 +33,8 @@ class ApiKeyRecord(BaseModel):
     prefix: str
     created_at: int
     revoked_at: int | None = None
+    # What the key is for, as the person who created it in the console named it (None: issued by the admin tool).
+    name: str | None = None
     # The most one MCP call made with this key may hold (micro-dollars), set by the operator (retouch-admin); the MCP
     # server applies the lower of this and its deployment's ceiling. None: the deployment's ceiling only.
     max_cost_per_call_micros: int | None = Field(default=None, ge=0)
@@ -61,3 +63,5 @@ class LedgerEntry(BaseModel):
     # top_up and reversal only (payments/): the Stripe PaymentIntent and the event that moved it.
     payment_id: str | None = None
     stripe_event_id: str | None = None
+    # credit only, from the console: the operator (their console user id) who made the adjustment.
+    adjusted_by: str | None = None

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from retouch.models.console import AccountRole, ConsoleRole, Email
+from retouch.models.console import AccountRole, ConsoleRole, ConsoleSessionRecord, Email
 
 # Cognito's limits: a password of at most 256 characters; the pool's policy decides the rest (invalid_password).
 Password = Annotated[str, Field(min_length=1, max_length=256)]
@@ -69,6 +69,12 @@ class SessionView(BaseModel):
     user: ConsoleUserView
     account: ConsoleAccountView
     csrf_token: str = Field(description="Send it as X-CSRF-Token on every POST, PUT, PATCH and DELETE")
+
+    @classmethod
+    def of(cls, session: ConsoleSessionRecord, account_name: str) -> SessionView:
+        return cls(user=ConsoleUserView(id=session.user_sub, email=session.email, role=session.role),
+                   account=ConsoleAccountView(id=session.account_id, name=account_name),
+                   csrf_token=session.csrf_token)
 
 
 class MemberView(BaseModel):

@@ -28,7 +28,7 @@ from retouch.models.common import now_epoch
 from retouch.models.console import ConsoleSessionRecord
 from retouch.models.responses import ErrorBody, ErrorDetail
 from retouch.web.console_cookies import session_secret
-from retouch.web.principal import route_key, with_principal
+from retouch.web.principal import with_principal
 
 CONSOLE_PREFIX = "/console/api"
 
@@ -117,6 +117,3 @@ def _request_origin(headers: dict[str, str]) -> str:
     name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
     scheme = "http" if name in ("127.0.0.1", "localhost", "[::1]") else "https"
     return f"{scheme}://{host}"
-
-
-__all__ = ["CONSOLE_PREFIX", "CONSOLE_PUBLIC_ROUTES", "ConsoleGate", "RequireCsrf", "current_session", "route_key"]

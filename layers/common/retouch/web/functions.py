@@ -60,3 +60,6 @@ CONSOLE_FUNCTION = "ConsoleFunction"
 CONSOLE_MOUNTED_GROUPS: tuple[str, ...] = ("images", "quotes", "files", "jobs", "job_events", "job_actions", "webhooks",
                                            "account", "end_users", "payments", "catalog")
 ROUTES[CONSOLE_FUNCTION] = ("console_auth", "console_session", *CONSOLE_MOUNTED_GROUPS)
+# The console's own routes for the signed-in person (issue #21, C2): API keys, webhook settings and deliveries, a job's
+# images; and the operator's (accounts, credit adjustments, margin, upstream health).
+ROUTES[CONSOLE_FUNCTION] += ("console_keys", "console_webhooks", "console_jobs", "console_operator")

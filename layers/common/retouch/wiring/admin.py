@@ -6,6 +6,7 @@ fresh tables in one process."""
 
 from __future__ import annotations
 
+from retouch.data.account_directory import AccountDirectoryRepository
 from retouch.data.accounts import AccountRepository
 from retouch.data.console_identity import CognitoIdentity
 from retouch.data.console_operators import CognitoOperators
@@ -14,6 +15,11 @@ from retouch.data.ledger import LedgerRepository
 from retouch.data.payments import PaymentRepository
 from retouch.data.usage import AccountJobs
 from retouch.data.webhooks import WebhookSettingsRepository
+
+
+def account_directory(table_name: str) -> AccountDirectoryRepository:
+    """The account directory the console's operator pages list (retouch-admin index-accounts fills in old accounts)."""
+    return AccountDirectoryRepository(table_name)
 
 
 def accounts(table_name: str) -> AccountRepository:

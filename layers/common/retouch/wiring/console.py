@@ -22,6 +22,7 @@ from retouch.web.functions import CONSOLE_FUNCTION, route_groups
 from retouch.web.routes.console_auth import ConsoleAuthRoutes
 from retouch.web.routes.console_session import ConsoleSessionRoutes
 from retouch.wiring.api import build_api
+from retouch.wiring.console_routes import build_console_routes
 from retouch.wiring.payments import build_payments
 from retouch.wiring.status import build_status
 
@@ -51,6 +52,10 @@ def console_routes(settings: ConsoleSettings, sessions: SessionDeps, identity: C
     return [
         ConsoleAuthRoutes(sign_up=sign_up, sessions=sessions, limits=limits, accounts=accounts),
         ConsoleSessionRoutes(members=MemberDeps(people=sessions.people, identity=identity), accounts=accounts),
+        *build_console_routes(table_name=settings.table_name, bucket_name=settings.bucket_name,
+                              url_expiry_seconds=settings.url_expiry_seconds, url_allowlist=settings.url_allowlist,
+                              routing_document=settings.routing_document, region=settings.region,
+                              alarm_names=settings.alarm_names),
     ]
 
 

@@ -16,8 +16,6 @@ from retouch.console.sessions import ABSOLUTE_SECONDS, SessionDeps, end_session,
 from retouch.console.sign_up import SignUpDeps, normalized_email, resend_code, sign_in, sign_up, verify
 from retouch.models.common import now_epoch
 from retouch.models.console_views import (
-    ConsoleAccountView,
-    ConsoleUserView,
     EmailRequest,
     ResendView,
     SessionView,
@@ -110,10 +108,7 @@ def post_sign_in() -> Response[SessionView]:
     identity, member = sign_in(deps.sign_up, request.email, request.password, now)
     started = start_session(deps.sessions, identity, member, now)
     account = deps.accounts.get_account(member.account_id)
-    view = SessionView(user=ConsoleUserView(id=identity.sub, email=identity.email, role=started.record.role),
-                       account=ConsoleAccountView(id=member.account_id, name=account.name if account else ""),
-                       csrf_token=started.record.csrf_token)
-    response = json_response(view)
+    response = json_response(SessionView.of(started.record, account.name if account else ""))
     response.cookies.append(_cookie(started.secret, ABSOLUTE_SECONDS))
     return response
 

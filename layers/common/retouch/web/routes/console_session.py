@@ -13,8 +13,6 @@ from retouch.auth.standing import AccountReader
 from retouch.console.members import MemberDeps, account_people, invite, remove
 from retouch.models.common import now_epoch
 from retouch.models.console_views import (
-    ConsoleAccountView,
-    ConsoleUserView,
     InvitationView,
     InviteRequest,
     MemberList,
@@ -51,10 +49,7 @@ def get_session() -> Response[SessionView]:
     caller = current_console_user()
     session = current_session()
     account = routes.deps().accounts.get_account(caller.account_id)
-    return json_response(SessionView(
-        user=ConsoleUserView(id=session.user_sub, email=session.email, role=session.role),
-        account=ConsoleAccountView(id=caller.account_id, name=account.name if account else ""),
-        csrf_token=session.csrf_token))
+    return json_response(SessionView.of(session, account.name if account else ""))
 
 
 @router.get("/members", summary="The account's people and open invitations", responses={
