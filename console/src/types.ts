@@ -234,5 +234,6 @@ export interface UpstreamHealth {
   calls: number
   failures: number
   failure_rate_percent?: number | null
+  window_seconds?: number
   open_until?: number | null
 }

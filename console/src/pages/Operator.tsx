@@ -151,7 +151,7 @@ function Upstreams() {
                 <td>{upstream.name}{upstream.kind && <div class="muted">{upstream.kind}</div>}</td>
                 <td><span class={`badge badge-${upstream.state}`}>{upstream.state}</span>{upstream.open_until ? <div class="muted">until {when(upstream.open_until)}</div> : null}</td>
                 <td>{upstream.failure_rate_percent == null ? '—' : `${upstream.failure_rate_percent.toFixed(1)}%`}</td>
-                <td>{upstream.calls} ({upstream.failures})</td>
+                <td>{upstream.calls} ({upstream.failures}){upstream.window_seconds ? <span class="muted"> in {upstream.window_seconds} s</span> : null}</td>
               </tr>
             ))}
           </tbody>
