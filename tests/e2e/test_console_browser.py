@@ -80,11 +80,10 @@ def shots(request: pytest.FixtureRequest) -> Iterator[list[Path]]:
     taken: list[Path] = []
     yield taken
     (SCREENSHOTS / "index.txt").write_text("".join(f"{path}\n" for path in taken))
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"\nconsole screenshots ({len(taken)}) in {SCREENSHOTS}:")
-        for path in taken:
-            reporter.write_line(f"  {path.relative_to(REPO_ROOT)}")
+    listing = "".join(f"\n  {path.relative_to(REPO_ROOT)}" for path in taken)
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled():  # printed past pytest's capture, even when every test passed
+        print(f"\nconsole screenshots ({len(taken)}) in {SCREENSHOTS}:{listing}")
 
 
 def _watch(page: Any, problems: list[str]) -> None:
