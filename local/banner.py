@@ -26,6 +26,7 @@ def banner(stack: LoopbackStack) -> str:
                      if operator else "")
     return f"""
 Retouch is running at {base}   (OpenAI-compatible base URL: {base}/v1){sync_line}{mcp_line}
+  console:   {stack.console_url}   (sign up there, or sign in; docs/console.md)
   API key:   {key}{operator_line}
   provider:  {provider}{upstream_lines}
   payments:  {payments}

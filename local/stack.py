@@ -23,6 +23,7 @@ from botocore.config import Config
 
 from local import REPO_ROOT
 from local.api_gateway.authorizer import LambdaAuthorizer
+from local.api_gateway.console_site import ConsoleSite
 from local.api_gateway.gateway import FUNCTION_URL_LIMITS, Gateway, GatewayServer
 from local.api_gateway.routes import FunctionUrlRoutes, RouteTable
 from local.api_gateway.throttle import RouteThrottle, TokenBucket
@@ -45,6 +46,8 @@ from local.settings import LocalSettings
 from local.stand_ins.fal_webhooks import JWKS_PATH
 
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
+CONSOLE_DIST = REPO_ROOT / "console" / "dist"  # `make console` builds it; the gateway serves it at /console/
+CONSOLE_PATH = "/console/"
 # What the provider secrets hold while the stand-ins run; every stand-in accepts it (and only it, but OpenAI's).
 STAND_IN_PROVIDER_KEY = "local-stand-in-key"
 # The template parameter filled with the upstream stand-ins' URLs as JSON (when the template declares it).
@@ -273,6 +276,11 @@ class LoopbackStack:
         self._exit.callback(server.stop)
         self.function_urls[function_id] = server.base_url
 
+    @property
+    def console_url(self) -> str:
+        """The console (console/dist), served by the gateway as CloudFront serves it in AWS."""
+        return f"{self.base_url}{CONSOLE_PATH}"
+
     def stop(self) -> None:
         """Stops everything started, in order: the API, the pollers, the functions, the emulation, the provider."""
         self._exit.close()
@@ -384,6 +392,8 @@ class LoopbackStack:
         # Upstreams that call back (fal's webhooks) call this stack's API; the fal stand-in signs with its own keys.
         if self._api_server is not None:
             derived["UpstreamCallbackBaseUrl"] = self._api_server.base_url
+            # Stripe's checkout page (the stand-in's) sends the customer back to the console's billing page.
+            derived["CheckoutReturnUrl"] = f"{self._api_server.base_url}{CONSOLE_PATH}billing"
         if self.upstreams is not None and "fal" in self.upstreams.by_name:
             derived["FalJwksUrl"] = f"{self.upstreams.by_name['fal'].origin}{JWKS_PATH}"
         return {name: value for name, value in derived.items() if name in self.template.parameters}
@@ -434,7 +444,8 @@ class LoopbackStack:
                        for name, spec in self.template.authorizers.items()}
         return Gateway(RouteTable(self.template.http_routes), authorizers, self._functions.invoke,
                        log=lambda line: self.console.line("gateway", line), throttle=route_throttle(self.template,
-                                                                                                     resolver))
+                                                                                                     resolver),
+                       console_site=ConsoleSite(CONSOLE_DIST, s3_origin=self.aws_endpoint_url))
 
     def _start_pollers(self, resolver: Resolver) -> None:
         assert self._functions is not None

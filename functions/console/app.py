@@ -14,6 +14,7 @@ from retouch.web.app import create_app
 from retouch.web.console_gate import CONSOLE_PUBLIC_ROUTES, ConsoleGate, RequireCsrf, not_signed_in
 from retouch.web.functions import CONSOLE_FUNCTION, route_groups
 from retouch.web.principal import RequireCaller
+from retouch.web.streaming import buffered
 from retouch.wiring.console import build_console
 from retouch.wiring.reads import read_limit
 
@@ -31,4 +32,4 @@ gate = ConsoleGate(app, collaborators.sessions)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return gate.handle(event, context)
+    return buffered(gate.handle(event, context))  # API Gateway buffers: a streamed answer (job events) is sent whole

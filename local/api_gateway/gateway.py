@@ -18,6 +18,7 @@ from io import BufferedIOBase
 from typing import Any
 
 from local.api_gateway.authorizer import LambdaAuthorizer
+from local.api_gateway.console_site import ConsoleSite
 from local.api_gateway.http_events import (
     HttpRequest,
     HttpResponse,
@@ -75,9 +76,13 @@ class Gateway:
         limits: EntryLimits = HTTP_API_LIMITS,
         throttle: TokenBucket | None = None,
         invoke_streaming: Callable[[str, dict[str, Any]], Invocation | StreamedInvocation] | None = None,
+        console_site: ConsoleSite | None = None,
     ) -> None:
         """`throttle`: the HTTP API's route throttle (local.api_gateway.throttle); None, none (a Function URL).
-        `invoke_streaming`: a streaming Function URL's (InvokeMode RESPONSE_STREAM): each answer is streamed."""
+        `invoke_streaming`: a streaming Function URL's (InvokeMode RESPONSE_STREAM): each answer is streamed.
+        `console_site`: the console's static files, served before the routes as the ConsoleDistribution's
+        `/console/*` behaviour is in AWS."""
+        self._console_site = console_site
         self._invoke_streaming = invoke_streaming
         self._routes = routes
         self._throttle = throttle
@@ -103,6 +108,8 @@ class Gateway:
     def _respond(self, request: HttpRequest, meta: RequestMeta) -> HttpResponse:
         if self.limits.max_body_bytes is not None and len(request.body) > self.limits.max_body_bytes:
             return message_response(413, "Request Entity Too Large", meta.request_id)
+        if self._console_site is not None and (page := self._console_site.respond(request)) is not None:
+            return page
         match = self._routes.match(request.method, request.raw_path)
         if match is None:
             return message_response(404, "Not Found", meta.request_id)

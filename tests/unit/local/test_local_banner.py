@@ -20,11 +20,15 @@ def test_the_banner_gives_the_url_key_and_working_examples():
                                            "McpFunction": "http://127.0.0.1:3002"},
                             upstream_urls={"modelslab": "http://127.0.0.1:9101", "runflow": "http://127.0.0.1:9102/v1/run"},
                             stripe=SimpleNamespace(origin="http://127.0.0.1:9200"),
+                            console_url="http://127.0.0.1:3000/console/",
                             console_operator=SimpleNamespace(email="operator@retouch.example", password="Op-pw-9a"))
     # When the banner is printed
     text = banner(stack)
     # Then it shows where to go and how
     assert "http://127.0.0.1:3000/v1" in text and "rt_key" in text
+    # And where the console is (issue 21)
+    assert "console:   http://127.0.0.1:3000/console/" in text
+    assert "console operator: operator@retouch.example   password: Op-pw-9a" in text
     assert '-F "image[]=@photo.png"' in text and '-H "Prefer: wait=60"' in text
     assert "curl -s http://127.0.0.1:3000/v1/jobs/JOB_ID" in text
     # And the SDK goes through the synchronous entry, which holds the call until the image is ready
@@ -51,7 +55,8 @@ def test_with_a_real_key_the_banner_says_calls_cost_money():
     stack = SimpleNamespace(base_url="http://127.0.0.1:3000", api_key="rt_key", aws_endpoint_url="x", provider=None,
                             parameters={"ProviderBaseUrl": "https://api.openai.com/v1"}, startup_seconds=3.2,
                             account_id="acct_local", resources=_resources("t"), function_urls={}, upstream_urls={},
-                            stripe=None, console_operator=None)
+                            stripe=None, console_url="http://127.0.0.1:3000/console/",
+                            console_operator=None)
     assert "https://api.openai.com/v1 (OPENAI_API_KEY is set: real calls, real cost)" in banner(stack)
     assert "Stripe itself (STRIPE_SECRET_KEY is set)" in banner(stack)
     assert "upstream stand-ins" not in banner(stack)
