@@ -57,6 +57,8 @@ class FakeIdentity:
         person = self.people.get(email)
         if person is None:
             raise IdentityRefused("unknown_email")
+        if person.verified:
+            raise IdentityRefused("already_verified")
         self._send(email)
 
     def authenticate(self, email: str, password: str) -> Identity:

@@ -102,6 +102,8 @@ def test_sign_up_e_mails_a_code_that_alone_verifies(identities: Identities) -> N
     assert refusal(lambda: service.authenticate(email, PASSWORD + "x")) == "invalid_credentials"
     assert refusal(lambda: service.authenticate(new_email(), PASSWORD)) in ("unknown_email", "invalid_credentials")
     assert refusal(lambda: service.confirm(new_email(), "123456")) == "invalid_code"
+    assert refusal(lambda: service.resend_code(email)) == "already_verified"  # no code for a verified e-mail
+    assert refusal(lambda: service.resend_code(new_email())) == "unknown_email"
 
 
 def test_the_admin_side_makes_verified_people_and_operators(identities: Identities) -> None:
