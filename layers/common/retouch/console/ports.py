@@ -78,6 +78,10 @@ class InviteGone(Exception):
     """The invitation was taken (or withdrawn) in the meantime."""
 
 
+class InviteTaken(Exception):
+    """Another account's live invitation holds this e-mail."""
+
+
 class People(Protocol):
     def member(self, user_sub: str) -> MemberRecord | None: ...
 
@@ -94,7 +98,8 @@ class People(Protocol):
 
     def remove(self, member: MemberRecord) -> None: ...
 
-    def invite(self, invite: InviteRecord) -> None: ...
+    def invite(self, invite: InviteRecord) -> None:
+        """The invitation made, or its account's own renewed; InviteTaken while another account's is live."""
 
     def invitation(self, email: str, now: int) -> InviteRecord | None:
         """The live invitation for this e-mail (an expired one is none, before the TTL removes it)."""
