@@ -25,7 +25,8 @@ class Identity:
 
 class IdentityRefused(Exception):
     """The identity service said no. `reason`: email_taken, invalid_password, invalid_code, invalid_credentials,
-    email_not_verified, unknown_email, already_verified (a resend for a verified e-mail)."""
+    email_not_verified, unknown_email, already_verified (a resend for a verified e-mail), throttled (the service's own
+    limits)."""
 
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)

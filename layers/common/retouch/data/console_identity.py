@@ -27,6 +27,10 @@ _REASONS = {
     "NotAuthorizedException": "invalid_credentials",
     "UserNotFoundException": "unknown_email",
     "UserNotConfirmedException": "email_not_verified",
+    # Cognito's own limits: too many codes tried or sent for a user, too many requests to the pool.
+    "LimitExceededException": "throttled",
+    "TooManyFailedAttemptsException": "throttled",
+    "TooManyRequestsException": "throttled",
 }
 
 
