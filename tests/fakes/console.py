@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from retouch.console.ports import Identity, IdentityRefused, InviteGone, NewAccount, PersonTaken
+from retouch.console.ports import Identity, IdentityRefused, InviteGone, InviteTaken, NewAccount, PersonTaken
 from retouch.models.account_records import AccountRecord, LedgerEntry
 from retouch.models.console import ConsoleSessionRecord, InviteRecord, MemberRecord
 from retouch.ports import WindowCount
@@ -57,6 +57,8 @@ class FakeIdentity:
         person = self.people.get(email)
         if person is None:
             raise IdentityRefused("unknown_email")
+        if person.verified:
+            raise IdentityRefused("already_verified")
         self._send(email)
 
     def authenticate(self, email: str, password: str) -> Identity:
@@ -127,6 +129,9 @@ class FakePeople:
         del self.members_by_sub[member.user_sub]
 
     def invite(self, invite: InviteRecord) -> None:
+        held = self.invites.get(invite.email)
+        if held is not None and held.account_id != invite.account_id and held.expires_at > invite.created_at:
+            raise InviteTaken(invite.email)
         self.invites[invite.email] = invite
 
     def invitation(self, email: str, now: int) -> InviteRecord | None:

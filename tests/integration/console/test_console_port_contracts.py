@@ -11,7 +11,7 @@ import pytest
 
 from local.aws.email_capture import code_in, sent_emails
 from retouch.console import ports
-from retouch.console.ports import IdentityRefused, InviteGone, NewAccount, PersonTaken
+from retouch.console.ports import IdentityRefused, InviteGone, InviteTaken, NewAccount, PersonTaken
 from retouch.data.console_attempts import AttemptCountRepository
 from retouch.data.console_identity import CognitoIdentity
 from retouch.data.console_operators import CognitoOperators
@@ -102,6 +102,8 @@ def test_sign_up_e_mails_a_code_that_alone_verifies(identities: Identities) -> N
     assert refusal(lambda: service.authenticate(email, PASSWORD + "x")) == "invalid_credentials"
     assert refusal(lambda: service.authenticate(new_email(), PASSWORD)) in ("unknown_email", "invalid_credentials")
     assert refusal(lambda: service.confirm(new_email(), "123456")) == "invalid_code"
+    assert refusal(lambda: service.resend_code(email)) == "already_verified"  # no code for a verified e-mail
+    assert refusal(lambda: service.resend_code(new_email())) == "unknown_email"
 
 
 def test_the_admin_side_makes_verified_people_and_operators(identities: Identities) -> None:
@@ -154,6 +156,22 @@ def test_an_invitation_is_taken_once_and_an_expired_one_is_none(people: ports.Pe
         people.join(member(account_id, "member"), invite)
     people.remove(joining)
     assert people.member(joining.user_sub) is None and people.members(account_id) == []
+
+
+def test_an_open_invitation_is_renewed_by_its_account_only(people: ports.People) -> None:
+    account_id, other = new_account_id(), new_account_id()
+    email = f"invited-{uuid.uuid4().hex[:12]}@example.com"
+    first = InviteRecord(email=email, account_id=account_id, invited_by="owner", created_at=NOW, expires_at=NOW + 60)
+    people.invite(first)
+    with pytest.raises(InviteTaken):
+        people.invite(first.model_copy(update={"account_id": other, "created_at": NOW + 1}))
+    assert people.invitation(email, NOW + 1) == first and people.invitations(other, NOW + 1) == []
+    renewed = first.model_copy(update={"created_at": NOW + 2, "expires_at": NOW + 120})
+    people.invite(renewed)
+    assert people.invitation(email, NOW + 2) == renewed
+    taken_over = first.model_copy(update={"account_id": other, "created_at": NOW + 120, "expires_at": NOW + 180})
+    people.invite(taken_over)  # the first expired: anyone may invite the address again
+    assert people.invitation(email, NOW + 120) == taken_over
 
 
 def test_sessions_are_put_read_touched_and_deleted(sessions: ports.SessionStore) -> None:

@@ -59,3 +59,17 @@ def test_the_owner_removes_a_member_but_not_themselves_nor_anyone_elsewhere() ->
         remove(deps, "owner", "nobody")
     assert remove(deps, "owner", "member").user_sub == "member"
     assert people.member("member") is None and people.member("stranger") is not None
+
+
+def test_another_accounts_open_invitation_is_not_taken_over() -> None:
+    """An invitation is keyed by its e-mail: another account's owner inviting the same address must not replace it
+    (else whoever signs up on the first account's invitation joins the second account instead)."""
+    deps, people, _ = team()
+    people.add_member(MemberRecord(user_sub="other-owner", account_id=OTHER, email="other-owner@example.com",
+                                   account_role="owner", joined_at=NOW))
+    first = invite(deps, "owner", "new@example.com", NOW)
+    with pytest.raises(MemberConflict):
+        invite(deps, "other-owner", "new@example.com", NOW + 1)
+    assert account_people(deps, ACCOUNT, NOW + 1).invitations == [first]
+    assert invite(deps, "owner", "new@example.com", NOW + 2).created_at == NOW + 2  # the same account renews it
+    assert invite(deps, "other-owner", "new@example.com", NOW + 2 + INVITE_SECONDS).account_id == OTHER  # expired

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from retouch.console.ports import IdentityService, People
+from retouch.console.ports import IdentityService, InviteTaken, People
 from retouch.console.sign_up import normalized_email
 from retouch.errors import MemberConflict, MemberNotFound
 from retouch.models.console import InviteRecord, MemberRecord
@@ -39,7 +39,10 @@ def invite(deps: MemberDeps, inviter_sub: str, email: str, now: int) -> InviteRe
         raise MemberConflict("That person already belongs to an account.", param="email")
     record = InviteRecord(email=address, account_id=inviter.account_id, invited_by=inviter.user_sub, created_at=now,
                           expires_at=now + INVITE_SECONDS)
-    deps.people.invite(record)
+    try:
+        deps.people.invite(record)
+    except InviteTaken:
+        raise MemberConflict("That e-mail has an open invitation from another account.", param="email") from None
     return record
 
 

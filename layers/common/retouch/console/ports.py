@@ -25,7 +25,8 @@ class Identity:
 
 class IdentityRefused(Exception):
     """The identity service said no. `reason`: email_taken, invalid_password, invalid_code, invalid_credentials,
-    email_not_verified, unknown_email."""
+    email_not_verified, unknown_email, already_verified (a resend for a verified e-mail), throttled (the service's own
+    limits)."""
 
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
@@ -78,6 +79,10 @@ class InviteGone(Exception):
     """The invitation was taken (or withdrawn) in the meantime."""
 
 
+class InviteTaken(Exception):
+    """Another account's live invitation holds this e-mail."""
+
+
 class People(Protocol):
     def member(self, user_sub: str) -> MemberRecord | None: ...
 
@@ -94,7 +99,8 @@ class People(Protocol):
 
     def remove(self, member: MemberRecord) -> None: ...
 
-    def invite(self, invite: InviteRecord) -> None: ...
+    def invite(self, invite: InviteRecord) -> None:
+        """The invitation made, or its account's own renewed; InviteTaken while another account's is live."""
 
     def invitation(self, email: str, now: int) -> InviteRecord | None:
         """The live invitation for this e-mail (an expired one is none, before the TTL removes it)."""

@@ -23,6 +23,7 @@ from retouch.console.ports import (
     PersonTaken,
 )
 from retouch.errors import (
+    AuthRateLimited,
     EmailNotVerified,
     EmailTaken,
     InvalidCode,
@@ -33,6 +34,9 @@ from retouch.errors import (
 from retouch.models.account_records import AccountRecord, LedgerEntry
 from retouch.models.console import MemberRecord
 from retouch.retry import MEMBERSHIP_TRIES
+
+# Cognito does not say when its own limits (attempts, codes sent) let a person try again: a minute, as ours.
+THROTTLED_WAIT_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -130,5 +134,8 @@ def _refusal(refused: IdentityRefused) -> RetouchError:
             return InvalidCode("That code is wrong or has expired; ask for a new one.", param="code")
         case "email_not_verified":
             return EmailNotVerified("Verify your e-mail first: enter the code we sent to it.")
+        case "throttled":
+            return AuthRateLimited("Too many attempts; wait a minute and try again.",
+                                   retry_after_seconds=THROTTLED_WAIT_SECONDS)
         case _:  # invalid_credentials, unknown_email: one answer, so sign-in does not tell who has an account
             return InvalidCredentials("Incorrect e-mail or password.")

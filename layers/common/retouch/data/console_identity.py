@@ -27,6 +27,10 @@ _REASONS = {
     "NotAuthorizedException": "invalid_credentials",
     "UserNotFoundException": "unknown_email",
     "UserNotConfirmedException": "email_not_verified",
+    # Cognito's own limits: too many codes tried or sent for a user, too many requests to the pool.
+    "LimitExceededException": "throttled",
+    "TooManyFailedAttemptsException": "throttled",
+    "TooManyRequestsException": "throttled",
 }
 
 
@@ -55,8 +59,14 @@ class CognitoIdentity:
             raise
 
     def resend_code(self, email: str) -> None:
-        with refusals():
-            self._client.resend_confirmation_code(ClientId=self._client_id, Username=email)
+        try:
+            with refusals():
+                self._client.resend_confirmation_code(ClientId=self._client_id, Username=email)
+        except ClientError as exc:
+            # Cognito's answer for a user confirmed already: a refusal like an unknown e-mail's, not an outage.
+            if exc.response.get("Error", {}).get("Code") == "InvalidParameterException":
+                raise IdentityRefused("already_verified", str(exc.response["Error"].get("Message", ""))) from exc
+            raise
 
     def authenticate(self, email: str, password: str) -> Identity:
         with refusals():

@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from retouch.console.ports import InviteGone, NewAccount, PersonTaken
+from retouch.console.ports import InviteGone, InviteTaken, NewAccount, PersonTaken
 from retouch.data.accounts import directory_item
 from retouch.data.clients import aws_client
 from retouch.data.items import is_condition_failure, record_attributes, to_item
@@ -89,9 +89,18 @@ class PeopleRepository:
                                  ExpressionAttributeValues={":account": {"S": member.account_id}})
 
     def invite(self, invite: InviteRecord) -> None:
-        self._client.put_item(TableName=self._table, Item=to_item(invite.model_dump(mode="json") | {
-            "pk": f"CONSOLE_INVITE#{invite.email}", "sk": "INVITE",
-            "gsi1pk": f"ACCOUNT#{invite.account_id}", "gsi1sk": f"INVITE#{invite.email}"}))
+        try:
+            self._client.put_item(
+                TableName=self._table, Item=to_item(invite.model_dump(mode="json") | {
+                    "pk": f"CONSOLE_INVITE#{invite.email}", "sk": "INVITE",
+                    "gsi1pk": f"ACCOUNT#{invite.account_id}", "gsi1sk": f"INVITE#{invite.email}"}),
+                # Another account's live invitation is not replaced (the TTL removes expired ones late).
+                ConditionExpression="attribute_not_exists(pk) OR account_id = :account OR expires_at <= :now",
+                ExpressionAttributeValues={":account": {"S": invite.account_id}, ":now": {"N": str(invite.created_at)}})
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise InviteTaken(invite.email) from exc
+            raise
 
     def invitation(self, email: str, now: int) -> InviteRecord | None:
         item = self._client.get_item(TableName=self._table, Key=invite_key(email), ConsistentRead=True).get("Item")

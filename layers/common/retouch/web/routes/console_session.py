@@ -72,7 +72,8 @@ def get_members() -> Response[MemberList]:
     202: documented(InvitationView, "Invited: when they sign up and verify this e-mail, they join the account"),
     401: NOT_SIGNED_IN,
     403: CSRF_FAILED,
-    409: documented(ErrorBody, "`member_conflict`: not the account's owner, or they belong to an account already"),
+    409: documented(ErrorBody, "`member_conflict`: not the account's owner, they belong to an account already, or "
+                               "another account's invitation to them is open"),
 })
 def post_member() -> Response[InvitationView]:
     caller = current_console_user()
