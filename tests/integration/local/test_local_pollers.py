@@ -90,15 +90,16 @@ def test_a_successful_batch_is_deleted(poller, resources, aws):
 
 
 def test_only_reported_failures_stay_and_come_back_after_the_visibility_timeout(poller, resources, aws):
-    # Given a batch with one failing message
+    # Given a batch with one failing message, on a queue whose visibility outlasts a batch on a loaded machine
     queue = resources.queues["WorkQueue"]
+    aws("sqs").set_queue_attributes(QueueUrl=queue, Attributes={"VisibilityTimeout": "4"})
     send(aws, queue, "ok", "fail")
     # When it is processed
     assert poller.poll_once() == 2
     # Then only the failure is left, in flight
     assert counts(aws, queue) == (0, 1)
-    # And it is delivered again once the 1 s visibility timeout passes
-    time.sleep(1.2)
+    # And it is delivered again once the 4 s visibility timeout passes
+    time.sleep(4.2)
     again = aws("sqs").receive_message(QueueUrl=queue, MessageSystemAttributeNames=["All"], WaitTimeSeconds=1)
     [message] = again["Messages"]
     assert (message["Body"], message["Attributes"]["ApproximateReceiveCount"]) == ("fail", "2")
