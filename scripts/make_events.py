@@ -272,7 +272,7 @@ def write_console_events() -> None:
     created and a credit adjustment."""
     person = {"email": "ada@example.com", "password": "Correct-Horse-42"}
     write("console_sign_up.json", console_event("POST", "auth/sign_up", {**person, "account_name": "Ada's studio"}))
-    write("console_verify.json", console_event("POST", "auth/verify", {"email": "ada@example.com", "code": "123456"}))
+    write("console_verify.json", console_event("POST", "auth/verify", {**person, "code": "123456"}))
     write("console_sign_in.json", console_event("POST", "auth/sign_in", person))
     write("console_sign_out.json", console_event("POST", "auth/sign_out", signed_in=True))
     write("console_get_session.json", console_event("GET", "session", signed_in=True))

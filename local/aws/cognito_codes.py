@@ -8,9 +8,10 @@ it has no ResendConfirmationCode. Patched here, as Cognito behaves with a user p
     ConfirmSignUp            CodeMismatchException for another code, ExpiredCodeException past 24 h,
                              NotAuthorizedException for a user confirmed already, UserNotFoundException for none
     ResendConfirmationCode   a new code (the old one stops working), e-mailed; InvalidParameterException when confirmed
+    AdminDeleteUser          the user's code forgotten with them (a pending sign-up replaced: console/sign_up.py)
 
-Written against moto 5.2.6 (local.aws.MOTO_VERSION): wraps CognitoIdpBackend.sign_up and adds two actions to
-CognitoIdpResponse, whose dispatch finds an action's method by its snake-case name.
+Written against moto 5.2.6 (local.aws.MOTO_VERSION): wraps CognitoIdpBackend.sign_up and admin_delete_user and adds
+two actions to CognitoIdpResponse, whose dispatch finds an action's method by its snake-case name.
 """
 
 from __future__ import annotations
@@ -98,6 +99,15 @@ def install() -> None:
         return ActionResult({"CodeDeliveryDetails": {"Destination": email, "DeliveryMedium": "EMAIL",
                                                      "AttributeName": "email"}})
 
+    original_admin_delete_user = CognitoIdpBackend.admin_delete_user
+
+    def admin_delete_user(self: Any, user_pool_id: str, username: str) -> None:
+        user = self.admin_get_user(user_pool_id, username)
+        original_admin_delete_user(self, user_pool_id, username)
+        with _lock:
+            _codes.pop((user_pool_id, user.id), None)
+
     CognitoIdpBackend.sign_up = sign_up  # type: ignore[method-assign]
+    CognitoIdpBackend.admin_delete_user = admin_delete_user  # type: ignore[method-assign]
     CognitoIdpResponse.confirm_sign_up = confirm_sign_up  # type: ignore[method-assign]
     CognitoIdpResponse.resend_confirmation_code = resend_confirmation_code  # type: ignore[attr-defined]

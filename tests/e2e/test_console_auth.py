@@ -44,10 +44,9 @@ def sign_up_and_in(stack, email: str | None = None) -> Person:
     with console(stack) as anonymous:
         signed_up = anonymous.post("/auth/sign_up", json={"email": email, "password": PASSWORD})
         assert signed_up.status_code == 202, signed_up.text
-        verified = anonymous.post("/auth/verify", json={"email": email, "code": latest_code(stack.aws_endpoint_url,
-                                                                                             email)})
-        assert verified.status_code == 200, verified.text
-        signed_in = anonymous.post("/auth/sign_in", json={"email": email, "password": PASSWORD})
+        # The code and the sign-up's password: verified, and signed in (the answer is sign-in's)
+        signed_in = anonymous.post("/auth/verify", json={"email": email, "password": PASSWORD,
+                                                         "code": latest_code(stack.aws_endpoint_url, email)})
         assert signed_in.status_code == 200, signed_in.text
     secret = signed_in.cookies[COOKIE]
     client = console(stack, Cookie=f"{COOKIE}={secret}", **{"X-CSRF-Token": signed_in.json()["csrf_token"]})
@@ -88,18 +87,44 @@ def test_sign_up_verify_sign_in_use_the_session_and_sign_out(stack) -> None:
     assert after.status_code == 401 and after.json()["error"]["code"] == "not_signed_in"
 
 
-def test_a_wrong_code_is_refused_and_the_email_stays_unverified(stack) -> None:
+def test_a_wrong_code_or_password_is_refused_and_the_email_stays_unverified(stack) -> None:
     email = new_email()
     with console(stack) as anonymous:
         assert anonymous.post("/auth/sign_up", json={"email": email, "password": PASSWORD}).status_code == 202
         right = latest_code(stack.aws_endpoint_url, email)
         wrong = f"{(int(right) + 1) % 1_000_000:06d}"
 
-        refused = anonymous.post("/auth/verify", json={"email": email, "code": wrong})
+        refused = anonymous.post("/auth/verify", json={"email": email, "code": wrong, "password": PASSWORD})
+        not_theirs = anonymous.post("/auth/verify", json={"email": email, "code": right, "password": PASSWORD + "x"})
         signed_in = anonymous.post("/auth/sign_in", json={"email": email, "password": PASSWORD})
 
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_code"
+    assert not_theirs.status_code == 401 and not_theirs.json()["error"]["code"] == "invalid_credentials"
+    assert "set-cookie" not in refused.headers and "set-cookie" not in not_theirs.headers
     assert signed_in.status_code == 403 and signed_in.json()["error"]["code"] == "email_not_verified"
+
+
+def test_an_unverified_sign_up_is_replaced_by_the_mailbox_owners_and_its_password_refused(stack) -> None:
+    # Given someone else's unverified sign-up of this e-mail, with their password
+    email, theirs = new_email(), "Someone-Elses-9"
+    with console(stack) as anonymous:
+        assert anonymous.post("/auth/sign_up", json={"email": email, "password": theirs}).status_code == 202
+
+        # When the e-mail's owner signs up with their own password and verifies with the new code
+        again = anonymous.post("/auth/sign_up", json={"email": email, "password": PASSWORD})
+        code = latest_code(stack.aws_endpoint_url, email)
+        with_theirs = anonymous.post("/auth/verify", json={"email": email, "code": code, "password": theirs})
+        verified = anonymous.post("/auth/verify", json={"email": email, "code": code, "password": PASSWORD})
+
+        # Then the owner is signed in, and the other password signs nobody in
+        taken = anonymous.post("/auth/sign_up", json={"email": email, "password": theirs})
+        stolen = anonymous.post("/auth/sign_in", json={"email": email, "password": theirs})
+
+    assert again.status_code == 202, again.text
+    assert with_theirs.status_code == 401 and with_theirs.json()["error"]["code"] == "invalid_credentials"
+    assert verified.status_code == 200 and verified.json()["user"]["email"] == email and verified.cookies[COOKIE]
+    assert taken.status_code == 409 and taken.json()["error"]["code"] == "email_taken"
+    assert stolen.status_code == 401 and stolen.json()["error"]["code"] == "invalid_credentials"
 
 
 def test_a_cross_origin_post_is_refused(stack) -> None:

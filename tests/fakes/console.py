@@ -73,6 +73,19 @@ class FakeIdentity:
         assert found is not None
         return found
 
+    def check_password(self, email: str, password: str) -> None:
+        person = self.people.get(email)
+        if person is None or person.password != password:  # checked before (and whatever) the verification state
+            raise IdentityRefused("invalid_credentials")
+
+    def discard_unverified(self, email: str) -> bool:
+        person = self.people.get(email)
+        if person is None or person.verified:
+            return False
+        del self.people[email]
+        self.codes.pop(email, None)
+        return True
+
     def find(self, email: str) -> Identity | None:
         person = self.people.get(email)
         return (Identity(sub=person.sub, email=email, operator=person.operator, account_name=person.account_name)

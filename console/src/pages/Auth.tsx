@@ -1,5 +1,5 @@
-// Sign up (Cognito sends a code by e-mail), verify the code, sign in. The session is an HttpOnly cookie the server
-// sets; this code never sees it.
+// Sign up (Cognito sends a code by e-mail), verify the code with the sign-up's password (which signs the person in),
+// sign in. The session is an HttpOnly cookie the server sets; this code never sees it.
 import { useState } from 'preact/hooks'
 import { api } from '../api'
 import { ErrorNotice, Field, InfoNotice, Link, PageFrame } from '../components/ui'
@@ -44,13 +44,15 @@ export function SignUpPage(_props: PublicPageProps) {
 export function VerifyPage(props: PublicPageProps) {
   const [email, setEmail] = useState(props.query.get('email') ?? '')
   const [code, setCode] = useState('')
+  // Typed each time: only whoever chose it at sign-up can verify (and so own) the e-mail's account.
+  const [password, setPassword] = useState('')
   const [resent, setResent] = useState(false)
   const action = useAction()
   const submit = (event: Event) => {
     event.preventDefault()
     void action.run(async () => {
-      await api.post('/auth/verify', { email, code: code.trim() })
-      navigate(`/sign-in?verified=1&email=${encodeURIComponent(email)}`)
+      await api.post('/auth/verify', { email, code: code.trim(), password })
+      props.onSignedIn()
     })
   }
   const resend = () =>
@@ -60,12 +62,16 @@ export function VerifyPage(props: PublicPageProps) {
     })
   return (
     <PageFrame title="Verify your e-mail">
-      <p>We sent a 6-digit code to your e-mail address. Enter it here to finish creating your account.</p>
+      <p>We sent a 6-digit code to your e-mail address. Enter it with the password you chose to finish creating your
+        account.</p>
       <form class="card stack" onSubmit={submit}>
         <Field id="verify-email" label="E-mail" type="email" autoComplete="email" required value={email}
           onInput={(event) => setEmail(event.currentTarget.value)} />
         <Field id="verify-code" label="Verification code" inputMode="numeric" autoComplete="one-time-code" required
           pattern="[0-9]{6}" maxLength={6} value={code} onInput={(event) => setCode(event.currentTarget.value)} />
+        <Field id="verify-password" label="Password" type="password" autoComplete="current-password" required
+          hint="The password you chose when you signed up." value={password}
+          onInput={(event) => setPassword(event.currentTarget.value)} />
         <ErrorNotice message={action.error} />
         {resent && <InfoNotice>A new code is on its way.</InfoNotice>}
         <div class="row">
@@ -90,7 +96,6 @@ export function SignInPage(props: PublicPageProps) {
   }
   return (
     <PageFrame title="Sign in">
-      {props.query.get('verified') && <InfoNotice>Your e-mail is verified. Sign in to continue.</InfoNotice>}
       <form class="card stack" onSubmit={submit}>
         <Field id="signin-email" label="E-mail" type="email" autoComplete="username" required value={email}
           onInput={(event) => setEmail(event.currentTarget.value)} />

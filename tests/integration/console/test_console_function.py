@@ -42,18 +42,19 @@ def post(stack: Stack, path: str, body: Any, secret: str | None, csrf: str | Non
                                                secret=secret, csrf=csrf, origin=origin))
 
 
-def test_sign_up_verify_and_sign_in_give_a_session_cookie_and_the_persons_own_account(stack: Stack) -> None:
+@pytest.mark.parametrize("signs_in_by", ["verify", "sign_in"])
+def test_sign_up_verify_and_sign_in_give_a_session_cookie_and_the_persons_own_account(stack: Stack,
+                                                                                      signs_in_by: str) -> None:
     # Given a person who signs up
     email = new_email()
     signed_up = sign_up(stack, email, account_name="Ada's studio")
     assert (signed_up["statusCode"], json_body(signed_up)) == (202, {"status": "verification_sent", "email": email})
 
-    # When they verify with the 6-digit code e-mailed to them and sign in
+    # When they verify with the 6-digit code e-mailed to them and their password (which signs them in), or sign in
     verified = verify(stack, email, latest_code(email))
-    response = sign_in(stack, email)
+    response = verified if signs_in_by == "verify" else sign_in(stack, email)
 
     # Then the cookie is the session's: HttpOnly, Secure, SameSite=Strict, for the whole origin, no Domain
-    assert (verified["statusCode"], json_body(verified)) == (200, {"status": "verified"})
     assert response["statusCode"] == 200
     [cookie] = response["cookies"]
     parts = [part.strip() for part in cookie.split(";")]
@@ -88,6 +89,8 @@ def test_a_wrong_code_is_refused_and_a_resent_code_replaces_the_first(stack: Sta
 def test_sign_up_refusals(stack: Stack) -> None:
     email = new_email()
     assert sign_up(stack, email)["statusCode"] == 202
+    assert sign_up(stack, email.upper())["statusCode"] == 202  # unverified: replaced
+    assert verify(stack, email, latest_code(email))["statusCode"] == 200
     assert error_code(sign_up(stack, email.upper())) == (409, "email_taken")
     weak = stack.invoke(CONSOLE, console_event("console_sign_up.json", body={"email": new_email(),
                                                                              "password": "alllowercase-long"}))

@@ -106,6 +106,30 @@ def test_sign_up_e_mails_a_code_that_alone_verifies(identities: Identities) -> N
     assert refusal(lambda: service.resend_code(new_email())) == "unknown_email"
 
 
+def test_the_password_is_checked_before_verification_and_a_pending_sign_up_can_be_discarded(
+        identities: Identities) -> None:
+    service, email = identities.service, new_email()
+    service.sign_up(email, PASSWORD, None)
+
+    service.check_password(email, PASSWORD)  # right, though not verified yet
+    assert refusal(lambda: service.check_password(email, PASSWORD + "x")) == "invalid_credentials"
+    assert refusal(lambda: service.check_password(new_email(), PASSWORD)) == "invalid_credentials"
+
+    first_code = identities.code(email)
+    assert service.discard_unverified(email) is True
+    assert service.find(email) is None and service.discard_unverified(email) is False
+    service.sign_up(email, PASSWORD + "2", None)  # the e-mail is free again, with a new code
+    assert refusal(lambda: service.check_password(email, PASSWORD)) == "invalid_credentials"
+    code = identities.code(email)
+    if code != first_code:  # a 6-digit code can repeat; when it does not, the old one must not work
+        assert refusal(lambda: service.confirm(email, first_code)) == "invalid_code"
+    service.confirm(email, code)
+
+    assert service.discard_unverified(email) is False  # a verified person is kept
+    service.check_password(email, PASSWORD + "2")
+    assert service.authenticate(email, PASSWORD + "2").email == email
+
+
 def test_the_admin_side_makes_verified_people_and_operators(identities: Identities) -> None:
     email = new_email()
     identities.admin.create_verified(email, PASSWORD)

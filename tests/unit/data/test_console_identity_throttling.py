@@ -40,7 +40,7 @@ def test_cognitos_limits_are_a_429_on_sign_up_verify_and_sign_in(code: str) -> N
         sign_up(deps(code), "ada@example.com", "Correct-Horse-42", None)
     assert refused.value.status_code == 429 and refused.value.headers["Retry-After"]
     with pytest.raises(AuthRateLimited):
-        verify(deps(code), "ada@example.com", "123456", 0)
+        verify(deps(code), "ada@example.com", "123456", "Correct-Horse-42", 0)
     with pytest.raises(AuthRateLimited):
         sign_in(deps(code), "ada@example.com", "Correct-Horse-42", 0)
 

@@ -40,6 +40,7 @@ ACTION_OF_CALL = {
     "admin_get_user": "cognito-idp:AdminGetUser", "admin_list_groups_for_user": "cognito-idp:AdminListGroupsForUser",
     "admin_create_user": "cognito-idp:AdminCreateUser", "admin_set_user_password": "cognito-idp:AdminSetUserPassword",
     "admin_add_user_to_group": "cognito-idp:AdminAddUserToGroup",
+    "admin_delete_user": "cognito-idp:AdminDeleteUser",  # a pending (unverified) sign-up replaced by a new one
 }
 # transact_write_items authorizes each part under its own action.
 ACTION_OF_TRANSACTION_PART = {"Put": "dynamodb:PutItem", "Update": "dynamodb:UpdateItem",

@@ -46,6 +46,14 @@ class IdentityService(Protocol):
     def authenticate(self, email: str, password: str) -> Identity:
         """The verified person with this e-mail and password."""
 
+    def check_password(self, email: str, password: str) -> None:
+        """This is the password of the person with this e-mail, verified or not; IdentityRefused("invalid_credentials")
+        when it is not (or nobody has the e-mail)."""
+
+    def discard_unverified(self, email: str) -> bool:
+        """The pending sign-up of an e-mail nobody has verified deleted (True); False when the e-mail is verified or
+        unknown."""
+
     def find(self, email: str) -> Identity | None: ...
 
 

@@ -52,8 +52,17 @@ def normalized_email(email: str) -> str:
 
 
 def sign_up(deps: SignUpDeps, email: str, password: str, account_name: str | None) -> None:
+    """A new person, e-mailed a code. A sign-up nobody verified does not hold its e-mail: a new one replaces it (and
+    its password), so whoever reads the mailbox can always sign up with their own password; a verified e-mail is
+    taken."""
+    address = normalized_email(email)
     try:
-        deps.identity.sign_up(normalized_email(email), password, account_name)
+        try:
+            deps.identity.sign_up(address, password, account_name)
+        except IdentityRefused as refused:
+            if refused.reason != "email_taken" or not deps.identity.discard_unverified(address):
+                raise
+            deps.identity.sign_up(address, password, account_name)
     except IdentityRefused as refused:
         raise _refusal(refused) from refused
 
@@ -64,16 +73,20 @@ def resend_code(deps: SignUpDeps, email: str) -> None:
         deps.identity.resend_code(normalized_email(email))
 
 
-def verify(deps: SignUpDeps, email: str, code: str, now: int) -> MemberRecord:
+def verify(deps: SignUpDeps, email: str, code: str, password: str, now: int) -> tuple[Identity, MemberRecord]:
+    """The code and the password chosen at sign-up, checked first: the code proves the mailbox, the password that the
+    sign-up was theirs. Without it, someone who signed up another's e-mail with their own password would have it
+    verified by its owner and then sign in as them. Verified, the person is signed in (as by sign_in)."""
     address = normalized_email(email)
     try:
+        deps.identity.check_password(address, password)
         deps.identity.confirm(address, code)
     except IdentityRefused as refused:
         raise _refusal(refused) from refused
     identity = deps.identity.find(address)
     if identity is None:  # confirmed a moment ago: only a deleted user gets here
         raise InvalidCode("That code is not valid for this e-mail.")
-    return ensure_member(deps, identity, now)
+    return identity, ensure_member(deps, identity, now)
 
 
 def sign_in(deps: SignUpDeps, email: str, password: str, now: int) -> tuple[Identity, MemberRecord]:

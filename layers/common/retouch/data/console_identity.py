@@ -69,13 +69,44 @@ class CognitoIdentity:
             raise
 
     def authenticate(self, email: str, password: str) -> Identity:
-        with refusals():
-            self._client.initiate_auth(ClientId=self._client_id, AuthFlow="USER_PASSWORD_AUTH",
-                                       AuthParameters={"USERNAME": email, "PASSWORD": password})
+        self._initiate_auth(email, password)
         found = self.find(email)
         if found is None:  # deleted between the two calls
             raise IdentityRefused("invalid_credentials")
         return found
+
+    def check_password(self, email: str, password: str) -> None:
+        try:
+            self._initiate_auth(email, password)
+        except IdentityRefused as refused:
+            if refused.reason == "email_not_verified":
+                return  # Cognito checks the password first: a wrong one is NotAuthorizedException, even unconfirmed
+            if refused.reason == "unknown_email":
+                raise IdentityRefused("invalid_credentials", refused.detail) from refused
+            raise
+
+    def discard_unverified(self, email: str) -> bool:
+        try:
+            with refusals():
+                user = self._client.admin_get_user(UserPoolId=self._pool, Username=email)
+        except IdentityRefused as refused:
+            if refused.reason == "unknown_email":
+                return False
+            raise
+        if user.get("UserStatus") != "UNCONFIRMED":
+            return False
+        try:
+            with refusals():
+                self._client.admin_delete_user(UserPoolId=self._pool, Username=user["Username"])
+        except IdentityRefused as refused:
+            if refused.reason != "unknown_email":  # deleted by a concurrent sign-up: gone all the same
+                raise
+        return True
+
+    def _initiate_auth(self, email: str, password: str) -> None:
+        with refusals():
+            self._client.initiate_auth(ClientId=self._client_id, AuthFlow="USER_PASSWORD_AUTH",
+                                       AuthParameters={"USERNAME": email, "PASSWORD": password})
 
     def find(self, email: str) -> Identity | None:
         try:

@@ -26,6 +26,7 @@ class SignUpRequest(_Request):
 class VerifyRequest(_Request):
     email: Email
     code: Code
+    password: Password  # the one chosen at sign-up: see console/sign_up.py verify
 
 
 class EmailRequest(_Request):
@@ -44,10 +45,6 @@ class InviteRequest(_Request):
 class SignUpView(BaseModel):
     status: Literal["verification_sent"] = "verification_sent"
     email: str
-
-
-class VerifiedView(BaseModel):
-    status: Literal["verified"] = "verified"
 
 
 class ResendView(BaseModel):

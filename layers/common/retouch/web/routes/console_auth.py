@@ -12,9 +12,11 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from retouch.auth.standing import AccountReader
 from retouch.console.limits import AttemptLimits, count_attempt
+from retouch.console.ports import Identity
 from retouch.console.sessions import ABSOLUTE_SECONDS, SessionDeps, end_session, start_session
 from retouch.console.sign_up import SignUpDeps, normalized_email, resend_code, sign_in, sign_up, verify
 from retouch.models.common import now_epoch
+from retouch.models.console import MemberRecord
 from retouch.models.console_views import (
     EmailRequest,
     ResendView,
@@ -22,7 +24,6 @@ from retouch.models.console_views import (
     SignInRequest,
     SignUpRequest,
     SignUpView,
-    VerifiedView,
     VerifyRequest,
 )
 from retouch.models.responses import ErrorBody
@@ -56,7 +57,7 @@ def _client_address() -> str:
 @router.post("/auth/sign_up", summary="Sign up for the console", responses={
     202: documented(SignUpView, "A 6-digit code was e-mailed to the address; POST it to /auth/verify"),
     400: documented(ErrorBody, "`invalid_password` (the pool's policy) or an invalid e-mail"),
-    409: documented(ErrorBody, "`email_taken`"),
+    409: documented(ErrorBody, "`email_taken`: the e-mail is verified (an unverified sign-up is replaced by this one)"),
     429: RATE_LIMITED,
 })
 def post_sign_up() -> Response[SignUpView]:
@@ -67,18 +68,20 @@ def post_sign_up() -> Response[SignUpView]:
     return json_response(SignUpView(email=normalized_email(request.email)), status=202)
 
 
-@router.post("/auth/verify", summary="Verify the e-mail with its code", responses={
-    200: documented(VerifiedView, "Verified: the account is made (or the inviting account joined); sign in"),
+@router.post("/auth/verify", summary="Verify the e-mail (its code, the sign-up password): signed in", responses={
+    200: documented(SessionView, "Verified, the account made (or the inviting account joined), and signed in: the "
+                                 "session cookie and CSRF token, as /auth/sign_in answers"),
     400: documented(ErrorBody, "`invalid_code`: wrong, expired or used"),
+    401: documented(ErrorBody, "`invalid_credentials`: not the password chosen at sign-up; nothing verified"),
     429: RATE_LIMITED,
 })
-def post_verify() -> Response[VerifiedView]:
+def post_verify() -> Response[SessionView]:
     deps = routes.deps()
     request = parse_json_body(routes.event().raw_event, MAX_AUTH_BODY_BYTES, VerifyRequest)
     now = now_epoch()
     count_attempt(deps.limits, address=_client_address(), email=normalized_email(request.email), now=now)
-    verify(deps.sign_up, request.email, request.code, now)
-    return json_response(VerifiedView())
+    identity, member = verify(deps.sign_up, request.email, request.code, request.password, now)
+    return _signed_in(deps, identity, member, now)
 
 
 @router.post("/auth/resend", summary="E-mail a new verification code", responses={
@@ -106,11 +109,7 @@ def post_sign_in() -> Response[SessionView]:
     now = now_epoch()
     count_attempt(deps.limits, address=_client_address(), email=normalized_email(request.email), now=now)
     identity, member = sign_in(deps.sign_up, request.email, request.password, now)
-    started = start_session(deps.sessions, identity, member, now)
-    account = deps.accounts.get_account(member.account_id)
-    response = json_response(SessionView.of(started.record, account.name if account else ""))
-    response.cookies.append(_cookie(started.secret, ABSOLUTE_SECONDS))
-    return response
+    return _signed_in(deps, identity, member, now)
 
 
 @router.post("/auth/sign_out", summary="Sign out: the session ended, its cookie cleared", responses={
@@ -122,6 +121,15 @@ def post_sign_out() -> Response[None]:
     current_console_user()  # a signed-in person (RequireCaller answered 401 to anyone else)
     end_session(routes.deps().sessions, session_secret(routes.event().cookies or []))
     return Response(status_code=204, body=None, cookies=[_cookie("", 0)])
+
+
+def _signed_in(deps: ConsoleAuthRoutes, identity: Identity, member: MemberRecord, now: int) -> Response[SessionView]:
+    """A new session for the person: its view, and its secret in the session cookie."""
+    started = start_session(deps.sessions, identity, member, now)
+    account = deps.accounts.get_account(member.account_id)
+    response = json_response(SessionView.of(started.record, account.name if account else ""))
+    response.cookies.append(_cookie(started.secret, ABSOLUTE_SECONDS))
+    return response
 
 
 def _cookie(value: str, max_age: int) -> Cookie:
