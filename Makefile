@@ -42,7 +42,7 @@ $(JS_STAMP): $(JS_E2E)/package.json $(JS_E2E)/package-lock.json
 	@touch $(JS_STAMP)
 
 # The end-to-end tier in two runs: its modules two at a time (each pytest-xdist worker starts its own stack), then the
-# tests marked `alone`, whose figures (latency ratios, timeouts, a fault run) would measure the other worker's load.
+# tests marked `alone` (the fair-share latency ratio), whose figures would measure the other worker's load.
 E2E_SHARED := $(BIN)/python -m pytest tests/e2e -m "not alone" -n 2 --dist loadfile
 E2E_ALONE  := $(BIN)/python -m pytest tests/e2e -m alone
 
