@@ -132,12 +132,16 @@ def _reject_unsupported(fields: dict[str, Any]) -> None:
         fields.pop("model", None)
 
 
-def _validated(model: type[RequestModel], fields: dict[str, Any]) -> RequestModel:
-    _reject_unsupported(fields)
+def _model_of(model: type[RequestModel], fields: dict[str, Any]) -> RequestModel:
     try:
         return model.model_validate(fields)
     except ValidationError as exc:
         raise invalid_request_from(exc) from exc
+
+
+def _validated(model: type[RequestModel], fields: dict[str, Any]) -> RequestModel:
+    _reject_unsupported(fields)
+    return _model_of(model, fields)
 
 
 def invalid_request_from(exc: ValidationError) -> InvalidRequest:
@@ -165,21 +169,20 @@ def _param_of(loc: tuple[Any, ...]) -> str | None:
     return head
 
 
-def parse_generation(event: dict[str, Any], max_bytes: int) -> GenerationRequest:
+def _json_fields(event: dict[str, Any], max_bytes: int, what: str) -> dict[str, Any]:
+    """The body of a JSON-only request as an object: 413 past `max_bytes`, 415 for another content type."""
     data = raw_body(event, max_bytes)
     if not media_type(event).lower().startswith("application/json"):
-        raise UnsupportedMediaType("Send the generation request as application/json.")
-    return _validated(GenerationRequest, _json_object(data))
+        raise UnsupportedMediaType(f"Send the {what} as application/json.")
+    return _json_object(data)
+
+
+def parse_generation(event: dict[str, Any], max_bytes: int) -> GenerationRequest:
+    return _validated(GenerationRequest, _json_fields(event, max_bytes, "generation request"))
 
 
 def parse_upload(event: dict[str, Any], max_bytes: int) -> UploadRequest:
-    data = raw_body(event, max_bytes)
-    if not media_type(event).lower().startswith("application/json"):
-        raise UnsupportedMediaType("Send the upload request as application/json.")
-    try:
-        return UploadRequest.model_validate(_json_object(data))
-    except ValidationError as exc:
-        raise invalid_request_from(exc) from exc
+    return _model_of(UploadRequest, _json_fields(event, max_bytes, "upload request"))
 
 
 def parse_edit(event: dict[str, Any], max_bytes: int) -> EditRequest:
@@ -227,18 +230,9 @@ def _only_references(fields: dict[str, Any]) -> None:
 def parse_json_body(event: dict[str, Any], max_bytes: int, model: type[RequestModel]) -> RequestModel:
     """A small JSON request body (end users' limits, device tokens, top-ups, billing settings) as `model`; every
     problem a 4xx (415 for another content type)."""
-    data = raw_body(event, max_bytes)
-    if not media_type(event).lower().startswith("application/json"):
-        raise UnsupportedMediaType("Send the request as application/json.")
-    try:
-        return model.model_validate(_json_object(data))
-    except ValidationError as exc:
-        raise invalid_request_from(exc) from exc
+    return _model_of(model, _json_fields(event, max_bytes, "request"))
 
 
 def parse_quote(event: dict[str, Any], max_bytes: int) -> QuoteRequest:
     """A quote's body: an edit's or a generation's JSON, images as references or declared sizes."""
-    data = raw_body(event, max_bytes)
-    if not media_type(event).lower().startswith("application/json"):
-        raise UnsupportedMediaType("Send the quote request as application/json.")
-    return _validated(QuoteRequest, _json_object(data))
+    return _validated(QuoteRequest, _json_fields(event, max_bytes, "quote request"))
