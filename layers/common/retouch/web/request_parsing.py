@@ -23,6 +23,8 @@ from retouch.models.requests import EditRequest, GenerationRequest, UploadedImag
 from retouch.web.multipart import Part, parse_multipart
 
 RequestModel = TypeVar("RequestModel", bound=BaseModel)
+# A settings-sized JSON body (sign-in, keys, webhooks, top-ups, credit adjustments): nothing of them comes near it.
+SMALL_JSON_BODY_BYTES = 4 * 1024
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _IMAGE_FIELDS = ("image", "image[]")
 

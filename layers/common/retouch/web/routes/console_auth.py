@@ -29,11 +29,10 @@ from retouch.models.console_views import (
 from retouch.models.responses import ErrorBody
 from retouch.web.console_cookies import SESSION_COOKIE, session_secret
 from retouch.web.principal import current_console_user
-from retouch.web.request_parsing import parse_json_body
+from retouch.web.request_parsing import SMALL_JSON_BODY_BYTES, parse_json_body
 from retouch.web.responses import documented, json_response
 from retouch.web.route_groups import RouteGroup
 
-MAX_AUTH_BODY_BYTES = 4 * 1024
 RATE_LIMITED = documented(ErrorBody, "`auth_rate_limit_exceeded`: too many attempts from this address or for this "
                                      "e-mail this minute; see Retry-After")
 
@@ -62,7 +61,7 @@ def _client_address() -> str:
 })
 def post_sign_up() -> Response[SignUpView]:
     deps = routes.deps()
-    request = parse_json_body(routes.event().raw_event, MAX_AUTH_BODY_BYTES, SignUpRequest)
+    request = parse_json_body(routes.event().raw_event, SMALL_JSON_BODY_BYTES, SignUpRequest)
     count_attempt(deps.limits, address=_client_address(), email=None, now=now_epoch())
     sign_up(deps.sign_up, request.email, request.password, request.account_name)
     return json_response(SignUpView(email=normalized_email(request.email)), status=202)
@@ -77,7 +76,7 @@ def post_sign_up() -> Response[SignUpView]:
 })
 def post_verify() -> Response[SessionView]:
     deps = routes.deps()
-    request = parse_json_body(routes.event().raw_event, MAX_AUTH_BODY_BYTES, VerifyRequest)
+    request = parse_json_body(routes.event().raw_event, SMALL_JSON_BODY_BYTES, VerifyRequest)
     now = now_epoch()
     count_attempt(deps.limits, address=_client_address(), email=normalized_email(request.email), now=now)
     identity, member = verify(deps.sign_up, request.email, request.code, request.password, now)
@@ -90,7 +89,7 @@ def post_verify() -> Response[SessionView]:
 })
 def post_resend() -> Response[ResendView]:
     deps = routes.deps()
-    request = parse_json_body(routes.event().raw_event, MAX_AUTH_BODY_BYTES, EmailRequest)
+    request = parse_json_body(routes.event().raw_event, SMALL_JSON_BODY_BYTES, EmailRequest)
     count_attempt(deps.limits, address=_client_address(), email=normalized_email(request.email), now=now_epoch())
     resend_code(deps.sign_up, request.email)
     return json_response(ResendView(), status=202)
@@ -105,7 +104,7 @@ def post_resend() -> Response[ResendView]:
 })
 def post_sign_in() -> Response[SessionView]:
     deps = routes.deps()
-    request = parse_json_body(routes.event().raw_event, MAX_AUTH_BODY_BYTES, SignInRequest)
+    request = parse_json_body(routes.event().raw_event, SMALL_JSON_BODY_BYTES, SignInRequest)
     now = now_epoch()
     count_attempt(deps.limits, address=_client_address(), email=normalized_email(request.email), now=now)
     identity, member = sign_in(deps.sign_up, request.email, request.password, now)

@@ -12,11 +12,10 @@ from retouch.models.console_routes import CreatedKey, CreateKeyRequest, KeyList,
 from retouch.models.responses import ErrorBody
 from retouch.ports import AccountRepository
 from retouch.web.principal import current_console_user
-from retouch.web.request_parsing import parse_json_body
+from retouch.web.request_parsing import SMALL_JSON_BODY_BYTES, parse_json_body
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
 from retouch.web.route_groups import RouteGroup
 
-MAX_BODY_BYTES = 4 * 1024
 CONSOLE_ONLY = documented(ErrorBody, "Not a console session: an API key or device token (`console_session_required`)")
 
 
@@ -47,7 +46,7 @@ def list_keys() -> Response[KeyList]:
 }, description="JSON `{\"name\": \"production\"}`. The secret is returned once and only its SHA-256 hash is kept.")
 def create_key() -> Response[CreatedKey]:
     caller = current_console_user()
-    request = parse_json_body(routes.event().raw_event, MAX_BODY_BYTES, CreateKeyRequest)
+    request = parse_json_body(routes.event().raw_event, SMALL_JSON_BODY_BYTES, CreateKeyRequest)
     return json_response(create_account_key(routes.deps().accounts, caller.account_id, request.name), 201)
 
 

@@ -28,11 +28,10 @@ from retouch.ports import AccountDirectory, CreditLedger, JobHistory
 from retouch.routing.document import RoutingDocument
 from retouch.routing.health import AlarmConsole, BreakerReader, upstream_health
 from retouch.web.principal import current_operator
-from retouch.web.request_parsing import parse_json_body
+from retouch.web.request_parsing import SMALL_JSON_BODY_BYTES, parse_json_body
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
 from retouch.web.route_groups import RouteGroup
 
-MAX_BODY_BYTES = 4 * 1024
 OPERATOR_ONLY = documented(ErrorBody, "Not an operator (`operator_only`), or not a console session "
                                       "(`console_session_required`)")
 
@@ -84,7 +83,7 @@ def adjust_account_credit(account_id: str) -> Response[CreditAdjustmentView]:
     operator = current_operator()
     event = routes.event()
     key = checked_key(event.headers.get(HEADER.lower()) or event.headers.get(HEADER))
-    request = parse_json_body(event.raw_event, MAX_BODY_BYTES, CreditAdjustmentRequest)
+    request = parse_json_body(event.raw_event, SMALL_JSON_BODY_BYTES, CreditAdjustmentRequest)
     made = adjust_credit(routes.deps().credits, account_id, int(request.amount_usd * MICROS_PER_USD), request.reason,
                          operator=str(operator.console_user), idempotency_key=key)
     return json_response(made.view(), headers={REPLAYED_HEADER: "true"} if made.replayed else None)

@@ -22,11 +22,10 @@ from retouch.models.console_views import (
 from retouch.models.responses import ErrorBody
 from retouch.web.console_gate import current_session
 from retouch.web.principal import current_console_user
-from retouch.web.request_parsing import parse_json_body
+from retouch.web.request_parsing import SMALL_JSON_BODY_BYTES, parse_json_body
 from retouch.web.responses import documented, json_response
 from retouch.web.route_groups import RouteGroup
 
-MAX_INVITE_BODY_BYTES = 4 * 1024
 NOT_SIGNED_IN = documented(ErrorBody, "`not_signed_in`: no live session")
 CSRF_FAILED = documented(ErrorBody, "`csrf_failed`: no X-CSRF-Token matching the session's, or another Origin")
 
@@ -77,7 +76,7 @@ def get_members() -> Response[MemberList]:
 })
 def post_member() -> Response[InvitationView]:
     caller = current_console_user()
-    request = parse_json_body(routes.event().raw_event, MAX_INVITE_BODY_BYTES, InviteRequest)
+    request = parse_json_body(routes.event().raw_event, SMALL_JSON_BODY_BYTES, InviteRequest)
     invitation = invite(routes.deps().members, str(caller.console_user), request.email, now_epoch())
     return json_response(InvitationView(email=invitation.email, invited_by=invitation.invited_by,
                                         created_at=invitation.created_at, expires_at=invitation.expires_at),

@@ -15,13 +15,11 @@ from retouch.models.console_routes import DeliveryLog, RotatedSecret, WebhookSet
 from retouch.models.responses import ErrorBody
 from retouch.ports import AccountJobs, WebhookSettingsRepository
 from retouch.web.principal import current_console_user
-from retouch.web.request_parsing import parse_json_body
+from retouch.web.request_parsing import SMALL_JSON_BODY_BYTES, parse_json_body
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
 from retouch.web.route_groups import RouteGroup
 from retouch.web.routes.console_keys import CONSOLE_ONLY
 from retouch.webhooks.deliveries import MAX_DELIVERIES_LISTED, recent_deliveries
-
-MAX_BODY_BYTES = 4 * 1024
 
 
 @dataclass(frozen=True)
@@ -55,7 +53,7 @@ def get_settings() -> Response[WebhookSettingsView]:
 def put_settings() -> Response[WebhookSettingsView]:
     caller = current_console_user()
     deps = routes.deps()
-    request = parse_json_body(routes.event().raw_event, MAX_BODY_BYTES, WebhookSettingsRequest)
+    request = parse_json_body(routes.event().raw_event, SMALL_JSON_BODY_BYTES, WebhookSettingsRequest)
     return json_response(set_webhook_url(deps.settings, caller.account_id, request.url, allowlist=deps.allowlist))
 
 

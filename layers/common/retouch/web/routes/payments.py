@@ -26,13 +26,12 @@ from retouch.payments.auto_recharge import balance_alert_view, choose, choose_ba
 from retouch.payments.stripe_events import StripeEventsDeps, receive_stripe_webhook
 from retouch.payments.top_ups import TopUpPolicy, list_payments, start_top_up
 from retouch.web.principal import current_caller
-from retouch.web.request_parsing import parse_json_body, raw_body
+from retouch.web.request_parsing import SMALL_JSON_BODY_BYTES, parse_json_body, raw_body
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
 from retouch.web.route_groups import RouteGroup
 
 # Stripe's events are small (a few KB); anything far larger is not one. A top-up's body is one number.
 MAX_STRIPE_EVENT_BYTES = 512 * 1024
-MAX_SMALL_BODY_BYTES = 4 * 1024
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ router = routes.router
 def create_top_up() -> Response[TopUpView]:
     deps, caller = routes.deps(), current_caller()
     require_standing(deps.accounts, caller.account_id, caller.key_id)
-    request = parse_json_body(routes.event().raw_event, MAX_SMALL_BODY_BYTES, TopUpRequest)
+    request = parse_json_body(routes.event().raw_event, SMALL_JSON_BODY_BYTES, TopUpRequest)
     return json_response(start_top_up(deps.stripe.gateway, deps.policy, caller.account_id, request.amount_usd,
                                       save_card=request.save_card))
 
@@ -116,7 +115,7 @@ def get_auto_recharge() -> Response[AutoRechargeView]:
 def put_auto_recharge() -> Response[AutoRechargeView]:
     deps, caller = routes.deps(), current_caller()
     require_standing(deps.accounts, caller.account_id, caller.key_id)
-    request = parse_json_body(routes.event().raw_event, MAX_SMALL_BODY_BYTES, AutoRechargeRequest)
+    request = parse_json_body(routes.event().raw_event, SMALL_JSON_BODY_BYTES, AutoRechargeRequest)
     return json_response(choose(deps.stripe.recharge, caller.account_id, request))
 
 
@@ -139,5 +138,5 @@ def get_balance_alert() -> Response[BalanceAlertView]:
 def put_balance_alert() -> Response[BalanceAlertView]:
     deps, caller = routes.deps(), current_caller()
     require_standing(deps.accounts, caller.account_id, caller.key_id)
-    request = parse_json_body(routes.event().raw_event, MAX_SMALL_BODY_BYTES, BalanceAlertRequest)
+    request = parse_json_body(routes.event().raw_event, SMALL_JSON_BODY_BYTES, BalanceAlertRequest)
     return json_response(choose_balance_alert(deps.stripe.recharge, caller.account_id, request))
