@@ -6,6 +6,7 @@ Every refusal is asserted by status, code and param, and by what it leaves behin
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import replace
 from typing import Any
 
@@ -279,10 +280,9 @@ def test_sixteen_images_are_accepted(submit_deps: SubmitDeps, store: FakeObjectS
     assert len(record.inputs) == 16 and len(store.objects) == 16
 
 
-def test_an_input_the_bucket_refuses_leaves_no_input_and_no_job(submit_deps: SubmitDeps, jobs: FakeJobRepository,
-                                                                 store: FakeObjectStore, queue: FakeJobQueue,
-                                                                 account_id: str,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_input_the_bucket_refuses_leaves_no_input_and_no_runnable_job(
+        submit_deps: SubmitDeps, jobs: FakeJobRepository, store: FakeObjectStore, queue: FakeJobQueue,
+        account_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a bucket that refuses the third of five images (they are stored several at once)
     put = store.put
 
@@ -298,8 +298,74 @@ def test_an_input_the_bucket_refuses_leaves_no_input_and_no_job(submit_deps: Sub
     with pytest.raises(OSError, match="S3 refused"):
         submit(event, submit_deps, account_id)
 
-    # Then the inputs that were stored are deleted, and no job was written or queued
-    assert store.objects == {} and jobs.items == {} and queue.sent == []
+    # Then the inputs that were stored are deleted and nothing is queued; the job, written meanwhile, is ended
+    # `failed` unqueued and its price given back in full (nothing held, nothing charged)
+    assert store.objects == {} and queue.sent == []
+    [item] = jobs.items.values()
+    assert item["status"] == "failed" and item["error"]["code"] == "storage_unavailable"
+    ledger = submit_deps.billing.ledger
+    assert isinstance(ledger, FakeLedger) and ledger.state is not None
+    assert ledger.state.holds == {} and ledger.state.in_flight == 0
+    reserve, settle = ledger.entries
+    assert (reserve.kind, settle.kind, settle.amount_micros, settle.charged_micros) == (
+        "reserve", "settle", -reserve.amount_micros, 0)
+
+
+def test_the_inputs_are_stored_while_the_job_is_written_and_queued_only_once_stored(
+        store: FakeObjectStore, queue: FakeJobQueue, account_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a bucket whose put ends only once the job's write and hold are done (a slow upload)
+    written = threading.Event()
+
+    class SignallingJobs(FakeJobRepository):
+        def create(self, record: JobRecord, key: IdempotencyRecord | None = None) -> None:
+            super().create(record, key)
+            written.set()
+
+    put = store.put
+
+    def put_once_the_job_is_written(key: str, data: Any, content_type: str) -> None:
+        assert written.wait(5), "the job's write waited for the input's put"
+        put(key, data, content_type)
+
+    monkeypatch.setattr(store, "put", put_once_the_job_is_written)
+    sent = queue.send
+
+    def send_once_stored(job_id: str, **kwargs: Any) -> None:
+        assert len(store.objects) == 2, "queued before its inputs were stored"
+        sent(job_id, **kwargs)
+
+    monkeypatch.setattr(queue, "send", send_once_stored)
+    deps = submit_deps_over(jobs=SignallingJobs(), store=store, queue=queue, files=FakeFileRepository())
+    event = multipart_event([("prompt", "p"), file_part("image", png()), file_part("mask", mask_png())],
+                            account_id=account_id)
+
+    # When an edit is submitted, then it is accepted and queued, its inputs stored
+    accepted = submit(event, deps, account_id)
+    assert queue.sent == [accepted.job_id] and len(store.objects) == 2
+
+
+def test_a_refused_hold_waits_for_the_inputs_being_stored_and_deletes_them(
+        store: FakeObjectStore, queue: FakeJobQueue, account_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a put still running when the job's write is refused
+    refused_write = threading.Event()
+    put = store.put
+
+    def put_after_the_refusal(key: str, data: Any, content_type: str) -> None:
+        refused_write.wait(5)
+        put(key, data, content_type)
+
+    class BusyJobs(FakeJobRepository):
+        def create(self, record: JobRecord, key: object = None) -> None:
+            refused_write.set()
+            raise AccountBusy("busy")
+
+    monkeypatch.setattr(store, "put", put_after_the_refusal)
+    deps = submit_deps_over(jobs=BusyJobs(), store=store, queue=queue, files=FakeFileRepository())
+    event = multipart_event([("prompt", "p"), file_part("image", png())], account_id=account_id)
+
+    # When it is submitted, then it is refused, and the input stored after the refusal is deleted too
+    error = refused(event, deps, account_id)
+    assert error.code == "account_busy" and store.objects == {} and queue.sent == []
 
 
 @pytest.mark.parametrize(("fields", "code", "param"), [

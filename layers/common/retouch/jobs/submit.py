@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -114,6 +114,34 @@ def _store_inputs(uploads: dict[str, CheckedImage], store: ObjectStore) -> list[
     return [future.result() for future in futures]
 
 
+class _InputsBeingStored:
+    """The inputs' puts, started beside the job's write and hold (neither needs the other, and the message that
+    lets a worker read the inputs is sent only once both are done): the submit waits for the slower, not the sum."""
+
+    def __init__(self, uploads: dict[str, CheckedImage], store: ObjectStore) -> None:
+        self._store = store
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="store-inputs") if uploads else None
+        self._stored: Future[list[str]] | None = (self._pool.submit(_store_inputs, uploads, store)
+                                                  if self._pool is not None else None)
+
+    def result(self) -> list[str]:
+        """The keys written once every put ended; raises the puts' failure (what was stored is deleted then)."""
+        if self._stored is None or self._pool is None:
+            return []
+        try:
+            return self._stored.result()
+        finally:
+            self._pool.shutdown(wait=False)
+
+    def undo(self) -> None:
+        """Wait for the puts and delete what they stored (the job was refused or not written)."""
+        try:
+            written = self.result()
+        except Exception:
+            return  # a failed store deleted its own puts
+        self._store.delete(written)
+
+
 def _abandon(record: JobRecord, error: JobError, deps: SubmitDeps) -> bool:
     """End the never-queued job and release its hold, trying a few times; False if it could not be ended."""
     for attempt in range(ABANDON_TRIES):
@@ -126,15 +154,15 @@ def _abandon(record: JobRecord, error: JobError, deps: SubmitDeps) -> bool:
 
 def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], deps: SubmitDeps,
                          admission: Admission, idempotency: KeyedRequest | None) -> JobRecord:
-    """Write inputs, then the job (with its key), then the message; undo what was written when a later step fails.
-    The admission's account (as the rate limit read it) is the reservation's first read."""
+    """Write the inputs and, meanwhile, the job (with its key and hold), then the message; undo what was written
+    when a step fails. The admission's account (as the rate limit read it) is the reservation's first read."""
     account = deps.billing.precheck(record, admission.account)  # refuse before storing any input
     reservation = idempotency.reservation(record.job_id, now=now_epoch()) if idempotency else None
-    written = _store_inputs(uploads, deps.store)
+    inputs = _InputsBeingStored(uploads, deps.store)
     try:
         _create(record, deps, account, reservation)
     except (RetouchError, KeyTaken):  # refused (credit, limits, contention, conflict, key): nothing was written
-        deps.store.delete(written)
+        inputs.undo()
         raise
     except Exception:
         # DynamoDB unreachable, the SDK's retries spent: the write may have committed. A job that exists goes on
@@ -145,9 +173,18 @@ def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], de
                 and not deps.billing.complete_hold(existing)):
             existing = None  # written, but its hold was never taken: deleted now
         if existing is None:
-            deps.store.delete(written)
+            inputs.undo()
             raise
         logger.warning("the job write failed but had committed; going on", extra={"job_id": record.job_id})
+    try:
+        written = inputs.result()
+    except Exception:
+        # The job holds its price but has no inputs: ended unqueued and released in full, as when it cannot be queued.
+        logger.exception("inputs not stored; ending the job", extra={"job_id": record.job_id})
+        if _abandon(record, JobError(code="storage_unavailable", message="The job's inputs could not be stored."),
+                    deps):
+            settle_reservation(deps.keys, reservation, queued=False)  # ended unqueued: a retry makes a new job
+        raise
     try:
         deps.queue.send(record.job_id, tenant=record.account_id)
     except QueueUnavailable:
