@@ -20,6 +20,7 @@ class FakeJobQueue:
         self.polls: list[tuple[str, int, int]] = []  # delayed poll messages: (job_id, poll_seq, delay_seconds)
         self.tenants: dict[str, str | None] = {}  # job id -> the MessageGroupId its last message was sent with
         self.delays: dict[str, int] = {}  # job id -> the DelaySeconds of its last message
+        self.hold_checks: list[tuple[str, str, int, int]] = []  # (job_id, account_id, micros, delay_seconds)
 
     def send(self, job_id: str, *, tenant: str | None = None, delay_seconds: int = 0) -> None:
         if self.unavailable:
@@ -33,6 +34,11 @@ class FakeJobQueue:
 
     def send_poll(self, job_id: str, seq: int, delay_seconds: int) -> None:
         self.polls.append((job_id, seq, delay_seconds))
+
+    def send_hold_check(self, job_id: str, *, account_id: str, micros: int, delay_seconds: int) -> None:
+        if self.unavailable:
+            raise QueueUnavailable("The job queue is unavailable; try again shortly.")
+        self.hold_checks.append((job_id, account_id, micros, delay_seconds))
 
 
 @dataclass

@@ -180,6 +180,14 @@ class JobBilling:
         self._settle_end_user(job, images=0, cost=0)  # a hold its end user gave (if any) goes back too
         return False
 
+    def release_if_orphaned(self, account_id: str, job_id: str, micros: int) -> bool:
+        """Give back the account's hold for `job_id` if the job does not exist (its hold landed after the job was
+        discarded: jobs/late_holds.py). No entry was written for such a hold, so none is for its release. True
+        when it was given back now."""
+        if self.jobs.get(job_id) is not None or not self.ledger.is_held(account_id, job_id):
+            return False
+        return self.ledger.release(account_id, job_id, micros).applied
+
     # ---- end of a job ---------------------------------------------------------------------------------------
 
     def charge_for(self, job: JobRecord, outcome: JobOutcome) -> tuple[int, Charge | None]:

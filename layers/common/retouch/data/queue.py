@@ -46,6 +46,11 @@ class JobQueue(SqsQueue):
     def send(self, job_id: str, *, tenant: str | None = None, delay_seconds: int = 0) -> None:
         self._send(json.dumps({"job_id": job_id}), what="job queue", tenant=tenant, delay_seconds=delay_seconds)
 
+    def send_hold_check(self, job_id: str, *, account_id: str, micros: int, delay_seconds: int) -> None:
+        """The delayed message that checks whether a discarded job's hold landed after all (jobs/late_holds.py)."""
+        body = {"job_id": job_id, "late_hold": {"account_id": account_id, "micros": micros}}
+        self._send(json.dumps(body), what="job queue", delay_seconds=delay_seconds)
+
     def send_poll(self, job_id: str, seq: int, delay_seconds: int) -> None:
         """The delayed message that polls the job's pending upstream call `seq` (a new message, so the polls of a
         slow upstream do not spend the original message's receives towards the dead-letter queue)."""

@@ -26,6 +26,7 @@ from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from retouch.jobs.late_holds import release_late_hold
 from retouch.jobs.process import WorkerDeps, handle_delivery
 from retouch.models.messages import JobMessageRecord
 from retouch.observability.tracing import correlate, forget_thread_keys
@@ -60,5 +61,7 @@ class JobBatch:
         """One record, on its pool thread: the thread's log keys are reset, then carry this job's id."""
         forget_thread_keys()
         correlate(record.body.job_id)  # on every line of this record, the skipped deliveries' too
+        if record.body.late_hold is not None:
+            return release_late_hold(record.body.job_id, record.body.late_hold, self._deps.billing)
         return handle_delivery(record.body.job_id, record.receiptHandle, self._deps, self._delay_redelivery,
                                record.body.poll_seq)

@@ -14,6 +14,7 @@ from retouch.errors import InvalidRequest, QueueUnavailable, RetouchError
 from retouch.files.edit_inputs import file_input
 from retouch.images.input_checks import CheckedImage, check_image, check_mask, decode_data_url
 from retouch.jobs.idempotency import KeyedRequest, settle_reservation
+from retouch.jobs.late_holds import watch_for_late_hold
 from retouch.models.account_records import AccountRecord
 from retouch.models.common import JobKind, new_job_id, now_epoch
 from retouch.models.idempotency import IdempotencyRecord
@@ -137,7 +138,7 @@ class _InputsBeingStored:
         """Wait for the puts and delete what they stored (the job was refused or not written)."""
         try:
             written = self.result()
-        except Exception:
+        except Exception:  # noqa: BLE001 - the refusal or write failure is what the caller raises
             return  # a failed store deleted its own puts
         self._store.delete(written)
 
@@ -171,6 +172,7 @@ def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], de
         existing = deps.jobs.get(record.job_id)
         if (existing is not None and existing.hold_pending is not None
                 and not deps.billing.complete_hold(existing)):
+            watch_for_late_hold(deps.queue, existing)  # the hold's own request may still land
             existing = None  # written, but its hold was never taken: deleted now
         if existing is None:
             inputs.undo()

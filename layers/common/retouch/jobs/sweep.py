@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from aws_lambda_powertools import Logger
 
 from retouch.billing.charges import JobBilling
+from retouch.jobs.late_holds import watch_for_late_hold
 from retouch.jobs.retention import outputs_prefix
 from retouch.models.records import JobError
 from retouch.observability.metrics import job_failed
@@ -114,6 +115,7 @@ def _finish_move(candidate: SweepCandidate, deps: SweeperDeps, now: int, report:
             _requeue(candidate, deps, now, report)  # held after all: it runs (queued once per grace)
         else:
             report.discarded.append(job.job_id)
+            watch_for_late_hold(deps.queue, job)  # its submitter's hold request may still land
         return True
     return False
 

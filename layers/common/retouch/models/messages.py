@@ -8,10 +8,19 @@ from pydantic import BaseModel, Field, Json
 from retouch.models.common import JobId
 
 
+class LateHoldCheck(BaseModel):
+    """A discarded job's hold, checked for later (jobs/late_holds.py): whose account, how much."""
+
+    account_id: str = Field(min_length=1)
+    micros: int = Field(gt=0)
+
+
 class JobMessage(BaseModel):
     job_id: JobId
     # Set on the delayed message that polls an asynchronous upstream: which pending call it continues.
     poll_seq: int | None = None
+    # Set on the delayed message that checks for a hold landing after its job was discarded.
+    late_hold: LateHoldCheck | None = None
 
 
 class JobMessageRecord(SqsRecordModel):
