@@ -117,7 +117,8 @@ def _store_inputs(uploads: dict[str, CheckedImage], store: ObjectStore) -> list[
 
 class _InputsBeingStored:
     """The inputs' puts, started beside the job's write and hold (neither needs the other, and the message that
-    lets a worker read the inputs is sent only once both are done): the submit waits for the slower, not the sum."""
+    lets a worker read the inputs is sent only once both are done): the submit waits for the slower, not the sum.
+    Leaving the `with` waits for the puts, whatever happened, so none runs on in a frozen environment."""
 
     def __init__(self, uploads: dict[str, CheckedImage], store: ObjectStore) -> None:
         self._store = store
@@ -125,14 +126,16 @@ class _InputsBeingStored:
         self._stored: Future[list[str]] | None = (self._pool.submit(_store_inputs, uploads, store)
                                                   if self._pool is not None else None)
 
+    def __enter__(self) -> _InputsBeingStored:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
     def result(self) -> list[str]:
         """The keys written once every put ended; raises the puts' failure (what was stored is deleted then)."""
-        if self._stored is None or self._pool is None:
-            return []
-        try:
-            return self._stored.result()
-        finally:
-            self._pool.shutdown(wait=False)
+        return self._stored.result() if self._stored is not None else []
 
     def undo(self) -> None:
         """Wait for the puts and delete what they stored (the job was refused or not written)."""
@@ -153,15 +156,11 @@ def _abandon(record: JobRecord, error: JobError, deps: SubmitDeps) -> bool:
     return False
 
 
-def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], deps: SubmitDeps,
-                         admission: Admission, idempotency: KeyedRequest | None) -> JobRecord:
-    """Write the inputs and, meanwhile, the job (with its key and hold), then the message; undo what was written
-    when a step fails. The admission's account (as the rate limit read it) is the reservation's first read."""
-    account = deps.billing.precheck(record, admission.account)  # refuse before storing any input
-    reservation = idempotency.reservation(record.job_id, now=now_epoch()) if idempotency else None
-    inputs = _InputsBeingStored(uploads, deps.store)
+def _create_or_undo(record: JobRecord, deps: SubmitDeps, account: AccountRecord, key: IdempotencyRecord | None,
+                    inputs: _InputsBeingStored) -> None:
+    """Write the job with its hold; when it is refused or not written, the inputs being stored are deleted."""
     try:
-        _create(record, deps, account, reservation)
+        _create(record, deps, account, key)
     except (RetouchError, KeyTaken):  # refused (credit, limits, contention, conflict, key): nothing was written
         inputs.undo()
         raise
@@ -178,15 +177,31 @@ def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], de
             inputs.undo()
             raise
         logger.warning("the job write failed but had committed; going on", extra={"job_id": record.job_id})
+
+
+def _stored_or_ended(record: JobRecord, deps: SubmitDeps, key: IdempotencyRecord | None,
+                     inputs: _InputsBeingStored) -> list[str]:
+    """The stored inputs' keys; when they could not be stored, the job (holding its price, never queued) is ended
+    and released in full, as when it cannot be queued, and the failure goes on."""
     try:
-        written = inputs.result()
+        return inputs.result()
     except Exception:
-        # The job holds its price but has no inputs: ended unqueued and released in full, as when it cannot be queued.
         logger.exception("inputs not stored; ending the job", extra={"job_id": record.job_id})
         if _abandon(record, JobError(code="storage_unavailable", message="The job's inputs could not be stored."),
                     deps):
-            settle_reservation(deps.keys, reservation, queued=False)  # ended unqueued: a retry makes a new job
+            settle_reservation(deps.keys, key, queued=False)  # ended unqueued: a retry makes a new job
         raise
+
+
+def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], deps: SubmitDeps,
+                         admission: Admission, idempotency: KeyedRequest | None) -> JobRecord:
+    """Write the inputs and, meanwhile, the job (with its key and hold), then the message; undo what was written
+    when a step fails. The admission's account (as the rate limit read it) is the reservation's first read."""
+    account = deps.billing.precheck(record, admission.account)  # refuse before storing any input
+    reservation = idempotency.reservation(record.job_id, now=now_epoch()) if idempotency else None
+    with _InputsBeingStored(uploads, deps.store) as inputs:
+        _create_or_undo(record, deps, account, reservation, inputs)
+        written = _stored_or_ended(record, deps, reservation, inputs)
     try:
         deps.queue.send(record.job_id, tenant=record.account_id)
     except QueueUnavailable:
