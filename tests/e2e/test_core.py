@@ -146,9 +146,26 @@ def test_another_accounts_job_is_404(stack, http, aws):
 @pytest.mark.local_only
 def test_permanent_provider_refusal_ends_failed_with_its_code_without_retry(stack, http):
     prompt = unique("[fault:safety] something")
-    job = http.post("/v1/images/generations", json={"prompt": prompt}, headers={"Prefer": "wait=30"}).json()
+    answer = http.post("/v1/images/generations", json={"prompt": prompt}, headers={"Prefer": "wait=30"})
+    # The waited call is refused as OpenAI refuses it (400 with the code), naming its job, which ended failed
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["code"] == "moderation_blocked" and answer.headers["x-should-retry"] == "false"
+    job = http.get(answer.headers["location"]).json()
     assert job["status"] == "failed"
     assert job["error"]["code"] == "moderation_blocked"
+    assert provider_calls(stack, prompt) == 1
+
+
+@pytest.mark.local_only
+def test_the_openai_sdk_raises_a_refusal_on_the_synchronous_entry(stack):
+    # Given the official SDK on the synchronous entry, as the README's example uses it
+    client = openai.OpenAI(base_url=f"{stack.function_urls['SyncFunction']}/v1", api_key=stack.api_key,
+                           max_retries=2, timeout=60)
+    prompt = unique("[fault:safety] a refused edit")
+    # When the call's job is refused, then the SDK raises OpenAI's error (not an empty `data`), and sends it once
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.images.generate(model="gpt-image-2", prompt=prompt)
+    assert refused.value.code == "moderation_blocked"
     assert provider_calls(stack, prompt) == 1
 
 
@@ -186,8 +203,10 @@ def test_retries_exhausted_end_failed_provider_unavailable(stack, http):
 def test_image_urls_are_fetched_by_the_worker_and_private_addresses_refused(stack, http):
     # A URL on a non-allowlisted private address fails the job with a clear code (nothing is fetched)
     blocked = http.post("/v1/images/edits", headers={"Prefer": "wait=30"}, json={
-        "prompt": unique("blocked"), "images": [{"image_url": "http://10.0.0.1/photo.png"}]}).json()
-    assert blocked["status"] == "failed" and blocked["error"]["code"] == "image_url_forbidden"
+        "prompt": unique("blocked"), "images": [{"image_url": "http://10.0.0.1/photo.png"}]})
+    assert blocked.status_code == 400 and blocked.json()["error"]["code"] == "image_url_forbidden", blocked.text
+    job = http.get(blocked.headers["location"]).json()
+    assert job["status"] == "failed" and job["error"]["code"] == "image_url_forbidden"
 
 
 def test_models_lists_gpt_image_2_with_limits(stack, http):

@@ -23,6 +23,7 @@ from retouch.billing.usage import job_usage_view
 from retouch.jobs.event_stream import JobEvent
 from retouch.models.records import JobRecord
 from retouch.ports import ObjectMissing, ObjectStore
+from retouch.web.ended_job_errors import failure_status
 from retouch.web.streaming import sse_event
 
 _TOKEN_FIELDS = ("input_tokens", "output_tokens", "total_tokens")
@@ -99,9 +100,7 @@ def _error_event(record: JobRecord) -> bytes:
     error = record.error
     code = error.code if error is not None else "processing_failed"
     message = error.message if error is not None else "The job failed."
-    return sse_event("error", _error(message, code, "server_error" if code.startswith(("provider_unavailable",
-                                                                                      "processing")) else
-                                     "invalid_request_error"))
+    return sse_event("error", _error(message, code, failure_status(code)[1]))
 
 
 def _error(message: str, code: str, kind: str) -> dict[str, Any]:

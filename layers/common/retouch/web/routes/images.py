@@ -23,6 +23,7 @@ from retouch.models.responses import ErrorBody, JobView
 from retouch.ports import JobPartials, RateCounter
 from retouch.web.admission import admitted
 from retouch.web.end_user import request_end_user
+from retouch.web.ended_job_errors import ended_job_error
 from retouch.web.image_stream import image_stream
 from retouch.web.prefer import requested_wait
 from retouch.web.principal import current_caller
@@ -53,14 +54,15 @@ WAIT_MARGIN_SECONDS = 3
 _WAIT_HISTORY = WaitHistory()
 
 _RESPONSES = {
-    200: documented(JobView, "The job ended while the request waited (`Prefer: wait`); an OpenAI ImagesResponse"),
+    200: documented(JobView, "The job succeeded while the request waited (`Prefer: wait`); an OpenAI ImagesResponse"),
     202: documented(JobView, "Accepted; poll the Location"),
-    400: documented(ErrorBody, "Invalid request"),
+    400: documented(ErrorBody, "Invalid request; or, waited, the job was refused (its code, `moderation_blocked`...)"),
     401: UNAUTHORIZED,
     402: documented(ErrorBody, "Insufficient credits (`insufficient_credits`: the price and the balance)"),
     404: documented(ErrorBody, "The job created earlier under this Idempotency-Key was deleted"),
     409: documented(ErrorBody, "A request with this Idempotency-Key is still being processed "
-                               "(`idempotency_key_in_use`); see Retry-After"),
+                               "(`idempotency_key_in_use`; see Retry-After); or, waited, the job was canceled "
+                               "(`job_canceled`)"),
     413: documented(ErrorBody, "Body too large"),
     415: documented(ErrorBody, "Wrong content type"),
     403: documented(ErrorBody, "A device token outside its scopes (`client_token_forbidden`) or naming another end "
@@ -68,13 +70,17 @@ _RESPONSES = {
     429: documented(ErrorBody, "`rate_limit_exceeded`, `concurrency_limit_exceeded`, `end_user_limit_exceeded` "
                                "(`param` names the limit), `client_token_spend_cap_exceeded` or (the synchronous "
                                "entry) `sync_hold_limit_exceeded`; see Retry-After"),
+    500: documented(ErrorBody, "Waited, the job failed on our side (`processing_failed`, `job_stalled`, ...)"),
+    502: documented(ErrorBody, "Waited, the job's upstreams failed (`provider_unavailable`, ...)"),
     503: documented(ErrorBody, "Queue unavailable"),
+    504: documented(ErrorBody, "Waited, the job's upstream timed out (`provider_timeout`)"),
 }
 
 
-def _job_response(record: JobRecord, admission: Admission, *, replayed: bool = False) -> Response[JobView]:
-    """202 at once, or 200 if the job ended within the client's `Prefer: wait`; a replay (the same request under the
-    same Idempotency-Key) answers alike, with the original job as it is now."""
+def _job_response(record: JobRecord, admission: Admission, *, replayed: bool = False) -> Response[Any]:
+    """202 at once, or 200 if the job succeeded within the client's `Prefer: wait` (a job that failed or was canceled
+    meanwhile: the error OpenAI would answer, web/ended_job_errors.py); a replay (the same request under the same
+    Idempotency-Key) answers alike, with the original job as it is now."""
     deps = routes.deps()
     settings = deps.settings
     wait = requested_wait(routes.event().headers.get("prefer"), settings.max_wait_seconds,
@@ -89,6 +95,8 @@ def _job_response(record: JobRecord, admission: Admission, *, replayed: bool = F
     if wait is not None:
         record = wait_for_job(deps.submit.jobs, record, wait, history=_WAIT_HISTORY)
         headers["Preference-Applied"] = f"wait={wait:g}"
+        if record.status in ("failed", "canceled"):
+            return ended_job_error(record, headers)
     view = render_job(record, deps.submit.store, settings.url_expiry_seconds, ended_in_request=wait is not None)
     return json_response(view, 200 if record.is_terminal else 202, headers)
 
