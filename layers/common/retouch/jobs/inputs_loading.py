@@ -31,7 +31,7 @@ _Fetched = dict[str, bytes | Exception]
 def load_inputs(job: JobRecord, store: ObjectStore, fetch_url: FetchUrl, files: ExitStack, *,
                 fetch_seconds: float) -> tuple[list[InputImage], InputImage | None]:
     """Each input and the mask, checked; their temporary files are closed with `files`. The URLs among them are
-    fetched in parallel, all within `fetch_seconds` from now."""
+    fetched in parallel, all within `fetch_seconds` from now, and their sizes noted on `job` (for its charge)."""
     limits = known_model(job.model).limits
     fetched = fetch_all([source.url for source in (*job.inputs, job.mask) if source and source.url], fetch_url,
                         fetch_seconds)
@@ -46,6 +46,8 @@ def load_inputs(job: JobRecord, store: ObjectStore, fetch_url: FetchUrl, files: 
         # The storage key goes along: upstreams that take URLs are sent a presigned one instead of the bytes.
         images.append(_as_input(job, data, info.content_type, f"image_{index}.{EXTENSIONS[info.format]}",
                                  source.key))
+        if source.url:  # its size is known now: the charge estimates it as it is, not at the bound its hold took
+            job.inputs[index] = source.model_copy(update={"width": info.width, "height": info.height})
         first = first or info
     if job.mask is None:
         return images, None
@@ -54,6 +56,8 @@ def load_inputs(job: JobRecord, store: ObjectStore, fetch_url: FetchUrl, files: 
         checked_mask_info(data, first, limits)
     except InvalidImage as exc:
         raise JobFailure("invalid_mask", exc.message) from exc
+    if job.mask.url and first is not None:  # a mask has its first image's size (just checked)
+        job.mask = job.mask.model_copy(update={"width": first.width, "height": first.height})
     return images, _as_input(job, data, "image/png", "mask.png", job.mask.key)
 
 
