@@ -131,6 +131,14 @@ async def the_whole_flow(client: Client, stack: LoopbackStack, picture: dict[str
     assert edited.status == "completed" and decoded_sizes(edited.result or {}) == [(1024, 1024)]
     job = await client.call_tool("get_job", {"job_id": generation.task_id})
     assert job.structured_content is not None and job.structured_content["status"] == "succeeded"
+    # and its cost is the API's settled cost, in words and in the structured content
+    charged = httpx.get(f"{stack.base_url}/v1/jobs/{generation.task_id}",
+                        headers={"Authorization": f"Bearer {stack.api_key}"}).json()["usage"]["cost_usd"]
+    assert charged > 0 and job.structured_content["cost_usd"] == charged
+    assert "not yet settled" not in job.content[0].text  # type: ignore[union-attr]
+    # and an id that is not a job's never reaches the API's path
+    traversal = await client.call_tool("get_job", {"job_id": "../account"})
+    assert traversal.is_error and "job_id" in traversal.content[0].text  # type: ignore[union-attr]
 
     # When a job is canceled through tasks/cancel while it is queued
     queued = await create_task(client, "generate_image", {"prompt": "never mind", "quality": "low"})

@@ -1,5 +1,5 @@
 """GET /v1/jobs through the status function on moto: newest first from the account's gsi1 partition (a Query, never
-a scan), filtered, cursor-paged; cursors of another account, of other filters, or edited by hand are a 400."""
+a scan), filtered, cursor-paged; cursors of another account, outside the time bounds, or edited by hand are a 400."""
 
 from __future__ import annotations
 
@@ -125,6 +125,27 @@ def test_a_cursor_cannot_be_read_by_another_account_or_with_other_filters(stack:
 
     # Then both are a 400 naming `after`
     assert other["param"] == "after" and outside["param"] == "after"
+
+
+def test_a_cursor_reads_on_with_the_request_s_own_filters_while_its_position_is_within_the_bounds(
+        stack: Stack) -> None:
+    # Given an account's five jobs, and a cursor after the newest from its unfiltered listing
+    owner = new_account_id()
+    ids = given_jobs(stack, owner, [("edit", "succeeded"), ("edit", "failed"), ("edit", "succeeded"),
+                                    ("generation", "succeeded"), ("edit", "succeeded")])
+    cursor = listed(stack, owner, limit=1)["next_cursor"]
+
+    # When it is presented with another status filter, or with other bounds that still hold its position
+    by_status = listed(stack, owner, after=cursor, status="succeeded")
+    by_bounds = listed(stack, owner, after=cursor, created_after=T0 + 1, created_before=T0 + 9)
+    # or with bounds its position lies outside
+    outside = refused(stack, owner, after=cursor, created_before=T0 + 2)
+
+    # Then the first two read on from its position under their own filters, and the last is a 400 saying the rule
+    assert [job["id"] for job in by_status["data"]] == [ids[3], ids[2], ids[0]]
+    assert [job["id"] for job in by_bounds["data"]] == [ids[3], ids[2]]
+    assert outside["param"] == "after"
+    assert "created_after/created_before" in outside["message"] and "may change" in outside["message"]
 
 
 def _cursor(key: dict[str, Any]) -> str:

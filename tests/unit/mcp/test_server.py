@@ -21,7 +21,7 @@ from retouch.mcp.server import create_server
 from retouch.mcp.service import ServiceOptions
 from retouch.mcp.spend_guard import SpendGuard
 from tests.builders import image_size, png
-from tests.fakes.retouch_api import BASE, FakeRetouchApi
+from tests.fakes.retouch_api import BASE, COST_MICROS, FakeRetouchApi
 from tests.mcp_tasks import MODERN, TasksExtension, cancel_task, create_task, get_task, poll_until_terminal
 
 pytestmark = pytest.mark.anyio
@@ -70,7 +70,7 @@ async def test_a_generation_is_a_task_bound_to_its_job_until_its_images_arrive()
     images = [item for item in result["content"] if item["type"] == "image"]
     links = [item for item in result["content"] if item["type"] == "resource_link"]
     assert image_size(base64.b64decode(images[0]["data"])) == ("PNG", (64, 48))
-    assert links[0]["uri"].endswith(f"{task.task_id}-0.png")
+    assert f"/{task.task_id}/0.png?" in links[0]["uri"]
     assert fake.keys_seen == {"Bearer rt_live_test"}
 
 
@@ -81,14 +81,14 @@ async def test_tasks_cancel_cancels_the_queued_job() -> None:
         await cancel_task(client, task.task_id)
         state = await get_task(client, task.task_id)
 
-    assert fake.jobs[task.task_id]["status"] == "canceled"
+    assert fake.jobs[task.task_id].status == "canceled"
     assert state.status == "cancelled"
 
 
 async def test_an_unknown_task_is_invalid_params() -> None:
     async with connected(FakeRetouchApi()) as client:
         with pytest.raises(MCPError) as refused:
-            await get_task(client, "job_missing")
+            await get_task(client, "job_" + "0" * 24)
     assert refused.value.code == -32602
 
 
@@ -104,7 +104,8 @@ async def test_without_tasks_a_long_job_answers_its_id_and_how_to_follow_it() ->
     async with connected(fake, tasks=False) as client:
         result = await client.call_tool("generate_image", {"prompt": "a fox", "wait_seconds": 0})
     text = result.content[0].text  # type: ignore[union-attr]
-    assert "job_1" in text and "get_job" in text
+    [job_id] = fake.jobs
+    assert job_id in text and "get_job" in text
     assert result.structured_content is not None and result.structured_content["status"] == "queued"
 
 
@@ -119,7 +120,7 @@ async def test_a_call_above_the_spend_guard_is_refused_before_any_job() -> None:
     assert quote.structured_content is not None and quote.structured_content["allowed"] is False
     assert refused.is_error and "per call" in refused.content[0].text  # type: ignore[union-attr]
     assert [body["quality"] for body in fake.submitted] == ["low"]
-    assert allowed.task_id == "job_1"
+    assert list(fake.jobs) == [allowed.task_id]
 
 
 async def test_invalid_arguments_name_the_parameter_and_make_no_job() -> None:
@@ -148,7 +149,7 @@ async def test_an_edit_with_a_local_path_uploads_it_first_in_stdio_mode(tmp_path
     async with connected(fake, options=options) as client:
         task = await create_task(client, "edit_image", {"prompt": "hat", "images": [{"path": str(picture)},
                                                                                     {"url": "https://x.test/a.png"}]})
-    assert task.task_id == "job_1"
+    assert list(fake.jobs) == [task.task_id]
     assert fake.submitted[0]["images"] == [{"file_id": "file_1"}, {"image_url": "https://x.test/a.png"}]
     assert list(fake.uploads.values()) and b"\x89PNG fake" in next(iter(fake.uploads.values()))
 
@@ -208,3 +209,59 @@ async def test_a_malformed_wait_is_refused_before_any_job() -> None:
         result = await client.call_tool("generate_image", {"prompt": "a fox", "wait_seconds": -1})
     assert result.is_error and "wait_seconds" in result.content[0].text  # type: ignore[union-attr]
     assert fake.submitted == []
+
+
+async def test_a_settled_job_s_cost_is_read_from_the_job_object_and_reported() -> None:
+    # Given a job the API has settled (its view: usage.cost_usd, usage.pricing; no cost_micros)
+    fake = FakeRetouchApi(reads_to_finish=1)
+    async with connected(fake, tasks=False) as client:
+        made = await client.call_tool("generate_image", {"prompt": "a fox", "wait_seconds": 0})
+        [job_id] = fake.jobs
+        # When the agent asks for it
+        result = await client.call_tool("get_job", {"job_id": job_id})
+        listed = await client.call_tool("list_jobs", {})
+    # Then it is told what it was charged, in words and in the structured content
+    text = result.content[0].text  # type: ignore[union-attr]
+    assert "$0.042000" in text and "not yet settled" not in text
+    assert result.structured_content is not None
+    assert (result.structured_content["cost_micros"], result.structured_content["cost_usd"]) == (COST_MICROS, 0.042)
+    assert listed.structured_content is not None and listed.structured_content["jobs"][0]["cost_micros"] == COST_MICROS
+    # and a job still in flight has no cost yet (its cost_usd is 0 until it ends)
+    assert made.structured_content is not None and made.structured_content["cost_micros"] is None
+
+
+@pytest.mark.parametrize("tool", ["get_job", "cancel_job"])
+@pytest.mark.parametrize("job_id", ["../account", "../../v1/account", "job_123", "job_" + "a" * 24 + "/cancel",
+                                    "job_" + "a" * 24 + "\n", "file_" + "a" * 24])
+async def test_a_job_id_that_is_not_one_is_a_tool_error_before_any_request(tool: str, job_id: str) -> None:
+    fake = FakeRetouchApi()
+    async with connected(fake) as client:
+        result = await client.call_tool(tool, {"job_id": job_id})
+    assert result.is_error and "job_id" in result.content[0].text  # type: ignore[union-attr]
+    assert fake.paths_seen == []
+
+
+@pytest.mark.parametrize("method", [get_task, cancel_task])
+async def test_a_task_id_that_is_not_a_job_id_is_unknown_before_any_request(method: Any) -> None:
+    fake = FakeRetouchApi()
+    async with connected(fake) as client:
+        with pytest.raises(MCPError) as refused:
+            await method(client, "../account")
+    assert refused.value.code == -32602 and fake.paths_seen == []
+
+
+async def test_cancel_job_s_description_says_only_a_queued_job_can_be_canceled() -> None:
+    # Given a job a worker has started
+    fake = FakeRetouchApi(reads_to_finish=None)
+    async with connected(fake, tasks=False) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        await client.call_tool("generate_image", {"prompt": "a fox", "wait_seconds": 0})
+        [job] = fake.jobs.values()
+        job.status = "running"
+        # When the agent cancels it
+        result = await client.call_tool("cancel_job", {"job_id": job.job_id})
+    # Then it is refused, as the tool's description says it would be
+    assert result.is_error and "job_not_cancelable" in result.content[0].text  # type: ignore[union-attr]
+    description = tools["cancel_job"].description or ""
+    assert description.startswith("Cancel a queued job") and "queued or running" not in description
+    assert "409" in description

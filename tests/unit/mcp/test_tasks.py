@@ -7,7 +7,7 @@ import base64
 
 import pytest
 
-from retouch.mcp.tasks import outcome_content, task_of, task_status
+from retouch.mcp.tasks import outcome_content, settled_cost_micros, task_of, task_status
 
 
 @pytest.mark.parametrize(("job", "task"), [("queued", "working"), ("running", "working"), ("succeeded", "completed"),
@@ -25,7 +25,7 @@ def test_the_task_is_the_job_by_id_with_utc_times() -> None:
 
 
 def test_a_succeeded_job_inlines_previews_within_bounds_and_links_every_image() -> None:
-    job = {"id": "job_1", "status": "succeeded", "output_format": "png", "usage": {"cost_micros": 6000},
+    job = {"id": "job_1", "status": "succeeded", "output_format": "png", "usage": {"images": 2, "cost_usd": 0.006},
            "data": [{"url": "https://s3/0.png", "width": 8, "height": 8, "content_type": "image/png", "bytes": 3},
                     {"url": "https://s3/1.png", "width": 8, "height": 8, "content_type": "image/png", "bytes": 9}]}
     result = outcome_content(job, [b"png", None])  # the second was over the preview bound
@@ -41,3 +41,15 @@ def test_a_failed_job_is_a_tool_error_that_says_why_and_that_nothing_was_charged
     assert result["isError"] is True
     assert "content_policy_violation" in result["content"][0]["text"] and "Nothing was charged" in \
         result["content"][0]["text"]
+
+
+@pytest.mark.parametrize(("status", "usage", "cost"), [
+    ("succeeded", {"images": 1, "cost_usd": 0.042, "pricing": {"outputs_usd": 0.042}}, 42_000),
+    ("succeeded", {"images": 1, "cost_usd": 0.000001}, 1),
+    ("failed", {"images": 0, "cost_usd": 0.0}, 0),  # ended uncharged: settled at nothing
+    ("running", {"images": 0, "cost_usd": 0.0, "reserved_usd": 0.25}, None),  # in flight: not settled yet
+    ("queued", {"images": 0, "cost_usd": 0.0, "reserved_usd": 0.25}, None),
+])
+def test_the_cost_is_the_job_view_s_cost_usd_once_the_job_has_ended(status: str, usage: dict[str, object],
+                                                                      cost: int | None) -> None:
+    assert settled_cost_micros({"id": "job_1", "status": status, "usage": usage}) == cost

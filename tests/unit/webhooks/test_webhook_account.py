@@ -77,3 +77,15 @@ def test_admin_rotate_prints_the_new_secret():
     code, output = cli(repo, "webhooks", "rotate-secret", account, "--window-hours", "1")
     assert code == 0 and repo.get(account).secrets[0].secret in output
     assert cli(repo, "webhooks", "set-url", account, "http://x.example/")[0] == 2
+
+
+def test_admin_set_url_allows_http_only_to_a_host_given_with_allow_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the functions' allowlist set in the tool's environment (the tool does not read it: docs/webhooks.md)
+    monkeypatch.setenv("RETOUCH_URL_ALLOWLIST", "127.0.0.1")
+    repo, account = FakeSettings(), new_account_id()
+    # When the operator sets an http URL to it, without and then with --allow-host
+    refused = cli(repo, "webhooks", "set-url", account, "http://127.0.0.1:9000/h")
+    allowed = cli(repo, "webhooks", "set-url", account, "http://127.0.0.1:9000/h", "--allow-host", "127.0.0.1")
+    # Then only the flag lets it be stored
+    assert refused[0] == 2 and allowed[0] == 0
+    assert summary(repo, account).default_url == "http://127.0.0.1:9000/h"

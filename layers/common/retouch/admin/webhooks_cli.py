@@ -2,6 +2,8 @@
 
     retouch-admin webhooks show ACCOUNT
     retouch-admin webhooks set-url ACCOUNT https://example.com/hooks   (creates a secret if none; shows it once)
+    retouch-admin webhooks set-url ACCOUNT http://127.0.0.1:9000/hooks --allow-host 127.0.0.1:9000   (http to a
+        host given here only; this tool does not read RETOUCH_URL_ALLOWLIST, the functions' own setting)
     retouch-admin webhooks clear-url ACCOUNT
     retouch-admin webhooks rotate-secret ACCOUNT [--window-hours 24]   (shows the new secret once)
     retouch-admin webhooks retire-old-secrets ACCOUNT

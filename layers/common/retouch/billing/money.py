@@ -16,6 +16,11 @@ def to_usd(micros: int) -> float:
     return round(micros / MICROS_PER_USD, 6)
 
 
+def from_usd(amount: float) -> int:
+    """A dollar amount as a JSON response gives it (`to_usd`'s float) back as micro-dollars, to the nearest."""
+    return round(Decimal(str(amount)) * MICROS_PER_USD)
+
+
 def format_usd(micros: int) -> str:
     sign = "-" if micros < 0 else ""
     whole, fraction = divmod(abs(micros), MICROS_PER_USD)

@@ -101,8 +101,9 @@ def list_jobs(jobs: AccountJobs, store: ObjectStore, account_id: str, *, limit: 
     try:
         records, cursor = jobs.page(account_id, limit=limit, cursor=after, where=where)
     except ValueError:
-        raise InvalidRequest("'after' is not a cursor from this listing (the same account and filters).",
-                             param="after") from None
+        raise InvalidRequest("'after' must be a next_cursor of this account's job listing (of the same `user`, when "
+                             "one is given) that lies within created_after/created_before; status and kind may "
+                             "change between pages.", param="after") from None
     accepted = [record for record in records if record.hold_pending is None]  # (see find_job)
     return JobList(data=[render_job(record, store, url_expiry_seconds, images_as_urls=True) for record in accepted],
                    has_more=cursor is not None, next_cursor=cursor)

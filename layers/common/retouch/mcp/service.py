@@ -8,6 +8,7 @@ a prompt, an image or a key.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,11 @@ from retouch.mcp.tasks import (
     task_of,
 )
 from retouch.mcp.tools import ImageReference, ToolArgumentsInvalid, edit_references, validated_options
+from retouch.models.common import JOB_ID_PATTERN
 
 _WAIT_POLL_SECONDS = 1.0
+# A job id goes into the API's path (/v1/jobs/{id}): anything but a job id's shape ("../account") is refused unsent.
+_JOB_ID = re.compile(JOB_ID_PATTERN)
 
 
 class TaskNotFound(Exception):
@@ -153,6 +157,8 @@ class RetouchMcpService:
     # ---- tasks ------------------------------------------------------------------------------------------
 
     async def _job_for_task(self, task_id: str) -> dict[str, Any]:
+        if not _JOB_ID.fullmatch(task_id):
+            raise TaskNotFound(task_id)
         try:
             return await self._api.job(task_id)
         except ApiRefused as exc:
@@ -170,6 +176,8 @@ class RetouchMcpService:
 
     async def cancel_task(self, task_id: str) -> None:
         """Ask the API to cancel the job; a job that already ended keeps its status (cancellation is cooperative)."""
+        if not _JOB_ID.fullmatch(task_id):
+            raise TaskNotFound(task_id)
         try:
             await self._api.cancel(task_id)
         except ApiRefused as exc:
@@ -202,6 +210,9 @@ def _job_id(arguments: dict[str, Any]) -> str:
     job_id = arguments.get("job_id")
     if not isinstance(job_id, str) or not job_id:
         raise ToolArgumentsInvalid("'job_id' is required.", param="job_id")
+    if not _JOB_ID.fullmatch(job_id):
+        raise ToolArgumentsInvalid(f"'job_id' must be a job id (job_ followed by 24 letters or digits), not "
+                                   f"{job_id[:64]!r}.", param="job_id")
     return job_id
 
 

@@ -14,7 +14,7 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
-from retouch.billing.money import format_usd
+from retouch.billing.money import format_usd, from_usd, to_usd
 
 TASKS_EXTENSION = "io.modelcontextprotocol/tasks"
 POLL_INTERVAL_MS = 2000
@@ -50,22 +50,32 @@ def task_of(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def settled_cost_micros(job: dict[str, Any]) -> int | None:
+    """What the job was charged, from the API's job object (`usage.cost_usd`), once it has ended; None while it is
+    queued or running (its `cost_usd` is 0 then, with `reserved_usd` held). A job's terminal write and its settlement
+    are one transaction (billing/charges.py), so an ended job's `cost_usd` is final (0 for a failed or canceled one)."""
+    cost = (job.get("usage") or {}).get("cost_usd")
+    if job.get("status") not in TERMINAL_JOB_STATUSES or isinstance(cost, bool) or not isinstance(cost, int | float):
+        return None
+    return from_usd(cost)
+
+
 def job_summary(job: dict[str, Any]) -> dict[str, Any]:
     """What the agent is told about a job (structured content), without inputs or prompts."""
-    usage = job.get("usage") or {}
+    cost = settled_cost_micros(job)
     return {
         "job_id": job["id"], "status": job["status"], "kind": job.get("kind"), "model": job.get("model"),
         "size": job.get("size"), "quality": job.get("quality"), "output_format": job.get("output_format"),
         "images": [{"url": item.get("url"), "width": item.get("width"), "height": item.get("height"),
                     "content_type": item.get("content_type"), "bytes": item.get("bytes")}
                    for item in job.get("data") or []],
-        "cost_micros": usage.get("cost_micros"), "error": job.get("error"),
+        "cost_micros": cost, "cost_usd": None if cost is None else to_usd(cost), "error": job.get("error"),
         "follow": f"get_job with job_id={job['id']} (or GET /v1/jobs/{job['id']})",
     }
 
 
-def _cost(micros: Any) -> str:
-    return format_usd(micros) if isinstance(micros, int) else "not yet settled"
+def _cost(micros: int | None) -> str:
+    return format_usd(micros) if micros is not None else "not yet settled"
 
 
 def _text(text: str) -> dict[str, Any]:

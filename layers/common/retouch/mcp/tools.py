@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from retouch.catalog import MODELS, find_model
+from retouch.models.common import JOB_ID_PATTERN
 from retouch.models.requests import GenerationRequest
 
 # What an agent sets; webhooks, metadata, response_format and user ids stay API-only.
@@ -89,7 +90,7 @@ def tool_specs(*, allow_paths: bool) -> list[ToolSpec]:
     options = image_options_schema()
     max_images = max(spec.limits.max_images for spec in MODELS.values())
     reference = _image_reference_schema(allow_paths)
-    job_id = {"job_id": {"type": "string", "minLength": 1}}
+    job_id = {"job_id": {"type": "string", "pattern": JOB_ID_PATTERN, "description": "a job's id: job_…"}}
     return [
         ToolSpec("generate_image",
                  "Generate images from a prompt. Answers with a task bound to the Retouch job when the client "
@@ -102,7 +103,9 @@ def tool_specs(*, allow_paths: bool) -> list[ToolSpec]:
                                                 "maxItems": max_images},
                           "mask": reference, "wait_seconds": _WAIT}, ["prompt", "images"]), creates_job=True),
         ToolSpec("get_job", "A Retouch job: its status, outputs (URLs) and cost.", _object(job_id, ["job_id"])),
-        ToolSpec("cancel_job", "Cancel a queued or running job; its hold is released.", _object(job_id, ["job_id"])),
+        ToolSpec("cancel_job",
+                 "Cancel a queued job; its hold is released. A job a worker has started runs to its end (the API "
+                 "answers 409 job_not_cancelable) and is charged only if it succeeds.", _object(job_id, ["job_id"])),
         ToolSpec("list_jobs", "The account's jobs, newest first.",
                  _object({"limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
                           "after": {"type": "string", "description": "next_cursor of the previous page"},

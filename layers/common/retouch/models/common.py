@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-JobId = Annotated[str, Field(pattern=r"^job_[A-Za-z0-9]{24}$", description="Job identifier")]
+JOB_ID_PATTERN = r"^job_[A-Za-z0-9]{24}$"  # new_job_id's shape
+JobId = Annotated[str, Field(pattern=JOB_ID_PATTERN, description="Job identifier")]
 FILE_ID_PATTERN = r"^file_[A-Za-z0-9]{24}$"
 AccountId = Annotated[str, Field(pattern=r"^acct_[A-Za-z0-9]{16,32}$", description="Account identifier")]
 Quality = Literal["low", "medium", "high", "auto"]
