@@ -10,7 +10,15 @@ from typing import Any
 
 import pytest
 
-from tests.builders import authorizer_event, edit_payload, file_part, generation_payload, json_event, multipart_event, png
+from tests.builders import (
+    authorizer_event,
+    edit_payload,
+    file_part,
+    generation_payload,
+    json_event,
+    multipart_event,
+    png,
+)
 from tests.integration.core.aws_stack import Stack, json_body
 from tests.integration.core.device_tokens import device_token_header
 
