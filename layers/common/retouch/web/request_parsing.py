@@ -155,6 +155,7 @@ def invalid_request_from(exc: ValidationError) -> InvalidRequest:
     custom_param = (error.get("ctx") or {}).get("param")
     param = custom_param or _param_of(error["loc"])
     if kind == "extra_forbidden":
+        param = custom_param or _unknown_param_of(error["loc"])
         return UnknownParameter(f"Unknown parameter: '{param}'.", param=param)
     if kind == "missing":
         return InvalidRequest(f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter")
@@ -177,6 +178,14 @@ def _param_of(loc: tuple[Any, ...]) -> str | None:
     if head == "mask" and len(loc) > 2 and isinstance(loc[2], str):
         return f"mask.{loc[2]}"
     return head
+
+
+def _unknown_param_of(loc: tuple[Any, ...]) -> str | None:
+    """An unknown key named by its whole path (`limits.bogus`), not the object holding it; an image's through
+    _param_of, whose location holds its union member's tag."""
+    if not loc or str(loc[0]) in ("images", "mask"):
+        return _param_of(loc)
+    return str(loc[0]) + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc[1:])
 
 
 def _json_fields(event: dict[str, Any], max_bytes: int, what: str) -> dict[str, Any]:
