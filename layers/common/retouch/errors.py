@@ -123,7 +123,7 @@ class JobNotCancelable(RetouchError):
 
 
 class JobNotDeletable(RetouchError):
-    """A job is deleted once it has ended: cancel it, or wait for it to end."""
+    """A job is deleted once it has ended: cancel it while it is queued, else wait for it to end."""
 
     status_code = 409
     error_type = "invalid_request_error"

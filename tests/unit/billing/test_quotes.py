@@ -72,4 +72,4 @@ def test_a_file_that_is_not_the_callers_is_refused(owner: str | None) -> None:
     # When it is quoted, then 400 file_not_found naming the image
     with pytest.raises(UnusableFile) as refused:
         quote(price_table(), files, ACCOUNT, request)
-    assert (refused.value.code, refused.value.param) == ("file_not_found", "images[0]")
+    assert (refused.value.code, refused.value.param) == ("file_not_found", "images[0].file_id")  # as the edit names it

@@ -82,3 +82,27 @@ def test_the_end_user_comes_from_user_or_the_header_and_for_a_device_always_its_
     assert request_end_user(DEVICE, {}, None) == "u_1"
     with pytest.raises(EndUserMismatch):
         request_end_user(DEVICE, {}, "u_2")
+
+
+@pytest.mark.parametrize("header", [
+    pytest.param("\u00c3\u00a9", id="utf8-bytes-read-as-latin1"),
+    pytest.param("\u00ff\u00fe", id="invalid-utf8-read-as-latin1"),
+    pytest.param("\u00e9", id="latin1-e-acute"),
+    pytest.param("caf\u00e9", id="non-ascii-inside"),
+    pytest.param("tab\tid", id="control-character"),
+    pytest.param("del\x7fid", id="delete-character"),
+])
+def test_x_end_user_carries_printable_ascii_only(header: str) -> None:
+    # Given an X-End-User header with a character outside printable ASCII (as http.server hands UTF-8 bytes: Latin-1)
+    # When the request's end user is read
+    with pytest.raises(InvalidRequest) as refused:
+        request_end_user(ACCOUNT_KEY, {"x-end-user": header}, None)
+
+    # Then it is a 400 naming the header that tells to send such ids in `user`
+    assert (refused.value.status_code, refused.value.code, refused.value.param) == (400, "invalid_value", "X-End-User")
+    assert "'user'" in refused.value.message
+
+
+def test_a_unicode_end_user_id_is_sent_in_user_and_printable_ascii_in_the_header() -> None:
+    assert request_end_user(ACCOUNT_KEY, {}, "\u00e9") == "\u00e9"
+    assert request_end_user(ACCOUNT_KEY, {"x-end-user": "user 42 ~!"}, None) == "user 42 ~!"

@@ -68,6 +68,9 @@ def test_an_unfinished_job_is_a_409_and_nothing_is_deleted(jobs: FakeJobReposito
 
     assert (refused.value.status_code, refused.value.code) == (409, "job_not_deletable")
     assert key in store.objects and "deleted_at" not in jobs.items[job.job_id]
+    # and it says what can be done: a queued job may be canceled, a running one cannot (jobs/cancel.py)
+    assert ("cancel it" in refused.value.message) == (status == "queued")
+    assert "wait for it to end" in refused.value.message
 
 
 def test_another_accounts_job_is_a_404_and_nothing_is_deleted(jobs: FakeJobRepository,

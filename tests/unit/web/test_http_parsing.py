@@ -21,6 +21,12 @@ from tests.builders import file_part, load_event, multipart, multipart_content_t
     pytest.param("respond-async", None, id="async-opts-out"),
     pytest.param("respond-async, wait=3", 3.0, id="async-with-wait"),
     pytest.param("return=minimal", 300.0, id="other-preference"),
+    # A malformed wait is ignored (RFC 7240): the entry holds its default, not 202 at once.
+    pytest.param("wait=abc", 300.0, id="malformed-wait-holds"),
+    pytest.param("wait=-1", 300.0, id="negative-wait-holds"),
+    pytest.param("wait=nan", 300.0, id="not-finite-wait-holds"),
+    pytest.param("wait=0", 0.0, id="zero-wait-answers-at-once"),
+    pytest.param("respond-async, wait=abc", None, id="async-with-malformed-wait"),
 ])
 def test_the_synchronous_entry_waits_unless_told_otherwise(header: str | None, expected: float | None) -> None:
     assert requested_wait(header, 300, wait_by_default=True) == expected
@@ -33,7 +39,8 @@ def test_the_synchronous_entry_waits_unless_told_otherwise(header: str | None, e
     pytest.param("wait=0", 0.0, id="wait-0"),
     pytest.param("wait=2.5", 2.5, id="fractional"),
     pytest.param("wait=600", 25.0, id="capped-at-max"),
-    pytest.param("wait=-3", 0.0, id="negative-is-zero"),
+    pytest.param("wait=-3", None, id="negative-is-ignored"),
+    pytest.param("wait=inf", None, id="infinite-is-ignored"),
     pytest.param("wait", 25.0, id="bare-wait-means-max"),
     pytest.param('wait="7"', 7.0, id="quoted"),
     pytest.param("WAIT = 4", 4.0, id="case-and-spaces"),

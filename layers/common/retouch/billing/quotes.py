@@ -20,7 +20,8 @@ def _size(image: QuotedImage, param: str, account_id: str, files: FileRepository
     if isinstance(image, FileRef):
         record = owned_file(files, account_id, image.file_id)
         if record is None:
-            raise UnusableFile(f"No file found with id '{image.file_id}'.", param=param, code="file_not_found")
+            raise UnusableFile(f"No file found with id '{image.file_id}'.", param=f"{param}.file_id",
+                               code="file_not_found")
         return (record.width, record.height) if record.width and record.height else None
     return None  # a URL: read only by the worker
 

@@ -47,8 +47,10 @@ def delete_job(account_id: str, job_id: str, deps: RetentionDeps, now: int) -> N
     """404 for a job the caller cannot see (or deleted already); 409 while it has not ended."""
     job = find_job(deps.jobs, account_id, job_id)
     if not job.is_terminal:
-        raise JobNotDeletable(f"Job '{job_id}' is {job.status}; cancel it or wait for it to end, then delete it.",
-                              param="job_id")
+        # Only a queued job that has made nothing can be canceled (jobs/cancel.py); a running one can only end.
+        cancelable = job.status == "queued" and job.produced is None
+        way = "cancel it or wait for it to end" if cancelable else "wait for it to end (it can no longer be canceled)"
+        raise JobNotDeletable(f"Job '{job_id}' is {job.status}; {way}, then delete it.", param="job_id")
     removed = sum(deps.store.delete_prefix(prefix) for prefix in job_prefixes(account_id, job_id))
     # False only if a concurrent DELETE got there first: deleted either way.
     tombstoned = deps.jobs.tombstone(job_id, now=now)

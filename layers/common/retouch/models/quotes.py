@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from retouch.catalog import find_model
-from retouch.models.requests import FileRef, ImageOptions, ImageUrl
+from retouch.models.requests import FileRef, ImageOptions, ImageUrl, image_kind
 
 
 class DeclaredImage(BaseModel):
@@ -18,7 +18,12 @@ class DeclaredImage(BaseModel):
     height: int = Field(ge=1, le=100_000)
 
 
-QuotedImage = ImageUrl | FileRef | DeclaredImage
+# A dict with neither `image_url` nor `file_id` is a declared size: its errors name `width` and `height`.
+QuotedImage = Annotated[
+    Annotated[ImageUrl, Tag("ImageUrl")] | Annotated[FileRef, Tag("FileRef")]
+    | Annotated[DeclaredImage, Tag("DeclaredImage")],
+    Discriminator(image_kind("DeclaredImage")),
+]
 
 
 class QuoteRequest(ImageOptions):

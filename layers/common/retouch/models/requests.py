@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from retouch.catalog import DEFAULT_MODEL, MAX_FILE_BYTES, ModelLimits, find_model
@@ -160,11 +161,34 @@ class FileRef(BaseModel):
     file_id: str = Field(min_length=1)
 
 
+def image_kind(otherwise: str) -> Callable[[Any], str]:
+    """Which member of an image union a value is meant as, by the key it has (`image_url`, `file_id`; `otherwise`
+    with neither), so a bad value is reported against that member, never as a key the first member misses."""
+
+    def kind(value: Any) -> str:
+        if isinstance(value, BaseModel):
+            return type(value).__name__
+        if isinstance(value, dict):
+            for key, tag in (("image_url", "ImageUrl"), ("file_id", "FileRef")):
+                if key in value:
+                    return tag
+        return otherwise
+
+    return kind
+
+
+EditImage = Annotated[
+    Annotated[UploadedImage, Tag("UploadedImage")] | Annotated[ImageUrl, Tag("ImageUrl")]
+    | Annotated[FileRef, Tag("FileRef")],
+    Discriminator(image_kind("UploadedImage")),
+]
+
+
 class EditRequest(ImageOptions):
     """`POST /v1/images/edits` (multipart/form-data or JSON)."""
 
-    images: list[UploadedImage | ImageUrl | FileRef] = Field(min_length=1)
-    mask: UploadedImage | ImageUrl | FileRef | None = None
+    images: list[EditImage] = Field(min_length=1)
+    mask: EditImage | None = None
 
     @model_validator(mode="after")
     def _image_count(self) -> EditRequest:

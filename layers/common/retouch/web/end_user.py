@@ -21,11 +21,21 @@ def end_user_param(value: str, param: str) -> str:
                              param=param) from exc
 
 
+def _header_end_user(value: str) -> str:
+    """The X-End-User header as an end user id: printable ASCII only. Header bytes past ASCII reach the function
+    decoded as Latin-1 locally and however API Gateway passes them in AWS, so "é" would be a different end user than
+    the body's "é"; such ids belong in the body's `user`, which is UTF-8 JSON."""
+    if not all(" " <= char <= "~" for char in value):
+        raise InvalidRequest("Invalid 'X-End-User': the header carries printable ASCII only; send an end user id "
+                             "with other characters in the body's 'user' field.", param="X-End-User")
+    return end_user_param(value, "X-End-User")
+
+
 def request_end_user(caller: Caller, headers: dict[str, str], body_user: str | None) -> str | None:
     """The request's end user (None: made for the account itself). 400 when the header and the body disagree; 403
     when a device token's request names another end user than its own."""
     header = headers.get(END_USER_HEADER)
-    from_header = end_user_param(header, "X-End-User") if header is not None else None
+    from_header = _header_end_user(header) if header is not None else None
     if from_header is not None and body_user is not None and from_header != body_user:
         raise InvalidRequest("'user' and the X-End-User header name different end users.", param="user",
                              code="end_user_mismatch")

@@ -134,16 +134,19 @@ def _reject_unsupported(fields: dict[str, Any]) -> None:
         fields.pop("model", None)
 
 
-def _model_of(model: type[RequestModel], fields: dict[str, Any]) -> RequestModel:
+def _model_of(model: type[RequestModel], fields: dict[str, Any], *, strict: bool = False) -> RequestModel:
+    """`fields` as `model`, or a 400 naming the param. `strict` (a JSON body, whose values carry their own types):
+    an int refuses a bool or a string, a bool refuses a string, as OpenAI's API does; a multipart form's fields are
+    all strings, so it is read leniently (`n=2`, `stream=true`)."""
     try:
-        return model.model_validate(fields)
+        return model.model_validate(fields, strict=strict)
     except ValidationError as exc:
         raise invalid_request_from(exc) from exc
 
 
-def _validated(model: type[RequestModel], fields: dict[str, Any]) -> RequestModel:
+def _validated(model: type[RequestModel], fields: dict[str, Any], *, strict: bool) -> RequestModel:
     _reject_unsupported(fields)
-    return _model_of(model, fields)
+    return _model_of(model, fields, strict=strict)
 
 
 def invalid_request_from(exc: ValidationError) -> InvalidRequest:
@@ -152,6 +155,7 @@ def invalid_request_from(exc: ValidationError) -> InvalidRequest:
     custom_param = (error.get("ctx") or {}).get("param")
     param = custom_param or _param_of(error["loc"])
     if kind == "extra_forbidden":
+        param = custom_param or _unknown_param_of(error["loc"])
         return UnknownParameter(f"Unknown parameter: '{param}'.", param=param)
     if kind == "missing":
         return InvalidRequest(f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter")
@@ -163,12 +167,25 @@ def invalid_request_from(exc: ValidationError) -> InvalidRequest:
 
 
 def _param_of(loc: tuple[Any, ...]) -> str | None:
+    """The param an error's location names: `image[0]` for an image as a whole, `images[0].width` or `mask.file_id`
+    for a field of one (its location holds the union member's tag before the field)."""
     if not loc:
         return None
     head = str(loc[0])
     if head == "images" and len(loc) > 1 and isinstance(loc[1], int):
-        return f"image[{loc[1]}]"
+        field = loc[3] if len(loc) > 3 else None
+        return f"images[{loc[1]}].{field}" if isinstance(field, str) else f"image[{loc[1]}]"
+    if head == "mask" and len(loc) > 2 and isinstance(loc[2], str):
+        return f"mask.{loc[2]}"
     return head
+
+
+def _unknown_param_of(loc: tuple[Any, ...]) -> str | None:
+    """An unknown key named by its whole path (`limits.bogus`), not the object holding it; an image's through
+    _param_of, whose location holds its union member's tag."""
+    if not loc or str(loc[0]) in ("images", "mask"):
+        return _param_of(loc)
+    return str(loc[0]) + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc[1:])
 
 
 def _json_fields(event: dict[str, Any], max_bytes: int, what: str) -> dict[str, Any]:
@@ -180,23 +197,24 @@ def _json_fields(event: dict[str, Any], max_bytes: int, what: str) -> dict[str, 
 
 
 def parse_generation(event: dict[str, Any], max_bytes: int) -> GenerationRequest:
-    return _validated(GenerationRequest, _json_fields(event, max_bytes, "generation request"))
+    return _validated(GenerationRequest, _json_fields(event, max_bytes, "generation request"), strict=True)
 
 
 def parse_upload(event: dict[str, Any], max_bytes: int) -> UploadRequest:
-    return _model_of(UploadRequest, _json_fields(event, max_bytes, "upload request"))
+    return _model_of(UploadRequest, _json_fields(event, max_bytes, "upload request"), strict=True)
 
 
 def parse_edit(event: dict[str, Any], max_bytes: int) -> EditRequest:
     data = raw_body(event, max_bytes)
     content_type = media_type(event)
     lowered = content_type.lower()
+    is_json = lowered.startswith("application/json")
     if lowered.startswith("multipart/form-data"):
         fields = _form_fields(parse_multipart(data, content_type))
         if "images" not in fields:
             raise InvalidRequest("Missing required parameter: 'image'.", param="image",
                                  code="missing_required_parameter")
-    elif lowered.startswith("application/json"):
+    elif is_json:
         fields = _json_object(data)
         if "images" not in fields and "image" in fields:
             raise InvalidRequest("Use 'images' (a list of {\"image_url\": ...} or {\"file_id\": ...}) in JSON "
@@ -204,7 +222,7 @@ def parse_edit(event: dict[str, Any], max_bytes: int) -> EditRequest:
         _only_references(fields)
     else:
         raise UnsupportedMediaType("Send the edit request as multipart/form-data or application/json.")
-    return _validated(EditRequest, fields)
+    return _validated(EditRequest, fields, strict=is_json)
 
 
 _REFERENCE_KEYS = ("image_url", "file_id")
@@ -237,4 +255,4 @@ def parse_json_body(event: dict[str, Any], max_bytes: int, model: type[RequestMo
 
 def parse_quote(event: dict[str, Any], max_bytes: int) -> QuoteRequest:
     """A quote's body: an edit's or a generation's JSON, images as references or declared sizes."""
-    return _validated(QuoteRequest, _json_fields(event, max_bytes, "quote request"))
+    return _validated(QuoteRequest, _json_fields(event, max_bytes, "quote request"), strict=True)

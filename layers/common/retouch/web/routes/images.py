@@ -22,6 +22,7 @@ from retouch.models.requests import EditRequest, GenerationRequest
 from retouch.models.responses import ErrorBody, JobView
 from retouch.ports import JobPartials, RateCounter
 from retouch.web.admission import admitted
+from retouch.web.client_token_scopes import refuse_account_only_fields
 from retouch.web.end_user import request_end_user
 from retouch.web.ended_job_errors import ended_job_error
 from retouch.web.image_stream import image_stream
@@ -65,8 +66,9 @@ _RESPONSES = {
                                "(`job_canceled`)"),
     413: documented(ErrorBody, "Body too large"),
     415: documented(ErrorBody, "Wrong content type"),
-    403: documented(ErrorBody, "A device token outside its scopes (`client_token_forbidden`) or naming another end "
-                               "user (`end_user_mismatch`)"),
+    403: documented(ErrorBody, "A device token outside its scopes or setting `webhook_url`, `webhook_events` or "
+                               "`metadata` (`client_token_forbidden`), or naming another end user "
+                               "(`end_user_mismatch`)"),
     429: documented(ErrorBody, "`rate_limit_exceeded`, `concurrency_limit_exceeded`, `end_user_limit_exceeded` "
                                "(`param` names the limit), `client_token_spend_cap_exceeded` or (the synchronous "
                                "entry) `sync_hold_limit_exceeded`; see Retry-After"),
@@ -124,6 +126,8 @@ def _submitted(operation: str, parse: Callable[[dict[str, Any], int], EditReques
     account_id = caller.account_id
     with admitted(deps.rate_counter, account_id, caller.key_id) as admission, ExitStack() as hold:
         request = parse(event.raw_event, deps.settings.max_body_bytes)  # reads the request only: nothing written
+        if caller.is_device:
+            refuse_account_only_fields(request.model_fields_set)
         hold.enter_context(_held(account_id, streams=bool(request.stream)))
         end_user = request_end_user(caller, event.headers, request.user)
         if end_user != request.user:
