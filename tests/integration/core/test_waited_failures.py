@@ -29,6 +29,7 @@ def _keyed(event: dict[str, Any], key: str, prefer: str | None) -> dict[str, Any
 
 @pytest.mark.parametrize(("code", "status", "error_type"), [
     ("moderation_blocked", 400, "invalid_request_error"),
+    ("provider_safety_refusal", 400, "invalid_request_error"),
     ("provider_unavailable", 502, "server_error"),
     ("provider_timeout", 504, "server_error"),
     ("processing_failed", 500, "server_error"),

@@ -15,6 +15,8 @@ from aws_lambda_powertools.event_handler import Response
 from retouch.models.records import JobRecord
 from retouch.web.errors import error_response
 
+# An upstream's refusal of the request itself (its safety system, its validation) is the client's, as OpenAI's are.
+_UPSTREAM_REFUSALS = frozenset({"provider_safety_refusal", "provider_rejected_request"})
 _UPSTREAM_FAILURES = ("provider_", "paid_attempts_")
 _OUR_FAILURES = ("processing_", "job_stalled", "queue_", "storage_")
 NOT_RETRIED = {"x-should-retry": "false"}
@@ -22,6 +24,8 @@ NOT_RETRIED = {"x-should-retry": "false"}
 
 def failure_status(code: str) -> tuple[int, str]:
     """The HTTP status and OpenAI error type for a job that ended with error `code`."""
+    if code in _UPSTREAM_REFUSALS:
+        return 400, "invalid_request_error"
     if code == "provider_timeout":
         return 504, "server_error"
     if code.startswith(_UPSTREAM_FAILURES):
