@@ -22,7 +22,7 @@ CHROMIUM := /usr/bin/chromium
 
 .DEFAULT_GOAL := help
 .PHONY: help run test test-unit test-integration test-e2e lint lint-template package bench bench-upstreams load-figures clean \
-        console console-budget
+        console console-budget setup
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-18s %s\n", $$1, $$2}'
@@ -30,8 +30,8 @@ help: ## list the targets
 $(STAMP): pyproject.toml requirements-dev.txt layers/common/requirements.txt layers/images/requirements.txt \
           layers/mcp/requirements.txt layers/payments/requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements-dev.txt -e .
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt -e .
 	@touch $(STAMP)
 
 run: $(STAMP) console ## start the whole stack on 127.0.0.1 (PORT, default 3000)
@@ -41,12 +41,18 @@ $(JS_STAMP): $(JS_E2E)/package.json $(JS_E2E)/package-lock.json
 	npm ci --prefix $(JS_E2E) --no-audit --no-fund
 	@touch $(JS_STAMP)
 
-# The end-to-end tier in two runs: its modules two at a time (each pytest-xdist worker starts its own stack), then the
-# tests marked `alone` (the fair-share latency ratio), whose figures would measure the other worker's load.
-E2E_SHARED := $(BIN)/python -m pytest tests/e2e -m "not alone" -n 2 --dist loadfile
+# The end-to-end tier in two runs: its modules two at a time (each pytest-xdist worker starts its own stack), handed out
+# in collection order, the longest first (tests/e2e/conftest.py), then the tests marked `alone` (the fair-share latency
+# ratio), whose figures would measure the other worker's load.
+E2E_SHARED := $(BIN)/python -m pytest tests/e2e -m "not alone" -n 2 --dist loadfile --no-loadscope-reorder
 E2E_ALONE  := $(BIN)/python -m pytest tests/e2e -m alone
 
-test: $(STAMP) $(JS_STAMP) console $(CHROMIUM) ## run unit, integration, template and end-to-end tests
+# What the tiers need, built side by side: pip's install (downloads, mostly) overlaps both `npm ci` and the console's
+# build, none of which needs another. -Otarget keeps each one's output together.
+setup: ## install the venv and both npm toolchains, build the console (in parallel)
+	@$(MAKE) --no-print-directory -j4 -Otarget $(STAMP) $(JS_STAMP) console
+
+test: setup $(CHROMIUM) ## run unit, integration, template and end-to-end tests
 	$(SCRIPT) scripts.console_budget
 	$(BIN)/python -m pytest tests/unit tests/integration -n 2
 	$(E2E_SHARED)
@@ -58,7 +64,7 @@ test-unit: $(STAMP) ## unit tier only
 test-integration: $(STAMP) ## integration tier only
 	$(BIN)/python -m pytest tests/integration -n 2
 
-test-e2e: $(STAMP) $(JS_STAMP) console $(CHROMIUM) ## end-to-end tier only
+test-e2e: setup $(CHROMIUM) ## end-to-end tier only
 	$(E2E_SHARED)
 	$(E2E_ALONE)
 
