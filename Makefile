@@ -22,7 +22,7 @@ CHROMIUM := /usr/bin/chromium
 
 .DEFAULT_GOAL := help
 .PHONY: help run test test-unit test-integration test-e2e lint lint-template package bench bench-upstreams load-figures clean \
-        console console-budget setup
+        console console-budget
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-18s %s\n", $$1, $$2}'
@@ -47,12 +47,7 @@ $(JS_STAMP): $(JS_E2E)/package.json $(JS_E2E)/package-lock.json
 E2E_SHARED := $(BIN)/python -m pytest tests/e2e -m "not alone" -n 2 --dist loadfile --no-loadscope-reorder
 E2E_ALONE  := $(BIN)/python -m pytest tests/e2e -m alone
 
-# What the tiers need, built side by side: pip's install (downloads, mostly) overlaps both `npm ci` and the console's
-# build, none of which needs another. -Otarget keeps each one's output together.
-setup: ## install the venv and both npm toolchains, build the console (in parallel)
-	@$(MAKE) --no-print-directory -j4 -Otarget $(STAMP) $(JS_STAMP) console
-
-test: setup $(CHROMIUM) ## run unit, integration, template and end-to-end tests
+test: $(STAMP) $(JS_STAMP) console $(CHROMIUM) ## run unit, integration, template and end-to-end tests
 	$(SCRIPT) scripts.console_budget
 	$(BIN)/python -m pytest tests/unit tests/integration -n 2
 	$(E2E_SHARED)
@@ -64,7 +59,7 @@ test-unit: $(STAMP) ## unit tier only
 test-integration: $(STAMP) ## integration tier only
 	$(BIN)/python -m pytest tests/integration -n 2
 
-test-e2e: setup $(CHROMIUM) ## end-to-end tier only
+test-e2e: $(STAMP) $(JS_STAMP) console $(CHROMIUM) ## end-to-end tier only
 	$(E2E_SHARED)
 	$(E2E_ALONE)
 
