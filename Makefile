@@ -30,8 +30,8 @@ help: ## list the targets
 $(STAMP): pyproject.toml requirements-dev.txt layers/common/requirements.txt layers/images/requirements.txt \
           layers/mcp/requirements.txt layers/payments/requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements-dev.txt -e .
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt -e .
 	@touch $(STAMP)
 
 run: $(STAMP) console ## start the whole stack on 127.0.0.1 (PORT, default 3000)
@@ -41,9 +41,10 @@ $(JS_STAMP): $(JS_E2E)/package.json $(JS_E2E)/package-lock.json
 	npm ci --prefix $(JS_E2E) --no-audit --no-fund
 	@touch $(JS_STAMP)
 
-# The end-to-end tier in two runs: its modules two at a time (each pytest-xdist worker starts its own stack), then the
-# tests marked `alone` (the fair-share latency ratio), whose figures would measure the other worker's load.
-E2E_SHARED := $(BIN)/python -m pytest tests/e2e -m "not alone" -n 2 --dist loadfile
+# The end-to-end tier in two runs: its modules two at a time (each pytest-xdist worker starts its own stack), handed out
+# in collection order, the longest first (tests/e2e/conftest.py), then the tests marked `alone` (the fair-share latency
+# ratio), whose figures would measure the other worker's load.
+E2E_SHARED := $(BIN)/python -m pytest tests/e2e -m "not alone" -n 2 --dist loadfile --no-loadscope-reorder
 E2E_ALONE  := $(BIN)/python -m pytest tests/e2e -m alone
 
 test: $(STAMP) $(JS_STAMP) console $(CHROMIUM) ## run unit, integration, template and end-to-end tests

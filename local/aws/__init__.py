@@ -9,6 +9,7 @@
     sqs_fair_queues.py      standard queues deliver fairly across tenants (MessageGroupId), as SQS fair queues do
     cognito_codes.py        sign-up codes made, e-mailed and checked (CodeMismatchException), as Cognito does
     email_capture.py        the e-mails moto's SES holds, served at /moto-api/retouch/emails (and read by tests)
+    dispatch_cache.py       each host name's service found once (moto looked it up again on every request)
     limits.py               AWS's hard limits the runtime enforces (payload sizes, integration timeout)
 
 The patch modules reach into moto's internals (private methods and backend attributes), which change between

@@ -69,6 +69,7 @@ def main() -> None:
 
     from local.aws import (
         cognito_codes,
+        dispatch_cache,
         dynamodb_atomicity,
         dynamodb_contention,
         email_capture,
@@ -90,6 +91,7 @@ def main() -> None:
     sqs_fair_queues.install()  # standard queues deliver fairly across MessageGroupIds (see local.aws.sqs_fair_queues)
     cognito_codes.install()  # sign-up codes made, e-mailed and checked, as Cognito does (see local.aws.cognito_codes)
     email_capture.install()  # the e-mails moto's SES holds, at /moto-api/retouch/emails (see local.aws.email_capture)
+    dispatch_cache.install()  # each host name's service found once, not on every request (local.aws.dispatch_cache)
     # werkzeug logs every request at INFO; the functions' own logs say what matters.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     exit_with_parent()

@@ -73,7 +73,29 @@ class RemoteStack:
         return cls(REMOTE_BASE_URL, api_key, {"SyncFunction": sync_url.rstrip("/")} if sync_url else {})
 
 
+# `make test` hands the tier's modules to its two pytest-xdist workers one at a time, in collection order
+# (--dist loadfile --no-loadscope-reorder): the longest first, so the run does not end with one worker alone on a
+# two-minute module while the other has finished. Measured under `make test` (call + setup, seconds, December 2026).
+LONGEST_MODULES_FIRST = (
+    "test_openapi_fuzz.py",  # about 130: over a thousand generated requests
+    "test_fault_run.py",  # about 120: its own stack, 160 jobs with faults and kills
+    "test_end_users.py",  # about 70: an erasure of 1,000 jobs
+    "test_sync_entry.py",  # about 50, mostly idle (a 33 s provider): overlaps the other worker's CPU-bound module
+    "test_interrupted_submit.py",  # about 40: its own stack
+    "test_webhooks.py",
+    "test_payments.py",
+)
+# Not here: test_console_browser.py (about 40 s). Started while the fuzzer or the erasure ran beside it on a loaded
+# machine, a page of it stayed "Loading…" past Playwright's 20 s; in collection order it starts later.
+
+
+def _longest_first(item: pytest.Item) -> int:
+    name = item.path.name
+    return LONGEST_MODULES_FIRST.index(name) if name in LONGEST_MODULES_FIRST else len(LONGEST_MODULES_FIRST)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=_longest_first)  # stable: each module's tests keep their order
     if not REMOTE_BASE_URL:
         return
     skip = pytest.mark.skip(reason=f"local_only: needs the local stack's internals (remote mode: {REMOTE_BASE_URL})")

@@ -41,7 +41,7 @@ def test_requirements_pin_exactly_that_moto():
 def test_the_patch_modules_are_found():
     assert {path.stem for path in patch_modules()} == {
         "dynamodb_atomicity", "dynamodb_contention", "s3_copy_conditions", "s3_post_policy", "sqs_faults",
-        "sqs_fair_queues", "cognito_codes", "email_capture"}
+        "sqs_fair_queues", "cognito_codes", "email_capture", "dispatch_cache"}
 
 
 @pytest.mark.parametrize("path", patch_modules(), ids=lambda path: path.stem)
