@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from retouch.models.common import TERMINAL_STATUSES
 from retouch.models.idempotency import IdempotencyRecord
-from retouch.models.records import JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
+from retouch.models.records import JobError, JobRecord, PendingCall, ProducedOutputs, StoredInput, UpstreamAttempt
 from retouch.models.transitions import Cancel, Finish, JobEnd
 from retouch.models.webhooks import DeliveryRecord, JobWebhook
 from retouch.ports import KeyTaken, SweepCandidate, WindowCount
@@ -186,6 +186,16 @@ class FakeJobRepository:
         if item is None:
             return False
         item.update(lease_until=lease_until, watch_at=lease_until)
+        return True
+
+    def record_input_sizes(self, job_id: str, *, token: str, inputs: Sequence[StoredInput],
+                           mask: StoredInput | None) -> bool:
+        item = self._claimed(job_id, token)
+        if item is None:
+            return False
+        item["inputs"] = [_plain(i.model_dump(mode="json", exclude_none=True)) for i in inputs]
+        if mask is not None:
+            item["mask"] = _plain(mask.model_dump(mode="json", exclude_none=True))
         return True
 
     def record_produced(self, job_id: str, *, token: str, produced: ProducedOutputs,

@@ -31,7 +31,15 @@ if TYPE_CHECKING:
     from retouch.models.end_users import EndUserLimits, EndUserRecord
     from retouch.models.erasures import ErasureRecord
     from retouch.models.idempotency import IdempotencyRecord
-    from retouch.models.records import FileRecord, JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
+    from retouch.models.records import (
+        FileRecord,
+        JobError,
+        JobRecord,
+        PendingCall,
+        ProducedOutputs,
+        StoredInput,
+        UpstreamAttempt,
+    )
     from retouch.models.transitions import JobEnd
     from retouch.models.webhooks import AccountWebhookSettings, DeliveryRecord, JobWebhook, WebhookMessage
 
@@ -111,6 +119,9 @@ class JobRepository(Protocol):
     def get(self, job_id: str) -> JobRecord | None: ...
     def claim(self, job_id: str, *, token: str, now: int, lease_until: int) -> JobRecord | None: ...
     def renew_lease(self, job_id: str, *, token: str, lease_until: int) -> bool: ...
+    # The measured sizes of inputs sent by URL, kept for the job's charge (jobs/inputs_loading.py).
+    def record_input_sizes(self, job_id: str, *, token: str, inputs: Sequence[StoredInput],
+                           mask: StoredInput | None) -> bool: ...
     def record_produced(self, job_id: str, *, token: str, produced: ProducedOutputs,
                         attempts: Sequence[UpstreamAttempt] = ()) -> bool: ...
     def release_for_retry(self, job_id: str, *, token: str, error: JobError, retry_at: int) -> bool: ...

@@ -17,7 +17,8 @@ from retouch.data.jobs import JobRepository
 from retouch.jobs.idempotency import KeyedRequest
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.outcome import JobOutcome
-from retouch.models.records import FileRecord, JobError, JobRecord, ProducedOutputs, StoredOutput, UpstreamAttempt
+from retouch.models.records import (FileRecord, JobError, JobRecord, ProducedOutputs, StoredInput, StoredOutput,
+                                    UpstreamAttempt)
 from retouch.ports import KeyTaken
 from tests.builders import new_account_id, new_job_id
 from tests.fakes import FakeFileRepository, FakeJobRepository
@@ -153,6 +154,23 @@ def test_produced_outputs_are_checkpointed_under_the_claim_and_dropped_when_the_
     ended = repository.get(job.job_id)
     # (on the sweep index, watched from its end, until billing confirms its release)
     assert ended.produced is None and ended.watch_at == NOW + 1 and ended.release_pending == 0
+
+
+def test_measured_input_sizes_are_kept_under_the_claim(repository: Any, new_job: Callable[[], JobRecord]) -> None:
+    # Given a claimed job
+    job = new_job()
+    repository.claim(job.job_id, token="a", now=NOW, lease_until=NOW + 10)
+    measured = [StoredInput(url="https://photos.example/p.png", width=64, height=48)]
+    mask = StoredInput(url="https://photos.example/m.png", width=64, height=48)
+
+    # When "b" and then "a" record the inputs as measured
+    by_other = repository.record_input_sizes(job.job_id, token="b", inputs=measured, mask=mask)
+    by_owner = repository.record_input_sizes(job.job_id, token="a", inputs=measured, mask=mask)
+
+    # Then only the owner's write counts, and the job reads back with the sizes
+    kept = repository.get(job.job_id)
+    assert (by_other, by_owner) == (False, True)
+    assert (kept.inputs, kept.mask) == (measured, mask)
 
 
 def test_the_attempts_that_served_a_job_ride_on_its_checkpoint(repository: Any,

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from retouch.jobs.abandoned import end_abandoned_message
 from retouch.jobs.batch import JobBatch
 from retouch.jobs.late_holds import LATE_HOLD_CHECK_DELAY_SECONDS, release_late_hold
 from retouch.jobs.sweep import SweeperDeps, SweepPolicy, sweep
@@ -26,6 +27,7 @@ from tests.fakes import (
     ScriptedProvider,
     account,
 )
+from tests.fakes.ledger import billing_over
 from tests.fakes.wiring import submit_deps_over, worker_deps_over
 from tests.unit.jobs.submitting import submit
 
@@ -129,3 +131,20 @@ def test_the_sweeper_queues_a_check_for_each_job_it_discards() -> None:
     # Then a delayed check for its hold is queued
     assert report.discarded == [job.job_id]
     assert queue.hold_checks == [(job.job_id, job.account_id, job.reserved_micros, LATE_HOLD_CHECK_DELAY_SECONDS)]
+
+
+def test_a_dead_lettered_check_still_gives_the_late_hold_back() -> None:
+    # Given an account holding credit for a discarded job, and its check, dead-lettered after the worker kept failing
+    jobs = FakeJobRepository()
+    billing = billing_over(jobs)
+    account_id, job_id = new_account_id(), "job_" + "D" * 24
+    balance = billing.ledger.get_account(account_id).balance_micros
+    billing.ledger.hold(account_id, job_id, 6_000)
+    body = json.dumps({"job_id": job_id, "late_hold": {"account_id": account_id, "micros": 6_000}})
+
+    # When the dead-letter function gets it
+    handled = end_abandoned_message(body, billing, lambda *_: None)
+
+    # Then the hold is given back (no job to end)
+    state = billing.ledger.get_account(account_id)
+    assert handled and (state.balance_micros, state.holds) == (balance, {})

@@ -19,7 +19,7 @@ from retouch.data.idempotency import key_of, key_taken, reservation_put
 from retouch.data.items import is_condition_failure, record_attributes, to_item, to_value
 from retouch.data.windows import count_in_window
 from retouch.models.idempotency import IdempotencyRecord
-from retouch.models.records import JobError, JobRecord, PendingCall, ProducedOutputs, UpstreamAttempt
+from retouch.models.records import JobError, JobRecord, PendingCall, ProducedOutputs, StoredInput, UpstreamAttempt
 from retouch.models.transitions import Cancel, FailUnfinished, Finish, JobEnd
 from retouch.ports import SweepCandidate, WindowCount
 from retouch.retry import CONFLICT_TRIES, conflict_backoff_seconds
@@ -239,6 +239,15 @@ class JobRepository:
         """The worker's heartbeat: still running under `token`, now leased until `lease_until`."""
         return self._conditional(self._claimed_update(
             job_id, token=token, set_fields={"lease_until": lease_until, "watch_at": lease_until}))
+
+    def record_input_sizes(self, job_id: str, *, token: str, inputs: Sequence[StoredInput],
+                           mask: StoredInput | None) -> bool:
+        """Keep the inputs as measured (a URL input's size is known once fetched) on the claimed job, so every later
+        delivery prices them alike (a poll that finishes the job, a resume after a crash)."""
+        fields: dict[str, Any] = {"inputs": [i.model_dump(mode="json", exclude_none=True) for i in inputs]}
+        if mask is not None:
+            fields["mask"] = mask.model_dump(mode="json", exclude_none=True)
+        return self._conditional(self._claimed_update(job_id, token=token, set_fields=fields))
 
     def record_produced(self, job_id: str, *, token: str, produced: ProducedOutputs,
                         attempts: Sequence[UpstreamAttempt] = ()) -> bool:

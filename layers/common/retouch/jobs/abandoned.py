@@ -41,4 +41,9 @@ def end_abandoned_message(body: str, billing: JobBilling, announce: Callable[...
     except ValidationError:
         logger.error("unreadable dead-lettered message dropped", extra={"body": body[:200]})
         return False
+    if message.late_hold is not None:  # a late-hold check the worker could not run: no job to end, a hold to check
+        from retouch.jobs.late_holds import release_late_hold
+
+        release_late_hold(message.job_id, message.late_hold, billing)
+        return True
     return end_abandoned_job(message.job_id, billing, announce)

@@ -110,9 +110,14 @@ def _call_upstreams(job: JobRecord, token: str, deps: WorkerDeps, side: SideWork
             if job.kind != "edit":
                 return [], None
             try:
-                return load_inputs(job, deps.store, deps.fetch_url, files, fetch_seconds=deps.url_fetch_seconds)
+                loaded = load_inputs(job, deps.store, deps.fetch_url, files, fetch_seconds=deps.url_fetch_seconds)
             finally:  # the account's fetching share is free again once the URLs are in, not when the job ends
                 deps.fetch_share.give_back(job)
+            if any(source.url for source in (*job.inputs, job.mask) if source is not None):
+                # Their sizes, measured now, priced alike by whichever delivery ends the job (a poll, a resume);
+                # a lost claim is found by the next write of this delivery.
+                deps.jobs.record_input_sizes(job.job_id, token=token, inputs=job.inputs, mask=job.mask)
+            return loaded
 
         if job.pending_call is not None:
             return poll_pending(job, token, deps.routing, inputs=inputs, options=options, side=side,
