@@ -17,8 +17,15 @@ from retouch.data.jobs import JobRepository
 from retouch.jobs.idempotency import KeyedRequest
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.outcome import JobOutcome
-from retouch.models.records import (FileRecord, JobError, JobRecord, ProducedOutputs, StoredInput, StoredOutput,
-                                    UpstreamAttempt)
+from retouch.models.records import (
+    FileRecord,
+    JobError,
+    JobRecord,
+    ProducedOutputs,
+    StoredInput,
+    StoredOutput,
+    UpstreamAttempt,
+)
 from retouch.ports import KeyTaken
 from tests.builders import new_account_id, new_job_id
 from tests.fakes import FakeFileRepository, FakeJobRepository
