@@ -8,20 +8,27 @@ from dataclasses import replace
 import pytest
 
 from retouch.jobs.process import run_job
-from retouch.models.records import StoredInput
+from retouch.models.records import JobRecord, StoredInput
 from tests.builders import png, queued_job
 from tests.fakes import FakeJobRepository, FakeObjectStore, FakeUrls, ScriptedProvider, rendered
 from tests.fakes.wiring import Build
 
 
-def test_a_url_input_is_charged_at_its_fetched_size_like_the_same_file(
-        jobs: FakeJobRepository, store: FakeObjectStore, worker_deps: Build) -> None:
-    # Given the same 64x64 photo in two edits: one stored at submit (its size known then), one by URL (unknown)
+def same_photo_by_file_and_by_url(jobs: FakeJobRepository,
+                                  store: FakeObjectStore) -> tuple[bytes, JobRecord, JobRecord]:
+    """A 64x64 photo, and two queued edits of it: one stored at submit (its size known then), one by URL."""
     photo = png(64, 64)
     store.put("inputs/acct/job/image_0.png", photo, "image/png")
     by_file = queued_job(jobs, kind="edit", inputs=[StoredInput(key="inputs/acct/job/image_0.png",
                                                                 content_type="image/png", width=64, height=64)])
     by_url = queued_job(jobs, kind="edit", inputs=[StoredInput(url="https://photos.example/p.png")])
+    return photo, by_file, by_url
+
+
+def test_a_url_input_is_charged_at_its_fetched_size_like_the_same_file(
+        jobs: FakeJobRepository, store: FakeObjectStore, worker_deps: Build) -> None:
+    # Given the same 64x64 photo in two edits: one stored at submit (its size known then), one by URL (unknown)
+    photo, by_file, by_url = same_photo_by_file_and_by_url(jobs, store)
     deps = replace(worker_deps(ScriptedProvider(rendered(), rendered())),
                    fetch_url=FakeUrls({"https://photos.example/p.png": photo}))
 
@@ -38,11 +45,7 @@ def test_a_url_input_is_charged_at_its_fetched_size_like_the_same_file(
 def test_a_delivery_that_ends_the_job_without_fetching_prices_the_url_input_as_measured(
         jobs: FakeJobRepository, store: FakeObjectStore, worker_deps: Build) -> None:
     # Given an edit by URL whose first worker dies after checkpointing its outputs, before ending the job
-    photo = png(64, 64)
-    store.put("inputs/acct/job/image_0.png", photo, "image/png")
-    by_file = queued_job(jobs, kind="edit", inputs=[StoredInput(key="inputs/acct/job/image_0.png",
-                                                                content_type="image/png", width=64, height=64)])
-    by_url = queued_job(jobs, kind="edit", inputs=[StoredInput(url="https://photos.example/p.png")])
+    photo, by_file, by_url = same_photo_by_file_and_by_url(jobs, store)
     healthy = replace(worker_deps(ScriptedProvider(rendered(), rendered())),
                       fetch_url=FakeUrls({"https://photos.example/p.png": photo}))
     assert run_job(by_file.job_id, healthy) == "succeeded"
