@@ -1,4 +1,8 @@
-"""Where the api's submit and the worker's job spend their time under the local stack (cProfile per invocation).
+"""Where the api's submit spends its time under the local stack (cProfile per invocation).
+
+The worker is left out: it runs each record of a batch on a pool thread (jobs/batch.py), which cProfile, profiling
+the invoking thread only, does not see. For the worker, sample its function host's process with wall-clock stacks:
+`py-spy record --idle --threads -f raw -p <pid of the worker's local.lambdas.function_runtime>`.
 
 Each function host profiles its invocations (RETOUCH_LOCAL_PROFILE_DIR); this script sends async edits of a 1 MB PNG
 and `Prefer: wait` edits, then prints, per function, the median milliseconds of each step of the hot path and the
@@ -35,20 +39,11 @@ STEPS = {
         ("image inspect (decode headers, checks)", "images/input_checks.py", "check_image"),
         ("idempotency key (none sent: no-op)", "jobs/idempotency.py", "keyed_request"),
         ("credit precheck (account read)", "billing/charges.py", "precheck"),
-        ("S3 put of the input", "data/objects.py", "put"),
-        ("DynamoDB transaction (job + hold)", "billing/charges.py", "reserve"),
+        ("S3 puts of the inputs (beside the writes; the wait for them)", "jobs/submit.py", "result"),
+        ("job put + hold update + entry transaction", "billing/charges.py", "reserve"),
         ("SQS send", "data/queue.py", "send"),
         ("Prefer: wait polling (incl. sleeps)", "jobs/wait.py", "wait_for_job"),
         ("render the job (presign / b64)", "jobs/view.py", "render_job"),
-        ("client construction (first use)", "data/clients.py", "aws_client"),
-    ],
-    "Worker": [
-        ("claim (DynamoDB update)", "data/jobs.py", "claim"),
-        ("S3 get of the inputs", "jobs/process.py", "_load_inputs"),
-        ("provider call (incl. its delay)", "jobs/process.py", "_call_provider"),
-        ("outputs: inspect + S3 put", "jobs/process.py", "_store_outputs"),
-        ("record produced (DynamoDB update)", "data/jobs.py", "record_produced"),
-        ("finish + charge (DynamoDB transaction)", "billing/charges.py", "finish"),
         ("client construction (first use)", "data/clients.py", "aws_client"),
     ],
     "Status": [

@@ -21,13 +21,16 @@ class FakeJobQueue:
         self.tenants: dict[str, str | None] = {}  # job id -> the MessageGroupId its last message was sent with
         self.delays: dict[str, int] = {}  # job id -> the DelaySeconds of its last message
         self.hold_checks: list[tuple[str, str, int, int]] = []  # (job_id, account_id, micros, delay_seconds)
+        self.fetches_urls: dict[str, bool | None] = {}  # job id -> what its last message said of its input URLs
 
-    def send(self, job_id: str, *, tenant: str | None = None, delay_seconds: int = 0) -> None:
+    def send(self, job_id: str, *, tenant: str | None = None, delay_seconds: int = 0,
+             fetches_urls: bool | None = None) -> None:
         if self.unavailable:
             raise QueueUnavailable("The job queue is unavailable; try again shortly.")
         self.sent.append(job_id)
         self.tenants[job_id] = tenant
         self.delays[job_id] = delay_seconds
+        self.fetches_urls[job_id] = fetches_urls
 
     def delay_redelivery(self, receipt_handle: str, seconds: int) -> None:
         self.redeliveries.append((receipt_handle, seconds))

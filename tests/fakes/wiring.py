@@ -39,8 +39,7 @@ def submit_deps_over(*, jobs: FakeJobRepository, store: FakeObjectStore, queue: 
 def fetch_share_over(queue: FakeJobQueue, *, per_account: int = 2, fetch_seconds: float = 20) -> FetchShare:
     """Each account's share of the fetching workers, over in-memory slots; deferred jobs go back on `queue`."""
     return FetchShare(slots=FakeAccountSlots(per_account), fetch_seconds=fetch_seconds,
-                      requeue=lambda job_id, account_id, delay: queue.send(job_id, tenant=account_id,
-                                                                          delay_seconds=delay))
+                      queue=queue)
 
 
 def worker_deps_over(*, jobs: FakeJobRepository, store: FakeObjectStore, urls: FakeUrls, queue: FakeJobQueue,

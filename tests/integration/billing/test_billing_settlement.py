@@ -221,7 +221,8 @@ def test_a_dead_lettered_job_is_released_in_full_once(fresh: Stack) -> None:
 
 
 class DownQueue:
-    def send(self, job_id: str, *, tenant: str | None = None, delay_seconds: int = 0) -> None:
+    def send(self, job_id: str, *, tenant: str | None = None, delay_seconds: int = 0,
+             fetches_urls: bool | None = None) -> None:
         raise QueueUnavailable("The job queue is unavailable; try again shortly.")
 
 

@@ -35,6 +35,7 @@ def test_a_job_over_its_accounts_fetching_share_is_deferred_untouched(
     # Then it is deferred: a new delayed message in the account's group, and the job is as it was (queued, no attempt)
     assert outcome == "deferred"
     assert queue.sent == [job_id] and queue.tenants[job_id] == noisy and queue.delays[job_id] == DEFER_SECONDS
+    assert queue.fetches_urls[job_id] is True  # so its next delivery checks the share again
     record = jobs.get(job_id)
     assert record is not None and record.status == "queued" and record.attempts == 0
 
@@ -75,3 +76,31 @@ def test_the_share_is_given_back_once_the_inputs_are_in(
     assert run_job(url_edit(jobs, account), deps) == "succeeded"
     # Then the account's next URL job could take the share while the first was calling its upstream
     assert seen_during_the_call == [True]
+
+
+def test_a_message_saying_the_job_fetches_no_url_is_claimed_without_a_read_first(
+        jobs: FakeJobRepository, worker_deps: Build) -> None:
+    # Given two queued generations
+    deps = worker_deps(ScriptedProvider(rendered(), rendered()))
+    told, untold = queued_job(jobs).job_id, queued_job(jobs).job_id
+    # When one is delivered by a message that says it fetches no URL (the submit's) and the other by one that says
+    # nothing (sent before the hint existed, or by the sweeper)
+    jobs.reads = 0
+    assert run_job(told, deps, may_fetch_urls=False) == "succeeded"
+    reads_told = jobs.reads
+    assert run_job(untold, deps) == "succeeded"
+    # Then both run, and only the one whose message said nothing was read before its claim
+    assert jobs.reads - reads_told == reads_told + 1
+
+
+def test_a_message_saying_the_job_fetches_urls_still_takes_the_share(
+        jobs: FakeJobRepository, worker_deps: Build, queue: FakeJobQueue) -> None:
+    # Given an account whose one fetching share is held
+    noisy = new_account_id()
+    share = fetch_share_over(queue, per_account=1)
+    assert share.slots.acquire(noisy, "job_dripping", now=0, until=10**10)
+    deps = replace(worker_deps(ScriptedProvider()), fetch_share=share)
+    # When its URL job is delivered by a message that says so
+    job_id = url_edit(jobs, noisy)
+    # Then it is deferred as before
+    assert run_job(job_id, deps, may_fetch_urls=True) == "deferred"

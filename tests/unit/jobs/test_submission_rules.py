@@ -85,6 +85,8 @@ def test_generation_within_limits_is_queued(overrides: dict, submit_deps: Submit
     assert stored is not None and stored.status == "queued" and stored.account_id == account_id
     assert stored.model == "gpt-image-2" and stored.kind == "generation"
     assert queue.sent == [record.job_id] and queue.tenants[record.job_id] == account_id
+    # with a message saying it fetches no URL, so the worker claims it without reading it first
+    assert queue.fetches_urls == {record.job_id: False}
     assert stored.metadata == payload.get("metadata", {})
     assert "metadata" not in stored.request
 
@@ -469,7 +471,7 @@ def test_edit_with_wrong_content_type_is_415(submit_deps: SubmitDeps, jobs: Fake
 
 
 def test_json_edit_with_data_and_https_urls(submit_deps: SubmitDeps, jobs: FakeJobRepository,
-                                            store: FakeObjectStore, account_id: str) -> None:
+                                            store: FakeObjectStore, queue: FakeJobQueue, account_id: str) -> None:
     # Given a JSON edit with a data: URL image, an https image and an https mask
     payload = edit_payload(images=[{"image_url": data_url(png(96, 64))},
                                    {"image_url": "https://images.example/cat.webp"}],
@@ -485,6 +487,8 @@ def test_json_edit_with_data_and_https_urls(submit_deps: SubmitDeps, jobs: FakeJ
     assert list(store.objects) == [f"inputs/{account_id}/{record.job_id}/image_0.png"]
     assert stored.inputs[1].url == "https://images.example/cat.webp" and stored.inputs[1].key is None
     assert stored.mask is not None and stored.mask.url == "https://images.example/mask.png"
+    # and its message tells the worker that running it fetches URLs (its account's fetching share applies)
+    assert queue.fetches_urls == {record.job_id: True}
 
 
 def test_json_edit_with_data_url_mask_checks_it_against_first_image(submit_deps: SubmitDeps,

@@ -112,7 +112,8 @@ def test_one_job_that_fails_does_not_stop_the_sweep(jobs: FakeJobRepository):
     second = queued_job(jobs, created_at=NOW - 800)
 
     class FlakyQueue(FakeJobQueue):
-        def send(self, job_id: str, *, tenant: str | None = None, delay_seconds: int = 0) -> None:
+        def send(self, job_id: str, *, tenant: str | None = None, delay_seconds: int = 0,
+                 fetches_urls: bool | None = None) -> None:
             if job_id == first.job_id:
                 raise QueueUnavailable("down")
             super().send(job_id)

@@ -43,8 +43,12 @@ class SqsQueue:
 class JobQueue(SqsQueue):
     """The jobs queue: one `{job_id}` message per job, grouped by its account (SQS fair queues)."""
 
-    def send(self, job_id: str, *, tenant: str | None = None, delay_seconds: int = 0) -> None:
-        self._send(json.dumps({"job_id": job_id}), what="job queue", tenant=tenant, delay_seconds=delay_seconds)
+    def send(self, job_id: str, *, tenant: str | None = None, delay_seconds: int = 0,
+             fetches_urls: bool | None = None) -> None:
+        body: dict[str, Any] = {"job_id": job_id}
+        if fetches_urls is not None:
+            body["fetches_urls"] = fetches_urls
+        self._send(json.dumps(body), what="job queue", tenant=tenant, delay_seconds=delay_seconds)
 
     def send_hold_check(self, job_id: str, *, account_id: str, micros: int, delay_seconds: int) -> None:
         """The delayed message that checks whether a discarded job's hold landed after all (jobs/late_holds.py)."""

@@ -64,4 +64,4 @@ class JobBatch:
         if record.body.late_hold is not None:
             return release_late_hold(record.body.job_id, record.body.late_hold, self._deps.billing)
         return handle_delivery(record.body.job_id, record.receiptHandle, self._deps, self._delay_redelivery,
-                               record.body.poll_seq)
+                               record.body.poll_seq, record.body.fetches_urls)

@@ -15,13 +15,12 @@ asynchronous upstream (stored files are read from S3, which does not drip).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
 from retouch.models.records import JobRecord
-from retouch.ports import AccountSlots
+from retouch.ports import AccountSlots, JobQueue
 
 DEFER_SECONDS = 5
 # A share outlives the fetch deadline by this much: the check of the images and the worker's own pauses.
@@ -33,8 +32,8 @@ logger = Logger(child=True)
 @dataclass(frozen=True)
 class FetchShare:
     slots: AccountSlots
-    # requeue(job_id, account_id, delay_seconds): a new message for the job, in the account's message group.
-    requeue: Callable[[str, str, int], None]
+    # Where a deferred job's new message goes (in its account's message group).
+    queue: JobQueue
     fetch_seconds: float  # the whole of a job's URL fetching (WorkerSettings.url_fetch_timeout_seconds)
 
     def take(self, job: JobRecord, now: int) -> bool:
@@ -54,7 +53,7 @@ class FetchShare:
             logger.exception("fetching share not given back; it ends with its lease", extra={"job_id": job.job_id})
 
     def defer(self, job: JobRecord) -> None:
-        self.requeue(job.job_id, job.account_id, DEFER_SECONDS)
+        self.queue.send(job.job_id, tenant=job.account_id, delay_seconds=DEFER_SECONDS, fetches_urls=True)
 
 
 def fetches_urls(job: JobRecord) -> bool:

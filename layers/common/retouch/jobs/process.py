@@ -326,14 +326,15 @@ def _claim_stray_poll(job_id: str, token: str, now: int, deps: WorkerDeps) -> Jo
 
 
 def run_job(job_id: str, deps: WorkerDeps, keep_message: Callable[[int], None] = _keep_nothing,
-            poll_seq: int | None = None) -> str:
+            poll_seq: int | None = None, may_fetch_urls: bool | None = None) -> str:
     """Run one delivery of `job_id`; returns what happened (for logs and tests). `keep_message(seconds)` keeps the
     delivering message invisible that much longer (the heartbeat calls it with each lease renewal). `poll_seq`: the
     delivery is the delayed message that polls the job's pending upstream call number `poll_seq`.
 
     A job that will fetch input URLs first takes a share of its account's fetching workers; over the share, the
-    delivery is deferred (a new, delayed message) before anything of the job changes (jobs/fetch_share.py)."""
-    if poll_seq is not None:
+    delivery is deferred (a new, delayed message) before anything of the job changes (jobs/fetch_share.py). Finding
+    that out takes a read of the job, unless the message says the job fetches none (`may_fetch_urls` False)."""
+    if poll_seq is not None or may_fetch_urls is False:
         return _run_job(job_id, deps, keep_message, poll_seq)
     waiting = deps.jobs.get(job_id)
     if waiting is None or waiting.is_terminal or not fetches_urls(waiting):
@@ -414,14 +415,14 @@ def _run_delivery(job: JobRecord, token: str, deps: WorkerDeps, keep_message: Ca
 
 
 def handle_delivery(job_id: str, receipt_handle: str, deps: WorkerDeps, delay_redelivery: Callable[[str, int], None],
-                    poll_seq: int | None = None) -> str:
+                    poll_seq: int | None = None, may_fetch_urls: bool | None = None) -> str:
     """One queue message: run the job; on a transient failure push the message's next delivery out, then fail it.
     If pushing it out fails, the message still comes back within the lease (the heartbeat shortened it)."""
     def keep_message(seconds: int) -> None:
         delay_redelivery(receipt_handle, seconds)
 
     try:
-        return run_job(job_id, deps, keep_message, poll_seq)
+        return run_job(job_id, deps, keep_message, poll_seq, may_fetch_urls)
     except RedeliverLater as retry:
         for attempt in range(REDELIVERY_PUSH_TRIES):
             try:

@@ -13,6 +13,7 @@ from retouch.catalog import known_model
 from retouch.errors import InvalidRequest, QueueUnavailable, RetouchError
 from retouch.files.edit_inputs import file_input
 from retouch.images.input_checks import CheckedImage, check_image, check_mask, decode_data_url
+from retouch.jobs.fetch_share import fetches_urls
 from retouch.jobs.idempotency import KeyedRequest, settle_reservation
 from retouch.jobs.late_holds import watch_for_late_hold
 from retouch.models.account_records import AccountRecord
@@ -203,7 +204,7 @@ def _persist_and_enqueue(record: JobRecord, uploads: dict[str, CheckedImage], de
         _create_or_undo(record, deps, account, reservation, inputs)
         written = _stored_or_ended(record, deps, reservation, inputs)
     try:
-        deps.queue.send(record.job_id, tenant=record.account_id)
+        deps.queue.send(record.job_id, tenant=record.account_id, fetches_urls=fetches_urls(record))
     except QueueUnavailable:
         logger.error("enqueue failed; ending the job", extra={"job_id": record.job_id})
         if _abandon(record, JobError(code="queue_unavailable", message="The job could not be queued."), deps):

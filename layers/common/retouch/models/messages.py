@@ -21,6 +21,9 @@ class JobMessage(BaseModel):
     poll_seq: int | None = None
     # Set on the delayed message that checks for a hold landing after its job was discarded.
     late_hold: LateHoldCheck | None = None
+    # Whether running the job fetches input URLs, as its sender knew (the submit, a deferral); None: unknown, so the
+    # worker reads the job before claiming it. False spares a plain job that read (inputs never change).
+    fetches_urls: bool | None = None
 
 
 class JobMessageRecord(SqsRecordModel):

@@ -71,7 +71,7 @@ def build_worker(settings: WorkerSettings) -> tuple[WorkerDeps, JobQueue]:
         fetch_share=FetchShare(
             slots=AccountSlotRepository(settings.table_name, kind="URL_FETCH",
                                         count=settings.url_fetch_jobs_per_account),
-            requeue=lambda job_id, account_id, delay: queue.send(job_id, tenant=account_id, delay_seconds=delay),
+            queue=queue,
             fetch_seconds=settings.url_fetch_timeout_seconds),
         partials=JobPartialsRepository(settings.table_name),
     )
