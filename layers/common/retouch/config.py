@@ -57,6 +57,10 @@ class AuthorizerSettings(_RetouchSettings):
     pass
 
 
+HoldsPerAccount = Annotated[Annotated[int, Field(ge=1, le=1000)] | None, BeforeValidator(_blank_is_none),
+                            Field(default=None)]
+
+
 class _PresigningSettings(_RetouchSettings):
     bucket_name: str = Field(min_length=3)
     url_expiry_seconds: int = Field(default=3600, ge=60, le=604800)
@@ -68,11 +72,10 @@ class _PresigningSettings(_RetouchSettings):
 class ApiSettings(_PresigningSettings):
     jobs_queue_url: str = Field(min_length=1)
     max_wait_seconds: float = Field(default=25, ge=0, le=600)
-    # Requests one account may hold open at once waiting for their jobs (the sync entry: SyncHoldsPerAccount, well
-    # below its reserved concurrency); past it, 429 sync_hold_limit_exceeded. Unset: not counted (the api function,
-    # whose holds API Gateway ends at 30 s).
-    holds_per_account: Annotated[Annotated[int, Field(ge=1, le=1000)] | None, BeforeValidator(_blank_is_none),
-                                 Field(default=None)]
+    # Requests one account may hold open at once waiting for their jobs, well below the function's reserved
+    # concurrency (jobs/holds.py): the sync entry's SyncHoldsPerAccount (past it, 429 sync_hold_limit_exceeded), the
+    # api's WaitHoldsPerAccount (past it, a `Prefer: wait` is answered at once). Unset: not counted.
+    holds_per_account: HoldsPerAccount
     # The sync entry behind its edge (SyncEdge CloudFrontWaf): the secret CloudFront adds as X-Retouch-Edge; requests
     # without it are refused (web/edge.py). Unset: no edge.
     edge_secret_arn: Annotated[str | None, BeforeValidator(_blank_is_none), Field(default=None)]
@@ -110,7 +113,9 @@ class ApiSettings(_PresigningSettings):
 
 
 class StatusSettings(_PresigningSettings):
-    pass
+    # Job event streams one account may hold open at once (WaitHoldsPerAccount); past it, a stream sends the events
+    # so far and ends at once, and the client resumes. Unset: not counted.
+    holds_per_account: HoldsPerAccount
 
 
 class WorkerSettings(_RetouchSettings):

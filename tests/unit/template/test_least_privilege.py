@@ -164,11 +164,12 @@ def test_the_authorizer_only_reads_keys_accounts_and_device_tokens():
                                                                                           "CLIENT_TOKEN#*"]
 
 
-def test_the_status_function_reads_outputs_and_account_keyed_items_and_writes_only_read_counts():
+def test_the_status_function_reads_outputs_and_account_keyed_items_and_writes_only_read_counts_and_stream_slots():
     status = FUNCTIONS["StatusFunction"]
     assert granted_actions(status) == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "s3:GetObject"}
     [count] = _grants(status, "dynamodb:UpdateItem")
-    assert count["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["ACCOUNT#*/READS"]
+    assert count["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["ACCOUNT#*/READS",
+                                                                                     "ACCOUNT#*/SLOTS"]
     [s3_read] = _grants(status, "s3:GetObject")
     assert _resources(s3_read) == [json.dumps({"Fn::Sub": "${Bucket.Arn}/outputs/*"})]
     for statement in _grants(status, "dynamodb:Query"):

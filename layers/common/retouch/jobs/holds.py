@@ -1,7 +1,13 @@
-"""Requests held open while their jobs run (the synchronous entry holds each submission up to SyncMaxWaitSeconds):
-at most `limit` per account at once, so one account cannot fill the entry's reserved concurrency
-(SyncReservedConcurrency) and leave the others its 429s. Over the limit the request is refused before anything is
-written: 429 `sync_hold_limit_exceeded`, with Retry-After; `Prefer: respond-async` is never held, so never refused.
+"""Requests held open while their jobs run: at most `limit` per account at once, so one account cannot fill a
+function's reserved concurrency and leave the others Lambda's throttling errors.
+
+- The synchronous entry holds each submission up to SyncMaxWaitSeconds (SyncHoldsPerAccount of its
+  SyncReservedConcurrency). Its caller needs the image, so over the limit the request is refused before anything is
+  written (`holding`): 429 `sync_hold_limit_exceeded`, with Retry-After; `Prefer: respond-async` is never held.
+- Through API Gateway, a `Prefer: wait` submission (api function) and a job's event stream (status function) are held
+  up to 25 s (WaitHoldsPerAccount of ApiReservedConcurrency / StatusReservedConcurrency). A wait is only a
+  preference (RFC 7240), so over the limit it is answered at once instead (`held_if_free` yields False): 202 with
+  the job, or the events so far, and the client polls or resumes.
 
 Each hold is a lease on one of the account's slots (data/account_slots.py) for the rest of the invocation, given back
 when the answer is ready; a function killed mid-hold frees its slot when the lease ends.
@@ -34,15 +40,24 @@ class HeldRequests:
     @contextmanager
     def holding(self, account_id: str, seconds: float) -> Iterator[None]:
         """One of the account's holds for up to `seconds`, or HoldsLimited."""
+        with self.held_if_free(account_id, seconds) as held:
+            if not held:
+                raise HoldsLimited(
+                    f"This account already has {self.limit} requests held open waiting for their jobs, its limit; "
+                    "wait for one to end, or send `Prefer: respond-async` and poll the job.",
+                    retry_after_seconds=RETRY_AFTER_SECONDS)
+            yield
+
+    @contextmanager
+    def held_if_free(self, account_id: str, seconds: float) -> Iterator[bool]:
+        """One of the account's holds for up to `seconds` (True), or False when all are taken."""
         holder = f"request_{uuid.uuid4().hex}"
         now = now_epoch()
         if not self.slots.acquire(account_id, holder, now=now, until=now + math.ceil(seconds)):
-            raise HoldsLimited(
-                f"This account already has {self.limit} requests waiting on the synchronous entry, its limit; wait for "
-                "one to end, or send `Prefer: respond-async` and poll the job.",
-                retry_after_seconds=RETRY_AFTER_SECONDS)
+            yield False
+            return
         try:
-            yield
+            yield True
         finally:
             try:
                 self.slots.release(account_id, holder)

@@ -96,10 +96,10 @@ def image_routes(settings: ApiSettings, jobs: JobRepository, store: ObjectStore,
                         webhook_for=webhook_subscriber(settings), billing=billing,
                         upstream_support=UpstreamSupport(load_routing(settings.routing_document)), keys=keys)
     # Counts the requests that create something (jobs, uploads) against the account's per-minute limit.
-    # The sync entry's holds per account (HeldRequests); the api's are not counted (API Gateway ends them at 30 s).
+    # The requests each account holds open waiting (HeldRequests): the sync entry's, or the api's `Prefer: wait`.
     limit = settings.holds_per_account
-    holds = (HeldRequests(AccountSlotRepository(settings.table_name, kind="SYNC_HOLD", count=limit), limit)
-             if limit else None)
+    kind = "SYNC_HOLD" if settings.wait_by_default else "WAIT_HOLD"
+    holds = HeldRequests(AccountSlotRepository(settings.table_name, kind=kind, count=limit), limit) if limit else None
     return ImageRoutes(submit=submit, rate_counter=AccountStateRepository(settings.table_name), settings=settings,
                        holds=holds, partials=JobPartialsRepository(settings.table_name))
 

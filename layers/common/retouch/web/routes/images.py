@@ -2,7 +2,7 @@
 
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,14 +79,16 @@ _RESPONSES = {
 }
 
 
-def _job_response(record: JobRecord, admission: Admission, *, replayed: bool = False) -> Response[Any]:
+def _job_response(record: JobRecord, admission: Admission, *, replayed: bool = False,
+                  may_wait: bool = True) -> Response[Any]:
     """202 at once, or 200 if the job succeeded within the client's `Prefer: wait` (a job that failed or was canceled
     meanwhile: the error OpenAI would answer, web/ended_job_errors.py); a replay (the same request under the same
-    Idempotency-Key) answers alike, with the original job as it is now."""
+    Idempotency-Key) answers alike, with the original job as it is now. Not `may_wait` (the account holds all its
+    waits): 202 at once, without Preference-Applied."""
     deps = routes.deps()
     settings = deps.settings
     wait = requested_wait(routes.event().headers.get("prefer"), settings.max_wait_seconds,
-                          wait_by_default=settings.wait_by_default)
+                          wait_by_default=settings.wait_by_default) if may_wait else None
     if wait is not None:
         # Never outlive the function: a timed-out hold would answer 5xx for a job already created and charged.
         remaining = _seconds_left() - WAIT_MARGIN_SECONDS
@@ -128,7 +130,7 @@ def _submitted(operation: str, parse: Callable[[dict[str, Any], int], EditReques
         request = parse(event.raw_event, deps.settings.max_body_bytes)  # reads the request only: nothing written
         if caller.is_device:
             refuse_account_only_fields(request.model_fields_set)
-        hold.enter_context(_held(account_id, streams=bool(request.stream)))
+        may_wait = hold.enter_context(_held(account_id, streams=bool(request.stream)))
         end_user = request_end_user(caller, event.headers, request.user)
         if end_user != request.user:
             request = request.model_copy(update={"user": end_user})
@@ -141,18 +143,28 @@ def _submitted(operation: str, parse: Callable[[dict[str, Any], int], EditReques
                        lambda job_id: replayed_job(submit_deps.jobs, account_id, job_id))
         if request.stream:  # the stream is sent after this returns: its hold is given back when the stream ends
             return _streamed(outcome.record, admission, replayed=outcome.replayed, hold=hold.pop_all())
-        return _job_response(outcome.record, admission, replayed=outcome.replayed)
+        return _job_response(outcome.record, admission, replayed=outcome.replayed, may_wait=may_wait)
 
 
-def _held(account_id: str, *, streams: bool) -> AbstractContextManager[None]:
+def _held(account_id: str, *, streams: bool) -> AbstractContextManager[bool]:
     """One of the account's holds for a request that will wait or stream (a stream follows its job whatever `Prefer`
-    says), refused over the limit before anything is written."""
+    says); yields whether it may wait (jobs/holds.py). Over the limit, a stream or a sync entry's submission (its
+    caller needs the image) is refused before anything is written; a `Prefer: wait` through API Gateway is answered
+    at once instead."""
     deps = routes.deps()
     waits = requested_wait(routes.event().headers.get("prefer"), deps.settings.max_wait_seconds,
                            wait_by_default=deps.settings.wait_by_default) is not None
     if deps.holds is None or not (waits or streams):
-        return nullcontext()
-    return deps.holds.holding(account_id, _seconds_left())
+        return nullcontext(True)
+    if streams or deps.settings.wait_by_default:
+        return _refused_over_limit(deps.holds, account_id)
+    return deps.holds.held_if_free(account_id, _seconds_left())
+
+
+@contextmanager
+def _refused_over_limit(holds: HeldRequests, account_id: str) -> Iterator[bool]:
+    with holds.holding(account_id, _seconds_left()):
+        yield True
 
 
 def _streamed(record: JobRecord, admission: Admission, *, replayed: bool, hold: ExitStack) -> Response[Any]:

@@ -20,7 +20,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from retouch.jobs.event_stream import JobEvent, JobReader, follow, parse_last_event_id
-from retouch.jobs.holds import HeldRequests
+from retouch.jobs.holds import RETRY_AFTER_SECONDS, HeldRequests
 from retouch.jobs.view import find_job, render_job
 from retouch.models.responses import ErrorBody
 from retouch.ports import JobPartials, JobRepository, ObjectStore
@@ -29,8 +29,10 @@ from retouch.web.responses import NOT_FOUND_JOB, UNAUTHORIZED, documented
 from retouch.web.route_groups import RouteGroup
 from retouch.web.streaming import event_stream, sse_event, sse_retry
 
-# What a client waits before it reconnects when a response ends before the job does.
+# What a client waits before it reconnects when a response ends before the job does; longer when the response was
+# not held because the account holds all its streams.
 RECONNECT_MILLISECONDS = 1000
+HOLDS_TAKEN_RECONNECT_MILLISECONDS = RETRY_AFTER_SECONDS * 1000
 # Time kept back from the function's timeout to end the response cleanly.
 HOLD_MARGIN_SECONDS = 3
 
@@ -44,9 +46,12 @@ class JobEventRoutes:
     store: ObjectStore  # presigns partial images and outputs
     url_expiry_seconds: int
     hold_seconds: float  # the longest one response follows the job (the function's timeout bounds it too)
-    # The sync entry's holds per account (jobs/holds.py): a stream following a job to its end takes one, as a held
-    # submission does, so one account's streams cannot fill the entry's reserved concurrency. None: not counted.
+    # The holds per account (jobs/holds.py): a stream following a job takes one, as a held submission does, so one
+    # account's streams cannot fill the function's reserved concurrency. None: not counted.
     holds: HeldRequests | None = None
+    # Over the limit: refused with 429 (the sync entry, whose streams follow a job to its end), or, through API
+    # Gateway, the events so far at once, the client resuming a little later.
+    refuses_over_limit: bool = True
 
 
 routes = RouteGroup(Router(), JobEventRoutes)
@@ -62,7 +67,8 @@ router = routes.router
     429: documented(ErrorBody, "`sync_hold_limit_exceeded` (the sync entry: the account already holds "
                                "`SyncHoldsPerAccount` requests open), with `Retry-After`"),
 }, description="Through the sync entry the stream lasts to the job's end; through API Gateway a response ends "
-               "within 30 s with `retry:`, and the client reconnects with `Last-Event-ID`.")
+               "within 30 s with `retry:`, and the client reconnects with `Last-Event-ID` (at once with the events so "
+               "far and `retry: 5000` when the account already holds `WaitHoldsPerAccount` streams open).")
 def job_events(
     job_id: str,
     last_event_id: Annotated[str | None, Query(max_length=20, description="As the `Last-Event-ID` header")] = None,
@@ -73,17 +79,22 @@ def job_events(
     after = parse_last_event_id(routes.event().headers.get("last-event-id") or last_event_id)
     left = routes.lambda_context().get_remaining_time_in_millis() / 1000 - HOLD_MARGIN_SECONDS
     seconds = max(0.0, min(deps.hold_seconds, left))
+    reconnect_ms = RECONNECT_MILLISECONDS
     with ExitStack() as hold:
         if deps.holds is not None and not record.is_terminal:  # an ended job's events are sent at once
-            hold.enter_context(deps.holds.holding(account_id, left + HOLD_MARGIN_SECONDS))
+            if deps.refuses_over_limit:
+                hold.enter_context(deps.holds.holding(account_id, left + HOLD_MARGIN_SECONDS))
+            elif not hold.enter_context(deps.holds.held_if_free(account_id, left + HOLD_MARGIN_SECONDS)):
+                seconds, reconnect_ms = 0.0, HOLDS_TAKEN_RECONNECT_MILLISECONDS
         events = follow(JobReader(deps.jobs, deps.partials), record, after=after, seconds=seconds)
         # The stream is sent after this returns: its hold goes with it, given back when it ends.
-        return event_stream(_rendered(events, deps, hold.pop_all()))
+        return event_stream(_rendered(events, deps, hold.pop_all(), reconnect_ms))
 
 
-def _rendered(events: Iterator[JobEvent], deps: JobEventRoutes, hold: ExitStack) -> Iterator[bytes]:
+def _rendered(events: Iterator[JobEvent], deps: JobEventRoutes, hold: ExitStack,
+              reconnect_ms: int) -> Iterator[bytes]:
     with hold:
-        yield sse_retry(RECONNECT_MILLISECONDS)
+        yield sse_retry(reconnect_ms)
         for event in events:
             yield sse_event(event.kind, _data(event, deps), event_id=event.id)
 
