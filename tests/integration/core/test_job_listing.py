@@ -185,3 +185,38 @@ def test_a_filtered_page_reads_a_bounded_part_of_the_index(stack: Stack) -> None
     # When edits are listed, Then a short page with a cursor comes back first, and following it finds the edit
     pages = every_page(stack, account_id, kind="edit", limit=5)
     assert pages[0] == [] and flat(pages) == [edit]
+
+
+def test_a_page_of_large_jobs_stops_short_of_lambdas_response_limit_and_reads_on(stack: Stack,
+                                                                                 account_id: str) -> None:
+    # Given 12 jobs whose prompt and metadata take about 480 KB each once escaped as JSON (32,000 emoji and 16 values
+    # of 512: each emoji is 12 bytes as \ud83d\ude00, more in Lambda's envelope), and a 13th small one
+    repository = JobRepository(stack.table, client("dynamodb"))
+    emoji = "\U0001F600"
+    large = {"prompt": emoji * 32_000}
+    metadata = {f"k{index}": emoji * 512 for index in range(16)}
+    ids = []
+    for offset in range(13):
+        record = JobRecord(job_id=new_job_id(), account_id=account_id, kind="generation", status="succeeded",
+                           model="gpt-image-2", request=large if offset else {"prompt": "small"},
+                           metadata=metadata if offset else {}, created_at=T0 + offset, expires_at=T0 + 86400)
+        repository.create(record)
+        ids.append(record.job_id)
+
+    # When they are listed 20 per page (the default) until the end
+    pages = []
+    after = None
+    while True:
+        response = stack.invoke("StatusFunction", list_jobs_event(account_id=account_id, after=after))
+        # Then every answer fits Lambda's 6 MB response (its envelope, as the runtime sends it, included)
+        assert response["statusCode"] == 200
+        assert len(json.dumps(response)) < 6 * 1024 * 1024
+        page = json_body(response)
+        pages.append([job["id"] for job in page["data"]])
+        if not page["has_more"]:
+            break
+        after = page["next_cursor"]
+
+    # And the pages are shorter than asked, yet read on to every job once, newest first
+    assert len(pages) > 1 and all(0 < len(page) < 13 for page in pages)
+    assert flat(pages) == list(reversed(ids))

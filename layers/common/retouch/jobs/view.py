@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 from typing import Literal
 
@@ -97,13 +98,37 @@ def render_job(record: JobRecord, store: ObjectStore, url_expiry_seconds: int, *
 
 def list_jobs(jobs: AccountJobs, store: ObjectStore, account_id: str, *, limit: int, after: str | None,
               where: JobFilter, url_expiry_seconds: int) -> JobList:
-    """One page of the account's jobs, newest first; outputs as presigned URLs (a page of base64 would not fit)."""
-    try:
-        records, cursor = jobs.page(account_id, limit=limit, cursor=after, where=where)
-    except ValueError:
-        raise InvalidRequest("'after' must be a next_cursor of this account's job listing (of the same `user`, when "
-                             "one is given) that lies within created_after/created_before; status and kind may "
-                             "change between pages.", param="after") from None
-    accepted = [record for record in records if record.hold_pending is None]  # (see find_job)
-    return JobList(data=[render_job(record, store, url_expiry_seconds, images_as_urls=True) for record in accepted],
-                   has_more=cursor is not None, next_cursor=cursor)
+    """One page of the account's jobs, newest first; outputs as presigned URLs (a page of base64 would not fit).
+
+    A page also stops short of MAX_PAGE_BYTES (its jobs' prompts and metadata can be large): it then holds the jobs
+    that fit, at least one, and its cursor reads on from the last of them (a second, shorter query finds it)."""
+    while True:
+        try:
+            records, cursor = jobs.page(account_id, limit=limit, cursor=after, where=where)
+        except ValueError:
+            raise InvalidRequest("'after' must be a next_cursor of this account's job listing (of the same `user`, "
+                                 "when one is given) that lies within created_after/created_before; status and kind "
+                                 "may change between pages.", param="after") from None
+        views = [render_job(record, store, url_expiry_seconds, images_as_urls=True) if record.hold_pending is None
+                 else None for record in records]  # a job still taking its hold is not listed (see find_job)
+        fitting = _records_within(views, MAX_PAGE_BYTES)
+        if fitting == len(records):
+            return JobList(data=[view for view in views if view is not None], has_more=cursor is not None,
+                           next_cursor=cursor)
+        limit = fitting
+
+
+# Lambda answers at most 6 MB, the response's JSON envelope included, in which the body is a string again: a page's
+# jobs, as that envelope spells them, stay within this, with room for the escapes' growth and the headers.
+MAX_PAGE_BYTES = 4_000_000
+
+
+def _records_within(views: list[JobView | None], budget: int) -> int:
+    """How many of the page's records (None: one not listed) fit in `budget` bytes, at least one."""
+    used = 0
+    for index, view in enumerate(views):
+        if view is not None:
+            used += len(json.dumps(view.model_dump_json(exclude_none=True)))
+        if used > budget:
+            return max(1, index)
+    return len(views)
