@@ -52,3 +52,17 @@ def test_another_accounts_job_has_no_events(stack: Stack, account_id: str) -> No
     job_id = succeeded_job_with_a_partial(stack, new_account_id())
     response = stack.invoke("StatusFunction", job_event("get_job_events.json", job_id, account_id=account_id))
     assert response["statusCode"] == 404
+
+
+def test_each_event_shows_the_job_as_it_was_then_queued_before_any_start(stack: Stack, account_id: str) -> None:
+    # Given an ended job, followed from its first event
+    job_id = succeeded_job_with_a_partial(stack, account_id)
+    event = job_event("get_job_events.json", job_id, account_id=account_id)
+    del event["headers"]["last-event-id"]
+    # When its events are read
+    response = stack.invoke("StatusFunction", event, remaining_millis=29_000)
+    queued, running = (json.loads(e.data) for e in list(parse_events([response["body"].encode()],
+                                                                      max_event_bytes=1 << 20))[:2])
+    # Then job.queued has no start yet (the job read now has one), and job.running has it
+    assert (queued["status"], queued["started_at"]) == ("queued", None)
+    assert (running["status"], running["started_at"]) == ("running", T0 + 1)

@@ -108,5 +108,7 @@ def _data(event: JobEvent, deps: JobEventRoutes) -> dict[str, Any]:
     if record.is_terminal and event.kind == f"job.{record.status}":
         return render_job(record, deps.store, deps.url_expiry_seconds, images_as_urls=True).model_dump(
             mode="json", exclude_none=True)
-    return {"job_id": record.job_id, "status": event.kind.removeprefix("job."), "created_at": record.created_at,
-            "started_at": record.started_at}
+    status = event.kind.removeprefix("job.")
+    # Each event as the job was then: job.queued comes before any start (the record read now may have one).
+    return {"job_id": record.job_id, "status": status, "created_at": record.created_at,
+            "started_at": None if status == "queued" else record.started_at}
