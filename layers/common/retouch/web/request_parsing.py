@@ -33,11 +33,16 @@ def raw_body(event: dict[str, Any], max_bytes: int) -> bytes:
     body = event.get("body") or ""
     # base64 is 4/3 of the bytes: refuse obviously oversized bodies before decoding them.
     if len(body) > max_bytes * 4 // 3 + 4:
-        raise PayloadTooLarge(f"The request body must be at most {max_bytes // (1024 * 1024)} MB.")
+        raise PayloadTooLarge(_too_large(max_bytes))
     data = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
     if len(data) > max_bytes:
-        raise PayloadTooLarge(f"The request body must be at most {max_bytes // (1024 * 1024)} MB.")
+        raise PayloadTooLarge(_too_large(max_bytes))
     return data
+
+
+def _too_large(max_bytes: int) -> str:
+    size = f"{max_bytes // (1024 * 1024)} MB" if max_bytes >= 1024 * 1024 else f"{max_bytes // 1024} KB"
+    return f"The request body must be at most {size}."
 
 
 def media_type(event: dict[str, Any]) -> str:
