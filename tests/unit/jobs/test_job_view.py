@@ -9,9 +9,11 @@ from itertools import accumulate
 import pytest
 
 from retouch.errors import JobNotFound, OutputsExpired
+from retouch.jobs.outputs_storing import resolved_options
 from retouch.jobs.view import INLINE_BASE64_BUDGET, find_job, render_job
 from retouch.jobs.wait import MAX_POLL_SECONDS, NEAR_POLL_SECONDS, WaitHistory, wait_for_job
 from retouch.models.records import JobError, JobRecord, StoredOutput
+from retouch.providers.base import ProviderResult
 from tests.builders import new_account_id, new_job_id
 from tests.fakes import FakeJobRepository, FakeObjectStore
 
@@ -319,3 +321,33 @@ def test_a_job_running_late_is_read_at_most_every_quarter_second_until_the_deadl
     assert sum(clock.sleeps) == pytest.approx(10)
     late = [s for s, t in zip(clock.sleeps, accumulate(clock.sleeps), strict=True) if t > 2.5]
     assert late and max(late) <= MAX_POLL_SECONDS
+
+
+def _output(*, has_alpha: bool | None) -> StoredOutput:
+    return StoredOutput(key="outputs/j/t-0.png", content_type="image/png", bytes=10, width=8, height=8,
+                        has_alpha=has_alpha)
+
+
+@pytest.mark.parametrize(("said", "has_alpha", "settled"), [
+    pytest.param("transparent", False, "transparent", id="the-upstream-says"),
+    pytest.param("auto", True, "transparent", id="auto-with-alpha"),
+    pytest.param(None, False, "opaque", id="unsaid-without-alpha"),
+    pytest.param("auto", None, None, id="unknown-stays-unsaid"),
+])
+def test_the_background_is_settled_as_openai_answers_it_never_auto(said: str | None, has_alpha: bool | None,
+                                                                   settled: str | None) -> None:
+    # Given an upstream's answer saying (or not) which background it drew, and the stored image's alpha channel
+    result = ProviderResult(images=[], background=said)
+    # When the job's resolved options are taken
+    resolved = resolved_options(result, [_output(has_alpha=has_alpha)])
+    # Then the background is transparent or opaque, as OpenAI answers it, or left out when unknown
+    assert resolved.get("background") == settled
+
+
+def test_a_job_asked_for_auto_with_no_settled_background_answers_none_not_auto(store: FakeObjectStore) -> None:
+    # Given a succeeded job that asked for background=auto and whose result settled none (stored before it was kept)
+    record = with_output(store, job())
+    record.request["background"] = "auto"
+    # When it is rendered, its ImagesResponse has no background rather than `auto` (OpenAI's SDK types it
+    # transparent | opaque)
+    assert render_job(record, store, 600).background is None

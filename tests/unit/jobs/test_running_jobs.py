@@ -68,7 +68,7 @@ def test_generation_success_stores_outputs_and_ends_succeeded(jobs: FakeJobRepos
     assert done.usage is not None and done.usage["pricing"]["input_basis"] == "estimate"
     assert {k: v for k, v in done.usage.items() if k != "pricing"} == {"total_tokens": 42, "images": 2,
                                                                         "cost_micros": 7_505}
-    assert done.result == {"size": "1024x640", "quality": "low", "output_format": "jpeg"}
+    assert done.result == {"size": "1024x640", "quality": "low", "output_format": "jpeg", "background": "opaque"}
     assert done.claim_token is None and done.lease_until is None and done.error is None
     assert done.started_at is not None and done.completed_at is not None
     # and the provider never sees our own response_format
@@ -110,8 +110,8 @@ def test_result_without_resolved_size_reports_the_output_dimensions(jobs: FakeJo
     # When the worker runs the job
     run_job(job.job_id, worker_deps(provider))
 
-    # Then the job's resolved size is read from the image itself
-    assert jobs.get(job.job_id).result == {"size": "1536x1024"}
+    # Then the job's resolved size (and background: it has no alpha channel) is read from the image itself
+    assert jobs.get(job.job_id).result == {"size": "1536x1024", "background": "opaque"}
 
 
 # -- At-least-once delivery -------------------------------------------------------------------------

@@ -29,7 +29,7 @@ def store_outputs(job: JobRecord, token: str, result: ProviderResult, store: Obj
         key = f"{outputs_prefix(job.job_id)}{token}-{index}.{'jpg' if info.format == 'jpeg' else info.format}"
         store.put(key, image.open(), info.content_type)
         return StoredOutput(key=key, content_type=info.content_type, bytes=image.size,
-                            width=info.width, height=info.height)
+                            width=info.width, height=info.height, has_alpha=info.has_alpha)
 
     images = list(enumerate(result.images))
     if len(images) <= 1:
@@ -40,7 +40,12 @@ def store_outputs(job: JobRecord, token: str, result: ProviderResult, store: Obj
 
 
 def resolved_options(result: ProviderResult, outputs: list[StoredOutput]) -> dict[str, str]:
-    """The options the answer settled (the size it drew when asked for `auto`, ...), as the job reports them."""
+    """The options the answer settled (the size it drew when asked for `auto`, ...), as the job reports them. The
+    background is always settled, as OpenAI answers it (`transparent` or `opaque`, never `auto`): when the upstream
+    does not say, the image's own alpha channel does."""
+    background = result.background if result.background in ("transparent", "opaque") else None
+    if background is None and outputs and outputs[0].has_alpha is not None:
+        background = "transparent" if outputs[0].has_alpha else "opaque"
     resolved = {"size": result.size or (f"{outputs[0].width}x{outputs[0].height}" if outputs else None),
-                "quality": result.quality, "background": result.background, "output_format": result.output_format}
+                "quality": result.quality, "background": background, "output_format": result.output_format}
     return {k: v for k, v in resolved.items() if v}

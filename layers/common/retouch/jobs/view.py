@@ -80,7 +80,8 @@ def render_job(record: JobRecord, store: ObjectStore, url_expiry_seconds: int, *
         size=result.get("size", record.request.get("size")),
         quality=result.get("quality", record.request.get("quality")),
         output_format=result.get("output_format", record.request.get("output_format")),
-        background=result.get("background", record.request.get("background")),
+        # As OpenAI answers it: settled, never `auto` (jobs/outputs_storing.py).
+        background=result.get("background") or _asked_background(record.request.get("background")),
         data=data,
         response_format_served=served,
         usage=job_usage_view(record),
@@ -94,6 +95,10 @@ def render_job(record: JobRecord, store: ObjectStore, url_expiry_seconds: int, *
                            for attempt in record.upstream_attempts],
         possibly_paid_attempts=len(possibly_paid_calls(record)),
     )
+
+
+def _asked_background(asked: object) -> str | None:
+    return asked if asked in ("transparent", "opaque") else None
 
 
 def list_jobs(jobs: AccountJobs, store: ObjectStore, account_id: str, *, limit: int, after: str | None,

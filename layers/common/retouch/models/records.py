@@ -30,6 +30,9 @@ class StoredOutput(BaseModel):
     bytes: int
     width: int
     height: int
+    # Whether the image has an alpha channel (None: stored before it was recorded): its background when the
+    # upstream did not say.
+    has_alpha: bool | None = None
 
 
 class ProducedOutputs(BaseModel):

@@ -43,8 +43,9 @@ CreatedBefore = Annotated[int | None, Query(ge=0, le=MAX_EPOCH, description="Onl
     401: UNAUTHORIZED,
     403: documented(ErrorBody, "A device token asking for another end user's jobs (`end_user_mismatch`)"),
 }, description="Served from the account's own index partition (one Query per page, more only when `status` or "
-               "`kind` filters skip jobs); a page may then hold fewer than `limit` jobs, as it does when its jobs would "
-               "pass Lambda's 6 MB response (long prompts and metadata): follow `next_cursor` while `has_more`.")
+               "`kind` filters skip jobs); a page may then hold fewer than `limit` jobs, as it does when its jobs "
+               "would pass Lambda's 6 MB response (long prompts and metadata): follow `next_cursor` while "
+               "`has_more`.")
 def list_account_jobs(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Jobs per page")] = 20,
     after: Annotated[str | None, Query(description="The previous page's `next_cursor`", max_length=2048)] = None,
