@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from retouch.models.end_users import Dollars, EndUserId
 
@@ -20,9 +20,17 @@ class ClientTokenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     user: EndUserId
-    scopes: list[Scope] = Field(min_length=1, description="What the token may do")
+    scopes: list[Scope] = Field(min_length=1, description="What the token may do, each once")
     spend_cap_usd: Dollars = Field(description="Most the token's jobs may hold and spend, in dollars")
-    expires_in: int = Field(default=900, ge=60, le=MAX_TOKEN_SECONDS, description="Seconds, at most 3600")
+    # Strict: JSON's true is not a number of seconds (pydantic would read it as 1).
+    expires_in: StrictInt = Field(default=900, ge=60, le=MAX_TOKEN_SECONDS, description="Seconds, at most 3600")
+
+    @field_validator("scopes")
+    @classmethod
+    def _each_scope_once(cls, scopes: list[Scope]) -> list[Scope]:
+        if len(set(scopes)) != len(scopes):
+            raise ValueError("each scope may be named once")
+        return scopes
 
 
 class ClientTokenRecord(BaseModel):

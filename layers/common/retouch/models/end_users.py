@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
 MAX_END_USER_CHARS = 128
 END_USER_HEADER = "x-end-user"
@@ -82,8 +82,9 @@ class LimitsUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    requests_per_minute: int | None = Field(default=None, ge=0, le=100_000)
-    images_per_day: int | None = Field(default=None, ge=0, le=10_000_000)
+    # Strict: JSON's true is not a count (pydantic would read it as 1), as OpenAI answers 400 for a bool in an int.
+    requests_per_minute: StrictInt | None = Field(default=None, ge=0, le=100_000)
+    images_per_day: StrictInt | None = Field(default=None, ge=0, le=10_000_000)
     usd_per_day: Dollars | None = Field(default=None, description="Dollars, up to 6 decimals")
     usd_per_month: Dollars | None = Field(default=None, description="Dollars, up to 6 decimals")
 

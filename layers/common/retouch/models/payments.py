@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 PaymentPurpose = Literal["top_up", "auto_recharge"]
 
@@ -91,7 +91,8 @@ class TopUpRequest(BaseModel):
     amount_usd: Decimal = Field(gt=0, max_digits=12, decimal_places=2,
                                 description="Credit to buy, in dollars with at most 2 decimals (cents); within the "
                                             "operator's minimum and maximum")
-    save_card: bool = Field(default=False, description="Keep the card for auto-recharge (off-session payments)")
+    # Strict: "yes" or 1 is not a choice to keep a card (pydantic would read either as true).
+    save_card: StrictBool = Field(default=False, description="Keep the card for auto-recharge (off-session payments)")
 
 
 class TopUpView(BaseModel):
