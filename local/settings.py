@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from local.aws.dynamodb_contention import DEFAULT_HOLD_SECONDS
+from retouch.secret_placeholders import is_unset
 
 
 class LocalSettings(BaseSettings):
@@ -22,8 +23,8 @@ class LocalSettings(BaseSettings):
     # Set: the worker calls the real OpenAI API with it; unset: the local stand-in provider answers.
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     url_allowlist: str = Field(default="", validation_alias="RETOUCH_URL_ALLOWLIST")
-    # Set: top-ups go to Stripe itself (a test-mode key; events through `stripe listen --forward-to`); unset: the
-    # Stripe stand-in.
+    # Set: top-ups go to Stripe itself (a test-mode key; events through `stripe listen --forward-to`, whose printed
+    # secret is STRIPE_WEBHOOK_SECRET, required with it); unset: the Stripe stand-in, with its own webhook secret.
     stripe_secret_key: SecretStr | None = Field(default=None, validation_alias="STRIPE_SECRET_KEY")
     stripe_webhook_secret: SecretStr | None = Field(default=None, validation_alias="STRIPE_WEBHOOK_SECRET")
     # The password of the console operator `make run` seeds; unset: a new one each run (the banner shows it).
@@ -54,3 +55,16 @@ class LocalSettings(BaseSettings):
     # Runflow, then OpenAI, so `[fault:modelslab:503]` in a prompt shows a fallback. With a real key: the template's.
     routing_document: Path = Field(default=Path(__file__).resolve().parent / "stand_ins" / "routing.json",
                                    validation_alias="RETOUCH_LOCAL_ROUTING_DOCUMENT")
+
+    @model_validator(mode="after")
+    def _stripe_keys_together(self) -> LocalSettings:
+        """Stripe itself needs both keys: payments refuse a placeholder or missing webhook secret (503), so
+        `make run` says so at start instead."""
+        if self.stripe_secret_key is None:
+            return self
+        if is_unset(self.stripe_secret_key.get_secret_value()):
+            raise ValueError("STRIPE_SECRET_KEY is a placeholder: set a test-mode key, or unset it for the stand-in")
+        if self.stripe_webhook_secret is None or is_unset(self.stripe_webhook_secret.get_secret_value()):
+            raise ValueError("STRIPE_SECRET_KEY needs STRIPE_WEBHOOK_SECRET too (the whsec_ secret `stripe listen` "
+                             "prints); unset both for the stand-in")
+        return self

@@ -363,6 +363,9 @@ class LoopbackStack:
         arn = self.resources.secrets.get(STRIPE_SECRET_ID)
         if arn is None:
             return
+        # Never a placeholder while payments should work: the payments function refuses one (503
+        # payments_not_enabled). The stand-in's webhook secret is a fresh whsec_…; LocalSettings requires
+        # STRIPE_WEBHOOK_SECRET with STRIPE_SECRET_KEY, so the fallback is only for options built without one.
         if self.stripe is not None:
             keys = {"secret_key": STAND_IN_STRIPE_KEY, "webhook_secret": self.stripe.webhook_secret}
         else:

@@ -16,6 +16,7 @@ from retouch.models.payments import (
 from retouch.payments.ports import (
     Applied,
     GatewayFailed,
+    GatewayNotConfigured,
     PaymentCredit,
     PaymentDeclined,
     PaymentNotCredited,
@@ -89,21 +90,30 @@ class FakePaymentBooks:
 
 @dataclass
 class FakeGateway:
-    """Checkout Sessions recorded; an event is 'verified' when its header is exactly `valid_signature`."""
+    """Checkout Sessions recorded; an event is 'verified' when its header is exactly `valid_signature`. Without keys
+    (`configured=False`: the Stripe secret still holds the template's placeholders) every call is GatewayNotConfigured,
+    as StripeGateway's."""
 
     valid_signature: str = "t=1,v1=valid"
+    configured: bool = True
     fail: bool = False
     decline: bool = False
     sessions: list[CheckoutRequest] = field(default_factory=list)
     intents: dict[str, OffSessionPayment] = field(default_factory=dict)  # by claim: Stripe's idempotency key
 
+    def ensure_configured(self) -> None:
+        if not self.configured:
+            raise GatewayNotConfigured("the fake has no keys")
+
     def create_checkout_session(self, request: CheckoutRequest) -> CheckoutSession:
+        self.ensure_configured()
         if self.fail:
             raise GatewayFailed("Stripe said no")
         self.sessions.append(request)
         return CheckoutSession(id=f"cs_test_{len(self.sessions)}", url=f"https://checkout.test/{len(self.sessions)}")
 
     def charge_off_session(self, payment: OffSessionPayment) -> str:
+        self.ensure_configured()
         if self.fail:
             raise GatewayFailed("Stripe unreachable")
         if self.decline:
@@ -114,6 +124,7 @@ class FakeGateway:
     def verified_event(self, payload: bytes, signature_header: str | None) -> dict[str, Any]:
         import json
 
+        self.ensure_configured()
         if signature_header != self.valid_signature:
             raise SignatureRejected("no match")
         event = json.loads(payload)

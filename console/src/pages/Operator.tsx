@@ -50,6 +50,9 @@ export function OperatorPage(_props: PageProps) {
 function CreditForm(props: { account: OperatorAccount; onDone: () => void }) {
   const [amount, setAmount] = useState('')
   const [reason, setReason] = useState('')
+  // One key per filled-in form (the API requires one): pressing Apply again after an error or a lost answer replays
+  // the same adjustment instead of crediting twice; a change of amount or reason, or a success, makes a new one.
+  const [key, setKey] = useState(() => crypto.randomUUID())
   const [result, setResult] = useState<string | null>(null)
   const action = useAction()
   const submit = (event: Event) => {
@@ -58,11 +61,12 @@ function CreditForm(props: { account: OperatorAccount; onDone: () => void }) {
       const answer = await api.post<{ balance_usd?: number }>(
         `/operator/accounts/${encodeURIComponent(props.account.id)}/credit`,
         { amount_usd: amount, reason },
-        { 'Idempotency-Key': crypto.randomUUID() },
+        { 'Idempotency-Key': key },
       )
       setResult(`Done: the balance of ${props.account.id} is now ${money(answer.balance_usd)}.`)
       setAmount('')
       setReason('')
+      setKey(crypto.randomUUID())
       props.onDone()
     })
   }
@@ -70,9 +74,9 @@ function CreditForm(props: { account: OperatorAccount; onDone: () => void }) {
     <Section title={`Adjust the credit of ${props.account.id}`}>
       <form class="row wrap" onSubmit={submit}>
         <Field id="credit-amount" label="Amount (USD, negative to take back)" inputMode="decimal" required
-          pattern="-?[0-9]+(\.[0-9]{1,6})?" value={amount} onInput={(event) => setAmount(event.currentTarget.value)} />
+          pattern="-?[0-9]+(\.[0-9]{1,6})?" value={amount} onInput={(event) => { setAmount(event.currentTarget.value); setKey(crypto.randomUUID()) }} />
         <Field id="credit-reason" label="Reason (kept in the ledger)" required minLength={3} maxLength={200} value={reason}
-          onInput={(event) => setReason(event.currentTarget.value)} />
+          onInput={(event) => { setReason(event.currentTarget.value); setKey(crypto.randomUUID()) }} />
         <button type="submit" disabled={action.busy}>Apply</button>
       </form>
       {result && <InfoNotice>{result}</InfoNotice>}

@@ -214,7 +214,8 @@ def test_an_operator_adjusts_credit_once_per_idempotency_key_and_the_books_recon
                      headers={"idempotency-key": "adj-1"})
     too_much = request(console, "POST", path, operator, body={"amount_usd": "-500", "reason": "chargeback"},
                        headers={"idempotency-key": "adj-2"})
-    back = request(console, "POST", path, operator, body={"amount_usd": "-2.345678", "reason": "correction"})
+    back = request(console, "POST", path, operator, body={"amount_usd": "-2.345678", "reason": "correction"},
+                   headers={"idempotency-key": "adj-3"})
 
     # Then 422 and 409, nothing moved by either; a correction within the balance applies
     assert (reused[0], reused[1]["error"]["code"]) == (422, "idempotency_key_reused")
@@ -226,19 +227,53 @@ def test_an_operator_adjusts_credit_once_per_idempotency_key_and_the_books_recon
 @pytest.mark.parametrize(("body", "param"), [
     ({"amount_usd": "5"}, "reason"),
     ({"amount_usd": "5", "reason": "no"}, "reason"),
+    ({"amount_usd": "5", "reason": "goodwill\x00 for incident 12"}, "reason"),
+    ({"amount_usd": "5", "reason": "goodwill\nfor incident 12"}, "reason"),
+    ({"amount_usd": "5", "reason": "\x1b[2Jgoodwill"}, "reason"),
     ({"amount_usd": "0", "reason": "nothing at all"}, "amount_usd"),
     ({"amount_usd": "0.0000001", "reason": "below a micro-dollar"}, "amount_usd"),
     ({"amount_usd": "1000000", "reason": "a typo of zeros"}, "amount_usd"),
-])
-def test_an_adjustment_needs_a_reason_and_a_sensible_amount(console: APIGatewayHttpResolver, stack: Stack,
-                                                            account_id: str, body: dict[str, Any], param: str) -> None:
+    ({"amount_usd": "\u0661\u0662", "reason": "Arabic-Indic twelve"}, "amount_usd"),
+    ({"amount_usd": "\uff15", "reason": "full-width five"}, "amount_usd"),
+    ({"amount_usd": " 5 ", "reason": "padded five"}, "amount_usd"),
+    ({"amount_usd": "1e2", "reason": "an exponent"}, "amount_usd"),
+    ({"amount_usd": "+5", "reason": "a plus sign"}, "amount_usd"),
+], ids=["no-reason", "short-reason", "nul-in-reason", "newline-in-reason", "escape-in-reason", "zero", "sub-micro",
+        "too-large", "arabic-indic-digits", "full-width-digit", "padded", "exponent", "plus"])
+def test_an_adjustment_needs_a_printable_reason_and_a_plain_ascii_amount(
+        console: APIGatewayHttpResolver, stack: Stack, account_id: str, body: dict[str, Any], param: str) -> None:
+    # When an operator sends it, under a fresh key
     status, error, _ = request(console, "POST", f"/operator/accounts/{account_id}/credit", member(account_id,
                                                                                                    "operator"),
-                               body=body)
+                               body=body, headers={"idempotency-key": f"bad-{param}-{len(str(body))}"})
 
-    assert (status, error["error"]["param"]) == (400, param)
-    account = keys_of(stack).get_account(account_id)
+    # Then 400 naming the field, in OpenAI's error shape, and the balance and the ledger are untouched
+    assert (status, error["error"]["type"], error["error"]["param"]) == (400, "invalid_request_error", param)
+    account, entries = LedgerRepository(stack.table, client("dynamodb")).account_with_ledger(account_id)
     assert account is not None and account.balance_micros == 100_000_000
+    assert [entry for entry in entries if entry.adjusted_by] == []
+
+
+@pytest.mark.parametrize("headers", [{}, {"idempotency-key": ""}], ids=["no-header", "empty-header"])
+def test_an_adjustment_without_an_idempotency_key_is_a_400_naming_the_header_and_moves_nothing(
+        console: APIGatewayHttpResolver, stack: Stack, account_id: str, headers: dict[str, str]) -> None:
+    # Given an operator and an account with $100
+    operator = member(new_account_id(), "operator")
+    body = {"amount_usd": "5.00", "reason": "double-clicked goodwill"}
+
+    # When the same adjustment is sent twice without a key (a double click, a client that forgot it)
+    answers = [request(console, "POST", f"/operator/accounts/{account_id}/credit", operator, body=body,
+                       headers=headers) for _ in range(2)]
+
+    # Then each is 400 invalid_idempotency_key naming the header, and nothing was credited
+    for status, error, _ in answers:
+        assert status == 400
+        assert error == {"error": {"message": error["error"]["message"], "type": "invalid_request_error",
+                                   "param": "Idempotency-Key", "code": "invalid_idempotency_key"}}
+        assert "Idempotency-Key" in error["error"]["message"]
+    account, entries = LedgerRepository(stack.table, client("dynamodb")).account_with_ledger(account_id)
+    assert account is not None and account.balance_micros == 100_000_000
+    assert [entry for entry in entries if entry.note == "double-clicked goodwill"] == []
 
 
 def test_an_adjustment_of_an_unknown_account_is_404_and_writes_nothing(console: APIGatewayHttpResolver,

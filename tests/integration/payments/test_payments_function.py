@@ -1,15 +1,18 @@
 """The payments function's handler on moto, with Stripe's library calling the Stripe stand-in: a top-up makes a
 Checkout Session; Stripe's events are verified by the library (forged, altered and replayed ones refused 400 with
-nothing changed) and credit the ledger once; payments are listed with their receipts."""
+nothing changed) and credit the ledger once; payments are listed with their receipts. With the Stripe secret as the
+template ships it (placeholders), payments are not enabled: every Stripe route answers 503, nothing is verified."""
 
 from __future__ import annotations
 
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import pytest
 
 from local.stand_ins.stripe_api import StripeStandIn, sign
 from retouch.data.payments import PaymentRepository
@@ -128,3 +131,55 @@ def test_the_balance_alert_is_set_read_and_turned_off(stack: Stack) -> None:
         got = stack.invoke(PAYMENTS, route_event("list_payments.json", "GET", "/v1/billing/alerts", account_id))
         assert (put["statusCode"], got["statusCode"]) == (200, 200), put["body"]
         assert json_body(got)["balance_low_usd"] == (5.0 if body["balance_low_usd"] else None)
+
+
+@pytest.fixture
+def unset_stripe(stack: Stack) -> Iterator[Stack]:
+    """The payments function as deployed before the operator set the Stripe secret: it holds the template's own
+    SecretString (placeholders), read from template.yaml."""
+    shipped = stack.template.resources["StripeSecret"]["Properties"]["SecretString"]
+    assert "replace-me" in shipped
+    arn = client("secretsmanager").create_secret(Name=f"stripe-unset-{uuid.uuid4().hex}", SecretString=shipped)["ARN"]
+    with stack.cold_started_with(PAYMENTS, {"RETOUCH_STRIPE_SECRET_ARN": arn}) as cold:
+        yield cold
+
+
+def assert_payments_not_enabled(response: dict[str, Any]) -> None:
+    assert response["statusCode"] == 503, response["body"]
+    error = json_body(response)["error"]
+    assert (error["type"], error["code"]) == ("server_error", "payments_not_enabled")
+    assert set(error) == {"message", "type", "param", "code"}
+
+
+def test_a_webhook_signed_with_the_templates_placeholder_secret_is_refused_503_and_credits_nothing(
+        unset_stripe: Stack) -> None:
+    # Given the Stripe secret as the template ships it, and a completion forged with its well-known value
+    account_id = new_account(unset_stripe)
+    payment_id = f"pi_{uuid.uuid4().hex}"
+    body = completed(account_id, payment_id, 500_000)
+
+    # When it is sent to the webhook
+    response = webhook(unset_stripe, body, sign(body, "replace-me", int(time.time())))
+
+    # Then 503 payments_not_enabled, and neither the balance nor the payments moved
+    assert_payments_not_enabled(response)
+    assert balance(unset_stripe, account_id) == 1_000_000
+    assert PaymentRepository(unset_stripe.table, client("dynamodb")).get_payment(payment_id) is None
+
+
+def test_a_top_up_and_turning_auto_recharge_on_are_503_without_stripe_keys(unset_stripe: Stack) -> None:
+    # Given the Stripe secret as the template ships it
+    account_id = new_account(unset_stripe)
+
+    # When the customer asks for a top-up, and to turn auto-recharge on
+    top_up = unset_stripe.invoke(PAYMENTS, json_event("create_top_up.json", {"amount_usd": "25.00"},
+                                                      account_id=account_id))
+    recharge = unset_stripe.invoke(PAYMENTS, route_event(
+        "create_top_up.json", "PUT", "/v1/billing/auto_recharge", account_id,
+        {"enabled": True, "threshold_usd": "5.00", "recharge_to_usd": "25.00", "monthly_cap_usd": "100.00"}))
+
+    # Then both are 503 payments_not_enabled; reading the account's payments still works
+    assert_payments_not_enabled(top_up)
+    assert_payments_not_enabled(recharge)
+    listed = unset_stripe.invoke(PAYMENTS, http_event("list_payments.json", account_id=account_id))
+    assert listed["statusCode"] == 200 and json_body(listed)["data"] == []

@@ -1,5 +1,6 @@
-"""An operator's credit adjustment (billing/adjustments.py) over the fake ledger: once per Idempotency-Key, even when
-an identical request commits between this one's read and its write; a reused key or a refusal moves nothing."""
+"""An operator's credit adjustment (billing/adjustments.py) over the fake ledger: once per Idempotency-Key (always
+given: the route refuses a request without one), even when an identical request commits between this one's read and
+its write; a reused key or a refusal moves nothing."""
 
 from __future__ import annotations
 
@@ -24,11 +25,11 @@ def test_the_same_key_adjusts_once_and_replays_the_first_entry() -> None:
     assert first.balance_micros == again.balance_micros == 1_500_000 and len(ledger.entries) == 1
 
 
-def test_without_a_key_each_request_is_its_own_adjustment() -> None:
+def test_different_keys_are_different_adjustments() -> None:
     ledger = FakeLedger(account(0))
 
-    adjust_credit(ledger, ACCOUNT, 1, "one", operator="u", idempotency_key=None)
-    adjust_credit(ledger, ACCOUNT, 1, "one", operator="u", idempotency_key=None)
+    adjust_credit(ledger, ACCOUNT, 1, "one", operator="u", idempotency_key="k1")
+    adjust_credit(ledger, ACCOUNT, 1, "one", operator="u", idempotency_key="k2")
 
     assert ledger.state is not None and ledger.state.balance_micros == 2 and len(ledger.entries) == 2
 
@@ -73,4 +74,4 @@ def test_a_reused_key_a_correction_below_zero_and_no_account_move_nothing() -> N
 
 def test_entry_ids_have_the_admin_tools_shape_and_follow_the_key() -> None:
     assert adjustment_entry_id("k") == adjustment_entry_id("k") != adjustment_entry_id("k2")
-    assert len(adjustment_entry_id("k")) == len(adjustment_entry_id(None)) == len("credit_") + 32
+    assert len(adjustment_entry_id("k")) == len("credit_") + 32

@@ -17,6 +17,7 @@ from retouch.jobs.idempotency import (
     keyed_request,
     once,
     replayed_job,
+    required_key,
 )
 from retouch.jobs.submit import SubmitDeps, submit_edit, submit_generation
 from retouch.models.common import now_epoch
@@ -82,6 +83,18 @@ def test_other_keys_are_a_400_naming_the_header(key: str) -> None:
         checked_key(key)
     assert (refused.value.status_code, refused.value.code, refused.value.param) == (
         400, "invalid_idempotency_key", "Idempotency-Key")
+
+
+def test_a_route_that_requires_a_key_refuses_none_and_a_bad_one_naming_the_header() -> None:
+    # Given a route that moves money once per key (the operator's credit adjustment)
+    assert required_key("adjust-0001") == "adjust-0001"
+
+    # Then no key, or a malformed one, is a 400 naming the header
+    for key in (None, "", "caf\u00e9"):
+        with pytest.raises(InvalidIdempotencyKey) as refused:
+            required_key(key)
+        assert (refused.value.status_code, refused.value.code, refused.value.param) == (
+            400, "invalid_idempotency_key", "Idempotency-Key")
 
 
 def test_the_fingerprint_covers_the_route_the_parameters_and_the_input_bytes(account_id: str) -> None:

@@ -14,6 +14,9 @@ from local.cloudformation.template import FunctionSpec, TemplateError, load_yaml
 from local.lambdas.environment import lambda_environment
 from local.lambdas.function_runtime import FunctionRuntime, LambdaContext
 from local.settings import LocalSettings
+from local.stack import STAND_IN_STRIPE_KEY
+from local.stand_ins.stripe_api import StripeStandIn
+from retouch.models.payments import StripeKeys
 
 
 @pytest.fixture()
@@ -123,6 +126,31 @@ def test_settings_read_the_documented_variables(monkeypatch):
 def test_an_empty_openai_key_means_the_stand_in(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "")
     assert LocalSettings().openai_api_key is None
+
+
+def test_stripe_itself_needs_a_real_webhook_secret_beside_its_key(monkeypatch):
+    # Given a developer's Stripe key without the webhook secret `stripe listen` prints, or with a placeholder
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_dev")
+    monkeypatch.delenv("STRIPE_WEBHOOK_SECRET", raising=False)
+    with pytest.raises(ValueError, match="STRIPE_WEBHOOK_SECRET"):
+        LocalSettings()
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "replace-me")
+    with pytest.raises(ValueError, match="STRIPE_WEBHOOK_SECRET"):
+        LocalSettings()
+
+    # When both are real, `make run` takes them
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_dev")
+    settings = LocalSettings()
+    assert settings.stripe_webhook_secret is not None and settings.stripe_webhook_secret.get_secret_value() == (
+        "whsec_dev")
+
+
+def test_the_stripe_stand_in_gives_the_local_stack_configured_keys():
+    # The keys `make run` puts in the Stripe secret while the stand-in answers (local/stack.py _put_stripe_keys):
+    # neither is a placeholder, so local top-ups and their events are not refused as payments_not_enabled
+    stand_in = StripeStandIn(api_key=STAND_IN_STRIPE_KEY, delay=0)
+    keys = StripeKeys(secret_key=STAND_IN_STRIPE_KEY, webhook_secret=stand_in.webhook_secret)
+    assert keys.configured and keys.webhook_secret.startswith("whsec_")
 
 
 def test_dead_letter_queues_are_created_before_the_queues_that_name_them():

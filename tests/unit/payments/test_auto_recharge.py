@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from retouch.errors import InvalidRequest
+from retouch.errors import InvalidRequest, PaymentsNotEnabled
 from retouch.models.account_records import AccountRecord
 from retouch.models.payments import AutoRechargeRequest, BalanceAlertRequest
 from retouch.models.webhooks import AccountWebhookSettings, SigningSecret
@@ -125,12 +125,28 @@ def test_settings_need_a_saved_card_and_consistent_amounts() -> None:
     request = AutoRechargeRequest(enabled=True, threshold_usd=Decimal(5), recharge_to_usd=Decimal(20),
                                   monthly_cap_usd=Decimal(100))
     with pytest.raises(InvalidRequest) as no_card:
-        choose(FakeRechargeStore(), ACCOUNT, request)
+        choose(FakeRechargeStore(), FakeGateway(), ACCOUNT, request)
     assert no_card.value.code == "no_saved_card"
     with pytest.raises(InvalidRequest):
-        choose(store_with_card(), ACCOUNT, request.model_copy(update={"recharge_to_usd": Decimal(5)}))
-    view = choose(store_with_card(), ACCOUNT, request)
+        choose(store_with_card(), FakeGateway(), ACCOUNT, request.model_copy(update={"recharge_to_usd": Decimal(5)}))
+    view = choose(store_with_card(), FakeGateway(), ACCOUNT, request)
     assert (view.enabled, view.threshold_usd, view.recharge_to_usd, view.card_saved) == (True, 5.0, 20.0, True)
+
+
+def test_without_stripe_keys_auto_recharge_cannot_be_turned_on_but_can_be_turned_off() -> None:
+    # Given a saved card, auto-recharge on, and a deployment whose Stripe secret holds placeholders
+    store, unset = store_with_card(), FakeGateway(configured=False)
+    request = AutoRechargeRequest(enabled=True, threshold_usd=Decimal(5), recharge_to_usd=Decimal(20),
+                                  monthly_cap_usd=Decimal(100))
+
+    # When the customer turns it on, then off
+    with pytest.raises(PaymentsNotEnabled) as refused:
+        choose(store, unset, ACCOUNT, request)
+    off = choose(store, unset, ACCOUNT, request.model_copy(update={"enabled": False}))
+
+    # Then on is 503 payments_not_enabled; off is saved
+    assert (refused.value.status_code, refused.value.code) == (503, "payments_not_enabled")
+    assert off.enabled is False
 
 
 def test_a_disabled_recharge_sends_account_recharge_failed_to_the_default_webhook() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from retouch.errors import InvalidRequest, PaymentNotRecorded, WebhookSignatureInvalid
+from retouch.errors import InvalidRequest, PaymentNotRecorded, PaymentsNotEnabled, WebhookSignatureInvalid
 from retouch.payments.stripe_events import StripeEventsDeps, receive_stripe_webhook
 from tests.fakes.payments import FakeGateway, FakePaymentBooks, FakeRechargeStore, Notices
 
@@ -16,9 +16,10 @@ ACCOUNT = "acct_unit000000000000000"
 VALID = FakeGateway().valid_signature
 
 
-def deps(balance: int = 0) -> StripeEventsDeps:
-    return StripeEventsDeps(gateway=FakeGateway(), books=FakePaymentBooks(balances={ACCOUNT: balance}),
-                            currency="usd", recharge=FakeRechargeStore(), notify=Notices())
+def deps(balance: int = 0, *, configured: bool = True) -> StripeEventsDeps:
+    return StripeEventsDeps(gateway=FakeGateway(configured=configured),
+                            books=FakePaymentBooks(balances={ACCOUNT: balance}), currency="usd",
+                            recharge=FakeRechargeStore(), notify=Notices())
 
 
 def event(kind: str, obj: dict[str, Any], event_id: str | None = None) -> bytes:
@@ -65,6 +66,19 @@ def test_a_signature_that_does_not_verify_is_refused_before_anything_is_read() -
         receive_stripe_webhook(d, event("checkout.session.completed", completed()), "t=1,v1=forged")
     with pytest.raises(WebhookSignatureInvalid):
         receive_stripe_webhook(d, event("checkout.session.completed", completed()), None)
+    assert balance(d) == 0
+
+
+def test_without_stripe_keys_every_event_is_refused_503_and_nothing_is_credited() -> None:
+    # Given a deployment whose Stripe secret still holds the template's placeholders
+    d = deps(configured=False)
+
+    # When a completed checkout arrives, even with a signature the fake would accept
+    with pytest.raises(PaymentsNotEnabled) as refused:
+        receive_stripe_webhook(d, event("checkout.session.completed", completed()), VALID)
+
+    # Then 503 payments_not_enabled, and no credit
+    assert (refused.value.status_code, refused.value.code) == (503, "payments_not_enabled")
     assert balance(d) == 0
 
 

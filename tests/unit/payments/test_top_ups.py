@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from retouch.errors import PaymentProviderError, TopUpAmountInvalid
+from retouch.errors import PaymentProviderError, PaymentsNotEnabled, TopUpAmountInvalid
 from retouch.payments.top_ups import TopUpPolicy, list_payments, start_top_up
 from tests.fakes.payments import FakeGateway, FakePaymentBooks
 
@@ -33,6 +33,14 @@ def test_a_top_up_outside_the_operators_range_asks_stripe_nothing(amount: str) -
 def test_stripe_refusing_is_a_502_payment_provider_error() -> None:
     with pytest.raises(PaymentProviderError):
         start_top_up(FakeGateway(fail=True), POLICY, "acct_1", Decimal("10"))
+
+
+def test_a_top_up_without_stripe_keys_is_a_503_payments_not_enabled() -> None:
+    gateway = FakeGateway(configured=False)
+    with pytest.raises(PaymentsNotEnabled) as refused:
+        start_top_up(gateway, POLICY, "acct_1", Decimal("10"))
+    assert (refused.value.status_code, refused.value.code) == (503, "payments_not_enabled")
+    assert gateway.sessions == []
 
 
 def test_payments_are_listed_newest_first_with_their_status() -> None:

@@ -2,7 +2,8 @@
 reason, as a `credit` ledger entry written in one transaction with the balance, like the admin tool's `add-credit`
 (billing/charges.py `add_credit`), so reconciliation counts it like any credit.
 
-Idempotent under the request's Idempotency-Key: the entry's id is derived from the key, and the entry is written only
+Idempotent under the request's Idempotency-Key, which the route requires (400 without one: a double click or a retry
+would otherwise credit twice): the entry's id is derived from the key, and the entry is written only
 if absent in the very transaction that moves the balance. So the same request sent twice (a double click, a retry after
 a lost answer) moves the balance once, and the second gets the first's entry back (`replayed`); the key reused for
 another amount or reason is refused (422). Unlike a submit's key (jobs/idempotency.py), this one needs no record of its
@@ -12,7 +13,6 @@ own and never expires: the ledger entry is its record. Scoped to the account adj
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import dataclass
 
 from retouch.billing.charges import now_ms
@@ -38,20 +38,18 @@ class Adjustment:
                                     balance_micros=self.balance_micros, entry=entry_view(self.entry))
 
 
-def adjustment_entry_id(idempotency_key: str | None) -> str:
-    """`credit_` + 32 hex characters (the admin tool's shape): from the key when there is one, else random."""
-    if idempotency_key is None:
-        return f"credit_{uuid.uuid4().hex}"
+def adjustment_entry_id(idempotency_key: str) -> str:
+    """`credit_` + 32 hex characters (the admin tool's shape), from the key."""
     return "credit_" + hashlib.sha256(f"console-adjustment\0{idempotency_key}".encode()).hexdigest()[:32]
 
 
 def adjust_credit(ledger: CreditLedger, account_id: str, amount_micros: int, reason: str, *, operator: str,
-                  idempotency_key: str | None) -> Adjustment:
+                  idempotency_key: str) -> Adjustment:
     """Credit `amount_micros` (non-zero) to the account with `reason` on its entry, once per Idempotency-Key.
     404 for no such account, 409 when a negative amount would take the balance below zero."""
     entry = LedgerEntry(entry_id=adjustment_entry_id(idempotency_key), account_id=account_id, kind="credit",
                         amount_micros=amount_micros, at_ms=now_ms(), note=reason, adjusted_by=operator)
-    earlier = ledger.entry(account_id, entry.entry_id) if idempotency_key is not None else None
+    earlier = ledger.entry(account_id, entry.entry_id)
     if earlier is None:
         try:
             ledger.credit(entry)
@@ -59,7 +57,7 @@ def adjust_credit(ledger: CreditLedger, account_id: str, amount_micros: int, rea
         except CreditWritten:  # an identical request got there first, between our read and our write
             earlier = ledger.entry(account_id, entry.entry_id)
         except CreditRefused as refused:
-            earlier = ledger.entry(account_id, entry.entry_id) if idempotency_key is not None else None
+            earlier = ledger.entry(account_id, entry.entry_id)
             if earlier is None:
                 raise _refusal(refused, account_id, amount_micros) from None
     if earlier is None:

@@ -63,6 +63,17 @@ def checked_key(value: str | None) -> str | None:
     return value
 
 
+def required_key(value: str | None) -> str:
+    """The header's key where a route requires one (the operator's credit adjustment: a double click must not move
+    money twice); 400 without one, as for a malformed one."""
+    key = checked_key(value)
+    if key is None:
+        raise InvalidIdempotencyKey(f"This request needs an {HEADER} header (1-{MAX_KEY_CHARS} printable ASCII "
+                                    "characters, new for each new request), so that sending it again applies it "
+                                    "once.", param=HEADER)
+    return key
+
+
 def _canonical(value: Any) -> Any:
     """JSON-able, with bytes as their SHA-256 (an image's identity, without hashing a megabyte string)."""
     if isinstance(value, BaseModel):

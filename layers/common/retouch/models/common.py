@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -21,6 +22,28 @@ JobKind = Literal["edit", "generation"]
 JobStatus = Literal["queued", "running", "succeeded", "failed", "canceled"]
 TERMINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "canceled"})
 FileStatus = Literal["pending", "ready", "rejected"]
+
+# A signed amount as a person types it: ASCII digits only (Python's Decimal would also take "١٢", "1_000", " 5 ",
+# "1e2"), an optional leading minus, at most 6 decimals (a micro-dollar).
+PLAIN_AMOUNT = re.compile(r"-?[0-9]+(\.[0-9]{1,6})?")
+
+
+def plain_amount(value: Any) -> Any:
+    """A before-validator for a Decimal amount: a string must be PLAIN_AMOUNT; a JSON number passes (its grammar is
+    ASCII already); a bool is refused (JSON true is no amount)."""
+    if isinstance(value, bool) or (isinstance(value, str) and not PLAIN_AMOUNT.fullmatch(value)):
+        raise ValueError("must be a plain decimal such as \"25.00\" or \"-2.5\": ASCII digits, an optional leading "
+                         "minus, at most 6 decimals, no spaces")
+    return value
+
+
+def printable(value: str) -> str:
+    """An after-validator for text shown to people: printable characters only (no control characters, line
+    breaks, or invisible format characters such as a right-to-left override)."""
+    if not value.isprintable():
+        raise ValueError("must be printable characters only (no control characters or line breaks)")
+    return value
+
 
 _ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 

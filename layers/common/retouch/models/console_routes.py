@@ -5,10 +5,11 @@ account_records.py and webhooks.py; these are what a signed-in person sends and 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from retouch.models.common import plain_amount, printable
 from retouch.models.responses import LedgerEntryView
 from retouch.models.webhooks import MAX_WEBHOOK_URL, DeliveryOutcome
 
@@ -139,11 +140,13 @@ class AccountSummaryPage(BaseModel):
 
 
 class CreditAdjustmentRequest(_Request):
-    amount_usd: Decimal = Field(max_digits=14, decimal_places=6, ge=-MAX_ADJUSTMENT_USD, le=MAX_ADJUSTMENT_USD,
-                                description="Dollars to add (negative: to take back; never below a zero balance), "
-                                            "exact to the micro-dollar")
-    reason: str = Field(min_length=MIN_REASON_CHARS, max_length=MAX_REASON_CHARS,
-                        description="Why: kept on the ledger entry, which the customer sees")
+    amount_usd: Annotated[Decimal, BeforeValidator(plain_amount)] = Field(
+        max_digits=14, decimal_places=6, ge=-MAX_ADJUSTMENT_USD, le=MAX_ADJUSTMENT_USD,
+        description="Dollars to add (negative: to take back; never below a zero balance), exact to the micro-dollar: "
+                    "a plain decimal string of ASCII digits such as \"25.00\" or \"-2.5\", or a JSON number")
+    reason: Annotated[str, AfterValidator(printable)] = Field(
+        min_length=MIN_REASON_CHARS, max_length=MAX_REASON_CHARS,
+        description="Why: kept on the ledger entry, which the customer sees (printable characters only)")
 
     @field_validator("amount_usd")
     @classmethod

@@ -8,20 +8,16 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
+from retouch.models.common import printable
+
 MAX_END_USER_CHARS = 128
 END_USER_HEADER = "x-end-user"
-
-
-def _printable(value: str) -> str:
-    if not value.isprintable():
-        raise ValueError("must be printable characters only (no control characters or line breaks)")
-    return value
 
 
 # OpenAI's `user`: the app's own identifier for whom a request is made (1-128 printable characters).
 EndUserId = Annotated[str, Field(min_length=1, max_length=MAX_END_USER_CHARS,
                                  description="The app's identifier of its end user (1-128 printable characters)"),
-                      AfterValidator(_printable)]
+                      AfterValidator(printable)]
 
 # Dollars as the API takes them: a decimal string with at most 6 decimals, or a bounded number (never an exponent
 # that would make an unbounded integer).

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from retouch.secret_placeholders import is_unset
+
 PaymentPurpose = Literal["top_up", "auto_recharge"]
 
 
@@ -47,12 +49,18 @@ class PaymentRecord(BaseModel):
 
 
 class StripeKeys(BaseModel):
-    """The Stripe secret's JSON (Secrets Manager): never logged, never in a response."""
+    """The Stripe secret's JSON (Secrets Manager): never logged, never in a response. As the template creates it,
+    both keys are `replace-me`: not `configured` until the operator puts real ones in."""
 
     model_config = ConfigDict(frozen=True)
 
-    secret_key: str = Field(min_length=1)
-    webhook_secret: str = Field(min_length=1)
+    secret_key: str
+    webhook_secret: str
+
+    @property
+    def configured(self) -> bool:
+        """Both keys set: neither empty nor a placeholder (secret_placeholders.py)."""
+        return not is_unset(self.secret_key) and not is_unset(self.webhook_secret)
 
 
 class CheckoutRequest(BaseModel):

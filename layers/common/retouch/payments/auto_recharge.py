@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from aws_lambda_powertools import Logger
 
 from retouch.billing.money import MICROS_PER_USD, to_usd
-from retouch.errors import InvalidRequest
+from retouch.errors import InvalidRequest, PaymentsNotEnabled
 from retouch.models.account_records import AccountRecord
 from retouch.models.payments import (
     AutoRechargeRequest,
@@ -37,7 +37,14 @@ from retouch.models.payments import (
 )
 from retouch.observability.metrics import auto_recharge_disabled
 from retouch.payments.alerts import AccountAlerts
-from retouch.payments.ports import GatewayFailed, PaymentDeclined, PaymentGateway, RechargeQueue, RechargeStore
+from retouch.payments.ports import (
+    GatewayFailed,
+    GatewayNotConfigured,
+    PaymentDeclined,
+    PaymentGateway,
+    RechargeQueue,
+    RechargeStore,
+)
 from retouch.payments.top_ups import MICROS_PER_CENT
 
 logger = Logger(child=True)
@@ -115,7 +122,8 @@ def _month(now: float) -> str:
 
 def run_recharge(deps: RechargeDeps, account_id: str, claim: str, *, now: float | None = None) -> str:
     """One queued recharge; what happened ("stale", "not_needed", "disabled", "requested"). GatewayFailed propagates
-    (the message comes back; the same claim asks Stripe for the same PaymentIntent)."""
+    (the message comes back; the same claim asks Stripe for the same PaymentIntent), and so does GatewayNotConfigured
+    (the Stripe secret was reset to placeholders: the message ends in the dead-letter queue, whose alarm says so)."""
     settings = deps.store.get(account_id)
     if settings is None or settings.claim != claim:
         return "stale"  # credited, disabled or re-chosen meanwhile
@@ -154,6 +162,10 @@ def run_recharge(deps: RechargeDeps, account_id: str, claim: str, *, now: float 
     except GatewayFailed:
         logger.warning("auto-recharge: Stripe failed; the message will come back", extra={"claim": claim})
         raise
+    except GatewayNotConfigured:
+        logger.warning("auto-recharge: payments are not configured (the Stripe secret holds placeholders)",
+                       extra={"claim": claim})
+        raise
     logger.info("auto-recharge requested", extra={"account_id": account_id, "claim": claim, "payment_id": intent,
                                                   "amount_minor": amount_minor})
     return "requested"
@@ -165,7 +177,15 @@ def _micros(amount: object) -> int:
     return int(amount * MICROS_PER_USD)  # type: ignore[operator]  # a Decimal with 2 places: exact
 
 
-def choose(store: RechargeStore, account_id: str, request: AutoRechargeRequest) -> AutoRechargeView:
+def choose(store: RechargeStore, gateway: PaymentGateway, account_id: str,
+           request: AutoRechargeRequest) -> AutoRechargeView:
+    """The customer's settings, saved. Turning it on needs a saved card and Stripe's keys (503 payments_not_enabled
+    without them: no recharge could be charged); turning it off needs neither."""
+    if request.enabled:
+        try:
+            gateway.ensure_configured()
+        except GatewayNotConfigured as exc:
+            raise PaymentsNotEnabled("Payments are not enabled on this deployment.") from exc
     threshold, recharge_to = _micros(request.threshold_usd), _micros(request.recharge_to_usd)
     cap = _micros(request.monthly_cap_usd)
     if recharge_to <= threshold:

@@ -88,7 +88,12 @@ class PaymentAudit(Protocol):
 
 
 class PaymentGateway(Protocol):
-    """The payment service: Checkout Sessions out, signed events in."""
+    """The payment service: Checkout Sessions out, signed events in. Each call is GatewayNotConfigured while the
+    deployment has no usable keys, before anything is verified or sent."""
+
+    def ensure_configured(self) -> None:
+        """Nothing when the keys are set; GatewayNotConfigured while either is empty or a placeholder."""
+        ...
 
     def create_checkout_session(self, request: CheckoutRequest) -> CheckoutSession: ...
 
@@ -151,4 +156,5 @@ class GatewayFailed(Exception):
 
 
 class GatewayNotConfigured(Exception):
-    """The deployment has no Stripe keys."""
+    """The deployment has no Stripe keys: the secret key or the webhook secret is empty or a placeholder (the
+    template's `replace-me`). Payments are not enabled; nothing may be verified with such a value."""

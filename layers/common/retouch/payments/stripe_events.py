@@ -25,10 +25,11 @@ from typing import Any, Literal
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from retouch.errors import InvalidRequest, PaymentNotRecorded, WebhookSignatureInvalid
+from retouch.errors import InvalidRequest, PaymentNotRecorded, PaymentsNotEnabled, WebhookSignatureInvalid
 from retouch.observability.metrics import payment_credited, payment_reversed, stripe_signature_refused
 from retouch.payments.auto_recharge import RechargeNotice
 from retouch.payments.ports import (
+    GatewayNotConfigured,
     PaymentBooks,
     PaymentCredit,
     PaymentGateway,
@@ -105,9 +106,13 @@ class StripeEventsDeps:
 
 
 def receive_stripe_webhook(deps: StripeEventsDeps, payload: bytes, signature_header: str | None) -> Outcome:
-    """Verify, then apply. 400 for a signature that does not verify (nothing read, nothing written)."""
+    """Verify, then apply. 400 for a signature that does not verify (nothing read, nothing written); 503 while the
+    deployment has no Stripe keys (the template's placeholders verify nothing)."""
     try:
         raw = deps.gateway.verified_event(payload, signature_header)
+    except GatewayNotConfigured:
+        logger.warning("stripe webhook refused: payments are not configured (the Stripe secret holds placeholders)")
+        raise PaymentsNotEnabled("Payments are not enabled on this deployment.") from None
     except SignatureRejected as exc:
         stripe_signature_refused()
         logger.warning("stripe webhook refused: signature", extra={"reason": str(exc)})

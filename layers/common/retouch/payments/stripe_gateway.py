@@ -3,6 +3,9 @@
 `api_base` points the client at another Stripe API (the local stand-in, local/stand_ins/stripe_api.py); the keys are
 read through `keys()` on first use (Secrets Manager, cached there), so the library is imported and the secret read
 only by a request that needs them, never at cold start. Neither key is ever logged.
+
+Every call first reads the keys and refuses (GatewayNotConfigured) while either is empty or a placeholder: the template
+ships `replace-me`, a value anyone can read, so an event "signed" with it must never verify.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
 from retouch.models.payments import CheckoutRequest, CheckoutSession, OffSessionPayment, StripeKeys
-from retouch.payments.ports import GatewayFailed, PaymentDeclined, SignatureRejected
+from retouch.payments.ports import GatewayFailed, GatewayNotConfigured, PaymentDeclined, SignatureRejected
 from retouch.retry import STRIPE_NETWORK_RETRIES
 
 if TYPE_CHECKING:
@@ -30,18 +33,29 @@ class StripeGateway:
         self._keys = keys
         self._api_base = api_base
 
+    def _usable_keys(self) -> StripeKeys:
+        keys = self._keys()
+        if not keys.configured:
+            raise GatewayNotConfigured("the Stripe secret's secret_key or webhook_secret is unset (empty or a "
+                                       "placeholder such as replace-me)")
+        return keys
+
+    def ensure_configured(self) -> None:
+        self._usable_keys()
+
     @cached_property
     def _client(self) -> stripe.StripeClient:
         import stripe
 
         addresses: Any = {"api": self._api_base} if self._api_base else None
         return stripe.StripeClient(
-            self._keys().secret_key, base_addresses=addresses, max_network_retries=STRIPE_NETWORK_RETRIES,
+            self._usable_keys().secret_key, base_addresses=addresses, max_network_retries=STRIPE_NETWORK_RETRIES,
             http_client=stripe.RequestsClient(timeout=STRIPE_TIMEOUT_SECONDS))
 
     def create_checkout_session(self, request: CheckoutRequest) -> CheckoutSession:
         import stripe
 
+        self.ensure_configured()  # each time: the client below is built once, the secret may have been reset since
         metadata = {"retouch_account_id": request.account_id, "retouch_purpose": "top_up"}
         intent_data: dict[str, Any] = {"metadata": metadata}
         extra: dict[str, Any] = {}
@@ -75,8 +89,9 @@ class StripeGateway:
     def verified_event(self, payload: bytes, signature_header: str | None) -> dict[str, Any]:
         import stripe
 
+        webhook_secret = self._usable_keys().webhook_secret
         try:
-            stripe.Webhook.construct_event(payload, signature_header, self._keys().webhook_secret,
+            stripe.Webhook.construct_event(payload, signature_header, webhook_secret,
                                            tolerance=SIGNATURE_TOLERANCE_SECONDS)
         except stripe.SignatureVerificationError as exc:
             raise SignatureRejected(str(exc)) from None
@@ -90,6 +105,7 @@ class StripeGateway:
     def charge_off_session(self, payment: OffSessionPayment) -> str:
         import stripe
 
+        self.ensure_configured()
         try:
             intent = self._client.v1.payment_intents.create(params={
                 "amount": payment.amount_minor, "currency": payment.currency, "customer": payment.customer_id,

@@ -1,6 +1,6 @@
 """The operator's console routes (operator role only; a member gets 403 `operator_only`, an API key 403
 `console_session_required`): every account with its balance and recent spend, credit adjustments with a reason
-(idempotent with an Idempotency-Key), the margin by model and upstream over time, and upstream health (breakers and
+(an Idempotency-Key required), the margin by model and upstream over time, and upstream health (breakers and
 alarm links)."""
 
 from dataclasses import dataclass
@@ -14,7 +14,7 @@ from retouch.billing.accounts_overview import account_summaries
 from retouch.billing.adjustments import adjust_credit
 from retouch.billing.margin import cost_estimates, margin_report
 from retouch.billing.money import MICROS_PER_USD
-from retouch.jobs.idempotency import HEADER, REPLAYED_HEADER, checked_key
+from retouch.jobs.idempotency import HEADER, REPLAYED_HEADER, required_key
 from retouch.models.common import now_epoch
 from retouch.models.console_routes import (
     AccountSummaryPage,
@@ -69,20 +69,20 @@ def list_accounts(
 @router.post("/operator/accounts/<account_id>/credit", summary="Adjust an account's credit, with a reason", responses={
     200: documented(CreditAdjustmentView, "The balance after and the `credit` ledger entry (the same entry again, with "
                                           "`Idempotent-Replayed: true`, for a repeat under the same Idempotency-Key)"),
-    400: documented(ErrorBody, "Zero or invalid amount, a reason outside 3-200 characters, or an invalid "
-                               "Idempotency-Key"),
+    400: documented(ErrorBody, "Zero or invalid amount (plain ASCII decimal only), a reason outside 3-200 printable "
+                               "characters, or a missing or invalid Idempotency-Key (`invalid_idempotency_key`)"),
     401: UNAUTHORIZED, 403: OPERATOR_ONLY,
     404: documented(ErrorBody, "No such account (`account_not_found`)"),
     409: documented(ErrorBody, "A negative amount larger than the balance (`balance_would_go_negative`)"),
     415: documented(ErrorBody, "Wrong content type"),
     422: documented(ErrorBody, "The Idempotency-Key was used for another adjustment (`idempotency_key_reused`)"),
 }, description="JSON `{\"amount_usd\": \"25.00\", \"reason\": \"goodwill for incident 12\"}`; a negative amount "
-               "takes credit back, never below a zero balance. Send an `Idempotency-Key` header: the same request "
-               "again moves nothing and answers the first's entry.")
+               "takes credit back, never below a zero balance. An `Idempotency-Key` header is required: the same "
+               "request again moves nothing and answers the first's entry.")
 def adjust_account_credit(account_id: str) -> Response[CreditAdjustmentView]:
     operator = current_operator()
     event = routes.event()
-    key = checked_key(event.headers.get(HEADER.lower()) or event.headers.get(HEADER))
+    key = required_key(event.headers.get(HEADER.lower()))
     request = parse_json_body(event.raw_event, SMALL_JSON_BODY_BYTES, CreditAdjustmentRequest)
     made = adjust_credit(routes.deps().credits, account_id, int(request.amount_usd * MICROS_PER_USD), request.reason,
                          operator=str(operator.console_user), idempotency_key=key)

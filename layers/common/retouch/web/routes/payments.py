@@ -86,8 +86,11 @@ def get_payments(
                                "replayed past 5 minutes); nothing was read or changed"),
     409: documented(ErrorBody, "A refund or dispute of a payment not credited yet (`payment_not_recorded`): Stripe "
                                "delivers it again later"),
+    503: documented(ErrorBody, "Payments are not enabled on this deployment (`payments_not_enabled`): the Stripe "
+                               "secret still holds placeholders, so nothing is verified"),
 }, description="Public (no API key): every request must carry a valid Stripe signature, verified with Stripe's "
-               "library against the webhook secret. Each payment is credited exactly once.",
+               "library against the webhook secret. Each payment is credited exactly once. Refused with 503 while "
+               "the Stripe secret holds no real keys (the template's `replace-me`).",
              openapi_extensions={"security": []})  # no key: overrides the document's bearer requirement
 def stripe_webhook() -> Response[StripeWebhookAck]:
     event = routes.event()
@@ -109,6 +112,8 @@ def get_auto_recharge() -> Response[AutoRechargeView]:
     400: documented(ErrorBody, "Invalid amounts, or `no_saved_card` (top up once with `save_card: true`)"),
     401: UNAUTHORIZED,
     415: documented(ErrorBody, "Wrong content type"),
+    503: documented(ErrorBody, "Turning it on while payments are not enabled on this deployment "
+                               "(`payments_not_enabled`)"),
 }, description="JSON `{enabled, threshold_usd, recharge_to_usd, monthly_cap_usd}`. When a job's settlement leaves "
                "the balance under `threshold_usd`, the saved card is charged once, off-session, up to "
                "`recharge_to_usd`; a declined card or the monthly cap turns it off (`disabled_reason`).")
@@ -116,7 +121,7 @@ def put_auto_recharge() -> Response[AutoRechargeView]:
     deps, caller = routes.deps(), current_caller()
     require_standing(deps.accounts, caller.account_id, caller.key_id)
     request = parse_json_body(routes.event().raw_event, SMALL_JSON_BODY_BYTES, AutoRechargeRequest)
-    return json_response(choose(deps.stripe.recharge, caller.account_id, request))
+    return json_response(choose(deps.stripe.recharge, deps.stripe.gateway, caller.account_id, request))
 
 
 @router.get("/v1/billing/alerts", summary="The account's balance alert", responses={
