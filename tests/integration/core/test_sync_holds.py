@@ -78,7 +78,7 @@ def test_a_stream_holds_one_of_the_accounts_holds_until_it_ends(stack: Stack, ac
     assert holds.acquire(account_id, "request_next", now=now_epoch(), until=now_epoch() + 300)
 
 
-def _running_job(stack: Stack, account_id: str) -> str:
+def running_job(stack: Stack, account_id: str) -> str:
     record = JobRecord(job_id=new_job_id(), account_id=account_id, kind="generation", status="running",
                        model="gpt-image-2", request={"prompt": "p"}, created_at=now_epoch(), started_at=now_epoch(),
                        expires_at=now_epoch() + 86400)
@@ -90,7 +90,7 @@ def test_following_a_jobs_events_on_the_sync_entry_holds_one_of_the_accounts_hol
         stack: Stack, account_id: str) -> None:
     # Given a running job, and an account whose holds on the sync entry are all taken but one
     authorization = f"Bearer {issue_key(AccountRepository(stack.table, client('dynamodb')), account_id).raw_key}"
-    job_id = _running_job(stack, account_id)
+    job_id = running_job(stack, account_id)
     holds = AccountSlotRepository(stack.table, kind="SYNC_HOLD", count=HOLDS, client=client("dynamodb"))
     now = now_epoch()
     for index in range(HOLDS - 1):

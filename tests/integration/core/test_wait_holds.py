@@ -9,12 +9,11 @@ import base64
 from typing import Any
 
 from retouch.data.account_slots import AccountSlotRepository
-from retouch.data.jobs import JobRepository
 from retouch.models.common import now_epoch
-from retouch.models.records import JobRecord
 from tests.builders import http_event, job_event, new_job_id
 from tests.integration.core.aws_stack import Stack, client, json_body
 from tests.integration.core.test_functions_in_one_process import API, STATUS
+from tests.integration.core.test_sync_holds import running_job
 
 HOLDS = 5  # WaitHoldsPerAccount's default in template.yaml
 
@@ -64,18 +63,10 @@ def test_another_accounts_waits_are_its_own(stack: Stack, account_id: str) -> No
     assert waited["headers"]["Preference-Applied"].startswith("wait=")
 
 
-def _running_job(stack: Stack, account_id: str) -> str:
-    record = JobRecord(job_id=new_job_id(), account_id=account_id, kind="generation", status="running",
-                       model="gpt-image-2", request={"prompt": "p"}, created_at=now_epoch(), started_at=now_epoch(),
-                       expires_at=now_epoch() + 86400)
-    JobRepository(stack.table, client("dynamodb")).create(record)
-    return record.job_id
-
-
 def test_an_event_stream_past_the_accounts_holds_sends_the_events_so_far_and_ends(
         stack: Stack, account_id: str) -> None:
     # Given a running job, and an account holding WaitHoldsPerAccount event streams open on the status function
-    job_id = _running_job(stack, account_id)
+    job_id = running_job(stack, account_id)
     slots = _slots(stack, "EVENTS_HOLD")
     _all_taken(slots, account_id)
 
