@@ -17,6 +17,7 @@ from mcp.shared.exceptions import MCPError
 
 from retouch.catalog import MAX_FILE_BYTES
 from retouch.mcp.api_client import Connection, RetouchApi
+from retouch.mcp.request_limit import NoGate
 from retouch.mcp.server import create_server
 from retouch.mcp.service import ServiceOptions
 from retouch.mcp.spend_guard import SpendGuard
@@ -38,7 +39,7 @@ async def connected(fake: FakeRetouchApi, *, tasks: bool = True, guard: SpendGua
                     options: ServiceOptions = OPTIONS) -> AsyncIterator[Client]:
     async with httpx.AsyncClient(transport=fake.transport()) as http:
         api = RetouchApi(Connection(BASE, "rt_live_test"), http)
-        server = create_server(api, guard or SpendGuard(max_micros_per_call=None), options)
+        server = create_server(api, guard or SpendGuard(max_micros_per_call=None), options, NoGate())
         async with Client(server, mode=MODERN, extensions=[TasksExtension()] if tasks else None) as client:
             yield client
 
@@ -171,7 +172,7 @@ async def test_a_handshake_era_client_gets_the_bounded_wait_not_a_task() -> None
     # Given a client on the 2025-11-25 handshake, which cannot carry the extension's per-request capabilities
     fake = FakeRetouchApi(reads_to_finish=1)
     async with httpx.AsyncClient(transport=fake.transport()) as http:
-        server = create_server(RetouchApi(Connection(BASE, "k"), http), SpendGuard(None), OPTIONS)
+        server = create_server(RetouchApi(Connection(BASE, "k"), http), SpendGuard(None), OPTIONS, NoGate())
         async with Client(server, mode="legacy", extensions=[TasksExtension()]) as client:
             # When it calls an image tool
             result = await client.call_tool("generate_image", {"prompt": "a fox"})
@@ -196,7 +197,7 @@ async def test_an_unreachable_api_is_a_tool_error_that_says_how_to_check() -> No
         raise httpx.ConnectError("refused", request=request)
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as http:
-        server = create_server(RetouchApi(Connection(BASE, "k"), http), SpendGuard(None), OPTIONS)
+        server = create_server(RetouchApi(Connection(BASE, "k"), http), SpendGuard(None), OPTIONS, NoGate())
         async with Client(server, mode=MODERN) as client:
             result = await client.call_tool("generate_image", {"prompt": "a fox"})
     text = result.content[0].text  # type: ignore[union-attr]
