@@ -266,3 +266,28 @@ async def test_cancel_job_s_description_says_only_a_queued_job_can_be_canceled()
     description = tools["cancel_job"].description or ""
     assert description.startswith("Cancel a queued job") and "queued or running" not in description
     assert "409" in description
+
+
+@pytest.mark.parametrize(("tool", "arguments", "unknown"), [
+    pytest.param("generate_image", {"prompt": "a fox", "webhook_url": "https://hooks.example/in"}, "webhook_url",
+                 id="generate-webhook_url"),
+    pytest.param("generate_image", {"prompt": "a fox", "user": "end-user-1"}, "user", id="generate-user"),
+    pytest.param("generate_image", {"prompt": "a fox", "metadata": {"k": "v"}}, "metadata", id="generate-metadata"),
+    pytest.param("edit_image", {"prompt": "a hat", "images": [{"url": "https://x.test/a.png"}],
+                                "response_format": "url"}, "response_format", id="edit-response_format"),
+    pytest.param("quote", {"prompt": "a fox", "webhook_events": []}, "webhook_events", id="quote-webhook_events"),
+    pytest.param("get_job", {"job_id": "job_" + "a" * 24, "verbose": True}, "verbose", id="get_job-verbose"),
+    pytest.param("list_models", {"owned_by": "openai"}, "owned_by", id="list_models-owned_by"),
+])
+async def test_an_argument_outside_the_tools_schema_is_invalid_before_any_request(
+        tool: str, arguments: dict[str, Any], unknown: str) -> None:
+    # Given a tool whose input schema does not have the argument (additionalProperties: false)
+    fake = FakeRetouchApi()
+    async with connected(fake, tasks=False) as client:
+        # When the agent calls it with that argument
+        result = await client.call_tool(tool, arguments)
+
+    # Then it is an "Invalid argument" tool error naming it, and nothing reached the API (no paid job)
+    assert result.is_error
+    assert result.content[0].text.startswith(f"Invalid argument '{unknown}'")  # type: ignore[union-attr]
+    assert fake.paths_seen == [] and fake.submitted == []

@@ -26,7 +26,6 @@ from retouch.mcp.request_limit import RequestGate, limit_requests, rate_limited_
 from retouch.mcp.service import RetouchMcpService, ServiceOptions, TaskNotFound
 from retouch.mcp.spend_guard import SpendGuard
 from retouch.mcp.tasks import TASKS_EXTENSION
-from retouch.mcp.tools import ToolSpec, tool_specs
 
 SERVER_NAME = "retouch"
 INSTRUCTIONS = ("Retouch generates and edits images (OpenAI's gpt-image models) for the caller's Retouch account. "
@@ -71,7 +70,8 @@ def _task_errors(task_id: str) -> Iterator[None]:
         raise
 
 
-def build_server(service: RetouchMcpService, specs: list[ToolSpec], gate: RequestGate) -> Server[Any]:
+def build_server(service: RetouchMcpService, gate: RequestGate) -> Server[Any]:
+    specs = service.tools
     tools = [types.Tool(name=spec.name, description=spec.description, input_schema=spec.input_schema)
              for spec in specs]
     known = {spec.name for spec in specs}
@@ -120,4 +120,4 @@ def build_server(service: RetouchMcpService, specs: list[ToolSpec], gate: Reques
 
 def create_server(api: RetouchApi, guard: SpendGuard, options: ServiceOptions, gate: RequestGate) -> Server[Any]:
     """The server for one caller's key (`api`), with its spend guard and the gate counting its requests."""
-    return build_server(RetouchMcpService(api, guard, options), tool_specs(allow_paths=options.allow_paths), gate)
+    return build_server(RetouchMcpService(api, guard, options), gate)
