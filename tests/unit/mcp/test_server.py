@@ -5,6 +5,7 @@ guard."""
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,6 +16,7 @@ from jsonschema import Draft202012Validator
 from mcp.client import Client
 from mcp.shared.exceptions import MCPError
 
+from retouch.admin.cli import parser as admin_parser
 from retouch.catalog import MAX_FILE_BYTES
 from retouch.mcp.api_client import Connection, RetouchApi
 from retouch.mcp.request_limit import NoGate
@@ -135,11 +137,16 @@ async def test_invalid_arguments_name_the_parameter_and_make_no_job() -> None:
 
 async def test_api_refusals_are_clear_tool_errors() -> None:
     fake = FakeRetouchApi(refuse_submit=(402, {"message": "Insufficient credit", "type": "insufficient_quota",
-                                              "code": "insufficient_credit", "param": None}))
+                                              "code": "insufficient_credits", "param": None}))
     async with connected(fake) as client:
         result = await client.call_tool("generate_image", {"prompt": "x"})
     text: Any = result.content[0]
-    assert result.is_error and "insufficient_credit" in text.text and "Add credit" in text.text
+    assert result.is_error and "(insufficient_credits)" in text.text and "Add credit" in text.text
+    # and the command it names is one the admin CLI has (its --help exits 0; an unknown command's, 2)
+    [command] = re.findall(r"retouch-admin ([a-z-]+)", text.text)
+    with pytest.raises(SystemExit) as helped:
+        admin_parser().parse_args([command, "--help"])
+    assert helped.value.code == 0, command
 
 
 async def test_an_edit_with_a_local_path_uploads_it_first_in_stdio_mode(tmp_path: Any) -> None:

@@ -58,7 +58,7 @@ def _error(message: str) -> dict[str, Any]:
 
 def refusal_text(exc: ApiRefused) -> str:
     code = f" ({exc.code})" if exc.code else ""
-    hint = {402: " Add credit (retouch-admin credit add) or ask the operator.",
+    hint = {402: " Add credit (the operator runs retouch-admin add-credit) and try again.",
             429: " Wait a little and try again; the account's limits are per minute and per job in flight."}
     return f"Retouch refused: {exc.message}{code}.{hint.get(exc.status, '')}"
 
