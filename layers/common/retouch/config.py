@@ -61,12 +61,15 @@ HoldsPerAccount = Annotated[Annotated[int, Field(ge=1, le=1000)] | None, BeforeV
                             Field(default=None)]
 
 
-class _PresigningSettings(_RetouchSettings):
+class _ReadLimitSettings(_RetouchSettings):
+    # Per account and minute, every authenticated request that creates nothing (reads, cancels, deletes,
+    # redeliveries, MCP requests), counted apart from submissions (the account's requests_per_minute); past it, 429.
+    reads_per_minute: int = Field(default=600, ge=1, le=100_000)
+
+
+class _PresigningSettings(_ReadLimitSettings):
     bucket_name: str = Field(min_length=3)
     url_expiry_seconds: int = Field(default=3600, ge=60, le=604800)
-    # Per account and minute, every authenticated request that creates nothing (reads, cancels, deletes,
-    # redeliveries), counted apart from submissions (the account's requests_per_minute); past it, 429.
-    reads_per_minute: int = Field(default=600, ge=1, le=100_000)
 
 
 class ApiSettings(_PresigningSettings):
@@ -261,7 +264,7 @@ class EraserSettings(_RetouchSettings):
     price_markup_percent: MarkupPercent  # the same price table as every function that bills (queued jobs canceled)
 
 
-class PaymentsSettings(_RetouchSettings):
+class PaymentsSettings(_ReadLimitSettings):
     """The payments function (top-ups, payments, Stripe's webhook); amounts in whole dollars as the template takes
     them."""
 
@@ -275,7 +278,6 @@ class PaymentsSettings(_RetouchSettings):
     top_up_maximum_usd: int = Field(default=500, ge=1, le=100_000)
     top_up_currency: str = Field(default="usd", pattern="^usd$")  # the ledger is in dollars
     checkout_return_url: str = Field(min_length=1, pattern=r"^https?://")
-    reads_per_minute: int = Field(default=600, ge=1, le=100_000)
 
     @model_validator(mode="after")
     def _range(self) -> Self:
@@ -337,9 +339,10 @@ def webhook_settings() -> WebhookSettings:
 # ---- issue 22: the MCP server (functions/mcp) ------------------------------------------------------------------
 
 
-class McpSettings(_RetouchSettings):
+class McpSettings(_ReadLimitSettings):
     """The mcp function: the API it calls for each caller (its own key forwarded), the per-call spend ceiling an agent
-    cannot raise, and how long a task-less image call waits (see retouch.mcp)."""
+    cannot raise, how long a task-less image call waits (see retouch.mcp), and the reads per minute each of its
+    requests counts against (retouch/mcp/request_limit.py)."""
 
     api_base_url: str = Field(pattern=r"^https?://")
     # Micro-dollars one MCP call may hold at most (McpMaxCostPerCallMicros); unset or "": only the account's credit.

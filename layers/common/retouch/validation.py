@@ -24,7 +24,8 @@ tests/unit/test_validation_map.py finds every check reachable from the two route
 6. Upstreams     retouch.routing.support.UpstreamSupport.check
                  at least one of the model's routed upstreams can serve the request as asked (image count, mask,
                  options), by each one's documented capabilities; else 400 `unsupported_by_upstream`.
-7. Inputs        retouch.jobs.submit._image_bytes, retouch.images.input_checks.decode_data_url,
+7. Inputs        retouch.jobs.request_checks.check_request (steps 6-8, in this order),
+                 retouch.images.input_checks.image_url_input, retouch.images.input_checks.decode_data_url,
                  retouch.images.input_checks.check_image, retouch.files.edit_inputs.file_input,
                  retouch.images.input_checks.check_mask
                  each image read by content (format, dimensions, bytes), the mask against the first image,
@@ -41,6 +42,12 @@ tests/unit/test_validation_map.py finds every check reachable from the two route
                  retouch.billing.end_user_quotas._refusal: 429 `end_user_limit_exceeded`,
                  `client_token_spend_cap_exceeded`; the end user named by retouch.web.end_user.request_end_user,
                  400/403 on a mismatch).
+
+A quote (POST /v1/images/quote, retouch.jobs.quote.quote_request) runs steps 2, 3 and 6-8 on the same body with the
+same functions (retouch.web.request_parsing.parse_quote, retouch.models.quotes.QuoteRequest), so it answers the same
+400s; an image it declares by size alone meets what a size can be checked for
+(retouch.images.input_checks.declared_image_rules, retouch.images.input_checks.declared_mask_rules). It is counted
+as a read (1), and neither holds nor checks credit (9) nor takes an Idempotency-Key (4, 5).
 
 After acceptance the worker checks the stored inputs again (retouch.jobs.inputs_loading.load_inputs) with the same
 rules, since a file can be deleted or a URL can answer anything.

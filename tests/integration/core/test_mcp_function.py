@@ -13,6 +13,8 @@ from jsonschema import Draft202012Validator
 from retouch.admin.accounts import issue_key
 from retouch.auth.keys import generate_api_key
 from retouch.data.accounts import AccountRepository
+from retouch.data.read_counts import WINDOW_SECONDS
+from retouch.mcp.request_limit import RATE_LIMITED
 from tests.builders import new_account_id
 from tests.integration.core.aws_stack import Stack, client, json_body
 from tests.integration.core.device_tokens import device_token_header
@@ -127,3 +129,44 @@ def test_nothing_of_a_prompt_reaches_the_logs(stack: Stack, account_id: str, cap
     captured = capsys.readouterr()
     logged = captured.out + captured.err + caplog.text
     assert "a-very-private-prompt-7431" not in logged and issued.raw_key not in logged
+
+
+def ping_event(authorization: str) -> dict[str, Any]:
+    """A ping on the 2025-11-25 wire (the 2026-07-28 one has none)."""
+    event = mcp_event(authorization)
+    event["body"] = json.dumps({"jsonrpc": "2.0", "id": 7, "method": "ping"})
+    event["headers"]["mcp-protocol-version"] = "2025-11-25"
+    del event["headers"]["mcp-method"]
+    return event
+
+
+def test_every_mcp_request_counts_against_the_accounts_reads_per_minute(stack: Stack, account_id: str) -> None:
+    # Given the mcp function started with a read limit of 3 per account and minute, and two accounts' keys
+    accounts = AccountRepository(stack.table, client("dynamodb"))
+    mine = f"Bearer {issue_key(accounts, account_id).raw_key}"
+    theirs = f"Bearer {issue_key(accounts, stack.seed_account(new_account_id())).raw_key}"
+    with stack.cold_started_with("McpFunction", {"RETOUCH_READS_PER_MINUTE": "3"}):
+        # When the first account lists the tools, quotes (answered by the server alone), pings, then lists again;
+        # and the other account lists the tools
+        answers = [stack.invoke("McpFunction", event) for event in (
+            mcp_event(mine), tool_call(mine, "quote", {"prompt": "a fox"}), ping_event(mine), mcp_event(mine))]
+        other = stack.invoke("McpFunction", mcp_event(theirs))
+
+    # Then three are answered and the fourth is refused with the JSON-RPC error an API 429 becomes, Retry-After and
+    # OpenAI's headers on the HTTP answer (a minute may turn between the calls); the other account is answered
+    bodies = [json_body(answer) for answer in answers]
+    assert all("result" in body for body in bodies[:3]), [body.get("error") for body in bodies]
+    assert bodies[1]["result"]["isError"] is False
+    refused = "error" in bodies[3]
+    if refused:
+        headers = {name.lower(): value for name, value in answers[3]["headers"].items()}
+        assert bodies[3]["error"]["code"] == RATE_LIMITED
+        assert "rate_limit_exceeded" in bodies[3]["error"]["message"]
+        assert 1 <= int(headers["retry-after"]) <= WINDOW_SECONDS and headers["x-ratelimit-limit-requests"] == "3"
+    assert "result" in json_body(other)
+    assert answers[0]["headers"]["x-ratelimit-limit-requests"] == "3"
+    # And each request was counted on the account's READS item
+    counts = client("dynamodb").query(
+        TableName=stack.table, KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"ACCOUNT#{account_id}/READS"}})["Items"]
+    assert sum(int(item["read_count"]["N"]) for item in counts) == 3 + (not refused)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from retouch.billing.money import to_usd
 from retouch.data.ledger import LedgerRepository
-from tests.builders import data_url, edit_payload, http_event, json_event, png
+from tests.builders import data_url, edit_payload, http_event, json_event, mask_png, png
 from tests.integration.core.aws_stack import Stack, client, json_body
 
 API = "ApiFunction"
@@ -60,3 +64,51 @@ def test_a_quote_is_validated_as_an_edit_would_be(stack: Stack, account_id: str)
     # When it is quoted, then 400 invalid_size, as the generation would answer
     response = stack.invoke(API, event)
     assert response["statusCode"] == 400 and json_body(response)["error"]["code"] == "invalid_size"
+
+
+def error_of(response: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    error = json_body(response)["error"]
+    return error["type"], error["code"], error["param"]
+
+
+IMAGE_URL = "https://images.example/a.png"
+LARGE = data_url(png(1024, 1024))
+# What the edit (or the generation) refuses: the quote of the same body is refused alike, code and param.
+REFUSED_AS_SUBMITTED = [
+    pytest.param("edit_json.json", {"images": [{"image_url": "ftp://images.example/a.png"}]}, id="ftp-image-url"),
+    pytest.param("edit_json.json", {"images": [{"image_url": "data:image/png;base64,@@not-base64@@"}]},
+                 id="malformed-data-url"),
+    pytest.param("edit_json.json", {"images": [{"image_url": "data:image/png,raw"}]}, id="data-url-not-base64"),
+    pytest.param("edit_json.json", {"images": [{"image_url": "https://images.example/" + "a" * 70_000}]},
+                 id="70000-char-url"),
+    pytest.param("edit_json.json", {"images": [{"image_url": IMAGE_URL}], "mask": {"image_url": "javascript:alert(1)"}},
+                 id="javascript-mask-url"),
+    pytest.param("edit_json.json", {"images": [{"image_url": LARGE}], "mask": {"image_url": data_url(mask_png(1, 1))}},
+                 id="1x1-mask-for-1024x1024-image"),
+    pytest.param("edit_json.json", {"images": [{"image_url": data_url(b"GIF89a not an image")}]},
+                 id="not-an-image"),
+    pytest.param("edit_json.json", {"images": [{"image_url": IMAGE_URL}] * 17}, id="17-images"),
+    pytest.param("edit_json.json", {"images": [{"image_url": IMAGE_URL, "file_id": "file_x"}]}, id="two-references"),
+    pytest.param("edit_json.json", {"image": [{"image_url": IMAGE_URL}]}, id="image-not-images"),
+    pytest.param("generation.json", {"webhook_url": "http://x"}, id="http-webhook-url"),
+    pytest.param("generation.json", {"webhook_url": "https://user:secret@hooks.example/in"},
+                 id="webhook-url-with-credentials"),
+    pytest.param("generation.json", {"webhook_events": ["job.failed"]}, id="webhook-events-without-url"),
+]
+
+
+@pytest.mark.parametrize(("route", "fields"), REFUSED_AS_SUBMITTED)
+def test_a_quote_is_refused_as_its_submit_is(stack: Stack, account_id: str, route: str,
+                                             fields: dict[str, Any]) -> None:
+    # Given a body the edit or the generation refuses
+    body = {"model": "gpt-image-2", "prompt": "make it dusk", **fields}
+    submitted = stack.invoke(API, json_event(route, body, account_id=account_id))
+    assert submitted["statusCode"] == 400, submitted["body"]
+
+    # When the same body is quoted
+    quoted = stack.invoke(API, json_event("create_quote.json", body, account_id=account_id))
+
+    # Then the quote answers the same 400: the same code, param and type
+    assert quoted["statusCode"] == 400, quoted["body"]
+    assert error_of(quoted) == error_of(submitted)
+    assert stack.jobs_of(account_id) == []

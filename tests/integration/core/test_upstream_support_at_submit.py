@@ -53,3 +53,11 @@ def test_a_request_one_routed_upstream_supports_is_queued(resellers_routing: Sta
     response = resellers_routing.invoke(API, event("edit_json.json", edit_payload(n=4), account_id))
     assert response["statusCode"] == 202, response["body"]
     assert queued_job_ids(resellers_routing) == [json_body(response)["id"]]
+
+
+def test_a_quote_no_routed_upstream_supports_is_refused_as_its_submit(resellers_routing: Stack,
+                                                                       account_id: str) -> None:
+    # When the quote of an edit neither ModelsLab nor Runflow can serve is asked for
+    response = resellers_routing.invoke(API, event("create_quote.json", edit_payload(n=5), account_id))
+    # Then it is the 400 the edit answers, naming the parameter
+    assert_openai_error(response, 400, "unsupported_by_upstream", "n")

@@ -173,10 +173,9 @@ def test_a_streamed_jobs_partial_images_are_held_and_charged_as_the_upstream_bil
 def test_a_quote_of_a_streamed_request_is_the_hold_its_job_takes() -> None:
     from retouch.billing.quotes import quote
     from retouch.models.quotes import QuoteRequest
-    from tests.fakes import FakeFileRepository
 
     body = {"model": "gpt-image-2", "prompt": "a cat", "quality": "low", "size": "1024x1024", "n": 2,
             "stream": True, "partial_images": 2}
-    quoted = quote(price_table(), FakeFileRepository(), "acct_1", QuoteRequest.model_validate(body))
+    quoted = quote(price_table(), QuoteRequest.model_validate(body), [])
     record = job(request={"quality": "low", "size": "1024x1024", "n": 2, "prompt": "a cat", "partial_images": 2})
     assert quoted.hold_micros == job_hold_micros(price_table(), record)

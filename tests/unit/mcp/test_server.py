@@ -5,6 +5,7 @@ guard."""
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,8 +16,10 @@ from jsonschema import Draft202012Validator
 from mcp.client import Client
 from mcp.shared.exceptions import MCPError
 
+from retouch.admin.cli import parser as admin_parser
 from retouch.catalog import MAX_FILE_BYTES
 from retouch.mcp.api_client import Connection, RetouchApi
+from retouch.mcp.request_limit import NoGate
 from retouch.mcp.server import create_server
 from retouch.mcp.service import ServiceOptions
 from retouch.mcp.spend_guard import SpendGuard
@@ -38,7 +41,7 @@ async def connected(fake: FakeRetouchApi, *, tasks: bool = True, guard: SpendGua
                     options: ServiceOptions = OPTIONS) -> AsyncIterator[Client]:
     async with httpx.AsyncClient(transport=fake.transport()) as http:
         api = RetouchApi(Connection(BASE, "rt_live_test"), http)
-        server = create_server(api, guard or SpendGuard(max_micros_per_call=None), options)
+        server = create_server(api, guard or SpendGuard(max_micros_per_call=None), options, NoGate())
         async with Client(server, mode=MODERN, extensions=[TasksExtension()] if tasks else None) as client:
             yield client
 
@@ -134,11 +137,16 @@ async def test_invalid_arguments_name_the_parameter_and_make_no_job() -> None:
 
 async def test_api_refusals_are_clear_tool_errors() -> None:
     fake = FakeRetouchApi(refuse_submit=(402, {"message": "Insufficient credit", "type": "insufficient_quota",
-                                              "code": "insufficient_credit", "param": None}))
+                                              "code": "insufficient_credits", "param": None}))
     async with connected(fake) as client:
         result = await client.call_tool("generate_image", {"prompt": "x"})
     text: Any = result.content[0]
-    assert result.is_error and "insufficient_credit" in text.text and "Add credit" in text.text
+    assert result.is_error and "(insufficient_credits)" in text.text and "Add credit" in text.text
+    # and the command it names is one the admin CLI has (its --help exits 0; an unknown command's, 2)
+    [command] = re.findall(r"retouch-admin ([a-z-]+)", text.text)
+    with pytest.raises(SystemExit) as helped:
+        admin_parser().parse_args([command, "--help"])
+    assert helped.value.code == 0, command
 
 
 async def test_an_edit_with_a_local_path_uploads_it_first_in_stdio_mode(tmp_path: Any) -> None:
@@ -171,7 +179,7 @@ async def test_a_handshake_era_client_gets_the_bounded_wait_not_a_task() -> None
     # Given a client on the 2025-11-25 handshake, which cannot carry the extension's per-request capabilities
     fake = FakeRetouchApi(reads_to_finish=1)
     async with httpx.AsyncClient(transport=fake.transport()) as http:
-        server = create_server(RetouchApi(Connection(BASE, "k"), http), SpendGuard(None), OPTIONS)
+        server = create_server(RetouchApi(Connection(BASE, "k"), http), SpendGuard(None), OPTIONS, NoGate())
         async with Client(server, mode="legacy", extensions=[TasksExtension()]) as client:
             # When it calls an image tool
             result = await client.call_tool("generate_image", {"prompt": "a fox"})
@@ -196,7 +204,7 @@ async def test_an_unreachable_api_is_a_tool_error_that_says_how_to_check() -> No
         raise httpx.ConnectError("refused", request=request)
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as http:
-        server = create_server(RetouchApi(Connection(BASE, "k"), http), SpendGuard(None), OPTIONS)
+        server = create_server(RetouchApi(Connection(BASE, "k"), http), SpendGuard(None), OPTIONS, NoGate())
         async with Client(server, mode=MODERN) as client:
             result = await client.call_tool("generate_image", {"prompt": "a fox"})
     text = result.content[0].text  # type: ignore[union-attr]
@@ -265,3 +273,28 @@ async def test_cancel_job_s_description_says_only_a_queued_job_can_be_canceled()
     description = tools["cancel_job"].description or ""
     assert description.startswith("Cancel a queued job") and "queued or running" not in description
     assert "409" in description
+
+
+@pytest.mark.parametrize(("tool", "arguments", "unknown"), [
+    pytest.param("generate_image", {"prompt": "a fox", "webhook_url": "https://hooks.example/in"}, "webhook_url",
+                 id="generate-webhook_url"),
+    pytest.param("generate_image", {"prompt": "a fox", "user": "end-user-1"}, "user", id="generate-user"),
+    pytest.param("generate_image", {"prompt": "a fox", "metadata": {"k": "v"}}, "metadata", id="generate-metadata"),
+    pytest.param("edit_image", {"prompt": "a hat", "images": [{"url": "https://x.test/a.png"}],
+                                "response_format": "url"}, "response_format", id="edit-response_format"),
+    pytest.param("quote", {"prompt": "a fox", "webhook_events": []}, "webhook_events", id="quote-webhook_events"),
+    pytest.param("get_job", {"job_id": "job_" + "a" * 24, "verbose": True}, "verbose", id="get_job-verbose"),
+    pytest.param("list_models", {"owned_by": "openai"}, "owned_by", id="list_models-owned_by"),
+])
+async def test_an_argument_outside_the_tools_schema_is_invalid_before_any_request(
+        tool: str, arguments: dict[str, Any], unknown: str) -> None:
+    # Given a tool whose input schema does not have the argument (additionalProperties: false)
+    fake = FakeRetouchApi()
+    async with connected(fake, tasks=False) as client:
+        # When the agent calls it with that argument
+        result = await client.call_tool(tool, arguments)
+
+    # Then it is an "Invalid argument" tool error naming it, and nothing reached the API (no paid job)
+    assert result.is_error
+    assert result.content[0].text.startswith(f"Invalid argument '{unknown}'")  # type: ignore[union-attr]
+    assert fake.paths_seen == [] and fake.submitted == []

@@ -221,7 +221,6 @@ NOT_NEEDED: dict[str, dict[str, str]] = {
     },
     "McpFunction": {  # issue 22: it resolves keys as the authorizer does; everything else goes through the API
         "dynamodb:PutItem": "accounts: key and account writes are the admin CLI's; it only reads them",
-        "dynamodb:UpdateItem": "accounts: as PutItem",
         "dynamodb:Query": "accounts: key listings are the admin CLI's",
     },
     "DeadLetterFunction": {
@@ -331,10 +330,12 @@ def test_the_submit_functions_delete_only_keys_jobs_and_files_they_own(function_
         assert set(statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]) == prefixes
 
 
-def test_the_mcp_function_only_reads_keys_device_tokens_and_accounts():
+def test_the_mcp_function_only_reads_keys_device_tokens_and_accounts_and_counts_reads():
     # issue 22: it resolves the caller's key or device token and calls the HTTP API with it; no job, object or queue
-    # is its own
-    [statement] = statements(FUNCTIONS["McpFunction"])
-    assert statement["Action"] == "dynamodb:GetItem"
-    assert statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == [
+    # is its own. Its one write is the count of the account's reads this minute (every MCP request is one).
+    reads, count = statements(FUNCTIONS["McpFunction"])
+    assert reads["Action"] == "dynamodb:GetItem"
+    assert reads["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == [
         "KEY#*", "ACCOUNT#*", "CLIENT_TOKEN#*"]
+    assert count["Action"] == "dynamodb:UpdateItem"
+    assert count["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["ACCOUNT#*/READS"]

@@ -14,7 +14,7 @@ from retouch.catalog import ModelLimits
 from retouch.errors import InvalidImage, UnusableFile
 from retouch.files.check import examine, image_info
 from retouch.files.uploads import owned_file
-from retouch.images.input_checks import image_rules, mask_rules
+from retouch.images.input_checks import Dimensions, image_rules, mask_rules
 from retouch.images.inspect import ImageInfo
 from retouch.models.common import now_epoch
 from retouch.models.records import StoredInput
@@ -28,7 +28,7 @@ class FileInput:
 
 
 def file_input(account_id: str, file_id: str, param: str, limits: ModelLimits, files: FileRepository,
-               store: ObjectStore, *, mask_for: ImageInfo | None = None, is_mask: bool = False,
+               store: ObjectStore, *, mask_for: Dimensions | None = None, is_mask: bool = False,
                end_user: str | None = None) -> FileInput:
     """The file as a job input, or a 400 naming `param`. `is_mask`: checked as the mask of an edit whose first
     image is `mask_for` (None when that image is only known to the worker, e.g. a URL)."""

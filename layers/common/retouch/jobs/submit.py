@@ -9,18 +9,17 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
-from retouch.catalog import known_model
-from retouch.errors import InvalidRequest, QueueUnavailable, RetouchError
-from retouch.files.edit_inputs import file_input
-from retouch.images.input_checks import CheckedImage, check_image, check_mask, decode_data_url
+from retouch.errors import QueueUnavailable, RetouchError
+from retouch.images.input_checks import CheckedImage
 from retouch.jobs.fetch_share import fetches_urls
 from retouch.jobs.idempotency import KeyedRequest, settle_reservation
 from retouch.jobs.late_holds import watch_for_late_hold
+from retouch.jobs.request_checks import CheckedInput, CheckedRequest, check_request
 from retouch.models.account_records import AccountRecord
 from retouch.models.common import JobKind, new_job_id, now_epoch
 from retouch.models.idempotency import IdempotencyRecord
 from retouch.models.records import JobError, JobRecord, StoredInput
-from retouch.models.requests import EditRequest, FileRef, GenerationRequest, ImageOptions, ImageUrl, UploadedImage
+from retouch.models.requests import EditRequest, GenerationRequest, ImageOptions
 from retouch.models.webhooks import JobWebhook
 from retouch.observability.metrics import job_submitted
 from retouch.ports import FileRepository, IdempotencyStore, JobQueue, JobRepository, KeyTaken, ObjectStore
@@ -52,26 +51,23 @@ class SubmitDeps:
     keys: IdempotencyStore | None = None
 
 
-def _image_bytes(source: UploadedImage | ImageUrl, param: str) -> bytes | str:
-    """Bytes for uploads and data: URLs; the URL itself for http(s) URLs (the worker fetches those)."""
-    if isinstance(source, UploadedImage):
-        return source.data
-    url = source.image_url
-    if url.startswith("data:"):
-        return decode_data_url(url, param)
-    if url.startswith(("https://", "http://")) and len(url) <= 4096:
-        return url
-    raise InvalidRequest("image_url must be an http(s) URL or a base64 data: URL.", param=param,
-                         code="invalid_image_url")
-
-
-def _stored(key: str, image: CheckedImage) -> StoredInput:
+def _stored(checked: CheckedInput, stem: str, uploads: dict[str, CheckedImage]) -> StoredInput:
+    """A checked input as the job names it; bytes read whole are added to `uploads` under `stem`, to be stored."""
+    if checked.file is not None:
+        return checked.file.stored
+    if checked.url is not None:
+        return StoredInput(url=checked.url)
+    if checked.image is None:  # never: an input declared by its size alone is a quote's
+        raise ValueError("a submitted input has neither bytes, a URL nor a file")
+    image = checked.image
+    key = f"{stem}.{image.extension}"
+    uploads[key] = image
     return StoredInput(key=key, content_type=image.info.content_type, bytes=len(image.data),
                        width=image.info.width, height=image.info.height)
 
 
 def _new_record(account_id: str, job_id: str, kind: JobKind, request: GenerationRequest | EditRequest,
-                deps: SubmitDeps, client_token_id: str | None) -> JobRecord:
+                checked: CheckedRequest, client_token_id: str | None) -> JobRecord:
     now = now_epoch()
     return JobRecord(
         job_id=job_id,
@@ -83,7 +79,7 @@ def _new_record(account_id: str, job_id: str, kind: JobKind, request: Generation
         metadata=request.metadata,
         created_at=now,
         expires_at=now + JOB_RETENTION_SECONDS,
-        webhook=deps.webhook_for(account_id, request),
+        webhook=checked.webhook,
         end_user=request.user,
         client_token_id=client_token_id,
     )
@@ -226,9 +222,9 @@ def submit_generation(admission: Admission, request: GenerationRequest, deps: Su
                       idempotency: KeyedRequest | None = None, client_token_id: str | None = None) -> JobRecord:
     """Submit for the admitted request's account (for `request.user`, its end user, when named; by a device token
     when `client_token_id`)."""
-    deps.upstream_support.check(request.model, operation="generation", image_count=0, has_mask=False,
-                                options=request.provider_options())
-    record = _new_record(admission.account.account_id, new_job_id(), "generation", request, deps, client_token_id)
+    account_id = admission.account.account_id
+    checked = check_request(account_id, request, deps)
+    record = _new_record(account_id, new_job_id(), "generation", request, checked, client_token_id)
     return _persist_and_enqueue(record, {}, deps, admission, idempotency)
 
 
@@ -236,48 +232,11 @@ def submit_edit(admission: Admission, request: EditRequest, deps: SubmitDeps,
                 idempotency: KeyedRequest | None = None, client_token_id: str | None = None) -> JobRecord:
     account_id = admission.account.account_id
     # A device token may name only its own end user's uploads.
-    owner = request.user if client_token_id is not None else None
-    limits = known_model(request.model).limits
-    deps.upstream_support.check(request.model, operation="edit", image_count=len(request.images),
-                                has_mask=request.mask is not None, options=request.provider_options())
+    checked = check_request(account_id, request, deps, owner=request.user if client_token_id is not None else None)
     job_id = new_job_id()
     prefix = f"inputs/{account_id}/{job_id}"
     uploads: dict[str, CheckedImage] = {}
-    inputs: list[StoredInput] = []
-    first_info = None
-    for index, source in enumerate(request.images):
-        if isinstance(source, FileRef):  # checked now, before any credit is held; the job reads the upload itself
-            named = file_input(account_id, source.file_id, f"images[{index}].file_id", limits, deps.files,
-                               deps.store, end_user=owner)
-            inputs.append(named.stored)
-            if index == 0:
-                first_info = named.info
-            continue
-        param = f"image[{index}]"
-        data = _image_bytes(source, param)
-        if isinstance(data, str):
-            inputs.append(StoredInput(url=data))
-            continue
-        image = check_image(data, limits, param)
-        if index == 0:
-            first_info = image.info
-        key = f"{prefix}/image_{index}.{image.extension}"
-        uploads[key] = image
-        inputs.append(_stored(key, image))
-    mask = None
-    if isinstance(request.mask, FileRef):
-        mask = file_input(account_id, request.mask.file_id, "mask.file_id", limits, deps.files, deps.store,
-                          mask_for=first_info, is_mask=True, end_user=owner).stored
-    elif request.mask is not None:
-        data = _image_bytes(request.mask, "mask")
-        if isinstance(data, str):
-            mask = StoredInput(url=data)
-        else:
-            checked = check_mask(data, first_info, limits)
-            key = f"{prefix}/mask.png"
-            uploads[key] = checked
-            mask = _stored(key, checked)
-    record = _new_record(account_id, job_id, "edit", request, deps, client_token_id)
-    record.inputs = inputs
-    record.mask = mask
+    record = _new_record(account_id, job_id, "edit", request, checked, client_token_id)
+    record.inputs = [_stored(image, f"{prefix}/image_{index}", uploads) for index, image in enumerate(checked.images)]
+    record.mask = _stored(checked.mask, f"{prefix}/mask", uploads) if checked.mask is not None else None
     return _persist_and_enqueue(record, uploads, deps, admission, idempotency)

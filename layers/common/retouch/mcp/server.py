@@ -11,6 +11,8 @@ can receive).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import mcp_types as types
@@ -19,11 +21,11 @@ from mcp.server.lowlevel import Server
 from mcp.shared.exceptions import MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from retouch.mcp.api_client import RetouchApi
+from retouch.mcp.api_client import ApiRefused, RetouchApi
+from retouch.mcp.request_limit import RequestGate, limit_requests, rate_limited_error
 from retouch.mcp.service import RetouchMcpService, ServiceOptions, TaskNotFound
 from retouch.mcp.spend_guard import SpendGuard
 from retouch.mcp.tasks import TASKS_EXTENSION
-from retouch.mcp.tools import ToolSpec, tool_specs
 
 SERVER_NAME = "retouch"
 INSTRUCTIONS = ("Retouch generates and edits images (OpenAI's gpt-image models) for the caller's Retouch account. "
@@ -55,7 +57,21 @@ def _not_found(task_id: str) -> MCPError:
     return MCPError(INVALID_PARAMS, f"Failed to retrieve task: Task not found ({task_id})")
 
 
-def build_server(service: RetouchMcpService, specs: list[ToolSpec]) -> Server[Any]:
+@contextmanager
+def _task_errors(task_id: str) -> Iterator[None]:
+    """A task method's failures as JSON-RPC errors: an unknown task, or the API's 429 as this server's own."""
+    try:
+        yield
+    except TaskNotFound:
+        raise _not_found(task_id) from None
+    except ApiRefused as exc:
+        if exc.status == 429:
+            raise rate_limited_error(exc, None) from None
+        raise
+
+
+def build_server(service: RetouchMcpService, gate: RequestGate) -> Server[Any]:
+    specs = service.tools
     tools = [types.Tool(name=spec.name, description=spec.description, input_schema=spec.input_schema)
              for spec in specs]
     known = {spec.name for spec in specs}
@@ -74,36 +90,34 @@ def build_server(service: RetouchMcpService, specs: list[ToolSpec]) -> Server[An
 
     async def get_task(ctx: ServerRequestContext[Any], params: TaskParams) -> dict[str, Any]:
         _require_tasks(ctx)
-        try:
+        with _task_errors(params.task_id):
             return await service.get_task(params.task_id)
-        except TaskNotFound:
-            raise _not_found(params.task_id) from None
 
     async def cancel_task(ctx: ServerRequestContext[Any], params: TaskParams) -> dict[str, Any]:
         _require_tasks(ctx)
-        try:
+        with _task_errors(params.task_id):
             await service.cancel_task(params.task_id)
-        except TaskNotFound:
-            raise _not_found(params.task_id) from None
         return {}
 
     async def update_task(ctx: ServerRequestContext[Any], params: TaskParams) -> dict[str, Any]:
         _require_tasks(ctx)
-        try:
+        with _task_errors(params.task_id):
             await service.update_task(params.task_id)
-        except TaskNotFound:
-            raise _not_found(params.task_id) from None
         return {}
 
+    # A tool's schema by name, for the transport's `Mcp-Param-*` check of a tools/call: without it the SDK runs the
+    # tools/list handler inside the call, and that inner request would count against the account's limit too.
+    schemas = {spec.name: spec.input_schema for spec in specs}
     server: Server[Any] = Server(SERVER_NAME, version="1", instructions=INSTRUCTIONS, on_list_tools=list_tools,
-                                 on_call_tool=call_tool)
+                                 on_call_tool=call_tool, get_tool_input_schema=schemas.get)
     server.add_request_handler("tasks/get", TaskParams, get_task)
     server.add_request_handler("tasks/cancel", TaskParams, cancel_task)
     server.add_request_handler("tasks/update", TaskParams, update_task)
     server.extensions[TASKS_EXTENSION] = {}
+    server.middleware.append(limit_requests(gate))  # every request counted, before its validation and handler
     return server
 
 
-def create_server(api: RetouchApi, guard: SpendGuard, options: ServiceOptions) -> Server[Any]:
-    """The server for one caller's key (`api`), with its spend guard."""
-    return build_server(RetouchMcpService(api, guard, options), tool_specs(allow_paths=options.allow_paths))
+def create_server(api: RetouchApi, guard: SpendGuard, options: ServiceOptions, gate: RequestGate) -> Server[Any]:
+    """The server for one caller's key (`api`), with its spend guard and the gate counting its requests."""
+    return build_server(RetouchMcpService(api, guard, options), gate)

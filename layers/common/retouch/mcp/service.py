@@ -25,7 +25,15 @@ from retouch.mcp.tasks import (
     pending_content,
     task_of,
 )
-from retouch.mcp.tools import ImageReference, ToolArgumentsInvalid, edit_references, validated_options
+from retouch.mcp.tools import (
+    ImageReference,
+    ToolArgumentsInvalid,
+    ToolSpec,
+    check_known_arguments,
+    edit_references,
+    tool_specs,
+    validated_options,
+)
 from retouch.models.common import JOB_ID_PATTERN
 
 _WAIT_POLL_SECONDS = 1.0
@@ -50,7 +58,7 @@ def _error(message: str) -> dict[str, Any]:
 
 def refusal_text(exc: ApiRefused) -> str:
     code = f" ({exc.code})" if exc.code else ""
-    hint = {402: " Add credit (retouch-admin credit add) or ask the operator.",
+    hint = {402: " Add credit (the operator runs retouch-admin add-credit) and try again.",
             429: " Wait a little and try again; the account's limits are per minute and per job in flight."}
     return f"Retouch refused: {exc.message}{code}.{hint.get(exc.status, '')}"
 
@@ -60,12 +68,15 @@ class RetouchMcpService:
         self._api = api
         self._guard = guard
         self._options = options
+        self.tools: list[ToolSpec] = tool_specs(allow_paths=options.allow_paths)
+        self._tools = {spec.name: spec for spec in self.tools}
 
     # ---- tools ------------------------------------------------------------------------------------------
 
     async def call(self, name: str, arguments: dict[str, Any], *, as_task: bool) -> dict[str, Any]:
         """A tool's result; an image tool answers a CreateTaskResult when `as_task` (the client declared tasks)."""
         try:
+            check_known_arguments(self._tools[name], arguments)  # the server answers an unknown tool's name itself
             if name in ("generate_image", "edit_image"):
                 return await self._submit(name, arguments, as_task=as_task)
             if name == "quote":

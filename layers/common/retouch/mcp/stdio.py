@@ -19,6 +19,7 @@ from mcp.server.stdio import stdio_server
 
 from retouch.billing.money import parse_usd
 from retouch.mcp.api_client import ApiRefused, Connection, RetouchApi
+from retouch.mcp.request_limit import NoGate
 from retouch.mcp.server import create_server
 from retouch.mcp.service import ServiceOptions
 from retouch.mcp.spend_guard import SpendGuard
@@ -59,7 +60,8 @@ def main(argv: list[str] | None = None) -> None:
 async def _serve(connection: Connection, guard: SpendGuard, options: ServiceOptions) -> None:
     async with httpx.AsyncClient() as http:
         api = RetouchApi(connection, http)
-        server = create_server(api, await key_guard(api, guard), options)
+        # Nothing is counted here: the API counts each call this server makes to it (retouch/mcp/request_limit.py).
+        server = create_server(api, await key_guard(api, guard), options, NoGate())
         async with stdio_server() as (read_stream, write_stream):
             init: Any = server.create_initialization_options()
             await server.run(read_stream, write_stream, init)

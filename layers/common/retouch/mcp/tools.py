@@ -3,7 +3,8 @@
 The image tools' schemas are the API's own request models (`GenerationRequest`), narrowed to what an agent sets and
 tightened with the catalog (retouch.catalog): the model enum, the longest prompt and the largest `n` any model
 allows, so a schema never admits less than `/v1/models` does. Every call is then validated by the same pydantic
-model the API validates with, which applies the named model's own limits; a refusal names the parameter.
+model the API validates with, which applies the named model's own limits; a refusal names the parameter. An argument
+outside a tool's schema (each is `additionalProperties: false`) is refused by name, for every tool.
 """
 
 from __future__ import annotations
@@ -117,6 +118,16 @@ def tool_specs(*, allow_paths: bool) -> list[ToolSpec]:
         ToolSpec("get_balance", "The account's available credit and in-flight jobs.", _object({}, [])),
         ToolSpec("list_models", "The models, their limits, qualities, sizes and prices.", _object({}, [])),
     ]
+
+
+def check_known_arguments(spec: ToolSpec, arguments: dict[str, Any]) -> None:
+    """The schema's `additionalProperties: false`, enforced before anything is sent: an argument the tool does not
+    take (`webhook_url`, `user`, `metadata`: API-only) is refused by name, never dropped from a paid call."""
+    taken = list(spec.input_schema["properties"])
+    unknown = [name for name in arguments if name not in taken]
+    if unknown:
+        raise ToolArgumentsInvalid(f"{spec.name} takes no such argument; it takes "
+                                   f"{', '.join(taken) if taken else 'none'}.", param=unknown[0])
 
 
 def validated_options(arguments: dict[str, Any]) -> GenerationRequest:

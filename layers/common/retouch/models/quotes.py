@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic_core import PydanticCustomError
 
-from retouch.catalog import find_model
-from retouch.models.requests import FileRef, ImageOptions, ImageUrl, image_kind
+from retouch.models.requests import FileRef, ImageOptions, ImageUrl, check_image_count, image_kind
 
 
 class DeclaredImage(BaseModel):
@@ -35,11 +35,9 @@ class QuoteRequest(ImageOptions):
 
     @model_validator(mode="after")
     def _image_count(self) -> QuoteRequest:
-        spec = find_model(self.model)
-        if spec is not None and len(self.images) > spec.limits.max_images:
-            raise ValueError(f"at most {spec.limits.max_images} images are allowed")
-        if self.mask is not None and not self.images:
-            raise ValueError("a mask needs images")
+        check_image_count(self.model, len(self.images))
+        if self.mask is not None and not self.images:  # an edit's body without its images: as the edit answers it
+            raise PydanticCustomError("missing", "a mask needs images", {"param": "images"})
         return self
 
 

@@ -192,10 +192,15 @@ class EditRequest(ImageOptions):
 
     @model_validator(mode="after")
     def _image_count(self) -> EditRequest:
-        spec = find_model(self.model)
-        if spec is not None and len(self.images) > spec.limits.max_images:
-            raise _invalid("invalid_value", "image", f"at most {spec.limits.max_images} images are allowed")
+        check_image_count(self.model, len(self.images))
         return self
+
+
+def check_image_count(model_id: str, count: int) -> None:
+    """No more input images than the model takes (an edit's, a quote's): a 400 naming `image`."""
+    spec = find_model(model_id)
+    if spec is not None and count > spec.limits.max_images:
+        raise _invalid("invalid_value", "image", f"at most {spec.limits.max_images} images are allowed")
 
 
 UploadMimeType = Literal["image/png", "image/jpeg", "image/webp"]

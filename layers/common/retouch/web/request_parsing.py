@@ -220,11 +220,7 @@ def parse_edit(event: dict[str, Any], max_bytes: int) -> EditRequest:
             raise InvalidRequest("Missing required parameter: 'image'.", param="image",
                                  code="missing_required_parameter")
     elif is_json:
-        fields = _json_object(data)
-        if "images" not in fields and "image" in fields:
-            raise InvalidRequest("Use 'images' (a list of {\"image_url\": ...} or {\"file_id\": ...}) in JSON "
-                                 "requests.", param="image")
-        _only_references(fields)
+        fields = _json_edit_fields(_json_object(data))
     else:
         raise UnsupportedMediaType("Send the edit request as multipart/form-data or application/json.")
     return _validated(EditRequest, fields, strict=is_json)
@@ -233,15 +229,28 @@ def parse_edit(event: dict[str, Any], max_bytes: int) -> EditRequest:
 _REFERENCE_KEYS = ("image_url", "file_id")
 
 
-def _only_references(fields: dict[str, Any]) -> None:
+def _json_edit_fields(fields: dict[str, Any], *, declared_sizes: bool = False) -> dict[str, Any]:
+    """A JSON edit's body (or a quote's, which may also give an image by `declared_sizes`), its images checked for
+    their form: `images`, not `image`, each a reference (_only_references)."""
+    if "images" not in fields and "image" in fields:
+        raise InvalidRequest("Use 'images' (a list of {\"image_url\": ...} or {\"file_id\": ...}) in JSON "
+                             "requests.", param="image")
+    _only_references(fields, declared_sizes=declared_sizes)
+    return fields
+
+
+def _only_references(fields: dict[str, Any], *, declared_sizes: bool) -> None:
     """JSON references each image by URL (`{"image_url": ...}`) or uploaded file (`{"file_id": ...}`), exactly one
-    of the two, as OpenAI's JSON edits do; bytes arrive as multipart files."""
+    of the two, as OpenAI's JSON edits do; bytes arrive as multipart files. `declared_sizes` (a quote): an image with
+    neither is a `{width, height}`, checked by its model."""
     images = fields.get("images")
     refs = [(f"image[{i}]", ref) for i, ref in enumerate(images)] if isinstance(images, list) else []
     if fields.get("mask") is not None:
         refs.append(("mask", fields["mask"]))
     for param, ref in refs:
         given = [key for key in _REFERENCE_KEYS if isinstance(ref, dict) and key in ref]
+        if not given and declared_sizes:
+            continue
         if not given:
             raise InvalidRequest(f"Missing required parameter: '{param}.image_url' (or '{param}.file_id').",
                                  param=param, code="missing_required_parameter")
@@ -259,5 +268,7 @@ def parse_json_body(event: dict[str, Any], max_bytes: int, model: type[RequestMo
 
 
 def parse_quote(event: dict[str, Any], max_bytes: int) -> QuoteRequest:
-    """A quote's body: an edit's or a generation's JSON, images as references or declared sizes."""
-    return _validated(QuoteRequest, _json_fields(event, max_bytes, "quote request"), strict=True)
+    """A quote's body: an edit's or a generation's JSON, read as the JSON edit's is (parse_edit), its images also
+    possibly declared by size."""
+    fields = _json_edit_fields(_json_fields(event, max_bytes, "quote request"), declared_sizes=True)
+    return _validated(QuoteRequest, fields, strict=True)

@@ -25,6 +25,7 @@ from retouch.end_users.erasure import ErasureStart
 from retouch.files.uploads import FileDeps
 from retouch.jobs.cancel import CancelDeps
 from retouch.jobs.holds import HeldRequests
+from retouch.jobs.quote import QuoteDeps
 from retouch.jobs.retention import RetentionDeps
 from retouch.jobs.submit import SubmitDeps
 from retouch.jobs.upstream_callbacks import CallbackDeps
@@ -51,8 +52,9 @@ def build_api(settings: ApiSettings) -> list[object]:
     keys = IdempotencyRepository(settings.table_name)
     billing = job_billing(settings.table_name, jobs, settings.price_markup_percent)
     accounts = AccountRepository(settings.table_name)
+    images = image_routes(settings, jobs, store, queue, keys, billing)
     return [
-        image_routes(settings, jobs, store, queue, keys, billing),
+        images,
         FileRoutes(files=file_deps(settings, store), rate_counter=AccountStateRepository(settings.table_name),
                    max_body_bytes=settings.max_body_bytes, end_users=end_user_quotas(settings.table_name)),
         JobActionRoutes(
@@ -65,8 +67,7 @@ def build_api(settings: ApiSettings) -> list[object]:
                       redeliveries=RedeliveryBudget(jobs, settings.webhook_redeliveries_per_hour)),
         *end_user_routes(settings, accounts),
         upstream_callback_routes(settings, jobs, queue),
-        QuoteRoutes(prices=billing.prices, files=FileRepository(settings.table_name),
-                    max_body_bytes=settings.max_body_bytes),
+        quote_routes(settings, images.submit),
     ]
 
 
@@ -102,6 +103,13 @@ def image_routes(settings: ApiSettings, jobs: JobRepository, store: ObjectStore,
     holds = HeldRequests(AccountSlotRepository(settings.table_name, kind=kind, count=limit), limit) if limit else None
     return ImageRoutes(submit=submit, rate_counter=AccountStateRepository(settings.table_name), settings=settings,
                        holds=holds, partials=JobPartialsRepository(settings.table_name))
+
+
+def quote_routes(settings: ApiSettings, submit: SubmitDeps) -> QuoteRoutes:
+    """A quote checks its request with the submit's own collaborators (the same 400s) and prices it at its hold."""
+    return QuoteRoutes(quote=QuoteDeps(prices=submit.billing.prices, files=submit.files, store=submit.store,
+                                       webhook_for=submit.webhook_for, upstream_support=submit.upstream_support),
+                       max_body_bytes=settings.max_body_bytes)
 
 
 def catalog_routes(settings: ApiSettings) -> CatalogRoutes:

@@ -6,11 +6,9 @@ from dataclasses import dataclass
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from retouch.billing.prices import PriceTable
-from retouch.billing.quotes import quote
+from retouch.jobs.quote import QuoteDeps, quote_request
 from retouch.models.quotes import QuoteView
 from retouch.models.responses import ErrorBody
-from retouch.ports import FileRepository
 from retouch.web.principal import current_caller
 from retouch.web.request_parsing import parse_quote
 from retouch.web.responses import UNAUTHORIZED, documented, json_response
@@ -19,8 +17,7 @@ from retouch.web.route_groups import RouteGroup
 
 @dataclass(frozen=True)
 class QuoteRoutes:
-    prices: PriceTable  # the price file's, with the deployment's markup (the same the submit holds with)
-    files: FileRepository  # uploaded files named by `file_id`: priced by their size as read
+    quote: QuoteDeps  # the submit's checks and prices (the api wires the same collaborators as its submit's)
     max_body_bytes: int
 
 
@@ -30,7 +27,9 @@ router = routes.router
 
 @router.post("/v1/images/quote", summary="Quote an edit or generation", responses={
     200: documented(QuoteView, "The hold and the expected charge under the current pricing rule; no job is created"),
-    400: documented(ErrorBody, "Invalid request (as an edit or generation would be), or an unknown `file_id`"),
+    400: documented(ErrorBody, "Invalid request: the 400 the edit or generation of the same body would answer "
+                               "(fields, image URLs and data: images, uploaded files, the mask's size, upstream "
+                               "support, the webhook)"),
     401: UNAUTHORIZED,
     413: documented(ErrorBody, "Body too large"),
     415: documented(ErrorBody, "Wrong content type"),
@@ -40,4 +39,4 @@ router = routes.router
 def create_quote() -> Response[QuoteView]:
     deps = routes.deps()
     request = parse_quote(routes.event().raw_event, deps.max_body_bytes)
-    return json_response(quote(deps.prices, deps.files, current_caller().account_id, request))
+    return json_response(quote_request(current_caller().account_id, request, deps.quote))
