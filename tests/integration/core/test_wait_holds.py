@@ -6,6 +6,7 @@ fill either function's reserved concurrency and leave the others Lambda's thrott
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 from retouch.data.account_slots import AccountSlotRepository
@@ -97,3 +98,21 @@ def _text(response: dict[str, object]) -> str:
     body = response["body"]
     assert isinstance(body, str)
     return base64.b64decode(body).decode() if response.get("isBase64Encoded") else body
+
+
+def test_a_stream_past_the_accounts_holds_is_answered_at_once_not_refused(stack: Stack, account_id: str) -> None:
+    # Given an account holding WaitHoldsPerAccount waits open on the api function
+    slots = _slots(stack, "WAIT_HOLD")
+    _all_taken(slots, account_id)
+
+    # When it asks for a streamed generation through API Gateway
+    event = http_event("generation.json", account_id=account_id)
+    body = json.loads(event["body"])
+    event["body"] = json.dumps({**body, "stream": True})
+    answered = stack.invoke(API, event, remaining_millis=10_000)
+
+    # Then the job is created and the stream answered at once, with what the job has so far (the client reads the
+    # rest from the job, as when a stream outlives API Gateway's 30 s), not refused as on the sync entry
+    assert answered["statusCode"] == 200, answered["body"]
+    assert answered["headers"]["Content-Type"].startswith("text/event-stream")
+    assert len(stack.jobs_of(account_id)) == 1

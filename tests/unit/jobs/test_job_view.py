@@ -328,18 +328,21 @@ def _output(*, has_alpha: bool | None) -> StoredOutput:
                         has_alpha=has_alpha)
 
 
-@pytest.mark.parametrize(("said", "has_alpha", "settled"), [
-    pytest.param("transparent", False, "transparent", id="the-upstream-says"),
-    pytest.param("auto", True, "transparent", id="auto-with-alpha"),
-    pytest.param(None, False, "opaque", id="unsaid-without-alpha"),
-    pytest.param("auto", None, None, id="unknown-stays-unsaid"),
+@pytest.mark.parametrize(("said", "asked", "has_alpha", "settled"), [
+    pytest.param("transparent", "opaque", False, "transparent", id="the-upstream-says"),
+    pytest.param(None, "opaque", True, "opaque", id="asked-opaque-rgba-output-upstream-silent"),
+    pytest.param("auto", "auto", True, "transparent", id="auto-with-alpha"),
+    pytest.param(None, None, False, "opaque", id="unsaid-without-alpha"),
+    pytest.param("auto", "auto", None, None, id="unknown-stays-unsaid"),
 ])
-def test_the_background_is_settled_as_openai_answers_it_never_auto(said: str | None, has_alpha: bool | None,
+def test_the_background_is_settled_as_openai_answers_it_never_auto(said: str | None, asked: str | None,
+                                                                   has_alpha: bool | None,
                                                                    settled: str | None) -> None:
-    # Given an upstream's answer saying (or not) which background it drew, and the stored image's alpha channel
+    # Given an upstream's answer saying (or not) which background it drew, what the request asked, and the stored
+    # image's alpha channel
     result = ProviderResult(images=[], background=said)
     # When the job's resolved options are taken
-    resolved = resolved_options(result, [_output(has_alpha=has_alpha)])
+    resolved = resolved_options(result, [_output(has_alpha=has_alpha)], asked)
     # Then the background is transparent or opaque, as OpenAI answers it, or left out when unknown
     assert resolved.get("background") == settled
 

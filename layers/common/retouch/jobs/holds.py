@@ -40,24 +40,39 @@ class HeldRequests:
     @contextmanager
     def holding(self, account_id: str, seconds: float) -> Iterator[None]:
         """One of the account's holds for up to `seconds`, or HoldsLimited."""
-        with self.held_if_free(account_id, seconds) as held:
-            if not held:
-                raise HoldsLimited(
-                    f"This account already has {self.limit} requests held open waiting for their jobs, its limit; "
-                    "wait for one to end, or send `Prefer: respond-async` and poll the job.",
-                    retry_after_seconds=RETRY_AFTER_SECONDS)
+        holder = self._acquired(account_id, seconds)
+        if holder is None:
+            raise HoldsLimited(
+                f"This account already has {self.limit} requests held open waiting for their jobs, its limit; "
+                "wait for one to end, or send `Prefer: respond-async` (and no `stream`) and poll the job.",
+                retry_after_seconds=RETRY_AFTER_SECONDS)
+        with self._released(account_id, holder):
             yield
 
     @contextmanager
     def held_if_free(self, account_id: str, seconds: float) -> Iterator[bool]:
-        """One of the account's holds for up to `seconds` (True), or False when all are taken."""
-        holder = f"request_{uuid.uuid4().hex}"
-        now = now_epoch()
-        if not self.slots.acquire(account_id, holder, now=now, until=now + math.ceil(seconds)):
+        """One of the account's holds for up to `seconds` (True), or False when all are taken, or when the slots
+        cannot be reached (a wait is only a preference: answered at once rather than failed)."""
+        try:
+            holder = self._acquired(account_id, seconds)
+        except Exception:
+            logger.exception("holds not reachable; answering at once", extra={"account_id": account_id})
+            holder = None
+        if holder is None:
             yield False
             return
-        try:
+        with self._released(account_id, holder):
             yield True
+
+    def _acquired(self, account_id: str, seconds: float) -> str | None:
+        holder = f"request_{uuid.uuid4().hex}"
+        now = now_epoch()
+        return holder if self.slots.acquire(account_id, holder, now=now, until=now + math.ceil(seconds)) else None
+
+    @contextmanager
+    def _released(self, account_id: str, holder: str) -> Iterator[None]:
+        try:
+            yield
         finally:
             try:
                 self.slots.release(account_id, holder)

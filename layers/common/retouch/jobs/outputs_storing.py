@@ -39,11 +39,13 @@ def store_outputs(job: JobRecord, token: str, result: ProviderResult, store: Obj
     return [future.result() for future in futures]
 
 
-def resolved_options(result: ProviderResult, outputs: list[StoredOutput]) -> dict[str, str]:
+def resolved_options(result: ProviderResult, outputs: list[StoredOutput],
+                     asked_background: object = None) -> dict[str, str]:
     """The options the answer settled (the size it drew when asked for `auto`, ...), as the job reports them. The
-    background is always settled, as OpenAI answers it (`transparent` or `opaque`, never `auto`): when the upstream
-    does not say, the image's own alpha channel does."""
-    background = result.background if result.background in ("transparent", "opaque") else None
+    background is always settled, as OpenAI answers it (`transparent` or `opaque`, never `auto`): what the upstream
+    says, else what the request asked, else (asked `auto` or nothing) the image's own alpha channel."""
+    settled = ("transparent", "opaque")
+    background = next((b for b in (result.background, asked_background) if b in settled), None)
     if background is None and outputs and outputs[0].has_alpha is not None:
         background = "transparent" if outputs[0].has_alpha else "opaque"
     resolved = {"size": result.size or (f"{outputs[0].width}x{outputs[0].height}" if outputs else None),

@@ -156,7 +156,8 @@ def _produce(job: JobRecord, token: str, deps: WorkerDeps, side: SideWork) -> Pr
     if partials is not None and partials.received:
         # The upstream bills each partial (OpenAI: as output tokens already in its usage); the count is kept with it.
         usage = {**(usage or {}), "partial_images": partials.received}
-    produced = ProducedOutputs(outputs=outputs, result=resolved_options(result, outputs), usage=usage,
+    resolved = resolved_options(result, outputs, job.request.get("background"))
+    produced = ProducedOutputs(outputs=outputs, result=resolved, usage=usage,
                                upstream=served.upstream.name, upstream_cost_micros=served.cost_micros,
                                upstream_cost_reported=served.finished.cost_micros is not None)
     if deps.jobs.record_produced(job.job_id, token=token, produced=produced, attempts=served.unsaved):

@@ -41,7 +41,8 @@ class ImageRoutes:
     submit: SubmitDeps
     rate_counter: RateCounter  # the account's per-minute limit, counted per submission
     settings: ApiSettings  # body cap, how long a request may wait, whether it waits by default, URL expiry
-    # The account's requests held open at once (the sync entry); None: not counted (the api, ended at 30 s by API GW).
+    # The account's requests held open at once (jobs/holds.py: the sync entry's, or the api's waits and streams);
+    # None: not counted.
     holds: HeldRequests | None = None
     partials: JobPartials | None = None  # a job's partial images, for `stream=true` (web/image_stream.py)
 
@@ -142,21 +143,22 @@ def _submitted(operation: str, parse: Callable[[dict[str, Any], int], EditReques
                                             client_token_id=caller.key_id if caller.is_device else None),
                        lambda job_id: replayed_job(submit_deps.jobs, account_id, job_id))
         if request.stream:  # the stream is sent after this returns: its hold is given back when the stream ends
-            return _streamed(outcome.record, admission, replayed=outcome.replayed, hold=hold.pop_all())
+            return _streamed(outcome.record, admission, replayed=outcome.replayed, hold=hold.pop_all(),
+                             may_wait=may_wait)
         return _job_response(outcome.record, admission, replayed=outcome.replayed, may_wait=may_wait)
 
 
 def _held(account_id: str, *, streams: bool) -> AbstractContextManager[bool]:
     """One of the account's holds for a request that will wait or stream (a stream follows its job whatever `Prefer`
-    says); yields whether it may wait (jobs/holds.py). Over the limit, a stream or a sync entry's submission (its
-    caller needs the image) is refused before anything is written; a `Prefer: wait` through API Gateway is answered
-    at once instead."""
+    says); yields whether it may wait (jobs/holds.py). Over the limit, the sync entry's submission (its caller needs
+    the image) is refused before anything is written; through API Gateway, a wait or a stream is answered at once
+    instead (the job as it is; a stream's events so far)."""
     deps = routes.deps()
     waits = requested_wait(routes.event().headers.get("prefer"), deps.settings.max_wait_seconds,
                            wait_by_default=deps.settings.wait_by_default) is not None
     if deps.holds is None or not (waits or streams):
         return nullcontext(True)
-    if streams or deps.settings.wait_by_default:
+    if deps.settings.wait_by_default:
         return _refused_over_limit(deps.holds, account_id)
     return deps.holds.held_if_free(account_id, _seconds_left())
 
@@ -167,13 +169,14 @@ def _refused_over_limit(holds: HeldRequests, account_id: str) -> Iterator[bool]:
         yield True
 
 
-def _streamed(record: JobRecord, admission: Admission, *, replayed: bool, hold: ExitStack) -> Response[Any]:
+def _streamed(record: JobRecord, admission: Admission, *, replayed: bool, hold: ExitStack,
+              may_wait: bool = True) -> Response[Any]:
     """`stream=true`: the job's partial images and its end as OpenAI streams them, held as long as a wait may
     (through the sync entry, to the job's end; through API Gateway, its events arrive together)."""
     deps = routes.deps()
     if deps.partials is None:
         raise RuntimeError("the image routes were built without the job's partial images")
-    seconds = max(0.0, min(deps.settings.max_wait_seconds, _seconds_left() - WAIT_MARGIN_SECONDS))
+    seconds = max(0.0, min(deps.settings.max_wait_seconds, _seconds_left() - WAIT_MARGIN_SECONDS)) if may_wait else 0.0
     events = follow(JobReader(deps.submit.jobs, deps.partials), record, after=-1, seconds=seconds)
     headers = {"Location": f"/v1/jobs/{record.job_id}", **admission.headers}
     if replayed:
