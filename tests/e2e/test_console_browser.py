@@ -151,10 +151,15 @@ def _eventually(read: Callable[[], Any], what: str, timeout: float = 15.0) -> An
         time.sleep(0.2)
 
 
+# A page's data on a machine that runs the other e2e module's stack beside this one: the operator's pages read
+# every account's figures, which took over Playwright's default 20 s under load (alone: about 1 s).
+SETTLE_MILLISECONDS = 45_000
+
+
 def _settled(page: Any) -> None:
     """Nothing still loading, every image finished."""
     page.wait_for_function("() => !document.body.innerText.includes('Loading…') && "
-                           "[...document.images].every(img => img.complete)")
+                           "[...document.images].every(img => img.complete)", timeout=SETTLE_MILLISECONDS)
 
 
 def _balance(person: Person) -> str:
