@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
@@ -36,10 +36,19 @@ logger = Logger(child=True)
 class HeldRequests:
     slots: AccountSlots
     limit: int  # ApiSettings.holds_per_account
+    # Over the limit: refused (the sync entry, whose caller needs the image), or answered at once (API Gateway).
+    refuses_over_limit: bool = True
+
+    def hold(self, account_id: str, seconds: float) -> AbstractContextManager[bool]:
+        """One of the account's holds for up to `seconds`; yields whether the request is held. Over the limit,
+        HoldsLimited (`refuses_over_limit`) or False."""
+        if self.refuses_over_limit:
+            return self.holding(account_id, seconds)
+        return self.held_if_free(account_id, seconds)
 
     @contextmanager
-    def holding(self, account_id: str, seconds: float) -> Iterator[None]:
-        """One of the account's holds for up to `seconds`, or HoldsLimited."""
+    def holding(self, account_id: str, seconds: float) -> Iterator[bool]:
+        """One of the account's holds for up to `seconds` (yields True), or HoldsLimited."""
         holder = self._acquired(account_id, seconds)
         if holder is None:
             raise HoldsLimited(
@@ -47,7 +56,7 @@ class HeldRequests:
                 "wait for one to end, or send `Prefer: respond-async` (and no `stream`) and poll the job.",
                 retry_after_seconds=RETRY_AFTER_SECONDS)
         with self._released(account_id, holder):
-            yield
+            yield True
 
     @contextmanager
     def held_if_free(self, account_id: str, seconds: float) -> Iterator[bool]:

@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping
 from retouch.billing.charges import JobBilling
 from retouch.billing.prices import price_table
 from retouch.config import ApiSettings
-from retouch.data.account_slots import AccountSlotRepository
 from retouch.data.account_state import AccountStateRepository
 from retouch.data.accounts import AccountRepository
 from retouch.data.client_tokens import ClientTokenRepository
@@ -24,7 +23,6 @@ from retouch.data.webhooks import WebhookQueue
 from retouch.end_users.erasure import ErasureStart
 from retouch.files.uploads import FileDeps
 from retouch.jobs.cancel import CancelDeps
-from retouch.jobs.holds import HeldRequests
 from retouch.jobs.quote import QuoteDeps
 from retouch.jobs.retention import RetentionDeps
 from retouch.jobs.submit import SubmitDeps
@@ -41,6 +39,7 @@ from retouch.web.routes.quotes import QuoteRoutes
 from retouch.web.routes.upstream_callbacks import UpstreamCallbackRoutes
 from retouch.web.routes.webhooks import WebhookRoutes
 from retouch.webhooks.events import RedeliveryBudget
+from retouch.wiring.holds import held_requests
 from retouch.wiring.shared import announcer, end_user_quotas, job_billing, webhook_subscriber
 
 
@@ -97,10 +96,11 @@ def image_routes(settings: ApiSettings, jobs: JobRepository, store: ObjectStore,
                         webhook_for=webhook_subscriber(settings), billing=billing,
                         upstream_support=UpstreamSupport(load_routing(settings.routing_document)), keys=keys)
     # Counts the requests that create something (jobs, uploads) against the account's per-minute limit.
-    # The requests each account holds open waiting (HeldRequests): the sync entry's, or the api's `Prefer: wait`.
-    limit = settings.holds_per_account
-    kind = "SYNC_HOLD" if settings.wait_by_default else "WAIT_HOLD"
-    holds = HeldRequests(AccountSlotRepository(settings.table_name, kind=kind, count=limit), limit) if limit else None
+    # The requests each account holds open waiting: the sync entry's (refused past the limit: its caller needs the
+    # image), or the api's `Prefer: wait` and streams (answered at once past it).
+    sync = settings.wait_by_default
+    holds = held_requests(settings.table_name, kind="SYNC_HOLD" if sync else "WAIT_HOLD",
+                          limit=settings.holds_per_account, refuses_over_limit=sync)
     return ImageRoutes(submit=submit, rate_counter=AccountStateRepository(settings.table_name), settings=settings,
                        holds=holds, partials=JobPartialsRepository(settings.table_name))
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from retouch.config import StatusSettings
-from retouch.data.account_slots import AccountSlotRepository
 from retouch.data.job_partials import JobPartialsRepository
 from retouch.data.jobs import JobRepository
 from retouch.data.ledger import LedgerRepository
 from retouch.data.objects import ObjectStore
 from retouch.data.usage import AccountJobs
-from retouch.jobs.holds import HeldRequests
 from retouch.web.routes.account import AccountRoutes
 from retouch.web.routes.job_events import JobEventRoutes
 from retouch.web.routes.jobs import JobReadRoutes
+from retouch.wiring.holds import held_requests
 
 # API Gateway ends every integration at 30 s: an events response ends within this, then the client resumes.
 EVENTS_HOLD_SECONDS = 25
@@ -30,12 +29,6 @@ def build_status(settings: StatusSettings) -> list[object]:
         AccountRoutes(ledger=LedgerRepository(settings.table_name), account_jobs=account_jobs),
         JobEventRoutes(jobs=jobs, partials=JobPartialsRepository(settings.table_name), store=store,
                        url_expiry_seconds=settings.url_expiry_seconds, hold_seconds=EVENTS_HOLD_SECONDS,
-                       holds=_stream_holds(settings), refuses_over_limit=False),
+                       holds=held_requests(settings.table_name, kind="EVENTS_HOLD",
+                                           limit=settings.holds_per_account, refuses_over_limit=False)),
     ]
-
-
-def _stream_holds(settings: StatusSettings) -> HeldRequests | None:
-    limit = settings.holds_per_account
-    if not limit:
-        return None
-    return HeldRequests(AccountSlotRepository(settings.table_name, kind="EVENTS_HOLD", count=limit), limit)

@@ -2,7 +2,7 @@
 
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,15 +158,7 @@ def _held(account_id: str, *, streams: bool) -> AbstractContextManager[bool]:
                            wait_by_default=deps.settings.wait_by_default) is not None
     if deps.holds is None or not (waits or streams):
         return nullcontext(True)
-    if deps.settings.wait_by_default:
-        return _refused_over_limit(deps.holds, account_id)
-    return deps.holds.held_if_free(account_id, _seconds_left())
-
-
-@contextmanager
-def _refused_over_limit(holds: HeldRequests, account_id: str) -> Iterator[bool]:
-    with holds.holding(account_id, _seconds_left()):
-        yield True
+    return deps.holds.hold(account_id, _seconds_left())
 
 
 def _streamed(record: JobRecord, admission: Admission, *, replayed: bool, hold: ExitStack,

@@ -47,11 +47,9 @@ class JobEventRoutes:
     url_expiry_seconds: int
     hold_seconds: float  # the longest one response follows the job (the function's timeout bounds it too)
     # The holds per account (jobs/holds.py): a stream following a job takes one, as a held submission does, so one
-    # account's streams cannot fill the function's reserved concurrency. None: not counted.
+    # account's streams cannot fill the function's reserved concurrency. Over the limit: refused with 429 (the sync
+    # entry's), or the events so far at once, the client resuming a little later (API Gateway's). None: not counted.
     holds: HeldRequests | None = None
-    # Over the limit: refused with 429 (the sync entry, whose streams follow a job to its end), or, through API
-    # Gateway, the events so far at once, the client resuming a little later.
-    refuses_over_limit: bool = True
 
 
 routes = RouteGroup(Router(), JobEventRoutes)
@@ -81,11 +79,10 @@ def job_events(
     seconds = max(0.0, min(deps.hold_seconds, left))
     reconnect_ms = RECONNECT_MILLISECONDS
     with ExitStack() as hold:
-        if deps.holds is not None and not record.is_terminal:  # an ended job's events are sent at once
-            if deps.refuses_over_limit:
-                hold.enter_context(deps.holds.holding(account_id, left + HOLD_MARGIN_SECONDS))
-            elif not hold.enter_context(deps.holds.held_if_free(account_id, left + HOLD_MARGIN_SECONDS)):
-                seconds, reconnect_ms = 0.0, HOLDS_TAKEN_RECONNECT_MILLISECONDS
+        # An ended job's events are sent at once, unheld.
+        if deps.holds is not None and not record.is_terminal and not hold.enter_context(
+                deps.holds.hold(account_id, left + HOLD_MARGIN_SECONDS)):
+            seconds, reconnect_ms = 0.0, HOLDS_TAKEN_RECONNECT_MILLISECONDS
         events = follow(JobReader(deps.jobs, deps.partials), record, after=after, seconds=seconds)
         # The stream is sent after this returns: its hold goes with it, given back when it ends.
         return event_stream(_rendered(events, deps, hold.pop_all(), reconnect_ms))
