@@ -292,6 +292,25 @@ def test_a_wait_with_history_reads_less_and_notices_the_end_sooner() -> None:
     assert max(clock.sleeps) <= 1.0
 
 
+@pytest.mark.parametrize("early", [0.3, 0.7, 1.5, 4.0])
+def test_a_job_ending_sooner_than_its_kind_did_is_seen_within_half_its_lead_or_a_quarter_second(early: float) -> None:
+    # Given an environment whose last job of this kind ended 20 s in
+    history = WaitHistory()
+    held(history, 20.0)
+    expected = history.expected_seconds(job())
+    assert expected is not None
+
+    # When this one ends `early` seconds before that
+    final, reads, clock = held(history, expected - early)
+
+    # Then the wait sees it within half the time it was early, or a quarter second (not at the next whole second),
+    # reading no more than once a second while the end is far
+    assert final.status == "succeeded"
+    assert clock.now - (expected - early) <= max(MAX_POLL_SECONDS, early / 2) + 1e-9
+    assert len(reads) <= 20 + 6
+    assert max(clock.sleeps) <= 1.0
+
+
 def test_history_is_per_kind_of_job_and_learns_only_from_jobs_it_saw_succeed() -> None:
     history = WaitHistory()
     # A failed job teaches nothing, nor does a job already ended when the wait began

@@ -169,3 +169,19 @@ def test_a_pending_upload_is_refused_as_the_edit_refuses_it(quote_deps: QuoteDep
     # When it is quoted, then 400 file_not_ready naming it
     refusal = quote_refusal(quote_deps, account_id, body_of(images=[{"file_id": created.id}]))
     assert (refusal.code, refusal.param) == ("file_not_ready", "images[0].file_id")
+
+
+@pytest.mark.parametrize(("fields", "param"), [
+    pytest.param({"images": [{"image_url": LARGE}], "mask": {"image_url": data_url(mask_png(1, 1))},
+                  "webhook_url": "http://x"}, "mask", id="bad-mask-and-bad-webhook-the-mask-first"),
+    pytest.param({"images": [{"image_url": LARGE}], "webhook_url": "http://x"}, "webhook_url",
+                 id="good-images-bad-webhook"),
+])
+def test_the_webhook_checked_beside_the_images_is_still_refused_after_them(
+        fields: dict[str, Any], param: str, quote_deps: QuoteDeps, account_id: str) -> None:
+    # When a body has a refused webhook URL, with or without a refused image (the webhook's read runs beside the
+    # image checks)
+    refusal = quote_refusal(quote_deps, account_id, body_of(**fields))
+
+    # Then the first refusal in the submit's order is answered: an image's before the webhook's
+    assert (refusal.status_code, refusal.param) == (400, param), refusal.message

@@ -9,6 +9,7 @@ Nothing is written here: the inputs read whole (an upload, a data: URL) are hand
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -84,14 +85,18 @@ def check_request(account_id: str, request: CheckedRequestBody, deps: CheckingDe
                                 image_count=len(images), has_mask=mask is not None,
                                 options=request.provider_options())
     limits = known_model(request.model).limits
-    checked = [_checked(account_id, image, f"image[{index}]", f"images[{index}].file_id", limits, deps, owner)
-               for index, image in enumerate(images)]
-    checked_mask = None
-    if mask is not None:
-        first = checked[0].dimensions if checked else None
-        checked_mask = _checked(account_id, mask, "mask", "mask.file_id", limits, deps, owner, mask_for=first,
-                                is_mask=True)
-    return CheckedRequest(images=checked, mask=checked_mask, webhook=deps.webhook_for(account_id, request))
+    # The webhook's read (and its URL's DNS) runs beside the image checks, which are CPU work; its refusal is still
+    # raised after theirs, as the order above says. Leaving the `with` waits for it, whatever was raised.
+    with ThreadPoolExecutor(1, thread_name_prefix="check-webhook") as pool:
+        webhook = pool.submit(deps.webhook_for, account_id, request)
+        checked = [_checked(account_id, image, f"image[{index}]", f"images[{index}].file_id", limits, deps, owner)
+                   for index, image in enumerate(images)]
+        checked_mask = None
+        if mask is not None:
+            first = checked[0].dimensions if checked else None
+            checked_mask = _checked(account_id, mask, "mask", "mask.file_id", limits, deps, owner, mask_for=first,
+                                    is_mask=True)
+        return CheckedRequest(images=checked, mask=checked_mask, webhook=webhook.result())
 
 
 def _checked(account_id: str, source: EditImage | QuotedImage, param: str, file_param: str, limits: ModelLimits,

@@ -2,8 +2,9 @@
 
 Without history a held request re-reads the job on a short geometric schedule (0.1 s growing to 0.25 s). With the
 durations of earlier waits for the same kind of job (`WaitHistory`, kept per warm environment), it reads about once a
-second until shortly before the shortest recent duration, then every 50 ms around it, so the end is noticed sooner
-with fewer reads.
+second while that end is far, at half the time left to it as it nears (so a job ending sooner than its kind did is
+seen within a fraction of what remained, not a whole second late), then every 50 ms around it: the end is noticed
+sooner with fewer reads.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from retouch.ports import JobRepository
 # Without history: the end is noticed within MAX_POLL_SECONDS, at <= 4 consistent reads a second.
 FIRST_POLL_SECONDS = 0.1
 MAX_POLL_SECONDS = 0.25
-# With history: far from the expected end, one read a second (a job that fails early is still seen within it) ...
+# With history: far from the expected end, one read a second (a job that fails early is still seen within it), then
+# half the time left to the fine reads, never under MAX_POLL_SECONDS ...
 FAR_POLL_SECONDS = 1.0
 # ... then fine reads from NEAR_SECONDS before it to NEAR_SECONDS after, growing back to MAX_POLL_SECONDS if the job
 # runs later than that.
@@ -69,7 +71,8 @@ def poll_intervals(expected: float | None) -> Callable[[float], float]:
 
     def adaptive(elapsed: float) -> float:
         if elapsed < near_from - NEAR_POLL_SECONDS:
-            return min(FAR_POLL_SECONDS, near_from - elapsed)
+            left = near_from - elapsed
+            return min(left, FAR_POLL_SECONDS, max(MAX_POLL_SECONDS, left / 2))
         if elapsed < near_until:
             return NEAR_POLL_SECONDS
         interval = late["next"] = min(late["next"] * 1.5, MAX_POLL_SECONDS)

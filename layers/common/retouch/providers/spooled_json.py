@@ -18,7 +18,6 @@ from typing import Any, BinaryIO
 
 CHUNK_BYTES = 1024 * 1024
 INLINE_LIMIT = 64 * 1024
-_STRING_STOP = re.compile(rb'["\\]')
 _SIMPLE_ESCAPE = re.compile(rb'\\(["\\/bfnrt])')
 # JSON's one-character escapes; a \uXXXX escape is kept as written (base64 never needs one).
 _ESCAPES = {ord('"'): b'"', ord("\\"): b"\\", ord("/"): b"/", ord("b"): b"\b", ord("f"): b"\f", ord("n"): b"\n",
@@ -64,8 +63,13 @@ class _Scanner:
         self._placeholder = ""
 
     def feed(self, chunk: bytes) -> None:
+        size = len(chunk)
         at = 0
-        while at < len(chunk):
+        # Inside a string, the next quote and the next backslash at or after `at` (`size`: none left in the chunk;
+        # -1: not looked for yet). bytes.find runs at memory speed where a regex scans a 3 MB base64 string 60 times
+        # slower; each position is looked for again only once `at` has passed it, so a chunk is scanned once.
+        quote_at = backslash_at = -1
+        while at < size:
             if not self._in_string:
                 quote = chunk.find(b'"', at)
                 if quote < 0:
@@ -80,13 +84,17 @@ class _Scanner:
                 self._escape_pending = False
                 at += 1
                 continue
-            stop = _STRING_STOP.search(chunk, at)
-            end = stop.start() if stop else len(chunk)
-            self._content(chunk[at:end], chunk[at:end])
-            if stop is None:
+            if quote_at < at:
+                quote_at = _find(chunk, b'"', at)
+            if backslash_at < at:
+                backslash_at = _find(chunk, b"\\", at)
+            end = min(quote_at, backslash_at)
+            piece = chunk[at:end]
+            self._content(piece, piece)
+            if end == size:
                 return
             at = end + 1
-            if chunk[end:end + 1] == b"\\":
+            if end == backslash_at:
                 self._escape_pending = True
             else:
                 self._end_string()
@@ -114,6 +122,12 @@ class _Scanner:
             self.skeleton += json.dumps(self._placeholder)[1:-1].encode()
         self.skeleton += b'"'
         self._in_string = False
+
+
+def _find(chunk: bytes, byte: bytes, start: int) -> int:
+    """Where `byte` first is in `chunk` from `start`; len(chunk) when it is not."""
+    found = chunk.find(byte, start)
+    return found if found >= 0 else len(chunk)
 
 
 def load_spooled(body: BinaryIO, strings: SpooledStrings, inline_limit: int = INLINE_LIMIT) -> Any:
