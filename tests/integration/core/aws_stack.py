@@ -187,11 +187,13 @@ class Stack:
         return account_id
 
     def jobs_of(self, account_id: str) -> list[dict[str, Any]]:
-        response = client("dynamodb").scan(
+        """Every page of the scan: a page stops at 1 MB of items read, so once the session's tests have written
+        more than that, the first page alone can miss the account's jobs."""
+        pages = client("dynamodb").get_paginator("scan").paginate(
             TableName=self.table, ConsistentRead=True,
             FilterExpression="account_id = :a AND begins_with(pk, :job)",
             ExpressionAttributeValues={":a": {"S": account_id}, ":job": {"S": "JOB#"}})
-        return response["Items"]
+        return [item for page in pages for item in page["Items"]]
 
     def job_item(self, job_id: str) -> dict[str, Any] | None:
         from retouch.data.items import from_item

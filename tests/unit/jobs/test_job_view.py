@@ -11,7 +11,7 @@ import pytest
 from retouch.errors import JobNotFound, OutputsExpired
 from retouch.jobs.outputs_storing import resolved_options
 from retouch.jobs.view import INLINE_BASE64_BUDGET, find_job, render_job
-from retouch.jobs.wait import MAX_POLL_SECONDS, NEAR_POLL_SECONDS, WaitHistory, wait_for_job
+from retouch.jobs.wait import HISTORY_MAX_AGE_SECONDS, MAX_POLL_SECONDS, NEAR_POLL_SECONDS, WaitHistory, wait_for_job
 from retouch.models.records import JobError, JobRecord, StoredOutput
 from retouch.providers.base import ProviderResult
 from tests.builders import new_account_id, new_job_id
@@ -309,6 +309,24 @@ def test_a_job_ending_sooner_than_its_kind_did_is_seen_within_half_its_lead_or_a
     assert clock.now - (expected - early) <= max(MAX_POLL_SECONDS, early / 2) + 1e-9
     assert len(reads) <= 20 + 6
     assert max(clock.sleeps) <= 1.0
+
+
+def test_a_duration_older_than_a_minute_is_forgotten_so_a_quiet_environment_reads_on_the_fine_schedule() -> None:
+    # Given an environment that saw a burst's job of this kind take 4.5 s, over a minute ago
+    now = {"t": 0.0}
+    history = WaitHistory(clock=lambda: now["t"])
+    history.observe(job(), 4.5)
+    now["t"] = HISTORY_MAX_AGE_SECONDS - 1
+    assert history.expected_seconds(job()) == 4.5
+    now["t"] = HISTORY_MAX_AGE_SECONDS + 1
+
+    # When a job of that kind now ends 2.5 s in
+    final, _, clock = held(history, 2.5)
+
+    # Then the old duration no longer spaces the reads a second apart: the end is seen within a quarter second
+    assert final.status == "succeeded"
+    assert clock.now - 2.5 <= MAX_POLL_SECONDS + 1e-9
+    assert history.expected_seconds(job()) == pytest.approx(clock.now)
 
 
 def test_history_is_per_kind_of_job_and_learns_only_from_jobs_it_saw_succeed() -> None:

@@ -29,12 +29,21 @@ NEAR_POLL_SECONDS = 0.05
 NEAR_SECONDS = 0.2
 
 
-class WaitHistory:
-    """The last durations (from the wait's start to the end it saw) of succeeded jobs, per kind of job."""
+# A duration older than this says little of the next one: the upstream's latency and the queue's wait drift with
+# load (a burst's waits would otherwise keep a quiet environment's first waits reading a second apart, past the end).
+HISTORY_MAX_AGE_SECONDS = 60.0
 
-    def __init__(self, keep: int = 8) -> None:
+
+class WaitHistory:
+    """The last durations (from the wait's start to the end it saw) of succeeded jobs, per kind of job, for a
+    minute each."""
+
+    def __init__(self, keep: int = 8, *, max_age_seconds: float = HISTORY_MAX_AGE_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._keep = keep
-        self._seen: dict[Hashable, deque[float]] = {}
+        self._max_age = max_age_seconds
+        self._clock = clock
+        self._seen: dict[Hashable, deque[tuple[float, float]]] = {}  # kind -> (seconds, when seen)
         self._lock = threading.Lock()
 
     @staticmethod
@@ -44,14 +53,16 @@ class WaitHistory:
         return (record.model, record.kind, request.get("quality"), request.get("size"), request.get("n"))
 
     def expected_seconds(self, record: JobRecord) -> float | None:
-        """The shortest recent duration of this kind of job (never past a typical end), or None without history."""
+        """The shortest recent duration of this kind of job (never past a typical end), or None without one seen
+        within the last minute."""
+        fresh_from = self._clock() - self._max_age
         with self._lock:
-            seen = self._seen.get(self.kind_of(record))
-            return min(seen) if seen else None
+            recent = [seconds for seconds, seen in self._seen.get(self.kind_of(record), ()) if seen >= fresh_from]
+            return min(recent) if recent else None
 
     def observe(self, record: JobRecord, seconds: float) -> None:
         with self._lock:
-            self._seen.setdefault(self.kind_of(record), deque(maxlen=self._keep)).append(seconds)
+            self._seen.setdefault(self.kind_of(record), deque(maxlen=self._keep)).append((seconds, self._clock()))
 
 
 def poll_intervals(expected: float | None) -> Callable[[float], float]:
