@@ -278,7 +278,7 @@ def held(history: WaitHistory, ends_after: float, status: str = "succeeded",
 
 def test_a_wait_with_history_reads_less_and_notices_the_end_sooner() -> None:
     # Given an environment that held one job of this kind, which ended 20 s in (learned on the default schedule)
-    history = WaitHistory()
+    history = WaitHistory(clock=lambda: 0.0)  # no duration ages out mid-test
     _, first_reads, first = held(history, 20.0)
     assert history.expected_seconds(job()) == pytest.approx(first.now)
 
@@ -295,7 +295,7 @@ def test_a_wait_with_history_reads_less_and_notices_the_end_sooner() -> None:
 @pytest.mark.parametrize("early", [0.3, 0.7, 1.5, 4.0])
 def test_a_job_ending_sooner_than_its_kind_did_is_seen_within_half_its_lead_or_a_quarter_second(early: float) -> None:
     # Given an environment whose last job of this kind ended 20 s in
-    history = WaitHistory()
+    history = WaitHistory(clock=lambda: 0.0)  # no duration ages out mid-test
     held(history, 20.0)
     expected = history.expected_seconds(job())
     assert expected is not None
@@ -330,7 +330,7 @@ def test_a_duration_older_than_a_minute_is_forgotten_so_a_quiet_environment_read
 
 
 def test_history_is_per_kind_of_job_and_learns_only_from_jobs_it_saw_succeed() -> None:
-    history = WaitHistory()
+    history = WaitHistory(clock=lambda: 0.0)  # no duration ages out mid-test
     # A failed job teaches nothing, nor does a job already ended when the wait began
     held(history, 3.0, status="failed")
     ended = job(status="succeeded")
@@ -347,7 +347,7 @@ def test_history_is_per_kind_of_job_and_learns_only_from_jobs_it_saw_succeed() -
 
 def test_a_job_running_late_is_read_at_most_every_quarter_second_until_the_deadline() -> None:
     # Given an environment whose last job of this kind took 2 s
-    history = WaitHistory()
+    history = WaitHistory(clock=lambda: 0.0)  # no duration ages out mid-test
     held(history, 2.0)
 
     # When this one never ends

@@ -4,6 +4,7 @@ declared by its size) is checked for what a size can tell; a quote that passes i
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from typing import Any
 
@@ -181,7 +182,10 @@ def test_the_webhook_checked_beside_the_images_is_still_refused_after_them(
         fields: dict[str, Any], param: str, quote_deps: QuoteDeps, account_id: str) -> None:
     # When a body has a refused webhook URL, with or without a refused image (the webhook's read runs beside the
     # image checks)
+    threads = threading.active_count()
     refusal = quote_refusal(quote_deps, account_id, body_of(**fields))
 
-    # Then the first refusal in the submit's order is answered: an image's before the webhook's
+    # Then the first refusal in the submit's order is answered: an image's before the webhook's, and the webhook's
+    # thread has ended with the request
     assert (refusal.status_code, refusal.param) == (400, param), refusal.message
+    assert threading.active_count() == threads

@@ -85,8 +85,11 @@ def check_request(account_id: str, request: CheckedRequestBody, deps: CheckingDe
                                 image_count=len(images), has_mask=mask is not None,
                                 options=request.provider_options())
     limits = known_model(request.model).limits
-    # The webhook's read (and its URL's DNS) runs beside the image checks, which are CPU work; its refusal is still
-    # raised after theirs, as the order above says. Leaving the `with` waits for it, whatever was raised.
+    if not images and mask is None:
+        return CheckedRequest(images=[], mask=None, webhook=deps.webhook_for(account_id, request))
+    # The webhook's read (and its URL's DNS) runs beside the image checks (CPU work, or reads of uploaded files); its
+    # refusal is still raised after theirs, as the order above says. Leaving the `with` waits for it, whatever was
+    # raised, so no thread outlives the request.
     with ThreadPoolExecutor(1, thread_name_prefix="check-webhook") as pool:
         webhook = pool.submit(deps.webhook_for, account_id, request)
         checked = [_checked(account_id, image, f"image[{index}]", f"images[{index}].file_id", limits, deps, owner)

@@ -2,9 +2,9 @@
 
 Without history a held request re-reads the job on a short geometric schedule (0.1 s growing to 0.25 s). With the
 durations of earlier waits for the same kind of job (`WaitHistory`, kept per warm environment), it reads about once a
-second while that end is far, at half the time left to it as it nears (so a job ending sooner than its kind did is
-seen within a fraction of what remained, not a whole second late), then every 50 ms around it: the end is noticed
-sooner with fewer reads.
+second while that end is far, then, as it nears, at half the time left until the fine reads start (so a job ending
+sooner than its kind did is seen within a fraction of what remained, not a whole second late), then every 50 ms
+around it: the end is noticed sooner with fewer reads.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from retouch.ports import JobRepository
 FIRST_POLL_SECONDS = 0.1
 MAX_POLL_SECONDS = 0.25
 # With history: far from the expected end, one read a second (a job that fails early is still seen within it), then
-# half the time left to the fine reads, never under MAX_POLL_SECONDS ...
+# half the time left until the fine reads (at least MAX_POLL_SECONDS, unless less than that is left) ...
 FAR_POLL_SECONDS = 1.0
 # ... then fine reads from NEAR_SECONDS before it to NEAR_SECONDS after, growing back to MAX_POLL_SECONDS if the job
 # runs later than that.
@@ -39,7 +39,7 @@ class WaitHistory:
     minute each."""
 
     def __init__(self, keep: int = 8, *, max_age_seconds: float = HISTORY_MAX_AGE_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.time) -> None:
         self._keep = keep
         self._max_age = max_age_seconds
         self._clock = clock
