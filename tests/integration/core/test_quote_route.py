@@ -8,8 +8,9 @@ import pytest
 
 from retouch.billing.money import to_usd
 from retouch.data.ledger import LedgerRepository
-from tests.builders import data_url, edit_payload, http_event, json_event, mask_png, png
+from tests.builders import data_url, edit_payload, http_event, json_event, png
 from tests.integration.core.aws_stack import Stack, client, json_body
+from tests.quote_refusals import REFUSED_AS_SUBMITTED
 
 API = "ApiFunction"
 
@@ -69,32 +70,6 @@ def test_a_quote_is_validated_as_an_edit_would_be(stack: Stack, account_id: str)
 def error_of(response: dict[str, Any]) -> tuple[str, str | None, str | None]:
     error = json_body(response)["error"]
     return error["type"], error["code"], error["param"]
-
-
-IMAGE_URL = "https://images.example/a.png"
-LARGE = data_url(png(1024, 1024))
-# What the edit (or the generation) refuses: the quote of the same body is refused alike, code and param.
-REFUSED_AS_SUBMITTED = [
-    pytest.param("edit_json.json", {"images": [{"image_url": "ftp://images.example/a.png"}]}, id="ftp-image-url"),
-    pytest.param("edit_json.json", {"images": [{"image_url": "data:image/png;base64,@@not-base64@@"}]},
-                 id="malformed-data-url"),
-    pytest.param("edit_json.json", {"images": [{"image_url": "data:image/png,raw"}]}, id="data-url-not-base64"),
-    pytest.param("edit_json.json", {"images": [{"image_url": "https://images.example/" + "a" * 70_000}]},
-                 id="70000-char-url"),
-    pytest.param("edit_json.json", {"images": [{"image_url": IMAGE_URL}], "mask": {"image_url": "javascript:alert(1)"}},
-                 id="javascript-mask-url"),
-    pytest.param("edit_json.json", {"images": [{"image_url": LARGE}], "mask": {"image_url": data_url(mask_png(1, 1))}},
-                 id="1x1-mask-for-1024x1024-image"),
-    pytest.param("edit_json.json", {"images": [{"image_url": data_url(b"GIF89a not an image")}]},
-                 id="not-an-image"),
-    pytest.param("edit_json.json", {"images": [{"image_url": IMAGE_URL}] * 17}, id="17-images"),
-    pytest.param("edit_json.json", {"images": [{"image_url": IMAGE_URL, "file_id": "file_x"}]}, id="two-references"),
-    pytest.param("edit_json.json", {"image": [{"image_url": IMAGE_URL}]}, id="image-not-images"),
-    pytest.param("generation.json", {"webhook_url": "http://x"}, id="http-webhook-url"),
-    pytest.param("generation.json", {"webhook_url": "https://user:secret@hooks.example/in"},
-                 id="webhook-url-with-credentials"),
-    pytest.param("generation.json", {"webhook_events": ["job.failed"]}, id="webhook-events-without-url"),
-]
 
 
 @pytest.mark.parametrize(("route", "fields"), REFUSED_AS_SUBMITTED)

@@ -21,12 +21,10 @@ from retouch.webhooks.subscribe import WebhookSubscriber
 from tests.builders import data_url, json_event, mask_png, new_account_id, png
 from tests.fakes import FakeFileRepository, FakeJobQueue, FakeJobRepository, FakeObjectStore
 from tests.fakes.webhooks import FakeSettings
+from tests.quote_refusals import IMAGE_URL, LARGE, REFUSED_AS_SUBMITTED
 from tests.unit.jobs.submitting import assert_nothing_left, refused
 
 MAX_BODY = 64 * 1024 * 1024
-IMAGE_URL = "https://images.example/a.png"
-# 1024x1024 (a data: image) beside a 1x1 mask: both read whole, in the quote as in the edit.
-LARGE = data_url(png(1024, 1024))
 
 
 @pytest.fixture
@@ -62,21 +60,7 @@ def body_of(**fields: Any) -> dict[str, Any]:
     return {"model": "gpt-image-2", "prompt": "make it dusk", **fields}
 
 
-@pytest.mark.parametrize(("sample", "fields"), [
-    pytest.param("edit_json.json", {"images": [{"image_url": "ftp://images.example/a.png"}]}, id="ftp-image-url"),
-    pytest.param("edit_json.json", {"images": [{"image_url": "data:image/png;base64,@@"}]}, id="malformed-data-url"),
-    pytest.param("edit_json.json", {"images": [{"image_url": "https://images.example/" + "a" * 70_000}]},
-                 id="70000-char-url"),
-    pytest.param("edit_json.json", {"images": [{"image_url": IMAGE_URL}], "mask": {"image_url": "javascript:x"}},
-                 id="javascript-mask-url"),
-    pytest.param("edit_json.json", {"images": [{"image_url": LARGE}], "mask": {"image_url": data_url(mask_png(1, 1))}},
-                 id="1x1-mask-for-1024x1024-image"),
-    pytest.param("edit_json.json", {"images": [{"image_url": IMAGE_URL}] * 17}, id="17-images"),
-    pytest.param("edit_json.json", {"images": [{"file_id": "file_" + "b" * 24}]}, id="unknown-file"),
-    pytest.param("generation.json", {"webhook_url": "http://x"}, id="http-webhook-url"),
-    pytest.param("generation.json", {"webhook_url": "https://user:secret@hooks.example/in"},
-                 id="webhook-url-with-credentials"),
-])
+@pytest.mark.parametrize(("sample", "fields"), REFUSED_AS_SUBMITTED)
 def test_a_quote_answers_the_400_its_submit_answers(sample: str, fields: dict[str, Any], quote_deps: QuoteDeps,
                                                     webhooks: WebhookSubscriber, submit_deps: SubmitDeps,
                                                     jobs: FakeJobRepository, store: FakeObjectStore,
